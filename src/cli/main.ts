@@ -1,0 +1,26 @@
+/**
+ * @module cli/main
+ * The `sessiongate` command. A bad flag exits non-zero with a one-line error naming it.
+ */
+import { Command } from 'commander';
+import { demoCommand } from './demo/demo-command.js';
+import { VERSION } from './version.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('sessiongate')
+    .description('MCP session management: spec-exact sessions, durable stores, a session-aware gateway')
+    .version(VERSION)
+    .showHelpAfterError(false)
+    .exitOverride((error) => {
+      // Commander already printed the one-line message; help and version exit 0.
+      process.exit(error.exitCode);
+    });
+  program.addCommand(demoCommand());
+  await program.parseAsync(argv);
+}
+
+main(process.argv).catch((error: unknown) => {
+  const cause = (error as Error).cause;
+  process.stderr.write(`sessiongate: ${(error as Error).message}${cause instanceof Error ? `: ${cause.message}` : ''}\n`);
+  process.exit(1);
+});

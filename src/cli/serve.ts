@@ -1,0 +1,67 @@
+/**
+ * @module cli/serve
+ * The HTTP listener shared by CLI commands: `/mcp` to the session server, `/healthz`, and a
+ * graceful shutdown on SIGTERM/SIGINT.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SessionServer } from '../server/session-server.js';
+
+export interface Listening {
+  readonly url: string;
+  readonly http: Server;
+  close(): Promise<void>;
+}
+
+const NOT_FOUND = JSON.stringify({ error: 'Not Found: the MCP endpoint is /mcp' });
+
+export async function listen(server: SessionServer, port: number, host: string): Promise<Listening> {
+  const http = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path === '/mcp') {
+      server.node(req, res).catch(() => res.destroy());
+    } else if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(NOT_FOUND);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}/mcp`,
+    http,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        // Open SSE streams would hold close() forever: end idle and streaming connections.
+        http.closeAllConnections();
+      }),
+  };
+}
+
+/** Runs `stop` once on SIGTERM or SIGINT, then exits. */
+export function onShutdownSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`sessiongate: ${signal} received, shutting down\n`);
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`sessiongate: shutdown failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', handler);
+  process.once('SIGINT', handler);
+}

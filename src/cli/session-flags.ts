@@ -1,0 +1,85 @@
+/**
+ * @module cli/session-flags
+ * The session flags, defined and parsed in one place: `demo` uses them now, the gateway later.
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { parseCount, parseDuration, parsePort, parseSize } from './units.js';
+import { parseStoreSpec, type StoreSpec } from './store-spec.js';
+
+export interface SessionFlags {
+  port: number;
+  host: string;
+  store: StoreSpec;
+  idleTimeoutMs: number;
+  maxLifetimeMs: number;
+  maxSessions: number | undefined;
+  maxSessionsPerPrincipal: number | undefined;
+  allowedOrigins: string[] | undefined;
+  maxBodyBytes: number;
+}
+
+/** Commander calls a parser with the raw text; a thrown message becomes a one-line error naming the flag. */
+function parser<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
+}
+
+export function addSessionFlags(command: Command, defaults: { store: string }): Command {
+  return command
+    .addOption(new Option('--port <port>', 'TCP port (0 picks a free one)').argParser(parser(parsePort)).default(8080))
+    .addOption(new Option('--host <host>', 'interface to listen on').default('127.0.0.1'))
+    .addOption(
+      new Option('--store <store>', 'memory | sqlite:PATH | redis://HOST:PORT')
+        .argParser(parser(parseStoreSpec))
+        .default(parseStoreSpec(defaults.store), defaults.store),
+    )
+    .addOption(
+      new Option('--idle-timeout <duration>', 'end sessions idle this long').argParser(parser(parseDuration)).default(30 * 60_000, '30m'),
+    )
+    .addOption(
+      new Option('--max-lifetime <duration>', 'end sessions this long after initialize')
+        .argParser(parser(parseDuration))
+        .default(24 * 3_600_000, '24h'),
+    )
+    .addOption(new Option('--max-sessions <n>', 'cap on live sessions (503 past it)').argParser(parser(parseCount)))
+    .addOption(new Option('--max-sessions-per-principal <n>', 'cap on live sessions per principal').argParser(parser(parseCount)))
+    .addOption(
+      new Option('--allowed-origins <list>', 'comma-separated allowed Origins, * for any (default: same host and localhost)').argParser(
+        parser(parseOrigins),
+      ),
+    )
+    .addOption(new Option('--max-body <size>', 'largest POST body').argParser(parser(parseSize)).default(4 * 1024 * 1024, '4mb'));
+}
+
+function parseOrigins(text: string): string[] {
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (list.length === 0) throw new Error(`invalid origin list "${text}"`);
+  for (const origin of list) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin))
+      throw new Error(`invalid origin "${origin}" (use e.g. https://app.example.com)`);
+  }
+  return list;
+}
+
+/** Commander's option values to typed flags. */
+export function sessionFlags(values: Record<string, unknown>): SessionFlags {
+  return {
+    port: values['port'] as number,
+    host: values['host'] as string,
+    store: values['store'] as StoreSpec,
+    idleTimeoutMs: values['idleTimeout'] as number,
+    maxLifetimeMs: values['maxLifetime'] as number,
+    maxSessions: values['maxSessions'] as number | undefined,
+    maxSessionsPerPrincipal: values['maxSessionsPerPrincipal'] as number | undefined,
+    allowedOrigins: values['allowedOrigins'] as string[] | undefined,
+    maxBodyBytes: values['maxBody'] as number,
+  };
+}

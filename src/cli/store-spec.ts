@@ -1,0 +1,55 @@
+/**
+ * @module cli/store-spec
+ * `--store memory | sqlite:PATH | redis://HOST:PORT` to a SessionStore.
+ */
+import { dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { MemoryStore } from '../store/memory/index.js';
+import type { SessionStore } from '../store/store.js';
+
+export type StoreSpec = { kind: 'memory' } | { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string };
+
+export function parseStoreSpec(text: string): StoreSpec {
+  if (text === 'memory') return { kind: 'memory' };
+  if (text.startsWith('sqlite:') && text.length > 'sqlite:'.length) return { kind: 'sqlite', path: text.slice('sqlite:'.length) };
+  if (/^rediss?:\/\/[^/]/.test(text)) {
+    try {
+      new URL(text);
+      return { kind: 'redis', url: text };
+    } catch {
+      // fall through to the error below
+    }
+  }
+  throw new Error(`invalid store "${text}" (use memory, sqlite:PATH or redis://HOST:PORT)`);
+}
+
+export function describeStore(spec: StoreSpec): string {
+  if (spec.kind === 'memory') return 'memory (sessions end with the process)';
+  if (spec.kind === 'sqlite') return `sqlite:${spec.path}`;
+  const url = new URL(spec.url);
+  return `${url.protocol}//${url.host}`; // never print credentials
+}
+
+/** Opens the store; the SQLite and Redis modules load only when asked for. */
+export async function openStore(spec: StoreSpec): Promise<SessionStore> {
+  switch (spec.kind) {
+    case 'memory':
+      return new MemoryStore();
+    case 'sqlite': {
+      const { SqliteStore } = await import('../store/sqlite/index.js');
+      if (spec.path !== ':memory:') mkdirSync(dirname(spec.path), { recursive: true });
+      return new SqliteStore(spec.path);
+    }
+    case 'redis': {
+      const { RedisStore } = await import('../store/redis/index.js');
+      const store = new RedisStore({ url: spec.url });
+      try {
+        await store.ready();
+      } catch (error) {
+        await store.close();
+        throw new Error(`cannot reach Redis at ${describeStore(spec)}`, { cause: error });
+      }
+      return store;
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * @module protocol/media-type
+ * Parses `Content-Type` and `Accept` properly (no substring checks): type/subtype, parameters,
+ * quality values and wildcards.
+ */
+
+interface MediaRange {
+  readonly type: string;
+  readonly subtype: string;
+  readonly q: number;
+}
+
+function parseRange(text: string): MediaRange | undefined {
+  const [essence = '', ...params] = text.split(';');
+  const slash = essence.indexOf('/');
+  if (slash <= 0) return undefined;
+  const type = essence.slice(0, slash).trim().toLowerCase();
+  const subtype = essence
+    .slice(slash + 1)
+    .trim()
+    .toLowerCase();
+  if (type === '' || subtype === '') return undefined;
+  let q = 1;
+  for (const param of params) {
+    const eq = param.indexOf('=');
+    if (eq > 0 && param.slice(0, eq).trim().toLowerCase() === 'q') {
+      const value = Number(param.slice(eq + 1).trim());
+      q = Number.isFinite(value) ? value : 0;
+    }
+  }
+  return { type, subtype, q };
+}
+
+/** The `type/subtype` of a Content-Type, lower-cased, or undefined when malformed. */
+export function mediaTypeEssence(contentType: string | null | undefined): string | undefined {
+  if (!contentType) return undefined;
+  const range = parseRange(contentType);
+  return range ? `${range.type}/${range.subtype}` : undefined;
+}
+
+/** True when the `charset` parameter is absent or UTF-8 (JSON is UTF-8, RFC 8259). */
+export function hasUtf8Charset(contentType: string): boolean {
+  for (const param of contentType.split(';').slice(1)) {
+    const eq = param.indexOf('=');
+    if (eq > 0 && param.slice(0, eq).trim().toLowerCase() === 'charset') {
+      const value = param
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"|"$/g, '')
+        .toLowerCase();
+      return value === 'utf-8' || value === 'utf8';
+    }
+  }
+  return true;
+}
+
+/** True when the Accept header allows `mediaType` (wildcards count; q=0 refuses). */
+export function accepts(accept: string | null | undefined, mediaType: string): boolean {
+  if (!accept) return false;
+  const [type, subtype] = mediaType.split('/') as [string, string];
+  for (const part of accept.split(',')) {
+    const range = parseRange(part);
+    if (!range || range.q <= 0) continue;
+    if ((range.type === '*' || range.type === type) && (range.subtype === '*' || range.subtype === subtype)) {
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,58 @@
+/**
+ * @module server/application
+ * The application side of the session server: what answers MCP messages once the transport
+ * rules and the session gate have passed. The official SDK binding and the gateway's upstream
+ * forwarder both implement `McpApplication`.
+ */
+import type { JsonObject, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../protocol/jsonrpc.js';
+import type { Disposer } from '../session/live-registry.js';
+import type { SessionRecord } from '../store/record.js';
+
+/** The session a message belongs to, as the application sees it. */
+export interface SessionHandle {
+  readonly id: string;
+  /** The record as resolved for this request. */
+  readonly record: SessionRecord;
+  /** Registers a process-local resource, disposed when the session ends (any reason). */
+  attach(disposer: Disposer): () => void;
+  /** Persists small JSON per session; survives restarts with a durable store. */
+  setState(state: JsonObject): Promise<void>;
+}
+
+export interface RequestContext {
+  /** Undefined for 2026-07-28 sessionless traffic, which never gets a session. */
+  readonly session: SessionHandle | undefined;
+  /** The protocol revision in force for this message. */
+  readonly protocolVersion: string;
+  /** The keyed hash of the caller's identity, or null when anonymous. */
+  readonly principal: string | null;
+  /** `Mcp-Client-Session-Id` (or `_meta.clientSessionId`) when the client sent one. */
+  readonly clientSessionId: string | undefined;
+  /** A request header by lower-case name (for applications that forward headers). */
+  header(name: string): string | undefined;
+  /** Aborted when the client's connection closes. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A reply to a request: the response itself (sent as `application/json`), or a stream of
+ * messages (sent as SSE) that ends after the response. S12: the stream must not end before the
+ * response has been sent.
+ */
+export type Reply = JsonRpcResponse | AsyncIterable<JsonRpcMessage>;
+
+export function isStreamReply(reply: Reply): reply is AsyncIterable<JsonRpcMessage> {
+  return typeof (reply as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
+}
+
+export interface McpApplication {
+  /** Answers a request, `initialize` included (it must answer with an InitializeResult). */
+  handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply>;
+  /** Takes a notification or a response (to a server-to-client request). S7: answered 202. */
+  receive(message: JsonRpcNotification | JsonRpcResponse, context: RequestContext): void | Promise<void>;
+  /**
+   * S6: the session's GET stream of server-to-client messages. When absent, GET gets 405. The
+   * iterator is returned (closed) when the client disconnects or the session ends.
+   */
+  openStream?(context: RequestContext): AsyncIterable<JsonRpcMessage>;
+}

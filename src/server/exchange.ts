@@ -1,0 +1,28 @@
+/**
+ * @module server/exchange
+ * The runtime-neutral shape of one HTTP exchange. The core handles an `Incoming` and returns an
+ * `Outgoing`; the web-standard and node:http adapters only translate (they add no MCP logic).
+ */
+
+export interface Incoming {
+  readonly method: string;
+  /** A request header by lower-case name; repeated headers joined with ", ". */
+  header(name: string): string | undefined;
+  /** The raw body, read lazily (never read for GET, DELETE, or a request refused early). */
+  body(): AsyncIterable<Uint8Array>;
+  /** A body a framework already parsed (Express `express.json()`, Fastify); skips reading. */
+  readonly parsedBody?: unknown;
+  /** Aborted when the client goes away. S12: that is not a cancellation of its requests. */
+  readonly signal: AbortSignal;
+}
+
+export interface Outgoing {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  /** A complete body, nothing (202/204), or an SSE event stream written as it is produced. */
+  readonly body: string | null | AsyncIterable<string>;
+}
+
+export function isStreamBody(body: Outgoing['body']): body is AsyncIterable<string> {
+  return typeof body === 'object' && body !== null;
+}

@@ -1,0 +1,162 @@
+/**
+ * @module server/handle-post
+ * POST: one JSON-RPC message (or a 2025-03-26 batch) to the application.
+ */
+import { SessiongateError } from '../protocol/failures.js';
+import { PROTOCOL_VERSION, SESSION_ID } from '../protocol/headers.js';
+import {
+  classify,
+  initializeParams,
+  isRequest,
+  type JsonObject,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+} from '../protocol/jsonrpc.js';
+import { accepts, hasUtf8Charset, mediaTypeEssence } from '../protocol/media-type.js';
+import { allowsBatch, isHandshakeRevision, negotiateRevision } from '../protocol/revisions.js';
+import type { SessionRecord } from '../store/record.js';
+import { isStreamReply, type Reply, type RequestContext } from './application.js';
+import { readJsonBody } from './body.js';
+import { clientSessionIdOf, requestContext, sessionHandle } from './context.js';
+import type { Incoming, Outgoing } from './exchange.js';
+import { checkVersionHeader, identityOf, requireSession } from './session-gate.js';
+import type { ServerCore } from './session-server.js';
+import { sseStream } from './sse.js';
+
+export async function handlePost(core: ServerCore, incoming: Incoming): Promise<Outgoing> {
+  const contentType = incoming.header('content-type');
+  if (mediaTypeEssence(contentType) !== 'application/json' || !hasUtf8Charset(contentType!)) {
+    throw new SessiongateError('SG_UNSUPPORTED_MEDIA_TYPE');
+  }
+  // C1: a POST must accept both answer forms, because the server picks one per request.
+  const accept = incoming.header('accept');
+  if (!accepts(accept, 'application/json') || !accepts(accept, 'text/event-stream')) {
+    throw new SessiongateError('SG_NOT_ACCEPTABLE');
+  }
+  const classified = classify(await readJsonBody(incoming, core.maxBodyBytes));
+  const identity = await identityOf(core, incoming);
+
+  switch (classified.kind) {
+    case 'initialize':
+      return initialize(core, incoming, classified.message, identity);
+    case 'sessionless':
+      return sessionless(core, incoming, classified.message, classified.protocolVersion, identity);
+    case 'batch': {
+      checkVersionHeader(incoming);
+      const record = await requireSession(core, incoming, identity);
+      // S8: batches exist in 2025-03-26 only.
+      const version = incoming.header(PROTOCOL_VERSION) ?? record.protocolVersion;
+      if (!allowsBatch(version) || !allowsBatch(record.protocolVersion)) throw new SessiongateError('SG_BATCH_NOT_ALLOWED');
+      return dispatch(core, incoming, classified.messages, contextFor(core, incoming, record, classified.messages[0]));
+    }
+    default: {
+      checkVersionHeader(incoming);
+      const record = await requireSession(core, incoming, identity);
+      return dispatch(core, incoming, [classified.message], contextFor(core, incoming, record, classified.message));
+    }
+  }
+}
+
+function contextFor(core: ServerCore, incoming: Incoming, record: SessionRecord, message: JsonRpcMessage | undefined): RequestContext {
+  return requestContext(incoming, {
+    session: sessionHandle(core.sessions, record),
+    protocolVersion: record.protocolVersion,
+    principal: record.principal,
+    clientSessionId: clientSessionIdOf(incoming, message) ?? record.clientSessionId ?? undefined,
+  });
+}
+
+/** Lifecycle + S1: initialize mints the session; its id goes back in `MCP-Session-Id`. */
+async function initialize(core: ServerCore, incoming: Incoming, request: JsonRpcRequest, identity: string | undefined): Promise<Outgoing> {
+  const existing = incoming.header(SESSION_ID);
+  if (existing !== undefined) {
+    // A second initialize on a live session is a client error (400); an unknown id is 404 (S4).
+    await core.sessions.resolve(existing, identity);
+    throw new SessiongateError('SG_ALREADY_INITIALIZED', undefined, { requestId: request.id });
+  }
+  const params = initializeParams(request);
+  const record = await core.sessions.create({
+    identity,
+    protocolVersion: negotiateRevision(params.protocolVersion),
+    initialize: params as JsonObject,
+    clientSessionId: clientSessionIdOf(incoming, request) ?? null,
+  });
+  let response: JsonRpcResponse;
+  try {
+    response = await responseOf(await core.application.handle(request, contextFor(core, incoming, record, request)));
+  } catch (error) {
+    // Nothing half-created: no answer, no session.
+    await core.sessions.end(record.id, 'delete');
+    throw error;
+  }
+  if ('error' in response) {
+    await core.sessions.end(record.id, 'delete');
+    return json(200, response);
+  }
+  const agreed = response.result['protocolVersion'];
+  if (typeof agreed === 'string' && agreed !== record.protocolVersion && isHandshakeRevision(agreed)) {
+    await core.sessions.store.setProtocolVersion(record.id, agreed);
+  }
+  const answer = json(200, response);
+  answer.headers[SESSION_ID] = record.id;
+  return answer;
+}
+
+/** 2026-07-28: no session is minted or echoed; the header must match `_meta` (-32020). */
+async function sessionless(
+  core: ServerCore,
+  incoming: Incoming,
+  message: JsonRpcMessage,
+  protocolVersion: string,
+  identity: string | undefined,
+): Promise<Outgoing> {
+  if (incoming.header(PROTOCOL_VERSION) !== protocolVersion) throw new SessiongateError('SG_PROTOCOL_VERSION_MISMATCH');
+  const principal = identity === undefined ? null : await core.sessions.principalOf(identity);
+  const context = requestContext(incoming, {
+    session: undefined,
+    protocolVersion,
+    principal,
+    clientSessionId: clientSessionIdOf(incoming, message),
+  });
+  return dispatch(core, incoming, [message], context);
+}
+
+/**
+ * S7: only notifications/responses -> 202, no body. Requests -> one JSON response when every
+ * reply is a plain response; otherwise one SSE stream carrying everything.
+ */
+async function dispatch(core: ServerCore, incoming: Incoming, messages: JsonRpcMessage[], context: RequestContext): Promise<Outgoing> {
+  const replies: Reply[] = [];
+  for (const message of messages) {
+    if (isRequest(message)) replies.push(await core.application.handle(message, context));
+    else await core.application.receive(message, context);
+  }
+  if (replies.length === 0) return { status: 202, headers: {}, body: null };
+  const single = messages.length === 1;
+  if (!replies.some(isStreamReply)) {
+    return json(200, single ? (replies[0] as JsonRpcResponse) : (replies as JsonRpcResponse[]));
+  }
+  return { status: 200, headers: sseHeaders(), body: sseStream(merge(replies), incoming.signal) };
+}
+
+async function responseOf(reply: Reply): Promise<JsonRpcResponse> {
+  if (!isStreamReply(reply)) return reply;
+  for await (const message of reply) if (!('method' in message)) return message;
+  throw new Error('sessiongate: the application ended an initialize stream without a response');
+}
+
+async function* merge(replies: Reply[]): AsyncGenerator<JsonRpcMessage> {
+  for (const reply of replies) {
+    if (isStreamReply(reply)) yield* reply;
+    else yield reply;
+  }
+}
+
+function json(status: number, body: JsonRpcResponse | JsonRpcResponse[]): Outgoing {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+export function sseHeaders(): Record<string, string> {
+  return { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform' };
+}

@@ -1,0 +1,52 @@
+/**
+ * @module server/options
+ * Options of `createSessionServer`, with their defaults.
+ */
+import type { SessionManager } from '../session/session-manager.js';
+import type { SessionOptions } from '../session/options.js';
+import type { McpApplication } from './application.js';
+
+/** What `authenticate` may look at: the request's method and headers. */
+export interface RequestView {
+  readonly method: string;
+  header(name: string): string | undefined;
+}
+
+export interface SessionServerOptions extends SessionOptions {
+  /** Answers the MCP messages (the SDK binding, the gateway, or your own). Required. */
+  application: McpApplication;
+  /**
+   * Returns the caller's identity (e.g. the subject of a verified token), or undefined for
+   * anonymous. The session keeps only a keyed hash of it; a session used by another identity is
+   * answered 404. Throw `new SessiongateError('SG_UNAUTHENTICATED')` to answer 401.
+   * Default: everyone is anonymous.
+   */
+  authenticate?: (request: RequestView) => string | undefined | Promise<string | undefined>;
+  /**
+   * S10: allowed `Origin` values (`*` for any). Default: same-host and localhost origins only.
+   */
+  allowedOrigins?: readonly string[];
+  /** Largest POST body in bytes; past it 413. Default 4 MiB. */
+  maxBodyBytes?: number;
+  /** Use an existing session manager (its store and policy) instead of creating one. */
+  sessions?: SessionManager;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export function checkServerOptions(options: SessionServerOptions): void {
+  const app = options.application as Partial<McpApplication> | undefined;
+  if (typeof app?.handle !== 'function' || typeof app.receive !== 'function') {
+    throw new TypeError('sessiongate: option "application" must implement handle() and receive()');
+  }
+  const max = options.maxBodyBytes;
+  if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
+    throw new TypeError(`sessiongate: option "maxBodyBytes" must be a positive integer, got ${String(max)}`);
+  }
+  if (options.allowedOrigins !== undefined && !Array.isArray(options.allowedOrigins)) {
+    throw new TypeError('sessiongate: option "allowedOrigins" must be an array of origins');
+  }
+  if (options.authenticate !== undefined && typeof options.authenticate !== 'function') {
+    throw new TypeError('sessiongate: option "authenticate" must be a function');
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * @module server/session-gate
+ * The checks every non-initialize request passes: identity, the protocol version header (S9),
+ * and the session id (S3 missing -> 400, S4 unknown/expired/foreign -> 404).
+ */
+import { SessiongateError } from '../protocol/failures.js';
+import { PROTOCOL_VERSION, SESSION_ID } from '../protocol/headers.js';
+import { isHandshakeRevision } from '../protocol/revisions.js';
+import type { SessionRecord } from '../store/record.js';
+import type { Incoming } from './exchange.js';
+import type { ServerCore } from './session-server.js';
+
+export async function identityOf(core: ServerCore, incoming: Incoming): Promise<string | undefined> {
+  return core.authenticate ? core.authenticate(incoming) : undefined;
+}
+
+/**
+ * S9: a present but unsupported `MCP-Protocol-Version` is a 400. Absent is fine: the
+ * session's negotiated version (or 2025-03-26, when nothing else tells) applies.
+ */
+export function checkVersionHeader(incoming: Incoming): void {
+  const version = incoming.header(PROTOCOL_VERSION);
+  if (version !== undefined && !isHandshakeRevision(version)) {
+    throw new SessiongateError('SG_UNSUPPORTED_PROTOCOL_VERSION', `Bad Request: unsupported MCP-Protocol-Version "${printable(version)}"`);
+  }
+}
+
+/** The live session the request names; the header is required (S3). */
+export async function requireSession(core: ServerCore, incoming: Incoming, identity: string | undefined): Promise<SessionRecord> {
+  const id = incoming.header(SESSION_ID);
+  if (id === undefined || id === '') throw new SessiongateError('SG_SESSION_ID_MISSING');
+  return core.sessions.resolve(id, identity);
+}
+
+/** Echoes client-supplied text in an error safely: short, visible ASCII only. */
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
+}

@@ -1,0 +1,31 @@
+/**
+ * @module server/sse
+ * Turns a stream of JSON-RPC messages into SSE events, ending early (and closing the source)
+ * when a signal aborts. No event ids are sent: this server does not replay, so it does not
+ * invite `Last-Event-ID` resumption it could not honour (S11: ids are optional).
+ */
+import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
+
+export function sseEvent(message: JsonRpcMessage): string {
+  return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+}
+
+export async function* sseStream(messages: AsyncIterable<JsonRpcMessage>, signal: AbortSignal): AsyncGenerator<string> {
+  const iterator = messages[Symbol.asyncIterator]();
+  let stop: (() => void) | undefined;
+  const aborted = new Promise<void>((resolve) => (stop = resolve));
+  const onAbort = (): void => stop?.();
+  if (signal.aborted) return;
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next === undefined || next.done) return;
+      yield sseEvent(next.value);
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    // Not awaited: a source blocked in next() may only settle its return() later.
+    iterator.return?.()?.catch(() => {});
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * @module session/live-registry
+ * The process-local half of sessions: SDK instances, child processes, open streams, each with
+ * a disposer. A cache of the record, never the truth. Disposers always all run, even when one
+ * throws or rejects.
+ */
+import type { EndReason } from '../store/record.js';
+
+export type Disposer = (reason: EndReason) => void | Promise<void>;
+
+export class LiveRegistry {
+  readonly #entries = new Map<string, Set<Disposer>>();
+  readonly #onError: (error: unknown) => void;
+
+  constructor(onError: (error: unknown) => void = () => {}) {
+    this.#onError = onError;
+  }
+
+  /** Registers a resource of `sessionId`; returns a function that detaches it (no dispose). */
+  attach(sessionId: string, disposer: Disposer): () => void {
+    let set = this.#entries.get(sessionId);
+    if (!set) {
+      set = new Set();
+      this.#entries.set(sessionId, set);
+    }
+    set.add(disposer);
+    return () => {
+      const current = this.#entries.get(sessionId);
+      if (!current) return;
+      current.delete(disposer);
+      if (current.size === 0) this.#entries.delete(sessionId);
+    };
+  }
+
+  has(sessionId: string): boolean {
+    return this.#entries.has(sessionId);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Runs every disposer of the session; resolves when all have settled. */
+  async dispose(sessionId: string, reason: EndReason): Promise<void> {
+    const set = this.#entries.get(sessionId);
+    if (!set) return;
+    this.#entries.delete(sessionId);
+    await Promise.all(
+      [...set].map(async (disposer) => {
+        try {
+          await disposer(reason);
+        } catch (error) {
+          this.#onError(error);
+        }
+      }),
+    );
+  }
+
+  async disposeAll(reason: EndReason): Promise<void> {
+    await Promise.all([...this.#entries.keys()].map((id) => this.dispose(id, reason)));
+  }
+}

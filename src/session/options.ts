@@ -1,0 +1,70 @@
+/**
+ * @module session/options
+ * Session policy: expiry, caps and the store, with their defaults. Checked at construction with
+ * messages that name the option.
+ */
+import type { SessionStore } from '../store/store.js';
+import type { Clock } from './clock.js';
+
+export interface SessionOptions {
+  /** Where records live. Default: a new MemoryStore (process-local, lost on restart). */
+  store?: SessionStore;
+  /** Sliding idle timeout in ms. Default 30 minutes. */
+  idleTimeoutMs?: number;
+  /** Absolute lifetime in ms, counted from initialize. Default 24 hours. */
+  maxLifetimeMs?: number;
+  /** Global cap on live sessions; past it initialize gets 503. Default: no cap. */
+  maxSessions?: number;
+  /** Cap on live sessions of one principal (anonymous sessions are not counted). Default: no cap. */
+  maxSessionsPerPrincipal?: number;
+  /** `Retry-After` seconds sent with a cap's 503. Default 30. */
+  capRetryAfterSeconds?: number;
+  /**
+   * Fraction of the idle timeout that must pass before a request writes the new idle deadline
+   * to the store. Default 0.1: with 30 minutes, at most one write per 3 minutes per session,
+   * and a session expires between 0.9x and 1x the idle timeout after its last request.
+   */
+  touchFraction?: number;
+  /** How often expired sessions are swept and their resources freed, in ms. 0 disables the
+   * timer (call `sweep()` yourself). Default: a tenth of the idle timeout, at most 10 s. */
+  sweepIntervalMs?: number;
+  /** Key for hashing principals. Default: a random key kept in the store (shared by replicas). */
+  principalKey?: string;
+  /** Time source. Default: Date.now. */
+  clock?: Clock;
+  /** Called with errors from disposers and background sweeps. Default: ignore. */
+  onError?: (error: unknown) => void;
+}
+
+export interface ResolvedSessionOptions {
+  readonly idleTimeoutMs: number;
+  readonly maxLifetimeMs: number;
+  readonly maxSessions: number;
+  readonly maxSessionsPerPrincipal: number;
+  readonly capRetryAfterSeconds: number;
+  readonly touchIntervalMs: number;
+  readonly sweepIntervalMs: number;
+}
+
+function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  const ok = typeof value === 'number' && !Number.isNaN(value) && (allowZero ? value >= 0 : value > 0);
+  if (!ok)
+    throw new TypeError(`sessiongate: option "${name}" must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`);
+  return value;
+}
+
+export function resolveSessionOptions(options: SessionOptions): ResolvedSessionOptions {
+  const idleTimeoutMs = positive('idleTimeoutMs', options.idleTimeoutMs, 30 * 60_000);
+  const touchFraction = positive('touchFraction', options.touchFraction, 0.1, true);
+  if (touchFraction >= 1) throw new TypeError('sessiongate: option "touchFraction" must be below 1');
+  return {
+    idleTimeoutMs,
+    maxLifetimeMs: positive('maxLifetimeMs', options.maxLifetimeMs, 24 * 3_600_000),
+    maxSessions: positive('maxSessions', options.maxSessions, Infinity),
+    maxSessionsPerPrincipal: positive('maxSessionsPerPrincipal', options.maxSessionsPerPrincipal, Infinity),
+    capRetryAfterSeconds: positive('capRetryAfterSeconds', options.capRetryAfterSeconds, 30),
+    touchIntervalMs: idleTimeoutMs * touchFraction,
+    sweepIntervalMs: positive('sweepIntervalMs', options.sweepIntervalMs, Math.min(idleTimeoutMs / 10, 10_000), true),
+  };
+}

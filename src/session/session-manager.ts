@@ -1,0 +1,187 @@
+/**
+ * @module session/session-manager
+ * The session gate: creates records under the caps, resolves an id for a request (missing,
+ * unknown, expired or foreign -> the failures of S3/S4), slides idle expiry coarsely, ends
+ * sessions and sweeps expired ones, freeing what the live registry holds for them.
+ */
+import { SessiongateError } from '../protocol/failures.js';
+import type { JsonObject } from '../protocol/jsonrpc.js';
+import { type EndReason, expiryReason, type SessionRecord } from '../store/record.js';
+import { MemoryStore } from '../store/memory/index.js';
+import type { SessionStore } from '../store/store.js';
+import { type Clock, systemClock } from './clock.js';
+import { isWellFormedSessionId, mintSessionId } from './id.js';
+import { LiveRegistry } from './live-registry.js';
+import { type ResolvedSessionOptions, resolveSessionOptions, type SessionOptions } from './options.js';
+import { PrincipalHasher } from './principal.js';
+
+/** What initialize knows when the session is created. */
+export interface NewSession {
+  /** The authenticated identity (raw; hashed before it is stored), or undefined. */
+  identity: string | undefined;
+  protocolVersion: string;
+  initialize: JsonObject;
+  clientSessionId: string | null;
+}
+
+export type SessionEndListener = (record: SessionRecord, reason: EndReason) => void;
+
+const SWEEP_BATCH = 1000;
+
+export class SessionManager {
+  readonly store: SessionStore;
+  readonly live: LiveRegistry;
+  readonly policy: ResolvedSessionOptions;
+  readonly #clock: Clock;
+  readonly #principals: PrincipalHasher;
+  readonly #onError: (error: unknown) => void;
+  readonly #endListeners = new Set<SessionEndListener>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #sweeping: Promise<number> | undefined;
+
+  constructor(options: SessionOptions = {}) {
+    this.policy = resolveSessionOptions(options);
+    this.store = options.store ?? new MemoryStore();
+    this.#clock = options.clock ?? systemClock;
+    this.#onError = options.onError ?? (() => {});
+    this.live = new LiveRegistry(this.#onError);
+    this.#principals = new PrincipalHasher(this.store, options.principalKey);
+    if (this.policy.sweepIntervalMs > 0) {
+      this.#timer = setInterval(() => void this.sweep(), this.policy.sweepIntervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  now(): number {
+    return this.#clock.now();
+  }
+
+  /** Listen for sessions that ended (deleted, expired, ...). Returns an unsubscribe function. */
+  onEnd(listener: SessionEndListener): () => void {
+    this.#endListeners.add(listener);
+    return () => this.#endListeners.delete(listener);
+  }
+
+  /** The keyed hash stored for `identity` (null when anonymous). */
+  principalOf(identity: string | undefined): Promise<string | null> {
+    return this.#principals.hash(identity);
+  }
+
+  /** Mints and stores a session, atomically under both caps (503 past them). */
+  async create(init: NewSession): Promise<SessionRecord> {
+    const now = this.now();
+    const { policy } = this;
+    const record: SessionRecord = {
+      id: mintSessionId(),
+      principal: await this.#principals.hash(init.identity),
+      protocolVersion: init.protocolVersion,
+      initialize: init.initialize,
+      clientSessionId: init.clientSessionId,
+      createdAt: now,
+      lastSeenAt: now,
+      idleExpiresAt: now + policy.idleTimeoutMs,
+      absoluteExpiresAt: now + policy.maxLifetimeMs,
+      state: {},
+    };
+    const outcome = await this.store.create(record, policy, now);
+    if (outcome === 'created') return record;
+    if (outcome === 'duplicate') {
+      // 192 random bits do not collide; a duplicate means a broken random source.
+      throw new Error('sessiongate: minted a duplicate session id');
+    }
+    throw new SessiongateError(
+      'SG_SESSION_LIMIT',
+      outcome === 'cap-global'
+        ? 'Service Unavailable: too many live sessions'
+        : 'Service Unavailable: too many live sessions for this principal',
+      { headers: { 'retry-after': String(policy.capRetryAfterSeconds) } },
+    );
+  }
+
+  /**
+   * The live record for a request's session id. S4 and Security Best Practices: unknown,
+   * expired, terminated and foreign-principal ids all fail the same way (404), so the answer
+   * reveals nothing.
+   */
+  async resolve(id: string, identity: string | undefined): Promise<SessionRecord> {
+    if (!isWellFormedSessionId(id)) throw new SessiongateError('SG_SESSION_NOT_FOUND');
+    const now = this.now();
+    const record = await this.store.get(id, now);
+    if (!record) {
+      if (this.live.has(id)) void this.#collect(id);
+      throw new SessiongateError('SG_SESSION_NOT_FOUND');
+    }
+    if (record.principal !== (await this.#principals.hash(identity))) {
+      throw new SessiongateError('SG_SESSION_NOT_FOUND');
+    }
+    // Coarse sliding expiry: a store write only once a fraction of the idle window has passed.
+    if (now - record.lastSeenAt >= this.policy.touchIntervalMs) {
+      const idleExpiresAt = now + this.policy.idleTimeoutMs;
+      if (!(await this.store.touch(id, now, idleExpiresAt))) throw new SessiongateError('SG_SESSION_NOT_FOUND');
+      return { ...record, lastSeenAt: now, idleExpiresAt };
+    }
+    return record;
+  }
+
+  /** Ends a session (DELETE, admin, cap eviction). False when it was not live. */
+  async end(id: string, reason: EndReason): Promise<boolean> {
+    const record = await this.store.delete(id);
+    await this.live.dispose(id, reason);
+    if (record) this.#emitEnd(record, reason);
+    return record !== undefined;
+  }
+
+  /** Removes expired sessions and frees their resources. Returns how many ended. */
+  sweep(): Promise<number> {
+    // One sweep at a time: a slow store must not pile sweeps up.
+    this.#sweeping ??= this.#sweepAll().finally(() => (this.#sweeping = undefined));
+    return this.#sweeping;
+  }
+
+  /**
+   * Stops the sweeper and frees every process-local resource. Records stay in the store:
+   * sessions outlive the process when the store is durable.
+   */
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#sweeping?.catch(() => {});
+    await this.live.disposeAll('shutdown');
+  }
+
+  async #sweepAll(): Promise<number> {
+    let ended = 0;
+    try {
+      for (;;) {
+        const expired = await this.store.sweepExpired(this.now(), SWEEP_BATCH);
+        for (const record of expired) {
+          const reason = expiryReason(record);
+          await this.live.dispose(record.id, reason);
+          this.#emitEnd(record, reason);
+        }
+        ended += expired.length;
+        if (expired.length < SWEEP_BATCH) return ended;
+      }
+    } catch (error) {
+      this.#onError(error);
+      return ended;
+    }
+  }
+
+  /** A request found no record but this process still holds resources for it. */
+  async #collect(id: string): Promise<void> {
+    await this.sweep();
+    // Gone without this process sweeping it (another replica did): free what is left here.
+    await this.live.dispose(id, 'idle');
+  }
+
+  #emitEnd(record: SessionRecord, reason: EndReason): void {
+    for (const listener of this.#endListeners) {
+      try {
+        listener(record, reason);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,4 @@
+/** @module store — the SessionStore contract and the runtime-neutral memory store. */
+export type { SessionStore, CreateLimits, CreateOutcome } from './store.js';
+export * from './record.js';
+export { MemoryStore } from './memory/index.js';

@@ -1,0 +1,216 @@
+/**
+ * @module store/redis
+ * The distributed store: every replica sees the same sessions. Creates, caps, touches and
+ * sweeps are atomic Lua scripts. Each session hash carries a native TTL (its deadline plus a
+ * grace period that lets a sweeper still read why it ended); deadlines are also checked
+ * logically, so a record is never served past its deadline.
+ *
+ * The store's clock and Redis's must roughly agree (the native TTL uses Redis's time).
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import { SessiongateError } from '../../protocol/failures.js';
+import type { JsonObject } from '../../protocol/jsonrpc.js';
+import { expiresAt, type SessionRecord } from '../record.js';
+import type { CreateLimits, CreateOutcome, SessionStore } from '../store.js';
+import { CREATE, DELETE, SET_FIELD, SWEEP, TOUCH } from './scripts.js';
+
+export interface RedisStoreOptions {
+  /** `redis://[user:pass@]host:port[/db]`. Ignored when `client` is given. Default redis://127.0.0.1:6379. */
+  url?: string;
+  /** An ioredis client you own (cluster/sentinel set up your way); not closed by `close()`. */
+  client?: Redis;
+  /** Key prefix. Default "sg:". */
+  prefix?: string;
+  /** How long an expired record lingers for the sweeper, in ms. Default 60000. */
+  expiryGraceMs?: number;
+  /** Per-command timeout: past it the store answers 503 instead of hanging. Default 1000. */
+  commandTimeoutMs?: number;
+}
+
+type Fields = Record<string, string>;
+
+interface ScriptedRedis extends Redis {
+  sgCreate(...args: (string | number)[]): Promise<CreateOutcome>;
+  sgTouch(...args: (string | number)[]): Promise<number>;
+  sgSetField(...args: (string | number)[]): Promise<number>;
+  sgDelete(...args: (string | number)[]): Promise<string[] | null>;
+  sgSweep(...args: (string | number)[]): Promise<(string | string[])[]>;
+}
+
+export class RedisStore implements SessionStore {
+  readonly #redis: ScriptedRedis;
+  readonly #owned: boolean;
+  readonly #prefix: string;
+  readonly #grace: number;
+  readonly #timeout: number;
+  /** Settles on the first successful connection; until then commands wait (bounded) for it. */
+  #firstConnection: Promise<void> | undefined;
+
+  constructor(options: RedisStoreOptions = {}) {
+    this.#prefix = options.prefix ?? 'sg:';
+    this.#grace = options.expiryGraceMs ?? 60_000;
+    if (!(Number.isInteger(this.#grace) && this.#grace >= 0))
+      throw new TypeError(`sessiongate: option "expiryGraceMs" must be a non-negative integer, got ${String(options.expiryGraceMs)}`);
+    const timeout = options.commandTimeoutMs ?? 1000;
+    this.#timeout = timeout;
+    const redisOptions: RedisOptions = {
+      commandTimeout: timeout,
+      maxRetriesPerRequest: 1,
+      // Reconnect forever in the background, but fail commands fast while down (503, not a hang).
+      enableOfflineQueue: false,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+      lazyConnect: false,
+    };
+    this.#owned = options.client === undefined;
+    const client = options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', redisOptions);
+    // Connection errors surface as failed commands (503); the event must not crash the process.
+    if (this.#owned) client.on('error', () => {});
+    client.defineCommand('sgCreate', { numberOfKeys: 3, lua: CREATE });
+    client.defineCommand('sgTouch', { numberOfKeys: 2, lua: TOUCH });
+    client.defineCommand('sgSetField', { numberOfKeys: 1, lua: SET_FIELD });
+    client.defineCommand('sgDelete', { numberOfKeys: 2, lua: DELETE });
+    client.defineCommand('sgSweep', { numberOfKeys: 1, lua: SWEEP });
+    this.#redis = client as ScriptedRedis;
+  }
+
+  /** Resolves once connected (useful at start-up to fail fast on a wrong URL). */
+  async ready(): Promise<void> {
+    await this.#call(() => this.#redis.ping());
+  }
+
+  /** Waits (at most one command timeout) for a connection, so a request never hangs on a down Redis. */
+  #connected(): Promise<void> {
+    if (this.#redis.status === 'ready') return Promise.resolve();
+    this.#firstConnection ??= new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#redis.off('ready', onReady);
+        this.#firstConnection = undefined;
+        reject(new Error('Redis connection timed out'));
+      }, this.#timeout);
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#redis.once('ready', onReady);
+    });
+    return this.#firstConnection;
+  }
+
+  create(record: SessionRecord, limits: CreateLimits, now: number): Promise<CreateOutcome> {
+    const { id, principal, lastSeenAt, idleExpiresAt, absoluteExpiresAt, protocolVersion, state: _state, ...data } = record;
+    return this.#call(() =>
+      this.#redis.sgCreate(
+        this.#key(id),
+        this.#expiryKey(),
+        this.#principalKey(principal ?? ''),
+        id,
+        now,
+        Number.isFinite(limits.maxSessions) ? limits.maxSessions : -1,
+        Number.isFinite(limits.maxSessionsPerPrincipal) ? limits.maxSessionsPerPrincipal : -1,
+        principal ?? '',
+        JSON.stringify(data),
+        lastSeenAt,
+        idleExpiresAt,
+        absoluteExpiresAt,
+        expiresAt(record),
+        this.#grace,
+        protocolVersion,
+      ),
+    );
+  }
+
+  async get(id: string, now: number): Promise<SessionRecord | undefined> {
+    const fields = await this.#call(() => this.#redis.hgetall(this.#key(id)));
+    if (fields['data'] === undefined) return undefined;
+    const record = toRecord(id, fields);
+    return expiresAt(record) > now ? record : undefined;
+  }
+
+  async touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<boolean> {
+    const touched = await this.#call(() =>
+      this.#redis.sgTouch(this.#key(id), this.#expiryKey(), id, lastSeenAt, idleExpiresAt, this.#grace, this.#principalKey('')),
+    );
+    return touched === 1;
+  }
+
+  async setState(id: string, state: JsonObject): Promise<boolean> {
+    return (await this.#call(() => this.#redis.sgSetField(this.#key(id), 'state', JSON.stringify(state)))) === 1;
+  }
+
+  async setProtocolVersion(id: string, protocolVersion: string): Promise<boolean> {
+    return (await this.#call(() => this.#redis.sgSetField(this.#key(id), 'protocolVersion', protocolVersion))) === 1;
+  }
+
+  async delete(id: string): Promise<SessionRecord | undefined> {
+    const flat = await this.#call(() => this.#redis.sgDelete(this.#key(id), this.#expiryKey(), id, this.#principalKey('')));
+    return flat ? toRecord(id, pairs(flat)) : undefined;
+  }
+
+  async sweepExpired(now: number, limit: number): Promise<SessionRecord[]> {
+    const out = await this.#call(() => this.#redis.sgSweep(this.#expiryKey(), now, limit, this.#key(''), this.#principalKey('')));
+    const records: SessionRecord[] = [];
+    for (let i = 0; i < out.length; i += 2) records.push(toRecord(out[i] as string, pairs(out[i + 1] as string[])));
+    return records;
+  }
+
+  count(): Promise<number> {
+    return this.#call(() => this.#redis.zcard(this.#expiryKey()));
+  }
+
+  async sharedSecret(name: string, create: () => string): Promise<string> {
+    const key = `${this.#prefix}secret:${name}`;
+    await this.#call(() => this.#redis.set(key, create(), 'NX'));
+    const value = await this.#call(() => this.#redis.get(key));
+    if (value === null) throw new SessiongateError('SG_STORE_UNAVAILABLE', 'Service Unavailable: shared secret vanished from the store');
+    return value;
+  }
+
+  async close(): Promise<void> {
+    if (!this.#owned) return;
+    try {
+      await this.#redis.quit();
+    } catch {
+      this.#redis.disconnect();
+    }
+  }
+
+  #key(id: string): string {
+    return `${this.#prefix}s:${id}`;
+  }
+  #expiryKey(): string {
+    return `${this.#prefix}expiry`;
+  }
+  #principalKey(principal: string): string {
+    return `${this.#prefix}p:${principal}`;
+  }
+
+  /** Any Redis failure is a 503 for the request, with the cause kept for logs. */
+  async #call<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      await this.#connected();
+      return await command();
+    } catch (cause) {
+      throw new SessiongateError('SG_STORE_UNAVAILABLE', undefined, { cause });
+    }
+  }
+}
+
+function pairs(flat: string[]): Fields {
+  const fields: Fields = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+  return fields;
+}
+
+function toRecord(id: string, fields: Fields): SessionRecord {
+  const data = JSON.parse(fields['data'] ?? '{}') as Pick<SessionRecord, 'initialize' | 'clientSessionId' | 'createdAt'>;
+  return {
+    ...data,
+    id,
+    principal: fields['principal'] ? fields['principal'] : null,
+    protocolVersion: fields['protocolVersion'] ?? '',
+    lastSeenAt: Number(fields['lastSeenAt']),
+    idleExpiresAt: Number(fields['idleExpiresAt']),
+    absoluteExpiresAt: Number(fields['absoluteExpiresAt']),
+    state: JSON.parse(fields['state'] ?? '{}') as JsonObject,
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * @module store/redis/scripts
+ * Lua scripts: each store operation that reads and writes is one atomic script. Keys: the
+ * session hash, the expiry sorted set (score = deadline), and one sorted set per principal.
+ * Cluster note: the principal key is derived inside the scripts, so this layout is for a single
+ * Redis (or Sentinel); a Cluster layout is future work (issue "replicas").
+ */
+
+/** KEYS: hash, expiry, principalSet. ARGV: id, now, maxSessions, maxPerPrincipal, principal,
+ * data, lastSeenAt, idleExpiresAt, absoluteExpiresAt, expiresAt, graceMs, protocolVersion. */
+export const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'duplicate' end
+local maxS = tonumber(ARGV[3])
+if maxS >= 0 and redis.call('ZCOUNT', KEYS[2], '(' .. ARGV[2], '+inf') >= maxS then return 'cap-global' end
+local maxP = tonumber(ARGV[4])
+if ARGV[5] ~= '' and maxP >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[2])
+  if redis.call('ZCARD', KEYS[3]) >= maxP then return 'cap-principal' end
+end
+redis.call('HSET', KEYS[1], 'data', ARGV[6], 'principal', ARGV[5], 'lastSeenAt', ARGV[7],
+  'idleExpiresAt', ARGV[8], 'absoluteExpiresAt', ARGV[9], 'protocolVersion', ARGV[12], 'state', '{}')
+local hardEnd = tonumber(ARGV[10]) + tonumber(ARGV[11])
+redis.call('PEXPIREAT', KEYS[1], hardEnd)
+redis.call('ZADD', KEYS[2], ARGV[10], ARGV[1])
+if ARGV[5] ~= '' then
+  redis.call('ZADD', KEYS[3], ARGV[10], ARGV[1])
+  local absEnd = tonumber(ARGV[9]) + tonumber(ARGV[11])
+  if redis.call('PTTL', KEYS[3]) < absEnd - tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[3], absEnd) end
+end
+return 'created'
+`;
+
+/** KEYS: hash, expiry. ARGV: id, lastSeenAt, idleExpiresAt, graceMs, principalPrefix. */
+export const TOUCH = `
+local fields = redis.call('HMGET', KEYS[1], 'absoluteExpiresAt', 'principal')
+if not fields[1] then return 0 end
+redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[2], 'idleExpiresAt', ARGV[3])
+local deadline = math.min(tonumber(ARGV[3]), tonumber(fields[1]))
+redis.call('PEXPIREAT', KEYS[1], deadline + tonumber(ARGV[4]))
+redis.call('ZADD', KEYS[2], deadline, ARGV[1])
+if fields[2] ~= '' then redis.call('ZADD', ARGV[5] .. fields[2], 'XX', deadline, ARGV[1]) end
+return 1
+`;
+
+/** KEYS: hash. ARGV: field, value. Sets a field of an existing session only. */
+export const SET_FIELD = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
+/** KEYS: hash, expiry. ARGV: id, principalPrefix. Returns the hash (flat) or nil. */
+export const DELETE = `
+local fields = redis.call('HGETALL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+if #fields == 0 then return nil end
+redis.call('DEL', KEYS[1])
+for i = 1, #fields, 2 do
+  if fields[i] == 'principal' and fields[i + 1] ~= '' then redis.call('ZREM', ARGV[2] .. fields[i + 1], ARGV[1]) end
+end
+return fields
+`;
+
+/** KEYS: expiry. ARGV: now, limit, hashPrefix, principalPrefix. Returns {id, fields, ...}. */
+export const SWEEP = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[1], id)
+  local key = ARGV[3] .. id
+  local fields = redis.call('HGETALL', key)
+  if #fields > 0 then
+    redis.call('DEL', key)
+    for i = 1, #fields, 2 do
+      if fields[i] == 'principal' and fields[i + 1] ~= '' then redis.call('ZREM', ARGV[4] .. fields[i + 1], id) end
+    end
+    table.insert(out, id)
+    table.insert(out, fields)
+  end
+end
+return out
+`;

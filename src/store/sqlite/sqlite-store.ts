@@ -1,0 +1,179 @@
+/**
+ * @module store/sqlite
+ * The embedded durable store (better-sqlite3, WAL). A session committed here survives a restart
+ * and a kill -9: WAL with synchronous=NORMAL loses nothing when the process dies (only an OS
+ * crash or power loss can drop the last transactions). Several processes may share one file.
+ */
+import Database from 'better-sqlite3';
+import type { JsonObject } from '../../protocol/jsonrpc.js';
+import { expiresAt, type SessionRecord } from '../record.js';
+import type { CreateLimits, CreateOutcome, SessionStore } from '../store.js';
+
+export interface SqliteStoreOptions {
+  /** Milliseconds to wait for another process's write lock. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+interface Row {
+  id: string;
+  principal: string | null;
+  last_seen_at: number;
+  idle_expires_at: number;
+  absolute_expires_at: number;
+  data: string;
+}
+
+/** The parts of a record that never change after create, plus `state`. */
+type RecordData = Omit<SessionRecord, 'id' | 'principal' | 'lastSeenAt' | 'idleExpiresAt' | 'absoluteExpiresAt'>;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY,
+  principal TEXT,
+  last_seen_at INTEGER NOT NULL,
+  idle_expires_at INTEGER NOT NULL,
+  absolute_expires_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  data TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
+CREATE INDEX IF NOT EXISTS sessions_by_principal ON sessions (principal) WHERE principal IS NOT NULL;
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+export class SqliteStore implements SessionStore {
+  readonly #db: Database.Database;
+  readonly #stmt;
+  readonly #createTx;
+  readonly #sweepTx;
+
+  /** `path` is a file (created if missing) or ':memory:'. */
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    const busy = options.busyTimeoutMs ?? 5000;
+    if (!(Number.isInteger(busy) && busy >= 0))
+      throw new TypeError(`sessiongate: option "busyTimeoutMs" must be a non-negative integer, got ${String(busy)}`);
+    this.#db = new Database(path, { timeout: busy });
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.exec(SCHEMA);
+    const db = this.#db;
+    this.#stmt = {
+      exists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM sessions WHERE id = ?'),
+      // Bounded by the cap: counting stops once the cap is reached.
+      countAll: db.prepare<[number, number], { n: number }>(
+        'SELECT count(*) AS n FROM (SELECT 1 FROM sessions WHERE expires_at > ? LIMIT ?)',
+      ),
+      countPrincipal: db.prepare<[string, number], { n: number }>(
+        'SELECT count(*) AS n FROM sessions WHERE principal = ? AND expires_at > ?',
+      ),
+      insert: db.prepare(
+        'INSERT INTO sessions (id, principal, last_seen_at, idle_expires_at, absolute_expires_at, expires_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      get: db.prepare<[string, number], Row>('SELECT * FROM sessions WHERE id = ? AND expires_at > ?'),
+      touch: db.prepare('UPDATE sessions SET last_seen_at = ?, idle_expires_at = ?, expires_at = min(?, absolute_expires_at) WHERE id = ?'),
+      getData: db.prepare<[string], { data: string }>('SELECT data FROM sessions WHERE id = ?'),
+      setData: db.prepare('UPDATE sessions SET data = ? WHERE id = ?'),
+      remove: db.prepare<[string], Row>('DELETE FROM sessions WHERE id = ? RETURNING *'),
+      due: db.prepare<[number, number], Row>('SELECT * FROM sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
+      count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions'),
+      getSecret: db.prepare<[string], { value: string }>('SELECT value FROM secrets WHERE name = ?'),
+      putSecret: db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),
+    };
+    // IMMEDIATE: take the write lock first, so two processes cannot both pass a cap check.
+    this.#createTx = db.transaction((record: SessionRecord, limits: CreateLimits, now: number): CreateOutcome => {
+      if (this.#stmt.exists.get(record.id)) return 'duplicate';
+      // Expired rows are excluded by the index range; they do not count toward the caps.
+      if (Number.isFinite(limits.maxSessions) && this.#stmt.countAll.get(now, limits.maxSessions)!.n >= limits.maxSessions)
+        return 'cap-global';
+      if (
+        record.principal !== null &&
+        Number.isFinite(limits.maxSessionsPerPrincipal) &&
+        this.#stmt.countPrincipal.get(record.principal, now)!.n >= limits.maxSessionsPerPrincipal
+      ) {
+        return 'cap-principal';
+      }
+      const { id, principal, lastSeenAt, idleExpiresAt, absoluteExpiresAt, ...data } = record;
+      this.#stmt.insert.run(
+        id,
+        principal,
+        lastSeenAt,
+        idleExpiresAt,
+        absoluteExpiresAt,
+        expiresAt(record),
+        JSON.stringify(data satisfies RecordData),
+      );
+      return 'created';
+    });
+    this.#sweepTx = db.transaction((now: number, limit: number): SessionRecord[] => {
+      const rows = this.#stmt.due.all(now, limit);
+      for (const row of rows) this.#stmt.remove.get(row.id);
+      return rows.map(toRecord);
+    });
+  }
+
+  async create(record: SessionRecord, limits: CreateLimits, now: number): Promise<CreateOutcome> {
+    return this.#createTx.immediate(record, limits, now);
+  }
+
+  async get(id: string, now: number): Promise<SessionRecord | undefined> {
+    const row = this.#stmt.get.get(id, now);
+    return row && toRecord(row);
+  }
+
+  async touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<boolean> {
+    return this.#stmt.touch.run(lastSeenAt, idleExpiresAt, idleExpiresAt, id).changes > 0;
+  }
+
+  async setState(id: string, state: JsonObject): Promise<boolean> {
+    return this.#patch(id, { state });
+  }
+
+  async setProtocolVersion(id: string, protocolVersion: string): Promise<boolean> {
+    return this.#patch(id, { protocolVersion });
+  }
+
+  async delete(id: string): Promise<SessionRecord | undefined> {
+    const row = this.#stmt.remove.get(id);
+    return row && toRecord(row);
+  }
+
+  async sweepExpired(now: number, limit: number): Promise<SessionRecord[]> {
+    return this.#sweepTx.immediate(now, limit);
+  }
+
+  async count(): Promise<number> {
+    return this.#stmt.count.get()!.n;
+  }
+
+  async sharedSecret(name: string, create: () => string): Promise<string> {
+    // INSERT OR IGNORE then read: every process ends up with the first value written.
+    this.#stmt.putSecret.run(name, create());
+    return this.#stmt.getSecret.get(name)!.value;
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #patch(id: string, patch: Partial<RecordData>): boolean {
+    return this.#db
+      .transaction(() => {
+        const row = this.#stmt.getData.get(id);
+        if (!row) return false;
+        this.#stmt.setData.run(JSON.stringify({ ...(JSON.parse(row.data) as RecordData), ...patch }), id);
+        return true;
+      })
+      .immediate();
+  }
+}
+
+function toRecord(row: Row): SessionRecord {
+  return {
+    ...(JSON.parse(row.data) as RecordData),
+    id: row.id,
+    principal: row.principal,
+    lastSeenAt: row.last_seen_at,
+    idleExpiresAt: row.idle_expires_at,
+    absoluteExpiresAt: row.absolute_expires_at,
+  };
+}

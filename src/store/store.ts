@@ -1,0 +1,49 @@
+/**
+ * @module store/store
+ * The one async contract every session store implements, and that one shared contract test
+ * suite (test/store-contract.ts) checks for each of them.
+ */
+import type { JsonObject } from '../protocol/jsonrpc.js';
+import type { SessionRecord } from './record.js';
+
+/** Caps checked atomically with the insert. `Infinity` means no cap. */
+export interface CreateLimits {
+  readonly maxSessions: number;
+  readonly maxSessionsPerPrincipal: number;
+}
+
+export type CreateOutcome = 'created' | 'duplicate' | 'cap-global' | 'cap-principal';
+
+export interface SessionStore {
+  /**
+   * Inserts the record unless its id exists or a cap would be passed, as one atomic step.
+   * Sessions already expired at `now` do not count toward the caps.
+   */
+  create(record: SessionRecord, limits: CreateLimits, now: number): Promise<CreateOutcome>;
+  /** The record, or undefined when it does not exist or has expired at `now`. */
+  get(id: string, now: number): Promise<SessionRecord | undefined>;
+  /** Slides the idle deadline. False when the session no longer exists. */
+  touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<boolean>;
+  /** Replaces `state`. False when the session no longer exists. */
+  setState(id: string, state: JsonObject): Promise<boolean>;
+  /** Sets the negotiated protocol version after the application answered initialize. */
+  setProtocolVersion(id: string, protocolVersion: string): Promise<boolean>;
+  /**
+   * Removes the session; idempotent. Returns the record when this call removed a live one, so
+   * exactly one caller (across replicas) learns it ended.
+   */
+  delete(id: string): Promise<SessionRecord | undefined>;
+  /**
+   * Removes and returns up to `limit` sessions whose deadline is at or before `now`. Its cost
+   * grows with the number that expired, not with the number alive.
+   */
+  sweepExpired(now: number, limit: number): Promise<SessionRecord[]>;
+  /** Live (not yet swept) sessions; for metrics and tests. */
+  count(): Promise<number>;
+  /**
+   * A secret shared by every process using this store (the principal hashing key): created on
+   * first use, the same value for everybody afterwards, surviving restarts.
+   */
+  sharedSecret(name: string, create: () => string): Promise<string>;
+  close(): Promise<void>;
+}

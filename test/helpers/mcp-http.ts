@@ -1,0 +1,71 @@
+/**
+ * Raw MCP-over-HTTP helpers for the rule tests: real sockets, no client library in between.
+ */
+export const ACCEPT_BOTH = 'application/json, text/event-stream';
+
+export interface RawAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: unknown;
+}
+
+export async function send(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: unknown; rawBody?: string },
+): Promise<RawAnswer> {
+  const method = init.method ?? 'POST';
+  const headers: Record<string, string> = method === 'POST' ? { 'content-type': 'application/json', accept: ACCEPT_BOTH } : {};
+  Object.assign(headers, init.headers);
+  const body = init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
+  const response = await fetch(url, { method, headers, body });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+export function initializeRequest(protocolVersion = '2025-11-25', id: number | string = 1): Record<string, unknown> {
+  return {
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: { protocolVersion, capabilities: {}, clientInfo: { name: 'rule-test', version: '1.0.0' } },
+  };
+}
+
+/** Initializes a session and returns its id. */
+export async function openSession(url: string, protocolVersion = '2025-11-25', headers: Record<string, string> = {}): Promise<string> {
+  const answer = await send(url, { body: initializeRequest(protocolVersion), headers });
+  const id = answer.headers.get('mcp-session-id');
+  if (answer.status !== 200 || !id) throw new Error(`initialize failed: ${answer.status} ${answer.text}`);
+  const initialized = await send(url, {
+    body: { jsonrpc: '2.0', method: 'notifications/initialized' },
+    headers: { 'mcp-session-id': id, 'mcp-protocol-version': protocolVersion, ...headers },
+  });
+  if (initialized.status !== 202) throw new Error(`initialized notification failed: ${initialized.status}`);
+  return id;
+}
+
+export function toolCall(name: string, args: Record<string, unknown>, id: number | string = 2): Record<string, unknown> {
+  return { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } };
+}
+
+/** The JSON-RPC messages of an SSE body. */
+export function sseMessages(text: string): unknown[] {
+  return text
+    .split('\n\n')
+    .map((event) =>
+      event
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trim())
+        .join('\n'),
+    )
+    .filter((data) => data !== '')
+    .map((data) => JSON.parse(data) as unknown);
+}

@@ -1,0 +1,160 @@
+/**
+ * THE store contract: one suite, run against every SessionStore (memory, SQLite, real Redis).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mintSessionId } from '../../src/session/id.js';
+import type { SessionRecord } from '../../src/store/record.js';
+import type { CreateLimits, SessionStore } from '../../src/store/store.js';
+
+const NO_CAPS: CreateLimits = { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity };
+const MINUTE = 60_000;
+
+export function record(now: number, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    id: mintSessionId(),
+    principal: null,
+    protocolVersion: '2025-11-25',
+    initialize: { protocolVersion: '2025-11-25', capabilities: { roots: {} }, clientInfo: { name: 'c', version: '1' } },
+    clientSessionId: null,
+    createdAt: now,
+    lastSeenAt: now,
+    idleExpiresAt: now + 30 * MINUTE,
+    absoluteExpiresAt: now + 24 * 60 * MINUTE,
+    state: {},
+    ...overrides,
+  };
+}
+
+export function storeContract(name: string, open: () => Promise<SessionStore>): void {
+  describe(`SessionStore contract: ${name}`, () => {
+    let store: SessionStore;
+    // Real time as the base: Redis's native TTLs run on the server's clock.
+    let now: number;
+    beforeEach(async () => {
+      store = await open();
+      now = Date.now();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('returns a created record as it was stored', async () => {
+      const r = record(now, { principal: 'p1', clientSessionId: '0b6f3c9e-6a4f-4c1e-9d1f-2f7a1c0e5b11' });
+      expect(await store.create(r, NO_CAPS, now)).toBe('created');
+      expect(await store.get(r.id, now)).toEqual(r);
+    });
+
+    it('refuses a duplicate id and keeps the original', async () => {
+      const r = record(now);
+      await store.create(r, NO_CAPS, now);
+      expect(await store.create({ ...r, protocolVersion: '2025-03-26' }, NO_CAPS, now)).toBe('duplicate');
+      expect((await store.get(r.id, now))?.protocolVersion).toBe('2025-11-25');
+    });
+
+    it('returns nothing for an unknown id', async () => {
+      expect(await store.get(mintSessionId(), now)).toBeUndefined();
+    });
+
+    it('returns nothing once the idle deadline has passed', async () => {
+      const r = record(now, { idleExpiresAt: now + MINUTE });
+      await store.create(r, NO_CAPS, now);
+      expect(await store.get(r.id, now + MINUTE - 1)).toBeDefined();
+      expect(await store.get(r.id, now + MINUTE)).toBeUndefined();
+    });
+
+    it('touch slides the idle deadline but never past the absolute one', async () => {
+      const r = record(now, { idleExpiresAt: now + MINUTE, absoluteExpiresAt: now + 3 * MINUTE });
+      await store.create(r, NO_CAPS, now);
+      expect(await store.touch(r.id, now + 50_000, now + 50_000 + MINUTE)).toBe(true);
+      expect(await store.get(r.id, now + 100_000)).toMatchObject({ lastSeenAt: now + 50_000, idleExpiresAt: now + 110_000 });
+      expect(await store.touch(r.id, now + 150_000, now + 150_000 + MINUTE)).toBe(true);
+      expect(await store.get(r.id, now + 3 * MINUTE - 1)).toBeDefined();
+      expect(await store.get(r.id, now + 3 * MINUTE)).toBeUndefined();
+    });
+
+    it('touch of an unknown session reports false', async () => {
+      expect(await store.touch(mintSessionId(), now, now + MINUTE)).toBe(false);
+    });
+
+    it('persists state and the negotiated version', async () => {
+      const r = record(now);
+      await store.create(r, NO_CAPS, now);
+      expect(await store.setState(r.id, { cart: ['a', 'b'], n: 2 })).toBe(true);
+      expect(await store.setProtocolVersion(r.id, '2025-06-18')).toBe(true);
+      expect(await store.get(r.id, now)).toMatchObject({ state: { cart: ['a', 'b'], n: 2 }, protocolVersion: '2025-06-18' });
+      expect(await store.setState(mintSessionId(), {})).toBe(false);
+      expect(await store.setProtocolVersion(mintSessionId(), '2025-06-18')).toBe(false);
+    });
+
+    it('delete is idempotent and reports the live record exactly once', async () => {
+      const r = record(now, { principal: 'p' });
+      await store.create(r, NO_CAPS, now);
+      expect(await store.delete(r.id)).toEqual(r);
+      expect(await store.delete(r.id)).toBeUndefined();
+      expect(await store.get(r.id, now)).toBeUndefined();
+    });
+
+    it('refuses past the global cap, and expired sessions do not count', async () => {
+      const caps = { maxSessions: 2, maxSessionsPerPrincipal: Infinity };
+      await store.create(record(now, { idleExpiresAt: now + MINUTE }), caps, now);
+      await store.create(record(now), caps, now);
+      expect(await store.create(record(now), caps, now)).toBe('cap-global');
+      expect(await store.create(record(now), caps, now + MINUTE)).toBe('created');
+    });
+
+    it('refuses past the per-principal cap without touching other principals or anonymous sessions', async () => {
+      const caps = { maxSessions: Infinity, maxSessionsPerPrincipal: 2 };
+      await store.create(record(now, { principal: 'alice' }), caps, now);
+      const gone = record(now, { principal: 'alice' });
+      await store.create(gone, caps, now);
+      expect(await store.create(record(now, { principal: 'alice' }), caps, now)).toBe('cap-principal');
+      expect(await store.create(record(now, { principal: 'bob' }), caps, now)).toBe('created');
+      expect(await store.create(record(now), caps, now)).toBe('created');
+      expect(await store.create(record(now), caps, now)).toBe('created');
+      expect(await store.create(record(now), caps, now)).toBe('created');
+      await store.delete(gone.id);
+      expect(await store.create(record(now, { principal: 'alice' }), caps, now)).toBe('created');
+    });
+
+    it('enforces a cap atomically under concurrent creates', async () => {
+      const caps = { maxSessions: 5, maxSessionsPerPrincipal: 3 };
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.create(record(now, { principal: i % 2 ? 'x' : 'y' }), caps, now)),
+      );
+      expect(outcomes.filter((o) => o === 'created')).toHaveLength(5);
+      expect(await store.count()).toBe(5);
+    });
+
+    it('sweeps exactly the expired sessions, oldest first, up to the limit', async () => {
+      const early = record(now, { idleExpiresAt: now + MINUTE });
+      const later = record(now, { idleExpiresAt: now + 2 * MINUTE, principal: 'p' });
+      const live = record(now);
+      for (const r of [live, later, early]) await store.create(r, NO_CAPS, now);
+      expect(await store.sweepExpired(now, 10)).toEqual([]);
+      const first = await store.sweepExpired(now + 5 * MINUTE, 1);
+      expect(first.map((r) => r.id)).toEqual([early.id]);
+      const rest = await store.sweepExpired(now + 5 * MINUTE, 10);
+      expect(rest).toEqual([later]);
+      expect(await store.get(live.id, now + 5 * MINUTE)).toBeDefined();
+      expect(await store.count()).toBe(1);
+      // A swept principal's session no longer counts toward its cap.
+      expect(
+        await store.create(record(now, { principal: 'p' }), { maxSessions: Infinity, maxSessionsPerPrincipal: 1 }, now + 5 * MINUTE),
+      ).toBe('created');
+    });
+
+    it('does not sweep a session whose idle deadline was slid past now', async () => {
+      const r = record(now, { idleExpiresAt: now + MINUTE });
+      await store.create(r, NO_CAPS, now);
+      await store.touch(r.id, now + 50_000, now + 50_000 + MINUTE);
+      expect(await store.sweepExpired(now + 90_000, 10)).toEqual([]);
+      expect((await store.sweepExpired(now + 110_000, 10)).map((x) => x.id)).toEqual([r.id]);
+    });
+
+    it('keeps the first shared secret for everybody', async () => {
+      const first = await store.sharedSecret('k', () => 'one');
+      const second = await store.sharedSecret('k', () => 'two');
+      expect([first, second]).toEqual(['one', 'one']);
+    });
+  });
+}

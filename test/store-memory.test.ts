@@ -1,0 +1,4 @@
+import { MemoryStore } from '../src/store/memory/index.js';
+import { storeContract } from './helpers/store-contract.js';
+
+storeContract('memory', async () => new MemoryStore());

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../src/store/redis/index.js';
+import { record, storeContract } from './helpers/store-contract.js';
+import { startRedis, type RedisServer } from './helpers/redis.js';
+
+let redis: RedisServer;
+let n = 0;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+// Each test gets its own key prefix on the shared real server.
+storeContract('redis', async () => {
+  const store = new RedisStore({ url: redis.url, prefix: `t${n++}:` });
+  await store.ready();
+  return store;
+});
+
+describe('RedisStore', () => {
+  it('two stores with one prefix (two replicas) share sessions and the secret', async () => {
+    const a = new RedisStore({ url: redis.url, prefix: 'shared:' });
+    const b = new RedisStore({ url: redis.url, prefix: 'shared:' });
+    const now = Date.now();
+    const r = record(now);
+    await a.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity }, now);
+    expect(await b.get(r.id, now)).toEqual(r);
+    expect(await b.sharedSecret('k', () => 'b')).toBe(await a.sharedSecret('k', () => 'a'));
+    expect(await b.delete(r.id)).toEqual(r);
+    expect(await a.delete(r.id)).toBeUndefined();
+    await a.close();
+    await b.close();
+  });
+
+  it('gives the session hash a native TTL at its deadline plus the grace period', async () => {
+    const store = new RedisStore({ url: redis.url, prefix: 'ttl:', expiryGraceMs: 1000 });
+    const now = Date.now();
+    const r = record(now, { idleExpiresAt: now + 2000 });
+    await store.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity }, now);
+    const { Redis } = await import('ioredis');
+    const raw = new Redis(redis.url);
+    const ttl = await raw.pttl(`ttl:s:${r.id}`);
+    expect(ttl).toBeGreaterThan(2000);
+    expect(ttl).toBeLessThanOrEqual(3000);
+    raw.disconnect();
+    await store.close();
+  });
+
+  it('answers SG_STORE_UNAVAILABLE quickly when Redis is unreachable', async () => {
+    const down = await startRedis();
+    const store = new RedisStore({ url: down.url, commandTimeoutMs: 300 });
+    await store.ready();
+    await down.stop();
+    const started = Date.now();
+    await expect(store.get('x'.repeat(32), Date.now())).rejects.toMatchObject({ code: 'SG_STORE_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(1000);
+    await store.close();
+  });
+});
