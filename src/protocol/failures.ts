@@ -100,6 +100,12 @@ export function isSessiongateError(value: unknown): value is SessiongateError {
   );
 }
 
+/** The same failure, answered under the JSON-RPC id of the request it refused. */
+export function withRequestId(error: unknown, requestId: string | number | undefined): unknown {
+  if (requestId === undefined || !isSessiongateError(error) || error.requestId !== null) return error;
+  return new SessiongateError(error.code, error.message, { headers: { ...error.headers }, requestId, cause: error.cause });
+}
+
 export interface FailureAnswer {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;

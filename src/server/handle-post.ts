@@ -2,9 +2,10 @@
  * @module server/handle-post
  * POST: one JSON-RPC message (or a 2025-03-26 batch) to the application.
  */
-import { SessiongateError } from '../protocol/failures.js';
+import { SessiongateError, withRequestId } from '../protocol/failures.js';
 import { PROTOCOL_VERSION, SESSION_ID } from '../protocol/headers.js';
 import {
+  type Classified,
   classify,
   initializeParams,
   isRequest,
@@ -35,8 +36,15 @@ export async function handlePost(core: ServerCore, incoming: Incoming): Promise<
     throw new SessiongateError('SG_NOT_ACCEPTABLE');
   }
   const classified = classify(await readJsonBody(incoming, core.maxBodyBytes));
-  const identity = await identityOf(core, incoming);
+  try {
+    return await route(core, incoming, classified);
+  } catch (error) {
+    throw withRequestId(error, 'message' in classified && isRequest(classified.message) ? classified.message.id : undefined);
+  }
+}
 
+async function route(core: ServerCore, incoming: Incoming, classified: Classified): Promise<Outgoing> {
+  const identity = await identityOf(core, incoming);
   switch (classified.kind) {
     case 'initialize':
       return initialize(core, incoming, classified.message, identity);

@@ -1,0 +1,125 @@
+/**
+ * The `sessiongate` command as a real process: flags, health, durability across kill -9.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { initializeRequest, openSession, send, toolCall } from './helpers/mcp-http.js';
+import { runCli, startDemo, type DemoProcess } from './helpers/demo-process.js';
+import { startRedis } from './helpers/redis.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sg-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const running: DemoProcess[] = [];
+afterEach(async () => {
+  for (const demo of running.splice(0)) await demo.kill('SIGKILL');
+});
+
+async function demo(args: string[] = []): Promise<DemoProcess> {
+  const started = await startDemo(args);
+  running.push(started);
+  return started;
+}
+
+describe('sessiongate demo', () => {
+  it('serves /healthz (200) and the demo tools on /mcp', async () => {
+    const { url } = await demo();
+    expect((await fetch(url.replace('/mcp', '/healthz'))).status).toBe(200);
+    expect((await fetch(url.replace('/mcp', '/other'))).status).toBe(404);
+    const id = await openSession(url);
+    const whoami = await send(url, { body: toolCall('whoami', {}), headers: { 'mcp-session-id': id } });
+    expect(whoami.json).toMatchObject({ result: { content: [{ text: expect.stringMatching(/^\d+$/) }] } });
+  });
+
+  it('a session on SQLite survives kill -9: a new process on the same file accepts the same id', async () => {
+    const store = `sqlite:${join(dir, 'restart.db')}`;
+    const first = await demo(['--store', store]);
+    const id = await openSession(first.url);
+    const before = await send(first.url, { body: toolCall('whoami', {}), headers: { 'mcp-session-id': id } });
+    expect(await first.kill('SIGKILL')).toBeNull();
+    const second = await demo(['--store', store]);
+    const after = await send(second.url, { body: toolCall('whoami', {}), headers: { 'mcp-session-id': id } });
+    expect(after.status).toBe(200);
+    expect(after.json).not.toEqual(before.json); // served by another process
+    expect((await send(second.url, { body: toolCall('echo', { text: 'x' }), headers: { 'mcp-session-id': 'D'.repeat(32) } })).status).toBe(
+      404,
+    );
+  });
+
+  it('a session bound to a credential stays bound across a restart (the hashing key is in the store)', async () => {
+    const store = `sqlite:${join(dir, 'principal.db')}`;
+    const first = await demo(['--store', store]);
+    const id = await openSession(first.url, '2025-11-25', { authorization: 'Bearer alice' });
+    await first.kill('SIGKILL');
+    const second = await demo(['--store', store]);
+    expect(
+      (await send(second.url, { body: toolCall('echo', { text: 'x' }), headers: { 'mcp-session-id': id, authorization: 'Bearer alice' } }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await send(second.url, { body: toolCall('echo', { text: 'x' }), headers: { 'mcp-session-id': id, authorization: 'Bearer bob' } }))
+        .status,
+    ).toBe(404);
+  });
+
+  it('two processes on one Redis serve each other sessions', async () => {
+    const redis = await startRedis();
+    try {
+      const a = await demo(['--store', redis.url]);
+      const b = await demo(['--store', redis.url]);
+      const id = await openSession(a.url);
+      expect((await send(b.url, { body: toolCall('echo', { text: 'x' }), headers: { 'mcp-session-id': id } })).status).toBe(200);
+      expect((await send(b.url, { method: 'DELETE', headers: { 'mcp-session-id': id } })).status).toBe(204);
+      expect((await send(a.url, { body: toolCall('echo', { text: 'x' }), headers: { 'mcp-session-id': id } })).status).toBe(404);
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('applies the session flags: --max-sessions caps with 503, --idle-timeout expires', async () => {
+    const { url } = await demo(['--max-sessions', '1', '--idle-timeout', '300ms']);
+    await openSession(url);
+    expect((await send(url, { body: initializeRequest() })).status).toBe(503);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect((await send(url, { body: initializeRequest() })).status).toBe(200);
+  });
+
+  it('applies --max-body (413) and --allowed-origins (403)', async () => {
+    const { url } = await demo(['--max-body', '1kb', '--allowed-origins', 'https://app.example']);
+    expect((await send(url, { rawBody: JSON.stringify({ pad: 'x'.repeat(2000) }) })).status).toBe(413);
+    expect((await send(url, { body: initializeRequest(), headers: { origin: 'http://localhost:1' } })).status).toBe(403);
+    expect((await send(url, { body: initializeRequest(), headers: { origin: 'https://app.example' } })).status).toBe(200);
+  });
+
+  it('exits 0 on SIGTERM', async () => {
+    const started = await demo();
+    expect(await started.kill('SIGTERM')).toBe(0);
+  });
+});
+
+describe('bad flags', () => {
+  it.each([
+    [['demo', '--idle-timeout', '30'], '--idle-timeout'],
+    [['demo', '--max-lifetime', 'soon'], '--max-lifetime'],
+    [['demo', '--max-sessions', '-1'], '--max-sessions'],
+    [['demo', '--max-sessions-per-principal', '1.5'], '--max-sessions-per-principal'],
+    [['demo', '--store', 'postgres://x'], '--store'],
+    [['demo', '--port', '70000'], '--port'],
+    [['demo', '--max-body', '4 lots'], '--max-body'],
+    [['demo', '--allowed-origins', 'not a url'], '--allowed-origins'],
+    [['demo', '--frobnicate'], '--frobnicate'],
+  ])('%j exits non-zero with one line naming %s', async (args, flag) => {
+    const { code, stderr } = await runCli(args);
+    expect(code).not.toBe(0);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain(flag);
+  });
+
+  it('an unreachable Redis exits non-zero with one line', async () => {
+    const { code, stderr } = await runCli(['demo', '--port', '0', '--store', 'redis://127.0.0.1:1']);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('cannot reach Redis');
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * The session gate with a controllable clock: coarse touches, sweeps, disposers, caps.
+ */
+import { describe, expect, it } from 'vitest';
+import { SessionManager } from '../src/session/session-manager.js';
+import { LiveRegistry } from '../src/session/live-registry.js';
+import { MemoryStore } from '../src/store/memory/index.js';
+import type { EndReason } from '../src/store/record.js';
+import { ManualClock } from './helpers/clock.js';
+
+const INIT = { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' } };
+
+/** A real MemoryStore that counts its touch writes. */
+class CountingStore extends MemoryStore {
+  touches = 0;
+  override touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<boolean> {
+    this.touches++;
+    return super.touch(id, lastSeenAt, idleExpiresAt);
+  }
+}
+
+function manager(clock: ManualClock, store = new MemoryStore(), extra = {}): SessionManager {
+  return new SessionManager({ store, clock, idleTimeoutMs: 60_000, sweepIntervalMs: 0, ...extra });
+}
+
+describe('SessionManager', () => {
+  it('writes the idle deadline at most once per tenth of the idle window, not per request', async () => {
+    const clock = new ManualClock();
+    const store = new CountingStore();
+    const sessions = manager(clock, store);
+    const { id } = await sessions.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null });
+    for (let i = 0; i < 600; i++) {
+      clock.advance(100); // 600 requests over 60 s
+      await sessions.resolve(id, undefined);
+    }
+    expect(store.touches).toBe(10);
+    // The session is still alive well past the original idle deadline.
+    expect((await sessions.resolve(id, undefined)).id).toBe(id);
+  });
+
+  it('expires an idle session no earlier than 0.9x the idle timeout after its last request', async () => {
+    const clock = new ManualClock();
+    const sessions = manager(clock);
+    const { id } = await sessions.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null });
+    clock.advance(5_999);
+    await sessions.resolve(id, undefined); // below the touch threshold: no write
+    // Look without resolving (a resolve is itself a request that slides the deadline).
+    clock.advance(54_000); // 0.9 x 60 s after the last request
+    expect(await sessions.store.get(id, clock.now())).toBeDefined();
+    clock.advance(2); // 60 s after the last recorded touch
+    expect(await sessions.store.get(id, clock.now())).toBeUndefined();
+    await expect(sessions.resolve(id, undefined)).rejects.toMatchObject({ code: 'SG_SESSION_NOT_FOUND' });
+  });
+
+  it('a sweep ends expired sessions: their resources are disposed with the reason, listeners told', async () => {
+    const clock = new ManualClock();
+    const sessions = manager(clock, new MemoryStore(), { maxLifetimeMs: 90_000 });
+    const idle = await sessions.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null });
+    const reasons: [string, EndReason][] = [];
+    sessions.live.attach(idle.id, (reason) => void reasons.push(['disposed', reason]));
+    sessions.onEnd((record, reason) => reasons.push([record.id === idle.id ? 'idle-session' : 'other', reason]));
+    clock.advance(30_000);
+    const busy = await sessions.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null });
+    clock.advance(31_000);
+    expect(await sessions.sweep()).toBe(1);
+    expect(reasons).toEqual([
+      ['disposed', 'idle'],
+      ['idle-session', 'idle'],
+    ]);
+    for (let i = 0; i < 5; i++) {
+      clock.advance(10_000);
+      await sessions.resolve(busy.id, undefined);
+    }
+    clock.advance(10_000); // 90 s after it was created, 10 s after its last request
+    expect(await sessions.sweep()).toBe(1);
+    expect(reasons.at(-1)).toEqual(['other', 'lifetime']);
+    await sessions.close();
+  });
+
+  it('refuses past the cap with SG_SESSION_LIMIT and a Retry-After header', async () => {
+    const sessions = manager(new ManualClock(), new MemoryStore(), { maxSessions: 1 });
+    await sessions.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null });
+    await expect(
+      sessions.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null }),
+    ).rejects.toMatchObject({
+      code: 'SG_SESSION_LIMIT',
+      headers: { 'retry-after': '30' },
+    });
+  });
+
+  it('rejects bad options with a message naming the option', () => {
+    expect(() => new SessionManager({ idleTimeoutMs: 0 })).toThrow(/"idleTimeoutMs"/);
+    expect(() => new SessionManager({ maxSessions: -3 })).toThrow(/"maxSessions"/);
+    expect(() => new SessionManager({ touchFraction: 1 })).toThrow(/"touchFraction"/);
+  });
+
+  it('close() stops the sweep timer and frees every process-local resource', async () => {
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const sessions = new SessionManager({ sweepIntervalMs: 5 });
+    const { id } = await sessions.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null });
+    let disposed: EndReason | undefined;
+    sessions.live.attach(id, (reason) => void (disposed = reason));
+    await sessions.close();
+    expect(disposed).toBe('shutdown');
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(before);
+    // The record is still in the store: sessions outlive the process on a durable store.
+    expect(await sessions.store.count()).toBe(1);
+  });
+});
+
+describe('LiveRegistry', () => {
+  it('runs every disposer even when one throws and another rejects', async () => {
+    const errors: unknown[] = [];
+    const registry = new LiveRegistry((error) => errors.push(error));
+    const ran: string[] = [];
+    registry.attach('s', () => {
+      throw new Error('first');
+    });
+    registry.attach('s', async () => {
+      ran.push('second');
+      throw new Error('second');
+    });
+    registry.attach('s', () => void ran.push('third'));
+    await registry.dispose('s', 'delete');
+    expect(ran).toEqual(['second', 'third']);
+    expect(errors).toHaveLength(2);
+    expect(registry.has('s')).toBe(false);
+  });
+
+  it('detach removes a resource without disposing it', async () => {
+    const registry = new LiveRegistry();
+    let ran = false;
+    const detach = registry.attach('s', () => void (ran = true));
+    detach();
+    await registry.dispose('s', 'delete');
+    expect([ran, registry.size]).toEqual([false, 0]);
+  });
+});
