@@ -1,0 +1,95 @@
+/**
+ * Wire facts: classification, media types, negotiation, and the failure registry.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { FAILURES, failureAnswer, SessiongateError } from '../src/protocol/failures.js';
+import { classify } from '../src/protocol/jsonrpc.js';
+import { accepts, mediaTypeEssence } from '../src/protocol/media-type.js';
+import { isSessionlessRevision, negotiateRevision } from '../src/protocol/revisions.js';
+import { isWellFormedSessionId, mintSessionId, sessionTag } from '../src/session/id.js';
+
+describe('failure registry', () => {
+  it('documents every code in docs/errors.md with its status', () => {
+    const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+    for (const [code, spec] of Object.entries(FAILURES)) {
+      expect(doc).toMatch(new RegExp(`\\| \`${code}\` \\| ${spec.status} \\| ${spec.rpc} \\|`));
+    }
+  });
+
+  it('maps an unknown error to 500/-32603 without leaking its message', () => {
+    const answer = failureAnswer(new Error('password=hunter2'));
+    expect(answer.status).toBe(500);
+    expect(answer.body).not.toContain('hunter2');
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: -32603, data: { code: 'SG_INTERNAL' } } });
+  });
+
+  it('maps a known error by its code, keeping its headers and request id', () => {
+    const answer = failureAnswer(new SessiongateError('SG_SESSION_LIMIT', undefined, { headers: { 'retry-after': '5' }, requestId: 3 }));
+    expect(answer).toMatchObject({ status: 503, headers: { 'retry-after': '5' } });
+    expect(JSON.parse(answer.body)).toMatchObject({ id: 3 });
+  });
+});
+
+describe('classify', () => {
+  it('tells initialize, request, notification, response and batch apart', () => {
+    expect(classify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }).kind).toBe('initialize');
+    expect(classify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }).kind).toBe('request');
+    expect(classify({ jsonrpc: '2.0', method: 'notifications/initialized' }).kind).toBe('notification');
+    expect(classify({ jsonrpc: '2.0', id: 1, result: {} }).kind).toBe('response');
+    expect(classify({ jsonrpc: '2.0', id: null, error: { code: 1, message: 'x' } }).kind).toBe('response');
+    expect(classify([{ jsonrpc: '2.0', method: 'a' }]).kind).toBe('batch');
+  });
+
+  it('recognises 2026-07-28 sessionless traffic by its _meta protocol version', () => {
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' };
+    expect(classify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } })).toMatchObject({ kind: 'sessionless', protocolVersion: '2026-07-28' });
+    const old = { 'io.modelcontextprotocol/protocolVersion': '2025-11-25' };
+    expect(classify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: old } }).kind).toBe('request');
+  });
+
+  it('refuses an initialize notification and a batch carrying initialize', () => {
+    expect(() => classify({ jsonrpc: '2.0', method: 'initialize' })).toThrow(/request/);
+    expect(() => classify([{ jsonrpc: '2.0', id: 1, method: 'initialize' }])).toThrow(/batch/);
+  });
+});
+
+describe('media types', () => {
+  it('parses rather than substring-matching', () => {
+    expect(mediaTypeEssence('Application/JSON ; charset=utf-8')).toBe('application/json');
+    expect(mediaTypeEssence('application/jsonp')).toBe('application/jsonp');
+    expect(accepts('text/*;q=0.5, application/json', 'text/event-stream')).toBe(true);
+    expect(accepts('application/json;q=0', 'application/json')).toBe(false);
+    expect(accepts('application/jsonx', 'application/json')).toBe(false);
+  });
+});
+
+describe('revisions', () => {
+  it('negotiates the requested revision when supported, else the latest', () => {
+    expect(negotiateRevision('2025-06-18')).toBe('2025-06-18');
+    expect(negotiateRevision('2024-11-05')).toBe('2025-11-25');
+    expect(isSessionlessRevision('2026-07-28')).toBe(true);
+    expect(isSessionlessRevision('2027-01-01')).toBe(true);
+    expect(isSessionlessRevision('2025-11-25')).toBe(false);
+  });
+});
+
+describe('session ids (S2)', () => {
+  it('are 32 characters of base64url, all different, and the tag never reveals them', () => {
+    const ids = Array.from({ length: 10_000 }, mintSessionId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids.slice(0, 100)) {
+      expect(isWellFormedSessionId(id)).toBe(true);
+      expect(id).toMatch(/^[\x21-\x7e]+$/);
+      expect(id).not.toContain(sessionTag(id));
+    }
+  });
+
+  it('use every base64url character about equally (no fixed positions)', () => {
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 2000; i++) for (const ch of mintSessionId()) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+    expect(counts.size).toBe(64);
+    const expected = (2000 * 32) / 64;
+    for (const n of counts.values()) expect(Math.abs(n - expected)).toBeLessThan(expected * 0.3);
+  });
+});
