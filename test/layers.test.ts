@@ -40,7 +40,9 @@ it('every import points down the layers', () => {
 });
 
 it('the root entry stays runtime-neutral: no sqlite, redis or node:http', () => {
-  const rootFiles = files(SRC).filter((f) => /\/(protocol|store\/memory|session)\//.test(f) || f.endsWith('store/record.ts') || f.endsWith('store/store.ts'));
+  const rootFiles = files(SRC).filter(
+    (f) => /\/(protocol|store\/memory|session)\//.test(f) || f.endsWith('store/record.ts') || f.endsWith('store/store.ts'),
+  );
   for (const file of rootFiles) {
     const text = readFileSync(file, 'utf8');
     expect(text, file).not.toMatch(/better-sqlite3|ioredis|node:http/);

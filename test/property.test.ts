@@ -117,8 +117,9 @@ describe('the handler under random input', () => {
         const incoming: Incoming = {
           method: verb,
           header: (name) => all[name],
-          body: async function* () {
-            yield encoder.encode(text);
+          readBody: async (limit) => {
+            limit.add(encoder.encode(text));
+            return limit.bytes();
           },
           signal: abort.signal,
         };

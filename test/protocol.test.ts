@@ -43,7 +43,10 @@ describe('classify', () => {
 
   it('recognises 2026-07-28 sessionless traffic by its _meta protocol version', () => {
     const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' };
-    expect(classify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } })).toMatchObject({ kind: 'sessionless', protocolVersion: '2026-07-28' });
+    expect(classify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } })).toMatchObject({
+      kind: 'sessionless',
+      protocolVersion: '2026-07-28',
+    });
     const old = { 'io.modelcontextprotocol/protocolVersion': '2025-11-25' };
     expect(classify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: old } }).kind).toBe('request');
   });

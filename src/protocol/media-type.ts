@@ -4,6 +4,8 @@
  * quality values and wildcards.
  */
 
+const CACHE_LIMIT = 256;
+
 interface MediaRange {
   readonly type: string;
   readonly subtype: string;
@@ -54,9 +56,40 @@ export function hasUtf8Charset(contentType: string): boolean {
   return true;
 }
 
+const jsonTypeCache = new Map<string, boolean>();
+
+/** True for `application/json` with no charset or a UTF-8 one (cached like `accepts`). */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  let answer = jsonTypeCache.get(contentType);
+  if (answer === undefined) {
+    answer = mediaTypeEssence(contentType) === 'application/json' && hasUtf8Charset(contentType);
+    if (jsonTypeCache.size >= CACHE_LIMIT) jsonTypeCache.clear();
+    jsonTypeCache.set(contentType, answer);
+  }
+  return answer;
+}
+
+/**
+ * Header values repeat (clients send the same Accept on every request): remember the answers.
+ * Bounded, so hostile variety costs only the parse it would have cost anyway.
+ */
+const acceptCache = new Map<string, boolean>();
+
 /** True when the Accept header allows `mediaType` (wildcards count; q=0 refuses). */
 export function accepts(accept: string | null | undefined, mediaType: string): boolean {
   if (!accept) return false;
+  const key = mediaType + '\n' + accept;
+  let answer = acceptCache.get(key);
+  if (answer === undefined) {
+    answer = parseAccepts(accept, mediaType);
+    if (acceptCache.size >= CACHE_LIMIT) acceptCache.clear();
+    acceptCache.set(key, answer);
+  }
+  return answer;
+}
+
+function parseAccepts(accept: string, mediaType: string): boolean {
   const [type, subtype] = mediaType.split('/') as [string, string];
   for (const part of accept.split(',')) {
     const range = parseRange(part);

@@ -4,12 +4,17 @@
  * `Outgoing`; the web-standard and node:http adapters only translate (they add no MCP logic).
  */
 
+import type { BodyLimit } from './body.js';
+
 export interface Incoming {
   readonly method: string;
   /** A request header by lower-case name; repeated headers joined with ", ". */
   header(name: string): string | undefined;
-  /** The raw body, read lazily (never read for GET, DELETE, or a request refused early). */
-  body(): AsyncIterable<Uint8Array>;
+  /**
+   * Reads the whole body, feeding each chunk to `limit` (which throws past the size limit, and
+   * then no more is read). Never called for GET, DELETE, or a request refused early.
+   */
+  readBody(limit: BodyLimit): Promise<Uint8Array>;
   /** A body a framework already parsed (Express `express.json()`, Fastify); skips reading. */
   readonly parsedBody?: unknown;
   /** Aborted when the client goes away. S12: that is not a cancellation of its requests. */

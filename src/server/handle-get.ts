@@ -37,13 +37,17 @@ export async function handleGet(core: ServerCore, incoming: Incoming): Promise<O
   incoming.signal.addEventListener('abort', onClientGone, { once: true });
   core.openStreams.add(record.id);
   const detach = core.sessions.live.attach(record.id, () => ended.abort());
-  const context = requestContext(incoming, {
-    session: sessionHandle(core.sessions, record),
-    protocolVersion: record.protocolVersion,
-    principal: record.principal,
-    clientSessionId: clientSessionIdOf(incoming, undefined) ?? record.clientSessionId ?? undefined,
-  });
-  const messages = open.call(core.application, { ...context, signal: ended.signal });
+  const context = requestContext(
+    incoming,
+    {
+      session: sessionHandle(core.sessions, record),
+      protocolVersion: record.protocolVersion,
+      principal: record.principal,
+      clientSessionId: clientSessionIdOf(incoming, undefined) ?? record.clientSessionId ?? undefined,
+    },
+    ended.signal,
+  );
+  const messages = open.call(core.application, context);
 
   async function* stream(): AsyncGenerator<string> {
     try {

@@ -14,7 +14,7 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from '../protocol/jsonrpc.js';
-import { accepts, hasUtf8Charset, mediaTypeEssence } from '../protocol/media-type.js';
+import { accepts, isJsonContentType } from '../protocol/media-type.js';
 import { allowsBatch, isHandshakeRevision, negotiateRevision } from '../protocol/revisions.js';
 import type { SessionRecord } from '../store/record.js';
 import { isStreamReply, type Reply, type RequestContext } from './application.js';
@@ -26,8 +26,7 @@ import type { ServerCore } from './session-server.js';
 import { sseStream } from './sse.js';
 
 export async function handlePost(core: ServerCore, incoming: Incoming): Promise<Outgoing> {
-  const contentType = incoming.header('content-type');
-  if (mediaTypeEssence(contentType) !== 'application/json' || !hasUtf8Charset(contentType!)) {
+  if (!isJsonContentType(incoming.header('content-type'))) {
     throw new SessiongateError('SG_UNSUPPORTED_MEDIA_TYPE');
   }
   // C1: a POST must accept both answer forms, because the server picks one per request.
@@ -44,7 +43,8 @@ export async function handlePost(core: ServerCore, incoming: Incoming): Promise<
 }
 
 async function route(core: ServerCore, incoming: Incoming, classified: Classified): Promise<Outgoing> {
-  const identity = await identityOf(core, incoming);
+  const pending = identityOf(core, incoming);
+  const identity = typeof pending === 'object' ? await pending : pending;
   switch (classified.kind) {
     case 'initialize':
       return initialize(core, incoming, classified.message, identity);

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Incoming, Outgoing } from './exchange.js';
 import { isStreamBody } from './exchange.js';
+import type { BodyLimit } from './body.js';
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, parsedBody?: unknown) => Promise<void>;
 
@@ -19,14 +20,14 @@ export function toNodeHandler(handle: (incoming: Incoming) => Promise<Outgoing>)
         const value = headers[name];
         return Array.isArray(value) ? value.join(', ') : value;
       },
-      // Leaving the loop early (413) must not destroy the socket the answer goes out on.
-      body: () => req.iterator({ destroyOnReturn: false }),
+      readBody: (limit) => readNodeBody(req, limit),
       parsedBody,
       // Created on first use: most requests never look at it.
       get signal() {
         if (!controller) {
           const c = (controller = new AbortController());
-          res.once('close', () => c.abort());
+          // Only a close before the answer was finished means the client left.
+          res.once('close', () => res.writableFinished || c.abort());
           if (res.destroyed) c.abort();
         }
         return controller.signal;
@@ -35,18 +36,49 @@ export function toNodeHandler(handle: (incoming: Incoming) => Promise<Outgoing>)
     const answer = await handle(incoming);
     // A 413 leaves the rest of the body unread: close the connection instead of draining it.
     if (answer.status === 413) res.shouldKeepAlive = false;
-    await write(res, answer);
+    const body = answer.body;
+    res.writeHead(answer.status, answer.headers);
+    if (isStreamBody(body)) await writeStream(res, body);
+    else res.end(body ?? undefined);
   };
 }
 
-async function write(res: ServerResponse, answer: Outgoing): Promise<void> {
-  const body = answer.body;
-  if (!isStreamBody(body)) {
-    res.writeHead(answer.status, answer.headers);
-    res.end(body ?? undefined);
-    return;
-  }
-  res.writeHead(answer.status, answer.headers);
+/**
+ * Event-based body reading (cheaper than the Readable async iterator on the hot path). Past the
+ * limit it stops listening and pauses: the socket stays usable for the 413 answer.
+ */
+function readNodeBody(req: IncomingMessage, limit: BodyLimit): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    // Listeners stay attached after success ('close' always fires later); `settled` makes the
+    // late ones no-ops without building an Error per request.
+    let settled = false;
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      req.pause();
+      reject(error as Error);
+    };
+    const onData = (chunk: Uint8Array): void => {
+      try {
+        limit.add(chunk);
+      } catch (error) {
+        fail(error);
+      }
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(limit.bytes());
+    });
+    req.once('error', fail);
+    // The client left before the body ended.
+    req.once('close', () => settled || fail(new Error('request body aborted')));
+  });
+}
+
+async function writeStream(res: ServerResponse, body: AsyncIterable<string>): Promise<void> {
   res.flushHeaders();
   const iterator = body[Symbol.asyncIterator]();
   const onClose = (): void => void iterator.return?.()?.catch(() => {});

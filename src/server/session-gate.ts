@@ -10,7 +10,8 @@ import type { SessionRecord } from '../store/record.js';
 import type { Incoming } from './exchange.js';
 import type { ServerCore } from './session-server.js';
 
-export async function identityOf(core: ServerCore, incoming: Incoming): Promise<string | undefined> {
+/** The caller's identity; synchronous (no promise) when no `authenticate` is configured. */
+export function identityOf(core: ServerCore, incoming: Incoming): string | undefined | Promise<string | undefined> {
   return core.authenticate ? core.authenticate(incoming) : undefined;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Incoming, Outgoing } from './exchange.js';
 import { isStreamBody } from './exchange.js';
+import { readChunks } from './body.js';
 
 const encoder = new TextEncoder();
 
@@ -12,7 +13,7 @@ export function toFetchHandler(handle: (incoming: Incoming) => Promise<Outgoing>
     const incoming: Incoming = {
       method: request.method,
       header: (name) => request.headers.get(name) ?? undefined,
-      body: () => (request.body ?? emptyBody()) as unknown as AsyncIterable<Uint8Array>,
+      readBody: (limit) => readChunks((request.body ?? emptyBody()) as unknown as AsyncIterable<Uint8Array>, limit),
       signal: request.signal,
     };
     const answer = await handle(incoming);

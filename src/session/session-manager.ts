@@ -111,7 +111,9 @@ export class SessionManager {
       if (this.live.has(id)) void this.#collect(id);
       throw new SessiongateError('SG_SESSION_NOT_FOUND');
     }
-    if (record.principal !== (await this.#principals.hash(identity))) {
+    // Anonymous callers need no hashing (and no await) on the hot path.
+    const principal = identity === undefined ? null : await this.#principals.hash(identity);
+    if (record.principal !== principal) {
       throw new SessiongateError('SG_SESSION_NOT_FOUND');
     }
     // Coarse sliding expiry: a store write only once a fraction of the idle window has passed.

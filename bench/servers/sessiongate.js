@@ -1,0 +1,48 @@
+// Sessiongate's session server (memory store) with a trivial application that echoes.
+import { createServer } from 'node:http';
+import { createSessionServer } from '../../dist/server/index.js';
+import { serveStats, ready } from './ipc.js';
+
+const application = {
+  async handle(request) {
+    if (request.method === 'initialize') {
+      return {
+        jsonrpc: '2.0',
+        id: request.id,
+        result: {
+          protocolVersion: request.params.protocolVersion,
+          capabilities: { tools: {} },
+          serverInfo: { name: 'bench', version: '1' },
+        },
+      };
+    }
+    return { jsonrpc: '2.0', id: request.id, result: { content: [{ type: 'text', text: request.params?.arguments?.text ?? '' }] } };
+  },
+  receive() {},
+};
+const sessions = createSessionServer({ application });
+const server = createServer((req, res) => void sessions.node(req, res));
+serveStats({
+  // In-process creation of idle sessions through the full initialize path (for the memory table).
+  async idle(count) {
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'b', version: '1' } },
+    });
+    const bytes = new TextEncoder().encode(body);
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const signal = new AbortController().signal;
+    for (let i = 0; i < count; i++) {
+      await sessions.handle({
+        method: 'POST',
+        header: (name) => headers[name],
+        readBody: async (limit) => (limit.add(bytes), limit.bytes()),
+        signal,
+      });
+    }
+    return sessions.sessions.store.count();
+  },
+});
+server.listen(0, '127.0.0.1', () => ready(server));
