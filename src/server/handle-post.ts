@@ -135,6 +135,13 @@ async function sessionless(
  * reply is a plain response; otherwise one SSE stream carrying everything.
  */
 async function dispatch(core: ServerCore, incoming: Incoming, messages: JsonRpcMessage[], context: RequestContext): Promise<Outgoing> {
+  const only = messages.length === 1 ? messages[0]! : undefined;
+  if (only !== undefined && isRequest(only)) {
+    // The common case, one request: no arrays, no merging.
+    const reply = await core.application.handle(only, context);
+    if (!isStreamReply(reply)) return json(200, reply);
+    return { status: 200, headers: sseHeaders(), body: sseStream(reply, incoming.signal) };
+  }
   const replies: Reply[] = [];
   for (const message of messages) {
     if (isRequest(message)) replies.push(await core.application.handle(message, context));

@@ -27,9 +27,9 @@ export function checkVersionHeader(incoming: Incoming): void {
 }
 
 /** The live session the request names; the header is required (S3). */
-export async function requireSession(core: ServerCore, incoming: Incoming, identity: string | undefined): Promise<SessionRecord> {
+export function requireSession(core: ServerCore, incoming: Incoming, identity: string | undefined): Promise<SessionRecord> {
   const id = incoming.header(SESSION_ID);
-  if (id === undefined || id === '') throw new SessiongateError('SG_SESSION_ID_MISSING');
+  if (id === undefined || id === '') return Promise.reject(new SessiongateError('SG_SESSION_ID_MISSING'));
   return core.sessions.resolve(id, identity);
 }
 
