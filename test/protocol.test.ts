@@ -13,7 +13,7 @@ describe('failure registry', () => {
   it('documents every code in docs/errors.md with its status', () => {
     const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
     for (const [code, spec] of Object.entries(FAILURES)) {
-      expect(doc).toMatch(new RegExp(`\\| \`${code}\` \\| ${spec.status} \\| ${spec.rpc} \\|`));
+      expect(doc).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${spec.status}\\s*\\|\\s*${spec.rpc}\\s*\\|`));
     }
   });
 
