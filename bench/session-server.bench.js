@@ -3,13 +3,20 @@
 // to core 0; autocannon runs here, pinned to core 1. CPU per request is measured inside the
 // server (process.cpuUsage). Rounds alternate servers; medians are reported.
 //
-//   npm run bench            (ROUNDS=3 DURATION=10 CONNECTIONS=10 IDLE=100000 by default)
+// Two runs per server and round: one at full speed (req/s, latency) and one at the same fixed
+// offered load for every server (RATE req/s, below the slowest server's capacity) for CPU per
+// request: at full speed a slower server would also pay more kernel time per request (less
+// batching per epoll wake-up), which is not its own cost. Differences to the floor are taken
+// per round (paired), then the median.
+//
+//   npm run bench            (ROUNDS=5 DURATION=10 RATE=2000 CONNECTIONS=10 IDLE=100000)
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const RATE = Number(process.env.RATE ?? 2000);
 const DURATION = Number(process.env.DURATION ?? 10);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 10);
 const IDLE = Number(process.env.IDLE ?? 100_000);
@@ -74,8 +81,12 @@ async function openSession(url) {
   return headers;
 }
 
-async function load(url, headers, duration) {
-  return autocannon({ url, method: 'POST', headers, body: CALL, connections: CONNECTIONS, duration });
+async function load(url, headers, duration, overallRate) {
+  return autocannon({ url, method: 'POST', headers, body: CALL, connections: CONNECTIONS, duration, overallRate });
+}
+
+function cpuOf(before, after, requests) {
+  return (after.user - before.user + (after.system - before.system)) / requests;
 }
 
 async function measure(name, script, session) {
@@ -85,14 +96,25 @@ async function measure(name, script, session) {
   const probe = await (await fetch(server.url, { method: 'POST', headers, body: CALL })).text();
   if (!probe.includes('hello')) throw new Error(`${name}: wrong answer ${probe}`);
   await load(server.url, headers, 2); // warm-up
-  const before = await server.cpu();
-  const result = await load(server.url, headers, DURATION);
-  const after = await server.cpu();
+  let before = await server.cpu();
+  const full = await load(server.url, headers, DURATION);
+  let after = await server.cpu();
+  const fullCpu = cpuOf(before, after, full.requests.total);
+  before = await server.cpu();
+  const paced = await load(server.url, headers, DURATION, RATE);
+  after = await server.cpu();
   await server.stop();
-  const cpuMicros = after.user - before.user + (after.system - before.system);
-  const total = result.requests.total;
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpu: cpuMicros / total };
+  for (const result of [full, paced]) {
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  }
+  return {
+    name,
+    rps: full.requests.average,
+    p50: full.latency.p50,
+    p99: full.latency.p99,
+    fullCpu,
+    cpu: cpuOf(before, after, paced.requests.total),
+  };
 }
 
 async function idleMemory() {
@@ -129,23 +151,25 @@ for (let round = 1; round <= ROUNDS; round++) {
   for (const [name, script, session] of servers) {
     const sample = await measure(name, script, session);
     samples.get(name).push(sample);
-    console.error(`round ${round}: ${name}: ${Math.round(sample.rps)} req/s, ${sample.cpu.toFixed(1)} µs CPU/req`);
+    console.error(
+      `round ${round}: ${name}: ${Math.round(sample.rps)} req/s, ${sample.fullCpu.toFixed(1)} µs CPU/req at full speed, ${sample.cpu.toFixed(1)} at ${RATE} req/s`,
+    );
   }
 }
 
-const floorCpu = median(samples.get('raw node:http (floor)').map((s) => s.cpu));
+const floor = samples.get('raw node:http (floor)');
 const lines = [
   `Machine: ${os.cpus()[0]?.model ?? 'unknown'} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}${hasTaskset ? ', server pinned to core 0, load on core 1' : ''}`,
-  `Load: autocannon, ${CONNECTIONS} connections, ${DURATION} s per run, ${ROUNDS} rounds, medians; tools/call echo on one session.`,
+  `Load: autocannon, ${CONNECTIONS} connections, tools/call echo on one session; ${ROUNDS} rounds, medians. Full speed for ${DURATION} s (req/s, latency, CPU), then ${RATE} req/s offered to every server for ${DURATION} s (CPU at equal load).`,
   '',
-  '| server | req/s | p50 ms | p99 ms | server CPU µs/req | CPU over floor |',
-  '|---|---:|---:|---:|---:|---:|',
+  '| server | req/s | p50 ms | p99 ms | CPU µs/req, full speed | CPU µs/req at equal load | over floor at equal load (paired median) |',
+  '|---|---:|---:|---:|---:|---:|---:|',
 ];
 for (const [name] of servers) {
   const s = samples.get(name);
-  const cpu = median(s.map((x) => x.cpu));
+  const over = name.startsWith('raw') ? '-' : '+' + median(s.map((x, i) => x.cpu - floor[i].cpu)).toFixed(1);
   lines.push(
-    `| ${name} | ${Math.round(median(s.map((x) => x.rps)))} | ${median(s.map((x) => x.p50))} | ${median(s.map((x) => x.p99))} | ${cpu.toFixed(1)} | ${name.startsWith('raw') ? '-' : '+' + (cpu - floorCpu).toFixed(1)} |`,
+    `| ${name} | ${Math.round(median(s.map((x) => x.rps)))} | ${median(s.map((x) => x.p50))} | ${median(s.map((x) => x.p99))} | ${median(s.map((x) => x.fullCpu)).toFixed(1)} | ${median(s.map((x) => x.cpu)).toFixed(1)} | ${over} |`,
   );
 }
 lines.push('', '| idle sessions | heap per session |', '|---|---:|');

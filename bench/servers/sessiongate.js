@@ -38,6 +38,7 @@ serveStats({
       await sessions.handle({
         method: 'POST',
         header: (name) => headers[name],
+        headers: () => headers,
         readBody: async (limit) => (limit.add(bytes), limit.bytes()),
         signal,
       });
