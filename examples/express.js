@@ -3,11 +3,11 @@
 // and with JSON-RPC errors for bad JSON. (If a parser already ran, pass req.body as the third
 // argument and it is used as is.)
 import express from 'express';
-import { createSessionServer } from 'sessiongate/server';
-import { createDemoApplication } from './demo-app.js';
+import { bindMcpServer, createSessionServer } from 'sessiongate/server';
+import { createMcpServer } from './mcp-server.js';
 import { checkEndpoint } from './check.js';
 
-const sessions = createSessionServer({ application: createDemoApplication({ name: 'express-example', version: '1.0.0' }) });
+const sessions = createSessionServer({ application: bindMcpServer(() => createMcpServer()) });
 const app = express();
 app.all('/mcp', (req, res) => void sessions.node(req, res));
 

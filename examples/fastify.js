@@ -2,11 +2,11 @@
 // Fastify's own JSON parser is replaced by a pass-through, so Sessiongate applies the MCP
 // rules (415, -32700, 413) itself; reply.hijack() hands the raw response over.
 import Fastify from 'fastify';
-import { createSessionServer } from 'sessiongate/server';
-import { createDemoApplication } from './demo-app.js';
+import { bindMcpServer, createSessionServer } from 'sessiongate/server';
+import { createMcpServer } from './mcp-server.js';
 import { checkEndpoint } from './check.js';
 
-const sessions = createSessionServer({ application: createDemoApplication({ name: 'fastify-example', version: '1.0.0' }) });
+const sessions = createSessionServer({ application: bindMcpServer(() => createMcpServer()) });
 const fastify = Fastify();
 fastify.removeAllContentTypeParsers();
 fastify.addContentTypeParser('*', (_request, _payload, done) => done(null));

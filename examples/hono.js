@@ -1,11 +1,11 @@
 // Sessiongate in Hono, through the web-standard handler. Run: node examples/hono.js
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { createSessionServer } from 'sessiongate/server';
-import { createDemoApplication } from './demo-app.js';
+import { bindMcpServer, createSessionServer } from 'sessiongate/server';
+import { createMcpServer } from './mcp-server.js';
 import { checkEndpoint } from './check.js';
 
-const sessions = createSessionServer({ application: createDemoApplication({ name: 'hono-example', version: '1.0.0' }) });
+const sessions = createSessionServer({ application: bindMcpServer(() => createMcpServer()) });
 const app = new Hono();
 app.all('/mcp', (c) => sessions.fetch(c.req.raw));
 

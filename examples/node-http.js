@@ -1,10 +1,10 @@
 // Sessiongate on plain node:http. Run: node examples/node-http.js
 import { createServer } from 'node:http';
-import { createSessionServer } from 'sessiongate/server';
-import { createDemoApplication } from './demo-app.js';
+import { bindMcpServer, createSessionServer } from 'sessiongate/server';
+import { createMcpServer } from './mcp-server.js';
 import { checkEndpoint } from './check.js';
 
-const sessions = createSessionServer({ application: createDemoApplication({ name: 'node-http-example', version: '1.0.0' }) });
+const sessions = createSessionServer({ application: bindMcpServer(() => createMcpServer()) });
 const http = createServer((req, res) => {
   if (req.url === '/mcp') void sessions.node(req, res);
   else res.writeHead(404).end();

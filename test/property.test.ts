@@ -117,6 +117,7 @@ describe('the handler under random input', () => {
         const incoming: Incoming = {
           method: verb,
           header: (name) => all[name],
+          headers: () => all,
           readBody: async (limit) => {
             limit.add(encoder.encode(text));
             return limit.bytes();

@@ -71,22 +71,37 @@ export function isJsonContentType(contentType: string | undefined): boolean {
 }
 
 /**
- * Header values repeat (clients send the same Accept on every request): remember the answers.
- * Bounded, so hostile variety costs only the parse it would have cost anyway.
+ * Header values repeat (clients send the same Accept on every request): remember, per Accept
+ * value, which of the two MCP media types it allows. Bounded, so hostile variety costs only the
+ * parse it would have cost anyway.
  */
-const acceptCache = new Map<string, boolean>();
+const acceptCache = new Map<string, number>();
+const ALLOWS_JSON = 1;
+const ALLOWS_SSE = 2;
+
+function allowedBits(accept: string): number {
+  let bits = acceptCache.get(accept);
+  if (bits === undefined) {
+    bits = (parseAccepts(accept, 'application/json') ? ALLOWS_JSON : 0) | (parseAccepts(accept, 'text/event-stream') ? ALLOWS_SSE : 0);
+    if (acceptCache.size >= CACHE_LIMIT) acceptCache.clear();
+    acceptCache.set(accept, bits);
+  }
+  return bits;
+}
+
+/** C1: a POST must accept both answer forms, because the server picks one per request. */
+export function acceptsJsonAndSse(accept: string | undefined): boolean {
+  return accept !== undefined && accept !== '' && allowedBits(accept) === (ALLOWS_JSON | ALLOWS_SSE);
+}
+
+/** A GET must accept an event stream. */
+export function acceptsSse(accept: string | undefined): boolean {
+  return accept !== undefined && accept !== '' && (allowedBits(accept) & ALLOWS_SSE) !== 0;
+}
 
 /** True when the Accept header allows `mediaType` (wildcards count; q=0 refuses). */
 export function accepts(accept: string | null | undefined, mediaType: string): boolean {
-  if (!accept) return false;
-  const key = mediaType + '\n' + accept;
-  let answer = acceptCache.get(key);
-  if (answer === undefined) {
-    answer = parseAccepts(accept, mediaType);
-    if (acceptCache.size >= CACHE_LIMIT) acceptCache.clear();
-    acceptCache.set(key, answer);
-  }
-  return answer;
+  return !!accept && parseAccepts(accept, mediaType);
 }
 
 function parseAccepts(accept: string, mediaType: string): boolean {

@@ -30,6 +30,8 @@ export interface RequestContext {
   readonly clientSessionId: string | undefined;
   /** A request header by lower-case name (for applications that forward headers). */
   header(name: string): string | undefined;
+  /** Every request header, lower-case names. */
+  headers(): Record<string, string | string[] | undefined>;
   /** Aborted when the client's connection closes. */
   readonly signal: AbortSignal;
 }

@@ -65,6 +65,10 @@ class Context implements RequestContext {
     return this.#incoming.header(name);
   }
 
+  headers(): Record<string, string | string[] | undefined> {
+    return this.#incoming.headers();
+  }
+
   /** Read lazily: the adapter creates an AbortController only when somebody asks. */
   get signal(): AbortSignal {
     return this.#signal ?? this.#incoming.signal;

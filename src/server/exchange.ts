@@ -10,6 +10,8 @@ export interface Incoming {
   readonly method: string;
   /** A request header by lower-case name; repeated headers joined with ", ". */
   header(name: string): string | undefined;
+  /** Every request header, lower-case names (for applications that hand headers on). */
+  headers(): Record<string, string | string[] | undefined>;
   /**
    * Reads the whole body, feeding each chunk to `limit` (which throws past the size limit, and
    * then no more is read). Never called for GET, DELETE, or a request refused early.

@@ -5,7 +5,7 @@
  */
 import { SessiongateError } from '../protocol/failures.js';
 import { PROTOCOL_VERSION } from '../protocol/headers.js';
-import { accepts } from '../protocol/media-type.js';
+import { acceptsSse } from '../protocol/media-type.js';
 import { isSessionlessRevision } from '../protocol/revisions.js';
 import { clientSessionIdOf, requestContext, sessionHandle } from './context.js';
 import type { Incoming, Outgoing } from './exchange.js';
@@ -20,7 +20,7 @@ export async function handleGet(core: ServerCore, incoming: Incoming): Promise<O
   if (version !== undefined && isSessionlessRevision(version)) {
     throw new SessiongateError('SG_METHOD_NOT_ALLOWED', undefined, { headers: { allow: 'POST' } });
   }
-  if (!accepts(incoming.header('accept'), 'text/event-stream'))
+  if (!acceptsSse(incoming.header('accept')))
     throw new SessiongateError('SG_NOT_ACCEPTABLE', 'Not Acceptable: Accept must allow text/event-stream');
   checkVersionHeader(incoming);
   const record = await requireSession(core, incoming, await identityOf(core, incoming));

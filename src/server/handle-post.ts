@@ -14,7 +14,7 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from '../protocol/jsonrpc.js';
-import { accepts, isJsonContentType } from '../protocol/media-type.js';
+import { acceptsJsonAndSse, isJsonContentType } from '../protocol/media-type.js';
 import { allowsBatch, isHandshakeRevision, negotiateRevision } from '../protocol/revisions.js';
 import type { SessionRecord } from '../store/record.js';
 import { isStreamReply, type Reply, type RequestContext } from './application.js';
@@ -29,11 +29,7 @@ export async function handlePost(core: ServerCore, incoming: Incoming): Promise<
   if (!isJsonContentType(incoming.header('content-type'))) {
     throw new SessiongateError('SG_UNSUPPORTED_MEDIA_TYPE');
   }
-  // C1: a POST must accept both answer forms, because the server picks one per request.
-  const accept = incoming.header('accept');
-  if (!accepts(accept, 'application/json') || !accepts(accept, 'text/event-stream')) {
-    throw new SessiongateError('SG_NOT_ACCEPTABLE');
-  }
+  if (!acceptsJsonAndSse(incoming.header('accept'))) throw new SessiongateError('SG_NOT_ACCEPTABLE');
   const classified = classify(await readJsonBody(incoming, core.maxBodyBytes));
   try {
     return await route(core, incoming, classified);

@@ -11,3 +11,11 @@ export type { Incoming, Outgoing } from './exchange.js';
 export { MessageQueue } from './message-queue.js';
 export { toNodeHandler, type NodeHandler } from './node-adapter.js';
 export { toFetchHandler } from './web-adapter.js';
+export {
+  bindMcpServer,
+  SessionState,
+  type BoundSession,
+  type ConnectableServer,
+  type McpServerFactory,
+  type McpBindingOptions,
+} from './sdk/index.js';

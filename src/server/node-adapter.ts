@@ -32,6 +32,10 @@ class NodeIncoming implements Incoming {
     return Array.isArray(value) ? value.join(', ') : value;
   }
 
+  headers(): Record<string, string | string[] | undefined> {
+    return this.#headers;
+  }
+
   readBody(limit: BodyLimit): Promise<Uint8Array> {
     return readNodeBody(this.#req, limit);
   }
@@ -85,14 +89,14 @@ function readNodeBody(req: IncomingMessage, limit: BodyLimit): Promise<Uint8Arra
       }
     };
     req.on('data', onData);
-    req.once('end', () => {
+    req.on('end', () => {
       if (settled) return;
       settled = true;
       resolve(limit.bytes());
     });
-    req.once('error', fail);
+    req.on('error', fail);
     // The client left before the body ended.
-    req.once('close', () => settled || fail(new Error('request body aborted')));
+    req.on('close', () => settled || fail(new Error('request body aborted')));
   });
 }
 

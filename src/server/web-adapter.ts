@@ -13,6 +13,7 @@ export function toFetchHandler(handle: (incoming: Incoming) => Promise<Outgoing>
     const incoming: Incoming = {
       method: request.method,
       header: (name) => request.headers.get(name) ?? undefined,
+      headers: () => Object.fromEntries(request.headers),
       readBody: (limit) => readChunks((request.body ?? emptyBody()) as unknown as AsyncIterable<Uint8Array>, limit),
       signal: request.signal,
     };

@@ -1,13 +1,12 @@
 /**
- * @module cli/demo/demo-application
- * The demo MCP server behind `sessiongate demo`: tools `echo`, `whoami` and `slow`, answered
- * directly through the McpApplication interface (no SDK).
+ * A plain McpApplication with the demo's tools (`echo`, `whoami`, `slow`), written directly
+ * against the application interface (no SDK): the fixture for the session server's own tests.
  */
-import { JSONRPC } from '../../protocol/failures.js';
-import { isObject, type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
-import { negotiateRevision } from '../../protocol/revisions.js';
-import type { McpApplication, Reply } from '../../server/application.js';
-import { MessageQueue } from '../../server/message-queue.js';
+import { JSONRPC } from '../../src/protocol/failures.js';
+import { isObject, type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../src/protocol/jsonrpc.js';
+import { negotiateRevision } from '../../src/protocol/revisions.js';
+import type { McpApplication, Reply } from '../../src/server/application.js';
+import { MessageQueue } from '../../src/server/message-queue.js';
 
 const MAX_SLOW_MS = 60_000;
 
@@ -25,7 +24,7 @@ export const DEMO_TOOLS: JsonObject[] = [
   },
 ];
 
-export function createDemoApplication(serverInfo: { name: string; version: string }): McpApplication {
+export function createPlainApplication(serverInfo: { name: string; version: string }): McpApplication {
   return {
     async handle(request) {
       switch (request.method) {

@@ -3,7 +3,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDemoApplication } from '../../src/cli/demo/demo-application.js';
+import { createPlainApplication } from './plain-app.js';
 import type { McpApplication } from '../../src/server/application.js';
 import { createSessionServer, type SessionServer } from '../../src/server/session-server.js';
 import type { SessionServerOptions } from '../../src/server/options.js';
@@ -16,7 +16,7 @@ export interface RunningServer {
 }
 
 export function demoApp(): McpApplication {
-  return createDemoApplication({ name: 'test-demo', version: '0.0.0' });
+  return createPlainApplication({ name: 'test-demo', version: '0.0.0' });
 }
 
 /** A demo application that supports exactly one revision (so the SDK client must accept it). */

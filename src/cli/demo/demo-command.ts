@@ -7,7 +7,8 @@ import { createSessionServer } from '../../server/session-server.js';
 import { addSessionFlags, sessionFlags } from '../session-flags.js';
 import { listen, onShutdownSignal } from '../serve.js';
 import { describeStore, openStore } from '../store-spec.js';
-import { createDemoApplication } from './demo-application.js';
+import { bindMcpServer } from '../../server/sdk/sdk-binding.js';
+import { createDemoServer } from './demo-server.js';
 import { VERSION } from '../version.js';
 
 export function demoCommand(): Command {
@@ -17,7 +18,9 @@ export function demoCommand(): Command {
     const flags = sessionFlags(values);
     const store = await openStore(flags.store);
     const server = createSessionServer({
-      application: createDemoApplication({ name: 'sessiongate-demo', version: VERSION }),
+      application: bindMcpServer((session) => createDemoServer({ name: 'sessiongate-demo', version: VERSION }, session), {
+        onError: (error) => process.stderr.write(`sessiongate: ${(error as Error).message}\n`),
+      }),
       store,
       idleTimeoutMs: flags.idleTimeoutMs,
       maxLifetimeMs: flags.maxLifetimeMs,

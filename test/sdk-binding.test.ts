@@ -1,0 +1,172 @@
+/**
+ * The official SDK McpServer behind sessiongate (bindMcpServer), with the official SDK client
+ * and its own StreamableHTTPClientTransport as the peer, over real sockets.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { HANDSHAKE_REVISIONS } from '../src/protocol/revisions.js';
+import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
+import { ManualClock } from './helpers/clock.js';
+import { PinnedTransport, fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
+import { send, toolCall } from './helpers/mcp-http.js';
+import { startServer, type RunningServer } from './helpers/test-server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sg-binding-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const running: RunningServer[] = [];
+afterEach(async () => {
+  for (const server of running.splice(0)) await server.close();
+});
+
+async function serve(tally: Tally, options: Parameters<typeof startServer>[0] = {}): Promise<RunningServer> {
+  const server = await startServer({ application: bindMcpServer((session) => fixtureServer(session, tally)), ...options });
+  running.push(server);
+  return server;
+}
+
+function text(result: unknown): string {
+  return (result as { content: { text: string }[] }).content[0]!.text;
+}
+
+async function sdkClient(url: string, version: string): Promise<{ client: Client; transport: PinnedTransport }> {
+  const transport = new PinnedTransport(new URL(url), version);
+  const client = new Client({ name: 'sdk-peer', version: '1.0.0' }, { capabilities: { sampling: {} } });
+  client.setRequestHandler(CreateMessageRequestSchema, async () => ({
+    role: 'assistant',
+    model: 'test',
+    content: { type: 'text', text: 'yes' },
+  }));
+  await client.connect(transport);
+  return { client, transport };
+}
+
+describe.each(HANDSHAKE_REVISIONS)('official SDK McpServer and client on %s', (version) => {
+  it('tools, progress, a server-to-client request, list_changed on the GET stream, DELETE', async () => {
+    const tally: Tally = { created: 0, closed: 0 };
+    const { url, server } = await serve(tally);
+    const { client, transport } = await sdkClient(url, version);
+    expect(transport.protocolVersion).toBe(version);
+    expect(client.getServerVersion()?.name).toBe('fixture');
+
+    const listChanged = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('ask');
+    expect(text(await client.callTool({ name: 'echo', arguments: { text: 'hi' } }))).toBe('hi');
+
+    const progress: number[] = [];
+    expect(text(await client.callTool({ name: 'progress' }, undefined, { onprogress: (p) => progress.push(p.progress) }))).toBe('done');
+    expect(progress).toEqual([1, 2, 3]);
+
+    expect(text(await client.callTool({ name: 'ask' }))).toBe('client said yes');
+
+    // Give the client's GET stream a moment to be open before the unsolicited notification.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await client.callTool({ name: 'grow' });
+    await listChanged;
+
+    const id = transport.sessionId!;
+    await transport.terminateSession();
+    expect(await server.sessions.store.get(id, Date.now())).toBeUndefined();
+    expect(tally).toEqual({ created: 1, closed: 1 });
+    await client.close();
+  });
+});
+
+describe('instances and their lifetime', () => {
+  it('every session gets its own McpServer, closed on DELETE and on expiry', async () => {
+    const tally: Tally = { created: 0, closed: 0 };
+    const clock = new ManualClock();
+    const { url, server } = await serve(tally, { clock, idleTimeoutMs: 60_000 });
+    const a = await sdkClient(url, '2025-11-25');
+    const b = await sdkClient(url, '2025-11-25');
+    expect(tally.created).toBe(2);
+    await a.transport.terminateSession();
+    expect(tally.closed).toBe(1);
+    await b.client.close();
+    clock.advance(61_000);
+    await server.sessions.sweep();
+    expect(tally).toEqual({ created: 2, closed: 2 });
+  });
+
+  it('close() runs even when the instance close callback throws', async () => {
+    const tally: Tally = { created: 0, closed: 0 };
+    const errors: unknown[] = [];
+    const { url, server } = await serve(tally, {
+      application: bindMcpServer(
+        (session) => {
+          const mcp = fixtureServer(session, tally);
+          const onclose = mcp.server.onclose;
+          mcp.server.onclose = () => {
+            onclose?.();
+            throw new Error('user callback fails');
+          };
+          return mcp;
+        },
+        { onError: (error) => errors.push(error) },
+      ),
+    });
+    const { client, transport } = await sdkClient(url, '2025-11-25');
+    await transport.terminateSession();
+    expect(tally.closed).toBe(1);
+    expect(errors).toHaveLength(1);
+    expect(server.sessions.live.size).toBe(0);
+    await client.close();
+  });
+
+  it('a session created on one server is served by another on the same store, with its handshake replayed', async () => {
+    const path = join(dir, 'resurrect.db');
+    const tally: Tally = { created: 0, closed: 0 };
+    const first = await serve(tally, { store: new SqliteStore(path) });
+    const { client, transport } = await sdkClient(first.url, '2025-06-18');
+    expect(text(await client.callTool({ name: 'count' }))).toBe('1');
+    const before = JSON.parse(text(await client.callTool({ name: 'who' }))) as { resurrected: boolean };
+    expect(before.resurrected).toBe(false);
+
+    const second = await serve(tally, { store: new SqliteStore(path) });
+    const headers = { 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-06-18' };
+    const who = await send(second.url, { body: toolCall('who', {}), headers });
+    expect(who.status).toBe(200);
+    const seen = JSON.parse(text((who.json as { result: unknown }).result)) as {
+      capabilities: unknown;
+      client: unknown;
+      resurrected: boolean;
+    };
+    expect(seen).toEqual({ capabilities: { sampling: {} }, client: { name: 'sdk-peer', version: '1.0.0' }, resurrected: true });
+    // session.state followed the session to the other server.
+    const count = await send(second.url, { body: toolCall('count', {}), headers });
+    expect(text((count.json as { result: unknown }).result)).toBe('2');
+    await client.close();
+  });
+
+  it('2026-07-28 sessionless traffic gets 400 with -32022 (SDK 1.x speaks the handshake era)', async () => {
+    const { url } = await serve({ created: 0, closed: 0 });
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+    const answer = await send(url, {
+      body: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } },
+      headers: { 'mcp-protocol-version': '2026-07-28' },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.json).toMatchObject({ error: { code: -32022 } });
+  });
+
+  it('the SDK client with its own transport sees progress over SSE and plain JSON otherwise', async () => {
+    const { url } = await serve({ created: 0, closed: 0 });
+    const transport = new StreamableHTTPClientTransport(new URL(url));
+    const client = new Client({ name: 'plain', version: '1' });
+    await client.connect(transport);
+    const headers = { 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-11-25' };
+    const plain = await send(url, { body: toolCall('echo', { text: 'x' }), headers });
+    expect(plain.headers.get('content-type')).toBe('application/json');
+    const streamed = await send(url, {
+      body: { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'progress', _meta: { progressToken: 't' } } },
+      headers,
+    });
+    expect(streamed.headers.get('content-type')).toBe('text/event-stream');
+    await client.close();
+  });
+});
