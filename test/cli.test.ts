@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { initializeRequest, openSession, send, toolCall } from './helpers/mcp-http.js';
 import { runCli, startDemo, type DemoProcess } from './helpers/demo-process.js';
+import { rawPost } from './helpers/raw-http.js';
 import { startRedis } from './helpers/redis.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-cli-'));
@@ -92,6 +93,21 @@ describe('sessiongate demo', () => {
     expect((await send(url, { body: initializeRequest(), headers: { origin: 'https://app.example' } })).status).toBe(200);
   });
 
+  it('on loopback it refuses a DNS-rebound Host (403) and serves loopback names', async () => {
+    const { url } = await demo();
+    const port = new URL(url).port;
+    expect(
+      (await rawPost(url, { host: `attacker.example:${port}`, origin: `http://attacker.example:${port}` }, initializeRequest())).status,
+    ).toBe(403);
+    expect((await rawPost(url, { host: `localhost:${port}` }, initializeRequest())).status).toBe(200);
+  });
+
+  it('--allowed-hosts replaces the loopback default', async () => {
+    const { url } = await demo(['--allowed-hosts', 'mcp.example.com']);
+    expect((await rawPost(url, { host: 'mcp.example.com' }, initializeRequest())).status).toBe(200);
+    expect((await rawPost(url, { host: `localhost:${new URL(url).port}` }, initializeRequest())).status).toBe(403);
+  });
+
   it('exits 0 on SIGTERM', async () => {
     const started = await demo();
     expect(await started.kill('SIGTERM')).toBe(0);
@@ -108,6 +124,7 @@ describe('bad flags', () => {
     [['demo', '--port', '70000'], '--port'],
     [['demo', '--max-body', '4 lots'], '--max-body'],
     [['demo', '--allowed-origins', 'not a url'], '--allowed-origins'],
+    [['demo', '--allowed-hosts', 'a b'], '--allowed-hosts'],
     [['demo', '--frobnicate'], '--frobnicate'],
   ])('%j exits non-zero with one line naming %s', async (args, flag) => {
     const { code, stderr } = await runCli(args);

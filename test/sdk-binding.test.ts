@@ -151,7 +151,10 @@ describe('instances and their lifetime', () => {
       headers: { 'mcp-protocol-version': '2026-07-28' },
     });
     expect(answer.status).toBe(400);
-    expect(answer.json).toMatchObject({ error: { code: -32022 } });
+    // The 2026-07-28 schema requires the requested and supported versions in the error data.
+    expect(answer.json).toMatchObject({
+      error: { code: -32022, data: { requested: '2026-07-28', supported: ['2025-03-26', '2025-06-18', '2025-11-25'] } },
+    });
   });
 
   it('the SDK client with its own transport sees progress over SSE and plain JSON otherwise', async () => {

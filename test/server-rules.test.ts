@@ -8,6 +8,8 @@ import type { McpApplication } from '../src/server/application.js';
 import { SessiongateError } from '../src/protocol/failures.js';
 import { ManualClock } from './helpers/clock.js';
 import { initializeRequest, openSession, send, sseMessages, toolCall } from './helpers/mcp-http.js';
+import { rawPost } from './helpers/raw-http.js';
+import { LOCAL_HOSTNAMES } from '../src/server/origin.js';
 import { demoApp, startServer, type RunningServer } from './helpers/test-server.js';
 
 let running: RunningServer | undefined;
@@ -372,6 +374,23 @@ describe('transport checks', () => {
 });
 
 describe('Origin and CORS (S10)', () => {
+  it('DNS rebinding: with allowedHosts, a foreign Host gets 403 even when Origin matches it', async () => {
+    const { url } = await start({ allowedHosts: LOCAL_HOSTNAMES });
+    const port = new URL(url).port;
+    const rebound = await rawPost(url, { host: `evil.example:${port}`, origin: `http://evil.example:${port}` }, initializeRequest());
+    expect(rebound.status).toBe(403);
+    expect(rebound.text).toContain('Host');
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
+      expect((await rawPost(url, { host }, initializeRequest())).status).toBe(200);
+    }
+  });
+
+  it('without allowedHosts a same-host Origin is accepted (a server reached by its public name)', async () => {
+    const { url } = await start();
+    const answer = await rawPost(url, { host: 'mcp.example.com', origin: 'https://mcp.example.com' }, initializeRequest());
+    expect(answer.status).toBe(200);
+  });
+
   it('a foreign Origin gets 403', async () => {
     const { url } = await start();
     const answer = await send(url, { body: initializeRequest(), headers: { origin: 'https://evil.example' } });

@@ -51,11 +51,15 @@ describe('RedisStore', () => {
   it('answers SG_STORE_UNAVAILABLE quickly when Redis is unreachable', async () => {
     const down = await startRedis();
     const store = new RedisStore({ url: down.url, commandTimeoutMs: 300 });
-    await store.ready();
-    await down.stop();
-    const started = Date.now();
-    await expect(store.get('x'.repeat(32), Date.now())).rejects.toMatchObject({ code: 'SG_STORE_UNAVAILABLE' });
-    expect(Date.now() - started).toBeLessThan(1000);
-    await store.close();
+    try {
+      await store.ready();
+      await down.stop();
+      const started = Date.now();
+      await expect(store.get('x'.repeat(32), Date.now())).rejects.toMatchObject({ code: 'SG_STORE_UNAVAILABLE' });
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      await store.close();
+      await down.stop();
+    }
   });
 });

@@ -5,6 +5,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseCount, parseDuration, parsePort, parseSize } from './units.js';
 import { parseStoreSpec, type StoreSpec } from './store-spec.js';
+import { LOCAL_HOSTNAMES } from '../server/origin.js';
 
 export interface SessionFlags {
   port: number;
@@ -15,6 +16,8 @@ export interface SessionFlags {
   maxSessions: number | undefined;
   maxSessionsPerPrincipal: number | undefined;
   allowedOrigins: string[] | undefined;
+  /** Host header names accepted; by default the loopback names when listening on loopback. */
+  allowedHosts: string[] | undefined;
   maxBodyBytes: number;
 }
 
@@ -53,6 +56,12 @@ export function addSessionFlags(command: Command, defaults: { store: string }): 
         parser(parseOrigins),
       ),
     )
+    .addOption(
+      new Option(
+        '--allowed-hosts <list>',
+        'comma-separated Host names accepted (default: localhost names when --host is loopback, else any)',
+      ).argParser(parser(parseHosts)),
+    )
     .addOption(new Option('--max-body <size>', 'largest POST body').argParser(parser(parseSize)).default(4 * 1024 * 1024, '4mb'));
 }
 
@@ -69,6 +78,18 @@ function parseOrigins(text: string): string[] {
   return list;
 }
 
+function parseHosts(text: string): string[] {
+  const list = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
+  if (list.length === 0 || list.some((h) => !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h)))
+    throw new Error(`invalid host list "${text}" (use e.g. localhost,mcp.example.com)`);
+  return list;
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
+
 /** Commander's option values to typed flags. */
 export function sessionFlags(values: Record<string, unknown>): SessionFlags {
   return {
@@ -80,6 +101,10 @@ export function sessionFlags(values: Record<string, unknown>): SessionFlags {
     maxSessions: values['maxSessions'] as number | undefined,
     maxSessionsPerPrincipal: values['maxSessionsPerPrincipal'] as number | undefined,
     allowedOrigins: values['allowedOrigins'] as string[] | undefined,
+    // S10 "bind to localhost when serving locally" and DNS rebinding: a loopback listener only
+    // answers requests addressed to a loopback name.
+    allowedHosts:
+      (values['allowedHosts'] as string[] | undefined) ?? (LOOPBACK.test(values['host'] as string) ? [...LOCAL_HOSTNAMES] : undefined),
     maxBodyBytes: values['maxBody'] as number,
   };
 }

@@ -48,6 +48,7 @@ export const FAILURES = {
     message: 'MCP-Protocol-Version header does not match the request',
   },
   SG_UNAUTHENTICATED: { status: 401, rpc: JSONRPC.BAD_REQUEST, message: 'Unauthorized' },
+  SG_HOST_FORBIDDEN: { status: 403, rpc: JSONRPC.BAD_REQUEST, message: 'Forbidden: Host not allowed' },
   SG_ORIGIN_FORBIDDEN: { status: 403, rpc: JSONRPC.BAD_REQUEST, message: 'Forbidden: Origin not allowed' },
   SG_ENDPOINT_NOT_FOUND: { status: 404, rpc: JSONRPC.BAD_REQUEST, message: 'Not Found' },
   SG_METHOD_NOT_ALLOWED: { status: 405, rpc: JSONRPC.BAD_REQUEST, message: 'Method Not Allowed' },
@@ -77,16 +78,19 @@ export class SessiongateError extends Error {
   readonly headers: Readonly<Record<string, string>>;
   /** The JSON-RPC id of the request that failed, when known. */
   readonly requestId: string | number | null;
+  /** Extra fields for the JSON-RPC error's `data` (e.g. `requested`/`supported` for -32022). */
+  readonly data: Readonly<Record<string, unknown>>;
 
   constructor(
     code: FailureCode,
     detail?: string,
-    extra: { headers?: Record<string, string>; requestId?: string | number | null; cause?: unknown } = {},
+    extra: { headers?: Record<string, string>; requestId?: string | number | null; data?: Record<string, unknown>; cause?: unknown } = {},
   ) {
     super(detail ?? FAILURES[code].message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.code = code;
     this.headers = extra.headers ?? {};
     this.requestId = extra.requestId ?? null;
+    this.data = extra.data ?? {};
   }
 }
 
@@ -103,7 +107,12 @@ export function isSessiongateError(value: unknown): value is SessiongateError {
 /** The same failure, answered under the JSON-RPC id of the request it refused. */
 export function withRequestId(error: unknown, requestId: string | number | undefined): unknown {
   if (requestId === undefined || !isSessiongateError(error) || error.requestId !== null) return error;
-  return new SessiongateError(error.code, error.message, { headers: { ...error.headers }, requestId, cause: error.cause });
+  return new SessiongateError(error.code, error.message, {
+    headers: { ...error.headers },
+    requestId,
+    data: { ...error.data },
+    cause: error.cause,
+  });
 }
 
 export interface FailureAnswer {
@@ -126,7 +135,7 @@ export function failureAnswer(error: unknown): FailureAnswer {
   const body = JSON.stringify({
     jsonrpc: '2.0',
     id: known?.requestId ?? null,
-    error: { code: spec.rpc, message, data: { code } },
+    error: { code: spec.rpc, message, data: { ...known?.data, code } },
   });
   return { status: spec.status, headers: known?.headers ?? {}, body, code };
 }

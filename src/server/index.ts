@@ -11,6 +11,7 @@ export type { Incoming, Outgoing } from './exchange.js';
 export { MessageQueue } from './message-queue.js';
 export { toNodeHandler, type NodeHandler } from './node-adapter.js';
 export { toFetchHandler } from './web-adapter.js';
+export { LOCAL_HOSTNAMES } from './origin.js';
 export {
   bindMcpServer,
   SessionState,

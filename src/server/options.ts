@@ -26,6 +26,12 @@ export interface SessionServerOptions extends SessionOptions {
    * S10: allowed `Origin` values (`*` for any). Default: same-host and localhost origins only.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * Host names (no port) the `Host` header may carry; others get 403. Set it for a server on
+   * loopback, e.g. `LOCAL_HOSTNAMES`, to stop DNS rebinding. Default: any Host (the CLI sets
+   * the loopback names itself when it listens on loopback).
+   */
+  allowedHosts?: readonly string[];
   /** Largest POST body in bytes; past it 413. Default 4 MiB. */
   maxBodyBytes?: number;
   /** Use an existing session manager (its store and policy) instead of creating one. */
@@ -45,6 +51,9 @@ export function checkServerOptions(options: SessionServerOptions): void {
   }
   if (options.allowedOrigins !== undefined && !Array.isArray(options.allowedOrigins)) {
     throw new TypeError('sessiongate: option "allowedOrigins" must be an array of origins');
+  }
+  if (options.allowedHosts !== undefined && !Array.isArray(options.allowedHosts)) {
+    throw new TypeError('sessiongate: option "allowedHosts" must be an array of host names');
   }
   if (options.authenticate !== undefined && typeof options.authenticate !== 'function') {
     throw new TypeError('sessiongate: option "authenticate" must be a function');

@@ -5,7 +5,21 @@
  */
 import { Display } from '../protocol/headers.js';
 
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** Host names of the loopback interface, as they appear in Host and Origin headers. */
+export const LOCAL_HOSTNAMES: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
+const LOCAL_HOSTS = new Set(LOCAL_HOSTNAMES);
+
+/**
+ * DNS rebinding: a hostile page whose name resolves to 127.0.0.1 sends its own name in both
+ * Host and Origin, so "same host" alone proves nothing. A server listening on loopback must
+ * check the Host header against its own names (GHSA-w48q-cv73-mx4w). Port is ignored.
+ */
+export function hostAllowed(host: string | undefined, allowed: readonly string[] | undefined): boolean {
+  if (allowed === undefined) return true;
+  if (host === undefined) return false;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':', 1)[0]!;
+  return allowed.includes(name.toLowerCase());
+}
 
 /**
  * Decides whether a request's Origin is allowed. With no list configured: same-host origins

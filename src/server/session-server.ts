@@ -11,7 +11,7 @@ import type { Incoming, Outgoing } from './exchange.js';
 import { DELETE_METHOD, handleDelete } from './handle-delete.js';
 import { handleGet } from './handle-get.js';
 import { handlePost } from './handle-post.js';
-import { corsHeaders, originAllowed, preflightHeaders } from './origin.js';
+import { corsHeaders, hostAllowed, originAllowed, preflightHeaders } from './origin.js';
 import { checkServerOptions, DEFAULT_MAX_BODY_BYTES, type SessionServerOptions } from './options.js';
 import { toNodeHandler, type NodeHandler } from './node-adapter.js';
 import { toFetchHandler } from './web-adapter.js';
@@ -57,11 +57,14 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     openStreams: new Set(),
   };
   const allowedOrigins = options.allowedOrigins;
+  const allowedHosts = options.allowedHosts?.map((host) => host.toLowerCase());
 
   async function handle(incoming: Incoming): Promise<Outgoing> {
     const origin = incoming.header('origin');
+    const host = incoming.header('host');
+    if (!hostAllowed(host, allowedHosts)) return fail(new SessiongateError('SG_HOST_FORBIDDEN'), undefined);
     // S10: validate Origin on every request before anything else.
-    if (!originAllowed(origin, incoming.header('host'), allowedOrigins)) {
+    if (!originAllowed(origin, host, allowedOrigins)) {
       return fail(new SessiongateError('SG_ORIGIN_FORBIDDEN'), undefined);
     }
     try {

@@ -65,7 +65,7 @@ export async function startRedis(port?: number): Promise<RedisServer> {
     url: `redis://127.0.0.1:${chosen}`,
     port: chosen,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGKILL');
         await exited;

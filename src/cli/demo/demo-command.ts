@@ -27,6 +27,7 @@ export function demoCommand(): Command {
       maxSessions: flags.maxSessions,
       maxSessionsPerPrincipal: flags.maxSessionsPerPrincipal,
       allowedOrigins: flags.allowedOrigins,
+      allowedHosts: flags.allowedHosts,
       maxBodyBytes: flags.maxBodyBytes,
       // The principal is a keyed hash of the Authorization header when one is sent.
       authenticate: (request) => request.header('authorization'),

@@ -15,6 +15,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { SessiongateError } from '../../protocol/failures.js';
 import type { JsonRpcMessage } from '../../protocol/jsonrpc.js';
+import { HANDSHAKE_REVISIONS } from '../../protocol/revisions.js';
 import type { McpApplication, RequestContext, SessionHandle } from '../application.js';
 import { MessageQueue } from '../message-queue.js';
 import { SessionState } from './session-state.js';
@@ -66,10 +67,13 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
   function instanceFor(context: RequestContext, fresh: boolean): Promise<Instance> {
     const session = context.session;
     // SDK 1.x speaks the handshake era only: 2026-07-28 traffic gets the spec's -32022.
-    if (!session)
+    if (!session) {
+      // 2026-07-28 UnsupportedProtocolVersionError: data carries `requested` and `supported`.
+      const data = { requested: context.protocolVersion, supported: [...HANDSHAKE_REVISIONS] };
       return Promise.reject(
-        new SessiongateError('SG_SESSIONLESS_UNSUPPORTED_VERSION', 'This server speaks MCP 2025-03-26 to 2025-11-25 only'),
+        new SessiongateError('SG_SESSIONLESS_UNSUPPORTED_VERSION', 'This server speaks MCP 2025-03-26 to 2025-11-25 only', { data }),
       );
+    }
     const existing = instances.get(session.id);
     if (existing) {
       return existing.then((instance) => {

@@ -165,12 +165,24 @@ export class RedisStore implements SessionStore {
     return value;
   }
 
+  /** Closes the connection; never hangs on a Redis that is down (shutdown must finish). */
   async close(): Promise<void> {
     if (!this.#owned) return;
+    const redis = this.#redis;
+    if (redis.status !== 'ready') {
+      redis.disconnect();
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await this.#redis.quit();
+      await Promise.race([
+        redis.quit(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('quit timed out')), this.#timeout))),
+      ]);
     } catch {
-      this.#redis.disconnect();
+      redis.disconnect();
+    } finally {
+      clearTimeout(timer);
     }
   }
 
