@@ -2,10 +2,9 @@
 // StreamableHTTPServerTransport by session id, one McpServer per session, one echo tool.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import { echoServer } from './echo-server.js';
 import { serveStats, ready } from './ipc.js';
 
 const transports = new Map();
@@ -28,9 +27,7 @@ const server = createServer(async (req, res) => {
       onsessioninitialized: (id) => transports.set(id, transport),
     });
     transport.onclose = () => transport.sessionId && transports.delete(transport.sessionId);
-    const mcp = new McpServer({ name: 'bench', version: '1' });
-    mcp.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
-    await mcp.connect(transport);
+    await echoServer().connect(transport);
   }
   if (!transport) {
     res.writeHead(400).end();

@@ -63,6 +63,8 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
   if (typeof factory !== 'function') throw new TypeError('sessiongate: bindMcpServer needs a factory function (session) => McpServer');
   const onError = options.onError ?? (() => {});
   const instances = new Map<string, Promise<Instance>>();
+  /** Instances already built, for the hot path: no promise hop per request. */
+  const ready = new Map<string, Instance>();
 
   function instanceFor(context: RequestContext, fresh: boolean): Promise<Instance> {
     const session = context.session;
@@ -87,6 +89,14 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
     return created;
   }
 
+  /** The built instance of the request's session, if there is one (refreshed state). */
+  function readyFor(context: RequestContext): Instance | undefined {
+    const session = context.session;
+    const instance = session && ready.get(session.id);
+    instance?.state.refresh(session!.record.state);
+    return instance;
+  }
+
   async function create(session: SessionHandle, context: RequestContext, fresh: boolean): Promise<Instance> {
     const { record } = session;
     const state = new SessionState(record.state, (values) => session.setState(values));
@@ -106,6 +116,7 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
     const detach = session.attach(async () => {
       ended = true;
       instances.delete(session.id);
+      ready.delete(session.id);
       await close();
     });
     try {
@@ -122,14 +133,18 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
       // The instance closed itself: forget it, the next request resurrects the session.
       transport.onclose = () => {
         onclose?.();
-        if (!ended) instances.delete(session.id);
+        if (ended) return;
+        instances.delete(session.id);
+        ready.delete(session.id);
       };
       if (!fresh) {
         const extra = extraOf(context);
         await transport.request({ jsonrpc: '2.0', id: REPLAY_ID, method: 'initialize', params: record.initialize }, extra);
         transport.deliver({ jsonrpc: '2.0', method: 'notifications/initialized' }, extra);
       }
-      return { transport, state };
+      const instance = { transport, state };
+      ready.set(session.id, instance);
+      return instance;
     } catch (error) {
       detach();
       await close();
@@ -139,11 +154,11 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
 
   return {
     async handle(request, context) {
-      const instance = await instanceFor(context, request.method === 'initialize');
+      const instance = readyFor(context) ?? (await instanceFor(context, request.method === 'initialize'));
       return instance.transport.request(request, extraOf(context));
     },
     async receive(message, context) {
-      const instance = await instanceFor(context, false);
+      const instance = readyFor(context) ?? (await instanceFor(context, false));
       instance.transport.deliver(message, extraOf(context));
     },
     openStream(context) {

@@ -1,0 +1,154 @@
+// Shared by the benchmarks: servers in their own process pinned to core 0, autocannon here on
+// core 1, CPU per request measured inside the server, rounds alternating servers, medians.
+import autocannon from 'autocannon';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+
+export const settings = {
+  rounds: Number(process.env.ROUNDS ?? 5),
+  rate: Number(process.env.RATE ?? 2000),
+  duration: Number(process.env.DURATION ?? 10),
+  connections: Number(process.env.CONNECTIONS ?? 10),
+  idle: Number(process.env.IDLE ?? 100_000),
+  httpIdle: Number(process.env.SDK_IDLE ?? 2_000),
+};
+
+export const hasTaskset = (() => {
+  try {
+    execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+export function start(script) {
+  const args = ['--expose-gc', new URL(`./servers/${script}`, import.meta.url).pathname];
+  const child = hasTaskset
+    ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ask = (message, key) =>
+    new Promise((resolve) => {
+      const on = (reply) => {
+        if (key in reply) {
+          child.off('message', on);
+          resolve(reply[key]);
+        }
+      };
+      child.on('message', on);
+      child.send(message);
+    });
+  return new Promise((resolve) => {
+    child.once('message', ({ port }) =>
+      resolve({
+        url: `http://127.0.0.1:${port}/mcp`,
+        cpu: () => ask('cpu', 'cpu'),
+        heap: () => ask('heap', 'heap'),
+        call: (call, arg) => ask({ call, arg }, 'result'),
+        stop: () => new Promise((done) => (child.once('exit', done), child.kill('SIGKILL'))),
+      }),
+    );
+  });
+}
+
+export const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const INIT = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
+};
+export const CALL = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' } } });
+
+/** initialize + initialized; returns the headers for later requests. */
+export async function openSession(url) {
+  const response = await fetch(url, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(INIT) });
+  await response.text();
+  const id = response.headers.get('mcp-session-id');
+  if (!id) throw new Error(`no session id from ${url}`);
+  const headers = { ...JSON_HEADERS, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
+  await (
+    await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })
+  ).text();
+  return headers;
+}
+
+function load(url, headers, duration, overallRate) {
+  return autocannon({ url, method: 'POST', headers, body: CALL, connections: settings.connections, duration, overallRate });
+}
+
+function cpuOf(before, after, requests) {
+  return (after.user - before.user + (after.system - before.system)) / requests;
+}
+
+/**
+ * One server, one round: full speed for req/s, latency and CPU; then the same offered load for
+ * every server (CPU at equal load: a slower server would otherwise also pay more kernel time per
+ * request, since each epoll wake-up batches fewer requests).
+ */
+export async function measure(name, script, session) {
+  const server = await start(script);
+  const headers = session ? await openSession(server.url) : JSON_HEADERS;
+  const probe = await (await fetch(server.url, { method: 'POST', headers, body: CALL })).text();
+  if (!probe.includes('hello')) throw new Error(`${name}: wrong answer ${probe}`);
+  await load(server.url, headers, 2); // warm-up
+  let before = await server.cpu();
+  const full = await load(server.url, headers, settings.duration);
+  let after = await server.cpu();
+  const fullCpu = cpuOf(before, after, full.requests.total);
+  before = await server.cpu();
+  const paced = await load(server.url, headers, settings.duration, settings.rate);
+  after = await server.cpu();
+  await server.stop();
+  for (const result of [full, paced]) {
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  }
+  return {
+    rps: full.requests.average,
+    p50: full.latency.p50,
+    p99: full.latency.p99,
+    fullCpu,
+    cpu: cpuOf(before, after, paced.requests.total),
+  };
+}
+
+/** Rounds alternating the servers; returns name -> samples. */
+export async function rounds(servers) {
+  const samples = new Map(servers.map(([name]) => [name, []]));
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const [name, script, session] of servers) {
+      const sample = await measure(name, script, session);
+      samples.get(name).push(sample);
+      console.error(
+        `round ${round}: ${name}: ${Math.round(sample.rps)} req/s, p99 ${sample.p99} ms, ${sample.fullCpu.toFixed(1)} µs CPU/req full speed, ${sample.cpu.toFixed(1)} at ${settings.rate} req/s`,
+      );
+    }
+  }
+  return samples;
+}
+
+/** Heap per idle session: `count` sessions opened over HTTP, 20 at a time. */
+export async function idleHeapOverHttp(script, count) {
+  const server = await start(script);
+  const before = await server.heap();
+  for (let i = 0; i < count; i += 20) await Promise.all(Array.from({ length: 20 }, () => openSession(server.url)));
+  // Let the keep-alive connections close (server timeout 5 s): their buffers are not sessions.
+  await new Promise((resolve) => setTimeout(resolve, 6000));
+  const per = ((await server.heap()) - before) / count;
+  await server.stop();
+  return per;
+}
+
+export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+export function machine() {
+  return `Machine: ${os.cpus()[0]?.model ?? 'unknown'} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}${hasTaskset ? ', server pinned to core 0, load on core 1' : ''}`;
+}
+
+export function publish(file, lines) {
+  const table = lines.join('\n');
+  console.log(table);
+  mkdirSync(new URL('./out/', import.meta.url), { recursive: true });
+  writeFileSync(new URL(`./out/${file}`, import.meta.url), table + '\n');
+}

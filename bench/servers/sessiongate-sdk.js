@@ -1,0 +1,11 @@
+// sessiongate's SDK binding: the same McpServer with the same echo tool as sdk-stateful.js,
+// one per session, behind the session server (memory store).
+import { createServer } from 'node:http';
+import { bindMcpServer, createSessionServer } from '../../dist/server/index.js';
+import { echoServer } from './echo-server.js';
+import { serveStats, ready } from './ipc.js';
+
+const sessions = createSessionServer({ application: bindMcpServer(() => echoServer()) });
+const server = createServer((req, res) => void sessions.node(req, res));
+serveStats();
+server.listen(0, '127.0.0.1', () => ready(server));
