@@ -40,6 +40,11 @@ export function negotiateRevision(requested: string, supported: readonly string[
   return latest;
 }
 
+/** C3: the `MCP-Protocol-Version` header exists from 2025-06-18 on. */
+export function hasVersionHeader(version: string): boolean {
+  return version !== '2025-03-26';
+}
+
 /** S8: JSON-RPC batches exist only in 2025-03-26. */
 export function allowsBatch(version: string): boolean {
   return version === '2025-03-26';

@@ -1,0 +1,95 @@
+/**
+ * @module client/get-stream
+ * The session's GET stream (S6, C6): server-initiated notifications and requests. Opened after
+ * initialize when the server offers one (405: it does not, and we stop asking), resumed with
+ * Last-Event-ID after a drop, honouring the server's `retry`, backing off on failures, and
+ * reopened on the new session after a recovery.
+ */
+import { isObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
+import { send } from './http.js';
+import type { SessionCore } from './session-core.js';
+import { SseParser } from './sse-parser.js';
+
+const MAX_BACKOFF_MS = 30_000;
+
+export class GetStream {
+  readonly #core: SessionCore;
+  readonly #deliver: (message: JsonRpcMessage) => void;
+  readonly #onError: (error: Error) => void;
+  #abort: AbortController | undefined;
+  #lastEventId: string | undefined;
+  #retryMs = 1000;
+  #unsupported = false;
+
+  constructor(core: SessionCore, deliver: (message: JsonRpcMessage) => void, onError: (error: Error) => void) {
+    this.#core = core;
+    this.#deliver = deliver;
+    this.#onError = onError;
+  }
+
+  /** Starts (or restarts, for a new session) the stream; returns at once. */
+  open(): void {
+    if (this.#unsupported || this.#core.sessionId === undefined) return;
+    this.close();
+    this.#lastEventId = undefined; // event ids belong to the old session's streams
+    const abort = (this.#abort = new AbortController());
+    this.#loop(abort.signal).catch((error: unknown) => this.#onError(error as Error));
+  }
+
+  close(): void {
+    this.#abort?.abort();
+    this.#abort = undefined;
+  }
+
+  async #loop(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted && this.#core.sessionId !== undefined) {
+      let status = 0;
+      try {
+        const headers: Record<string, string> = { ...(await this.#core.headers()), accept: 'text/event-stream' };
+        if (this.#lastEventId !== undefined) headers['last-event-id'] = this.#lastEventId;
+        const answer = await send(this.#core.url, 'GET', headers, { signal, dispatcher: this.#core.dispatcher });
+        status = answer.status;
+        if (status !== 200) {
+          await answer.body.dump();
+          // 405: the server offers no GET stream. 404/409/others: leave it; requests will recover.
+          if (status === 405) this.#unsupported = true;
+          return;
+        }
+        failures = 0;
+        const parser = new SseParser({
+          onEvent: (event) => {
+            if (event.id !== undefined) this.#lastEventId = event.id;
+            if (event.event !== 'message' || event.data === '') return;
+            try {
+              const message = JSON.parse(event.data) as unknown;
+              if (isObject(message) && message['jsonrpc'] === '2.0') this.#deliver(message as unknown as JsonRpcMessage);
+            } catch {
+              // skip a malformed event
+            }
+          },
+          onRetry: (ms) => (this.#retryMs = ms),
+        });
+        for await (const chunk of answer.body) parser.push(chunk as Uint8Array);
+      } catch {
+        if (signal.aborted) return;
+        failures++;
+      }
+      const wait = failures === 0 ? this.#retryMs : Math.min(this.#retryMs * 2 ** failures, MAX_BACKOFF_MS);
+      await sleep(wait, signal);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * @module client/options
+ * Options of the session client and its SDK transport, with their defaults.
+ */
+import type { Dispatcher } from 'undici';
+
+export interface SessionClientOptions {
+  /**
+   * Extra request headers (e.g. `authorization`), or a function returning them per request.
+   * Never logged and never put in error messages.
+   */
+  headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
+  /**
+   * The conversation's correlation id (SEP-2822 draft), sent on every request as
+   * `Mcp-Client-Session-Id` and `params._meta.clientSessionId`. Default: a new lower-case UUID
+   * v4 per client; `false` sends none. It survives a transparent re-initialize.
+   */
+  clientSessionId?: string | false;
+  /** C4: re-initialize and retry once on 404 to a request that carried a session id. Default true. */
+  recover?: boolean;
+  /** Called after each transparent re-initialize. */
+  onRecovered?: (event: { recoveries: number }) => void;
+  /** Bound on the DELETE sent by close(), in ms. Default 2000. */
+  closeTimeoutMs?: number;
+  /** Open the GET stream for server-initiated messages after initialize. Default true. */
+  openStream?: boolean;
+  /** undici dispatcher (pool, proxy). Default: one shared keep-alive Agent. */
+  dispatcher?: Dispatcher;
+}
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export function checkClientOptions(options: SessionClientOptions): void {
+  const id = options.clientSessionId;
+  if (id !== undefined && id !== false && (typeof id !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(id))) {
+    throw new TypeError('sessiongate: option "clientSessionId" must be visible ASCII (a lower-case UUID v4 is recommended) or false');
+  }
+  const timeout = options.closeTimeoutMs;
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+    throw new TypeError(`sessiongate: option "closeTimeoutMs" must be a positive number, got ${String(timeout)}`);
+  }
+}
+
+export function isUuidV4(value: string): boolean {
+  return UUID_V4.test(value);
+}

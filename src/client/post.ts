@@ -1,0 +1,179 @@
+/**
+ * @module client/post
+ * One POST of one message and the reading of its answer (C1, C6): 202 for notifications and
+ * responses; for a request, a JSON body or an SSE stream that carries the response, possibly
+ * after notifications and server-to-client requests. A stream that ends before the response is
+ * resumed with GET + Last-Event-ID when the server gave event ids, else it is a connection
+ * error: a dropped call is never re-sent.
+ */
+import type { Dispatcher } from 'undici';
+import { SESSION_ID } from '../protocol/headers.js';
+import { isObject, type JsonRpcMessage, type JsonRpcResponse, type RequestId } from '../protocol/jsonrpc.js';
+import { mediaTypeEssence } from '../protocol/media-type.js';
+import { SessionClientError } from './errors.js';
+import { type Body, type HttpAnswer, send } from './http.js';
+import { SseParser } from './sse-parser.js';
+
+export interface PostContext {
+  url: URL;
+  headers: Record<string, string>;
+  dispatcher: Dispatcher | undefined;
+  /** Where every inbound message goes, the response included. */
+  deliver(message: JsonRpcMessage): void;
+  /** Called with the answer's `MCP-Session-Id` as soon as the headers arrive. */
+  onHeaders?(sessionId: string | undefined): void;
+  /** Headers for a resumption GET (session id, version, correlation id). */
+  resumeHeaders(): Record<string, string>;
+}
+
+export interface PostOutcome {
+  /** The `MCP-Session-Id` of the answer, if it had one. */
+  sessionId: string | undefined;
+  /** The response to the request, if the message was one. */
+  response: JsonRpcResponse | undefined;
+}
+
+/** Raised inside the client when the answer is 404; the caller decides what 404 means (C4). */
+export class NotFoundAnswer extends Error {
+  constructor(readonly body: string) {
+    super('404');
+  }
+}
+
+export async function post(context: PostContext, message: JsonRpcMessage): Promise<PostOutcome> {
+  const answer = await send(context.url, 'POST', context.headers, { body: JSON.stringify(message), dispatcher: context.dispatcher });
+  const sessionId = answer.header(SESSION_ID);
+  context.onHeaders?.(sessionId);
+  const requestId = 'method' in message && 'id' in message ? message.id : undefined;
+  if (answer.status === 404) throw new NotFoundAnswer(await safeText(answer.body));
+  if (answer.status < 200 || answer.status >= 300) throw await statusError(answer);
+  if (requestId === undefined) {
+    await answer.body.dump();
+    return { sessionId, response: undefined };
+  }
+  const type = mediaTypeEssence(answer.header('content-type'));
+  if (type === 'application/json') return { sessionId, response: await readJson(answer.body, requestId, context) };
+  if (type === 'text/event-stream') return { sessionId, response: await readStream(answer.body, requestId, context) };
+  await answer.body.dump();
+  throw new SessionClientError('SG_CLIENT_PROTOCOL', `a request was answered ${answer.status} with content type ${type ?? 'none'}`, {
+    status: answer.status,
+  });
+}
+
+async function readJson(body: Body, requestId: RequestId, context: PostContext): Promise<JsonRpcResponse> {
+  let parsed: unknown;
+  try {
+    parsed = await body.json();
+  } catch (cause) {
+    throw new SessionClientError('SG_CLIENT_PROTOCOL', 'the JSON answer did not parse', { cause });
+  }
+  let response: JsonRpcResponse | undefined;
+  const items: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+  if (!items.every(isMessage)) throw new SessionClientError('SG_CLIENT_PROTOCOL', 'the JSON answer is not a JSON-RPC message');
+  for (const [i, item] of (items as JsonRpcMessage[]).entries()) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve)); // see readStream
+    context.deliver(item);
+    if (isResponseTo(item, requestId)) response = item;
+  }
+  if (!response) throw new SessionClientError('SG_CLIENT_PROTOCOL', 'the JSON answer carried no response to the request');
+  return response;
+}
+
+/** Reads SSE until the response to `requestId` arrives; resumes with GET when it can. */
+async function readStream(body: Body, requestId: RequestId, context: PostContext): Promise<JsonRpcResponse> {
+  let response: JsonRpcResponse | undefined;
+  let lastEventId: string | undefined;
+  let retryMs = 1000;
+  let resumes = 0;
+  let current: Body = body;
+  // Messages parsed from one chunk are handed over one per turn of the event loop: the SDK's
+  // Protocol runs notification handlers a few microtasks late, and a response delivered in the
+  // same turn would remove the progress handler before the progress notifications reach it.
+  const batch: JsonRpcMessage[] = [];
+  for (;;) {
+    const parser = new SseParser({
+      onEvent(event) {
+        if (event.id !== undefined) lastEventId = event.id;
+        if (event.event !== 'message' || event.data === '') return; // priming events carry no data
+        let message: unknown;
+        try {
+          message = JSON.parse(event.data);
+        } catch {
+          return; // a malformed event is skipped, not fatal to the call
+        }
+        if (isMessage(message)) batch.push(message);
+      },
+      onRetry(ms) {
+        retryMs = ms;
+      },
+    });
+    try {
+      for await (const chunk of current) {
+        parser.push(chunk as Uint8Array);
+        for (let i = 0; i < batch.length; i++) {
+          if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+          const message = batch[i]!;
+          context.deliver(message);
+          if (isResponseTo(message, requestId)) response = message;
+        }
+        batch.length = 0;
+        if (response) break;
+      }
+    } catch {
+      // The connection dropped mid-stream: resumable below if the server gave event ids.
+    }
+    if (response) {
+      current.destroy();
+      return response;
+    }
+    // C6 / S11: resume a broken stream with GET + Last-Event-ID, honouring retry.
+    if (lastEventId === undefined || resumes >= 3) {
+      throw new SessionClientError(
+        'SG_CLIENT_CONNECTION',
+        'the stream ended before the response (not retried: the server may have processed the request)',
+      );
+    }
+    resumes++;
+    await new Promise((resolve) => setTimeout(resolve, retryMs));
+    const resumed = await send(
+      context.url,
+      'GET',
+      { ...context.resumeHeaders(), accept: 'text/event-stream', 'last-event-id': lastEventId },
+      { dispatcher: context.dispatcher },
+    );
+    if (resumed.status !== 200) {
+      await resumed.body.dump();
+      throw new SessionClientError('SG_CLIENT_CONNECTION', `resuming the stream got ${resumed.status}`, { status: resumed.status });
+    }
+    current = resumed.body;
+  }
+}
+
+function isMessage(value: unknown): value is JsonRpcMessage {
+  return isObject(value) && value['jsonrpc'] === '2.0';
+}
+
+function isResponseTo(message: JsonRpcMessage, id: RequestId): message is JsonRpcResponse {
+  return !('method' in message) && message.id === id;
+}
+
+async function safeText(body: Body): Promise<string> {
+  try {
+    return (await body.text()).slice(0, 500);
+  } catch {
+    return '';
+  }
+}
+
+/** A non-2xx answer; a JSON-RPC error in the body lends its message (server text, no secrets of ours). */
+async function statusError(answer: HttpAnswer): Promise<SessionClientError> {
+  const text = await safeText(answer.body);
+  let detail = `HTTP ${answer.status}`;
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } };
+    if (typeof parsed.error?.message === 'string') detail += `: ${parsed.error.message.slice(0, 200)}`;
+  } catch {
+    // not JSON
+  }
+  return new SessionClientError('SG_CLIENT_HTTP_STATUS', detail, { status: answer.status });
+}

@@ -1,0 +1,107 @@
+/**
+ * @module client/session-client
+ * A small client for code that does not use the SDK (the gateway toward its upstreams): the
+ * same session core as the SDK transport, with `connect`, `request`, `notify`, `close`.
+ *
+ * @example
+ * const client = new SessionClient('http://127.0.0.1:8080/mcp');
+ * await client.connect({ clientInfo: { name: 'me', version: '1' } });
+ * const result = await client.request('tools/call', { name: 'echo', arguments: { text: 'hi' } });
+ * await client.close();
+ */
+import type { JsonObject, JsonRpcMessage, JsonRpcResponse, RequestId } from '../protocol/jsonrpc.js';
+import { LATEST_HANDSHAKE_REVISION } from '../protocol/revisions.js';
+import { SessionClientError } from './errors.js';
+import { GetStream } from './get-stream.js';
+import type { SessionClientOptions } from './options.js';
+import { SessionCore } from './session-core.js';
+
+export interface ConnectParams {
+  clientInfo: { name: string; version: string };
+  capabilities?: JsonObject;
+  /** Default: the latest handshake-era revision. */
+  protocolVersion?: string;
+}
+
+export interface StandaloneClientOptions extends SessionClientOptions {
+  /** Server-initiated messages (notifications, requests) and anything not answering a request. */
+  onMessage?: (message: JsonRpcMessage) => void;
+}
+
+export class SessionClient {
+  readonly #core: SessionCore;
+  readonly #stream: GetStream;
+  readonly #onMessage: (message: JsonRpcMessage) => void;
+  readonly #openStream: boolean;
+  #nextId = 0;
+  #closed = false;
+
+  constructor(url: string | URL, options: StandaloneClientOptions = {}) {
+    this.#core = new SessionCore(url, options);
+    this.#onMessage = options.onMessage ?? (() => {});
+    this.#openStream = options.openStream !== false && options.onMessage !== undefined;
+    this.#stream = new GetStream(this.#core, this.#onMessage, () => {});
+    this.#core.onSessionReplaced = () => {
+      if (this.#openStream && !this.#closed) this.#stream.open();
+    };
+  }
+
+  get sessionId(): string | undefined {
+    return this.#core.sessionId;
+  }
+  get protocolVersion(): string | undefined {
+    return this.#core.protocolVersion;
+  }
+  get clientSessionId(): string | undefined {
+    return this.#core.clientSessionId;
+  }
+  get recoveries(): number {
+    return this.#core.recoveries;
+  }
+
+  /** initialize + initialized; returns the InitializeResult. */
+  async connect(params: ConnectParams): Promise<JsonObject> {
+    const result = await this.request('initialize', {
+      protocolVersion: params.protocolVersion ?? LATEST_HANDSHAKE_REVISION,
+      capabilities: params.capabilities ?? {},
+      clientInfo: params.clientInfo,
+    });
+    await this.notify('notifications/initialized');
+    if (this.#openStream) this.#stream.open();
+    return result;
+  }
+
+  /** A request; resolves with its result, rejects with SG_CLIENT_RPC_ERROR for an error answer. */
+  async request(method: string, params?: JsonObject): Promise<JsonObject> {
+    const id = ++this.#nextId;
+    const response = await this.send({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) }, id);
+    if (!response) throw new SessionClientError('SG_CLIENT_PROTOCOL', 'no response');
+    if ('error' in response) {
+      throw new SessionClientError('SG_CLIENT_RPC_ERROR', response.error.message, {
+        rpc: { code: response.error.code, data: response.error.data },
+      });
+    }
+    return response.result;
+  }
+
+  async notify(method: string, params?: JsonObject): Promise<void> {
+    await this.send({ jsonrpc: '2.0', method, ...(params ? { params } : {}) });
+  }
+
+  /** Any message (e.g. the answer to a server-to-client request); resolves with the response to a request. */
+  async send(message: JsonRpcMessage, requestId?: RequestId): Promise<JsonRpcResponse | undefined> {
+    if (this.#closed) throw new SessionClientError('SG_CLIENT_CLOSED');
+    return this.#core.exchange(message, (inbound) => {
+      const answersUs = requestId !== undefined && !('method' in inbound) && inbound.id === requestId;
+      if (!answersUs) this.#onMessage(inbound);
+    });
+  }
+
+  /** C5: DELETE the session (bounded), stop the GET stream. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stream.close();
+    await this.#core.terminate();
+  }
+}

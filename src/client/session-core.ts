@@ -1,0 +1,197 @@
+/**
+ * @module client/session-core
+ * The client's session logic, shared by the SDK transport and the standalone client:
+ * - C1-C3: Accept headers, the session id from the initialize answer (never overwritten later),
+ *   `MCP-Protocol-Version` on every request after initialize, no id for a stateless server;
+ * - C4: on 404 to a request that carried the id, forget it, replay the recorded initialize and
+ *   initialized, re-apply the session-scoped calls seen to succeed (logging/setLevel,
+ *   resources/subscribe), and retry the request once; one recovery at a time however many
+ *   requests hit the 404;
+ * - the correlation id (SEP-2822 draft) on every request, surviving recoveries;
+ * - C5: DELETE on close, bounded in time.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import { CLIENT_SESSION_ID, PROTOCOL_VERSION, SESSION_ID } from '../protocol/headers.js';
+import {
+  isObject,
+  type JsonObject,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  META_CLIENT_SESSION_ID,
+} from '../protocol/jsonrpc.js';
+import { hasVersionHeader } from '../protocol/revisions.js';
+import { SessionClientError, SessionExpiredError } from './errors.js';
+import { send } from './http.js';
+import { checkClientOptions, type SessionClientOptions } from './options.js';
+import { NotFoundAnswer, post } from './post.js';
+
+const ACCEPT_BOTH = 'application/json, text/event-stream';
+
+export class SessionCore {
+  readonly url: URL;
+  readonly clientSessionId: string | undefined;
+  sessionId: string | undefined;
+  protocolVersion: string | undefined;
+  recoveries = 0;
+  readonly #options: SessionClientOptions;
+  readonly #dispatcher: Dispatcher | undefined;
+  #initialize: JsonRpcRequest | undefined;
+  #logLevel: JsonRpcRequest | undefined;
+  readonly #subscriptions = new Map<string, JsonRpcRequest>();
+  #recovering: Promise<void> | undefined;
+  #replayIds = 0;
+  /** Called after a recovery, e.g. to reopen the GET stream. */
+  onSessionReplaced: (() => void) | undefined;
+
+  constructor(url: string | URL, options: SessionClientOptions = {}) {
+    checkClientOptions(options);
+    this.url = new URL(url);
+    this.#options = options;
+    this.#dispatcher = options.dispatcher;
+    this.clientSessionId = options.clientSessionId === false ? undefined : (options.clientSessionId ?? randomUUID());
+  }
+
+  /** Headers common to every request: caller's, correlation id, session id and version (C2, C3). */
+  async headers(message?: JsonRpcMessage): Promise<Record<string, string>> {
+    const extra = typeof this.#options.headers === 'function' ? await this.#options.headers() : this.#options.headers;
+    const headers: Record<string, string> = { ...extra };
+    if (this.clientSessionId !== undefined) headers[CLIENT_SESSION_ID] = this.clientSessionId;
+    if (this.sessionId !== undefined) headers[SESSION_ID] = this.sessionId;
+    const initializing = message !== undefined && 'method' in message && message.method === 'initialize';
+    if (this.protocolVersion !== undefined && !initializing && hasVersionHeader(this.protocolVersion))
+      headers[PROTOCOL_VERSION] = this.protocolVersion;
+    return headers;
+  }
+
+  /**
+   * Sends one message. Every inbound message (the response included) goes to `deliver`.
+   * Resolves with the response for a request, undefined otherwise.
+   */
+  async exchange(message: JsonRpcMessage, deliver: (message: JsonRpcMessage) => void): Promise<JsonRpcResponse | undefined> {
+    const outbound = this.#withCorrelation(message);
+    const sentWith = this.sessionId;
+    try {
+      return await this.#send(outbound, deliver);
+    } catch (error) {
+      if (!(error instanceof NotFoundAnswer)) throw error;
+      // C4: a 404 without a session id is an ordinary not-found, not an expiry.
+      if (sentWith === undefined) throw new SessionClientError('SG_CLIENT_NOT_FOUND', error.body ? 'HTTP 404' : undefined, { status: 404 });
+      if (this.#options.recover === false || this.#initialize === undefined) {
+        if (this.sessionId === sentWith) this.sessionId = undefined;
+        throw new SessionExpiredError(this.#options.recover === false ? 'recovery is off' : 'no initialize to replay');
+      }
+      // The server says it does not know the session: it provably did not process this message.
+      await this.#recover(sentWith);
+      try {
+        return await this.#send(outbound, deliver);
+      } catch (retryError) {
+        if (retryError instanceof NotFoundAnswer) {
+          this.sessionId = undefined;
+          throw new SessionExpiredError('the new session was refused too');
+        }
+        throw retryError;
+      }
+    }
+  }
+
+  /** C5: DELETE the session, bounded in time; 200, 204, 404 and 405 are all fine. */
+  async terminate(): Promise<void> {
+    if (this.sessionId === undefined) return;
+    const headers = await this.headers();
+    this.sessionId = undefined;
+    try {
+      const answer = await send(this.url, 'DELETE', headers, {
+        signal: AbortSignal.timeout(this.#options.closeTimeoutMs ?? 2000),
+        dispatcher: this.#dispatcher,
+      });
+      await answer.body.dump();
+    } catch {
+      // Best effort: the session expires on the server anyway.
+    }
+  }
+
+  get dispatcher(): Dispatcher | undefined {
+    return this.#dispatcher;
+  }
+
+  async #send(message: JsonRpcMessage, deliver: (message: JsonRpcMessage) => void): Promise<JsonRpcResponse | undefined> {
+    const isInitialize = 'method' in message && message.method === 'initialize';
+    const headers = { ...(await this.headers(message)), accept: ACCEPT_BOTH, 'content-type': 'application/json' };
+    const resumeHeaders = (): Record<string, string> => {
+      const { 'content-type': _post, ...rest } = headers;
+      return rest;
+    };
+    let answeredId: string | undefined;
+    const requestId = 'method' in message && 'id' in message ? message.id : undefined;
+    // Session state is taken from the response before the caller sees it: the SDK Client sends
+    // `initialized` the moment it has the initialize result, and that must carry the new id.
+    const observe = (inbound: JsonRpcMessage): void => {
+      if (requestId !== undefined && !('method' in inbound) && inbound.id === requestId && 'result' in inbound) {
+        if (isInitialize) {
+          // C2: the id comes from the initialize answer only; none means a stateless server.
+          this.sessionId = answeredId;
+          const version = inbound.result['protocolVersion'];
+          if (typeof version === 'string') this.protocolVersion = version;
+          this.#initialize = message as JsonRpcRequest;
+        } else {
+          this.#remember(message as JsonRpcRequest);
+        }
+      }
+      deliver(inbound);
+    };
+    const outcome = await post(
+      { url: this.url, headers, dispatcher: this.#dispatcher, deliver: observe, resumeHeaders, onHeaders: (id) => (answeredId = id) },
+      message,
+    );
+    return outcome.response;
+  }
+
+  /** Session-scoped calls seen to succeed, replayed into a new session after a recovery. */
+  #remember(request: JsonRpcRequest): void {
+    const uri = request.params?.['uri'];
+    if (request.method === 'logging/setLevel') this.#logLevel = request;
+    else if (request.method === 'resources/subscribe' && typeof uri === 'string') this.#subscriptions.set(uri, request);
+    else if (request.method === 'resources/unsubscribe' && typeof uri === 'string') this.#subscriptions.delete(uri);
+  }
+
+  /** One recovery at a time; a request that failed with an already replaced id just retries. */
+  #recover(staleId: string): Promise<void> {
+    if (this.sessionId !== staleId) return this.#recovering ?? Promise.resolve();
+    this.#recovering ??= this.#reinitialize().finally(() => (this.#recovering = undefined));
+    return this.#recovering;
+  }
+
+  async #reinitialize(): Promise<void> {
+    this.sessionId = undefined; // C4: forget the dead id before anything else
+    const ignore = (): void => {};
+    try {
+      const init = { ...this.#initialize!, id: this.#replayId() };
+      const answer = await this.#send(init, ignore);
+      if (!answer || 'error' in answer) throw new SessionExpiredError('the server refused the new initialize');
+      await this.#send(this.#withCorrelation({ jsonrpc: '2.0', method: 'notifications/initialized' }), ignore);
+      for (const call of [this.#logLevel, ...this.#subscriptions.values()]) {
+        if (call) await this.#send({ ...call, id: this.#replayId() }, ignore);
+      }
+    } catch (error) {
+      this.sessionId = undefined;
+      throw error instanceof SessionExpiredError ? error : new SessionExpiredError('re-initialize failed', error);
+    }
+    this.recoveries++;
+    this.#options.onRecovered?.({ recoveries: this.recoveries });
+    this.onSessionReplaced?.();
+  }
+
+  #replayId(): string {
+    return `sessiongate-replay-${++this.#replayIds}`;
+  }
+
+  /** SEP-2822 draft: the correlation id also rides in `params._meta.clientSessionId`. */
+  #withCorrelation(message: JsonRpcMessage): JsonRpcMessage {
+    if (this.clientSessionId === undefined || !('method' in message)) return message;
+    const params: JsonObject = message.params ?? {};
+    const meta = isObject(params['_meta']) ? params['_meta'] : {};
+    return { ...message, params: { ...params, _meta: { ...meta, [META_CLIENT_SESSION_ID]: this.clientSessionId } } };
+  }
+}
