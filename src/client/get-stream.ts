@@ -44,16 +44,14 @@ export class GetStream {
   async #loop(signal: AbortSignal): Promise<void> {
     let failures = 0;
     while (!signal.aborted && this.#core.sessionId !== undefined) {
-      let status = 0;
       try {
         const headers: Record<string, string> = { ...(await this.#core.headers()), accept: 'text/event-stream' };
         if (this.#lastEventId !== undefined) headers['last-event-id'] = this.#lastEventId;
         const answer = await send(this.#core.url, 'GET', headers, { signal, dispatcher: this.#core.dispatcher });
-        status = answer.status;
-        if (status !== 200) {
+        if (answer.status !== 200) {
           await answer.body.dump();
           // 405: the server offers no GET stream. 404/409/others: leave it; requests will recover.
-          if (status === 405) this.#unsupported = true;
+          if (answer.status === 405) this.#unsupported = true;
           return;
         }
         failures = 0;
