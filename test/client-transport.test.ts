@@ -16,7 +16,7 @@ import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
 import { freePort } from './helpers/redis.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
 import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
-import { startServer, type RunningServer } from './helpers/test-server.js';
+import { demoAppSpeaking, startServer, type RunningServer } from './helpers/test-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-client-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -231,22 +231,24 @@ describe('against the SDK stateful server, restarted mid-session', () => {
     await new Promise((resolve) => nowhere.close(resolve));
   });
 
-  it('a 2025-03-26 session sends no MCP-Protocol-Version header', async () => {
-    const { url } = await serve();
+  it('a 2025-03-26 server gets no MCP-Protocol-Version header (C3 starts at 2025-06-18)', async () => {
+    const versions: (string | undefined)[] = [];
+    const app = demoAppSpeaking('2025-03-26');
+    const { url } = await serve({
+      application: {
+        ...app,
+        handle: (request, context) => {
+          versions.push(context.header('mcp-protocol-version'));
+          return app.handle(request, context);
+        },
+      },
+    });
     const transport = new SessionClientTransport(url);
-    transport.setProtocolVersion('2025-03-26');
     const client = new Client({ name: 'ours', version: '1.0.0' });
-    const seen: (string | undefined)[] = [];
-    const original = transport.send.bind(transport);
-    transport.send = async (message, options) => {
-      if ('method' in message && message.method === 'initialize' && message.params)
-        message = { ...message, params: { ...message.params, protocolVersion: '2025-03-26' } };
-      return original(message, options);
-    };
     await client.connect(transport);
     expect(transport.protocolVersion).toBe('2025-03-26');
-    seen.push(transport.protocolVersion);
     expect(text(await client.callTool({ name: 'echo', arguments: { text: 'old' } }))).toBe('old');
+    expect(versions).toEqual([undefined, undefined]);
     await client.close();
   });
 });

@@ -20,6 +20,8 @@ export interface PostContext {
   dispatcher: Dispatcher | undefined;
   /** Where every inbound message goes, the response included. */
   deliver(message: JsonRpcMessage): void;
+  /** C7: strings never to repeat in an error (session id, credential values). */
+  secrets: readonly string[];
   /** Called with the answer's `MCP-Session-Id` as soon as the headers arrive. */
   onHeaders?(sessionId: string | undefined): void;
   /** Headers for a resumption GET (session id, version, correlation id). */
@@ -46,7 +48,7 @@ export async function post(context: PostContext, message: JsonRpcMessage): Promi
   context.onHeaders?.(sessionId);
   const requestId = 'method' in message && 'id' in message ? message.id : undefined;
   if (answer.status === 404) throw new NotFoundAnswer(await safeText(answer.body));
-  if (answer.status < 200 || answer.status >= 300) throw await statusError(answer);
+  if (answer.status < 200 || answer.status >= 300) throw await statusError(answer, context.secrets);
   if (requestId === undefined) {
     await answer.body.dump();
     return { sessionId, response: undefined };
@@ -166,14 +168,21 @@ async function safeText(body: Body): Promise<string> {
 }
 
 /** A non-2xx answer; a JSON-RPC error in the body lends its message (server text, no secrets of ours). */
-async function statusError(answer: HttpAnswer): Promise<SessionClientError> {
+async function statusError(answer: HttpAnswer, secrets: readonly string[]): Promise<SessionClientError> {
   const text = await safeText(answer.body);
   let detail = `HTTP ${answer.status}`;
   try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown } };
-    if (typeof parsed.error?.message === 'string') detail += `: ${parsed.error.message.slice(0, 200)}`;
+    if (typeof parsed.error?.message === 'string') detail += `: ${redact(parsed.error.message.slice(0, 200), secrets)}`;
   } catch {
     // not JSON
   }
   return new SessionClientError('SG_CLIENT_HTTP_STATUS', detail, { status: answer.status });
+}
+
+/** A server may echo what it was sent; our secrets never reach an error message (C7). */
+function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  return out;
 }

@@ -55,7 +55,7 @@ export class SessionCore {
 
   /** Headers common to every request: caller's, correlation id, session id and version (C2, C3). */
   async headers(message?: JsonRpcMessage): Promise<Record<string, string>> {
-    const extra = typeof this.#options.headers === 'function' ? await this.#options.headers() : this.#options.headers;
+    const extra = await this.#callerHeaders();
     const headers: Record<string, string> = { ...extra };
     if (this.clientSessionId !== undefined) headers[CLIENT_SESSION_ID] = this.clientSessionId;
     if (this.sessionId !== undefined) headers[SESSION_ID] = this.sessionId;
@@ -94,6 +94,10 @@ export class SessionCore {
         throw retryError;
       }
     }
+  }
+
+  async #callerHeaders(): Promise<Record<string, string> | undefined> {
+    return typeof this.#options.headers === 'function' ? this.#options.headers() : this.#options.headers;
   }
 
   /** C5: DELETE the session, bounded in time; 200, 204, 404 and 405 are all fine. */
@@ -141,8 +145,19 @@ export class SessionCore {
       }
       deliver(inbound);
     };
+    const secrets = [...Object.values((await this.#callerHeaders()) ?? {}), ...(this.sessionId ? [this.sessionId] : [])];
+    // A bearer token's value alone is a secret too, not just the whole header.
+    for (const value of [...secrets]) if (/^\S+ \S+$/.test(value)) secrets.push(value.split(' ')[1]!);
     const outcome = await post(
-      { url: this.url, headers, dispatcher: this.#dispatcher, deliver: observe, resumeHeaders, onHeaders: (id) => (answeredId = id) },
+      {
+        url: this.url,
+        headers,
+        dispatcher: this.#dispatcher,
+        deliver: observe,
+        resumeHeaders,
+        secrets,
+        onHeaders: (id) => (answeredId = id),
+      },
       message,
     );
     return outcome.response;
