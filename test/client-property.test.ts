@@ -30,17 +30,15 @@ const anyShape = fc.record({
 }) as fc.Arbitrary<Shape>;
 
 /** Well-formed answers too, so successes are in the mix and the checks see both outcomes. */
-const healthy = fc
-  .record({ sse: fc.boolean(), stream: fc.boolean() })
-  .map(({ sse, stream }): Shape => ({
-    status: 200,
-    contentType: sse ? 'text/event-stream' : 'application/json',
-    body: sse ? 'sse' : 'json',
-    cut: 0,
-    drop: false,
-    initOk: true,
-    stream,
-  }));
+const healthy = fc.record({ sse: fc.boolean(), stream: fc.boolean() }).map(({ sse, stream }): Shape => ({
+  status: 200,
+  contentType: sse ? 'text/event-stream' : 'application/json',
+  body: sse ? 'sse' : 'json',
+  cut: 0,
+  drop: false,
+  initOk: true,
+  stream,
+}));
 
 const shape = fc.oneof({ arbitrary: healthy, weight: 1 }, { arbitrary: anyShape, weight: 3 });
 

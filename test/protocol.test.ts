@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { CLIENT_ERRORS } from '../src/client/errors.js';
 import { FAILURES, failureAnswer, SessiongateError } from '../src/protocol/failures.js';
 import { classify } from '../src/protocol/jsonrpc.js';
 import { accepts, mediaTypeEssence } from '../src/protocol/media-type.js';
@@ -15,6 +16,11 @@ describe('failure registry', () => {
     for (const [code, spec] of Object.entries(FAILURES)) {
       expect(doc).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${spec.status}\\s*\\|\\s*${spec.rpc}\\s*\\|`));
     }
+  });
+
+  it('documents every client error code too', () => {
+    const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+    for (const code of Object.keys(CLIENT_ERRORS)) expect(doc).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|`));
   });
 
   it('maps an unknown error to 500/-32603 without leaking its message', () => {
