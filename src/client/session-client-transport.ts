@@ -12,53 +12,27 @@ import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
 import { SessionClientError } from './errors.js';
-import { GetStream } from './get-stream.js';
 import type { SessionClientOptions } from './options.js';
-import { SessionCore } from './session-core.js';
+import { SessionFront } from './session-front.js';
 
-export class SessionClientTransport implements Transport {
+export class SessionClientTransport extends SessionFront implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
-
-  readonly #core: SessionCore;
-  readonly #stream: GetStream;
-  readonly #openStream: boolean;
   #started = false;
-  #closed = false;
 
   constructor(url: string | URL, options: SessionClientOptions = {}) {
-    this.#core = new SessionCore(url, options);
-    this.#openStream = options.openStream !== false;
-    const deliver = (message: JsonRpcMessage): void => this.onmessage?.(message as JSONRPCMessage);
-    this.#stream = new GetStream(this.#core, deliver, (error) => this.onerror?.(error));
-    // After a transparent re-initialize, the GET stream follows the new session.
-    this.#core.onSessionReplaced = () => {
-      if (this.#openStream && !this.#closed) this.#stream.open();
-    };
-  }
-
-  /** The current session id (C7: a secret; do not log it). Undefined for a stateless server. */
-  get sessionId(): string | undefined {
-    return this.#core.sessionId;
-  }
-
-  get protocolVersion(): string | undefined {
-    return this.#core.protocolVersion;
-  }
-
-  /** The correlation id sent on every request (SEP-2822 draft). */
-  get clientSessionId(): string | undefined {
-    return this.#core.clientSessionId;
-  }
-
-  /** How many times the session was transparently re-established. */
-  get recoveries(): number {
-    return this.#core.recoveries;
+    super(
+      url,
+      options,
+      options.openStream !== false,
+      (message) => this.onmessage?.(message as JSONRPCMessage),
+      (error) => this.onerror?.(error),
+    );
   }
 
   setProtocolVersion(version: string): void {
-    this.#core.protocolVersion = version;
+    this.core.protocolVersion = version;
   }
 
   async start(): Promise<void> {
@@ -67,28 +41,26 @@ export class SessionClientTransport implements Transport {
   }
 
   async send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
-    if (this.#closed) throw new SessionClientError('SG_CLIENT_CLOSED');
+    if (this.closed) throw new SessionClientError('SG_CLIENT_CLOSED');
     const outbound = message as JsonRpcMessage;
     try {
-      await this.#core.exchange(outbound, (inbound) => this.onmessage?.(inbound as JSONRPCMessage));
+      await this.core.exchange(outbound, (inbound) => this.onmessage?.(inbound as JSONRPCMessage));
     } catch (error) {
       this.onerror?.(error as Error);
       throw error;
     }
-    if (this.#openStream && 'method' in outbound && outbound.method === 'notifications/initialized') this.#stream.open();
+    if ('method' in outbound && outbound.method === 'notifications/initialized') this.openStream();
   }
 
   /** Ends the session on the server (DELETE), keeps the transport usable for a new one. */
   async terminateSession(): Promise<void> {
-    this.#stream.close();
-    await this.#core.terminate();
+    await this.end();
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#stream.close();
-    await this.#core.terminate();
+    if (this.closed) return;
+    this.closed = true;
+    await this.end();
     this.onclose?.();
   }
 }

@@ -12,9 +12,8 @@
 import type { JsonObject, JsonRpcMessage, JsonRpcResponse, RequestId } from '../protocol/jsonrpc.js';
 import { LATEST_HANDSHAKE_REVISION } from '../protocol/revisions.js';
 import { SessionClientError } from './errors.js';
-import { GetStream } from './get-stream.js';
 import type { SessionClientOptions } from './options.js';
-import { SessionCore } from './session-core.js';
+import { SessionFront } from './session-front.js';
 
 export interface ConnectParams {
   clientInfo: { name: string; version: string };
@@ -28,35 +27,14 @@ export interface StandaloneClientOptions extends SessionClientOptions {
   onMessage?: (message: JsonRpcMessage) => void;
 }
 
-export class SessionClient {
-  readonly #core: SessionCore;
-  readonly #stream: GetStream;
+export class SessionClient extends SessionFront {
   readonly #onMessage: (message: JsonRpcMessage) => void;
-  readonly #openStream: boolean;
   #nextId = 0;
-  #closed = false;
 
   constructor(url: string | URL, options: StandaloneClientOptions = {}) {
-    this.#core = new SessionCore(url, options);
-    this.#onMessage = options.onMessage ?? (() => {});
-    this.#openStream = options.openStream !== false && options.onMessage !== undefined;
-    this.#stream = new GetStream(this.#core, this.#onMessage, () => {});
-    this.#core.onSessionReplaced = () => {
-      if (this.#openStream && !this.#closed) this.#stream.open();
-    };
-  }
-
-  get sessionId(): string | undefined {
-    return this.#core.sessionId;
-  }
-  get protocolVersion(): string | undefined {
-    return this.#core.protocolVersion;
-  }
-  get clientSessionId(): string | undefined {
-    return this.#core.clientSessionId;
-  }
-  get recoveries(): number {
-    return this.#core.recoveries;
+    const onMessage = options.onMessage ?? (() => {});
+    super(url, options, options.openStream !== false && options.onMessage !== undefined, onMessage, () => {});
+    this.#onMessage = onMessage;
   }
 
   /** initialize + initialized; returns the InitializeResult. */
@@ -67,7 +45,7 @@ export class SessionClient {
       clientInfo: params.clientInfo,
     });
     await this.notify('notifications/initialized');
-    if (this.#openStream) this.#stream.open();
+    this.openStream();
     return result;
   }
 
@@ -90,8 +68,8 @@ export class SessionClient {
 
   /** Any message (e.g. the answer to a server-to-client request); resolves with the response to a request. */
   async send(message: JsonRpcMessage, requestId?: RequestId): Promise<JsonRpcResponse | undefined> {
-    if (this.#closed) throw new SessionClientError('SG_CLIENT_CLOSED');
-    return this.#core.exchange(message, (inbound) => {
+    if (this.closed) throw new SessionClientError('SG_CLIENT_CLOSED');
+    return this.core.exchange(message, (inbound) => {
       const answersUs = requestId !== undefined && !('method' in inbound) && inbound.id === requestId;
       if (!answersUs) this.#onMessage(inbound);
     });
@@ -99,9 +77,8 @@ export class SessionClient {
 
   /** C5: DELETE the session (bounded), stop the GET stream. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#stream.close();
-    await this.#core.terminate();
+    if (this.closed) return;
+    this.closed = true;
+    await this.end();
   }
 }
