@@ -126,6 +126,10 @@ describe('bad flags', () => {
     [['demo', '--allowed-origins', 'not a url'], '--allowed-origins'],
     [['demo', '--allowed-hosts', 'a b'], '--allowed-hosts'],
     [['demo', '--frobnicate'], '--frobnicate'],
+    [['--upstream', 'ftp://example.com/mcp'], '--upstream'],
+    [['--port', '0', '--forward-header', 'bad header'], '--forward-header'],
+    [['--port', '0', '--upstream-header', 'no-colon'], '--upstream-header'],
+    [['--port', '0'], '--upstream'],
   ])('%j exits non-zero with one line naming %s', async (args, flag) => {
     const { code, stderr } = await runCli(args);
     expect(code).not.toBe(0);

@@ -4,18 +4,22 @@
  */
 import { Command } from 'commander';
 import { demoCommand } from './demo/demo-command.js';
+import { configureGateway } from './gateway/gateway-command.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('sessiongate')
     .description('MCP session management: spec-exact sessions, durable stores, a session-aware gateway')
     .version(VERSION)
+    // Program options only before a subcommand: `demo` has the same session flags.
+    .enablePositionalOptions()
     .showHelpAfterError(false)
     .exitOverride((error) => {
       // Commander already printed the one-line message; help and version exit 0.
       process.exit(error.exitCode);
     });
   program.addCommand(demoCommand());
+  configureGateway(program);
   await program.parseAsync(argv);
 }
 

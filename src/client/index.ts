@@ -6,5 +6,6 @@
 export { SessionClientTransport } from './session-client-transport.js';
 export { SessionClient, type ConnectParams, type StandaloneClientOptions } from './session-client.js';
 export type { SessionClientOptions } from './options.js';
+export type { SessionSnapshot } from './session-core.js';
 export { SessionClientError, SessionExpiredError, CLIENT_ERRORS, type ClientErrorCode } from './errors.js';
 export { SseParser, type SseEvent } from './sse-parser.js';

@@ -14,6 +14,7 @@ import { LATEST_HANDSHAKE_REVISION } from '../protocol/revisions.js';
 import { SessionClientError } from './errors.js';
 import type { SessionClientOptions } from './options.js';
 import { SessionFront } from './session-front.js';
+import type { SessionSnapshot } from './session-core.js';
 
 export interface ConnectParams {
   clientInfo: { name: string; version: string };
@@ -66,13 +67,38 @@ export class SessionClient extends SessionFront {
     await this.send({ jsonrpc: '2.0', method, ...(params ? { params } : {}) });
   }
 
-  /** Any message (e.g. the answer to a server-to-client request); resolves with the response to a request. */
-  async send(message: JsonRpcMessage, requestId?: RequestId): Promise<JsonRpcResponse | undefined> {
+  /**
+   * Any message (e.g. the answer to a server-to-client request); resolves with the response to
+   * a request. Messages that arrive on this exchange's stream before the response (progress, a
+   * server-to-client request) go to `onRelated` when given, else to `onMessage`.
+   */
+  async send(
+    message: JsonRpcMessage,
+    requestId?: RequestId,
+    onRelated?: (message: JsonRpcMessage) => void,
+  ): Promise<JsonRpcResponse | undefined> {
     if (this.closed) throw new SessionClientError('SG_CLIENT_CLOSED');
+    const related = onRelated ?? this.#onMessage;
     return this.core.exchange(message, (inbound) => {
       const answersUs = requestId !== undefined && !('method' in inbound) && inbound.id === requestId;
-      if (!answersUs) this.#onMessage(inbound);
+      if (!answersUs) related(inbound);
     });
+  }
+
+  /** Opens the GET stream (after a handshake done with `send`, as a gateway does). */
+  listen(): void {
+    this.openStream();
+  }
+
+  /** The state to store so another process can `resume` this session. */
+  snapshot(): SessionSnapshot | undefined {
+    return this.core.snapshot();
+  }
+
+  /** Continues a stored session instead of `connect` (then opens the GET stream if asked). */
+  resume(snapshot: SessionSnapshot): void {
+    this.core.adopt(snapshot);
+    this.openStream();
   }
 
   /** C5: DELETE the session (bounded), stop the GET stream. */

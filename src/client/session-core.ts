@@ -29,6 +29,15 @@ import { NotFoundAnswer, post } from './post.js';
 
 const ACCEPT_BOTH = 'application/json, text/event-stream';
 
+/** A session as JSON: enough to continue it elsewhere and to recover it there. */
+export interface SessionSnapshot {
+  sessionId: string;
+  protocolVersion: string | undefined;
+  initialize: JsonRpcRequest;
+  logLevel: JsonRpcRequest | undefined;
+  subscriptions: JsonRpcRequest[];
+}
+
 export class SessionCore {
   readonly url: URL;
   readonly clientSessionId: string | undefined;
@@ -98,6 +107,31 @@ export class SessionCore {
 
   async #callerHeaders(): Promise<Record<string, string> | undefined> {
     return typeof this.#options.headers === 'function' ? this.#options.headers() : this.#options.headers;
+  }
+
+  /** What a caller must keep to take the session over in another process (see `adopt`). */
+  snapshot(): SessionSnapshot | undefined {
+    if (this.sessionId === undefined || this.#initialize === undefined) return undefined;
+    return {
+      sessionId: this.sessionId,
+      protocolVersion: this.protocolVersion,
+      initialize: this.#initialize,
+      logLevel: this.#logLevel,
+      subscriptions: [...this.#subscriptions.values()],
+    };
+  }
+
+  /** Continues a session another process started (a gateway restart): id, version, replay data. */
+  adopt(snapshot: SessionSnapshot): void {
+    this.sessionId = snapshot.sessionId;
+    this.protocolVersion = snapshot.protocolVersion;
+    this.#initialize = snapshot.initialize;
+    this.#logLevel = snapshot.logLevel;
+    this.#subscriptions.clear();
+    for (const call of snapshot.subscriptions) {
+      const uri = call.params?.['uri'];
+      if (typeof uri === 'string') this.#subscriptions.set(uri, call);
+    }
   }
 
   /** C5: DELETE the session, bounded in time; 200, 204, 404 and 405 are all fine. */

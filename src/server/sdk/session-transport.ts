@@ -14,7 +14,7 @@ import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk
 import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, RequestId } from '../../protocol/jsonrpc.js';
 import type { Reply } from '../application.js';
 import type { MessageQueue } from '../message-queue.js';
-import { PendingReply } from './pending-reply.js';
+import { PendingReply } from '../pending-reply.js';
 
 /** Request ids are strings or numbers; 1 and "1" are different ids. */
 function keyOf(id: RequestId): string | number {

@@ -1,12 +1,13 @@
 /**
- * @module server/sdk/pending-reply
- * The answer to one client request, as the SDK instance produces it: if the response comes
- * first it is a plain JSON reply; if the instance sends anything related first (progress,
- * logging, a server-to-client request), the reply becomes a stream that ends with the response.
+ * @module server/pending-reply
+ * The answer to one client request as a peer produces it (an SDK instance in the binding, an
+ * upstream in the gateway): if the response comes first it is a plain JSON reply; if the peer
+ * sends anything related first (progress, logging, a server-to-client request), the reply
+ * becomes a stream that ends with the response.
  */
-import type { JsonRpcMessage, JsonRpcResponse } from '../../protocol/jsonrpc.js';
-import type { Reply } from '../application.js';
-import { MessageQueue } from '../message-queue.js';
+import type { JsonRpcMessage, JsonRpcResponse } from '../protocol/jsonrpc.js';
+import type { Reply } from './application.js';
+import { MessageQueue } from './message-queue.js';
 
 export class PendingReply {
   readonly reply: Promise<Reply>;

@@ -1,0 +1,88 @@
+/**
+ * @module cli/gateway/gateway-command
+ * `sessiongate --upstream URL`: the gateway. Downstream it is the session server (every rule,
+ * cap, expiry and identity binding); toward the upstream it is a session client that
+ * re-initializes transparently. `--demo-upstream` puts the bundled demo server behind it.
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { httpUpstream } from '../../gateway/http-upstream.js';
+import { LOCAL_HOSTNAMES } from '../../server/origin.js';
+import { createSessionServer } from '../../server/session-server.js';
+import { demoApplication } from '../demo/demo-command.js';
+import { report, runSessionServer } from '../run-server.js';
+import { addSessionFlags, sessionFlags } from '../session-flags.js';
+
+export const DEFAULT_GATEWAY_STORE = 'sqlite:.sessiongate/sessions.db';
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function parseUpstream(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+  } catch {
+    // fall through
+  }
+  throw new InvalidArgumentError(`invalid upstream "${text}" (use e.g. http://127.0.0.1:3000/mcp)`);
+}
+
+function parseHeaderName(text: string, previous: string[] = []): string[] {
+  if (!TOKEN.test(text)) throw new InvalidArgumentError(`invalid header name "${text}"`);
+  return [...previous, text.toLowerCase()];
+}
+
+function parseHeader(text: string, previous: Record<string, string> = {}): Record<string, string> {
+  const colon = text.indexOf(':');
+  const name = colon > 0 ? text.slice(0, colon).trim() : '';
+  if (!TOKEN.test(name)) throw new InvalidArgumentError(`invalid header "${text}" (use "NAME: VALUE")`);
+  return { ...previous, [name.toLowerCase()]: text.slice(colon + 1).trim() };
+}
+
+export function configureGateway(program: Command): Command {
+  addSessionFlags(program, { store: DEFAULT_GATEWAY_STORE });
+  return program
+    .addOption(new Option('--upstream <url>', 'the MCP server to put behind sessions (Streamable HTTP)').argParser(parseUpstream))
+    .addOption(new Option('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
+    .addOption(new Option('--forward-header <name>', 'copy this client request header upstream (repeatable)').argParser(parseHeaderName))
+    .addOption(new Option('--upstream-header <header>', 'send "NAME: VALUE" upstream on every request (repeatable)').argParser(parseHeader))
+    .action(async (values: Record<string, unknown>) => {
+      const flags = sessionFlags(values);
+      let upstream = values['upstream'] as string | undefined;
+      let stopDemo: (() => Promise<void>) | undefined;
+      if (values['demoUpstream']) {
+        if (upstream) fail('--upstream and --demo-upstream exclude each other');
+        ({ url: upstream, stop: stopDemo } = await startDemoUpstream());
+      }
+      if (!upstream) fail("required option '--upstream <url>' not specified (or --demo-upstream)");
+      const application = httpUpstream({
+        url: upstream,
+        forwardHeaders: values['forwardHeader'] as string[] | undefined,
+        upstreamHeaders: values['upstreamHeader'] as Record<string, string> | undefined,
+        onError: report,
+      });
+      const shown = values['demoUpstream'] ? `bundled demo at ${upstream}` : new URL(upstream).origin + new URL(upstream).pathname;
+      await runSessionServer('sessiongate gateway', application, flags, { summary: [`  upstream: ${shown}`], onShutdown: stopDemo });
+    });
+}
+
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+}
+
+/** The bundled demo on a free loopback port, in this process, sessions in memory. */
+async function startDemoUpstream(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const demo = createSessionServer({ application: demoApplication(), allowedHosts: LOCAL_HOSTNAMES, onError: report });
+  const http = createServer((req, res) => void demo.node(req, res));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
+    async stop() {
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+      await demo.close();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * @module cli/run-server
+ * What every serving command does: open the store, build the session server from the session
+ * flags, listen, print a start-up summary, and shut down cleanly on SIGTERM/SIGINT.
+ */
+import type { McpApplication } from '../server/application.js';
+import { createSessionServer, type SessionServer } from '../server/session-server.js';
+import type { SessionFlags } from './session-flags.js';
+import { listen, onShutdownSignal, type Listening } from './serve.js';
+import { describeStore, openStore } from './store-spec.js';
+
+export function report(error: unknown): void {
+  process.stderr.write(`sessiongate: ${(error as Error).message}\n`);
+}
+
+export async function runSessionServer(
+  title: string,
+  application: McpApplication,
+  flags: SessionFlags,
+  extra: { summary?: string[]; onShutdown?: () => Promise<void> } = {},
+): Promise<{ server: SessionServer; listening: Listening }> {
+  const store = await openStore(flags.store);
+  const server = createSessionServer({
+    application,
+    store,
+    idleTimeoutMs: flags.idleTimeoutMs,
+    maxLifetimeMs: flags.maxLifetimeMs,
+    maxSessions: flags.maxSessions,
+    maxSessionsPerPrincipal: flags.maxSessionsPerPrincipal,
+    allowedOrigins: flags.allowedOrigins,
+    allowedHosts: flags.allowedHosts,
+    maxBodyBytes: flags.maxBodyBytes,
+    // The principal is a keyed hash of the Authorization header when one is sent.
+    authenticate: (request) => request.header('authorization'),
+    onError: report,
+  });
+  const listening = await listen(server, flags.port, flags.host);
+  onShutdownSignal(async () => {
+    await listening.close();
+    await server.close();
+    await extra.onShutdown?.();
+    await store.close();
+  });
+  const caps = [
+    flags.maxSessions && `max ${flags.maxSessions} sessions`,
+    flags.maxSessionsPerPrincipal && `max ${flags.maxSessionsPerPrincipal} per principal`,
+  ].filter(Boolean);
+  process.stdout.write(
+    [
+      `${title} listening on ${listening.url}`,
+      ...(extra.summary ?? []),
+      `  store: ${describeStore(flags.store)}`,
+      `  sessions: idle timeout ${flags.idleTimeoutMs} ms, lifetime ${flags.maxLifetimeMs} ms${caps.length ? ', ' + caps.join(', ') : ''}`,
+      `  health: ${listening.url.replace(/\/mcp$/, '/healthz')}`,
+      '',
+    ].join('\n'),
+  );
+  return { server, listening };
+}

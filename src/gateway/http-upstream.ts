@@ -1,0 +1,141 @@
+/**
+ * @module gateway/http-upstream
+ * Puts an MCP server reachable over HTTP behind sessiongate's sessions. Each downstream session
+ * owns exactly one upstream session (a `SessionClient`); the upstream's session id never goes
+ * downstream and is kept, with what is needed to recover it, in the session's state, so a
+ * gateway restart (or another replica) continues it. An upstream that forgets the session
+ * (404) is re-initialized by the client core and the request retried once: the downstream
+ * client never notices (digest section 6).
+ */
+import type { Dispatcher } from 'undici';
+import { SessionClient } from '../client/session-client.js';
+import type { SessionSnapshot } from '../client/session-core.js';
+import { JSONRPC, SessiongateError } from '../protocol/failures.js';
+import { HANDSHAKE_REVISIONS } from '../protocol/revisions.js';
+import { isObject, type JsonObject, type JsonRpcMessage, type JsonRpcResponse, type RequestId } from '../protocol/jsonrpc.js';
+import type { McpApplication, RequestContext, SessionHandle } from '../server/application.js';
+import { MessageQueue } from '../server/message-queue.js';
+import { PendingReply } from '../server/pending-reply.js';
+
+export interface HttpUpstreamOptions {
+  /** The upstream MCP endpoint. Required. */
+  url: string | URL;
+  /** Downstream request headers copied upstream (lower-case names). Default: none. */
+  forwardHeaders?: readonly string[];
+  /** Headers always sent upstream (e.g. an API key). Default: none. */
+  upstreamHeaders?: Readonly<Record<string, string>>;
+  /** undici dispatcher for the upstream. Default: a shared keep-alive Agent. */
+  dispatcher?: Dispatcher;
+  /** Errors of background work (closing upstream sessions, the upstream GET stream). */
+  onError?: (error: unknown) => void;
+}
+
+/** Where the upstream session is kept in the downstream session's state. */
+const STATE_KEY = 'sessiongate.upstream';
+/** Requests that change what a recovery must replay: persist the snapshot after them. */
+const SCOPED = new Set(['initialize', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
+
+interface Link {
+  readonly client: SessionClient;
+  /** The downstream session's GET stream, when one is open. */
+  stream: MessageQueue<JsonRpcMessage> | undefined;
+  /** The latest downstream request, for forwarded headers. */
+  context: RequestContext;
+}
+
+export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
+  const url = new URL(options.url);
+  const forward = (options.forwardHeaders ?? []).map((name) => name.toLowerCase());
+  const onError = options.onError ?? (() => {});
+  const links = new Map<string, Link>();
+
+  function linkFor(context: RequestContext): Link {
+    const session = requireSession(context);
+    const existing = links.get(session.id);
+    if (existing) {
+      existing.context = context;
+      return existing;
+    }
+    const link: Link = {
+      context,
+      stream: undefined,
+      client: new SessionClient(url, {
+        dispatcher: options.dispatcher,
+        // The downstream conversation's correlation id travels upstream unchanged.
+        clientSessionId: context.clientSessionId ?? false,
+        headers: () => headersFor(link.context),
+        onMessage: (message) => link.stream?.push(message),
+      }),
+    };
+    links.set(session.id, link);
+    session.attach(async () => {
+      links.delete(session.id);
+      link.stream?.end();
+      await link.client.close().catch(onError);
+    });
+    // A live downstream session without a link here: the gateway restarted, or another replica
+    // created it. Continue the stored upstream session (recovered on 404 like any other).
+    const stored = session.record.state[STATE_KEY];
+    if (isObject(stored)) link.client.resume(stored as unknown as SessionSnapshot);
+    return link;
+  }
+
+  function headersFor(context: RequestContext): Record<string, string> {
+    const headers: Record<string, string> = { ...options.upstreamHeaders };
+    for (const name of forward) {
+      const value = context.header(name);
+      if (value !== undefined) headers[name] = value;
+    }
+    return headers;
+  }
+
+  async function persist(session: SessionHandle, link: Link): Promise<void> {
+    const snapshot = link.client.snapshot();
+    if (snapshot) await session.setState({ ...session.record.state, [STATE_KEY]: snapshot as unknown as JsonObject });
+  }
+
+  return {
+    handle(request, context) {
+      const link = linkFor(context);
+      const pending = new PendingReply();
+      link.client
+        .send(request, request.id, (message) => pending.push(message))
+        .then(
+          async (response) => {
+            if (response && 'result' in response && SCOPED.has(request.method)) await persist(context.session!, link).catch(onError);
+            pending.respond(response ?? upstreamError(request.id, 'no response'));
+          },
+          (error: unknown) => pending.respond(upstreamError(request.id, (error as Error).message)),
+        );
+      return pending.reply;
+    },
+    async receive(message, context) {
+      const link = linkFor(context);
+      await link.client.send(message);
+      // The handshake is complete upstream too: now its GET stream may open (S6).
+      if ('method' in message && message.method === 'notifications/initialized') link.client.listen();
+    },
+    openStream(context) {
+      const link = linkFor(context);
+      const stream: MessageQueue<JsonRpcMessage> = new MessageQueue(() => {
+        if (link.stream === stream) link.stream = undefined;
+      });
+      link.stream?.end();
+      link.stream = stream;
+      return stream;
+    },
+  };
+}
+
+function requireSession(context: RequestContext): SessionHandle {
+  if (context.session) return context.session;
+  // Sessionless (2026-07-28) traffic through the gateway is a later step (issue "both eras").
+  throw new SessiongateError('SG_SESSIONLESS_UNSUPPORTED_VERSION', 'This gateway speaks MCP 2025-03-26 to 2025-11-25 only', {
+    data: { requested: context.protocolVersion, supported: [...HANDSHAKE_REVISIONS] },
+  });
+}
+
+/** The upstream failed to answer: a JSON-RPC error for the client, never a hang. */
+function upstreamError(id: RequestId, detail: string): JsonRpcResponse {
+  return { jsonrpc: '2.0', id, error: { code: JSONRPC.INTERNAL_ERROR, message: `Upstream error: ${detail}` } };
+}

@@ -1,0 +1,200 @@
+/**
+ * The gateway in front of an HTTP upstream, over real sockets and processes: the official SDK
+ * client downstream, an official SDK McpServer upstream.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { httpUpstream } from '../src/gateway/http-upstream.js';
+import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
+import { BIN } from './helpers/demo-process.js';
+import { startProcess, type ServerProcess } from './helpers/processes.js';
+import { freePort } from './helpers/redis.js';
+import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
+import { startServer, type RunningServer } from './helpers/test-server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sg-gateway-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const servers: RunningServer[] = [];
+const processes: { kill(signal?: NodeJS.Signals): Promise<unknown> }[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.close();
+  for (const process of processes.splice(0)) await process.kill('SIGKILL');
+});
+
+function text(result: unknown): string {
+  return (result as { content: { text: string }[] }).content[0]!.text;
+}
+
+async function upstreamWithFixtures(tally: Tally & { ids?: string[] }): Promise<RunningServer> {
+  const server = await startServer({
+    application: bindMcpServer((session) => (tally.ids?.push(session.id), fixtureServer(session, tally))),
+  });
+  servers.push(server);
+  return server;
+}
+
+async function gatewayTo(url: string, options: Partial<Parameters<typeof httpUpstream>[0]> = {}): Promise<RunningServer> {
+  const server = await startServer({ application: httpUpstream({ url, ...options }) });
+  servers.push(server);
+  return server;
+}
+
+describe('gateway to an HTTP upstream (official SDK McpServer)', () => {
+  it('tools, progress, a server-to-client request, list_changed, and DELETE reaching the upstream', async () => {
+    const tally: Tally & { ids: string[] } = { created: 0, closed: 0, ids: [] };
+    const upstream = await upstreamWithFixtures(tally);
+    const gateway = await gatewayTo(upstream.url);
+    const transport = new StreamableHTTPClientTransport(new URL(gateway.url));
+    const client = new Client({ name: 'downstream', version: '1.0.0' }, { capabilities: { sampling: {} } });
+    client.setRequestHandler(CreateMessageRequestSchema, async () => ({
+      role: 'assistant',
+      model: 'm',
+      content: { type: 'text', text: 'yes' },
+    }));
+    const listChanged = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
+    await client.connect(transport);
+
+    expect(text(await client.callTool({ name: 'echo', arguments: { text: 'through' } }))).toBe('through');
+    const progress: number[] = [];
+    await client.callTool({ name: 'progress' }, undefined, { onprogress: (p) => progress.push(p.progress) });
+    expect(progress).toEqual([1, 2, 3]);
+    expect(text(await client.callTool({ name: 'ask' }))).toBe('client said yes');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await client.callTool({ name: 'grow' });
+    await listChanged;
+
+    // The upstream's session id never reaches the client: not as its id, not in any answer.
+    expect(tally.ids).toHaveLength(1);
+    expect(transport.sessionId).not.toBe(tally.ids[0]);
+    expect(JSON.stringify(await client.listTools())).not.toContain(tally.ids[0]);
+    expect(await upstream.server.sessions.store.count()).toBe(1);
+    expect(tally.created).toBe(1);
+    await transport.terminateSession();
+    await expect.poll(() => tally.closed).toBe(1);
+    expect(await upstream.server.sessions.store.count()).toBe(0);
+    await client.close();
+  });
+
+  it('each downstream session owns exactly one upstream session, and ids are never shared', async () => {
+    const tally: Tally = { created: 0, closed: 0 };
+    const upstream = await upstreamWithFixtures(tally);
+    const gateway = await gatewayTo(upstream.url);
+    const clients = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const transport = new StreamableHTTPClientTransport(new URL(gateway.url));
+        const client = new Client({ name: 'd', version: '1' });
+        await client.connect(transport);
+        await client.callTool({ name: 'count' });
+        return { client, transport };
+      }),
+    );
+    expect(tally.created).toBe(3);
+    expect(await upstream.server.sessions.store.count()).toBe(3);
+    // Each conversation's state is its own upstream session's.
+    for (const { client } of clients) expect(text(await client.callTool({ name: 'count' }))).toBe('2');
+    for (const { client } of clients) await client.close();
+  });
+
+  it('forwards only the configured headers, plus static upstream headers', async () => {
+    const seen: Record<string, string | undefined>[] = [];
+    const tally: Tally = { created: 0, closed: 0 };
+    const app = bindMcpServer((session) => fixtureServer(session, tally));
+    const upstream = await startServer({
+      application: {
+        ...app,
+        handle: (request, context) => (
+          seen.push({ trace: context.header('x-trace'), auth: context.header('authorization'), key: context.header('x-api-key') }),
+          app.handle(request, context)
+        ),
+      },
+    });
+    servers.push(upstream);
+    const gateway = await gatewayTo(upstream.url, { forwardHeaders: ['x-trace'], upstreamHeaders: { 'x-api-key': 'k1' } });
+    const transport = new StreamableHTTPClientTransport(new URL(gateway.url), {
+      requestInit: { headers: { 'x-trace': 't-1', authorization: 'Bearer downstream-only' } },
+    });
+    const client = new Client({ name: 'd', version: '1' });
+    await client.connect(transport);
+    expect(seen[0]).toEqual({ trace: 't-1', auth: undefined, key: 'k1' });
+    await client.close();
+  });
+
+  it('the upstream restarted mid-session: zero client-visible errors', async () => {
+    const port = await freePort();
+    const log = join(dir, 'upstream.log');
+    writeFileSync(log, '');
+    const first: ServerProcess = await startProcess('sdk-stateful-server.mjs', [String(port), '--log', log]);
+    processes.push(first);
+    const gateway = await gatewayTo(first.url);
+    const client = new Client({ name: 'd', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url)));
+    const before = text(await client.callTool({ name: 'whoami' }));
+    await first.kill('SIGKILL');
+    processes.push(await startProcess('sdk-stateful-server.mjs', [String(port), '--log', log]));
+    const errors: unknown[] = [];
+    for (let i = 0; i < 5; i++) {
+      const after = await client.callTool({ name: 'whoami' }).catch((error: unknown) => (errors.push(error), undefined));
+      if (after) expect(text(after)).not.toBe(before);
+    }
+    expect(errors).toEqual([]);
+    // One re-initialize upstream, not one per call.
+    const initializes = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('"method":"initialize"'));
+    expect(initializes).toHaveLength(2);
+    await client.close();
+  });
+});
+
+describe('the gateway command', () => {
+  it('SIGKILLed and restarted on SQLite: the same session id goes on working', async () => {
+    const tally: Tally = { created: 0, closed: 0 };
+    const upstream = await upstreamWithFixtures(tally);
+    const port = String(await freePort());
+    const store = `sqlite:${join(dir, 'gateway.db')}`;
+    const start = () => startProcessFromBin(['--port', port, '--store', store, '--upstream', upstream.url]);
+    const first = await start();
+    const transport = new StreamableHTTPClientTransport(new URL(first.url));
+    const client = new Client({ name: 'd', version: '1' });
+    await client.connect(transport);
+    expect(text(await client.callTool({ name: 'count' }))).toBe('1');
+    await first.kill('SIGKILL');
+    await start();
+    // Continued on the same upstream session (no new one), so its state is intact.
+    expect(text(await client.callTool({ name: 'count' }))).toBe('2');
+    expect(tally.created).toBe(1);
+    await client.close();
+  });
+});
+
+/** The CLI as a process, registered for clean-up. */
+async function startProcessFromBin(args: string[]): Promise<{ url: string; kill(signal?: NodeJS.Signals): Promise<void> }> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (\S+)/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${output}`)));
+  });
+  const handle = {
+    url,
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill(signal);
+      await exited;
+    },
+  };
+  processes.push(handle);
+  return handle;
+}
