@@ -17,6 +17,8 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 10);
 const transports = [
   ['SDK StreamableHTTPClientTransport', (url) => new StreamableHTTPClientTransport(new URL(url))],
   ['sessiongate SessionClientTransport', (url) => new SessionClientTransport(url, { openStream: false })],
+  // The same without recovery: the difference is what recovery costs on a path without 404s.
+  ['sessiongate SessionClientTransport, recover: false', (url) => new SessionClientTransport(url, { openStream: false, recover: false })],
 ];
 
 async function run(url, make, seconds) {
@@ -55,9 +57,10 @@ for (let round = 1; round <= ROUNDS; round++) {
 }
 await server.stop();
 
-const [sdkName, oursName] = transports.map(([name]) => name);
+const [sdkName, oursName, bareName] = transports.map(([name]) => name);
 const sdk = samples.get(sdkName);
 const ours = samples.get(oursName);
+const bare = samples.get(bareName);
 const lines = [
   machine(),
   `Load: ${CONCURRENCY} SDK Clients, sequential tools/call echo each, ${DURATION} s per run, ${ROUNDS} rounds, medians; server: sessiongate session server, trivial application.`,
@@ -70,5 +73,6 @@ const lines = [
   ),
   '',
   `calls/s, sessiongate / SDK (paired median): ${median(ours.map((s, i) => s.rps / sdk[i].rps)).toFixed(2)}x (target >= 1)`,
+  `calls/s, with recovery / without (paired median): ${median(ours.map((s, i) => s.rps / bare[i].rps)).toFixed(2)}x (no 404 happens in this run)`,
 ];
 publish('client.md', lines);
