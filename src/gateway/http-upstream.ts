@@ -10,12 +10,12 @@
 import type { Dispatcher } from 'undici';
 import { SessionClient } from '../client/session-client.js';
 import type { SessionSnapshot } from '../client/session-core.js';
-import { JSONRPC, SessiongateError } from '../protocol/failures.js';
-import { HANDSHAKE_REVISIONS } from '../protocol/revisions.js';
+import { JSONRPC } from '../protocol/failures.js';
 import { isObject, type JsonObject, type JsonRpcMessage, type JsonRpcResponse, type RequestId } from '../protocol/jsonrpc.js';
 import type { McpApplication, RequestContext, SessionHandle } from '../server/application.js';
 import { MessageQueue } from '../server/message-queue.js';
 import { PendingReply } from '../server/pending-reply.js';
+import { requireSession } from './require-session.js';
 
 export interface HttpUpstreamOptions {
   /** The upstream MCP endpoint. Required. */
@@ -125,14 +125,6 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
       return stream;
     },
   };
-}
-
-function requireSession(context: RequestContext): SessionHandle {
-  if (context.session) return context.session;
-  // Sessionless (2026-07-28) traffic through the gateway is a later step (issue "both eras").
-  throw new SessiongateError('SG_SESSIONLESS_UNSUPPORTED_VERSION', 'This gateway speaks MCP 2025-03-26 to 2025-11-25 only', {
-    data: { requested: context.protocolVersion, supported: [...HANDSHAKE_REVISIONS] },
-  });
 }
 
 /** The upstream failed to answer: a JSON-RPC error for the client, never a hang. */

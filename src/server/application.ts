@@ -57,4 +57,6 @@ export interface McpApplication {
    * iterator is returned (closed) when the client disconnects or the session ends.
    */
   openStream?(context: RequestContext): AsyncIterable<JsonRpcMessage>;
+  /** Frees what the application holds outside sessions (spare processes); called by close(). */
+  close?(): Promise<void>;
 }

@@ -102,6 +102,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     sessions,
     async close() {
       await sessions.close();
+      await options.application.close?.();
     },
   };
 }

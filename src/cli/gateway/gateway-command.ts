@@ -8,6 +8,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { httpUpstream } from '../../gateway/http-upstream.js';
+import { stdioUpstream } from '../../gateway/stdio-upstream.js';
 import { LOCAL_HOSTNAMES } from '../../server/origin.js';
 import { createSessionServer } from '../../server/session-server.js';
 import { demoApplication } from '../demo/demo-command.js';
@@ -44,18 +45,32 @@ export function configureGateway(program: Command): Command {
   addSessionFlags(program, { store: DEFAULT_GATEWAY_STORE });
   return program
     .addOption(new Option('--upstream <url>', 'the MCP server to put behind sessions (Streamable HTTP)').argParser(parseUpstream))
+    .addOption(
+      new Option('--stdio <command>', 'run this MCP server command, one process per session ("COMMAND ARGS")').argParser(parseCommand),
+    )
+    .addOption(new Option('--spares <n>', 'stdio: pre-spawned spare processes').argParser(parseSpares).default(2))
     .addOption(new Option('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
     .addOption(new Option('--forward-header <name>', 'copy this client request header upstream (repeatable)').argParser(parseHeaderName))
     .addOption(new Option('--upstream-header <header>', 'send "NAME: VALUE" upstream on every request (repeatable)').argParser(parseHeader))
     .action(async (values: Record<string, unknown>) => {
       const flags = sessionFlags(values);
       let upstream = values['upstream'] as string | undefined;
+      const stdio = values['stdio'] as string[] | undefined;
+      if (stdio) {
+        if (upstream || values['demoUpstream']) fail('--stdio excludes --upstream and --demo-upstream');
+        const [command, ...args] = stdio as [string, ...string[]];
+        const application = stdioUpstream({ command, args, spares: values['spares'] as number, onError: report });
+        await runSessionServer('sessiongate gateway', application, flags, {
+          summary: [`  upstream: stdio ${command} (one process per session)`],
+        });
+        return;
+      }
       let stopDemo: (() => Promise<void>) | undefined;
       if (values['demoUpstream']) {
         if (upstream) fail('--upstream and --demo-upstream exclude each other');
         ({ url: upstream, stop: stopDemo } = await startDemoUpstream());
       }
-      if (!upstream) fail("required option '--upstream <url>' not specified (or --demo-upstream)");
+      if (!upstream) fail("required option '--upstream <url>' not specified (or --stdio, --demo-upstream)");
       const application = httpUpstream({
         url: upstream,
         forwardHeaders: values['forwardHeader'] as string[] | undefined,
@@ -65,6 +80,20 @@ export function configureGateway(program: Command): Command {
       const shown = values['demoUpstream'] ? `bundled demo at ${upstream}` : new URL(upstream).origin + new URL(upstream).pathname;
       await runSessionServer('sessiongate gateway', application, flags, { summary: [`  upstream: ${shown}`], onShutdown: stopDemo });
     });
+}
+
+/** "COMMAND ARGS" with single or double quotes for arguments holding spaces. */
+function parseCommand(text: string): string[] {
+  const words: string[] = [];
+  for (const match of text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) words.push(match[1] ?? match[2] ?? match[3]!);
+  if (words.length === 0) throw new InvalidArgumentError('empty command');
+  return words;
+}
+
+function parseSpares(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value > 64) throw new InvalidArgumentError(`invalid count "${text}" (0-64)`);
+  return value;
 }
 
 function fail(message: string): never {

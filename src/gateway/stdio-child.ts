@@ -1,0 +1,98 @@
+/**
+ * @module gateway/stdio-child
+ * One MCP server child process spoken to over stdio (newline-delimited JSON-RPC, the stdio
+ * transport). Stopping it is SIGTERM, then SIGKILL after a grace period; `stopped` settles only
+ * once the process is really gone, so no path leaves a child behind.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { isObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
+
+export interface StdioCommand {
+  command: string;
+  args: readonly string[];
+  env?: Readonly<Record<string, string>>;
+}
+
+export interface ChildEvents {
+  onMessage(message: JsonRpcMessage): void;
+  /** The child exited (by itself or killed). */
+  onExit(): void;
+  /** A line the child wrote to stderr. */
+  onStderr(line: string): void;
+}
+
+export class StdioChild {
+  readonly pid: number | undefined;
+  readonly #process: ChildProcessWithoutNullStreams;
+  readonly stopped: Promise<void>;
+  #events: ChildEvents | undefined;
+  #buffer = '';
+  #alive = true;
+
+  constructor(command: StdioCommand) {
+    this.#process = spawn(command.command, [...command.args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...command.env } });
+    this.pid = this.#process.pid;
+    this.stopped = new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.#alive = false;
+        this.#events?.onExit();
+        resolve();
+      };
+      this.#process.once('exit', done);
+      // A command that cannot be spawned emits 'error' and no 'exit'.
+      this.#process.once('error', () => this.#alive && done());
+    });
+    this.#process.stdout.setEncoding('utf8');
+    this.#process.stdout.on('data', (chunk: string) => this.#read(chunk));
+    this.#process.stderr.setEncoding('utf8');
+    let pending = '';
+    this.#process.stderr.on('data', (chunk: string) => {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line !== '') this.#events?.onStderr(line);
+    });
+    // Writing to a child that died is reported by exit, not by an unhandled error.
+    this.#process.stdin.on('error', () => {});
+  }
+
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  /** Who hears this child from now on (a spare gets its session when taken). */
+  bind(events: ChildEvents): void {
+    this.#events = events;
+    if (!this.#alive) events.onExit();
+  }
+
+  send(message: JsonRpcMessage): boolean {
+    if (!this.#alive || !this.#process.stdin.writable) return false;
+    this.#process.stdin.write(JSON.stringify(message) + '\n');
+    return true;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+  async stop(graceMs: number): Promise<void> {
+    if (!this.#alive) return this.stopped;
+    this.#process.stdin.end();
+    this.#process.kill('SIGTERM');
+    const timer = setTimeout(() => this.#process.kill('SIGKILL'), graceMs);
+    await this.stopped;
+    clearTimeout(timer);
+  }
+
+  #read(chunk: string): void {
+    const lines = (this.#buffer + chunk).split('\n');
+    this.#buffer = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      try {
+        const message = JSON.parse(line) as unknown;
+        if (isObject(message) && message['jsonrpc'] === '2.0') this.#events?.onMessage(message as unknown as JsonRpcMessage);
+        else this.#events?.onStderr(`(not JSON-RPC on stdout) ${line.slice(0, 200)}`);
+      } catch {
+        this.#events?.onStderr(`(not JSON on stdout) ${line.slice(0, 200)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * @module gateway/stdio-upstream
+ * Puts an MCP server that speaks stdio behind sessiongate's sessions: one child process per
+ * session, taken from a small pool of pre-spawned spares at initialize, stopped (SIGTERM, then
+ * SIGKILL) when the session ends for any reason and at shutdown. A child that dies between
+ * requests is replaced and the stored handshake and session-scoped calls are replayed into the
+ * new one (self-healing, also after a gateway restart); a request in flight when its child dies
+ * gets a JSON-RPC error, never a hang, and is not retried (it may have run).
+ */
+import { JSONRPC } from '../protocol/failures.js';
+import {
+  type JsonObject,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  type RequestId,
+  isObject,
+  isResponse,
+} from '../protocol/jsonrpc.js';
+import type { McpApplication, Reply, SessionHandle } from '../server/application.js';
+import { isStreamReply } from '../server/application.js';
+import { MessageQueue } from '../server/message-queue.js';
+import { PendingReply } from '../server/pending-reply.js';
+import { sessionTag } from '../session/id.js';
+import { requireSession } from './require-session.js';
+import { type StdioCommand, StdioChild } from './stdio-child.js';
+
+export interface StdioUpstreamOptions extends StdioCommand {
+  /** Pre-spawned children kept ready, so initialize does not wait for a process start. Default 2. */
+  spares?: number;
+  /** Time between SIGTERM and SIGKILL when a child is stopped, in ms. Default 2000. */
+  killGraceMs?: number;
+  /** A child's stderr line, with the session's short tag (never the id). Default: to stderr. */
+  onStderr?: (sessionTag: string | undefined, line: string) => void;
+  onError?: (error: unknown) => void;
+}
+
+const STATE_KEY = 'sessiongate.stdio';
+
+interface Pending {
+  reply: PendingReply;
+  progressToken: unknown;
+}
+
+interface Link {
+  child: StdioChild | undefined;
+  starting: Promise<StdioChild> | undefined;
+  readonly pending: Map<string | number, Pending>;
+  stream: MessageQueue<JsonRpcMessage> | undefined;
+  readonly tag: string;
+  ended: boolean;
+}
+
+function keyOf(id: RequestId): string | number {
+  return typeof id === 'number' ? id : `s:${id}`;
+}
+
+export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
+  const spareTarget = options.spares ?? 2;
+  const grace = options.killGraceMs ?? 2000;
+  const onError = options.onError ?? (() => {});
+  const onStderr = options.onStderr ?? ((tag, line) => process.stderr.write(`[${tag ?? 'spare'}] ${line}\n`));
+  const links = new Map<string, Link>();
+  const spares: StdioChild[] = [];
+  let closed = false;
+  let replays = 0;
+
+  function spawnChild(): StdioChild {
+    return new StdioChild(options);
+  }
+
+  function refill(): void {
+    while (!closed && spares.length < spareTarget) {
+      const spare = spawnChild();
+      spare.bind({
+        onMessage: () => {},
+        onStderr: (line) => onStderr(undefined, line),
+        onExit: () => spares.splice(spares.indexOf(spare) >>> 0, 1),
+      });
+      spares.push(spare);
+    }
+  }
+
+  function linkFor(session: SessionHandle): Link {
+    let link = links.get(session.id);
+    if (link) return link;
+    const created: Link = {
+      child: undefined,
+      starting: undefined,
+      pending: new Map(),
+      stream: undefined,
+      tag: sessionTag(session.id),
+      ended: false,
+    };
+    links.set(session.id, created);
+    session.attach(async () => {
+      created.ended = true;
+      links.delete(session.id);
+      created.stream?.end();
+      const child = created.child ?? (await created.starting?.catch(() => undefined));
+      await child?.stop(grace);
+    });
+    link = created;
+    return link;
+  }
+
+  /** The session's child: a spare for a new session; after a death or restart, a new one with the handshake replayed. */
+  function childFor(link: Link, session: SessionHandle, fresh: boolean): Promise<StdioChild> {
+    if (link.child?.alive) return Promise.resolve(link.child);
+    link.starting ??= (async () => {
+      const child = spares.shift() ?? spawnChild();
+      refill();
+      attach(link, child);
+      if (!fresh) await replay(link, child, session);
+      if (link.ended) {
+        await child.stop(grace);
+        throw new Error('session ended');
+      }
+      link.child = child;
+      return child;
+    })().finally(() => (link.starting = undefined));
+    return link.starting;
+  }
+
+  function attach(link: Link, child: StdioChild): void {
+    child.bind({
+      onStderr: (line) => onStderr(link.tag, line),
+      onMessage: (message) => route(link, message),
+      onExit: () => {
+        if (link.child === child) link.child = undefined;
+        // In-flight requests get an error, never a hang, and are not retried.
+        for (const [key, entry] of link.pending) {
+          link.pending.delete(key);
+          entry.reply.respond(failure(typeof key === 'number' ? key : key.slice(2), 'the upstream process exited'));
+        }
+      },
+    });
+  }
+
+  /** A message from the child: the answer to its request, or something for the client. */
+  function route(link: Link, message: JsonRpcMessage): void {
+    if (isResponse(message)) {
+      const entry = message.id === null ? undefined : link.pending.get(keyOf(message.id));
+      if (entry) {
+        link.pending.delete(keyOf(message.id!));
+        entry.reply.respond(message);
+      }
+      return;
+    }
+    // stdio carries no "related request": progress follows its token; anything else sent while a
+    // call is in flight rides on the latest call's stream; otherwise it goes to the GET stream.
+    const token = message.method === 'notifications/progress' ? message.params?.['progressToken'] : undefined;
+    let target: Pending | undefined;
+    for (const entry of link.pending.values()) if (token === undefined || entry.progressToken === token) target = entry;
+    if (target) target.reply.push(message);
+    else link.stream?.push(message);
+  }
+
+  function call(link: Link, child: StdioChild, request: JsonRpcRequest): Promise<Reply> {
+    const meta = request.params?.['_meta'];
+    const reply = new PendingReply();
+    link.pending.set(keyOf(request.id), { reply, progressToken: isObject(meta) ? meta['progressToken'] : undefined });
+    if (!child.send(request)) {
+      link.pending.delete(keyOf(request.id));
+      reply.respond(failure(request.id, 'the upstream process is not running'));
+    }
+    return reply.reply;
+  }
+
+  async function replay(link: Link, child: StdioChild, session: SessionHandle): Promise<void> {
+    const scoped = scopedOf(session);
+    const initialize: JsonRpcRequest = {
+      jsonrpc: '2.0',
+      id: `sessiongate-replay-${++replays}`,
+      method: 'initialize',
+      params: session.record.initialize,
+    };
+    const answer = await responseOf(await call(link, child, initialize));
+    if ('error' in answer) throw new Error(`the upstream refused the replayed initialize: ${answer.error.message}`);
+    child.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    for (const request of scoped) await responseOf(await call(link, child, { ...request, id: `sessiongate-replay-${++replays}` }));
+  }
+
+  async function remember(session: SessionHandle, request: JsonRpcRequest): Promise<void> {
+    const uri = request.params?.['uri'];
+    const calls = scopedOf(session).filter(
+      (c) => !(c.method === request.method && (request.method === 'logging/setLevel' || c.params?.['uri'] === uri)),
+    );
+    if (request.method === 'resources/unsubscribe') {
+      const kept = calls.filter((c) => !(c.method === 'resources/subscribe' && c.params?.['uri'] === uri));
+      await session.setState({ ...session.record.state, [STATE_KEY]: kept as unknown as JsonObject[] });
+      return;
+    }
+    await session.setState({ ...session.record.state, [STATE_KEY]: [...calls, request] as unknown as JsonObject[] });
+  }
+
+  refill();
+
+  return {
+    async handle(request, context) {
+      const session = requireSession(context);
+      const link = linkFor(session);
+      const child = await childFor(link, session, request.method === 'initialize').catch(() => undefined);
+      if (!child) return failure(request.id, 'the upstream process could not be started');
+      const reply = call(link, child, request);
+      if (request.method === 'logging/setLevel' || request.method === 'resources/subscribe' || request.method === 'resources/unsubscribe') {
+        const answer = await responseOf(await reply);
+        if ('result' in answer) await remember(session, request).catch(onError);
+        return answer;
+      }
+      return reply;
+    },
+    async receive(message, context) {
+      const session = requireSession(context);
+      const link = linkFor(session);
+      const child = await childFor(link, session, false);
+      child.send(message);
+    },
+    openStream(context) {
+      const link = linkFor(requireSession(context));
+      const stream: MessageQueue<JsonRpcMessage> = new MessageQueue(() => {
+        if (link.stream === stream) link.stream = undefined;
+      });
+      link.stream?.end();
+      link.stream = stream;
+      return stream;
+    },
+    async close() {
+      closed = true;
+      await Promise.all(spares.splice(0).map((spare) => spare.stop(grace)));
+    },
+  };
+}
+
+function scopedOf(session: SessionHandle): JsonRpcRequest[] {
+  const stored = session.record.state[STATE_KEY];
+  return Array.isArray(stored) ? (stored as unknown as JsonRpcRequest[]) : [];
+}
+
+async function responseOf(reply: Reply): Promise<JsonRpcResponse> {
+  if (!isStreamReply(reply)) return reply;
+  for await (const message of reply) if (isResponse(message)) return message;
+  throw new Error('the upstream ended a stream without a response');
+}
+
+function failure(id: RequestId, detail: string): JsonRpcResponse {
+  return { jsonrpc: '2.0', id, error: { code: JSONRPC.INTERNAL_ERROR, message: `Upstream error: ${detail}` } };
+}

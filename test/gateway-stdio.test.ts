@@ -1,0 +1,210 @@
+/**
+ * The gateway in front of a stdio MCP server (official SDK over stdio): one child per session,
+ * stopped on DELETE, expiry and shutdown; a child killed between requests is replaced with the
+ * handshake replayed; a request in flight when its child dies gets an error, never a hang.
+ * Children are checked in the process table.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { stdioUpstream } from '../src/gateway/stdio-upstream.js';
+import { ManualClock } from './helpers/clock.js';
+import { startServer, type RunningServer } from './helpers/test-server.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
+const running: RunningServer[] = [];
+afterEach(async () => {
+  for (const server of running.splice(0)) await server.close();
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Fixture children of this process, from the process table. */
+function fixtureChildren(): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((line) => line.includes('stdio-server.mjs'))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
+}
+
+function text(result: unknown): string {
+  return (result as { content: { text: string }[] }).content[0]!.text;
+}
+
+async function gateway(options: Parameters<typeof startServer>[0] = {}, spares = 2): Promise<RunningServer> {
+  const server = await startServer({
+    application: stdioUpstream({ command: process.execPath, args: [FIXTURE], spares, killGraceMs: 500, onStderr: () => {} }),
+    ...options,
+  });
+  running.push(server);
+  return server;
+}
+
+async function connect(url: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  const client = new Client({ name: 'd', version: '1' }, { capabilities: { sampling: {} } });
+  client.setRequestHandler(CreateMessageRequestSchema, async () => ({
+    role: 'assistant',
+    model: 'm',
+    content: { type: 'text', text: 'yes' },
+  }));
+  await client.connect(transport);
+  return { client, transport };
+}
+
+describe('gateway to a stdio upstream', () => {
+  it('tools, progress and a server-to-client request through a per-session child; DELETE stops the child', async () => {
+    const { url } = await gateway();
+    const { client, transport } = await connect(url);
+    const pid = Number(text(await client.callTool({ name: 'whoami' })));
+    expect(alive(pid)).toBe(true);
+    expect(text(await client.callTool({ name: 'echo', arguments: { text: 'stdio' } }))).toBe('stdio');
+    const progress: number[] = [];
+    await client.callTool({ name: 'progress' }, undefined, { onprogress: (p) => progress.push(p.progress) });
+    expect(progress).toEqual([1, 2, 3]);
+    expect(text(await client.callTool({ name: 'ask' }))).toBe('client said yes');
+    await transport.terminateSession();
+    await expect.poll(() => alive(pid)).toBe(false);
+    await client.close();
+  });
+
+  it('two sessions get two children', async () => {
+    const { url } = await gateway();
+    const a = await connect(url);
+    const b = await connect(url);
+    const pids = [text(await a.client.callTool({ name: 'whoami' })), text(await b.client.callTool({ name: 'whoami' }))];
+    expect(new Set(pids).size).toBe(2);
+    await a.client.close();
+    await b.client.close();
+  });
+
+  it('a child killed between requests is replaced, the handshake replayed: zero client-visible errors', async () => {
+    const stderr: string[] = [];
+    const server = await startServer({
+      application: stdioUpstream({
+        command: process.execPath,
+        args: [FIXTURE],
+        killGraceMs: 500,
+        onStderr: (_tag, line) => stderr.push(line),
+      }),
+    });
+    running.push(server);
+    const { url } = server;
+    const { client } = await connect(url);
+    await client.setLoggingLevel('warning');
+    const first = Number(text(await client.callTool({ name: 'whoami' })));
+    process.kill(first, 'SIGKILL');
+    await expect.poll(() => alive(first)).toBe(false);
+    const second = Number(text(await client.callTool({ name: 'whoami' })));
+    expect(second).not.toBe(first);
+    expect(text(await client.callTool({ name: 'echo', arguments: { text: 'healed' } }))).toBe('healed');
+    // The session-scoped call was replayed into the new child.
+    expect(stderr.filter((line) => line === 'level set to warning')).toHaveLength(2);
+    await client.close();
+  });
+
+  it('a request in flight when its child dies gets a JSON-RPC error, not a hang', async () => {
+    const { url } = await gateway();
+    const { client } = await connect(url);
+    const pid = Number(text(await client.callTool({ name: 'whoami' })));
+    // ask waits for the client's sampling answer; the child dies meanwhile.
+    client.setRequestHandler(CreateMessageRequestSchema, async () => {
+      process.kill(pid, 'SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return { role: 'assistant', model: 'm', content: { type: 'text', text: 'late' } };
+    });
+    const outcome = await client.callTool({ name: 'ask' }).then(
+      () => 'result',
+      (error: Error) => error.message,
+    );
+    expect(outcome).toMatch(/upstream process exited/);
+    await client.close();
+  });
+
+  it('idle expiry and cap-free churn leave no child behind (50 sessions, process table checked)', async () => {
+    const clock = new ManualClock();
+    const { url, server } = await gateway({ clock, idleTimeoutMs: 60_000 }, 2);
+    const pids: number[] = [];
+    const clients: Client[] = [];
+    for (let i = 0; i < 50; i++) {
+      const { client, transport } = await connect(url);
+      pids.push(Number(text(await client.callTool({ name: 'whoami' }))));
+      clients.push(client);
+      // Half end by DELETE, half by idle expiry.
+      if (i % 2 === 0) await transport.terminateSession();
+    }
+    clock.advance(61_000);
+    await server.sessions.sweep();
+    await expect.poll(() => pids.filter(alive).length, { timeout: 10_000 }).toBe(0);
+    // Only the spares are left.
+    expect(fixtureChildren()).toHaveLength(2);
+    for (const client of clients) await client.close().catch(() => {});
+  });
+
+  it('shutdown stops session children and the spares', async () => {
+    const server = await startServer({
+      application: stdioUpstream({ command: process.execPath, args: [FIXTURE], spares: 2, killGraceMs: 500, onStderr: () => {} }),
+    });
+    const { client } = await connect(server.url);
+    const pid = Number(text(await client.callTool({ name: 'whoami' })));
+    expect(fixtureChildren().length).toBeGreaterThanOrEqual(3); // the session's child and two spares
+    await server.close();
+    expect(alive(pid)).toBe(false);
+    expect(fixtureChildren()).toEqual([]);
+    await client.close().catch(() => {});
+  });
+});
+
+describe('sessiongate --stdio', () => {
+  it('serves a stdio server per session, and SIGTERM leaves no child or orphan behind', async () => {
+    const gatewayProcess = await startCli(['--port', '0', '--store', 'memory', '--stdio', `"${process.execPath}" ${FIXTURE}`]);
+    const { client } = await connect(gatewayProcess.url);
+    const pid = Number(text(await client.callTool({ name: 'whoami' })));
+    expect(alive(pid)).toBe(true);
+    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(gatewayProcess.pid)], { encoding: 'utf8' })
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    expect(children).toContain(pid);
+    expect(children.length).toBe(3); // the session's child and two spares
+    expect(await gatewayProcess.stop()).toBe(0);
+    for (const child of children) expect(alive(child)).toBe(false);
+    await client.close().catch(() => {});
+  });
+});
+
+async function startCli(args: string[]): Promise<{ url: string; pid: number; stop(): Promise<number | null> }> {
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('./helpers/demo-process.js');
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (\S+)/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${output}`)));
+  });
+  return {
+    url,
+    pid: child.pid!,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', (code) => resolve(code));
+        child.kill('SIGTERM');
+      }),
+  };
+}
