@@ -153,6 +153,28 @@ describe('gateway to an HTTP upstream (official SDK McpServer)', () => {
 });
 
 describe('the gateway command', () => {
+  it('stopped with SIGTERM and restarted on SQLite: the upstream session is kept, not DELETEd', async () => {
+    const tally: Tally = { created: 0, closed: 0 };
+    const upstream = await upstreamWithFixtures(tally);
+    const port = String(await freePort());
+    const store = `sqlite:${join(dir, 'graceful.db')}`;
+    const start = () => startProcessFromBin(['--port', port, '--store', store, '--upstream', upstream.url]);
+    const first = await start();
+    const transport = new StreamableHTTPClientTransport(new URL(first.url));
+    const client = new Client({ name: 'd', version: '1' });
+    await client.connect(transport);
+    expect(text(await client.callTool({ name: 'count' }))).toBe('1');
+    await first.kill('SIGTERM');
+    expect(tally.closed).toBe(0);
+    await start();
+    expect(text(await client.callTool({ name: 'count' }))).toBe('2');
+    expect(tally).toEqual({ created: 1, closed: 0 });
+    // A DELETE (the SDK's terminateSession; its close() sends none) does end it upstream.
+    await transport.terminateSession();
+    await expect.poll(() => tally.closed).toBe(1);
+    await client.close();
+  });
+
   it('SIGKILLed and restarted on SQLite: the same session id goes on working', async () => {
     const tally: Tally = { created: 0, closed: 0 };
     const upstream = await upstreamWithFixtures(tally);

@@ -101,6 +101,15 @@ export class SessionClient extends SessionFront {
     this.openStream();
   }
 
+  /**
+   * Lets go of the session without ending it (no DELETE): for a process that stops while the
+   * session lives on elsewhere (a gateway shutting down on a durable store).
+   */
+  release(): void {
+    this.closed = true;
+    this.stream.close();
+  }
+
   /** C5: DELETE the session (bounded), stop the GET stream. */
   async close(): Promise<void> {
     if (this.closed) return;

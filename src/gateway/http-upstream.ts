@@ -68,10 +68,13 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
       }),
     };
     links.set(session.id, link);
-    session.attach(async () => {
+    session.attach(async (reason) => {
       links.delete(session.id);
       link.stream?.end();
-      await link.client.close().catch(onError);
+      // At shutdown the downstream session lives on in the store, and so must the upstream one:
+      // the next process resumes it. Any other end also ends the upstream session (C5).
+      if (reason === 'shutdown') link.client.release();
+      else await link.client.close().catch(onError);
     });
     // A live downstream session without a link here: the gateway restarted, or another replica
     // created it. Continue the stored upstream session (recovered on 404 like any other).
