@@ -153,6 +153,28 @@ describe('gateway to an HTTP upstream (official SDK McpServer)', () => {
 });
 
 describe('the gateway command', () => {
+  it('--audit writes a JSON line per event and flushes it on SIGTERM', async () => {
+    const audit = join(dir, 'cli-audit.jsonl');
+    const gateway = await startProcessFromBin(['--port', '0', '--store', 'memory', '--demo-upstream', '--audit', audit]);
+    const transport = new StreamableHTTPClientTransport(new URL(gateway.url));
+    const client = new Client({ name: 'd', version: '1' });
+    await client.connect(transport);
+    await client.callTool({ name: 'echo', arguments: { text: 'audited' } });
+    await transport.terminateSession();
+    await gateway.kill('SIGTERM');
+    const events = readFileSync(audit, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; method?: string; name?: string; reason?: string });
+    expect(events.map((e) => (e.event === 'request' ? `${e.method}:${e.name}` : `${e.event}${e.reason ? ':' + e.reason : ''}`))).toEqual([
+      'initialize:null',
+      'session.created',
+      'tools/call:echo',
+      'session.ended:delete',
+    ]);
+    await client.close();
+  });
+
   it('stopped with SIGTERM and restarted on SQLite: the upstream session is kept, not DELETEd', async () => {
     const tally: Tally = { created: 0, closed: 0 };
     const upstream = await upstreamWithFixtures(tally);

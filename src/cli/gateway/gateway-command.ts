@@ -7,7 +7,9 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AuditLog, audited } from '../../gateway/audit.js';
 import { httpUpstream } from '../../gateway/http-upstream.js';
+import type { McpApplication } from '../../server/application.js';
 import { stdioUpstream } from '../../gateway/stdio-upstream.js';
 import { LOCAL_HOSTNAMES } from '../../server/origin.js';
 import { createSessionServer } from '../../server/session-server.js';
@@ -50,6 +52,7 @@ export function configureGateway(program: Command): Command {
     )
     .addOption(new Option('--spares <n>', 'stdio: pre-spawned spare processes').argParser(parseSpares).default(2))
     .addOption(new Option('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
+    .addOption(new Option('--audit <target>', 'audit log: a file (appended) or stdout'))
     .addOption(new Option('--forward-header <name>', 'copy this client request header upstream (repeatable)').argParser(parseHeaderName))
     .addOption(new Option('--upstream-header <header>', 'send "NAME: VALUE" upstream on every request (repeatable)').argParser(parseHeader))
     .action(async (values: Record<string, unknown>) => {
@@ -78,7 +81,21 @@ export function configureGateway(program: Command): Command {
         onError: report,
       });
       const shown = values['demoUpstream'] ? `bundled demo at ${upstream}` : new URL(upstream).origin + new URL(upstream).pathname;
-      await runSessionServer('sessiongate gateway', application, flags, { summary: [`  upstream: ${shown}`], onShutdown: stopDemo });
+      await serve(application, [`  upstream: ${shown}`], stopDemo);
+
+      /** Audit (when asked) around the application, then the shared serving steps. */
+      async function serve(app: McpApplication, summary: string[], stop?: () => Promise<void>): Promise<void> {
+        const target = values['audit'] as string | undefined;
+        const audit = target === undefined ? undefined : new AuditLog(target);
+        const { server } = await runSessionServer('sessiongate gateway', audit ? audited(app, audit) : app, flags, {
+          summary: [...summary, ...(target ? [`  audit: ${target}`] : [])],
+          async onShutdown() {
+            await stop?.();
+            await audit?.close();
+          },
+        });
+        if (audit) server.sessions.onEnd((record, reason) => audit.sessionEnded(record, reason));
+      }
     });
 }
 

@@ -1,0 +1,159 @@
+/**
+ * @module gateway/audit
+ * The audit trail: one JSON line per event, for every JSON-RPC message the gateway answers and
+ * for every session created or ended: who (principal hash), which session (a short tag, never
+ * the id), which conversation (the client correlation id), what (method and tool, resource or
+ * prompt name), how it went (result or error code) and how long it took. Lines are written in
+ * order through one stream and flushed on close, so none is lost while the process runs.
+ */
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
+import type { McpApplication, Reply, RequestContext } from '../server/application.js';
+import { isStreamReply } from '../server/application.js';
+import { sessionTag } from '../session/id.js';
+import type { EndReason, SessionRecord } from '../store/record.js';
+
+export type AuditEvent =
+  | { event: 'session.created'; session: string; principal: string | null; clientSessionId: string | null; protocolVersion: string }
+  | { event: 'session.ended'; session: string; principal: string | null; clientSessionId: string | null; reason: EndReason }
+  | {
+      event: 'request';
+      session: string | null;
+      principal: string | null;
+      clientSessionId: string | null;
+      method: string;
+      name: string | null;
+      /** `tool-error`: a tools/call answered with a result whose `isError` is true. */
+      outcome: 'result' | 'error' | 'tool-error';
+      code: number | null;
+      durationMs: number;
+    };
+
+export class AuditLog {
+  readonly #out: WriteStream | NodeJS.WritableStream;
+  readonly #owned: boolean;
+
+  /** `target` is a file path (appended to, folders created) or "stdout". */
+  constructor(target: string) {
+    if (target === 'stdout') {
+      this.#out = process.stdout;
+      this.#owned = false;
+    } else {
+      mkdirSync(dirname(target), { recursive: true });
+      this.#out = createWriteStream(target, { flags: 'a' });
+      this.#owned = true;
+    }
+  }
+
+  write(event: AuditEvent): void {
+    this.#out.write(JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
+  }
+
+  sessionEnded(record: SessionRecord, reason: EndReason): void {
+    this.write({
+      event: 'session.ended',
+      session: sessionTag(record.id),
+      principal: record.principal,
+      clientSessionId: record.clientSessionId,
+      reason,
+    });
+  }
+
+  /** Flushes everything written so far. */
+  async close(): Promise<void> {
+    if (!this.#owned) return;
+    await new Promise<void>((resolve) => (this.#out as WriteStream).end(resolve));
+  }
+}
+
+/** Wraps an application so every request it answers leaves one audit line. */
+export function audited(application: McpApplication, log: AuditLog): McpApplication {
+  function record(request: JsonRpcRequest, context: RequestContext, started: number, response: JsonRpcResponse | undefined): void {
+    const error = response && 'error' in response ? response.error : undefined;
+    const session = context.session;
+    log.write({
+      event: 'request',
+      session: session ? sessionTag(session.id) : null,
+      principal: context.principal,
+      clientSessionId: context.clientSessionId ?? null,
+      method: request.method,
+      name: nameOf(request),
+      outcome:
+        !response || error ? 'error' : (response as { result: { isError?: unknown } }).result.isError === true ? 'tool-error' : 'result',
+      code: error ? error.code : response ? null : -32603,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+    });
+    if (request.method === 'initialize' && session && response && !error) {
+      log.write({
+        event: 'session.created',
+        session: sessionTag(session.id),
+        principal: context.principal,
+        clientSessionId: context.clientSessionId ?? null,
+        protocolVersion: String(
+          (response as { result: { protocolVersion?: unknown } }).result.protocolVersion ?? session.record.protocolVersion,
+        ),
+      });
+    }
+  }
+
+  return {
+    ...application,
+    async handle(request, context) {
+      const started = performance.now();
+      let reply: Reply;
+      try {
+        reply = await application.handle(request, context);
+      } catch (error) {
+        record(request, context, started, undefined);
+        throw error;
+      }
+      if (!isStreamReply(reply)) {
+        record(request, context, started, reply);
+        return reply;
+      }
+      return watch(reply, (response) => record(request, context, started, response));
+    },
+  };
+}
+
+/**
+ * Passes a stream through, reporting its response (or none, if it ended without one). An
+ * iterator rather than a generator: `return()` must reach the source at once when the client
+ * leaves, not wait for the source's next message.
+ */
+function watch(
+  messages: AsyncIterable<JsonRpcMessage>,
+  done: (response: JsonRpcResponse | undefined) => void,
+): AsyncIterableIterator<JsonRpcMessage> {
+  const source = messages[Symbol.asyncIterator]();
+  let response: JsonRpcResponse | undefined;
+  let reported = false;
+  const finish = (): void => {
+    if (reported) return;
+    reported = true;
+    done(response);
+  };
+  return {
+    async next() {
+      const next = await source.next();
+      if (next.done) finish();
+      else if (isResponse(next.value)) response = next.value;
+      return next;
+    },
+    async return() {
+      finish();
+      return (await source.return?.()) ?? { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/** The tool, prompt or resource a request is about. */
+function nameOf(request: JsonRpcRequest): string | null {
+  const params = request.params;
+  const name = params?.['name'] ?? params?.['uri'];
+  return typeof name === 'string' ? name.slice(0, 200) : null;
+}
