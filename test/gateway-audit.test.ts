@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { SessionClientTransport } from '../src/client/index.js';
-import { AuditLog, audited } from '../src/gateway/audit.js';
+import { AuditLog, audited, sessionEnded } from '../src/gateway/audit.js';
 import { httpUpstream } from '../src/gateway/http-upstream.js';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
 import { sessionTag } from '../src/session/id.js';
@@ -32,7 +32,7 @@ it('one line per request and per session created or ended, flushed on close', as
     clock,
     idleTimeoutMs: 60_000,
   });
-  gateway.server.sessions.onEnd((record, reason) => log.sessionEnded(record, reason));
+  gateway.server.sessions.onEnd((record, reason) => log.write(sessionEnded(record, reason)));
 
   const transport = new SessionClientTransport(gateway.url, {
     headers: { authorization: 'Bearer alice' },

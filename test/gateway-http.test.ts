@@ -153,6 +153,25 @@ describe('gateway to an HTTP upstream (official SDK McpServer)', () => {
 });
 
 describe('the gateway command', () => {
+  it('GET /metrics serves Prometheus metrics fed by the same events as the audit', async () => {
+    const gateway = await startProcessFromBin(['--port', '0', '--store', 'memory', '--demo-upstream']);
+    const metricsUrl = gateway.url.replace(/\/mcp$/, '/metrics');
+    const transport = new StreamableHTTPClientTransport(new URL(gateway.url));
+    const client = new Client({ name: 'd', version: '1' });
+    await client.connect(transport);
+    await client.callTool({ name: 'echo', arguments: { text: 'm' } });
+    let text = await (await fetch(metricsUrl)).text();
+    expect(text).toMatch(/^sessiongate_sessions_live 1$/m);
+    expect(text).toMatch(/^sessiongate_sessions_created_total 1$/m);
+    expect(text).toMatch(/^sessiongate_requests_total\{method="tools\/call",outcome="result"\} 1$/m);
+    expect(text).toMatch(/^sessiongate_request_duration_seconds_count\{method="tools\/call"\} 1$/m);
+    await transport.terminateSession();
+    text = await (await fetch(metricsUrl)).text();
+    expect(text).toMatch(/^sessiongate_sessions_live 0$/m);
+    expect(text).toMatch(/^sessiongate_sessions_ended_total\{reason="delete"\} 1$/m);
+    await client.close();
+  });
+
   it('--audit writes a JSON line per event and flushes it on SIGTERM', async () => {
     const audit = join(dir, 'cli-audit.jsonl');
     const gateway = await startProcessFromBin(['--port', '0', '--store', 'memory', '--demo-upstream', '--audit', audit]);

@@ -6,7 +6,7 @@
 import type { McpApplication } from '../server/application.js';
 import { createSessionServer, type SessionServer } from '../server/session-server.js';
 import type { SessionFlags } from './session-flags.js';
-import { listen, onShutdownSignal, type Listening } from './serve.js';
+import { listen, onShutdownSignal, type Listening, type Routes } from './serve.js';
 import { describeStore, openStore } from './store-spec.js';
 
 export function report(error: unknown): void {
@@ -17,7 +17,7 @@ export async function runSessionServer(
   title: string,
   application: McpApplication,
   flags: SessionFlags,
-  extra: { summary?: string[]; onShutdown?: () => Promise<void> } = {},
+  extra: { summary?: string[]; onShutdown?: () => Promise<void>; routes?: Routes } = {},
 ): Promise<{ server: SessionServer; listening: Listening }> {
   const store = await openStore(flags.store);
   const server = createSessionServer({
@@ -34,7 +34,7 @@ export async function runSessionServer(
     authenticate: (request) => request.header('authorization'),
     onError: report,
   });
-  const listening = await listen(server, flags.port, flags.host);
+  const listening = await listen(server, flags.port, flags.host, extra.routes);
   onShutdownSignal(async () => {
     await listening.close();
     await server.close();

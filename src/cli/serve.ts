@@ -3,7 +3,7 @@
  * The HTTP listener shared by CLI commands: `/mcp` to the session server, `/healthz`, and a
  * graceful shutdown on SIGTERM/SIGINT.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SessionServer } from '../server/session-server.js';
 
@@ -15,13 +15,19 @@ export interface Listening {
 
 const NOT_FOUND = JSON.stringify({ error: 'Not Found: the MCP endpoint is /mcp' });
 
-export async function listen(server: SessionServer, port: number, host: string): Promise<Listening> {
+/** Extra GET endpoints beside /mcp and /healthz (e.g. /metrics). */
+export type Routes = Readonly<Record<string, (res: ServerResponse) => void | Promise<void>>>;
+
+export async function listen(server: SessionServer, port: number, host: string, routes: Routes = {}): Promise<Listening> {
   const http = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    const route = routes[path];
     if (path === '/mcp') {
       server.node(req, res).catch(() => res.destroy());
     } else if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (route && req.method === 'GET') {
+      Promise.resolve(route(res)).catch(() => (res.headersSent ? res.destroy() : res.writeHead(500).end()));
     } else {
       res.writeHead(404, { 'content-type': 'application/json' }).end(NOT_FOUND);
     }

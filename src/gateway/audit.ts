@@ -30,7 +30,28 @@ export type AuditEvent =
       durationMs: number;
     };
 
-export class AuditLog {
+/** Where events go: the audit log, metrics, or several at once (`fanout`). */
+export interface EventSink {
+  write(event: AuditEvent): void;
+}
+
+export function fanout(...sinks: (EventSink | undefined)[]): EventSink {
+  const present = sinks.filter((sink): sink is EventSink => sink !== undefined);
+  return { write: (event) => present.forEach((sink) => sink.write(event)) };
+}
+
+/** The event for a session that ended (from `SessionManager.onEnd`). */
+export function sessionEnded(record: SessionRecord, reason: EndReason): AuditEvent {
+  return {
+    event: 'session.ended',
+    session: sessionTag(record.id),
+    principal: record.principal,
+    clientSessionId: record.clientSessionId,
+    reason,
+  };
+}
+
+export class AuditLog implements EventSink {
   readonly #out: WriteStream | NodeJS.WritableStream;
   readonly #owned: boolean;
 
@@ -50,16 +71,6 @@ export class AuditLog {
     this.#out.write(JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
   }
 
-  sessionEnded(record: SessionRecord, reason: EndReason): void {
-    this.write({
-      event: 'session.ended',
-      session: sessionTag(record.id),
-      principal: record.principal,
-      clientSessionId: record.clientSessionId,
-      reason,
-    });
-  }
-
   /** Flushes everything written so far. */
   async close(): Promise<void> {
     if (!this.#owned) return;
@@ -67,8 +78,8 @@ export class AuditLog {
   }
 }
 
-/** Wraps an application so every request it answers leaves one audit line. */
-export function audited(application: McpApplication, log: AuditLog): McpApplication {
+/** Wraps an application so every request it answers leaves one event in `log`. */
+export function audited(application: McpApplication, log: EventSink): McpApplication {
   function record(request: JsonRpcRequest, context: RequestContext, started: number, response: JsonRpcResponse | undefined): void {
     const error = response && 'error' in response ? response.error : undefined;
     const session = context.session;

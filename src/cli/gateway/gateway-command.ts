@@ -7,7 +7,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AuditLog, audited } from '../../gateway/audit.js';
+import { AuditLog, audited, fanout, sessionEnded } from '../../gateway/audit.js';
+import { GatewayMetrics } from '../../gateway/metrics.js';
 import { httpUpstream } from '../../gateway/http-upstream.js';
 import type { McpApplication } from '../../server/application.js';
 import { stdioUpstream } from '../../gateway/stdio-upstream.js';
@@ -83,18 +84,29 @@ export function configureGateway(program: Command): Command {
       const shown = values['demoUpstream'] ? `bundled demo at ${upstream}` : new URL(upstream).origin + new URL(upstream).pathname;
       await serve(application, [`  upstream: ${shown}`], stopDemo);
 
-      /** Audit (when asked) around the application, then the shared serving steps. */
+      /** Audit (when asked) and metrics around the application, then the shared serving steps. */
       async function serve(app: McpApplication, summary: string[], stop?: () => Promise<void>): Promise<void> {
         const target = values['audit'] as string | undefined;
         const audit = target === undefined ? undefined : new AuditLog(target);
-        const { server } = await runSessionServer('sessiongate gateway', audit ? audited(app, audit) : app, flags, {
+        let liveSessions = async (): Promise<number> => 0;
+        const metrics = new GatewayMetrics(() => liveSessions());
+        const events = fanout(audit, metrics);
+        const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events), flags, {
           summary: [...summary, ...(target ? [`  audit: ${target}`] : [])],
+          routes: {
+            '/metrics': async (res) => {
+              const text = await metrics.text();
+              res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+            },
+          },
           async onShutdown() {
             await stop?.();
             await audit?.close();
           },
         });
-        if (audit) server.sessions.onEnd((record, reason) => audit.sessionEnded(record, reason));
+        liveSessions = () => server.sessions.store.count();
+        server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
+        process.stdout.write(`  metrics: ${listening.url.replace(/\/mcp$/, '/metrics')}\n`);
       }
     });
 }

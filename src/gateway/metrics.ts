@@ -1,0 +1,86 @@
+/**
+ * @module gateway/metrics
+ * Prometheus metrics (prom-client), fed by the same events as the audit log: sessions live,
+ * created and ended (by reason), requests by method and outcome, and request durations.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuditEvent, EventSink } from './audit.js';
+
+/** Method labels are client-chosen text: only MCP's own methods become labels. */
+const KNOWN_METHODS = new Set([
+  'initialize',
+  'ping',
+  'tools/list',
+  'tools/call',
+  'resources/list',
+  'resources/read',
+  'resources/templates/list',
+  'resources/subscribe',
+  'resources/unsubscribe',
+  'prompts/list',
+  'prompts/get',
+  'completion/complete',
+  'logging/setLevel',
+]);
+
+export class GatewayMetrics implements EventSink {
+  readonly registry = new Registry();
+  readonly #created: Counter;
+  readonly #ended: Counter<'reason'>;
+  readonly #requests: Counter<'method' | 'outcome'>;
+  readonly #duration: Histogram<'method'>;
+
+  /** `liveSessions` is read at scrape time (the store's count). */
+  constructor(liveSessions: () => Promise<number>) {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'sessiongate_sessions_live',
+      help: 'Sessions in the store that have not ended',
+      registers,
+      async collect() {
+        this.set(await liveSessions());
+      },
+    });
+    this.#created = new Counter({ name: 'sessiongate_sessions_created_total', help: 'Sessions created', registers });
+    this.#ended = new Counter({
+      name: 'sessiongate_sessions_ended_total',
+      help: 'Sessions ended, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#requests = new Counter({
+      name: 'sessiongate_requests_total',
+      help: 'JSON-RPC requests answered, by method and outcome',
+      labelNames: ['method', 'outcome'],
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: 'sessiongate_request_duration_seconds',
+      help: 'Time to answer a JSON-RPC request',
+      labelNames: ['method'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers,
+    });
+  }
+
+  write(event: AuditEvent): void {
+    switch (event.event) {
+      case 'session.created':
+        this.#created.inc();
+        break;
+      case 'session.ended':
+        this.#ended.inc({ reason: event.reason });
+        break;
+      case 'request': {
+        const method = KNOWN_METHODS.has(event.method) ? event.method : 'other';
+        this.#requests.inc({ method, outcome: event.outcome });
+        this.#duration.observe({ method }, event.durationMs / 1000);
+        break;
+      }
+    }
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
