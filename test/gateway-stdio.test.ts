@@ -208,3 +208,63 @@ async function startCli(args: string[]): Promise<{ url: string; pid: number; sto
       }),
   };
 }
+
+describe('admin API', () => {
+  const TOKEN = 'admin-token-0123456789';
+
+  it('refuses a missing or wrong token (401); lists, shows with recent events, and terminates (child stopped)', async () => {
+    const gatewayProcess = await startCli([
+      '--port',
+      '0',
+      '--store',
+      'memory',
+      '--admin-token',
+      TOKEN,
+      '--stdio',
+      `"${process.execPath}" ${FIXTURE}`,
+    ]);
+    const base = gatewayProcess.url.replace(/\/mcp$/, '/admin/sessions');
+    const { client, transport } = await connect(gatewayProcess.url);
+    const pid = Number(text(await client.callTool({ name: 'whoami' })));
+    const id = transport.sessionId!;
+
+    expect((await fetch(base)).status).toBe(401);
+    const wrong = await fetch(base, { headers: { authorization: 'Bearer admin-token-0123456780' } });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).not.toContain(id);
+
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const list = (await (await fetch(`${base}?limit=10`, { headers: auth })).json()) as { sessions: { id: string }[]; next: string | null };
+    expect(list.sessions.map((s) => s.id)).toEqual([id]);
+    const one = (await (await fetch(`${base}/${id}`, { headers: auth })).json()) as {
+      session: { clientInfo: { name: string } };
+      recentEvents: { method?: string; name?: string }[];
+    };
+    expect(one.session.clientInfo.name).toBe('d');
+    expect(one.recentEvents.some((e) => e.method === 'tools/call' && e.name === 'whoami')).toBe(true);
+
+    expect((await fetch(`${base}/${id}`, { method: 'DELETE', headers: auth })).status).toBe(200);
+    await expect.poll(() => alive(pid)).toBe(false);
+    expect((await fetch(`${base}/${id}`, { method: 'DELETE', headers: auth })).status).toBe(404);
+    await expect(client.callTool({ name: 'whoami' })).rejects.toMatchObject({ code: 404 });
+    expect(await gatewayProcess.stop()).toBe(0);
+  });
+
+  it('does not exist without --admin-token (404)', async () => {
+    const gatewayProcess = await startCli([
+      '--port',
+      '0',
+      '--store',
+      'memory',
+      '--stdio',
+      `"${process.execPath}" ${FIXTURE}`,
+      '--spares',
+      '0',
+    ]);
+    const response = await fetch(gatewayProcess.url.replace(/\/mcp$/, '/admin/sessions'), {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(response.status).toBe(404);
+    expect(await gatewayProcess.stop()).toBe(0);
+  });
+});

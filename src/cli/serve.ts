@@ -3,7 +3,7 @@
  * The HTTP listener shared by CLI commands: `/mcp` to the session server, `/healthz`, and a
  * graceful shutdown on SIGTERM/SIGINT.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SessionServer } from '../server/session-server.js';
 
@@ -15,19 +15,28 @@ export interface Listening {
 
 const NOT_FOUND = JSON.stringify({ error: 'Not Found: the MCP endpoint is /mcp' });
 
-/** Extra GET endpoints beside /mcp and /healthz (e.g. /metrics). */
-export type Routes = Readonly<Record<string, (res: ServerResponse) => void | Promise<void>>>;
+/**
+ * Extra endpoints beside /mcp and /healthz: an exact path, or a prefix ending in "/" (e.g.
+ * "/admin/"). The handler gets the request, the response and the path.
+ */
+export type Routes = Readonly<Record<string, (req: IncomingMessage, res: ServerResponse, path: string) => void | Promise<void>>>;
+
+function routeFor(routes: Routes, path: string): Routes[string] | undefined {
+  if (routes[path]) return routes[path];
+  for (const [key, handler] of Object.entries(routes)) if (key.endsWith('/') && path.startsWith(key)) return handler;
+  return undefined;
+}
 
 export async function listen(server: SessionServer, port: number, host: string, routes: Routes = {}): Promise<Listening> {
   const http = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
-    const route = routes[path];
+    const route = routeFor(routes, path);
     if (path === '/mcp') {
       server.node(req, res).catch(() => res.destroy());
     } else if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else if (route && req.method === 'GET') {
-      Promise.resolve(route(res)).catch(() => (res.headersSent ? res.destroy() : res.writeHead(500).end()));
+    } else if (route) {
+      Promise.resolve(route(req, res, path)).catch(() => (res.headersSent ? res.destroy() : res.writeHead(500).end()));
     } else {
       res.writeHead(404, { 'content-type': 'application/json' }).end(NOT_FOUND);
     }

@@ -3,3 +3,4 @@ export { httpUpstream, type HttpUpstreamOptions } from './http-upstream.js';
 export { stdioUpstream, type StdioUpstreamOptions } from './stdio-upstream.js';
 export { AuditLog, audited, fanout, sessionEnded, type AuditEvent, type EventSink } from './audit.js';
 export { GatewayMetrics } from './metrics.js';
+export { adminApi, RecentEvents } from './admin.js';

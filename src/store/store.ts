@@ -38,6 +38,11 @@ export interface SessionStore {
    * grows with the number that expired, not with the number alive.
    */
   sweepExpired(now: number, limit: number): Promise<SessionRecord[]>;
+  /**
+   * A page of live sessions for the admin API. `cursor` is opaque: pass back `next` until it is
+   * undefined. Pages may be smaller than `limit`; every session live throughout appears once.
+   */
+  list(cursor: string | undefined, limit: number, now: number): Promise<{ records: SessionRecord[]; next: string | undefined }>;
   /** Live (not yet swept) sessions; for metrics and tests. */
   count(): Promise<number>;
   /**

@@ -151,6 +151,28 @@ export function storeContract(name: string, open: () => Promise<SessionStore>): 
       expect((await store.sweepExpired(now + 110_000, 10)).map((x) => x.id)).toEqual([r.id]);
     });
 
+    it('lists live sessions page by page, each once, without expired ones', async () => {
+      const made: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        const r = record(now);
+        made.push(r.id);
+        await store.create(r, NO_CAPS, now);
+      }
+      const gone = record(now, { idleExpiresAt: now + 10 });
+      await store.create(gone, NO_CAPS, now);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.list(cursor, 3, now + 20);
+        seen.push(...page.records.map((r) => r.id));
+        cursor = page.next;
+        pages++;
+      } while (cursor !== undefined && pages < 20);
+      expect(seen.sort()).toEqual(made.sort());
+      expect(pages).toBeGreaterThan(1);
+    });
+
     it('keeps the first shared secret for everybody', async () => {
       const first = await store.sharedSecret('k', () => 'one');
       const second = await store.sharedSecret('k', () => 'two');

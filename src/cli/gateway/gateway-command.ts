@@ -5,10 +5,11 @@
  * re-initializes transparently. `--demo-upstream` puts the bundled demo server behind it.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuditLog, audited, fanout, sessionEnded } from '../../gateway/audit.js';
 import { GatewayMetrics } from '../../gateway/metrics.js';
+import { adminApi, RecentEvents } from '../../gateway/admin.js';
 import { httpUpstream } from '../../gateway/http-upstream.js';
 import type { McpApplication } from '../../server/application.js';
 import { stdioUpstream } from '../../gateway/stdio-upstream.js';
@@ -54,6 +55,11 @@ export function configureGateway(program: Command): Command {
     .addOption(new Option('--spares <n>', 'stdio: pre-spawned spare processes').argParser(parseSpares).default(2))
     .addOption(new Option('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
     .addOption(new Option('--audit <target>', 'audit log: a file (appended) or stdout'))
+    .addOption(
+      new Option('--admin-token <token>', 'enable the admin API under /admin/ for this bearer token (>= 16 characters)').argParser(
+        parseToken,
+      ),
+    )
     .addOption(new Option('--forward-header <name>', 'copy this client request header upstream (repeatable)').argParser(parseHeaderName))
     .addOption(new Option('--upstream-header <header>', 'send "NAME: VALUE" upstream on every request (repeatable)').argParser(parseHeader))
     .action(async (values: Record<string, unknown>) => {
@@ -64,9 +70,7 @@ export function configureGateway(program: Command): Command {
         if (upstream || values['demoUpstream']) fail('--stdio excludes --upstream and --demo-upstream');
         const [command, ...args] = stdio as [string, ...string[]];
         const application = stdioUpstream({ command, args, spares: values['spares'] as number, onError: report });
-        await runSessionServer('sessiongate gateway', application, flags, {
-          summary: [`  upstream: stdio ${command} (one process per session)`],
-        });
+        await serve(application, [`  upstream: stdio ${command} (one process per session)`]);
         return;
       }
       let stopDemo: (() => Promise<void>) | undefined;
@@ -90,14 +94,20 @@ export function configureGateway(program: Command): Command {
         const audit = target === undefined ? undefined : new AuditLog(target);
         let liveSessions = async (): Promise<number> => 0;
         const metrics = new GatewayMetrics(() => liveSessions());
-        const events = fanout(audit, metrics);
+        const token = values['adminToken'] as string | undefined;
+        const recent = token === undefined ? undefined : new RecentEvents();
+        const events = fanout(audit, metrics, recent);
+        let admin: ReturnType<typeof adminApi> | undefined;
         const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events), flags, {
           summary: [...summary, ...(target ? [`  audit: ${target}`] : [])],
           routes: {
-            '/metrics': async (res) => {
+            '/metrics': async (req, res) => {
+              if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
               const text = await metrics.text();
               res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
             },
+            // Not mounted without a token: /admin/ is then an ordinary 404.
+            ...(token ? { '/admin/': (req: IncomingMessage, res: ServerResponse, path: string) => admin!(req, res, path) } : {}),
           },
           async onShutdown() {
             await stop?.();
@@ -105,10 +115,16 @@ export function configureGateway(program: Command): Command {
           },
         });
         liveSessions = () => server.sessions.store.count();
+        if (token && recent) admin = adminApi(server.sessions, token, recent);
         server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
         process.stdout.write(`  metrics: ${listening.url.replace(/\/mcp$/, '/metrics')}\n`);
       }
     });
+}
+
+function parseToken(text: string): string {
+  if (!/^[\x21-\x7e]{16,}$/.test(text)) throw new InvalidArgumentError('the admin token must be at least 16 visible ASCII characters');
+  return text;
 }
 
 /** "COMMAND ARGS" with single or double quotes for arguments holding spaces. */

@@ -64,6 +64,14 @@ export class MemoryStore implements SessionStore {
     return this.#sweep(now, limit);
   }
 
+  async list(cursor: string | undefined, limit: number, now: number): Promise<{ records: SessionRecord[]; next: string | undefined }> {
+    // Admin paging: sorted ids, resumed after the cursor (an id). Not a hot path.
+    const ids = [...this.#records.keys()].filter((id) => cursor === undefined || id > cursor).sort();
+    const page = ids.slice(0, limit);
+    const records = page.map((id) => this.#records.get(id)!).filter((record) => expiresAt(record) > now);
+    return { records, next: ids.length > limit ? page.at(-1) : undefined };
+  }
+
   async count(): Promise<number> {
     return this.#records.size;
   }

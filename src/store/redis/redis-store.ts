@@ -65,11 +65,11 @@ export class RedisStore implements SessionStore {
     const client = options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', redisOptions);
     // Connection errors surface as failed commands (503); the event must not crash the process.
     if (this.#owned) client.on('error', () => {});
-    client.defineCommand('sgCreate', { numberOfKeys: 3, lua: CREATE });
+    client.defineCommand('sgCreate', { numberOfKeys: 4, lua: CREATE });
     client.defineCommand('sgTouch', { numberOfKeys: 2, lua: TOUCH });
     client.defineCommand('sgSetField', { numberOfKeys: 1, lua: SET_FIELD });
-    client.defineCommand('sgDelete', { numberOfKeys: 2, lua: DELETE });
-    client.defineCommand('sgSweep', { numberOfKeys: 1, lua: SWEEP });
+    client.defineCommand('sgDelete', { numberOfKeys: 3, lua: DELETE });
+    client.defineCommand('sgSweep', { numberOfKeys: 2, lua: SWEEP });
     this.#redis = client as ScriptedRedis;
   }
 
@@ -103,6 +103,7 @@ export class RedisStore implements SessionStore {
         this.#key(id),
         this.#expiryKey(),
         this.#principalKey(principal ?? ''),
+        this.#idsKey(),
         id,
         now,
         Number.isFinite(limits.maxSessions) ? limits.maxSessions : -1,
@@ -142,15 +143,31 @@ export class RedisStore implements SessionStore {
   }
 
   async delete(id: string): Promise<SessionRecord | undefined> {
-    const flat = await this.#call(() => this.#redis.sgDelete(this.#key(id), this.#expiryKey(), id, this.#principalKey('')));
+    const flat = await this.#call(() => this.#redis.sgDelete(this.#key(id), this.#expiryKey(), this.#idsKey(), id, this.#principalKey('')));
     return flat ? toRecord(id, pairs(flat)) : undefined;
   }
 
   async sweepExpired(now: number, limit: number): Promise<SessionRecord[]> {
-    const out = await this.#call(() => this.#redis.sgSweep(this.#expiryKey(), now, limit, this.#key(''), this.#principalKey('')));
+    const out = await this.#call(() =>
+      this.#redis.sgSweep(this.#expiryKey(), this.#idsKey(), now, limit, this.#key(''), this.#principalKey('')),
+    );
     const records: SessionRecord[] = [];
     for (let i = 0; i < out.length; i += 2) records.push(toRecord(out[i] as string, pairs(out[i + 1] as string[])));
     return records;
+  }
+
+  /** Pages through the id index (a sorted set with equal scores, so ZRANGEBYLEX orders by id). */
+  async list(cursor: string | undefined, limit: number, now: number): Promise<{ records: SessionRecord[]; next: string | undefined }> {
+    const ids = await this.#call(() =>
+      this.#redis.zrangebylex(this.#idsKey(), cursor === undefined ? '-' : `(${cursor}`, '+', 'LIMIT', 0, limit + 1),
+    );
+    const page = ids.slice(0, limit);
+    const records: SessionRecord[] = [];
+    for (const id of page) {
+      const record = await this.get(id, now);
+      if (record) records.push(record);
+    }
+    return { records, next: ids.length > limit ? page.at(-1) : undefined };
   }
 
   count(): Promise<number> {
@@ -188,6 +205,9 @@ export class RedisStore implements SessionStore {
 
   #key(id: string): string {
     return `${this.#prefix}s:${id}`;
+  }
+  #idsKey(): string {
+    return `${this.#prefix}ids`;
   }
   #expiryKey(): string {
     return `${this.#prefix}expiry`;

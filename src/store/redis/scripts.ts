@@ -6,7 +6,7 @@
  * Redis (or Sentinel); a Cluster layout is future work (issue "replicas").
  */
 
-/** KEYS: hash, expiry, principalSet. ARGV: id, now, maxSessions, maxPerPrincipal, principal,
+/** KEYS: hash, expiry, principalSet, ids. ARGV: id, now, maxSessions, maxPerPrincipal, principal,
  * data, lastSeenAt, idleExpiresAt, absoluteExpiresAt, expiresAt, graceMs, protocolVersion. */
 export const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'duplicate' end
@@ -22,6 +22,7 @@ redis.call('HSET', KEYS[1], 'data', ARGV[6], 'principal', ARGV[5], 'lastSeenAt',
 local hardEnd = tonumber(ARGV[10]) + tonumber(ARGV[11])
 redis.call('PEXPIREAT', KEYS[1], hardEnd)
 redis.call('ZADD', KEYS[2], ARGV[10], ARGV[1])
+redis.call('ZADD', KEYS[4], 0, ARGV[1])
 if ARGV[5] ~= '' then
   redis.call('ZADD', KEYS[3], ARGV[10], ARGV[1])
   local absEnd = tonumber(ARGV[9]) + tonumber(ARGV[11])
@@ -49,10 +50,11 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 `;
 
-/** KEYS: hash, expiry. ARGV: id, principalPrefix. Returns the hash (flat) or nil. */
+/** KEYS: hash, expiry, ids. ARGV: id, principalPrefix. Returns the hash (flat) or nil. */
 export const DELETE = `
 local fields = redis.call('HGETALL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
 if #fields == 0 then return nil end
 redis.call('DEL', KEYS[1])
 for i = 1, #fields, 2 do
@@ -61,12 +63,13 @@ end
 return fields
 `;
 
-/** KEYS: expiry. ARGV: now, limit, hashPrefix, principalPrefix. Returns {id, fields, ...}. */
+/** KEYS: expiry, ids. ARGV: now, limit, hashPrefix, principalPrefix. Returns {id, fields, ...}. */
 export const SWEEP = `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 local out = {}
 for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
+  redis.call('ZREM', KEYS[2], id)
   local key = ARGV[3] .. id
   local fields = redis.call('HGETALL', key)
   if #fields > 0 then

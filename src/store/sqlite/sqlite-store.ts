@@ -76,6 +76,7 @@ export class SqliteStore implements SessionStore {
       remove: db.prepare<[string], Row>('DELETE FROM sessions WHERE id = ? RETURNING *'),
       due: db.prepare<[number, number], Row>('SELECT * FROM sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions'),
+      page: db.prepare<[string, number, number], Row>('SELECT * FROM sessions WHERE id > ? AND expires_at > ? ORDER BY id LIMIT ?'),
       getSecret: db.prepare<[string], { value: string }>('SELECT value FROM secrets WHERE name = ?'),
       putSecret: db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),
     };
@@ -139,6 +140,12 @@ export class SqliteStore implements SessionStore {
 
   async sweepExpired(now: number, limit: number): Promise<SessionRecord[]> {
     return this.#sweepTx.immediate(now, limit);
+  }
+
+  async list(cursor: string | undefined, limit: number, now: number): Promise<{ records: SessionRecord[]; next: string | undefined }> {
+    const rows = this.#stmt.page.all(cursor ?? '', now, limit + 1);
+    const records = rows.slice(0, limit).map(toRecord);
+    return { records, next: rows.length > limit ? records.at(-1)!.id : undefined };
   }
 
   async count(): Promise<number> {
