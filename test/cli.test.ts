@@ -108,6 +108,23 @@ describe('sessiongate demo', () => {
     expect((await rawPost(url, { host: `localhost:${new URL(url).port}` }, initializeRequest())).status).toBe(403);
   });
 
+  it('SIGTERM lets a call under way finish, then exits 0', async () => {
+    const started = await demo();
+    const id = await openSession(started.url);
+    const call = send(started.url, {
+      body: { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'slow', arguments: { ms: 800 } } },
+      headers: { 'mcp-session-id': id },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const exited = started.kill('SIGTERM');
+    const answer = await call;
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('waited 800 ms');
+    expect(await exited).toBe(0);
+    // New connections are refused meanwhile and afterwards.
+    await expect(fetch(started.url.replace('/mcp', '/healthz'))).rejects.toThrow();
+  });
+
   it('exits 0 on SIGTERM', async () => {
     const started = await demo();
     expect(await started.kill('SIGTERM')).toBe(0);
@@ -135,6 +152,13 @@ describe('bad flags', () => {
     expect(code).not.toBe(0);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain(flag);
+  });
+
+  it('an unreachable upstream exits non-zero with one line', async () => {
+    const { code, stderr } = await runCli(['--port', '0', '--store', 'memory', '--upstream', 'http://127.0.0.1:1/mcp']);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('cannot reach the upstream');
   });
 
   it('an unreachable Redis exits non-zero with one line', async () => {

@@ -9,6 +9,9 @@ import type { SessionFlags } from './session-flags.js';
 import { listen, onShutdownSignal, type Listening, type Routes } from './serve.js';
 import { describeStore, openStore } from './store-spec.js';
 
+/** How long shutdown waits for calls under way. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export function report(error: unknown): void {
   process.stderr.write(`sessiongate: ${(error as Error).message}\n`);
 }
@@ -35,9 +38,12 @@ export async function runSessionServer(
     onError: report,
   });
   const listening = await listen(server, flags.port, flags.host, extra.routes);
+  // SIGTERM/SIGINT: stop accepting, let calls under way finish (bounded), then end streams and
+  // sessions' process-local resources (children stopped, upstreams released), flush, close.
   onShutdownSignal(async () => {
-    await listening.close();
+    await listening.stop(SHUTDOWN_GRACE_MS);
     await server.close();
+    await listening.close();
     await extra.onShutdown?.();
     await store.close();
   });

@@ -10,6 +10,9 @@ import type { SessionServer } from '../server/session-server.js';
 export interface Listening {
   readonly url: string;
   readonly http: Server;
+  /** Stops accepting and waits (at most `graceMs`) for POST/DELETE exchanges under way. */
+  stop(graceMs: number): Promise<void>;
+  /** Ends every connection left (streams included) and resolves once the listener is closed. */
   close(): Promise<void>;
 }
 
@@ -28,10 +31,19 @@ function routeFor(routes: Routes, path: string): Routes[string] | undefined {
 }
 
 export async function listen(server: SessionServer, port: number, host: string, routes: Routes = {}): Promise<Listening> {
+  // POST and DELETE exchanges under way: shutdown lets them finish (GET streams never do).
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
   const http = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const route = routeFor(routes, path);
     if (path === '/mcp') {
+      if (req.method !== 'GET') {
+        inFlight++;
+        res.once('close', () => {
+          if (--inFlight === 0) drained?.();
+        });
+      }
       server.node(req, res).catch(() => res.destroy());
     } else if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
@@ -50,15 +62,27 @@ export async function listen(server: SessionServer, port: number, host: string, 
   });
   const address = http.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const closed = new Promise<void>((resolve) => http.once('close', () => resolve()));
   return {
     url: `http://${shownHost}:${address.port}/mcp`,
     http,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        // Open SSE streams would hold close() forever: end idle and streaming connections.
-        http.closeAllConnections();
-      }),
+    async stop(graceMs) {
+      http.close();
+      http.closeIdleConnections();
+      if (inFlight === 0) return;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        drained = resolve;
+        timer = setTimeout(resolve, graceMs);
+      });
+      clearTimeout(timer);
+    },
+    async close() {
+      http.close();
+      // Open SSE streams and calls past the grace period would hold close() forever.
+      http.closeAllConnections();
+      await closed;
+    },
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { AuditLog, audited, fanout, sessionEnded } from '../../gateway/audit.js';
 import { GatewayMetrics } from '../../gateway/metrics.js';
 import { adminApi, RecentEvents } from '../../gateway/admin.js';
@@ -79,6 +79,7 @@ export function configureGateway(program: Command): Command {
         ({ url: upstream, stop: stopDemo } = await startDemoUpstream());
       }
       if (!upstream) fail("required option '--upstream <url>' not specified (or --stdio, --demo-upstream)");
+      if (!values['demoUpstream']) await checkReachable(new URL(upstream));
       const application = httpUpstream({
         url: upstream,
         forwardHeaders: values['forwardHeader'] as string[] | undefined,
@@ -139,6 +140,22 @@ function parseSpares(text: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value > 64) throw new InvalidArgumentError(`invalid count "${text}" (0-64)`);
   return value;
+}
+
+/** A clear one-line error at start-up instead of errors on every request later. */
+async function checkReachable(url: URL): Promise<void> {
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const reachable = await new Promise<boolean>((resolve) => {
+    const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port, timeout: 3000 });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+  if (!reachable) fail(`cannot reach the upstream at ${url.origin}${url.pathname} (is it running?)`);
 }
 
 function fail(message: string): never {
