@@ -1,7 +1,7 @@
 /**
  * The `sessiongate` command as a real process: flags, health, durability across kill -9.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -130,6 +130,66 @@ describe('sessiongate demo', () => {
     expect(await started.kill('SIGTERM')).toBe(0);
   });
 });
+
+describe('configuration sources', () => {
+  it('a --config file sets flags; a flag beats the file; an environment variable beats the file', async () => {
+    const config = join(dir, 'gateway.json');
+    writeFileSync(config, JSON.stringify({ 'demo-upstream': true, store: 'memory', 'max-sessions': 1, 'idle-timeout': '5m' }));
+    const fromFile = await startGatewayProcess(['--port', '0', '--config', config]);
+    await openSession(fromFile.url);
+    expect((await send(fromFile.url, { body: initializeRequest() })).status).toBe(503);
+    expect(fromFile.output()).toContain('idle timeout 300000 ms');
+
+    const flagWins = await startGatewayProcess(['--port', '0', '--config', config, '--max-sessions', '2']);
+    await openSession(flagWins.url);
+    expect((await send(flagWins.url, { body: initializeRequest() })).status).toBe(200);
+
+    const envWins = await startGatewayProcess(['--port', '0', '--config', config], { SESSIONGATE_IDLE_TIMEOUT: '7m' });
+    expect(envWins.output()).toContain('idle timeout 420000 ms');
+  });
+
+  it('an unknown setting or a bad value in the config file exits 1 with one line naming it', async () => {
+    const unknown = join(dir, 'unknown.json');
+    writeFileSync(unknown, JSON.stringify({ 'idle-timout': '5m' }));
+    let result = await runCli(['--config', unknown]);
+    expect([result.code, result.stderr.trim().split('\n').length]).toEqual([1, 1]);
+    expect(result.stderr).toContain('"idle-timout"');
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ 'idle-timeout': 'soon' }));
+    result = await runCli(['--config', bad]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('"idle-timeout"');
+  });
+});
+
+async function startGatewayProcess(args: string[], env: Record<string, string> = {}): Promise<DemoProcess> {
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('./helpers/demo-process.js');
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (\S+)/.exec(output);
+      if (match && output.includes('health:')) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${output}`)));
+  });
+  const handle: DemoProcess = {
+    url,
+    child,
+    output: () => output,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill(signal);
+      return exited;
+    },
+  };
+  running.push(handle);
+  return handle;
+}
 
 describe('bad flags', () => {
   it.each([

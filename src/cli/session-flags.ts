@@ -2,7 +2,8 @@
  * @module cli/session-flags
  * The session flags, defined and parsed in one place: `demo` uses them now, the gateway later.
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import { envOption } from './config-file.js';
 import { parseCount, parseDuration, parsePort, parseSize } from './units.js';
 import { parseStoreSpec, type StoreSpec } from './store-spec.js';
 import { LOCAL_HOSTNAMES } from '../server/origin.js';
@@ -34,35 +35,41 @@ function parser<T>(parse: (text: string) => T): (text: string) => T {
 
 export function addSessionFlags(command: Command, defaults: { store: string }): Command {
   return command
-    .addOption(new Option('--port <port>', 'TCP port (0 picks a free one)').argParser(parser(parsePort)).default(8080))
-    .addOption(new Option('--host <host>', 'interface to listen on').default('127.0.0.1'))
+    .addOption(envOption('--port <port>', 'TCP port (0 picks a free one)').argParser(parser(parsePort)).default(8080))
+    .addOption(envOption('--host <host>', 'interface to listen on').default('127.0.0.1'))
     .addOption(
-      new Option('--store <store>', 'memory | sqlite:PATH | redis://HOST:PORT')
+      envOption('--store <store>', 'memory | sqlite:PATH | redis://HOST:PORT')
         .argParser(parser(parseStoreSpec))
         .default(parseStoreSpec(defaults.store), defaults.store),
     )
     .addOption(
-      new Option('--idle-timeout <duration>', 'end sessions idle this long').argParser(parser(parseDuration)).default(30 * 60_000, '30m'),
+      envOption('--idle-timeout <duration>', 'end sessions idle this long')
+        .argParser(parser(parseDuration))
+        .default(30 * 60_000, '30m'),
     )
     .addOption(
-      new Option('--max-lifetime <duration>', 'end sessions this long after initialize')
+      envOption('--max-lifetime <duration>', 'end sessions this long after initialize')
         .argParser(parser(parseDuration))
         .default(24 * 3_600_000, '24h'),
     )
-    .addOption(new Option('--max-sessions <n>', 'cap on live sessions (503 past it)').argParser(parser(parseCount)))
-    .addOption(new Option('--max-sessions-per-principal <n>', 'cap on live sessions per principal').argParser(parser(parseCount)))
+    .addOption(envOption('--max-sessions <n>', 'cap on live sessions (503 past it)').argParser(parser(parseCount)))
+    .addOption(envOption('--max-sessions-per-principal <n>', 'cap on live sessions per principal').argParser(parser(parseCount)))
     .addOption(
-      new Option('--allowed-origins <list>', 'comma-separated allowed Origins, * for any (default: same host and localhost)').argParser(
+      envOption('--allowed-origins <list>', 'comma-separated allowed Origins, * for any (default: same host and localhost)').argParser(
         parser(parseOrigins),
       ),
     )
     .addOption(
-      new Option(
+      envOption(
         '--allowed-hosts <list>',
         'comma-separated Host names accepted (default: localhost names when --host is loopback, else any)',
       ).argParser(parser(parseHosts)),
     )
-    .addOption(new Option('--max-body <size>', 'largest POST body').argParser(parser(parseSize)).default(4 * 1024 * 1024, '4mb'));
+    .addOption(
+      envOption('--max-body <size>', 'largest POST body')
+        .argParser(parser(parseSize))
+        .default(4 * 1024 * 1024, '4mb'),
+    );
 }
 
 function parseOrigins(text: string): string[] {

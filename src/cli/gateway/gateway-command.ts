@@ -4,7 +4,7 @@
  * cap, expiry and identity binding); toward the upstream it is a session client that
  * re-initializes transparently. `--demo-upstream` puts the bundled demo server behind it.
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { AuditLog, audited, fanout, sessionEnded } from '../../gateway/audit.js';
@@ -18,6 +18,7 @@ import { createSessionServer } from '../../server/session-server.js';
 import { demoApplication } from '../demo/demo-command.js';
 import { report, runSessionServer } from '../run-server.js';
 import { addSessionFlags, sessionFlags } from '../session-flags.js';
+import { applyConfigFile, envOption } from '../config-file.js';
 
 export const DEFAULT_GATEWAY_STORE = 'sqlite:.sessiongate/sessions.db';
 
@@ -47,80 +48,89 @@ function parseHeader(text: string, previous: Record<string, string> = {}): Recor
 
 export function configureGateway(program: Command): Command {
   addSessionFlags(program, { store: DEFAULT_GATEWAY_STORE });
-  return program
-    .addOption(new Option('--upstream <url>', 'the MCP server to put behind sessions (Streamable HTTP)').argParser(parseUpstream))
+  program
+    .addOption(envOption('--config <file>', 'read settings from a JSON file keyed by flag name (flags and SESSIONGATE_* variables win)'))
+    .addOption(envOption('--upstream <url>', 'the MCP server to put behind sessions (Streamable HTTP)').argParser(parseUpstream))
     .addOption(
-      new Option('--stdio <command>', 'run this MCP server command, one process per session ("COMMAND ARGS")').argParser(parseCommand),
+      envOption('--stdio <command>', 'run this MCP server command, one process per session ("COMMAND ARGS")').argParser(parseCommand),
     )
-    .addOption(new Option('--spares <n>', 'stdio: pre-spawned spare processes').argParser(parseSpares).default(2))
-    .addOption(new Option('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
-    .addOption(new Option('--audit <target>', 'audit log: a file (appended) or stdout'))
+    .addOption(envOption('--spares <n>', 'stdio: pre-spawned spare processes').argParser(parseSpares).default(2))
+    .addOption(envOption('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
+    .addOption(envOption('--audit <target>', 'audit log: a file (appended) or stdout'))
     .addOption(
-      new Option('--admin-token <token>', 'enable the admin API under /admin/ for this bearer token (>= 16 characters)').argParser(
+      envOption('--admin-token <token>', 'enable the admin API under /admin/ for this bearer token (>= 16 characters)').argParser(
         parseToken,
       ),
     )
-    .addOption(new Option('--forward-header <name>', 'copy this client request header upstream (repeatable)').argParser(parseHeaderName))
-    .addOption(new Option('--upstream-header <header>', 'send "NAME: VALUE" upstream on every request (repeatable)').argParser(parseHeader))
-    .action(async (values: Record<string, unknown>) => {
-      const flags = sessionFlags(values);
-      let upstream = values['upstream'] as string | undefined;
-      const stdio = values['stdio'] as string[] | undefined;
-      if (stdio) {
-        if (upstream || values['demoUpstream']) fail('--stdio excludes --upstream and --demo-upstream');
-        const [command, ...args] = stdio as [string, ...string[]];
-        const application = stdioUpstream({ command, args, spares: values['spares'] as number, onError: report });
-        await serve(application, [`  upstream: stdio ${command} (one process per session)`]);
-        return;
+    .addOption(envOption('--forward-header <name>', 'copy this client request header upstream (repeatable)').argParser(parseHeaderName))
+    .addOption(envOption('--upstream-header <header>', 'send "NAME: VALUE" upstream on every request (repeatable)').argParser(parseHeader));
+  return program.action(async (values: Record<string, unknown>) => {
+    if (typeof values['config'] === 'string') {
+      try {
+        applyConfigFile(program, values['config']);
+      } catch (error) {
+        fail((error as Error).message);
       }
-      let stopDemo: (() => Promise<void>) | undefined;
-      if (values['demoUpstream']) {
-        if (upstream) fail('--upstream and --demo-upstream exclude each other');
-        ({ url: upstream, stop: stopDemo } = await startDemoUpstream());
-      }
-      if (!upstream) fail("required option '--upstream <url>' not specified (or --stdio, --demo-upstream)");
-      if (!values['demoUpstream']) await checkReachable(new URL(upstream));
-      const application = httpUpstream({
-        url: upstream,
-        forwardHeaders: values['forwardHeader'] as string[] | undefined,
-        upstreamHeaders: values['upstreamHeader'] as Record<string, string> | undefined,
-        onError: report,
-      });
-      const shown = values['demoUpstream'] ? `bundled demo at ${upstream}` : new URL(upstream).origin + new URL(upstream).pathname;
-      await serve(application, [`  upstream: ${shown}`], stopDemo);
-
-      /** Audit (when asked) and metrics around the application, then the shared serving steps. */
-      async function serve(app: McpApplication, summary: string[], stop?: () => Promise<void>): Promise<void> {
-        const target = values['audit'] as string | undefined;
-        const audit = target === undefined ? undefined : new AuditLog(target);
-        let liveSessions = async (): Promise<number> => 0;
-        const metrics = new GatewayMetrics(() => liveSessions());
-        const token = values['adminToken'] as string | undefined;
-        const recent = token === undefined ? undefined : new RecentEvents();
-        const events = fanout(audit, metrics, recent);
-        let admin: ReturnType<typeof adminApi> | undefined;
-        const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events), flags, {
-          summary: [...summary, ...(target ? [`  audit: ${target}`] : [])],
-          routes: {
-            '/metrics': async (req, res) => {
-              if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
-              const text = await metrics.text();
-              res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
-            },
-            // Not mounted without a token: /admin/ is then an ordinary 404.
-            ...(token ? { '/admin/': (req: IncomingMessage, res: ServerResponse, path: string) => admin!(req, res, path) } : {}),
-          },
-          async onShutdown() {
-            await stop?.();
-            await audit?.close();
-          },
-        });
-        liveSessions = () => server.sessions.store.count();
-        if (token && recent) admin = adminApi(server.sessions, token, recent);
-        server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
-        process.stdout.write(`  metrics: ${listening.url.replace(/\/mcp$/, '/metrics')}\n`);
-      }
+      values = program.opts();
+    }
+    const flags = sessionFlags(values);
+    let upstream = values['upstream'] as string | undefined;
+    const stdio = values['stdio'] as string[] | undefined;
+    if (stdio) {
+      if (upstream || values['demoUpstream']) fail('--stdio excludes --upstream and --demo-upstream');
+      const [command, ...args] = stdio as [string, ...string[]];
+      const application = stdioUpstream({ command, args, spares: values['spares'] as number, onError: report });
+      await serve(application, [`  upstream: stdio ${command} (one process per session)`]);
+      return;
+    }
+    let stopDemo: (() => Promise<void>) | undefined;
+    if (values['demoUpstream']) {
+      if (upstream) fail('--upstream and --demo-upstream exclude each other');
+      ({ url: upstream, stop: stopDemo } = await startDemoUpstream());
+    }
+    if (!upstream) fail("required option '--upstream <url>' not specified (or --stdio, --demo-upstream)");
+    if (!values['demoUpstream']) await checkReachable(new URL(upstream));
+    const application = httpUpstream({
+      url: upstream,
+      forwardHeaders: values['forwardHeader'] as string[] | undefined,
+      upstreamHeaders: values['upstreamHeader'] as Record<string, string> | undefined,
+      onError: report,
     });
+    const shown = values['demoUpstream'] ? `bundled demo at ${upstream}` : new URL(upstream).origin + new URL(upstream).pathname;
+    await serve(application, [`  upstream: ${shown}`], stopDemo);
+
+    /** Audit (when asked) and metrics around the application, then the shared serving steps. */
+    async function serve(app: McpApplication, summary: string[], stop?: () => Promise<void>): Promise<void> {
+      const target = values['audit'] as string | undefined;
+      const audit = target === undefined ? undefined : new AuditLog(target);
+      let liveSessions = async (): Promise<number> => 0;
+      const metrics = new GatewayMetrics(() => liveSessions());
+      const token = values['adminToken'] as string | undefined;
+      const recent = token === undefined ? undefined : new RecentEvents();
+      const events = fanout(audit, metrics, recent);
+      let admin: ReturnType<typeof adminApi> | undefined;
+      const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events), flags, {
+        summary: [...summary, ...(target ? [`  audit: ${target}`] : [])],
+        routes: {
+          '/metrics': async (req, res) => {
+            if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
+            const text = await metrics.text();
+            res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+          },
+          // Not mounted without a token: /admin/ is then an ordinary 404.
+          ...(token ? { '/admin/': (req: IncomingMessage, res: ServerResponse, path: string) => admin!(req, res, path) } : {}),
+        },
+        async onShutdown() {
+          await stop?.();
+          await audit?.close();
+        },
+      });
+      liveSessions = () => server.sessions.store.count();
+      if (token && recent) admin = adminApi(server.sessions, token, recent);
+      server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
+      process.stdout.write(`  metrics: ${listening.url.replace(/\/mcp$/, '/metrics')}\n`);
+    }
+  });
 }
 
 function parseToken(text: string): string {
