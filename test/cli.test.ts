@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { initializeRequest, openSession, send, toolCall } from './helpers/mcp-http.js';
-import { runCli, startDemo, type DemoProcess } from './helpers/demo-process.js';
+import { runCli, startCli, startDemo, type DemoProcess } from './helpers/demo-process.js';
 import { rawPost } from './helpers/raw-http.js';
 import { startRedis } from './helpers/redis.js';
 
@@ -163,32 +163,9 @@ describe('configuration sources', () => {
 });
 
 async function startGatewayProcess(args: string[], env: Record<string, string> = {}): Promise<DemoProcess> {
-  const { spawn } = await import('node:child_process');
-  const { BIN } = await import('./helpers/demo-process.js');
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (\S+)/.exec(output);
-      if (match && output.includes('health:')) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${output}`)));
-  });
-  const handle: DemoProcess = {
-    url,
-    child,
-    output: () => output,
-    async kill(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      child.kill(signal);
-      return exited;
-    },
-  };
-  running.push(handle);
-  return handle;
+  const started = await startCli(args, env);
+  running.push(started);
+  return started;
 }
 
 describe('bad flags', () => {

@@ -5,14 +5,13 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { httpUpstream } from '../src/gateway/http-upstream.js';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
-import { BIN } from './helpers/demo-process.js';
+import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
 import { freePort } from './helpers/redis.js';
 import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
@@ -237,27 +236,8 @@ describe('the gateway command', () => {
 });
 
 /** The CLI as a process, registered for clean-up. */
-async function startProcessFromBin(args: string[]): Promise<{ url: string; kill(signal?: NodeJS.Signals): Promise<void> }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (\S+)/.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${output}`)));
-  });
-  const handle = {
-    url,
-    async kill(signal: NodeJS.Signals = 'SIGKILL') {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill(signal);
-      await exited;
-    },
-  };
-  processes.push(handle);
-  return handle;
+async function startProcessFromBin(args: string[]): Promise<DemoProcess> {
+  const started = await startCli(args);
+  processes.push(started);
+  return started;
 }

@@ -12,13 +12,23 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stdioUpstream } from '../src/gateway/stdio-upstream.js';
 import { ManualClock } from './helpers/clock.js';
+import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
 const running: RunningServer[] = [];
+const gateways: DemoProcess[] = [];
 afterEach(async () => {
   for (const server of running.splice(0)) await server.close();
+  for (const gateway of gateways.splice(0)) await gateway.kill('SIGKILL');
 });
+
+/** The CLI as a process, stopped after the test even when it fails. */
+async function startGateway(args: string[]): Promise<DemoProcess> {
+  const started = await startCli(args);
+  gateways.push(started);
+  return started;
+}
 
 function alive(pid: number): boolean {
   try {
@@ -168,7 +178,7 @@ describe('gateway to a stdio upstream', () => {
 
 describe('sessiongate --stdio', () => {
   it('serves a stdio server per session, and SIGTERM leaves no child or orphan behind', async () => {
-    const gatewayProcess = await startCli(['--port', '0', '--store', 'memory', '--stdio', `"${process.execPath}" ${FIXTURE}`]);
+    const gatewayProcess = await startGateway(['--port', '0', '--store', 'memory', '--stdio', `"${process.execPath}" ${FIXTURE}`]);
     const { client } = await connect(gatewayProcess.url);
     const pid = Number(text(await client.callTool({ name: 'whoami' })));
     expect(alive(pid)).toBe(true);
@@ -178,42 +188,17 @@ describe('sessiongate --stdio', () => {
       .map(Number);
     expect(children).toContain(pid);
     expect(children.length).toBe(3); // the session's child and two spares
-    expect(await gatewayProcess.stop()).toBe(0);
+    expect(await gatewayProcess.kill('SIGTERM')).toBe(0);
     for (const child of children) expect(alive(child)).toBe(false);
     await client.close().catch(() => {});
   });
 });
 
-async function startCli(args: string[]): Promise<{ url: string; pid: number; stop(): Promise<number | null> }> {
-  const { spawn } = await import('node:child_process');
-  const { BIN } = await import('./helpers/demo-process.js');
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (\S+)/.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${output}`)));
-  });
-  return {
-    url,
-    pid: child.pid!,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', (code) => resolve(code));
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
 describe('admin API', () => {
   const TOKEN = 'admin-token-0123456789';
 
   it('refuses a missing or wrong token (401); lists, shows with recent events, and terminates (child stopped)', async () => {
-    const gatewayProcess = await startCli([
+    const gatewayProcess = await startGateway([
       '--port',
       '0',
       '--store',
@@ -247,11 +232,11 @@ describe('admin API', () => {
     await expect.poll(() => alive(pid)).toBe(false);
     expect((await fetch(`${base}/${id}`, { method: 'DELETE', headers: auth })).status).toBe(404);
     await expect(client.callTool({ name: 'whoami' })).rejects.toMatchObject({ code: 404 });
-    expect(await gatewayProcess.stop()).toBe(0);
+    expect(await gatewayProcess.kill('SIGTERM')).toBe(0);
   });
 
   it('does not exist without --admin-token (404)', async () => {
-    const gatewayProcess = await startCli([
+    const gatewayProcess = await startGateway([
       '--port',
       '0',
       '--store',
@@ -265,6 +250,6 @@ describe('admin API', () => {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
     expect(response.status).toBe(404);
-    expect(await gatewayProcess.stop()).toBe(0);
+    expect(await gatewayProcess.kill('SIGTERM')).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * `sessiongate demo` as a real child process, for CLI, restart and kill -9 tests.
+ * The `sessiongate` command as a real child process, for CLI, gateway, restart and kill -9
+ * tests: one helper for every way the tests start it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -8,34 +9,36 @@ export const BIN = fileURLToPath(new URL('../../bin/sessiongate.js', import.meta
 
 export interface DemoProcess {
   url: string;
+  pid: number;
   child: ChildProcess;
   output: () => string;
+  /** Signals the process and resolves with its exit code (null when killed by the signal). */
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startDemo(args: string[]): Promise<DemoProcess> {
-  const child = spawn(process.execPath, [BIN, 'demo', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `sessiongate ARGS` and resolves once it has printed its start-up summary. */
+export async function startCli(args: string[], env: Record<string, string> = {}): Promise<DemoProcess> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`demo did not start: ${output}`)), 15_000);
-    const check = (): void => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
+    const timer = setTimeout(() => reject(new Error(`sessiongate did not start: ${output}`)), 15_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (\S+)/.exec(output);
+      if (match && output.includes('health:')) {
         clearTimeout(timer);
-        child.stdout!.off('data', check);
         resolve(match[1]!);
       }
-    };
-    child.stdout!.on('data', check);
+    });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`demo exited with ${code}: ${output}`));
+      reject(new Error(`sessiongate exited with ${code}: ${output}`));
     });
   });
   return {
     url,
+    pid: child.pid!,
     child,
     output: () => output,
     async kill(signal = 'SIGTERM') {
@@ -45,6 +48,11 @@ export async function startDemo(args: string[]): Promise<DemoProcess> {
       return exited;
     },
   };
+}
+
+/** `sessiongate demo --port 0 ARGS`. */
+export function startDemo(args: string[]): Promise<DemoProcess> {
+  return startCli(['demo', '--port', '0', ...args]);
 }
 
 /** Runs the CLI to completion (for flag errors). */
