@@ -23,11 +23,13 @@ export const hasTaskset = (() => {
   }
 })();
 
-export function start(script) {
+/** Starts bench/servers/SCRIPT pinned to `core` (default 0), with extra environment. */
+export function start(script, env = {}, core = 0) {
   const args = ['--expose-gc', new URL(`./servers/${script}`, import.meta.url).pathname];
+  const options = { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } };
   const child = hasTaskset
-    ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    ? spawn('taskset', ['-c', String(core), process.execPath, ...args], options)
+    : spawn(process.execPath, args, options);
   const ask = (message, key) =>
     new Promise((resolve) => {
       const on = (reply) => {
@@ -87,8 +89,8 @@ function cpuOf(before, after, requests) {
  * every server (CPU at equal load: a slower server would otherwise also pay more kernel time per
  * request, since each epoll wake-up batches fewer requests).
  */
-export async function measure(name, script, session) {
-  const server = await start(script);
+export async function measure(name, script, session, env = {}) {
+  const server = await start(script, env);
   const headers = session ? await openSession(server.url) : JSON_HEADERS;
   const probe = await (await fetch(server.url, { method: 'POST', headers, body: CALL })).text();
   if (!probe.includes('hello')) throw new Error(`${name}: wrong answer ${probe}`);
