@@ -21,7 +21,7 @@ export interface PostContext {
   /** Where every inbound message goes, the response included. */
   deliver(message: JsonRpcMessage): void;
   /** C7: strings never to repeat in an error (session id, credential values). */
-  secrets: readonly string[];
+  secrets: () => readonly string[];
   /** Called with the answer's `MCP-Session-Id` as soon as the headers arrive. */
   onHeaders?(sessionId: string | undefined): void;
   /** Headers for a resumption GET (session id, version, correlation id). */
@@ -48,7 +48,7 @@ export async function post(context: PostContext, message: JsonRpcMessage): Promi
   context.onHeaders?.(sessionId);
   const requestId = 'method' in message && 'id' in message ? message.id : undefined;
   if (answer.status === 404) throw new NotFoundAnswer(await safeText(answer.body));
-  if (answer.status < 200 || answer.status >= 300) throw await statusError(answer, context.secrets);
+  if (answer.status < 200 || answer.status >= 300) throw await statusError(answer, context.secrets());
   if (requestId === undefined) {
     await answer.body.dump();
     return { sessionId, response: undefined };

@@ -22,6 +22,7 @@ import {
   META_CLIENT_SESSION_ID,
 } from '../protocol/jsonrpc.js';
 import { hasVersionHeader } from '../protocol/revisions.js';
+import { ScopedCalls } from '../protocol/session-scoped.js';
 import { SessionClientError, SessionExpiredError } from './errors.js';
 import { send } from './http.js';
 import { checkClientOptions, type SessionClientOptions } from './options.js';
@@ -34,8 +35,22 @@ export interface SessionSnapshot {
   sessionId: string;
   protocolVersion: string | undefined;
   initialize: JsonRpcRequest;
-  logLevel: JsonRpcRequest | undefined;
-  subscriptions: JsonRpcRequest[];
+  /** Session-scoped calls to replay after a recovery (see `ScopedCalls`). */
+  scoped: JsonRpcRequest[];
+}
+
+/** Headers that carry nothing secret; every other header value is redacted from errors (C7). */
+const PUBLIC_HEADERS = new Set(['accept', 'content-type', PROTOCOL_VERSION, CLIENT_SESSION_ID]);
+
+function secretsOf(headers: Record<string, string>): string[] {
+  const secrets: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (PUBLIC_HEADERS.has(name)) continue;
+    secrets.push(value);
+    // A bearer token's value alone is a secret too, not just the whole header.
+    if (/^\S+ \S+$/.test(value)) secrets.push(value.split(' ')[1]!);
+  }
+  return secrets;
 }
 
 export class SessionCore {
@@ -47,8 +62,7 @@ export class SessionCore {
   readonly #options: SessionClientOptions;
   readonly #dispatcher: Dispatcher | undefined;
   #initialize: JsonRpcRequest | undefined;
-  #logLevel: JsonRpcRequest | undefined;
-  readonly #subscriptions = new Map<string, JsonRpcRequest>();
+  #scoped = new ScopedCalls();
   #recovering: Promise<void> | undefined;
   #replayIds = 0;
   /** Called after a recovery, e.g. to reopen the GET stream. */
@@ -64,7 +78,7 @@ export class SessionCore {
 
   /** Headers common to every request: caller's, correlation id, session id and version (C2, C3). */
   async headers(message?: JsonRpcMessage): Promise<Record<string, string>> {
-    const extra = await this.#callerHeaders();
+    const extra = typeof this.#options.headers === 'function' ? await this.#options.headers() : this.#options.headers;
     const headers: Record<string, string> = { ...extra };
     if (this.clientSessionId !== undefined) headers[CLIENT_SESSION_ID] = this.clientSessionId;
     if (this.sessionId !== undefined) headers[SESSION_ID] = this.sessionId;
@@ -105,10 +119,6 @@ export class SessionCore {
     }
   }
 
-  async #callerHeaders(): Promise<Record<string, string> | undefined> {
-    return typeof this.#options.headers === 'function' ? this.#options.headers() : this.#options.headers;
-  }
-
   /** What a caller must keep to take the session over in another process (see `adopt`). */
   snapshot(): SessionSnapshot | undefined {
     if (this.sessionId === undefined || this.#initialize === undefined) return undefined;
@@ -116,8 +126,7 @@ export class SessionCore {
       sessionId: this.sessionId,
       protocolVersion: this.protocolVersion,
       initialize: this.#initialize,
-      logLevel: this.#logLevel,
-      subscriptions: [...this.#subscriptions.values()],
+      scoped: this.#scoped.list(),
     };
   }
 
@@ -126,12 +135,7 @@ export class SessionCore {
     this.sessionId = snapshot.sessionId;
     this.protocolVersion = snapshot.protocolVersion;
     this.#initialize = snapshot.initialize;
-    this.#logLevel = snapshot.logLevel;
-    this.#subscriptions.clear();
-    for (const call of snapshot.subscriptions) {
-      const uri = call.params?.['uri'];
-      if (typeof uri === 'string') this.#subscriptions.set(uri, call);
-    }
+    this.#scoped = ScopedCalls.from(snapshot.scoped);
   }
 
   /** C5: DELETE the session, bounded in time; 200, 204, 404 and 405 are all fine. */
@@ -174,14 +178,11 @@ export class SessionCore {
           if (typeof version === 'string') this.protocolVersion = version;
           this.#initialize = message as JsonRpcRequest;
         } else {
-          this.#remember(message as JsonRpcRequest);
+          this.#scoped.remember(message as JsonRpcRequest);
         }
       }
       deliver(inbound);
     };
-    const secrets = [...Object.values((await this.#callerHeaders()) ?? {}), ...(this.sessionId ? [this.sessionId] : [])];
-    // A bearer token's value alone is a secret too, not just the whole header.
-    for (const value of [...secrets]) if (/^\S+ \S+$/.test(value)) secrets.push(value.split(' ')[1]!);
     const outcome = await post(
       {
         url: this.url,
@@ -189,20 +190,13 @@ export class SessionCore {
         dispatcher: this.#dispatcher,
         deliver: observe,
         resumeHeaders,
-        secrets,
+        // Only an error needs them: derived from the headers already built, not per request.
+        secrets: () => secretsOf(headers),
         onHeaders: (id) => (answeredId = id),
       },
       message,
     );
     return outcome.response;
-  }
-
-  /** Session-scoped calls seen to succeed, replayed into a new session after a recovery. */
-  #remember(request: JsonRpcRequest): void {
-    const uri = request.params?.['uri'];
-    if (request.method === 'logging/setLevel') this.#logLevel = request;
-    else if (request.method === 'resources/subscribe' && typeof uri === 'string') this.#subscriptions.set(uri, request);
-    else if (request.method === 'resources/unsubscribe' && typeof uri === 'string') this.#subscriptions.delete(uri);
   }
 
   /** One recovery at a time; a request that failed with an already replaced id just retries. */
@@ -220,9 +214,7 @@ export class SessionCore {
       const answer = await this.#send(init, ignore);
       if (!answer || 'error' in answer) throw new SessionExpiredError('the server refused the new initialize');
       await this.#send(this.#withCorrelation({ jsonrpc: '2.0', method: 'notifications/initialized' }), ignore);
-      for (const call of [this.#logLevel, ...this.#subscriptions.values()]) {
-        if (call) await this.#send({ ...call, id: this.#replayId() }, ignore);
-      }
+      for (const call of this.#scoped.list()) await this.#send({ ...call, id: this.#replayId() }, ignore);
     } catch (error) {
       this.sessionId = undefined;
       throw error instanceof SessionExpiredError ? error : new SessionExpiredError('re-initialize failed', error);

@@ -10,12 +10,13 @@
 import type { Dispatcher } from 'undici';
 import { SessionClient } from '../client/session-client.js';
 import type { SessionSnapshot } from '../client/session-core.js';
-import { JSONRPC } from '../protocol/failures.js';
-import { isObject, type JsonObject, type JsonRpcMessage, type JsonRpcResponse, type RequestId } from '../protocol/jsonrpc.js';
+import { isSessionScoped } from '../protocol/session-scoped.js';
+import { isObject, type JsonObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
 import type { McpApplication, RequestContext, SessionHandle } from '../server/application.js';
-import { MessageQueue } from '../server/message-queue.js';
+import { type MessageQueue, replaceStream } from '../server/message-queue.js';
 import { PendingReply } from '../server/pending-reply.js';
 import { requireSession } from './require-session.js';
+import { upstreamFailure } from './upstream-failure.js';
 
 export interface HttpUpstreamOptions {
   /** The upstream MCP endpoint. Required. */
@@ -32,8 +33,6 @@ export interface HttpUpstreamOptions {
 
 /** Where the upstream session is kept in the downstream session's state. */
 const STATE_KEY = 'sessiongate.upstream';
-/** Requests that change what a recovery must replay: persist the snapshot after them. */
-const SCOPED = new Set(['initialize', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
 
 interface Link {
   readonly client: SessionClient;
@@ -105,10 +104,12 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
         .send(request, request.id, (message) => pending.push(message))
         .then(
           async (response) => {
-            if (response && 'result' in response && SCOPED.has(request.method)) await persist(context.session!, link).catch(onError);
-            pending.respond(response ?? upstreamError(request.id, 'no response'));
+            // initialize and session-scoped calls change what a recovery must replay: persist then.
+            if (response && 'result' in response && (request.method === 'initialize' || isSessionScoped(request.method)))
+              await persist(context.session!, link).catch(onError);
+            pending.respond(response ?? upstreamFailure(request.id, 'no response'));
           },
-          (error: unknown) => pending.respond(upstreamError(request.id, (error as Error).message)),
+          (error: unknown) => pending.respond(upstreamFailure(request.id, (error as Error).message)),
         );
       return pending.reply;
     },
@@ -119,18 +120,7 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
       if ('method' in message && message.method === 'notifications/initialized') link.client.listen();
     },
     openStream(context) {
-      const link = linkFor(context);
-      const stream: MessageQueue<JsonRpcMessage> = new MessageQueue(() => {
-        if (link.stream === stream) link.stream = undefined;
-      });
-      link.stream?.end();
-      link.stream = stream;
-      return stream;
+      return replaceStream(linkFor(context));
     },
   };
-}
-
-/** The upstream failed to answer: a JSON-RPC error for the client, never a hang. */
-function upstreamError(id: RequestId, detail: string): JsonRpcResponse {
-  return { jsonrpc: '2.0', id, error: { code: JSONRPC.INTERNAL_ERROR, message: `Upstream error: ${detail}` } };
 }

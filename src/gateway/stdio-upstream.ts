@@ -7,22 +7,14 @@
  * new one (self-healing, also after a gateway restart); a request in flight when its child dies
  * gets a JSON-RPC error, never a hang, and is not retried (it may have run).
  */
-import { JSONRPC } from '../protocol/failures.js';
-import {
-  type JsonObject,
-  type JsonRpcMessage,
-  type JsonRpcRequest,
-  type JsonRpcResponse,
-  type RequestId,
-  isObject,
-  isResponse,
-} from '../protocol/jsonrpc.js';
-import type { McpApplication, Reply, SessionHandle } from '../server/application.js';
-import { isStreamReply } from '../server/application.js';
-import { MessageQueue } from '../server/message-queue.js';
+import { type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type RequestId, isObject, isResponse } from '../protocol/jsonrpc.js';
+import { isSessionScoped, ScopedCalls } from '../protocol/session-scoped.js';
+import { type McpApplication, type Reply, responseOf, type SessionHandle } from '../server/application.js';
+import { type MessageQueue, replaceStream } from '../server/message-queue.js';
 import { PendingReply } from '../server/pending-reply.js';
 import { sessionTag } from '../session/id.js';
 import { requireSession } from './require-session.js';
+import { upstreamFailure } from './upstream-failure.js';
 import { type StdioCommand, StdioChild } from './stdio-child.js';
 
 export interface StdioUpstreamOptions extends StdioCommand {
@@ -131,7 +123,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
         // In-flight requests get an error, never a hang, and are not retried.
         for (const [key, entry] of link.pending) {
           link.pending.delete(key);
-          entry.reply.respond(failure(typeof key === 'number' ? key : key.slice(2), 'the upstream process exited'));
+          entry.reply.respond(upstreamFailure(typeof key === 'number' ? key : key.slice(2), 'the upstream process exited'));
         }
       },
     });
@@ -162,7 +154,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     link.pending.set(keyOf(request.id), { reply, progressToken: isObject(meta) ? meta['progressToken'] : undefined });
     if (!child.send(request)) {
       link.pending.delete(keyOf(request.id));
-      reply.respond(failure(request.id, 'the upstream process is not running'));
+      reply.respond(upstreamFailure(request.id, 'the upstream process is not running'));
     }
     return reply.reply;
   }
@@ -181,17 +173,11 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     for (const request of scoped) await responseOf(await call(link, child, { ...request, id: `sessiongate-replay-${++replays}` }));
   }
 
+  /** Keeps a session-scoped call that succeeded in the record, for replays after a restart. */
   async function remember(session: SessionHandle, request: JsonRpcRequest): Promise<void> {
-    const uri = request.params?.['uri'];
-    const calls = scopedOf(session).filter(
-      (c) => !(c.method === request.method && (request.method === 'logging/setLevel' || c.params?.['uri'] === uri)),
-    );
-    if (request.method === 'resources/unsubscribe') {
-      const kept = calls.filter((c) => !(c.method === 'resources/subscribe' && c.params?.['uri'] === uri));
-      await session.setState({ ...session.record.state, [STATE_KEY]: kept as unknown as JsonObject[] });
-      return;
-    }
-    await session.setState({ ...session.record.state, [STATE_KEY]: [...calls, request] as unknown as JsonObject[] });
+    const scoped = ScopedCalls.from(scopedOf(session));
+    scoped.remember(request);
+    await session.setState({ ...session.record.state, [STATE_KEY]: scoped.list() as unknown as JsonObject[] });
   }
 
   refill();
@@ -201,9 +187,9 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       const session = requireSession(context);
       const link = linkFor(session);
       const child = await childFor(link, session, request.method === 'initialize').catch(() => undefined);
-      if (!child) return failure(request.id, 'the upstream process could not be started');
+      if (!child) return upstreamFailure(request.id, 'the upstream process could not be started');
       const reply = call(link, child, request);
-      if (request.method === 'logging/setLevel' || request.method === 'resources/subscribe' || request.method === 'resources/unsubscribe') {
+      if (isSessionScoped(request.method)) {
         const answer = await responseOf(await reply);
         if ('result' in answer) await remember(session, request).catch(onError);
         return answer;
@@ -217,13 +203,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       child.send(message);
     },
     openStream(context) {
-      const link = linkFor(requireSession(context));
-      const stream: MessageQueue<JsonRpcMessage> = new MessageQueue(() => {
-        if (link.stream === stream) link.stream = undefined;
-      });
-      link.stream?.end();
-      link.stream = stream;
-      return stream;
+      return replaceStream(linkFor(requireSession(context)));
     },
     async close() {
       closed = true;
@@ -235,14 +215,4 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
 function scopedOf(session: SessionHandle): JsonRpcRequest[] {
   const stored = session.record.state[STATE_KEY];
   return Array.isArray(stored) ? (stored as unknown as JsonRpcRequest[]) : [];
-}
-
-async function responseOf(reply: Reply): Promise<JsonRpcResponse> {
-  if (!isStreamReply(reply)) return reply;
-  for await (const message of reply) if (isResponse(message)) return message;
-  throw new Error('the upstream ended a stream without a response');
-}
-
-function failure(id: RequestId, detail: string): JsonRpcResponse {
-  return { jsonrpc: '2.0', id, error: { code: JSONRPC.INTERNAL_ERROR, message: `Upstream error: ${detail}` } };
 }

@@ -4,3 +4,4 @@ export * from './revisions.js';
 export * from './jsonrpc.js';
 export * from './media-type.js';
 export * from './failures.js';
+export * from './session-scoped.js';

@@ -33,11 +33,17 @@ function parseRange(text: string): MediaRange | undefined {
   return { type, subtype, q };
 }
 
-/** The `type/subtype` of a Content-Type, lower-cased, or undefined when malformed. */
+const essenceCache = new Map<string, string | undefined>();
+
+/** The `type/subtype` of a Content-Type, lower-cased, or undefined when malformed (cached). */
 export function mediaTypeEssence(contentType: string | null | undefined): string | undefined {
   if (!contentType) return undefined;
+  if (essenceCache.has(contentType)) return essenceCache.get(contentType);
   const range = parseRange(contentType);
-  return range ? `${range.type}/${range.subtype}` : undefined;
+  const essence = range ? `${range.type}/${range.subtype}` : undefined;
+  if (essenceCache.size >= CACHE_LIMIT) essenceCache.clear();
+  essenceCache.set(contentType, essence);
+  return essence;
 }
 
 /** True when the `charset` parameter is absent or UTF-8 (JSON is UTF-8, RFC 8259). */

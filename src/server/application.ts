@@ -47,6 +47,13 @@ export function isStreamReply(reply: Reply): reply is AsyncIterable<JsonRpcMessa
   return typeof (reply as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
 }
 
+/** The response a reply carries (read through a stream, dropping what comes before it). */
+export async function responseOf(reply: Reply): Promise<JsonRpcResponse> {
+  if (!isStreamReply(reply)) return reply;
+  for await (const message of reply) if (!('method' in message)) return message;
+  throw new Error('sessiongate: a stream ended without the response');
+}
+
 export interface McpApplication {
   /** Answers a request, `initialize` included (it must answer with an InitializeResult). */
   handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply>;

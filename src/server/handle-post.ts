@@ -17,7 +17,7 @@ import {
 import { acceptsJsonAndSse, isJsonContentType } from '../protocol/media-type.js';
 import { allowsBatch, isHandshakeRevision, negotiateRevision } from '../protocol/revisions.js';
 import type { SessionRecord } from '../store/record.js';
-import { isStreamReply, type Reply, type RequestContext } from './application.js';
+import { isStreamReply, type Reply, type RequestContext, responseOf } from './application.js';
 import { readJsonBody } from './body.js';
 import { clientSessionIdOf, requestContext, sessionHandle } from './context.js';
 import type { Incoming, Outgoing } from './exchange.js';
@@ -149,12 +149,6 @@ async function dispatch(core: ServerCore, incoming: Incoming, messages: JsonRpcM
     return json(200, single ? (replies[0] as JsonRpcResponse) : (replies as JsonRpcResponse[]));
   }
   return { status: 200, headers: sseHeaders(), body: sseStream(merge(replies), incoming.signal) };
-}
-
-async function responseOf(reply: Reply): Promise<JsonRpcResponse> {
-  if (!isStreamReply(reply)) return reply;
-  for await (const message of reply) if (!('method' in message)) return message;
-  throw new Error('sessiongate: the application ended an initialize stream without a response');
 }
 
 async function* merge(replies: Reply[]): AsyncGenerator<JsonRpcMessage> {
