@@ -88,10 +88,44 @@ describe('SessionManager', () => {
     });
   });
 
+  it("with onCap 'evict', past a cap the least recently used session ends (reason cap) and the new one is admitted", async () => {
+    const clock = new ManualClock();
+    const sessions = manager(clock, new MemoryStore(), { maxSessions: 3, maxSessionsPerPrincipal: 2, onCap: 'evict' });
+    const ended: [string, EndReason][] = [];
+    sessions.onEnd((record, reason) => void ended.push([record.id, reason]));
+    const open = (identity?: string) =>
+      sessions.create({ identity, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null }).then((record) => {
+        sessions.live.attach(record.id, (reason) => void ended.push([`disposed ${record.id}`, reason]));
+        return record;
+      });
+    const a1 = await open('alice');
+    clock.advance(10_000);
+    const a2 = await open('alice');
+    clock.advance(10_000);
+    const anon = await open();
+    clock.advance(10_000);
+    await sessions.resolve(a1.id, 'alice'); // a1 is now more recent than a2 and anon
+    // Alice's own cap: her least recently used session goes, nobody else's.
+    const a3 = await open('alice');
+    expect(ended).toEqual([
+      [`disposed ${a2.id}`, 'cap'],
+      [a2.id, 'cap'],
+    ]);
+    await expect(sessions.resolve(a2.id, 'alice')).rejects.toMatchObject({ code: 'SG_SESSION_NOT_FOUND' });
+    // The global cap: the least recently used of all (anon) goes.
+    ended.length = 0;
+    const b1 = await open('bob');
+    expect(ended.map(([, reason]) => reason)).toEqual(['cap', 'cap']);
+    expect(ended[1]![0]).toBe(anon.id);
+    expect(await sessions.store.count()).toBe(3);
+    for (const { id } of [a1, a3, b1]) expect(await sessions.store.get(id, clock.now())).toBeDefined();
+  });
+
   it('rejects bad options with a message naming the option', () => {
     expect(() => new SessionManager({ idleTimeoutMs: 0 })).toThrow(/"idleTimeoutMs"/);
     expect(() => new SessionManager({ maxSessions: -3 })).toThrow(/"maxSessions"/);
     expect(() => new SessionManager({ touchFraction: 1 })).toThrow(/"touchFraction"/);
+    expect(() => new SessionManager({ onCap: 'drop' as 'evict' })).toThrow(/"onCap"/);
   });
 
   it('close() stops the sweep timer and frees every process-local resource', async () => {

@@ -30,6 +30,7 @@ export async function runSessionServer(
     maxLifetimeMs: flags.maxLifetimeMs,
     maxSessions: flags.maxSessions,
     maxSessionsPerPrincipal: flags.maxSessionsPerPrincipal,
+    onCap: flags.onCap,
     allowedOrigins: flags.allowedOrigins,
     allowedHosts: flags.allowedHosts,
     maxBodyBytes: flags.maxBodyBytes,
@@ -51,6 +52,7 @@ export async function runSessionServer(
     flags.maxSessions && `max ${flags.maxSessions} sessions`,
     flags.maxSessionsPerPrincipal && `max ${flags.maxSessionsPerPrincipal} per principal`,
   ].filter(Boolean);
+  if (caps.length > 0) caps.push(flags.onCap === 'evict' ? 'least recently used evicted past a cap' : '503 past a cap');
   process.stdout.write(
     [
       `${title} listening on ${listening.url}`,

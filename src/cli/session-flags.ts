@@ -7,6 +7,7 @@ import { envOption } from './config-file.js';
 import { parseCount, parseDuration, parsePort, parseSize } from './units.js';
 import { parseStoreSpec, type StoreSpec } from './store-spec.js';
 import { LOCAL_HOSTNAMES } from '../server/origin.js';
+import type { CapPolicy } from '../session/options.js';
 
 export interface SessionFlags {
   port: number;
@@ -16,6 +17,7 @@ export interface SessionFlags {
   maxLifetimeMs: number;
   maxSessions: number | undefined;
   maxSessionsPerPrincipal: number | undefined;
+  onCap: CapPolicy;
   allowedOrigins: string[] | undefined;
   /** Host header names accepted; by default the loopback names when listening on loopback. */
   allowedHosts: string[] | undefined;
@@ -54,6 +56,11 @@ export function addSessionFlags(command: Command, defaults: { store: string }): 
     )
     .addOption(envOption('--max-sessions <n>', 'cap on live sessions (503 past it)').argParser(parser(parseCount)))
     .addOption(envOption('--max-sessions-per-principal <n>', 'cap on live sessions per principal').argParser(parser(parseCount)))
+    .addOption(
+      envOption('--on-cap <policy>', 'past a cap: reject (503) | evict (end the least recently used session)')
+        .choices(['reject', 'evict'])
+        .default('reject'),
+    )
     .addOption(
       envOption('--allowed-origins <list>', 'comma-separated allowed Origins, * for any (default: same host and localhost)').argParser(
         parser(parseOrigins),
@@ -107,6 +114,7 @@ export function sessionFlags(values: Record<string, unknown>): SessionFlags {
     maxLifetimeMs: values['maxLifetime'] as number,
     maxSessions: values['maxSessions'] as number | undefined,
     maxSessionsPerPrincipal: values['maxSessionsPerPrincipal'] as number | undefined,
+    onCap: values['onCap'] as CapPolicy,
     allowedOrigins: values['allowedOrigins'] as string[] | undefined,
     // S10 "bind to localhost when serving locally" and DNS rebinding: a loopback listener only
     // answers requests addressed to a loopback name.

@@ -17,6 +17,13 @@ export interface SessionOptions {
   maxSessions?: number;
   /** Cap on live sessions of one principal (anonymous sessions are not counted). Default: no cap. */
   maxSessionsPerPrincipal?: number;
+  /**
+   * What initialize meets past a cap. 'reject' (default): 503 with `Retry-After`. 'evict': the
+   * session whose deadline comes first (of the same principal when that principal's cap was
+   * hit; with sliding expiry, the least recently used) ends with reason 'cap', its resources
+   * are freed, and the new session is admitted.
+   */
+  onCap?: CapPolicy;
   /** `Retry-After` seconds sent with a cap's 503. Default 30. */
   capRetryAfterSeconds?: number;
   /**
@@ -36,11 +43,14 @@ export interface SessionOptions {
   onError?: (error: unknown) => void;
 }
 
+export type CapPolicy = 'reject' | 'evict';
+
 export interface ResolvedSessionOptions {
   readonly idleTimeoutMs: number;
   readonly maxLifetimeMs: number;
   readonly maxSessions: number;
   readonly maxSessionsPerPrincipal: number;
+  readonly onCap: CapPolicy;
   readonly capRetryAfterSeconds: number;
   readonly touchIntervalMs: number;
   readonly sweepIntervalMs: number;
@@ -63,8 +73,16 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
     maxLifetimeMs: positive('maxLifetimeMs', options.maxLifetimeMs, 24 * 3_600_000),
     maxSessions: positive('maxSessions', options.maxSessions, Infinity),
     maxSessionsPerPrincipal: positive('maxSessionsPerPrincipal', options.maxSessionsPerPrincipal, Infinity),
+    onCap: capPolicy(options.onCap),
     capRetryAfterSeconds: positive('capRetryAfterSeconds', options.capRetryAfterSeconds, 30),
     touchIntervalMs: idleTimeoutMs * touchFraction,
     sweepIntervalMs: positive('sweepIntervalMs', options.sweepIntervalMs, Math.min(idleTimeoutMs / 10, 10_000), true),
   };
+}
+
+function capPolicy(value: CapPolicy | undefined): CapPolicy {
+  if (value === undefined) return 'reject';
+  if (value !== 'reject' && value !== 'evict')
+    throw new TypeError(`sessiongate: option "onCap" must be "reject" or "evict", got ${String(value)}`);
+  return value;
 }

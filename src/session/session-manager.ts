@@ -27,6 +27,18 @@ export interface NewSession {
 export type SessionEndListener = (record: SessionRecord, reason: EndReason) => void;
 
 const SWEEP_BATCH = 1000;
+/** Cap evictions one initialize may cause before it gives up with 503 (racing initializes). */
+const MAX_EVICTIONS = 3;
+
+function capReached(outcome: 'cap-global' | 'cap-principal', retryAfterSeconds: number): SessiongateError {
+  return new SessiongateError(
+    'SG_SESSION_LIMIT',
+    outcome === 'cap-global'
+      ? 'Service Unavailable: too many live sessions'
+      : 'Service Unavailable: too many live sessions for this principal',
+    { headers: { 'retry-after': String(retryAfterSeconds) } },
+  );
+}
 
 export class SessionManager {
   readonly store: SessionStore;
@@ -83,19 +95,19 @@ export class SessionManager {
       absoluteExpiresAt: now + policy.maxLifetimeMs,
       state: {},
     };
-    const outcome = await this.store.create(record, policy, now);
-    if (outcome === 'created') return record;
-    if (outcome === 'duplicate') {
-      // 192 random bits do not collide; a duplicate means a broken random source.
-      throw new Error('sessiongate: minted a duplicate session id');
+    for (let evictions = 0; ; evictions++) {
+      const outcome = await this.store.create(record, policy, now);
+      if (outcome === 'created') return record;
+      if (outcome === 'duplicate') {
+        // 192 random bits do not collide; a duplicate means a broken random source.
+        throw new Error('sessiongate: minted a duplicate session id');
+      }
+      if (policy.onCap !== 'evict' || evictions === MAX_EVICTIONS) throw capReached(outcome, policy.capRetryAfterSeconds);
+      // Another initialize may take the freed slot first; a few rounds settle it, then 503.
+      const victim = await this.store.soonestToExpire(outcome === 'cap-principal' ? record.principal! : undefined, now);
+      if (victim === undefined) throw capReached(outcome, policy.capRetryAfterSeconds);
+      await this.end(victim, 'cap');
     }
-    throw new SessiongateError(
-      'SG_SESSION_LIMIT',
-      outcome === 'cap-global'
-        ? 'Service Unavailable: too many live sessions'
-        : 'Service Unavailable: too many live sessions for this principal',
-      { headers: { 'retry-after': String(policy.capRetryAfterSeconds) } },
-    );
   }
 
   /**

@@ -39,6 +39,13 @@ export interface SessionStore {
    */
   sweepExpired(now: number, limit: number): Promise<SessionRecord[]>;
   /**
+   * The id of the live session whose deadline comes first, among all sessions or only those of
+   * `principal` when it is given: the victim of cap eviction. With sliding idle expiry that is
+   * the least recently used session (to the touch granularity), unless one is about to reach
+   * its absolute lifetime first.
+   */
+  soonestToExpire(principal: string | undefined, now: number): Promise<string | undefined>;
+  /**
    * A page of live sessions for the admin API. `cursor` is opaque: pass back `next` until it is
    * undefined. Pages may be smaller than `limit`; every session live throughout appears once.
    */

@@ -151,6 +151,36 @@ export function storeContract(name: string, open: () => Promise<SessionStore>): 
       expect((await store.sweepExpired(now + 110_000, 10)).map((x) => x.id)).toEqual([r.id]);
     });
 
+    it('still reports an expired session to the sweep after a cap check passed it over', async () => {
+      const caps = { maxSessions: 1, maxSessionsPerPrincipal: Infinity };
+      const old = record(now, { idleExpiresAt: now + MINUTE });
+      await store.create(old, caps, now);
+      expect(await store.create(record(now), caps, now + 2 * MINUTE)).toBe('created');
+      expect((await store.sweepExpired(now + 2 * MINUTE, 10)).map((r) => r.id)).toEqual([old.id]);
+    });
+
+    it('names the live session whose deadline comes first, overall or of one principal', async () => {
+      expect(await store.soonestToExpire(undefined, now)).toBeUndefined();
+      const expired = record(now, { idleExpiresAt: now + MINUTE });
+      const lru = record(now, { idleExpiresAt: now + 10 * MINUTE, principal: 'alice' });
+      const recent = record(now, { idleExpiresAt: now + 20 * MINUTE, principal: 'alice' });
+      const ending = record(now, { absoluteExpiresAt: now + 15 * MINUTE, principal: 'bob' });
+      for (const r of [recent, expired, ending, lru]) await store.create(r, NO_CAPS, now);
+      const later = now + 2 * MINUTE;
+      expect(await store.soonestToExpire(undefined, later)).toBe(lru.id);
+      expect(await store.soonestToExpire('alice', later)).toBe(lru.id);
+      expect(await store.soonestToExpire('bob', later)).toBe(ending.id);
+      expect(await store.soonestToExpire('carol', later)).toBeUndefined();
+      // Used again: no longer the least recently used.
+      await store.touch(lru.id, later, later + 30 * MINUTE);
+      expect(await store.soonestToExpire(undefined, later)).toBe(ending.id);
+      expect(await store.soonestToExpire('alice', later)).toBe(recent.id);
+      await store.delete(ending.id);
+      expect(await store.soonestToExpire(undefined, later)).toBe(recent.id);
+      // The expired session was never a candidate, and the sweep still reports it.
+      expect((await store.sweepExpired(later, 10)).map((r) => r.id)).toEqual([expired.id]);
+    });
+
     it('lists live sessions page by page, each once, without expired ones', async () => {
       const made: string[] = [];
       for (let i = 0; i < 7; i++) {

@@ -33,7 +33,12 @@ export class DeadlineHeap {
     }
   }
 
-  /** Removes and returns the earliest entry if it is due at `now`. */
+  /** The earliest entry, left in place. */
+  peek(): Deadline | undefined {
+    return this.#items[0];
+  }
+
+  /** Removes and returns the earliest entry if it is due at `now` (any entry for Infinity). */
   popDue(now: number): Deadline | undefined {
     const items = this.#items;
     const top = items[0];

@@ -11,20 +11,27 @@ import { DeadlineHeap } from './deadline-heap.js';
 
 export class MemoryStore implements SessionStore {
   readonly #records = new Map<string, SessionRecord>();
-  readonly #perPrincipal = new Map<string, number>();
+  /** Ids per principal: counted for the cap, scanned for its eviction victim. */
+  readonly #perPrincipal = new Map<string, Set<string>>();
   readonly #deadlines = new DeadlineHeap();
+  /** Expired records a cap check dropped: the next sweep reports them, so their resources are freed. */
+  #droppedExpired: SessionRecord[] = [];
   readonly #secrets = new Map<string, string>();
 
   async create(record: SessionRecord, limits: CreateLimits, now: number): Promise<CreateOutcome> {
     if (this.#records.has(record.id)) return 'duplicate';
     if (this.#records.size >= limits.maxSessions || this.#principalCount(record) >= limits.maxSessionsPerPrincipal) {
-      // Expired sessions do not count: drop what is due, then decide.
-      this.#sweep(now, Infinity);
+      // Expired sessions do not count: drop what is due (the next sweep reports it), then decide.
+      this.#droppedExpired.push(...this.#sweep(now, Infinity));
       if (this.#records.size >= limits.maxSessions) return 'cap-global';
       if (this.#principalCount(record) >= limits.maxSessionsPerPrincipal) return 'cap-principal';
     }
     this.#records.set(record.id, record);
-    if (record.principal !== null) this.#perPrincipal.set(record.principal, this.#principalCount(record) + 1);
+    if (record.principal !== null) {
+      const ids = this.#perPrincipal.get(record.principal);
+      if (ids) ids.add(record.id);
+      else this.#perPrincipal.set(record.principal, new Set([record.id]));
+    }
     this.#deadlines.push(expiresAt(record), record.id);
     return 'created';
   }
@@ -61,7 +68,29 @@ export class MemoryStore implements SessionStore {
   }
 
   async sweepExpired(now: number, limit: number): Promise<SessionRecord[]> {
-    return this.#sweep(now, limit);
+    const dropped = this.#droppedExpired.splice(0, limit);
+    return dropped.concat(this.#sweep(now, limit - dropped.length));
+  }
+
+  async soonestToExpire(principal: string | undefined, now: number): Promise<string | undefined> {
+    if (principal !== undefined) {
+      // Bounded by the per-principal cap, which is what makes this the victim search.
+      let soonest: SessionRecord | undefined;
+      for (const id of this.#perPrincipal.get(principal) ?? []) {
+        const record = this.#records.get(id)!;
+        if (expiresAt(record) > now && (!soonest || expiresAt(record) < expiresAt(soonest))) soonest = record;
+      }
+      return soonest?.id;
+    }
+    // The heap's top, once what is due is dropped (the next sweep reports it) and stale entries
+    // (of touched or removed sessions) are skipped.
+    this.#droppedExpired.push(...this.#sweep(now, Infinity));
+    for (let top = this.#deadlines.peek(); top !== undefined; top = this.#deadlines.peek()) {
+      const record = this.#records.get(top.id);
+      if (record && expiresAt(record) === top.at) return top.id;
+      this.#deadlines.popDue(Infinity);
+    }
+    return undefined;
   }
 
   async list(cursor: string | undefined, limit: number, now: number): Promise<{ records: SessionRecord[]; next: string | undefined }> {
@@ -102,7 +131,7 @@ export class MemoryStore implements SessionStore {
   }
 
   #principalCount(record: SessionRecord): number {
-    return record.principal === null ? 0 : (this.#perPrincipal.get(record.principal) ?? 0);
+    return record.principal === null ? 0 : (this.#perPrincipal.get(record.principal)?.size ?? 0);
   }
 
   #replace(id: string, change: (record: SessionRecord) => SessionRecord): boolean {
@@ -117,9 +146,9 @@ export class MemoryStore implements SessionStore {
     if (!record) return undefined;
     this.#records.delete(id);
     if (record.principal !== null) {
-      const left = this.#principalCount(record) - 1;
-      if (left > 0) this.#perPrincipal.set(record.principal, left);
-      else this.#perPrincipal.delete(record.principal);
+      const ids = this.#perPrincipal.get(record.principal)!;
+      ids.delete(id);
+      if (ids.size === 0) this.#perPrincipal.delete(record.principal);
     }
     return record;
   }

@@ -147,6 +147,13 @@ export class RedisStore implements SessionStore {
     return flat ? toRecord(id, pairs(flat)) : undefined;
   }
 
+  async soonestToExpire(principal: string | undefined, now: number): Promise<string | undefined> {
+    // Both sorted sets are scored by deadline (touch moves the principal's entry too).
+    const key = principal === undefined ? this.#expiryKey() : this.#principalKey(principal);
+    const [id] = await this.#call(() => this.#redis.zrangebyscore(key, `(${now}`, '+inf', 'LIMIT', 0, 1));
+    return id;
+  }
+
   async sweepExpired(now: number, limit: number): Promise<SessionRecord[]> {
     const out = await this.#call(() =>
       this.#redis.sgSweep(this.#expiryKey(), this.#idsKey(), now, limit, this.#key(''), this.#principalKey('')),

@@ -76,6 +76,10 @@ export class SqliteStore implements SessionStore {
       remove: db.prepare<[string], Row>('DELETE FROM sessions WHERE id = ? RETURNING *'),
       due: db.prepare<[number, number], Row>('SELECT * FROM sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions'),
+      soonest: db.prepare<[number], { id: string }>('SELECT id FROM sessions WHERE expires_at > ? ORDER BY expires_at LIMIT 1'),
+      soonestOf: db.prepare<[string, number], { id: string }>(
+        'SELECT id FROM sessions WHERE principal = ? AND expires_at > ? ORDER BY expires_at LIMIT 1',
+      ),
       page: db.prepare<[string, number, number], Row>('SELECT * FROM sessions WHERE id > ? AND expires_at > ? ORDER BY id LIMIT ?'),
       getSecret: db.prepare<[string], { value: string }>('SELECT value FROM secrets WHERE name = ?'),
       putSecret: db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),
@@ -140,6 +144,11 @@ export class SqliteStore implements SessionStore {
 
   async sweepExpired(now: number, limit: number): Promise<SessionRecord[]> {
     return this.#sweepTx.immediate(now, limit);
+  }
+
+  async soonestToExpire(principal: string | undefined, now: number): Promise<string | undefined> {
+    const row = principal === undefined ? this.#stmt.soonest.get(now) : this.#stmt.soonestOf.get(principal, now);
+    return row?.id;
   }
 
   async list(cursor: string | undefined, limit: number, now: number): Promise<{ records: SessionRecord[]; next: string | undefined }> {
