@@ -179,6 +179,7 @@ describe('bad flags', () => {
     [['demo', '--max-body', '4 lots'], '--max-body'],
     [['demo', '--allowed-origins', 'not a url'], '--allowed-origins'],
     [['demo', '--allowed-hosts', 'a b'], '--allowed-hosts'],
+    [['demo', '--on-cap', 'drop'], '--on-cap'],
     [['demo', '--frobnicate'], '--frobnicate'],
     [['--upstream', 'ftp://example.com/mcp'], '--upstream'],
     [['--port', '0', '--forward-header', 'bad header'], '--forward-header'],

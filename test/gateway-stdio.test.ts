@@ -8,10 +8,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stdioUpstream } from '../src/gateway/stdio-upstream.js';
 import { ManualClock } from './helpers/clock.js';
+import { openSession, send, toolCall } from './helpers/mcp-http.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
 
@@ -191,6 +195,44 @@ describe('sessiongate --stdio', () => {
     expect(await gatewayProcess.kill('SIGTERM')).toBe(0);
     for (const child of children) expect(alive(child)).toBe(false);
     await client.close().catch(() => {});
+  });
+});
+
+describe('sessiongate --stdio --on-cap evict', () => {
+  it('past --max-sessions the least recently used session ends: 404, its child stopped, audited with reason cap', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-cap-'));
+    const audit = join(dir, 'audit.jsonl');
+    const tiny = fileURLToPath(new URL('./fixtures/tiny-stdio-server.mjs', import.meta.url));
+    const args = ['--port', '0', '--store', 'memory', '--stdio', `"${process.execPath}" ${tiny}`, '--max-sessions', '2'];
+    // A 2 s idle window: touches land every 200 ms, so "least recently used" is observable.
+    const gatewayProcess = await startGateway([...args, '--idle-timeout', '2s', '--on-cap', 'evict', '--audit', audit]);
+    const whoami = async (id: string) => {
+      const answer = await send(gatewayProcess.url, {
+        body: toolCall('whoami', {}),
+        headers: { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' },
+      });
+      return { status: answer.status, pid: Number(/"text":"(\d+)"/.exec(answer.text)?.[1]) };
+    };
+    const first = await openSession(gatewayProcess.url);
+    const firstPid = (await whoami(first)).pid;
+    const second = await openSession(gatewayProcess.url);
+    const secondPid = (await whoami(second)).pid;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await whoami(first)).status).toBe(200); // now the second is the least recently used
+    const third = await openSession(gatewayProcess.url);
+    expect((await whoami(second)).status).toBe(404);
+    expect((await whoami(first)).status).toBe(200);
+    expect((await whoami(third)).status).toBe(200);
+    await expect.poll(() => alive(secondPid)).toBe(false);
+    expect(alive(firstPid)).toBe(true);
+    expect(await gatewayProcess.kill('SIGTERM')).toBe(0);
+    const ended = readFileSync(audit, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; reason?: string })
+      .filter((event) => event.event === 'session.ended');
+    expect(ended.map((event) => event.reason)).toEqual(['cap', 'shutdown', 'shutdown']);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

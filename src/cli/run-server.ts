@@ -43,6 +43,9 @@ export async function runSessionServer(
   // sessions' process-local resources (children stopped, upstreams released), flush, close.
   onShutdownSignal(async () => {
     await listening.stop(SHUTDOWN_GRACE_MS);
+    // A memory store's sessions end with the process: say so (audit "shutdown"). Durable
+    // stores keep them for the next start.
+    if (flags.store.kind === 'memory') await server.sessions.endAll('shutdown');
     await server.close();
     await listening.close();
     await extra.onShutdown?.();

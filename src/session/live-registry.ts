@@ -10,6 +10,8 @@ export type Disposer = (reason: EndReason) => void | Promise<void>;
 
 export class LiveRegistry {
   readonly #entries = new Map<string, Set<Disposer>>();
+  /** Disposals under way, so `disposeAll` also waits for those started elsewhere. */
+  readonly #settling = new Set<Promise<void>>();
   readonly #onError: (error: unknown) => void;
 
   constructor(onError: (error: unknown) => void = () => {}) {
@@ -45,7 +47,7 @@ export class LiveRegistry {
     const set = this.#entries.get(sessionId);
     if (!set) return;
     this.#entries.delete(sessionId);
-    await Promise.all(
+    const settled = Promise.all(
       [...set].map(async (disposer) => {
         try {
           await disposer(reason);
@@ -53,10 +55,13 @@ export class LiveRegistry {
           this.#onError(error);
         }
       }),
-    );
+    ).then(() => void this.#settling.delete(settled));
+    this.#settling.add(settled);
+    await settled;
   }
 
+  /** Disposes every session's resources, and waits for disposals already under way. */
   async disposeAll(reason: EndReason): Promise<void> {
-    await Promise.all([...this.#entries.keys()].map((id) => this.dispose(id, reason)));
+    await Promise.all([...[...this.#entries.keys()].map((id) => this.dispose(id, reason)), ...this.#settling]);
   }
 }

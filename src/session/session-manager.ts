@@ -106,7 +106,10 @@ export class SessionManager {
       // Another initialize may take the freed slot first; a few rounds settle it, then 503.
       const victim = await this.store.soonestToExpire(outcome === 'cap-principal' ? record.principal! : undefined, now);
       if (victim === undefined) throw capReached(outcome, policy.capRetryAfterSeconds);
-      await this.end(victim, 'cap');
+      // The slot is free once the record is gone; its resources (a child's SIGTERM grace) are
+      // freed meanwhile, so racing initializes do not evict more while this one waits.
+      const evicted = await this.store.delete(victim);
+      void this.#release(victim, evicted, 'cap');
     }
   }
 
@@ -140,9 +143,20 @@ export class SessionManager {
   /** Ends a session (DELETE, admin, cap eviction). False when it was not live. */
   async end(id: string, reason: EndReason): Promise<boolean> {
     const record = await this.store.delete(id);
-    await this.live.dispose(id, reason);
-    if (record) this.#emitEnd(record, reason);
+    await this.#release(id, record, reason);
     return record !== undefined;
+  }
+
+  /**
+   * Ends every session (listeners told, resources freed). For shutting down on a store that
+   * does not outlive the process, where the sessions really end with it.
+   */
+  async endAll(reason: EndReason): Promise<void> {
+    for (;;) {
+      const { records } = await this.store.list(undefined, SWEEP_BATCH, this.now());
+      if (records.length === 0) return;
+      await Promise.all(records.map((record) => this.end(record.id, reason)));
+    }
   }
 
   /** Removes expired sessions and frees their resources. Returns how many ended. */
@@ -180,6 +194,12 @@ export class SessionManager {
       this.#onError(error);
       return ended;
     }
+  }
+
+  /** Frees what this process holds for an ended session; tells listeners when this call ended it. */
+  async #release(id: string, record: SessionRecord | undefined, reason: EndReason): Promise<void> {
+    await this.live.dispose(id, reason);
+    if (record) this.#emitEnd(record, reason);
   }
 
   /** A request found no record but this process still holds resources for it. */
