@@ -55,7 +55,7 @@ export function start(script, env = {}, core = 0) {
 }
 
 export const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-const INIT = {
+export const INIT = {
   jsonrpc: '2.0',
   id: 1,
   method: 'initialize',
@@ -144,8 +144,8 @@ export async function idleHeapOverHttp(script, count) {
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-export function machine() {
-  return `Machine: ${os.cpus()[0]?.model ?? 'unknown'} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}${hasTaskset ? ', server pinned to core 0, load on core 1' : ''}`;
+export function machine(pinned = hasTaskset) {
+  return `Machine: ${os.cpus()[0]?.model ?? 'unknown'} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}${pinned ? ', server pinned to core 0, load on core 1' : ', nothing pinned'}`;
 }
 
 export function publish(file, lines) {

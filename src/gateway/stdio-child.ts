@@ -13,6 +13,11 @@ export interface StdioCommand {
   env?: Readonly<Record<string, string>>;
 }
 
+/** The id of the ping every child is sent at spawn; its answer never leaves this class. */
+const WARM_UP_ID = 'sessiongate-warm-up';
+/** A server that does not answer a ping before initialize is taken as ready after this long. */
+const READY_TIMEOUT_MS = 5000;
+
 export interface ChildEvents {
   onMessage(message: JsonRpcMessage): void;
   /** The child exited (by itself or killed). */
@@ -25,6 +30,13 @@ export class StdioChild {
   readonly pid: number | undefined;
   readonly #process: ChildProcessWithoutNullStreams;
   readonly stopped: Promise<void>;
+  /**
+   * Settles once the child answered the ping sent at spawn (the lifecycle allows pings before
+   * initialize): its runtime is loaded and its request path warm. Also settles when it exits or
+   * after a timeout, so a server that ignores the ping only delays, never blocks.
+   */
+  readonly ready: Promise<void>;
+  #markReady!: () => void;
   #events: ChildEvents | undefined;
   #buffer = '';
   #alive = true;
@@ -53,6 +65,14 @@ export class StdioChild {
     });
     // Writing to a child that died is reported by exit, not by an unhandled error.
     this.#process.stdin.on('error', () => {});
+    this.ready = new Promise<void>((resolve) => (this.#markReady = resolve));
+    const timer = setTimeout(() => this.#markReady(), READY_TIMEOUT_MS);
+    timer.unref();
+    void Promise.race([this.ready, this.stopped]).then(() => {
+      clearTimeout(timer);
+      this.#markReady();
+    });
+    this.send({ jsonrpc: '2.0', id: WARM_UP_ID, method: 'ping' });
   }
 
   get alive(): boolean {
@@ -88,7 +108,8 @@ export class StdioChild {
       if (line.trim() === '') continue;
       try {
         const message = JSON.parse(line) as unknown;
-        if (isObject(message) && message['jsonrpc'] === '2.0') this.#events?.onMessage(message as unknown as JsonRpcMessage);
+        if (isObject(message) && message['id'] === WARM_UP_ID && !('method' in message)) this.#markReady();
+        else if (isObject(message) && message['jsonrpc'] === '2.0') this.#events?.onMessage(message as unknown as JsonRpcMessage);
         else this.#events?.onStderr(`(not JSON-RPC on stdout) ${line.slice(0, 200)}`);
       } catch {
         this.#events?.onStderr(`(not JSON on stdout) ${line.slice(0, 200)}`);

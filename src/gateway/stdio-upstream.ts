@@ -15,6 +15,7 @@ import { PendingReply } from '../server/pending-reply.js';
 import { sessionTag } from '../session/id.js';
 import { requireSession } from './require-session.js';
 import { upstreamFailure } from './upstream-failure.js';
+import { SpawnQueue } from './spawn-queue.js';
 import { type StdioCommand, StdioChild } from './stdio-child.js';
 
 export interface StdioUpstreamOptions extends StdioCommand {
@@ -54,6 +55,9 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
   const onStderr = options.onStderr ?? ((tag, line) => process.stderr.write(`[${tag ?? 'spare'}] ${line}\n`));
   const links = new Map<string, Link>();
   const spares: StdioChild[] = [];
+  const queue = new SpawnQueue();
+  /** Spares waiting for a start slot. */
+  const sparesComing = new Set<Promise<unknown>>();
   let closed = false;
   let replays = 0;
 
@@ -61,15 +65,22 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     return new StdioChild(options);
   }
 
+  /** Tops the spare pool up; called at start and after each initialize is answered. */
   function refill(): void {
-    while (!closed && spares.length < spareTarget) {
-      const spare = spawnChild();
-      spare.bind({
-        onMessage: () => {},
-        onStderr: (line) => onStderr(undefined, line),
-        onExit: () => spares.splice(spares.indexOf(spare) >>> 0, 1),
-      });
-      spares.push(spare);
+    while (!closed && spares.length + sparesComing.size < spareTarget) {
+      const coming = queue
+        .start('spare', () => (closed ? undefined : spawnChild()))
+        .then((spare) => {
+          sparesComing.delete(coming);
+          if (!spare) return;
+          spare.bind({
+            onMessage: () => {},
+            onStderr: (line) => onStderr(undefined, line),
+            onExit: () => spares.splice(spares.indexOf(spare) >>> 0, 1),
+          });
+          spares.push(spare);
+        });
+      sparesComing.add(coming);
     }
   }
 
@@ -100,8 +111,8 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
   function childFor(link: Link, session: SessionHandle, fresh: boolean): Promise<StdioChild> {
     if (link.child?.alive) return Promise.resolve(link.child);
     link.starting ??= (async () => {
-      const child = spares.shift() ?? spawnChild();
-      refill();
+      // A spare (ready, or at least started); else a start of our own, ahead of spare refills.
+      const child = spares.shift() ?? (await queue.start('session', spawnChild))!;
       attach(link, child);
       if (!fresh) await replay(link, child, session);
       if (link.ended) {
@@ -189,6 +200,9 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       const child = await childFor(link, session, request.method === 'initialize').catch(() => undefined);
       if (!child) return upstreamFailure(request.id, 'the upstream process could not be started');
       const reply = call(link, child, request);
+      // The spare taken is replaced once this initialize is answered, not while it runs: a
+      // loading child would take CPU from the one answering.
+      if (request.method === 'initialize') void reply.then(refill);
       if (isSessionScoped(request.method)) {
         const answer = await responseOf(await reply);
         if ('result' in answer) await remember(session, request).catch(onError);
@@ -207,6 +221,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     },
     async close() {
       closed = true;
+      await Promise.all(sparesComing);
       await Promise.all(spares.splice(0).map((spare) => spare.stop(grace)));
     },
   };
