@@ -2,35 +2,48 @@
 // run. The upstream is sessiongate's session server with a trivial application (so the
 // gateway's own cost is not hidden behind a slow server). Direct: upstream on core 0. Through
 // the gateway: gateway on core 0 (its CPU per proxied request is what is reported), upstream on
-// core 1 with the load generator. Rounds alternate; medians; differences paired per round.
+// core 1 with the load generator. When nginx is installed, nginx `proxy_pass` in the gateway's
+// place gives the floor of what proxying costs here. Rounds alternate; medians.
 //
 //   npm run bench:gateway    (ROUNDS=5 DURATION=10 RATE=2000 CONNECTIONS=10)
-import { machine, measure, median, publish, settings, start } from './harness.js';
+import { machine, measure, measureRunning, median, publish, settings, start } from './harness.js';
+import { hasNginx, startNginx } from './nginx.js';
 
-const direct = [];
-const through = [];
+const withNginx = hasNginx();
+const samples = { direct: [], gateway: [], nginx: [] };
 const upstream = await start('sessiongate.js', {}, 1);
 for (let round = 1; round <= settings.rounds; round++) {
-  direct.push(await measure('direct', 'sessiongate.js', true));
-  through.push(await measure('gateway', 'gateway.js', true, { UPSTREAM: upstream.url }));
-  const [d, g] = [direct.at(-1), through.at(-1)];
+  samples.direct.push(await measure('direct', 'sessiongate.js', true));
+  samples.gateway.push(await measure('gateway', 'gateway.js', true, { UPSTREAM: upstream.url }));
+  if (withNginx) samples.nginx.push(await measureRunning('nginx', await startNginx(upstream.url), true));
   console.error(
-    `round ${round}: direct ${Math.round(d.rps)} req/s p50 ${d.p50} ms; gateway ${Math.round(g.rps)} req/s p50 ${g.p50} ms, ${g.cpu.toFixed(1)} µs CPU/req at ${settings.rate} req/s`,
+    `round ${round}: ` +
+      Object.entries(samples)
+        .filter(([, list]) => list.length === round)
+        .map(([name, list]) => {
+          const s = list.at(-1);
+          return `${name} ${Math.round(s.rps)} req/s, serial p50 ${s.serialP50.toFixed(3)} ms, ${s.cpu.toFixed(1)} µs CPU/req at ${settings.rate} req/s`;
+        })
+        .join('; '),
   );
 }
 await upstream.stop();
 
-const row = (name, s) =>
-  `| ${name} | ${Math.round(median(s.map((x) => x.rps)))} | ${median(s.map((x) => x.p50))} | ${median(s.map((x) => x.p99))} | ${median(s.map((x) => x.fullCpu)).toFixed(1)} | ${median(s.map((x) => x.cpu)).toFixed(1)} |`;
+const med = (list, key) => median(list.map((x) => x[key]));
+const row = (name, list) =>
+  `| ${name} | ${Math.round(med(list, 'rps'))} | ${med(list, 'p50')} | ${med(list, 'p99')} | ${med(list, 'serialP50').toFixed(3)} | ${med(list, 'fullCpu').toFixed(1)} | ${med(list, 'cpu').toFixed(1)} |`;
+const added = (list) => median(list.map((x, i) => x.serialP50 - samples.direct[i].serialP50));
 publish('gateway.md', [
   machine(),
-  `Load: autocannon, ${settings.connections} connections, tools/call echo on one session; ${settings.rounds} rounds, medians. Full speed for ${settings.duration} s, then ${settings.rate} req/s for ${settings.duration} s (CPU at equal load).`,
+  `Load: autocannon, ${settings.connections} connections, tools/call echo on one session; ${settings.rounds} rounds, medians. Full speed for ${settings.duration} s, then ${settings.rate} req/s for ${settings.duration} s (CPU at equal load), then 2,000 calls one after another on one connection (serial p50, sub-ms clock).`,
   '',
-  '| path | req/s | p50 ms | p99 ms | CPU µs/req of the measured process, full speed | same, at equal load |',
-  '|---|---:|---:|---:|---:|---:|',
-  row('direct to the upstream (upstream process measured)', direct),
-  row('through the gateway (gateway process measured)', through),
+  '| path | req/s | p50 ms | p99 ms | serial p50 ms | CPU µs/req of the measured process, full speed | same, at equal load |',
+  '|---|---:|---:|---:|---:|---:|---:|',
+  row('direct to the upstream (upstream process measured)', samples.direct),
+  row('through the gateway (gateway process measured)', samples.gateway),
+  ...(withNginx ? [row('through nginx proxy_pass (nginx worker measured)', samples.nginx)] : []),
   '',
-  `gateway CPU per proxied request at equal load (median): ${median(through.map((x) => x.cpu)).toFixed(1)} µs (target < 60)`,
-  `added p50 latency at full speed (paired median): ${median(through.map((x, i) => x.p50 - direct[i].p50)).toFixed(2)} ms (target < 0.5; autocannon reports whole ms)`,
+  `gateway CPU per proxied request at equal load (median): ${med(samples.gateway, 'cpu').toFixed(1)} µs (target < 60)`,
+  ...(withNginx ? [`nginx CPU per proxied request at equal load (median): ${med(samples.nginx, 'cpu').toFixed(1)} µs (the floor)`] : []),
+  `added latency, serial p50 (paired median): gateway ${added(samples.gateway).toFixed(3)} ms (target < 0.5)${withNginx ? `, nginx ${added(samples.nginx).toFixed(3)} ms` : ''}`,
 ]);

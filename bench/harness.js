@@ -4,6 +4,8 @@ import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Agent, request } from 'undici';
 
 export const settings = {
   rounds: Number(process.env.ROUNDS ?? 5),
@@ -90,8 +92,12 @@ function cpuOf(before, after, requests) {
  * request, since each epoll wake-up batches fewer requests).
  */
 export async function measure(name, script, session, env = {}) {
-  const server = await start(script, env);
-  const headers = session ? await openSession(server.url) : JSON_HEADERS;
+  return measureRunning(name, await start(script, env), session);
+}
+
+/** `measure` for a server started elsewhere: `{ url, cpu(): {user, system} in µs, stop() }`. */
+export async function measureRunning(name, server, session, headersFor = openSession) {
+  const headers = session ? await headersFor(server.url) : JSON_HEADERS;
   const probe = await (await fetch(server.url, { method: 'POST', headers, body: CALL })).text();
   if (!probe.includes('hello')) throw new Error(`${name}: wrong answer ${probe}`);
   await load(server.url, headers, 2); // warm-up
@@ -102,6 +108,7 @@ export async function measure(name, script, session, env = {}) {
   before = await server.cpu();
   const paced = await load(server.url, headers, settings.duration, settings.rate);
   after = await server.cpu();
+  const serialP50 = await serialLatency(server.url, headers);
   await server.stop();
   for (const result of [full, paced]) {
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
@@ -112,7 +119,25 @@ export async function measure(name, script, session, env = {}) {
     p99: full.latency.p99,
     fullCpu,
     cpu: cpuOf(before, after, paced.requests.total),
+    serialP50,
   };
+}
+
+/**
+ * Median latency in ms of calls made one after another on one keep-alive connection, timed
+ * with a sub-millisecond clock (autocannon reports whole milliseconds).
+ */
+async function serialLatency(url, headers, count = 2000) {
+  const agent = new Agent({ connections: 1 });
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    const answer = await request(url, { method: 'POST', headers, body: CALL, dispatcher: agent });
+    await answer.body.text();
+    times.push(performance.now() - started);
+  }
+  await agent.close();
+  return median(times);
 }
 
 /** Rounds alternating the servers; returns name -> samples. */

@@ -5,7 +5,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -220,18 +220,41 @@ describe('the gateway command', () => {
     const upstream = await upstreamWithFixtures(tally);
     const port = String(await freePort());
     const store = `sqlite:${join(dir, 'gateway.db')}`;
-    const start = () => startProcessFromBin(['--port', port, '--store', store, '--upstream', upstream.url]);
+    const audit = join(dir, 'restart-audit.jsonl');
+    const start = () => startProcessFromBin(['--port', port, '--store', store, '--upstream', upstream.url, '--audit', audit]);
+    const events = () =>
+      existsSync(audit)
+        ? readFileSync(audit, 'utf8')
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line) as { event: string; session: string; method?: string; outcome?: string; reason?: string })
+        : [];
+    const calls = () => events().filter((event) => event.method === 'tools/call');
     const first = await start();
     const transport = new StreamableHTTPClientTransport(new URL(first.url));
     const client = new Client({ name: 'd', version: '1' });
     await client.connect(transport);
     expect(text(await client.callTool({ name: 'count' }))).toBe('1');
+    // Written while the process runs, so a SIGKILL right after loses nothing already answered.
+    await expect.poll(() => calls().length).toBe(1);
     await first.kill('SIGKILL');
     await start();
     // Continued on the same upstream session (no new one), so its state is intact.
     expect(text(await client.callTool({ name: 'count' }))).toBe('2');
     expect(tally.created).toBe(1);
+    await transport.terminateSession();
     await client.close();
+    // The audit trail spans both processes: one session, created once, both calls answered,
+    // ended by the client's DELETE.
+    await expect.poll(() => events().filter((event) => event.event === 'session.ended').length).toBe(1);
+    const trail = events();
+    const tag = trail.find((event) => event.event === 'session.created')!.session;
+    expect(trail.filter((event) => event.event === 'session.created')).toHaveLength(1);
+    expect(calls().map((event) => [event.session, event.outcome])).toEqual([
+      [tag, 'result'],
+      [tag, 'result'],
+    ]);
+    expect(trail.find((event) => event.event === 'session.ended')).toMatchObject({ session: tag, reason: 'delete' });
   });
 });
 
