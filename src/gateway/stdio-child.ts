@@ -33,7 +33,8 @@ export class StdioChild {
   /**
    * Settles once the child answered the ping sent at spawn (the lifecycle allows pings before
    * initialize): its runtime is loaded and its request path warm. Also settles when it exits or
-   * after a timeout, so a server that ignores the ping only delays, never blocks.
+   * after a timeout, so a server that ignores the ping only delays, never blocks. A server that
+   * exits on a request before initialize (none seen) would look like a spare that died.
    */
   readonly ready: Promise<void>;
   #markReady!: () => void;
