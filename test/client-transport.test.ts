@@ -5,7 +5,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SessionClientTransport } from '../src/client/index.js';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
+import { readJsonLines } from './helpers/json-lines.js';
 import { freePort } from './helpers/redis.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
 import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
@@ -41,13 +42,6 @@ async function sdkStateful(port: number, log: string, extra: string[] = []): Pro
 
 function text(result: unknown): string {
   return (result as { content: { text: string }[] }).content[0]!.text;
-}
-
-function logLines(path: string): Record<string, unknown>[] {
-  return readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 describe('against the sessiongate server', () => {
@@ -197,7 +191,7 @@ describe('against the SDK stateful server, restarted mid-session', () => {
     expect(errors).toEqual([]);
     expect(transport.recoveries).toBe(1);
     // The new process got the handshake and the session-scoped calls replayed.
-    const second = logLines(log).filter((line) => line['pid'] !== logLines(log)[0]!['pid']);
+    const second = readJsonLines(log).filter((line) => line['pid'] !== readJsonLines(log)[0]!['pid']);
     expect(second.filter((line) => line['scoped'])).toEqual([
       expect.objectContaining({ scoped: 'logging/setLevel', level: 'warning' }),
       expect.objectContaining({ scoped: 'resources/subscribe', uri: 'test://watched' }),
@@ -216,7 +210,7 @@ describe('against the SDK stateful server, restarted mid-session', () => {
     await client.connect(transport);
     expect(transport.sessionId).toBeUndefined();
     expect(text(await client.callTool({ name: 'echo', arguments: { text: 'stateless' } }))).toBe('stateless');
-    expect(logLines(log).every((line) => line['session'] === 'no')).toBe(true);
+    expect(readJsonLines(log).every((line) => line['session'] === 'no')).toBe(true);
     await client.close();
   });
 

@@ -14,6 +14,7 @@ import { AuditLog, audited, sessionEnded } from '../src/gateway/audit.js';
 import { httpUpstream } from '../src/gateway/http-upstream.js';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
 import { sessionTag } from '../src/session/id.js';
+import { readJsonLines } from './helpers/json-lines.js';
 import { ManualClock } from './helpers/clock.js';
 import { fixtureServer } from './helpers/sdk-fixtures.js';
 import { startServer } from './helpers/test-server.js';
@@ -57,8 +58,7 @@ it('one line per request and per session created or ended, flushed on close', as
   await gateway.close();
   await upstream.close();
   await log.close();
-  const lines = readFileSync(path, 'utf8').trim().split('\n');
-  const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  const events = readJsonLines(path);
   const tag = sessionTag(id);
   expect(readFileSync(path, 'utf8')).not.toContain(id);
   expect(readFileSync(path, 'utf8')).not.toContain('alice');

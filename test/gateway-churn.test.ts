@@ -4,13 +4,13 @@
  * every pid seen), and the audit trail holds one "session.ended" line per session with its
  * reason. The child is a dependency-free MCP server so that a thousand starts fit in CI.
  */
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { type AuditEvent, audited, type EventSink, sessionEnded } from '../src/gateway/audit.js';
 import { stdioUpstream } from '../src/gateway/stdio-upstream.js';
 import { ManualClock } from './helpers/clock.js';
 import { openSession, send, toolCall } from './helpers/mcp-http.js';
+import { childrenRunning, isAlive } from './helpers/processes.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/tiny-stdio-server.mjs', import.meta.url));
@@ -21,22 +21,7 @@ const IDLE_MS = 60_000;
 let gateway: RunningServer | undefined;
 afterAll(async () => gateway?.close());
 
-/** This process's children running the fixture, from the process table. */
-function fixtureChildren(): number[] {
-  return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
-    .split('\n')
-    .filter((line) => line.includes('tiny-stdio-server.mjs'))
-    .map((line) => Number(line.trim().split(/\s+/)[0]));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const fixtureChildren = (): number[] => childrenRunning('tiny-stdio-server.mjs');
 
 /** Runs `work` for 0..count-1, `width` at a time. */
 async function inParallel(count: number, width: number, work: (i: number) => Promise<void>): Promise<void> {
@@ -108,7 +93,7 @@ it(
     }
 
     expect(pids.size).toBe(1000);
-    await expect.poll(() => [...pids].filter(alive).length, { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => [...pids].filter(isAlive).length, { timeout: 20_000 }).toBe(0);
     // Only the spare pool is left, nothing else.
     expect(fixtureChildren().filter((pid) => pids.has(pid))).toEqual([]);
     expect(fixtureChildren()).toHaveLength(SPARES);

@@ -5,12 +5,13 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { httpUpstream } from '../src/gateway/http-upstream.js';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
+import { readJsonLines, type AuditLine } from './helpers/json-lines.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
 import { freePort } from './helpers/redis.js';
@@ -180,10 +181,7 @@ describe('the gateway command', () => {
     await client.callTool({ name: 'echo', arguments: { text: 'audited' } });
     await transport.terminateSession();
     await gateway.kill('SIGTERM');
-    const events = readFileSync(audit, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { event: string; method?: string; name?: string; reason?: string });
+    const events = readJsonLines<AuditLine>(audit);
     expect(events.map((e) => (e.event === 'request' ? `${e.method}:${e.name}` : `${e.event}${e.reason ? ':' + e.reason : ''}`))).toEqual([
       'initialize:null',
       'session.created',
@@ -222,13 +220,7 @@ describe('the gateway command', () => {
     const store = `sqlite:${join(dir, 'gateway.db')}`;
     const audit = join(dir, 'restart-audit.jsonl');
     const start = () => startProcessFromBin(['--port', port, '--store', store, '--upstream', upstream.url, '--audit', audit]);
-    const events = () =>
-      existsSync(audit)
-        ? readFileSync(audit, 'utf8')
-            .trim()
-            .split('\n')
-            .map((line) => JSON.parse(line) as { event: string; session: string; method?: string; outcome?: string; reason?: string })
-        : [];
+    const events = () => readJsonLines<AuditLine>(audit);
     const calls = () => events().filter((event) => event.method === 'tools/call');
     const first = await start();
     const transport = new StreamableHTTPClientTransport(new URL(first.url));

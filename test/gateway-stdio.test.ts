@@ -8,13 +8,15 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stdioUpstream } from '../src/gateway/stdio-upstream.js';
 import { ManualClock } from './helpers/clock.js';
+import { readJsonLines, type AuditLine } from './helpers/json-lines.js';
+import { childrenRunning, isAlive } from './helpers/processes.js';
 import { openSession, send, toolCall } from './helpers/mcp-http.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
@@ -34,23 +36,7 @@ async function startGateway(args: string[]): Promise<DemoProcess> {
   return started;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Fixture children of this process, from the process table. */
-function fixtureChildren(): number[] {
-  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .filter((line) => line.includes('stdio-server.mjs'))
-    .map((line) => Number(line.trim().split(/\s+/)[0]));
-}
+const fixtureChildren = (): number[] => childrenRunning('stdio-server.mjs');
 
 function text(result: unknown): string {
   return (result as { content: { text: string }[] }).content[0]!.text;
@@ -82,14 +68,14 @@ describe('gateway to a stdio upstream', () => {
     const { url } = await gateway();
     const { client, transport } = await connect(url);
     const pid = Number(text(await client.callTool({ name: 'whoami' })));
-    expect(alive(pid)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
     expect(text(await client.callTool({ name: 'echo', arguments: { text: 'stdio' } }))).toBe('stdio');
     const progress: number[] = [];
     await client.callTool({ name: 'progress' }, undefined, { onprogress: (p) => progress.push(p.progress) });
     expect(progress).toEqual([1, 2, 3]);
     expect(text(await client.callTool({ name: 'ask' }))).toBe('client said yes');
     await transport.terminateSession();
-    await expect.poll(() => alive(pid)).toBe(false);
+    await expect.poll(() => isAlive(pid)).toBe(false);
     await client.close();
   });
 
@@ -119,7 +105,7 @@ describe('gateway to a stdio upstream', () => {
     await client.setLoggingLevel('warning');
     const first = Number(text(await client.callTool({ name: 'whoami' })));
     process.kill(first, 'SIGKILL');
-    await expect.poll(() => alive(first)).toBe(false);
+    await expect.poll(() => isAlive(first)).toBe(false);
     const second = Number(text(await client.callTool({ name: 'whoami' })));
     expect(second).not.toBe(first);
     expect(text(await client.callTool({ name: 'echo', arguments: { text: 'healed' } }))).toBe('healed');
@@ -160,7 +146,7 @@ describe('gateway to a stdio upstream', () => {
     }
     clock.advance(61_000);
     await server.sessions.sweep();
-    await expect.poll(() => pids.filter(alive).length, { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => pids.filter(isAlive).length, { timeout: 10_000 }).toBe(0);
     // Only the spares are left.
     expect(fixtureChildren()).toHaveLength(2);
     for (const client of clients) await client.close().catch(() => {});
@@ -174,7 +160,7 @@ describe('gateway to a stdio upstream', () => {
     const pid = Number(text(await client.callTool({ name: 'whoami' })));
     expect(fixtureChildren().length).toBeGreaterThanOrEqual(3); // the session's child and two spares
     await server.close();
-    expect(alive(pid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
     expect(fixtureChildren()).toEqual([]);
     await client.close().catch(() => {});
   });
@@ -185,7 +171,7 @@ describe('sessiongate --stdio', () => {
     const gatewayProcess = await startGateway(['--port', '0', '--store', 'memory', '--stdio', `"${process.execPath}" ${FIXTURE}`]);
     const { client } = await connect(gatewayProcess.url);
     const pid = Number(text(await client.callTool({ name: 'whoami' })));
-    expect(alive(pid)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
     const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(gatewayProcess.pid)], { encoding: 'utf8' })
       .trim()
       .split(/\s+/)
@@ -193,7 +179,7 @@ describe('sessiongate --stdio', () => {
     expect(children).toContain(pid);
     expect(children.length).toBe(3); // the session's child and two spares
     expect(await gatewayProcess.kill('SIGTERM')).toBe(0);
-    for (const child of children) expect(alive(child)).toBe(false);
+    for (const child of children) expect(isAlive(child)).toBe(false);
     await client.close().catch(() => {});
   });
 });
@@ -223,14 +209,10 @@ describe('sessiongate --stdio --on-cap evict', () => {
     expect((await whoami(second)).status).toBe(404);
     expect((await whoami(first)).status).toBe(200);
     expect((await whoami(third)).status).toBe(200);
-    await expect.poll(() => alive(secondPid)).toBe(false);
-    expect(alive(firstPid)).toBe(true);
+    await expect.poll(() => isAlive(secondPid)).toBe(false);
+    expect(isAlive(firstPid)).toBe(true);
     expect(await gatewayProcess.kill('SIGTERM')).toBe(0);
-    const ended = readFileSync(audit, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { event: string; reason?: string })
-      .filter((event) => event.event === 'session.ended');
+    const ended = readJsonLines<AuditLine>(audit).filter((event) => event.event === 'session.ended');
     expect(ended.map((event) => event.reason)).toEqual(['cap', 'shutdown', 'shutdown']);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -271,7 +253,7 @@ describe('admin API', () => {
     expect(one.recentEvents.some((e) => e.method === 'tools/call' && e.name === 'whoami')).toBe(true);
 
     expect((await fetch(`${base}/${id}`, { method: 'DELETE', headers: auth })).status).toBe(200);
-    await expect.poll(() => alive(pid)).toBe(false);
+    await expect.poll(() => isAlive(pid)).toBe(false);
     expect((await fetch(`${base}/${id}`, { method: 'DELETE', headers: auth })).status).toBe(404);
     await expect(client.callTool({ name: 'whoami' })).rejects.toMatchObject({ code: 404 });
     expect(await gatewayProcess.kill('SIGTERM')).toBe(0);

@@ -67,12 +67,9 @@ export class StdioChild {
     // Writing to a child that died is reported by exit, not by an unhandled error.
     this.#process.stdin.on('error', () => {});
     this.ready = new Promise<void>((resolve) => (this.#markReady = resolve));
-    const timer = setTimeout(() => this.#markReady(), READY_TIMEOUT_MS);
-    timer.unref();
-    void Promise.race([this.ready, this.stopped]).then(() => {
-      clearTimeout(timer);
-      this.#markReady();
-    });
+    const timer = setTimeout(this.#markReady, READY_TIMEOUT_MS).unref();
+    void this.stopped.then(this.#markReady);
+    void this.ready.then(() => clearTimeout(timer));
     this.send({ jsonrpc: '2.0', id: WARM_UP_ID, method: 'ping' });
   }
 
@@ -109,9 +106,9 @@ export class StdioChild {
       if (line.trim() === '') continue;
       try {
         const message = JSON.parse(line) as unknown;
-        if (isObject(message) && message['id'] === WARM_UP_ID && !('method' in message)) this.#markReady();
-        else if (isObject(message) && message['jsonrpc'] === '2.0') this.#events?.onMessage(message as unknown as JsonRpcMessage);
-        else this.#events?.onStderr(`(not JSON-RPC on stdout) ${line.slice(0, 200)}`);
+        if (!isObject(message) || message['jsonrpc'] !== '2.0') this.#events?.onStderr(`(not JSON-RPC on stdout) ${line.slice(0, 200)}`);
+        else if (message['id'] === WARM_UP_ID && !('method' in message)) this.#markReady();
+        else this.#events?.onMessage(message as unknown as JsonRpcMessage);
       } catch {
         this.#events?.onStderr(`(not JSON on stdout) ${line.slice(0, 200)}`);
       }

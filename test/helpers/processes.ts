@@ -1,7 +1,8 @@
 /**
- * Fixture servers as real processes on a chosen port, so a test can restart them in place.
+ * Fixture servers as real processes on a chosen port, so a test can restart them in place; and
+ * the process table, to check that children are really gone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export interface ServerProcess {
@@ -40,4 +41,22 @@ export async function startProcess(script: string, args: string[]): Promise<Serv
       await exited;
     },
   };
+}
+
+/** Whether a process with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of this process's children whose command line contains `marker`, from the process table. */
+export function childrenRunning(marker: string): number[] {
+  return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes(marker))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
