@@ -47,14 +47,15 @@ describe('classify', () => {
     expect(classify([{ jsonrpc: '2.0', method: 'a' }]).kind).toBe('batch');
   });
 
-  it('recognises 2026-07-28 sessionless traffic by its _meta protocol version', () => {
+  it('recognises modern (2026-07-28) traffic by a protocol version in _meta, whatever its value', () => {
     const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' };
-    expect(classify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } })).toMatchObject({
-      kind: 'sessionless',
-      protocolVersion: '2026-07-28',
-    });
-    const old = { 'io.modelcontextprotocol/protocolVersion': '2025-11-25' };
-    expect(classify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: old } }).kind).toBe('request');
+    expect(classify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } }).kind).toBe('sessionless');
+    // Versioning: modern _meta is served statelessly, even for initialize; an unknown version is
+    // then the modern -32022, not a handshake-era 400.
+    expect(classify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { _meta: meta } }).kind).toBe('sessionless');
+    const unknown = { 'io.modelcontextprotocol/protocolVersion': 'v999.0.0' };
+    expect(classify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: unknown } }).kind).toBe('sessionless');
+    expect(classify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: { progressToken: 1 } } }).kind).toBe('request');
   });
 
   it('refuses an initialize notification and a batch carrying initialize', () => {

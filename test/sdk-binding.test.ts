@@ -148,7 +148,7 @@ describe('instances and their lifetime', () => {
     const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
     const answer = await send(url, {
       body: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } },
-      headers: { 'mcp-protocol-version': '2026-07-28' },
+      headers: { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' },
     });
     expect(answer.status).toBe(400);
     // The 2026-07-28 schema requires the requested and supported versions in the error data.

@@ -474,11 +474,15 @@ describe('streams (S6, S7, S12)', () => {
     await expect(ended).resolves.toBe('');
   });
 
-  it('GET without text/event-stream in Accept gets 406; without a session id 400; unknown id 404', async () => {
+  it('GET without text/event-stream in Accept gets 406; without a session id 400 (405 naming no era); unknown id 404', async () => {
     const { url } = await start();
     const id = await openSession(url);
     expect((await send(url, { method: 'GET', headers: { accept: 'application/json', 'mcp-session-id': id } })).status).toBe(406);
-    expect((await send(url, { method: 'GET', headers: { accept: 'text/event-stream' } })).status).toBe(400);
+    const handshake = { accept: 'text/event-stream', 'mcp-protocol-version': '2025-11-25' };
+    expect((await send(url, { method: 'GET', headers: handshake })).status).toBe(400);
+    // No session and no handshake-era version: 2026-07-28 Backward Compatibility says 405.
+    const bare = await send(url, { method: 'GET', headers: { accept: 'text/event-stream' } });
+    expect([bare.status, bare.headers.get('allow')]).toEqual([405, 'POST']);
     expect((await send(url, { method: 'GET', headers: { accept: 'text/event-stream', 'mcp-session-id': 'C'.repeat(32) } })).status).toBe(
       404,
     );
@@ -499,7 +503,7 @@ describe('2026-07-28 sessionless requests', () => {
     const { url, server } = await start();
     const answer = await send(url, {
       body: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'now' }, _meta: meta } },
-      headers: { 'mcp-protocol-version': '2026-07-28' },
+      headers: { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo', 'mcp-session-id': 'A'.repeat(32) },
     });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('mcp-session-id')).toBeNull();
@@ -514,6 +518,75 @@ describe('2026-07-28 sessionless requests', () => {
       expect(answer.status).toBe(400);
       expect(rpcError(answer.json).code).toBe(-32020);
     }
+  });
+
+  /** A modern POST with the headers a conforming client sends, overridable per case. */
+  function modern(url: string, method: string, params: Record<string, unknown>, headers: Record<string, string> = {}) {
+    return send(url, {
+      body: { jsonrpc: '2.0', id: 7, method, params: { ...params, _meta: meta } },
+      headers: { 'mcp-protocol-version': '2026-07-28', 'mcp-method': method, ...headers },
+    });
+  }
+
+  it('routing headers must match the body: Mcp-Method and Mcp-Name (400, -32020)', async () => {
+    const { url } = await start();
+    const call = { name: 'echo', arguments: { text: 'x' } };
+    const rejected: [string, Record<string, unknown>, Record<string, string>][] = [
+      ['tools/list', {}, { 'mcp-method': 'prompts/list' }],
+      ['tools/list', {}, { 'mcp-method': 'TOOLS/LIST' }], // values are case-sensitive
+      ['tools/call', call, { 'mcp-name': 'other' }],
+      ['tools/call', call, {}], // Mcp-Name missing while the body has a name
+      ['tools/call', call, { 'mcp-name': '=?base64?ZWNobw?=' }], // bad padding
+      ['tools/call', call, { 'mcp-name': '=?base64?ZW!!obw==?=' }], // not Base64
+    ];
+    for (const [method, params, headers] of rejected) {
+      const answer = await modern(url, method, params, headers);
+      expect([answer.status, rpcError(answer.json).code], JSON.stringify(headers)).toEqual([400, -32020]);
+      expect((answer.json as { id: unknown }).id).toBe(7);
+    }
+    const missing = await send(url, {
+      body: { jsonrpc: '2.0', id: 7, method: 'tools/list', params: { _meta: meta } },
+      headers: { 'mcp-protocol-version': '2026-07-28' },
+    });
+    expect([missing.status, rpcError(missing.json).code]).toEqual([400, -32020]);
+    // Accepted: surrounding whitespace (RFC 9110 5.5), the Base64 form, any header-name case.
+    for (const headers of [{ 'mcp-name': '  echo  ' }, { 'mcp-name': '=?base64?ZWNobw==?=' }, { 'MCP-NAME': 'echo' }]) {
+      const answer = await modern(url, 'tools/call', call, headers);
+      expect(answer.status, JSON.stringify(headers)).toBe(200);
+    }
+  });
+
+  it('bad _meta gets the spec errors: missing keys -32602, unsupported version -32022, both 400', async () => {
+    const { url } = await start();
+    const incomplete = await send(url, {
+      body: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } } },
+      headers: { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' },
+    });
+    expect([incomplete.status, rpcError(incomplete.json).code]).toEqual([400, -32602]);
+    expect(rpcError(incomplete.json).message).toContain('clientCapabilities');
+    const future = { ...meta, 'io.modelcontextprotocol/protocolVersion': 'v999.0.0' };
+    const unsupported = await send(url, {
+      body: { jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: future } },
+      headers: { 'mcp-protocol-version': 'v999.0.0', 'mcp-method': 'tools/list' },
+    });
+    expect(unsupported.status).toBe(400);
+    expect(unsupported.json).toMatchObject({ id: 2, error: { code: -32022, data: { requested: 'v999.0.0' } } });
+    expect((unsupported.json as { error: { data: { supported: string[] } } }).error.data.supported).toContain('2026-07-28');
+    // A modern version header on a body without modern _meta: -32602 names what is missing.
+    const headerOnly = await send(url, {
+      body: { jsonrpc: '2.0', id: 3, method: 'tools/list' },
+      headers: { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' },
+    });
+    expect([headerOnly.status, rpcError(headerOnly.json).code]).toEqual([400, -32602]);
+  });
+
+  it('methods 2026-07-28 removed, and methods the application does not know, are 404 with -32601', async () => {
+    const { url, server } = await start();
+    for (const method of ['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'unknown/method']) {
+      const answer = await modern(url, method, {});
+      expect([answer.status, rpcError(answer.json).code], method).toEqual([404, -32601]);
+    }
+    expect(await server.sessions.store.count()).toBe(0);
   });
 
   it('GET and DELETE with the 2026-07-28 header get 405', async () => {

@@ -20,6 +20,8 @@ export const JSONRPC = {
   SESSION_NOT_FOUND: -32001,
   /** 2026-07-28: `MCP-Protocol-Version` header does not match `_meta`. */
   HEADER_MISMATCH: -32020,
+  /** 2026-07-28: the request needs a client capability its `_meta` did not declare. */
+  MISSING_CLIENT_CAPABILITY: -32021,
   /** 2026-07-28: unsupported protocol version. */
   UNSUPPORTED_VERSION: -32022,
 } as const;
@@ -47,6 +49,9 @@ export const FAILURES = {
     rpc: JSONRPC.HEADER_MISMATCH,
     message: 'MCP-Protocol-Version header does not match the request',
   },
+  SG_HEADER_MISMATCH: { status: 400, rpc: JSONRPC.HEADER_MISMATCH, message: 'Header mismatch' },
+  /** 2026-07-28 Streamable HTTP: an unknown (or removed) method is 404 with -32601. */
+  SG_METHOD_NOT_FOUND: { status: 404, rpc: JSONRPC.METHOD_NOT_FOUND, message: 'Method not found' },
   SG_UNAUTHENTICATED: { status: 401, rpc: JSONRPC.BAD_REQUEST, message: 'Unauthorized' },
   SG_HOST_FORBIDDEN: { status: 403, rpc: JSONRPC.BAD_REQUEST, message: 'Forbidden: Host not allowed' },
   SG_ORIGIN_FORBIDDEN: { status: 403, rpc: JSONRPC.BAD_REQUEST, message: 'Forbidden: Origin not allowed' },

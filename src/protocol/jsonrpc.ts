@@ -3,7 +3,6 @@
  * JSON-RPC 2.0 message shapes and the classification the session server routes on.
  */
 import { SessiongateError } from './failures.js';
-import { isSessionlessRevision } from './revisions.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -94,21 +93,24 @@ export function toMessage(value: unknown): JsonRpcMessage {
 /** What one POST body is, for routing. */
 export type Classified =
   | { kind: 'initialize'; message: JsonRpcRequest }
-  /** 2026-07-28: a request that carries its protocol version in `_meta` (no session). */
-  | { kind: 'sessionless'; message: JsonRpcRequest | JsonRpcNotification; protocolVersion: string }
+  /** 2026-07-28 and later: a message that names its protocol version in `_meta` (no session). */
+  | { kind: 'sessionless'; message: JsonRpcRequest | JsonRpcNotification }
   | { kind: 'request'; message: JsonRpcRequest }
   | { kind: 'notification'; message: JsonRpcNotification }
   | { kind: 'response'; message: JsonRpcResponse }
   /** 2025-03-26 only (S8). */
   | { kind: 'batch'; messages: JsonRpcMessage[] };
 
-/** The `_meta` protocol version of a sessionless (2026-07-28+) message, if it has one. */
-export function sessionlessVersion(message: JsonRpcMessage): string | undefined {
-  if (!('method' in message) || !message.params) return undefined;
+/**
+ * Whether a message is modern (2026-07-28 and later): its `_meta` names a protocol version,
+ * whatever the value (an unsupported one is the modern error -32022, not a handshake-era 400).
+ * Versioning: "a request carrying modern per-request `_meta` is served statelessly", so this
+ * wins over `initialize` and over an `MCP-Session-Id` header.
+ */
+export function isModernMessage(message: JsonRpcMessage): boolean {
+  if (!('method' in message) || !message.params) return false;
   const meta = message.params['_meta'];
-  if (!isObject(meta)) return undefined;
-  const version = meta[META_PROTOCOL_VERSION];
-  return typeof version === 'string' && isSessionlessRevision(version) ? version : undefined;
+  return isObject(meta) && meta[META_PROTOCOL_VERSION] !== undefined;
 }
 
 /**
@@ -126,12 +128,11 @@ export function classify(body: unknown): Classified {
   }
   const message = toMessage(body);
   if (isResponse(message)) return { kind: 'response', message };
+  if (isModernMessage(message)) return { kind: 'sessionless', message };
   if (message.method === 'initialize') {
     if (!isRequest(message)) throw new SessiongateError('SG_INVALID_REQUEST', 'initialize must be a request');
     return { kind: 'initialize', message };
   }
-  const version = sessionlessVersion(message);
-  if (version !== undefined) return { kind: 'sessionless', message, protocolVersion: version };
   return isRequest(message) ? { kind: 'request', message } : { kind: 'notification', message };
 }
 

@@ -4,19 +4,14 @@
  * second DELETE (or any request) gets 404 (S4).
  */
 import { SessiongateError } from '../protocol/failures.js';
-import { PROTOCOL_VERSION } from '../protocol/headers.js';
-import { isSessionlessRevision } from '../protocol/revisions.js';
 import type { Incoming, Outgoing } from './exchange.js';
-import { checkVersionHeader, identityOf, requireSession } from './session-gate.js';
+import { checkVersionHeader, identityOf, refuseWithoutSession, requireSession } from './session-gate.js';
 import type { ServerCore } from './session-server.js';
 
 export const DELETE_METHOD = 'DELETE';
 
 export async function handleDelete(core: ServerCore, incoming: Incoming): Promise<Outgoing> {
-  const version = incoming.header(PROTOCOL_VERSION);
-  if (version !== undefined && isSessionlessRevision(version)) {
-    throw new SessiongateError('SG_METHOD_NOT_ALLOWED', undefined, { headers: { allow: 'POST' } });
-  }
+  refuseWithoutSession(incoming);
   checkVersionHeader(incoming);
   const record = await requireSession(core, incoming, await identityOf(core, incoming));
   // Another request may have ended it in between: then it is unknown now (404).

@@ -4,22 +4,16 @@
  * (a second gets 409); closed when the client leaves or the session ends.
  */
 import { SessiongateError } from '../protocol/failures.js';
-import { PROTOCOL_VERSION } from '../protocol/headers.js';
 import { acceptsSse } from '../protocol/media-type.js';
-import { isSessionlessRevision } from '../protocol/revisions.js';
 import { clientSessionIdOf, requestContext, sessionHandle } from './context.js';
 import type { Incoming, Outgoing } from './exchange.js';
 import { sseHeaders } from './handle-post.js';
-import { checkVersionHeader, identityOf, requireSession } from './session-gate.js';
+import { checkVersionHeader, identityOf, refuseWithoutSession, requireSession } from './session-gate.js';
 import type { ServerCore } from './session-server.js';
 import { sseStream } from './sse.js';
 
 export async function handleGet(core: ServerCore, incoming: Incoming): Promise<Outgoing> {
-  const version = incoming.header(PROTOCOL_VERSION);
-  // 2026-07-28 is POST only.
-  if (version !== undefined && isSessionlessRevision(version)) {
-    throw new SessiongateError('SG_METHOD_NOT_ALLOWED', undefined, { headers: { allow: 'POST' } });
-  }
+  refuseWithoutSession(incoming);
   if (!acceptsSse(incoming.header('accept')))
     throw new SessiongateError('SG_NOT_ACCEPTABLE', 'Not Acceptable: Accept must allow text/event-stream');
   checkVersionHeader(incoming);

@@ -2,7 +2,9 @@
  * @module server/handle-post
  * POST: one JSON-RPC message (or a 2025-03-26 batch) to the application.
  */
-import { SessiongateError, withRequestId } from '../protocol/failures.js';
+import { JSONRPC, SessiongateError, withRequestId } from '../protocol/failures.js';
+import { readModernMeta, REMOVED_IN_SESSIONLESS } from '../protocol/modern-meta.js';
+import { checkRoutingHeaders } from '../protocol/routing-headers.js';
 import { PROTOCOL_VERSION, SESSION_ID } from '../protocol/headers.js';
 import {
   type Classified,
@@ -15,7 +17,7 @@ import {
   type JsonRpcResponse,
 } from '../protocol/jsonrpc.js';
 import { acceptsJsonAndSse, isJsonContentType } from '../protocol/media-type.js';
-import { allowsBatch, isHandshakeRevision, negotiateRevision } from '../protocol/revisions.js';
+import { allowsBatch, isHandshakeRevision, isSessionlessRevision, negotiateRevision } from '../protocol/revisions.js';
 import type { SessionRecord } from '../store/record.js';
 import { isStreamReply, type Reply, type RequestContext, responseOf } from './application.js';
 import { readJsonBody } from './body.js';
@@ -45,7 +47,7 @@ async function route(core: ServerCore, incoming: Incoming, classified: Classifie
     case 'initialize':
       return initialize(core, incoming, classified.message, identity);
     case 'sessionless':
-      return sessionless(core, incoming, classified.message, classified.protocolVersion, identity);
+      return sessionless(core, incoming, classified.message, identity);
     case 'batch': {
       checkVersionHeader(incoming);
       const record = await requireSession(core, incoming, identity);
@@ -55,6 +57,9 @@ async function route(core: ServerCore, incoming: Incoming, classified: Classifie
       return dispatch(core, incoming, classified.messages, contextFor(core, incoming, record, classified.messages[0]));
     }
     default: {
+      // A modern version header on a body without modern `_meta`: the modern checks say why.
+      const header = incoming.header(PROTOCOL_VERSION);
+      if (header !== undefined && isSessionlessRevision(header)) return sessionless(core, incoming, classified.message, identity);
       checkVersionHeader(incoming);
       const record = await requireSession(core, incoming, identity);
       return dispatch(core, incoming, [classified.message], contextFor(core, incoming, record, classified.message));
@@ -107,23 +112,48 @@ async function initialize(core: ServerCore, incoming: Incoming, request: JsonRpc
   return answer;
 }
 
-/** 2026-07-28: no session is minted or echoed; the header must match `_meta` (-32020). */
+/**
+ * 2026-07-28 (digest section 4): no session is minted or echoed (an `MCP-Session-Id` is
+ * ignored); `_meta` and the version header are checked (-32602, -32020, -32022), then the
+ * routing headers (-32020); a method the revision removed is unknown (404, -32601).
+ */
 async function sessionless(
   core: ServerCore,
   incoming: Incoming,
   message: JsonRpcMessage,
-  protocolVersion: string,
   identity: string | undefined,
 ): Promise<Outgoing> {
-  if (incoming.header(PROTOCOL_VERSION) !== protocolVersion) throw new SessiongateError('SG_PROTOCOL_VERSION_MISMATCH');
+  const meta = readModernMeta(message, incoming.header(PROTOCOL_VERSION));
+  checkRoutingHeaders((name) => incoming.header(name), message);
+  if ('method' in message && REMOVED_IN_SESSIONLESS.has(message.method)) {
+    throw new SessiongateError('SG_METHOD_NOT_FOUND', `Method not found: ${message.method} does not exist in ${meta.protocolVersion}`);
+  }
   const principal = identity === undefined ? null : await core.sessions.principalOf(identity);
   const context = requestContext(incoming, {
     session: undefined,
-    protocolVersion,
+    protocolVersion: meta.protocolVersion,
     principal,
     clientSessionId: clientSessionIdOf(incoming, message),
   });
-  return dispatch(core, incoming, [message], context);
+  if (!isRequest(message)) {
+    await core.application.receive(message, context);
+    return { status: 202, headers: {}, body: null };
+  }
+  const reply = await core.application.handle(message, context);
+  if (isStreamReply(reply)) return { status: 200, headers: sseHeaders(), body: sseStream(reply, incoming.signal) };
+  return json(modernStatus(reply), reply);
+}
+
+/**
+ * Streamable HTTP 2026-07-28: an unknown method is 404; header, capability and version errors
+ * are 400, whichever layer found them (the application, or a peer behind it).
+ */
+function modernStatus(response: JsonRpcResponse): number {
+  if (!('error' in response)) return 200;
+  const code = response.error.code;
+  if (code === JSONRPC.METHOD_NOT_FOUND) return 404;
+  if (code === JSONRPC.HEADER_MISMATCH || code === JSONRPC.MISSING_CLIENT_CAPABILITY || code === JSONRPC.UNSUPPORTED_VERSION) return 400;
+  return 200;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { SessiongateError } from '../protocol/failures.js';
 import { PROTOCOL_VERSION, SESSION_ID } from '../protocol/headers.js';
-import { isHandshakeRevision } from '../protocol/revisions.js';
+import { isHandshakeRevision, isSessionlessRevision } from '../protocol/revisions.js';
 import type { SessionRecord } from '../store/record.js';
 import type { Incoming } from './exchange.js';
 import type { ServerCore } from './session-server.js';
@@ -23,6 +23,19 @@ export function checkVersionHeader(incoming: Incoming): void {
   const version = incoming.header(PROTOCOL_VERSION);
   if (version !== undefined && !isHandshakeRevision(version)) {
     throw new SessiongateError('SG_UNSUPPORTED_PROTOCOL_VERSION', `Bad Request: unsupported MCP-Protocol-Version "${printable(version)}"`);
+  }
+}
+
+/**
+ * GET and DELETE exist only with sessions. 2026-07-28 (Backward Compatibility): a modern
+ * request, or one that names neither a session nor a handshake-era version, gets 405 with
+ * `Allow: POST`. With a handshake-era version header and no id it is S3's 400 instead.
+ */
+export function refuseWithoutSession(incoming: Incoming): void {
+  const version = incoming.header(PROTOCOL_VERSION);
+  const modern = version !== undefined && isSessionlessRevision(version);
+  if (modern || (version === undefined && incoming.header(SESSION_ID) === undefined)) {
+    throw new SessiongateError('SG_METHOD_NOT_ALLOWED', undefined, { headers: { allow: 'POST' } });
   }
 }
 
