@@ -80,12 +80,15 @@ export function readModernMeta(message: JsonRpcMessage, headerVersion: string | 
     throw new SessiongateError('SG_INVALID_PARAMS', `Invalid params: missing _meta keys: ${missing.join(', ')}`);
   }
   const version = meta[META.protocolVersion];
-  if (typeof version !== 'string') throw new SessiongateError('SG_INVALID_PARAMS', 'Invalid params: _meta protocolVersion must be a string');
-  if (headerVersion === undefined) throw new SessiongateError('SG_PROTOCOL_VERSION_MISMATCH', 'Header mismatch: MCP-Protocol-Version header is required');
+  if (typeof version !== 'string')
+    throw new SessiongateError('SG_INVALID_PARAMS', 'Invalid params: _meta protocolVersion must be a string');
+  if (headerVersion === undefined)
+    throw new SessiongateError('SG_PROTOCOL_VERSION_MISMATCH', 'Header mismatch: MCP-Protocol-Version header is required');
   if (headerVersion !== version) throw new SessiongateError('SG_PROTOCOL_VERSION_MISMATCH');
   if (!(SESSIONLESS_REVISIONS as readonly string[]).includes(version)) throw unsupportedVersion(version);
   const capabilities = meta[META.clientCapabilities];
-  if (!isObject(capabilities)) throw new SessiongateError('SG_INVALID_PARAMS', 'Invalid params: _meta clientCapabilities must be an object');
+  if (!isObject(capabilities))
+    throw new SessiongateError('SG_INVALID_PARAMS', 'Invalid params: _meta clientCapabilities must be an object');
   const info = meta[META.clientInfo];
   const level = meta[META.logLevel];
   return {

@@ -117,12 +117,7 @@ async function initialize(core: ServerCore, incoming: Incoming, request: JsonRpc
  * ignored); `_meta` and the version header are checked (-32602, -32020, -32022), then the
  * routing headers (-32020); a method the revision removed is unknown (404, -32601).
  */
-async function sessionless(
-  core: ServerCore,
-  incoming: Incoming,
-  message: JsonRpcMessage,
-  identity: string | undefined,
-): Promise<Outgoing> {
+async function sessionless(core: ServerCore, incoming: Incoming, message: JsonRpcMessage, identity: string | undefined): Promise<Outgoing> {
   const meta = readModernMeta(message, incoming.header(PROTOCOL_VERSION));
   checkRoutingHeaders((name) => incoming.header(name), message);
   if ('method' in message && REMOVED_IN_SESSIONLESS.has(message.method)) {
