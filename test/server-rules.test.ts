@@ -550,7 +550,10 @@ describe('2026-07-28 sessionless requests', () => {
     });
     expect([missing.status, rpcError(missing.json).code]).toEqual([400, -32020]);
     // Accepted: surrounding whitespace (RFC 9110 5.5), the Base64 form, any header-name case.
-    for (const headers of [{ 'mcp-name': '  echo  ' }, { 'mcp-name': '=?base64?ZWNobw==?=' }, { 'MCP-NAME': 'echo' }]) {
+    for (const headers of [{ 'mcp-name': '  echo  ' }, { 'mcp-name': '=?base64?ZWNobw==?=' }, { 'MCP-NAME': 'echo' }] as Record<
+      string,
+      string
+    >[]) {
       const answer = await modern(url, 'tools/call', call, headers);
       expect(answer.status, JSON.stringify(headers)).toBe(200);
     }

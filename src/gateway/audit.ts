@@ -40,6 +40,17 @@ export function fanout(...sinks: (EventSink | undefined)[]): EventSink {
   return { write: (event) => present.forEach((sink) => sink.write(event)) };
 }
 
+/** The event for a session the gateway made itself (a sessionless client's conversation). */
+export function sessionCreated(record: SessionRecord): AuditEvent {
+  return {
+    event: 'session.created',
+    session: sessionTag(record.id),
+    principal: record.principal,
+    clientSessionId: record.clientSessionId,
+    protocolVersion: record.protocolVersion,
+  };
+}
+
 /** The event for a session that ended (from `SessionManager.onEnd`). */
 export function sessionEnded(record: SessionRecord, reason: EndReason): AuditEvent {
   return {

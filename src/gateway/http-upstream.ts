@@ -15,16 +15,13 @@ import { isObject, type JsonObject, type JsonRpcMessage } from '../protocol/json
 import type { McpApplication, RequestContext, SessionHandle } from '../server/application.js';
 import { type MessageQueue, replaceStream } from '../server/message-queue.js';
 import { PendingReply } from '../server/pending-reply.js';
+import { type HeaderPolicyOptions, headerPolicy } from './header-policy.js';
 import { requireSession } from './require-session.js';
 import { upstreamFailure } from './upstream-failure.js';
 
-export interface HttpUpstreamOptions {
+export interface HttpUpstreamOptions extends HeaderPolicyOptions {
   /** The upstream MCP endpoint. Required. */
   url: string | URL;
-  /** Downstream request headers copied upstream (lower-case names). Default: none. */
-  forwardHeaders?: readonly string[];
-  /** Headers always sent upstream (e.g. an API key). Default: none. */
-  upstreamHeaders?: Readonly<Record<string, string>>;
   /** undici dispatcher for the upstream. Default: a shared keep-alive Agent. */
   dispatcher?: Dispatcher;
   /** Errors of background work (closing upstream sessions, the upstream GET stream). */
@@ -44,7 +41,7 @@ interface Link {
 
 export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
   const url = new URL(options.url);
-  const forward = (options.forwardHeaders ?? []).map((name) => name.toLowerCase());
+  const headersFor = headerPolicy(options);
   const onError = options.onError ?? (() => {});
   const links = new Map<string, Link>();
 
@@ -80,15 +77,6 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
     const stored = session.record.state[STATE_KEY];
     if (isObject(stored)) link.client.resume(stored as unknown as SessionSnapshot);
     return link;
-  }
-
-  function headersFor(context: RequestContext): Record<string, string> {
-    const headers: Record<string, string> = { ...options.upstreamHeaders };
-    for (const name of forward) {
-      const value = context.header(name);
-      if (value !== undefined) headers[name] = value;
-    }
-    return headers;
   }
 
   async function persist(session: SessionHandle, link: Link): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import type { JsonObject, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../protocol/jsonrpc.js';
 import type { Disposer } from '../session/live-registry.js';
+import type { SessionManager } from '../session/session-manager.js';
 import type { SessionRecord } from '../store/record.js';
 
 /** The session a message belongs to, as the application sees it. */
@@ -64,6 +65,11 @@ export interface McpApplication {
    * iterator is returned (closed) when the client disconnects or the session ends.
    */
   openStream?(context: RequestContext): AsyncIterable<JsonRpcMessage>;
+  /**
+   * Called once by the session server with its SessionManager, for applications that keep
+   * sessions of their own making (the gateway's conversations for sessionless clients).
+   */
+  bind?(sessions: SessionManager): void;
   /** Frees what the application holds outside sessions (spare processes); called by close(). */
   close?(): Promise<void>;
 }

@@ -56,6 +56,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     authenticate: options.authenticate,
     openStreams: new Set(),
   };
+  options.application.bind?.(sessions);
   const allowedOrigins = options.allowedOrigins;
   const allowedHosts = options.allowedHosts?.map((host) => host.toLowerCase());
 

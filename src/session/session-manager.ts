@@ -81,11 +81,37 @@ export class SessionManager {
 
   /** Mints and stores a session, atomically under both caps (503 past them). */
   async create(init: NewSession): Promise<SessionRecord> {
+    const record = this.#newRecord(mintSessionId(), await this.#principals.hash(init.identity), init);
+    // 192 random bits do not collide; a duplicate means a broken random source.
+    if (!(await this.#insert(record))) throw new Error('sessiongate: minted a duplicate session id');
+    return record;
+  }
+
+  /**
+   * Stores a session under a chosen id unless one with that id exists (then undefined): the
+   * atomic claim that makes one conversation get one session, however many first requests race
+   * for it, on every replica sharing the store. Caps apply as for `create`.
+   */
+  async createOnce(id: string, principal: string | null, init: Omit<NewSession, 'identity'>): Promise<SessionRecord | undefined> {
+    const record = this.#newRecord(id, principal, init);
+    return (await this.#insert(record)) ? record : undefined;
+  }
+
+  /**
+   * A session id derived from a conversation key (a principal and a client correlation id): a
+   * keyed hash, so the same on every replica, unguessable without the store's secret, and of
+   * the shape `mintSessionId` produces.
+   */
+  conversationId(principal: string | null, key: string): Promise<string> {
+    return this.#principals.hash(`sessiongate-conversation\0${principal ?? ''}\0${key}`) as Promise<string>;
+  }
+
+  #newRecord(id: string, principal: string | null, init: Omit<NewSession, 'identity'>): SessionRecord {
     const now = this.now();
     const { policy } = this;
-    const record: SessionRecord = {
-      id: mintSessionId(),
-      principal: await this.#principals.hash(init.identity),
+    return {
+      id,
+      principal,
       protocolVersion: init.protocolVersion,
       initialize: init.initialize,
       clientSessionId: init.clientSessionId,
@@ -95,13 +121,16 @@ export class SessionManager {
       absoluteExpiresAt: now + policy.maxLifetimeMs,
       state: {},
     };
+  }
+
+  /** Inserts under the caps (evicting when so configured); false when the id exists. */
+  async #insert(record: SessionRecord): Promise<boolean> {
+    const { policy } = this;
+    const now = this.now();
     for (let evictions = 0; ; evictions++) {
       const outcome = await this.store.create(record, policy, now);
-      if (outcome === 'created') return record;
-      if (outcome === 'duplicate') {
-        // 192 random bits do not collide; a duplicate means a broken random source.
-        throw new Error('sessiongate: minted a duplicate session id');
-      }
+      if (outcome === 'created') return true;
+      if (outcome === 'duplicate') return false;
       if (policy.onCap !== 'evict' || evictions === MAX_EVICTIONS) throw capReached(outcome, policy.capRetryAfterSeconds);
       // Another initialize may take the freed slot first; a few rounds settle it, then 503.
       const victim = await this.store.soonestToExpire(outcome === 'cap-principal' ? record.principal! : undefined, now);
@@ -118,7 +147,16 @@ export class SessionManager {
    * expired, terminated and foreign-principal ids all fail the same way (404), so the answer
    * reveals nothing.
    */
-  async resolve(id: string, identity: string | undefined): Promise<SessionRecord> {
+  resolve(id: string, identity: string | undefined): Promise<SessionRecord> {
+    // Anonymous callers need no hashing (and no extra await) on the hot path.
+    if (identity === undefined) return this.resolveFor(id, null);
+    const hashed = this.#principals.hash(identity);
+    hashed.catch(() => {}); // awaited (and its failure reported) in resolveFor, if a record is found
+    return this.resolveFor(id, hashed);
+  }
+
+  /** `resolve` for a caller known by its principal hash (the gateway's own conversations). */
+  async resolveFor(id: string, principalHash: string | null | Promise<string | null>): Promise<SessionRecord> {
     if (!isWellFormedSessionId(id)) throw new SessiongateError('SG_SESSION_NOT_FOUND');
     const now = this.now();
     const record = await this.store.get(id, now);
@@ -126,8 +164,7 @@ export class SessionManager {
       if (this.live.has(id)) void this.#collect(id);
       throw new SessiongateError('SG_SESSION_NOT_FOUND');
     }
-    // Anonymous callers need no hashing (and no await) on the hot path.
-    const principal = identity === undefined ? null : await this.#principals.hash(identity);
+    const principal = typeof principalHash === 'object' && principalHash !== null ? await principalHash : principalHash;
     if (record.principal !== principal) {
       throw new SessiongateError('SG_SESSION_NOT_FOUND');
     }

@@ -33,6 +33,11 @@ export function fixtureServer(session: BoundSession, tally?: Tally): McpServer {
     }
     return { content: [{ type: 'text', text: 'done' }] };
   });
+  server.registerTool('log', {}, async (extra) => {
+    // A log message related to the call (it rides on the call's stream).
+    await extra.sendNotification({ method: 'notifications/message', params: { level: 'warning', data: 'careful' } });
+    return { content: [{ type: 'text', text: 'logged' }] };
+  });
   server.registerTool('ask', {}, async () => {
     // A server-to-client request during the call: it must reach the client, and its answer us.
     const answer = await server.server.createMessage({

@@ -7,7 +7,9 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
-import { AuditLog, audited, fanout, sessionEnded } from '../../gateway/audit.js';
+import { AuditLog, audited, fanout, sessionCreated, sessionEnded } from '../../gateway/audit.js';
+import { eraRouter, type UpstreamEra } from '../../gateway/era-router.js';
+import type { HeaderPolicyOptions } from '../../gateway/header-policy.js';
 import { GatewayMetrics } from '../../gateway/metrics.js';
 import { adminApi, RecentEvents } from '../../gateway/admin.js';
 import { httpUpstream } from '../../gateway/http-upstream.js';
@@ -62,6 +64,16 @@ export function configureGateway(program: Command): Command {
         parseToken,
       ),
     )
+    .addOption(
+      envOption('--upstream-era <era>', 'auto (probe once with server/discover) | handshake | sessionless (2026-07-28)')
+        .choices(['auto', 'handshake', 'sessionless'])
+        .default('auto'),
+    )
+    .addOption(
+      envOption('--without-correlation-id <policy>', 'sessionless clients with no Mcp-Client-Session-Id: principal (share one) | request')
+        .choices(['principal', 'request'])
+        .default('principal'),
+    )
     .addOption(envOption('--forward-header <name>', 'copy this client request header upstream (repeatable)').argParser(parseHeaderName))
     .addOption(envOption('--upstream-header <header>', 'send "NAME: VALUE" upstream on every request (repeatable)').argParser(parseHeader));
   return program.action(async (values: Record<string, unknown>) => {
@@ -78,9 +90,11 @@ export function configureGateway(program: Command): Command {
     const stdio = values['stdio'] as string[] | undefined;
     if (stdio) {
       if (upstream || values['demoUpstream']) fail('--stdio excludes --upstream and --demo-upstream');
+      if (values['upstreamEra'] === 'sessionless')
+        fail('--upstream-era sessionless needs an HTTP --upstream (stdio servers speak the handshake era)');
       const [command, ...args] = stdio as [string, ...string[]];
       const application = stdioUpstream({ command, args, spares: values['spares'] as number, onError: report });
-      await serve(application, [`  upstream: stdio ${command} (one process per session)`]);
+      await serve(application, [`  upstream: stdio ${command} (one process per session)`], undefined, undefined);
       return;
     }
     let stopDemo: (() => Promise<void>) | undefined;
@@ -90,17 +104,32 @@ export function configureGateway(program: Command): Command {
     }
     if (!upstream) fail("required option '--upstream <url>' not specified (or --stdio, --demo-upstream)");
     if (!values['demoUpstream']) await checkReachable(new URL(upstream));
-    const application = httpUpstream({
-      url: upstream,
+    const headers = {
       forwardHeaders: values['forwardHeader'] as string[] | undefined,
       upstreamHeaders: values['upstreamHeader'] as Record<string, string> | undefined,
-      onError: report,
-    });
+    };
+    const application = httpUpstream({ url: upstream, ...headers, onError: report });
     const shown = values['demoUpstream'] ? `bundled demo at ${upstream}` : new URL(upstream).origin + new URL(upstream).pathname;
-    await serve(application, [`  upstream: ${shown}`], stopDemo);
+    await serve(application, [`  upstream: ${shown} (era: ${String(values['upstreamEra'])})`], stopDemo, { url: upstream, ...headers });
 
-    /** Audit (when asked) and metrics around the application, then the shared serving steps. */
-    async function serve(app: McpApplication, summary: string[], stop?: () => Promise<void>): Promise<void> {
+    /**
+     * Both eras (era-router.ts), audit (when asked) and metrics around the upstream application,
+     * then the shared serving steps.
+     */
+    async function serve(
+      handshake: McpApplication,
+      summary: string[],
+      stop: (() => Promise<void>) | undefined,
+      http: ({ url: string } & HeaderPolicyOptions) | undefined,
+    ): Promise<void> {
+      const app = eraRouter({
+        handshake,
+        ...http,
+        era: http ? (values['upstreamEra'] as UpstreamEra | 'auto') : 'handshake',
+        withoutCorrelationId: values['withoutCorrelationId'] as 'principal' | 'request',
+        onError: report,
+        onConversation: (record) => events.write(sessionCreated(record)),
+      });
       const target = values['audit'] as string | undefined;
       const audit = target === undefined ? undefined : new AuditLog(target);
       let liveSessions = async (): Promise<number> => 0;

@@ -1,0 +1,417 @@
+/**
+ * @module gateway/conversations
+ * Sessionless (2026-07-28) client -> handshake-era upstream, most servers today. The upstream
+ * needs a session; the client has none. The gateway keeps one upstream session per
+ * conversation: the pair (principal, client correlation id from `Mcp-Client-Session-Id` or
+ * `_meta.clientSessionId`, SEP-2822 draft), or the principal alone when the client sends no id
+ * (configurable: or one throwaway session per request).
+ *
+ * A conversation is an ordinary session of the gateway's SessionManager, whose id is a keyed
+ * hash of the conversation key: it expires on idle, counts toward the caps, lives in the store
+ * (surviving restarts) and ends its upstream session like any other. Its creation is a
+ * single flight: in this process one promise per key; across replicas the store's atomic
+ * insert under the derived id lets exactly one win while the others wait for it to be ready.
+ *
+ * Requests go up with the 2026 `_meta` keys removed and come back with what a modern client
+ * expects (`resultType`, caching hints, `serverInfo`); log messages follow the request's
+ * `_meta` log level; `server/discover` is answered from the upstream's initialize result;
+ * `subscriptions/listen` becomes the conversation's GET stream, filtered and acknowledged.
+ */
+import { isSessiongateError, JSONRPC, SessiongateError } from '../protocol/failures.js';
+import {
+  isObject,
+  isRequest,
+  type JsonObject,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+} from '../protocol/jsonrpc.js';
+import {
+  ALL_REVISIONS,
+  CACHEABLE_METHODS,
+  logMessageAllowed,
+  META,
+  type ModernMeta,
+  readModernMeta,
+  withoutModernMeta,
+} from '../protocol/modern-meta.js';
+import { LATEST_HANDSHAKE_REVISION } from '../protocol/revisions.js';
+import {
+  isStreamReply,
+  type McpApplication,
+  type Reply,
+  type RequestContext,
+  responseOf,
+  type SessionHandle,
+} from '../server/application.js';
+import { sessionHandle } from '../server/context.js';
+import { MessageQueue } from '../server/message-queue.js';
+import { mintSessionId } from '../session/id.js';
+import type { SessionManager } from '../session/session-manager.js';
+import type { SessionRecord } from '../store/record.js';
+import { upstreamFailure } from './upstream-failure.js';
+
+export interface ConversationOptions {
+  /** The handshake-era upstream (`httpUpstream` or `stdioUpstream`). */
+  upstream: McpApplication;
+  /**
+   * A request without a correlation id: 'principal' (default) shares the principal's
+   * conversation; 'request' gets a fresh upstream session, ended after the answer.
+   */
+  withoutCorrelationId?: 'principal' | 'request';
+  /** How long a replica waits for another one creating the same conversation. Default 10 s. */
+  readyTimeoutMs?: number;
+  /** A conversation's session was created (for the audit trail). */
+  onCreated?: (record: SessionRecord) => void;
+}
+
+export interface Conversations {
+  bind(sessions: SessionManager): void;
+  handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply>;
+}
+
+/** Where a conversation keeps the upstream's initialize result, in its record's state. */
+const STATE_KEY = 'sessiongate.conversation';
+/** Client capabilities a 2026-07-28 client cannot use through this bridge (no MRTR toward it). */
+const UNBRIDGED_CAPABILITIES = ['sampling', 'elicitation', 'roots'];
+
+/** What the conversation reports as the result of its handshake. */
+type InitializeResult = JsonObject;
+
+export function conversations(options: ConversationOptions): Conversations {
+  const upstream = options.upstream;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
+  const flights = new Map<string, Promise<SessionRecord>>();
+  let bound: SessionManager | undefined;
+  const sessions = (): SessionManager => {
+    if (!bound) throw new Error('sessiongate: conversations used before bind()');
+    return bound;
+  };
+
+  /** The upstream handshake the conversation's first request stands for. */
+  function initializeParams(meta: ModernMeta): JsonObject {
+    const capabilities: JsonObject = { ...meta.clientCapabilities };
+    for (const name of UNBRIDGED_CAPABILITIES) delete capabilities[name];
+    return {
+      protocolVersion: LATEST_HANDSHAKE_REVISION,
+      capabilities,
+      clientInfo: meta.clientInfo ?? { name: 'sessionless-client', version: '0' },
+    };
+  }
+
+  async function conversation(context: RequestContext, meta: ModernMeta): Promise<SessionRecord> {
+    const manager = sessions();
+    const key = context.clientSessionId ?? '';
+    const id = await manager.conversationId(context.principal, key);
+    const live = await manager.resolveFor(id, context.principal).catch(() => undefined);
+    if (live && isObject(live.state[STATE_KEY])) return live;
+    let flight = flights.get(id);
+    if (!flight) {
+      flight = establish(id, context, meta, key).finally(() => flights.delete(id));
+      flights.set(id, flight);
+    }
+    return flight;
+  }
+
+  /** Creates the conversation's session and upstream handshake, or waits for whoever does. */
+  async function establish(id: string, context: RequestContext, meta: ModernMeta, key: string): Promise<SessionRecord> {
+    const manager = sessions();
+    const deadline = manager.now() + readyTimeoutMs;
+    for (;;) {
+      const created = await manager.createOnce(id, context.principal, {
+        protocolVersion: LATEST_HANDSHAKE_REVISION,
+        initialize: initializeParams(meta),
+        clientSessionId: key === '' ? null : key,
+      });
+      if (created) return handshake(created, context);
+      // Another request (here or on another replica) holds the claim: wait until it is ready.
+      for (;;) {
+        const record = await manager.resolveFor(id, context.principal).catch(() => undefined);
+        if (!record) break; // its handshake failed and it gave up: claim it again
+        if (isObject(record.state[STATE_KEY])) return record;
+        if (manager.now() > deadline) throw new SessiongateError('SG_INTERNAL', 'the conversation did not become ready in time');
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+  }
+
+  async function handshake(record: SessionRecord, context: RequestContext): Promise<SessionRecord> {
+    const manager = sessions();
+    const session = sessionHandle(manager, record);
+    const upstreamContext = new ConversationContext(context, session);
+    const request: JsonRpcRequest = { jsonrpc: '2.0', id: 'sessiongate-initialize', method: 'initialize', params: record.initialize };
+    let response: JsonRpcResponse;
+    try {
+      response = await responseOf(await upstream.handle(request, upstreamContext));
+      if ('error' in response) throw new Error(`the upstream refused initialize: ${response.error.message}`);
+      await upstream.receive({ jsonrpc: '2.0', method: 'notifications/initialized' }, upstreamContext);
+    } catch (error) {
+      await manager.end(record.id, 'delete');
+      throw error;
+    }
+    // The upstream may have stored its own part of the state meanwhile: merge with the latest.
+    const latest = (await manager.store.get(record.id, manager.now())) ?? record;
+    const state = { ...latest.state, [STATE_KEY]: { initializeResult: response.result } };
+    await manager.store.setState(record.id, state);
+    options.onCreated?.(record);
+    return { ...latest, state };
+  }
+
+  /** One request inside a conversation session, translated both ways. */
+  async function forward(request: JsonRpcRequest, context: RequestContext, meta: ModernMeta, record: SessionRecord): Promise<Reply> {
+    const initializeResult = (record.state[STATE_KEY] as { initializeResult: InitializeResult }).initializeResult;
+    const upstreamContext = new ConversationContext(context, sessionHandle(sessions(), record));
+    if (request.method === 'server/discover') return { jsonrpc: '2.0', id: request.id, result: discoverResult(initializeResult) };
+    if (request.method === 'subscriptions/listen') return listen(request, upstreamContext, initializeResult);
+    const params = withoutModernMeta(request.params);
+    const reply = await upstream.handle({ ...request, ...(params ? { params } : {}) }, upstreamContext);
+    const translate = (response: JsonRpcResponse): JsonRpcResponse => toModern(response, request.method, initializeResult);
+    if (!isStreamReply(reply)) return translate(reply);
+    return relayed(reply, meta, translate, (message) => refuse(message, upstreamContext));
+  }
+
+  /**
+   * A server-to-client request cannot reach a 2026-07-28 client (it would need MRTR, which this
+   * bridge does not do); the upstream gets an error instead of waiting forever. A ping is
+   * answered here.
+   */
+  function refuse(message: JsonRpcRequest, context: RequestContext): void {
+    const answer: JsonRpcResponse =
+      message.method === 'ping'
+        ? { jsonrpc: '2.0', id: message.id, result: {} }
+        : {
+            jsonrpc: '2.0',
+            id: message.id,
+            error: { code: JSONRPC.METHOD_NOT_FOUND, message: `${message.method} cannot reach a 2026-07-28 client through this gateway` },
+          };
+    void Promise.resolve(upstream.receive(answer, context)).catch(() => {});
+  }
+
+  /** `subscriptions/listen`: the conversation's GET stream, acknowledged first, filtered as asked. */
+  function listen(request: JsonRpcRequest, context: RequestContext, initializeResult: InitializeResult): Reply {
+    const open = upstream.openStream;
+    if (!open) return { jsonrpc: '2.0', id: request.id, error: { code: JSONRPC.METHOD_NOT_FOUND, message: 'Method not found' } };
+    const wanted = isObject(request.params?.['notifications']) ? request.params['notifications'] : {};
+    const agreed = agreedFilter(wanted, isObject(initializeResult['capabilities']) ? initializeResult['capabilities'] : {});
+    const subscriptionMeta = { [META.subscriptionId]: request.id };
+    const source = open.call(upstream, context)[Symbol.asyncIterator]();
+    const stream = new MessageQueue<JsonRpcMessage>(() => void source.return?.());
+    stream.push({
+      jsonrpc: '2.0',
+      method: 'notifications/subscriptions/acknowledged',
+      params: { notifications: agreed, _meta: subscriptionMeta },
+    });
+    const uris = Array.isArray(agreed['resourceSubscriptions']) ? agreed['resourceSubscriptions'].filter((u) => typeof u === 'string') : [];
+    void (async () => {
+      // resources/subscribe is session-scoped upstream: remembered and replayed on recovery.
+      for (const [i, uri] of uris.entries()) {
+        await upstream.handle(
+          { jsonrpc: '2.0', id: `sessiongate-subscribe-${i}`, method: 'resources/subscribe', params: { uri } },
+          context,
+        );
+      }
+      for (;;) {
+        const next = await source.next();
+        if (next.done) break;
+        const message = next.value;
+        if (!('method' in message) || isRequest(message)) continue;
+        if (!wantedNotification(message.method, message.params?.['uri'], agreed)) continue;
+        stream.push({ ...message, params: { ...message.params, _meta: subscriptionMeta } });
+      }
+    })()
+      .catch(() => {})
+      .finally(() => stream.end());
+    return stream;
+  }
+
+  return {
+    bind(manager) {
+      bound = manager;
+    },
+    async handle(request, context) {
+      const meta = readModernMeta(request, context.protocolVersion);
+      try {
+        if (context.clientSessionId === undefined && (options.withoutCorrelationId ?? 'principal') === 'request') {
+          return await once(request, context, meta);
+        }
+        return await forward(request, context, meta, await conversation(context, meta));
+      } catch (error) {
+        // Caps and store faults keep their status; an upstream that failed its handshake is
+        // the upstream's failure, reported like any other.
+        if (isSessiongateError(error)) throw error;
+        return upstreamFailure(request.id, (error as Error).message);
+      }
+    },
+  };
+
+  /** A request with no conversation: a fresh upstream session for it alone, ended after it. */
+  async function once(request: JsonRpcRequest, context: RequestContext, meta: ModernMeta): Promise<Reply> {
+    const manager = sessions();
+    const created = await manager.createOnce(mintSessionId(), context.principal, {
+      protocolVersion: LATEST_HANDSHAKE_REVISION,
+      initialize: initializeParams(meta),
+      clientSessionId: null,
+    });
+    if (!created) throw new Error('sessiongate: minted a duplicate session id');
+    const record = await handshake(created, context);
+    const end = (): void => void manager.end(record.id, 'delete').catch(() => {});
+    let reply: Reply;
+    try {
+      reply = await forward(request, context, meta, record);
+    } catch (error) {
+      end();
+      throw error;
+    }
+    if (!isStreamReply(reply)) {
+      end();
+      return reply;
+    }
+    return ending(reply, end);
+  }
+}
+
+/** The context an upstream application sees for a conversation: the request's, with a session. */
+class ConversationContext implements RequestContext {
+  readonly #request: RequestContext;
+  readonly session: SessionHandle;
+  readonly protocolVersion: string;
+
+  constructor(request: RequestContext, session: SessionHandle) {
+    this.#request = request;
+    this.session = session;
+    this.protocolVersion = session.record.protocolVersion;
+  }
+  get principal(): string | null {
+    return this.#request.principal;
+  }
+  get clientSessionId(): string | undefined {
+    return this.#request.clientSessionId;
+  }
+  get signal(): AbortSignal {
+    return this.#request.signal;
+  }
+  header(name: string): string | undefined {
+    return this.#request.header(name);
+  }
+  headers(): Record<string, string | string[] | undefined> {
+    return this.#request.headers();
+  }
+}
+
+/** DiscoverResult from the upstream's InitializeResult. */
+function discoverResult(initialize: InitializeResult): JsonObject {
+  const result: JsonObject = {
+    supportedVersions: [...ALL_REVISIONS],
+    capabilities: isObject(initialize['capabilities']) ? initialize['capabilities'] : {},
+    resultType: 'complete',
+    ttlMs: 0,
+    cacheScope: 'private',
+  };
+  if (typeof initialize['instructions'] === 'string') result['instructions'] = initialize['instructions'];
+  if (isObject(initialize['serverInfo'])) result['_meta'] = { [META.serverInfo]: initialize['serverInfo'] };
+  return result;
+}
+
+/**
+ * A handshake-era answer as a 2026-07-28 client expects it: `resultType` (required), the
+ * server's identity in `_meta` (a SHOULD), and caching hints on cacheable results (SEP-2549:
+ * the gateway cannot know how long the upstream's lists stay valid, so 0 and private).
+ */
+function toModern(response: JsonRpcResponse, method: string, initialize: InitializeResult): JsonRpcResponse {
+  if (!('result' in response)) return response;
+  const result: JsonObject = { resultType: 'complete', ...response.result };
+  if (CACHEABLE_METHODS.has(method)) {
+    result['ttlMs'] ??= 0;
+    result['cacheScope'] ??= 'private';
+  }
+  if (isObject(initialize['serverInfo'])) {
+    const meta = isObject(result['_meta']) ? result['_meta'] : {};
+    result['_meta'] = { ...meta, [META.serverInfo]: initialize['serverInfo'] };
+  }
+  return { ...response, result };
+}
+
+/** The filter a listen stream agrees to: what was asked and the upstream can deliver. */
+function agreedFilter(wanted: JsonObject, capabilities: JsonObject): JsonObject {
+  const can = (name: string, flag: string): boolean => isObject(capabilities[name]) && (capabilities[name] as JsonObject)[flag] === true;
+  const agreed: JsonObject = {};
+  if (wanted['toolsListChanged'] === true && can('tools', 'listChanged')) agreed['toolsListChanged'] = true;
+  if (wanted['promptsListChanged'] === true && can('prompts', 'listChanged')) agreed['promptsListChanged'] = true;
+  if (wanted['resourcesListChanged'] === true && can('resources', 'listChanged')) agreed['resourcesListChanged'] = true;
+  if (Array.isArray(wanted['resourceSubscriptions']) && can('resources', 'subscribe')) {
+    agreed['resourceSubscriptions'] = wanted['resourceSubscriptions'].filter((uri) => typeof uri === 'string');
+  }
+  return agreed;
+}
+
+function wantedNotification(method: string, uri: unknown, agreed: JsonObject): boolean {
+  switch (method) {
+    case 'notifications/tools/list_changed':
+      return agreed['toolsListChanged'] === true;
+    case 'notifications/prompts/list_changed':
+      return agreed['promptsListChanged'] === true;
+    case 'notifications/resources/list_changed':
+      return agreed['resourcesListChanged'] === true;
+    case 'notifications/resources/updated':
+      return Array.isArray(agreed['resourceSubscriptions']) && agreed['resourceSubscriptions'].includes(uri as string);
+    default:
+      return false;
+  }
+}
+
+/**
+ * The upstream's stream as the client may see it: log messages by the request's level, no
+ * server-to-client requests (refused upstream), the response translated. `return()` reaches
+ * the source at once when the client leaves.
+ */
+function relayed(
+  source: AsyncIterable<JsonRpcMessage>,
+  meta: ModernMeta,
+  translate: (response: JsonRpcResponse) => JsonRpcResponse,
+  refuse: (request: JsonRpcRequest) => void,
+): AsyncIterableIterator<JsonRpcMessage> {
+  const iterator = source[Symbol.asyncIterator]();
+  return {
+    async next() {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return next;
+        const message = next.value;
+        if (!('method' in message)) return { value: translate(message), done: false };
+        if (isRequest(message)) refuse(message);
+        else if (logMessageAllowed(message, meta.logLevel)) return next;
+      }
+    },
+    async return() {
+      return (await iterator.return?.()) ?? { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/** Passes a stream through and calls `end` once it finishes or the client leaves. */
+function ending(source: AsyncIterable<JsonRpcMessage>, end: () => void): AsyncIterableIterator<JsonRpcMessage> {
+  const iterator = source[Symbol.asyncIterator]();
+  let ended = false;
+  const finish = (): void => {
+    if (ended) return;
+    ended = true;
+    end();
+  };
+  return {
+    async next() {
+      const next = await iterator.next();
+      if (next.done) finish();
+      return next;
+    },
+    async return() {
+      finish();
+      return (await iterator.return?.()) ?? { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * @module gateway/era-router
+ * Both protocol eras through one gateway (digest sections 4 and 5). The client's era is known
+ * per request (the session server decided: a session means handshake era, modern `_meta` means
+ * sessionless); the upstream's era is detected once and cached, or configured. Four pairings:
+ *
+ * | client \ upstream | handshake-era             | sessionless            |
+ * | ----------------- | ------------------------- | ---------------------- |
+ * | handshake-era     | `httpUpstream` / `stdio`  | `legacyBridge`         |
+ * | sessionless       | `conversations`           | `modernForward`        |
+ */
+import { ModernClient, probeEra } from '../client/modern-client.js';
+import type { Dispatcher } from 'undici';
+import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
+import { SESSIONLESS_REVISION } from '../protocol/revisions.js';
+import type { McpApplication, RequestContext } from '../server/application.js';
+import type { SessionManager } from '../session/session-manager.js';
+import type { SessionRecord } from '../store/record.js';
+import { conversations } from './conversations.js';
+import { type HeaderPolicyOptions, headerPolicy } from './header-policy.js';
+import { legacyBridge } from './legacy-bridge.js';
+import { modernForward } from './modern-forward.js';
+import { ToolHeaders } from './tool-headers.js';
+
+export type UpstreamEra = 'handshake' | 'sessionless';
+
+export interface EraRouterOptions extends HeaderPolicyOptions {
+  /** The handshake-era application (`httpUpstream`, `stdioUpstream`). */
+  handshake: McpApplication;
+  /** The upstream's URL, for a sessionless (or not yet known) HTTP upstream; none for stdio. */
+  url?: string | URL;
+  /** 'auto' (default for HTTP) probes once with `server/discover`; stdio is always 'handshake'. */
+  era?: UpstreamEra | 'auto';
+  /** Sessionless clients without a correlation id. Default 'principal' (see conversations). */
+  withoutCorrelationId?: 'principal' | 'request';
+  dispatcher?: Dispatcher;
+  onError?: (error: unknown) => void;
+  /** A conversation session was created (for the audit trail). */
+  onConversation?: (record: SessionRecord) => void;
+}
+
+export function eraRouter(options: EraRouterOptions): McpApplication & { era(): Promise<UpstreamEra> } {
+  const headersFor = headerPolicy(options);
+  const tools = new ToolHeaders();
+  const client =
+    options.url === undefined
+      ? undefined
+      : new ModernClient(options.url, { ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}) });
+  const handshake = options.handshake;
+  const sessionless = client
+    ? {
+        forward: modernForward(client, tools, headersFor),
+        bridge: legacyBridge({ client, tools, headersFor, ...(options.onError ? { onError: options.onError } : {}) }),
+      }
+    : undefined;
+  const conversing = conversations({
+    upstream: handshake,
+    ...(options.withoutCorrelationId ? { withoutCorrelationId: options.withoutCorrelationId } : {}),
+    ...(options.onConversation ? { onCreated: options.onConversation } : {}),
+  });
+
+  let known: UpstreamEra | undefined =
+    options.era === 'auto' || options.era === undefined ? (client ? undefined : 'handshake') : options.era;
+  let probing: Promise<UpstreamEra> | undefined;
+  /** Versioning, Backward Compatibility: the era is a property of the server; cache it. */
+  function era(): Promise<UpstreamEra> {
+    if (known) return Promise.resolve(known);
+    probing ??= probeEra(client!, {
+      protocolVersion: SESSIONLESS_REVISION,
+      clientCapabilities: {},
+      clientInfo: undefined,
+      logLevel: undefined,
+    })
+      .then((found) => (known = found))
+      .finally(() => (probing = undefined)); // a failed probe (upstream down) is tried again next time
+    return probing;
+  }
+
+  function forSession(found: UpstreamEra): McpApplication {
+    return found === 'sessionless' && sessionless ? sessionless.bridge : handshake;
+  }
+
+  return {
+    era,
+    bind(sessions: SessionManager) {
+      handshake.bind?.(sessions);
+      conversing.bind(sessions);
+    },
+    async handle(request, context) {
+      const found = await era();
+      if (context.session) return forSession(found).handle(request, context);
+      if (found === 'sessionless' && sessionless) return sessionless.forward.handle(request, context);
+      return conversing.handle(request, context);
+    },
+    async receive(message, context) {
+      // A sessionless client's notifications have no counterpart upstream in either pairing.
+      if (!context.session) return;
+      await forSession(await era()).receive(message, context);
+    },
+    openStream(context: RequestContext): AsyncIterable<JsonRpcMessage> {
+      // A GET comes after initialize, which settled the era.
+      const app = forSession(known ?? 'handshake');
+      if (!app.openStream) throw new Error('sessiongate: the upstream application has no stream');
+      return app.openStream(context);
+    },
+    async close() {
+      await handshake.close?.();
+    },
+  };
+}

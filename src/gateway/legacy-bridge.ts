@@ -1,0 +1,352 @@
+/**
+ * @module gateway/legacy-bridge
+ * Handshake-era client -> sessionless (2026-07-28) upstream. The downstream session is ours
+ * (minted, expired, capped, bound as always); the upstream has none. So:
+ * - `initialize` is answered from the upstream's `server/discover`;
+ * - every request goes up sessionless, carrying the session's stored client capabilities and
+ *   info (and the level `logging/setLevel` chose) in `_meta`, with the routing headers and the
+ *   `Mcp-Param-*` headers of the tool's annotations (a client's duty we take on);
+ * - an `InputRequiredResult` (MRTR, SEP-2322) becomes server-to-client requests on the call's
+ *   stream, and the client's answers go back up as `inputResponses` with the `requestState`;
+ * - `ping`, `logging/setLevel` and `resources/(un)subscribe`, which the revision removed, are
+ *   kept in the session and answered here;
+ * - the GET stream is fed by a `subscriptions/listen` upstream, reopened while it is wanted.
+ */
+import type { ModernClient } from '../client/modern-client.js';
+import { JSONRPC } from '../protocol/failures.js';
+import {
+  isObject,
+  isResponse,
+  type JsonObject,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  type JsonValue,
+  type RequestId,
+} from '../protocol/jsonrpc.js';
+import { META, type ModernMeta, withModernMeta } from '../protocol/modern-meta.js';
+import { paramHeaderValues } from '../protocol/param-headers.js';
+import { negotiateRevision, SESSIONLESS_REVISION } from '../protocol/revisions.js';
+import type { McpApplication, RequestContext, SessionHandle } from '../server/application.js';
+import { MessageQueue } from '../server/message-queue.js';
+import { PendingReply } from '../server/pending-reply.js';
+import { requireSession } from './require-session.js';
+import type { ToolHeaders } from './tool-headers.js';
+import { upstreamFailure } from './upstream-failure.js';
+
+export interface LegacyBridgeOptions {
+  client: ModernClient;
+  tools: ToolHeaders;
+  headersFor: (context: RequestContext) => Record<string, string>;
+  onError?: (error: unknown) => void;
+}
+
+/** Where the bridge keeps its part of a session, in the record's state (survives restarts). */
+const STATE_KEY = 'sessiongate.bridge';
+/** Input rounds one call may take before the gateway gives up (a server looping forever). */
+const MAX_INPUT_ROUNDS = 8;
+const RECONNECT_MAX_MS = 30_000;
+
+interface BridgeState {
+  /** The upstream's capabilities from `server/discover`: what a listen stream may ask for. */
+  capabilities: JsonObject;
+  level: string | undefined;
+  subscriptions: string[];
+}
+
+interface Link {
+  state: BridgeState;
+  stream: MessageQueue<JsonRpcMessage> | undefined;
+  listening: AbortController | undefined;
+  /** Calls under way, by id: `notifications/cancelled` aborts one (closing its upstream stream). */
+  readonly calls: Map<RequestId, AbortController>;
+  /** Server-to-client requests we sent for an InputRequiredResult, awaiting the client's answer. */
+  readonly awaiting: Map<RequestId, (response: JsonRpcResponse) => void>;
+}
+
+export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
+  const { client, tools, headersFor } = options;
+  const onError = options.onError ?? (() => {});
+  const links = new Map<string, Link>();
+  let inputIds = 0;
+
+  function linkFor(session: SessionHandle): Link {
+    const existing = links.get(session.id);
+    if (existing) return existing;
+    const stored = session.record.state[STATE_KEY];
+    const link: Link = {
+      state: isObject(stored) ? (stored as unknown as BridgeState) : { capabilities: {}, level: undefined, subscriptions: [] },
+      stream: undefined,
+      listening: undefined,
+      calls: new Map(),
+      awaiting: new Map(),
+    };
+    links.set(session.id, link);
+    session.attach(() => {
+      links.delete(session.id);
+      link.listening?.abort();
+      link.stream?.end();
+      for (const call of link.calls.values()) call.abort();
+    });
+    return link;
+  }
+
+  async function persist(session: SessionHandle, link: Link): Promise<void> {
+    await session.setState({ ...session.record.state, [STATE_KEY]: link.state as unknown as JsonObject });
+  }
+
+  function metaOf(session: SessionHandle, link: Link): ModernMeta {
+    const init = session.record.initialize;
+    return {
+      protocolVersion: SESSIONLESS_REVISION,
+      clientCapabilities: isObject(init['capabilities']) ? init['capabilities'] : {},
+      clientInfo: isObject(init['clientInfo']) ? init['clientInfo'] : undefined,
+      logLevel: link.state.level,
+    };
+  }
+
+  async function initialize(request: JsonRpcRequest, context: RequestContext, session: SessionHandle): Promise<JsonRpcResponse> {
+    const params = request.params ?? {};
+    const meta: ModernMeta = {
+      protocolVersion: SESSIONLESS_REVISION,
+      clientCapabilities: isObject(params['capabilities']) ? params['capabilities'] : {},
+      clientInfo: isObject(params['clientInfo']) ? params['clientInfo'] : undefined,
+      logLevel: undefined,
+    };
+    const discover = { jsonrpc: '2.0' as const, id: request.id, method: 'server/discover', params: withModernMeta({}, meta) };
+    const response = await client.request(discover, () => {}, headersFor(context), context.signal);
+    if ('error' in response) return response; // no answer, no session (the server deletes it)
+    const result = response.result;
+    const supported = result['supportedVersions'];
+    if (!Array.isArray(supported) || !supported.includes(SESSIONLESS_REVISION)) {
+      return upstreamFailure(request.id, `the upstream speaks none of the revisions this gateway bridges (${String(supported)})`);
+    }
+    const capabilities = isObject(result['capabilities']) ? result['capabilities'] : {};
+    const link = linkFor(session);
+    link.state = { capabilities, level: undefined, subscriptions: [] };
+    await persist(session, link);
+    const resultMeta = result['_meta'];
+    const serverInfo =
+      (isObject(resultMeta) && isObject(resultMeta[META.serverInfo]) ? resultMeta[META.serverInfo] : undefined) ??
+      (isObject(result['serverInfo']) ? result['serverInfo'] : { name: 'sessiongate-bridge', version: '0' });
+    const answer: JsonObject = {
+      protocolVersion: negotiateRevision(String(params['protocolVersion'])),
+      capabilities,
+      serverInfo,
+    };
+    if (typeof result['instructions'] === 'string') answer['instructions'] = result['instructions'];
+    return { jsonrpc: '2.0', id: request.id, result: answer };
+  }
+
+  /** One call upstream, with the MRTR rounds and one retry after refreshing tool annotations. */
+  function call(
+    request: JsonRpcRequest,
+    context: RequestContext,
+    session: SessionHandle,
+    link: Link,
+  ): Promise<JsonRpcResponse | AsyncIterable<JsonRpcMessage>> {
+    const pending = new PendingReply();
+    const abort = new AbortController();
+    link.calls.set(request.id, abort);
+    const onClientGone = (): void => abort.abort();
+    context.signal.addEventListener('abort', onClientGone, { once: true });
+    const run = async (): Promise<JsonRpcResponse> => {
+      let params = withModernMeta(request.params, metaOf(session, link));
+      const name = request.method === 'tools/call' && typeof params['name'] === 'string' ? params['name'] : undefined;
+      if (name !== undefined && !tools.known) await listTools(context, session, link);
+      let refreshed = false;
+      for (let round = 0; ; round++) {
+        const headers = { ...headersFor(context), ...(name === undefined ? {} : paramHeaderValues(params['arguments'], tools.of(name))) };
+        const response = await client.request({ ...request, params }, (message) => pending.push(message), headers, abort.signal);
+        if ('error' in response) {
+          // A HeaderMismatch on a call: the tool's annotations changed; list again, retry once.
+          if (name !== undefined && response.error.code === JSONRPC.HEADER_MISMATCH && !refreshed) {
+            refreshed = true;
+            await listTools(context, session, link);
+            continue;
+          }
+          return response;
+        }
+        const result = response.result;
+        if (result['resultType'] !== 'input_required') {
+          return { ...response, result: request.method === 'tools/list' ? tools.learn(toHandshake(result)) : toHandshake(result) };
+        }
+        if (round >= MAX_INPUT_ROUNDS) return upstreamFailure(request.id, 'the upstream asked for input too many times');
+        params = { ...params, inputResponses: await askClient(result['inputRequests'], pending, link) };
+        if (typeof result['requestState'] === 'string') params['requestState'] = result['requestState'];
+        else delete params['requestState'];
+      }
+    };
+    run()
+      .then(
+        (response) => pending.respond(response),
+        (error: unknown) => pending.respond(upstreamFailure(request.id, (error as Error).message)),
+      )
+      .finally(() => {
+        link.calls.delete(request.id);
+        context.signal.removeEventListener('abort', onClientGone);
+      });
+    return pending.reply;
+  }
+
+  /** MRTR -> handshake era: each input request goes to the client on the call's stream. */
+  async function askClient(requests: JsonValue | undefined, pending: PendingReply, link: Link): Promise<JsonObject> {
+    const entries = isObject(requests) ? Object.entries(requests) : [];
+    const answers = await Promise.all(
+      entries.map(([key, input]) => {
+        if (!isObject(input) || typeof input['method'] !== 'string') throw new Error(`malformed input request "${key}"`);
+        const id = `sessiongate-input-${++inputIds}`;
+        const answered = new Promise<JsonRpcResponse>((resolve) => link.awaiting.set(id, resolve));
+        pending.push({ jsonrpc: '2.0', id, method: input['method'], ...(isObject(input['params']) ? { params: input['params'] } : {}) });
+        return answered.then((response) => {
+          if ('error' in response) throw new Error(`the client refused "${input['method']}": ${response.error.message}`);
+          return [key, response.result] as const;
+        });
+      }),
+    );
+    return Object.fromEntries(answers);
+  }
+
+  async function listTools(context: RequestContext, session: SessionHandle, link: Link): Promise<void> {
+    const list = {
+      jsonrpc: '2.0' as const,
+      id: 'sessiongate-tools',
+      method: 'tools/list',
+      params: withModernMeta({}, metaOf(session, link)),
+    };
+    const response = await client.request(list, () => {}, headersFor(context), context.signal);
+    if ('result' in response) tools.learn(response.result);
+  }
+
+  /** (Re)opens the upstream listen stream feeding the session's GET stream, with the current filter. */
+  function listen(session: SessionHandle, link: Link, context: RequestContext): void {
+    link.listening?.abort();
+    link.listening = undefined;
+    const filter = filterFor(link.state);
+    if (!link.stream || !filter) return;
+    const abort = new AbortController();
+    link.listening = abort;
+    const request = {
+      jsonrpc: '2.0' as const,
+      id: `sessiongate-listen`,
+      method: 'subscriptions/listen',
+      params: withModernMeta({ notifications: filter }, metaOf(session, link)),
+    };
+    const deliver = (message: JsonRpcMessage): void => {
+      if (isResponse(message) || message.method === 'notifications/subscriptions/acknowledged') return;
+      link.stream?.push(withoutSubscriptionId(message));
+    };
+    void (async () => {
+      for (let failures = 0; !abort.signal.aborted;) {
+        try {
+          await client.listen(request, deliver, abort.signal, headersFor(context));
+          failures = 0;
+        } catch (error) {
+          if (abort.signal.aborted) return;
+          failures++;
+          onError(error);
+        }
+        // Reopened after a delay that grows while the upstream keeps failing.
+        await sleep(Math.min(RECONNECT_MAX_MS, 500 * 2 ** failures), abort.signal);
+      }
+    })();
+  }
+
+  return {
+    async handle(request, context) {
+      const session = requireSession(context);
+      if (request.method === 'initialize') {
+        // An unreachable upstream fails the initialize (and so leaves no session), never a 5xx.
+        return initialize(request, context, session).catch((error: unknown) => upstreamFailure(request.id, (error as Error).message));
+      }
+      const link = linkFor(session);
+      const ok = (result: JsonObject = {}): JsonRpcResponse => ({ jsonrpc: '2.0', id: request.id, result });
+      const uri = request.params?.['uri'];
+      switch (request.method) {
+        case 'ping':
+          return ok();
+        case 'logging/setLevel':
+          link.state.level = typeof request.params?.['level'] === 'string' ? request.params['level'] : undefined;
+          await persist(session, link);
+          return ok();
+        case 'resources/subscribe':
+        case 'resources/unsubscribe': {
+          if (typeof uri !== 'string')
+            return { jsonrpc: '2.0', id: request.id, error: { code: JSONRPC.INVALID_PARAMS, message: 'uri is required' } };
+          const others = link.state.subscriptions.filter((known) => known !== uri);
+          link.state.subscriptions = request.method === 'resources/subscribe' ? [...others, uri] : others;
+          await persist(session, link);
+          listen(session, link, context);
+          return ok();
+        }
+        default:
+          return call(request, context, session, link);
+      }
+    },
+    receive(message, context) {
+      const link = linkFor(requireSession(context));
+      if (!('method' in message)) link.awaiting.get(message.id ?? '')?.(message);
+      else if (message.method === 'notifications/cancelled') {
+        const id = message.params?.['requestId'];
+        if (typeof id === 'string' || typeof id === 'number') link.calls.get(id)?.abort();
+      }
+      // notifications/initialized and the like have no counterpart upstream.
+    },
+    openStream(context) {
+      const session = requireSession(context);
+      const link = linkFor(session);
+      link.stream?.end();
+      const stream: MessageQueue<JsonRpcMessage> = new MessageQueue<JsonRpcMessage>(() => {
+        if (link.stream !== stream) return;
+        link.stream = undefined;
+        link.listening?.abort();
+      });
+      link.stream = stream;
+      listen(session, link, context);
+      return stream;
+    },
+  };
+}
+
+/** What a listen stream asks for: the change notifications the upstream can send, if any. */
+function filterFor(state: BridgeState): JsonObject | undefined {
+  const caps = state.capabilities;
+  const flag = (name: string): boolean => isObject(caps[name]) && (caps[name] as JsonObject)['listChanged'] === true;
+  const filter: JsonObject = {};
+  if (flag('tools')) filter['toolsListChanged'] = true;
+  if (flag('prompts')) filter['promptsListChanged'] = true;
+  if (flag('resources')) filter['resourcesListChanged'] = true;
+  if (state.subscriptions.length > 0) filter['resourceSubscriptions'] = [...state.subscriptions];
+  return Object.keys(filter).length > 0 ? filter : undefined;
+}
+
+/** A modern result as a handshake-era client expects it: without the 2026-only fields. */
+function toHandshake(result: JsonObject): JsonObject {
+  const { resultType: _type, ttlMs: _ttl, cacheScope: _scope, ...rest } = result;
+  const meta = rest['_meta'];
+  if (isObject(meta) && META.serverInfo in meta) {
+    const { [META.serverInfo]: _info, ...kept } = meta;
+    if (Object.keys(kept).length > 0) rest['_meta'] = kept;
+    else delete rest['_meta'];
+  }
+  return rest;
+}
+
+function withoutSubscriptionId(message: JsonRpcMessage): JsonRpcMessage {
+  if (!('method' in message) || !isObject(message.params?.['_meta'])) return message;
+  const { [META.subscriptionId]: _id, ...meta } = message.params['_meta'];
+  const { _meta: _dropped, ...params } = message.params;
+  return { ...message, params: Object.keys(meta).length > 0 ? { ...params, _meta: meta } : params };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
