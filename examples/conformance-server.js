@@ -62,6 +62,18 @@ function conformanceServer() {
     }
     return text('Tool with logging executed successfully');
   });
+  // 2026-07-28 scenarios, run through the gateway (.ci/conformance/run.sh): a parameter mirrored
+  // into an Mcp-Param header (SEP-2243), and a tool whose call changes the tool list.
+  server.registerTool(
+    'test_header_tool',
+    { description: 'Echoes a region sent as Mcp-Param-Region', inputSchema: { region: z.string().meta({ 'x-mcp-header': 'Region' }) } },
+    async ({ region }) => text(`region ${region}`),
+  );
+  let added = 0;
+  server.registerTool('test_trigger_tool_change', { description: 'Adds a tool (tools/list_changed)' }, async () => {
+    server.registerTool(`test_added_${++added}`, { description: 'Added at run time' }, async () => text('added'));
+    return text('tool list changed');
+  });
   server.registerTool('test_error_handling', { description: 'Always fails' }, async () => {
     throw new Error('This tool intentionally returns an error for testing');
   });

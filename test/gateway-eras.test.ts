@@ -178,6 +178,23 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
     expect(tally.created).toBe(11);
   });
 
+  it('holds the client to Mcp-Param-* for annotated tools, listing them first if it must (SEP-2243)', async () => {
+    const { url } = await gateway((await handshakeUpstream({ created: 0, closed: 0 })).url);
+    // No tools/list went through yet: the gateway lists the upstream's tools itself.
+    const missing = await modern(url, 'tools/call', { name: 'region', arguments: { region: 'eu' } });
+    expect([missing.status, (missing.json as { error: { code: number } }).error.code]).toEqual([400, -32020]);
+    for (const header of ['us', '=?base64?ZXU?=', '=?base64?Z!!V1?=']) {
+      const bad = await modern(url, 'tools/call', { name: 'region', arguments: { region: 'eu' } }, { 'mcp-param-region': header });
+      expect([bad.status, (bad.json as { error: { code: number } }).error.code], header).toEqual([400, -32020]);
+    }
+    for (const header of ['eu', ' eu ', '=?base64?ZXU=?=']) {
+      const good = await modern(url, 'tools/call', { name: 'region', arguments: { region: 'eu' } }, { 'mcp-param-region': header });
+      expect(text(result(good.json)), header).toBe('region eu');
+    }
+    // Tools without annotations need no such header.
+    expect((await modern(url, 'tools/call', { name: 'echo', arguments: { text: 'x' } })).status).toBe(200);
+  });
+
   it('progress streams through; log messages only at the level _meta asks for', async () => {
     const { url } = await gateway((await handshakeUpstream({ created: 0, closed: 0 })).url);
     const progress = await modern(url, 'tools/call', { name: 'progress', arguments: {}, _meta: { progressToken: 'p' } });

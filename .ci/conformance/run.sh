@@ -17,3 +17,14 @@ for _ in $(seq 1 50); do grep -q listening "$here/server.log" && break; sleep 0.
 
 "$node24" node_modules/@modelcontextprotocol/conformance/dist/index.js server \
   --url "http://127.0.0.1:$port/mcp" --suite all --expected-failures "$here/expected-failures.yml"
+
+# Second leg: the suite speaks 2026-07-28 (sessionless) to the gateway in front of the same
+# handshake-era server, so the era bridge is checked by the official referee too. The gateway
+# runs from dist/ (built by the test run before this).
+node "$root/bin/sessiongate.js" --upstream "http://127.0.0.1:$port/mcp" --store memory --port 0 > "$here/gateway.log" 2>&1 &
+gateway=$!
+trap 'kill $server $gateway 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do grep -q 'health:' "$here/gateway.log" && break; sleep 0.2; done
+gateway_url=$(grep -o 'http://[^ ]*/mcp' "$here/gateway.log" | head -1)
+"$node24" node_modules/@modelcontextprotocol/conformance/dist/index.js server \
+  --url "$gateway_url" --spec-version 2026-07-28 --suite all --expected-failures "$here/expected-failures-gateway.yml"

@@ -35,6 +35,7 @@ import {
   readModernMeta,
   withoutModernMeta,
 } from '../protocol/modern-meta.js';
+import { checkParamHeaders } from '../protocol/param-headers.js';
 import { LATEST_HANDSHAKE_REVISION } from '../protocol/revisions.js';
 import {
   isStreamReply,
@@ -49,11 +50,14 @@ import { MessageQueue } from '../server/message-queue.js';
 import { mintSessionId } from '../session/id.js';
 import type { SessionManager } from '../session/session-manager.js';
 import type { SessionRecord } from '../store/record.js';
+import type { ToolHeaders } from './tool-headers.js';
 import { upstreamFailure } from './upstream-failure.js';
 
 export interface ConversationOptions {
   /** The handshake-era upstream (`httpUpstream` or `stdioUpstream`). */
   upstream: McpApplication;
+  /** The upstream's `x-mcp-header` annotations, learned from its tool lists. */
+  tools: ToolHeaders;
   /**
    * A request without a correlation id: 'principal' (default) shares the principal's
    * conversation; 'request' gets a fresh upstream session, ended after the answer.
@@ -163,11 +167,27 @@ export function conversations(options: ConversationOptions): Conversations {
     const upstreamContext = new ConversationContext(context, sessionHandle(sessions(), record));
     if (request.method === 'server/discover') return { jsonrpc: '2.0', id: request.id, result: discoverResult(initializeResult) };
     if (request.method === 'subscriptions/listen') return listen(request, upstreamContext, initializeResult);
+    const name = request.method === 'tools/call' ? request.params?.['name'] : undefined;
+    if (typeof name === 'string') {
+      // The gateway reads the body, so it holds the client to the Mcp-Param-* rules (SEP-2243);
+      // a handshake-era upstream does not. The annotations come from the upstream's tool list.
+      if (!options.tools.known) await listTools(upstreamContext);
+      checkParamHeaders((header) => context.header(header), request.params?.['arguments'], options.tools.of(name));
+    }
     const params = withoutModernMeta(request.params);
     const reply = await upstream.handle({ ...request, ...(params ? { params } : {}) }, upstreamContext);
-    const translate = (response: JsonRpcResponse): JsonRpcResponse => toModern(response, request.method, initializeResult);
+    const translate = (response: JsonRpcResponse): JsonRpcResponse => {
+      if (request.method === 'tools/list' && 'result' in response) options.tools.learn(response.result);
+      return toModern(response, request.method, initializeResult);
+    };
     if (!isStreamReply(reply)) return translate(reply);
     return relayed(reply, meta, translate, (message) => refuse(message, upstreamContext));
+  }
+
+  async function listTools(context: RequestContext): Promise<void> {
+    const list: JsonRpcRequest = { jsonrpc: '2.0', id: 'sessiongate-tools', method: 'tools/list', params: {} };
+    const response = await responseOf(await upstream.handle(list, context));
+    if ('result' in response) options.tools.learn(response.result);
   }
 
   /**

@@ -55,6 +55,7 @@ export function eraRouter(options: EraRouterOptions): McpApplication & { era(): 
     : undefined;
   const conversing = conversations({
     upstream: handshake,
+    tools,
     ...(options.withoutCorrelationId ? { withoutCorrelationId: options.withoutCorrelationId } : {}),
     ...(options.onConversation ? { onCreated: options.onConversation } : {}),
   });

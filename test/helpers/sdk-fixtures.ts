@@ -33,6 +33,9 @@ export function fixtureServer(session: BoundSession, tally?: Tally): McpServer {
     }
     return { content: [{ type: 'text', text: 'done' }] };
   });
+  server.registerTool('region', { inputSchema: { region: z.string().meta({ 'x-mcp-header': 'Region' }) } }, async ({ region }) => ({
+    content: [{ type: 'text', text: `region ${region}` }],
+  }));
   server.registerTool('log', {}, async (extra) => {
     // A log message related to the call (it rides on the call's stream).
     await extra.sendNotification({ method: 'notifications/message', params: { level: 'warning', data: 'careful' } });
