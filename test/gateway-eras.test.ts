@@ -11,11 +11,18 @@ import {
   LoggingMessageNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type EraRouterOptions, eraRouter } from '../src/gateway/era-router.js';
 import { httpUpstream } from '../src/gateway/http-upstream.js';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
+import { startCli } from './helpers/demo-process.js';
+import { readJsonLines } from './helpers/json-lines.js';
 import { ACCEPT_BOTH, send, sseMessages } from './helpers/mcp-http.js';
+import { isAlive } from './helpers/processes.js';
 import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
 import { startSessionlessUpstream, type SessionlessUpstream } from './helpers/sessionless-upstream.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
@@ -416,5 +423,60 @@ describe('handshake-era client (official SDK) -> sessionless upstream (bridged)'
     expect((answer.json as { error: { message: string } }).error.message).toMatch(/Upstream error/);
     expect(answer.headers.get('mcp-session-id')).toBeNull();
     expect(await server.sessions.store.count()).toBe(0);
+  });
+});
+
+describe('the sessiongate command, sessionless clients, a stdio upstream', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sg-eras-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const STDIO_FIXTURE = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
+
+  it('one child per conversation, the correlation id in every audit event and child log line, none left after', async () => {
+    const audit = join(dir, 'audit.jsonl');
+    const gateway = await startCli([
+      '--port',
+      '0',
+      '--store',
+      'memory',
+      '--spares',
+      '0',
+      '--audit',
+      audit,
+      '--stdio',
+      `${process.execPath} ${STDIO_FIXTURE}`,
+    ]);
+    closers.push(() => gateway.kill('SIGKILL'));
+    const [a, b] = ['0e0f6f7a-1b2c-4d3e-8f90-a1b2c3d4e5f6', '7c6b5a49-3827-4165-9e8d-7f6e5d4c3b2a'];
+    const call = async (id: string, tool: string) =>
+      text(result((await modern(gateway.url, 'tools/call', { name: tool, arguments: {} }, { 'mcp-client-session-id': id })).json));
+    const [pidA, pidA2, pidB] = [await call(a, 'whoami'), await call(a, 'whoami'), await call(b, 'whoami')];
+    expect(pidA).toBe(pidA2);
+    expect(pidB).not.toBe(pidA);
+    // Per-conversation state lives in the conversation's child.
+    expect([await call(a, 'count'), await call(a, 'count'), await call(b, 'count')]).toEqual(['1', '2', '1']);
+    expect(gateway.output()).toMatch(new RegExp(`\\[[0-9a-f]{8} ${a}\\] stdio fixture ${pidA} up`));
+
+    expect(await gateway.kill('SIGTERM')).toBe(0);
+    for (const pid of [pidA, pidB]) expect(isAlive(Number(pid))).toBe(false);
+    const lines = readJsonLines<Record<string, unknown>>(audit);
+    const requests = lines.filter((line) => line['event'] === 'request');
+    expect(requests).toHaveLength(6);
+    expect(requests.every((line) => line['clientSessionId'] === a || line['clientSessionId'] === b)).toBe(true);
+    for (const id of [a, b]) {
+      expect(lines.filter((line) => line['event'] === 'session.created' && line['clientSessionId'] === id)).toHaveLength(1);
+      expect(lines.filter((line) => line['event'] === 'session.ended' && line['clientSessionId'] === id)).toMatchObject([
+        { reason: 'shutdown' },
+      ]);
+    }
+  });
+
+  it('refuses --upstream-era sessionless for a stdio server, with a one-line reason', async () => {
+    const { runCli } = await import('./helpers/demo-process.js');
+    const run = await runCli(['--port', '0', '--upstream-era', 'sessionless', '--stdio', 'node x.js']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/--upstream-era sessionless needs an HTTP --upstream/);
+    const bad = await runCli(['--port', '0', '--upstream-era', 'nope', '--stdio', 'node x.js']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/upstream-era/);
   });
 });

@@ -92,7 +92,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       starting: undefined,
       pending: new Map(),
       stream: undefined,
-      tag: sessionTag(session.id),
+      tag: logTag(session.id, session.record.clientSessionId),
       ended: false,
     };
     links.set(session.id, created);
@@ -230,4 +230,13 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
 function scopedOf(session: SessionHandle): JsonRpcRequest[] {
   const stored = session.record.state[STATE_KEY];
   return Array.isArray(stored) ? (stored as unknown as JsonRpcRequest[]) : [];
+}
+
+/**
+ * A log line's tag: the session's short tag, and the client correlation id when it has one, so
+ * every line of one conversation can be found (SEP-2822). Client text, so only visible ASCII.
+ */
+function logTag(id: string, clientSessionId: string | null): string {
+  const tag = sessionTag(id);
+  return clientSessionId === null ? tag : `${tag} ${clientSessionId.replace(/[^\x21-\x7e]/g, '?').slice(0, 64)}`;
 }
