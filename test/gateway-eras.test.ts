@@ -23,6 +23,9 @@ import { startCli } from './helpers/demo-process.js';
 import { readJsonLines } from './helpers/json-lines.js';
 import { ACCEPT_BOTH, send, sseMessages } from './helpers/mcp-http.js';
 import { isAlive } from './helpers/processes.js';
+import { startRedis } from './helpers/redis.js';
+import { RedisStore } from '../src/store/redis/index.js';
+import { audited, type AuditEvent } from '../src/gateway/audit.js';
 import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
 import { startSessionlessUpstream, type SessionlessUpstream } from './helpers/sessionless-upstream.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
@@ -202,6 +205,29 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
     expect((await modern(url, 'tools/call', { name: 'echo', arguments: { text: 'x' } })).status).toBe(200);
   });
 
+  it('two replicas on one real Redis: parallel first calls of one conversation make one upstream session', async () => {
+    const redis = await startRedis();
+    closers.push(() => redis.stop());
+    const tally = { created: 0, closed: 0 };
+    const upstream = await handshakeUpstream(tally);
+    const stores = [0, 1].map(() => new RedisStore({ url: redis.url, prefix: 'eras:' }));
+    for (const store of stores) closers.push(() => store.close());
+    const replicas = await Promise.all(stores.map((store) => gateway(upstream.url, {}, { store })));
+    const id = '3d1f0c2e-8b7a-4c69-a5d4-e3f2a1b0c9d8';
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, n) =>
+        modern(replicas[n % 2]!.url, 'tools/call', { name: 'echo', arguments: { text: `${n}` } }, { 'mcp-client-session-id': id }, n),
+      ),
+    );
+    expect(answers.map((answer) => text(result(answer.json)))).toEqual(Array.from({ length: 10 }, (_, n) => `${n}`));
+    expect(tally.created).toBe(1);
+    // Either replica continues it afterwards, on the same upstream session.
+    const count = async (url: string) =>
+      text(result((await modern(url, 'tools/call', { name: 'count', arguments: {} }, { 'mcp-client-session-id': id })).json));
+    expect([await count(replicas[0]!.url), await count(replicas[1]!.url), await count(replicas[0]!.url)]).toEqual(['1', '2', '3']);
+    expect(tally.created).toBe(1);
+  });
+
   it('progress streams through; log messages only at the level _meta asks for', async () => {
     const { url } = await gateway((await handshakeUpstream({ created: 0, closed: 0 })).url);
     const progress = await modern(url, 'tools/call', { name: 'progress', arguments: {}, _meta: { progressToken: 'p' } });
@@ -297,7 +323,11 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
 describe('sessionless client -> sessionless upstream (forwarded as is)', () => {
   it('forwards body, routing headers and the correlation id; checks Mcp-Param-* once tools are known', async () => {
     const fixture = await sessionlessUpstream();
-    const { url } = await gateway(fixture.url);
+    const events: AuditEvent[] = [];
+    const router = eraRouter({ handshake: httpUpstream({ url: fixture.url }), url: fixture.url });
+    const running = await startServer({ application: audited(router, { write: (event) => void events.push(event) }) });
+    closers.push(() => running.close());
+    const { url } = running;
     const id = '5f0c7d1e-0b8b-4a58-9a32-1b6f0d6a0c11';
     const echo = await modern(url, 'tools/call', { name: 'echo', arguments: { text: 'hi' } }, { 'mcp-client-session-id': id });
     expect(echo.status).toBe(200);
@@ -330,6 +360,15 @@ describe('sessionless client -> sessionless upstream (forwarded as is)', () => {
     const unknown = await modern(url, 'nope/nothing');
     expect([unknown.status, (unknown.json as { error: { code: number } }).error.code]).toEqual([404, -32601]);
     expect(fixture.received.some((r) => r.headers['mcp-session-id'] !== undefined)).toBe(false);
+    // Audited with its correlation id, and no session.
+    expect(events[0]).toMatchObject({
+      event: 'request',
+      session: null,
+      clientSessionId: id,
+      method: 'tools/call',
+      name: 'echo',
+      outcome: 'result',
+    });
   });
 
   it('streams progress and a listen stream through', async () => {
