@@ -205,6 +205,22 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
     expect((await modern(url, 'tools/call', { name: 'echo', arguments: { text: 'x' } })).status).toBe(200);
   });
 
+  it('the same correlation id under two credentials is two conversations (identity binding)', async () => {
+    const tally = { created: 0, closed: 0 };
+    const upstream = await handshakeUpstream(tally);
+    const { url } = await gateway(upstream.url, {}, { authenticate: (request) => request.header('authorization') });
+    const id = 'f1e2d3c4-b5a6-4978-8695-a4b3c2d1e0f9';
+    const count = async (credential: string) =>
+      text(
+        result(
+          (await modern(url, 'tools/call', { name: 'count', arguments: {} }, { 'mcp-client-session-id': id, authorization: credential }))
+            .json,
+        ),
+      );
+    expect([await count('Bearer alice'), await count('Bearer alice'), await count('Bearer mallory')]).toEqual(['1', '2', '1']);
+    expect(tally.created).toBe(2);
+  });
+
   it('two replicas on one real Redis: parallel first calls of one conversation make one upstream session', async () => {
     const redis = await startRedis();
     closers.push(() => redis.stop());
