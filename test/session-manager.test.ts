@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SessionManager } from '../src/session/session-manager.js';
 import { LiveRegistry } from '../src/session/live-registry.js';
 import { MemoryStore } from '../src/store/memory/index.js';
-import type { EndReason } from '../src/store/record.js';
+import type { DisposeReason as EndReason } from '../src/session/live-registry.js';
 import { ManualClock } from './helpers/clock.js';
 
 const INIT = { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' } };

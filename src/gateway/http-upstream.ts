@@ -67,9 +67,9 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
     session.attach(async (reason) => {
       links.delete(session.id);
       link.stream?.end();
-      // At shutdown the downstream session lives on in the store, and so must the upstream one:
-      // the next process resumes it. Any other end also ends the upstream session (C5).
-      if (reason === 'shutdown') link.client.release();
+      // At shutdown (or when the session moved to another replica) the downstream session lives
+      // on, and so must the upstream one: the next process resumes it. Any other end also ends the upstream session (C5).
+      if (reason === 'shutdown' || reason === 'moved') link.client.release();
       else await link.client.close().catch(onError);
     });
     // A live downstream session without a link here: the gateway restarted, or another replica

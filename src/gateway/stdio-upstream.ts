@@ -96,6 +96,9 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       ended: false,
     };
     links.set(session.id, created);
+    // On a shared store the session's child now lives here: a replica holding an older one
+    // (the session was served there before) stops it (issue "replicas": ownership epochs).
+    session.claim().catch(onError);
     session.attach(async () => {
       created.ended = true;
       links.delete(session.id);

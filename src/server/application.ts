@@ -18,6 +18,11 @@ export interface SessionHandle {
   attach(disposer: Disposer): () => void;
   /** Persists small JSON per session; survives restarts with a durable store. */
   setState(state: JsonObject): Promise<void>;
+  /**
+   * Takes the session's process-local resources for this replica: replicas on a shared store
+   * that hold older claims free theirs (a stdio child respawned here; the one there is stopped).
+   */
+  claim(): Promise<void>;
 }
 
 export interface RequestContext {

@@ -31,7 +31,11 @@ class Handle implements SessionHandle {
   }
 
   async setState(state: JsonObject): Promise<void> {
-    await this.#sessions.store.setState(this.record.id, state);
+    await this.#sessions.setState(this.record.id, state);
+  }
+
+  claim(): Promise<void> {
+    return this.#sessions.claim(this.record.id);
   }
 }
 

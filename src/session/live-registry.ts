@@ -6,7 +6,14 @@
  */
 import type { EndReason } from '../store/record.js';
 
-export type Disposer = (reason: EndReason) => void | Promise<void>;
+/**
+ * Why process-local resources are freed: the session ended (an EndReason), or it `moved` to
+ * another replica and lives on there (a resource shared with the peer, such as an upstream
+ * session, must then be let go of, not ended).
+ */
+export type DisposeReason = EndReason | 'moved';
+
+export type Disposer = (reason: DisposeReason) => void | Promise<void>;
 
 export class LiveRegistry {
   readonly #entries = new Map<string, Set<Disposer>>();
@@ -43,7 +50,7 @@ export class LiveRegistry {
   }
 
   /** Runs every disposer of the session; resolves when all have settled. */
-  async dispose(sessionId: string, reason: EndReason): Promise<void> {
+  async dispose(sessionId: string, reason: DisposeReason): Promise<void> {
     const set = this.#entries.get(sessionId);
     if (!set) return;
     this.#entries.delete(sessionId);

@@ -11,7 +11,7 @@ import { MemoryStore } from '../store/memory/index.js';
 import type { SessionStore } from '../store/store.js';
 import { type Clock, systemClock } from './clock.js';
 import { isWellFormedSessionId, mintSessionId } from './id.js';
-import { LiveRegistry } from './live-registry.js';
+import { type DisposeReason, LiveRegistry } from './live-registry.js';
 import { type ResolvedSessionOptions, resolveSessionOptions, type SessionOptions } from './options.js';
 import { PrincipalHasher } from './principal.js';
 
@@ -49,6 +49,9 @@ export class SessionManager {
   readonly #onError: (error: unknown) => void;
   readonly #endListeners = new Set<SessionEndListener>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** Ownership epochs this replica holds (sessions whose process-local resources live here). */
+  readonly #claims = new Map<string, number>();
+  readonly #unsubscribe: (() => void) | undefined;
   #sweeping: Promise<number> | undefined;
 
   constructor(options: SessionOptions = {}) {
@@ -58,6 +61,14 @@ export class SessionManager {
     this.#onError = options.onError ?? (() => {});
     this.live = new LiveRegistry(this.#onError);
     this.#principals = new PrincipalHasher(this.store, options.principalKey);
+    this.#unsubscribe = this.store.bus?.subscribe({
+      // Another replica ended a session: free what this one holds for it (its child, its link).
+      message: (message) => {
+        if (message.kind === 'ended') void this.#letGo(message.id, message.reason);
+        else if (message.kind === 'moved' && (this.#claims.get(message.id) ?? 0) < message.epoch) void this.#letGo(message.id, 'moved');
+      },
+      reset: () => {},
+    });
     if (this.policy.sweepIntervalMs > 0) {
       this.#timer = setInterval(() => void this.sweep(), this.policy.sweepIntervalMs);
       this.#timer.unref();
@@ -177,6 +188,27 @@ export class SessionManager {
     return record;
   }
 
+  /** Replaces a session's state; other replicas are told to drop cached copies. */
+  async setState(id: string, state: JsonObject): Promise<boolean> {
+    const written = await this.store.setState(id, state);
+    this.store.bus?.publish({ kind: 'changed', id });
+    return written;
+  }
+
+  /**
+   * Takes the session's process-local resources for this replica (see SessionHandle.claim):
+   * an atomic epoch from the store, announced; replicas with an older claim let theirs go.
+   * Without a shared store there is nobody to tell.
+   */
+  async claim(id: string): Promise<void> {
+    const bus = this.store.bus;
+    if (!bus) return;
+    const epoch = await bus.claim(id);
+    if (epoch === 0) return; // ended meanwhile
+    this.#claims.set(id, epoch);
+    bus.publish({ kind: 'moved', id, epoch });
+  }
+
   /** Ends a session (DELETE, admin, cap eviction). False when it was not live. */
   async end(id: string, reason: EndReason): Promise<boolean> {
     const record = await this.store.delete(id);
@@ -208,6 +240,7 @@ export class SessionManager {
    * sessions outlive the process when the store is durable.
    */
   async close(): Promise<void> {
+    this.#unsubscribe?.();
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#sweeping?.catch(() => {});
@@ -221,7 +254,8 @@ export class SessionManager {
         const expired = await this.store.sweepExpired(this.now(), SWEEP_BATCH);
         for (const record of expired) {
           const reason = expiryReason(record);
-          await this.live.dispose(record.id, reason);
+          await this.#letGo(record.id, reason);
+          this.#tellOthers(record.id, reason);
           this.#emitEnd(record, reason);
         }
         ended += expired.length;
@@ -235,15 +269,29 @@ export class SessionManager {
 
   /** Frees what this process holds for an ended session; tells listeners when this call ended it. */
   async #release(id: string, record: SessionRecord | undefined, reason: EndReason): Promise<void> {
-    await this.live.dispose(id, reason);
-    if (record) this.#emitEnd(record, reason);
+    await this.#letGo(id, reason);
+    if (!record) return;
+    this.#tellOthers(id, reason);
+    this.#emitEnd(record, reason);
+  }
+
+  /** Frees this process's resources of a session (ended, or moved to another replica). */
+  #letGo(id: string, reason: DisposeReason): Promise<void> {
+    this.#claims.delete(id);
+    return this.live.dispose(id, reason);
+  }
+
+  /** Other replicas may hold resources of a session that ended here (DELETE on B, child on A). */
+  #tellOthers(id: string, reason: EndReason): void {
+    // At shutdown the sessions of a memory store end with this process only.
+    if (reason !== 'shutdown') this.store.bus?.publish({ kind: 'ended', id, reason });
   }
 
   /** A request found no record but this process still holds resources for it. */
   async #collect(id: string): Promise<void> {
     await this.sweep();
     // Gone without this process sweeping it (another replica did): free what is left here.
-    await this.live.dispose(id, 'idle');
+    await this.#letGo(id, 'idle');
   }
 
   #emitEnd(record: SessionRecord, reason: EndReason): void {

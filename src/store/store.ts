@@ -4,6 +4,7 @@
  * suite (test/store-contract.ts) checks for each of them.
  */
 import type { JsonObject } from '../protocol/jsonrpc.js';
+import type { SessionBus } from './bus.js';
 import type { SessionRecord } from './record.js';
 
 /** Caps checked atomically with the insert. `Infinity` means no cap. */
@@ -57,5 +58,10 @@ export interface SessionStore {
    * first use, the same value for everybody afterwards, surviving restarts.
    */
   sharedSecret(name: string, create: () => string): Promise<string>;
+  /**
+   * How replicas sharing this store tell each other about sessions (pub/sub on Redis). Absent
+   * for a store only one process uses (memory, SQLite).
+   */
+  readonly bus?: SessionBus;
   close(): Promise<void>;
 }

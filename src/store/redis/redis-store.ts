@@ -12,6 +12,7 @@ import { SessiongateError } from '../../protocol/failures.js';
 import type { JsonObject } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
 import type { CreateLimits, CreateOutcome, SessionStore } from '../store.js';
+import { RedisBus } from './redis-bus.js';
 import { CREATE, DELETE, SET_FIELD, SWEEP, TOUCH } from './scripts.js';
 
 export interface RedisStoreOptions {
@@ -45,6 +46,7 @@ export class RedisStore implements SessionStore {
   readonly #timeout: number;
   /** Settles on the first successful connection; until then commands wait (bounded) for it. */
   #firstConnection: Promise<void> | undefined;
+  #bus: RedisBus | undefined;
 
   constructor(options: RedisStoreOptions = {}) {
     this.#prefix = options.prefix ?? 'sg:';
@@ -71,6 +73,12 @@ export class RedisStore implements SessionStore {
     client.defineCommand('sgDelete', { numberOfKeys: 3, lua: DELETE });
     client.defineCommand('sgSweep', { numberOfKeys: 2, lua: SWEEP });
     this.#redis = client as ScriptedRedis;
+  }
+
+  /** Replicas on this store tell each other of ended and moved sessions here (pub/sub). */
+  get bus(): RedisBus {
+    this.#bus ??= new RedisBus(this.#redis, this.#prefix, (id) => this.#key(id));
+    return this.#bus;
   }
 
   /** Resolves once connected (useful at start-up to fail fast on a wrong URL). */
@@ -191,6 +199,7 @@ export class RedisStore implements SessionStore {
 
   /** Closes the connection; never hangs on a Redis that is down (shutdown must finish). */
   async close(): Promise<void> {
+    await this.#bus?.close();
     if (!this.#owned) return;
     const redis = this.#redis;
     if (redis.status !== 'ready') {

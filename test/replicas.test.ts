@@ -1,0 +1,120 @@
+/**
+ * Several gateway processes sharing one real redis-server (issue "replicas"): any replica
+ * serves any session; a session's stdio child lives on one replica at a time and moves with
+ * it; DELETE and expiry on any replica reach the replica holding the child (pub/sub), checked
+ * in the process table.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
+import { startCli, type DemoProcess } from './helpers/demo-process.js';
+import { openSession, send, toolCall } from './helpers/mcp-http.js';
+import { isAlive } from './helpers/processes.js';
+import { startRedis, type RedisServer } from './helpers/redis.js';
+import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
+import { startServer, type RunningServer } from './helpers/test-server.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
+const closers: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function redis(): Promise<RedisServer> {
+  const server = await startRedis();
+  closers.push(() => server.stop());
+  return server;
+}
+
+async function replicas(count: number, args: string[]): Promise<DemoProcess[]> {
+  const started = await Promise.all(Array.from({ length: count }, () => startCli(['--port', '0', ...args])));
+  for (const replica of started) closers.push(() => replica.kill('SIGKILL'));
+  return started;
+}
+
+function text(json: unknown): string {
+  const answer = json as { result?: { content: { text: string }[] }; error?: unknown };
+  if (!answer.result) throw new Error(`expected a result: ${JSON.stringify(json)}`);
+  return answer.result.content[0]!.text;
+}
+
+async function waitFor(check: () => boolean, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return true;
+}
+
+describe('gateway replicas on one Redis, stdio upstream', () => {
+  it('the child follows the session from replica to replica; DELETE on another replica stops it', async () => {
+    const { url: store } = await redis();
+    const [a, b, c] = await replicas(3, ['--store', store, '--spares', '0', '--stdio', `${process.execPath} ${FIXTURE}`]);
+    const headers = (id: string) => ({ 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' });
+    const id = await openSession(a!.url);
+    const call = async (replica: DemoProcess, tool: string, n: number) =>
+      text((await send(replica.url, { body: toolCall(tool, { text: `${n}` }, n), headers: headers(id) })).json);
+
+    const onA = Number(await call(a!, 'whoami', 2));
+    expect(await call(a!, 'echo', 3)).toBe('3');
+    // Served by B: a child there with the handshake replayed; A's is stopped (ownership moved).
+    const onB = Number(await call(b!, 'whoami', 4));
+    expect(onB).not.toBe(onA);
+    expect(await waitFor(() => !isAlive(onA))).toBe(true);
+    expect(await call(b!, 'echo', 5)).toBe('5');
+    // DELETE through C reaches B, which holds the child.
+    expect((await send(c!.url, { method: 'DELETE', headers: headers(id) })).status).toBe(204);
+    expect(await waitFor(() => !isAlive(onB))).toBe(true);
+    for (const replica of [a!, b!, c!]) {
+      expect((await send(replica.url, { body: toolCall('echo', { text: 'x' }), headers: headers(id) })).status).toBe(404);
+    }
+  });
+
+  it('a session expired and swept by one replica has its child stopped on the replica holding it', async () => {
+    const { url: store } = await redis();
+    const [a, b] = await replicas(2, [
+      '--store',
+      store,
+      '--spares',
+      '0',
+      '--idle-timeout',
+      '1s',
+      '--stdio',
+      `${process.execPath} ${FIXTURE}`,
+    ]);
+    const id = await openSession(b!.url);
+    const answer = await send(b!.url, {
+      body: toolCall('whoami', {}),
+      headers: { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' },
+    });
+    const child = Number(text(answer.json));
+    expect(isAlive(child)).toBe(true);
+    // Whichever replica's sweeper gets there first, the child on B is stopped.
+    expect(await waitFor(() => !isAlive(child), 8000)).toBe(true);
+    expect(a!.child.exitCode).toBeNull();
+  });
+});
+
+describe('gateway replicas on one Redis, HTTP upstream', () => {
+  it('a session created through A is used through B and C in turn with no error; DELETE on B ends it upstream', async () => {
+    const { url: store } = await redis();
+    const tally: Tally = { created: 0, closed: 0 };
+    const upstream: RunningServer = await startServer({ application: bindMcpServer((session) => fixtureServer(session, tally)) });
+    closers.push(() => upstream.close());
+    const [a, b, c] = await replicas(3, ['--store', store, '--upstream', upstream.url]);
+    const id = await openSession(a!.url);
+    const headers = { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
+    await send(a!.url, { body: { jsonrpc: '2.0', method: 'notifications/initialized' }, headers });
+    const counts: string[] = [];
+    for (const [n, replica] of [a, b, c, a, b, c].entries()) {
+      counts.push(text((await send(replica!.url, { body: toolCall('count', {}, n + 10), headers })).json));
+    }
+    // One upstream session throughout: its state counted every call, wherever it landed.
+    expect(counts).toEqual(['1', '2', '3', '4', '5', '6']);
+    expect(tally.created).toBe(1);
+    expect((await send(b!.url, { method: 'DELETE', headers })).status).toBe(204);
+    expect(await waitFor(() => tally.closed === 1)).toBe(true);
+    expect((await send(c!.url, { body: toolCall('count', {}), headers })).status).toBe(404);
+  });
+});
