@@ -18,10 +18,13 @@ import { PendingReply } from '../server/pending-reply.js';
 import { type HeaderPolicyOptions, headerPolicy } from './header-policy.js';
 import { requireSession } from './require-session.js';
 import { upstreamFailure } from './upstream-failure.js';
+import { UpstreamPool, type UpstreamPoolOptions } from './upstream-pool.js';
 
 export interface HttpUpstreamOptions extends HeaderPolicyOptions {
-  /** The upstream MCP endpoint. Required. */
-  url: string | URL;
+  /** The upstream MCP endpoint, or several replicas of one server (a pool). Required. */
+  url: string | URL | readonly (string | URL)[];
+  /** Health checks of a pool's replicas (see UpstreamPool). */
+  pool?: UpstreamPoolOptions;
   /** undici dispatcher for the upstream. Default: a shared keep-alive Agent. */
   dispatcher?: Dispatcher;
   /** Errors of background work (closing upstream sessions, the upstream GET stream). */
@@ -30,9 +33,13 @@ export interface HttpUpstreamOptions extends HeaderPolicyOptions {
 
 /** Where the upstream session is kept in the downstream session's state. */
 const STATE_KEY = 'sessiongate.upstream';
+/** Which replica of a pool the session is pinned to. */
+const URL_KEY = 'sessiongate.upstreamUrl';
 
 interface Link {
-  readonly client: SessionClient;
+  client: SessionClient;
+  /** The pool replica the upstream session lives on. */
+  url: URL;
   /** The downstream session's GET stream, when one is open. */
   stream: MessageQueue<JsonRpcMessage> | undefined;
   /** The latest downstream request, for forwarded headers. */
@@ -40,10 +47,20 @@ interface Link {
 }
 
 export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
-  const url = new URL(options.url);
+  const pool = new UpstreamPool(Array.isArray(options.url) ? options.url : [options.url as string | URL], options.pool);
   const headersFor = headerPolicy(options);
   const onError = options.onError ?? (() => {});
   const links = new Map<string, Link>();
+
+  function clientFor(link: Link, url: URL, clientSessionId: string | undefined): SessionClient {
+    return new SessionClient(url, {
+      dispatcher: options.dispatcher,
+      // The downstream conversation's correlation id travels upstream unchanged.
+      clientSessionId: clientSessionId ?? false,
+      headers: () => headersFor(link.context),
+      onMessage: (message) => link.stream?.push(message),
+    });
+  }
 
   function linkFor(context: RequestContext): Link {
     const session = requireSession(context);
@@ -52,23 +69,18 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
       existing.context = context;
       return existing;
     }
-    const link: Link = {
-      context,
-      stream: undefined,
-      client: new SessionClient(url, {
-        dispatcher: options.dispatcher,
-        // The downstream conversation's correlation id travels upstream unchanged.
-        clientSessionId: context.clientSessionId ?? false,
-        headers: () => headersFor(link.context),
-        onMessage: (message) => link.stream?.push(message),
-      }),
-    };
+    // A pool: the pinned replica, else the rendezvous pick for the conversation (or session).
+    const pinned = session.record.state[URL_KEY];
+    const url = pool.urls.find((candidate) => candidate.href === pinned) ?? pool.pick(session.record.clientSessionId ?? session.id);
+    const link = { context, stream: undefined, url } as Omit<Link, 'client'> as Link;
+    link.client = clientFor(link, url, context.clientSessionId);
     links.set(session.id, link);
     session.attach(async (reason) => {
       links.delete(session.id);
       link.stream?.end();
       // At shutdown (or when the session moved to another replica) the downstream session lives
-      // on, and so must the upstream one: the next process resumes it. Any other end also ends the upstream session (C5).
+      // on, and so must the upstream one: the next process resumes it. Any other end also ends
+      // the upstream session (C5).
       if (reason === 'shutdown' || reason === 'moved') link.client.release();
       else await link.client.close().catch(onError);
     });
@@ -76,29 +88,59 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
     // created it. Continue the stored upstream session (recovered on 404 like any other).
     const stored = session.record.state[STATE_KEY];
     if (isObject(stored)) link.client.resume(stored as unknown as SessionSnapshot);
+    if (!pool.isUp(url)) move(link, session);
     return link;
+  }
+
+  /**
+   * The session's replica is down: continue on the best one up. The stored session id is
+   * unknown there (404), so the client core replays the handshake and the session-scoped calls,
+   * as after an upstream restart.
+   */
+  function move(link: Link, session: SessionHandle): void {
+    const to = pool.pick(session.record.clientSessionId ?? session.id);
+    if (to.href === link.url.href) return;
+    const snapshot = link.client.snapshot();
+    link.client.release();
+    link.url = to;
+    link.client = clientFor(link, to, link.context.clientSessionId);
+    if (snapshot) link.client.resume(snapshot);
+    void persist(session, link).catch(onError);
   }
 
   async function persist(session: SessionHandle, link: Link): Promise<void> {
     const snapshot = link.client.snapshot();
-    if (snapshot) await session.setState({ ...session.record.state, [STATE_KEY]: snapshot as unknown as JsonObject });
+    if (snapshot) {
+      await session.setState({ ...session.record.state, [STATE_KEY]: snapshot as unknown as JsonObject, [URL_KEY]: link.url.href });
+    }
   }
 
   return {
     handle(request, context) {
       const link = linkFor(context);
+      const session = context.session!;
+      if (!pool.isUp(link.url)) move(link, session);
       const pending = new PendingReply();
-      link.client
-        .send(request, request.id, (message) => pending.push(message))
-        .then(
+      const attempt = (retried: boolean): void => {
+        link.client.send(request, request.id, (message) => pending.push(message)).then(
           async (response) => {
             // initialize and session-scoped calls change what a recovery must replay: persist then.
             if (response && 'result' in response && (request.method === 'initialize' || isSessionScoped(request.method)))
-              await persist(context.session!, link).catch(onError);
+              await persist(session, link).catch(onError);
             pending.respond(response ?? upstreamFailure(request.id, 'no response'));
           },
-          (error: unknown) => pending.respond(upstreamFailure(request.id, (error as Error).message)),
+          (error: unknown) => {
+            // Refused before anything was sent: that replica is down; safe to try the next one.
+            if (!retried && neverSent(error) && pool.urls.length > 1) {
+              pool.markDown(link.url);
+              move(link, session);
+              return attempt(true);
+            }
+            pending.respond(upstreamFailure(request.id, (error as Error).message));
+          },
         );
+      };
+      attempt(false);
       return pending.reply;
     },
     async receive(message, context) {
@@ -110,5 +152,18 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
     openStream(context) {
       return replaceStream(linkFor(context));
     },
+    async close() {
+      pool.close();
+    },
   };
+}
+
+/** A connection refused (nothing reached the upstream): retrying elsewhere cannot run a call twice. */
+function neverSent(error: unknown): boolean {
+  let cause: unknown = error;
+  for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
+    if ((cause as { code?: unknown }).code === 'ECONNREFUSED') return true;
+    cause = cause.cause;
+  }
+  return false;
 }

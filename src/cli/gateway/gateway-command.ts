@@ -6,13 +6,14 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { AuditLog, audited, fanout, sessionCreated, sessionEnded } from '../../gateway/audit.js';
 import { eraRouter, type UpstreamEra } from '../../gateway/era-router.js';
 import type { HeaderPolicyOptions } from '../../gateway/header-policy.js';
 import { GatewayMetrics } from '../../gateway/metrics.js';
 import { adminApi, RecentEvents } from '../../gateway/admin.js';
 import { httpUpstream } from '../../gateway/http-upstream.js';
+import { UpstreamPool } from '../../gateway/upstream-pool.js';
 import type { McpApplication } from '../../server/application.js';
 import { stdioUpstream } from '../../gateway/stdio-upstream.js';
 import { LOCAL_HOSTNAMES } from '../../server/origin.js';
@@ -52,7 +53,11 @@ export function configureGateway(program: Command): Command {
   addSessionFlags(program, { store: DEFAULT_GATEWAY_STORE });
   program
     .addOption(envOption('--config <file>', 'read settings from a JSON file keyed by flag name (flags and SESSIONGATE_* variables win)'))
-    .addOption(envOption('--upstream <url>', 'the MCP server to put behind sessions (Streamable HTTP)').argParser(parseUpstream))
+    .addOption(
+      envOption('--upstream <url>', 'the MCP server to put behind sessions (Streamable HTTP); repeat for replicas of it (a pool)').argParser(
+        (text, previous?: string[]) => [...(previous ?? []), parseUpstream(text)],
+      ),
+    )
     .addOption(
       envOption('--stdio <command>', 'run this MCP server command, one process per session ("COMMAND ARGS")').argParser(parseCommand),
     )
@@ -86,7 +91,8 @@ export function configureGateway(program: Command): Command {
       values = program.opts();
     }
     const flags = sessionFlags(values);
-    let upstream = values['upstream'] as string | undefined;
+    const pool = values['upstream'] as string[] | undefined;
+    let upstream = pool?.[0];
     const stdio = values['stdio'] as string[] | undefined;
     if (stdio) {
       if (upstream || values['demoUpstream']) fail('--stdio excludes --upstream and --demo-upstream');
@@ -103,13 +109,17 @@ export function configureGateway(program: Command): Command {
       ({ url: upstream, stop: stopDemo } = await startDemoUpstream());
     }
     if (!upstream) fail("required option '--upstream <url>' not specified (or --stdio, --demo-upstream)");
-    if (!values['demoUpstream']) await checkReachable(new URL(upstream));
+    // A pool starts when one replica answers; the others join as health checks find them.
+    if (!values['demoUpstream']) await checkReachable((pool ?? [upstream]).map((url) => new URL(url)));
+    if (pool && pool.length > 1 && values['upstreamEra'] === 'sessionless') fail('--upstream-era sessionless takes one --upstream');
     const headers = {
       forwardHeaders: values['forwardHeader'] as string[] | undefined,
       upstreamHeaders: values['upstreamHeader'] as Record<string, string> | undefined,
     };
-    const application = httpUpstream({ url: upstream, ...headers, onError: report });
-    const shown = values['demoUpstream'] ? `bundled demo at ${upstream}` : new URL(upstream).origin + new URL(upstream).pathname;
+    const application = httpUpstream({ url: pool ?? [upstream], ...headers, onError: report });
+    const shown = values['demoUpstream']
+      ? `bundled demo at ${upstream}`
+      : (pool ?? [upstream]).map((url) => new URL(url).origin + new URL(url).pathname).join(', ');
     await serve(application, [`  upstream: ${shown} (era: ${String(values['upstreamEra'])})`], stopDemo, { url: upstream, ...headers });
 
     /**
@@ -182,19 +192,12 @@ function parseSpares(text: string): number {
 }
 
 /** A clear one-line error at start-up instead of errors on every request later. */
-async function checkReachable(url: URL): Promise<void> {
-  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  const reachable = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port, timeout: 3000 });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
-  });
-  if (!reachable) fail(`cannot reach the upstream at ${url.origin}${url.pathname} (is it running?)`);
+async function checkReachable(urls: URL[]): Promise<void> {
+  const probe = new UpstreamPool(urls, { healthIntervalMs: 0, healthTimeoutMs: 3000 });
+  await probe.checkAll();
+  if (urls.some((url) => probe.isUp(url))) return;
+  const url = urls[0]!;
+  fail(`cannot reach the upstream at ${url.origin}${url.pathname}${urls.length > 1 ? ' (nor any other)' : ''} (is it running?)`);
 }
 
 function fail(message: string): never {
