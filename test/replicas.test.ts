@@ -4,6 +4,9 @@
  * it; DELETE and expiry on any replica reach the replica holding the child (pub/sub), checked
  * in the process table.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
@@ -116,5 +119,52 @@ describe('gateway replicas on one Redis, HTTP upstream', () => {
     expect((await send(b!.url, { method: 'DELETE', headers })).status).toBe(204);
     expect(await waitFor(() => tally.closed === 1)).toBe(true);
     expect((await send(c!.url, { body: toolCall('count', {}), headers })).status).toBe(404);
+  });
+});
+
+describe('Redis faults', () => {
+  it('redis-server killed and restarted under load: 503 within a second while down, full service after, no crash, no orphan', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-redis-durable-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    let server = await startRedis(undefined, { durable: { dir } });
+    closers.push(() => server.stop());
+    const [gateway] = await replicas(1, ['--store', server.url, '--spares', '0', '--stdio', `${process.execPath} ${FIXTURE}`]);
+    const id = await openSession(gateway!.url);
+    const headers = { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
+    const child = Number(text((await send(gateway!.url, { body: toolCall('whoami', {}), headers })).json));
+
+    // Load: one call after another, each timed, while Redis goes away and comes back.
+    const outcomes: { status: number; ms: number; phase: string }[] = [];
+    let phase = 'up';
+    let loading = true;
+    const load = (async () => {
+      for (let n = 100; loading; n++) {
+        const started = Date.now();
+        const answer = await send(gateway!.url, { body: toolCall('echo', { text: `${n}` }, n), headers });
+        outcomes.push({ status: answer.status, ms: Date.now() - started, phase });
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await server.stop();
+    phase = 'down';
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    server = await startRedis(server.port, { durable: { dir } });
+    phase = 'back';
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    loading = false;
+    await load;
+
+    const down = outcomes.filter((o) => o.phase === 'down');
+    expect(down.length).toBeGreaterThan(1);
+    // While down: 503 (never 500, never a hang), each answered within about a second.
+    expect(down.slice(1).every((o) => o.status === 503 && o.ms < 1500)).toBe(true);
+    // Back: the same session is served again (the record survived in Redis).
+    const back = outcomes.filter((o) => o.phase === 'back');
+    expect(back.at(-1)!.status).toBe(200);
+    expect(outcomes.every((o) => [200, 503].includes(o.status))).toBe(true);
+    expect(gateway!.child.exitCode).toBeNull();
+    expect(Number(text((await send(gateway!.url, { body: toolCall('whoami', {}), headers })).json))).toBe(child);
+    expect((await send(gateway!.url, { method: 'DELETE', headers })).status).toBe(204);
+    expect(await waitFor(() => !isAlive(child))).toBe(true);
   });
 });

@@ -34,17 +34,18 @@ export function redisServerBinary(): string {
   return path;
 }
 
-export async function startRedis(port?: number): Promise<RedisServer> {
+/**
+ * A real redis-server on a free (or the given) port. `durable` keeps an append-only file in
+ * `dir` (fsync on every write) so a restart on the same port and dir finds every session.
+ */
+export async function startRedis(port?: number, options: { durable?: { dir: string } } = {}): Promise<RedisServer> {
   const binary = redisServerBinary();
   const chosen = port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), 'sg-redis-'));
-  const child: ChildProcess = spawn(
-    binary,
-    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const dir = options.durable?.dir ?? mkdtempSync(join(tmpdir(), 'sg-redis-'));
+  const persistence = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const child: ChildProcess = spawn(binary, ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
@@ -70,7 +71,7 @@ export async function startRedis(port?: number): Promise<RedisServer> {
         child.kill('SIGKILL');
         await exited;
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.durable) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
