@@ -12,6 +12,7 @@ import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcRespo
 import type { McpApplication, Reply, RequestContext } from '../server/application.js';
 import { isStreamReply } from '../server/application.js';
 import { sessionTag } from '../session/id.js';
+import { watched } from './watched-stream.js';
 import type { EndReason, SessionRecord } from '../store/record.js';
 
 export type AuditEvent =
@@ -139,38 +140,19 @@ export function audited(application: McpApplication, log: EventSink): McpApplica
   };
 }
 
-/**
- * Passes a stream through, reporting its response (or none, if it ended without one). An
- * iterator rather than a generator: `return()` must reach the source at once when the client
- * leaves, not wait for the source's next message.
- */
+/** Passes a stream through, reporting its response (or none, if it ended without one). */
 function watch(
   messages: AsyncIterable<JsonRpcMessage>,
   done: (response: JsonRpcResponse | undefined) => void,
 ): AsyncIterableIterator<JsonRpcMessage> {
-  const source = messages[Symbol.asyncIterator]();
   let response: JsonRpcResponse | undefined;
-  let reported = false;
-  const finish = (): void => {
-    if (reported) return;
-    reported = true;
-    done(response);
-  };
-  return {
-    async next() {
-      const next = await source.next();
-      if (next.done) finish();
-      else if (isResponse(next.value)) response = next.value;
-      return next;
+  return watched(
+    messages,
+    () => done(response),
+    (message) => {
+      if (isResponse(message)) response = message;
     },
-    async return() {
-      finish();
-      return (await source.return?.()) ?? { value: undefined, done: true };
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+  );
 }
 
 /** The tool, prompt or resource a request is about. */

@@ -52,6 +52,7 @@ import type { SessionManager } from '../session/session-manager.js';
 import type { SessionRecord } from '../store/record.js';
 import type { ToolHeaders } from './tool-headers.js';
 import { upstreamFailure } from './upstream-failure.js';
+import { watched } from './watched-stream.js';
 
 export interface ConversationOptions {
   /** The handshake-era upstream (`httpUpstream` or `stdioUpstream`). */
@@ -286,7 +287,7 @@ export function conversations(options: ConversationOptions): Conversations {
       end();
       return reply;
     }
-    return ending(reply, end);
+    return watched(reply, end);
   }
 }
 
@@ -403,31 +404,6 @@ function relayed(
       }
     },
     async return() {
-      return (await iterator.return?.()) ?? { value: undefined, done: true };
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-}
-
-/** Passes a stream through and calls `end` once it finishes or the client leaves. */
-function ending(source: AsyncIterable<JsonRpcMessage>, end: () => void): AsyncIterableIterator<JsonRpcMessage> {
-  const iterator = source[Symbol.asyncIterator]();
-  let ended = false;
-  const finish = (): void => {
-    if (ended) return;
-    ended = true;
-    end();
-  };
-  return {
-    async next() {
-      const next = await iterator.next();
-      if (next.done) finish();
-      return next;
-    },
-    async return() {
-      finish();
       return (await iterator.return?.()) ?? { value: undefined, done: true };
     },
     [Symbol.asyncIterator]() {

@@ -122,23 +122,25 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
       if (!pool.isUp(link.url)) move(link, session);
       const pending = new PendingReply();
       const attempt = (retried: boolean): void => {
-        link.client.send(request, request.id, (message) => pending.push(message)).then(
-          async (response) => {
-            // initialize and session-scoped calls change what a recovery must replay: persist then.
-            if (response && 'result' in response && (request.method === 'initialize' || isSessionScoped(request.method)))
-              await persist(session, link).catch(onError);
-            pending.respond(response ?? upstreamFailure(request.id, 'no response'));
-          },
-          (error: unknown) => {
-            // Refused before anything was sent: that replica is down; safe to try the next one.
-            if (!retried && neverSent(error) && pool.urls.length > 1) {
-              pool.markDown(link.url);
-              move(link, session);
-              return attempt(true);
-            }
-            pending.respond(upstreamFailure(request.id, (error as Error).message));
-          },
-        );
+        link.client
+          .send(request, request.id, (message) => pending.push(message))
+          .then(
+            async (response) => {
+              // initialize and session-scoped calls change what a recovery must replay: persist then.
+              if (response && 'result' in response && (request.method === 'initialize' || isSessionScoped(request.method)))
+                await persist(session, link).catch(onError);
+              pending.respond(response ?? upstreamFailure(request.id, 'no response'));
+            },
+            (error: unknown) => {
+              // Refused before anything was sent: that replica is down; safe to try the next one.
+              if (!retried && neverSent(error) && pool.urls.length > 1) {
+                pool.markDown(link.url);
+                move(link, session);
+                return attempt(true);
+              }
+              pending.respond(upstreamFailure(request.id, (error as Error).message));
+            },
+          );
       };
       attempt(false);
       return pending.reply;

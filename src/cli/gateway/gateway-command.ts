@@ -54,9 +54,10 @@ export function configureGateway(program: Command): Command {
   program
     .addOption(envOption('--config <file>', 'read settings from a JSON file keyed by flag name (flags and SESSIONGATE_* variables win)'))
     .addOption(
-      envOption('--upstream <url>', 'the MCP server to put behind sessions (Streamable HTTP); repeat for replicas of it (a pool)').argParser(
-        (text, previous?: string[]) => [...(previous ?? []), parseUpstream(text)],
-      ),
+      envOption(
+        '--upstream <url>',
+        'the MCP server to put behind sessions (Streamable HTTP); repeat for replicas of it (a pool)',
+      ).argParser((text, previous?: string[]) => [...(previous ?? []), parseUpstream(text)]),
     )
     .addOption(
       envOption('--stdio <command>', 'run this MCP server command, one process per session ("COMMAND ARGS")').argParser(parseCommand),
