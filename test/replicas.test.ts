@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
+import { SessionManager } from '../src/session/session-manager.js';
+import { CachingStore } from '../src/store/caching-store.js';
+import { RedisStore } from '../src/store/redis/index.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { openSession, send, toolCall } from './helpers/mcp-http.js';
 import { isAlive } from './helpers/processes.js';
@@ -166,5 +170,78 @@ describe('Redis faults', () => {
     expect(Number(text((await send(gateway!.url, { body: toolCall('whoami', {}), headers })).json))).toBe(child);
     expect((await send(gateway!.url, { method: 'DELETE', headers })).status).toBe(204);
     expect(await waitFor(() => !isAlive(child))).toBe(true);
+  });
+});
+
+describe('the record cache of a replica', () => {
+  async function twoReplicas() {
+    const { url } = await redis();
+    const stores = [0, 1].map(() => new CachingStore(new RedisStore({ url, prefix: 'cache:' })));
+    const managers = stores.map((store) => new SessionManager({ store, sweepIntervalMs: 0 }));
+    for (const [i, manager] of managers.entries()) closers.push(() => manager.close().then(() => stores[i]!.close()));
+    // The bus subscriptions are up before the test relies on them.
+    await waitFor(() => stores.every((store) => (store.bus as unknown as { connected: boolean }).connected));
+    const monitor = new Redis(url);
+    closers.push(async () => monitor.disconnect());
+    const hgetalls = async () => Number(/cmdstat_hgetall:calls=(\d+)/.exec(await monitor.info('commandstats'))?.[1] ?? 0);
+    return { stores, managers, hgetalls };
+  }
+  const INIT = { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' } };
+
+  it('a warm session costs no Redis round trip per request; a miss costs one', async () => {
+    const { managers, hgetalls } = await twoReplicas();
+    const [a, b] = managers as [SessionManager, SessionManager];
+    const { id } = await a.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null });
+    const before = await hgetalls();
+    await b.resolve(id, undefined); // a miss: one read
+    expect((await hgetalls()) - before).toBe(1);
+    for (let n = 0; n < 100; n++) await b.resolve(id, undefined);
+    expect((await hgetalls()) - before).toBe(1); // 100 warm requests, no more reads
+  });
+
+  it('DELETE on one replica is seen by the other within 100 ms; a state change at once', async () => {
+    const { managers } = await twoReplicas();
+    const [a, b] = managers as [SessionManager, SessionManager];
+    const { id } = await a.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null });
+    await b.resolve(id, undefined); // cached on B
+    await a.setState(id, { step: 2 });
+    const deadline = Date.now() + 100;
+    // Each request is its own turn of the event loop, as on a server (pub/sub is I/O).
+    while ((await b.resolve(id, undefined)).state['step'] !== 2) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await a.end(id, 'delete');
+    const ended = Date.now();
+    for (;;) {
+      const gone = await b.resolve(id, undefined).then(
+        () => false,
+        () => true,
+      );
+      if (gone) break;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(Date.now() - ended).toBeLessThan(100);
+  });
+
+  it('a cached record that looks expired is read again: another replica may have slid it', async () => {
+    const { url } = await redis();
+    const stores = [0, 1].map(() => new CachingStore(new RedisStore({ url, prefix: 'slide:' })));
+    const [a, b] = stores.map((store) => new SessionManager({ store, idleTimeoutMs: 1000, sweepIntervalMs: 0 })) as [
+      SessionManager,
+      SessionManager,
+    ];
+    closers.push(async () => {
+      await a.close();
+      await b.close();
+      for (const store of stores) await store.close();
+    });
+    await waitFor(() => stores.every((store) => (store.bus as unknown as { connected: boolean }).connected));
+    const { id } = await a.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null });
+    await b.resolve(id, undefined); // B caches an idle deadline 1 s from now
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await a.resolve(id, undefined); // A slides it (a touch: more than a tenth of the window passed)
+    await new Promise((resolve) => setTimeout(resolve, 500)); // past B's cached deadline, not the slid one
+    await expect(b.resolve(id, undefined)).resolves.toMatchObject({ id });
   });
 });

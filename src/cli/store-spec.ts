@@ -49,7 +49,9 @@ export async function openStore(spec: StoreSpec): Promise<SessionStore> {
         await store.close();
         throw new Error(`cannot reach Redis at ${describeStore(spec)}`, { cause: error });
       }
-      return store;
+      // A replica keeps a cache of the records it serves, kept true by the store's bus.
+      const { CachingStore } = await import('../store/caching-store.js');
+      return new CachingStore(store);
     }
   }
 }

@@ -25,11 +25,17 @@ export class RedisBus implements SessionBus {
   readonly #replica = randomUUID();
   readonly #handlers = new Set<Handlers>();
   #subscriber: Redis | undefined;
+  #subscribed = false;
 
   constructor(redis: Redis, prefix: string, sessionKey: (id: string) => string) {
     this.#redis = redis;
     this.#channel = `${prefix}bus`;
     this.#sessionKey = sessionKey;
+  }
+
+  /** Whether messages from other replicas are arriving now (the subscription is up). */
+  get connected(): boolean {
+    return this.#subscribed && this.#subscriber?.status === 'ready';
   }
 
   publish(message: BusMessage): void {
@@ -59,8 +65,16 @@ export class RedisBus implements SessionBus {
     let connectedOnce = false;
     subscriber.on('ready', () => {
       // Messages sent while this connection was down are lost: caches must not trust them.
-      if (connectedOnce) for (const handlers of this.#handlers) handlers.reset();
+      if (connectedOnce) {
+        // ioredis subscribes again before it is ready (autoResubscribe).
+        this.#subscribed = true;
+        for (const handlers of this.#handlers) handlers.reset();
+      }
       connectedOnce = true;
+    });
+    subscriber.on('close', () => {
+      this.#subscribed = false;
+      for (const handlers of this.#handlers) handlers.reset();
     });
     subscriber.on('message', (_channel: string, text: string) => {
       let message: (BusMessage & { from?: string }) | undefined;
@@ -72,7 +86,10 @@ export class RedisBus implements SessionBus {
       if (message.from === this.#replica) return;
       for (const handlers of this.#handlers) handlers.message(message);
     });
-    subscriber.subscribe(this.#channel).catch(() => {});
+    subscriber.subscribe(this.#channel).then(
+      () => (this.#subscribed = true),
+      () => {},
+    );
     return subscriber;
   }
 }

@@ -1,0 +1,138 @@
+/**
+ * @module store/caching-store
+ * A replica's cache of a shared store's records (DESIGN: the record is the truth, a replica keeps
+ * only a cache). A request for a session this replica served recently costs no store round trip;
+ * a miss costs one. Correctness rests on the bus:
+ * - a session ended, moved or changed anywhere is dropped here as the message arrives (pub/sub,
+ *   about a millisecond on one network);
+ * - while the bus connection is down, or right after it came back (messages may be lost), the
+ *   cache is bypassed and emptied;
+ * - a cached record that looks expired is read again before anybody is told so: another replica
+ *   may have slid its idle deadline;
+ * - an entry is trusted for `ttlMs` at most, bounding any message that was lost anyway.
+ */
+import type { JsonObject } from '../protocol/jsonrpc.js';
+import type { SessionBus } from './bus.js';
+import { isLive, type SessionRecord } from './record.js';
+import type { CreateLimits, CreateOutcome, SessionStore } from './store.js';
+
+export interface CachingStoreOptions {
+  /** How long an entry is trusted without news. Default 30 s. */
+  ttlMs?: number;
+  /** Entries kept at most (least recently read forgotten first). Default 100,000. */
+  maxEntries?: number;
+}
+
+interface Entry {
+  record: SessionRecord;
+  /** When it was read from the store (the caller's clock). */
+  readAt: number;
+}
+
+export class CachingStore implements SessionStore {
+  readonly #store: SessionStore;
+  readonly #bus: SessionBus & { readonly connected: boolean };
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #entries = new Map<string, Entry>();
+  readonly #unsubscribe: () => void;
+  /** Store reads, for the benchmark and tests: a cache hit does not count. */
+  reads = 0;
+
+  constructor(store: SessionStore & { readonly bus: SessionBus & { readonly connected: boolean } }, options: CachingStoreOptions = {}) {
+    this.#store = store;
+    this.#bus = store.bus;
+    this.#ttlMs = options.ttlMs ?? 30_000;
+    this.#maxEntries = options.maxEntries ?? 100_000;
+    this.#unsubscribe = this.#bus.subscribe({
+      message: (message) => void this.#entries.delete(message.id),
+      reset: () => this.#entries.clear(),
+    });
+  }
+
+  get bus(): SessionBus {
+    return this.#bus;
+  }
+
+  async get(id: string, now: number): Promise<SessionRecord | undefined> {
+    const entry = this.#entries.get(id);
+    if (entry && this.#bus.connected && now - entry.readAt < this.#ttlMs && isLive(entry.record, now)) {
+      // Most recently read last, so the oldest is the first to go when the cache is full.
+      this.#entries.delete(id);
+      this.#entries.set(id, entry);
+      return entry.record;
+    }
+    this.reads++;
+    const record = await this.#store.get(id, now);
+    if (!record) this.#entries.delete(id);
+    else if (this.#bus.connected) this.#remember(record, now);
+    return record;
+  }
+
+  async touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<boolean> {
+    const touched = await this.#store.touch(id, lastSeenAt, idleExpiresAt);
+    const entry = this.#entries.get(id);
+    if (!touched) this.#entries.delete(id);
+    else if (entry) entry.record = { ...entry.record, lastSeenAt, idleExpiresAt };
+    return touched;
+  }
+
+  async setState(id: string, state: JsonObject): Promise<boolean> {
+    this.#entries.delete(id);
+    const written = await this.#store.setState(id, state);
+    // A read that started before the write may have cached the old state meanwhile.
+    this.#entries.delete(id);
+    return written;
+  }
+
+  async setProtocolVersion(id: string, protocolVersion: string): Promise<boolean> {
+    this.#entries.delete(id);
+    const written = await this.#store.setProtocolVersion(id, protocolVersion);
+    this.#entries.delete(id);
+    this.#bus.publish({ kind: 'changed', id });
+    return written;
+  }
+
+  async delete(id: string): Promise<SessionRecord | undefined> {
+    this.#entries.delete(id);
+    return this.#store.delete(id);
+  }
+
+  create(record: SessionRecord, limits: CreateLimits, now: number): Promise<CreateOutcome> {
+    return this.#store.create(record, limits, now);
+  }
+
+  async sweepExpired(now: number, limit: number): Promise<SessionRecord[]> {
+    const swept = await this.#store.sweepExpired(now, limit);
+    for (const record of swept) this.#entries.delete(record.id);
+    return swept;
+  }
+
+  soonestToExpire(principal: string | undefined, now: number): Promise<string | undefined> {
+    return this.#store.soonestToExpire(principal, now);
+  }
+
+  list(cursor: string | undefined, limit: number, now: number): Promise<{ records: SessionRecord[]; next: string | undefined }> {
+    return this.#store.list(cursor, limit, now);
+  }
+
+  count(): Promise<number> {
+    return this.#store.count();
+  }
+
+  sharedSecret(name: string, create: () => string): Promise<string> {
+    return this.#store.sharedSecret(name, create);
+  }
+
+  async close(): Promise<void> {
+    this.#unsubscribe();
+    this.#entries.clear();
+    await this.#store.close();
+  }
+
+  #remember(record: SessionRecord, now: number): void {
+    this.#entries.delete(record.id);
+    this.#entries.set(record.id, { record, readAt: now });
+    if (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+  }
+}
