@@ -180,7 +180,7 @@ describe('the record cache of a replica', () => {
     const managers = stores.map((store) => new SessionManager({ store, sweepIntervalMs: 0 }));
     for (const [i, manager] of managers.entries()) closers.push(() => manager.close().then(() => stores[i]!.close()));
     // The bus subscriptions are up before the test relies on them.
-    await waitFor(() => stores.every((store) => (store.bus as unknown as { connected: boolean }).connected));
+    await waitFor(() => stores.every((store) => store.bus.connected));
     const monitor = new Redis(url);
     closers.push(async () => monitor.disconnect());
     const hgetalls = async () => Number(/cmdstat_hgetall:calls=(\d+)/.exec(await monitor.info('commandstats'))?.[1] ?? 0);
@@ -236,7 +236,7 @@ describe('the record cache of a replica', () => {
       await b.close();
       for (const store of stores) await store.close();
     });
-    await waitFor(() => stores.every((store) => (store.bus as unknown as { connected: boolean }).connected));
+    await waitFor(() => stores.every((store) => store.bus.connected));
     const { id } = await a.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null });
     await b.resolve(id, undefined); // B caches an idle deadline 1 s from now
     await new Promise((resolve) => setTimeout(resolve, 700));

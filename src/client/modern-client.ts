@@ -75,8 +75,8 @@ export class ModernClient {
   async listen(
     message: JsonRpcRequest,
     onMessage: (message: JsonRpcMessage) => void,
+    extraHeaders: Record<string, string>,
     signal: AbortSignal,
-    extraHeaders: Record<string, string> = {},
   ): Promise<void> {
     const answer = await this.#post(message, extraHeaders, signal);
     const type = mediaTypeEssence(answer.header('content-type'));

@@ -32,7 +32,7 @@ import {
   logMessageAllowed,
   META,
   type ModernMeta,
-  readModernMeta,
+  modernMetaOf,
   withoutModernMeta,
 } from '../protocol/modern-meta.js';
 import { checkParamHeaders } from '../protocol/param-headers.js';
@@ -250,7 +250,8 @@ export function conversations(options: ConversationOptions): Conversations {
       bound = manager;
     },
     async handle(request, context) {
-      const meta = readModernMeta(request, context.protocolVersion);
+      // The session server checked `_meta` already (handle-post.ts): only read it here.
+      const meta = modernMetaOf(request, context.protocolVersion);
       try {
         if (context.clientSessionId === undefined && (options.withoutCorrelationId ?? 'principal') === 'request') {
           return await once(request, context, meta);

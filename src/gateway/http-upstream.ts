@@ -67,6 +67,7 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
     const existing = links.get(session.id);
     if (existing) {
       existing.context = context;
+      if (!pool.isUp(existing.url)) move(existing, session);
       return existing;
     }
     // A pool: the pinned replica, else the rendezvous pick for the conversation (or session).
@@ -119,7 +120,6 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
     handle(request, context) {
       const link = linkFor(context);
       const session = context.session!;
-      if (!pool.isUp(link.url)) move(link, session);
       const pending = new PendingReply();
       const attempt = (retried: boolean): void => {
         link.client

@@ -239,7 +239,7 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
     void (async () => {
       for (let failures = 0; !abort.signal.aborted;) {
         try {
-          await client.listen(request, deliver, abort.signal, headersFor(context));
+          await client.listen(request, deliver, headersFor(context), abort.signal);
           failures = 0;
         } catch (error) {
           if (abort.signal.aborted) return;

@@ -45,7 +45,7 @@ export function modernForward(
         const abort = new AbortController();
         context.signal.addEventListener('abort', () => stream.end(), { once: true });
         client
-          .listen(request, (message) => stream.push(message), abort.signal, upstreamHeaders(context))
+          .listen(request, (message) => stream.push(message), upstreamHeaders(context), abort.signal)
           .then(
             () => stream.end(),
             (error: unknown) => {

@@ -86,14 +86,21 @@ export function readModernMeta(message: JsonRpcMessage, headerVersion: string | 
     throw new SessiongateError('SG_PROTOCOL_VERSION_MISMATCH', 'Header mismatch: MCP-Protocol-Version header is required');
   if (headerVersion !== version) throw new SessiongateError('SG_PROTOCOL_VERSION_MISMATCH');
   if (!(SESSIONLESS_REVISIONS as readonly string[]).includes(version)) throw unsupportedVersion(version);
-  const capabilities = meta[META.clientCapabilities];
-  if (!isObject(capabilities))
+  if (!isObject(meta[META.clientCapabilities])) {
     throw new SessiongateError('SG_INVALID_PARAMS', 'Invalid params: _meta clientCapabilities must be an object');
+  }
+  return modernMetaOf(message, version);
+}
+
+/** The `_meta` of a request `readModernMeta` already checked (an application behind the server). */
+export function modernMetaOf(message: JsonRpcMessage, protocolVersion: string): ModernMeta {
+  const meta = metaOf(message) ?? {};
+  const capabilities = meta[META.clientCapabilities];
   const info = meta[META.clientInfo];
   const level = meta[META.logLevel];
   return {
-    protocolVersion: version,
-    clientCapabilities: capabilities,
+    protocolVersion,
+    clientCapabilities: isObject(capabilities) ? capabilities : {},
     clientInfo: isObject(info) ? info : undefined,
     logLevel: typeof level === 'string' ? level : undefined,
   };

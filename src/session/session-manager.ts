@@ -67,7 +67,6 @@ export class SessionManager {
         if (message.kind === 'ended') void this.#letGo(message.id, message.reason);
         else if (message.kind === 'moved' && (this.#claims.get(message.id) ?? 0) < message.epoch) void this.#letGo(message.id, 'moved');
       },
-      reset: () => {},
     });
     if (this.policy.sweepIntervalMs > 0) {
       this.#timer = setInterval(() => void this.sweep(), this.policy.sweepIntervalMs);
@@ -175,7 +174,7 @@ export class SessionManager {
       if (this.live.has(id)) void this.#collect(id);
       throw new SessiongateError('SG_SESSION_NOT_FOUND');
     }
-    const principal = typeof principalHash === 'object' && principalHash !== null ? await principalHash : principalHash;
+    const principal = principalHash instanceof Promise ? await principalHash : principalHash;
     if (record.principal !== principal) {
       throw new SessiongateError('SG_SESSION_NOT_FOUND');
     }

@@ -22,13 +22,15 @@ export type BusMessage =
   | { kind: 'changed'; id: string };
 
 export interface SessionBus {
+  /** Whether messages from other replicas are arriving now (a cache may trust it only then). */
+  readonly connected: boolean;
   /** Tells every other replica; never throws (a lost message is bounded by cache expiry). */
   publish(message: BusMessage): void;
   /**
    * Messages from other replicas. `reset` is called when messages may have been lost (the
    * connection dropped): caches must be emptied.
    */
-  subscribe(handlers: { message(message: BusMessage): void; reset(): void }): () => void;
+  subscribe(handlers: { message(message: BusMessage): void; reset?(): void }): () => void;
   /**
    * The next ownership epoch of a session's process-local resources: an atomic counter, so of
    * two replicas claiming at once exactly one holds the newest claim.

@@ -31,15 +31,13 @@ interface Entry {
 
 export class CachingStore implements SessionStore {
   readonly #store: SessionStore;
-  readonly #bus: SessionBus & { readonly connected: boolean };
+  readonly #bus: SessionBus;
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #entries = new Map<string, Entry>();
   readonly #unsubscribe: () => void;
-  /** Store reads, for the benchmark and tests: a cache hit does not count. */
-  reads = 0;
 
-  constructor(store: SessionStore & { readonly bus: SessionBus & { readonly connected: boolean } }, options: CachingStoreOptions = {}) {
+  constructor(store: SessionStore & { readonly bus: SessionBus }, options: CachingStoreOptions = {}) {
     this.#store = store;
     this.#bus = store.bus;
     this.#ttlMs = options.ttlMs ?? 30_000;
@@ -62,7 +60,6 @@ export class CachingStore implements SessionStore {
       this.#entries.set(id, entry);
       return entry.record;
     }
-    this.reads++;
     const record = await this.#store.get(id, now);
     if (!record) this.#entries.delete(id);
     else if (this.#bus.connected) this.#remember(record, now);
@@ -87,9 +84,9 @@ export class CachingStore implements SessionStore {
 
   async setProtocolVersion(id: string, protocolVersion: string): Promise<boolean> {
     this.#entries.delete(id);
+    // Set while initialize is answered: no other replica knows the id yet, nobody to tell.
     const written = await this.#store.setProtocolVersion(id, protocolVersion);
     this.#entries.delete(id);
-    this.#bus.publish({ kind: 'changed', id });
     return written;
   }
 

@@ -10,27 +10,22 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BusMessage, SessionBus } from '../bus.js';
 
-/** KEYS: hash. The next epoch, or 0 when the session no longer exists (no partial hash left). */
-const CLAIM = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-return redis.call('HINCRBY', KEYS[1], 'ownerEpoch', 1)
-`;
-
 type Handlers = Parameters<SessionBus['subscribe']>[0];
 
 export class RedisBus implements SessionBus {
   readonly #redis: Redis;
   readonly #channel: string;
-  readonly #sessionKey: (id: string) => string;
+  readonly #claim: (id: string) => Promise<number>;
   readonly #replica = randomUUID();
   readonly #handlers = new Set<Handlers>();
   #subscriber: Redis | undefined;
   #subscribed = false;
 
-  constructor(redis: Redis, prefix: string, sessionKey: (id: string) => string) {
+  /** `claim` is the store's atomic epoch counter (scripts.ts CLAIM, through its 503 mapping). */
+  constructor(redis: Redis, prefix: string, claim: (id: string) => Promise<number>) {
     this.#redis = redis;
     this.#channel = `${prefix}bus`;
-    this.#sessionKey = sessionKey;
+    this.#claim = claim;
   }
 
   /** Whether messages from other replicas are arriving now (the subscription is up). */
@@ -49,8 +44,8 @@ export class RedisBus implements SessionBus {
     return () => this.#handlers.delete(handlers);
   }
 
-  async claim(id: string): Promise<number> {
-    return Number(await this.#redis.eval(CLAIM, 1, this.#sessionKey(id)));
+  claim(id: string): Promise<number> {
+    return this.#claim(id);
   }
 
   async close(): Promise<void> {
@@ -68,13 +63,13 @@ export class RedisBus implements SessionBus {
       if (connectedOnce) {
         // ioredis subscribes again before it is ready (autoResubscribe).
         this.#subscribed = true;
-        for (const handlers of this.#handlers) handlers.reset();
+        for (const handlers of this.#handlers) handlers.reset?.();
       }
       connectedOnce = true;
     });
     subscriber.on('close', () => {
       this.#subscribed = false;
-      for (const handlers of this.#handlers) handlers.reset();
+      for (const handlers of this.#handlers) handlers.reset?.();
     });
     subscriber.on('message', (_channel: string, text: string) => {
       let message: (BusMessage & { from?: string }) | undefined;

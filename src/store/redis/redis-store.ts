@@ -13,7 +13,7 @@ import type { JsonObject } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
 import type { CreateLimits, CreateOutcome, SessionStore } from '../store.js';
 import { RedisBus } from './redis-bus.js';
-import { CREATE, DELETE, SET_FIELD, SWEEP, TOUCH } from './scripts.js';
+import { CLAIM, CREATE, DELETE, SET_FIELD, SWEEP, TOUCH } from './scripts.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:pass@]host:port[/db]`. Ignored when `client` is given. Default redis://127.0.0.1:6379. */
@@ -36,6 +36,7 @@ interface ScriptedRedis extends Redis {
   sgSetField(...args: (string | number)[]): Promise<number>;
   sgDelete(...args: (string | number)[]): Promise<string[] | null>;
   sgSweep(...args: (string | number)[]): Promise<(string | string[])[]>;
+  sgClaim(key: string): Promise<number>;
 }
 
 export class RedisStore implements SessionStore {
@@ -72,12 +73,13 @@ export class RedisStore implements SessionStore {
     client.defineCommand('sgSetField', { numberOfKeys: 1, lua: SET_FIELD });
     client.defineCommand('sgDelete', { numberOfKeys: 3, lua: DELETE });
     client.defineCommand('sgSweep', { numberOfKeys: 2, lua: SWEEP });
+    client.defineCommand('sgClaim', { numberOfKeys: 1, lua: CLAIM });
     this.#redis = client as ScriptedRedis;
   }
 
   /** Replicas on this store tell each other of ended and moved sessions here (pub/sub). */
   get bus(): RedisBus {
-    this.#bus ??= new RedisBus(this.#redis, this.#prefix, (id) => this.#key(id));
+    this.#bus ??= new RedisBus(this.#redis, this.#prefix, (id) => this.#call(() => this.#redis.sgClaim(this.#key(id))));
     return this.#bus;
   }
 

@@ -83,3 +83,9 @@ for _, id in ipairs(ids) do
 end
 return out
 `;
+
+/** KEYS: hash. The next ownership epoch, or 0 when the session is gone (no partial hash left). */
+export const CLAIM = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HINCRBY', KEYS[1], 'ownerEpoch', 1)
+`;
