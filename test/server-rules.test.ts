@@ -7,7 +7,7 @@ import { HANDSHAKE_REVISIONS } from '../src/protocol/revisions.js';
 import type { McpApplication } from '../src/server/application.js';
 import { SessiongateError } from '../src/protocol/failures.js';
 import { ManualClock } from './helpers/clock.js';
-import { initializeRequest, openSession, send, sseMessages, toolCall } from './helpers/mcp-http.js';
+import { initializeRequest, openGetStream, openSession, send, sseMessages, toolCall } from './helpers/mcp-http.js';
 import { rawPost } from './helpers/raw-http.js';
 import { LOCAL_HOSTNAMES } from '../src/server/origin.js';
 import { demoApp, startServer, type RunningServer } from './helpers/test-server.js';
@@ -488,11 +488,30 @@ describe('streams (S6, S7, S12)', () => {
     );
   });
 
-  it('GET gets 405 when the application has no stream to offer', async () => {
-    const { openStream: _none, ...withoutStream } = demoApp();
-    const { url } = await start({ application: withoutStream });
+  it('GET streams what the application sends with session.toStream, with no stream source of its own (S6)', async () => {
+    const { openStream: _none, ...base } = demoApp();
+    const listChanged = { jsonrpc: '2.0' as const, method: 'notifications/tools/list_changed' };
+    const application: McpApplication = {
+      ...base,
+      async handle(request, context) {
+        if (request.method !== 'tools/call' || request.params?.['name'] !== 'announce') return base.handle(request, context);
+        const heard = await context.session!.toStream(listChanged);
+        return { jsonrpc: '2.0', id: request.id, result: { content: [{ type: 'text', text: String(heard) }] } };
+      },
+    };
+    const { url } = await start({ application });
     const id = await openSession(url);
-    expect((await send(url, { method: 'GET', headers: { accept: 'text/event-stream', 'mcp-session-id': id } })).status).toBe(405);
+    const headers = { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
+    const announce = async (): Promise<unknown> => (await send(url, { body: toolCall('announce', {}), headers })).json;
+    // No GET stream open: nobody heard it (dropped, as the SDK's transport does).
+    await expect(announce()).resolves.toMatchObject({ result: { content: [{ text: 'false' }] } });
+    const stream = await openGetStream(url, headers);
+    expect(stream.status).toBe(200);
+    expect(await announce()).toMatchObject({ result: { content: [{ text: 'true' }] } });
+    expect(await stream.next()).toEqual(listChanged);
+    // DELETE ends the stream.
+    expect((await send(url, { method: 'DELETE', headers })).status).toBe(204);
+    await stream.ended;
   });
 });
 

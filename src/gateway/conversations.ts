@@ -46,6 +46,7 @@ import {
   type SessionHandle,
 } from '../server/application.js';
 import { sessionHandle } from '../server/context.js';
+import { openSessionStream } from '../server/session-stream.js';
 import { MessageQueue } from '../server/message-queue.js';
 import { mintSessionId } from '../session/id.js';
 import type { SessionManager } from '../session/session-manager.js';
@@ -209,13 +210,11 @@ export function conversations(options: ConversationOptions): Conversations {
   }
 
   /** `subscriptions/listen`: the conversation's GET stream, acknowledged first, filtered as asked. */
-  function listen(request: JsonRpcRequest, context: RequestContext, initializeResult: InitializeResult): Reply {
-    const open = upstream.openStream;
-    if (!open) return { jsonrpc: '2.0', id: request.id, error: { code: JSONRPC.METHOD_NOT_FOUND, message: 'Method not found' } };
+  function listen(request: JsonRpcRequest, context: ConversationContext, initializeResult: InitializeResult): Reply {
     const wanted = isObject(request.params?.['notifications']) ? request.params['notifications'] : {};
     const agreed = agreedFilter(wanted, isObject(initializeResult['capabilities']) ? initializeResult['capabilities'] : {});
     const subscriptionMeta = { [META.subscriptionId]: request.id };
-    const source = open.call(upstream, context)[Symbol.asyncIterator]();
+    const source = openSessionStream(upstream, context, context.session)[Symbol.asyncIterator]();
     const stream = new MessageQueue<JsonRpcMessage>(() => void source.return?.());
     stream.push({
       jsonrpc: '2.0',

@@ -98,11 +98,9 @@ export function eraRouter(options: EraRouterOptions): McpApplication & { era(): 
       if (!context.session) return;
       await forSession(await era()).receive(message, context);
     },
-    openStream(context: RequestContext): AsyncIterable<JsonRpcMessage> {
+    openStream(context: RequestContext): AsyncIterable<JsonRpcMessage> | undefined {
       // A GET comes after initialize, which settled the era.
-      const app = forSession(known ?? 'handshake');
-      if (!app.openStream) throw new Error('sessiongate: the upstream application has no stream');
-      return app.openStream(context);
+      return forSession(known ?? 'handshake').openStream?.(context);
     },
     async close() {
       await handshake.close?.();

@@ -11,9 +11,8 @@ import type { Dispatcher } from 'undici';
 import { SessionClient } from '../client/session-client.js';
 import type { SessionSnapshot } from '../client/session-core.js';
 import { isSessionScoped } from '../protocol/session-scoped.js';
-import { isObject, type JsonObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
+import { isObject, type JsonObject } from '../protocol/jsonrpc.js';
 import type { McpApplication, RequestContext, SessionHandle } from '../server/application.js';
-import { type MessageQueue, replaceStream } from '../server/message-queue.js';
 import { PendingReply } from '../server/pending-reply.js';
 import { type HeaderPolicyOptions, headerPolicy } from './header-policy.js';
 import { requireSession } from './require-session.js';
@@ -40,8 +39,6 @@ interface Link {
   client: SessionClient;
   /** The pool replica the upstream session lives on. */
   url: URL;
-  /** The downstream session's GET stream, when one is open. */
-  stream: MessageQueue<JsonRpcMessage> | undefined;
   /** The latest downstream request, for forwarded headers. */
   context: RequestContext;
 }
@@ -58,7 +55,9 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
       // The downstream conversation's correlation id travels upstream unchanged.
       clientSessionId: clientSessionId ?? false,
       headers: () => headersFor(link.context),
-      onMessage: (message) => link.stream?.push(message),
+      // What the upstream sends on its GET stream goes to the downstream one, on whichever
+      // replica the client holds it.
+      onMessage: (message) => void link.context.session?.toStream(message),
     });
   }
 
@@ -73,12 +72,11 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
     // A pool: the pinned replica, else the rendezvous pick for the conversation (or session).
     const pinned = session.record.state[URL_KEY];
     const url = pool.urls.find((candidate) => candidate.href === pinned) ?? pool.pick(session.record.clientSessionId ?? session.id);
-    const link = { context, stream: undefined, url } as Omit<Link, 'client'> as Link;
+    const link = { context, url } as Omit<Link, 'client'> as Link;
     link.client = clientFor(link, url, context.clientSessionId);
     links.set(session.id, link);
     session.attach(async (reason) => {
       links.delete(session.id);
-      link.stream?.end();
       // At shutdown (or when the session moved to another replica) the downstream session lives
       // on, and so must the upstream one: the next process resumes it. Any other end also ends
       // the upstream session (C5).
@@ -150,9 +148,6 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
       await link.client.send(message);
       // The handshake is complete upstream too: now its GET stream may open (S6).
       if ('method' in message && message.method === 'notifications/initialized') link.client.listen();
-    },
-    openStream(context) {
-      return replaceStream(linkFor(context));
     },
     async close() {
       pool.close();

@@ -82,8 +82,11 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
       awaiting: new Map(),
     };
     links.set(session.id, link);
+    // The client may answer an input request, or cancel a call, through another replica.
+    const release = session.hold((message) => void take(link, message));
     session.attach(() => {
       links.delete(session.id);
+      release();
       link.listening?.abort();
       link.stream?.end();
       for (const call of link.calls.values()) call.abort();
@@ -283,14 +286,10 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
           return call(request, context, session, link);
       }
     },
-    receive(message, context) {
-      const link = linkFor(requireSession(context));
-      if (!('method' in message)) link.awaiting.get(message.id ?? '')?.(message);
-      else if (message.method === 'notifications/cancelled') {
-        const id = message.params?.['requestId'];
-        if (typeof id === 'string' || typeof id === 'number') link.calls.get(id)?.abort();
-      }
-      // notifications/initialized and the like have no counterpart upstream.
+    async receive(message, context) {
+      const session = requireSession(context);
+      // What no call here waits for may be for a call on another replica.
+      if (!take(linkFor(session), message)) await session.toHolders(message);
     },
     openStream(context) {
       const session = requireSession(context);
@@ -306,6 +305,23 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
       return stream;
     },
   };
+}
+
+/**
+ * A client's answer to an input request, or its cancellation of a call, handed to what waits
+ * here for it; false when nothing here does. Other notifications have no counterpart upstream.
+ */
+function take(link: Link, message: JsonRpcMessage): boolean {
+  if (!('method' in message)) {
+    const waiting = link.awaiting.get(message.id ?? '');
+    waiting?.(message);
+    return waiting !== undefined;
+  }
+  if (message.method !== 'notifications/cancelled') return true;
+  const id = message.params?.['requestId'];
+  const call = typeof id === 'string' || typeof id === 'number' ? link.calls.get(id) : undefined;
+  call?.abort();
+  return call !== undefined;
 }
 
 /** What a listen stream asks for: the change notifications the upstream can send, if any. */

@@ -10,7 +10,6 @@
 import { type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type RequestId, isObject, isResponse } from '../protocol/jsonrpc.js';
 import { isSessionScoped, ScopedCalls } from '../protocol/session-scoped.js';
 import { type McpApplication, type Reply, responseOf, type SessionHandle } from '../server/application.js';
-import { type MessageQueue, replaceStream } from '../server/message-queue.js';
 import { PendingReply } from '../server/pending-reply.js';
 import { sessionTag } from '../session/id.js';
 import { requireSession } from './require-session.js';
@@ -39,7 +38,8 @@ interface Link {
   child: StdioChild | undefined;
   starting: Promise<StdioChild> | undefined;
   readonly pending: Map<string | number, Pending>;
-  stream: MessageQueue<JsonRpcMessage> | undefined;
+  /** For messages to the session's GET stream, wherever it is open. */
+  readonly session: SessionHandle;
   readonly tag: string;
   ended: boolean;
 }
@@ -91,7 +91,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       child: undefined,
       starting: undefined,
       pending: new Map(),
-      stream: undefined,
+      session,
       tag: logTag(session.id, session.record.clientSessionId),
       ended: false,
     };
@@ -99,10 +99,12 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     // On a shared store the session's child now lives here: a replica holding an older one
     // (the session was served there before) stops it (issue "replicas": ownership epochs).
     session.claim().catch(onError);
+    // A client's answer to this child's request may land on another replica: it is relayed here.
+    const release = session.hold((message) => void created.child?.send(message));
     session.attach(async () => {
       created.ended = true;
       links.delete(session.id);
-      created.stream?.end();
+      release();
       const child = created.child ?? (await created.starting?.catch(() => undefined));
       await child?.stop(grace);
     });
@@ -159,7 +161,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     let target: Pending | undefined;
     for (const entry of link.pending.values()) if (token === undefined || entry.progressToken === token) target = entry;
     if (target) target.reply.push(message);
-    else link.stream?.push(message);
+    else void link.session.toStream(message);
   }
 
   function call(link: Link, child: StdioChild, request: JsonRpcRequest): Promise<Reply> {
@@ -215,12 +217,13 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     },
     async receive(message, context) {
       const session = requireSession(context);
-      const link = linkFor(session);
+      const here = links.get(session.id);
+      // The child that asked (or that the notification is about) may live on another replica:
+      // relayed there rather than moving the session here.
+      if (!here && (await session.toHolders(message))) return;
+      const link = here ?? linkFor(session);
       const child = await childFor(link, session, false);
       child.send(message);
-    },
-    openStream(context) {
-      return replaceStream(linkFor(requireSession(context)));
     },
     async close() {
       closed = true;

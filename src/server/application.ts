@@ -23,6 +23,26 @@ export interface SessionHandle {
    * that hold older claims free theirs (a stdio child respawned here; the one there is stopped).
    */
   claim(): Promise<void>;
+  /**
+   * S6: a server-to-client message that answers no request (list_changed, a request of the
+   * server's own) to the session's GET stream, open on this replica or another. Resolves false
+   * when none is open: the message is dropped, as the SDK's own transport does.
+   */
+  toStream(message: JsonRpcMessage): Promise<boolean>;
+  /**
+   * Opens the session's GET stream on this replica: `toStream` messages from every replica
+   * arrive on it. It ends when the session ends or a stream opened on another replica takes
+   * over; returning the iterator closes it.
+   */
+  stream(): AsyncIterable<JsonRpcMessage>;
+  /**
+   * This replica holds resources of the session that may wait for the client (an SDK instance,
+   * a child process that sent a request): client messages other replicas relay with
+   * `toHolders` reach `deliver` until the returned function is called.
+   */
+  hold(deliver: (message: JsonRpcMessage) => void): () => void;
+  /** Hands a client notification or response to the other replicas holding the session's resources; false when none does. */
+  toHolders(message: JsonRpcMessage): Promise<boolean>;
 }
 
 export interface RequestContext {
@@ -66,10 +86,11 @@ export interface McpApplication {
   /** Takes a notification or a response (to a server-to-client request). S7: answered 202. */
   receive(message: JsonRpcNotification | JsonRpcResponse, context: RequestContext): void | Promise<void>;
   /**
-   * S6: the session's GET stream of server-to-client messages. When absent, GET gets 405. The
-   * iterator is returned (closed) when the client disconnects or the session ends.
+   * S6: a source of its own for the session's GET stream (an upstream's stream opened for this
+   * client), merged with what `session.toStream` sends; undefined when there is none. The
+   * iterator is returned (closed) when the client disconnects or the stream ends.
    */
-  openStream?(context: RequestContext): AsyncIterable<JsonRpcMessage>;
+  openStream?(context: RequestContext): AsyncIterable<JsonRpcMessage> | undefined;
   /**
    * Called once by the session server with its SessionManager, for applications that keep
    * sessions of their own making (the gateway's conversations for sessionless clients).

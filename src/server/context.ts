@@ -12,6 +12,7 @@ import type { SessionManager } from '../session/session-manager.js';
 import type { SessionRecord } from '../store/record.js';
 import type { RequestContext, SessionHandle } from './application.js';
 import type { Incoming } from './exchange.js';
+import { MessageQueue } from './message-queue.js';
 
 class Handle implements SessionHandle {
   readonly #sessions: SessionManager;
@@ -36,6 +37,25 @@ class Handle implements SessionHandle {
 
   claim(): Promise<void> {
     return this.#sessions.claim(this.record.id);
+  }
+
+  toStream(message: JsonRpcMessage): Promise<boolean> {
+    return this.#sessions.relay.toStream(this.record.id, message);
+  }
+
+  stream(): AsyncIterable<JsonRpcMessage> {
+    let close = (): void => {};
+    const queue = new MessageQueue<JsonRpcMessage>(() => close());
+    close = this.#sessions.relay.openStream(this.record.id, queue);
+    return queue;
+  }
+
+  hold(deliver: (message: JsonRpcMessage) => void): () => void {
+    return this.#sessions.relay.hold(this.record.id, deliver);
+  }
+
+  toHolders(message: JsonRpcMessage): Promise<boolean> {
+    return this.#sessions.relay.toHolders(this.record.id, message);
   }
 }
 

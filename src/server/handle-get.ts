@@ -1,7 +1,8 @@
 /**
  * @module server/handle-get
- * GET (S6): the session's SSE stream of server-to-client messages. One per session at a time
- * (a second gets 409); closed when the client leaves or the session ends.
+ * GET (S6): the session's SSE stream of server-to-client messages (server/session-stream.ts).
+ * One per session on this replica at a time (a second gets 409; one opened on another replica
+ * takes over); closed when the client leaves or the session ends.
  */
 import { SessiongateError } from '../protocol/failures.js';
 import { acceptsSse } from '../protocol/media-type.js';
@@ -10,6 +11,7 @@ import type { Incoming, Outgoing } from './exchange.js';
 import { sseHeaders } from './handle-post.js';
 import { checkVersionHeader, identityOf, refuseWithoutSession, requireSession } from './session-gate.js';
 import type { ServerCore } from './session-server.js';
+import { openSessionStream } from './session-stream.js';
 import { sseStream } from './sse.js';
 
 export async function handleGet(core: ServerCore, incoming: Incoming): Promise<Outgoing> {
@@ -18,38 +20,24 @@ export async function handleGet(core: ServerCore, incoming: Incoming): Promise<O
     throw new SessiongateError('SG_NOT_ACCEPTABLE', 'Not Acceptable: Accept must allow text/event-stream');
   checkVersionHeader(incoming);
   const record = await requireSession(core, incoming, await identityOf(core, incoming));
-  const open = core.application.openStream;
-  if (!open)
-    throw new SessiongateError('SG_METHOD_NOT_ALLOWED', 'Method Not Allowed: this server offers no GET stream', {
-      headers: { allow: 'POST, DELETE' },
-    });
   if (core.openStreams.has(record.id)) throw new SessiongateError('SG_STREAM_CONFLICT');
 
-  // The stream ends when the client leaves or when the session ends (disposer below).
-  const ended = new AbortController();
-  const onClientGone = (): void => ended.abort();
-  incoming.signal.addEventListener('abort', onClientGone, { once: true });
+  const session = sessionHandle(core.sessions, record);
+  const context = requestContext(incoming, {
+    session,
+    protocolVersion: record.protocolVersion,
+    principal: record.principal,
+    clientSessionId: clientSessionIdOf(incoming, undefined) ?? record.clientSessionId ?? undefined,
+  });
   core.openStreams.add(record.id);
-  const detach = core.sessions.live.attach(record.id, () => ended.abort());
-  const context = requestContext(
-    incoming,
-    {
-      session: sessionHandle(core.sessions, record),
-      protocolVersion: record.protocolVersion,
-      principal: record.principal,
-      clientSessionId: clientSessionIdOf(incoming, undefined) ?? record.clientSessionId ?? undefined,
-    },
-    ended.signal,
-  );
-  const messages = open.call(core.application, context);
+  // Ends when the client leaves, the session ends, or a stream opened on another replica takes over.
+  const messages = openSessionStream(core.application, context, session);
 
   async function* stream(): AsyncGenerator<string> {
     try {
-      yield* sseStream(messages, ended.signal);
+      yield* sseStream(messages, incoming.signal);
     } finally {
-      incoming.signal.removeEventListener('abort', onClientGone);
       core.openStreams.delete(record.id);
-      detach();
     }
   }
   return { status: 200, headers: sseHeaders(), body: stream() };

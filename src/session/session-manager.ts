@@ -14,6 +14,7 @@ import { isWellFormedSessionId, mintSessionId } from './id.js';
 import { type DisposeReason, LiveRegistry } from './live-registry.js';
 import { type ResolvedSessionOptions, resolveSessionOptions, type SessionOptions } from './options.js';
 import { PrincipalHasher } from './principal.js';
+import { SessionRelay } from './session-relay.js';
 
 /** What initialize knows when the session is created. */
 export interface NewSession {
@@ -43,6 +44,8 @@ function capReached(outcome: 'cap-global' | 'cap-principal', retryAfterSeconds: 
 export class SessionManager {
   readonly store: SessionStore;
   readonly live: LiveRegistry;
+  /** Messages for a session's GET stream or resource holders, on this replica or another. */
+  readonly relay: SessionRelay;
   readonly policy: ResolvedSessionOptions;
   readonly #clock: Clock;
   readonly #principals: PrincipalHasher;
@@ -60,6 +63,7 @@ export class SessionManager {
     this.#clock = options.clock ?? systemClock;
     this.#onError = options.onError ?? (() => {});
     this.live = new LiveRegistry(this.#onError);
+    this.relay = new SessionRelay(this.store.bus);
     this.#principals = new PrincipalHasher(this.store, options.principalKey);
     this.#unsubscribe = this.store.bus?.subscribe({
       // Another replica ended a session: free what this one holds for it (its child, its link).
@@ -243,6 +247,7 @@ export class SessionManager {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#sweeping?.catch(() => {});
+    this.relay.endAll();
     await this.live.disposeAll('shutdown');
   }
 
@@ -277,6 +282,8 @@ export class SessionManager {
   /** Frees this process's resources of a session (ended, or moved to another replica). */
   #letGo(id: string, reason: DisposeReason): Promise<void> {
     this.#claims.delete(id);
+    // The GET stream is the session's, not the resources': it stays open when they move.
+    if (reason !== 'moved') this.relay.endStream(id);
     return this.live.dispose(id, reason);
   }
 

@@ -8,6 +8,7 @@
  *
  * One process alone needs no bus: the store offers one when it is shared (Redis pub/sub).
  */
+import type { JsonObject } from '../protocol/jsonrpc.js';
 import type { EndReason } from './record.js';
 
 export type BusMessage =
@@ -36,4 +37,18 @@ export interface SessionBus {
    * two replicas claiming at once exactly one holds the newest claim.
    */
   claim(id: string): Promise<number>;
+  /**
+   * Sends on one session's own channel (see SessionChannel). Resolves with how many other
+   * replicas listen there: 0 when none does, or when the bus is down (never rejects).
+   */
+  send(channel: SessionChannel, id: string, payload: JsonObject): Promise<number>;
+  /** Listens on one session's channel until the returned function is called; own sends are not heard. */
+  listen(channel: SessionChannel, id: string, onPayload: (payload: JsonObject) => void): () => void;
 }
+
+/**
+ * A session's own channels (issue "replicas": pub/sub per session): `stream` reaches the replica
+ * holding the session's GET stream (S6); `holder` reaches the replicas holding its process-local
+ * resources (an SDK instance, a stdio child) that may wait for a client's answer.
+ */
+export type SessionChannel = 'stream' | 'holder';

@@ -69,3 +69,57 @@ export function sseMessages(text: string): unknown[] {
     .filter((data) => data !== '')
     .map((data) => JSON.parse(data) as unknown);
 }
+
+/** An open GET stream (S6), read message by message. */
+export interface GetStream {
+  status: number;
+  /** The next message, or undefined when none came within `ms` or the stream ended. */
+  next(ms?: number): Promise<unknown>;
+  /** Resolves when the server ended the stream. */
+  readonly ended: Promise<void>;
+  close(): void;
+}
+
+export async function openGetStream(url: string, headers: Record<string, string>): Promise<GetStream> {
+  const abort = new AbortController();
+  const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
+  const messages: unknown[] = [];
+  const waiters: (() => void)[] = [];
+  const wake = (): void => void waiters.splice(0).forEach((resolve) => resolve());
+  let buffer = '';
+  let done = false;
+  const ended = (async () => {
+    if (!response.body) return;
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of response.body) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        const cut = buffer.lastIndexOf('\n\n');
+        if (cut < 0) continue;
+        messages.push(...sseMessages(buffer.slice(0, cut + 2)));
+        buffer = buffer.slice(cut + 2);
+        wake();
+      }
+    } catch {
+      // closed by us
+    } finally {
+      done = true;
+      wake();
+    }
+  })();
+  return {
+    status: response.status,
+    ended,
+    async next(ms = 5000) {
+      const deadline = Date.now() + ms;
+      while (messages.length === 0 && !done && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        });
+      }
+      return messages.shift();
+    },
+    close: () => abort.abort(),
+  };
+}

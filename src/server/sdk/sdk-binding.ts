@@ -14,10 +14,8 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { SessiongateError } from '../../protocol/failures.js';
-import type { JsonRpcMessage } from '../../protocol/jsonrpc.js';
 import { HANDSHAKE_REVISIONS } from '../../protocol/revisions.js';
 import type { McpApplication, RequestContext, SessionHandle } from '../application.js';
-import { MessageQueue } from '../message-queue.js';
 import { SessionState } from './session-state.js';
 import { SessionTransport } from './session-transport.js';
 
@@ -100,7 +98,9 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
   async function create(session: SessionHandle, context: RequestContext, fresh: boolean): Promise<Instance> {
     const { record } = session;
     const state = new SessionState(record.state, (values) => session.setState(values));
-    const transport = new SessionTransport(session.id);
+    const transport = new SessionTransport(session.id, (message) => void session.toStream(message));
+    // A client's answer to this instance's request may land on another replica: relayed here.
+    const release = session.hold((message) => transport.deliver(message, {}));
     let server: ConnectableServer | undefined;
     let ended = false;
     const close = async (): Promise<void> => {
@@ -110,6 +110,7 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
         onError(error);
       } finally {
         // Even when the user's close callbacks throw, the transport is released.
+        release();
         await transport.close();
       }
     };
@@ -158,24 +159,18 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
       return instance.transport.request(request, extraOf(context));
     },
     async receive(message, context) {
-      const instance = readyFor(context) ?? (await instanceFor(context, false));
+      const here = readyFor(context);
+      const session = context.session;
+      // An instance of this session on another replica may be the one that asked (or that a
+      // cancellation is for): every holder hears it. `initialized` with an instance here is
+      // this instance's own.
+      if (here) {
+        if (session && !('method' in message && message.method === 'notifications/initialized')) session.toHolders(message).catch(onError);
+        return here.transport.deliver(message, extraOf(context));
+      }
+      if (session && (await session.toHolders(message))) return;
+      const instance = await instanceFor(context, false);
       instance.transport.deliver(message, extraOf(context));
-    },
-    openStream(context) {
-      let instance: Instance | undefined;
-      const stream: MessageQueue<JsonRpcMessage> = new MessageQueue(() => instance?.transport.detachStream(stream));
-      instanceFor(context, false).then(
-        (ready) => {
-          if (stream.closed) return;
-          instance = ready;
-          ready.transport.attachStream(stream);
-        },
-        (error: unknown) => {
-          onError(error);
-          stream.end();
-        },
-      );
-      return stream;
     },
   };
 }

@@ -6,14 +6,13 @@
  * - a response, to the pending request with its id;
  * - a message with `relatedRequestId` (progress, logging, sampling, elicitation), onto that
  *   request's stream;
- * - anything else (list_changed, resource updates), onto the session's GET stream (S6); with
- *   no GET stream open it is dropped, as the SDK's own transport does.
+ * - anything else (list_changed, resource updates), to the session's GET stream (S6), open
+ *   on this replica or another; with none open it is dropped, as the SDK's own transport does.
  */
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, RequestId } from '../../protocol/jsonrpc.js';
 import type { Reply } from '../application.js';
-import type { MessageQueue } from '../message-queue.js';
 import { PendingReply } from '../pending-reply.js';
 
 /** Request ids are strings or numbers; 1 and "1" are different ids. */
@@ -28,11 +27,13 @@ export class SessionTransport implements Transport {
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
 
   readonly #pending = new Map<string | number, PendingReply>();
-  #stream: MessageQueue<JsonRpcMessage> | undefined;
+  readonly #toStream: (message: JsonRpcMessage) => void;
   #closed = false;
 
-  constructor(sessionId: string) {
+  /** `toStream` takes what belongs on the session's GET stream. */
+  constructor(sessionId: string, toStream: (message: JsonRpcMessage) => void) {
     this.sessionId = sessionId;
+    this.#toStream = toStream;
   }
 
   async start(): Promise<void> {}
@@ -50,15 +51,13 @@ export class SessionTransport implements Transport {
     const related = options?.relatedRequestId;
     const pending = related === undefined ? undefined : this.#pending.get(keyOf(related));
     if (pending) pending.push(outbound);
-    else this.#stream?.push(outbound);
+    else this.#toStream(outbound);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#pending.clear();
-    this.#stream?.end();
-    this.#stream = undefined;
     this.onclose?.();
   }
 
@@ -78,15 +77,5 @@ export class SessionTransport implements Transport {
   /** A client notification or response (to a server-to-client request) into the instance. */
   deliver(message: JsonRpcMessage, extra: MessageExtraInfo): void {
     if (!this.#closed) this.onmessage?.(message as JSONRPCMessage, extra);
-  }
-
-  /** The session's GET stream; replaced when a new one opens, forgotten when it closes. */
-  attachStream(stream: MessageQueue<JsonRpcMessage>): void {
-    this.#stream?.end();
-    this.#stream = stream;
-  }
-
-  detachStream(stream: MessageQueue<JsonRpcMessage>): void {
-    if (this.#stream === stream) this.#stream = undefined;
   }
 }

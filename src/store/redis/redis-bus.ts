@@ -4,11 +4,13 @@
  * the sending replica (its own are ignored). Subscribing opens a second connection (a
  * subscribed Redis connection can do nothing else); a reconnect of it calls `reset`, since
  * messages published meanwhile are lost. Ownership epochs are a counter in the session's hash,
- * so they vanish with it.
+ * so they vanish with it. A session's own channels (`<prefix><channel>:<id>`) are subscribed
+ * only while this replica holds something of that session, so a replica hears only of its own.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { BusMessage, SessionBus } from '../bus.js';
+import type { JsonObject } from '../../protocol/jsonrpc.js';
+import type { BusMessage, SessionBus, SessionChannel } from '../bus.js';
 
 type Handlers = Parameters<SessionBus['subscribe']>[0];
 
@@ -18,12 +20,16 @@ export class RedisBus implements SessionBus {
   readonly #claim: (id: string) => Promise<number>;
   readonly #replica = randomUUID();
   readonly #handlers = new Set<Handlers>();
+  readonly #prefix: string;
+  /** Listeners of session channels, by channel name. */
+  readonly #listeners = new Map<string, Set<(payload: JsonObject) => void>>();
   #subscriber: Redis | undefined;
   #subscribed = false;
 
   /** `claim` is the store's atomic epoch counter (scripts.ts CLAIM, through its 503 mapping). */
   constructor(redis: Redis, prefix: string, claim: (id: string) => Promise<number>) {
     this.#redis = redis;
+    this.#prefix = prefix;
     this.#channel = `${prefix}bus`;
     this.#claim = claim;
   }
@@ -46,6 +52,40 @@ export class RedisBus implements SessionBus {
 
   claim(id: string): Promise<number> {
     return this.#claim(id);
+  }
+
+  async send(channel: SessionChannel, id: string, payload: JsonObject): Promise<number> {
+    if (this.#redis.status !== 'ready') return 0;
+    const name = this.#channelOf(channel, id);
+    try {
+      const heard = await this.#redis.publish(name, JSON.stringify({ from: this.#replica, payload }));
+      // This replica's own subscription is counted by Redis, but it does not hear itself.
+      return heard - (this.#listeners.has(name) ? 1 : 0);
+    } catch {
+      return 0;
+    }
+  }
+
+  listen(channel: SessionChannel, id: string, onPayload: (payload: JsonObject) => void): () => void {
+    const name = this.#channelOf(channel, id);
+    const subscriber = (this.#subscriber ??= this.#open());
+    let listeners = this.#listeners.get(name);
+    if (!listeners) {
+      listeners = new Set();
+      this.#listeners.set(name, listeners);
+      subscriber.subscribe(name).catch(() => {});
+    }
+    listeners.add(onPayload);
+    return () => {
+      const current = this.#listeners.get(name);
+      if (!current?.delete(onPayload) || current.size > 0) return;
+      this.#listeners.delete(name);
+      this.#subscriber?.unsubscribe(name).catch(() => {});
+    };
+  }
+
+  #channelOf(channel: SessionChannel, id: string): string {
+    return `${this.#prefix}${channel}:${id}`;
   }
 
   async close(): Promise<void> {
@@ -71,7 +111,8 @@ export class RedisBus implements SessionBus {
       this.#subscribed = false;
       for (const handlers of this.#handlers) handlers.reset?.();
     });
-    subscriber.on('message', (_channel: string, text: string) => {
+    subscriber.on('message', (channel: string, text: string) => {
+      if (channel !== this.#channel) return this.#heard(channel, text);
       let message: (BusMessage & { from?: string }) | undefined;
       try {
         message = JSON.parse(text) as BusMessage & { from?: string };
@@ -86,5 +127,25 @@ export class RedisBus implements SessionBus {
       () => {},
     );
     return subscriber;
+  }
+
+  /** A message on a session channel, for this replica's listeners there. */
+  #heard(channel: string, text: string): void {
+    const listeners = this.#listeners.get(channel);
+    if (!listeners) return;
+    let sent: { from?: unknown; payload?: unknown };
+    try {
+      sent = JSON.parse(text) as { from?: unknown; payload?: unknown };
+    } catch {
+      return;
+    }
+    if (sent.from === this.#replica || typeof sent.payload !== 'object' || sent.payload === null) return;
+    for (const listener of [...listeners]) {
+      try {
+        listener(sent.payload as JsonObject);
+      } catch {
+        // A listener's fault must not break the subscriber connection's parser.
+      }
+    }
   }
 }
