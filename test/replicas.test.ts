@@ -15,7 +15,7 @@ import { SessionManager } from '../src/session/session-manager.js';
 import { CachingStore } from '../src/store/caching-store.js';
 import { RedisStore } from '../src/store/redis/index.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
-import { openSession, send, toolCall } from './helpers/mcp-http.js';
+import { initializeRequest, openGetStream, openSession, send, toolCall } from './helpers/mcp-http.js';
 import { isAlive } from './helpers/processes.js';
 import { startRedis, type RedisServer } from './helpers/redis.js';
 import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
@@ -45,9 +45,9 @@ function text(json: unknown): string {
   return answer.result.content[0]!.text;
 }
 
-async function waitFor(check: () => boolean, ms = 5000): Promise<boolean> {
+async function waitFor(check: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -123,6 +123,97 @@ describe('gateway replicas on one Redis, HTTP upstream', () => {
     expect((await send(b!.url, { method: 'DELETE', headers })).status).toBe(204);
     expect(await waitFor(() => tally.closed === 1)).toBe(true);
     expect((await send(c!.url, { body: toolCall('count', {}), headers })).status).toBe(404);
+  });
+});
+
+describe('GET streams and server-to-client messages across replicas (pub/sub per session)', () => {
+  const LIST_CHANGED = { jsonrpc: '2.0', method: 'notifications/tools/list_changed' };
+
+  /** initialize (declaring `capabilities`) and initialized, through `url`; the session's headers. */
+  async function openWith(url: string, capabilities: Record<string, unknown>): Promise<Record<string, string>> {
+    const init = initializeRequest();
+    (init['params'] as { capabilities: unknown }).capabilities = capabilities;
+    const answer = await send(url, { body: init });
+    const headers = { 'mcp-session-id': answer.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
+    expect((await send(url, { body: { jsonrpc: '2.0', method: 'notifications/initialized' }, headers })).status).toBe(202);
+    return headers;
+  }
+
+  it('stdio: the child on B reaches the GET stream on A; its request answered through C reaches it; a GET on C takes over', async () => {
+    const { url: store } = await redis();
+    const [a, b, c] = await replicas(3, ['--store', store, '--spares', '0', '--stdio', `${process.execPath} ${FIXTURE}`]);
+    const headers = await openWith(b!.url, { roots: {} });
+    const call = async (replica: DemoProcess, tool: string, args: Record<string, unknown> = {}) =>
+      text((await send(replica.url, { body: toolCall(tool, args), headers })).json);
+    const child = Number(await call(b!, 'whoami'));
+
+    const onA = await openGetStream(a!.url, headers);
+    expect(onA.status).toBe(200);
+    // A change of the tool list, sent by the child on B after its call answered: on A's stream.
+    expect(await call(b!, 'later', { what: 'grow' })).toBe('scheduled');
+    expect(await onA.next()).toEqual(LIST_CHANGED);
+    // A request of the child's own: on A's stream; its answer, posted to C, reaches the child on B.
+    expect(await call(b!, 'later', { what: 'roots' })).toBe('scheduled');
+    const asked = (await onA.next()) as { id: number; method: string };
+    expect(asked.method).toBe('roots/list');
+    const answer = { jsonrpc: '2.0', id: asked.id, result: { roots: [{ uri: 'file:///answered-through-c' }] } };
+    expect((await send(c!.url, { body: answer, headers })).status).toBe(202);
+    expect(await waitFor(async () => (await call(b!, 'roots-seen')) === 'file:///answered-through-c')).toBe(true);
+    // Neither the GET on A nor the answer through C moved the child.
+    expect(Number(await call(b!, 'whoami'))).toBe(child);
+
+    // A GET opened on C takes over: A's ends, and messages now go to C.
+    const onC = await openGetStream(c!.url, headers);
+    await onA.ended;
+    expect(await call(b!, 'later', { what: 'grow' })).toBe('scheduled');
+    expect(await onC.next()).toEqual(LIST_CHANGED);
+    // DELETE through A ends the session, and so the stream on C; the child on B is stopped.
+    expect((await send(a!.url, { method: 'DELETE', headers })).status).toBe(204);
+    await onC.ended;
+    expect(await waitFor(() => !isAlive(child))).toBe(true);
+  });
+
+  it('HTTP upstream: what the upstream sends on the GET stream held by A reaches the client GET stream on B', async () => {
+    const { url: store } = await redis();
+    const upstream: RunningServer = await startServer({ application: bindMcpServer((session) => fixtureServer(session)) });
+    closers.push(() => upstream.close());
+    const [a, b, c] = await replicas(3, ['--store', store, '--upstream', upstream.url]);
+    // initialized through A: A opens the upstream's GET stream.
+    const id = await openSession(a!.url);
+    const headers = { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
+    const onB = await openGetStream(b!.url, headers);
+    expect(onB.status).toBe(200);
+    expect(text((await send(c!.url, { body: toolCall('grow', {}), headers })).json)).toBe('grown');
+    expect(await onB.next()).toEqual(LIST_CHANGED);
+    expect((await send(c!.url, { method: 'DELETE', headers })).status).toBe(204);
+    await onB.ended;
+  });
+
+  it('SDK binding on two servers: list_changed from B reaches the GET stream on A; a sampling answer posted to B completes the call on A', async () => {
+    const { url } = await redis();
+    const servers: RunningServer[] = [];
+    for (let i = 0; i < 2; i++) {
+      const store = new CachingStore(new RedisStore({ url, prefix: 'sdk:' }));
+      const server = await startServer({ application: bindMcpServer((session) => fixtureServer(session)), store });
+      closers.push(() => server.close().then(() => store.close()));
+      await waitFor(() => store.bus.connected);
+      servers.push(server);
+    }
+    const [a, b] = servers as [RunningServer, RunningServer];
+    const headers = await openWith(a.url, { sampling: {} });
+    const onA = await openGetStream(a.url, headers);
+    // B has no instance of the session: it builds one (handshake replayed), whose list_changed goes to A.
+    expect(text((await send(b.url, { body: toolCall('grow', {}), headers })).json)).toBe('grown');
+    expect(await onA.next()).toEqual(LIST_CHANGED);
+    // The instance on A asks during a call on A (the fixture asks with no related request: on
+    // the GET stream); the answer lands on B, which holds an instance too: relayed to every
+    // holder, the one that asked takes it.
+    const calling = send(a.url, { body: toolCall('ask', {}, 7), headers });
+    const asked = (await onA.next()) as { id: number; method: string };
+    expect(asked.method).toBe('sampling/createMessage');
+    const reply = { jsonrpc: '2.0', id: asked.id, result: { role: 'assistant', model: 'm', content: { type: 'text', text: 'via B' } } };
+    expect((await send(b.url, { body: reply, headers })).status).toBe(202);
+    expect((await calling).json).toMatchObject({ id: 7, result: { content: [{ text: 'client said via B' }] } });
   });
 });
 

@@ -70,8 +70,8 @@ export function sseMessages(text: string): unknown[] {
     .map((data) => JSON.parse(data) as unknown);
 }
 
-/** An open GET stream (S6), read message by message. */
-export interface GetStream {
+/** A GET stream (S6), read message by message. */
+export interface SseReader {
   status: number;
   /** The next message, or undefined when none came within `ms` or the stream ended. */
   next(ms?: number): Promise<unknown>;
@@ -80,9 +80,14 @@ export interface GetStream {
   close(): void;
 }
 
-export async function openGetStream(url: string, headers: Record<string, string>): Promise<GetStream> {
+/** Opens the session's GET stream (S6). */
+export function openGetStream(url: string, headers: Record<string, string>): Promise<SseReader> {
+  return openSse(url, { headers: { accept: 'text/event-stream', ...headers } });
+}
+
+async function openSse(url: string, init: RequestInit): Promise<SseReader> {
   const abort = new AbortController();
-  const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
+  const response = await fetch(url, { ...init, signal: abort.signal });
   const messages: unknown[] = [];
   const waiters: (() => void)[] = [];
   const wake = (): void => void waiters.splice(0).forEach((resolve) => resolve());
