@@ -14,6 +14,7 @@ import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
 import { readJsonLines, type AuditLine } from './helpers/json-lines.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
+import { openSession, send, toolCall } from './helpers/mcp-http.js';
 import { freePort } from './helpers/redis.js';
 import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
@@ -99,6 +100,28 @@ describe('gateway to an HTTP upstream (official SDK McpServer)', () => {
     // Each conversation's state is its own upstream session's.
     for (const { client } of clients) expect(text(await client.callTool({ name: 'count' }))).toBe('2');
     for (const { client } of clients) await client.close();
+  });
+
+  it('more sessions than the request pool has connections, each with its upstream GET stream open: all still answered', async () => {
+    const upstream = await startServer();
+    servers.push(upstream);
+    const gateway = await gatewayTo(upstream.url);
+    // Each initialized session opens the upstream's GET stream, which holds a connection for
+    // as long as it lasts; 128 of them used to take every connection of the request pool.
+    const sessions: string[] = [];
+    for (let i = 0; i < 150; i++) sessions.push(await openSession(gateway.url));
+    await expect.poll(() => new Promise<number>((resolve) => upstream.http.getConnections((_, n) => resolve(n)))).toBeGreaterThan(150);
+    const answers = await Promise.all(
+      sessions.map((id, i) =>
+        send(gateway.url, {
+          body: toolCall('echo', { text: `${i}` }, i),
+          headers: { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' },
+        }),
+      ),
+    );
+    expect(answers.map((answer) => answer.json)).toEqual(
+      sessions.map((_, i) => ({ jsonrpc: '2.0', id: i, result: { content: [{ type: 'text', text: `${i}` }] } })),
+    );
   });
 
   it('forwards only the configured headers, plus static upstream headers', async () => {

@@ -47,7 +47,7 @@ export class GetStream {
       try {
         const headers: Record<string, string> = { ...(await this.#core.headers()), accept: 'text/event-stream' };
         if (this.#lastEventId !== undefined) headers['last-event-id'] = this.#lastEventId;
-        const answer = await send(this.#core.url, 'GET', headers, { signal, dispatcher: this.#core.dispatcher });
+        const answer = await send(this.#core.url, 'GET', headers, { signal, dispatcher: this.#core.dispatcher, longLived: true });
         if (answer.status !== 200) {
           await answer.body.dump();
           // 405: the server offers no GET stream. 404/409/others: leave it; requests will recover.

@@ -15,6 +15,7 @@ export interface HttpAnswer {
 }
 
 let shared: Agent | undefined;
+let sharedStreams: Agent | undefined;
 
 /** One keep-alive pool per process unless the caller brings a dispatcher. */
 export function sharedAgent(): Agent {
@@ -22,11 +23,22 @@ export function sharedAgent(): Agent {
   return shared;
 }
 
+/**
+ * Long-lived streams (a session's GET stream, a `subscriptions/listen`) hold their connection
+ * for as long as they last: in the request pool, 128 of them would leave requests waiting
+ * forever (a gateway with 128 sessions stopped answering). They get a pool of their own, with
+ * no limit: one connection per open stream is what the HTTP/1.1 transport asks for.
+ */
+function sharedStreamAgent(): Agent {
+  sharedStreams ??= new Agent({ keepAliveTimeout: 4_000 });
+  return sharedStreams;
+}
+
 export async function send(
   url: URL,
   method: 'GET' | 'POST' | 'DELETE',
   headers: Record<string, string>,
-  options: { body?: string; signal?: AbortSignal; dispatcher?: Dispatcher } = {},
+  options: { body?: string; signal?: AbortSignal; dispatcher?: Dispatcher; longLived?: boolean } = {},
 ): Promise<HttpAnswer> {
   try {
     const answer = await request(url, {
@@ -34,7 +46,7 @@ export async function send(
       headers,
       body: options.body,
       signal: options.signal,
-      dispatcher: options.dispatcher ?? sharedAgent(),
+      dispatcher: options.dispatcher ?? (options.longLived ? sharedStreamAgent() : sharedAgent()),
     });
     return {
       status: answer.statusCode,

@@ -78,7 +78,7 @@ export class ModernClient {
     extraHeaders: Record<string, string>,
     signal: AbortSignal,
   ): Promise<void> {
-    const answer = await this.#post(message, extraHeaders, signal);
+    const answer = await this.#post(message, extraHeaders, signal, true);
     const type = mediaTypeEssence(answer.header('content-type'));
     if (answer.status !== 200 || type !== 'text/event-stream') {
       const body = type === 'application/json' ? await readJson(answer.body).catch(() => undefined) : await answer.body.dump();
@@ -98,7 +98,8 @@ export class ModernClient {
     }
   }
 
-  async #post(message: JsonRpcRequest, extraHeaders: Record<string, string>, signal: AbortSignal | undefined) {
+  /** `longLived`: a listen stream, kept out of the request pool (client/http.ts). */
+  async #post(message: JsonRpcRequest, extraHeaders: Record<string, string>, signal: AbortSignal | undefined, longLived = false) {
     const meta = message.params?.['_meta'];
     const version = isObject(meta) ? meta[META.protocolVersion] : undefined;
     const headers: Record<string, string> = {
@@ -113,6 +114,7 @@ export class ModernClient {
       body: JSON.stringify(message),
       ...(signal ? { signal } : {}),
       ...(this.#options.dispatcher ? { dispatcher: this.#options.dispatcher } : {}),
+      longLived,
     });
   }
 }

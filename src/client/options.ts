@@ -24,7 +24,11 @@ export interface SessionClientOptions {
   closeTimeoutMs?: number;
   /** Open the GET stream for server-initiated messages after initialize. Default true. */
   openStream?: boolean;
-  /** undici dispatcher (pool, proxy). Default: one shared keep-alive Agent. */
+  /**
+   * undici dispatcher (pool, proxy). Default: one shared keep-alive Agent for requests (128
+   * connections per origin) and one without a limit for GET streams. Yours carries both: each
+   * open GET stream holds one of its connections.
+   */
   dispatcher?: Dispatcher;
 }
 
