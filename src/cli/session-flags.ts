@@ -40,7 +40,10 @@ export function addSessionFlags(command: Command, defaults: { store: string }): 
     .addOption(envOption('--port <port>', 'TCP port (0 picks a free one)').argParser(parser(parsePort)).default(8080))
     .addOption(envOption('--host <host>', 'interface to listen on').default('127.0.0.1'))
     .addOption(
-      envOption('--store <store>', 'memory | sqlite:PATH | redis://HOST:PORT')
+      envOption(
+        '--store <store>',
+        'memory | sqlite:PATH | redis://HOST:PORT | redis-cluster://HOST:PORT,... | redis-sentinel://HOST:PORT,.../MASTER',
+      )
         .argParser(parser(parseStoreSpec))
         .default(parseStoreSpec(defaults.store), defaults.store),
     )

@@ -1,10 +1,12 @@
 /**
  * @module cli/store-spec
- * `--store memory | sqlite:PATH | redis://HOST:PORT` to a SessionStore.
+ * `--store memory | sqlite:PATH | redis://HOST:PORT | redis-cluster://... | redis-sentinel://...` to a
+ * SessionStore.
  */
 import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { MemoryStore } from '../store/memory/index.js';
+import { describeRedisTarget, parseRedisTarget } from '../store/redis/target.js';
 import type { SessionStore } from '../store/store.js';
 
 export type StoreSpec = { kind: 'memory' } | { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string };
@@ -12,22 +14,23 @@ export type StoreSpec = { kind: 'memory' } | { kind: 'sqlite'; path: string } | 
 export function parseStoreSpec(text: string): StoreSpec {
   if (text === 'memory') return { kind: 'memory' };
   if (text.startsWith('sqlite:') && text.length > 'sqlite:'.length) return { kind: 'sqlite', path: text.slice('sqlite:'.length) };
-  if (/^rediss?:\/\/[^/]/.test(text)) {
+  if (/^redis(s|-cluster|-sentinel)?:\/\//.test(text)) {
     try {
-      new URL(text);
+      parseRedisTarget(text);
       return { kind: 'redis', url: text };
-    } catch {
-      // fall through to the error below
+    } catch (error) {
+      throw new Error(`invalid store: ${(error as Error).message}`, { cause: error });
     }
   }
-  throw new Error(`invalid store "${text}" (use memory, sqlite:PATH or redis://HOST:PORT)`);
+  throw new Error(
+    `invalid store "${text}" (use memory, sqlite:PATH, redis://HOST:PORT, redis-cluster://HOST:PORT,... or redis-sentinel://HOST:PORT,.../MASTER)`,
+  );
 }
 
 export function describeStore(spec: StoreSpec): string {
   if (spec.kind === 'memory') return 'memory (sessions end with the process)';
   if (spec.kind === 'sqlite') return `sqlite:${spec.path}`;
-  const url = new URL(spec.url);
-  return `${url.protocol}//${url.host}`; // never print credentials
+  return describeRedisTarget(parseRedisTarget(spec.url)); // never prints credentials
 }
 
 /** Opens the store; the SQLite and Redis modules load only when asked for. */

@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,12 +38,13 @@ export function redisServerBinary(): string {
  * A real redis-server on a free (or the given) port. `durable` keeps an append-only file in
  * `dir` (fsync on every write) so a restart on the same port and dir finds every session.
  */
-export async function startRedis(port?: number, options: { durable?: { dir: string } } = {}): Promise<RedisServer> {
+export async function startRedis(port?: number, options: { durable?: { dir: string }; args?: string[] } = {}): Promise<RedisServer> {
   const binary = redisServerBinary();
   const chosen = port ?? (await freePort());
   const dir = options.durable?.dir ?? mkdtempSync(join(tmpdir(), 'sg-redis-'));
   const persistence = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-  const child: ChildProcess = spawn(binary, ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], {
+  const args = ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, ...(options.args ?? [])];
+  const child: ChildProcess = spawn(binary, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -73,5 +74,101 @@ export async function startRedis(port?: number, options: { durable?: { dir: stri
       }
       if (!options.durable) rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+function redisCli(args: string[]): string {
+  const run = spawnSync('redis-cli', args, { encoding: 'utf8', timeout: 20_000 });
+  if (run.error || run.status !== 0) {
+    throw new Error(`redis-cli ${args.join(' ')} failed (Debian: apt-get install redis-tools): ${run.error?.message ?? run.stderr}`);
+  }
+  return run.stdout;
+}
+
+/** A real three-master Redis Cluster on free ports; `url` is its redis-cluster:// form. */
+export async function startRedisCluster(): Promise<{ url: string; nodes: RedisServer[]; stop(): Promise<void> }> {
+  const nodes = await Promise.all(
+    [0, 1, 2].map(() => startRedis(undefined, { args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] })),
+  );
+  const stop = async (): Promise<void> => void (await Promise.all(nodes.map((node) => node.stop())));
+  try {
+    redisCli(['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    const deadline = Date.now() + 20_000;
+    while (!nodes.every((node) => redisCli(['-p', String(node.port), 'cluster', 'info']).includes('cluster_state:ok'))) {
+      if (Date.now() > deadline) throw new Error('the Redis Cluster did not become ready');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: `redis-cluster://${nodes.map((node) => `127.0.0.1:${node.port}`).join(',')}`, nodes, stop };
+}
+
+/**
+ * A real master, a replica of it, and one Sentinel monitoring them (quorum 1) as "mymaster";
+ * `url` is the redis-sentinel:// form. `failover()` makes the replica the master.
+ */
+export async function startRedisSentinel(): Promise<{
+  url: string;
+  ports: { master: number; replica: number };
+  masterPort(): number;
+  failover(): void;
+  stop(): Promise<void>;
+}> {
+  const master = await startRedis();
+  const replica = await startRedis(undefined, { args: ['--replicaof', '127.0.0.1', String(master.port)] });
+  const dir = mkdtempSync(join(tmpdir(), 'sg-sentinel-'));
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'sentinel.conf'),
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`,
+      'sentinel down-after-milliseconds mymaster 1000',
+      'sentinel failover-timeout mymaster 5000',
+      '',
+    ].join('\n'),
+  );
+  const sentinel = spawn(redisServerBinary(), [join(dir, 'sentinel.conf'), '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stop = async (): Promise<void> => {
+    if (sentinel.exitCode === null && sentinel.signalCode === null) {
+      const exited = new Promise((resolve) => sentinel.once('exit', resolve));
+      sentinel.kill('SIGKILL');
+      await exited;
+    }
+    await Promise.all([master.stop(), replica.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    // Ready once the Sentinel knows the replica (a failover needs one).
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`redis sentinel did not see the replica: ${output}`)), 20_000);
+      sentinel.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('+slave') || output.includes('+replica')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      sentinel.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis sentinel exited with ${code}: ${output}`));
+      });
+    });
+    sentinel.stdout!.resume();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    url: `redis-sentinel://127.0.0.1:${port}/mymaster`,
+    ports: { master: master.port, replica: replica.port },
+    masterPort: () => Number(redisCli(['-p', String(port), 'sentinel', 'get-master-addr-by-name', 'mymaster']).split('\n')[1]),
+    failover: () => void redisCli(['-p', String(port), 'sentinel', 'failover', 'mymaster']),
+    stop,
   };
 }

@@ -6,16 +6,20 @@
  * messages published meanwhile are lost. Ownership epochs are a counter in the session's hash,
  * so they vanish with it. A session's own channels (`<prefix><channel>:<id>`) are subscribed
  * only while this replica holds something of that session, so a replica hears only of its own.
+ * On a Redis Cluster the bus uses sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7): the prefix's
+ * hash tag puts every channel on one shard, which answers with the true count of listeners
+ * (a classic PUBLISH on a cluster counts only the listeners of the node it reached).
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { JsonObject } from '../../protocol/jsonrpc.js';
 import type { BusMessage, SessionBus, SessionChannel } from '../bus.js';
 
 type Handlers = Parameters<SessionBus['subscribe']>[0];
 
 export class RedisBus implements SessionBus {
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
+  readonly #sharded: boolean;
   readonly #channel: string;
   readonly #claim: (id: string) => Promise<number>;
   readonly #replica = randomUUID();
@@ -23,12 +27,13 @@ export class RedisBus implements SessionBus {
   readonly #prefix: string;
   /** Listeners of session channels, by channel name. */
   readonly #listeners = new Map<string, Set<(payload: JsonObject) => void>>();
-  #subscriber: Redis | undefined;
+  #subscriber: Redis | Cluster | undefined;
   #subscribed = false;
 
   /** `claim` is the store's atomic epoch counter (scripts.ts CLAIM, through its 503 mapping). */
-  constructor(redis: Redis, prefix: string, claim: (id: string) => Promise<number>) {
+  constructor(redis: Redis | Cluster, prefix: string, claim: (id: string) => Promise<number>) {
     this.#redis = redis;
+    this.#sharded = redis instanceof Cluster;
     this.#prefix = prefix;
     this.#channel = `${prefix}bus`;
     this.#claim = claim;
@@ -41,7 +46,7 @@ export class RedisBus implements SessionBus {
 
   publish(message: BusMessage): void {
     if (this.#redis.status !== 'ready') return;
-    this.#redis.publish(this.#channel, JSON.stringify({ ...message, from: this.#replica })).catch(() => {});
+    this.#publish(this.#channel, JSON.stringify({ ...message, from: this.#replica })).catch(() => {});
   }
 
   subscribe(handlers: Handlers): () => void {
@@ -58,7 +63,7 @@ export class RedisBus implements SessionBus {
     if (this.#redis.status !== 'ready') return 0;
     const name = this.#channelOf(channel, id);
     try {
-      const heard = await this.#redis.publish(name, JSON.stringify({ from: this.#replica, payload }));
+      const heard = await this.#publish(name, JSON.stringify({ from: this.#replica, payload }));
       // This replica's own subscription is counted by Redis, but it does not hear itself.
       return heard - (this.#listeners.has(name) ? 1 : 0);
     } catch {
@@ -73,14 +78,15 @@ export class RedisBus implements SessionBus {
     if (!listeners) {
       listeners = new Set();
       this.#listeners.set(name, listeners);
-      subscriber.subscribe(name).catch(() => {});
+      this.#subscribe(subscriber, name).catch(() => {});
     }
     listeners.add(onPayload);
     return () => {
       const current = this.#listeners.get(name);
       if (!current?.delete(onPayload) || current.size > 0) return;
       this.#listeners.delete(name);
-      this.#subscriber?.unsubscribe(name).catch(() => {});
+      const subscriber = this.#subscriber;
+      if (subscriber) (this.#sharded ? subscriber.sunsubscribe(name) : subscriber.unsubscribe(name)).catch(() => {});
     };
   }
 
@@ -94,8 +100,26 @@ export class RedisBus implements SessionBus {
     subscriber?.disconnect();
   }
 
-  #open(): Redis {
-    const subscriber = this.#redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+  #publish(channel: string, text: string): Promise<number> {
+    return (this.#sharded ? this.#redis.spublish(channel, text) : this.#redis.publish(channel, text)) as Promise<number>;
+  }
+
+  #subscribe(subscriber: Redis | Cluster, channel: string): Promise<unknown> {
+    return this.#sharded ? subscriber.ssubscribe(channel) : subscriber.subscribe(channel);
+  }
+
+  #open(): Redis | Cluster {
+    const redis = this.#redis;
+    // A subscribed connection waits for messages without a deadline, and queues its
+    // (re)subscriptions while it reconnects.
+    const subscriber =
+      redis instanceof Cluster
+        ? redis.duplicate([], {
+            shardedSubscribers: true,
+            enableOfflineQueue: true,
+            redisOptions: { ...redis.options.redisOptions, commandTimeout: undefined },
+          })
+        : redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
     subscriber.on('error', () => {});
     let connectedOnce = false;
     subscriber.on('ready', () => {
@@ -111,7 +135,7 @@ export class RedisBus implements SessionBus {
       this.#subscribed = false;
       for (const handlers of this.#handlers) handlers.reset?.();
     });
-    subscriber.on('message', (channel: string, text: string) => {
+    subscriber.on(this.#sharded ? 'smessage' : 'message', (channel: string, text: string) => {
       if (channel !== this.#channel) return this.#heard(channel, text);
       let message: (BusMessage & { from?: string }) | undefined;
       try {
@@ -122,7 +146,7 @@ export class RedisBus implements SessionBus {
       if (message.from === this.#replica) return;
       for (const handlers of this.#handlers) handlers.message(message);
     });
-    subscriber.subscribe(this.#channel).then(
+    this.#subscribe(subscriber, this.#channel).then(
       () => (this.#subscribed = true),
       () => {},
     );

@@ -7,20 +7,29 @@
  *
  * The store's clock and Redis's must roughly agree (the native TTL uses Redis's time).
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { SessiongateError } from '../../protocol/failures.js';
 import type { JsonObject } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
 import type { CreateLimits, CreateOutcome, SessionStore } from '../store.js';
+import { parseRedisTarget, type RedisTarget } from './target.js';
 import { RedisBus } from './redis-bus.js';
 import { CLAIM, CREATE, DELETE, SET_FIELD, SWEEP, TOUCH } from './scripts.js';
 
 export interface RedisStoreOptions {
-  /** `redis://[user:pass@]host:port[/db]`. Ignored when `client` is given. Default redis://127.0.0.1:6379. */
+  /**
+   * `redis://[user:pass@]host:port[/db]` (`rediss://` for TLS), `redis-cluster://host:port,...`
+   * or `redis-sentinel://host:port,.../master-name` (store/redis/connection.ts). Ignored when
+   * `client` is given. Default redis://127.0.0.1:6379.
+   */
   url?: string;
-  /** An ioredis client you own (cluster/sentinel set up your way); not closed by `close()`. */
-  client?: Redis;
-  /** Key prefix. Default "sg:". */
+  /** An ioredis client (or Cluster) you own, set up your way; not closed by `close()`. */
+  client?: Redis | Cluster;
+  /**
+   * Key and channel prefix. Default "sg:", or "{sg}:" on a cluster: the scripts touch several
+   * keys at once, which a cluster allows only within one slot, so there the prefix must carry
+   * a hash tag (`{...}`).
+   */
   prefix?: string;
   /** How long an expired record lingers for the sweeper, in ms. Default 60000. */
   expiryGraceMs?: number;
@@ -30,7 +39,7 @@ export interface RedisStoreOptions {
 
 type Fields = Record<string, string>;
 
-interface ScriptedRedis extends Redis {
+interface Scripted {
   sgCreate(...args: (string | number)[]): Promise<CreateOutcome>;
   sgTouch(...args: (string | number)[]): Promise<number>;
   sgSetField(...args: (string | number)[]): Promise<number>;
@@ -40,7 +49,7 @@ interface ScriptedRedis extends Redis {
 }
 
 export class RedisStore implements SessionStore {
-  readonly #redis: ScriptedRedis;
+  readonly #redis: (Redis | Cluster) & Scripted;
   readonly #owned: boolean;
   readonly #prefix: string;
   readonly #grace: number;
@@ -50,7 +59,11 @@ export class RedisStore implements SessionStore {
   #bus: RedisBus | undefined;
 
   constructor(options: RedisStoreOptions = {}) {
-    this.#prefix = options.prefix ?? 'sg:';
+    const target = options.client ? undefined : parseRedisTarget(options.url ?? 'redis://127.0.0.1:6379');
+    const clustered = options.client instanceof Cluster || target?.kind === 'cluster';
+    this.#prefix = options.prefix ?? (clustered ? '{sg}:' : 'sg:');
+    if (clustered && !/\{[^}]+\}/.test(this.#prefix))
+      throw new TypeError(`sessiongate: on a Redis Cluster the prefix needs a hash tag such as "{sg}:", got "${this.#prefix}"`);
     this.#grace = options.expiryGraceMs ?? 60_000;
     if (!(Number.isInteger(this.#grace) && this.#grace >= 0))
       throw new TypeError(`sessiongate: option "expiryGraceMs" must be a non-negative integer, got ${String(options.expiryGraceMs)}`);
@@ -65,7 +78,7 @@ export class RedisStore implements SessionStore {
       lazyConnect: false,
     };
     this.#owned = options.client === undefined;
-    const client = options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', redisOptions);
+    const client = options.client ?? connectRedis(target!, redisOptions);
     // Connection errors surface as failed commands (503); the event must not crash the process.
     if (this.#owned) client.on('error', () => {});
     client.defineCommand('sgCreate', { numberOfKeys: 4, lua: CREATE });
@@ -74,7 +87,7 @@ export class RedisStore implements SessionStore {
     client.defineCommand('sgDelete', { numberOfKeys: 3, lua: DELETE });
     client.defineCommand('sgSweep', { numberOfKeys: 2, lua: SWEEP });
     client.defineCommand('sgClaim', { numberOfKeys: 1, lua: CLAIM });
-    this.#redis = client as ScriptedRedis;
+    this.#redis = client as (Redis | Cluster) & Scripted;
   }
 
   /** Replicas on this store tell each other of ended and moved sessions here (pub/sub). */
@@ -241,6 +254,30 @@ export class RedisStore implements SessionStore {
       return await command();
     } catch (cause) {
       throw new SessiongateError('SG_STORE_UNAVAILABLE', undefined, { cause });
+    }
+  }
+}
+
+/** An ioredis client for the target; `options` apply to every connection it makes. */
+function connectRedis(target: RedisTarget, options: RedisOptions): Redis | Cluster {
+  switch (target.kind) {
+    case 'server':
+      return new Redis(target.url, options);
+    case 'sentinel':
+      return new Redis({
+        ...options,
+        sentinels: target.sentinels,
+        name: target.name,
+        username: target.username,
+        password: target.password,
+      });
+    case 'cluster': {
+      const { enableOfflineQueue, ...perNode } = options;
+      return new Cluster(target.nodes, {
+        ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+        clusterRetryStrategy: options.retryStrategy ?? null,
+        redisOptions: { ...perNode, username: target.username, password: target.password },
+      });
     }
   }
 }
