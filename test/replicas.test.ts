@@ -78,6 +78,30 @@ describe('gateway replicas on one Redis, stdio upstream', () => {
     }
   });
 
+  it('the admin API of another replica lists the session and terminates it: the child on the holding replica stops', async () => {
+    const { url: store } = await redis();
+    const token = 'admin-token-replicas-0123';
+    const [a, b] = await replicas(2, [
+      '--store',
+      store,
+      '--spares',
+      '0',
+      '--admin-token',
+      token,
+      '--stdio',
+      `${process.execPath} ${FIXTURE}`,
+    ]);
+    const id = await openSession(a!.url);
+    const headers = { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
+    const child = Number(text((await send(a!.url, { body: toolCall('whoami', {}), headers })).json));
+    const admin = `${b!.url.replace(/\/mcp$/, '/admin/sessions')}/${id}`;
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await fetch(admin, { headers: auth })).status).toBe(200);
+    expect((await fetch(admin, { method: 'DELETE', headers: auth })).status).toBe(200);
+    expect(await waitFor(() => !isAlive(child))).toBe(true);
+    expect((await send(a!.url, { body: toolCall('echo', { text: 'x' }), headers })).status).toBe(404);
+  });
+
   it('a session expired and swept by one replica has its child stopped on the replica holding it', async () => {
     const { url: store } = await redis();
     const [a, b] = await replicas(2, [
