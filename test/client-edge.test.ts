@@ -89,8 +89,35 @@ describe('SSE streams', () => {
     expect(gets).toEqual([undefined, 'g1']);
     expect(notes).toEqual([{ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }]);
   });
+  it('a GET answered 409 (another stream of the session still open) is asked again, and then delivers; unlisten stops it', async () => {
+    let gets = 0;
+    const server = await scripted((request) => {
+      if (request.body?.method === 'initialize') return initializeAnswer(request);
+      if (request.method === 'GET') {
+        gets++;
+        const note = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+        // The first two find the old stream still open; the third gets it (and the server retry hint is 20 ms).
+        return gets < 3
+          ? { status: 409 }
+          : { status: 200, headers: { 'content-type': 'text/event-stream' }, chunks: sse(`retry: 20\ndata: ${note}`) };
+      }
+      return accepted;
+    });
+    const notes: unknown[] = [];
+    const client = new SessionClient(server.url, { onMessage: (message) => notes.push(message) });
+    open.push(client);
+    await client.connect({ clientInfo: { name: 'c', version: '1' } });
+    await expect.poll(() => notes.length, { timeout: 8000 }).toBeGreaterThan(0);
+    expect(notes[0]).toEqual({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+    expect(gets).toBeGreaterThanOrEqual(3);
+    // Each stream ends at once and is reopened after 20 ms (the server's retry). Unlistened, it
+    // is not (one GET may already be on its way).
+    client.unlisten();
+    const asked = gets;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(gets).toBeLessThanOrEqual(asked + 1);
+  });
 });
-
 describe('session id (C2)', () => {
   it('a later response carrying another MCP-Session-Id does not overwrite the id', async () => {
     const server = await scripted((request) => {

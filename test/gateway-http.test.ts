@@ -14,7 +14,7 @@ import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
 import { readJsonLines, type AuditLine } from './helpers/json-lines.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
-import { openSession, send, toolCall } from './helpers/mcp-http.js';
+import { openGetStream, openSession, send, toolCall } from './helpers/mcp-http.js';
 import { freePort } from './helpers/redis.js';
 import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
@@ -106,10 +106,15 @@ describe('gateway to an HTTP upstream (official SDK McpServer)', () => {
     const upstream = await startServer();
     servers.push(upstream);
     const gateway = await gatewayTo(upstream.url);
-    // Each initialized session opens the upstream's GET stream, which holds a connection for
-    // as long as it lasts; 128 of them used to take every connection of the request pool.
+    // Each client GET stream makes the gateway open the upstream's, which holds a connection
+    // for as long as it lasts; 128 of them used to take every connection of the request pool.
     const sessions: string[] = [];
-    for (let i = 0; i < 150; i++) sessions.push(await openSession(gateway.url));
+    const streams: { close(): void }[] = [];
+    for (let i = 0; i < 150; i++) {
+      const id = await openSession(gateway.url);
+      sessions.push(id);
+      streams.push(await openGetStream(gateway.url, { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' }));
+    }
     await expect.poll(() => new Promise<number>((resolve) => upstream.http.getConnections((_, n) => resolve(n)))).toBeGreaterThan(150);
     const answers = await Promise.all(
       sessions.map((id, i) =>
@@ -122,6 +127,7 @@ describe('gateway to an HTTP upstream (official SDK McpServer)', () => {
     expect(answers.map((answer) => answer.json)).toEqual(
       sessions.map((_, i) => ({ jsonrpc: '2.0', id: i, result: { content: [{ type: 'text', text: `${i}` }] } })),
     );
+    for (const stream of streams) stream.close();
   });
 
   it('forwards only the configured headers, plus static upstream headers', async () => {
@@ -253,10 +259,19 @@ describe('the gateway command', () => {
     // Written while the process runs, so a SIGKILL right after loses nothing already answered.
     await expect.poll(() => calls().length).toBe(1);
     await first.kill('SIGKILL');
-    await start();
+    const second = await start();
     // Continued on the same upstream session (no new one), so its state is intact.
     expect(text(await client.callTool({ name: 'count' }))).toBe('2');
     expect(tally.created).toBe(1);
+    // A GET stream opened on the new process brings the upstream's back: list_changed arrives.
+    const stream = await openGetStream(second.url, { 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-11-25' });
+    let heard: unknown;
+    for (let n = 0; n < 20 && heard === undefined; n++) {
+      await client.callTool({ name: 'grow' });
+      heard = await stream.next(250);
+    }
+    expect(heard).toEqual({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+    stream.close();
     await transport.terminateSession();
     await client.close();
     // The audit trail spans both processes: one session, created once, both calls answered,
@@ -265,7 +280,11 @@ describe('the gateway command', () => {
     const trail = events();
     const tag = trail.find((event) => event.event === 'session.created')!.session;
     expect(trail.filter((event) => event.event === 'session.created')).toHaveLength(1);
-    expect(calls().map((event) => [event.session, event.outcome])).toEqual([
+    expect(
+      calls()
+        .filter((event) => event.name === 'count')
+        .map((event) => [event.session, event.outcome]),
+    ).toEqual([
       [tag, 'result'],
       [tag, 'result'],
     ]);

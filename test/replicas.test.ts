@@ -197,20 +197,35 @@ describe('GET streams and server-to-client messages across replicas (pub/sub per
     expect(await waitFor(() => !isAlive(child))).toBe(true);
   });
 
-  it('HTTP upstream: what the upstream sends on the GET stream held by A reaches the client GET stream on B', async () => {
+  it('HTTP upstream: the upstream GET stream follows the client one (B, then C after a takeover), wherever the call runs', async () => {
     const { url: store } = await redis();
     const upstream: RunningServer = await startServer({ application: bindMcpServer((session) => fixtureServer(session)) });
     closers.push(() => upstream.close());
     const [a, b, c] = await replicas(3, ['--store', store, '--upstream', upstream.url]);
-    // initialized through A: A opens the upstream's GET stream.
     const id = await openSession(a!.url);
     const headers = { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
+    // The client listens on B: B opens the upstream's GET stream (a moment after the client's
+    // opened), and what the upstream sends there while a call runs on C reaches the client.
     const onB = await openGetStream(b!.url, headers);
     expect(onB.status).toBe(200);
-    expect(text((await send(c!.url, { body: toolCall('grow', {}), headers })).json)).toBe('grown');
-    expect(await onB.next()).toEqual(LIST_CHANGED);
-    expect((await send(c!.url, { method: 'DELETE', headers })).status).toBe(204);
+    let heard: unknown;
+    for (let n = 0; n < 20 && heard === undefined; n++) {
+      expect(text((await send(c!.url, { body: toolCall('grow', {}, n), headers })).json)).toBe('grown');
+      heard = await onB.next(250);
+    }
+    expect(heard).toEqual(LIST_CHANGED);
+    // One upstream GET stream for the session: the upstream refuses a second one (409), so
+    // a GET that takes over on C must have B's closed first (B's client-side stream ended).
+    const onC = await openGetStream(c!.url, headers);
     await onB.ended;
+    heard = undefined;
+    for (let n = 100; n < 120 && heard === undefined; n++) {
+      expect(text((await send(a!.url, { body: toolCall('grow', {}, n), headers })).json)).toBe('grown');
+      heard = await onC.next(250);
+    }
+    expect(heard).toEqual(LIST_CHANGED);
+    expect((await send(c!.url, { method: 'DELETE', headers })).status).toBe(204);
+    await onC.ended;
   });
 
   it('SDK binding on two servers: list_changed from B reaches the GET stream on A; a sampling answer posted to B completes the call on A', async () => {

@@ -2,8 +2,9 @@
  * @module client/get-stream
  * The session's GET stream (S6, C6): server-initiated notifications and requests. Opened after
  * initialize when the server offers one (405: it does not, and we stop asking), resumed with
- * Last-Event-ID after a drop, honouring the server's `retry`, backing off on failures, and
- * reopened on the new session after a recovery.
+ * Last-Event-ID after a drop, honouring the server's `retry`, backing off on failures (and on
+ * 409, another stream of the session still open), and reopened on the new session after a
+ * recovery.
  */
 import { isObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
 import { send } from './http.js';
@@ -48,9 +49,17 @@ export class GetStream {
         const headers: Record<string, string> = { ...(await this.#core.headers()), accept: 'text/event-stream' };
         if (this.#lastEventId !== undefined) headers['last-event-id'] = this.#lastEventId;
         const answer = await send(this.#core.url, 'GET', headers, { signal, dispatcher: this.#core.dispatcher, longLived: true });
+        if (answer.status === 409) {
+          // Another stream of this session is still open, most likely one being replaced (a
+          // gateway replica handing the stream over): ask again after a back-off.
+          await answer.body.dump();
+          failures++;
+          await sleep(Math.min(this.#retryMs * 2 ** (failures - 1), MAX_BACKOFF_MS), signal);
+          continue;
+        }
         if (answer.status !== 200) {
           await answer.body.dump();
-          // 405: the server offers no GET stream. 404/409/others: leave it; requests will recover.
+          // 405: the server offers no GET stream. 404/others: leave it; requests will recover.
           if (answer.status === 405) this.#unsupported = true;
           return;
         }

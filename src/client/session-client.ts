@@ -90,15 +90,23 @@ export class SessionClient extends SessionFront {
     this.openStream();
   }
 
+  /** Closes the GET stream; it stays closed across recoveries until `listen` again. */
+  unlisten(): void {
+    this.closeStream();
+  }
+
   /** The state to store so another process can `resume` this session. */
   snapshot(): SessionSnapshot | undefined {
     return this.core.snapshot();
   }
 
-  /** Continues a stored session instead of `connect` (then opens the GET stream if asked). */
-  resume(snapshot: SessionSnapshot): void {
+  /**
+   * Continues a stored session instead of `connect`, then opens the GET stream if asked (unless
+   * `listen` is false: a gateway opens it only while its own client listens).
+   */
+  resume(snapshot: SessionSnapshot, options: { listen?: boolean } = {}): void {
     this.core.adopt(snapshot);
-    this.openStream();
+    if (options.listen !== false) this.openStream();
   }
 
   /**
@@ -107,7 +115,7 @@ export class SessionClient extends SessionFront {
    */
   release(): void {
     this.closed = true;
-    this.stream.close();
+    this.closeStream();
   }
 
   /** C5: DELETE the session (bounded), stop the GET stream. */

@@ -13,6 +13,8 @@ export abstract class SessionFront {
   protected readonly stream: GetStream;
   protected closed = false;
   readonly #openStream: boolean;
+  /** Whether the GET stream is wanted now (it follows the session across recoveries only then). */
+  #listening = false;
 
   constructor(
     url: string | URL,
@@ -25,7 +27,9 @@ export abstract class SessionFront {
     this.#openStream = openStream;
     this.stream = new GetStream(this.core, deliver, onError);
     // After a transparent re-initialize, the GET stream follows the new session.
-    this.core.onSessionReplaced = () => this.openStream();
+    this.core.onSessionReplaced = () => {
+      if (this.#listening) this.openStream();
+    };
   }
 
   /** The current session id (C7: a secret; do not log it). Undefined for a stateless server. */
@@ -48,12 +52,19 @@ export abstract class SessionFront {
   }
 
   protected openStream(): void {
-    if (this.#openStream && !this.closed) this.stream.open();
+    if (!this.#openStream || this.closed) return;
+    this.#listening = true;
+    this.stream.open();
+  }
+
+  protected closeStream(): void {
+    this.#listening = false;
+    this.stream.close();
   }
 
   /** C5: stop the GET stream and DELETE the session (bounded). */
   protected async end(): Promise<void> {
-    this.stream.close();
+    this.closeStream();
     await this.core.terminate();
   }
 }

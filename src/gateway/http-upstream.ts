@@ -11,8 +11,9 @@ import type { Dispatcher } from 'undici';
 import { SessionClient } from '../client/session-client.js';
 import type { SessionSnapshot } from '../client/session-core.js';
 import { isSessionScoped } from '../protocol/session-scoped.js';
-import { isObject, type JsonObject } from '../protocol/jsonrpc.js';
+import { isObject, type JsonObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
 import type { McpApplication, RequestContext, SessionHandle } from '../server/application.js';
+import { MessageQueue } from '../server/message-queue.js';
 import { PendingReply } from '../server/pending-reply.js';
 import { type HeaderPolicyOptions, headerPolicy } from './header-policy.js';
 import { requireSession } from './require-session.js';
@@ -41,6 +42,8 @@ interface Link {
   url: URL;
   /** The latest downstream request, for forwarded headers. */
   context: RequestContext;
+  /** Whether the client's GET stream is open on this replica (the upstream's follows it). */
+  listening: boolean;
 }
 
 export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
@@ -72,7 +75,7 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
     // A pool: the pinned replica, else the rendezvous pick for the conversation (or session).
     const pinned = session.record.state[URL_KEY];
     const url = pool.urls.find((candidate) => candidate.href === pinned) ?? pool.pick(session.record.clientSessionId ?? session.id);
-    const link = { context, url } as Omit<Link, 'client'> as Link;
+    const link = { context, url, listening: false } as Omit<Link, 'client'> as Link;
     link.client = clientFor(link, url, context.clientSessionId);
     links.set(session.id, link);
     session.attach(async (reason) => {
@@ -86,7 +89,7 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
     // A live downstream session without a link here: the gateway restarted, or another replica
     // created it. Continue the stored upstream session (recovered on 404 like any other).
     const stored = session.record.state[STATE_KEY];
-    if (isObject(stored)) link.client.resume(stored as unknown as SessionSnapshot);
+    if (isObject(stored)) link.client.resume(stored as unknown as SessionSnapshot, { listen: false });
     if (!pool.isUp(url)) move(link, session);
     return link;
   }
@@ -103,7 +106,7 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
     link.client.release();
     link.url = to;
     link.client = clientFor(link, to, link.context.clientSessionId);
-    if (snapshot) link.client.resume(snapshot);
+    if (snapshot) link.client.resume(snapshot, { listen: link.listening });
     void persist(session, link).catch(onError);
   }
 
@@ -146,8 +149,19 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
     async receive(message, context) {
       const link = linkFor(context);
       await link.client.send(message);
-      // The handshake is complete upstream too: now its GET stream may open (S6).
-      if ('method' in message && message.method === 'notifications/initialized') link.client.listen();
+    },
+    openStream(context) {
+      // The upstream's GET stream follows the client's: open on the replica where the client
+      // listens, closed with it, so a session has one however many replicas serve it (and it
+      // comes back when the client reconnects after a restart). What it carries reaches the
+      // client through session.toStream; this source itself stays silent.
+      const link = linkFor(context);
+      link.listening = true;
+      link.client.listen();
+      return new MessageQueue<JsonRpcMessage>(() => {
+        link.listening = false;
+        link.client.unlisten();
+      });
     },
     async close() {
       pool.close();
