@@ -89,6 +89,7 @@ describe('SSE streams', () => {
     expect(gets).toEqual([undefined, 'g1']);
     expect(notes).toEqual([{ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }]);
   });
+
   it('a GET answered 409 (another stream of the session still open) is asked again, and then delivers; unlisten stops it', async () => {
     let gets = 0;
     const server = await scripted((request) => {
