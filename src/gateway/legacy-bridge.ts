@@ -56,7 +56,8 @@ interface BridgeState {
 
 interface Link {
   state: BridgeState;
-  stream: MessageQueue<JsonRpcMessage> | undefined;
+  /** Whether the client's GET stream is open on this replica (the upstream listen stream follows it). */
+  streaming: boolean;
   listening: AbortController | undefined;
   /** Calls under way, by id: `notifications/cancelled` aborts one (closing its upstream stream). */
   readonly calls: Map<RequestId, AbortController>;
@@ -76,7 +77,7 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
     const stored = session.record.state[STATE_KEY];
     const link: Link = {
       state: isObject(stored) ? (stored as unknown as BridgeState) : { capabilities: {}, level: undefined, subscriptions: [] },
-      stream: undefined,
+      streaming: false,
       listening: undefined,
       calls: new Map(),
       awaiting: new Map(),
@@ -88,7 +89,6 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
       links.delete(session.id);
       release();
       link.listening?.abort();
-      link.stream?.end();
       for (const call of link.calls.values()) call.abort();
     });
     return link;
@@ -226,7 +226,7 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
     link.listening?.abort();
     link.listening = undefined;
     const filter = filterFor(link.state);
-    if (!link.stream || !filter) return;
+    if (!link.streaming || !filter) return;
     const abort = new AbortController();
     link.listening = abort;
     const request = {
@@ -237,7 +237,7 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
     };
     const deliver = (message: JsonRpcMessage): void => {
       if (isResponse(message) || message.method === 'notifications/subscriptions/acknowledged') return;
-      link.stream?.push(withoutSubscriptionId(message));
+      void session.toStream(withoutSubscriptionId(message));
     };
     void (async () => {
       for (let failures = 0; !abort.signal.aborted;) {
@@ -294,15 +294,14 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
     openStream(context) {
       const session = requireSession(context);
       const link = linkFor(session);
-      link.stream?.end();
-      const stream: MessageQueue<JsonRpcMessage> = new MessageQueue<JsonRpcMessage>(() => {
-        if (link.stream !== stream) return;
-        link.stream = undefined;
+      // The upstream listen stream follows the client's GET stream (as in http-upstream); what
+      // it carries reaches the client through session.toStream, so this source stays silent.
+      link.streaming = true;
+      listen(session, link, context);
+      return new MessageQueue<JsonRpcMessage>(() => {
+        link.streaming = false;
         link.listening?.abort();
       });
-      link.stream = stream;
-      listen(session, link, context);
-      return stream;
     },
   };
 }

@@ -4,19 +4,6 @@
  * (the consumer going away) settles a pending `next()` at once, so nothing waits forever on a
  * stream whose client has left.
  */
-/**
- * A new GET stream for a session that keeps one in `holder.stream`: the previous one ends, and
- * the holder forgets the new one when its client leaves.
- */
-export function replaceStream<T>(holder: { stream: MessageQueue<T> | undefined }): MessageQueue<T> {
-  const stream: MessageQueue<T> = new MessageQueue<T>(() => {
-    if (holder.stream === stream) holder.stream = undefined;
-  });
-  holder.stream?.end();
-  holder.stream = stream;
-  return stream;
-}
-
 export class MessageQueue<T> implements AsyncIterableIterator<T> {
   readonly #buffer: T[] = [];
   #waiting: ((result: IteratorResult<T>) => void) | undefined;

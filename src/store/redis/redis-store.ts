@@ -19,7 +19,7 @@ import { CLAIM, CREATE, DELETE, SET_FIELD, SWEEP, TOUCH } from './scripts.js';
 export interface RedisStoreOptions {
   /**
    * `redis://[user:pass@]host:port[/db]` (`rediss://` for TLS), `redis-cluster://host:port,...`
-   * or `redis-sentinel://host:port,.../master-name` (store/redis/connection.ts). Ignored when
+   * or `redis-sentinel://host:port,.../master-name` (store/redis/target.ts). Ignored when
    * `client` is given. Default redis://127.0.0.1:6379.
    */
   url?: string;
