@@ -1,4 +1,82 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { JsonObject } from '../src/protocol/jsonrpc.js';
+import { DeadlineHeap } from '../src/store/memory/deadline-heap.js';
 import { MemoryStore } from '../src/store/memory/index.js';
+import type { SessionRecord } from '../src/store/record.js';
 import { storeContract } from './helpers/store-contract.js';
 
 storeContract('memory', async () => new MemoryStore());
+
+describe('memory store: what an idle record costs', () => {
+  const limits = { maxSessions: 100, maxSessionsPerPrincipal: 100 };
+  const params = (): JsonObject => ({ protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' } });
+  const recordOf = (id: string, initialize: JsonObject): SessionRecord => ({
+    id,
+    principal: null,
+    protocolVersion: '2025-11-25',
+    initialize,
+    clientSessionId: null,
+    createdAt: 0,
+    lastSeenAt: 0,
+    idleExpiresAt: 1_000,
+    absoluteExpiresAt: 2_000,
+    state: {},
+  });
+
+  it('keeps equal initialize params once while a record uses them, and forgets them after', async () => {
+    const store = new MemoryStore();
+    const first = params();
+    await store.create(recordOf('a', first), limits, 0);
+    await store.create(recordOf('b', params()), limits, 0);
+    expect((await store.get('b', 0))!.initialize).toBe(first);
+    await store.create(recordOf('c', { ...params(), capabilities: { roots: {} } }), limits, 0);
+    expect((await store.get('c', 0))!.initialize).not.toBe(first);
+    await store.delete('a');
+    // Still used by b: still the kept one.
+    await store.create(recordOf('d', params()), limits, 0);
+    expect((await store.get('d', 0))!.initialize).toBe(first);
+    await store.delete('b');
+    await store.delete('d');
+    const fresh = params();
+    await store.create(recordOf('e', fresh), limits, 0);
+    expect((await store.get('e', 0))!.initialize).toBe(fresh);
+  });
+
+  it('an empty state is shared and frozen; a set state is kept as given', async () => {
+    const store = new MemoryStore();
+    await store.create(recordOf('a', params()), limits, 0);
+    await store.create(recordOf('b', params()), limits, 0);
+    const empty = (await store.get('a', 0))!.state;
+    expect((await store.get('b', 0))!.state).toBe(empty);
+    expect(Object.isFrozen(empty)).toBe(true);
+    await store.setState('a', { n: 1 });
+    expect((await store.get('a', 0))!.state).toEqual({ n: 1 });
+    expect((await store.get('b', 0))!.state).toEqual({});
+  });
+});
+
+describe('deadline heap', () => {
+  it('pops deadlines in order, only those due (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.string())), fc.integer({ min: 0, max: 1000 }), (entries, now) => {
+        const heap = new DeadlineHeap();
+        for (const [at, id] of entries) heap.push(at, id);
+        const popped: number[] = [];
+        for (let due = heap.popDue(now); due !== undefined; due = heap.popDue(now)) popped.push(due.at);
+        const expected = entries
+          .map(([at]) => at)
+          .filter((at) => at <= now)
+          .sort((x, y) => x - y);
+        expect(popped).toEqual(expected);
+        expect(heap.size).toBe(entries.length - expected.length);
+        expect(heap.peek()?.at).toBe(
+          entries
+            .map(([at]) => at)
+            .filter((at) => at > now)
+            .sort((x, y) => x - y)[0],
+        );
+      }),
+    );
+  });
+});

@@ -3,11 +3,56 @@
  * The in-process store: the library default and the reference the contract suite was written
  * against. Expiry is a min-heap of deadlines with lazy deletion, so a sweep pops only what is
  * due (cost grows with what expires, not with what lives).
+ *
+ * Idle sessions are what a server holds most of, so a record here is kept small: the same
+ * `initialize` params are kept once for every session that sent them, an empty state is one
+ * shared object, and a deadline is two array slots.
  */
 import type { JsonObject } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
 import type { CreateLimits, CreateOutcome, SessionStore } from '../store.js';
 import { DeadlineHeap } from './deadline-heap.js';
+import { SharedValues } from './shared-values.js';
+
+/** The state of every record that has none yet: one object, never changed (records are readonly). */
+const NO_STATE: JsonObject = Object.freeze({}) as JsonObject;
+
+function compactState(state: JsonObject): JsonObject {
+  for (const _key in state) return state;
+  return NO_STATE;
+}
+
+/** A record as kept here: a class, so every record has one small fixed shape. */
+class KeptRecord implements SessionRecord {
+  constructor(
+    readonly id: string,
+    readonly principal: string | null,
+    readonly protocolVersion: string,
+    readonly initialize: JsonObject,
+    readonly clientSessionId: string | null,
+    readonly createdAt: number,
+    readonly lastSeenAt: number,
+    readonly idleExpiresAt: number,
+    readonly absoluteExpiresAt: number,
+    readonly state: JsonObject,
+  ) {}
+
+  static of(record: SessionRecord, change: Partial<SessionRecord> = {}): KeptRecord {
+    const next = { ...record, ...change };
+    return new KeptRecord(
+      next.id,
+      next.principal,
+      next.protocolVersion,
+      next.initialize,
+      next.clientSessionId,
+      next.createdAt,
+      next.lastSeenAt,
+      next.idleExpiresAt,
+      next.absoluteExpiresAt,
+      next.state,
+    );
+  }
+}
 
 export class MemoryStore implements SessionStore {
   readonly #records = new Map<string, SessionRecord>();
@@ -17,6 +62,7 @@ export class MemoryStore implements SessionStore {
   /** Expired records a cap check dropped: the next sweep reports them, so their resources are freed. */
   #droppedExpired: SessionRecord[] = [];
   readonly #secrets = new Map<string, string>();
+  readonly #initializeParams = new SharedValues();
 
   async create(record: SessionRecord, limits: CreateLimits, now: number): Promise<CreateOutcome> {
     if (this.#records.has(record.id)) return 'duplicate';
@@ -26,13 +72,14 @@ export class MemoryStore implements SessionStore {
       if (this.#records.size >= limits.maxSessions) return 'cap-global';
       if (this.#principalCount(record) >= limits.maxSessionsPerPrincipal) return 'cap-principal';
     }
-    this.#records.set(record.id, record);
-    if (record.principal !== null) {
-      const ids = this.#perPrincipal.get(record.principal);
-      if (ids) ids.add(record.id);
-      else this.#perPrincipal.set(record.principal, new Set([record.id]));
+    const kept = KeptRecord.of(record, { initialize: this.#initializeParams.use(record.initialize), state: compactState(record.state) });
+    this.#records.set(kept.id, kept);
+    if (kept.principal !== null) {
+      const ids = this.#perPrincipal.get(kept.principal);
+      if (ids) ids.add(kept.id);
+      else this.#perPrincipal.set(kept.principal, new Set([kept.id]));
     }
-    this.#deadlines.push(expiresAt(record), record.id);
+    this.#deadlines.push(expiresAt(kept), kept.id);
     return 'created';
   }
 
@@ -44,7 +91,7 @@ export class MemoryStore implements SessionStore {
   async touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<boolean> {
     const record = this.#records.get(id);
     if (!record) return false;
-    const next = { ...record, lastSeenAt, idleExpiresAt };
+    const next = KeptRecord.of(record, { lastSeenAt, idleExpiresAt });
     this.#records.set(id, next);
     // The old heap entry goes stale; it is skipped when popped. Rebuild when stale entries
     // outnumber live ones, so a long busy session cannot grow the heap without bound.
@@ -56,11 +103,11 @@ export class MemoryStore implements SessionStore {
   }
 
   async setState(id: string, state: JsonObject): Promise<boolean> {
-    return this.#replace(id, (record) => ({ ...record, state }));
+    return this.#replace(id, (record) => KeptRecord.of(record, { state: compactState(state) }));
   }
 
   async setProtocolVersion(id: string, protocolVersion: string): Promise<boolean> {
-    return this.#replace(id, (record) => ({ ...record, protocolVersion }));
+    return this.#replace(id, (record) => KeptRecord.of(record, { protocolVersion }));
   }
 
   async delete(id: string): Promise<SessionRecord | undefined> {
@@ -145,6 +192,7 @@ export class MemoryStore implements SessionStore {
     const record = this.#records.get(id);
     if (!record) return undefined;
     this.#records.delete(id);
+    this.#initializeParams.release(record.initialize);
     if (record.principal !== null) {
       const ids = this.#perPrincipal.get(record.principal)!;
       ids.delete(id);
