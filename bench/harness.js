@@ -155,13 +155,21 @@ export async function rounds(servers) {
   return samples;
 }
 
-/** Heap per idle session: `count` sessions opened over HTTP, 20 at a time. */
-export async function idleHeapOverHttp(script, count) {
-  const server = await start(script);
+/** Sessions opened before the baseline heap is read. */
+const WARM_UP = 100;
+
+/** Heap per idle session: `count` sessions opened over HTTP, 20 at a time, after a warm-up. */
+export async function idleHeapOverHttp(script, count, env = {}) {
+  const server = await start(script, env);
+  const open = async (n) => {
+    for (let i = 0; i < n; i += 20) await Promise.all(Array.from({ length: Math.min(20, n - i) }, () => openSession(server.url)));
+    // Let the keep-alive connections close (server timeout 5 s): their buffers are not sessions.
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+  };
+  // Warm-up first: the code compiled for the HTTP path and the pools it fills are not per session.
+  await open(WARM_UP);
   const before = await server.heap();
-  for (let i = 0; i < count; i += 20) await Promise.all(Array.from({ length: 20 }, () => openSession(server.url)));
-  // Let the keep-alive connections close (server timeout 5 s): their buffers are not sessions.
-  await new Promise((resolve) => setTimeout(resolve, 6000));
+  await open(count);
   const per = ((await server.heap()) - before) / count;
   await server.stop();
   return per;

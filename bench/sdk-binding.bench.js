@@ -46,7 +46,7 @@ lines.push(
   '',
   `| ${settings.httpIdle.toLocaleString('en')} idle sessions over HTTP | heap per session | without the McpServer itself |`,
   '|---|---:|---:|',
-  `| the McpServer alone (connected, idle) | ${kb(mcpServer)} | - |`,
+  `| the McpServer alone (connected, initialized, idle) | ${kb(mcpServer)} | - |`,
   `| ${SDK} | ${kb(sdkPer)} | ${kb(sdkPer - mcpServer)} |`,
   `| ${OURS} | ${kb(oursPer)} | ${kb(oursPer - mcpServer)} |`,
   '',
