@@ -43,6 +43,31 @@ describe('memory store: what an idle record costs', () => {
     expect((await store.get('e', 0))!.initialize).toBe(fresh);
   });
 
+  it('a record handed out is a copy: a later touch, or the slot taken again by another session, does not show through', async () => {
+    const store = new MemoryStore();
+    await store.create(recordOf('a', params()), limits, 0);
+    const before = (await store.get('a', 0))!;
+    await store.touch('a', 500, 1_500);
+    expect(before.lastSeenAt).toBe(0);
+    expect((await store.get('a', 0))!.idleExpiresAt).toBe(1_500);
+    await store.delete('a');
+    await store.create({ ...recordOf('b', params()), principal: 'p', createdAt: 7 }, limits, 0);
+    expect(before.id).toBe('a');
+    expect(before.principal).toBeNull();
+    expect(before.createdAt).toBe(0);
+    expect(await store.get('a', 0)).toBeUndefined();
+    expect((await store.get('b', 0))!).toMatchObject({ id: 'b', principal: 'p', createdAt: 7 });
+  });
+
+  it("a principal's sessions are kept under one entry and found for its cap", async () => {
+    const store = new MemoryStore();
+    const principal = (suffix: string): string => `principal-${suffix}`.slice(0, -1) + suffix;
+    await store.create({ ...recordOf('a', params()), principal: principal('x') }, limits, 0);
+    await store.create({ ...recordOf('b', params()), principal: principal('x') }, limits, 0);
+    expect((await store.get('b', 0))!.principal).toBe('principal-x');
+    expect(await store.soonestToExpire('principal-x', 0)).toBe('a');
+  });
+
   it('an empty state is shared and frozen; a set state is kept as given', async () => {
     const store = new MemoryStore();
     await store.create(recordOf('a', params()), limits, 0);

@@ -4,14 +4,16 @@
  * against. Expiry is a min-heap of deadlines with lazy deletion, so a sweep pops only what is
  * due (cost grows with what expires, not with what lives).
  *
- * Idle sessions are what a server holds most of, so a record here is kept small: the same
- * `initialize` params are kept once for every session that sent them, an empty state is one
- * shared object, and a deadline is two array slots.
+ * Idle sessions are what a server holds most of, so a record here is kept small: columns
+ * rather than objects (record-table.ts), the same `initialize` params and principal kept once
+ * for every session that has them, an empty state as one shared object, a deadline as two
+ * array slots.
  */
 import type { JsonObject } from '../../protocol/jsonrpc.js';
-import { expiresAt, type SessionRecord } from '../record.js';
+import type { SessionRecord } from '../record.js';
 import type { CreateLimits, CreateOutcome, SessionStore } from '../store.js';
 import { DeadlineHeap } from './deadline-heap.js';
+import { RecordTable } from './record-table.js';
 import { SharedValues } from './shared-values.js';
 
 /** The state of every record that has none yet: one object, never changed (records are readonly). */
@@ -22,42 +24,16 @@ function compactState(state: JsonObject): JsonObject {
   return NO_STATE;
 }
 
-/** A record as kept here: a class, so every record has one small fixed shape. */
-class KeptRecord implements SessionRecord {
-  constructor(
-    readonly id: string,
-    readonly principal: string | null,
-    readonly protocolVersion: string,
-    readonly initialize: JsonObject,
-    readonly clientSessionId: string | null,
-    readonly createdAt: number,
-    readonly lastSeenAt: number,
-    readonly idleExpiresAt: number,
-    readonly absoluteExpiresAt: number,
-    readonly state: JsonObject,
-  ) {}
-
-  static of(record: SessionRecord, change: Partial<SessionRecord> = {}): KeptRecord {
-    const next = { ...record, ...change };
-    return new KeptRecord(
-      next.id,
-      next.principal,
-      next.protocolVersion,
-      next.initialize,
-      next.clientSessionId,
-      next.createdAt,
-      next.lastSeenAt,
-      next.idleExpiresAt,
-      next.absoluteExpiresAt,
-      next.state,
-    );
-  }
+/** A principal's sessions: counted for the cap, scanned for its eviction victim. */
+interface PrincipalSessions {
+  /** The principal as every record of it keeps it (one string, not one per record). */
+  readonly principal: string;
+  readonly ids: Set<string>;
 }
 
 export class MemoryStore implements SessionStore {
-  readonly #records = new Map<string, SessionRecord>();
-  /** Ids per principal: counted for the cap, scanned for its eviction victim. */
-  readonly #perPrincipal = new Map<string, Set<string>>();
+  readonly #records = new RecordTable();
+  readonly #perPrincipal = new Map<string, PrincipalSessions>();
   readonly #deadlines = new DeadlineHeap();
   /** Expired records a cap check dropped: the next sweep reports them, so their resources are freed. */
   #droppedExpired: SessionRecord[] = [];
@@ -66,48 +42,54 @@ export class MemoryStore implements SessionStore {
 
   async create(record: SessionRecord, limits: CreateLimits, now: number): Promise<CreateOutcome> {
     if (this.#records.has(record.id)) return 'duplicate';
-    if (this.#records.size >= limits.maxSessions || this.#principalCount(record) >= limits.maxSessionsPerPrincipal) {
+    if (this.#records.size >= limits.maxSessions || this.#principalCount(record.principal) >= limits.maxSessionsPerPrincipal) {
       // Expired sessions do not count: drop what is due (the next sweep reports it), then decide.
       this.#droppedExpired.push(...this.#sweep(now, Infinity));
       if (this.#records.size >= limits.maxSessions) return 'cap-global';
-      if (this.#principalCount(record) >= limits.maxSessionsPerPrincipal) return 'cap-principal';
+      if (this.#principalCount(record.principal) >= limits.maxSessionsPerPrincipal) return 'cap-principal';
     }
-    const kept = KeptRecord.of(record, { initialize: this.#initializeParams.use(record.initialize), state: compactState(record.state) });
-    this.#records.set(kept.id, kept);
-    if (kept.principal !== null) {
-      const ids = this.#perPrincipal.get(kept.principal);
-      if (ids) ids.add(kept.id);
-      else this.#perPrincipal.set(kept.principal, new Set([kept.id]));
+    let principal = record.principal;
+    if (principal !== null) {
+      const sessions = this.#perPrincipal.get(principal);
+      if (sessions) {
+        sessions.ids.add(record.id);
+        principal = sessions.principal;
+      } else {
+        this.#perPrincipal.set(principal, { principal, ids: new Set([record.id]) });
+      }
     }
-    this.#deadlines.push(expiresAt(kept), kept.id);
+    this.#records.add({
+      ...record,
+      principal,
+      initialize: this.#initializeParams.use(record.initialize),
+      state: compactState(record.state),
+    });
+    this.#deadlines.push(Math.min(record.idleExpiresAt, record.absoluteExpiresAt), record.id);
     return 'created';
   }
 
   async get(id: string, now: number): Promise<SessionRecord | undefined> {
-    const record = this.#records.get(id);
-    return record && expiresAt(record) > now ? record : undefined;
+    const due = this.#records.expiresAt(id);
+    return due !== undefined && due > now ? this.#records.get(id) : undefined;
   }
 
   async touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<boolean> {
-    const record = this.#records.get(id);
-    if (!record) return false;
-    const next = KeptRecord.of(record, { lastSeenAt, idleExpiresAt });
-    this.#records.set(id, next);
+    if (!this.#records.touch(id, lastSeenAt, idleExpiresAt)) return false;
     // The old heap entry goes stale; it is skipped when popped. Rebuild when stale entries
     // outnumber live ones, so a long busy session cannot grow the heap without bound.
-    this.#deadlines.push(expiresAt(next), id);
+    this.#deadlines.push(this.#records.expiresAt(id)!, id);
     if (this.#deadlines.size > 2 * this.#records.size + 1024) {
-      this.#deadlines.rebuild([...this.#records.values()].map((r) => ({ at: expiresAt(r), id: r.id })));
+      this.#deadlines.rebuild([...this.#records.ids()].map((live) => ({ at: this.#records.expiresAt(live)!, id: live })));
     }
     return true;
   }
 
   async setState(id: string, state: JsonObject): Promise<boolean> {
-    return this.#replace(id, (record) => KeptRecord.of(record, { state: compactState(state) }));
+    return this.#records.setState(id, compactState(state));
   }
 
   async setProtocolVersion(id: string, protocolVersion: string): Promise<boolean> {
-    return this.#replace(id, (record) => KeptRecord.of(record, { protocolVersion }));
+    return this.#records.setProtocolVersion(id, protocolVersion);
   }
 
   async delete(id: string): Promise<SessionRecord | undefined> {
@@ -122,19 +104,19 @@ export class MemoryStore implements SessionStore {
   async soonestToExpire(principal: string | undefined, now: number): Promise<string | undefined> {
     if (principal !== undefined) {
       // Bounded by the per-principal cap, which is what makes this the victim search.
-      let soonest: SessionRecord | undefined;
-      for (const id of this.#perPrincipal.get(principal) ?? []) {
-        const record = this.#records.get(id)!;
-        if (expiresAt(record) > now && (!soonest || expiresAt(record) < expiresAt(soonest))) soonest = record;
+      let soonest: string | undefined;
+      let soonestAt = Infinity;
+      for (const id of this.#perPrincipal.get(principal)?.ids ?? []) {
+        const at = this.#records.expiresAt(id)!;
+        if (at > now && (soonest === undefined || at < soonestAt)) [soonest, soonestAt] = [id, at];
       }
-      return soonest?.id;
+      return soonest;
     }
     // The heap's top, once what is due is dropped (the next sweep reports it) and stale entries
     // (of touched or removed sessions) are skipped.
     this.#droppedExpired.push(...this.#sweep(now, Infinity));
     for (let top = this.#deadlines.peek(); top !== undefined; top = this.#deadlines.peek()) {
-      const record = this.#records.get(top.id);
-      if (record && expiresAt(record) === top.at) return top.id;
+      if (this.#records.expiresAt(top.id) === top.at) return top.id;
       this.#deadlines.popDue(Infinity);
     }
     return undefined;
@@ -142,9 +124,9 @@ export class MemoryStore implements SessionStore {
 
   async list(cursor: string | undefined, limit: number, now: number): Promise<{ records: SessionRecord[]; next: string | undefined }> {
     // Admin paging: sorted ids, resumed after the cursor (an id). Not a hot path.
-    const ids = [...this.#records.keys()].filter((id) => cursor === undefined || id > cursor).sort();
+    const ids = [...this.#records.ids()].filter((id) => cursor === undefined || id > cursor).sort();
     const page = ids.slice(0, limit);
-    const records = page.map((id) => this.#records.get(id)!).filter((record) => expiresAt(record) > now);
+    const records = page.filter((id) => this.#records.expiresAt(id)! > now).map((id) => this.#records.get(id)!);
     return { records, next: ids.length > limit ? page.at(-1) : undefined };
   }
 
@@ -168,35 +150,25 @@ export class MemoryStore implements SessionStore {
     while (expired.length < limit) {
       const due = this.#deadlines.popDue(now);
       if (due === undefined) break;
-      const record = this.#records.get(due.id);
       // Stale entry: the session was touched (new deadline) or is already gone.
-      if (!record || expiresAt(record) !== due.at) continue;
-      this.#remove(due.id);
-      expired.push(record);
+      if (this.#records.expiresAt(due.id) !== due.at) continue;
+      expired.push(this.#remove(due.id)!);
     }
     return expired;
   }
 
-  #principalCount(record: SessionRecord): number {
-    return record.principal === null ? 0 : (this.#perPrincipal.get(record.principal)?.size ?? 0);
-  }
-
-  #replace(id: string, change: (record: SessionRecord) => SessionRecord): boolean {
-    const record = this.#records.get(id);
-    if (!record) return false;
-    this.#records.set(id, change(record));
-    return true;
+  #principalCount(principal: string | null): number {
+    return principal === null ? 0 : (this.#perPrincipal.get(principal)?.ids.size ?? 0);
   }
 
   #remove(id: string): SessionRecord | undefined {
-    const record = this.#records.get(id);
+    const record = this.#records.remove(id);
     if (!record) return undefined;
-    this.#records.delete(id);
     this.#initializeParams.release(record.initialize);
     if (record.principal !== null) {
-      const ids = this.#perPrincipal.get(record.principal)!;
-      ids.delete(id);
-      if (ids.size === 0) this.#perPrincipal.delete(record.principal);
+      const sessions = this.#perPrincipal.get(record.principal)!;
+      sessions.ids.delete(id);
+      if (sessions.ids.size === 0) this.#perPrincipal.delete(record.principal);
     }
     return record;
   }
