@@ -16,7 +16,8 @@ export type DisposeReason = EndReason | 'moved';
 export type Disposer = (reason: DisposeReason) => void | Promise<void>;
 
 export class LiveRegistry {
-  readonly #entries = new Map<string, Set<Disposer>>();
+  /** One disposer as itself (the common case, nothing more kept per session), several as a set. */
+  readonly #entries = new Map<string, Disposer | Set<Disposer>>();
   /** Disposals under way, so `disposeAll` also waits for those started elsewhere. */
   readonly #settling = new Set<Promise<void>>();
   readonly #onError: (error: unknown) => void;
@@ -27,18 +28,20 @@ export class LiveRegistry {
 
   /** Registers a resource of `sessionId`; returns a function that detaches it (no dispose). */
   attach(sessionId: string, disposer: Disposer): () => void {
-    let set = this.#entries.get(sessionId);
-    if (!set) {
-      set = new Set();
-      this.#entries.set(sessionId, set);
-    }
-    set.add(disposer);
-    return () => {
-      const current = this.#entries.get(sessionId);
-      if (!current) return;
+    const current = this.#entries.get(sessionId);
+    if (current === undefined) this.#entries.set(sessionId, disposer);
+    else if (typeof current === 'function') this.#entries.set(sessionId, new Set([current, disposer]));
+    else current.add(disposer);
+    return () => this.#detach(sessionId, disposer);
+  }
+
+  #detach(sessionId: string, disposer: Disposer): void {
+    const current = this.#entries.get(sessionId);
+    if (current === disposer) this.#entries.delete(sessionId);
+    else if (typeof current === 'object') {
       current.delete(disposer);
       if (current.size === 0) this.#entries.delete(sessionId);
-    };
+    }
   }
 
   has(sessionId: string): boolean {
@@ -51,11 +54,11 @@ export class LiveRegistry {
 
   /** Runs every disposer of the session; resolves when all have settled. */
   async dispose(sessionId: string, reason: DisposeReason): Promise<void> {
-    const set = this.#entries.get(sessionId);
-    if (!set) return;
+    const entry = this.#entries.get(sessionId);
+    if (!entry) return;
     this.#entries.delete(sessionId);
     const settled = Promise.all(
-      [...set].map(async (disposer) => {
+      (typeof entry === 'function' ? [entry] : [...entry]).map(async (disposer) => {
         try {
           await disposer(reason);
         } catch (error) {

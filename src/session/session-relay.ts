@@ -24,6 +24,8 @@ export interface StreamSink {
   end(): void;
 }
 
+const NOTHING_HELD = (): void => {};
+
 export class SessionRelay {
   readonly #bus: SessionBus | undefined;
   /** The GET streams open on this replica, by session id. */
@@ -80,10 +82,11 @@ export class SessionRelay {
    * replicas relay with `toHolders` reaches `deliver` until the returned function is called.
    */
   hold(id: string, deliver: (message: JsonRpcMessage) => void): () => void {
-    const unlisten = this.#bus?.listen('holder', id, (payload) => {
+    // One process alone: nothing to listen to, nothing kept per session.
+    if (!this.#bus) return NOTHING_HELD;
+    return this.#bus.listen('holder', id, (payload) => {
       if (isObject(payload['message'])) deliver(payload['message'] as unknown as JsonRpcMessage);
     });
-    return () => unlisten?.();
   }
 
   /** Hands a client message to the other replicas holding the session's resources; false when none does. */

@@ -5,25 +5,25 @@
  * and closed (always) when the session ends for any reason.
  *
  * Resurrection: a request for a live session that this process holds no instance for (the
- * process restarted on a durable store, or another replica created the session) builds a fresh
- * instance and replays the stored initialize request and initialized notification into it
- * before serving the request. What survives: the record, `session.state`. What does not:
- * in-memory fields of your own objects, subscriptions the SDK kept in memory, and messages the
- * old instance had not delivered yet.
+ * process restarted on a durable store, another replica created the session, or the instance
+ * was disposed for being idle) builds a fresh instance and replays into it, answers discarded:
+ * the stored initialize request, the initialized notification, and the session-scoped calls
+ * that succeeded (logging/setLevel, resources/subscribe minus unsubscribed), which the binding
+ * keeps in the record. Then it serves the request. What survives: the record, `session.state`,
+ * the log level and subscriptions. What does not: in-memory fields of your own objects, and
+ * messages the old instance had not delivered yet.
  */
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { SessiongateError } from '../../protocol/failures.js';
+import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, JsonValue } from '../../protocol/jsonrpc.js';
 import { HANDSHAKE_REVISIONS } from '../../protocol/revisions.js';
-import type { McpApplication, RequestContext, SessionHandle } from '../application.js';
-import { SessionState } from './session-state.js';
-import { SessionTransport } from './session-transport.js';
+import { isSessionScoped, ScopedCalls } from '../../protocol/session-scoped.js';
+import { isStreamReply, type McpApplication, type Reply, type RequestContext, type SessionHandle } from '../application.js';
+import { MessageQueue } from '../message-queue.js';
+import { BoundInstance, type ConnectableServer } from './bound-instance.js';
+import type { SessionState } from './session-state.js';
 
-/** What the binding needs of an SDK server: `McpServer` and `Server` both fit. */
-export interface ConnectableServer {
-  connect(transport: Transport): Promise<void>;
-  close(): Promise<void>;
-}
+export type { ConnectableServer } from './bound-instance.js';
 
 /** The session as your factory sees it. */
 export interface BoundSession {
@@ -34,7 +34,7 @@ export interface BoundSession {
   readonly clientSessionId: string | null;
   /** Persisted per-session JSON; survives restarts and replica moves. */
   readonly state: SessionState;
-  /** True when this instance was rebuilt for an existing session (restart, other replica). */
+  /** True when this instance was rebuilt for an existing session (restart, other replica, idle disposal). */
   readonly resurrected: boolean;
 }
 
@@ -43,14 +43,19 @@ export type McpServerFactory = (session: BoundSession) => ConnectableServer | Pr
 export interface McpBindingOptions {
   /** Errors from closing instances and background work. Default: ignore. */
   onError?: (error: unknown) => void;
+  /**
+   * Milliseconds after which the instance of an idle session is closed to free its memory:
+   * no request or notification for that long (disposed between 1x and 1.5x of it), no GET
+   * stream open on this replica, no request of the instance's own waiting for the client. The
+   * session lives on; its next request rebuilds the instance as after a restart (see the module
+   * comment for what survives). Default: undefined, an instance lives as long as its session.
+   */
+  instanceIdleTimeout?: number;
 }
 
-interface Instance {
-  readonly transport: SessionTransport;
-  readonly state: SessionState;
-}
-
-const REPLAY_ID = 'sessiongate-replay-initialize';
+const REPLAY_ID = 'sessiongate-replay';
+/** Where the binding keeps the session-scoped calls to replay (a reserved `session.state` key). */
+const SCOPED_KEY = 'scoped';
 
 /**
  * Binds an SDK server factory to the session server.
@@ -59,12 +64,44 @@ const REPLAY_ID = 'sessiongate-replay-initialize';
  */
 export function bindMcpServer(factory: McpServerFactory, options: McpBindingOptions = {}): McpApplication {
   if (typeof factory !== 'function') throw new TypeError('sessiongate: bindMcpServer needs a factory function (session) => McpServer');
+  const idleTimeout = options.instanceIdleTimeout;
+  if (idleTimeout !== undefined && !(Number.isFinite(idleTimeout) && idleTimeout > 0)) {
+    throw new TypeError(`sessiongate: instanceIdleTimeout must be a positive number of milliseconds, got ${String(idleTimeout)}`);
+  }
   const onError = options.onError ?? (() => {});
-  const instances = new Map<string, Promise<Instance>>();
-  /** Instances already built, for the hot path: no promise hop per request. */
-  const ready = new Map<string, Instance>();
+  /** Instances being built (their first request waits on them). */
+  const building = new Map<string, Promise<BoundInstance>>();
+  /** Instances built, for the hot path: no promise hop per request. */
+  const ready = new Map<string, BoundInstance>();
+  /** GET streams open here, by session: their instances are not idle. */
+  const streams = new Map<string, number>();
+  let sweeper: ReturnType<typeof setInterval> | undefined;
 
-  function instanceFor(context: RequestContext, fresh: boolean): Promise<Instance> {
+  const forget = (instance: BoundInstance): void => {
+    if (ready.get(instance.id) === instance) ready.delete(instance.id);
+  };
+
+  /** Closes instances unused for two sweeps in a row (sweeps run every half timeout). */
+  function sweepIdle(): void {
+    for (const instance of ready.values()) {
+      if (instance.used) {
+        instance.used = false;
+        instance.idleSweeps = 0;
+      } else if (instance.transport.busy || streams.has(instance.id)) {
+        instance.idleSweeps = 0;
+      } else if (++instance.idleSweeps >= 2) {
+        void instance.end('idle-instance');
+      }
+    }
+    if (ready.size === 0) stopSweeping();
+  }
+
+  function stopSweeping(): void {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+
+  function instanceFor(context: RequestContext, fresh: boolean): Promise<BoundInstance> {
     const session = context.session;
     // SDK 1.x speaks the handshake era only: 2026-07-28 traffic gets the spec's -32022.
     if (!session) {
@@ -74,89 +111,80 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
         new SessiongateError('SG_SESSIONLESS_UNSUPPORTED_VERSION', 'This server speaks MCP 2025-03-26 to 2025-11-25 only', { data }),
       );
     }
-    const existing = instances.get(session.id);
+    const existing = building.get(session.id);
     if (existing) {
       return existing.then((instance) => {
-        instance.state.refresh(session.record.state);
+        instance.use(session);
         return instance;
       });
     }
     const created = create(session, context, fresh);
-    instances.set(session.id, created);
-    created.catch(() => instances.get(session.id) === created && instances.delete(session.id));
+    building.set(session.id, created);
+    const settle = (): void => void (building.get(session.id) === created && building.delete(session.id));
+    created.then(settle, settle);
     return created;
   }
 
-  /** The built instance of the request's session, if there is one (refreshed state). */
-  function readyFor(context: RequestContext): Instance | undefined {
+  /** The built instance of the request's session, if there is one (marked used). */
+  function readyFor(context: RequestContext): BoundInstance | undefined {
     const session = context.session;
     const instance = session && ready.get(session.id);
-    instance?.state.refresh(session!.record.state);
+    instance?.use(session!);
     return instance;
   }
 
-  async function create(session: SessionHandle, context: RequestContext, fresh: boolean): Promise<Instance> {
+  async function create(session: SessionHandle, context: RequestContext, fresh: boolean): Promise<BoundInstance> {
+    const instance = new BoundInstance(session, forget, onError);
     const { record } = session;
-    const state = new SessionState(record.state, (values) => session.setState(values));
-    const transport = new SessionTransport(session.id, (message) => void session.toStream(message));
-    // A client's answer to this instance's request may land on another replica: relayed here.
-    const release = session.hold((message) => transport.deliver(message, {}));
-    let server: ConnectableServer | undefined;
-    let ended = false;
-    const close = async (): Promise<void> => {
-      try {
-        await server?.close();
-      } catch (error) {
-        onError(error);
-      } finally {
-        // Even when the user's close callbacks throw, the transport is released.
-        release();
-        await transport.close();
-      }
-    };
-    const detach = session.attach(async () => {
-      ended = true;
-      instances.delete(session.id);
-      ready.delete(session.id);
-      await close();
-    });
     try {
-      server = await factory({
+      const server = await factory({
         id: session.id,
         principal: record.principal,
         clientSessionId: record.clientSessionId,
-        state,
+        state: instance.state,
         resurrected: !fresh,
       });
-      await server.connect(transport);
-      if (ended) throw new SessiongateError('SG_SESSION_NOT_FOUND');
-      const onclose = transport.onclose;
-      // The instance closed itself: forget it, the next request resurrects the session.
-      transport.onclose = () => {
-        onclose?.();
-        if (ended) return;
-        instances.delete(session.id);
-        ready.delete(session.id);
-      };
-      if (!fresh) {
-        const extra = extraOf(context);
-        await transport.request({ jsonrpc: '2.0', id: REPLAY_ID, method: 'initialize', params: record.initialize }, extra);
-        transport.deliver({ jsonrpc: '2.0', method: 'notifications/initialized' }, extra);
-      }
-      const instance = { transport, state };
+      await instance.connect(server);
+      if (!fresh) await replay(instance, extraOf(context));
+      if (instance.ended) throw new SessiongateError('SG_SESSION_NOT_FOUND');
       ready.set(session.id, instance);
+      if (idleTimeout !== undefined && sweeper === undefined) {
+        sweeper = setInterval(sweepIdle, idleTimeout / 2);
+        sweeper.unref?.();
+      }
       return instance;
     } catch (error) {
-      detach();
-      await close();
+      await instance.end('delete');
       throw error;
     }
+  }
+
+  /** Brings a new instance of an existing session to where the session is (answers discarded). */
+  async function replay(instance: BoundInstance, extra: MessageExtraInfo): Promise<void> {
+    const { transport } = instance;
+    let replays = 0;
+    const initialize = instance.session.record.initialize;
+    await transport.request({ jsonrpc: '2.0', id: `${REPLAY_ID}-${++replays}`, method: 'initialize', params: initialize }, extra);
+    transport.deliver({ jsonrpc: '2.0', method: 'notifications/initialized' }, extra);
+    for (const call of scopedCalls(instance.state).list()) {
+      await drain(await transport.request({ ...call, id: `${REPLAY_ID}-${++replays}` }, extra));
+    }
+  }
+
+  /** Keeps a session-scoped call that succeeded, for the replays of a rebuilt instance. */
+  async function remember(instance: BoundInstance, request: JsonRpcRequest, response: JsonRpcResponse): Promise<void> {
+    if (!('result' in response)) return;
+    const scoped = scopedCalls(instance.state);
+    scoped.remember(request);
+    await instance.state.setReserved(SCOPED_KEY, scoped.list() as unknown as JsonValue);
   }
 
   return {
     async handle(request, context) {
       const instance = readyFor(context) ?? (await instanceFor(context, request.method === 'initialize'));
-      return instance.transport.request(request, extraOf(context));
+      const reply = instance.transport.request(request, extraOf(context));
+      if (!isSessionScoped(request.method)) return reply;
+      return afterResponse(await reply, (response) => remember(instance, request, response).catch(onError));
     },
     async receive(message, context) {
       const here = readyFor(context);
@@ -172,7 +200,46 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
       const instance = await instanceFor(context, false);
       instance.transport.deliver(message, extraOf(context));
     },
+    openStream(context) {
+      // Nothing of the instance's own to add (it sends through session.toStream); the stream
+      // only keeps the session's instance from being closed as idle while it is open.
+      const id = context.session?.id;
+      if (id === undefined || idleTimeout === undefined) return undefined;
+      streams.set(id, (streams.get(id) ?? 0) + 1);
+      return new MessageQueue<JsonRpcMessage>(() => {
+        const open = streams.get(id)! - 1;
+        if (open === 0) streams.delete(id);
+        else streams.set(id, open);
+      });
+    },
+    async close() {
+      stopSweeping();
+    },
   };
+}
+
+function scopedCalls(state: SessionState): ScopedCalls {
+  const kept = state.reserved(SCOPED_KEY);
+  return ScopedCalls.from(Array.isArray(kept) ? (kept as unknown as JsonRpcRequest[]) : []);
+}
+
+/** Runs `then` on the response of a reply, whether it is the reply or the end of its stream. */
+function afterResponse(reply: Reply, then: (response: JsonRpcResponse) => void): Reply {
+  if (!isStreamReply(reply)) {
+    then(reply);
+    return reply;
+  }
+  return (async function* () {
+    for await (const message of reply) {
+      if (!('method' in message)) then(message);
+      yield message;
+    }
+  })();
+}
+
+/** Reads a reply to its end (a replayed call's answer is not wanted, but its stream must finish). */
+async function drain(reply: Reply): Promise<void> {
+  if (isStreamReply(reply)) for await (const _message of reply);
 }
 
 function extraOf(context: RequestContext): MessageExtraInfo {

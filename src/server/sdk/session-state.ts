@@ -3,38 +3,64 @@
  * `session.state`: small JSON values per session, persisted in the store, so they outlive a
  * restart (SQLite) or a move to another replica (Redis). Reads are local; each `set` writes
  * the whole state object (keep it small).
+ *
+ * Keys starting with `sessiongate.` are the binding's own (the session-scoped calls it replays
+ * into a rebuilt instance): hidden from `get` and `all`, refused by `set` and `delete`.
  */
 import type { JsonObject, JsonValue } from '../../protocol/jsonrpc.js';
 
+const RESERVED_PREFIX = 'sessiongate.';
+
+/** Where the state is written: the session (any SessionHandle fits). */
+export interface StateWriter {
+  setState(state: JsonObject): Promise<void>;
+}
+
+function checkKey(key: string): void {
+  if (key.startsWith(RESERVED_PREFIX)) throw new TypeError(`sessiongate: state keys starting with "${RESERVED_PREFIX}" are reserved`);
+}
+
 export class SessionState {
   #values: JsonObject;
-  readonly #persist: (state: JsonObject) => Promise<void>;
+  readonly #writer: StateWriter;
   #writes = 0;
 
-  constructor(initial: JsonObject, persist: (state: JsonObject) => Promise<void>) {
-    this.#values = { ...initial };
-    this.#persist = persist;
+  constructor(initial: JsonObject, writer: StateWriter) {
+    this.#values = initial;
+    this.#writer = writer;
   }
 
   get(key: string): JsonValue | undefined {
-    return this.#values[key];
+    return key.startsWith(RESERVED_PREFIX) ? undefined : this.#values[key];
   }
 
   /** Everything, as a copy. */
   all(): JsonObject {
-    return { ...this.#values };
+    const copy: JsonObject = {};
+    for (const [key, value] of Object.entries(this.#values)) if (!key.startsWith(RESERVED_PREFIX)) copy[key] = value;
+    return copy;
   }
 
   /** Sets one value and persists the state; resolves once the store has it. */
   async set(key: string, value: JsonValue): Promise<void> {
-    this.#values = { ...this.#values, [key]: value };
-    await this.#write();
+    checkKey(key);
+    await this.#write({ ...this.#values, [key]: value });
   }
 
   async delete(key: string): Promise<void> {
+    checkKey(key);
     const { [key]: _gone, ...rest } = this.#values;
-    this.#values = rest;
-    await this.#write();
+    await this.#write(rest);
+  }
+
+  /** @internal The binding's own values (reserved keys). */
+  reserved(key: string): JsonValue | undefined {
+    return this.#values[RESERVED_PREFIX + key];
+  }
+
+  /** @internal */
+  async setReserved(key: string, value: JsonValue): Promise<void> {
+    await this.#write({ ...this.#values, [RESERVED_PREFIX + key]: value });
   }
 
   /**
@@ -45,10 +71,11 @@ export class SessionState {
     if (this.#writes === 0) this.#values = stored;
   }
 
-  async #write(): Promise<void> {
+  async #write(values: JsonObject): Promise<void> {
+    this.#values = values;
     this.#writes++;
     try {
-      await this.#persist(this.#values);
+      await this.#writer.setState(values);
     } finally {
       this.#writes--;
     }
