@@ -14,15 +14,23 @@ const INIT = {
   params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
 };
 
+/** The smallest transport there is (methods on the prototype): its own cost is not the McpServer's. */
+class IdleTransport {
+  async start() {}
+  async send() {
+    this.answered?.();
+  }
+  async close() {}
+}
+
 async function initializedServer() {
   const server = echoServer();
-  let answered;
-  const done = new Promise((resolve) => (answered = resolve));
-  const transport = { async start() {}, async send() {}, async close() {} };
-  transport.send = async () => answered();
+  const transport = new IdleTransport();
+  const done = new Promise((resolve) => (transport.answered = resolve));
   await server.connect(transport);
   transport.onmessage(JSON.parse(JSON.stringify(INIT)), {});
   await done;
+  transport.answered = undefined;
   transport.onmessage({ jsonrpc: '2.0', method: 'notifications/initialized' }, {});
   return server;
 }

@@ -5,7 +5,10 @@ import { bindMcpServer, createSessionServer } from '../../dist/server/index.js';
 import { echoServer } from './echo-server.js';
 import { serveStats, ready } from './ipc.js';
 
-const sessions = createSessionServer({ application: bindMcpServer(() => echoServer()) });
+// INSTANCE_IDLE_TIMEOUT (ms): close the instances of idle sessions (bindMcpServer's instanceIdleTimeout).
+const idle = process.env.INSTANCE_IDLE_TIMEOUT;
+const binding = bindMcpServer(() => echoServer(), { instanceIdleTimeout: idle ? Number(idle) : undefined });
+const sessions = createSessionServer({ application: binding });
 const server = createServer((req, res) => void sessions.node(req, res));
 serveStats();
 server.listen(0, '127.0.0.1', () => ready(server));
