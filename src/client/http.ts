@@ -36,6 +36,10 @@ function sharedStreamAgent(): Agent {
   return sharedStreams;
 }
 
+function failed(method: string, cause: unknown): SessionClientError {
+  return new SessionClientError('SG_CLIENT_CONNECTION', `${method} failed`, { cause });
+}
+
 class Answer implements HttpAnswer {
   constructor(
     readonly status: number,
@@ -64,9 +68,8 @@ export function send(
   headers: Record<string, string>,
   options: SendOptions = {},
 ): Promise<HttpAnswer> {
-  const failed = (cause: unknown): SessionClientError => new SessionClientError('SG_CLIENT_CONNECTION', `${method} failed`, { cause });
   const signal = options.signal;
-  if (signal?.aborted) return Promise.reject(failed(signal.reason));
+  if (signal?.aborted) return Promise.reject(failed(method, signal.reason));
   const dispatcher = options.dispatcher ?? (options.longLived ? sharedStreamAgent() : sharedAgent());
   return new Promise((resolve, reject) => {
     const body = new ResponseBody();
@@ -99,13 +102,13 @@ export function send(
           onResponseError(_controller, error) {
             settle();
             if (answered) body.fail(error);
-            else reject(failed(error));
+            else reject(failed(method, error));
           },
         },
       );
     } catch (error) {
       settle();
-      reject(failed(error));
+      reject(failed(method, error));
     }
   });
 }

@@ -5,6 +5,7 @@
  * takes over); closed when the client leaves or the session ends.
  */
 import { SessiongateError } from '../protocol/failures.js';
+import { PROTOCOL_VERSION } from '../protocol/headers.js';
 import { acceptsSse } from '../protocol/media-type.js';
 import { clientSessionIdOf, requestContext, sessionHandle } from './context.js';
 import type { Incoming, Outgoing } from './exchange.js';
@@ -18,7 +19,7 @@ export async function handleGet(core: ServerCore, incoming: Incoming): Promise<O
   refuseWithoutSession(incoming);
   if (!acceptsSse(incoming.header('accept')))
     throw new SessiongateError('SG_NOT_ACCEPTABLE', 'Not Acceptable: Accept must allow text/event-stream');
-  checkVersionHeader(incoming);
+  checkVersionHeader(incoming.header(PROTOCOL_VERSION));
   const record = await requireSession(core, incoming, await identityOf(core, incoming));
   if (core.openStreams.has(record.id)) throw new SessiongateError('SG_STREAM_CONFLICT');
 

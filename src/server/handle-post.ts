@@ -49,10 +49,11 @@ async function route(core: ServerCore, incoming: Incoming, classified: Classifie
     case 'sessionless':
       return sessionless(core, incoming, classified.message, identity);
     case 'batch': {
-      checkVersionHeader(incoming);
+      const header = incoming.header(PROTOCOL_VERSION);
+      checkVersionHeader(header);
       const record = await requireSession(core, incoming, identity);
       // S8: batches exist in 2025-03-26 only.
-      const version = incoming.header(PROTOCOL_VERSION) ?? record.protocolVersion;
+      const version = header ?? record.protocolVersion;
       if (!allowsBatch(version) || !allowsBatch(record.protocolVersion)) throw new SessiongateError('SG_BATCH_NOT_ALLOWED');
       return dispatch(core, incoming, classified.messages, contextFor(core, incoming, record, classified.messages[0]));
     }
@@ -60,7 +61,7 @@ async function route(core: ServerCore, incoming: Incoming, classified: Classifie
       // A modern version header on a body without modern `_meta`: the modern checks say why.
       const header = incoming.header(PROTOCOL_VERSION);
       if (header !== undefined && isSessionlessRevision(header)) return sessionless(core, incoming, classified.message, identity);
-      checkVersionHeader(incoming);
+      checkVersionHeader(header);
       const record = await requireSession(core, incoming, identity);
       return dispatch(core, incoming, [classified.message], contextFor(core, incoming, record, classified.message));
     }

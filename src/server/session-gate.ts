@@ -16,11 +16,10 @@ export function identityOf(core: ServerCore, incoming: Incoming): string | undef
 }
 
 /**
- * S9: a present but unsupported `MCP-Protocol-Version` is a 400. Absent is fine: the
+ * S9: a present but unsupported `MCP-Protocol-Version` (the header's value) is a 400. Absent is fine: the
  * session's negotiated version (or 2025-03-26, when nothing else tells) applies.
  */
-export function checkVersionHeader(incoming: Incoming): void {
-  const version = incoming.header(PROTOCOL_VERSION);
+export function checkVersionHeader(version: string | undefined): void {
   if (version !== undefined && !isHandshakeRevision(version)) {
     throw new SessiongateError('SG_UNSUPPORTED_PROTOCOL_VERSION', `Bad Request: unsupported MCP-Protocol-Version "${printable(version)}"`);
   }

@@ -258,8 +258,8 @@ export class SessionManager {
         const expired = await this.store.sweepExpired(this.now(), SWEEP_BATCH);
         for (const record of expired) {
           const reason = expiryReason(record);
-          await this.#letGo(record.id, reason);
           this.#tellOthers(record.id, reason);
+          await this.#letGo(record.id, reason);
           this.#emitEnd(record, reason);
         }
         ended += expired.length;
@@ -273,10 +273,11 @@ export class SessionManager {
 
   /** Frees what this process holds for an ended session; tells listeners when this call ended it. */
   async #release(id: string, record: SessionRecord | undefined, reason: EndReason): Promise<void> {
+    // Others first: their record caches serve the session until they hear, and freeing what
+    // this process holds (a child to stop, an upstream session to DELETE) can take a while.
+    if (record) this.#tellOthers(id, reason);
     await this.#letGo(id, reason);
-    if (!record) return;
-    this.#tellOthers(id, reason);
-    this.#emitEnd(record, reason);
+    if (record) this.#emitEnd(record, reason);
   }
 
   /** Frees this process's resources of a session (ended, or moved to another replica). */

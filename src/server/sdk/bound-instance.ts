@@ -4,11 +4,10 @@
  * its `session.state`, and how it ends. Built by the binding (sdk-binding.ts); one object with
  * methods rather than a handful of closures, since an idle session keeps it as long as it lives.
  */
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { SessiongateError } from '../../protocol/failures.js';
 import type { JsonObject, JsonRpcMessage } from '../../protocol/jsonrpc.js';
-import type { DisposeReason } from '../../session/live-registry.js';
 import type { SessionHandle } from '../application.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { SessionState, type StateWriter } from './session-state.js';
 import { SessionTransport, type TransportOwner } from './session-transport.js';
 
@@ -43,7 +42,7 @@ export class BoundInstance implements TransportOwner, StateWriter {
     this.transport = new SessionTransport(session.id, this);
     // A client's answer to this instance's request may land on another replica: relayed here.
     this.#release = session.hold((message) => this.transport.deliver(message, {}));
-    this.#detach = session.attach((reason) => this.end(reason));
+    this.#detach = session.attach(() => this.end());
   }
 
   get id(): string {
@@ -91,7 +90,7 @@ export class BoundInstance implements TransportOwner, StateWriter {
    * Ends the instance: the session ended (any reason), it was idle too long, or building it
    * failed. The user's server is closed always, and the transport even when that throws.
    */
-  async end(_reason: DisposeReason | 'idle-instance'): Promise<void> {
+  async end(): Promise<void> {
     if (this.#ended) return;
     this.#ended = true;
     this.#forget(this);

@@ -90,7 +90,7 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
       } else if (instance.transport.busy || streams.has(instance.id)) {
         instance.idleSweeps = 0;
       } else if (++instance.idleSweeps >= 2) {
-        void instance.end('idle-instance');
+        void instance.end();
       }
     }
     if (ready.size === 0) stopSweeping();
@@ -154,7 +154,7 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
       }
       return instance;
     } catch (error) {
-      await instance.end('delete');
+      await instance.end();
       throw error;
     }
   }

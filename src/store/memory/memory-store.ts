@@ -10,7 +10,7 @@
  * array slots.
  */
 import type { JsonObject } from '../../protocol/jsonrpc.js';
-import type { SessionRecord } from '../record.js';
+import { expiresAt, type SessionRecord } from '../record.js';
 import type { CreateLimits, CreateOutcome, SessionStore } from '../store.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { RecordTable } from './record-table.js';
@@ -64,20 +64,20 @@ export class MemoryStore implements SessionStore {
       initialize: this.#initializeParams.use(record.initialize),
       state: compactState(record.state),
     });
-    this.#deadlines.push(Math.min(record.idleExpiresAt, record.absoluteExpiresAt), record.id);
+    this.#deadlines.push(expiresAt(record), record.id);
     return 'created';
   }
 
   async get(id: string, now: number): Promise<SessionRecord | undefined> {
-    const due = this.#records.expiresAt(id);
-    return due !== undefined && due > now ? this.#records.get(id) : undefined;
+    return this.#records.getLive(id, now);
   }
 
   async touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<boolean> {
-    if (!this.#records.touch(id, lastSeenAt, idleExpiresAt)) return false;
+    const due = this.#records.touch(id, lastSeenAt, idleExpiresAt);
+    if (due === undefined) return false;
     // The old heap entry goes stale; it is skipped when popped. Rebuild when stale entries
     // outnumber live ones, so a long busy session cannot grow the heap without bound.
-    this.#deadlines.push(this.#records.expiresAt(id)!, id);
+    this.#deadlines.push(due, id);
     if (this.#deadlines.size > 2 * this.#records.size + 1024) {
       this.#deadlines.rebuild([...this.#records.ids()].map((live) => ({ at: this.#records.expiresAt(live)!, id: live })));
     }

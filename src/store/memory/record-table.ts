@@ -63,25 +63,25 @@ export class RecordTable {
     return slot === undefined ? undefined : this.#recordAt(slot);
   }
 
+  /** `get`, unless the record has expired at `now` (one look-up: the hot path of every request). */
+  getLive(id: string, now: number): SessionRecord | undefined {
+    const slot = this.#slots.get(id);
+    return slot !== undefined && this.#expiresAtSlot(slot) > now ? this.#recordAt(slot) : undefined;
+  }
+
   /** When the record stops being valid (`expiresAt` of record.ts), without building it. */
   expiresAt(id: string): number | undefined {
     const slot = this.#slots.get(id);
+    return slot === undefined ? undefined : this.#expiresAtSlot(slot);
+  }
+
+  /** Slides the idle deadline; returns when the record now expires, undefined for an unknown id. */
+  touch(id: string, lastSeenAt: number, idleExpiresAt: number): number | undefined {
+    const slot = this.#slots.get(id);
     if (slot === undefined) return undefined;
-    const base = TIMES * slot;
-    return Math.min(this.#times[base + IDLE_EXPIRES]!, this.#times[base + ABSOLUTE_EXPIRES]!);
-  }
-
-  principalOf(id: string): string | null | undefined {
-    const slot = this.#slots.get(id);
-    return slot === undefined ? undefined : this.#principals[slot]!;
-  }
-
-  touch(id: string, lastSeenAt: number, idleExpiresAt: number): boolean {
-    const slot = this.#slots.get(id);
-    if (slot === undefined) return false;
     this.#times[TIMES * slot + LAST_SEEN] = lastSeenAt;
     this.#times[TIMES * slot + IDLE_EXPIRES] = idleExpiresAt;
-    return true;
+    return this.#expiresAtSlot(slot);
   }
 
   setState(id: string, state: JsonObject): boolean {
@@ -112,6 +112,12 @@ export class RecordTable {
     this.#states[slot] = undefined;
     this.#free.push(slot);
     return record;
+  }
+
+  /** `expiresAt` of record.ts, read from the columns. */
+  #expiresAtSlot(slot: number): number {
+    const base = TIMES * slot;
+    return Math.min(this.#times[base + IDLE_EXPIRES]!, this.#times[base + ABSOLUTE_EXPIRES]!);
   }
 
   #setTimes(slot: number, createdAt: number, lastSeenAt: number, idleExpiresAt: number, absoluteExpiresAt: number): void {

@@ -14,6 +14,8 @@ interface Shared {
 
 export class SharedValues {
   readonly #byText = new Map<string, Shared>();
+  /** The text each kept value was found under, so letting go needs no serializing. */
+  readonly #textOf = new Map<JsonObject, string>();
 
   /** The kept value equal to `value` (kept now if new), counted once more. */
   use(value: JsonObject): JsonObject {
@@ -24,14 +26,19 @@ export class SharedValues {
       return shared.value;
     }
     this.#byText.set(text, { value, uses: 1 });
+    this.#textOf.set(value, text);
     return value;
   }
 
   /** One record less uses `value`; forgotten when none does. */
   release(value: JsonObject): void {
-    const text = JSON.stringify(value);
-    const shared = this.#byText.get(text);
-    if (shared?.value === value && --shared.uses === 0) this.#byText.delete(text);
+    const text = this.#textOf.get(value);
+    if (text === undefined) return;
+    const shared = this.#byText.get(text)!;
+    if (--shared.uses === 0) {
+      this.#byText.delete(text);
+      this.#textOf.delete(value);
+    }
   }
 
   get size(): number {
