@@ -17,7 +17,7 @@ import { stdioUpstream } from '../src/gateway/stdio-upstream.js';
 import { ManualClock } from './helpers/clock.js';
 import { readJsonLines, type AuditLine } from './helpers/json-lines.js';
 import { childrenRunning, isAlive } from './helpers/processes.js';
-import { openSession, send, toolCall } from './helpers/mcp-http.js';
+import { openSession, ID_REUSE_REFUSED, reuseIdInFlight, send, toolCall } from './helpers/mcp-http.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
 
@@ -130,6 +130,11 @@ describe('gateway to a stdio upstream', () => {
     );
     expect(outcome).toMatch(/upstream process exited/);
     await client.close();
+  });
+
+  it('a request id still in flight in the session is refused with 409, the first call unharmed', async () => {
+    const { url } = await gateway();
+    expect(await reuseIdInFlight(url)).toEqual(ID_REUSE_REFUSED);
   });
 
   it('idle expiry and cap-free churn leave no child behind (50 sessions, process table checked)', async () => {

@@ -14,7 +14,7 @@ import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import { ManualClock } from './helpers/clock.js';
 import { PinnedTransport, fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
-import { send, toolCall } from './helpers/mcp-http.js';
+import { ID_REUSE_REFUSED, reuseIdInFlight, send, toolCall } from './helpers/mcp-http.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-binding-'));
@@ -141,6 +141,11 @@ describe('instances and their lifetime', () => {
     const count = await send(second.url, { body: toolCall('count', {}), headers });
     expect(text((count.json as { result: unknown }).result)).toBe('2');
     await client.close();
+  });
+
+  it('a request id still in flight in the session is refused with 409, the first call unharmed', async () => {
+    const { url } = await serve({ created: 0, closed: 0 });
+    expect(await reuseIdInFlight(url)).toEqual(ID_REUSE_REFUSED);
   });
 
   it('2026-07-28 sessionless traffic gets 400 with -32022 (SDK 1.x speaks the handshake era)', async () => {

@@ -7,6 +7,7 @@
  * new one (self-healing, also after a gateway restart); a request in flight when its child dies
  * gets a JSON-RPC error, never a hang, and is not retried (it may have run).
  */
+import { SessiongateError } from '../protocol/failures.js';
 import { type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type RequestId, isObject, isResponse } from '../protocol/jsonrpc.js';
 import { isSessionScoped, ScopedCalls } from '../protocol/session-scoped.js';
 import { type McpApplication, type Reply, responseOf, type SessionHandle } from '../server/application.js';
@@ -165,6 +166,9 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
   }
 
   function call(link: Link, child: StdioChild, request: JsonRpcRequest): Promise<Reply> {
+    // The child answers by id: a second request under an id still in flight would take the
+    // first one's answer and leave the first caller waiting forever.
+    if (link.pending.has(keyOf(request.id))) return Promise.reject(new SessiongateError('SG_REQUEST_ID_IN_USE'));
     const meta = request.params?.['_meta'];
     const reply = new PendingReply();
     link.pending.set(keyOf(request.id), { reply, progressToken: isObject(meta) ? meta['progressToken'] : undefined });

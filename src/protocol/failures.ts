@@ -63,6 +63,11 @@ export const FAILURES = {
     message: 'Not Acceptable: Accept must allow application/json and text/event-stream',
   },
   SG_STREAM_CONFLICT: { status: 409, rpc: JSONRPC.BAD_REQUEST, message: 'Conflict: this session already has an open GET stream' },
+  SG_REQUEST_ID_IN_USE: {
+    status: 409,
+    rpc: JSONRPC.INVALID_REQUEST,
+    message: 'Conflict: a request with this id is still in flight in this session',
+  },
   SG_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     rpc: JSONRPC.BAD_REQUEST,

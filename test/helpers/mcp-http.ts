@@ -85,6 +85,64 @@ export function openGetStream(url: string, headers: Record<string, string>): Pro
   return openSse(url, { headers: { accept: 'text/event-stream', ...headers } });
 }
 
+/** A POST whose answer is read message by message (an SSE stream, or one JSON response). */
+export function postStream(url: string, headers: Record<string, string>, body: unknown): Promise<SseReader> {
+  return openSse(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: ACCEPT_BOTH, ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+/**
+ * Request ids must not be reused within a session: a second request under an id still in
+ * flight is refused with 409 (SG_REQUEST_ID_IN_USE), and the first goes on unharmed. Checked
+ * with a call that stays in flight until the client answers the server's sampling request
+ * (the `ask` tool of the fixtures). Returns what happened, for the test to check.
+ */
+export async function reuseIdInFlight(url: string): Promise<IdReuse> {
+  const init = initializeRequest();
+  (init['params'] as { capabilities: object }).capabilities = { sampling: {} };
+  const opened = await send(url, { body: init });
+  const headers = { 'mcp-session-id': opened.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
+  await send(url, { body: { jsonrpc: '2.0', method: 'notifications/initialized' }, headers });
+  const getStream = await openGetStream(url, headers);
+  const opening = postStream(url, headers, toolCall('ask', {}, 7));
+  // The sampling request rides on the call's stream, or on the GET stream when the server sent
+  // it without a related request id (the SDK fixture does).
+  const firstOfCall = opening.then((call) => call.next()) as Promise<{ id: number; method?: string } | undefined>;
+  const asked = (await Promise.race([getStream.next(), firstOfCall])) as { id: number; method: string };
+  if (asked?.method !== 'sampling/createMessage') throw new Error(`expected the sampling request, got ${JSON.stringify(asked)}`);
+  const refused = await send(url, { body: toolCall('echo', { text: 'second' }, 7), headers });
+  const answer = { jsonrpc: '2.0', id: asked.id, result: { role: 'assistant', model: 'm', content: { type: 'text', text: 'yes' } } };
+  await send(url, { body: answer, headers });
+  let first = await firstOfCall;
+  if (first?.method === 'sampling/createMessage') first = (await (await opening).next()) as typeof first;
+  const reused = await send(url, { body: toolCall('echo', { text: 'again' }, 7), headers });
+  getStream.close();
+  const refusal = refused.json as { id?: unknown; error?: { code?: unknown; data?: { code?: unknown } } };
+  const textOf = (message: unknown): unknown => (message as { result?: { content?: { text?: unknown }[] } })?.result?.content?.[0]?.text;
+  return {
+    refused: { status: refused.status, id: refusal.id, rpc: refusal.error?.code, code: refusal.error?.data?.code },
+    first: { id: (first as { id?: unknown })?.id, text: textOf(first) },
+    reused: { status: reused.status, text: textOf(reused.json) },
+  };
+}
+
+/** What `reuseIdInFlight` sees. */
+export interface IdReuse {
+  refused: { status: number; id: unknown; rpc: unknown; code: unknown };
+  first: { id: unknown; text: unknown };
+  reused: { status: number; text: unknown };
+}
+
+/** The right outcome: the second refused (409, -32600), the first answered, the id free again once it is. */
+export const ID_REUSE_REFUSED: IdReuse = {
+  refused: { status: 409, id: 7, rpc: -32600, code: 'SG_REQUEST_ID_IN_USE' },
+  first: { id: 7, text: 'client said yes' },
+  reused: { status: 200, text: 'again' },
+};
+
 async function openSse(url: string, init: RequestInit): Promise<SseReader> {
   const abort = new AbortController();
   const response = await fetch(url, { ...init, signal: abort.signal });
@@ -95,6 +153,13 @@ async function openSse(url: string, init: RequestInit): Promise<SseReader> {
   let done = false;
   const ended = (async () => {
     if (!response.body) return;
+    // A POST may be answered with plain JSON after all (no related message came first).
+    if (response.headers.get('content-type')?.startsWith('application/json')) {
+      messages.push(JSON.parse(await response.text()) as unknown);
+      done = true;
+      wake();
+      return;
+    }
     const decoder = new TextDecoder();
     try {
       for await (const chunk of response.body) {

@@ -14,6 +14,7 @@
  */
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { SessiongateError } from '../../protocol/failures.js';
 import type { JsonRpcMessage, JsonRpcRequest, RequestId } from '../../protocol/jsonrpc.js';
 import type { Reply } from '../application.js';
 import { PendingReply } from '../pending-reply.js';
@@ -86,11 +87,17 @@ export class SessionTransport implements Transport {
     return this.#one !== undefined || this.#more !== undefined || this.#asked !== undefined;
   }
 
-  /** A client request into the instance; resolves with its reply. */
+  /**
+   * A client request into the instance; resolves with its reply. An id still in flight is
+   * refused (a request id must not be reused in a session): the instance would answer both
+   * under one id, and the first caller would wait forever.
+   */
   request(message: JsonRpcRequest, extra: MessageExtraInfo): Promise<Reply> {
     if (this.#closed) return Promise.reject(new Error('sessiongate: the session instance is closed'));
+    const key = keyOf(message.id);
+    if (this.#find(key) !== undefined) return Promise.reject(new SessiongateError('SG_REQUEST_ID_IN_USE'));
     const pending = new PendingReply();
-    this.#put(keyOf(message.id), pending);
+    this.#put(key, pending);
     this.onmessage?.(message as JSONRPCMessage, extra);
     return pending.reply;
   }
