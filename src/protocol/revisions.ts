@@ -34,7 +34,9 @@ export function isSessionlessRevision(version: string): boolean {
  * latest it supports; the client decides whether it can live with that.
  */
 export function negotiateRevision(requested: string, supported: readonly string[] = HANDSHAKE_REVISIONS): string {
-  if (supported.includes(requested)) return requested;
+  // Our own copy of the string, not the request's: a record keeps it as long as the session lives.
+  const known = supported.indexOf(requested);
+  if (known >= 0) return supported[known]!;
   const latest = supported[supported.length - 1];
   if (latest === undefined) throw new TypeError('negotiateRevision: no supported revisions');
   return latest;
