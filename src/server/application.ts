@@ -14,6 +14,12 @@ export interface SessionHandle {
   readonly id: string;
   /** The record as resolved for this request. */
   readonly record: SessionRecord;
+  /**
+   * The same operations for any session of this server, by id (one object per server). An
+   * object that outlives the request keeps the id and the port, not the handle: the handle
+   * holds this request's record.
+   */
+  readonly port: SessionPort;
   /** Registers a process-local resource, disposed when the session ends (any reason). */
   attach(disposer: Disposer): () => void;
   /** Persists small JSON per session; survives restarts with a durable store. */
@@ -43,6 +49,21 @@ export interface SessionHandle {
   hold(deliver: (message: JsonRpcMessage) => void): () => void;
   /** Hands a client notification or response to the other replicas holding the session's resources; false when none does. */
   toHolders(message: JsonRpcMessage): Promise<boolean>;
+}
+
+/** `SessionHandle`'s operations by session id, for objects that outlive a request. */
+export interface SessionPort {
+  attach(sessionId: string, disposer: Disposer): () => void;
+  /** Forgets a resource registered with `attach` without disposing it. */
+  detach(sessionId: string, disposer: Disposer): void;
+  /**
+   * The session's resource registered in this process that `match` accepts (an application
+   * finds its own per-session object here instead of keeping a second table of them).
+   */
+  resource(sessionId: string, match: (resource: Disposer) => boolean): Disposer | undefined;
+  setState(sessionId: string, state: JsonObject): Promise<void>;
+  toStream(sessionId: string, message: JsonRpcMessage): Promise<boolean>;
+  hold(sessionId: string, deliver: (message: JsonRpcMessage) => void): () => void;
 }
 
 export interface RequestContext {

@@ -10,16 +10,73 @@ import { metaClientSessionId } from '../protocol/jsonrpc.js';
 import type { Disposer } from '../session/live-registry.js';
 import type { SessionManager } from '../session/session-manager.js';
 import type { SessionRecord } from '../store/record.js';
-import type { RequestContext, SessionHandle } from './application.js';
+import type { RequestContext, SessionHandle, SessionPort } from './application.js';
 import type { Incoming } from './exchange.js';
 import { MessageQueue } from './message-queue.js';
 
-class Handle implements SessionHandle {
+/** A server's sessions by id, for applications (`SessionHandle.port`): one per manager. */
+class Port implements SessionPort {
   readonly #sessions: SessionManager;
+
+  constructor(sessions: SessionManager) {
+    this.#sessions = sessions;
+  }
+
+  attach(sessionId: string, disposer: Disposer): () => void {
+    return this.#sessions.live.attach(sessionId, disposer);
+  }
+
+  detach(sessionId: string, disposer: Disposer): void {
+    this.#sessions.live.detach(sessionId, disposer);
+  }
+
+  resource(sessionId: string, match: (resource: Disposer) => boolean): Disposer | undefined {
+    return this.#sessions.live.find(sessionId, match);
+  }
+
+  async setState(sessionId: string, state: JsonObject): Promise<void> {
+    await this.#sessions.setState(sessionId, state);
+  }
+
+  claim(sessionId: string): Promise<void> {
+    return this.#sessions.claim(sessionId);
+  }
+
+  toStream(sessionId: string, message: JsonRpcMessage): Promise<boolean> {
+    return this.#sessions.relay.toStream(sessionId, message);
+  }
+
+  openStream(sessionId: string): AsyncIterable<JsonRpcMessage> {
+    let close = (): void => {};
+    const queue = new MessageQueue<JsonRpcMessage>(() => close());
+    close = this.#sessions.relay.openStream(sessionId, queue);
+    return queue;
+  }
+
+  hold(sessionId: string, deliver: (message: JsonRpcMessage) => void): () => void {
+    return this.#sessions.relay.hold(sessionId, deliver);
+  }
+
+  toHolders(sessionId: string, message: JsonRpcMessage): Promise<boolean> {
+    return this.#sessions.relay.toHolders(sessionId, message);
+  }
+}
+
+const ports = new WeakMap<SessionManager, Port>();
+
+function portOf(sessions: SessionManager): Port {
+  let port = ports.get(sessions);
+  if (!port) ports.set(sessions, (port = new Port(sessions)));
+  return port;
+}
+
+/** One request's view of its session: the record as resolved for it, and the port by its id. */
+class Handle implements SessionHandle {
+  readonly port: Port;
   readonly record: SessionRecord;
 
-  constructor(sessions: SessionManager, record: SessionRecord) {
-    this.#sessions = sessions;
+  constructor(port: Port, record: SessionRecord) {
+    this.port = port;
     this.record = record;
   }
 
@@ -28,39 +85,36 @@ class Handle implements SessionHandle {
   }
 
   attach(disposer: Disposer): () => void {
-    return this.#sessions.live.attach(this.record.id, disposer);
+    return this.port.attach(this.record.id, disposer);
   }
 
-  async setState(state: JsonObject): Promise<void> {
-    await this.#sessions.setState(this.record.id, state);
+  setState(state: JsonObject): Promise<void> {
+    return this.port.setState(this.record.id, state);
   }
 
   claim(): Promise<void> {
-    return this.#sessions.claim(this.record.id);
+    return this.port.claim(this.record.id);
   }
 
   toStream(message: JsonRpcMessage): Promise<boolean> {
-    return this.#sessions.relay.toStream(this.record.id, message);
+    return this.port.toStream(this.record.id, message);
   }
 
   stream(): AsyncIterable<JsonRpcMessage> {
-    let close = (): void => {};
-    const queue = new MessageQueue<JsonRpcMessage>(() => close());
-    close = this.#sessions.relay.openStream(this.record.id, queue);
-    return queue;
+    return this.port.openStream(this.record.id);
   }
 
   hold(deliver: (message: JsonRpcMessage) => void): () => void {
-    return this.#sessions.relay.hold(this.record.id, deliver);
+    return this.port.hold(this.record.id, deliver);
   }
 
   toHolders(message: JsonRpcMessage): Promise<boolean> {
-    return this.#sessions.relay.toHolders(this.record.id, message);
+    return this.port.toHolders(this.record.id, message);
   }
 }
 
 export function sessionHandle(sessions: SessionManager, record: SessionRecord): SessionHandle {
-  return new Handle(sessions, record);
+  return new Handle(portOf(sessions), record);
 }
 
 /** The correlation id: the header wins; `_meta.clientSessionId` is the fallback (SEP-2822). */

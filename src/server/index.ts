@@ -5,7 +5,7 @@
 export { createSessionServer, type SessionServer } from './session-server.js';
 export type { SessionServerOptions, RequestView } from './options.js';
 export { DEFAULT_MAX_BODY_BYTES } from './options.js';
-export type { McpApplication, RequestContext, SessionHandle, Reply } from './application.js';
+export type { McpApplication, RequestContext, SessionHandle, SessionPort, Reply } from './application.js';
 export { isStreamReply } from './application.js';
 export type { Incoming, Outgoing } from './exchange.js';
 export { MessageQueue } from './message-queue.js';

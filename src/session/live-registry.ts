@@ -13,7 +13,11 @@ import type { EndReason } from '../store/record.js';
  */
 export type DisposeReason = EndReason | 'moved';
 
-export type Disposer = (reason: DisposeReason) => void | Promise<void>;
+/**
+ * Frees one resource. A function, or an object with `dispose` (a long-lived object can register
+ * itself and keep no closure for it).
+ */
+export type Disposer = ((reason: DisposeReason) => void | Promise<void>) | { dispose(reason: DisposeReason): void | Promise<void> };
 
 export class LiveRegistry {
   /** One disposer as itself (the common case, nothing more kept per session), several as a set. */
@@ -30,18 +34,28 @@ export class LiveRegistry {
   attach(sessionId: string, disposer: Disposer): () => void {
     const current = this.#entries.get(sessionId);
     if (current === undefined) this.#entries.set(sessionId, disposer);
-    else if (typeof current === 'function') this.#entries.set(sessionId, new Set([current, disposer]));
-    else current.add(disposer);
-    return () => this.#detach(sessionId, disposer);
+    else if (current instanceof Set) current.add(disposer);
+    else this.#entries.set(sessionId, new Set([current, disposer]));
+    return () => this.detach(sessionId, disposer);
   }
 
-  #detach(sessionId: string, disposer: Disposer): void {
+  /** Forgets a resource without disposing it (it ended on its own). */
+  detach(sessionId: string, disposer: Disposer): void {
     const current = this.#entries.get(sessionId);
     if (current === disposer) this.#entries.delete(sessionId);
-    else if (typeof current === 'object') {
+    else if (current instanceof Set) {
       current.delete(disposer);
       if (current.size === 0) this.#entries.delete(sessionId);
     }
+  }
+
+  /** The session's resource that `match` accepts, if it has one here. */
+  find(sessionId: string, match: (disposer: Disposer) => boolean): Disposer | undefined {
+    const current = this.#entries.get(sessionId);
+    if (current === undefined) return undefined;
+    if (!(current instanceof Set)) return match(current) ? current : undefined;
+    for (const disposer of current) if (match(disposer)) return disposer;
+    return undefined;
   }
 
   has(sessionId: string): boolean {
@@ -58,9 +72,9 @@ export class LiveRegistry {
     if (!entry) return;
     this.#entries.delete(sessionId);
     const settled = Promise.all(
-      (typeof entry === 'function' ? [entry] : [...entry]).map(async (disposer) => {
+      (entry instanceof Set ? [...entry] : [entry]).map(async (disposer) => {
         try {
-          await disposer(reason);
+          await (typeof disposer === 'function' ? disposer(reason) : disposer.dispose(reason));
         } catch (error) {
           this.#onError(error);
         }

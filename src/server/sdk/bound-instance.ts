@@ -1,14 +1,16 @@
 /**
  * @module server/sdk/bound-instance
  * One session's SDK instance on this replica: the user's server, the transport connecting it,
- * its `session.state`, and how it ends. Built by the binding (sdk-binding.ts); one object with
- * methods rather than a handful of closures, since an idle session keeps it as long as it lives.
+ * its `session.state`, and how it ends. Built by the binding (sdk-binding.ts). An idle session
+ * keeps this as long as it lives, so it is one object with methods, keeps no closure (it is
+ * its own disposer in the live registry) and no request's record (the session's id and port,
+ * not a handle).
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { SessiongateError } from '../../protocol/failures.js';
-import type { JsonObject, JsonRpcMessage } from '../../protocol/jsonrpc.js';
-import type { SessionHandle } from '../application.js';
-import { SessionState, type StateWriter } from './session-state.js';
+import type { JsonObject, JsonRpcMessage, JsonValue } from '../../protocol/jsonrpc.js';
+import type { SessionHandle, SessionPort } from '../application.js';
+import { reservedValue, SessionState, type StateWriter } from './session-state.js';
 import { SessionTransport, type TransportOwner } from './session-transport.js';
 
 /** What the binding needs of an SDK server: `McpServer` and `Server` both fit. */
@@ -17,55 +19,105 @@ export interface ConnectableServer {
   close(): Promise<void>;
 }
 
-export class BoundInstance implements TransportOwner, StateWriter {
-  /** The handle of the latest request: its record is the store's current one. */
-  session: SessionHandle;
-  readonly transport: SessionTransport;
-  readonly state: SessionState;
-  #server: ConnectableServer | undefined;
-  /** Used since the last idle sweep (instanceIdleTimeout). */
-  used = true;
-  /** Idle sweeps passed unused and evictable. */
-  idleSweeps = 0;
-  #ended = false;
-  readonly #release: () => void;
-  readonly #detach: () => void;
-  readonly #forget: (instance: BoundInstance) => void;
-  readonly #onError: (error: unknown) => void;
+/** The binding, as its instances see it (one object for all of them). */
+export interface InstanceOwner {
+  /** The instance ended (any reason, also closing itself): the binding lets go of it. */
+  forget(instance: BoundInstance): void;
+  onError(error: unknown): void;
+}
 
-  /** `forget` drops the instance from the binding's tables (it ended, or closed itself). */
-  constructor(session: SessionHandle, forget: (instance: BoundInstance) => void, onError: (error: unknown) => void) {
-    this.session = session;
-    this.#forget = forget;
-    this.#onError = onError;
-    this.state = new SessionState(session.record.state, this);
-    this.transport = new SessionTransport(session.id, this);
+/** `#phase` below 0: building or ended; from 0 up: ready, and the idle sweeps passed since its last use. */
+const BUILDING = -1;
+const ENDED = -2;
+/** Sweeps (every half instanceIdleTimeout) an unused instance stays: between 1x and 1.5x the timeout. */
+const IDLE_SWEEPS = 3;
+
+/**
+ * Kept per session as long as its instance lives, so every field counts: TypeScript-private
+ * helpers rather than `#` methods (those give every instance one more slot), one field for
+ * phase and idleness, and the binding (`owner`) on the prototype of a subclass each binding
+ * makes, not in a field.
+ */
+export abstract class BoundInstance implements TransportOwner, StateWriter {
+  readonly id: string;
+  readonly #port: SessionPort;
+  readonly transport: SessionTransport;
+  /** `session.state` once somebody asked for it; until then the stored state it starts from. */
+  #state: SessionState | JsonObject;
+  #server: ConnectableServer | undefined;
+  #phase = BUILDING;
+  readonly #release: () => void;
+  /** The binding this instance belongs to. */
+  abstract get owner(): InstanceOwner;
+
+  /**
+   * Registers itself as the session's resource at once (the binding finds it there, and a
+   * session that ends while the instance is being built disposes it).
+   */
+  constructor(session: SessionHandle) {
+    this.id = session.id;
+    this.#port = session.port;
+    this.#state = session.record.state;
+    this.transport = new SessionTransport(this);
     // A client's answer to this instance's request may land on another replica: relayed here.
-    this.#release = session.hold((message) => this.transport.deliver(message, {}));
-    this.#detach = session.attach(() => this.end());
+    this.#release = this.#port.hold(this.id, (message) => this.transport.deliver(message, {}));
+    this.#port.attach(this.id, this);
   }
 
-  get id(): string {
-    return this.transport.sessionId;
+  /** Built, connected and (if rebuilt) replayed: requests may go in. */
+  get ready(): boolean {
+    return this.#phase >= 0;
   }
 
   get ended(): boolean {
-    return this.#ended;
+    return this.#phase === ENDED;
   }
 
-  /** Marks the instance used by a request of `session` (the newest handle is kept). */
+  markReady(): void {
+    if (this.#phase === BUILDING) this.#phase = 0;
+  }
+
+  /** `session.state`, made on first use (a server that never uses it keeps none). */
+  get state(): SessionState {
+    const state = this.#state;
+    if (state instanceof SessionState) return state;
+    return (this.#state = new SessionState(state, this));
+  }
+
+  /** The binding's own value under a reserved state key, without making the state view. */
+  reserved(key: string): JsonValue | undefined {
+    const state = this.#state;
+    return state instanceof SessionState ? state.reserved(key) : reservedValue(state, key);
+  }
+
+  /** Marks the instance used by a request of `session` (whose record is the store's newest). */
   use(session: SessionHandle): void {
-    this.session = session;
-    this.used = true;
-    this.state.refresh(session.record.state);
-  }
-
-  toStream(message: JsonRpcMessage): void {
-    void this.session.toStream(message).catch(this.#onError);
+    if (this.#phase > 0) this.#phase = 0;
+    if (this.#state instanceof SessionState) this.#state.refresh(session.record.state);
+    else this.#state = session.record.state;
   }
 
   setState(state: JsonObject): Promise<void> {
-    return this.session.setState(state);
+    return this.#port.setState(this.id, state);
+  }
+
+  toStream(message: JsonRpcMessage): void {
+    void this.#port.toStream(this.id, message).catch((error: unknown) => this.owner.onError(error));
+  }
+
+  /**
+   * One idle sweep (instanceIdleTimeout): an instance in use (`busy`) starts counting again;
+   * one unused for IDLE_SWEEPS sweeps in a row is closed. The session lives on.
+   */
+  sweep(busy: boolean): void {
+    if (this.#phase < 0) return;
+    if (busy) this.#phase = 0;
+    else if (++this.#phase >= IDLE_SWEEPS) void this.end();
+  }
+
+  /** The session ended (any reason): the live registry disposes its resources. */
+  dispose(): Promise<void> {
+    return this.end();
   }
 
   /**
@@ -74,16 +126,16 @@ export class BoundInstance implements TransportOwner, StateWriter {
    */
   async connect(server: ConnectableServer): Promise<void> {
     this.#server = server;
-    if (!this.#ended) await server.connect(this.transport);
-    if (this.#ended) {
-      await this.#closeServer();
+    if (!this.ended) await server.connect(this.transport);
+    if (this.ended) {
+      await this.closeServer();
       throw new SessiongateError('SG_SESSION_NOT_FOUND');
     }
   }
 
   transportClosed(): void {
-    // The instance closed itself: forgotten, the next request builds a new one.
-    if (!this.#ended) this.#forget(this);
+    // The instance closed itself: ended here too, the next request builds a new one.
+    void this.end();
   }
 
   /**
@@ -91,12 +143,12 @@ export class BoundInstance implements TransportOwner, StateWriter {
    * failed. The user's server is closed always, and the transport even when that throws.
    */
   async end(): Promise<void> {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#forget(this);
-    this.#detach();
+    if (this.#phase === ENDED) return;
+    this.#phase = ENDED;
+    this.owner.forget(this);
+    this.#port.detach(this.id, this);
     try {
-      await this.#closeServer();
+      await this.closeServer();
     } finally {
       this.#release();
       await this.transport.close();
@@ -104,13 +156,13 @@ export class BoundInstance implements TransportOwner, StateWriter {
   }
 
   /** Closes the user's server once, whoever asks first; its errors go to onError. */
-  async #closeServer(): Promise<void> {
+  private async closeServer(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
     try {
       await server?.close();
     } catch (error) {
-      this.#onError(error);
+      this.owner.onError(error);
     }
   }
 }

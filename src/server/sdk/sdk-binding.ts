@@ -15,12 +15,12 @@
  */
 import type { MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { SessiongateError } from '../../protocol/failures.js';
-import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, JsonValue } from '../../protocol/jsonrpc.js';
+import type { JsonObject, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, JsonValue } from '../../protocol/jsonrpc.js';
 import { HANDSHAKE_REVISIONS } from '../../protocol/revisions.js';
 import { isSessionScoped, ScopedCalls } from '../../protocol/session-scoped.js';
 import { isStreamReply, type McpApplication, type Reply, type RequestContext, type SessionHandle } from '../application.js';
 import { MessageQueue } from '../message-queue.js';
-import { BoundInstance, type ConnectableServer } from './bound-instance.js';
+import { BoundInstance, type ConnectableServer, type InstanceOwner } from './bound-instance.js';
 import type { SessionState } from './session-state.js';
 
 export type { ConnectableServer } from './bound-instance.js';
@@ -71,29 +71,31 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
   const onError = options.onError ?? (() => {});
   /** Instances being built (their first request waits on them). */
   const building = new Map<string, Promise<BoundInstance>>();
-  /** Instances built, for the hot path: no promise hop per request. */
-  const ready = new Map<string, BoundInstance>();
+  /** Instances that may be closed as idle (only with instanceIdleTimeout). */
+  const sweepable = idleTimeout === undefined ? undefined : new Set<BoundInstance>();
   /** GET streams open here, by session: their instances are not idle. */
   const streams = new Map<string, number>();
   let sweeper: ReturnType<typeof setInterval> | undefined;
 
-  const forget = (instance: BoundInstance): void => {
-    if (ready.get(instance.id) === instance) ready.delete(instance.id);
+  const owner: InstanceOwner = {
+    forget(instance) {
+      sweepable?.delete(instance);
+    },
+    onError,
   };
-
-  /** Closes instances unused for two sweeps in a row (sweeps run every half timeout). */
-  function sweepIdle(): void {
-    for (const instance of ready.values()) {
-      if (instance.used) {
-        instance.used = false;
-        instance.idleSweeps = 0;
-      } else if (instance.transport.busy || streams.has(instance.id)) {
-        instance.idleSweeps = 0;
-      } else if (++instance.idleSweeps >= 2) {
-        void instance.end();
-      }
+  /** This binding's instances: the class carries the binding, so an instance needs no field for it. */
+  class Instance extends BoundInstance {
+    get owner(): InstanceOwner {
+      return owner;
     }
-    if (ready.size === 0) stopSweeping();
+  }
+  // Instances are found among the session's resources (no table of our own per session).
+  const isOurs = (resource: unknown): boolean => resource instanceof Instance;
+
+  /** Runs every half timeout: closes the instances unused that long (BoundInstance.sweep). */
+  function sweepIdle(): void {
+    for (const instance of sweepable!) instance.sweep(instance.transport.busy || streams.has(instance.id));
+    if (sweepable!.size === 0) stopSweeping();
   }
 
   function stopSweeping(): void {
@@ -128,26 +130,31 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
   /** The built instance of the request's session, if there is one (marked used). */
   function readyFor(context: RequestContext): BoundInstance | undefined {
     const session = context.session;
-    const instance = session && ready.get(session.id);
-    instance?.use(session!);
+    const instance = session?.port.resource(session.id, isOurs) as BoundInstance | undefined;
+    if (!instance?.ready) return undefined;
+    instance.use(session!);
     return instance;
   }
 
   async function create(session: SessionHandle, context: RequestContext, fresh: boolean): Promise<BoundInstance> {
-    const instance = new BoundInstance(session, forget, onError);
+    const instance = new Instance(session);
     const { record } = session;
     try {
       const server = await factory({
         id: session.id,
         principal: record.principal,
         clientSessionId: record.clientSessionId,
-        state: instance.state,
+        // A getter: a server that never reads its state gets no state view kept for it.
+        get state() {
+          return instance.state;
+        },
         resurrected: !fresh,
       });
       await instance.connect(server);
-      if (!fresh) await replay(instance, extraOf(context));
+      if (!fresh) await replay(instance, record.initialize, extraOf(context));
       if (instance.ended) throw new SessiongateError('SG_SESSION_NOT_FOUND');
-      ready.set(session.id, instance);
+      instance.markReady();
+      sweepable?.add(instance);
       if (idleTimeout !== undefined && sweeper === undefined) {
         sweeper = setInterval(sweepIdle, idleTimeout / 2);
         sweeper.unref?.();
@@ -160,13 +167,12 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
   }
 
   /** Brings a new instance of an existing session to where the session is (answers discarded). */
-  async function replay(instance: BoundInstance, extra: MessageExtraInfo): Promise<void> {
+  async function replay(instance: BoundInstance, initialize: JsonObject, extra: MessageExtraInfo): Promise<void> {
     const { transport } = instance;
     let replays = 0;
-    const initialize = instance.session.record.initialize;
     await transport.request({ jsonrpc: '2.0', id: `${REPLAY_ID}-${++replays}`, method: 'initialize', params: initialize }, extra);
     transport.deliver({ jsonrpc: '2.0', method: 'notifications/initialized' }, extra);
-    for (const call of scopedCalls(instance.state).list()) {
+    for (const call of scopedCalls(instance).list()) {
       await drain(await transport.request({ ...call, id: `${REPLAY_ID}-${++replays}` }, extra));
     }
   }
@@ -174,7 +180,7 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
   /** Keeps a session-scoped call that succeeded, for the replays of a rebuilt instance. */
   async function remember(instance: BoundInstance, request: JsonRpcRequest, response: JsonRpcResponse): Promise<void> {
     if (!('result' in response)) return;
-    const scoped = scopedCalls(instance.state);
+    const scoped = scopedCalls(instance);
     scoped.remember(request);
     await instance.state.setReserved(SCOPED_KEY, scoped.list() as unknown as JsonValue);
   }
@@ -218,8 +224,8 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
   };
 }
 
-function scopedCalls(state: SessionState): ScopedCalls {
-  const kept = state.reserved(SCOPED_KEY);
+function scopedCalls(instance: BoundInstance): ScopedCalls {
+  const kept = instance.reserved(SCOPED_KEY);
   return ScopedCalls.from(Array.isArray(kept) ? (kept as unknown as JsonRpcRequest[]) : []);
 }
 

@@ -16,6 +16,11 @@ export interface StateWriter {
   setState(state: JsonObject): Promise<void>;
 }
 
+/** A reserved value in a stored state object (what `SessionState.reserved` reads). */
+export function reservedValue(values: JsonObject, key: string): JsonValue | undefined {
+  return values[RESERVED_PREFIX + key];
+}
+
 function checkKey(key: string): void {
   if (key.startsWith(RESERVED_PREFIX)) throw new TypeError(`sessiongate: state keys starting with "${RESERVED_PREFIX}" are reserved`);
 }
@@ -55,7 +60,7 @@ export class SessionState {
 
   /** @internal The binding's own values (reserved keys). */
   reserved(key: string): JsonValue | undefined {
-    return this.#values[RESERVED_PREFIX + key];
+    return reservedValue(this.#values, key);
   }
 
   /** @internal */

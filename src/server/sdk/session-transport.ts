@@ -26,30 +26,48 @@ function keyOf(id: RequestId): string | number {
 
 /** What the transport hands back to whoever owns it. */
 export interface TransportOwner {
+  /** The session's id (the SDK hands it to handlers as `extra.sessionId`). */
+  readonly id: string;
   /** A message that answers no pending request: for the session's GET stream. */
   toStream(message: JsonRpcMessage): void;
   /** The transport closed (the instance closed it, or its owner did). */
   transportClosed(): void;
 }
 
+/** A pending request's reply, with the key of its id. */
+class KeyedReply extends PendingReply {
+  readonly key: string | number;
+
+  constructor(key: string | number) {
+    super();
+    this.key = key;
+  }
+}
+
+/** `#pending` of a closed transport (one field less than a flag of its own). */
+const CLOSED = Symbol('closed');
+
+/**
+ * Kept per session as long as its instance lives, so its helpers are TypeScript-private
+ * methods, not `#` methods: a class with `#` methods gives every instance one more slot.
+ */
 export class SessionTransport implements Transport {
-  sessionId: string;
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
 
   readonly #owner: TransportOwner;
-  /** The pending request when there is one; `#more` when there are several. */
-  #oneKey: string | number | undefined;
-  #one: PendingReply | undefined;
-  #more: Map<string | number, PendingReply> | undefined;
+  /** The pending request (the common case), a map when there are several, nothing, or CLOSED. */
+  #pending: KeyedReply | Map<string | number, KeyedReply> | typeof CLOSED | undefined;
   /** Requests the instance sent to the client, not answered or cancelled yet (by key). */
   #asked: Set<string | number> | undefined;
-  #closed = false;
 
-  constructor(sessionId: string, owner: TransportOwner) {
-    this.sessionId = sessionId;
+  constructor(owner: TransportOwner) {
     this.#owner = owner;
+  }
+
+  get sessionId(): string {
+    return this.#owner.id;
   }
 
   async start(): Promise<void> {}
@@ -57,34 +75,32 @@ export class SessionTransport implements Transport {
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     const outbound = message as JsonRpcMessage;
     if (!('method' in outbound)) {
-      const pending = outbound.id === null ? undefined : this.#take(keyOf(outbound.id));
+      const pending = outbound.id === null ? undefined : this.take(keyOf(outbound.id));
       pending?.respond(outbound);
       return;
     }
     if ('id' in outbound) (this.#asked ??= new Set()).add(keyOf(outbound.id));
-    else if (outbound.method === 'notifications/cancelled') this.#answered(outbound.params?.['requestId']);
+    else if (outbound.method === 'notifications/cancelled') this.answered(outbound.params?.['requestId']);
     const related = options?.relatedRequestId;
-    const pending = related === undefined ? undefined : this.#find(keyOf(related));
+    const pending = related === undefined ? undefined : this.find(keyOf(related));
     if (pending) pending.push(outbound);
     else this.#owner.toStream(outbound);
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#one = undefined;
-    this.#more = undefined;
+    if (this.#pending === CLOSED) return;
+    this.#pending = CLOSED;
     this.onclose?.();
     this.#owner.transportClosed();
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#pending === CLOSED;
   }
 
   /** A request in flight, or a request of the instance's own waiting for the client's answer. */
   get busy(): boolean {
-    return this.#one !== undefined || this.#more !== undefined || this.#asked !== undefined;
+    return (this.#pending !== undefined && this.#pending !== CLOSED) || this.#asked !== undefined;
   }
 
   /**
@@ -93,57 +109,58 @@ export class SessionTransport implements Transport {
    * under one id, and the first caller would wait forever.
    */
   request(message: JsonRpcRequest, extra: MessageExtraInfo): Promise<Reply> {
-    if (this.#closed) return Promise.reject(new Error('sessiongate: the session instance is closed'));
+    if (this.#pending === CLOSED) return Promise.reject(new Error('sessiongate: the session instance is closed'));
     const key = keyOf(message.id);
-    if (this.#find(key) !== undefined) return Promise.reject(new SessiongateError('SG_REQUEST_ID_IN_USE'));
-    const pending = new PendingReply();
-    this.#put(key, pending);
+    if (this.find(key) !== undefined) return Promise.reject(new SessiongateError('SG_REQUEST_ID_IN_USE'));
+    const pending = new KeyedReply(key);
+    this.put(pending);
     this.onmessage?.(message as JSONRPCMessage, extra);
     return pending.reply;
   }
 
   /** A client notification or response (to a server-to-client request) into the instance. */
   deliver(message: JsonRpcMessage, extra: MessageExtraInfo): void {
-    if (this.#closed) return;
-    if (!('method' in message)) this.#answered(message.id);
+    if (this.#pending === CLOSED) return;
+    if (!('method' in message)) this.answered(message.id);
     this.onmessage?.(message as JSONRPCMessage, extra);
   }
 
-  #answered(id: unknown): void {
+  private answered(id: unknown): void {
     if (this.#asked === undefined || (typeof id !== 'string' && typeof id !== 'number')) return;
     this.#asked.delete(keyOf(id));
     if (this.#asked.size === 0) this.#asked = undefined;
   }
 
-  #put(key: string | number, pending: PendingReply): void {
-    if (this.#one === undefined && this.#more === undefined) {
-      this.#oneKey = key;
-      this.#one = pending;
-      return;
-    }
-    if (this.#more === undefined) {
-      this.#more = new Map([[this.#oneKey!, this.#one!]]);
-      this.#one = undefined;
-      this.#oneKey = undefined;
-    }
-    this.#more.set(key, pending);
+  /** Only while open (`request` refuses first when closed). */
+  private put(pending: KeyedReply): void {
+    const current = this.#pending;
+    if (current === undefined || current === CLOSED) this.#pending = pending;
+    else if (current instanceof Map) current.set(pending.key, pending);
+    else
+      this.#pending = new Map([
+        [current.key, current],
+        [pending.key, pending],
+      ]);
   }
 
-  #find(key: string | number): PendingReply | undefined {
-    return this.#oneKey === key ? this.#one : this.#more?.get(key);
+  private find(key: string | number): KeyedReply | undefined {
+    const current = this.#pending;
+    if (current instanceof Map) return current.get(key);
+    return current instanceof KeyedReply && current.key === key ? current : undefined;
   }
 
-  #take(key: string | number): PendingReply | undefined {
-    if (this.#oneKey === key) {
-      const pending = this.#one;
-      this.#one = undefined;
-      this.#oneKey = undefined;
-      return pending;
+  private take(key: string | number): KeyedReply | undefined {
+    const current = this.#pending;
+    if (current instanceof KeyedReply) {
+      if (current.key !== key) return undefined;
+      this.#pending = undefined;
+      return current;
     }
-    const pending = this.#more?.get(key);
+    if (!(current instanceof Map)) return undefined;
+    const pending = current.get(key);
     if (pending) {
-      this.#more!.delete(key);
-      if (this.#more!.size === 0) this.#more = undefined;
+      current.delete(key);
+      if (current.size === 0) this.#pending = undefined;
     }
     return pending;
   }
