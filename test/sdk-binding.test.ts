@@ -93,6 +93,32 @@ describe('instances and their lifetime', () => {
     expect(tally).toEqual({ created: 2, closed: 2 });
   });
 
+  it('an instance that closes itself is replaced by the next request, and every instance is closed once', async () => {
+    const tally: Tally = { created: 0, closed: 0 };
+    const { url, server } = await serve(tally, {
+      application: bindMcpServer((session) => {
+        const mcp = fixtureServer(session, tally);
+        // A server that ends itself after answering (as user code may).
+        mcp.registerTool('quit', {}, async () => {
+          setTimeout(() => void mcp.close(), 10);
+          return { content: [{ type: 'text', text: 'bye' }] };
+        });
+        return mcp;
+      }),
+    });
+    const { client, transport } = await sdkClient(url, '2025-11-25');
+    await client.callTool({ name: 'quit' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(tally).toEqual({ created: 1, closed: 1 });
+    // The session lives on: the next call gets a new instance, replayed like a restart.
+    expect(text(await client.callTool({ name: 'echo', arguments: { text: 'again' } }))).toBe('again');
+    expect(tally.created).toBe(2);
+    await transport.terminateSession();
+    expect(tally).toEqual({ created: 2, closed: 2 });
+    expect(server.sessions.live.size).toBe(0);
+    await client.close();
+  });
+
   it('close() runs even when the instance close callback throws', async () => {
     const tally: Tally = { created: 0, closed: 0 };
     const errors: unknown[] = [];

@@ -172,4 +172,34 @@ describe('LiveRegistry', () => {
     await registry.dispose('s', 'delete');
     expect([ran, registry.size]).toEqual([false, 0]);
   });
+
+  it('takes objects with dispose(), detaches them by identity and finds a resource by predicate', async () => {
+    class Resource {
+      disposed: string[] = [];
+      constructor(readonly name: string) {}
+      dispose(reason: EndReason): void {
+        this.disposed.push(reason);
+      }
+    }
+    const registry = new LiveRegistry();
+    const a = new Resource('a');
+    const b = new Resource('b');
+    const calls: string[] = [];
+    registry.attach('s', a);
+    registry.attach('s', () => void calls.push('fn'));
+    registry.attach('s', b);
+    registry.attach('t', () => void calls.push('other session'));
+    const named = (name: string) => (resource: unknown) => resource instanceof Resource && resource.name === name;
+    expect(registry.find('s', named('b'))).toBe(b);
+    expect(registry.find('t', named('b'))).toBeUndefined();
+    registry.detach('s', a);
+    expect(registry.find('s', named('a'))).toBeUndefined();
+    await registry.dispose('s', 'expired');
+    expect([a.disposed, b.disposed, calls]).toEqual([[], ['expired'], ['fn']]);
+    // One resource alone is kept as itself: found, detached, and the session forgotten.
+    registry.attach('u', a);
+    expect(registry.find('u', named('a'))).toBe(a);
+    registry.detach('u', a);
+    expect(registry.has('u')).toBe(false);
+  });
 });
