@@ -1,19 +1,24 @@
 // Benchmark: the same McpServer (one echo tool) served two ways, in the same run: the SDK's
 // documented stateful pattern (StreamableHTTPServerTransport per session) and sessiongate's
-// binding (bindMcpServer). Ratios are taken per round (paired), then the median.
+// binding (bindMcpServer); beside them the floor of any binding (node:http handing each body
+// straight to one McpServer, nothing else). Ratios are taken per round (paired), then the median.
 //
 //   npm run bench:sdk        (ROUNDS=5 DURATION=10 RATE=2000 CONNECTIONS=10 SDK_IDLE=10000)
 import { idleHeapOverHttp, machine, median, publish, rounds, settings, start } from './harness.js';
 
 const SDK = 'SDK stateful pattern';
 const OURS = 'sessiongate bindMcpServer';
+// What any binding pays at least: node:http and the same McpServer, no sessions, no checks.
+const FLOOR = 'floor: node:http + the McpServer, no session layer';
 const servers = [
   [SDK, 'sdk-stateful.js', true],
   [OURS, 'sessiongate-sdk.js', true],
+  [FLOOR, 'mcp-floor.js', true],
 ];
 const samples = await rounds(servers);
 const sdk = samples.get(SDK);
 const ours = samples.get(OURS);
+const floor = samples.get(FLOOR);
 const lines = [
   machine(),
   `Load: autocannon, ${settings.connections} connections, tools/call echo (same McpServer) on one session; ${settings.rounds} rounds, medians. Full speed for ${settings.duration} s, then ${settings.rate} req/s offered to both for ${settings.duration} s (CPU at equal load).`,
@@ -31,6 +36,7 @@ lines.push(
   '',
   `req/s, sessiongate / SDK (paired median): ${median(ours.map((x, i) => x.rps / sdk[i].rps)).toFixed(2)}x (target >= 3x)`,
   `p99, sessiongate / SDK (paired median): ${median(ours.map((x, i) => Math.max(x.p99, 1) / Math.max(sdk[i].p99, 1))).toFixed(2)} (target <= 0.33; autocannon reports whole ms, 0 counted as 1)`,
+  `the floor / SDK (paired medians): req/s ${median(floor.map((x, i) => x.rps / sdk[i].rps)).toFixed(2)}x, p99 ${median(floor.map((x, i) => Math.max(x.p99, 1) / Math.max(sdk[i].p99, 1))).toFixed(2)}; sessiongate / the floor: req/s ${median(ours.map((x, i) => x.rps / floor[i].rps)).toFixed(2)}x, CPU at equal load ${median(ours.map((x, i) => x.cpu / floor[i].cpu)).toFixed(2)}x`,
 );
 
 // Memory per idle session, and what the McpServer itself costs (connected, initialized, idle).
