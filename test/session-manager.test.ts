@@ -194,8 +194,8 @@ describe('LiveRegistry', () => {
     expect(registry.find('t', named('b'))).toBeUndefined();
     registry.detach('s', a);
     expect(registry.find('s', named('a'))).toBeUndefined();
-    await registry.dispose('s', 'expired');
-    expect([a.disposed, b.disposed, calls]).toEqual([[], ['expired'], ['fn']]);
+    await registry.dispose('s', 'idle');
+    expect([a.disposed, b.disposed, calls]).toEqual([[], ['idle'], ['fn']]);
     // One resource alone is kept as itself: found, detached, and the session forgotten.
     registry.attach('u', a);
     expect(registry.find('u', named('a'))).toBe(a);
