@@ -180,7 +180,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
   }
 
   async function replay(link: Link, child: StdioChild, session: SessionHandle): Promise<void> {
-    const scoped = scopedOf(session);
+    const scoped = scopedOf(session).list();
     const initialize: JsonRpcRequest = {
       jsonrpc: '2.0',
       id: `sessiongate-replay-${++replays}`,
@@ -195,7 +195,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
 
   /** Keeps a session-scoped call that succeeded in the record, for replays after a restart. */
   async function remember(session: SessionHandle, request: JsonRpcRequest): Promise<void> {
-    const scoped = ScopedCalls.from(scopedOf(session));
+    const scoped = scopedOf(session);
     scoped.remember(request);
     await session.setState({ ...session.record.state, [STATE_KEY]: scoped.list() as unknown as JsonObject[] });
   }
@@ -237,9 +237,8 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
   };
 }
 
-function scopedOf(session: SessionHandle): JsonRpcRequest[] {
-  const stored = session.record.state[STATE_KEY];
-  return Array.isArray(stored) ? (stored as unknown as JsonRpcRequest[]) : [];
+function scopedOf(session: SessionHandle): ScopedCalls {
+  return ScopedCalls.fromStored(session.record.state[STATE_KEY]);
 }
 
 /**

@@ -24,6 +24,11 @@ export class ScopedCalls {
     return scoped;
   }
 
+  /** Rebuilds the set from a stored `list()` as read back from a record (anything else: empty). */
+  static fromStored(stored: unknown): ScopedCalls {
+    return ScopedCalls.from(Array.isArray(stored) ? (stored as JsonRpcRequest[]) : []);
+  }
+
   /** Records a call that succeeded; calls of other methods are ignored. */
   remember(request: JsonRpcRequest): void {
     const uri = request.params?.['uri'];

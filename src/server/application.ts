@@ -62,8 +62,11 @@ export interface SessionPort {
    */
   resource(sessionId: string, match: (resource: Disposer) => boolean): Disposer | undefined;
   setState(sessionId: string, state: JsonObject): Promise<void>;
+  claim(sessionId: string): Promise<void>;
   toStream(sessionId: string, message: JsonRpcMessage): Promise<boolean>;
+  stream(sessionId: string): AsyncIterable<JsonRpcMessage>;
   hold(sessionId: string, deliver: (message: JsonRpcMessage) => void): () => void;
+  toHolders(sessionId: string, message: JsonRpcMessage): Promise<boolean>;
 }
 
 export interface RequestContext {

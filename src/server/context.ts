@@ -46,7 +46,7 @@ class Port implements SessionPort {
     return this.#sessions.relay.toStream(sessionId, message);
   }
 
-  openStream(sessionId: string): AsyncIterable<JsonRpcMessage> {
+  stream(sessionId: string): AsyncIterable<JsonRpcMessage> {
     let close = (): void => {};
     const queue = new MessageQueue<JsonRpcMessage>(() => close());
     close = this.#sessions.relay.openStream(sessionId, queue);
@@ -72,10 +72,10 @@ function portOf(sessions: SessionManager): Port {
 
 /** One request's view of its session: the record as resolved for it, and the port by its id. */
 class Handle implements SessionHandle {
-  readonly port: Port;
+  readonly port: SessionPort;
   readonly record: SessionRecord;
 
-  constructor(port: Port, record: SessionRecord) {
+  constructor(port: SessionPort, record: SessionRecord) {
     this.port = port;
     this.record = record;
   }
@@ -101,7 +101,7 @@ class Handle implements SessionHandle {
   }
 
   stream(): AsyncIterable<JsonRpcMessage> {
-    return this.port.openStream(this.record.id);
+    return this.port.stream(this.record.id);
   }
 
   hold(deliver: (message: JsonRpcMessage) => void): () => void {

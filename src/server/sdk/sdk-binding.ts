@@ -225,8 +225,7 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
 }
 
 function scopedCalls(instance: BoundInstance): ScopedCalls {
-  const kept = instance.reserved(SCOPED_KEY);
-  return ScopedCalls.from(Array.isArray(kept) ? (kept as unknown as JsonRpcRequest[]) : []);
+  return ScopedCalls.fromStored(instance.reserved(SCOPED_KEY));
 }
 
 /** Runs `then` on the response of a reply, whether it is the reply or the end of its stream. */
