@@ -11,7 +11,8 @@ import { SESSION_ID } from '../protocol/headers.js';
 import { isObject, type JsonRpcMessage, type JsonRpcResponse, type RequestId } from '../protocol/jsonrpc.js';
 import { mediaTypeEssence } from '../protocol/media-type.js';
 import { SessionClientError } from './errors.js';
-import { type Body, type HttpAnswer, send } from './http.js';
+import { type Body, send } from './http.js';
+import { saysSessionLost } from './lost-session.js';
 import { SseParser } from './sse-parser.js';
 
 export interface PostContext {
@@ -35,10 +36,16 @@ export interface PostOutcome {
   response: JsonRpcResponse | undefined;
 }
 
-/** Raised inside the client when the answer is 404; the caller decides what 404 means (C4). */
+/**
+ * Raised inside the client when the answer says the session is unknown (404, or a 400 that says
+ * so: lost-session.ts); the caller decides what it means (C4).
+ */
 export class NotFoundAnswer extends Error {
-  constructor(readonly body: string) {
-    super('404');
+  constructor(
+    readonly body: string,
+    readonly status: number,
+  ) {
+    super(String(status));
   }
 }
 
@@ -47,8 +54,12 @@ export async function post(context: PostContext, message: JsonRpcMessage): Promi
   const sessionId = answer.header(SESSION_ID);
   context.onHeaders?.(sessionId);
   const requestId = 'method' in message && 'id' in message ? message.id : undefined;
-  if (answer.status === 404) throw new NotFoundAnswer(await safeText(answer.body));
-  if (answer.status < 200 || answer.status >= 300) throw await statusError(answer, context.secrets());
+  if (answer.status === 404 || answer.status === 400) {
+    const text = await safeText(answer.body);
+    if (saysSessionLost(answer.status, text)) throw new NotFoundAnswer(text, answer.status);
+    throw statusError(answer.status, text, context.secrets());
+  }
+  if (answer.status < 200 || answer.status >= 300) throw statusError(answer.status, await safeText(answer.body), context.secrets());
   if (requestId === undefined) {
     await answer.body.dump();
     return { sessionId, response: undefined };
@@ -168,16 +179,15 @@ async function safeText(body: Body): Promise<string> {
 }
 
 /** A non-2xx answer; a JSON-RPC error in the body lends its message (server text, no secrets of ours). */
-async function statusError(answer: HttpAnswer, secrets: readonly string[]): Promise<SessionClientError> {
-  const text = await safeText(answer.body);
-  let detail = `HTTP ${answer.status}`;
+function statusError(status: number, text: string, secrets: readonly string[]): SessionClientError {
+  let detail = `HTTP ${status}`;
   try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown } };
     if (typeof parsed.error?.message === 'string') detail += `: ${redact(parsed.error.message.slice(0, 200), secrets)}`;
   } catch {
     // not JSON
   }
-  return new SessionClientError('SG_CLIENT_HTTP_STATUS', detail, { status: answer.status });
+  return new SessionClientError('SG_CLIENT_HTTP_STATUS', detail, { status });
 }
 
 /** A server may echo what it was sent; our secrets never reach an error message (C7). */

@@ -99,8 +99,12 @@ export class SessionCore {
       return await this.#send(outbound, deliver);
     } catch (error) {
       if (!(error instanceof NotFoundAnswer)) throw error;
-      // C4: a 404 without a session id is an ordinary not-found, not an expiry.
-      if (sentWith === undefined) throw new SessionClientError('SG_CLIENT_NOT_FOUND', error.body ? 'HTTP 404' : undefined, { status: 404 });
+      // C4: a 404 without a session id is an ordinary not-found, not an expiry (and a 400 an
+      // ordinary bad request).
+      if (sentWith === undefined) {
+        if (error.status === 404) throw new SessionClientError('SG_CLIENT_NOT_FOUND', error.body ? 'HTTP 404' : undefined, { status: 404 });
+        throw new SessionClientError('SG_CLIENT_HTTP_STATUS', `HTTP ${error.status}`, { status: error.status });
+      }
       if (this.#options.recover === false || this.#initialize === undefined) {
         if (this.sessionId === sentWith) this.sessionId = undefined;
         throw new SessionExpiredError(this.#options.recover === false ? 'recovery is off' : 'no initialize to replay');

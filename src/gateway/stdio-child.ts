@@ -6,10 +6,16 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { isObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
+import { childEnvironment } from './child-environment.js';
 
 export interface StdioCommand {
   command: string;
   args: readonly string[];
+  /**
+   * Variables added to the child's environment. The child never inherits the gateway's whole
+   * environment: only the harmless list of child-environment.ts, then these; SESSIONGATE_*
+   * names are dropped.
+   */
   env?: Readonly<Record<string, string>>;
 }
 
@@ -43,7 +49,7 @@ export class StdioChild {
   #alive = true;
 
   constructor(command: StdioCommand) {
-    this.#process = spawn(command.command, [...command.args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...command.env } });
+    this.#process = spawn(command.command, [...command.args], { stdio: ['pipe', 'pipe', 'pipe'], env: environmentOf(command) });
     this.pid = this.#process.pid;
     this.stopped = new Promise<void>((resolve) => {
       const done = (): void => {
@@ -114,4 +120,9 @@ export class StdioChild {
       }
     }
   }
+}
+
+function environmentOf(command: StdioCommand): Record<string, string> {
+  const extra = Object.entries(command.env ?? {}).map(([name, value]) => ({ name, copy: false as const, value }));
+  return childEnvironment(extra);
 }

@@ -16,6 +16,7 @@ import { httpUpstream } from '../../gateway/http-upstream.js';
 import { UpstreamPool } from '../../gateway/upstream-pool.js';
 import type { McpApplication } from '../../server/application.js';
 import { stdioUpstream } from '../../gateway/stdio-upstream.js';
+import { type ChildVariable, childEnvironment, parseChildVariable } from '../../gateway/child-environment.js';
 import { LOCAL_HOSTNAMES } from '../../server/origin.js';
 import { createSessionServer } from '../../server/session-server.js';
 import { demoApplication } from '../demo/demo-command.js';
@@ -62,6 +63,12 @@ export function configureGateway(program: Command): Command {
     .addOption(
       envOption('--stdio <command>', 'run this MCP server command, one process per session ("COMMAND ARGS")').argParser(parseCommand),
     )
+    .addOption(
+      envOption(
+        '--stdio-env <variable>',
+        'stdio: give the child NAME (copied from this environment) or NAME=VALUE (repeatable; SESSIONGATE_* never)',
+      ).argParser(parseStdioEnv),
+    )
     .addOption(envOption('--spares <n>', 'stdio: pre-spawned spare processes').argParser(parseSpares).default(2))
     .addOption(envOption('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
     .addOption(envOption('--audit <target>', 'audit log: a file (appended) or stdout'))
@@ -100,7 +107,9 @@ export function configureGateway(program: Command): Command {
       if (values['upstreamEra'] === 'sessionless')
         fail('--upstream-era sessionless needs an HTTP --upstream (stdio servers speak the handshake era)');
       const [command, ...args] = stdio as [string, ...string[]];
-      const application = stdioUpstream({ command, args, spares: values['spares'] as number, onError: report });
+      // Only what the operator names reaches the child (child-environment.ts).
+      const env = childEnvironment((values['stdioEnv'] as ChildVariable[] | undefined) ?? []);
+      const application = stdioUpstream({ command, args, env, spares: values['spares'] as number, onError: report });
       await serve(application, [`  upstream: stdio ${command} (one process per session)`], undefined, undefined);
       return;
     }
@@ -184,6 +193,14 @@ function parseCommand(text: string): string[] {
   for (const match of text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) words.push(match[1] ?? match[2] ?? match[3]!);
   if (words.length === 0) throw new InvalidArgumentError('empty command');
   return words;
+}
+
+function parseStdioEnv(text: string, previous: ChildVariable[] = []): ChildVariable[] {
+  try {
+    return [...previous, parseChildVariable(text)];
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function parseSpares(text: string): number {

@@ -1,0 +1,94 @@
+/**
+ * The gateway and the client against peers nobody here wrote: the reference
+ * `@modelcontextprotocol/server-everything` over Streamable HTTP and over stdio, driven by the
+ * official SDK client. Each test here failed before the fix it names (issue "what real peers
+ * broke").
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SessionClientTransport } from '../src/client/session-client-transport.js';
+import { startCli, type DemoProcess } from './helpers/demo-process.js';
+import { EVERYTHING_STDIO, startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function gateway(args: string[], env: Record<string, string> = {}): Promise<DemoProcess> {
+  const started = await startCli(['--port', '0', '--store', 'memory', ...args], env);
+  cleanups.push(() => started.kill('SIGKILL'));
+  return started;
+}
+
+async function everything(port?: number): Promise<EverythingHttp> {
+  const server = await startEverythingHttp(port);
+  cleanups.push(() => server.kill());
+  return server;
+}
+
+async function sdkClient(url: string): Promise<Client> {
+  const client = new Client({ name: 'real-peer-test', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  cleanups.push(() => client.close());
+  return client;
+}
+
+function text(result: unknown): string {
+  return (result as { content: { text: string }[] }).content[0]!.text;
+}
+
+describe('server-everything over HTTP', () => {
+  it('the gateway heals a session the upstream lost to a restart, though the upstream answers 400 (not 404)', async () => {
+    const upstream = await everything();
+    const { url } = await gateway(['--upstream', upstream.url]);
+    const client = await sdkClient(url);
+    expect(text(await client.callTool({ name: 'echo', arguments: { message: 'before' } }))).toContain('before');
+    await upstream.kill();
+    await everything(upstream.port);
+    // The restarted server knows no session: it answers 400 "No valid session ID provided".
+    expect(text(await client.callTool({ name: 'echo', arguments: { message: 'after' } }))).toContain('after');
+    expect(text(await client.callTool({ name: 'echo', arguments: { message: 'again' } }))).toContain('again');
+  });
+
+  it('SessionClientTransport re-initializes on the 400 a restarted reference server answers', async () => {
+    const upstream = await everything();
+    let recovered = 0;
+    const client = new Client({ name: 'real-peer-test', version: '1' });
+    await client.connect(new SessionClientTransport(upstream.url, { onRecovered: () => recovered++ }));
+    cleanups.push(() => client.close());
+    expect(text(await client.callTool({ name: 'echo', arguments: { message: 'one' } }))).toContain('one');
+    await upstream.kill();
+    await everything(upstream.port);
+    expect(text(await client.callTool({ name: 'echo', arguments: { message: 'two' } }))).toContain('two');
+    expect(recovered).toBe(1);
+  });
+});
+
+describe('server-everything over stdio', () => {
+  it("a child sees none of the gateway's secrets, only the harmless list and what --stdio-env names", async () => {
+    const { url } = await gateway(
+      ['--stdio', EVERYTHING_STDIO, '--spares', '0', '--stdio-env', 'KEPT_FOR_CHILD', '--stdio-env', 'SET_FOR_CHILD=fixed'],
+      {
+        SESSIONGATE_ADMIN_TOKEN: 'admin-token-that-must-not-leak',
+        REDIS_PASSWORD: 'redis-secret-that-must-not-leak',
+        KEPT_FOR_CHILD: 'copied',
+      },
+    );
+    const client = await sdkClient(url);
+    const env = JSON.parse(text(await client.callTool({ name: 'get-env', arguments: {} }))) as Record<string, string>;
+    expect(JSON.stringify(env)).not.toContain('must-not-leak');
+    expect(Object.keys(env).filter((name) => name.startsWith('SESSIONGATE_'))).toEqual([]);
+    expect(env['KEPT_FOR_CHILD']).toBe('copied');
+    expect(env['SET_FOR_CHILD']).toBe('fixed');
+    expect(env['PATH']).toBe(process.env['PATH']);
+  });
+
+  it('refuses to give a child a SESSIONGATE_* variable', async () => {
+    const { runCli } = await import('./helpers/demo-process.js');
+    const result = await runCli(['--stdio', EVERYTHING_STDIO, '--stdio-env', 'SESSIONGATE_ADMIN_TOKEN']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('never given to a child');
+  });
+});
