@@ -11,7 +11,8 @@
  * (a classic PUBLISH on a cluster counts only the listeners of the node it reached).
  */
 import { randomUUID } from 'node:crypto';
-import { Cluster, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { ioredis } from './ioredis.js';
 import type { JsonObject } from '../../protocol/jsonrpc.js';
 import type { BusMessage, SessionBus, SessionChannel } from '../bus.js';
 
@@ -33,7 +34,7 @@ export class RedisBus implements SessionBus {
   /** `claim` is the store's atomic epoch counter (scripts.ts CLAIM, through its 503 mapping). */
   constructor(redis: Redis | Cluster, prefix: string, claim: (id: string) => Promise<number>) {
     this.#redis = redis;
-    this.#sharded = redis instanceof Cluster;
+    this.#sharded = redis instanceof ioredis().Cluster;
     this.#prefix = prefix;
     this.#channel = `${prefix}bus`;
     this.#claim = claim;
@@ -113,7 +114,7 @@ export class RedisBus implements SessionBus {
     // A subscribed connection waits for messages without a deadline, and queues its
     // (re)subscriptions while it reconnects.
     const subscriber =
-      redis instanceof Cluster
+      redis instanceof ioredis().Cluster
         ? redis.duplicate([], {
             shardedSubscribers: true,
             enableOfflineQueue: true,

@@ -7,7 +7,8 @@
  *
  * The store's clock and Redis's must roughly agree (the native TTL uses Redis's time).
  */
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { ioredis } from './ioredis.js';
 import { SessiongateError } from '../../protocol/failures.js';
 import type { JsonObject } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
@@ -60,7 +61,7 @@ export class RedisStore implements SessionStore {
 
   constructor(options: RedisStoreOptions = {}) {
     const target = options.client ? undefined : parseRedisTarget(options.url ?? 'redis://127.0.0.1:6379');
-    const clustered = options.client instanceof Cluster || target?.kind === 'cluster';
+    const clustered = options.client instanceof ioredis().Cluster || target?.kind === 'cluster';
     this.#prefix = options.prefix ?? (clustered ? '{sg}:' : 'sg:');
     if (clustered && !/\{[^}]+\}/.test(this.#prefix))
       throw new TypeError(`sessiongate: on a Redis Cluster the prefix needs a hash tag such as "{sg}:", got "${this.#prefix}"`);
@@ -262,9 +263,9 @@ export class RedisStore implements SessionStore {
 function connectRedis(target: RedisTarget, options: RedisOptions): Redis | Cluster {
   switch (target.kind) {
     case 'server':
-      return new Redis(target.url, options);
+      return new (ioredis().Redis)(target.url, options);
     case 'sentinel':
-      return new Redis({
+      return new (ioredis().Redis)({
         ...options,
         sentinels: target.sentinels,
         name: target.name,
@@ -273,7 +274,7 @@ function connectRedis(target: RedisTarget, options: RedisOptions): Redis | Clust
       });
     case 'cluster': {
       const { enableOfflineQueue, ...perNode } = options;
-      return new Cluster(target.nodes, {
+      return new (ioredis().Cluster)(target.nodes, {
         ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
         clusterRetryStrategy: options.retryStrategy ?? null,
         redisOptions: { ...perNode, username: target.username, password: target.password },

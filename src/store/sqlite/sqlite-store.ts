@@ -4,7 +4,8 @@
  * and a kill -9: WAL with synchronous=NORMAL loses nothing when the process dies (only an OS
  * crash or power loss can drop the last transactions). Several processes may share one file.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { loadDriver } from '../driver.js';
 import type { JsonObject } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
 import type { CreateLimits, CreateOutcome, SessionStore } from '../store.js';
@@ -52,7 +53,20 @@ export class SqliteStore implements SessionStore {
     const busy = options.busyTimeoutMs ?? 5000;
     if (!(Number.isInteger(busy) && busy >= 0))
       throw new TypeError(`sessiongate: option "busyTimeoutMs" must be a non-negative integer, got ${String(busy)}`);
-    this.#db = new Database(path, { timeout: busy });
+    const Driver = loadDriver<typeof Database>('better-sqlite3', 'the SQLite store');
+    try {
+      this.#db = new Driver(path, { timeout: busy });
+    } catch (error) {
+      // better-sqlite3 says "unable to open database file" without the path; an install that
+      // skipped its build script fails here too.
+      const unbuilt = String((error as Error).message).includes('bindings file');
+      throw new Error(
+        unbuilt
+          ? "the SQLite store's driver better-sqlite3 is installed but not built (its install script did not run): npm rebuild better-sqlite3"
+          : `cannot open the SQLite database ${path}`,
+        { cause: unbuilt ? undefined : error },
+      );
+    }
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
     this.#db.exec(SCHEMA);
