@@ -59,13 +59,12 @@ export class SqliteStore implements SessionStore {
     } catch (error) {
       // better-sqlite3 says "unable to open database file" without the path; an install that
       // skipped its build script fails here too.
-      const unbuilt = String((error as Error).message).includes('bindings file');
-      throw new Error(
-        unbuilt
-          ? "the SQLite store's driver better-sqlite3 is installed but not built (its install script did not run): npm rebuild better-sqlite3"
-          : `cannot open the SQLite database ${path}`,
-        { cause: unbuilt ? undefined : error },
-      );
+      if (String((error as Error).message).includes('bindings file')) {
+        throw new Error(
+          "the SQLite store's driver better-sqlite3 is installed but not built (its install script did not run): npm rebuild better-sqlite3",
+        );
+      }
+      throw new Error(`cannot open the SQLite database ${path}`, { cause: error });
     }
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
