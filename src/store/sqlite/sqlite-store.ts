@@ -60,6 +60,7 @@ export class SqliteStore implements SessionStore {
       // better-sqlite3 says "unable to open database file" without the path; an install that
       // skipped its build script fails here too.
       if (String((error as Error).message).includes('bindings file')) {
+        // eslint-disable-next-line preserve-caught-error -- its cause is a list of a dozen paths that buries the fix
         throw new Error(
           "the SQLite store's driver better-sqlite3 is installed but not built (its install script did not run): npm rebuild better-sqlite3",
         );
