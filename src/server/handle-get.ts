@@ -31,13 +31,16 @@ export async function handleGet(core: ServerCore, incoming: Incoming): Promise<O
     clientSessionId: clientSessionIdOf(incoming, undefined) ?? record.clientSessionId ?? undefined,
   });
   core.openStreams.add(record.id);
+  // A session whose client listens is not idle.
+  const release = core.sessions.busy(record.id);
   // Ends when the client leaves, the session ends, or a stream opened on another replica takes over.
   const messages = openSessionStream(core.application, context, session);
 
   async function* stream(): AsyncGenerator<string> {
     try {
-      yield* sseStream(messages, incoming.signal);
+      yield* sseStream(messages, incoming.signal, release);
     } finally {
+      release();
       core.openStreams.delete(record.id);
     }
   }

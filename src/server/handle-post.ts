@@ -158,23 +158,33 @@ function modernStatus(response: JsonRpcResponse): number {
  */
 async function dispatch(core: ServerCore, incoming: Incoming, messages: JsonRpcMessage[], context: RequestContext): Promise<Outgoing> {
   const only = messages.length === 1 ? messages[0]! : undefined;
-  if (only !== undefined && isRequest(only)) {
-    // The common case, one request: no arrays, no merging.
-    const reply = await core.application.handle(only, context);
-    if (!isStreamReply(reply)) return json(200, reply);
-    return { status: 200, headers: sseHeaders(), body: sseStream(reply, incoming.signal) };
+  // A session with a request in flight is not idle, however long the request takes.
+  const release = context.session === undefined ? undefined : core.sessions.busy(context.session.id);
+  let releasedByStream = false;
+  const streamed = (messages: AsyncIterable<JsonRpcMessage>): Outgoing => {
+    releasedByStream = true;
+    return { status: 200, headers: sseHeaders(), body: sseStream(messages, incoming.signal, release) };
+  };
+  try {
+    if (only !== undefined && isRequest(only)) {
+      // The common case, one request: no arrays, no merging.
+      const reply = await core.application.handle(only, context);
+      return isStreamReply(reply) ? streamed(reply) : json(200, reply);
+    }
+    const replies: Reply[] = [];
+    for (const message of messages) {
+      if (isRequest(message)) replies.push(await core.application.handle(message, context));
+      else await core.application.receive(message, context);
+    }
+    if (replies.length === 0) return { status: 202, headers: {}, body: null };
+    const single = messages.length === 1;
+    if (!replies.some(isStreamReply)) {
+      return json(200, single ? (replies[0] as JsonRpcResponse) : (replies as JsonRpcResponse[]));
+    }
+    return streamed(merge(replies));
+  } finally {
+    if (!releasedByStream) release?.();
   }
-  const replies: Reply[] = [];
-  for (const message of messages) {
-    if (isRequest(message)) replies.push(await core.application.handle(message, context));
-    else await core.application.receive(message, context);
-  }
-  if (replies.length === 0) return { status: 202, headers: {}, body: null };
-  const single = messages.length === 1;
-  if (!replies.some(isStreamReply)) {
-    return json(200, single ? (replies[0] as JsonRpcResponse) : (replies as JsonRpcResponse[]));
-  }
-  return { status: 200, headers: sseHeaders(), body: sseStream(merge(replies), incoming.signal) };
 }
 
 async function* merge(replies: Reply[]): AsyncGenerator<JsonRpcMessage> {

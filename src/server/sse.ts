@@ -10,12 +10,16 @@ export function sseEvent(message: JsonRpcMessage): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }
 
-export async function* sseStream(messages: AsyncIterable<JsonRpcMessage>, signal: AbortSignal): AsyncGenerator<string> {
+/** `onEnd` runs once when the stream ends, however it ends (done, the client gone, an error). */
+export async function* sseStream(messages: AsyncIterable<JsonRpcMessage>, signal: AbortSignal, onEnd?: () => void): AsyncGenerator<string> {
   const iterator = messages[Symbol.asyncIterator]();
   let stop: (() => void) | undefined;
   const aborted = new Promise<void>((resolve) => (stop = resolve));
   const onAbort = (): void => stop?.();
-  if (signal.aborted) return;
+  if (signal.aborted) {
+    onEnd?.();
+    return;
+  }
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
@@ -24,6 +28,7 @@ export async function* sseStream(messages: AsyncIterable<JsonRpcMessage>, signal
       yield sseEvent(next.value);
     }
   } finally {
+    onEnd?.();
     signal.removeEventListener('abort', onAbort);
     // Not awaited: a source blocked in next() may only settle its return() later.
     iterator.return?.()?.catch(() => {});

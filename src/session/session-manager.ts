@@ -56,6 +56,9 @@ export class SessionManager {
   readonly #claims = new Map<string, number>();
   readonly #unsubscribe: (() => void) | undefined;
   #sweeping: Promise<number> | undefined;
+  /** Sessions with a request in flight or a GET stream open here, and how many of each. */
+  readonly #busy = new Map<string, number>();
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: SessionOptions = {}) {
     this.policy = resolveSessionOptions(options);
@@ -191,6 +194,49 @@ export class SessionManager {
     return record;
   }
 
+  /**
+   * Marks a session as working (a request in flight, a GET stream open) until the returned
+   * function is called. A working session is not idle: its idle deadline is written ahead while
+   * it works (a third of the idle timeout at a time, so every replica's sweep sees it), and its
+   * idle clock starts when the last of its work ends (docs/limits.md, "Sessions").
+   */
+  busy(id: string): () => void {
+    this.#busy.set(id, (this.#busy.get(id) ?? 0) + 1);
+    if (this.#heartbeat === undefined) {
+      this.#heartbeat = setInterval(() => this.#keepBusyAlive(), Math.max(this.policy.idleTimeoutMs / 3, 10));
+      this.#heartbeat.unref();
+    }
+    const since = this.now();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = this.#busy.get(id)! - 1;
+      if (left > 0) return void this.#busy.set(id, left);
+      this.#busy.delete(id);
+      // Short work needs no write: the touch at its start is within the documented slack.
+      if (this.now() - since >= this.policy.touchIntervalMs) void this.#touch(id);
+    };
+  }
+
+  #keepBusyAlive(): void {
+    if (this.#busy.size === 0) {
+      clearInterval(this.#heartbeat);
+      this.#heartbeat = undefined;
+      return;
+    }
+    for (const id of this.#busy.keys()) void this.#touch(id);
+  }
+
+  async #touch(id: string): Promise<void> {
+    const now = this.now();
+    try {
+      await this.store.touch(id, now, now + this.policy.idleTimeoutMs);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
   /** Replaces a session's state; other replicas are told to drop cached copies. */
   async setState(id: string, state: JsonObject): Promise<boolean> {
     const written = await this.store.setState(id, state);
@@ -246,6 +292,9 @@ export class SessionManager {
     this.#unsubscribe?.();
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+    this.#busy.clear();
     await this.#sweeping?.catch(() => {});
     this.relay.endAll();
     await this.live.disposeAll('shutdown');
