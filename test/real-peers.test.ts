@@ -6,6 +6,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SessionClientTransport } from '../src/client/session-client-transport.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
@@ -84,6 +85,15 @@ describe('server-everything over stdio', () => {
     expect(env['KEPT_FOR_CHILD']).toBe('copied');
     expect(env['SET_FOR_CHILD']).toBe('fixed');
     expect(env['PATH']).toBe(process.env['PATH']);
+  });
+
+  it('what the child sends during resources/subscribe reaches the client (it was dropped)', async () => {
+    const { url } = await gateway(['--stdio', EVERYTHING_STDIO, '--spares', '0']);
+    const client = await sdkClient(url);
+    const logs: string[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => void logs.push(String(notification.params.data)));
+    await client.subscribeResource({ uri: 'demo://resource/dynamic/text/1' });
+    expect(logs.some((line) => line.includes('Received Subscribe Resource request'))).toBe(true);
   });
 
   it('refuses to give a child a SESSIONGATE_* variable', async () => {

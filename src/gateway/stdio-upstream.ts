@@ -8,7 +8,7 @@
  * gets a JSON-RPC error, never a hang, and is not retried (it may have run).
  */
 import { SessiongateError } from '../protocol/failures.js';
-import { type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type RequestId, isObject, isResponse } from '../protocol/jsonrpc.js';
+import { type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse, type RequestId, isObject, isResponse } from '../protocol/jsonrpc.js';
 import { isSessionScoped, ScopedCalls } from '../protocol/session-scoped.js';
 import { type McpApplication, type Reply, responseOf, type SessionHandle } from '../server/application.js';
 import { PendingReply } from '../server/pending-reply.js';
@@ -33,6 +33,8 @@ const STATE_KEY = 'sessiongate.stdio';
 interface Pending {
   reply: PendingReply;
   progressToken: unknown;
+  /** Runs before the response is handed on (a session-scoped call is kept for replays). */
+  beforeResponse: ((response: JsonRpcResponse) => Promise<void>) | undefined;
 }
 
 interface Link {
@@ -152,7 +154,8 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       const entry = message.id === null ? undefined : link.pending.get(keyOf(message.id));
       if (entry) {
         link.pending.delete(keyOf(message.id!));
-        entry.reply.respond(message);
+        if (entry.beforeResponse) void entry.beforeResponse(message).finally(() => entry.reply.respond(message));
+        else entry.reply.respond(message);
       }
       return;
     }
@@ -165,13 +168,18 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     else void link.session.toStream(message);
   }
 
-  function call(link: Link, child: StdioChild, request: JsonRpcRequest): Promise<Reply> {
+  function call(
+    link: Link,
+    child: StdioChild,
+    request: JsonRpcRequest,
+    beforeResponse?: (response: JsonRpcResponse) => Promise<void>,
+  ): Promise<Reply> {
     // The child answers by id: a second request under an id still in flight would take the
     // first one's answer and leave the first caller waiting forever.
     if (link.pending.has(keyOf(request.id))) return Promise.reject(new SessiongateError('SG_REQUEST_ID_IN_USE'));
     const meta = request.params?.['_meta'];
     const reply = new PendingReply();
-    link.pending.set(keyOf(request.id), { reply, progressToken: isObject(meta) ? meta['progressToken'] : undefined });
+    link.pending.set(keyOf(request.id), { reply, progressToken: isObject(meta) ? meta['progressToken'] : undefined, beforeResponse });
     if (!child.send(request)) {
       link.pending.delete(keyOf(request.id));
       reply.respond(upstreamFailure(request.id, 'the upstream process is not running'));
@@ -208,15 +216,17 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       const link = linkFor(session);
       const child = await childFor(link, session, request.method === 'initialize').catch(() => undefined);
       if (!child) return upstreamFailure(request.id, 'the upstream process could not be started');
-      const reply = call(link, child, request);
+      // A session-scoped call that succeeded is kept for replays; whatever the child sends
+      // while it runs (log messages, resource updates) reaches the client as for any call.
+      const keep = isSessionScoped(request.method)
+        ? async (response: JsonRpcResponse): Promise<void> => {
+            if ('result' in response) await remember(session, request).catch(onError);
+          }
+        : undefined;
+      const reply = call(link, child, request, keep);
       // The spare taken is replaced once this initialize is answered, not while it runs: a
       // loading child would take CPU from the one answering.
       if (request.method === 'initialize') void reply.then(refill);
-      if (isSessionScoped(request.method)) {
-        const answer = await responseOf(await reply);
-        if ('result' in answer) await remember(session, request).catch(onError);
-        return answer;
-      }
       return reply;
     },
     async receive(message, context) {
