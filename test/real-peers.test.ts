@@ -138,3 +138,29 @@ describe('a session at work is not idle', () => {
     expect(await ping(10)).toBe(404);
   });
 });
+
+describe('sessionless clients through a stdio upstream', () => {
+  it('six parallel first calls of one conversation all succeed (internal ids no longer collide)', async () => {
+    const { url } = await gateway(['--stdio', EVERYTHING_STDIO, '--spares', '0']);
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': {},
+      'io.modelcontextprotocol/clientInfo': { name: 'modern-test', version: '1.0.0' },
+    };
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        send(url, {
+          body: { jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: { name: 'echo', arguments: { message: `m${i}` }, _meta: meta } },
+          headers: {
+            'mcp-protocol-version': '2026-07-28',
+            'mcp-method': 'tools/call',
+            'mcp-name': 'echo',
+            'mcp-client-session-id': 'one-conversation',
+          },
+        }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    answers.forEach((answer, i) => expect(answer.text).toContain(`m${i}`));
+  });
+});

@@ -15,6 +15,7 @@ import { isSessionlessRevision, SESSIONLESS_REVISION } from '../protocol/revisio
 import { SessionClientError } from './errors.js';
 import { type Body, send } from './http.js';
 import { SseParser } from './sse-parser.js';
+import { internalRequestId } from '../protocol/internal-ids.js';
 
 export interface ModernClientOptions {
   dispatcher?: Dispatcher;
@@ -127,7 +128,7 @@ export class ModernClient {
 export async function probeEra(client: ModernClient, meta: ModernMeta): Promise<'handshake' | 'sessionless'> {
   const discover: JsonRpcRequest = {
     jsonrpc: '2.0',
-    id: 'sessiongate-era-probe',
+    id: internalRequestId('era-probe'),
     method: 'server/discover',
     params: withModernMeta({}, meta),
   };

@@ -27,6 +27,7 @@ import { SessionClientError, SessionExpiredError } from './errors.js';
 import { send } from './http.js';
 import { checkClientOptions, type SessionClientOptions } from './options.js';
 import { NotFoundAnswer, post } from './post.js';
+import { internalRequestId } from '../protocol/internal-ids.js';
 
 const ACCEPT_BOTH = 'application/json, text/event-stream';
 
@@ -64,7 +65,6 @@ export class SessionCore {
   #initialize: JsonRpcRequest | undefined;
   #scoped = new ScopedCalls();
   #recovering: Promise<void> | undefined;
-  #replayIds = 0;
   /** Called after a recovery, e.g. to reopen the GET stream. */
   onSessionReplaced: (() => void) | undefined;
 
@@ -229,7 +229,7 @@ export class SessionCore {
   }
 
   #replayId(): string {
-    return `sessiongate-replay-${++this.#replayIds}`;
+    return internalRequestId('replay');
   }
 
   /** SEP-2822 draft: the correlation id also rides in `params._meta.clientSessionId`. */

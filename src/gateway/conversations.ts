@@ -54,6 +54,7 @@ import type { SessionRecord } from '../store/record.js';
 import type { ToolHeaders } from './tool-headers.js';
 import { upstreamFailure } from './upstream-failure.js';
 import { watched } from './watched-stream.js';
+import { internalRequestId } from '../protocol/internal-ids.js';
 
 export interface ConversationOptions {
   /** The handshake-era upstream (`httpUpstream` or `stdioUpstream`). */
@@ -145,7 +146,7 @@ export function conversations(options: ConversationOptions): Conversations {
     const manager = sessions();
     const session = sessionHandle(manager, record);
     const upstreamContext = new ConversationContext(context, session);
-    const request: JsonRpcRequest = { jsonrpc: '2.0', id: 'sessiongate-initialize', method: 'initialize', params: record.initialize };
+    const request: JsonRpcRequest = { jsonrpc: '2.0', id: internalRequestId('initialize'), method: 'initialize', params: record.initialize };
     let response: JsonRpcResponse;
     try {
       response = await responseOf(await upstream.handle(request, upstreamContext));
@@ -187,7 +188,7 @@ export function conversations(options: ConversationOptions): Conversations {
   }
 
   async function listTools(context: RequestContext): Promise<void> {
-    const list: JsonRpcRequest = { jsonrpc: '2.0', id: 'sessiongate-tools', method: 'tools/list', params: {} };
+    const list: JsonRpcRequest = { jsonrpc: '2.0', id: internalRequestId('tools'), method: 'tools/list', params: {} };
     const response = await responseOf(await upstream.handle(list, context));
     if ('result' in response) options.tools.learn(response.result);
   }
@@ -224,9 +225,9 @@ export function conversations(options: ConversationOptions): Conversations {
     const uris = Array.isArray(agreed['resourceSubscriptions']) ? agreed['resourceSubscriptions'].filter((u) => typeof u === 'string') : [];
     void (async () => {
       // resources/subscribe is session-scoped upstream: remembered and replayed on recovery.
-      for (const [i, uri] of uris.entries()) {
+      for (const uri of uris) {
         await upstream.handle(
-          { jsonrpc: '2.0', id: `sessiongate-subscribe-${i}`, method: 'resources/subscribe', params: { uri } },
+          { jsonrpc: '2.0', id: internalRequestId('subscribe'), method: 'resources/subscribe', params: { uri } },
           context,
         );
       }

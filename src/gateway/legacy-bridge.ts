@@ -33,6 +33,7 @@ import { PendingReply } from '../server/pending-reply.js';
 import { requireSession } from './require-session.js';
 import type { ToolHeaders } from './tool-headers.js';
 import { upstreamFailure } from './upstream-failure.js';
+import { internalRequestId } from '../protocol/internal-ids.js';
 
 export interface LegacyBridgeOptions {
   client: ModernClient;
@@ -69,7 +70,6 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
   const { client, tools, headersFor } = options;
   const onError = options.onError ?? (() => {});
   const links = new Map<string, Link>();
-  let inputIds = 0;
 
   function linkFor(session: SessionHandle): Link {
     const existing = links.get(session.id);
@@ -198,7 +198,7 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
     const answers = await Promise.all(
       entries.map(([key, input]) => {
         if (!isObject(input) || typeof input['method'] !== 'string') throw new Error(`malformed input request "${key}"`);
-        const id = `sessiongate-input-${++inputIds}`;
+        const id = internalRequestId('input');
         const answered = new Promise<JsonRpcResponse>((resolve) => link.awaiting.set(id, resolve));
         pending.push({ jsonrpc: '2.0', id, method: input['method'], ...(isObject(input['params']) ? { params: input['params'] } : {}) });
         return answered.then((response) => {
@@ -213,7 +213,7 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
   async function listTools(context: RequestContext, session: SessionHandle, link: Link): Promise<void> {
     const list = {
       jsonrpc: '2.0' as const,
-      id: 'sessiongate-tools',
+      id: internalRequestId('tools'),
       method: 'tools/list',
       params: withModernMeta({}, metaOf(session, link)),
     };
@@ -231,7 +231,7 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
     link.listening = abort;
     const request = {
       jsonrpc: '2.0' as const,
-      id: `sessiongate-listen`,
+      id: internalRequestId('listen'),
       method: 'subscriptions/listen',
       params: withModernMeta({ notifications: filter }, metaOf(session, link)),
     };

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { isObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
 import { childEnvironment } from './child-environment.js';
+import { internalRequestId } from '../protocol/internal-ids.js';
 
 export interface StdioCommand {
   command: string;
@@ -19,8 +20,6 @@ export interface StdioCommand {
   env?: Readonly<Record<string, string>>;
 }
 
-/** The id of the ping every child is sent at spawn; its answer never leaves this class. */
-const WARM_UP_ID = 'sessiongate-warm-up';
 /** A server that does not answer a ping before initialize is taken as ready after this long. */
 const READY_TIMEOUT_MS = 5000;
 
@@ -47,6 +46,8 @@ export class StdioChild {
   #events: ChildEvents | undefined;
   #buffer = '';
   #alive = true;
+  /** The id of the ping the child is sent at spawn; its answer never leaves this class. */
+  readonly #warmUpId = internalRequestId('warm-up');
 
   constructor(command: StdioCommand) {
     this.#process = spawn(command.command, [...command.args], { stdio: ['pipe', 'pipe', 'pipe'], env: environmentOf(command) });
@@ -76,7 +77,7 @@ export class StdioChild {
     const timer = setTimeout(this.#markReady, READY_TIMEOUT_MS).unref();
     void this.stopped.then(this.#markReady);
     void this.ready.then(() => clearTimeout(timer));
-    this.send({ jsonrpc: '2.0', id: WARM_UP_ID, method: 'ping' });
+    this.send({ jsonrpc: '2.0', id: this.#warmUpId, method: 'ping' });
   }
 
   get alive(): boolean {
@@ -113,7 +114,7 @@ export class StdioChild {
       try {
         const message = JSON.parse(line) as unknown;
         if (!isObject(message) || message['jsonrpc'] !== '2.0') this.#events?.onStderr(`(not JSON-RPC on stdout) ${line.slice(0, 200)}`);
-        else if (message['id'] === WARM_UP_ID && !('method' in message)) this.#markReady();
+        else if (message['id'] === this.#warmUpId && !('method' in message)) this.#markReady();
         else this.#events?.onMessage(message as unknown as JsonRpcMessage);
       } catch {
         this.#events?.onStderr(`(not JSON on stdout) ${line.slice(0, 200)}`);

@@ -17,6 +17,7 @@ import { requireSession } from './require-session.js';
 import { upstreamFailure } from './upstream-failure.js';
 import { SpawnQueue } from './spawn-queue.js';
 import { type StdioCommand, StdioChild } from './stdio-child.js';
+import { internalRequestId } from '../protocol/internal-ids.js';
 
 export interface StdioUpstreamOptions extends StdioCommand {
   /** Pre-spawned children kept ready, so initialize does not wait for a process start. Default 2. */
@@ -62,7 +63,6 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
   /** Spares waiting for a start slot. */
   const sparesComing = new Set<Promise<unknown>>();
   let closed = false;
-  let replays = 0;
 
   function spawnChild(): StdioChild {
     return new StdioChild(options);
@@ -191,14 +191,14 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     const scoped = scopedOf(session).list();
     const initialize: JsonRpcRequest = {
       jsonrpc: '2.0',
-      id: `sessiongate-replay-${++replays}`,
+      id: internalRequestId('replay'),
       method: 'initialize',
       params: session.record.initialize,
     };
     const answer = await responseOf(await call(link, child, initialize));
     if ('error' in answer) throw new Error(`the upstream refused the replayed initialize: ${answer.error.message}`);
     child.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    for (const request of scoped) await responseOf(await call(link, child, { ...request, id: `sessiongate-replay-${++replays}` }));
+    for (const request of scoped) await responseOf(await call(link, child, { ...request, id: internalRequestId('replay') }));
   }
 
   /** Keeps a session-scoped call that succeeded in the record, for replays after a restart. */

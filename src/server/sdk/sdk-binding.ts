@@ -22,6 +22,7 @@ import { isStreamReply, type McpApplication, type Reply, type RequestContext, ty
 import { MessageQueue } from '../message-queue.js';
 import { BoundInstance, type ConnectableServer, type InstanceOwner } from './bound-instance.js';
 import type { SessionState } from './session-state.js';
+import { internalRequestId } from '../../protocol/internal-ids.js';
 
 export type { ConnectableServer } from './bound-instance.js';
 
@@ -53,7 +54,6 @@ export interface McpBindingOptions {
   instanceIdleTimeout?: number;
 }
 
-const REPLAY_ID = 'sessiongate-replay';
 /** Where the binding keeps the session-scoped calls to replay (a reserved `session.state` key). */
 const SCOPED_KEY = 'scoped';
 
@@ -169,11 +169,10 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
   /** Brings a new instance of an existing session to where the session is (answers discarded). */
   async function replay(instance: BoundInstance, initialize: JsonObject, extra: MessageExtraInfo): Promise<void> {
     const { transport } = instance;
-    let replays = 0;
-    await transport.request({ jsonrpc: '2.0', id: `${REPLAY_ID}-${++replays}`, method: 'initialize', params: initialize }, extra);
+    await transport.request({ jsonrpc: '2.0', id: internalRequestId('replay'), method: 'initialize', params: initialize }, extra);
     transport.deliver({ jsonrpc: '2.0', method: 'notifications/initialized' }, extra);
     for (const call of scopedCalls(instance).list()) {
-      await drain(await transport.request({ ...call, id: `${REPLAY_ID}-${++replays}` }, extra));
+      await drain(await transport.request({ ...call, id: internalRequestId('replay') }, extra));
     }
   }
 
