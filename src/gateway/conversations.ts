@@ -146,7 +146,12 @@ export function conversations(options: ConversationOptions): Conversations {
     const manager = sessions();
     const session = sessionHandle(manager, record);
     const upstreamContext = new ConversationContext(context, session);
-    const request: JsonRpcRequest = { jsonrpc: '2.0', id: internalRequestId('initialize'), method: 'initialize', params: record.initialize };
+    const request: JsonRpcRequest = {
+      jsonrpc: '2.0',
+      id: internalRequestId('initialize'),
+      method: 'initialize',
+      params: record.initialize,
+    };
     let response: JsonRpcResponse;
     try {
       response = await responseOf(await upstream.handle(request, upstreamContext));

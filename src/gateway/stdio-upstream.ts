@@ -8,7 +8,15 @@
  * gets a JSON-RPC error, never a hang, and is not retried (it may have run).
  */
 import { SessiongateError } from '../protocol/failures.js';
-import { type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse, type RequestId, isObject, isResponse } from '../protocol/jsonrpc.js';
+import {
+  type JsonObject,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  type RequestId,
+  isObject,
+  isResponse,
+} from '../protocol/jsonrpc.js';
 import { isSessionScoped, ScopedCalls } from '../protocol/session-scoped.js';
 import { type McpApplication, type Reply, responseOf, type SessionHandle } from '../server/application.js';
 import { PendingReply } from '../server/pending-reply.js';
