@@ -9,7 +9,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SessionClientTransport } from '../src/client/session-client-transport.js';
-import { startCli, type DemoProcess } from './helpers/demo-process.js';
+import { runCli, startCli, type DemoProcess } from './helpers/demo-process.js';
 import { EVERYTHING_STDIO, startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
 import { openGetStream, openSession, send } from './helpers/mcp-http.js';
 
@@ -97,7 +97,6 @@ describe('server-everything over stdio', () => {
   });
 
   it('refuses to give a child a SESSIONGATE_* variable', async () => {
-    const { runCli } = await import('./helpers/demo-process.js');
     const result = await runCli(['--stdio', EVERYTHING_STDIO, '--stdio-env', 'SESSIONGATE_ADMIN_TOKEN']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('never given to a child');
@@ -162,5 +161,45 @@ describe('sessionless clients through a stdio upstream', () => {
     );
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200]);
     answers.forEach((answer, i) => expect(answer.text).toContain(`m${i}`));
+  });
+});
+
+describe('misconfiguration is refused at start-up, with the real reason', () => {
+  it('a stdio command that does not exist', async () => {
+    const result = await runCli(['--port', '0', '--store', 'memory', '--stdio', 'no-such-binary-sessiongate --flag']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('"no-such-binary-sessiongate --flag" could not be started');
+    expect(result.stderr).toContain('ENOENT');
+  });
+
+  it('a stdio server that exits at once: its exit code and last stderr lines', async () => {
+    const script = "console.error('config file missing: /etc/demo.json'); process.exit(3)";
+    const result = await runCli(['--port', '0', '--store', 'memory', '--stdio', `${process.execPath} -e "${script}"`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('exited with code 3');
+    expect(result.stderr).toContain('config file missing: /etc/demo.json');
+  });
+
+  it('a wrong path on a real MCP server is refused with the HTTP status and URL', async () => {
+    const upstream = await everything();
+    const wrong = upstream.url.replace(/\/mcp$/, '/not-mcp');
+    const result = await runCli(['--port', '0', '--store', 'memory', '--upstream', wrong]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`answered an initialize with HTTP 404`);
+    expect(result.stderr).toContain(wrong);
+  });
+
+  it('/readyz says ready while the upstream answers and 503 with the reason when it stops; /healthz stays 200', async () => {
+    const upstream = await everything();
+    const { url } = await gateway(['--upstream', upstream.url]);
+    const base = url.replace(/\/mcp$/, '');
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true });
+    await upstream.kill();
+    await expect.poll(async () => (await fetch(`${base}/readyz`)).status, { timeout: 10_000, interval: 500 }).toBe(503);
+    const body = (await (await fetch(`${base}/readyz`)).json()) as { problems: string[] };
+    expect(body.problems.join()).toContain('connection refused');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 });

@@ -8,6 +8,7 @@ import { createSessionServer, type SessionServer } from '../server/session-serve
 import type { SessionFlags } from './session-flags.js';
 import { listen, onShutdownSignal, type Listening, type Routes } from './serve.js';
 import { describeStore, openStore } from './store-spec.js';
+import { formatDuration } from './units.js';
 
 /** How long shutdown waits for calls under way. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -56,13 +57,14 @@ export async function runSessionServer(
     flags.maxSessionsPerPrincipal && `max ${flags.maxSessionsPerPrincipal} per principal`,
   ].filter(Boolean);
   if (caps.length > 0) caps.push(flags.onCap === 'evict' ? 'least recently used evicted past a cap' : '503 past a cap');
+  const base = listening.url.replace(/\/mcp$/, '');
   process.stdout.write(
     [
       `${title} listening on ${listening.url}`,
       ...(extra.summary ?? []),
       `  store: ${describeStore(flags.store)}`,
-      `  sessions: idle timeout ${flags.idleTimeoutMs} ms, lifetime ${flags.maxLifetimeMs} ms${caps.length ? ', ' + caps.join(', ') : ''}`,
-      `  health: ${listening.url.replace(/\/mcp$/, '/healthz')}`,
+      `  sessions: idle timeout ${formatDuration(flags.idleTimeoutMs)}, lifetime ${formatDuration(flags.maxLifetimeMs)}${caps.length ? ', ' + caps.join(', ') : ''}`,
+      `  health: ${base}/healthz${extra.routes?.['/readyz'] ? ` (liveness), ${base}/readyz (readiness)` : ''}`,
       '',
     ].join('\n'),
   );

@@ -14,6 +14,18 @@ export function parseDuration(text: string): number {
   return Math.round(value);
 }
 
+/** A duration the way a person writes it: 30m, 24h, 1500ms (the largest unit that is exact). */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 const SIZE = /^(\d+)(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/;
 const SIZE_BYTES: Record<string, number> = {
   b: 1,

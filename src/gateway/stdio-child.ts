@@ -46,6 +46,7 @@ export class StdioChild {
   #events: ChildEvents | undefined;
   #buffer = '';
   #alive = true;
+  #exitReason: string | undefined;
   /** The id of the ping the child is sent at spawn; its answer never leaves this class. */
   readonly #warmUpId = internalRequestId('warm-up');
 
@@ -53,14 +54,15 @@ export class StdioChild {
     this.#process = spawn(command.command, [...command.args], { stdio: ['pipe', 'pipe', 'pipe'], env: environmentOf(command) });
     this.pid = this.#process.pid;
     this.stopped = new Promise<void>((resolve) => {
-      const done = (): void => {
+      const done = (reason: string): void => {
         this.#alive = false;
+        this.#exitReason ??= reason;
         this.#events?.onExit();
         resolve();
       };
-      this.#process.once('exit', done);
+      this.#process.once('exit', (code, signal) => done(signal === null ? `exited with code ${code}` : `killed by ${signal}`));
       // A command that cannot be spawned emits 'error' and no 'exit'.
-      this.#process.once('error', () => this.#alive && done());
+      this.#process.once('error', (error) => this.#alive && done(`could not be started: ${error.message}`));
     });
     this.#process.stdout.setEncoding('utf8');
     this.#process.stdout.on('data', (chunk: string) => this.#read(chunk));
@@ -82,6 +84,11 @@ export class StdioChild {
 
   get alive(): boolean {
     return this.#alive;
+  }
+
+  /** How the process ended ("exited with code 1", "could not be started: ..."), once it has. */
+  get exitReason(): string | undefined {
+    return this.#exitReason;
   }
 
   /** Who hears this child from now on (a spare gets its session when taken). */

@@ -21,7 +21,10 @@ export function fixtureServer(session: BoundSession, tally?: Tally): McpServer {
   const onclose = server.server.onclose;
   server.server.onclose = () => {
     onclose?.();
-    if (tally) tally.closed++;
+    // The gateway's start-up probe (an initialize, then DELETE) is not a session of the test's.
+    if (server.server.getClientVersion()?.name === 'sessiongate-probe') {
+      if (tally) tally.created--;
+    } else if (tally) tally.closed++;
   };
   server.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
   server.registerTool('progress', {}, async (extra) => {

@@ -13,7 +13,6 @@ import type { HeaderPolicyOptions } from '../../gateway/header-policy.js';
 import { GatewayMetrics } from '../../gateway/metrics.js';
 import { adminApi, RecentEvents } from '../../gateway/admin.js';
 import { httpUpstream } from '../../gateway/http-upstream.js';
-import { UpstreamPool } from '../../gateway/upstream-pool.js';
 import type { McpApplication } from '../../server/application.js';
 import { stdioUpstream } from '../../gateway/stdio-upstream.js';
 import { type ChildVariable, childEnvironment, parseChildVariable } from '../../gateway/child-environment.js';
@@ -23,6 +22,9 @@ import { demoApplication } from '../demo/demo-command.js';
 import { report, runSessionServer } from '../run-server.js';
 import { addSessionFlags, sessionFlags } from '../session-flags.js';
 import { applyConfigFile, envOption } from '../config-file.js';
+import { probeHttp, probeStdio } from './startup-checks.js';
+import { readinessRoute } from './readiness.js';
+import type { SessionStore } from '../../store/store.js';
 
 export const DEFAULT_GATEWAY_STORE = 'sqlite:.sessiongate/sessions.db';
 
@@ -109,8 +111,10 @@ export function configureGateway(program: Command): Command {
       const [command, ...args] = stdio as [string, ...string[]];
       // Only what the operator names reaches the child (child-environment.ts).
       const env = childEnvironment((values['stdioEnv'] as ChildVariable[] | undefined) ?? []);
+      const problem = await probeStdio({ command, args, env });
+      if (problem) fail(problem);
       const application = stdioUpstream({ command, args, env, spares: values['spares'] as number, onError: report });
-      await serve(application, [`  upstream: stdio ${command} (one process per session)`], undefined, undefined);
+      await serve(application, [`  upstream: stdio ${stdio.join(' ')} (one process per session)`], undefined, undefined);
       return;
     }
     let stopDemo: (() => Promise<void>) | undefined;
@@ -120,12 +124,12 @@ export function configureGateway(program: Command): Command {
     }
     if (!upstream) fail("required option '--upstream <url>' not specified (or --stdio, --demo-upstream)");
     // A pool starts when one replica answers; the others join as health checks find them.
-    if (!values['demoUpstream']) await checkReachable((pool ?? [upstream]).map((url) => new URL(url)));
-    if (pool && pool.length > 1 && values['upstreamEra'] === 'sessionless') fail('--upstream-era sessionless takes one --upstream');
     const headers = {
       forwardHeaders: values['forwardHeader'] as string[] | undefined,
       upstreamHeaders: values['upstreamHeader'] as Record<string, string> | undefined,
     };
+    if (!values['demoUpstream']) await checkUpstreams(pool ?? [upstream], headers.upstreamHeaders);
+    if (pool && pool.length > 1 && values['upstreamEra'] === 'sessionless') fail('--upstream-era sessionless takes one --upstream');
     const application = httpUpstream({ url: pool ?? [upstream], ...headers, onError: report });
     const shown = values['demoUpstream']
       ? `bundled demo at ${upstream}`
@@ -158,9 +162,15 @@ export function configureGateway(program: Command): Command {
       const recent = token === undefined ? undefined : new RecentEvents();
       const events = fanout(audit, metrics, recent);
       let admin: ReturnType<typeof adminApi> | undefined;
+      let store: SessionStore | undefined;
       const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events), flags, {
         summary: [...summary, ...(target ? [`  audit: ${target}`] : [])],
         routes: {
+          '/readyz': readinessRoute({
+            store: () => store,
+            upstreams: http ? (pool ?? [http.url]) : [],
+            upstreamHeaders: http?.upstreamHeaders,
+          }),
           '/metrics': async (req, res) => {
             if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
             const text = await metrics.text();
@@ -174,6 +184,7 @@ export function configureGateway(program: Command): Command {
           await audit?.close();
         },
       });
+      store = server.sessions.store;
       liveSessions = () => server.sessions.store.count();
       if (token && recent) admin = adminApi(server.sessions, token, recent);
       server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
@@ -209,13 +220,15 @@ function parseSpares(text: string): number {
   return value;
 }
 
-/** A clear one-line error at start-up instead of errors on every request later. */
-async function checkReachable(urls: URL[]): Promise<void> {
-  const probe = new UpstreamPool(urls, { healthIntervalMs: 0, healthTimeoutMs: 3000 });
-  await probe.checkAll();
-  if (urls.some((url) => probe.isUp(url))) return;
-  const url = urls[0]!;
-  fail(`cannot reach the upstream at ${url.origin}${url.pathname}${urls.length > 1 ? ' (nor any other)' : ''} (is it running?)`);
+/**
+ * A clear error at start-up instead of errors on every request later: the upstream must answer
+ * an initialize as an MCP server (a pool starts when one replica does; the others join as
+ * health checks find them).
+ */
+async function checkUpstreams(urls: string[], headers: Record<string, string> | undefined): Promise<void> {
+  const problems = await Promise.all(urls.map((url) => probeHttp(url, headers)));
+  if (problems.some((problem) => problem === undefined)) return;
+  fail(`${problems[0]!}${urls.length > 1 ? ' (and no other replica answered)' : ''}`);
 }
 
 function fail(message: string): never {

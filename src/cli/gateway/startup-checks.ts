@@ -1,0 +1,86 @@
+/**
+ * @module cli/gateway/startup-checks
+ * A misconfigured upstream is found at start-up, with its real reason, instead of by the first
+ * user as "the upstream process is not running" on every call: a stdio command is started once
+ * and must answer a ping; an HTTP upstream must answer an initialize as an MCP server does (its
+ * session, if any, is DELETEd at once). The same HTTP probe serves `/readyz`.
+ */
+import { request } from 'undici';
+import { StdioChild, type StdioCommand } from '../../gateway/stdio-child.js';
+import { LATEST_HANDSHAKE_REVISION } from '../../protocol/revisions.js';
+import { internalRequestId } from '../../protocol/internal-ids.js';
+
+const STDERR_LINES_KEPT = 5;
+
+/** Starts the command once; undefined when it answered (or outlived the ready timeout), else why not. */
+export async function probeStdio(command: StdioCommand): Promise<string | undefined> {
+  const child = new StdioChild(command);
+  const stderr: string[] = [];
+  child.bind({
+    onMessage: () => {},
+    onExit: () => {},
+    onStderr: (line) => void (stderr.push(line) > STDERR_LINES_KEPT && stderr.shift()),
+  });
+  await child.ready;
+  if (child.alive) {
+    await child.stop(1000);
+    return undefined;
+  }
+  // Let the last stderr lines arrive: the pipe may deliver them after 'exit'.
+  await new Promise((resolve) => setImmediate(resolve));
+  const shown = [command.command, ...command.args].join(' ');
+  const tail = stderr.length > 0 ? `; its last stderr lines:\n  ${stderr.join('\n  ')}` : '';
+  return `the stdio server "${shown}" ${child.exitReason ?? 'exited'} before it answered${tail}`;
+}
+
+/**
+ * POSTs an initialize; undefined when the answer is an MCP server's, else why not. A sessionless
+ * (2026-07-28) server answers initialize with "method not found", which counts as an answer.
+ */
+export async function probeHttp(url: string, headers: Record<string, string> = {}, timeoutMs = 3000): Promise<string | undefined> {
+  const shown = new URL(url).origin + new URL(url).pathname;
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: internalRequestId('probe'),
+    method: 'initialize',
+    params: { protocolVersion: LATEST_HANDSHAKE_REVISION, capabilities: {}, clientInfo: { name: 'sessiongate-probe', version: '0' } },
+  });
+  let answer;
+  try {
+    answer = await request(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    return describeConnectionError(error, shown);
+  }
+  const text = (await answer.body.text().catch(() => '')).slice(0, 64 * 1024);
+  const sessionId = answer.headers['mcp-session-id'];
+  if (typeof sessionId === 'string') await endProbeSession(url, headers, sessionId);
+  const kind = /"result"\s*:/.test(text) ? 'result' : /"code"\s*:\s*-32601\b/.test(text) ? 'method-not-found' : 'other';
+  if ((answer.statusCode === 200 && kind === 'result') || kind === 'method-not-found') return undefined;
+  return `the upstream at ${shown} answered an initialize with HTTP ${answer.statusCode}${kind === 'other' ? ' and no MCP answer (is the path right?)' : ''}`;
+}
+
+function describeConnectionError(error: unknown, shown: string): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ECONNREFUSED') return `connection refused to ${shown} (is it running?)`;
+  if (code === 'ENOTFOUND') return `cannot resolve the host of ${shown}`;
+  if ((error as Error).name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT') return `no answer from ${shown} in time`;
+  return `cannot reach ${shown}: ${(error as Error).message}`;
+}
+
+async function endProbeSession(url: string, headers: Record<string, string>, sessionId: string): Promise<void> {
+  try {
+    const answer = await request(url, {
+      method: 'DELETE',
+      headers: { ...headers, 'mcp-session-id': sessionId },
+      signal: AbortSignal.timeout(3000),
+    });
+    await answer.body.dump();
+  } catch {
+    // Best effort: the probe's session expires on the upstream anyway.
+  }
+}
