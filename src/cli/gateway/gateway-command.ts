@@ -162,7 +162,7 @@ export function configureGateway(program: Command): Command {
       const recent = token === undefined ? undefined : new RecentEvents();
       const events = fanout(audit, metrics, recent);
       let admin: ReturnType<typeof adminApi> | undefined;
-      let store: SessionStore | undefined;
+      let store: SessionStore | undefined = undefined;
       const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events), flags, {
         summary: [...summary, ...(target ? [`  audit: ${target}`] : [])],
         routes: {
