@@ -12,6 +12,7 @@ import { SessionClientTransport } from '../src/client/session-client-transport.j
 import { runCli, startCli, type DemoProcess } from './helpers/demo-process.js';
 import { EVERYTHING_STDIO, startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
 import { openGetStream, openSession, send } from './helpers/mcp-http.js';
+import { isAlive } from './helpers/processes.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -201,5 +202,28 @@ describe('misconfiguration is refused at start-up, with the real reason', () => 
     const body = (await (await fetch(`${base}/readyz`)).json()) as { problems: string[] };
     expect(body.problems.join()).toContain('connection refused');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('children of idle sessions', () => {
+  const FIXTURE = new URL('./fixtures/stdio-server.mjs', import.meta.url).pathname;
+
+  it('--child-idle-timeout stops an idle child; the session lives on and its next call gets a fresh child', async () => {
+    const { url } = await gateway(['--stdio', `${process.execPath} ${FIXTURE}`, '--spares', '0', '--child-idle-timeout', '1s']);
+    const client = await sdkClient(url);
+    const first = Number(text(await client.callTool({ name: 'whoami' })));
+    expect(isAlive(first)).toBe(true);
+    await expect.poll(() => isAlive(first), { timeout: 10_000, interval: 200 }).toBe(false);
+    const second = Number(text(await client.callTool({ name: 'whoami' })));
+    expect(second).not.toBe(first);
+    expect(text(await client.callTool({ name: 'echo', arguments: { text: 'same session' } }))).toBe('same session');
+  });
+
+  it('stdio sessions are capped by default, sized to the machine, and the cap is in the start-up summary', async () => {
+    const { defaultStdioSessionCap } = await import('../src/cli/gateway/gateway-command.js');
+    const started = await gateway(['--stdio', `${process.execPath} ${FIXTURE}`, '--spares', '0']);
+    expect(started.output()).toContain(`max ${defaultStdioSessionCap()} sessions`);
+    expect(defaultStdioSessionCap(1024 ** 3)).toBe(8);
+    expect(defaultStdioSessionCap(24 * 1024 ** 3)).toBe(192);
   });
 });

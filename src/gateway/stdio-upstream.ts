@@ -32,6 +32,14 @@ export interface StdioUpstreamOptions extends StdioCommand {
   spares?: number;
   /** Time between SIGTERM and SIGKILL when a child is stopped, in ms. Default 2000. */
   killGraceMs?: number;
+  /**
+   * A session's child with no traffic either way for this long (ms) is stopped; the session
+   * lives on, and its next message starts a fresh child with the stored handshake and
+   * session-scoped calls replayed (as after a restart). Not while a request is in flight, nor
+   * for a session with resource subscriptions (updates would be lost). Default 5 minutes;
+   * 0 keeps children as long as their sessions.
+   */
+  childIdleTimeoutMs?: number;
   /** A child's stderr line, with the session's short tag (never the id). Default: to stderr. */
   onStderr?: (sessionTag: string | undefined, line: string) => void;
   onError?: (error: unknown) => void;
@@ -54,6 +62,10 @@ interface Link {
   readonly session: SessionHandle;
   readonly tag: string;
   ended: boolean;
+  /** When the last message went to or came from the child (for the child idle timeout). */
+  lastActivity: number;
+  /** The session holds resource subscriptions: its child is kept, or updates would be lost. */
+  subscribed: boolean;
 }
 
 function keyOf(id: RequestId): string | number {
@@ -105,6 +117,8 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       session,
       tag: logTag(session.id, session.record.clientSessionId),
       ended: false,
+      lastActivity: Date.now(),
+      subscribed: false,
     };
     links.set(session.id, created);
     // On a shared store the session's child now lives here: a replica holding an older one
@@ -158,6 +172,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
 
   /** A message from the child: the answer to its request, or something for the client. */
   function route(link: Link, message: JsonRpcMessage): void {
+    link.lastActivity = Date.now();
     if (isResponse(message)) {
       const entry = message.id === null ? undefined : link.pending.get(keyOf(message.id));
       if (entry) {
@@ -197,6 +212,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
 
   async function replay(link: Link, child: StdioChild, session: SessionHandle): Promise<void> {
     const scoped = scopedOf(session).list();
+    link.subscribed = hasSubscriptions(scoped);
     const initialize: JsonRpcRequest = {
       jsonrpc: '2.0',
       id: internalRequestId('replay'),
@@ -210,25 +226,42 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
   }
 
   /** Keeps a session-scoped call that succeeded in the record, for replays after a restart. */
-  async function remember(session: SessionHandle, request: JsonRpcRequest): Promise<void> {
+  async function remember(link: Link, session: SessionHandle, request: JsonRpcRequest): Promise<void> {
     const scoped = scopedOf(session);
     scoped.remember(request);
+    link.subscribed = hasSubscriptions(scoped.list());
     await session.setState({ ...session.record.state, [STATE_KEY]: scoped.list() as unknown as JsonObject[] });
   }
 
+  /** Stops the children of sessions idle past the timeout (their sessions live on). */
+  function stopIdleChildren(): void {
+    const before = Date.now() - childIdleMs;
+    for (const link of links.values()) {
+      const child = link.child;
+      if (!child || link.pending.size > 0 || link.lastActivity > before) continue;
+      if (link.subscribed) continue;
+      link.child = undefined;
+      void child.stop(grace);
+    }
+  }
+
+  const childIdleMs = options.childIdleTimeoutMs ?? 5 * 60_000;
+  const idleSweep = childIdleMs > 0 ? setInterval(stopIdleChildren, Math.max(childIdleMs / 2, 50)) : undefined;
+  idleSweep?.unref();
   refill();
 
   return {
     async handle(request, context) {
       const session = requireSession(context);
       const link = linkFor(session);
+      link.lastActivity = Date.now();
       const child = await childFor(link, session, request.method === 'initialize').catch(() => undefined);
       if (!child) return upstreamFailure(request.id, 'the upstream process could not be started');
       // A session-scoped call that succeeded is kept for replays; whatever the child sends
       // while it runs (log messages, resource updates) reaches the client as for any call.
       const keep = isSessionScoped(request.method)
         ? async (response: JsonRpcResponse): Promise<void> => {
-            if ('result' in response) await remember(session, request).catch(onError);
+            if ('result' in response) await remember(link, session, request).catch(onError);
           }
         : undefined;
       const reply = call(link, child, request, keep);
@@ -244,15 +277,21 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       // relayed there rather than moving the session here.
       if (!here && (await session.toHolders(message))) return;
       const link = here ?? linkFor(session);
+      link.lastActivity = Date.now();
       const child = await childFor(link, session, false);
       child.send(message);
     },
     async close() {
       closed = true;
+      clearInterval(idleSweep);
       await Promise.all(sparesComing);
       await Promise.all(spares.splice(0).map((spare) => spare.stop(grace)));
     },
   };
+}
+
+function hasSubscriptions(calls: readonly JsonRpcRequest[]): boolean {
+  return calls.some((call) => call.method === 'resources/subscribe');
 }
 
 function scopedOf(session: SessionHandle): ScopedCalls {

@@ -22,6 +22,8 @@ import { demoApplication } from '../demo/demo-command.js';
 import { report, runSessionServer } from '../run-server.js';
 import { addSessionFlags, sessionFlags } from '../session-flags.js';
 import { applyConfigFile, envOption } from '../config-file.js';
+import { parseDuration } from '../units.js';
+import { totalmem } from 'node:os';
 import { probeHttp, probeStdio } from './startup-checks.js';
 import { readinessRoute } from './readiness.js';
 import type { SessionStore } from '../../store/store.js';
@@ -71,6 +73,14 @@ export function configureGateway(program: Command): Command {
         'stdio: give the child NAME (copied from this environment) or NAME=VALUE (repeatable; SESSIONGATE_* never)',
       ).argParser(parseStdioEnv),
     )
+    .addOption(
+      envOption(
+        '--child-idle-timeout <duration>',
+        'stdio: stop the child of a session idle this long (the session lives on; its next request starts a fresh one), or off',
+      )
+        .argParser(parseChildIdle)
+        .default(DEFAULT_CHILD_IDLE_MS, '5m'),
+    )
     .addOption(envOption('--spares <n>', 'stdio: pre-spawned spare processes').argParser(parseSpares).default(2))
     .addOption(envOption('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
     .addOption(envOption('--audit <target>', 'audit log: a file (appended) or stdout'))
@@ -101,6 +111,8 @@ export function configureGateway(program: Command): Command {
       values = program.opts();
     }
     const flags = sessionFlags(values);
+    // Children cost memory whether their sessions work or not: stdio sessions get a cap by default.
+    if (values['stdio'] && flags.maxSessions === undefined) flags.maxSessions = defaultStdioSessionCap();
     const pool = values['upstream'] as string[] | undefined;
     let upstream = pool?.[0];
     const stdio = values['stdio'] as string[] | undefined;
@@ -113,7 +125,14 @@ export function configureGateway(program: Command): Command {
       const env = childEnvironment((values['stdioEnv'] as ChildVariable[] | undefined) ?? []);
       const problem = await probeStdio({ command, args, env });
       if (problem) fail(problem);
-      const application = stdioUpstream({ command, args, env, spares: values['spares'] as number, onError: report });
+      const application = stdioUpstream({
+        command,
+        args,
+        env,
+        spares: values['spares'] as number,
+        childIdleTimeoutMs: values['childIdleTimeout'] as number,
+        onError: report,
+      });
       await serve(application, [`  upstream: stdio ${stdio.join(' ')} (one process per session)`], undefined, undefined);
       return;
     }
@@ -204,6 +223,25 @@ function parseCommand(text: string): string[] {
   for (const match of text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) words.push(match[1] ?? match[2] ?? match[3]!);
   if (words.length === 0) throw new InvalidArgumentError('empty command');
   return words;
+}
+
+const DEFAULT_CHILD_IDLE_MS = 5 * 60_000;
+
+function parseChildIdle(text: string): number {
+  if (text === 'off') return 0;
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/**
+ * The default cap on stdio sessions: one per 128 MiB of the machine's memory (a Node MCP server
+ * idles at ~60 MB; the margin covers work), between 8 and 1,024 (docs/limits.md).
+ */
+export function defaultStdioSessionCap(totalBytes = totalmem()): number {
+  return Math.min(1024, Math.max(8, Math.floor(totalBytes / (128 * 1024 * 1024))));
 }
 
 function parseStdioEnv(text: string, previous: ChildVariable[] = []): ChildVariable[] {
