@@ -6,14 +6,14 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { type AuditEvent, audited, type EventSink, sessionEnded } from '../src/gateway/audit.js';
-import { stdioUpstream } from '../src/gateway/stdio-upstream.js';
-import { ManualClock } from './helpers/clock.js';
-import { openSession, send, toolCall } from './helpers/mcp-http.js';
-import { childrenRunning, isAlive } from './helpers/processes.js';
-import { startServer, type RunningServer } from './helpers/test-server.js';
+import { type AuditEvent, audited, type EventSink, sessionEnded } from '../../src/gateway/audit.js';
+import { stdioUpstream } from '../../src/gateway/stdio-upstream.js';
+import { ManualClock } from '../helpers/clock.js';
+import { openSession, send, toolCall } from '../helpers/mcp-http.js';
+import { childrenRunning, isAlive } from '../helpers/processes.js';
+import { startServer, type RunningServer } from '../helpers/test-server.js';
 
-const FIXTURE = fileURLToPath(new URL('./fixtures/tiny-stdio-server.mjs', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../fixtures/tiny-stdio-server.mjs', import.meta.url));
 const SPARES = 2;
 const CAP = 20;
 const IDLE_MS = 60_000;
