@@ -73,8 +73,8 @@ describe('against the sessiongate server', () => {
     expect(tally.closed).toBe(1);
   });
 
-  it('re-initializes transparently after the server expired the session (1 s idle), same correlation id', async () => {
-    const { url } = await serve({ idleTimeoutMs: 1000, sweepIntervalMs: 100 });
+  it('re-initializes transparently after the server expired the session (1 s lifetime; an open GET stream keeps an idle one alive), same correlation id', async () => {
+    const { url } = await serve({ maxLifetimeMs: 1000, sweepIntervalMs: 100 });
     const recovered: number[] = [];
     const transport = new SessionClientTransport(url, { onRecovered: ({ recoveries }) => recovered.push(recoveries) });
     const client = new Client({ name: 'ours', version: '1.0.0' });
