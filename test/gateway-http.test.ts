@@ -264,13 +264,17 @@ describe('the gateway command', () => {
     expect(text(await client.callTool({ name: 'count' }))).toBe('2');
     expect(tally.created).toBe(1);
     // A GET stream opened on the new process brings the upstream's back: list_changed arrives.
+    // The SDK client reconnects its own GET stream to the new process too, and one session has
+    // one GET stream per process: whichever of the two got it must hear list_changed.
+    let sdkHeard: unknown;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, (notification) => void (sdkHeard = notification));
     const stream = await openGetStream(second.url, { 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': '2025-11-25' });
     let heard: unknown;
     for (let n = 0; n < 20 && heard === undefined; n++) {
       await client.callTool({ name: 'grow' });
-      heard = await stream.next(250);
+      heard = stream.status === 200 ? await stream.next(250) : await new Promise((resolve) => setTimeout(() => resolve(sdkHeard), 250));
     }
-    expect(heard).toEqual({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+    expect(heard).toMatchObject({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
     stream.close();
     await transport.terminateSession();
     await client.close();
