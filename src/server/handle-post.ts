@@ -93,12 +93,17 @@ async function initialize(core: ServerCore, incoming: Incoming, request: JsonRpc
     clientSessionId: clientSessionIdOf(incoming, request) ?? null,
   });
   let response: JsonRpcResponse;
+  // An initialize in flight is work like any request: a slow upstream start (a child spawned
+  // under load) must not let the new session idle out on another replica meanwhile.
+  const release = core.sessions.busy(record.id);
   try {
     response = await responseOf(await core.application.handle(request, contextFor(core, incoming, record, request)));
   } catch (error) {
     // Nothing half-created: no answer, no session.
     await core.sessions.end(record.id, 'delete');
     throw error;
+  } finally {
+    release();
   }
   if ('error' in response) {
     await core.sessions.end(record.id, 'delete');
