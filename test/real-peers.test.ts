@@ -6,8 +6,8 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { LoggingMessageNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SessionClientTransport } from '../src/client/session-client-transport.js';
 import { runCli, startCli, type DemoProcess } from './helpers/demo-process.js';
 import { EVERYTHING_STDIO, startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
@@ -95,6 +95,17 @@ describe('server-everything over stdio', () => {
     client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => void logs.push(String(notification.params.data)));
     await client.subscribeResource({ uri: 'demo://resource/dynamic/text/1' });
     expect(logs.some((line) => line.includes('Received Subscribe Resource request'))).toBe(true);
+  });
+
+  it('the list_changed the child sends right after initialized, before the GET stream opens, reaches the client (it was lost)', async () => {
+    const { url } = await gateway(['--stdio', EVERYTHING_STDIO, '--spares', '0']);
+    const client = new Client({ name: 'real-peer-test', version: '1' });
+    let changes = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++);
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+    cleanups.push(() => client.close());
+    // server-everything registers its conditional tools in oninitialized, announcing each.
+    await vi.waitFor(() => expect(changes).toBeGreaterThan(0), { timeout: 10_000, interval: 50 });
   });
 
   it('refuses to give a child a SESSIONGATE_* variable', async () => {

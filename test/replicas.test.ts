@@ -212,6 +212,30 @@ describe('GET streams and server-to-client messages across replicas (pub/sub per
     expect(await waitFor(() => !isAlive(child))).toBe(true);
   });
 
+  it('stdio: what the child on B sends while no GET stream is open anywhere waits, and reaches the stream A opens later', async () => {
+    const { url: store } = await redis();
+    const [a, b] = await replicas(2, ['--store', store, '--spares', '0', '--stdio', `${process.execPath} ${FIXTURE}`]);
+    const headers = await openWith(b!.url, {});
+    const waitingOnB = async (): Promise<number> => {
+      const metrics = await (await fetch(b!.url.replace(/\/mcp$/, '/metrics'))).text();
+      return Number(/^sessiongate_undelivered_messages (\d+)$/m.exec(metrics)?.[1]);
+    };
+    expect(await waitingOnB()).toBe(0);
+    expect(text((await send(b!.url, { body: toolCall('later', { what: 'grow' }), headers })).json)).toBe('scheduled');
+    expect(await waitFor(async () => (await waitingOnB()) === 1)).toBe(true);
+    // B starts listening for a stream a moment after it kept the message: a stream opened in that
+    // moment misses it, and the client's next GET gets it. Reopen until heard (bounded).
+    let heard: unknown;
+    for (let attempt = 0; attempt < 5 && heard === undefined; attempt++) {
+      const onA = await openGetStream(a!.url, headers);
+      expect(onA.status).toBe(200);
+      heard = await onA.next(1000);
+      onA.close();
+    }
+    expect(heard).toEqual(LIST_CHANGED);
+    expect(await waitingOnB()).toBe(0);
+  });
+
   it('HTTP upstream: the upstream GET stream follows the client one (B, then C after a takeover), wherever the call runs', async () => {
     const { url: store } = await redis();
     const upstream: RunningServer = await startServer({ application: bindMcpServer((session) => fixtureServer(session)) });

@@ -503,10 +503,11 @@ describe('streams (S6, S7, S12)', () => {
     const id = await openSession(url);
     const headers = { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
     const announce = async (): Promise<unknown> => (await send(url, { body: toolCall('announce', {}), headers })).json;
-    // No GET stream open: nobody heard it (dropped, as the SDK's transport does).
+    // No GET stream open: nobody heard it yet; it waits for the first stream the session opens.
     await expect(announce()).resolves.toMatchObject({ result: { content: [{ text: 'false' }] } });
     const stream = await openGetStream(url, headers);
     expect(stream.status).toBe(200);
+    expect(await stream.next()).toEqual(listChanged);
     expect(await announce()).toMatchObject({ result: { content: [{ text: 'true' }] } });
     expect(await stream.next()).toEqual(listChanged);
     // DELETE ends the stream.

@@ -1,7 +1,8 @@
 /**
  * @module gateway/metrics
  * Prometheus metrics (prom-client), fed by the same events as the audit log: sessions live,
- * created and ended (by reason), requests by method and outcome, and request durations.
+ * created and ended (by reason), requests by method and outcome, and request durations; and
+ * what is read at scrape time: live sessions, messages waiting for a GET stream.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditEvent, EventSink } from './audit.js';
@@ -23,6 +24,14 @@ const KNOWN_METHODS = new Set([
   'logging/setLevel',
 ]);
 
+/** What the gauges read at scrape time. */
+export interface MetricSources {
+  /** The store's count of live sessions. */
+  liveSessions(): Promise<number>;
+  /** Messages kept for a GET stream not open yet (session/undelivered.ts). */
+  undeliveredMessages(): number;
+}
+
 export class GatewayMetrics implements EventSink {
   readonly registry = new Registry();
   readonly #created: Counter;
@@ -30,15 +39,22 @@ export class GatewayMetrics implements EventSink {
   readonly #requests: Counter<'method' | 'outcome'>;
   readonly #duration: Histogram<'method'>;
 
-  /** `liveSessions` is read at scrape time (the store's count). */
-  constructor(liveSessions: () => Promise<number>) {
+  constructor(sources: MetricSources) {
     const registers = [this.registry];
     new Gauge({
       name: 'sessiongate_sessions_live',
       help: 'Sessions in the store that have not ended',
       registers,
       async collect() {
-        this.set(await liveSessions());
+        this.set(await sources.liveSessions());
+      },
+    });
+    new Gauge({
+      name: 'sessiongate_undelivered_messages',
+      help: 'Server-to-client messages this replica keeps for sessions with no GET stream open (docs/limits.md)',
+      registers,
+      collect() {
+        this.set(sources.undeliveredMessages());
       },
     });
     this.#created = new Counter({ name: 'sessiongate_sessions_created_total', help: 'Sessions created', registers });

@@ -66,7 +66,7 @@ export class SessionManager {
     this.#clock = options.clock ?? systemClock;
     this.#onError = options.onError ?? (() => {});
     this.live = new LiveRegistry(this.#onError);
-    this.relay = new SessionRelay(this.store.bus);
+    this.relay = new SessionRelay(this.store.bus, this.#clock);
     this.#principals = new PrincipalHasher(this.store, options.principalKey);
     this.#unsubscribe = this.store.bus?.subscribe({
       // Another replica ended a session: free what this one holds for it (its child, its link).

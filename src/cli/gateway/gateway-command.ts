@@ -27,6 +27,7 @@ import { totalmem } from 'node:os';
 import { probeHttp, probeStdio } from './startup-checks.js';
 import { readinessRoute } from './readiness.js';
 import type { SessionStore } from '../../store/store.js';
+import type { SessionManager } from '../../session/session-manager.js';
 
 export const DEFAULT_GATEWAY_STORE = 'sqlite:.sessiongate/sessions.db';
 
@@ -175,8 +176,11 @@ export function configureGateway(program: Command): Command {
       });
       const target = values['audit'] as string | undefined;
       const audit = target === undefined ? undefined : new AuditLog(target);
-      let liveSessions = async (): Promise<number> => 0;
-      const metrics = new GatewayMetrics(() => liveSessions());
+      let sessions: SessionManager | undefined = undefined;
+      const metrics = new GatewayMetrics({
+        liveSessions: async () => (await sessions?.store.count()) ?? 0,
+        undeliveredMessages: () => sessions?.relay.undelivered ?? 0,
+      });
       const token = values['adminToken'] as string | undefined;
       const recent = token === undefined ? undefined : new RecentEvents();
       const events = fanout(audit, metrics, recent);
@@ -204,7 +208,7 @@ export function configureGateway(program: Command): Command {
         },
       });
       store = server.sessions.store;
-      liveSessions = () => server.sessions.store.count();
+      sessions = server.sessions;
       if (token && recent) admin = adminApi(server.sessions, token, recent);
       server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
       process.stdout.write(`  metrics: ${listening.url.replace(/\/mcp$/, '/metrics')}\n`);
