@@ -15,7 +15,8 @@ import { SessionManager } from '../src/session/session-manager.js';
 import { CachingStore } from '../src/store/caching-store.js';
 import { RedisStore } from '../src/store/redis/index.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
-import { initializeRequest, openGetStream, openSession, send, toolCall } from './helpers/mcp-http.js';
+import { initializeRequest, openGetStream, openSession, postStream, send, toolCall } from './helpers/mcp-http.js';
+import { EVERYTHING_STDIO } from './helpers/everything.js';
 import { isAlive } from './helpers/processes.js';
 import { startRedis, type RedisServer } from './helpers/redis.js';
 import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
@@ -292,6 +293,57 @@ describe('GET streams and server-to-client messages across replicas (pub/sub per
     const reply = { jsonrpc: '2.0', id: asked.id, result: { role: 'assistant', model: 'm', content: { type: 'text', text: 'via B' } } };
     expect((await send(b.url, { body: reply, headers })).status).toBe(202);
     expect((await calling).json).toMatchObject({ id: 7, result: { content: [{ text: 'client said via B' }] } });
+  });
+});
+
+describe('sessionless (2026-07-28) conversations across replicas, server-everything over stdio', () => {
+  const meta = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientCapabilities': {},
+    'io.modelcontextprotocol/clientInfo': { name: 'modern-test', version: '1.0.0' },
+  };
+  const headers = (tool: string, conversation: string) => ({
+    'mcp-protocol-version': '2026-07-28',
+    'mcp-method': 'tools/call',
+    'mcp-name': tool,
+    'mcp-client-session-id': conversation,
+  });
+  const call = (tool: string, args: Record<string, unknown>, id: number | string, extra: Record<string, unknown> = {}) => ({
+    jsonrpc: '2.0',
+    id,
+    method: 'tools/call',
+    params: { name: tool, arguments: args, _meta: { ...meta, ...extra } },
+  });
+
+  it('first calls of one conversation on two replicas at once both succeed: the waiting replica hears it is ready', async () => {
+    const { url: store } = await redis();
+    const [a, b] = await replicas(2, ['--store', store, '--spares', '0', '--stdio', EVERYTHING_STDIO]);
+    const answers = await Promise.all(
+      [a!, b!].map((replica, i) =>
+        send(replica.url, { body: call('echo', { message: `from ${i}` }, i + 1), headers: headers('echo', 'shared-conversation') }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    for (const [i, answer] of answers.entries()) expect(text(answer.json)).toContain(`from ${i}`);
+  });
+
+  it('a call in flight on A is answered though the conversation moves to B meanwhile (the child is let go after it)', async () => {
+    const { url: store } = await redis();
+    const [a, b] = await replicas(2, ['--store', store, '--spares', '0', '--stdio', EVERYTHING_STDIO]);
+    const conversation = 'moving-conversation';
+    expect(
+      text((await send(a!.url, { body: call('echo', { message: 'hello' }, 1), headers: headers('echo', conversation) })).json),
+    ).toContain('hello');
+    const long = 'trigger-long-running-operation';
+    const running = await postStream(a!.url, headers(long, conversation), call(long, { duration: 2, steps: 4 }, 2, { progressToken: 'p' }));
+    // The call is running in A's child once its first progress arrives.
+    expect(await running.next(10_000)).toMatchObject({ method: 'notifications/progress' });
+    expect(
+      text((await send(b!.url, { body: call('echo', { message: 'on B' }, 3), headers: headers('echo', conversation) })).json),
+    ).toContain('on B');
+    let last: unknown;
+    for (let next = await running.next(10_000); next !== undefined; next = await running.next(10_000)) last = next;
+    expect(last).toMatchObject({ id: 2, result: { content: [{ text: expect.stringContaining('completed') }] } });
   });
 });
 

@@ -162,9 +162,11 @@ export function conversations(options: ConversationOptions): Conversations {
       throw error;
     }
     // The upstream may have stored its own part of the state meanwhile: merge with the latest.
-    const latest = (await manager.store.get(record.id, manager.now())) ?? record;
+    // Through the session layer, so replicas waiting for this conversation (their record caches)
+    // hear that it is ready.
+    const latest = await manager.resolveFor(record.id, record.principal).catch(() => record);
     const state = { ...latest.state, [STATE_KEY]: { initializeResult: response.result } };
-    await manager.store.setState(record.id, state);
+    await manager.setState(record.id, state);
     options.onCreated?.(record);
     return { ...latest, state };
   }

@@ -6,6 +6,10 @@
  * requests is replaced and the stored handshake and session-scoped calls are replayed into the
  * new one (self-healing, also after a gateway restart); a request in flight when its child dies
  * gets a JSON-RPC error, never a hang, and is not retried (it may have run).
+ *
+ * On a shared store a session's child lives on one replica at a time: the replica serving a
+ * request for it claims it, and the previous holder lets its child go once the calls in flight
+ * there have been answered (a move never cuts a call; docs/ARCHITECTURE.md, "Replicas").
  */
 import { SessiongateError } from '../protocol/failures.js';
 import {
@@ -66,6 +70,8 @@ interface Link {
   lastActivity: number;
   /** The session holds resource subscriptions: its child is kept, or updates would be lost. */
   subscribed: boolean;
+  /** Runs when the last call in flight is answered (a moved link waits for it to stop its child). */
+  onSettled: (() => void) | undefined;
 }
 
 function keyOf(id: RequestId): string | number {
@@ -82,6 +88,8 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
   const queue = new SpawnQueue();
   /** Spares waiting for a start slot. */
   const sparesComing = new Set<Promise<unknown>>();
+  /** Links of sessions moved to another replica, finishing their calls in flight; stopped at close. */
+  const draining = new Map<Link, () => Promise<void>>();
   let closed = false;
 
   function spawnChild(): StdioChild {
@@ -119,6 +127,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       ended: false,
       lastActivity: Date.now(),
       subscribed: false,
+      onSettled: undefined,
     };
     links.set(session.id, created);
     // On a shared store the session's child now lives here: a replica holding an older one
@@ -126,12 +135,21 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     session.claim().catch(onError);
     // A client's answer to this child's request may land on another replica: it is relayed here.
     const release = session.hold((message) => void created.child?.send(message));
-    session.attach(async () => {
-      created.ended = true;
-      links.delete(session.id);
+    const letGo = async (): Promise<void> => {
+      created.onSettled = undefined;
+      draining.delete(created);
       release();
       const child = created.child ?? (await created.starting?.catch(() => undefined));
       await child?.stop(grace);
+    };
+    session.attach(async (reason) => {
+      created.ended = true;
+      links.delete(session.id);
+      if (reason !== 'moved' || created.pending.size === 0) return letGo();
+      // Served elsewhere now: what is in flight here is answered first (and still hears the
+      // client's answers, relayed by `hold`). Not awaited, so shutdown is not held up by it.
+      draining.set(created, letGo);
+      created.onSettled = () => void letGo().catch(onError);
     });
     link = created;
     return link;
@@ -163,7 +181,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
         if (link.child === child) link.child = undefined;
         // In-flight requests get an error, never a hang, and are not retried.
         for (const [key, entry] of link.pending) {
-          link.pending.delete(key);
+          settle(link, key);
           entry.reply.respond(upstreamFailure(typeof key === 'number' ? key : key.slice(2), 'the upstream process exited'));
         }
       },
@@ -176,7 +194,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     if (isResponse(message)) {
       const entry = message.id === null ? undefined : link.pending.get(keyOf(message.id));
       if (entry) {
-        link.pending.delete(keyOf(message.id!));
+        settle(link, keyOf(message.id!));
         if (entry.beforeResponse) void entry.beforeResponse(message).finally(() => entry.reply.respond(message));
         else entry.reply.respond(message);
       }
@@ -189,6 +207,11 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     for (const entry of link.pending.values()) if (token === undefined || entry.progressToken === token) target = entry;
     if (target) target.reply.push(message);
     else void link.session.toStream(message);
+  }
+
+  function settle(link: Link, key: string | number): void {
+    link.pending.delete(key);
+    if (link.pending.size === 0) link.onSettled?.();
   }
 
   function call(
@@ -204,7 +227,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     const reply = new PendingReply();
     link.pending.set(keyOf(request.id), { reply, progressToken: isObject(meta) ? meta['progressToken'] : undefined, beforeResponse });
     if (!child.send(request)) {
-      link.pending.delete(keyOf(request.id));
+      settle(link, keyOf(request.id));
       reply.respond(upstreamFailure(request.id, 'the upstream process is not running'));
     }
     return reply.reply;
@@ -284,6 +307,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     async close() {
       closed = true;
       clearInterval(idleSweep);
+      await Promise.all([...draining.values()].map((letGo) => letGo()));
       await Promise.all(sparesComing);
       await Promise.all(spares.splice(0).map((spare) => spare.stop(grace)));
     },
