@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { initializeRequest, openSession, send, toolCall } from './helpers/mcp-http.js';
 import { runCli, startCli, startDemo, type DemoProcess } from './helpers/demo-process.js';
@@ -206,6 +207,39 @@ describe('bad flags', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain('connection refused to http://127.0.0.1:1/mcp');
+  });
+
+  it('a SQLite file that cannot be opened exits non-zero with one line naming its path', async () => {
+    // A directory: better-sqlite3 says only "unable to open database file".
+    const path = mkdtempSync(join(tmpdir(), 'sg-not-a-file-'));
+    const { code, stderr } = await runCli(['demo', '--port', '0', '--store', `sqlite:${path}`]);
+    rmSync(path, { recursive: true });
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain(path);
+  });
+
+  it('the start-up summary shows durations as written and the stdio command with its arguments', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
+    const gateway = await startCli([
+      '--port',
+      '0',
+      '--store',
+      'memory',
+      '--spares',
+      '0',
+      '--idle-timeout',
+      '30m',
+      '--stdio',
+      `${process.execPath} ${fixture}`,
+    ]);
+    try {
+      expect(gateway.output()).toContain('idle timeout 30m');
+      expect(gateway.output()).not.toContain('1800000');
+      expect(gateway.output()).toContain(`${process.execPath} ${fixture}`);
+    } finally {
+      await gateway.kill();
+    }
   });
 
   it('an unreachable Redis exits non-zero with one line', async () => {
