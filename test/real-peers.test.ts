@@ -12,7 +12,8 @@ import { SessionClientTransport } from '../src/client/session-client-transport.j
 import { runCli, startCli, type DemoProcess } from './helpers/demo-process.js';
 import { EVERYTHING_STDIO, startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
 import { openGetStream, openSession, send } from './helpers/mcp-http.js';
-import { isAlive } from './helpers/processes.js';
+import { childrenOf, isAlive } from './helpers/processes.js';
+import { inspectorCli, viaMcpRemote } from './helpers/peer-clients.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -228,6 +229,32 @@ describe('children of idle sessions', () => {
     const second = Number(text(await client.callTool({ name: 'whoami' })));
     expect(second).not.toBe(first);
     expect(text(await client.callTool({ name: 'echo', arguments: { text: 'same session' } }))).toBe('same session');
+  });
+
+  it('Inspector CLI and mcp-remote clients never DELETE: their idle children are stopped while the sessions live on', async () => {
+    const started = await gateway(['--stdio', EVERYTHING_STDIO, '--spares', '0', '--child-idle-timeout', '1s']);
+    const live = async (): Promise<number> =>
+      Number(/^sessiongate_sessions_live (\d+)$/m.exec(await (await fetch(started.url.replace(/\/mcp$/, '/metrics'))).text())?.[1]);
+    for (const run of [1, 2]) {
+      const printed = await inspectorCli(started.url, [
+        '--method',
+        'tools/call',
+        '--tool-name',
+        'echo',
+        '--tool-arg',
+        `message=run ${run}`,
+      ]);
+      expect(printed).toContain(`Echo: run ${run}`);
+    }
+    const remote = await viaMcpRemote(started.url);
+    expect(text(await remote.callTool({ name: 'echo', arguments: { message: 'remote' } }))).toContain('remote');
+    await remote.close();
+    const sessions = await live();
+    expect(sessions).toBeGreaterThanOrEqual(3);
+    // Every child idles out (there were at least three); no session ended.
+    await expect.poll(() => childrenOf(started.pid).length, { timeout: 15_000, interval: 200 }).toBe(0);
+    expect(await live()).toBe(sessions);
+    expect(await inspectorCli(started.url, ['--method', 'tools/list'])).toContain('"echo"');
   });
 
   it('stdio sessions are capped by default, sized to the machine, and the cap is in the start-up summary', async () => {

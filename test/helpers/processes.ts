@@ -60,3 +60,15 @@ export function childrenRunning(marker: string): number[] {
     .filter((line) => line.includes(marker))
     .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
+
+/** Pids of a process's children, from the process table. */
+export function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map(Number);
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+}
