@@ -145,8 +145,8 @@ async function serialLatency(url, headers, count = 2000) {
 export async function rounds(servers) {
   const samples = new Map(servers.map(([name]) => [name, []]));
   for (let round = 1; round <= settings.rounds; round++) {
-    for (const [name, script, session] of servers) {
-      const sample = await measure(name, script, session);
+    for (const [name, script, session, env] of servers) {
+      const sample = await measure(name, script, session, env);
       samples.get(name).push(sample);
       console.error(
         `round ${round}: ${name}: ${Math.round(sample.rps)} req/s, p99 ${sample.p99} ms, ${sample.fullCpu.toFixed(1)} µs CPU/req full speed, ${sample.cpu.toFixed(1)} at ${settings.rate} req/s`,

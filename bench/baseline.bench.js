@@ -1,0 +1,39 @@
+// Benchmark: what a change on the request path costs, as a same-run ratio. The session server
+// of this build against the same server of an earlier commit's build, alternated round by round
+// on the same machine (harness.js), with a raw node:http floor.
+//
+//   git worktree add /tmp/sg-baseline COMMIT && (cd /tmp/sg-baseline && ln -s "$PWD/node_modules" . && npx tsc -p tsconfig.build.json)
+//   BASELINE=/tmp/sg-baseline/dist LABEL="before X" npm run bench:baseline     (ROUNDS=5 DURATION=10 RATE=2000 CONNECTIONS=10)
+import { machine, median, publish, rounds, settings } from './harness.js';
+
+const baseline = process.env.BASELINE;
+if (!baseline) throw new Error('BASELINE=/path/to/an/earlier/build/dist is required');
+const label = process.env.LABEL ?? 'baseline';
+const servers = [
+  ['raw node:http (floor)', 'raw.js', false],
+  [`session server, ${label}`, 'sessiongate.js', true, { BASELINE_DIST: baseline }],
+  ['session server, this build', 'sessiongate.js', true],
+];
+const samples = await rounds(servers);
+const [floor, before, now] = servers.map(([name]) => samples.get(name));
+const ratio = (pick) => median(now.map((sample, i) => pick(sample) / pick(before[i])));
+const lines = [
+  machine(),
+  `Load: autocannon, ${settings.connections} connections, tools/call echo on one session; ${settings.rounds} rounds, medians; ratios paired per round.`,
+  '',
+  '| server | req/s | p99 ms | CPU µs/req at equal load | over floor |',
+  '|---|---:|---:|---:|---:|',
+];
+for (const [name, s] of [
+  [servers[1][0], before],
+  [servers[2][0], now],
+]) {
+  lines.push(
+    `| ${name} | ${Math.round(median(s.map((x) => x.rps)))} | ${median(s.map((x) => x.p99))} | ${median(s.map((x) => x.cpu)).toFixed(1)} | +${median(s.map((x, i) => x.cpu - floor[i].cpu)).toFixed(1)} |`,
+  );
+}
+lines.push(
+  '',
+  `This build / ${label}: CPU per request at equal load ${ratio((x) => x.cpu).toFixed(3)}x, over the floor ${median(now.map((x, i) => (x.cpu - floor[i].cpu) / (before[i].cpu - floor[i].cpu))).toFixed(3)}x; req/s ${ratio((x) => x.rps).toFixed(3)}x.`,
+);
+publish('baseline.md', lines);
