@@ -32,12 +32,16 @@ export interface SessionClientOptions {
   dispatcher?: Dispatcher;
 }
 
+import { isValidClientSessionId } from '../protocol/headers.js';
+
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 export function checkClientOptions(options: SessionClientOptions): void {
   const id = options.clientSessionId;
-  if (id !== undefined && id !== false && (typeof id !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(id))) {
-    throw new TypeError('sessiongate: option "clientSessionId" must be visible ASCII (a lower-case UUID v4 is recommended) or false');
+  if (id !== undefined && id !== false && (typeof id !== 'string' || !isValidClientSessionId(id))) {
+    throw new TypeError(
+      'sessiongate: option "clientSessionId" must be 1 to 128 visible ASCII characters (a lower-case UUID v4 is recommended) or false',
+    );
   }
   const timeout = options.closeTimeoutMs;
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {

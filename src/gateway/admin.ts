@@ -77,7 +77,8 @@ export function adminApi(
     const url = new URL(path + (req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''), 'http://admin');
     const match = /^\/admin\/sessions(?:\/([^/]+))?$/.exec(url.pathname);
     if (!match) return json(res, 404, { error: 'not found' });
-    const id = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
+    const id = match[1] === undefined ? undefined : decodedSegment(match[1]);
+    if (id === null) return json(res, 400, { error: 'malformed percent-encoding in the session id' });
     const now = sessions.now();
     if (id === undefined) {
       if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
@@ -95,4 +96,13 @@ export function adminApi(
     }
     return json(res, 405, { error: 'method not allowed' }, { allow: 'GET, DELETE' });
   };
+}
+
+/** A path segment decoded; null when its percent-encoding is malformed (`%`, `%zz`). */
+function decodedSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }

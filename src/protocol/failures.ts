@@ -39,6 +39,11 @@ export const FAILURES = {
   SG_INVALID_REQUEST: { status: 400, rpc: JSONRPC.INVALID_REQUEST, message: 'Invalid JSON-RPC message' },
   SG_INVALID_PARAMS: { status: 400, rpc: JSONRPC.INVALID_PARAMS, message: 'Invalid params' },
   SG_BATCH_NOT_ALLOWED: { status: 400, rpc: JSONRPC.INVALID_REQUEST, message: 'JSON-RPC batches are allowed only in protocol 2025-03-26' },
+  SG_INVALID_CLIENT_SESSION_ID: {
+    status: 400,
+    rpc: JSONRPC.BAD_REQUEST,
+    message: 'Bad Request: Mcp-Client-Session-Id must be 1 to 128 visible ASCII characters',
+  },
   SG_SESSION_ID_MISSING: { status: 400, rpc: JSONRPC.BAD_REQUEST, message: 'Bad Request: MCP-Session-Id header is required' },
   SG_SESSION_NOT_FOUND: { status: 404, rpc: JSONRPC.SESSION_NOT_FOUND, message: 'Session not found' },
   SG_ALREADY_INITIALIZED: { status: 400, rpc: JSONRPC.INVALID_REQUEST, message: 'Session is already initialized' },

@@ -11,6 +11,13 @@ export const SESSION_ID = 'mcp-session-id';
 export const PROTOCOL_VERSION = 'mcp-protocol-version';
 /** SEP-2822 draft: a client-generated correlation id, lower-case UUID v4. */
 export const CLIENT_SESSION_ID = 'mcp-client-session-id';
+/**
+ * A correlation id the gateway accepts and forwards: 1 to 128 visible ASCII characters
+ * (docs/limits.md, "Messages"); it travels in an HTTP header, a log line and the record.
+ */
+export function isValidClientSessionId(value: string): boolean {
+  return /^[\x21-\x7e]{1,128}$/.test(value);
+}
 /** 2026-07-28 routing headers, mirrored from the body. */
 export const MCP_METHOD = 'mcp-method';
 export const MCP_NAME = 'mcp-name';

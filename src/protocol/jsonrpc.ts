@@ -47,8 +47,12 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * JSON-RPC ids the gateway accepts: strings, and integers a double holds exactly. A fractional
+ * id or one past 2^53 would not survive a round trip through JavaScript (docs/limits.md).
+ */
 function isRequestId(value: unknown): value is RequestId {
-  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+  return typeof value === 'string' || Number.isSafeInteger(value);
 }
 
 export function isRequest(message: JsonRpcMessage): message is JsonRpcRequest {
@@ -61,7 +65,58 @@ export function isResponse(message: JsonRpcMessage): message is JsonRpcResponse 
   return !('method' in message);
 }
 
-/** Validates one decoded value as a JSON-RPC 2.0 message, or throws SG_INVALID_REQUEST. */
+/** The longest method name accepted; MCP's own are under 40 characters (docs/limits.md). */
+export const MAX_METHOD_LENGTH = 256;
+/** The deepest nesting of objects and arrays accepted in a message (docs/limits.md). */
+export const MAX_NESTING_DEPTH = 64;
+
+const REQUEST_MEMBERS = new Set(['jsonrpc', 'id', 'method', 'params']);
+const RESPONSE_MEMBERS = new Set(['jsonrpc', 'id', 'result', 'error']);
+const ERROR_MEMBERS = new Set(['code', 'message', 'data']);
+
+function unknownMember(value: JsonObject, allowed: ReadonlySet<string>): string | undefined {
+  for (const key in value) if (!allowed.has(key)) return key;
+  return undefined;
+}
+
+/**
+ * What MCP's schema fixes about `_meta` in params and results (and the SDKs enforce, dropping a
+ * message that breaks it): an object, whose `progressToken` is a string or an integer and whose
+ * related-task entry names a string `taskId`.
+ */
+function metaProblem(holder: JsonValue | undefined): string | undefined {
+  if (!isObject(holder) || !('_meta' in holder)) return undefined;
+  const meta = holder['_meta'];
+  if (!isObject(meta)) return '_meta must be an object';
+  if ('progressToken' in meta && !isRequestId(meta['progressToken'])) return '_meta.progressToken must be a string or an integer';
+  const task = meta[RELATED_TASK];
+  if (task !== undefined && !(isObject(task) && typeof task['taskId'] === 'string'))
+    return `_meta["${RELATED_TASK}"] needs a string taskId`;
+  return undefined;
+}
+const RELATED_TASK = 'io.modelcontextprotocol/related-task';
+
+/** Whether objects and arrays nest deeper than `limit` (iterative: a deep value cannot overflow the stack here). */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/**
+ * Validates one decoded value as a JSON-RPC 2.0 message, or throws SG_INVALID_REQUEST. Strict
+ * (docs/limits.md, "Messages"): no members JSON-RPC does not define, ids strings or safe
+ * integers, method names of a sane length. What passes here is what every MCP SDK accepts, so
+ * nothing forwarded can be silently dropped by the server behind (which would leave its
+ * request unanswered).
+ */
 export function toMessage(value: unknown): JsonRpcMessage {
   const invalid = (why: string): never => {
     const id = isObject(value) && isRequestId(value['id']) ? value['id'] : null;
@@ -71,21 +126,32 @@ export function toMessage(value: unknown): JsonRpcMessage {
   if (value['jsonrpc'] !== '2.0') return invalid('jsonrpc must be "2.0"');
   const hasId = 'id' in value;
   if ('method' in value) {
-    if (typeof value['method'] !== 'string' || value['method'] === '') return invalid('method must be a non-empty string');
+    const method = value['method'];
+    if (typeof method !== 'string' || method === '') return invalid('method must be a non-empty string');
+    if (method.length > MAX_METHOD_LENGTH) return invalid(`method is longer than ${MAX_METHOD_LENGTH} characters`);
     if ('params' in value && !isObject(value['params'])) return invalid('params must be an object');
-    if (hasId && !isRequestId(value['id'])) return invalid('id must be a string or number');
+    if (hasId && !isRequestId(value['id'])) return invalid('id must be a string or an integer (at most 2^53 - 1)');
+    const extra = unknownMember(value, REQUEST_MEMBERS);
+    if (extra !== undefined) return invalid(`unknown member "${extra.slice(0, 64)}"`);
+    const meta = metaProblem(value['params']);
+    if (meta !== undefined) return invalid(meta);
     return value as unknown as JsonRpcMessage;
   }
-  if (!hasId || (value['id'] !== null && !isRequestId(value['id']))) return invalid('a response needs an id');
+  if (!hasId || (value['id'] !== null && !isRequestId(value['id']))) return invalid('a response needs an id (a string or an integer)');
   const hasResult = 'result' in value;
   const hasError = 'error' in value;
   if (hasResult === hasError) return invalid('a response has exactly one of result and error');
+  const extra = unknownMember(value, RESPONSE_MEMBERS);
+  if (extra !== undefined) return invalid(`unknown member "${extra.slice(0, 64)}"`);
   if (hasResult && !isObject(value['result'])) return invalid('result must be an object');
+  const meta = metaProblem(value['result']);
+  if (meta !== undefined) return invalid(meta);
   if (hasError) {
     const error = value['error'];
-    if (!isObject(error) || typeof error['code'] !== 'number' || typeof error['message'] !== 'string') {
-      return invalid('error must have a numeric code and a message');
+    if (!isObject(error) || !Number.isInteger(error['code']) || typeof error['message'] !== 'string') {
+      return invalid('error must have an integer code and a message');
     }
+    if (unknownMember(error, ERROR_MEMBERS) !== undefined) return invalid('error has a member other than code, message and data');
   }
   return value as unknown as JsonRpcMessage;
 }
@@ -118,6 +184,11 @@ export function isModernMessage(message: JsonRpcMessage): boolean {
  * JSON-RPC, and SG_INVALID_REQUEST for a batch that is empty or carries `initialize` (S8).
  */
 export function classify(body: unknown): Classified {
+  if (nestsDeeperThan(body, MAX_NESTING_DEPTH + 1)) {
+    throw new SessiongateError('SG_INVALID_REQUEST', `Invalid JSON-RPC message: nested deeper than ${MAX_NESTING_DEPTH} levels`, {
+      requestId: isObject(body) && isRequestId(body['id']) ? body['id'] : null,
+    });
+  }
   if (Array.isArray(body)) {
     if (body.length === 0) throw new SessiongateError('SG_INVALID_REQUEST', 'Invalid JSON-RPC message: empty batch');
     const messages = body.map(toMessage);

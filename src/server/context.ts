@@ -4,7 +4,8 @@
  * Classes rather than object literals: they are built on every request, and a stable shape
  * with prototype methods is measurably cheaper (see bench/RESULTS.md).
  */
-import { CLIENT_SESSION_ID } from '../protocol/headers.js';
+import { CLIENT_SESSION_ID, isValidClientSessionId } from '../protocol/headers.js';
+import { SessiongateError } from '../protocol/failures.js';
 import type { JsonObject, JsonRpcMessage } from '../protocol/jsonrpc.js';
 import { metaClientSessionId } from '../protocol/jsonrpc.js';
 import type { Disposer } from '../session/live-registry.js';
@@ -119,7 +120,9 @@ export function sessionHandle(sessions: SessionManager, record: SessionRecord): 
 
 /** The correlation id: the header wins; `_meta.clientSessionId` is the fallback (SEP-2822). */
 export function clientSessionIdOf(incoming: Incoming, message: JsonRpcMessage | undefined): string | undefined {
-  return incoming.header(CLIENT_SESSION_ID) ?? (message ? metaClientSessionId(message) : undefined);
+  const id = incoming.header(CLIENT_SESSION_ID) ?? (message ? metaClientSessionId(message) : undefined);
+  if (id !== undefined && !isValidClientSessionId(id)) throw new SessiongateError('SG_INVALID_CLIENT_SESSION_ID');
+  return id;
 }
 
 class Context implements RequestContext {
