@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
-import { startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
-import { openSession, send, initializeRequest } from './helpers/mcp-http.js';
+import { EVERYTHING_STDIO, startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
+import { initializeRequest, openSession, postStream, send } from './helpers/mcp-http.js';
 
 const ADMIN_TOKEN = 'abuse-test-admin-token';
 let upstream: EverythingHttp;
@@ -31,6 +31,16 @@ async function answered(body: string, extra: Record<string, string> = headers, m
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
   ]);
   return { status: answer.status, json: answer.json };
+}
+
+/** The response in an SSE answer, with how many progress notifications came before it. */
+function responseIn(text: string): unknown {
+  const messages = text
+    .split('\n')
+    .filter((line) => line.startsWith('data: '))
+    .map((line) => JSON.parse(line.slice(6)) as Record<string, unknown>);
+  const progress = messages.filter((message) => message['method'] === 'notifications/progress').length;
+  return { ...messages.find((message) => 'id' in message && !('method' in message)), progress };
 }
 
 const deep = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
@@ -88,5 +98,105 @@ describe('client mistakes are 4xx with a stable code, never 500', () => {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     expect(response.status).toBe(400);
+  });
+});
+
+describe('no request holds anything forever', () => {
+  const gateways: DemoProcess[] = [];
+  afterAll(async () => {
+    for (const started of gateways) await started.kill('SIGKILL');
+  });
+  async function gatewayWith(args: string[]): Promise<{
+    url: string;
+    call: (id: number | string, args: object, meta?: object) => Promise<unknown>;
+    headers: Record<string, string>;
+  }> {
+    const started = await startCli(['--port', '0', '--store', 'memory', '--spares', '0', ...args]);
+    gateways.push(started);
+    const session = { 'mcp-session-id': await openSession(started.url), 'mcp-protocol-version': '2025-11-25' };
+    const call = async (id: number | string, args: object, meta?: object): Promise<unknown> => {
+      const params = { name: 'trigger-long-running-operation', arguments: args, ...(meta ? { _meta: meta } : {}) };
+      const answer = await send(started.url, { body: { jsonrpc: '2.0', id, method: 'tools/call', params }, headers: session });
+      return answer.json ?? responseIn(answer.text);
+    };
+    return { url: started.url, call, headers: session };
+  }
+
+  it.each([
+    ['stdio', () => ['--stdio', EVERYTHING_STDIO]],
+    ['HTTP', () => ['--upstream', upstream.url]],
+  ])('%s: --request-timeout answers -32001 and frees the id; progress keeps a call alive', async (_, upstreamArgs) => {
+    const { call } = await gatewayWith([...upstreamArgs(), '--request-timeout', '1s']);
+    const started = Date.now();
+    expect(await call(1, { duration: 8, steps: 1 })).toMatchObject({
+      id: 1,
+      error: { code: -32001, data: { code: 'SG_REQUEST_TIMEOUT' } },
+    });
+    expect(Date.now() - started).toBeLessThan(6000);
+    // The id is free again at once (stdio kept it "in use" forever: 409).
+    expect(await call(1, { duration: 0.1, steps: 1 })).toMatchObject({
+      id: 1,
+      result: { content: [{ text: expect.stringContaining('completed') }] },
+    });
+    // Progress every half second: well past the deadline in all, never past it between signs of life.
+    const streamed = await call(2, { duration: 2.5, steps: 5 }, { progressToken: 'p' });
+    expect(streamed).toMatchObject({ id: 2, result: { content: [{ text: expect.stringContaining('completed') }] } });
+    expect((streamed as { progress: number }).progress).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each([
+    ['stdio', () => ['--stdio', EVERYTHING_STDIO]],
+    ['HTTP', () => ['--upstream', upstream.url]],
+  ])('%s: DELETE answers the session’s requests in flight at once', async (_, upstreamArgs) => {
+    const { url, headers } = await gatewayWith(upstreamArgs());
+    const params = { name: 'trigger-long-running-operation', arguments: { duration: 20, steps: 20 }, _meta: { progressToken: 't' } };
+    const calling = await postStream(url, headers, { jsonrpc: '2.0', id: 3, method: 'tools/call', params });
+    // In flight in the child once its first progress arrives; a DELETE now must not wait 20 s.
+    expect(await calling.next(10_000)).toMatchObject({ method: 'notifications/progress' });
+    const started = Date.now();
+    expect((await send(url, { method: 'DELETE', headers })).status).toBe(204);
+    let last: unknown;
+    for (let next = await calling.next(10_000); next !== undefined; next = await calling.next(10_000)) last = next;
+    expect(last).toMatchObject({ id: 3, error: { data: { code: 'SG_SESSION_ENDED' } } });
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('--max-inflight-per-session: 429 past the cap for that session only', async () => {
+    const { url, call, headers } = await gatewayWith([
+      '--stdio',
+      EVERYTHING_STDIO,
+      '--max-inflight-per-session',
+      '2',
+      '--request-timeout',
+      '3s',
+    ]);
+    const held = [call(10, { duration: 3, steps: 1 }), call(11, { duration: 3, steps: 1 })];
+    // Both are in flight once a third is refused; retried until then (the first two may still be on their way).
+    let refused: { status: number; headers: Headers } | undefined;
+    for (let n = 0; n < 50 && refused === undefined; n++) {
+      const third = await send(url, { body: { jsonrpc: '2.0', id: 100 + n, method: 'ping' }, headers });
+      if (third.status === 429) refused = third;
+    }
+    expect(refused?.status).toBe(429);
+    expect(refused?.headers.get('retry-after')).toBe('1');
+    // Another session is not affected.
+    const other = { 'mcp-session-id': await openSession(url), 'mcp-protocol-version': '2025-11-25' };
+    expect((await send(url, { body: { jsonrpc: '2.0', id: 1, method: 'ping' }, headers: other })).status).toBe(200);
+    await Promise.all(held);
+  });
+
+  it('SIGTERM exits within --shutdown-grace with calls in flight, answering them', async () => {
+    const started = await startCli(['--port', '0', '--store', 'memory', '--upstream', upstream.url, '--shutdown-grace', '1s']);
+    gateways.push(started);
+    const headers = { 'mcp-session-id': await openSession(started.url), 'mcp-protocol-version': '2025-11-25' };
+    const params = { name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 }, _meta: { progressToken: 's' } };
+    const calling = await postStream(started.url, headers, { jsonrpc: '2.0', id: 4, method: 'tools/call', params });
+    expect(await calling.next(10_000)).toMatchObject({ method: 'notifications/progress' });
+    const stopping = Date.now();
+    await started.kill('SIGTERM');
+    expect(Date.now() - stopping).toBeLessThan(6000);
+    let last: unknown;
+    for (let next = await calling.next(5000); next !== undefined; next = await calling.next(5000)) last = next;
+    expect(last).toMatchObject({ id: 4, error: { data: { code: 'SG_SHUTTING_DOWN' } } });
   });
 });

@@ -10,9 +10,6 @@ import { listen, onShutdownSignal, type Listening, type Routes } from './serve.j
 import { describeStore, openStore } from './store-spec.js';
 import { formatDuration } from './units.js';
 
-/** How long shutdown waits for calls under way. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
 export function report(error: unknown): void {
   process.stderr.write(`sessiongate: ${(error as Error).message}\n`);
 }
@@ -35,15 +32,19 @@ export async function runSessionServer(
     allowedOrigins: flags.allowedOrigins,
     allowedHosts: flags.allowedHosts,
     maxBodyBytes: flags.maxBodyBytes,
+    requestTimeoutMs: flags.requestTimeoutMs,
+    maxInflightPerSession: flags.maxInflightPerSession,
+    maxInflightPerPrincipal: flags.maxInflightPerPrincipal,
     // The principal is a keyed hash of the Authorization header when one is sent.
     authenticate: (request) => request.header('authorization'),
     onError: report,
   });
   const listening = await listen(server, flags.port, flags.host, extra.routes);
-  // SIGTERM/SIGINT: stop accepting, let calls under way finish (bounded), then end streams and
-  // sessions' process-local resources (children stopped, upstreams released), flush, close.
+  // SIGTERM/SIGINT: stop accepting, let calls under way finish (bounded), then answer what is
+  // left (server.close), end streams and sessions' process-local resources (children stopped,
+  // upstreams released), flush, close.
   onShutdownSignal(async () => {
-    await listening.stop(SHUTDOWN_GRACE_MS);
+    await listening.stop(flags.shutdownGraceMs);
     // A memory store's sessions end with the process: say so (audit "shutdown"). Durable
     // stores keep them for the next start.
     if (flags.store.kind === 'memory') await server.sessions.endAll('shutdown');

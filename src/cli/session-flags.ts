@@ -22,6 +22,11 @@ export interface SessionFlags {
   /** Host header names accepted; by default the loopback names when listening on loopback. */
   allowedHosts: string[] | undefined;
   maxBodyBytes: number;
+  /** 0: no deadline. */
+  requestTimeoutMs: number;
+  maxInflightPerSession: number;
+  maxInflightPerPrincipal: number;
+  shutdownGraceMs: number;
 }
 
 /** Commander calls a parser with the raw text; a thrown message becomes a one-line error naming the flag. */
@@ -79,7 +84,29 @@ export function addSessionFlags(command: Command, defaults: { store: string }): 
       envOption('--max-body <size>', 'largest POST body')
         .argParser(parser(parseSize))
         .default(4 * 1024 * 1024, '4mb'),
+    )
+    .addOption(
+      envOption('--request-timeout <duration>', 'answer -32001 to a request with no answer or progress for this long, or off')
+        .argParser(parser(parseDurationOrOff))
+        .default(120_000, '2m'),
+    )
+    .addOption(
+      envOption('--max-inflight-per-session <n>', 'requests in flight per session (429 past it)').argParser(parser(parseCount)).default(32),
+    )
+    .addOption(
+      envOption('--max-inflight-per-principal <n>', 'requests in flight per principal, anonymous callers together (429 past it)')
+        .argParser(parser(parseCount))
+        .default(256),
+    )
+    .addOption(
+      envOption('--shutdown-grace <duration>', 'on SIGTERM, how long calls under way may finish before they are answered and closed')
+        .argParser(parser(parseDuration))
+        .default(10_000, '10s'),
     );
+}
+
+function parseDurationOrOff(text: string): number {
+  return text.trim().toLowerCase() === 'off' ? 0 : parseDuration(text);
 }
 
 function parseOrigins(text: string): string[] {
@@ -124,5 +151,9 @@ export function sessionFlags(values: Record<string, unknown>): SessionFlags {
     allowedHosts:
       (values['allowedHosts'] as string[] | undefined) ?? (LOOPBACK.test(values['host'] as string) ? [...LOCAL_HOSTNAMES] : undefined),
     maxBodyBytes: values['maxBody'] as number,
+    requestTimeoutMs: values['requestTimeout'] as number,
+    maxInflightPerSession: values['maxInflightPerSession'] as number,
+    maxInflightPerPrincipal: values['maxInflightPerPrincipal'] as number,
+    shutdownGraceMs: values['shutdownGrace'] as number,
   };
 }

@@ -27,6 +27,8 @@ export interface PostContext {
   onHeaders?(sessionId: string | undefined): void;
   /** Headers for a resumption GET (session id, version, correlation id). */
   resumeHeaders(): Record<string, string>;
+  /** Abandons the exchange (the connection is closed) when it aborts. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface PostOutcome {
@@ -50,7 +52,11 @@ export class NotFoundAnswer extends Error {
 }
 
 export async function post(context: PostContext, message: JsonRpcMessage): Promise<PostOutcome> {
-  const answer = await send(context.url, 'POST', context.headers, { body: JSON.stringify(message), dispatcher: context.dispatcher });
+  const answer = await send(context.url, 'POST', context.headers, {
+    body: JSON.stringify(message),
+    dispatcher: context.dispatcher,
+    signal: context.signal,
+  });
   const sessionId = answer.header(SESSION_ID);
   context.onHeaders?.(sessionId);
   const requestId = 'method' in message && 'id' in message ? message.id : undefined;

@@ -70,19 +70,25 @@ export class SessionClient extends SessionFront {
   /**
    * Any message (e.g. the answer to a server-to-client request); resolves with the response to
    * a request. Messages that arrive on this exchange's stream before the response (progress, a
-   * server-to-client request) go to `onRelated` when given, else to `onMessage`.
+   * server-to-client request) go to `onRelated` when given, else to `onMessage`. When `signal`
+   * aborts, the exchange is abandoned (its connection closed) and the call rejects.
    */
   async send(
     message: JsonRpcMessage,
     requestId?: RequestId,
     onRelated?: (message: JsonRpcMessage) => void,
+    signal?: AbortSignal,
   ): Promise<JsonRpcResponse | undefined> {
     if (this.closed) throw new SessionClientError('SG_CLIENT_CLOSED');
     const related = onRelated ?? this.#onMessage;
-    return this.core.exchange(message, (inbound) => {
-      const answersUs = requestId !== undefined && !('method' in inbound) && inbound.id === requestId;
-      if (!answersUs) related(inbound);
-    });
+    return this.core.exchange(
+      message,
+      (inbound) => {
+        const answersUs = requestId !== undefined && !('method' in inbound) && inbound.id === requestId;
+        if (!answersUs) related(inbound);
+      },
+      signal,
+    );
   }
 
   /** Opens the GET stream (after a handshake done with `send`, as a gateway does). */

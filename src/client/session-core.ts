@@ -92,11 +92,15 @@ export class SessionCore {
    * Sends one message. Every inbound message (the response included) goes to `deliver`.
    * Resolves with the response for a request, undefined otherwise.
    */
-  async exchange(message: JsonRpcMessage, deliver: (message: JsonRpcMessage) => void): Promise<JsonRpcResponse | undefined> {
+  async exchange(
+    message: JsonRpcMessage,
+    deliver: (message: JsonRpcMessage) => void,
+    signal?: AbortSignal,
+  ): Promise<JsonRpcResponse | undefined> {
     const outbound = this.#withCorrelation(message);
     const sentWith = this.sessionId;
     try {
-      return await this.#send(outbound, deliver);
+      return await this.#send(outbound, deliver, signal);
     } catch (error) {
       if (!(error instanceof NotFoundAnswer)) throw error;
       // C4: a 404 without a session id is an ordinary not-found, not an expiry (and a 400 an
@@ -112,7 +116,7 @@ export class SessionCore {
       // The server says it does not know the session: it provably did not process this message.
       await this.#recover(sentWith);
       try {
-        return await this.#send(outbound, deliver);
+        return await this.#send(outbound, deliver, signal);
       } catch (retryError) {
         if (retryError instanceof NotFoundAnswer) {
           this.sessionId = undefined;
@@ -162,7 +166,11 @@ export class SessionCore {
     return this.#dispatcher;
   }
 
-  async #send(message: JsonRpcMessage, deliver: (message: JsonRpcMessage) => void): Promise<JsonRpcResponse | undefined> {
+  async #send(
+    message: JsonRpcMessage,
+    deliver: (message: JsonRpcMessage) => void,
+    signal?: AbortSignal,
+  ): Promise<JsonRpcResponse | undefined> {
     const isInitialize = 'method' in message && message.method === 'initialize';
     const headers = { ...(await this.headers(message)), accept: ACCEPT_BOTH, 'content-type': 'application/json' };
     const resumeHeaders = (): Record<string, string> => {
@@ -197,6 +205,7 @@ export class SessionCore {
         // Only an error needs them: derived from the headers already built, not per request.
         secrets: () => secretsOf(headers),
         onHeaders: (id) => (answeredId = id),
+        signal,
       },
       message,
     );

@@ -122,9 +122,21 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
       const link = linkFor(context);
       const session = context.session!;
       const pending = new PendingReply();
+      // The request ended before its answer (deadline, session end, client gone: without
+      // resumable streams nobody can receive the answer): the exchange is abandoned, and the
+      // upstream told to stop the work (notifications/cancelled), so it holds no connection.
+      const signal = context.signal;
+      signal.addEventListener(
+        'abort',
+        () => {
+          const cancelled = { requestId: request.id, reason: 'the request ended at the gateway' };
+          void link.client.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: cancelled }).catch(() => {});
+        },
+        { once: true },
+      );
       const attempt = (retried: boolean): void => {
         link.client
-          .send(request, request.id, (message) => pending.push(message))
+          .send(request, request.id, (message) => pending.push(message), signal)
           .then(
             async (response) => {
               // initialize and session-scoped calls change what a recovery must replay: persist then.

@@ -233,6 +233,30 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     return reply.reply;
   }
 
+  /**
+   * The request ended before the child answered (its deadline, its session's end, its client
+   * gone: without resumable streams nobody can receive the answer any more): its id is freed
+   * and the child is told to stop (notifications/cancelled), so abandoned calls cannot pile up.
+   */
+  function cancelOnAbort(link: Link, child: StdioChild, id: RequestId, signal: AbortSignal): void {
+    const key = keyOf(id);
+    const entry = link.pending.get(key);
+    if (!entry) return;
+    const onAbort = (): void => {
+      if (link.pending.get(key) !== entry) return;
+      settle(link, key);
+      entry.reply.respond(upstreamFailure(id, 'the request was cancelled'));
+      child.send({
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId: id, reason: 'the request ended at the gateway' },
+      });
+    };
+    if (signal.aborted) return onAbort();
+    // Per request, so it goes with the request; once answered, onAbort does nothing.
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+
   async function replay(link: Link, child: StdioChild, session: SessionHandle): Promise<void> {
     const scoped = scopedOf(session).list();
     link.subscribed = hasSubscriptions(scoped);
@@ -288,6 +312,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
           }
         : undefined;
       const reply = call(link, child, request, keep);
+      cancelOnAbort(link, child, request.id, context.signal);
       // The spare taken is replaced once this initialize is answered, not while it runs: a
       // loading child would take CPU from the one answering.
       if (request.method === 'initialize') void reply.then(refill);

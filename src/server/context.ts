@@ -125,15 +125,17 @@ export function clientSessionIdOf(incoming: Incoming, message: JsonRpcMessage | 
   return id;
 }
 
+type SignalSource = AbortSignal | (() => AbortSignal);
+
 class Context implements RequestContext {
   readonly #incoming: Incoming;
-  readonly #signal: AbortSignal | undefined;
+  readonly #signal: SignalSource | undefined;
   readonly session: SessionHandle | undefined;
   readonly protocolVersion: string;
   readonly principal: string | null;
   readonly clientSessionId: string | undefined;
 
-  constructor(incoming: Incoming, fields: ContextFields, signal: AbortSignal | undefined) {
+  constructor(incoming: Incoming, fields: ContextFields, signal: SignalSource | undefined) {
     this.#incoming = incoming;
     this.#signal = signal;
     this.session = fields.session;
@@ -152,8 +154,19 @@ class Context implements RequestContext {
 
   /** Read lazily: the adapter creates an AbortController only when somebody asks. */
   get signal(): AbortSignal {
-    return this.#signal ?? this.#incoming.signal;
+    const signal = this.#signal;
+    return signal === undefined ? this.#incoming.signal : typeof signal === 'function' ? signal() : signal;
   }
+
+  /** The same request with another signal (one request of a batch, bounded by its flight). */
+  withSignal(signal: () => AbortSignal): Context {
+    return new Context(this.#incoming, this, signal);
+  }
+}
+
+/** `context` whose `signal` is `signal()` (server/in-flight.ts: aborted when the request ends early). */
+export function withSignal(context: RequestContext, signal: () => AbortSignal): RequestContext {
+  return context instanceof Context ? context.withSignal(signal) : context;
 }
 
 interface ContextFields {
@@ -164,6 +177,6 @@ interface ContextFields {
 }
 
 /** `signal` overrides the connection's signal (the GET stream ends with its session too). */
-export function requestContext(incoming: Incoming, fields: ContextFields, signal?: AbortSignal): RequestContext {
+export function requestContext(incoming: Incoming, fields: ContextFields, signal?: SignalSource): RequestContext {
   return new Context(incoming, fields, signal);
 }

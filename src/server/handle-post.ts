@@ -21,7 +21,7 @@ import { allowsBatch, isHandshakeRevision, isSessionlessRevision, negotiateRevis
 import type { SessionRecord } from '../store/record.js';
 import { isStreamReply, type Reply, type RequestContext, responseOf } from './application.js';
 import { readJsonBody } from './body.js';
-import { clientSessionIdOf, requestContext, sessionHandle } from './context.js';
+import { clientSessionIdOf, requestContext, sessionHandle, withSignal } from './context.js';
 import type { Incoming, Outgoing } from './exchange.js';
 import { checkVersionHeader, identityOf, requireSession } from './session-gate.js';
 import type { ServerCore } from './session-server.js';
@@ -97,7 +97,7 @@ async function initialize(core: ServerCore, incoming: Incoming, request: JsonRpc
   // under load) must not let the new session idle out on another replica meanwhile.
   const release = core.sessions.busy(record.id);
   try {
-    response = await responseOf(await core.application.handle(request, contextFor(core, incoming, record, request)));
+    response = await responseOf(await answerOf(core, incoming, request, contextFor(core, incoming, record, request)));
   } catch (error) {
     // Nothing half-created: no answer, no session.
     await core.sessions.end(record.id, 'delete');
@@ -140,7 +140,7 @@ async function sessionless(core: ServerCore, incoming: Incoming, message: JsonRp
     await core.application.receive(message, context);
     return { status: 202, headers: {}, body: null };
   }
-  const reply = await core.application.handle(message, context);
+  const reply = await answerOf(core, incoming, message, context);
   if (isStreamReply(reply)) return { status: 200, headers: sseHeaders(), body: sseStream(reply, incoming.signal) };
   return json(modernStatus(reply), reply);
 }
@@ -173,12 +173,12 @@ async function dispatch(core: ServerCore, incoming: Incoming, messages: JsonRpcM
   try {
     if (only !== undefined && isRequest(only)) {
       // The common case, one request: no arrays, no merging.
-      const reply = await core.application.handle(only, context);
+      const reply = await answerOf(core, incoming, only, context);
       return isStreamReply(reply) ? streamed(reply) : json(200, reply);
     }
     const replies: Reply[] = [];
     for (const message of messages) {
-      if (isRequest(message)) replies.push(await core.application.handle(message, context));
+      if (isRequest(message)) replies.push(await answerOf(core, incoming, message, context));
       else await core.application.receive(message, context);
     }
     if (replies.length === 0) return { status: 202, headers: {}, body: null };
@@ -190,6 +190,20 @@ async function dispatch(core: ServerCore, incoming: Incoming, messages: JsonRpcM
   } finally {
     if (!releasedByStream) release?.();
   }
+}
+
+/**
+ * The application's answer to one request, bounded (server/in-flight.ts): a deadline, the
+ * session's end and the in-flight caps; `context.signal` tells the application it ended early.
+ */
+function answerOf(core: ServerCore, incoming: Incoming, request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
+  const flight = core.inFlight.admit(request.id, context.session?.id, context.principal, () => incoming.signal);
+  return core.inFlight.run(flight, () =>
+    core.application.handle(
+      request,
+      withSignal(context, () => flight.signal),
+    ),
+  );
 }
 
 async function* merge(replies: Reply[]): AsyncGenerator<JsonRpcMessage> {

@@ -5,6 +5,7 @@
 import type { SessionManager } from '../session/session-manager.js';
 import type { SessionOptions } from '../session/options.js';
 import type { McpApplication } from './application.js';
+import { DEFAULT_IN_FLIGHT, type InFlightLimits } from './in-flight.js';
 
 /** What `authenticate` may look at: the request's method and headers. */
 export interface RequestView {
@@ -34,11 +35,29 @@ export interface SessionServerOptions extends SessionOptions {
   allowedHosts?: readonly string[];
   /** Largest POST body in bytes; past it 413. Default 4 MiB. */
   maxBodyBytes?: number;
+  /**
+   * ms a request may go without its answer or a message of its stream (progress counts) before
+   * the server answers it -32001 itself and aborts `context.signal`. 0 for no deadline.
+   * Default 120,000 (2 minutes).
+   */
+  requestTimeoutMs?: number;
+  /** Requests in flight per session; past it 429. Default 32. */
+  maxInflightPerSession?: number;
+  /** Requests in flight per principal (anonymous callers together are one); past it 429. Default 256. */
+  maxInflightPerPrincipal?: number;
   /** Use an existing session manager (its store and policy) instead of creating one. */
   sessions?: SessionManager;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export function inFlightLimits(options: SessionServerOptions): InFlightLimits {
+  return {
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_IN_FLIGHT.requestTimeoutMs,
+    perSession: options.maxInflightPerSession ?? DEFAULT_IN_FLIGHT.perSession,
+    perPrincipal: options.maxInflightPerPrincipal ?? DEFAULT_IN_FLIGHT.perPrincipal,
+  };
+}
 
 export function checkServerOptions(options: SessionServerOptions): void {
   const app = options.application as Partial<McpApplication> | undefined;
@@ -48,6 +67,16 @@ export function checkServerOptions(options: SessionServerOptions): void {
   const max = options.maxBodyBytes;
   if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
     throw new TypeError(`sessiongate: option "maxBodyBytes" must be a positive integer, got ${String(max)}`);
+  }
+  const timeout = options.requestTimeoutMs;
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 0)) {
+    throw new TypeError(`sessiongate: option "requestTimeoutMs" must be a non-negative integer (0 for none), got ${String(timeout)}`);
+  }
+  for (const name of ['maxInflightPerSession', 'maxInflightPerPrincipal'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      throw new TypeError(`sessiongate: option "${name}" must be a positive integer, got ${String(value)}`);
+    }
   }
   if (options.allowedOrigins !== undefined && !Array.isArray(options.allowedOrigins)) {
     throw new TypeError('sessiongate: option "allowedOrigins" must be an array of origins');

@@ -12,7 +12,8 @@ import { DELETE_METHOD, handleDelete } from './handle-delete.js';
 import { handleGet } from './handle-get.js';
 import { handlePost } from './handle-post.js';
 import { corsHeaders, hostAllowed, originAllowed, preflightHeaders } from './origin.js';
-import { checkServerOptions, DEFAULT_MAX_BODY_BYTES, type SessionServerOptions } from './options.js';
+import { checkServerOptions, DEFAULT_MAX_BODY_BYTES, inFlightLimits, type SessionServerOptions } from './options.js';
+import { InFlight } from './in-flight.js';
 import { toNodeHandler, type NodeHandler } from './node-adapter.js';
 import { toFetchHandler } from './web-adapter.js';
 
@@ -24,6 +25,8 @@ export interface ServerCore {
   readonly authenticate: NonNullable<SessionServerOptions['authenticate']> | undefined;
   /** Sessions with an open GET stream in this process (a second one gets 409). */
   readonly openStreams: Set<string>;
+  /** Requests the application is answering: deadlines, caps, early ends. */
+  readonly inFlight: InFlight;
 }
 
 export interface SessionServer {
@@ -55,7 +58,10 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     authenticate: options.authenticate,
     openStreams: new Set(),
+    inFlight: new InFlight(inFlightLimits(options), () => sessions.now()),
   };
+  // A session that ends (here or on another replica) answers its requests in flight at once.
+  const stopListening = sessions.onRelease((id, reason) => core.inFlight.endSession(id, reason === 'shutdown'));
   options.application.bind?.(sessions);
   const allowedOrigins = options.allowedOrigins;
   const allowedHosts = options.allowedHosts?.map((host) => host.toLowerCase());
@@ -102,6 +108,8 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     node: toNodeHandler(handle),
     sessions,
     async close() {
+      stopListening();
+      core.inFlight.endAll();
       await sessions.close();
       await options.application.close?.();
     },

@@ -58,6 +58,7 @@ export class SessionManager {
   #sweeping: Promise<number> | undefined;
   /** Sessions with a request in flight or a GET stream open here, and how many of each. */
   readonly #busy = new Map<string, number>();
+  readonly #releaseListeners = new Set<(id: string, reason: EndReason) => void>();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: SessionOptions = {}) {
@@ -329,9 +330,19 @@ export class SessionManager {
     if (record) this.#emitEnd(record, reason);
   }
 
+  /**
+   * `listener(id)` runs in this process whenever a session ends, wherever it was ended (this
+   * replica or another); returns a function that stops it.
+   */
+  onRelease(listener: (id: string, reason: EndReason) => void): () => void {
+    this.#releaseListeners.add(listener);
+    return () => this.#releaseListeners.delete(listener);
+  }
+
   /** Frees this process's resources of a session (ended, or moved to another replica). */
   #letGo(id: string, reason: DisposeReason): Promise<void> {
     this.#claims.delete(id);
+    if (reason !== 'moved') for (const listener of this.#releaseListeners) listener(id, reason);
     // The GET stream is the session's, not the resources': it stays open when they move.
     if (reason !== 'moved') this.relay.endStream(id);
     return this.live.dispose(id, reason);
