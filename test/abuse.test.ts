@@ -4,7 +4,10 @@
  * answered 500. Against the gateway in front of the reference server-everything over HTTP (a
  * real SDK server behind), over real sockets; each case failed before its fix (a hang or a 5xx).
  */
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from './helpers/test-server.js';
+import type { JsonRpcResponse } from '../src/protocol/jsonrpc.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { EVERYTHING_STDIO, startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
 import { initializeRequest, openSession, postStream, send } from './helpers/mcp-http.js';
@@ -198,5 +201,81 @@ describe('no request holds anything forever', () => {
     let last: unknown;
     for (let next = await calling.next(5000); next !== undefined; next = await calling.next(5000)) last = next;
     expect(last).toMatchObject({ id: 4, error: { data: { code: 'SG_SHUTTING_DOWN' } } });
+  });
+});
+
+describe('a message over --max-message-size fails its call, not the gateway', () => {
+  const FIXTURE = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
+  const closers: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
+  const bigCall = (id: number, size: number) => ({
+    jsonrpc: '2.0',
+    id,
+    method: 'tools/call',
+    params: { name: 'big', arguments: { size } },
+  });
+
+  it('stdio: the child is restarted with the reason, and the session goes on', async () => {
+    const started = await startCli([
+      '--port',
+      '0',
+      '--store',
+      'memory',
+      '--spares',
+      '0',
+      '--max-message-size',
+      '1mb',
+      '--stdio',
+      `${process.execPath} ${FIXTURE}`,
+    ]);
+    closers.push(() => started.kill('SIGKILL'));
+    const session = { 'mcp-session-id': await openSession(started.url), 'mcp-protocol-version': '2025-11-25' };
+    const whoami = async (id: number): Promise<unknown> =>
+      (
+        await send(started.url, {
+          body: { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'whoami', arguments: {} } },
+          headers: session,
+        })
+      ).json;
+    const before = JSON.stringify(await whoami(1));
+    expect(JSON.stringify((await send(started.url, { body: bigCall(2, 500_000), headers: session })).json)).toContain('b'.repeat(1000));
+    const refused = await send(started.url, { body: bigCall(3, 2_000_000), headers: session });
+    expect(refused.status).toBe(200);
+    expect(refused.json).toMatchObject({ id: 3, error: { message: expect.stringContaining('over the 1048576-character limit') } });
+    const after = JSON.stringify(await whoami(4));
+    expect(after).not.toBe(before);
+  });
+
+  it('HTTP: a JSON answer over the limit is refused at the limit, not buffered', async () => {
+    const huge = 'h'.repeat(3 * 1024 * 1024);
+    const upstream = await startServer({
+      application: {
+        async handle(request): Promise<JsonRpcResponse> {
+          if (request.method === 'initialize') {
+            return {
+              jsonrpc: '2.0',
+              id: request.id,
+              result: { protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'huge', version: '1' } },
+            };
+          }
+          const size =
+            request.method === 'tools/call'
+              ? Number(request.params?.['arguments'] && (request.params['arguments'] as { size: number }).size)
+              : 0;
+          return { jsonrpc: '2.0', id: request.id, result: { content: [{ type: 'text', text: huge.slice(0, size) }] } };
+        },
+        receive() {},
+      },
+    });
+    closers.push(() => upstream.close());
+    const started = await startCli(['--port', '0', '--store', 'memory', '--max-message-size', '1mb', '--upstream', upstream.url]);
+    closers.push(() => started.kill('SIGKILL'));
+    const session = { 'mcp-session-id': await openSession(started.url), 'mcp-protocol-version': '2025-11-25' };
+    expect(JSON.stringify((await send(started.url, { body: bigCall(1, 100_000), headers: session })).json)).toContain('h'.repeat(1000));
+    const refused = await send(started.url, { body: bigCall(2, 3 * 1024 * 1024), headers: session });
+    expect(refused.json).toMatchObject({ id: 2, error: { message: expect.stringContaining('over the 1048576-byte limit') } });
+    expect(JSON.stringify((await send(started.url, { body: bigCall(3, 10), headers: session })).json)).toContain('hhhhhhhhhh');
   });
 });

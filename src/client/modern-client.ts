@@ -15,6 +15,7 @@ import { isSessionlessRevision, SESSIONLESS_REVISION } from '../protocol/revisio
 import { SessionClientError } from './errors.js';
 import { type Body, send } from './http.js';
 import { SseParser } from './sse-parser.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './options.js';
 import { internalRequestId } from '../protocol/internal-ids.js';
 
 export interface ModernClientOptions {
@@ -151,7 +152,8 @@ export async function probeEra(client: ModernClient, meta: ModernMeta): Promise<
 
 async function readJson(body: Body): Promise<unknown> {
   try {
-    return await body.json();
+    // Bounded: a huge answer is refused at the limit, not buffered (docs/limits.md).
+    return await body.json(DEFAULT_MAX_MESSAGE_BYTES);
   } catch (cause) {
     throw new SessionClientError('SG_CLIENT_PROTOCOL', 'the JSON answer did not parse', { cause });
   }

@@ -22,6 +22,12 @@ export interface SessionClientOptions {
   onRecovered?: (event: { recoveries: number }) => void;
   /** Bound on the DELETE sent by close(), in ms. Default 2000. */
   closeTimeoutMs?: number;
+  /**
+   * The largest message accepted from the server, in bytes (a JSON answer) or characters (an
+   * SSE event): past it the call fails and the connection is closed, nothing more is buffered.
+   * Default 16 MiB (docs/limits.md).
+   */
+  maxMessageBytes?: number;
   /** Open the GET stream for server-initiated messages after initialize. Default true. */
   openStream?: boolean;
   /**
@@ -43,6 +49,10 @@ export function checkClientOptions(options: SessionClientOptions): void {
       'sessiongate: option "clientSessionId" must be 1 to 128 visible ASCII characters (a lower-case UUID v4 is recommended) or false',
     );
   }
+  const max = options.maxMessageBytes;
+  if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
+    throw new TypeError(`sessiongate: option "maxMessageBytes" must be a positive integer, got ${String(max)}`);
+  }
   const timeout = options.closeTimeoutMs;
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
     throw new TypeError(`sessiongate: option "closeTimeoutMs" must be a positive number, got ${String(timeout)}`);
@@ -52,3 +62,6 @@ export function checkClientOptions(options: SessionClientOptions): void {
 export function isUuidV4(value: string): boolean {
   return UUID_V4.test(value);
 }
+
+/** Default `maxMessageBytes`. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;

@@ -14,6 +14,7 @@ import { SessionClientError } from './errors.js';
 import { type Body, send } from './http.js';
 import { saysSessionLost } from './lost-session.js';
 import { SseParser } from './sse-parser.js';
+import { BodyTooLargeError } from './response-body.js';
 
 export interface PostContext {
   url: URL;
@@ -29,6 +30,8 @@ export interface PostContext {
   resumeHeaders(): Record<string, string>;
   /** Abandons the exchange (the connection is closed) when it aborts. */
   signal?: AbortSignal | undefined;
+  /** The largest message accepted (a JSON answer in bytes, an SSE event in characters). */
+  maxMessageBytes: number;
 }
 
 export interface PostOutcome {
@@ -82,8 +85,9 @@ export async function post(context: PostContext, message: JsonRpcMessage): Promi
 async function readJson(body: Body, requestId: RequestId, context: PostContext): Promise<JsonRpcResponse> {
   let parsed: unknown;
   try {
-    parsed = await body.json();
+    parsed = await body.json(context.maxMessageBytes);
   } catch (cause) {
+    if (cause instanceof BodyTooLargeError) throw tooLarge(context.maxMessageBytes);
     throw new SessionClientError('SG_CLIENT_PROTOCOL', 'the JSON answer did not parse', { cause });
   }
   let response: JsonRpcResponse | undefined;
@@ -109,26 +113,34 @@ async function readStream(body: Body, requestId: RequestId, context: PostContext
   // Protocol runs notification handlers a few microtasks late, and a response delivered in the
   // same turn would remove the progress handler before the progress notifications reach it.
   const batch: JsonRpcMessage[] = [];
+  let overflowed = false;
   for (;;) {
-    const parser = new SseParser({
-      onEvent(event) {
-        if (event.id !== undefined) lastEventId = event.id;
-        if (event.event !== 'message' || event.data === '') return; // priming events carry no data
-        let message: unknown;
-        try {
-          message = JSON.parse(event.data);
-        } catch {
-          return; // a malformed event is skipped, not fatal to the call
-        }
-        if (isMessage(message)) batch.push(message);
+    const parser = new SseParser(
+      {
+        onEvent(event) {
+          if (event.id !== undefined) lastEventId = event.id;
+          if (event.event !== 'message' || event.data === '') return; // priming events carry no data
+          let message: unknown;
+          try {
+            message = JSON.parse(event.data);
+          } catch {
+            return; // a malformed event is skipped, not fatal to the call
+          }
+          if (isMessage(message)) batch.push(message);
+        },
+        onRetry(ms) {
+          retryMs = ms;
+        },
+        onTooLong() {
+          overflowed = true;
+        },
       },
-      onRetry(ms) {
-        retryMs = ms;
-      },
-    });
+      { maxEventLength: context.maxMessageBytes },
+    );
     try {
       for await (const chunk of current) {
         parser.push(chunk as Uint8Array);
+        if (overflowed) break;
         for (let i = 0; i < batch.length; i++) {
           if (i > 0) await new Promise((resolve) => setImmediate(resolve));
           const message = batch[i]!;
@@ -144,6 +156,10 @@ async function readStream(body: Body, requestId: RequestId, context: PostContext
     if (response) {
       current.destroy();
       return response;
+    }
+    if (overflowed) {
+      current.destroy();
+      throw tooLarge(context.maxMessageBytes);
     }
     // C6 / S11: resume a broken stream with GET + Last-Event-ID, honouring retry.
     if (lastEventId === undefined || resumes >= 3) {
@@ -201,4 +217,9 @@ function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
   return out;
+}
+
+/** A message from the server over the limit: the call fails cleanly, nothing more is read. */
+function tooLarge(limit: number): SessionClientError {
+  return new SessionClientError('SG_CLIENT_PROTOCOL', `the server sent a message over the ${limit}-byte limit`);
 }

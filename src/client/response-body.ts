@@ -24,6 +24,8 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   #whole = false;
   #dumping = false;
   #dumped = 0;
+  /** Read whole: the most it may hold (a bigger answer is refused, not buffered). */
+  #wholeLimit = Infinity;
 
   /** @internal The request's controller, to pause, resume and abort it. */
   attach(controller: Dispatcher.DispatchController): void {
@@ -40,6 +42,11 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
     }
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
+    if (this.#whole && this.#buffered > this.#wholeLimit) {
+      this.destroy();
+      this.#error = new BodyTooLargeError(this.#wholeLimit);
+      return;
+    }
     if (!this.#whole && this.#buffered > HIGH_WATER_BYTES) this.#controller?.pause();
     this.#wake();
   }
@@ -58,9 +65,14 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
     this.#wake();
   }
 
-  /** The whole body as UTF-8 text. */
-  async text(): Promise<string> {
+  /** The whole body as UTF-8 text; past `maxBytes` it is refused (BodyTooLargeError) and the connection closed. */
+  async text(maxBytes = Infinity): Promise<string> {
     this.#whole = true;
+    this.#wholeLimit = maxBytes;
+    if (this.#buffered > maxBytes) {
+      this.destroy();
+      this.#error = new BodyTooLargeError(maxBytes);
+    }
     if (this.#controller?.paused) this.#controller.resume();
     while (!this.#ended) await this.#next();
     if (this.#error) throw this.#error;
@@ -69,8 +81,8 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
     return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
   }
 
-  async json(): Promise<unknown> {
-    return JSON.parse(await this.text()) as unknown;
+  async json(maxBytes = Infinity): Promise<unknown> {
+    return JSON.parse(await this.text(maxBytes)) as unknown;
   }
 
   /** Reads and drops the body (a small one keeps the connection reusable; a large one closes it). */
@@ -122,5 +134,12 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   #wake(): void {
     if (this.#waiters.length === 0) return;
     for (const resolve of this.#waiters.splice(0)) resolve();
+  }
+}
+
+/** An answer bigger than the reader accepts (`text(maxBytes)`). */
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`the answer is larger than ${limit} bytes`);
   }
 }

@@ -25,7 +25,7 @@ import { hasVersionHeader } from '../protocol/revisions.js';
 import { ScopedCalls } from '../protocol/session-scoped.js';
 import { SessionClientError, SessionExpiredError } from './errors.js';
 import { send } from './http.js';
-import { checkClientOptions, type SessionClientOptions } from './options.js';
+import { checkClientOptions, DEFAULT_MAX_MESSAGE_BYTES, type SessionClientOptions } from './options.js';
 import { NotFoundAnswer, post } from './post.js';
 import { internalRequestId } from '../protocol/internal-ids.js';
 
@@ -206,6 +206,7 @@ export class SessionCore {
         secrets: () => secretsOf(headers),
         onHeaders: (id) => (answeredId = id),
         signal,
+        maxMessageBytes: this.#options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       },
       message,
     );

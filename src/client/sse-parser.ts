@@ -3,8 +3,10 @@
  * A streaming parser for text/event-stream (WHATWG HTML, "server-sent events"): fields `data`,
  * `event`, `id`, `retry`; comments ignored; CR, LF and CRLF line ends; an event dispatched on a
  * blank line; a trailing partial event discarded when the stream ends (truncated streams never
- * yield half an event).
+ * yield half an event). Linear in the input however it is cut (protocol/line-splitter.ts); an
+ * event whose data passes `maxEventLength` characters is not kept: `onTooLong` is told.
  */
+import { LineSplitter } from '../protocol/line-splitter.js';
 
 export interface SseEvent {
   event: string;
@@ -16,41 +18,51 @@ export interface SseSink {
   onEvent(event: SseEvent): void;
   /** The server's reconnection delay (`retry:`), in ms. */
   onRetry?(ms: number): void;
+  /** An event (or one of its lines) passed `maxEventLength`; it is dropped. */
+  onTooLong?(length: number): void;
 }
+
+/** Default `maxEventLength`: 16 Mi characters, as `--max-message-size` (docs/limits.md). */
+export const DEFAULT_MAX_EVENT_LENGTH = 16 * 1024 * 1024;
 
 export class SseParser {
   readonly #decoder = new TextDecoder();
   readonly #sink: SseSink;
-  #buffer = '';
+  readonly #lines: LineSplitter;
+  readonly #maxEventLength: number;
   #data: string[] = [];
+  #dataLength = 0;
+  #tooLong = false;
   #event = '';
   #id: string | undefined;
-  #sawCr = false;
 
-  constructor(sink: SseSink) {
+  constructor(sink: SseSink, options: { maxEventLength?: number } = {}) {
     this.#sink = sink;
+    this.#maxEventLength = options.maxEventLength ?? DEFAULT_MAX_EVENT_LENGTH;
+    this.#lines = new LineSplitter(
+      { onLine: (line) => this.#line(line), onTooLong: (length) => this.#overflow(length) },
+      { maxLength: this.#maxEventLength, anyLineEnd: true },
+    );
   }
 
   push(chunk: Uint8Array): void {
-    let text = this.#decoder.decode(chunk, { stream: true });
-    // A CRLF split across chunks: drop the LF that completes a CR already handled.
-    if (this.#sawCr && text.startsWith('\n')) text = text.slice(1);
-    this.#sawCr = text.endsWith('\r');
-    this.#buffer += text;
-    let start = 0;
-    for (;;) {
-      const match = /\r\n|\r|\n/.exec(this.#buffer.slice(start));
-      if (!match) break;
-      this.#line(this.#buffer.slice(start, start + match.index));
-      start += match.index + match[0].length;
-    }
-    this.#buffer = this.#buffer.slice(start);
+    this.#lines.push(this.#decoder.decode(chunk, { stream: true }));
+  }
+
+  #overflow(length: number): void {
+    if (!this.#tooLong) this.#sink.onTooLong?.(length);
+    this.#tooLong = true;
+    this.#data = [];
+    this.#dataLength = 0;
   }
 
   #line(line: string): void {
     if (line === '') {
-      if (this.#data.length > 0) this.#sink.onEvent({ event: this.#event || 'message', data: this.#data.join('\n'), id: this.#id });
+      if (this.#data.length > 0 && !this.#tooLong)
+        this.#sink.onEvent({ event: this.#event || 'message', data: this.#data.join('\n'), id: this.#id });
       this.#data = [];
+      this.#dataLength = 0;
+      this.#tooLong = false;
       this.#event = '';
       return;
     }
@@ -61,7 +73,10 @@ export class SseParser {
     if (value.startsWith(' ')) value = value.slice(1);
     switch (field) {
       case 'data':
-        this.#data.push(value);
+        if (this.#tooLong) break;
+        this.#dataLength += value.length + 1;
+        if (this.#dataLength > this.#maxEventLength) this.#overflow(this.#dataLength);
+        else this.#data.push(value);
         break;
       case 'event':
         this.#event = value;

@@ -29,6 +29,8 @@ export interface HttpUpstreamOptions extends HeaderPolicyOptions {
   dispatcher?: Dispatcher;
   /** Errors of background work (closing upstream sessions, the upstream GET stream). */
   onError?: (error: unknown) => void;
+  /** The largest message accepted from the upstream (bytes of a JSON answer, characters of an SSE event). Default 16 MiB. */
+  maxMessageBytes?: number;
 }
 
 /** Where the upstream session is kept in the downstream session's state. */
@@ -55,6 +57,7 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
   function clientFor(link: Link, url: URL, clientSessionId: string | undefined): SessionClient {
     return new SessionClient(url, {
       dispatcher: options.dispatcher,
+      maxMessageBytes: options.maxMessageBytes,
       // The downstream conversation's correlation id travels upstream unchanged.
       clientSessionId: clientSessionId ?? false,
       headers: () => headersFor(link.context),

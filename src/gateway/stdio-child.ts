@@ -8,6 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { isObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
 import { childEnvironment } from './child-environment.js';
 import { internalRequestId } from '../protocol/internal-ids.js';
+import { LineSplitter } from '../protocol/line-splitter.js';
 
 export interface StdioCommand {
   command: string;
@@ -18,7 +19,17 @@ export interface StdioCommand {
    * names are dropped.
    */
   env?: Readonly<Record<string, string>>;
+  /**
+   * The longest message the child may write, in characters: past it the child is stopped (its
+   * requests in flight answered with the reason) and the next request starts a fresh one.
+   * Default 16 MiB (docs/limits.md, "Messages").
+   */
+  maxMessageLength?: number;
 }
+
+export const DEFAULT_MAX_MESSAGE_LENGTH = 16 * 1024 * 1024;
+/** A stderr line longer than this is cut (it is only logged). */
+const MAX_STDERR_LINE = 64 * 1024;
 
 /** A server that does not answer a ping before initialize is taken as ready after this long. */
 const READY_TIMEOUT_MS = 5000;
@@ -44,7 +55,7 @@ export class StdioChild {
   readonly ready: Promise<void>;
   #markReady!: () => void;
   #events: ChildEvents | undefined;
-  #buffer = '';
+  #overLimit: string | undefined;
   #alive = true;
   #exitReason: string | undefined;
   /** The id of the ping the child is sent at spawn; its answer never leaves this class. */
@@ -64,15 +75,31 @@ export class StdioChild {
       // A command that cannot be spawned emits 'error' and no 'exit'.
       this.#process.once('error', (error) => this.#alive && done(`could not be started: ${error.message}`));
     });
+    const maxLength = command.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
+    const stdout = new LineSplitter(
+      {
+        onLine: (line) => this.#read(line),
+        onTooLong: () => {
+          this.#events?.onStderr(`(a message over ${maxLength} characters on stdout: the child is stopped)`);
+          this.#overLimit = `it sent a message over the ${maxLength}-character limit`;
+          void this.stop(2000);
+        },
+      },
+      { maxLength },
+    );
     this.#process.stdout.setEncoding('utf8');
-    this.#process.stdout.on('data', (chunk: string) => this.#read(chunk));
+    this.#process.stdout.on('data', (chunk: string) => stdout.push(chunk));
+    const stderr = new LineSplitter(
+      {
+        onLine: (line) => {
+          if (line !== '') this.#events?.onStderr(line);
+        },
+        onTooLong: (length) => this.#events?.onStderr(`(a stderr line over ${length} characters, not shown)`),
+      },
+      { maxLength: MAX_STDERR_LINE },
+    );
     this.#process.stderr.setEncoding('utf8');
-    let pending = '';
-    this.#process.stderr.on('data', (chunk: string) => {
-      const lines = (pending + chunk).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) if (line !== '') this.#events?.onStderr(line);
-    });
+    this.#process.stderr.on('data', (chunk: string) => stderr.push(chunk));
     // Writing to a child that died is reported by exit, not by an unhandled error.
     this.#process.stdin.on('error', () => {});
     this.ready = new Promise<void>((resolve) => (this.#markReady = resolve));
@@ -113,19 +140,20 @@ export class StdioChild {
     clearTimeout(timer);
   }
 
-  #read(chunk: string): void {
-    const lines = (this.#buffer + chunk).split('\n');
-    this.#buffer = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      try {
-        const message = JSON.parse(line) as unknown;
-        if (!isObject(message) || message['jsonrpc'] !== '2.0') this.#events?.onStderr(`(not JSON-RPC on stdout) ${line.slice(0, 200)}`);
-        else if (message['id'] === this.#warmUpId && !('method' in message)) this.#markReady();
-        else this.#events?.onMessage(message as unknown as JsonRpcMessage);
-      } catch {
-        this.#events?.onStderr(`(not JSON on stdout) ${line.slice(0, 200)}`);
-      }
+  /** Why the gateway stopped this child, if it did for something it sent. */
+  get stoppedFor(): string | undefined {
+    return this.#overLimit;
+  }
+
+  #read(line: string): void {
+    if (line.trim() === '') return;
+    try {
+      const message = JSON.parse(line) as unknown;
+      if (!isObject(message) || message['jsonrpc'] !== '2.0') this.#events?.onStderr(`(not JSON-RPC on stdout) ${line.slice(0, 200)}`);
+      else if (message['id'] === this.#warmUpId && !('method' in message)) this.#markReady();
+      else this.#events?.onMessage(message as unknown as JsonRpcMessage);
+    } catch {
+      this.#events?.onStderr(`(not JSON on stdout) ${line.slice(0, 200)}`);
     }
   }
 }

@@ -182,7 +182,9 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
         // In-flight requests get an error, never a hang, and are not retried.
         for (const [key, entry] of link.pending) {
           settle(link, key);
-          entry.reply.respond(upstreamFailure(typeof key === 'number' ? key : key.slice(2), 'the upstream process exited'));
+          const why =
+            child.stoppedFor === undefined ? 'the upstream process exited' : `the upstream process was stopped: ${child.stoppedFor}`;
+          entry.reply.respond(upstreamFailure(typeof key === 'number' ? key : key.slice(2), why));
         }
       },
     });

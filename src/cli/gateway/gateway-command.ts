@@ -22,7 +22,7 @@ import { demoApplication } from '../demo/demo-command.js';
 import { report, runSessionServer } from '../run-server.js';
 import { addSessionFlags, sessionFlags } from '../session-flags.js';
 import { applyConfigFile, envOption } from '../config-file.js';
-import { parseDuration } from '../units.js';
+import { parseDuration, parseSize } from '../units.js';
 import { totalmem } from 'node:os';
 import { probeHttp, probeStdio } from './startup-checks.js';
 import { readinessRoute } from './readiness.js';
@@ -83,6 +83,14 @@ export function configureGateway(program: Command): Command {
         .default(DEFAULT_CHILD_IDLE_MS, '5m'),
     )
     .addOption(envOption('--spares <n>', 'stdio: pre-spawned spare processes').argParser(parseSpares).default(2))
+    .addOption(
+      envOption(
+        '--max-message-size <size>',
+        'largest message accepted from an upstream or a child (past it: that call fails; a child is restarted)',
+      )
+        .argParser(parseMessageSize)
+        .default(16 * 1024 * 1024, '16mb'),
+    )
     .addOption(envOption('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
     .addOption(envOption('--audit <target>', 'audit log: a file (appended) or stdout'))
     .addOption(
@@ -132,6 +140,7 @@ export function configureGateway(program: Command): Command {
         env,
         spares: values['spares'] as number,
         childIdleTimeoutMs: values['childIdleTimeout'] as number,
+        maxMessageLength: values['maxMessageSize'] as number,
         onError: report,
       });
       await serve(application, [`  upstream: stdio ${stdio.join(' ')} (one process per session)`], undefined, undefined);
@@ -150,7 +159,12 @@ export function configureGateway(program: Command): Command {
     };
     if (!values['demoUpstream']) await checkUpstreams(pool ?? [upstream], headers.upstreamHeaders);
     if (pool && pool.length > 1 && values['upstreamEra'] === 'sessionless') fail('--upstream-era sessionless takes one --upstream');
-    const application = httpUpstream({ url: pool ?? [upstream], ...headers, onError: report });
+    const application = httpUpstream({
+      url: pool ?? [upstream],
+      ...headers,
+      maxMessageBytes: values['maxMessageSize'] as number,
+      onError: report,
+    });
     const shown = values['demoUpstream']
       ? `bundled demo at ${upstream}`
       : (pool ?? [upstream]).map((url) => new URL(url).origin + new URL(url).pathname).join(', ');
@@ -214,6 +228,14 @@ export function configureGateway(program: Command): Command {
       process.stdout.write(`  metrics: ${listening.url.replace(/\/mcp$/, '/metrics')}\n`);
     }
   });
+}
+
+function parseMessageSize(text: string): number {
+  try {
+    return parseSize(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function parseToken(text: string): string {
