@@ -13,13 +13,18 @@ import { EVERYTHING_STDIO, startEverythingHttp, type EverythingHttp } from './he
 import { initializeRequest, openSession, postStream, send } from './helpers/mcp-http.js';
 
 const ADMIN_TOKEN = 'abuse-test-admin-token';
+
+/** The gateway CLI on a free port with a memory store, and `args`. */
+function memoryGateway(args: string[]): Promise<DemoProcess> {
+  return startCli(['--port', '0', '--store', 'memory', ...args]);
+}
 let upstream: EverythingHttp;
 let gateway: DemoProcess;
 let headers: Record<string, string>;
 
 beforeAll(async () => {
   upstream = await startEverythingHttp();
-  gateway = await startCli(['--port', '0', '--store', 'memory', '--upstream', upstream.url, '--admin-token', ADMIN_TOKEN]);
+  gateway = await memoryGateway(['--upstream', upstream.url, '--admin-token', ADMIN_TOKEN]);
   headers = { 'mcp-session-id': await openSession(gateway.url), 'mcp-protocol-version': '2025-11-25' };
 });
 afterAll(async () => {
@@ -114,7 +119,7 @@ describe('no request holds anything forever', () => {
     call: (id: number | string, args: object, meta?: object) => Promise<unknown>;
     headers: Record<string, string>;
   }> {
-    const started = await startCli(['--port', '0', '--store', 'memory', '--spares', '0', ...args]);
+    const started = await memoryGateway(['--spares', '0', ...args]);
     gateways.push(started);
     const session = { 'mcp-session-id': await openSession(started.url), 'mcp-protocol-version': '2025-11-25' };
     const call = async (id: number | string, args: object, meta?: object): Promise<unknown> => {
@@ -189,7 +194,7 @@ describe('no request holds anything forever', () => {
   });
 
   it('SIGTERM exits within --shutdown-grace with calls in flight, answering them', async () => {
-    const started = await startCli(['--port', '0', '--store', 'memory', '--upstream', upstream.url, '--shutdown-grace', '1s']);
+    const started = await memoryGateway(['--upstream', upstream.url, '--shutdown-grace', '1s']);
     gateways.push(started);
     const headers = { 'mcp-session-id': await openSession(started.url), 'mcp-protocol-version': '2025-11-25' };
     const params = { name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 }, _meta: { progressToken: 's' } };
@@ -218,18 +223,7 @@ describe('a message over --max-message-size fails its call, not the gateway', ()
   });
 
   it('stdio: the child is restarted with the reason, and the session goes on', async () => {
-    const started = await startCli([
-      '--port',
-      '0',
-      '--store',
-      'memory',
-      '--spares',
-      '0',
-      '--max-message-size',
-      '1mb',
-      '--stdio',
-      `${process.execPath} ${FIXTURE}`,
-    ]);
+    const started = await memoryGateway(['--spares', '0', '--max-message-size', '1mb', '--stdio', `${process.execPath} ${FIXTURE}`]);
     closers.push(() => started.kill('SIGKILL'));
     const session = { 'mcp-session-id': await openSession(started.url), 'mcp-protocol-version': '2025-11-25' };
     const whoami = async (id: number): Promise<unknown> =>
@@ -270,7 +264,7 @@ describe('a message over --max-message-size fails its call, not the gateway', ()
       },
     });
     closers.push(() => upstream.close());
-    const started = await startCli(['--port', '0', '--store', 'memory', '--max-message-size', '1mb', '--upstream', upstream.url]);
+    const started = await memoryGateway(['--max-message-size', '1mb', '--upstream', upstream.url]);
     closers.push(() => started.kill('SIGKILL'));
     const session = { 'mcp-session-id': await openSession(started.url), 'mcp-protocol-version': '2025-11-25' };
     expect(JSON.stringify((await send(started.url, { body: bigCall(1, 100_000), headers: session })).json)).toContain('h'.repeat(1000));
