@@ -112,6 +112,27 @@ describe('client mistakes are 4xx with a stable code, never 500', () => {
     expect(JSON.stringify(answer.json)).toContain('deep enough');
   });
 
+  it('initialize params over 64 KiB are refused (413), no session is kept; a sessionless conversation alike', async () => {
+    const live = async (): Promise<number> =>
+      Number(/^sessiongate_sessions_live (\d+)$/m.exec(await (await fetch(gateway.url.replace(/\/mcp$/, '/metrics'))).text())?.[1]);
+    const before = await live();
+    const init = initializeRequest() as { params: { clientInfo: { name: string } } };
+    init.params.clientInfo.name = 'n'.repeat(100_000);
+    const answer = await answered(JSON.stringify(init), {});
+    expect(answer.status).toBe(413);
+    expect(answer.json).toMatchObject({ error: { data: { code: 'SG_INITIALIZE_TOO_LARGE' } } });
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': { experimental: { padding: 'p'.repeat(100_000) } },
+    };
+    const modern = await answered(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } }), {
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/list',
+    });
+    expect(modern.status).toBe(413);
+    expect(await live()).toBe(before);
+  });
+
   it('/admin/sessions/% (malformed percent-encoding) is 400', async () => {
     const response = await fetch(gateway.url.replace(/\/mcp$/, '/admin/sessions/%'), {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },

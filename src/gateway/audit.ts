@@ -159,5 +159,6 @@ function watch(
 function nameOf(request: JsonRpcRequest): string | null {
   const params = request.params;
   const name = params?.['name'] ?? params?.['uri'];
-  return typeof name === 'string' ? name.slice(0, 200) : null;
+  // Client text: bounded, with a marker when cut.
+  return typeof name === 'string' ? (name.length > 200 ? `${name.slice(0, 200)}…` : name) : null;
 }

@@ -38,6 +38,11 @@ export const FAILURES = {
   SG_PARSE_ERROR: { status: 400, rpc: JSONRPC.PARSE_ERROR, message: 'Parse error: body is not valid JSON' },
   SG_INVALID_REQUEST: { status: 400, rpc: JSONRPC.INVALID_REQUEST, message: 'Invalid JSON-RPC message' },
   SG_INVALID_PARAMS: { status: 400, rpc: JSONRPC.INVALID_PARAMS, message: 'Invalid params' },
+  SG_INITIALIZE_TOO_LARGE: {
+    status: 413,
+    rpc: JSONRPC.INVALID_PARAMS,
+    message: 'initialize params over 64 KiB are not kept for a session (capabilities, client info and the rest together)',
+  },
   SG_BATCH_NOT_ALLOWED: { status: 400, rpc: JSONRPC.INVALID_REQUEST, message: 'JSON-RPC batches are allowed only in protocol 2025-03-26' },
   SG_INVALID_CLIENT_SESSION_ID: {
     status: 400,

@@ -41,6 +41,9 @@ function capReached(outcome: 'cap-global' | 'cap-principal', retryAfterSeconds: 
   );
 }
 
+/** The most of a session's initialize params kept in its record, serialized. */
+export const MAX_STORED_INITIALIZE_BYTES = 64 * 1024;
+
 export class SessionManager {
   readonly store: SessionStore;
   readonly live: LiveRegistry;
@@ -125,6 +128,11 @@ export class SessionManager {
   }
 
   #newRecord(id: string, principal: string | null, init: Omit<NewSession, 'identity'>): SessionRecord {
+    // Kept for the session's life (and replayed on recovery): bounded by bytes, not only by the
+    // body limit (docs/limits.md, "Sessions": 362 initializes of ~3.9 MB once exhausted memory).
+    if (Buffer.byteLength(JSON.stringify(init.initialize)) > MAX_STORED_INITIALIZE_BYTES) {
+      throw new SessiongateError('SG_INITIALIZE_TOO_LARGE');
+    }
     const now = this.now();
     const { policy } = this;
     return {
