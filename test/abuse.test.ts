@@ -4,6 +4,8 @@
  * answered 500. Against the gateway in front of the reference server-everything over HTTP (a
  * real SDK server behind), over real sockets; each case failed before its fix (a hang or a 5xx).
  */
+import { request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from './helpers/test-server.js';
@@ -305,3 +307,54 @@ describe('a message over --max-message-size fails its call, not the gateway', ()
     expect(JSON.stringify((await send(started.url, { body: bigCall(3, 10), headers: session })).json)).toContain('hhhhhhhhhh');
   });
 });
+
+describe('connections', () => {
+  it('/metrics, /readyz and /admin check the Host header as /mcp does (DNS rebinding)', async () => {
+    const base = gateway.url.replace(/\/mcp$/, '');
+    for (const path of ['/metrics', '/readyz', '/admin/sessions']) {
+      const status = await rawStatus(base, path, 'evil.example');
+      expect([path, status]).toEqual([path, 403]);
+    }
+    expect((await fetch(`${base}/metrics`)).status).toBe(200);
+  });
+
+  it('--max-connections refuses connections past the cap; those within are served', async () => {
+    const started = await memoryGateway(['--upstream', upstream.url, '--max-connections', '2']);
+    try {
+      const { hostname: host, port } = new URL(started.url);
+      const held = await Promise.all([openSocket(host, Number(port)), openSocket(host, Number(port))]);
+      const third = await openSocket(host, Number(port));
+      // Node closes a connection past maxConnections as it accepts it.
+      await new Promise<void>((resolve) => (third.destroyed ? resolve() : third.once('close', () => resolve())));
+      for (const socket of held) socket.destroy();
+      await expect
+        .poll(async () => (await fetch(started.url.replace(/\/mcp$/, '/healthz')).catch(() => undefined))?.status, { timeout: 5000 })
+        .toBe(200);
+    } finally {
+      await started.kill('SIGKILL');
+    }
+  });
+});
+
+/** The status of a GET sent with a chosen Host header (fetch does not let one set it). */
+function rawStatus(base: string, path: string, host: string): Promise<number> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      { host: url.hostname, port: url.port, path, headers: { host, authorization: `Bearer ${ADMIN_TOKEN}` } },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
+    request.once('error', reject);
+    request.end();
+  });
+}
+
+function openSocket(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}

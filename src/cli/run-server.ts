@@ -39,7 +39,10 @@ export async function runSessionServer(
     authenticate: (request) => request.header('authorization'),
     onError: report,
   });
-  const listening = await listen(server, flags.port, flags.host, extra.routes);
+  const listening = await listen(server, flags.port, flags.host, extra.routes, {
+    allowedHosts: flags.allowedHosts,
+    maxConnections: flags.maxConnections,
+  });
   // SIGTERM/SIGINT: stop accepting, let calls under way finish (bounded), then answer what is
   // left (server.close), end streams and sessions' process-local resources (children stopped,
   // upstreams released), flush, close.

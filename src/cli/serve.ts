@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostAllowed } from '../server/origin.js';
 import type { SessionServer } from '../server/session-server.js';
 
 export interface Listening {
@@ -30,11 +31,31 @@ function routeFor(routes: Routes, path: string): Routes[string] | undefined {
   return undefined;
 }
 
-export async function listen(server: SessionServer, port: number, host: string, routes: Routes = {}): Promise<Listening> {
+/** How the listener protects itself (docs/limits.md, "Connections"). */
+export interface ListenLimits {
+  /** Host names the extra routes (/metrics, /admin, /readyz) accept, as /mcp does; undefined: any. */
+  allowedHosts?: readonly string[] | undefined;
+  /** Connections open at once; more are refused at accept. */
+  maxConnections?: number;
+}
+
+/** A request's headers must arrive within this, and the whole request (a POST body) within REQUEST_MS. */
+const HEADERS_MS = 10_000;
+const REQUEST_MS = 30_000;
+
+export async function listen(
+  server: SessionServer,
+  port: number,
+  host: string,
+  routes: Routes = {},
+  limits: ListenLimits = {},
+): Promise<Listening> {
   // POST and DELETE exchanges under way: shutdown lets them finish (GET streams never do).
   let inFlight = 0;
   let drained: (() => void) | undefined;
-  const http = createServer((req, res) => {
+  // Timeouts are checked every 2 s (Node's default is 30 s, which would let a slow client hold
+  // a connection up to 40 s past its header deadline).
+  const http = createServer({ connectionsCheckingInterval: 2000 }, (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const route = routeFor(routes, path);
     if (path === '/mcp') {
@@ -47,12 +68,20 @@ export async function listen(server: SessionServer, port: number, host: string, 
       server.node(req, res).catch(() => res.destroy());
     } else if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (route && !hostAllowed(req.headers.host, limits.allowedHosts)) {
+      // DNS rebinding: the Host check of /mcp applies to every route that tells or changes anything.
+      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'Forbidden: Host not allowed' }));
     } else if (route) {
       Promise.resolve(route(req, res, path)).catch(() => (res.headersSent ? res.destroy() : res.writeHead(500).end()));
     } else {
       res.writeHead(404, { 'content-type': 'application/json' }).end(NOT_FOUND);
     }
   });
+  // Slowloris: headers within 10 s, a whole request (body included) within 30 s; GET streams are
+  // answers, not requests, so they are not cut.
+  http.headersTimeout = HEADERS_MS;
+  http.requestTimeout = REQUEST_MS;
+  if (limits.maxConnections !== undefined) http.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(port, host, () => {

@@ -27,6 +27,7 @@ export interface SessionFlags {
   maxInflightPerSession: number;
   maxInflightPerPrincipal: number;
   shutdownGraceMs: number;
+  maxConnections: number;
 }
 
 /** Commander calls a parser with the raw text; a thrown message becomes a one-line error naming the flag. */
@@ -99,6 +100,11 @@ export function addSessionFlags(command: Command, defaults: { store: string }): 
         .default(256),
     )
     .addOption(
+      envOption('--max-connections <n>', 'connections open at once, GET streams included (more are refused)')
+        .argParser(parser(parseCount))
+        .default(1024),
+    )
+    .addOption(
       envOption('--shutdown-grace <duration>', 'on SIGTERM, how long calls under way may finish before they are answered and closed')
         .argParser(parser(parseDuration))
         .default(10_000, '10s'),
@@ -155,5 +161,6 @@ export function sessionFlags(values: Record<string, unknown>): SessionFlags {
     maxInflightPerSession: values['maxInflightPerSession'] as number,
     maxInflightPerPrincipal: values['maxInflightPerPrincipal'] as number,
     shutdownGraceMs: values['shutdownGrace'] as number,
+    maxConnections: values['maxConnections'] as number,
   };
 }
