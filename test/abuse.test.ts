@@ -309,6 +309,14 @@ describe('a message over --max-message-size fails its call, not the gateway', ()
 });
 
 describe('connections', () => {
+  it('a body past the limit gets its 413 even when the client sends it all before reading (lingering close)', async () => {
+    for (let run = 0; run < 3; run++) {
+      const answer = await sendWholeThenRead(gateway.url, 24 * 1024 * 1024);
+      expect(answer.slice(0, 12)).toBe('HTTP/1.1 413');
+      expect(answer.toLowerCase()).toContain('connection: close');
+    }
+  });
+
   it('/metrics, /readyz and /admin check the Host header as /mcp does (DNS rebinding)', async () => {
     const base = gateway.url.replace(/\/mcp$/, '');
     for (const path of ['/metrics', '/readyz', '/admin/sessions']) {
@@ -335,6 +343,34 @@ describe('connections', () => {
     }
   });
 });
+
+/** Sends a whole oversized POST before reading anything (as most clients do), then reads the answer. */
+function sendWholeThenRead(url: string, bodyBytes: number): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect(Number(port), hostname, () => {
+      const head = `POST /mcp HTTP/1.1\r\nHost: ${hostname}\r\nAccept: application/json, text/event-stream\r\nContent-Type: application/json\r\nContent-Length: ${bodyBytes}\r\n\r\n`;
+      socket.write(head);
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      let left = bodyBytes;
+      const pump = (): void => {
+        while (left > 0) {
+          const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+          left -= piece.length;
+          if (!socket.write(piece)) return void socket.once('drain', pump);
+        }
+        // Only now start reading.
+        socket.on('data', (data: Buffer) => (answer += data.toString('latin1')));
+        socket.resume();
+      };
+      socket.pause();
+      pump();
+    });
+    socket.once('error', (error) => (answer ? resolve(answer) : reject(error)));
+    socket.once('close', () => resolve(answer));
+  });
+}
 
 /** The status of a GET sent with a chosen Host header (fetch does not let one set it). */
 function rawStatus(base: string, path: string, host: string): Promise<number> {

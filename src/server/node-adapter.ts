@@ -56,12 +56,37 @@ class NodeIncoming implements Incoming {
 export function toNodeHandler(handle: (incoming: Incoming) => Promise<Outgoing>): NodeHandler {
   return async function nodeHandler(req, res, parsedBody) {
     const answer = await handle(new NodeIncoming(req, res, parsedBody));
-    // A 413 leaves the rest of the body unread: close the connection instead of draining it.
-    if (answer.status === 413) res.shouldKeepAlive = false;
+    // A 413 leaves the rest of the body unread: the connection closes after it, lingering.
+    if (answer.status === 413) closeLingering(req, res);
     const body = answer.body;
     res.writeHead(answer.status, answer.headers);
     if (isStreamBody(body)) await writeStream(res, body);
     else res.end(body ?? undefined);
+  };
+}
+
+/** How long a connection closed after a 413 goes on reading (and dropping) what the client still sends. */
+const LINGER_MS = 5000;
+
+/**
+ * A lingering close (docs/limits.md, "Messages"): the answer says `Connection: close`; then the
+ * server half-closes and goes on reading, dropping, until the client closes or LINGER_MS pass.
+ * Closing at once with unread data resets the connection, and a client still sending its body
+ * (as most do before reading) got a network error instead of its 413.
+ */
+function closeLingering(req: IncomingMessage, res: ServerResponse): void {
+  res.shouldKeepAlive = false;
+  const socket = res.socket;
+  if (!socket) return;
+  // Node ends a non-keep-alive connection with destroySoon() once the answer is written.
+  socket.destroySoon = function lingeringClose(): void {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    socket.once('end', () => socket.destroy());
+    req.resume();
+    socket.resume();
   };
 }
 
