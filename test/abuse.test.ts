@@ -394,3 +394,35 @@ function openSocket(host: string, port: number): Promise<Socket> {
     socket.once('error', reject);
   });
 }
+
+describe('a client that does not read its stream', () => {
+  it('a GET stream with more than 8 MiB waiting unread is ended, with the reason logged', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
+    const started = await memoryGateway(['--spares', '0', '--stdio', `${process.execPath} ${fixture}`]);
+    try {
+      const sessionId = await openSession(started.url);
+      const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+      // A GET stream whose reader stops reading once the answer's headers arrive.
+      const { hostname, port } = new URL(started.url);
+      const reader = connect(Number(port), hostname, () =>
+        reader.write(
+          `GET /mcp HTTP/1.1\r\nHost: ${hostname}\r\nAccept: text/event-stream\r\nMcp-Session-Id: ${sessionId}\r\nMcp-Protocol-Version: 2025-11-25\r\n\r\n`,
+        ),
+      );
+      const closed = new Promise<void>((resolve) => reader.once('close', () => resolve()));
+      const head = await new Promise<string>((resolve) => reader.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+      expect(head.slice(0, 12)).toBe('HTTP/1.1 200');
+      reader.pause();
+      const flood = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'flood', arguments: { count: 64, size: 512 * 1024 } } };
+      expect((await send(started.url, { body: flood, headers })).status).toBe(200);
+      await expect.poll(() => started.output(), { timeout: 20_000 }).toContain('more than 8 MiB waited unread');
+      reader.destroy();
+      await closed;
+      // The session goes on.
+      const ping = await send(started.url, { body: { jsonrpc: '2.0', id: 2, method: 'ping' }, headers });
+      expect(ping.status).toBe(200);
+    } finally {
+      await started.kill('SIGKILL');
+    }
+  });
+});

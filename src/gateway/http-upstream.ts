@@ -14,7 +14,8 @@ import { isSessionScoped } from '../protocol/session-scoped.js';
 import { isObject, type JsonObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
 import type { McpApplication, RequestContext, SessionHandle } from '../server/application.js';
 import { MessageQueue } from '../server/message-queue.js';
-import { PendingReply } from '../server/pending-reply.js';
+import { PendingReply, slowCallReader } from '../server/pending-reply.js';
+import { sessionTag } from '../session/id.js';
 import { type HeaderPolicyOptions, headerPolicy } from './header-policy.js';
 import { requireSession } from './require-session.js';
 import { upstreamFailure } from './upstream-failure.js';
@@ -124,7 +125,7 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
     handle(request, context) {
       const link = linkFor(context);
       const session = context.session!;
-      const pending = new PendingReply();
+      const pending = new PendingReply(() => onError(slowCallReader(sessionTag(session.id))));
       // The request ended before its answer (deadline, session end, client gone: without
       // resumable streams nobody can receive the answer): the exchange is abandoned, and the
       // upstream told to stop the work (notifications/cancelled), so it holds no connection.

@@ -23,7 +23,7 @@ import {
 } from '../protocol/jsonrpc.js';
 import { isSessionScoped, ScopedCalls } from '../protocol/session-scoped.js';
 import { type McpApplication, type Reply, responseOf, type SessionHandle } from '../server/application.js';
-import { PendingReply } from '../server/pending-reply.js';
+import { PendingReply, slowCallReader } from '../server/pending-reply.js';
 import { sessionTag } from '../session/id.js';
 import { requireSession } from './require-session.js';
 import { upstreamFailure } from './upstream-failure.js';
@@ -226,7 +226,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     // first one's answer and leave the first caller waiting forever.
     if (link.pending.has(keyOf(request.id))) return Promise.reject(new SessiongateError('SG_REQUEST_ID_IN_USE'));
     const meta = request.params?.['_meta'];
-    const reply = new PendingReply();
+    const reply = new PendingReply(() => onError(slowCallReader(link.tag)));
     link.pending.set(keyOf(request.id), { reply, progressToken: isObject(meta) ? meta['progressToken'] : undefined, beforeResponse });
     if (!child.send(request)) {
       settle(link, keyOf(request.id));

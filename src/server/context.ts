@@ -13,7 +13,8 @@ import type { SessionManager } from '../session/session-manager.js';
 import type { SessionRecord } from '../store/record.js';
 import type { RequestContext, SessionHandle, SessionPort } from './application.js';
 import type { Incoming } from './exchange.js';
-import { MessageQueue } from './message-queue.js';
+import { MessageQueue, streamBound } from './message-queue.js';
+import { sessionTag } from '../session/id.js';
 
 /** A server's sessions by id, for applications (`SessionHandle.port`): one per manager. */
 class Port implements SessionPort {
@@ -49,7 +50,10 @@ class Port implements SessionPort {
 
   stream(sessionId: string): AsyncIterable<JsonRpcMessage> {
     let close = (): void => {};
-    const queue = new MessageQueue<JsonRpcMessage>(() => close());
+    const queue = new MessageQueue<JsonRpcMessage>(
+      () => close(),
+      streamBound(() => this.#sessions.report(slowReader(sessionId))),
+    );
     close = this.#sessions.relay.openStream(sessionId, queue);
     return queue;
   }
@@ -61,6 +65,13 @@ class Port implements SessionPort {
   toHolders(sessionId: string, message: JsonRpcMessage): Promise<boolean> {
     return this.#sessions.relay.toHolders(sessionId, message);
   }
+}
+
+/** Why a GET stream was ended for its reader (docs/limits.md, "Streams"). */
+export function slowReader(sessionId: string): Error {
+  return new Error(
+    `sessiongate: the GET stream of session ${sessionTag(sessionId)} was ended: more than 8 MiB waited unread (its client reads too slowly)`,
+  );
 }
 
 const ports = new WeakMap<SessionManager, Port>();

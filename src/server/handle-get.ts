@@ -7,7 +7,7 @@
 import { SessiongateError } from '../protocol/failures.js';
 import { PROTOCOL_VERSION } from '../protocol/headers.js';
 import { acceptsSse } from '../protocol/media-type.js';
-import { clientSessionIdOf, requestContext, sessionHandle } from './context.js';
+import { clientSessionIdOf, requestContext, sessionHandle, slowReader } from './context.js';
 import type { Incoming, Outgoing } from './exchange.js';
 import { sseHeaders } from './handle-post.js';
 import { checkVersionHeader, identityOf, refuseWithoutSession, requireSession } from './session-gate.js';
@@ -34,7 +34,7 @@ export async function handleGet(core: ServerCore, incoming: Incoming): Promise<O
   // A session whose client listens is not idle.
   const release = core.sessions.busy(record.id);
   // Ends when the client leaves, the session ends, or a stream opened on another replica takes over.
-  const messages = openSessionStream(core.application, context, session);
+  const messages = openSessionStream(core.application, context, session, () => core.sessions.report(slowReader(record.id)));
 
   async function* stream(): AsyncGenerator<string> {
     try {

@@ -7,21 +7,27 @@
  */
 import type { JsonRpcMessage, JsonRpcResponse } from '../protocol/jsonrpc.js';
 import type { Reply } from './application.js';
-import { MessageQueue } from './message-queue.js';
+import { MessageQueue, streamBound } from './message-queue.js';
 
 export class PendingReply {
   readonly reply: Promise<Reply>;
   #resolve!: (reply: Reply) => void;
   #stream: MessageQueue<JsonRpcMessage> | undefined;
+  readonly #onOverflow: () => void;
 
-  constructor() {
+  /**
+   * `onOverflow`: the stream was ended because more than 8 MiB waited unread (its client reads
+   * too slowly; docs/limits.md, "Streams").
+   */
+  constructor(onOverflow: () => void = () => {}) {
     this.reply = new Promise((resolve) => (this.#resolve = resolve));
+    this.#onOverflow = onOverflow;
   }
 
   /** A message related to the request, before its response: switch to a stream. */
   push(message: JsonRpcMessage): void {
     if (!this.#stream) {
-      this.#stream = new MessageQueue<JsonRpcMessage>();
+      this.#stream = new MessageQueue<JsonRpcMessage>(undefined, streamBound(this.#onOverflow));
       this.#resolve(this.#stream);
     }
     this.#stream.push(message);
@@ -36,4 +42,11 @@ export class PendingReply {
       this.#resolve(response);
     }
   }
+}
+
+/** Why a call's answer stream was ended for its reader (docs/limits.md, "Streams"). */
+export function slowCallReader(tag: string): Error {
+  return new Error(
+    `sessiongate: a call's answer stream in session ${tag} was ended: more than 8 MiB waited unread (its client reads too slowly)`,
+  );
 }

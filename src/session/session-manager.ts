@@ -85,6 +85,11 @@ export class SessionManager {
     }
   }
 
+  /** Where errors of background work go (the `onError` option). */
+  get report(): (error: unknown) => void {
+    return this.#onError;
+  }
+
   now(): number {
     return this.#clock.now();
   }
