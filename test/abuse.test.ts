@@ -4,8 +4,8 @@
  * answered 500. Against the gateway in front of the reference server-everything over HTTP (a
  * real SDK server behind), over real sockets; each case failed before its fix (a hang or a 5xx).
  */
-import { request as httpRequest } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { createServer, request as httpRequest } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from './helpers/test-server.js';
@@ -423,6 +423,69 @@ describe('a client that does not read its stream', () => {
       expect(ping.status).toBe(200);
     } finally {
       await started.kill('SIGKILL');
+    }
+  });
+});
+
+describe('an upstream that answers with broken JSON-RPC', () => {
+  /**
+   * A raw HTTP "MCP server": the gateway's start-up probe gets a valid handshake, later
+   * initializes `initializeResult`, and every call `answer`.
+   */
+  async function brokenUpstream(
+    initializeResult: unknown,
+    answer: (id: unknown) => unknown,
+  ): Promise<{ url: string; close(): Promise<void> }> {
+    let initializes = 0;
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        if (req.method !== 'POST') return void res.writeHead(405).end();
+        const message = JSON.parse(body) as { id?: unknown; method: string };
+        if (message.id === undefined) return void res.writeHead(202).end();
+        const reply =
+          message.method === 'initialize'
+            ? { jsonrpc: '2.0', id: message.id, result: initializes++ === 0 ? goodInit : initializeResult }
+            : answer(message.id);
+        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'upstream-session' }).end(JSON.stringify(reply));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}/mcp`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+  const goodInit = { protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'broken', version: '1' } };
+
+  it.each([
+    ['"result": 5', (id: unknown) => ({ jsonrpc: '2.0', id, result: 5 })],
+    ['"method": 5', (id: unknown) => ({ jsonrpc: '2.0', id, method: 5 })],
+    ['an error with a fractional code', (id: unknown) => ({ jsonrpc: '2.0', id, error: { code: 1.5, message: 'm' } })],
+  ])('%s is not relayed: the client gets a clean error', async (_, answer) => {
+    const upstream = await brokenUpstream(goodInit, answer);
+    const started = await memoryGateway(['--upstream', upstream.url]);
+    try {
+      const headers = { 'mcp-session-id': await openSession(started.url), 'mcp-protocol-version': '2025-11-25' };
+      const reply = await send(started.url, { body: { jsonrpc: '2.0', id: 7, method: 'tools/list' }, headers });
+      expect(reply.status).toBe(200);
+      expect(reply.json).toMatchObject({ jsonrpc: '2.0', id: 7, error: { code: -32603 } });
+    } finally {
+      await started.kill('SIGKILL');
+      await upstream.close();
+    }
+  });
+
+  it('an initialize answered with a result that is not an object creates no session', async () => {
+    const upstream = await brokenUpstream(5, (id) => ({ jsonrpc: '2.0', id, result: {} }));
+    const started = await memoryGateway(['--upstream', upstream.url, '--upstream-era', 'handshake']);
+    try {
+      const answer = await send(started.url, { body: initializeRequest() });
+      expect(answer.headers.get('mcp-session-id')).toBeNull();
+      expect(answer.json).toMatchObject({ error: { code: -32603 } });
+      expect(await started.output()).toContain('listening');
+    } finally {
+      await started.kill('SIGKILL');
+      await upstream.close();
     }
   });
 });

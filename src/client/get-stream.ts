@@ -6,7 +6,7 @@
  * 409, another stream of the session still open), and reopened on the new session after a
  * recovery.
  */
-import { isObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
+import { isWellFormedMessage, type JsonRpcMessage } from '../protocol/jsonrpc.js';
 import { send } from './http.js';
 import type { SessionCore } from './session-core.js';
 import { SseParser } from './sse-parser.js';
@@ -70,7 +70,7 @@ export class GetStream {
             if (event.event !== 'message' || event.data === '') return;
             try {
               const message = JSON.parse(event.data) as unknown;
-              if (isObject(message) && message['jsonrpc'] === '2.0') this.#deliver(message as unknown as JsonRpcMessage);
+              if (isWellFormedMessage(message)) this.#deliver(message);
             } catch {
               // skip a malformed event
             }

@@ -7,7 +7,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { PROTOCOL_VERSION } from '../protocol/headers.js';
-import { isObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
+import { isObject, isWellFormedMessage, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
 import { mediaTypeEssence } from '../protocol/media-type.js';
 import { META, type ModernMeta, withModernMeta } from '../protocol/modern-meta.js';
 import { routingHeaders } from '../protocol/routing-headers.js';
@@ -167,7 +167,7 @@ async function readMessages(body: Body, take: (message: JsonRpcMessage) => boole
       if (event.event !== 'message' || event.data === '') return;
       try {
         const message: unknown = JSON.parse(event.data);
-        if (isObject(message) && message['jsonrpc'] === '2.0') batch.push(message as unknown as JsonRpcMessage);
+        if (isWellFormedMessage(message)) batch.push(message);
       } catch {
         // a malformed event is skipped
       }

@@ -8,7 +8,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { SESSION_ID } from '../protocol/headers.js';
-import { isObject, type JsonRpcMessage, type JsonRpcResponse, type RequestId } from '../protocol/jsonrpc.js';
+import { isWellFormedMessage, type JsonRpcMessage, type JsonRpcResponse, type RequestId } from '../protocol/jsonrpc.js';
 import { mediaTypeEssence } from '../protocol/media-type.js';
 import { SessionClientError } from './errors.js';
 import { type Body, send } from './http.js';
@@ -184,8 +184,9 @@ async function readStream(body: Body, requestId: RequestId, context: PostContext
   }
 }
 
+/** A server's message is read only when its shape is JSON-RPC (`"result": 5` is refused, not relayed). */
 function isMessage(value: unknown): value is JsonRpcMessage {
-  return isObject(value) && value['jsonrpc'] === '2.0';
+  return isWellFormedMessage(value);
 }
 
 function isResponseTo(message: JsonRpcMessage, id: RequestId): message is JsonRpcResponse {

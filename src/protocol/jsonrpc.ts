@@ -111,49 +111,58 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
 }
 
 /**
- * Validates one decoded value as a JSON-RPC 2.0 message, or throws SG_INVALID_REQUEST. Strict
- * (docs/limits.md, "Messages"): no members JSON-RPC does not define, ids strings or safe
- * integers, method names of a sane length. What passes here is what every MCP SDK accepts, so
- * nothing forwarded can be silently dropped by the server behind (which would leave its
- * request unanswered).
+ * Why a decoded value is not a JSON-RPC 2.0 message, or undefined when it is one. `strict`
+ * (what the gateway accepts from clients; docs/limits.md, "Messages") adds: no members
+ * JSON-RPC does not define, method names of a sane length, `_meta` as MCP's schema fixes it.
+ * What passes strictly is what every MCP SDK accepts, so nothing forwarded can be silently
+ * dropped by the server behind (which would leave its request unanswered). Without `strict`
+ * (what the client accepts from servers), the shape alone: a sloppy but readable server still
+ * works, a broken one (`"method": 5`, `"result": 5`) is refused.
  */
-export function toMessage(value: unknown): JsonRpcMessage {
-  const invalid = (why: string): never => {
-    const id = isObject(value) && isRequestId(value['id']) ? value['id'] : null;
-    throw new SessiongateError('SG_INVALID_REQUEST', `Invalid JSON-RPC message: ${why}`, { requestId: id });
-  };
-  if (!isObject(value)) return invalid('not an object');
-  if (value['jsonrpc'] !== '2.0') return invalid('jsonrpc must be "2.0"');
+export function messageProblem(value: unknown, strict: boolean): string | undefined {
+  if (!isObject(value)) return 'not an object';
+  if (value['jsonrpc'] !== '2.0') return 'jsonrpc must be "2.0"';
   const hasId = 'id' in value;
   if ('method' in value) {
     const method = value['method'];
-    if (typeof method !== 'string' || method === '') return invalid('method must be a non-empty string');
-    if (method.length > MAX_METHOD_LENGTH) return invalid(`method is longer than ${MAX_METHOD_LENGTH} characters`);
-    if ('params' in value && !isObject(value['params'])) return invalid('params must be an object');
-    if (hasId && !isRequestId(value['id'])) return invalid('id must be a string or an integer (at most 2^53 - 1)');
+    if (typeof method !== 'string' || method === '') return 'method must be a non-empty string';
+    if ('params' in value && !isObject(value['params'])) return 'params must be an object';
+    if (hasId && !isRequestId(value['id'])) return 'id must be a string or an integer (at most 2^53 - 1)';
+    if (!strict) return undefined;
+    if (method.length > MAX_METHOD_LENGTH) return `method is longer than ${MAX_METHOD_LENGTH} characters`;
     const extra = unknownMember(value, REQUEST_MEMBERS);
-    if (extra !== undefined) return invalid(`unknown member "${extra.slice(0, 64)}"`);
-    const meta = metaProblem(value['params']);
-    if (meta !== undefined) return invalid(meta);
-    return value as unknown as JsonRpcMessage;
+    if (extra !== undefined) return `unknown member "${extra.slice(0, 64)}"`;
+    return metaProblem(value['params']);
   }
-  if (!hasId || (value['id'] !== null && !isRequestId(value['id']))) return invalid('a response needs an id (a string or an integer)');
+  if (!hasId || (value['id'] !== null && !isRequestId(value['id']))) return 'a response needs an id (a string or an integer)';
   const hasResult = 'result' in value;
   const hasError = 'error' in value;
-  if (hasResult === hasError) return invalid('a response has exactly one of result and error');
-  const extra = unknownMember(value, RESPONSE_MEMBERS);
-  if (extra !== undefined) return invalid(`unknown member "${extra.slice(0, 64)}"`);
-  if (hasResult && !isObject(value['result'])) return invalid('result must be an object');
-  const meta = metaProblem(value['result']);
-  if (meta !== undefined) return invalid(meta);
+  if (hasResult === hasError) return 'a response has exactly one of result and error';
+  if (hasResult && !isObject(value['result'])) return 'result must be an object';
   if (hasError) {
     const error = value['error'];
     if (!isObject(error) || !Number.isInteger(error['code']) || typeof error['message'] !== 'string') {
-      return invalid('error must have an integer code and a message');
+      return 'error must have an integer code and a message';
     }
-    if (unknownMember(error, ERROR_MEMBERS) !== undefined) return invalid('error has a member other than code, message and data');
+    if (strict && unknownMember(error, ERROR_MEMBERS) !== undefined) return 'error has a member other than code, message and data';
   }
-  return value as unknown as JsonRpcMessage;
+  if (!strict) return undefined;
+  const extra = unknownMember(value, RESPONSE_MEMBERS);
+  if (extra !== undefined) return `unknown member "${extra.slice(0, 64)}"`;
+  return metaProblem(value['result']);
+}
+
+/** Validates one decoded value as a JSON-RPC 2.0 message (strictly, see messageProblem), or throws SG_INVALID_REQUEST. */
+export function toMessage(value: unknown): JsonRpcMessage {
+  const why = messageProblem(value, true);
+  if (why === undefined) return value as unknown as JsonRpcMessage;
+  const id = isObject(value) && isRequestId(value['id']) ? value['id'] : null;
+  throw new SessiongateError('SG_INVALID_REQUEST', `Invalid JSON-RPC message: ${why}`, { requestId: id });
+}
+
+/** A message from a server: its shape is JSON-RPC 2.0 (see messageProblem, not strict). */
+export function isWellFormedMessage(value: unknown): value is JsonRpcMessage {
+  return messageProblem(value, false) === undefined;
 }
 
 /** What one POST body is, for routing. */
