@@ -34,6 +34,6 @@ for (const [name, s] of [
 }
 lines.push(
   '',
-  `This build / ${label}: CPU per request at equal load ${ratio((x) => x.cpu).toFixed(3)}x, over the floor ${median(now.map((x, i) => (x.cpu - floor[i].cpu) / (before[i].cpu - floor[i].cpu))).toFixed(3)}x; req/s ${ratio((x) => x.rps).toFixed(3)}x.`,
+  `This build / ${label}: CPU per request at equal load ${ratio((x) => x.cpu).toFixed(3)}x, over the floor ${median(now.map((x, i) => (x.cpu - floor[i].cpu) / (before[i].cpu - floor[i].cpu))).toFixed(3)}x; at full speed ${ratio((x) => x.fullCpu).toFixed(3)}x; req/s ${ratio((x) => x.rps).toFixed(3)}x.`,
 );
 publish('baseline.md', lines);

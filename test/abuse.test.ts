@@ -326,6 +326,23 @@ describe('connections', () => {
     expect((await fetch(`${base}/metrics`)).status).toBe(200);
   });
 
+  it('/readyz says 503 "saturated" at 90% of --max-connections, and ready again once they close', async () => {
+    const started = await memoryGateway(['--upstream', upstream.url, '--max-connections', '4']);
+    try {
+      const { hostname: host, port } = new URL(started.url);
+      const readyz = started.url.replace(/\/mcp$/, '/readyz');
+      const held = await Promise.all([1, 2, 3].map(() => openSocket(host, Number(port))));
+      // The probe's own connection is the fourth: 4 of 4 open.
+      const saturated = await fetch(readyz);
+      expect(saturated.status).toBe(503);
+      expect(JSON.stringify(await saturated.json())).toContain('saturated: 4 of 4 connections open');
+      for (const socket of held) socket.destroy();
+      await expect.poll(async () => (await fetch(readyz)).status, { timeout: 5000 }).toBe(200);
+    } finally {
+      await started.kill('SIGKILL');
+    }
+  });
+
   it('--max-connections refuses connections past the cap; those within are served', async () => {
     const started = await memoryGateway(['--upstream', upstream.url, '--max-connections', '2']);
     try {

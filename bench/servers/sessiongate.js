@@ -1,7 +1,9 @@
 // Sessiongate's session server (memory store) with a trivial application that echoes.
 import { createServer } from 'node:http';
 // BASELINE_DIST runs another build (bench/baseline.bench.js: this commit against an earlier one).
-const { createSessionServer } = await import(process.env.BASELINE_DIST ? `${process.env.BASELINE_DIST}/server/index.js` : '../../dist/server/index.js');
+const { createSessionServer } = await import(
+  process.env.BASELINE_DIST ? `${process.env.BASELINE_DIST}/server/index.js` : '../../dist/server/index.js'
+);
 import { serveStats, ready } from './ipc.js';
 
 const application = {

@@ -96,17 +96,19 @@ function metaProblem(holder: JsonValue | undefined): string | undefined {
 }
 const RELATED_TASK = 'io.modelcontextprotocol/related-task';
 
-/** Whether objects and arrays nest deeper than `limit` (iterative: a deep value cannot overflow the stack here). */
+/**
+ * Whether objects and arrays nest deeper than `limit`. Recursive, but never deeper than `limit`
+ * (it stops there), so a deep value cannot overflow the stack; no allocation per node (this
+ * runs on every request).
+ */
 export function nestsDeeperThan(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    const [item, depth] = next;
-    if (typeof item !== 'object' || item === null) continue;
-    if (depth >= limit) return true;
-    for (const child of Array.isArray(item) ? item : Object.values(item)) {
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
-    }
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit <= 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (nestsDeeperThan(value[i], limit - 1)) return true;
+    return false;
   }
+  for (const key in value) if (nestsDeeperThan((value as Record<string, unknown>)[key], limit - 1)) return true;
   return false;
 }
 

@@ -136,11 +136,12 @@ export function clientSessionIdOf(incoming: Incoming, message: JsonRpcMessage | 
   return id;
 }
 
-type SignalSource = AbortSignal | (() => AbortSignal);
+/** A signal, or what gives one when first asked (a request's flight: server/in-flight.ts). */
+type SignalSource = AbortSignal | (() => AbortSignal) | { readonly signal: AbortSignal };
 
 class Context implements RequestContext {
   readonly #incoming: Incoming;
-  readonly #signal: SignalSource | undefined;
+  #signal: SignalSource | undefined;
   readonly session: SessionHandle | undefined;
   readonly protocolVersion: string;
   readonly principal: string | null;
@@ -166,18 +167,25 @@ class Context implements RequestContext {
   /** Read lazily: the adapter creates an AbortController only when somebody asks. */
   get signal(): AbortSignal {
     const signal = this.#signal;
-    return signal === undefined ? this.#incoming.signal : typeof signal === 'function' ? signal() : signal;
+    if (signal === undefined) return this.#incoming.signal;
+    if (typeof signal === 'function') return signal();
+    return signal instanceof AbortSignal ? signal : signal.signal;
   }
 
-  /** The same request with another signal (one request of a batch, bounded by its flight). */
-  withSignal(signal: () => AbortSignal): Context {
-    return new Context(this.#incoming, this, signal);
+  /** This context, or a copy when `shared` (a batch), whose signal comes from `source`. */
+  withSignal(source: { readonly signal: AbortSignal }, shared: boolean): Context {
+    if (shared) return new Context(this.#incoming, this, source);
+    this.#signal = source;
+    return this;
   }
 }
 
-/** `context` whose `signal` is `signal()` (server/in-flight.ts: aborted when the request ends early). */
-export function withSignal(context: RequestContext, signal: () => AbortSignal): RequestContext {
-  return context instanceof Context ? context.withSignal(signal) : context;
+/**
+ * `context` whose `signal` is its flight's (server/in-flight.ts: aborted when the request ends
+ * early). The context itself when it serves one request, else (`shared`, a batch) a copy.
+ */
+export function withSignal(context: RequestContext, source: { readonly signal: AbortSignal }, shared = false): RequestContext {
+  return context instanceof Context ? context.withSignal(source, shared) : context;
 }
 
 interface ContextFields {

@@ -178,7 +178,7 @@ async function dispatch(core: ServerCore, incoming: Incoming, messages: JsonRpcM
     }
     const replies: Reply[] = [];
     for (const message of messages) {
-      if (isRequest(message)) replies.push(await answerOf(core, incoming, message, context));
+      if (isRequest(message)) replies.push(await answerOf(core, incoming, message, context, true));
       else await core.application.receive(message, context);
     }
     if (replies.length === 0) return { status: 202, headers: {}, body: null };
@@ -196,14 +196,9 @@ async function dispatch(core: ServerCore, incoming: Incoming, messages: JsonRpcM
  * The application's answer to one request, bounded (server/in-flight.ts): a deadline, the
  * session's end and the in-flight caps; `context.signal` tells the application it ended early.
  */
-function answerOf(core: ServerCore, incoming: Incoming, request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
-  const flight = core.inFlight.admit(request.id, context.session?.id, context.principal, () => incoming.signal);
-  return core.inFlight.run(flight, () =>
-    core.application.handle(
-      request,
-      withSignal(context, () => flight.signal),
-    ),
-  );
+function answerOf(core: ServerCore, incoming: Incoming, request: JsonRpcRequest, context: RequestContext, shared = false): Promise<Reply> {
+  const flight = core.inFlight.admit(request.id, context.session?.id, context.principal, incoming);
+  return core.inFlight.run(flight, () => core.application.handle(request, withSignal(context, flight, shared)));
 }
 
 async function* merge(replies: Reply[]): AsyncGenerator<JsonRpcMessage> {

@@ -40,17 +40,17 @@ export class Flight {
   #end: ((response: JsonRpcResponse) => void) | undefined;
   #controller: AbortController | undefined;
   #clientSignal: AbortSignal | undefined;
-  readonly #clientSource: () => AbortSignal;
+  readonly #client: { readonly signal: AbortSignal };
 
   constructor(
     readonly requestId: RequestId,
     readonly sessionId: string | undefined,
     readonly principal: string | null,
     now: number,
-    clientSignal: () => AbortSignal,
+    client: { readonly signal: AbortSignal },
   ) {
     this.lastSign = now;
-    this.#clientSource = clientSignal;
+    this.#client = client;
   }
 
   /**
@@ -62,7 +62,7 @@ export class Flight {
       const controller = (this.#controller = new AbortController());
       if (this.#endedEarly) controller.abort(new Error('the request ended early'));
       if (this.ended) return controller.signal;
-      this.#clientSignal = this.#clientSource();
+      this.#clientSignal = this.#client.signal;
       if (this.#clientSignal.aborted) controller.abort(this.#clientSignal.reason);
       else this.#clientSignal.addEventListener('abort', this.#onClientGone, { once: true });
     }
@@ -74,6 +74,15 @@ export class Flight {
   /** Resolves with the server's own answer if the request ends before the application's. */
   early(): Promise<JsonRpcResponse> {
     return new Promise((resolve) => (this.#end = resolve));
+  }
+
+  /** `end` gets the server's own answer if the request ends before the application's. */
+  onEarlyEnd(end: (response: JsonRpcResponse) => void): void {
+    this.#end = end;
+  }
+
+  get endedEarly(): boolean {
+    return this.#endedEarly;
   }
 
   /** Ends the request with `response` in place of the application's answer. */
@@ -95,7 +104,8 @@ export class Flight {
 export class InFlight {
   readonly #limits: InFlightLimits;
   readonly #now: () => number;
-  readonly #bySession = new Map<string, Set<Flight>>();
+  /** A session's flights: one as itself (the common case, nothing more allocated), several as a set. */
+  readonly #bySession = new Map<string, Flight | Set<Flight>>();
   readonly #byPrincipal = new Map<string | null, number>();
   readonly #all = new Set<Flight>();
   #sweeper: ReturnType<typeof setInterval> | undefined;
@@ -111,9 +121,10 @@ export class InFlight {
   }
 
   /** Admits a request, or throws SG_TOO_MANY_REQUESTS past a cap. */
-  admit(requestId: RequestId, sessionId: string | undefined, principal: string | null, clientSignal: () => AbortSignal): Flight {
+  /** `client`: the request's exchange, whose signal aborts when the client leaves (read only if needed). */
+  admit(requestId: RequestId, sessionId: string | undefined, principal: string | null, client: { readonly signal: AbortSignal }): Flight {
     const ofSession = sessionId === undefined ? undefined : this.#bySession.get(sessionId);
-    if (ofSession && ofSession.size >= this.#limits.perSession) {
+    if (ofSession && (ofSession instanceof Set ? ofSession.size : 1) >= this.#limits.perSession) {
       throw new SessiongateError(
         'SG_TOO_MANY_REQUESTS',
         `Too many requests in flight in this session (at most ${this.#limits.perSession})`,
@@ -128,10 +139,11 @@ export class InFlight {
         RETRY,
       );
     }
-    const flight = new Flight(requestId, sessionId, principal, this.#now(), clientSignal);
+    const flight = new Flight(requestId, sessionId, principal, this.#now(), client);
     if (sessionId !== undefined) {
-      if (ofSession) ofSession.add(flight);
-      else this.#bySession.set(sessionId, new Set([flight]));
+      if (ofSession === undefined) this.#bySession.set(sessionId, flight);
+      else if (ofSession instanceof Set) ofSession.add(flight);
+      else this.#bySession.set(sessionId, new Set([ofSession, flight]));
     }
     this.#byPrincipal.set(principal, ofPrincipal + 1);
     this.#all.add(flight);
@@ -139,20 +151,38 @@ export class InFlight {
     return flight;
   }
 
-  /** Runs `handle` for the flight: its reply, or the server's own answer if the request ends first. */
-  async run(flight: Flight, handle: () => Promise<Reply>): Promise<Reply> {
-    let answer: Reply;
-    try {
-      answer = await Promise.race([handle(), flight.early()]);
-    } catch (error) {
-      this.#release(flight);
-      throw error;
-    }
-    if (!isStreamReply(answer)) {
-      this.#release(flight);
-      return answer;
-    }
-    return this.#boundStream(flight, answer);
+  /**
+   * Runs `handle` for the flight: its reply, or the server's own answer if the request ends
+   * first (then the application's late answer is dropped). One promise per request.
+   */
+  run(flight: Flight, handle: () => Promise<Reply>): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      flight.onEarlyEnd((response) => {
+        this.#release(flight);
+        resolve(response);
+      });
+      const settled = (answer: Reply): void => {
+        if (flight.endedEarly) {
+          if (isStreamReply(answer))
+            void answer[Symbol.asyncIterator]()
+              .return?.()
+              ?.catch(() => {});
+          return;
+        }
+        if (isStreamReply(answer)) return resolve(this.#boundStream(flight, answer));
+        this.#release(flight);
+        resolve(answer);
+      };
+      const failed = (error: unknown): void => {
+        this.#release(flight);
+        reject(error as Error);
+      };
+      try {
+        handle().then(settled, failed);
+      } catch (error) {
+        failed(error);
+      }
+    });
   }
 
   /** A stream reply: each message is a sign of life; an early end closes it with the server's answer. */
@@ -190,7 +220,8 @@ export class InFlight {
 
   /** Answers every request of a session that ended (`atShutdown`: it ended with the process). */
   endSession(sessionId: string, atShutdown = false): void {
-    for (const flight of [...(this.#bySession.get(sessionId) ?? [])]) {
+    const ofSession = this.#bySession.get(sessionId);
+    for (const flight of ofSession instanceof Set ? [...ofSession] : ofSession ? [ofSession] : []) {
       if (atShutdown) flight.endEarly(shuttingDown(flight.requestId), 'shutdown');
       else
         flight.endEarly(
@@ -216,8 +247,11 @@ export class InFlight {
     flight.finish();
     if (flight.sessionId !== undefined) {
       const ofSession = this.#bySession.get(flight.sessionId);
-      ofSession?.delete(flight);
-      if (ofSession?.size === 0) this.#bySession.delete(flight.sessionId);
+      if (ofSession === flight) this.#bySession.delete(flight.sessionId);
+      else if (ofSession instanceof Set) {
+        ofSession.delete(flight);
+        if (ofSession.size === 0) this.#bySession.delete(flight.sessionId);
+      }
     }
     const count = (this.#byPrincipal.get(flight.principal) ?? 1) - 1;
     if (count === 0) this.#byPrincipal.delete(flight.principal);

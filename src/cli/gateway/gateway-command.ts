@@ -5,7 +5,7 @@
  * re-initializes transparently. `--demo-upstream` puts the bundled demo server behind it.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuditLog, audited, fanout, sessionCreated, sessionEnded } from '../../gateway/audit.js';
 import { eraRouter, type UpstreamEra } from '../../gateway/era-router.js';
@@ -25,7 +25,7 @@ import { applyConfigFile, envOption } from '../config-file.js';
 import { parseDuration, parseSize } from '../units.js';
 import { totalmem } from 'node:os';
 import { probeHttp, probeStdio } from './startup-checks.js';
-import { readinessRoute } from './readiness.js';
+import { connectionSaturation, readinessRoute } from './readiness.js';
 import type { SessionStore } from '../../store/store.js';
 import type { SessionManager } from '../../session/session-manager.js';
 
@@ -191,6 +191,7 @@ export function configureGateway(program: Command): Command {
       const target = values['audit'] as string | undefined;
       const audit = target === undefined ? undefined : new AuditLog(target);
       let sessions: SessionManager | undefined = undefined;
+      let listener: Server | undefined = undefined;
       const metrics = new GatewayMetrics({
         liveSessions: async () => (await sessions?.store.count()) ?? 0,
         undeliveredMessages: () => sessions?.relay.undelivered ?? 0,
@@ -207,6 +208,7 @@ export function configureGateway(program: Command): Command {
             store: () => store,
             upstreams: http ? (pool ?? [http.url]) : [],
             upstreamHeaders: http?.upstreamHeaders,
+            saturation: connectionSaturation(() => listener, flags.maxConnections),
           }),
           '/metrics': async (req, res) => {
             if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
@@ -223,6 +225,7 @@ export function configureGateway(program: Command): Command {
       });
       store = server.sessions.store;
       sessions = server.sessions;
+      listener = listening.http;
       if (token && recent) admin = adminApi(server.sessions, token, recent);
       server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
       process.stdout.write(`  metrics: ${listening.url.replace(/\/mcp$/, '/metrics')}\n`);

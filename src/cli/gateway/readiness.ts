@@ -2,10 +2,11 @@
  * @module cli/gateway/readiness
  * `GET /readyz`: whether this gateway can serve a new session now. The store must answer within
  * a second, and an HTTP upstream (one replica of a pool) must answer an initialize; the upstream
- * answer is kept for two seconds so a busy probe loop does not become upstream load. 200 with
- * `{"ready":true}`, else 503 with the reasons. `/healthz` stays liveness only.
+ * answer is kept for two seconds so a busy probe loop does not become upstream load; and the
+ * listener must not be saturated (90% of `--max-connections` open). 200 with `{"ready":true}`,
+ * else 503 with the reasons. `/healthz` stays liveness only.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { SessionStore } from '../../store/store.js';
 import { probeHttp } from './startup-checks.js';
 
@@ -17,6 +18,8 @@ export interface ReadinessSources {
   /** HTTP upstream URLs (any one answering is enough); none for stdio. */
   upstreams: readonly string[];
   upstreamHeaders?: Record<string, string>;
+  /** Why this process should get no new work now (saturated), if it should not. */
+  saturation?: () => Promise<string | undefined>;
 }
 
 export function readinessRoute(sources: ReadinessSources): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -49,8 +52,22 @@ export function readinessRoute(sources: ReadinessSources): (req: IncomingMessage
 
   return async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
-    const problems = (await Promise.all([storeProblem(), upstreamProblem()])).filter((p): p is string => p !== undefined);
+    const saturated = sources.saturation?.() ?? Promise.resolve(undefined);
+    const problems = (await Promise.all([storeProblem(), upstreamProblem(), saturated])).filter((p): p is string => p !== undefined);
     const body = JSON.stringify(problems.length === 0 ? { ready: true } : { ready: false, problems });
     res.writeHead(problems.length === 0 ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
   };
+}
+
+/** Saturation of a listener: 90% or more of its connection cap open. */
+export function connectionSaturation(server: () => Server | undefined, maxConnections: number): () => Promise<string | undefined> {
+  return () =>
+    new Promise((resolve) => {
+      const listening = server();
+      if (!listening) return resolve(undefined);
+      listening.getConnections((error, open) => {
+        if (error || open < maxConnections * 0.9) return resolve(undefined);
+        resolve(`saturated: ${open} of ${maxConnections} connections open`);
+      });
+    });
 }
