@@ -83,7 +83,7 @@ const floods = flooders.map((headers, n) =>
 );
 const flooded = await victim(victimHeaders);
 const answers = await Promise.all(floods);
-const named = answers.filter((answer) => answer.includes('over the 16777216-character limit')).length;
+const named = answers.filter((answer) => answer.includes('over the 16777216-byte limit')).length;
 lines.push(row('three children answer 30 MB at once', flooded, `${named}x the call failed naming the 16 MiB limit (child restarted)`));
 
 await gateway.stop();

@@ -1,7 +1,7 @@
 /** Lines cut from chunks however the chunks fall (protocol/line-splitter.ts). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter } from '../src/protocol/line-splitter.js';
+import { ByteLineSplitter, LineSplitter } from '../src/protocol/line-splitter.js';
 
 function split(chunks: string[], options: { maxLength: number; anyLineEnd?: boolean }): { lines: string[]; tooLong: number[] } {
   const lines: string[] = [];
@@ -53,5 +53,29 @@ describe('LineSplitter', () => {
     expect(lines).toEqual(['ok', 'next']);
     expect(tooLong).toHaveLength(1);
     expect(split(['y'.repeat(20) + '\nafter\n'], { maxLength: 10 })).toEqual({ lines: ['after'], tooLong: [20] });
+  });
+
+  it('as bytes: the same lines, a character cut across chunks included; a long line is skipped undecoded', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: fc.constantFrom('a', '\n', 'é', '€', '𝄞') })), fc.array(fc.nat()), (parts, at) => {
+        const bytes = Buffer.from(parts.join(''));
+        const lines: string[] = [];
+        const splitter = new ByteLineSplitter({ onLine: (line) => lines.push(line), onTooLong: () => {} }, { maxLength: 1e9 });
+        const points = [...new Set(at.map((n) => n % (bytes.length + 1)))].sort((a, b) => a - b);
+        let from = 0;
+        for (const point of [...points, bytes.length]) {
+          splitter.push(bytes.subarray(from, point));
+          from = point;
+        }
+        expect(lines).toEqual(parts.join('').split('\n').slice(0, -1));
+      }),
+      { seed: 20261127, numRuns: 300 },
+    );
+    const lines: string[] = [];
+    const tooLong: number[] = [];
+    const splitter = new ByteLineSplitter({ onLine: (line) => lines.push(line), onTooLong: (n) => tooLong.push(n) }, { maxLength: 8 });
+    splitter.push(Buffer.from('ok\n' + 'x'.repeat(6)));
+    splitter.push(Buffer.from('x'.repeat(6) + '\nnext\n'));
+    expect([lines, tooLong.length]).toEqual([['ok', 'next'], 1]);
   });
 });

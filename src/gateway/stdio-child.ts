@@ -8,7 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { isObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
 import { childEnvironment } from './child-environment.js';
 import { internalRequestId } from '../protocol/internal-ids.js';
-import { LineSplitter } from '../protocol/line-splitter.js';
+import { ByteLineSplitter, LineSplitter } from '../protocol/line-splitter.js';
 
 export interface StdioCommand {
   command: string;
@@ -20,7 +20,7 @@ export interface StdioCommand {
    */
   env?: Readonly<Record<string, string>>;
   /**
-   * The longest message the child may write, in characters: past it the child is stopped (its
+   * The longest message the child may write, in bytes: past it the child is stopped (its
    * requests in flight answered with the reason) and the next request starts a fresh one.
    * Default 16 MiB (docs/limits.md, "Messages").
    */
@@ -76,19 +76,19 @@ export class StdioChild {
       this.#process.once('error', (error) => this.#alive && done(`could not be started: ${error.message}`));
     });
     const maxLength = command.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
-    const stdout = new LineSplitter(
+    const stdout = new ByteLineSplitter(
       {
         onLine: (line) => this.#read(line),
         onTooLong: () => {
-          this.#events?.onStderr(`(a message over ${maxLength} characters on stdout: the child is stopped)`);
-          this.#overLimit = `it sent a message over the ${maxLength}-character limit`;
+          this.#events?.onStderr(`(a message over ${maxLength} bytes on stdout: the child is stopped)`);
+          this.#overLimit = `it sent a message over the ${maxLength}-byte limit`;
           void this.stop(2000);
         },
       },
       { maxLength },
     );
-    this.#process.stdout.setEncoding('utf8');
-    this.#process.stdout.on('data', (chunk: string) => stdout.push(chunk));
+    // Bytes, not text: a line past the limit is skipped without being decoded.
+    this.#process.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     const stderr = new LineSplitter(
       {
         onLine: (line) => {

@@ -86,3 +86,54 @@ export class LineSplitter {
     this.#sink.onLine(line);
   }
 }
+
+/**
+ * LF-separated lines of a byte stream (a child's stdout), decoded as UTF-8 only when kept: a
+ * line past `maxLength` bytes is skipped without ever being decoded.
+ */
+export class ByteLineSplitter {
+  readonly #sink: LineSink;
+  readonly #maxLength: number;
+  #pieces: Buffer[] = [];
+  #length = 0;
+  #skipping = false;
+
+  constructor(sink: LineSink, options: { maxLength: number }) {
+    this.#sink = sink;
+    this.#maxLength = options.maxLength;
+  }
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (let end = chunk.indexOf(10, start); end !== -1; end = chunk.indexOf(10, start)) {
+      this.#finish(chunk.subarray(start, end));
+      start = end + 1;
+    }
+    if (start < chunk.length) this.#keep(chunk.subarray(start));
+  }
+
+  #keep(piece: Buffer): void {
+    if (this.#skipping) return;
+    this.#length += piece.length;
+    if (this.#length > this.#maxLength) {
+      this.#sink.onTooLong(this.#length);
+      this.#pieces = [];
+      this.#length = 0;
+      this.#skipping = true;
+      return;
+    }
+    this.#pieces.push(piece);
+  }
+
+  #finish(last: Buffer): void {
+    if (!this.#skipping) this.#keep(last);
+    if (this.#skipping) {
+      this.#skipping = false;
+      return;
+    }
+    const line = this.#pieces.length === 1 ? this.#pieces[0]!.toString('utf8') : Buffer.concat(this.#pieces).toString('utf8');
+    this.#pieces = [];
+    this.#length = 0;
+    this.#sink.onLine(line);
+  }
+}
