@@ -15,18 +15,59 @@ export interface LineSink {
   onTooLong(length: number): void;
 }
 
-export class LineSplitter {
+/**
+ * The pieces of the line being read, kept until it ends; past `maxLength` dropped, reported
+ * once, and the rest of that line skipped. `join` makes the line from its pieces.
+ */
+class PendingLine<Piece extends { readonly length: number }> {
   readonly #sink: LineSink;
   readonly #maxLength: number;
-  readonly #anyLineEnd: boolean;
-  #pieces: string[] = [];
+  readonly #join: (pieces: Piece[]) => string;
+  #pieces: Piece[] = [];
   #length = 0;
   #skipping = false;
+
+  constructor(sink: LineSink, maxLength: number, join: (pieces: Piece[]) => string) {
+    this.#sink = sink;
+    this.#maxLength = maxLength;
+    this.#join = join;
+  }
+
+  /** A piece of the line, more to come. */
+  keep(piece: Piece): void {
+    if (this.#skipping) return;
+    this.#length += piece.length;
+    if (this.#length > this.#maxLength) {
+      this.#sink.onTooLong(this.#length);
+      this.#pieces = [];
+      this.#length = 0;
+      this.#skipping = true;
+      return;
+    }
+    this.#pieces.push(piece);
+  }
+
+  /** The last piece: the line is complete. */
+  finish(last: Piece): void {
+    this.keep(last);
+    if (this.#skipping) {
+      this.#skipping = false;
+      return;
+    }
+    const line = this.#join(this.#pieces);
+    this.#pieces = [];
+    this.#length = 0;
+    this.#sink.onLine(line);
+  }
+}
+
+export class LineSplitter {
+  readonly #line: PendingLine<string>;
+  readonly #anyLineEnd: boolean;
   #afterCr = false;
 
   constructor(sink: LineSink, options: { maxLength: number; anyLineEnd?: boolean }) {
-    this.#sink = sink;
-    this.#maxLength = options.maxLength;
+    this.#line = new PendingLine<string>(sink, options.maxLength, (pieces) => (pieces.length === 1 ? pieces[0]! : pieces.join('')));
     this.#anyLineEnd = options.anyLineEnd ?? false;
   }
 
@@ -43,47 +84,14 @@ export class LineSplitter {
       if (nextCr !== -1 && nextCr < start) nextCr = text.indexOf('\r', start);
       const end = nextCr === -1 ? nextLf : nextLf === -1 ? nextCr : Math.min(nextLf, nextCr);
       if (end === -1) break;
-      this.#finish(text.slice(start, end));
+      this.#line.finish(text.slice(start, end));
       start = end + 1;
       if (end === nextCr) {
         if (start === text.length) this.#afterCr = true;
         else if (text.charCodeAt(start) === 10) start++;
       }
     }
-    if (start < text.length) this.#keep(text.slice(start));
-  }
-
-  #keep(piece: string): void {
-    if (this.#skipping) return;
-    this.#length += piece.length;
-    if (this.#length > this.#maxLength) {
-      this.#sink.onTooLong(this.#length);
-      this.#pieces = [];
-      this.#length = 0;
-      this.#skipping = true;
-      return;
-    }
-    this.#pieces.push(piece);
-  }
-
-  #finish(last: string): void {
-    if (this.#skipping) {
-      this.#skipping = false;
-      return;
-    }
-    if (this.#pieces.length === 0) {
-      if (last.length > this.#maxLength) return this.#sink.onTooLong(last.length);
-      return this.#sink.onLine(last);
-    }
-    this.#keep(last);
-    if (this.#skipping) {
-      this.#skipping = false;
-      return;
-    }
-    const line = this.#pieces.join('');
-    this.#pieces = [];
-    this.#length = 0;
-    this.#sink.onLine(line);
+    if (start < text.length) this.#line.keep(text.slice(start));
   }
 }
 
@@ -92,48 +100,20 @@ export class LineSplitter {
  * line past `maxLength` bytes is skipped without ever being decoded.
  */
 export class ByteLineSplitter {
-  readonly #sink: LineSink;
-  readonly #maxLength: number;
-  #pieces: Buffer[] = [];
-  #length = 0;
-  #skipping = false;
+  readonly #line: PendingLine<Buffer>;
 
   constructor(sink: LineSink, options: { maxLength: number }) {
-    this.#sink = sink;
-    this.#maxLength = options.maxLength;
+    this.#line = new PendingLine<Buffer>(sink, options.maxLength, (pieces) =>
+      (pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)).toString('utf8'),
+    );
   }
 
   push(chunk: Buffer): void {
     let start = 0;
     for (let end = chunk.indexOf(10, start); end !== -1; end = chunk.indexOf(10, start)) {
-      this.#finish(chunk.subarray(start, end));
+      this.#line.finish(chunk.subarray(start, end));
       start = end + 1;
     }
-    if (start < chunk.length) this.#keep(chunk.subarray(start));
-  }
-
-  #keep(piece: Buffer): void {
-    if (this.#skipping) return;
-    this.#length += piece.length;
-    if (this.#length > this.#maxLength) {
-      this.#sink.onTooLong(this.#length);
-      this.#pieces = [];
-      this.#length = 0;
-      this.#skipping = true;
-      return;
-    }
-    this.#pieces.push(piece);
-  }
-
-  #finish(last: Buffer): void {
-    if (!this.#skipping) this.#keep(last);
-    if (this.#skipping) {
-      this.#skipping = false;
-      return;
-    }
-    const line = this.#pieces.length === 1 ? this.#pieces[0]!.toString('utf8') : Buffer.concat(this.#pieces).toString('utf8');
-    this.#pieces = [];
-    this.#length = 0;
-    this.#sink.onLine(line);
+    if (start < chunk.length) this.#line.keep(chunk.subarray(start));
   }
 }
