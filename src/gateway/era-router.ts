@@ -1,6 +1,6 @@
 /**
  * @module gateway/era-router
- * Both protocol eras through one gateway (digest sections 4 and 5). The client's era is known
+ * Both protocol eras through one gateway (docs/PROTOCOL.md, sections 4 and 5). The client's era is known
  * per request (the session server decided: a session means handshake era, modern `_meta` means
  * sessionless); the upstream's era is detected once and cached, or configured. Four pairings:
  *

@@ -1,6 +1,6 @@
 /**
  * @module gateway/header-policy
- * Headers toward an upstream are explicit (digest section 6): nothing from the client goes up
+ * Headers toward an upstream are explicit (docs/PROTOCOL.md, section 6): nothing from the client goes up
  * unless configured (`--forward-header`), static ones (`--upstream-header`) always do.
  */
 import type { RequestContext } from '../server/application.js';

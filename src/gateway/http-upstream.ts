@@ -5,7 +5,7 @@
  * downstream and is kept, with what is needed to recover it, in the session's state, so a
  * gateway restart (or another replica) continues it. An upstream that forgets the session
  * (404) is re-initialized by the client core and the request retried once: the downstream
- * client never notices (digest section 6).
+ * client never notices (docs/PROTOCOL.md, section 6).
  */
 import type { Dispatcher } from 'undici';
 import { SessionClient } from '../client/session-client.js';

@@ -4,7 +4,7 @@
  * that turns a failure into an HTTP status plus a JSON-RPC error. Nothing else in the codebase
  * picks a status code for an error.
  *
- * Status codes are the contract (digest section 1); JSON-RPC codes follow the TypeScript SDK
+ * Status codes are the contract (docs/PROTOCOL.md, section 1); JSON-RPC codes follow the TypeScript SDK
  * where it has one (`-32001` session not found, `-32000` transport-level bad request).
  */
 

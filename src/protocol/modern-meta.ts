@@ -1,6 +1,6 @@
 /**
  * @module protocol/modern-meta
- * The 2026-07-28 request `_meta` (digest section 4, SEP-2575): with no `initialize`, every
+ * The 2026-07-28 request `_meta` (docs/PROTOCOL.md, section 4; SEP-2575): with no `initialize`, every
  * request carries its protocol version and the client's capabilities (and SHOULD carry its
  * info). These are the keys, the versions this code speaks, and the checks a server makes.
  */

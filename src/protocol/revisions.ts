@@ -1,6 +1,6 @@
 /**
  * @module protocol/revisions
- * The protocol revisions Sessiongate speaks and how a version is negotiated (digest section 3).
+ * The protocol revisions Sessiongate speaks and how a version is negotiated (docs/PROTOCOL.md, section 3).
  */
 
 /** Handshake-era revisions, oldest first. */

@@ -119,7 +119,7 @@ async function initialize(core: ServerCore, incoming: Incoming, request: JsonRpc
 }
 
 /**
- * 2026-07-28 (digest section 4): no session is minted or echoed (an `MCP-Session-Id` is
+ * 2026-07-28 (docs/PROTOCOL.md, section 4): no session is minted or echoed (an `MCP-Session-Id` is
  * ignored); `_meta` and the version header are checked (-32602, -32020, -32022), then the
  * routing headers (-32020); a method the revision removed is unknown (404, -32601).
  */

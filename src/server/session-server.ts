@@ -1,6 +1,6 @@
 /**
  * @module server/session-server
- * The Streamable HTTP session server (rules S1-S12 of the digest): transport checks, the
+ * The Streamable HTTP session server (rules S1-S12 of docs/PROTOCOL.md): transport checks, the
  * session gate, then the application. `handle(Incoming)` is the core; `fetch` (web-standard)
  * and `node` (node:http, Express, Fastify) are thin adapters over it.
  */

@@ -1,6 +1,6 @@
 /**
  * @module store/bus
- * What replicas sharing a store tell each other about sessions (DESIGN: the record is the truth,
+ * What replicas sharing a store tell each other about sessions (docs/ARCHITECTURE.md, "The record and the cache": the record is the truth,
  * each replica keeps only a cache). A session that ended on one replica (DELETE, expiry swept,
  * admin, cap eviction) must free what every other replica holds for it: a child process, an
  * upstream link, a GET stream. A session whose process-local resources moved to another

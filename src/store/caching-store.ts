@@ -1,6 +1,6 @@
 /**
  * @module store/caching-store
- * A replica's cache of a shared store's records (DESIGN: the record is the truth, a replica keeps
+ * A replica's cache of a shared store's records (docs/ARCHITECTURE.md, "The record and the cache": the record is the truth, a replica keeps
  * only a cache). A request for a session this replica served recently costs no store round trip;
  * a miss costs one. Correctness rests on the bus:
  * - a session ended, moved or changed anywhere is dropped here as the message arrives (pub/sub,

@@ -1,7 +1,7 @@
 /**
  * @module store/record
  * The session record: the truth about a session, kept by a SessionStore. Everything
- * process-local (SDK instances, child processes, streams) is a cache of this (DESIGN.md).
+ * process-local (SDK instances, child processes, streams) is a cache of this (docs/ARCHITECTURE.md, "The record and the cache").
  */
 import type { JsonObject } from '../protocol/jsonrpc.js';
 
