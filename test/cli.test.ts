@@ -221,22 +221,12 @@ describe('bad flags', () => {
 
   it('the start-up summary shows durations as written and the stdio command with its arguments', async () => {
     const fixture = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
-    const gateway = await startCli([
-      '--port',
-      '0',
-      '--store',
-      'memory',
-      '--spares',
-      '0',
-      '--idle-timeout',
-      '30m',
-      '--stdio',
-      `${process.execPath} ${fixture}`,
-    ]);
+    const command = `${process.execPath} ${fixture}`;
+    const gateway = await startCli(['--port', '0', '--store', 'memory', '--spares', '0', '--idle-timeout', '30m', '--stdio', command]);
     try {
       expect(gateway.output()).toContain('idle timeout 30m');
       expect(gateway.output()).not.toContain('1800000');
-      expect(gateway.output()).toContain(`${process.execPath} ${fixture}`);
+      expect(gateway.output()).toContain(command);
     } finally {
       await gateway.kill();
     }

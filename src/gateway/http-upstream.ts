@@ -19,6 +19,7 @@ import { sessionTag } from '../session/id.js';
 import { type HeaderPolicyOptions, headerPolicy } from './header-policy.js';
 import { requireSession } from './require-session.js';
 import { upstreamFailure } from './upstream-failure.js';
+import { upstreamCancel } from './upstream-cancel.js';
 import { UpstreamPool, type UpstreamPoolOptions } from './upstream-pool.js';
 
 export interface HttpUpstreamOptions extends HeaderPolicyOptions {
@@ -130,14 +131,7 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
       // resumable streams nobody can receive the answer): the exchange is abandoned, and the
       // upstream told to stop the work (notifications/cancelled), so it holds no connection.
       const signal = context.signal;
-      signal.addEventListener(
-        'abort',
-        () => {
-          const cancelled = { requestId: request.id, reason: 'the request ended at the gateway' };
-          void link.client.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: cancelled }).catch(() => {});
-        },
-        { once: true },
-      );
+      signal.addEventListener('abort', () => void link.client.send(upstreamCancel(request.id)).catch(() => {}), { once: true });
       const attempt = (retried: boolean): void => {
         link.client
           .send(request, request.id, (message) => pending.push(message), signal)

@@ -5,7 +5,7 @@
  * once the process is really gone, so no path leaves a child behind.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { isObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
+import { isWellFormedMessage, type JsonRpcMessage } from '../protocol/jsonrpc.js';
 import { childEnvironment } from './child-environment.js';
 import { internalRequestId } from '../protocol/internal-ids.js';
 import { ByteLineSplitter, LineSplitter } from '../protocol/line-splitter.js';
@@ -149,9 +149,10 @@ export class StdioChild {
     if (line.trim() === '') return;
     try {
       const message = JSON.parse(line) as unknown;
-      if (!isObject(message) || message['jsonrpc'] !== '2.0') this.#events?.onStderr(`(not JSON-RPC on stdout) ${line.slice(0, 200)}`);
-      else if (message['id'] === this.#warmUpId && !('method' in message)) this.#markReady();
-      else this.#events?.onMessage(message as unknown as JsonRpcMessage);
+      // The same shape rule as for HTTP upstreams (docs/limits.md, "Messages").
+      if (!isWellFormedMessage(message)) this.#events?.onStderr(`(not JSON-RPC on stdout) ${line.slice(0, 200)}`);
+      else if ('id' in message && message.id === this.#warmUpId && !('method' in message)) this.#markReady();
+      else this.#events?.onMessage(message);
     } catch {
       this.#events?.onStderr(`(not JSON on stdout) ${line.slice(0, 200)}`);
     }

@@ -27,6 +27,7 @@ import { PendingReply, slowCallReader } from '../server/pending-reply.js';
 import { sessionTag } from '../session/id.js';
 import { requireSession } from './require-session.js';
 import { upstreamFailure } from './upstream-failure.js';
+import { upstreamCancel } from './upstream-cancel.js';
 import { SpawnQueue } from './spawn-queue.js';
 import { type StdioCommand, StdioChild } from './stdio-child.js';
 import { internalRequestId } from '../protocol/internal-ids.js';
@@ -248,11 +249,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       if (link.pending.get(key) !== entry) return;
       settle(link, key);
       entry.reply.respond(upstreamFailure(id, 'the request was cancelled'));
-      child.send({
-        jsonrpc: '2.0',
-        method: 'notifications/cancelled',
-        params: { requestId: id, reason: 'the request ended at the gateway' },
-      });
+      child.send(upstreamCancel(id));
     };
     if (signal.aborted) return onAbort();
     // Per request, so it goes with the request; once answered, onAbort does nothing.

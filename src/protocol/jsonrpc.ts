@@ -73,6 +73,8 @@ export const MAX_NESTING_DEPTH = 64;
 const REQUEST_MEMBERS = new Set(['jsonrpc', 'id', 'method', 'params']);
 const RESPONSE_MEMBERS = new Set(['jsonrpc', 'id', 'result', 'error']);
 const ERROR_MEMBERS = new Set(['code', 'message', 'data']);
+/** The `_meta` key tying a request to a task (MCP's schema gives it a string `taskId`). */
+const RELATED_TASK = 'io.modelcontextprotocol/related-task';
 
 function unknownMember(value: JsonObject, allowed: ReadonlySet<string>): string | undefined {
   for (const key in value) if (!allowed.has(key)) return key;
@@ -94,7 +96,6 @@ function metaProblem(holder: JsonValue | undefined): string | undefined {
     return `_meta["${RELATED_TASK}"] needs a string taskId`;
   return undefined;
 }
-const RELATED_TASK = 'io.modelcontextprotocol/related-task';
 
 /**
  * Whether objects and arrays nest deeper than `limit`. Recursive, but never deeper than `limit`

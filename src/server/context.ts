@@ -136,20 +136,20 @@ export function clientSessionIdOf(incoming: Incoming, message: JsonRpcMessage | 
   return id;
 }
 
-/** A signal, or what gives one when first asked (a request's flight: server/in-flight.ts). */
-type SignalSource = AbortSignal | (() => AbortSignal) | { readonly signal: AbortSignal };
+/** What gives the request's signal when first asked: the exchange, or the request's flight (server/in-flight.ts). */
+type SignalSource = { readonly signal: AbortSignal };
 
 class Context implements RequestContext {
   readonly #incoming: Incoming;
-  #signal: SignalSource | undefined;
+  #signalSource: SignalSource;
   readonly session: SessionHandle | undefined;
   readonly protocolVersion: string;
   readonly principal: string | null;
   readonly clientSessionId: string | undefined;
 
-  constructor(incoming: Incoming, fields: ContextFields, signal: SignalSource | undefined) {
+  constructor(incoming: Incoming, fields: ContextFields, signalSource: SignalSource) {
     this.#incoming = incoming;
-    this.#signal = signal;
+    this.#signalSource = signalSource;
     this.session = fields.session;
     this.protocolVersion = fields.protocolVersion;
     this.principal = fields.principal;
@@ -164,18 +164,15 @@ class Context implements RequestContext {
     return this.#incoming.headers();
   }
 
-  /** Read lazily: the adapter creates an AbortController only when somebody asks. */
+  /** Read lazily: the adapter (or the flight) creates an AbortController only when somebody asks. */
   get signal(): AbortSignal {
-    const signal = this.#signal;
-    if (signal === undefined) return this.#incoming.signal;
-    if (typeof signal === 'function') return signal();
-    return signal instanceof AbortSignal ? signal : signal.signal;
+    return this.#signalSource.signal;
   }
 
   /** This context, or a copy when `shared` (a batch), whose signal comes from `source`. */
-  withSignal(source: { readonly signal: AbortSignal }, shared: boolean): Context {
+  withSignal(source: SignalSource, shared: boolean): Context {
     if (shared) return new Context(this.#incoming, this, source);
-    this.#signal = source;
+    this.#signalSource = source;
     return this;
   }
 }
@@ -184,7 +181,7 @@ class Context implements RequestContext {
  * `context` whose `signal` is its flight's (server/in-flight.ts: aborted when the request ends
  * early). The context itself when it serves one request, else (`shared`, a batch) a copy.
  */
-export function withSignal(context: RequestContext, source: { readonly signal: AbortSignal }, shared = false): RequestContext {
+export function withSignal(context: RequestContext, source: SignalSource, shared = false): RequestContext {
   return context instanceof Context ? context.withSignal(source, shared) : context;
 }
 
@@ -195,7 +192,7 @@ interface ContextFields {
   clientSessionId: string | undefined;
 }
 
-/** `signal` overrides the connection's signal (the GET stream ends with its session too). */
-export function requestContext(incoming: Incoming, fields: ContextFields, signal?: SignalSource): RequestContext {
-  return new Context(incoming, fields, signal);
+/** The context of a request; its signal is the exchange's until a flight takes it over (withSignal). */
+export function requestContext(incoming: Incoming, fields: ContextFields): RequestContext {
+  return new Context(incoming, fields, incoming);
 }

@@ -12,7 +12,7 @@
  * it can cancel what it started (an upstream call, a child's request).
  *
  * The deadline is checked by one sweep for all requests (at a quarter of the timeout, at most
- * every second), not a timer per request: a request costs two map updates and a promise race.
+ * every second), not a timer per request: a request costs a few map updates and one promise.
  */
 import { JSONRPC, SessiongateError } from '../protocol/failures.js';
 import type { JsonRpcMessage, JsonRpcResponse, RequestId } from '../protocol/jsonrpc.js';
@@ -71,11 +71,6 @@ export class Flight {
 
   readonly #onClientGone = (): void => this.#controller?.abort(this.#clientSignal?.reason);
 
-  /** Resolves with the server's own answer if the request ends before the application's. */
-  early(): Promise<JsonRpcResponse> {
-    return new Promise((resolve) => (this.#end = resolve));
-  }
-
   /** `end` gets the server's own answer if the request ends before the application's. */
   onEarlyEnd(end: (response: JsonRpcResponse) => void): void {
     this.#end = end;
@@ -115,13 +110,10 @@ export class InFlight {
     this.#now = now;
   }
 
-  /** Requests in flight now (for readiness: saturation). */
-  get size(): number {
-    return this.#all.size;
-  }
-
-  /** Admits a request, or throws SG_TOO_MANY_REQUESTS past a cap. */
-  /** `client`: the request's exchange, whose signal aborts when the client leaves (read only if needed). */
+  /**
+   * Admits a request, or throws SG_TOO_MANY_REQUESTS past a cap. `client`: the request's
+   * exchange, whose signal aborts when the client leaves (read only if needed).
+   */
   admit(requestId: RequestId, sessionId: string | undefined, principal: string | null, client: { readonly signal: AbortSignal }): Flight {
     const ofSession = sessionId === undefined ? undefined : this.#bySession.get(sessionId);
     if (ofSession && (ofSession instanceof Set ? ofSession.size : 1) >= this.#limits.perSession) {
@@ -188,7 +180,7 @@ export class InFlight {
   /** A stream reply: each message is a sign of life; an early end closes it with the server's answer. */
   #boundStream(flight: Flight, stream: AsyncIterable<JsonRpcMessage>): AsyncIterableIterator<JsonRpcMessage> {
     const source = stream[Symbol.asyncIterator]();
-    const early = flight.early();
+    const early = new Promise<JsonRpcResponse>((resolve) => flight.onEarlyEnd(resolve));
     let done = false;
     const finish = (): void => {
       done = true;
@@ -268,9 +260,9 @@ export class InFlight {
   #sweep(): void {
     const timeout = this.#limits.requestTimeoutMs;
     const oldest = this.#now() - timeout;
+    const seconds = Math.round(timeout / 100) / 10;
     for (const flight of this.#all) {
       if (flight.lastSign > oldest) continue;
-      const seconds = Math.round(timeout / 100) / 10;
       flight.endEarly(
         failure(flight.requestId, REQUEST_TIMEOUT, `Request timed out (no answer or progress for ${seconds} s)`, 'SG_REQUEST_TIMEOUT'),
         'timeout',
