@@ -42,7 +42,10 @@ function cli(args: string[], timeout = 20_000): Promise<{ code: number; stdout: 
 beforeAll(async () => {
   folder = mkdtempSync(join(tmpdir(), 'sessiongate-pack-'));
   app = join(folder, 'app');
-  const { stdout } = await npm(['pack', '--pack-destination', folder, '--json'], ROOT);
+  // --ignore-scripts: `npm pack` would run `prepare` (the build), rewriting dist/ while the
+  // other test files start the CLI from it (a half-written module failed one in a CI run).
+  // `npm test` builds before the suite.
+  const { stdout } = await npm(['pack', '--ignore-scripts', '--pack-destination', folder, '--json'], ROOT);
   const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
   cpSync(join(folder, filename), join(folder, 'sessiongate.tgz'));
   writeFileSync(join(folder, 'package.json'), '{}');
