@@ -308,6 +308,47 @@ describe('a message over --max-message-size fails its call, not the gateway', ()
   });
 });
 
+describe('session caps an attacker can neither walk around nor turn against others', () => {
+  it('anonymous callers share one bucket; rotating Authorization values cannot evict another person', async () => {
+    const started = await memoryGateway([
+      '--upstream',
+      upstream.url,
+      '--max-sessions',
+      '4',
+      '--max-sessions-per-principal',
+      '2',
+      '--on-cap',
+      'evict',
+    ]);
+    try {
+      const ping = async (id: string, auth: Record<string, string> = {}) =>
+        (
+          await send(started.url, {
+            body: { jsonrpc: '2.0', id: 9, method: 'ping' },
+            headers: { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25', ...auth },
+          })
+        ).status;
+      const victimAuth = { authorization: 'Bearer victim' };
+      const victim = await openSession(started.url, '2025-11-25', victimAuth);
+      // Anonymous callers together are held to the per-principal cap: the third evicts the first.
+      const anonymous = [await openSession(started.url), await openSession(started.url)];
+      anonymous.push(await openSession(started.url));
+      expect(await Promise.all(anonymous.map((id) => ping(id)))).toEqual([404, 200, 200]);
+      // The gateway is full (victim, two anonymous, one rotating value); every new value has no
+      // session of its own to give up, so it is refused rather than evicting someone else's.
+      await openSession(started.url, '2025-11-25', { authorization: 'Bearer rotating-0' });
+      for (let i = 1; i <= 3; i++) {
+        const refused = await send(started.url, { body: initializeRequest(), headers: { authorization: `Bearer rotating-${i}` } });
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('retry-after')).toBe('30');
+      }
+      expect(await ping(victim, victimAuth)).toBe(200);
+    } finally {
+      await started.kill('SIGKILL');
+    }
+  });
+});
+
 describe('connections', () => {
   it('a body past the limit gets its 413 even when the client sends it all before reading (lingering close)', async () => {
     for (let run = 0; run < 3; run++) {

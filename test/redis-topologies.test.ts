@@ -90,7 +90,7 @@ describe('on a Redis Cluster (three masters)', () => {
     );
     const now = Date.now();
     const r = record(now);
-    await a.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity }, now);
+    await a.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
     expect(await b.get(r.id, now)).toEqual(r);
     const heard: unknown[] = [];
     b.bus.listen('holder', r.id, (payload) => heard.push(payload));

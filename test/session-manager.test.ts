@@ -3,6 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SessionManager } from '../src/session/session-manager.js';
+import type { SessionOptions } from '../src/session/options.js';
 import { LiveRegistry } from '../src/session/live-registry.js';
 import { MemoryStore } from '../src/store/memory/index.js';
 import type { DisposeReason as EndReason } from '../src/session/live-registry.js';
@@ -88,9 +89,9 @@ describe('SessionManager', () => {
     });
   });
 
-  it("with onCap 'evict', past a cap the least recently used session ends (reason cap) and the new one is admitted", async () => {
-    const clock = new ManualClock();
-    const sessions = manager(clock, new MemoryStore(), { maxSessions: 3, maxSessionsPerPrincipal: 2, onCap: 'evict' });
+  /** A manager whose sessions record their ends (reason) and resource disposals in `ended`. */
+  function evicting(clock: ManualClock, options: SessionOptions) {
+    const sessions = manager(clock, new MemoryStore(), options);
     const ended: [string, EndReason][] = [];
     sessions.onEnd((record, reason) => void ended.push([record.id, reason]));
     const open = (identity?: string) =>
@@ -98,6 +99,12 @@ describe('SessionManager', () => {
         sessions.live.attach(record.id, (reason) => void ended.push([`disposed ${record.id}`, reason]));
         return record;
       });
+    return { sessions, ended, open };
+  }
+
+  it("with onCap 'evict', past a cap the caller's own least recently used session ends (reason cap), never another's", async () => {
+    const clock = new ManualClock();
+    const { sessions, ended, open } = evicting(clock, { maxSessions: 3, maxSessionsPerPrincipal: 2, onCap: 'evict' });
     const a1 = await open('alice');
     clock.advance(10_000);
     const a2 = await open('alice');
@@ -115,13 +122,53 @@ describe('SessionManager', () => {
         [a2.id, 'cap'],
       ]);
     await expect(sessions.resolve(a2.id, 'alice')).rejects.toMatchObject({ code: 'SG_SESSION_NOT_FOUND' });
-    // The global cap: the least recently used of all (anon) goes.
+    // The global cap, for a caller with nothing of its own to give up: 503, nobody is evicted.
     ended.length = 0;
-    const b1 = await open('bob');
+    await expect(open('bob')).rejects.toMatchObject({
+      code: 'SG_SESSION_LIMIT',
+      message: expect.stringMatching(/too many live sessions$/),
+    });
+    // The global cap, for Alice: her own least recently used session, although anon's is older.
+    await sessions.resolve(a3.id, 'alice');
+    clock.advance(10_000);
+    await sessions.resolve(a3.id, 'alice');
+    const a4 = await open('alice');
+    await expect.poll(() => ended.map(([, reason]) => reason)).toEqual(['cap', 'cap']);
+    expect(ended[1]![0]).toBe(a1.id);
+    for (const { id } of [anon, a3, a4]) expect(await sessions.store.get(id, clock.now())).toBeDefined();
+  });
+
+  it("with onCap 'evict-any', past the global cap the least recently used session of anyone ends", async () => {
+    const clock = new ManualClock();
+    const { sessions, ended, open } = evicting(clock, { maxSessions: 2, onCap: 'evict-any' });
+    const anon = await open();
+    clock.advance(10_000);
+    const alice = await open('alice');
+    const bob = await open('bob');
     await expect.poll(() => ended.map(([, reason]) => reason)).toEqual(['cap', 'cap']);
     expect(ended[1]![0]).toBe(anon.id);
-    expect(await sessions.store.count()).toBe(3);
-    for (const { id } of [a1, a3, b1]) expect(await sessions.store.get(id, clock.now())).toBeDefined();
+    for (const { id } of [alice, bob]) expect(await sessions.store.get(id, clock.now())).toBeDefined();
+  });
+
+  it('anonymous callers share one bucket, capped like one principal unless maxAnonymousSessions says otherwise', async () => {
+    const clock = new ManualClock();
+    const rejecting = evicting(clock, { maxSessionsPerPrincipal: 2 });
+    await rejecting.open();
+    await rejecting.open();
+    await expect(rejecting.open()).rejects.toMatchObject({
+      code: 'SG_SESSION_LIMIT',
+      message: expect.stringContaining('of anonymous callers'),
+    });
+    expect(await rejecting.open('alice')).toBeDefined();
+
+    const wider = evicting(clock, { maxSessionsPerPrincipal: 2, maxAnonymousSessions: 3, onCap: 'evict' });
+    const oldest = await wider.open();
+    clock.advance(1_000);
+    for (let i = 0; i < 2; i++) await wider.open();
+    const alice = await wider.open('alice');
+    await wider.open();
+    await expect.poll(() => wider.ended.map(([id]) => id)).toEqual([`disposed ${oldest.id}`, oldest.id]);
+    expect(await wider.sessions.store.get(alice.id, clock.now())).toBeDefined();
   });
 
   it('rejects bad options with a message naming the option', () => {
@@ -129,6 +176,7 @@ describe('SessionManager', () => {
     expect(() => new SessionManager({ maxSessions: -3 })).toThrow(/"maxSessions"/);
     expect(() => new SessionManager({ touchFraction: 1 })).toThrow(/"touchFraction"/);
     expect(() => new SessionManager({ onCap: 'drop' as 'evict' })).toThrow(/"onCap"/);
+    expect(() => new SessionManager({ maxAnonymousSessions: 0 })).toThrow(/"maxAnonymousSessions"/);
   });
 
   it('close() stops the sweep timer and frees every process-local resource', async () => {

@@ -9,7 +9,7 @@ import { storeContract } from './helpers/store-contract.js';
 storeContract('memory', async () => new MemoryStore());
 
 describe('memory store: what an idle record costs', () => {
-  const limits = { maxSessions: 100, maxSessionsPerPrincipal: 100 };
+  const limits = { maxSessions: 100, maxSessionsPerPrincipal: 100, maxAnonymousSessions: 100 };
   const params = (): JsonObject => ({ protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' } });
   const recordOf = (id: string, initialize: JsonObject): SessionRecord => ({
     id,
@@ -65,7 +65,7 @@ describe('memory store: what an idle record costs', () => {
     await store.create({ ...recordOf('a', params()), principal: principal('x') }, limits, 0);
     await store.create({ ...recordOf('b', params()), principal: principal('x') }, limits, 0);
     expect((await store.get('b', 0))!.principal).toBe('principal-x');
-    expect(await store.soonestToExpire('principal-x', 0)).toBe('a');
+    expect(await store.soonestToExpire({ principal: 'principal-x' }, 0)).toBe('a');
   });
 
   it('an empty state is shared and frozen; a set state is kept as given', async () => {

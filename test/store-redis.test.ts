@@ -25,7 +25,7 @@ describe('RedisStore', () => {
     const b = new RedisStore({ url: redis.url, prefix: 'shared:' });
     const now = Date.now();
     const r = record(now);
-    await a.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity }, now);
+    await a.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
     expect(await b.get(r.id, now)).toEqual(r);
     expect(await b.sharedSecret('k', () => 'b')).toBe(await a.sharedSecret('k', () => 'a'));
     expect(await b.delete(r.id)).toEqual(r);
@@ -38,7 +38,7 @@ describe('RedisStore', () => {
     const store = new RedisStore({ url: redis.url, prefix: 'ttl:', expiryGraceMs: 1000 });
     const now = Date.now();
     const r = record(now, { idleExpiresAt: now + 2000 });
-    await store.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity }, now);
+    await store.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
     const { Redis } = await import('ioredis');
     const raw = new Redis(redis.url);
     const ttl = await raw.pttl(`ttl:s:${r.id}`);

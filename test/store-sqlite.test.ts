@@ -17,7 +17,7 @@ describe('SqliteStore durability', () => {
     const now = Date.now();
     const first = new SqliteStore(path);
     const r = record(now, { principal: 'p' });
-    await first.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity }, now);
+    await first.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
     await first.setState(r.id, { step: 3 });
     const secret = await first.sharedSecret('principal-key', () => 'k1');
     await first.close();

@@ -9,10 +9,17 @@ import type { SessionFlags } from './session-flags.js';
 import { listen, onShutdownSignal, type Listening, type Routes } from './serve.js';
 import { describeStore, openStore } from './store-spec.js';
 import { formatDuration } from './units.js';
+import type { CapPolicy } from '../session/options.js';
 
 export function report(error: unknown): void {
   process.stderr.write(`sessiongate: ${(error as Error).message}\n`);
 }
+
+const CAP_POLICY_SUMMARY: Record<CapPolicy, string> = {
+  reject: '503 past a cap',
+  evict: "the caller's own least recently used session evicted past a cap",
+  'evict-any': 'least recently used session evicted past a cap',
+};
 
 export async function runSessionServer(
   title: string,
@@ -28,6 +35,7 @@ export async function runSessionServer(
     maxLifetimeMs: flags.maxLifetimeMs,
     maxSessions: flags.maxSessions,
     maxSessionsPerPrincipal: flags.maxSessionsPerPrincipal,
+    maxAnonymousSessions: flags.maxAnonymousSessions,
     onCap: flags.onCap,
     allowedOrigins: flags.allowedOrigins,
     allowedHosts: flags.allowedHosts,
@@ -59,8 +67,9 @@ export async function runSessionServer(
   const caps = [
     flags.maxSessions && `max ${flags.maxSessions} sessions`,
     flags.maxSessionsPerPrincipal && `max ${flags.maxSessionsPerPrincipal} per principal`,
+    flags.maxAnonymousSessions && `max ${flags.maxAnonymousSessions} anonymous`,
   ].filter(Boolean);
-  if (caps.length > 0) caps.push(flags.onCap === 'evict' ? 'least recently used evicted past a cap' : '503 past a cap');
+  if (caps.length > 0) caps.push(CAP_POLICY_SUMMARY[flags.onCap]);
   const base = listening.url.replace(/\/mcp$/, '');
   process.stdout.write(
     [

@@ -17,6 +17,7 @@ export interface SessionFlags {
   maxLifetimeMs: number;
   maxSessions: number | undefined;
   maxSessionsPerPrincipal: number | undefined;
+  maxAnonymousSessions: number | undefined;
   onCap: CapPolicy;
   allowedOrigins: string[] | undefined;
   /** Host header names accepted; by default the loopback names when listening on loopback. */
@@ -66,8 +67,17 @@ export function addSessionFlags(command: Command, defaults: { store: string }): 
     .addOption(envOption('--max-sessions <n>', 'cap on live sessions (503 past it)').argParser(parser(parseCount)))
     .addOption(envOption('--max-sessions-per-principal <n>', 'cap on live sessions per principal').argParser(parser(parseCount)))
     .addOption(
-      envOption('--on-cap <policy>', 'past a cap: reject (503) | evict (end the least recently used session)')
-        .choices(['reject', 'evict'])
+      envOption(
+        '--max-anonymous-sessions <n>',
+        'cap on live sessions without an Authorization header, all together (default: --max-sessions-per-principal)',
+      ).argParser(parser(parseCount)),
+    )
+    .addOption(
+      envOption(
+        '--on-cap <policy>',
+        "past a cap: reject (503) | evict (end the caller's own least recently used session) | evict-any (past --max-sessions, anyone's)",
+      )
+        .choices(['reject', 'evict', 'evict-any'])
         .default('reject'),
     )
     .addOption(
@@ -150,6 +160,7 @@ export function sessionFlags(values: Record<string, unknown>): SessionFlags {
     maxLifetimeMs: values['maxLifetime'] as number,
     maxSessions: values['maxSessions'] as number | undefined,
     maxSessionsPerPrincipal: values['maxSessionsPerPrincipal'] as number | undefined,
+    maxAnonymousSessions: values['maxAnonymousSessions'] as number | undefined,
     onCap: values['onCap'] as CapPolicy,
     allowedOrigins: values['allowedOrigins'] as string[] | undefined,
     // S10 "bind to localhost when serving locally" and DNS rebinding: a loopback listener only

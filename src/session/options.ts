@@ -15,13 +15,21 @@ export interface SessionOptions {
   maxLifetimeMs?: number;
   /** Global cap on live sessions; past it initialize gets 503. Default: no cap. */
   maxSessions?: number;
-  /** Cap on live sessions of one principal (anonymous sessions are not counted). Default: no cap. */
+  /** Cap on live sessions of one principal. Default: no cap. */
   maxSessionsPerPrincipal?: number;
   /**
+   * Cap on live anonymous sessions (no identity), all together: anonymous callers are one
+   * bucket, so they cannot walk around the per-principal cap. Default: `maxSessionsPerPrincipal`
+   * (anonymous callers together count as one principal).
+   */
+  maxAnonymousSessions?: number;
+  /**
    * What initialize meets past a cap. 'reject' (default): 503 with `Retry-After`. 'evict': the
-   * session whose deadline comes first (of the same principal when that principal's cap was
-   * hit; with sliding expiry, the least recently used) ends with reason 'cap', its resources
-   * are freed, and the new session is admitted.
+   * caller's own session whose deadline comes first (with sliding expiry, its least recently
+   * used; anonymous callers share one bucket) ends with reason 'cap', its resources are freed,
+   * and the new session is admitted; a caller with no session of its own to give up gets the
+   * 503, so nobody evicts another principal's session. 'evict-any': past the global cap, the
+   * session whose deadline comes first whoever holds it (for deployments of one trust domain).
    */
   onCap?: CapPolicy;
   /** `Retry-After` seconds sent with a cap's 503. Default 30. */
@@ -43,13 +51,14 @@ export interface SessionOptions {
   onError?: (error: unknown) => void;
 }
 
-export type CapPolicy = 'reject' | 'evict';
+export type CapPolicy = 'reject' | 'evict' | 'evict-any';
 
 export interface ResolvedSessionOptions {
   readonly idleTimeoutMs: number;
   readonly maxLifetimeMs: number;
   readonly maxSessions: number;
   readonly maxSessionsPerPrincipal: number;
+  readonly maxAnonymousSessions: number;
   readonly onCap: CapPolicy;
   readonly capRetryAfterSeconds: number;
   readonly touchIntervalMs: number;
@@ -68,11 +77,13 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
   const idleTimeoutMs = positive('idleTimeoutMs', options.idleTimeoutMs, 30 * 60_000);
   const touchFraction = positive('touchFraction', options.touchFraction, 0.1, true);
   if (touchFraction >= 1) throw new TypeError('sessiongate: option "touchFraction" must be below 1');
+  const maxSessionsPerPrincipal = positive('maxSessionsPerPrincipal', options.maxSessionsPerPrincipal, Infinity);
   return {
     idleTimeoutMs,
     maxLifetimeMs: positive('maxLifetimeMs', options.maxLifetimeMs, 24 * 3_600_000),
     maxSessions: positive('maxSessions', options.maxSessions, Infinity),
-    maxSessionsPerPrincipal: positive('maxSessionsPerPrincipal', options.maxSessionsPerPrincipal, Infinity),
+    maxSessionsPerPrincipal,
+    maxAnonymousSessions: positive('maxAnonymousSessions', options.maxAnonymousSessions, maxSessionsPerPrincipal),
     onCap: capPolicy(options.onCap),
     capRetryAfterSeconds: positive('capRetryAfterSeconds', options.capRetryAfterSeconds, 30),
     touchIntervalMs: idleTimeoutMs * touchFraction,
@@ -82,7 +93,7 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
 
 function capPolicy(value: CapPolicy | undefined): CapPolicy {
   if (value === undefined) return 'reject';
-  if (value !== 'reject' && value !== 'evict')
-    throw new TypeError(`sessiongate: option "onCap" must be "reject" or "evict", got ${String(value)}`);
+  if (value !== 'reject' && value !== 'evict' && value !== 'evict-any')
+    throw new TypeError(`sessiongate: option "onCap" must be "reject", "evict" or "evict-any", got ${String(value)}`);
   return value;
 }

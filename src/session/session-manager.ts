@@ -8,11 +8,11 @@ import { SessiongateError } from '../protocol/failures.js';
 import type { JsonObject } from '../protocol/jsonrpc.js';
 import { type EndReason, expiryReason, type SessionRecord } from '../store/record.js';
 import { MemoryStore } from '../store/memory/index.js';
-import type { SessionStore } from '../store/store.js';
+import type { SessionStore, VictimScope } from '../store/store.js';
 import { type Clock, systemClock } from './clock.js';
 import { isWellFormedSessionId, mintSessionId } from './id.js';
 import { type DisposeReason, LiveRegistry } from './live-registry.js';
-import { type ResolvedSessionOptions, resolveSessionOptions, type SessionOptions } from './options.js';
+import { type CapPolicy, type ResolvedSessionOptions, resolveSessionOptions, type SessionOptions } from './options.js';
 import { PrincipalHasher } from './principal.js';
 import { SessionRelay } from './session-relay.js';
 
@@ -31,14 +31,19 @@ const SWEEP_BATCH = 1000;
 /** Cap evictions one initialize may cause before it gives up with 503 (racing initializes). */
 const MAX_EVICTIONS = 3;
 
-function capReached(outcome: 'cap-global' | 'cap-principal', retryAfterSeconds: number): SessiongateError {
-  return new SessiongateError(
-    'SG_SESSION_LIMIT',
-    outcome === 'cap-global'
-      ? 'Service Unavailable: too many live sessions'
-      : 'Service Unavailable: too many live sessions for this principal',
-    { headers: { 'retry-after': String(retryAfterSeconds) } },
-  );
+function capReached(outcome: 'cap-global' | 'cap-principal', principal: string | null, retryAfterSeconds: number): SessiongateError {
+  const whose = outcome === 'cap-global' ? '' : principal === null ? ' of anonymous callers' : ' for this principal';
+  return new SessiongateError('SG_SESSION_LIMIT', `Service Unavailable: too many live sessions${whose}`, {
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  });
+}
+
+/**
+ * Whose session an initialize past a cap may end (docs/limits.md, "Sessions"): past its own
+ * principal's cap, its own; past the global cap, its own too, unless 'evict-any' says anyone's.
+ */
+function victimScope(outcome: 'cap-global' | 'cap-principal', principal: string | null, policy: CapPolicy): VictimScope {
+  return outcome === 'cap-global' && policy === 'evict-any' ? 'anyone' : { principal };
 }
 
 /** The most of a session's initialize params kept in its record, serialized. */
@@ -162,10 +167,11 @@ export class SessionManager {
       const outcome = await this.store.create(record, policy, now);
       if (outcome === 'created') return true;
       if (outcome === 'duplicate') return false;
-      if (policy.onCap !== 'evict' || evictions === MAX_EVICTIONS) throw capReached(outcome, policy.capRetryAfterSeconds);
+      const refusal = capReached(outcome, record.principal, policy.capRetryAfterSeconds);
+      if (policy.onCap === 'reject' || evictions === MAX_EVICTIONS) throw refusal;
       // Another initialize may take the freed slot first; a few rounds settle it, then 503.
-      const victim = await this.store.soonestToExpire(outcome === 'cap-principal' ? record.principal! : undefined, now);
-      if (victim === undefined) throw capReached(outcome, policy.capRetryAfterSeconds);
+      const victim = await this.store.soonestToExpire(victimScope(outcome, record.principal, policy.onCap), now);
+      if (victim === undefined) throw refusal;
       // The slot is free once the record is gone; its resources (a child's SIGTERM grace) are
       // freed meanwhile, so racing initializes do not evict more while this one waits.
       const evicted = await this.store.delete(victim);

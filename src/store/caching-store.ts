@@ -14,7 +14,7 @@
 import type { JsonObject } from '../protocol/jsonrpc.js';
 import type { SessionBus } from './bus.js';
 import { isLive, type SessionRecord } from './record.js';
-import type { CreateLimits, CreateOutcome, SessionStore } from './store.js';
+import type { CreateLimits, CreateOutcome, SessionStore, VictimScope } from './store.js';
 
 export interface CachingStoreOptions {
   /** How long an entry is trusted without news. Default 30 s. */
@@ -105,8 +105,8 @@ export class CachingStore implements SessionStore {
     return swept;
   }
 
-  soonestToExpire(principal: string | undefined, now: number): Promise<string | undefined> {
-    return this.#store.soonestToExpire(principal, now);
+  soonestToExpire(scope: VictimScope, now: number): Promise<string | undefined> {
+    return this.#store.soonestToExpire(scope, now);
   }
 
   list(cursor: string | undefined, limit: number, now: number): Promise<{ records: SessionRecord[]; next: string | undefined }> {

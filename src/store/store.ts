@@ -11,14 +11,25 @@ import type { SessionRecord } from './record.js';
 export interface CreateLimits {
   readonly maxSessions: number;
   readonly maxSessionsPerPrincipal: number;
+  /** Anonymous sessions (principal null) are one bucket with a cap of its own. */
+  readonly maxAnonymousSessions: number;
 }
+
+/** The cap a new record of `principal` is held to: anonymous sessions share one bucket. */
+export function principalLimit(limits: CreateLimits, principal: string | null): number {
+  return principal === null ? limits.maxAnonymousSessions : limits.maxSessionsPerPrincipal;
+}
+
+/** Whose sessions an eviction may pick from: one principal's (null: the anonymous ones), or anyone's. */
+export type VictimScope = { readonly principal: string | null } | 'anyone';
 
 export type CreateOutcome = 'created' | 'duplicate' | 'cap-global' | 'cap-principal';
 
 export interface SessionStore {
   /**
-   * Inserts the record unless its id exists or a cap would be passed, as one atomic step.
-   * Sessions already expired at `now` do not count toward the caps.
+   * Inserts the record unless its id exists or a cap would be passed, as one atomic step:
+   * 'cap-principal' when its principal's bucket is full (`principalLimit`, anonymous sessions
+   * included). Sessions already expired at `now` do not count toward the caps.
    */
   create(record: SessionRecord, limits: CreateLimits, now: number): Promise<CreateOutcome>;
   /** The record, or undefined when it does not exist or has expired at `now`. */
@@ -40,12 +51,12 @@ export interface SessionStore {
    */
   sweepExpired(now: number, limit: number): Promise<SessionRecord[]>;
   /**
-   * The id of the live session whose deadline comes first, among all sessions or only those of
-   * `principal` when it is given: the victim of cap eviction. With sliding idle expiry that is
-   * the least recently used session (to the touch granularity), unless one is about to reach
-   * its absolute lifetime first.
+   * The id of the live session whose deadline comes first, among those of one principal
+   * (anonymous ones when it is null) or among all: the victim of cap eviction. With sliding
+   * idle expiry that is the least recently used session (to the touch granularity), unless one
+   * is about to reach its absolute lifetime first.
    */
-  soonestToExpire(principal: string | undefined, now: number): Promise<string | undefined>;
+  soonestToExpire(scope: VictimScope, now: number): Promise<string | undefined>;
   /**
    * A page of live sessions for the admin API. `cursor` is opaque: pass back `next` until it is
    * undefined. Pages may be smaller than `limit`; every session live throughout appears once.

@@ -6,7 +6,11 @@ import { mintSessionId } from '../../src/session/id.js';
 import type { SessionRecord } from '../../src/store/record.js';
 import type { CreateLimits, SessionStore } from '../../src/store/store.js';
 
-const NO_CAPS: CreateLimits = { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity };
+const NO_CAPS: CreateLimits = { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity };
+
+function caps(limits: Partial<CreateLimits>): CreateLimits {
+  return { ...NO_CAPS, ...limits };
+}
 const MINUTE = 60_000;
 
 export function record(now: number, overrides: Partial<SessionRecord> = {}): SessionRecord {
@@ -95,31 +99,58 @@ export function storeContract(name: string, open: () => Promise<SessionStore>): 
     });
 
     it('refuses past the global cap, and expired sessions do not count', async () => {
-      const caps = { maxSessions: 2, maxSessionsPerPrincipal: Infinity };
-      await store.create(record(now, { idleExpiresAt: now + MINUTE }), caps, now);
-      await store.create(record(now), caps, now);
-      expect(await store.create(record(now), caps, now)).toBe('cap-global');
-      expect(await store.create(record(now), caps, now + MINUTE)).toBe('created');
+      const limits = caps({ maxSessions: 2 });
+      await store.create(record(now, { idleExpiresAt: now + MINUTE }), limits, now);
+      await store.create(record(now), limits, now);
+      expect(await store.create(record(now), limits, now)).toBe('cap-global');
+      expect(await store.create(record(now), limits, now + MINUTE)).toBe('created');
     });
 
     it('refuses past the per-principal cap without touching other principals or anonymous sessions', async () => {
-      const caps = { maxSessions: Infinity, maxSessionsPerPrincipal: 2 };
-      await store.create(record(now, { principal: 'alice' }), caps, now);
+      const limits = caps({ maxSessionsPerPrincipal: 2 });
+      await store.create(record(now, { principal: 'alice' }), limits, now);
       const gone = record(now, { principal: 'alice' });
-      await store.create(gone, caps, now);
-      expect(await store.create(record(now, { principal: 'alice' }), caps, now)).toBe('cap-principal');
-      expect(await store.create(record(now, { principal: 'bob' }), caps, now)).toBe('created');
-      expect(await store.create(record(now), caps, now)).toBe('created');
-      expect(await store.create(record(now), caps, now)).toBe('created');
-      expect(await store.create(record(now), caps, now)).toBe('created');
+      await store.create(gone, limits, now);
+      expect(await store.create(record(now, { principal: 'alice' }), limits, now)).toBe('cap-principal');
+      expect(await store.create(record(now, { principal: 'bob' }), limits, now)).toBe('created');
+      expect(await store.create(record(now), limits, now)).toBe('created');
+      expect(await store.create(record(now), limits, now)).toBe('created');
+      expect(await store.create(record(now), limits, now)).toBe('created');
       await store.delete(gone.id);
-      expect(await store.create(record(now, { principal: 'alice' }), caps, now)).toBe('created');
+      expect(await store.create(record(now, { principal: 'alice' }), limits, now)).toBe('created');
+    });
+
+    it('holds anonymous sessions to a cap of their own, as one bucket, expired ones not counted', async () => {
+      const limits = caps({ maxSessionsPerPrincipal: 1, maxAnonymousSessions: 2 });
+      const first = record(now, { idleExpiresAt: now + MINUTE });
+      await store.create(first, limits, now);
+      await store.create(record(now), limits, now);
+      expect(await store.create(record(now), limits, now)).toBe('cap-principal');
+      // Principals are not held back by the anonymous bucket, nor it by them.
+      expect(await store.create(record(now, { principal: 'alice' }), limits, now)).toBe('created');
+      expect(await store.create(record(now), limits, now + 2 * MINUTE)).toBe('created');
+      await store.delete((await store.soonestToExpire({ principal: null }, now + 2 * MINUTE))!);
+      expect(await store.create(record(now), limits, now + 2 * MINUTE)).toBe('created');
+    });
+
+    it('names the anonymous session whose deadline comes first, never a principal’s', async () => {
+      const named = record(now, { idleExpiresAt: now + MINUTE, principal: 'alice' });
+      const older = record(now, { idleExpiresAt: now + 5 * MINUTE });
+      const newer = record(now, { idleExpiresAt: now + 10 * MINUTE });
+      for (const r of [newer, named, older]) await store.create(r, NO_CAPS, now);
+      expect(await store.soonestToExpire({ principal: null }, now)).toBe(older.id);
+      expect(await store.soonestToExpire('anyone', now)).toBe(named.id);
+      await store.touch(older.id, now + MINUTE, now + 20 * MINUTE);
+      expect(await store.soonestToExpire({ principal: null }, now + MINUTE)).toBe(newer.id);
+      await store.delete(newer.id);
+      await store.delete(older.id);
+      expect(await store.soonestToExpire({ principal: null }, now + MINUTE)).toBeUndefined();
     });
 
     it('enforces a cap atomically under concurrent creates', async () => {
-      const caps = { maxSessions: 5, maxSessionsPerPrincipal: 3 };
+      const limits = caps({ maxSessions: 5, maxSessionsPerPrincipal: 3 });
       const outcomes = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => store.create(record(now, { principal: i % 2 ? 'x' : 'y' }), caps, now)),
+        Array.from({ length: 20 }, (_, i) => store.create(record(now, { principal: i % 2 ? 'x' : 'y' }), limits, now)),
       );
       expect(outcomes.filter((o) => o === 'created')).toHaveLength(5);
       expect(await store.count()).toBe(5);
@@ -138,9 +169,7 @@ export function storeContract(name: string, open: () => Promise<SessionStore>): 
       expect(await store.get(live.id, now + 5 * MINUTE)).toBeDefined();
       expect(await store.count()).toBe(1);
       // A swept principal's session no longer counts toward its cap.
-      expect(
-        await store.create(record(now, { principal: 'p' }), { maxSessions: Infinity, maxSessionsPerPrincipal: 1 }, now + 5 * MINUTE),
-      ).toBe('created');
+      expect(await store.create(record(now, { principal: 'p' }), caps({ maxSessionsPerPrincipal: 1 }), now + 5 * MINUTE)).toBe('created');
     });
 
     it('does not sweep a session whose idle deadline was slid past now', async () => {
@@ -152,31 +181,31 @@ export function storeContract(name: string, open: () => Promise<SessionStore>): 
     });
 
     it('still reports an expired session to the sweep after a cap check passed it over', async () => {
-      const caps = { maxSessions: 1, maxSessionsPerPrincipal: Infinity };
+      const limits = caps({ maxSessions: 1 });
       const old = record(now, { idleExpiresAt: now + MINUTE });
-      await store.create(old, caps, now);
-      expect(await store.create(record(now), caps, now + 2 * MINUTE)).toBe('created');
+      await store.create(old, limits, now);
+      expect(await store.create(record(now), limits, now + 2 * MINUTE)).toBe('created');
       expect((await store.sweepExpired(now + 2 * MINUTE, 10)).map((r) => r.id)).toEqual([old.id]);
     });
 
     it('names the live session whose deadline comes first, overall or of one principal', async () => {
-      expect(await store.soonestToExpire(undefined, now)).toBeUndefined();
+      expect(await store.soonestToExpire('anyone', now)).toBeUndefined();
       const expired = record(now, { idleExpiresAt: now + MINUTE });
       const lru = record(now, { idleExpiresAt: now + 10 * MINUTE, principal: 'alice' });
       const recent = record(now, { idleExpiresAt: now + 20 * MINUTE, principal: 'alice' });
       const ending = record(now, { absoluteExpiresAt: now + 15 * MINUTE, principal: 'bob' });
       for (const r of [recent, expired, ending, lru]) await store.create(r, NO_CAPS, now);
       const later = now + 2 * MINUTE;
-      expect(await store.soonestToExpire(undefined, later)).toBe(lru.id);
-      expect(await store.soonestToExpire('alice', later)).toBe(lru.id);
-      expect(await store.soonestToExpire('bob', later)).toBe(ending.id);
-      expect(await store.soonestToExpire('carol', later)).toBeUndefined();
+      expect(await store.soonestToExpire('anyone', later)).toBe(lru.id);
+      expect(await store.soonestToExpire({ principal: 'alice' }, later)).toBe(lru.id);
+      expect(await store.soonestToExpire({ principal: 'bob' }, later)).toBe(ending.id);
+      expect(await store.soonestToExpire({ principal: 'carol' }, later)).toBeUndefined();
       // Used again: no longer the least recently used.
       await store.touch(lru.id, later, later + 30 * MINUTE);
-      expect(await store.soonestToExpire(undefined, later)).toBe(ending.id);
-      expect(await store.soonestToExpire('alice', later)).toBe(recent.id);
+      expect(await store.soonestToExpire('anyone', later)).toBe(ending.id);
+      expect(await store.soonestToExpire({ principal: 'alice' }, later)).toBe(recent.id);
       await store.delete(ending.id);
-      expect(await store.soonestToExpire(undefined, later)).toBe(recent.id);
+      expect(await store.soonestToExpire('anyone', later)).toBe(recent.id);
       // The expired session was never a candidate, and the sweep still reports it.
       expect((await store.sweepExpired(later, 10)).map((r) => r.id)).toEqual([expired.id]);
     });

@@ -11,7 +11,7 @@
  */
 import type { JsonObject } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
-import type { CreateLimits, CreateOutcome, SessionStore } from '../store.js';
+import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStore, type VictimScope } from '../store.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { RecordTable } from './record-table.js';
 import { SharedValues } from './shared-values.js';
@@ -24,12 +24,16 @@ function compactState(state: JsonObject): JsonObject {
   return NO_STATE;
 }
 
-/** A principal's sessions: counted for the cap, scanned for its eviction victim. */
+/** A principal's sessions (or the anonymous ones): counted for the cap, scanned for its eviction victim. */
 interface PrincipalSessions {
   /** The principal as every record of it keeps it (one string, not one per record). */
-  readonly principal: string;
+  readonly principal: string | null;
   readonly ids: Set<string>;
 }
+
+/** The bucket key of anonymous sessions: principal hashes are never empty. */
+const ANONYMOUS = '';
+const NONE: ReadonlySet<string> = new Set();
 
 export class MemoryStore implements SessionStore {
   readonly #records = new RecordTable();
@@ -42,25 +46,20 @@ export class MemoryStore implements SessionStore {
 
   async create(record: SessionRecord, limits: CreateLimits, now: number): Promise<CreateOutcome> {
     if (this.#records.has(record.id)) return 'duplicate';
-    if (this.#records.size >= limits.maxSessions || this.#principalCount(record.principal) >= limits.maxSessionsPerPrincipal) {
+    const ownLimit = principalLimit(limits, record.principal);
+    if (this.#records.size >= limits.maxSessions || this.#sessionsOf(record.principal).size >= ownLimit) {
       // Expired sessions do not count: drop what is due (the next sweep reports it), then decide.
       this.#droppedExpired.push(...this.#sweep(now, Infinity));
       if (this.#records.size >= limits.maxSessions) return 'cap-global';
-      if (this.#principalCount(record.principal) >= limits.maxSessionsPerPrincipal) return 'cap-principal';
+      if (this.#sessionsOf(record.principal).size >= ownLimit) return 'cap-principal';
     }
-    let principal = record.principal;
-    if (principal !== null) {
-      const sessions = this.#perPrincipal.get(principal);
-      if (sessions) {
-        sessions.ids.add(record.id);
-        principal = sessions.principal;
-      } else {
-        this.#perPrincipal.set(principal, { principal, ids: new Set([record.id]) });
-      }
-    }
+    const key = record.principal ?? ANONYMOUS;
+    let sessions = this.#perPrincipal.get(key);
+    if (sessions) sessions.ids.add(record.id);
+    else this.#perPrincipal.set(key, (sessions = { principal: record.principal, ids: new Set([record.id]) }));
     this.#records.add({
       ...record,
-      principal,
+      principal: sessions.principal,
       initialize: this.#initializeParams.use(record.initialize),
       state: compactState(record.state),
     });
@@ -101,12 +100,13 @@ export class MemoryStore implements SessionStore {
     return dropped.concat(this.#sweep(now, limit - dropped.length));
   }
 
-  async soonestToExpire(principal: string | undefined, now: number): Promise<string | undefined> {
-    if (principal !== undefined) {
-      // Bounded by the per-principal cap, which is what makes this the victim search.
+  async soonestToExpire(scope: VictimScope, now: number): Promise<string | undefined> {
+    if (scope !== 'anyone') {
+      // Bounded by the principal's cap, which is what makes this the victim search (the
+      // anonymous bucket may be large when its cap is: a scan, as rare as an eviction).
       let soonest: string | undefined;
       let soonestAt = Infinity;
-      for (const id of this.#perPrincipal.get(principal)?.ids ?? []) {
+      for (const id of this.#sessionsOf(scope.principal)) {
         const at = this.#records.expiresAt(id)!;
         if (at > now && (soonest === undefined || at < soonestAt)) [soonest, soonestAt] = [id, at];
       }
@@ -157,19 +157,18 @@ export class MemoryStore implements SessionStore {
     return expired;
   }
 
-  #principalCount(principal: string | null): number {
-    return principal === null ? 0 : (this.#perPrincipal.get(principal)?.ids.size ?? 0);
+  #sessionsOf(principal: string | null): ReadonlySet<string> {
+    return this.#perPrincipal.get(principal ?? ANONYMOUS)?.ids ?? NONE;
   }
 
   #remove(id: string): SessionRecord | undefined {
     const record = this.#records.remove(id);
     if (!record) return undefined;
     this.#initializeParams.release(record.initialize);
-    if (record.principal !== null) {
-      const sessions = this.#perPrincipal.get(record.principal)!;
-      sessions.ids.delete(id);
-      if (sessions.ids.size === 0) this.#perPrincipal.delete(record.principal);
-    }
+    const key = record.principal ?? ANONYMOUS;
+    const sessions = this.#perPrincipal.get(key)!;
+    sessions.ids.delete(id);
+    if (sessions.ids.size === 0) this.#perPrincipal.delete(key);
     return record;
   }
 }

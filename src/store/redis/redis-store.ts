@@ -12,7 +12,7 @@ import { ioredis } from './ioredis.js';
 import { SessiongateError } from '../../protocol/failures.js';
 import type { JsonObject } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
-import type { CreateLimits, CreateOutcome, SessionStore } from '../store.js';
+import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStore, type VictimScope } from '../store.js';
 import { parseRedisTarget, type RedisTarget } from './target.js';
 import { RedisBus } from './redis-bus.js';
 import { CLAIM, CREATE, DELETE, SET_FIELD, SWEEP, TOUCH } from './scripts.js';
@@ -122,6 +122,7 @@ export class RedisStore implements SessionStore {
 
   create(record: SessionRecord, limits: CreateLimits, now: number): Promise<CreateOutcome> {
     const { id, principal, lastSeenAt, idleExpiresAt, absoluteExpiresAt, protocolVersion, state: _state, ...data } = record;
+    const ownLimit = principalLimit(limits, principal);
     return this.#call(() =>
       this.#redis.sgCreate(
         this.#key(id),
@@ -131,7 +132,7 @@ export class RedisStore implements SessionStore {
         id,
         now,
         Number.isFinite(limits.maxSessions) ? limits.maxSessions : -1,
-        Number.isFinite(limits.maxSessionsPerPrincipal) ? limits.maxSessionsPerPrincipal : -1,
+        Number.isFinite(ownLimit) ? ownLimit : -1,
         principal ?? '',
         JSON.stringify(data),
         lastSeenAt,
@@ -171,9 +172,9 @@ export class RedisStore implements SessionStore {
     return flat ? toRecord(id, pairs(flat)) : undefined;
   }
 
-  async soonestToExpire(principal: string | undefined, now: number): Promise<string | undefined> {
+  async soonestToExpire(scope: VictimScope, now: number): Promise<string | undefined> {
     // Both sorted sets are scored by deadline (touch moves the principal's entry too).
-    const key = principal === undefined ? this.#expiryKey() : this.#principalKey(principal);
+    const key = scope === 'anyone' ? this.#expiryKey() : this.#principalKey(scope.principal ?? '');
     const [id] = await this.#call(() => this.#redis.zrangebyscore(key, `(${now}`, '+inf', 'LIMIT', 0, 1));
     return id;
   }

@@ -1,19 +1,20 @@
 /**
  * @module store/redis/scripts
  * Lua scripts: each store operation that reads and writes is one atomic script. Keys: the
- * session hash, the expiry sorted set (score = deadline), and one sorted set per principal.
+ * session hash, the expiry sorted set (score = deadline), and one sorted set per principal (the
+ * anonymous sessions, principal '', have theirs too: the bare principal prefix).
  * Cluster note: the principal key is derived inside the scripts, so this layout is for a single
  * Redis (or Sentinel); a Cluster layout is future work (issue "replicas").
  */
 
-/** KEYS: hash, expiry, principalSet, ids. ARGV: id, now, maxSessions, maxPerPrincipal, principal,
+/** KEYS: hash, expiry, principalSet, ids. ARGV: id, now, maxSessions, this principal's cap, principal,
  * data, lastSeenAt, idleExpiresAt, absoluteExpiresAt, expiresAt, graceMs, protocolVersion. */
 export const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'duplicate' end
 local maxS = tonumber(ARGV[3])
 if maxS >= 0 and redis.call('ZCOUNT', KEYS[2], '(' .. ARGV[2], '+inf') >= maxS then return 'cap-global' end
 local maxP = tonumber(ARGV[4])
-if ARGV[5] ~= '' and maxP >= 0 then
+if maxP >= 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[2])
   if redis.call('ZCARD', KEYS[3]) >= maxP then return 'cap-principal' end
 end
@@ -23,11 +24,9 @@ local hardEnd = tonumber(ARGV[10]) + tonumber(ARGV[11])
 redis.call('PEXPIREAT', KEYS[1], hardEnd)
 redis.call('ZADD', KEYS[2], ARGV[10], ARGV[1])
 redis.call('ZADD', KEYS[4], 0, ARGV[1])
-if ARGV[5] ~= '' then
-  redis.call('ZADD', KEYS[3], ARGV[10], ARGV[1])
-  local absEnd = tonumber(ARGV[9]) + tonumber(ARGV[11])
-  if redis.call('PTTL', KEYS[3]) < absEnd - tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[3], absEnd) end
-end
+redis.call('ZADD', KEYS[3], ARGV[10], ARGV[1])
+local absEnd = tonumber(ARGV[9]) + tonumber(ARGV[11])
+if redis.call('PTTL', KEYS[3]) < absEnd - tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[3], absEnd) end
 return 'created'
 `;
 
@@ -39,7 +38,7 @@ redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[2], 'idleExpiresAt', ARGV[3])
 local deadline = math.min(tonumber(ARGV[3]), tonumber(fields[1]))
 redis.call('PEXPIREAT', KEYS[1], deadline + tonumber(ARGV[4]))
 redis.call('ZADD', KEYS[2], deadline, ARGV[1])
-if fields[2] ~= '' then redis.call('ZADD', ARGV[5] .. fields[2], 'XX', deadline, ARGV[1]) end
+redis.call('ZADD', ARGV[5] .. fields[2], 'XX', deadline, ARGV[1])
 return 1
 `;
 
@@ -58,7 +57,7 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 if #fields == 0 then return nil end
 redis.call('DEL', KEYS[1])
 for i = 1, #fields, 2 do
-  if fields[i] == 'principal' and fields[i + 1] ~= '' then redis.call('ZREM', ARGV[2] .. fields[i + 1], ARGV[1]) end
+  if fields[i] == 'principal' then redis.call('ZREM', ARGV[2] .. fields[i + 1], ARGV[1]) end
 end
 return fields
 `;
@@ -75,7 +74,7 @@ for _, id in ipairs(ids) do
   if #fields > 0 then
     redis.call('DEL', key)
     for i = 1, #fields, 2 do
-      if fields[i] == 'principal' and fields[i + 1] ~= '' then redis.call('ZREM', ARGV[4] .. fields[i + 1], id) end
+      if fields[i] == 'principal' then redis.call('ZREM', ARGV[4] .. fields[i + 1], id) end
     end
     table.insert(out, id)
     table.insert(out, fields)

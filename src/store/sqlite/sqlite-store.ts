@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { loadDriver } from '../driver.js';
 import type { JsonObject } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
-import type { CreateLimits, CreateOutcome, SessionStore } from '../store.js';
+import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStore, type VictimScope } from '../store.js';
 
 export interface SqliteStoreOptions {
   /** Milliseconds to wait for another process's write lock. Default 5000. */
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_principal ON sessions (principal) WHERE principal IS NOT NULL;
+CREATE INDEX IF NOT EXISTS sessions_anonymous ON sessions (expires_at) WHERE principal IS NULL;
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
@@ -77,8 +78,11 @@ export class SqliteStore implements SessionStore {
       countAll: db.prepare<[number, number], { n: number }>(
         'SELECT count(*) AS n FROM (SELECT 1 FROM sessions WHERE expires_at > ? LIMIT ?)',
       ),
-      countPrincipal: db.prepare<[string, number], { n: number }>(
-        'SELECT count(*) AS n FROM sessions WHERE principal = ? AND expires_at > ?',
+      countPrincipal: db.prepare<[string, number, number], { n: number }>(
+        'SELECT count(*) AS n FROM (SELECT 1 FROM sessions WHERE principal = ? AND expires_at > ? LIMIT ?)',
+      ),
+      countAnonymous: db.prepare<[number, number], { n: number }>(
+        'SELECT count(*) AS n FROM (SELECT 1 FROM sessions WHERE principal IS NULL AND expires_at > ? LIMIT ?)',
       ),
       insert: db.prepare(
         'INSERT INTO sessions (id, principal, last_seen_at, idle_expires_at, absolute_expires_at, expires_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -94,6 +98,9 @@ export class SqliteStore implements SessionStore {
       soonestOf: db.prepare<[string, number], { id: string }>(
         'SELECT id FROM sessions WHERE principal = ? AND expires_at > ? ORDER BY expires_at LIMIT 1',
       ),
+      soonestAnonymous: db.prepare<[number], { id: string }>(
+        'SELECT id FROM sessions WHERE principal IS NULL AND expires_at > ? ORDER BY expires_at LIMIT 1',
+      ),
       page: db.prepare<[string, number, number], Row>('SELECT * FROM sessions WHERE id > ? AND expires_at > ? ORDER BY id LIMIT ?'),
       getSecret: db.prepare<[string], { value: string }>('SELECT value FROM secrets WHERE name = ?'),
       putSecret: db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),
@@ -104,13 +111,8 @@ export class SqliteStore implements SessionStore {
       // Expired rows are excluded by the index range; they do not count toward the caps.
       if (Number.isFinite(limits.maxSessions) && this.#stmt.countAll.get(now, limits.maxSessions)!.n >= limits.maxSessions)
         return 'cap-global';
-      if (
-        record.principal !== null &&
-        Number.isFinite(limits.maxSessionsPerPrincipal) &&
-        this.#stmt.countPrincipal.get(record.principal, now)!.n >= limits.maxSessionsPerPrincipal
-      ) {
-        return 'cap-principal';
-      }
+      const ownLimit = principalLimit(limits, record.principal);
+      if (Number.isFinite(ownLimit) && this.#countOf(record.principal, now, ownLimit) >= ownLimit) return 'cap-principal';
       const { id, principal, lastSeenAt, idleExpiresAt, absoluteExpiresAt, ...data } = record;
       this.#stmt.insert.run(
         id,
@@ -160,9 +162,19 @@ export class SqliteStore implements SessionStore {
     return this.#sweepTx.immediate(now, limit);
   }
 
-  async soonestToExpire(principal: string | undefined, now: number): Promise<string | undefined> {
-    const row = principal === undefined ? this.#stmt.soonest.get(now) : this.#stmt.soonestOf.get(principal, now);
+  async soonestToExpire(scope: VictimScope, now: number): Promise<string | undefined> {
+    const row =
+      scope === 'anyone'
+        ? this.#stmt.soonest.get(now)
+        : scope.principal === null
+          ? this.#stmt.soonestAnonymous.get(now)
+          : this.#stmt.soonestOf.get(scope.principal, now);
     return row?.id;
+  }
+
+  /** Live sessions of a principal (null: anonymous), counted up to `limit`. */
+  #countOf(principal: string | null, now: number, limit: number): number {
+    return (principal === null ? this.#stmt.countAnonymous.get(now, limit) : this.#stmt.countPrincipal.get(principal, now, limit))!.n;
   }
 
   async list(cursor: string | undefined, limit: number, now: number): Promise<{ records: SessionRecord[]; next: string | undefined }> {
