@@ -4,17 +4,24 @@
 //
 //   git worktree add /tmp/sg-baseline COMMIT && (cd /tmp/sg-baseline && ln -s "$PWD/node_modules" . && npx tsc -p tsconfig.build.json)
 //   BASELINE=/tmp/sg-baseline/dist LABEL="before X" npm run bench:baseline     (ROUNDS=5 DURATION=10 RATE=2000 CONNECTIONS=10)
-import { machine, median, publish, rounds, settings } from './harness.js';
+//
+// TARGET=gateway compares the gateway instead (bench/servers/gateway.js, each build in front of
+// one session server of this build on core 1); the floor is then that upstream reached directly.
+import { machine, median, publish, rounds, settings, start } from './harness.js';
 
 const baseline = process.env.BASELINE;
 if (!baseline) throw new Error('BASELINE=/path/to/an/earlier/build/dist is required');
 const label = process.env.LABEL ?? 'baseline';
+const gateway = process.env.TARGET === 'gateway';
+const upstream = gateway ? await start('sessiongate.js', {}, 1) : undefined;
+const [kind, script, env] = gateway ? ['gateway', 'gateway.js', { UPSTREAM: upstream.url }] : ['session server', 'sessiongate.js', {}];
 const servers = [
-  ['raw node:http (floor)', 'raw.js', false],
-  [`session server, ${label}`, 'sessiongate.js', true, { BASELINE_DIST: baseline }],
-  ['session server, this build', 'sessiongate.js', true],
+  gateway ? ['the upstream reached directly (floor)', 'sessiongate.js', true] : ['raw node:http (floor)', 'raw.js', false],
+  [`${kind}, ${label}`, script, true, { ...env, BASELINE_DIST: baseline }],
+  [`${kind}, this build`, script, true, env],
 ];
 const samples = await rounds(servers);
+await upstream?.stop();
 const [floor, before, now] = servers.map(([name]) => samples.get(name));
 const ratio = (pick) => median(now.map((sample, i) => pick(sample) / pick(before[i])));
 const lines = [
@@ -36,4 +43,4 @@ lines.push(
   '',
   `This build / ${label}: CPU per request at equal load ${ratio((x) => x.cpu).toFixed(3)}x, over the floor ${median(now.map((x, i) => (x.cpu - floor[i].cpu) / (before[i].cpu - floor[i].cpu))).toFixed(3)}x; at full speed ${ratio((x) => x.fullCpu).toFixed(3)}x; req/s ${ratio((x) => x.rps).toFixed(3)}x.`,
 );
-publish('baseline.md', lines);
+publish(gateway ? 'baseline-gateway.md' : 'baseline.md', lines);

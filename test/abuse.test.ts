@@ -227,6 +227,34 @@ describe('no request holds anything forever', () => {
     await Promise.all(held);
   });
 
+  it("--upstream-concurrency: past it sessions take turns, so one session's backlog does not stand before another's ping", async () => {
+    const started = await memoryGateway(['--upstream', upstream.url, '--upstream-concurrency', '2']);
+    gateways.push(started);
+    const open = async () => ({ 'mcp-session-id': await openSession(started.url), 'mcp-protocol-version': '2025-11-25' });
+    const [flooding, other] = [await open(), await open()];
+    const finished: string[] = [];
+    const call = (id: number) => {
+      const params = { name: 'trigger-long-running-operation', arguments: { duration: 2, steps: 1 } };
+      return send(started.url, { body: { jsonrpc: '2.0', id, method: 'tools/call', params }, headers: flooding }).then(() => {
+        finished.push(`call ${id}`);
+      });
+    };
+    const calls = [1, 2, 3, 4, 5, 6].map(call);
+    // Two run, four wait their turn (the gauge says so), queued before the other session's ping.
+    const waiting = async () =>
+      /sessiongate_upstream_waiting_requests (\d+)/.exec(await (await fetch(started.url.replace(/mcp$/, 'metrics'))).text())?.[1];
+    await expect.poll(waiting, { timeout: 10_000 }).toBe('4');
+    const ping = send(started.url, { body: { jsonrpc: '2.0', id: 1, method: 'ping' }, headers: other }).then((answer) => {
+      finished.push('ping');
+      return answer.status;
+    });
+    expect(await ping).toBe(200);
+    await Promise.all(calls);
+    // One freed slot went to the flood's next call, the other to the ping: first-come would have
+    // run all four waiting calls first.
+    expect(finished.indexOf('ping')).toBeLessThan(4);
+  });
+
   it('SIGTERM exits within --shutdown-grace with calls in flight, answering them', async () => {
     const started = await memoryGateway(['--upstream', upstream.url, '--shutdown-grace', '1s']);
     gateways.push(started);

@@ -32,7 +32,7 @@ export interface SessionFlags {
 }
 
 /** Commander calls a parser with the raw text; a thrown message becomes a one-line error naming the flag. */
-function parser<T>(parse: (text: string) => T): (text: string) => T {
+export function parser<T>(parse: (text: string) => T): (text: string) => T {
   return (text) => {
     try {
       return parse(text);

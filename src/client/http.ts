@@ -19,9 +19,17 @@ export interface HttpAnswer {
 let shared: Agent | undefined;
 let sharedStreams: Agent | undefined;
 
+/** Connections per origin of the shared keep-alive pool. */
+export const SHARED_POOL_CONNECTIONS = 128;
+
+/** A keep-alive pool of `connections` per origin (undefined: no limit), as the client's own. */
+export function keepAliveAgent(connections: number | undefined): Agent {
+  return new Agent({ keepAliveTimeout: 4_000, ...(connections === undefined ? {} : { connections }) });
+}
+
 /** One keep-alive pool per process unless the caller brings a dispatcher. */
 export function sharedAgent(): Agent {
-  shared ??= new Agent({ keepAliveTimeout: 4_000, connections: 128 });
+  shared ??= keepAliveAgent(SHARED_POOL_CONNECTIONS);
   return shared;
 }
 
@@ -32,7 +40,7 @@ export function sharedAgent(): Agent {
  * no limit: one connection per open stream is what the HTTP/1.1 transport asks for.
  */
 function sharedStreamAgent(): Agent {
-  sharedStreams ??= new Agent({ keepAliveTimeout: 4_000 });
+  sharedStreams ??= keepAliveAgent(undefined);
   return sharedStreams;
 }
 

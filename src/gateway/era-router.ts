@@ -19,6 +19,7 @@ import type { SessionRecord } from '../store/record.js';
 import { conversations } from './conversations.js';
 import { type HeaderPolicyOptions, headerPolicy } from './header-policy.js';
 import { legacyBridge } from './legacy-bridge.js';
+import { DEFAULT_UPSTREAM_CONCURRENCY, FairSlots } from './fair-slots.js';
 import { modernForward } from './modern-forward.js';
 import { ToolHeaders } from './tool-headers.js';
 
@@ -34,6 +35,8 @@ export interface EraRouterOptions extends HeaderPolicyOptions {
   /** Sessionless clients without a correlation id. Default 'principal' (see conversations). */
   withoutCorrelationId?: 'principal' | 'request';
   dispatcher?: Dispatcher;
+  /** The upstream's exchanges at once, shared fairly among sessions; share the handshake application's. Default: 128. */
+  slots?: FairSlots;
   onError?: (error: unknown) => void;
   /** A conversation session was created (for the audit trail). */
   onConversation?: (record: SessionRecord) => void;
@@ -47,10 +50,11 @@ export function eraRouter(options: EraRouterOptions): McpApplication & { era(): 
       ? undefined
       : new ModernClient(options.url, { ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}) });
   const handshake = options.handshake;
+  const slots = options.slots ?? new FairSlots(DEFAULT_UPSTREAM_CONCURRENCY);
   const sessionless = client
     ? {
-        forward: modernForward(client, tools, headersFor),
-        bridge: legacyBridge({ client, tools, headersFor, ...(options.onError ? { onError: options.onError } : {}) }),
+        forward: modernForward(client, tools, headersFor, slots),
+        bridge: legacyBridge({ client, tools, headersFor, slots, ...(options.onError ? { onError: options.onError } : {}) }),
       }
     : undefined;
   const conversing = conversations({

@@ -21,14 +21,20 @@ import { requireSession } from './require-session.js';
 import { upstreamFailure } from './upstream-failure.js';
 import { upstreamCancel } from './upstream-cancel.js';
 import { UpstreamPool, type UpstreamPoolOptions } from './upstream-pool.js';
+import { DEFAULT_UPSTREAM_CONCURRENCY, FairSlots } from './fair-slots.js';
 
 export interface HttpUpstreamOptions extends HeaderPolicyOptions {
   /** The upstream MCP endpoint, or several replicas of one server (a pool). Required. */
   url: string | URL | readonly (string | URL)[];
   /** Health checks of a pool's replicas (see UpstreamPool). */
   pool?: UpstreamPoolOptions;
-  /** undici dispatcher for the upstream. Default: a shared keep-alive Agent. */
+  /** undici dispatcher for the upstream. Default: a shared keep-alive Agent (128 connections). */
   dispatcher?: Dispatcher;
+  /**
+   * Exchanges with the upstream at once, shared fairly among sessions (fair-slots.ts); give it
+   * the dispatcher's connection count, or share one with the era router. Default: 128 slots.
+   */
+  slots?: FairSlots;
   /** Errors of background work (closing upstream sessions, the upstream GET stream). */
   onError?: (error: unknown) => void;
   /** The largest message accepted from the upstream (bytes of a JSON answer, characters of an SSE event). Default 16 MiB. */
@@ -55,6 +61,7 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
   const headersFor = headerPolicy(options);
   const onError = options.onError ?? (() => {});
   const links = new Map<string, Link>();
+  const slots = options.slots ?? new FairSlots(DEFAULT_UPSTREAM_CONCURRENCY);
 
   function clientFor(link: Link, url: URL, clientSessionId: string | undefined): SessionClient {
     return new SessionClient(url, {
@@ -133,8 +140,8 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
       const signal = context.signal;
       signal.addEventListener('abort', () => void link.client.send(upstreamCancel(request.id)).catch(() => {}), { once: true });
       const attempt = (retried: boolean): void => {
-        link.client
-          .send(request, request.id, (message) => pending.push(message), signal)
+        slots
+          .run(session.id, () => link.client.send(request, request.id, (message) => pending.push(message), signal), signal)
           .then(
             async (response) => {
               // initialize and session-scoped calls change what a recovery must replay: persist then.
@@ -158,7 +165,7 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
     },
     async receive(message, context) {
       const link = linkFor(context);
-      await link.client.send(message);
+      await slots.run(context.session!.id, () => link.client.send(message));
     },
     openStream(context) {
       // The upstream's GET stream follows the client's: open on the replica where the client

@@ -30,6 +30,7 @@ import { negotiateRevision, SESSIONLESS_REVISION } from '../protocol/revisions.j
 import type { McpApplication, RequestContext, SessionHandle } from '../server/application.js';
 import { MessageQueue } from '../server/message-queue.js';
 import { PendingReply } from '../server/pending-reply.js';
+import type { FairSlots } from './fair-slots.js';
 import { requireSession } from './require-session.js';
 import type { ToolHeaders } from './tool-headers.js';
 import { upstreamFailure } from './upstream-failure.js';
@@ -39,6 +40,8 @@ export interface LegacyBridgeOptions {
   client: ModernClient;
   tools: ToolHeaders;
   headersFor: (context: RequestContext) => Record<string, string>;
+  /** The upstream's exchanges at once, shared fairly among sessions. */
+  slots: FairSlots;
   onError?: (error: unknown) => void;
 }
 
@@ -67,7 +70,7 @@ interface Link {
 }
 
 export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
-  const { client, tools, headersFor } = options;
+  const { client, tools, headersFor, slots } = options;
   const onError = options.onError ?? (() => {});
   const links = new Map<string, Link>();
 
@@ -160,7 +163,11 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
       let refreshed = false;
       for (let round = 0; ; round++) {
         const headers = { ...headersFor(context), ...(name === undefined ? {} : paramHeaderValues(params['arguments'], tools.of(name))) };
-        const response = await client.request({ ...request, params }, (message) => pending.push(message), headers, abort.signal);
+        const response = await slots.run(
+          session.id,
+          () => client.request({ ...request, params }, (message) => pending.push(message), headers, abort.signal),
+          abort.signal,
+        );
         if ('error' in response) {
           // A HeaderMismatch on a call: the tool's annotations changed; list again, retry once.
           if (name !== undefined && response.error.code === JSONRPC.HEADER_MISMATCH && !refreshed) {

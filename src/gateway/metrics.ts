@@ -30,6 +30,8 @@ export interface MetricSources {
   liveSessions(): Promise<number>;
   /** Messages kept for a GET stream not open yet (session/undelivered.ts). */
   undeliveredMessages(): number;
+  /** Requests waiting for a turn at the upstream (fair-slots.ts); 0 for stdio. */
+  upstreamWaiting(): number;
 }
 
 export class GatewayMetrics implements EventSink {
@@ -55,6 +57,14 @@ export class GatewayMetrics implements EventSink {
       registers,
       collect() {
         this.set(sources.undeliveredMessages());
+      },
+    });
+    new Gauge({
+      name: 'sessiongate_upstream_waiting_requests',
+      help: 'Requests waiting for a turn at the upstream, past --upstream-concurrency (docs/limits.md)',
+      registers,
+      collect() {
+        this.set(sources.upstreamWaiting());
       },
     });
     this.#created = new Counter({ name: 'sessiongate_sessions_created_total', help: 'Sessions created', registers });

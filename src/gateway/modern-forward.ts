@@ -13,6 +13,7 @@ import { checkParamHeaders, PARAM_HEADER_PREFIX } from '../protocol/param-header
 import type { Reply, RequestContext } from '../server/application.js';
 import { MessageQueue } from '../server/message-queue.js';
 import { PendingReply } from '../server/pending-reply.js';
+import type { FairSlots } from './fair-slots.js';
 import type { ToolHeaders } from './tool-headers.js';
 import { upstreamFailure } from './upstream-failure.js';
 
@@ -24,6 +25,7 @@ export function modernForward(
   client: ModernClient,
   tools: ToolHeaders,
   headersFor: (context: RequestContext) => Record<string, string>,
+  slots: FairSlots,
 ): ModernForward {
   function upstreamHeaders(context: RequestContext): Record<string, string> {
     const headers = headersFor(context);
@@ -56,8 +58,14 @@ export function modernForward(
         return stream;
       }
       const pending = new PendingReply();
-      client
-        .request(request, (message) => pending.push(message), upstreamHeaders(context), context.signal)
+      // No session here: a conversation (its correlation id) or else its caller takes turns.
+      const turn = context.clientSessionId ?? context.principal ?? '';
+      slots
+        .run(
+          turn,
+          () => client.request(request, (message) => pending.push(message), upstreamHeaders(context), context.signal),
+          context.signal,
+        )
         .then(
           (response) => {
             if (request.method === 'tools/list' && 'result' in response) tools.learn(response.result);

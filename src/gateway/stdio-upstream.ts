@@ -28,6 +28,7 @@ import { sessionTag } from '../session/id.js';
 import { requireSession } from './require-session.js';
 import { upstreamFailure } from './upstream-failure.js';
 import { upstreamCancel } from './upstream-cancel.js';
+import type { ChildLedger } from './child-ledger.js';
 import { SpawnQueue } from './spawn-queue.js';
 import { type StdioCommand, StdioChild } from './stdio-child.js';
 import { internalRequestId } from '../protocol/internal-ids.js';
@@ -45,6 +46,11 @@ export interface StdioUpstreamOptions extends StdioCommand {
    * 0 keeps children as long as their sessions.
    */
   childIdleTimeoutMs?: number;
+  /**
+   * Where each child is written down while it runs, so the next start can stop those a killed
+   * gateway left behind (`ChildLedger.reapOrphans`). Default: none.
+   */
+  ledger?: ChildLedger;
   /** A child's stderr line, with the session's short tag (never the id). Default: to stderr. */
   onStderr?: (sessionTag: string | undefined, line: string) => void;
   onError?: (error: unknown) => void;
@@ -94,7 +100,13 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
   let closed = false;
 
   function spawnChild(): StdioChild {
-    return new StdioChild(options);
+    const child = new StdioChild(options);
+    const { ledger } = options;
+    if (ledger) {
+      ledger.record(child.pid);
+      void child.stopped.then(() => ledger.forget(child.pid));
+    }
+    return child;
   }
 
   /** Tops the spare pool up; called at start and after each initialize is answered. */

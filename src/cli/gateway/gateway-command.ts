@@ -13,16 +13,20 @@ import type { HeaderPolicyOptions } from '../../gateway/header-policy.js';
 import { GatewayMetrics } from '../../gateway/metrics.js';
 import { adminApi, RecentEvents } from '../../gateway/admin.js';
 import { httpUpstream } from '../../gateway/http-upstream.js';
+import { DEFAULT_UPSTREAM_CONCURRENCY, FairSlots } from '../../gateway/fair-slots.js';
+import { keepAliveAgent, SHARED_POOL_CONNECTIONS } from '../../client/http.js';
+import type { Dispatcher } from 'undici';
 import type { McpApplication } from '../../server/application.js';
 import { stdioUpstream } from '../../gateway/stdio-upstream.js';
+import { ChildLedger } from '../../gateway/child-ledger.js';
 import { type ChildVariable, childEnvironment, parseChildVariable } from '../../gateway/child-environment.js';
 import { LOCAL_HOSTNAMES } from '../../server/origin.js';
 import { createSessionServer } from '../../server/session-server.js';
 import { demoApplication } from '../demo/demo-command.js';
 import { report, runSessionServer } from '../run-server.js';
-import { addSessionFlags, sessionFlags } from '../session-flags.js';
+import { addSessionFlags, parser, sessionFlags } from '../session-flags.js';
 import { applyConfigFile, envOption } from '../config-file.js';
-import { parseDuration, parseSize } from '../units.js';
+import { parseCount, parseDuration, parseSize } from '../units.js';
 import { totalmem } from 'node:os';
 import { probeHttp, probeStdio } from './startup-checks.js';
 import { connectionSaturation, readinessRoute } from './readiness.js';
@@ -82,14 +86,28 @@ export function configureGateway(program: Command): Command {
         .argParser(parseChildIdle)
         .default(DEFAULT_CHILD_IDLE_MS, '5m'),
     )
+    .addOption(
+      envOption(
+        '--child-ledger <dir>',
+        'stdio: where running children are written down, so the next start stops those a killed gateway left (or off)',
+      ).default(undefined, '$TMPDIR/sessiongate-UID/children'),
+    )
     .addOption(envOption('--spares <n>', 'stdio: pre-spawned spare processes').argParser(parseSpares).default(2))
     .addOption(
       envOption(
         '--max-message-size <size>',
         'largest message accepted from an upstream or a child (past it: that call fails; a child is restarted)',
       )
-        .argParser(parseMessageSize)
+        .argParser(parser(parseSize))
         .default(16 * 1024 * 1024, '16mb'),
+    )
+    .addOption(
+      envOption(
+        '--upstream-concurrency <n>',
+        'HTTP: requests sent upstream at once (its connections), shared fairly among sessions (past it they wait their turn)',
+      )
+        .argParser(parser(parseCount))
+        .default(DEFAULT_UPSTREAM_CONCURRENCY),
     )
     .addOption(envOption('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
     .addOption(envOption('--audit <target>', 'audit log: a file (appended) or stdout'))
@@ -132,6 +150,7 @@ export function configureGateway(program: Command): Command {
       const [command, ...args] = stdio as [string, ...string[]];
       // Only what the operator names reaches the child (child-environment.ts).
       const env = childEnvironment((values['stdioEnv'] as ChildVariable[] | undefined) ?? []);
+      const ledger = await reapOrphans(values['childLedger'] as string | undefined);
       const problem = await probeStdio({ command, args, env });
       if (problem) fail(problem);
       const application = stdioUpstream({
@@ -141,6 +160,7 @@ export function configureGateway(program: Command): Command {
         spares: values['spares'] as number,
         childIdleTimeoutMs: values['childIdleTimeout'] as number,
         maxMessageLength: values['maxMessageSize'] as number,
+        ...(ledger ? { ledger } : {}),
         onError: report,
       });
       await serve(application, [`  upstream: stdio ${stdio.join(' ')} (one process per session)`], undefined, undefined);
@@ -159,16 +179,27 @@ export function configureGateway(program: Command): Command {
     };
     if (!values['demoUpstream']) await checkUpstreams(pool ?? [upstream], headers.upstreamHeaders);
     if (pool && pool.length > 1 && values['upstreamEra'] === 'sessionless') fail('--upstream-era sessionless takes one --upstream');
+    // One set of turns and one pool of connections for every path to the upstream (fair-slots.ts).
+    const concurrency = values['upstreamConcurrency'] as number;
+    const upstreamLink = {
+      slots: new FairSlots(concurrency),
+      ...(concurrency === SHARED_POOL_CONNECTIONS ? {} : { dispatcher: keepAliveAgent(concurrency) }),
+    };
     const application = httpUpstream({
       url: pool ?? [upstream],
       ...headers,
+      ...upstreamLink,
       maxMessageBytes: values['maxMessageSize'] as number,
       onError: report,
     });
     const shown = values['demoUpstream']
       ? `bundled demo at ${upstream}`
       : (pool ?? [upstream]).map((url) => new URL(url).origin + new URL(url).pathname).join(', ');
-    await serve(application, [`  upstream: ${shown} (era: ${String(values['upstreamEra'])})`], stopDemo, { url: upstream, ...headers });
+    await serve(application, [`  upstream: ${shown} (era: ${String(values['upstreamEra'])})`], stopDemo, {
+      url: upstream,
+      ...headers,
+      ...upstreamLink,
+    });
 
     /**
      * Both eras (era-router.ts), audit (when asked) and metrics around the upstream application,
@@ -178,7 +209,7 @@ export function configureGateway(program: Command): Command {
       handshake: McpApplication,
       summary: string[],
       stop: (() => Promise<void>) | undefined,
-      http: ({ url: string } & HeaderPolicyOptions) | undefined,
+      http: ({ url: string; slots: FairSlots; dispatcher?: Dispatcher } & HeaderPolicyOptions) | undefined,
     ): Promise<void> {
       const app = eraRouter({
         handshake,
@@ -195,6 +226,7 @@ export function configureGateway(program: Command): Command {
       const metrics = new GatewayMetrics({
         liveSessions: async () => (await sessions?.store.count()) ?? 0,
         undeliveredMessages: () => sessions?.relay.undelivered ?? 0,
+        upstreamWaiting: () => http?.slots.waiting ?? 0,
       });
       const token = values['adminToken'] as string | undefined;
       const recent = token === undefined ? undefined : new RecentEvents();
@@ -231,14 +263,6 @@ export function configureGateway(program: Command): Command {
       process.stdout.write(`  metrics: ${listening.url.replace(/\/mcp$/, '/metrics')}\n`);
     }
   });
-}
-
-function parseMessageSize(text: string): number {
-  try {
-    return parseSize(text);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
 }
 
 function parseToken(text: string): string {
@@ -278,6 +302,22 @@ function parseStdioEnv(text: string, previous: ChildVariable[] = []): ChildVaria
     return [...previous, parseChildVariable(text)];
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/** Opens the child ledger (unless off) and stops what a previous run left behind, saying so. */
+async function reapOrphans(directory: string | undefined): Promise<ChildLedger | undefined> {
+  if (directory === 'off') return undefined;
+  try {
+    const ledger = new ChildLedger(directory);
+    const reaped = await ledger.reapOrphans();
+    if (reaped.length > 0)
+      process.stderr.write(
+        `sessiongate: stopped ${reaped.length} child process(es) a previous run left behind (pids ${reaped.join(', ')})\n`,
+      );
+    return ledger;
+  } catch (error) {
+    return fail((error as Error).message);
   }
 }
 

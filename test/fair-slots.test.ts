@@ -1,0 +1,81 @@
+/**
+ * FairSlots: the upstream's exchanges at once, in turns among sessions (gateway/fair-slots.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { FairSlots } from '../src/gateway/fair-slots.js';
+
+/** Work that finishes when told to, recording when it started. */
+function gate(log: string[], name: string): { work: () => Promise<string>; finish: () => void } {
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  return {
+    work: async () => {
+      log.push(name);
+      await done;
+      return name;
+    },
+    finish: () => finish(),
+  };
+}
+
+describe('FairSlots', () => {
+  it('runs at most `capacity` at once; waiting sessions take turns, one per freed slot', async () => {
+    const slots = new FairSlots(2);
+    const started: string[] = [];
+    const flood = Array.from({ length: 6 }, (_, i) => gate(started, `a${i}`));
+    const runs = flood.map((g) => slots.run('a', g.work));
+    const b = gate(started, 'b0');
+    const c = gate(started, 'c0');
+    const others = [slots.run('b', b.work), slots.run('c', c.work)];
+    await Promise.resolve();
+    expect(started).toEqual(['a0', 'a1']);
+    expect(slots.running).toBe(2);
+    expect(slots.waitingSessions).toBe(3);
+    expect(slots.waiting).toBe(6);
+    // a's backlog queued first, but each freed slot goes to the next session in the ring.
+    flood[0]!.finish();
+    await expect.poll(() => started.length).toBe(3);
+    flood[1]!.finish();
+    await expect.poll(() => started.length).toBe(4);
+    expect(started).toEqual(['a0', 'a1', 'a2', 'b0']);
+    b.finish();
+    await expect.poll(() => started.length).toBe(5);
+    expect(started.at(-1)).toBe('c0');
+    c.finish();
+    for (const g of flood.slice(2)) g.finish();
+    expect(await Promise.all([...runs, ...others])).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'b0', 'c0']);
+    expect(slots.running).toBe(0);
+    expect(slots.waitingSessions).toBe(0);
+    expect(slots.waiting).toBe(0);
+  });
+
+  it('an abort while waiting leaves the line: the work never starts, the slot goes to the next', async () => {
+    const slots = new FairSlots(1);
+    const started: string[] = [];
+    const first = gate(started, 'first');
+    const running = slots.run('a', first.work);
+    const abort = new AbortController();
+    const skipped = slots.run('b', gate(started, 'skipped').work, abort.signal);
+    const next = gate(started, 'next');
+    const later = slots.run('b', next.work);
+    abort.abort(new Error('client gone'));
+    await expect(skipped).rejects.toThrow('client gone');
+    first.finish();
+    next.finish();
+    expect(await Promise.all([running, later])).toEqual(['first', 'next']);
+    expect(started).toEqual(['first', 'next']);
+    await expect(slots.run('c', async () => 'free', AbortSignal.abort(new Error('never')))).resolves.toBe('free');
+  });
+
+  it('a failing or throwing work frees its slot', async () => {
+    const slots = new FairSlots(1);
+    await expect(slots.run('a', () => Promise.reject(new Error('upstream down')))).rejects.toThrow('upstream down');
+    await expect(
+      slots.run('a', () => {
+        throw new Error('sync');
+      }),
+    ).rejects.toThrow('sync');
+    expect(slots.running).toBe(0);
+    expect(() => new FairSlots(0)).toThrow(/positive integer/);
+  });
+});
