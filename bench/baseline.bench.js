@@ -7,14 +7,20 @@
 //
 // TARGET=gateway compares the gateway instead (bench/servers/gateway.js, each build in front of
 // one session server of this build on core 1); the floor is then that upstream reached directly.
+// TARGET=sdk compares the SDK binding (bench/servers/sessiongate-sdk.js: an McpServer per session).
 import { machine, median, publish, rounds, settings, start } from './harness.js';
 
 const baseline = process.env.BASELINE;
 if (!baseline) throw new Error('BASELINE=/path/to/an/earlier/build/dist is required');
 const label = process.env.LABEL ?? 'baseline';
-const gateway = process.env.TARGET === 'gateway';
+const target = process.env.TARGET ?? 'server';
+const gateway = target === 'gateway';
 const upstream = gateway ? await start('sessiongate.js', {}, 1) : undefined;
-const [kind, script, env] = gateway ? ['gateway', 'gateway.js', { UPSTREAM: upstream.url }] : ['session server', 'sessiongate.js', {}];
+const [kind, script, env] = {
+  server: ['session server', 'sessiongate.js', {}],
+  gateway: ['gateway', 'gateway.js', { UPSTREAM: upstream?.url }],
+  sdk: ['SDK binding', 'sessiongate-sdk.js', {}],
+}[target];
 const servers = [
   gateway ? ['the upstream reached directly (floor)', 'sessiongate.js', true] : ['raw node:http (floor)', 'raw.js', false],
   [`${kind}, ${label}`, script, true, { ...env, BASELINE_DIST: baseline }],
@@ -43,4 +49,4 @@ lines.push(
   '',
   `This build / ${label}: CPU per request at equal load ${ratio((x) => x.cpu).toFixed(3)}x, over the floor ${median(now.map((x, i) => (x.cpu - floor[i].cpu) / (before[i].cpu - floor[i].cpu))).toFixed(3)}x; at full speed ${ratio((x) => x.fullCpu).toFixed(3)}x; req/s ${ratio((x) => x.rps).toFixed(3)}x.`,
 );
-publish(gateway ? 'baseline-gateway.md' : 'baseline.md', lines);
+publish(target === 'server' ? 'baseline.md' : `baseline-${target}.md`, lines);

@@ -14,7 +14,7 @@ import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import { ManualClock } from './helpers/clock.js';
 import { PinnedTransport, fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
-import { ID_REUSE_REFUSED, reuseIdInFlight, send, toolCall } from './helpers/mcp-http.js';
+import { ID_REUSE_REFUSED, openSession, reuseIdInFlight, send, toolCall } from './helpers/mcp-http.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-binding-'));
@@ -74,6 +74,20 @@ describe.each(HANDSHAKE_REVISIONS)('official SDK McpServer and client on %s', (v
     expect(await server.sessions.store.get(id, Date.now())).toBeUndefined();
     expect(tally).toEqual({ created: 1, closed: 1 });
     await client.close();
+  });
+});
+
+describe('requests that end before their answer', () => {
+  it("past --request-timeout the SDK server's handler is cancelled, and the id is free again at once", async () => {
+    const tally: Tally = { created: 0, closed: 0, cancelled: [] };
+    const { url } = await serve(tally, { requestTimeoutMs: 500 });
+    const headers = { 'mcp-session-id': await openSession(url), 'mcp-protocol-version': '2025-11-25' };
+    const timedOut = await send(url, { body: toolCall('wait', {}, 7), headers });
+    expect(timedOut.json).toMatchObject({ id: 7, error: { code: -32001, data: { code: 'SG_REQUEST_TIMEOUT' } } });
+    await expect.poll(() => tally.cancelled).toEqual([expect.stringContaining('timeout')]);
+    // Before, the SDK never answered a request it had not finished, and the id stayed "in use" (409).
+    const again = await send(url, { body: toolCall('echo', { text: 'next' }, 7), headers });
+    expect(again.json).toMatchObject({ id: 7, result: { content: [{ text: 'next' }] } });
   });
 });
 

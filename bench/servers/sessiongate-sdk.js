@@ -1,9 +1,12 @@
 // sessiongate's SDK binding: the same McpServer with the same echo tool as sdk-stateful.js,
 // one per session, behind the session server (memory store).
+// BASELINE_DIST runs another build (bench/baseline.bench.js with TARGET=sdk).
 import { createServer } from 'node:http';
-import { bindMcpServer, createSessionServer } from '../../dist/server/index.js';
 import { echoServer } from './echo-server.js';
 import { serveStats, ready } from './ipc.js';
+
+const dist = process.env.BASELINE_DIST ?? new URL('../../dist', import.meta.url).pathname;
+const { bindMcpServer, createSessionServer } = await import(`${dist}/server/index.js`);
 
 // INSTANCE_IDLE_TIMEOUT (ms): close the instances of idle sessions (bindMcpServer's instanceIdleTimeout).
 const idle = process.env.INSTANCE_IDLE_TIMEOUT;

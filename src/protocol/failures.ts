@@ -18,6 +18,8 @@ export const JSONRPC = {
   BAD_REQUEST: -32000,
   /** TS SDK: session not found. */
   SESSION_NOT_FOUND: -32001,
+  /** LSP's RequestCancelled, as the SDKs use it: the request was cancelled before its answer. */
+  REQUEST_CANCELLED: -32800,
   /** 2026-07-28: `MCP-Protocol-Version` header does not match `_meta`. */
   HEADER_MISMATCH: -32020,
   /** 2026-07-28: the request needs a client capability its `_meta` did not declare. */

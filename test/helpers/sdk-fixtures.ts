@@ -12,6 +12,8 @@ import type { BoundSession } from '../../src/server/sdk/sdk-binding.js';
 export interface Tally {
   created: number;
   closed: number;
+  /** Why the `wait` tool's handler was cancelled, each time it was. */
+  cancelled?: string[];
 }
 
 /** An McpServer whose tools send progress, a sampling request, list_changed and state writes. */
@@ -26,6 +28,12 @@ export function fixtureServer(session: BoundSession, tally?: Tally): McpServer {
       if (tally) tally.created--;
     } else if (tally) tally.closed++;
   };
+  // Waits until its call is cancelled (only a cancellation ends it).
+  server.registerTool('wait', {}, async (extra) => {
+    await new Promise<void>((resolve) => extra.signal.addEventListener('abort', () => resolve(), { once: true }));
+    tally?.cancelled?.push(String(extra.signal.reason));
+    return { content: [{ type: 'text', text: 'too late' }] };
+  });
   server.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
   server.registerTool('progress', {}, async (extra) => {
     for (let progress = 1; progress <= 3; progress++) {

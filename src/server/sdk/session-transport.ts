@@ -14,7 +14,7 @@
  */
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
-import { SessiongateError } from '../../protocol/failures.js';
+import { JSONRPC, SessiongateError } from '../../protocol/failures.js';
 import type { JsonRpcMessage, JsonRpcRequest, RequestId } from '../../protocol/jsonrpc.js';
 import type { Reply } from '../application.js';
 import { PendingReply } from '../pending-reply.js';
@@ -116,6 +116,18 @@ export class SessionTransport implements Transport {
     this.put(pending);
     this.onmessage?.(message as JSONRPCMessage, extra);
     return pending.reply;
+  }
+
+  /**
+   * A request that ended before its answer (deadline, session end, client gone: the server has
+   * answered it already): the instance is told it is cancelled, so its handler's signal aborts
+   * (the SDK then sends no response), and its id is free again.
+   */
+  cancel(id: RequestId, reason: string): void {
+    const pending = this.take(keyOf(id));
+    if (pending === undefined) return; // answered meanwhile
+    pending.respond({ jsonrpc: '2.0', id, error: { code: JSONRPC.REQUEST_CANCELLED, message: `Request cancelled: ${reason}` } });
+    this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } } as JSONRPCMessage);
   }
 
   /** A client notification or response (to a server-to-client request) into the instance. */
