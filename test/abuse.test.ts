@@ -7,12 +7,16 @@
 import { createServer, request as httpRequest } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from './helpers/test-server.js';
 import type { JsonRpcResponse } from '../src/protocol/jsonrpc.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
-import { EVERYTHING_STDIO, startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
+import { EVERYTHING_STDIO, freePort, startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
 import { initializeRequest, openSession, postStream, send } from './helpers/mcp-http.js';
+import { startProcess } from './helpers/processes.js';
 
 const ADMIN_TOKEN = 'abuse-test-admin-token';
 
@@ -511,6 +515,57 @@ describe('a client that does not read its stream', () => {
       await started.kill('SIGKILL');
     }
   });
+
+  it("a call stream read slowly pauses the HTTP upstream's answer instead of being ended: nothing lost", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'sg-behind-')), 'upstream.log');
+    writeFileSync(log, '');
+    const sdkUpstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--log', log]);
+    const started = await memoryGateway(['--upstream', sdkUpstream.url]);
+    try {
+      const sessionId = await openSession(started.url);
+      const reader = await pausedCallStream(started.url, sessionId);
+      // The upstream has written all 32 MiB (its SDK transport does not wait for the socket):
+      // read at once, more than 8 MiB would now wait in the gateway and its stream be ended.
+      await expect.poll(() => readFileSync(log, 'utf8').includes('"streamed":64'), { timeout: 20_000 }).toBe(true);
+      await expect.poll(() => streamsBehind(started.url), { timeout: 20_000 }).toBe('1');
+      const text = await reader.readToEnd('streamed 64');
+      expect(text.match(/"progress":\d+/g) ?? []).toHaveLength(64);
+      expect(started.output()).not.toContain('waited unread');
+    } finally {
+      await started.kill('SIGKILL');
+      await sdkUpstream.kill();
+    }
+  });
+
+  it('a call stream read slowly pauses the child instead of being ended: nothing lost, nothing piled up', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
+    const started = await memoryGateway(['--spares', '0', '--stdio', `${process.execPath} ${fixture}`]);
+    try {
+      const reader = await pausedCallStream(started.url, await openSession(started.url));
+      // The gateway stops reading the child (the gauge says so) rather than ending the stream...
+      await expect.poll(() => streamsBehind(started.url), { timeout: 20_000 }).toBe('1');
+      // ...and the child stalls (its sends wait for stdout to drain) far short of the 64: the same
+      // count at two looks half a second apart. Read without pause, it would finish them all.
+      const sent = () => Math.max(0, ...[...started.output().matchAll(/stream sent (\d+)/g)].map((match) => Number(match[1])));
+      let last = -1;
+      await expect
+        .poll(
+          () => {
+            const [before, now] = [last, (last = sent())];
+            return before === now;
+          },
+          { interval: 500, timeout: 20_000 },
+        )
+        .toBe(true);
+      expect(sent()).toBeLessThan(32);
+      const text = await reader.readToEnd('streamed 64');
+      expect(text.match(/"progress":\d+/g) ?? []).toHaveLength(64);
+      expect(started.output()).not.toContain('waited unread');
+      expect(await streamsBehind(started.url)).toBe('0');
+    } finally {
+      await started.kill('SIGKILL');
+    }
+  });
 });
 
 describe('an upstream that answers with broken JSON-RPC', () => {
@@ -575,3 +630,40 @@ describe('an upstream that answers with broken JSON-RPC', () => {
     }
   });
 });
+
+/**
+ * A `stream` call (64 progress messages of 512 KiB: 32 MiB) over a raw socket whose reader
+ * stops reading once the answer's headers arrive, until `readToEnd`.
+ */
+async function pausedCallStream(url: string, sessionId: string): Promise<{ readToEnd(marker: string): Promise<string> }> {
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 5,
+    method: 'tools/call',
+    params: { name: 'stream', arguments: { count: 64, size: 512 * 1024 }, _meta: { progressToken: 'slow' } },
+  });
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname, () =>
+    socket.write(
+      `POST /mcp HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n` +
+        `Mcp-Session-Id: ${sessionId}\r\nMcp-Protocol-Version: 2025-11-25\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    ),
+  );
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve) => socket.once('data', (chunk: Buffer) => (chunks.push(chunk), resolve())));
+  socket.pause();
+  return {
+    async readToEnd(marker) {
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.resume();
+      await expect.poll(() => Buffer.concat(chunks).includes(marker), { timeout: 20_000 }).toBe(true);
+      socket.destroy();
+      return Buffer.concat(chunks).toString('latin1');
+    },
+  };
+}
+
+/** The gateway's gauge of call streams whose source is paused. */
+async function streamsBehind(url: string): Promise<string | undefined> {
+  return /sessiongate_streams_behind (\d+)/.exec(await (await fetch(url.replace(/mcp$/, 'metrics'))).text())?.[1];
+}

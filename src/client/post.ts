@@ -20,8 +20,12 @@ export interface PostContext {
   url: URL;
   headers: Record<string, string>;
   dispatcher: Dispatcher | undefined;
-  /** Where every inbound message goes, the response included. */
-  deliver(message: JsonRpcMessage): void;
+  /**
+   * Where every inbound message goes, the response included. A promise back means the
+   * receiver has fallen behind: nothing more is read from the stream (so its connection is
+   * paused) until it settles.
+   */
+  deliver(message: JsonRpcMessage): void | Promise<void>;
   /** C7: strings never to repeat in an error (session id, credential values). */
   secrets: () => readonly string[];
   /** Called with the answer's `MCP-Session-Id` as soon as the headers arrive. */
@@ -144,7 +148,8 @@ async function readStream(body: Body, requestId: RequestId, context: PostContext
         for (let i = 0; i < batch.length; i++) {
           if (i > 0) await new Promise((resolve) => setImmediate(resolve));
           const message = batch[i]!;
-          context.deliver(message);
+          const behind = context.deliver(message);
+          if (behind) await behind;
           if (isResponseTo(message, requestId)) response = message;
         }
         batch.length = 0;

@@ -70,13 +70,14 @@ export class SessionClient extends SessionFront {
   /**
    * Any message (e.g. the answer to a server-to-client request); resolves with the response to
    * a request. Messages that arrive on this exchange's stream before the response (progress, a
-   * server-to-client request) go to `onRelated` when given, else to `onMessage`. When `signal`
-   * aborts, the exchange is abandoned (its connection closed) and the call rejects.
+   * server-to-client request) go to `onRelated` when given, else to `onMessage`; a promise
+   * from `onRelated` pauses the exchange's stream until it settles (backpressure). When
+   * `signal` aborts, the exchange is abandoned (its connection closed) and the call rejects.
    */
   async send(
     message: JsonRpcMessage,
     requestId?: RequestId,
-    onRelated?: (message: JsonRpcMessage) => void,
+    onRelated?: (message: JsonRpcMessage) => void | Promise<void>,
     signal?: AbortSignal,
   ): Promise<JsonRpcResponse | undefined> {
     if (this.closed) throw new SessionClientError('SG_CLIENT_CLOSED');
@@ -85,7 +86,7 @@ export class SessionClient extends SessionFront {
       message,
       (inbound) => {
         const answersUs = requestId !== undefined && !('method' in inbound) && inbound.id === requestId;
-        if (!answersUs) related(inbound);
+        return answersUs ? undefined : related(inbound);
       },
       signal,
     );

@@ -94,7 +94,7 @@ export class SessionCore {
    */
   async exchange(
     message: JsonRpcMessage,
-    deliver: (message: JsonRpcMessage) => void,
+    deliver: (message: JsonRpcMessage) => void | Promise<void>,
     signal?: AbortSignal,
   ): Promise<JsonRpcResponse | undefined> {
     const outbound = this.#withCorrelation(message);
@@ -168,7 +168,7 @@ export class SessionCore {
 
   async #send(
     message: JsonRpcMessage,
-    deliver: (message: JsonRpcMessage) => void,
+    deliver: (message: JsonRpcMessage) => void | Promise<void>,
     signal?: AbortSignal,
   ): Promise<JsonRpcResponse | undefined> {
     const isInitialize = 'method' in message && message.method === 'initialize';
@@ -181,7 +181,7 @@ export class SessionCore {
     const requestId = 'method' in message && 'id' in message ? message.id : undefined;
     // Session state is taken from the response before the caller sees it: the SDK Client sends
     // `initialized` the moment it has the initialize result, and that must carry the new id.
-    const observe = (inbound: JsonRpcMessage): void => {
+    const observe = (inbound: JsonRpcMessage): void | Promise<void> => {
       if (requestId !== undefined && !('method' in inbound) && inbound.id === requestId && 'result' in inbound) {
         if (isInitialize) {
           // C2: the id comes from the initialize answer only; none means a stateless server.
@@ -193,7 +193,7 @@ export class SessionCore {
           this.#scoped.remember(message as JsonRpcRequest);
         }
       }
-      deliver(inbound);
+      return deliver(inbound);
     };
     const outcome = await post(
       {

@@ -4,6 +4,7 @@
  * created and ended (by reason), requests by method and outcome, and request durations; and
  * what is read at scrape time: live sessions, messages waiting for a GET stream.
  */
+import { MessageQueue } from '../server/message-queue.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditEvent, EventSink } from './audit.js';
 
@@ -57,6 +58,14 @@ export class GatewayMetrics implements EventSink {
       registers,
       collect() {
         this.set(sources.undeliveredMessages());
+      },
+    });
+    new Gauge({
+      name: 'sessiongate_streams_behind',
+      help: 'Call streams whose client reads more slowly than their source sends: the source is paused (docs/limits.md)',
+      registers,
+      collect() {
+        this.set(MessageQueue.behind);
       },
     });
     new Gauge({

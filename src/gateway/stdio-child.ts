@@ -130,6 +130,15 @@ export class StdioChild {
     return true;
   }
 
+  /** Stops reading stdout (backpressure: the child blocks once the pipe is full). */
+  pauseOutput(): void {
+    this.#process.stdout.pause();
+  }
+
+  resumeOutput(): void {
+    this.#process.stdout.resume();
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
   async stop(graceMs: number): Promise<void> {
     if (!this.#alive) return this.stopped;

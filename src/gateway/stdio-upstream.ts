@@ -79,6 +79,8 @@ interface Link {
   subscribed: boolean;
   /** Runs when the last call in flight is answered (a moved link waits for it to stop its child). */
   onSettled: (() => void) | undefined;
+  /** Call streams whose clients have fallen behind: the child's stdout is paused while any has. */
+  behind?: Set<Promise<void>>;
 }
 
 function keyOf(id: RequestId): string | number {
@@ -220,8 +222,26 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     const token = message.method === 'notifications/progress' ? message.params?.['progressToken'] : undefined;
     let target: Pending | undefined;
     for (const entry of link.pending.values()) if (token === undefined || entry.progressToken === token) target = entry;
-    if (target) target.reply.push(message);
-    else void link.session.toStream(message);
+    if (target) {
+      const behind = target.reply.push(message);
+      if (behind) holdOutput(link, behind);
+    } else void link.session.toStream(message);
+  }
+
+  /**
+   * A call's client reads its stream more slowly than the child writes: the child's stdout is
+   * paused until every such stream has caught up (docs/limits.md, "Streams"), so what waits is
+   * in the pipe, not in the gateway's memory.
+   */
+  function holdOutput(link: Link, behind: Promise<void>): void {
+    link.behind ??= new Set();
+    if (link.behind.has(behind)) return;
+    link.behind.add(behind);
+    link.child?.pauseOutput();
+    void behind.then(() => {
+      link.behind!.delete(behind);
+      if (link.behind!.size === 0) link.child?.resumeOutput();
+    });
   }
 
   function settle(link: Link, key: string | number): void {

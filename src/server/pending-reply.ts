@@ -24,13 +24,18 @@ export class PendingReply {
     this.#onOverflow = onOverflow;
   }
 
-  /** A message related to the request, before its response: switch to a stream. */
-  push(message: JsonRpcMessage): void {
+  /**
+   * A message related to the request, before its response: switch to a stream. Returns a
+   * promise when the client has fallen behind (docs/limits.md, "Streams"): the producer should
+   * read nothing more from its source until it settles.
+   */
+  push(message: JsonRpcMessage): Promise<void> | undefined {
     if (!this.#stream) {
       this.#stream = new MessageQueue<JsonRpcMessage>(undefined, streamBound(this.#onOverflow));
       this.#resolve(this.#stream);
     }
     this.#stream.push(message);
+    return this.#stream.pressure();
   }
 
   /** The response: the reply as it is, or the last message of the stream. */
