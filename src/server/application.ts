@@ -107,6 +107,12 @@ export async function responseOf(reply: Reply): Promise<JsonRpcResponse> {
 export interface McpApplication {
   /** Answers a request, `initialize` included (it must answer with an InitializeResult). */
   handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply>;
+  /**
+   * Told when a request it is answering ended before its answer: past the request timeout, its
+   * session ended, or the server shut down (the client has had the server's own answer). The
+   * cheap alternative to listening on `context.signal`, which also aborts when the client leaves.
+   */
+  cancel?(request: JsonRpcRequest, context: RequestContext, reason: 'timeout' | 'session-ended' | 'shutdown'): void;
   /** Takes a notification or a response (to a server-to-client request). S7: answered 202. */
   receive(message: JsonRpcNotification | JsonRpcResponse, context: RequestContext): void | Promise<void>;
   /**

@@ -194,11 +194,17 @@ async function dispatch(core: ServerCore, incoming: Incoming, messages: JsonRpcM
 
 /**
  * The application's answer to one request, bounded (server/in-flight.ts): a deadline, the
- * session's end and the in-flight caps; `context.signal` tells the application it ended early.
+ * session's end and the in-flight caps; `context.signal` (and `cancel`, when the application has
+ * one) tells the application it ended early.
  */
 function answerOf(core: ServerCore, incoming: Incoming, request: JsonRpcRequest, context: RequestContext, shared = false): Promise<Reply> {
   const flight = core.inFlight.admit(request.id, context.session?.id, context.principal, incoming);
-  return core.inFlight.run(flight, () => core.application.handle(request, withSignal(context, flight, shared)));
+  const { application } = core;
+  return core.inFlight.run(
+    flight,
+    () => application.handle(request, withSignal(context, flight, shared)),
+    application.cancel && ((reason) => application.cancel!(request, context, reason)),
+  );
 }
 
 async function* merge(replies: Reply[]): AsyncGenerator<JsonRpcMessage> {

@@ -38,6 +38,8 @@ export class Flight {
   ended = false;
   #endedEarly = false;
   #end: ((response: JsonRpcResponse) => void) | undefined;
+  /** The application's `cancel`, told when the request ends early (no AbortSignal needed). */
+  cancel: ((reason: EarlyEnd) => void) | undefined;
   #controller: AbortController | undefined;
   #clientSignal: AbortSignal | undefined;
   readonly #client: { readonly signal: AbortSignal };
@@ -87,6 +89,7 @@ export class Flight {
     this.#endedEarly = true;
     this.#end?.(response);
     this.#controller?.abort(new Error(`the request ended early: ${reason}`));
+    this.cancel?.(reason);
   }
 
   /** The application answered (or the request is over): nothing more to listen to. */
@@ -147,7 +150,8 @@ export class InFlight {
    * Runs `handle` for the flight: its reply, or the server's own answer if the request ends
    * first (then the application's late answer is dropped). One promise per request.
    */
-  run(flight: Flight, handle: () => Promise<Reply>): Promise<Reply> {
+  run(flight: Flight, handle: () => Promise<Reply>, cancel?: (reason: EarlyEnd) => void): Promise<Reply> {
+    flight.cancel = cancel;
     return new Promise<Reply>((resolve, reject) => {
       flight.onEarlyEnd((response) => {
         this.#release(flight);

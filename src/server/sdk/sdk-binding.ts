@@ -188,10 +188,14 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
     async handle(request, context) {
       const instance = readyFor(context) ?? (await instanceFor(context, request.method === 'initialize'));
       const reply = instance.transport.request(request, extraOf(context));
-      // Ended before its answer (docs/limits.md, "Requests"): the handler is cancelled too.
-      context.signal.addEventListener('abort', () => instance.transport.cancel(request.id, abortReason(context.signal)), { once: true });
       if (!isSessionScoped(request.method)) return reply;
       return afterResponse(await reply, (response) => remember(instance, request, response).catch(onError));
+    },
+    // Ended before its answer (docs/limits.md, "Requests"): the SDK handler is cancelled too.
+    // A hook, not context.signal: an AbortSignal per request cost this path ~15% of its CPU.
+    cancel(request, context, reason) {
+      const instance = context.session?.port.resource(context.session.id, isOurs) as BoundInstance | undefined;
+      instance?.transport.cancel(request.id, `the request ended early: ${reason}`);
     },
     async receive(message, context) {
       const here = readyFor(context);
@@ -246,10 +250,6 @@ function afterResponse(reply: Reply, then: (response: JsonRpcResponse) => void):
 /** Reads a reply to its end (a replayed call's answer is not wanted, but its stream must finish). */
 async function drain(reply: Reply): Promise<void> {
   if (isStreamReply(reply)) for await (const _message of reply);
-}
-
-function abortReason(signal: AbortSignal): string {
-  return signal.reason instanceof Error ? signal.reason.message : 'the request ended early';
 }
 
 function extraOf(context: RequestContext): MessageExtraInfo {
