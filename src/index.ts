@@ -1,9 +1,43 @@
 /**
  * @module sessiongate
- * Runtime-neutral root: protocol facts, the session layer and the memory store. Durable stores
- * live behind `sessiongate/store/sqlite` and `sessiongate/store/redis`; the server behind
- * `sessiongate/server`.
+ * The runtime-neutral root, an explicit list (README, "Public API"): the failures and their
+ * codes, protocol revisions and JSON-RPC types, the session manager and its options, the store
+ * contract with the memory store and the per-replica cache. Durable stores live behind
+ * `sessiongate/store/sqlite` and `sessiongate/store/redis`; the server behind
+ * `sessiongate/server`, the client behind `sessiongate/client`, the gateway's parts behind
+ * `sessiongate/gateway`. Nothing else of `src/` is public.
  */
-export * from './protocol/index.js';
-export * from './session/index.js';
-export * from './store/index.js';
+export { SessiongateError, isSessiongateError, FAILURES, JSONRPC, type FailureCode } from './protocol/failures.js';
+export {
+  HANDSHAKE_REVISIONS,
+  SESSIONLESS_REVISION,
+  LATEST_HANDSHAKE_REVISION,
+  DEFAULT_NEGOTIATED_REVISION,
+  isHandshakeRevision,
+  isSessionlessRevision,
+  type HandshakeRevision,
+} from './protocol/revisions.js';
+export { SESSION_ID, PROTOCOL_VERSION, CLIENT_SESSION_ID, MCP_METHOD, MCP_NAME, LAST_EVENT_ID } from './protocol/headers.js';
+export { isSessionScoped } from './protocol/session-scoped.js';
+export type {
+  JsonValue,
+  JsonObject,
+  RequestId,
+  JsonRpcRequest,
+  JsonRpcNotification,
+  JsonRpcSuccess,
+  JsonRpcFailure,
+  JsonRpcErrorObject,
+  JsonRpcResponse,
+  JsonRpcMessage,
+} from './protocol/jsonrpc.js';
+export { SessionManager, type NewSession, type SessionEndListener } from './session/session-manager.js';
+export type { SessionOptions, CapPolicy } from './session/options.js';
+export type { Disposer, DisposeReason } from './session/live-registry.js';
+export { mintSessionId, isWellFormedSessionId, sessionTag } from './session/id.js';
+export { type Clock, systemClock } from './session/clock.js';
+export type { SessionStore, CreateLimits, CreateOutcome, VictimScope } from './store/store.js';
+export type { SessionRecord, EndReason } from './store/record.js';
+export type { SessionBus, BusMessage } from './store/bus.js';
+export { MemoryStore } from './store/memory/index.js';
+export { CachingStore, type CachingStoreOptions } from './store/caching-store.js';

@@ -8,4 +8,3 @@ export { SessionClient, type ConnectParams, type StandaloneClientOptions } from 
 export type { SessionClientOptions } from './options.js';
 export type { SessionSnapshot } from './session-core.js';
 export { SessionClientError, SessionExpiredError, CLIENT_ERRORS, type ClientErrorCode } from './errors.js';
-export { SseParser, type SseEvent } from './sse-parser.js';

@@ -6,6 +6,7 @@
  * prompt name), how it went (result or error code) and how long it took. Lines are written in
  * order through one stream and flushed on close, so none is lost while the process runs.
  */
+import type { SessionManager } from '../session/session-manager.js';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
@@ -120,8 +121,13 @@ export function audited(application: McpApplication, log: EventSink): McpApplica
     }
   }
 
+  // Each member delegated by name (a spread would drop the methods of a class-based application).
   return {
-    ...application,
+    receive: (message, context) => application.receive(message, context),
+    ...(application.openStream && { openStream: (context: RequestContext) => application.openStream!(context) }),
+    ...(application.bind && { bind: (sessions: SessionManager) => application.bind!(sessions) }),
+    ...(application.close && { close: () => application.close!() }),
+    ...(application.cancel && { cancel: application.cancel.bind(application) }),
     async handle(request, context) {
       const started = performance.now();
       let reply: Reply;

@@ -38,6 +38,9 @@ export class CachingStore implements SessionStore {
   readonly #unsubscribe: () => void;
 
   constructor(store: SessionStore & { readonly bus: SessionBus }, options: CachingStoreOptions = {}) {
+    // Types say so; a JavaScript caller may still pass a store of one process (nothing to cache for).
+    if ((store.bus as SessionBus | undefined) === undefined)
+      throw new TypeError('sessiongate: CachingStore fronts a store shared by replicas (one with a bus, such as RedisStore)');
     this.#store = store;
     this.#bus = store.bus;
     this.#ttlMs = options.ttlMs ?? 30_000;

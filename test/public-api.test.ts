@@ -1,0 +1,151 @@
+/**
+ * The package's public surface (README, "Public API"): every entry point is an explicit list,
+ * internals stay out, and the gateway the CLI composes can be assembled from it alone (issue
+ * "structure"). Reads the build (`npm test` builds first), as an installed package would.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
+import { startProcess, type ServerProcess } from './helpers/processes.js';
+
+const ENTRY_POINTS: Record<string, string> = {
+  sessiongate: '../dist/index.js',
+  'sessiongate/server': '../dist/server/index.js',
+  'sessiongate/client': '../dist/client/index.js',
+  'sessiongate/gateway': '../dist/gateway/index.js',
+  'sessiongate/store/sqlite': '../dist/store/sqlite/index.js',
+  'sessiongate/store/redis': '../dist/store/redis/index.js',
+};
+
+/** The runtime exports, by entry point: a change here is a change of the public API (and of the README). */
+const PUBLIC: Record<string, string[]> = {
+  sessiongate: [
+    'CLIENT_SESSION_ID',
+    'CachingStore',
+    'DEFAULT_NEGOTIATED_REVISION',
+    'FAILURES',
+    'HANDSHAKE_REVISIONS',
+    'JSONRPC',
+    'LAST_EVENT_ID',
+    'LATEST_HANDSHAKE_REVISION',
+    'MCP_METHOD',
+    'MCP_NAME',
+    'MemoryStore',
+    'PROTOCOL_VERSION',
+    'SESSIONLESS_REVISION',
+    'SESSION_ID',
+    'SessionManager',
+    'SessiongateError',
+    'isHandshakeRevision',
+    'isSessionScoped',
+    'isSessionlessRevision',
+    'isSessiongateError',
+    'isWellFormedSessionId',
+    'mintSessionId',
+    'sessionTag',
+    'systemClock',
+  ],
+  'sessiongate/server': [
+    'DEFAULT_MAX_BODY_BYTES',
+    'LOCAL_HOSTNAMES',
+    'SessionState',
+    'bindMcpServer',
+    'createSessionServer',
+    'isStreamReply',
+    'responseOf',
+    'toFetchHandler',
+    'toNodeHandler',
+  ],
+  'sessiongate/client': ['CLIENT_ERRORS', 'SessionClient', 'SessionClientError', 'SessionClientTransport', 'SessionExpiredError'],
+  'sessiongate/gateway': [
+    'AuditLog',
+    'ChildLedger',
+    'DEFAULT_UPSTREAM_CONCURRENCY',
+    'FairSlots',
+    'GatewayMetrics',
+    'RecentEvents',
+    'adminApi',
+    'audited',
+    'defaultLedgerDirectory',
+    'eraRouter',
+    'fanout',
+    'httpUpstream',
+    'sessionCreated',
+    'sessionEnded',
+    'stdioUpstream',
+  ],
+  'sessiongate/store/sqlite': ['SqliteStore'],
+  'sessiongate/store/redis': ['RedisStore'],
+};
+
+describe('the public API', () => {
+  it.each(Object.keys(ENTRY_POINTS))('%s exports exactly its documented list', async (entry) => {
+    const exported = Object.keys((await import(ENTRY_POINTS[entry]!)) as object).sort();
+    expect(exported).toEqual([...PUBLIC[entry]!].sort());
+  });
+
+  it('the README lists every public runtime export', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Public API'));
+    for (const [entry, names] of Object.entries(PUBLIC)) {
+      expect(section).toContain(`\`${entry}\``);
+      for (const name of names) expect([entry, name, section.includes(name)]).toEqual([entry, name, true]);
+    }
+  });
+
+  it('publint finds nothing wrong with the package as published (exports, files, types), in strict mode', async () => {
+    const { publint } = await import('publint');
+    const { messages } = await publint({ pkgDir: new URL('..', import.meta.url).pathname, strict: true });
+    expect(messages).toEqual([]);
+  });
+
+  it('audited() keeps the methods of a class-based application', async () => {
+    const { audited } = (await import(ENTRY_POINTS['sessiongate/gateway']!)) as typeof import('../src/gateway/index.js');
+    class Application {
+      handle = undefined as never;
+      receive(): void {}
+      openStream(): undefined {
+        return undefined;
+      }
+    }
+    const events: unknown[] = [];
+    const wrapped = audited(new Application() as never, { write: (event) => void events.push(event) });
+    expect(typeof wrapped.receive).toBe('function');
+    expect(typeof wrapped.openStream).toBe('function');
+    expect(wrapped.openStream!({} as never)).toBeUndefined();
+  });
+});
+
+describe('the gateway assembled from public exports only', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sg-exports-'));
+  let upstream: EverythingHttp | undefined;
+  let gateway: ServerProcess | undefined;
+  afterAll(async () => {
+    await gateway?.kill();
+    await upstream?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the reference server to the official SDK client, with audit, metrics and the admin API', async () => {
+    upstream = await startEverythingHttp();
+    const audit = join(dir, 'audit.jsonl');
+    const token = 'public-api-admin-token';
+    gateway = await startProcess('gateway-from-exports.mjs', [upstream.url, audit, token]);
+    const client = new Client({ name: 'exports', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url)));
+    const echoed = await client.callTool({ name: 'echo', arguments: { message: 'from exports' } });
+    expect(JSON.stringify(echoed)).toContain('from exports');
+    const base = gateway.url.replace(/\/mcp$/, '');
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/sessiongate_requests_total\{method="tools\/call",outcome="result"\} 1/);
+    const listed = (await (await fetch(`${base}/admin/sessions`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      sessions: unknown[];
+    };
+    expect(listed.sessions).toHaveLength(1);
+    await client.close();
+    await expect.poll(() => readFileSync(audit, 'utf8')).toContain('"method":"tools/call"');
+  });
+});
