@@ -21,8 +21,11 @@ export interface QueueBound<T> {
 }
 
 export class MessageQueue<T> implements AsyncIterableIterator<T> {
+  static #behind = 0;
   /** Queues of this process whose producers are waiting for their reader (a gauge). */
-  static behind = 0;
+  static get behind(): number {
+    return MessageQueue.#behind;
+  }
   readonly #buffer: T[] = [];
   #waiting: ((result: IteratorResult<T>) => void) | undefined;
   #done = false;
@@ -80,7 +83,7 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     let release!: () => void;
     const promise = new Promise<void>((resolve) => (release = resolve));
     this.#pressure = { promise, release };
-    MessageQueue.behind++;
+    MessageQueue.#behind++;
     return promise;
   }
 
@@ -88,7 +91,7 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     const pressure = this.#pressure;
     if (pressure === undefined) return;
     this.#pressure = undefined;
-    MessageQueue.behind--;
+    MessageQueue.#behind--;
     pressure.release();
   }
 
