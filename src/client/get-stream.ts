@@ -77,7 +77,7 @@ export class GetStream {
           },
           onRetry: (ms) => (this.#retryMs = ms),
         });
-        for await (const chunk of answer.body) parser.push(chunk as Uint8Array);
+        for await (const chunk of answer.body) parser.push(chunk);
       } catch {
         if (signal.aborted) return;
         failures++;

@@ -98,7 +98,7 @@ export function send(
           onResponseStart(_controller, status, responseHeaders) {
             if (status < 200) return; // informational: the real answer follows
             answered = true;
-            resolve(new Answer(status, responseHeaders as Record<string, string | string[] | undefined>, body));
+            resolve(new Answer(status, responseHeaders, body));
           },
           onResponseData(_controller, chunk) {
             body.push(chunk);

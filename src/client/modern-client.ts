@@ -175,7 +175,7 @@ async function readMessages(body: Body, take: (message: JsonRpcMessage) => boole
   });
   try {
     for await (const chunk of body) {
-      parser.push(chunk as Uint8Array);
+      parser.push(chunk);
       for (const message of batch.splice(0)) {
         if (take(message)) return;
       }

@@ -97,9 +97,10 @@ async function readJson(body: Body, requestId: RequestId, context: PostContext):
   let response: JsonRpcResponse | undefined;
   const items: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
   if (!items.every(isMessage)) throw new SessionClientError('SG_CLIENT_PROTOCOL', 'the JSON answer is not a JSON-RPC message');
-  for (const [i, item] of (items as JsonRpcMessage[]).entries()) {
+  for (const [i, item] of items.entries()) {
     if (i > 0) await new Promise((resolve) => setImmediate(resolve)); // see readStream
-    context.deliver(item);
+    // The whole body is read already: nothing to pause, so a receiver behind is not waited for.
+    void context.deliver(item);
     if (isResponseTo(item, requestId)) response = item;
   }
   if (!response) throw new SessionClientError('SG_CLIENT_PROTOCOL', 'the JSON answer carried no response to the request');
@@ -143,7 +144,7 @@ async function readStream(body: Body, requestId: RequestId, context: PostContext
     );
     try {
       for await (const chunk of current) {
-        parser.push(chunk as Uint8Array);
+        parser.push(chunk);
         if (overflowed) break;
         for (let i = 0; i < batch.length; i++) {
           if (i > 0) await new Promise((resolve) => setImmediate(resolve));

@@ -114,9 +114,7 @@ export function audited(application: McpApplication, log: EventSink): McpApplica
         session: sessionTag(session.id),
         principal: context.principal,
         clientSessionId: context.clientSessionId ?? null,
-        protocolVersion: String(
-          (response as { result: { protocolVersion?: unknown } }).result.protocolVersion ?? session.record.protocolVersion,
-        ),
+        protocolVersion: versionOf(response) ?? session.record.protocolVersion,
       });
     }
   }
@@ -159,6 +157,12 @@ function watch(
       if (isResponse(message)) response = message;
     },
   );
+}
+
+/** The revision an initialize result names, when it names one. */
+function versionOf(response: JsonRpcResponse): string | undefined {
+  const version = 'result' in response ? response.result['protocolVersion'] : undefined;
+  return typeof version === 'string' ? version : undefined;
 }
 
 /** The tool, prompt or resource a request is about. */

@@ -362,7 +362,7 @@ function toModern(response: JsonRpcResponse, method: string, initialize: Initial
 
 /** The filter a listen stream agrees to: what was asked and the upstream can deliver. */
 function agreedFilter(wanted: JsonObject, capabilities: JsonObject): JsonObject {
-  const can = (name: string, flag: string): boolean => isObject(capabilities[name]) && (capabilities[name] as JsonObject)[flag] === true;
+  const can = (name: string, flag: string): boolean => isObject(capabilities[name]) && capabilities[name][flag] === true;
   const agreed: JsonObject = {};
   if (wanted['toolsListChanged'] === true && can('tools', 'listChanged')) agreed['toolsListChanged'] = true;
   if (wanted['promptsListChanged'] === true && can('prompts', 'listChanged')) agreed['promptsListChanged'] = true;

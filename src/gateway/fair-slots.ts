@@ -50,19 +50,17 @@ export class FairSlots {
     return this.#wait(key, signal).then(() => this.#execute(work));
   }
 
-  /** Runs `work` in a slot already counted, and frees the slot when it settles. */
-  #execute<T>(work: () => Promise<T>): Promise<T> {
-    let started: Promise<T>;
+  /** Runs `work` in a slot already counted, and frees the slot when it settles (or throws). */
+  async #execute<T>(work: () => Promise<T>): Promise<T> {
     try {
-      started = work();
-    } catch (error) {
-      started = Promise.reject(error as Error);
+      return await work();
+    } finally {
+      this.#release();
     }
-    return started.finally(() => this.#release());
   }
 
   #wait(key: string, signal: AbortSignal | undefined): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         const line = this.#lines.get(key);
@@ -70,7 +68,7 @@ export class FairSlots {
         if (at >= 0) line!.splice(at, 1);
         if (line?.length === 0) this.#lines.delete(key);
         this.#waiting--;
-        reject(signal!.reason);
+        reject(abortError(signal!));
       };
       const waiter: Waiter = () => {
         signal?.removeEventListener('abort', onAbort);
@@ -97,4 +95,8 @@ export class FairSlots {
     this.#running++;
     waiter();
   }
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted while waiting for a turn at the upstream');
 }

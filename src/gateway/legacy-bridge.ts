@@ -125,7 +125,7 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
     const result = response.result;
     const supported = result['supportedVersions'];
     if (!Array.isArray(supported) || !supported.includes(SESSIONLESS_REVISION)) {
-      return upstreamFailure(request.id, `the upstream speaks none of the revisions this gateway bridges (${String(supported)})`);
+      return upstreamFailure(request.id, `the upstream speaks none of the revisions this gateway bridges (${JSON.stringify(supported)})`);
     }
     const capabilities = isObject(result['capabilities']) ? result['capabilities'] : {};
     const link = linkFor(session);
@@ -136,7 +136,7 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
       (isObject(resultMeta) && isObject(resultMeta[META.serverInfo]) ? resultMeta[META.serverInfo] : undefined) ??
       (isObject(result['serverInfo']) ? result['serverInfo'] : { name: 'sessiongate-bridge', version: '0' });
     const answer: JsonObject = {
-      protocolVersion: negotiateRevision(String(params['protocolVersion'])),
+      protocolVersion: negotiateRevision(typeof params['protocolVersion'] === 'string' ? params['protocolVersion'] : ''),
       capabilities,
       serverInfo,
     };
@@ -165,7 +165,8 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
         const headers = { ...headersFor(context), ...(name === undefined ? {} : paramHeaderValues(params['arguments'], tools.of(name))) };
         const response = await slots.run(
           session.id,
-          () => client.request({ ...request, params }, (message) => pending.push(message), headers, abort.signal),
+          // The sessionless client does not wait for a slow reader: bound-and-end (docs/limits.md, "Streams").
+          () => client.request({ ...request, params }, (message) => void pending.push(message), headers, abort.signal),
           abort.signal,
         );
         if ('error' in response) {
@@ -204,12 +205,13 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
     const entries = isObject(requests) ? Object.entries(requests) : [];
     const answers = await Promise.all(
       entries.map(([key, input]) => {
-        if (!isObject(input) || typeof input['method'] !== 'string') throw new Error(`malformed input request "${key}"`);
+        const method = isObject(input) ? input['method'] : undefined;
+        if (!isObject(input) || typeof method !== 'string') throw new Error(`malformed input request "${key}"`);
         const id = internalRequestId('input');
         const answered = new Promise<JsonRpcResponse>((resolve) => link.awaiting.set(id, resolve));
-        pending.push({ jsonrpc: '2.0', id, method: input['method'], ...(isObject(input['params']) ? { params: input['params'] } : {}) });
+        void pending.push({ jsonrpc: '2.0', id, method, ...(isObject(input['params']) ? { params: input['params'] } : {}) });
         return answered.then((response) => {
-          if ('error' in response) throw new Error(`the client refused "${input['method']}": ${response.error.message}`);
+          if ('error' in response) throw new Error(`the client refused "${method}": ${response.error.message}`);
           return [key, response.result] as const;
         });
       }),
@@ -333,7 +335,7 @@ function take(link: Link, message: JsonRpcMessage): boolean {
 /** What a listen stream asks for: the change notifications the upstream can send, if any. */
 function filterFor(state: BridgeState): JsonObject | undefined {
   const caps = state.capabilities;
-  const flag = (name: string): boolean => isObject(caps[name]) && (caps[name] as JsonObject)['listChanged'] === true;
+  const flag = (name: string): boolean => isObject(caps[name]) && caps[name]['listChanged'] === true;
   const filter: JsonObject = {};
   if (flag('tools')) filter['toolsListChanged'] = true;
   if (flag('prompts')) filter['promptsListChanged'] = true;

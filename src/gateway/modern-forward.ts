@@ -63,7 +63,8 @@ export function modernForward(
       slots
         .run(
           turn,
-          () => client.request(request, (message) => pending.push(message), upstreamHeaders(context), context.signal),
+          // The sessionless client does not wait for a slow reader: bound-and-end (docs/limits.md, "Streams").
+          () => client.request(request, (message) => void pending.push(message), upstreamHeaders(context), context.signal),
           context.signal,
         )
         .then(

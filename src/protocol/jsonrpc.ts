@@ -158,7 +158,7 @@ export function messageProblem(value: unknown, strict: boolean): string | undefi
 /** Validates one decoded value as a JSON-RPC 2.0 message (strictly, see messageProblem), or throws SG_INVALID_REQUEST. */
 export function toMessage(value: unknown): JsonRpcMessage {
   const why = messageProblem(value, true);
-  if (why === undefined) return value as unknown as JsonRpcMessage;
+  if (why === undefined) return value as JsonRpcMessage;
   const id = isObject(value) && isRequestId(value['id']) ? value['id'] : null;
   throw new SessiongateError('SG_INVALID_REQUEST', `Invalid JSON-RPC message: ${why}`, { requestId: id });
 }

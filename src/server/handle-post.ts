@@ -11,7 +11,6 @@ import {
   classify,
   initializeParams,
   isRequest,
-  type JsonObject,
   type JsonRpcMessage,
   type JsonRpcRequest,
   type JsonRpcResponse,
@@ -89,7 +88,7 @@ async function initialize(core: ServerCore, incoming: Incoming, request: JsonRpc
   const record = await core.sessions.create({
     identity,
     protocolVersion: negotiateRevision(params.protocolVersion),
-    initialize: params as JsonObject,
+    initialize: params,
     clientSessionId: clientSessionIdOf(incoming, request) ?? null,
   });
   let response: JsonRpcResponse;

@@ -169,14 +169,14 @@ export class InFlight {
         this.#release(flight);
         resolve(answer);
       };
-      const failed = (error: unknown): void => {
+      const failed = (error: Error): void => {
         this.#release(flight);
-        reject(error as Error);
+        reject(error);
       };
       try {
         handle().then(settled, failed);
       } catch (error) {
-        failed(error);
+        failed(error as Error);
       }
     });
   }

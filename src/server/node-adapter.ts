@@ -99,18 +99,18 @@ function readNodeBody(req: IncomingMessage, limit: BodyLimit): Promise<Uint8Arra
     // Listeners stay attached after success ('close' always fires later); `settled` makes the
     // late ones no-ops without building an Error per request.
     let settled = false;
-    const fail = (error: unknown): void => {
+    const fail = (error: Error): void => {
       if (settled) return;
       settled = true;
       req.off('data', onData);
       req.pause();
-      reject(error as Error);
+      reject(error);
     };
     const onData = (chunk: Uint8Array): void => {
       try {
         limit.add(chunk);
       } catch (error) {
-        fail(error);
+        fail(error as Error);
       }
     };
     req.on('data', onData);

@@ -14,7 +14,7 @@ export function toFetchHandler(handle: (incoming: Incoming) => Promise<Outgoing>
       method: request.method,
       header: (name) => request.headers.get(name) ?? undefined,
       headers: () => Object.fromEntries(request.headers),
-      readBody: (limit) => readChunks((request.body ?? emptyBody()) as unknown as AsyncIterable<Uint8Array>, limit),
+      readBody: (limit) => readChunks(request.body ?? emptyBody(), limit),
       signal: request.signal,
     };
     const answer = await handle(incoming);

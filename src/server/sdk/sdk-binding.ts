@@ -189,7 +189,7 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
       const instance = readyFor(context) ?? (await instanceFor(context, request.method === 'initialize'));
       const reply = instance.transport.request(request, extraOf(context));
       if (!isSessionScoped(request.method)) return reply;
-      return afterResponse(await reply, (response) => remember(instance, request, response).catch(onError));
+      return afterResponse(await reply, (response) => void remember(instance, request, response).catch(onError));
     },
     // Ended before its answer (docs/limits.md, "Requests"): the SDK handler is cancelled too.
     // A hook, not context.signal: an AbortSignal per request cost this path ~15% of its CPU.

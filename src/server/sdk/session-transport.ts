@@ -83,7 +83,9 @@ export class SessionTransport implements Transport {
     else if (outbound.method === 'notifications/cancelled') this.answered(outbound.params?.['requestId']);
     const related = options?.relatedRequestId;
     const pending = related === undefined ? undefined : this.find(keyOf(related));
-    if (pending) pending.push(outbound);
+    // The SDK awaits send: a handler whose client reads its stream too slowly waits for it
+    // (docs/limits.md, "Streams").
+    if (pending) await pending.push(outbound);
     else this.#owner.toStream(outbound);
   }
 
@@ -114,7 +116,7 @@ export class SessionTransport implements Transport {
     if (this.find(key) !== undefined) return Promise.reject(new SessiongateError('SG_REQUEST_ID_IN_USE'));
     const pending = new KeyedReply(key);
     this.put(pending);
-    this.onmessage?.(message as JSONRPCMessage, extra);
+    this.onmessage?.(message, extra);
     return pending.reply;
   }
 
@@ -127,7 +129,7 @@ export class SessionTransport implements Transport {
     const pending = this.take(keyOf(id));
     if (pending === undefined) return; // answered meanwhile
     pending.respond({ jsonrpc: '2.0', id, error: { code: JSONRPC.REQUEST_CANCELLED, message: `Request cancelled: ${reason}` } });
-    this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } } as JSONRPCMessage);
+    this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
   }
 
   /** A client notification or response (to a server-to-client request) into the instance. */

@@ -17,7 +17,7 @@ import { RecordTable } from './record-table.js';
 import { SharedValues } from './shared-values.js';
 
 /** The state of every record that has none yet: one object, never changed (records are readonly). */
-const NO_STATE: JsonObject = Object.freeze({}) as JsonObject;
+const NO_STATE: JsonObject = Object.freeze({});
 
 function compactState(state: JsonObject): JsonObject {
   for (const _key in state) return state;
