@@ -10,7 +10,7 @@ import type { SessionManager } from '../session/session-manager.js';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
-import type { McpApplication, Reply, RequestContext } from '../server/application.js';
+import type { EarlyEnd, McpApplication, Reply, RequestContext } from '../server/application.js';
 import { isStreamReply } from '../server/application.js';
 import { sessionTag } from '../session/id.js';
 import { watched } from './watched-stream.js';
@@ -125,7 +125,9 @@ export function audited(application: McpApplication, log: EventSink): McpApplica
     ...(application.openStream && { openStream: (context: RequestContext) => application.openStream!(context) }),
     ...(application.bind && { bind: (sessions: SessionManager) => application.bind!(sessions) }),
     ...(application.close && { close: () => application.close!() }),
-    ...(application.cancel && { cancel: application.cancel.bind(application) }),
+    ...(application.cancel && {
+      cancel: (request: JsonRpcRequest, context: RequestContext, reason: EarlyEnd) => application.cancel!(request, context, reason),
+    }),
     async handle(request, context) {
       const started = performance.now();
       let reply: Reply;

@@ -165,7 +165,9 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
     },
     async receive(message, context) {
       const link = linkFor(context);
-      await slots.run(context.session!.id, () => link.client.send(message));
+      // Not in the line: a notification or a client's answer is short, and an answer may be what
+      // frees the exchanges holding the slots (a server-to-client request waiting for it).
+      await link.client.send(message);
     },
     openStream(context) {
       // The upstream's GET stream follows the client's: open on the replica where the client

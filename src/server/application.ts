@@ -104,6 +104,9 @@ export async function responseOf(reply: Reply): Promise<JsonRpcResponse> {
   throw new Error('sessiongate: a stream ended without the response');
 }
 
+/** Why a request ended before its answer (server/in-flight.ts). */
+export type EarlyEnd = 'timeout' | 'session-ended' | 'shutdown';
+
 export interface McpApplication {
   /** Answers a request, `initialize` included (it must answer with an InitializeResult). */
   handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply>;
@@ -112,7 +115,7 @@ export interface McpApplication {
    * session ended, or the server shut down (the client has had the server's own answer). The
    * cheap alternative to listening on `context.signal`, which also aborts when the client leaves.
    */
-  cancel?(request: JsonRpcRequest, context: RequestContext, reason: 'timeout' | 'session-ended' | 'shutdown'): void;
+  cancel?(request: JsonRpcRequest, context: RequestContext, reason: EarlyEnd): void;
   /** Takes a notification or a response (to a server-to-client request). S7: answered 202. */
   receive(message: JsonRpcNotification | JsonRpcResponse, context: RequestContext): void | Promise<void>;
   /**

@@ -16,7 +16,7 @@
  */
 import { JSONRPC, SessiongateError } from '../protocol/failures.js';
 import type { JsonRpcMessage, JsonRpcResponse, RequestId } from '../protocol/jsonrpc.js';
-import { isStreamReply, type Reply } from './application.js';
+import { type EarlyEnd, isStreamReply, type Reply } from './application.js';
 
 export interface InFlightLimits {
   /** ms without a sign of life before a request is answered -32001; 0 for none. */
@@ -28,9 +28,6 @@ export interface InFlightLimits {
 }
 
 export const DEFAULT_IN_FLIGHT: InFlightLimits = { requestTimeoutMs: 120_000, perSession: 32, perPrincipal: 256 };
-
-/** Why a request ended before its answer. */
-export type EarlyEnd = 'timeout' | 'session-ended' | 'shutdown';
 
 /** One request in flight. */
 export class Flight {

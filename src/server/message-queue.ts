@@ -65,9 +65,7 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     this.#sizes.push(size);
     this.#bytes += size;
     if (this.#bytes <= bound.maxBytes) return;
-    this.#buffer.length = 0;
-    this.#sizes.length = 0;
-    this.#bytes = 0;
+    this.#clear();
     this.end();
     bound.onOverflow();
   }
@@ -95,6 +93,13 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     pressure.release();
   }
 
+  /** Drops what waits unread. */
+  #clear(): void {
+    this.#buffer.length = 0;
+    this.#sizes.length = 0;
+    this.#bytes = 0;
+  }
+
   /** Ends the stream after what is buffered has been read. */
   end(): void {
     if (this.#done) return;
@@ -120,9 +125,7 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   }
 
   return(): Promise<IteratorResult<T>> {
-    this.#buffer.length = 0;
-    this.#sizes.length = 0;
-    this.#bytes = 0;
+    this.#clear();
     this.end();
     return Promise.resolve({ value: undefined, done: true });
   }

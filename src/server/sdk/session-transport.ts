@@ -14,6 +14,7 @@
  */
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { cancelledNotification } from '../../protocol/cancelled.js';
 import { JSONRPC, SessiongateError } from '../../protocol/failures.js';
 import type { JsonRpcMessage, JsonRpcRequest, RequestId } from '../../protocol/jsonrpc.js';
 import type { Reply } from '../application.js';
@@ -121,15 +122,15 @@ export class SessionTransport implements Transport {
   }
 
   /**
-   * A request that ended before its answer (deadline, session end, client gone: the server has
-   * answered it already): the instance is told it is cancelled, so its handler's signal aborts
+   * A request that ended before its answer (deadline, session end, shutdown: the server has
+   * answered it already; `McpApplication.cancel`): the instance is told it is cancelled, so its handler's signal aborts
    * (the SDK then sends no response), and its id is free again.
    */
   cancel(id: RequestId, reason: string): void {
     const pending = this.take(keyOf(id));
     if (pending === undefined) return; // answered meanwhile
     pending.respond({ jsonrpc: '2.0', id, error: { code: JSONRPC.REQUEST_CANCELLED, message: `Request cancelled: ${reason}` } });
-    this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
+    this.onmessage?.(cancelledNotification(id, reason));
   }
 
   /** A client notification or response (to a server-to-client request) into the instance. */
