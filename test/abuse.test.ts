@@ -17,6 +17,7 @@ import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { EVERYTHING_STDIO, freePort, startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
 import { initializeRequest, openSession, postStream, send } from './helpers/mcp-http.js';
 import { startProcess } from './helpers/processes.js';
+import { pausedCallStream, untilStalled } from './helpers/paused-stream.js';
 
 const ADMIN_TOKEN = 'abuse-test-admin-token';
 
@@ -547,16 +548,7 @@ describe('a client that does not read its stream', () => {
       // ...and the child stalls (its sends wait for stdout to drain) far short of the 64: the same
       // count at two looks half a second apart. Read without pause, it would finish them all.
       const sent = () => Math.max(0, ...[...started.output().matchAll(/stream sent (\d+)/g)].map((match) => Number(match[1])));
-      let last = -1;
-      await expect
-        .poll(
-          () => {
-            const [before, now] = [last, (last = sent())];
-            return before === now;
-          },
-          { interval: 500, timeout: 20_000 },
-        )
-        .toBe(true);
+      await untilStalled(sent);
       expect(sent()).toBeLessThan(32);
       const text = await reader.readToEnd('streamed 64');
       expect(text.match(/"progress":\d+/g) ?? []).toHaveLength(64);
@@ -630,38 +622,6 @@ describe('an upstream that answers with broken JSON-RPC', () => {
     }
   });
 });
-
-/**
- * A `stream` call (64 progress messages of 512 KiB: 32 MiB) over a raw socket whose reader
- * stops reading once the answer's headers arrive, until `readToEnd`.
- */
-async function pausedCallStream(url: string, sessionId: string): Promise<{ readToEnd(marker: string): Promise<string> }> {
-  const body = JSON.stringify({
-    jsonrpc: '2.0',
-    id: 5,
-    method: 'tools/call',
-    params: { name: 'stream', arguments: { count: 64, size: 512 * 1024 }, _meta: { progressToken: 'slow' } },
-  });
-  const { hostname, port } = new URL(url);
-  const socket = connect(Number(port), hostname, () =>
-    socket.write(
-      `POST /mcp HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n` +
-        `Mcp-Session-Id: ${sessionId}\r\nMcp-Protocol-Version: 2025-11-25\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    ),
-  );
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve) => socket.once('data', (chunk: Buffer) => (chunks.push(chunk), resolve())));
-  socket.pause();
-  return {
-    async readToEnd(marker) {
-      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-      socket.resume();
-      await expect.poll(() => Buffer.concat(chunks).includes(marker), { timeout: 20_000 }).toBe(true);
-      socket.destroy();
-      return Buffer.concat(chunks).toString('latin1');
-    },
-  };
-}
 
 /** The gateway's gauge of call streams whose source is paused. */
 async function streamsBehind(url: string): Promise<string | undefined> {

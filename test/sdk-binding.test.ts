@@ -16,6 +16,7 @@ import { ManualClock } from './helpers/clock.js';
 import { PinnedTransport, fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
 import { ID_REUSE_REFUSED, openSession, reuseIdInFlight, send, toolCall } from './helpers/mcp-http.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
+import { pausedCallStream, untilStalled } from './helpers/paused-stream.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-binding-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,6 +89,20 @@ describe('requests that end before their answer', () => {
     // Before, the SDK never answered a request it had not finished, and the id stayed "in use" (409).
     const again = await send(url, { body: toolCall('echo', { text: 'next' }, 7), headers });
     expect(again.json).toMatchObject({ id: 7, result: { content: [{ text: 'next' }] } });
+  });
+});
+
+describe('a client that reads a call stream slowly', () => {
+  it("the SDK server's sends wait for it (nothing is cut, nothing piles up), then all arrive", async () => {
+    const tally: Tally = { created: 0, closed: 0, streamed: 0 };
+    const { url } = await serve(tally);
+    const reader = await pausedCallStream(url, await openSession(url));
+    // The handler stalls far short of its 64 sends; without waiting it would send them all and
+    // the stream would be ended past 8 MiB unread.
+    await untilStalled(() => tally.streamed!);
+    expect(tally.streamed).toBeLessThan(32);
+    const text = await reader.readToEnd('streamed 64');
+    expect(text.match(/"progress":\d+/g) ?? []).toHaveLength(64);
   });
 });
 

@@ -14,6 +14,8 @@ export interface Tally {
   closed: number;
   /** Why the `wait` tool's handler was cancelled, each time it was. */
   cancelled?: string[];
+  /** Progress messages the `stream` tool has sent so far (each send awaited). */
+  streamed?: number;
 }
 
 /** An McpServer whose tools send progress, a sampling request, list_changed and state writes. */
@@ -28,6 +30,17 @@ export function fixtureServer(session: BoundSession, tally?: Tally): McpServer {
       if (tally) tally.created--;
     } else if (tally) tally.closed++;
   };
+  // `count` progress messages of `size` characters on the call's stream, each send awaited.
+  server.registerTool('stream', { inputSchema: { count: z.number(), size: z.number() } }, async ({ count, size }, extra) => {
+    for (let progress = 1; progress <= count; progress++) {
+      await extra.sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken: extra._meta?.progressToken ?? 0, progress, total: count, message: 's'.repeat(size) },
+      });
+      if (tally) tally.streamed = progress;
+    }
+    return { content: [{ type: 'text', text: `streamed ${count}` }] };
+  });
   // Waits until its call is cancelled (only a cancellation ends it).
   server.registerTool('wait', {}, async (extra) => {
     await new Promise<void>((resolve) => extra.signal.addEventListener('abort', () => resolve(), { once: true }));
