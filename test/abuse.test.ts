@@ -132,11 +132,11 @@ describe('client mistakes are 4xx with a stable code, never 500', () => {
       'io.modelcontextprotocol/protocolVersion': '2026-07-28',
       'io.modelcontextprotocol/clientCapabilities': { experimental: { padding: 'p'.repeat(100_000) } },
     };
-    const modern = await answered(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } }), {
+    const sessionless = await answered(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } }), {
       'mcp-protocol-version': '2026-07-28',
       'mcp-method': 'tools/list',
     });
-    expect(modern.status).toBe(413);
+    expect(sessionless.status).toBe(413);
     expect(await live()).toBe(before);
   });
 

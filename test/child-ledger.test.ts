@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ChildLedger, startTimeOf } from '../src/gateway/child-ledger.js';
+import { ChildLedger, startTimeOf } from '../src/gateway/upstreams/stdio/child-ledger.js';
 import { startCli, runCli, type DemoProcess } from './helpers/demo-process.js';
 import { openSession, send, toolCall } from './helpers/mcp-http.js';
 

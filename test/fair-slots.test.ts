@@ -1,8 +1,8 @@
 /**
- * FairSlots: the upstream's exchanges at once, in turns among sessions (gateway/fair-slots.ts).
+ * FairSlots: the upstream's exchanges at once, in turns among sessions (gateway/upstreams/fair-slots.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { FairSlots } from '../src/gateway/fair-slots.js';
+import { FairSlots } from '../src/gateway/upstreams/fair-slots.js';
 
 /** Work that finishes when told to, recording when it started. */
 function gate(log: string[], name: string): { work: () => Promise<string>; finish: () => void } {

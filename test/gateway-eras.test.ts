@@ -16,8 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type EraRouterOptions, eraRouter } from '../src/gateway/era-router.js';
-import { httpUpstream } from '../src/gateway/http-upstream.js';
+import { type EraRouterOptions, eraRouter } from '../src/gateway/eras/era-router.js';
+import { httpUpstream } from '../src/gateway/upstreams/http/http-upstream.js';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
 import { startCli } from './helpers/demo-process.js';
 import { readJsonLines } from './helpers/json-lines.js';
@@ -25,7 +25,7 @@ import { ACCEPT_BOTH, send, sseMessages } from './helpers/mcp-http.js';
 import { isAlive } from './helpers/processes.js';
 import { startRedis } from './helpers/redis.js';
 import { RedisStore } from '../src/store/redis/index.js';
-import { audited, type AuditEvent } from '../src/gateway/audit.js';
+import { audited, type AuditEvent } from '../src/gateway/ops/audit.js';
 import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
 import { startSessionlessUpstream, type SessionlessUpstream } from './helpers/sessionless-upstream.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
@@ -38,11 +38,11 @@ afterEach(async () => {
 const META = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
   'io.modelcontextprotocol/clientCapabilities': {},
-  'io.modelcontextprotocol/clientInfo': { name: 'modern-test', version: '1.0.0' },
+  'io.modelcontextprotocol/clientInfo': { name: 'sessionless-test', version: '1.0.0' },
 };
 
 /** A 2026-07-28 POST with the headers a conforming client sends (Request Metadata). */
-function modern(
+function sessionless(
   url: string,
   method: string,
   params: Record<string, unknown> = {},
@@ -149,7 +149,7 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
   it('answers with no session minted, in the 2026 shape, and discover from the upstream initialize', async () => {
     const tally = { created: 0, closed: 0 };
     const { url } = await gateway((await handshakeUpstream(tally)).url);
-    const call = await modern(url, 'tools/call', { name: 'echo', arguments: { text: 'hi' } });
+    const call = await sessionless(url, 'tools/call', { name: 'echo', arguments: { text: 'hi' } });
     expect(call.status).toBe(200);
     expect(call.headers.get('mcp-session-id')).toBeNull();
     expect(result(call.json)).toMatchObject({
@@ -157,14 +157,17 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
       content: [{ text: 'hi' }],
       _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'fixture' } },
     });
-    const discover = result((await modern(url, 'server/discover')).json);
+    const discover = result((await sessionless(url, 'server/discover')).json);
     expect(discover).toMatchObject({ capabilities: { tools: { listChanged: true } }, resultType: 'complete' });
     expect(discover['supportedVersions']).toContain('2026-07-28');
-    const list = result((await modern(url, 'tools/list')).json);
+    const list = result((await sessionless(url, 'tools/list')).json);
     expect(list).toMatchObject({ ttlMs: 0, cacheScope: 'private' });
     // The 2026 _meta keys were translated, not leaked: the upstream saw an initialize instead.
-    const who = JSON.parse(text(result((await modern(url, 'tools/call', { name: 'who', arguments: {} })).json))) as Record<string, unknown>;
-    expect(who['client']).toMatchObject({ name: 'modern-test' });
+    const who = JSON.parse(text(result((await sessionless(url, 'tools/call', { name: 'who', arguments: {} })).json))) as Record<
+      string,
+      unknown
+    >;
+    expect(who['client']).toMatchObject({ name: 'sessionless-test' });
     expect(tally.created).toBe(1);
   });
 
@@ -172,7 +175,7 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
     const tally = { created: 0, closed: 0 };
     const { url } = await gateway((await handshakeUpstream(tally)).url);
     const call = (id: string, n: number) =>
-      modern(url, 'tools/call', { name: 'echo', arguments: { text: `${n}` } }, { 'mcp-client-session-id': id }, n);
+      sessionless(url, 'tools/call', { name: 'echo', arguments: { text: `${n}` } }, { 'mcp-client-session-id': id }, n);
     const shared = await Promise.all(Array.from({ length: 10 }, (_, n) => call('9b2c1c62-2a9f-4d5e-9a0e-000000000001', n)));
     expect(shared.map((answer) => text(result(answer.json)))).toEqual(Array.from({ length: 10 }, (_, n) => `${n}`));
     expect(tally.created).toBe(1);
@@ -180,7 +183,7 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
     expect(separate.every((answer) => answer.status === 200)).toBe(true);
     expect(tally.created).toBe(11);
     // _meta.clientSessionId is the same key as the header (SEP-2822).
-    await modern(url, 'tools/call', {
+    await sessionless(url, 'tools/call', {
       name: 'echo',
       arguments: { text: 'x' },
       _meta: { clientSessionId: '9b2c1c62-2a9f-4d5e-9a0e-000000000001' },
@@ -191,18 +194,18 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
   it('holds the client to Mcp-Param-* for annotated tools, listing them first if it must (SEP-2243)', async () => {
     const { url } = await gateway((await handshakeUpstream({ created: 0, closed: 0 })).url);
     // No tools/list went through yet: the gateway lists the upstream's tools itself.
-    const missing = await modern(url, 'tools/call', { name: 'region', arguments: { region: 'eu' } });
+    const missing = await sessionless(url, 'tools/call', { name: 'region', arguments: { region: 'eu' } });
     expect([missing.status, (missing.json as { error: { code: number } }).error.code]).toEqual([400, -32020]);
     for (const header of ['us', '=?base64?ZXU?=', '=?base64?Z!!V1?=']) {
-      const bad = await modern(url, 'tools/call', { name: 'region', arguments: { region: 'eu' } }, { 'mcp-param-region': header });
+      const bad = await sessionless(url, 'tools/call', { name: 'region', arguments: { region: 'eu' } }, { 'mcp-param-region': header });
       expect([bad.status, (bad.json as { error: { code: number } }).error.code], header).toEqual([400, -32020]);
     }
     for (const header of ['eu', ' eu ', '=?base64?ZXU=?=']) {
-      const good = await modern(url, 'tools/call', { name: 'region', arguments: { region: 'eu' } }, { 'mcp-param-region': header });
+      const good = await sessionless(url, 'tools/call', { name: 'region', arguments: { region: 'eu' } }, { 'mcp-param-region': header });
       expect(text(result(good.json)), header).toBe('region eu');
     }
     // Tools without annotations need no such header.
-    expect((await modern(url, 'tools/call', { name: 'echo', arguments: { text: 'x' } })).status).toBe(200);
+    expect((await sessionless(url, 'tools/call', { name: 'echo', arguments: { text: 'x' } })).status).toBe(200);
   });
 
   it('the same correlation id under two credentials is two conversations (identity binding)', async () => {
@@ -213,8 +216,14 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
     const count = async (credential: string) =>
       text(
         result(
-          (await modern(url, 'tools/call', { name: 'count', arguments: {} }, { 'mcp-client-session-id': id, authorization: credential }))
-            .json,
+          (
+            await sessionless(
+              url,
+              'tools/call',
+              { name: 'count', arguments: {} },
+              { 'mcp-client-session-id': id, authorization: credential },
+            )
+          ).json,
         ),
       );
     expect([await count('Bearer alice'), await count('Bearer alice'), await count('Bearer mallory')]).toEqual(['1', '2', '1']);
@@ -232,29 +241,37 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
     const id = '3d1f0c2e-8b7a-4c69-a5d4-e3f2a1b0c9d8';
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, n) =>
-        modern(replicas[n % 2]!.url, 'tools/call', { name: 'echo', arguments: { text: `${n}` } }, { 'mcp-client-session-id': id }, n),
+        sessionless(replicas[n % 2]!.url, 'tools/call', { name: 'echo', arguments: { text: `${n}` } }, { 'mcp-client-session-id': id }, n),
       ),
     );
     expect(answers.map((answer) => text(result(answer.json)))).toEqual(Array.from({ length: 10 }, (_, n) => `${n}`));
     expect(tally.created).toBe(1);
     // Either replica continues it afterwards, on the same upstream session.
     const count = async (url: string) =>
-      text(result((await modern(url, 'tools/call', { name: 'count', arguments: {} }, { 'mcp-client-session-id': id })).json));
+      text(result((await sessionless(url, 'tools/call', { name: 'count', arguments: {} }, { 'mcp-client-session-id': id })).json));
     expect([await count(replicas[0]!.url), await count(replicas[1]!.url), await count(replicas[0]!.url)]).toEqual(['1', '2', '3']);
     expect(tally.created).toBe(1);
   });
 
   it('progress streams through; log messages only at the level _meta asks for', async () => {
     const { url } = await gateway((await handshakeUpstream({ created: 0, closed: 0 })).url);
-    const progress = await modern(url, 'tools/call', { name: 'progress', arguments: {}, _meta: { progressToken: 'p' } });
+    const progress = await sessionless(url, 'tools/call', { name: 'progress', arguments: {}, _meta: { progressToken: 'p' } });
     const frames = sseMessages(progress.text) as Record<string, unknown>[];
     expect(frames.filter((m) => m['method'] === 'notifications/progress')).toHaveLength(3);
     expect(result(frames.at(-1))).toMatchObject({ resultType: 'complete', content: [{ text: 'done' }] });
-    const silent = await modern(url, 'tools/call', { name: 'log', arguments: {} });
+    const silent = await sessionless(url, 'tools/call', { name: 'log', arguments: {} });
     expect(JSON.stringify(silent.text)).not.toContain('careful');
-    const heard = await modern(url, 'tools/call', { name: 'log', arguments: {}, _meta: { 'io.modelcontextprotocol/logLevel': 'info' } });
+    const heard = await sessionless(url, 'tools/call', {
+      name: 'log',
+      arguments: {},
+      _meta: { 'io.modelcontextprotocol/logLevel': 'info' },
+    });
     expect(heard.text).toContain('careful');
-    const tooLow = await modern(url, 'tools/call', { name: 'log', arguments: {}, _meta: { 'io.modelcontextprotocol/logLevel': 'error' } });
+    const tooLow = await sessionless(url, 'tools/call', {
+      name: 'log',
+      arguments: {},
+      _meta: { 'io.modelcontextprotocol/logLevel': 'error' },
+    });
     expect(tooLow.text).not.toContain('careful');
   });
 
@@ -278,7 +295,7 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
       params: { notifications: { toolsListChanged: true }, _meta: { 'io.modelcontextprotocol/subscriptionId': 'sub-1' } },
     });
     expect((ack['params'] as { notifications: object }).notifications).not.toHaveProperty('promptsListChanged');
-    await modern(url, 'tools/call', { name: 'grow', arguments: {} });
+    await sessionless(url, 'tools/call', { name: 'grow', arguments: {} });
     const changed = await listen.until((m) => m['method'] === 'notifications/tools/list_changed');
     expect(changed).toMatchObject({ params: { _meta: { 'io.modelcontextprotocol/subscriptionId': 'sub-1' } } });
   });
@@ -286,13 +303,13 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
   it('conversations expire on idle like sessions, and their upstream sessions are ended', async () => {
     const tally = { created: 0, closed: 0 };
     const { url, server } = await gateway((await handshakeUpstream(tally)).url, {}, { idleTimeoutMs: 300, sweepIntervalMs: 50 });
-    await modern(url, 'tools/call', { name: 'echo', arguments: { text: 'a' } }, { 'mcp-client-session-id': 'c-1' });
+    await sessionless(url, 'tools/call', { name: 'echo', arguments: { text: 'a' } }, { 'mcp-client-session-id': 'c-1' });
     expect([tally.created, await server.sessions.store.count()]).toEqual([1, 1]);
     const deadline = Date.now() + 5000;
     while (tally.closed < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect([tally.closed, await server.sessions.store.count()]).toEqual([1, 0]);
     // The next request of that conversation starts a new upstream session, transparently.
-    const again = await modern(url, 'tools/call', { name: 'echo', arguments: { text: 'b' } }, { 'mcp-client-session-id': 'c-1' });
+    const again = await sessionless(url, 'tools/call', { name: 'echo', arguments: { text: 'b' } }, { 'mcp-client-session-id': 'c-1' });
     expect(text(result(again.json))).toBe('b');
     expect(tally.created).toBe(2);
   });
@@ -301,7 +318,7 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
     const tally = { created: 0, closed: 0 };
     const { url, server } = await gateway((await handshakeUpstream(tally)).url, { withoutCorrelationId: 'request' });
     for (const n of [1, 2])
-      expect(text(result((await modern(url, 'tools/call', { name: 'echo', arguments: { text: `${n}` } })).json))).toBe(`${n}`);
+      expect(text(result((await sessionless(url, 'tools/call', { name: 'echo', arguments: { text: `${n}` } })).json))).toBe(`${n}`);
     expect(tally.created).toBe(2);
     const deadline = Date.now() + 5000;
     while (tally.closed < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -311,7 +328,7 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
   it('bad requests get the spec statuses and never reach the upstream', async () => {
     const tally = { created: 0, closed: 0 };
     const { url } = await gateway((await handshakeUpstream(tally)).url);
-    const mismatch = await modern(url, 'tools/list', {}, { 'mcp-method': 'tools/call' });
+    const mismatch = await sessionless(url, 'tools/list', {}, { 'mcp-method': 'tools/call' });
     expect([mismatch.status, (mismatch.json as { error: { code: number } }).error.code]).toEqual([400, -32020]);
     const noCaps = await send(url, {
       body: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } } },
@@ -328,9 +345,9 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
       headers: { 'mcp-protocol-version': '2099-01-01', 'mcp-method': 'tools/list' },
     });
     expect([future.status, (future.json as { error: { code: number } }).error.code]).toEqual([400, -32022]);
-    const removed = await modern(url, 'ping');
+    const removed = await sessionless(url, 'ping');
     expect([removed.status, (removed.json as { error: { code: number } }).error.code]).toEqual([404, -32601]);
-    const unknown = await modern(url, 'nope/nothing');
+    const unknown = await sessionless(url, 'nope/nothing');
     expect([unknown.status, (unknown.json as { error: { code: number } }).error.code]).toEqual([404, -32601]);
     expect(tally.created).toBe(1); // only the unknown method needed the upstream to say so
   });
@@ -345,14 +362,14 @@ describe('sessionless client -> sessionless upstream (forwarded as is)', () => {
     closers.push(() => running.close());
     const { url } = running;
     const id = '5f0c7d1e-0b8b-4a58-9a32-1b6f0d6a0c11';
-    const echo = await modern(url, 'tools/call', { name: 'echo', arguments: { text: 'hi' } }, { 'mcp-client-session-id': id });
+    const echo = await sessionless(url, 'tools/call', { name: 'echo', arguments: { text: 'hi' } }, { 'mcp-client-session-id': id });
     expect(echo.status).toBe(200);
     expect(echo.headers.get('mcp-session-id')).toBeNull();
     const seen = fixture.received.at(-1)!;
     expect(seen.headers).toMatchObject({ 'mcp-method': 'tools/call', 'mcp-name': 'echo', 'mcp-client-session-id': id });
     expect(seen.body.params?.['_meta']).toEqual(META);
-    expect(result((await modern(url, 'tools/list')).json)['tools']).toHaveLength(7); // as is, nothing filtered
-    const good = await modern(
+    expect(result((await sessionless(url, 'tools/list')).json)['tools']).toHaveLength(7); // as is, nothing filtered
+    const good = await sessionless(
       url,
       'tools/call',
       { name: 'region_echo', arguments: { region: 'eu', text: 't' } },
@@ -361,11 +378,11 @@ describe('sessionless client -> sessionless upstream (forwarded as is)', () => {
     expect(text(result(good.json))).toBe('eu:t');
     const before = fixture.received.length;
     for (const headers of [{ 'mcp-param-region': 'us' }, {}, { 'mcp-param-region': '=?base64?ZXU?=' }] as Record<string, string>[]) {
-      const bad = await modern(url, 'tools/call', { name: 'region_echo', arguments: { region: 'eu', text: 't' } }, headers);
+      const bad = await sessionless(url, 'tools/call', { name: 'region_echo', arguments: { region: 'eu', text: 't' } }, headers);
       expect([bad.status, (bad.json as { error: { code: number } }).error.code], JSON.stringify(headers)).toEqual([400, -32020]);
     }
     expect(fixture.received.length).toBe(before); // refused at the gateway
-    const encoded = await modern(
+    const encoded = await sessionless(
       url,
       'tools/call',
       { name: 'region_echo', arguments: { region: 'eu', text: 't' } },
@@ -373,7 +390,7 @@ describe('sessionless client -> sessionless upstream (forwarded as is)', () => {
     );
     expect(encoded.status).toBe(200);
     // The upstream's own errors keep their meaning (and status).
-    const unknown = await modern(url, 'nope/nothing');
+    const unknown = await sessionless(url, 'nope/nothing');
     expect([unknown.status, (unknown.json as { error: { code: number } }).error.code]).toEqual([404, -32601]);
     expect(fixture.received.some((r) => r.headers['mcp-session-id'] !== undefined)).toBe(false);
     // Audited with its correlation id, and no session.
@@ -390,7 +407,7 @@ describe('sessionless client -> sessionless upstream (forwarded as is)', () => {
   it('streams progress and a listen stream through', async () => {
     const fixture = await sessionlessUpstream();
     const { url } = await gateway(fixture.url);
-    const progress = await modern(url, 'tools/call', { name: 'progress', arguments: {}, _meta: { progressToken: 7 } });
+    const progress = await sessionless(url, 'tools/call', { name: 'progress', arguments: {}, _meta: { progressToken: 7 } });
     expect((sseMessages(progress.text) as Record<string, unknown>[]).filter((m) => m['method'] === 'notifications/progress')).toHaveLength(
       3,
     );
@@ -400,7 +417,7 @@ describe('sessionless client -> sessionless upstream (forwarded as is)', () => {
       { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'subscriptions/listen' },
     );
     await listen.until((m) => m['method'] === 'notifications/subscriptions/acknowledged');
-    await modern(url, 'tools/call', { name: 'grow', arguments: {} });
+    await sessionless(url, 'tools/call', { name: 'grow', arguments: {} });
     await listen.until((m) => m['method'] === 'notifications/tools/list_changed');
   });
 });
@@ -503,7 +520,7 @@ describe('the sessiongate command, sessionless clients, a stdio upstream', () =>
     closers.push(() => gateway.kill('SIGKILL'));
     const [a, b] = ['0e0f6f7a-1b2c-4d3e-8f90-a1b2c3d4e5f6', '7c6b5a49-3827-4165-9e8d-7f6e5d4c3b2a'];
     const call = async (id: string, tool: string) =>
-      text(result((await modern(gateway.url, 'tools/call', { name: tool, arguments: {} }, { 'mcp-client-session-id': id })).json));
+      text(result((await sessionless(gateway.url, 'tools/call', { name: tool, arguments: {} }, { 'mcp-client-session-id': id })).json));
     const [pidA, pidA2, pidB] = [await call(a, 'whoami'), await call(a, 'whoami'), await call(b, 'whoami')];
     expect(pidA).toBe(pidA2);
     expect(pidB).not.toBe(pidA);

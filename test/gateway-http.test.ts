@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { httpUpstream } from '../src/gateway/http-upstream.js';
+import { httpUpstream } from '../src/gateway/upstreams/http/http-upstream.js';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
 import { readJsonLines, type AuditLine } from './helpers/json-lines.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stdioUpstream } from '../src/gateway/stdio-upstream.js';
+import { stdioUpstream } from '../src/gateway/upstreams/stdio/stdio-upstream.js';
 import { ManualClock } from './helpers/clock.js';
 import { readJsonLines, type AuditLine } from './helpers/json-lines.js';
 import { childrenRunning, isAlive } from './helpers/processes.js';

@@ -47,11 +47,11 @@ describe('classify', () => {
     expect(classify([{ jsonrpc: '2.0', method: 'a' }]).kind).toBe('batch');
   });
 
-  it('recognises modern (2026-07-28) traffic by a protocol version in _meta, whatever its value', () => {
+  it('recognises sessionless (2026-07-28) traffic by a protocol version in _meta, whatever its value', () => {
     const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' };
     expect(classify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } }).kind).toBe('sessionless');
-    // Versioning: modern _meta is served statelessly, even for initialize; an unknown version is
-    // then the modern -32022, not a handshake-era 400.
+    // Versioning: sessionless _meta is served statelessly, even for initialize; an unknown version is
+    // then the sessionless -32022, not a handshake-era 400.
     expect(classify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { _meta: meta } }).kind).toBe('sessionless');
     const unknown = { 'io.modelcontextprotocol/protocolVersion': 'v999.0.0' };
     expect(classify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: unknown } }).kind).toBe('sessionless');

@@ -157,7 +157,7 @@ describe('sessionless clients through a stdio upstream', () => {
     const meta = {
       'io.modelcontextprotocol/protocolVersion': '2026-07-28',
       'io.modelcontextprotocol/clientCapabilities': {},
-      'io.modelcontextprotocol/clientInfo': { name: 'modern-test', version: '1.0.0' },
+      'io.modelcontextprotocol/clientInfo': { name: 'sessionless-test', version: '1.0.0' },
     };
     const answers = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>

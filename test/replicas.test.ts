@@ -300,7 +300,7 @@ describe('sessionless (2026-07-28) conversations across replicas, server-everyth
   const meta = {
     'io.modelcontextprotocol/protocolVersion': '2026-07-28',
     'io.modelcontextprotocol/clientCapabilities': {},
-    'io.modelcontextprotocol/clientInfo': { name: 'modern-test', version: '1.0.0' },
+    'io.modelcontextprotocol/clientInfo': { name: 'sessionless-test', version: '1.0.0' },
   };
   const headers = (tool: string, conversation: string) => ({
     'mcp-protocol-version': '2026-07-28',

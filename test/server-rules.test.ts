@@ -540,8 +540,8 @@ describe('2026-07-28 sessionless requests', () => {
     }
   });
 
-  /** A modern POST with the headers a conforming client sends, overridable per case. */
-  function modern(url: string, method: string, params: Record<string, unknown>, headers: Record<string, string> = {}) {
+  /** A sessionless POST with the headers a conforming client sends, overridable per case. */
+  function sessionless(url: string, method: string, params: Record<string, unknown>, headers: Record<string, string> = {}) {
     return send(url, {
       body: { jsonrpc: '2.0', id: 7, method, params: { ...params, _meta: meta } },
       headers: { 'mcp-protocol-version': '2026-07-28', 'mcp-method': method, ...headers },
@@ -560,7 +560,7 @@ describe('2026-07-28 sessionless requests', () => {
       ['tools/call', call, { 'mcp-name': '=?base64?ZW!!obw==?=' }], // not Base64
     ];
     for (const [method, params, headers] of rejected) {
-      const answer = await modern(url, method, params, headers);
+      const answer = await sessionless(url, method, params, headers);
       expect([answer.status, rpcError(answer.json).code], JSON.stringify(headers)).toEqual([400, -32020]);
       expect((answer.json as { id: unknown }).id).toBe(7);
     }
@@ -574,7 +574,7 @@ describe('2026-07-28 sessionless requests', () => {
       string,
       string
     >[]) {
-      const answer = await modern(url, 'tools/call', call, headers);
+      const answer = await sessionless(url, 'tools/call', call, headers);
       expect(answer.status, JSON.stringify(headers)).toBe(200);
     }
   });
@@ -595,7 +595,7 @@ describe('2026-07-28 sessionless requests', () => {
     expect(unsupported.status).toBe(400);
     expect(unsupported.json).toMatchObject({ id: 2, error: { code: -32022, data: { requested: 'v999.0.0' } } });
     expect((unsupported.json as { error: { data: { supported: string[] } } }).error.data.supported).toContain('2026-07-28');
-    // A modern version header on a body without modern _meta: -32602 names what is missing.
+    // A sessionless version header on a body without sessionless _meta: -32602 names what is missing.
     const headerOnly = await send(url, {
       body: { jsonrpc: '2.0', id: 3, method: 'tools/list' },
       headers: { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' },
@@ -606,7 +606,7 @@ describe('2026-07-28 sessionless requests', () => {
   it('methods 2026-07-28 removed, and methods the application does not know, are 404 with -32601', async () => {
     const { url, server } = await start();
     for (const method of ['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'unknown/method']) {
-      const answer = await modern(url, method, {});
+      const answer = await sessionless(url, method, {});
       expect([answer.status, rpcError(answer.json).code], method).toEqual([404, -32601]);
     }
     expect(await server.sessions.store.count()).toBe(0);

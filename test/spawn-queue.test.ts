@@ -4,8 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { SpawnQueue } from '../src/gateway/spawn-queue.js';
-import { StdioChild } from '../src/gateway/stdio-child.js';
+import { SpawnQueue } from '../src/gateway/upstreams/stdio/spawn-queue.js';
+import { StdioChild } from '../src/gateway/upstreams/stdio/stdio-child.js';
 
 const TINY = fileURLToPath(new URL('./fixtures/tiny-stdio-server.mjs', import.meta.url));
 const SILENT = `process.stdin.resume()`; // reads stdin, never answers: ready only by timeout or exit

@@ -6,8 +6,8 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { httpUpstream } from '../src/gateway/http-upstream.js';
-import { UpstreamPool } from '../src/gateway/upstream-pool.js';
+import { httpUpstream } from '../src/gateway/upstreams/http/http-upstream.js';
+import { UpstreamPool } from '../src/gateway/upstreams/http/upstream-pool.js';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
 import { initializeRequest, send } from './helpers/mcp-http.js';
 import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';

@@ -180,12 +180,12 @@ export type Classified =
   | { kind: 'batch'; messages: JsonRpcMessage[] };
 
 /**
- * Whether a message is modern (2026-07-28 and later): its `_meta` names a protocol version,
- * whatever the value (an unsupported one is the modern error -32022, not a handshake-era 400).
- * Versioning: "a request carrying modern per-request `_meta` is served statelessly", so this
+ * Whether a message is sessionless (2026-07-28 and later): its `_meta` names a protocol version,
+ * whatever the value (an unsupported one is the sessionless error -32022, not a handshake-era 400).
+ * Versioning (docs/PROTOCOL.md, section 4): a request whose `_meta` names a protocol version is served statelessly, so this
  * wins over `initialize` and over an `MCP-Session-Id` header.
  */
-export function isModernMessage(message: JsonRpcMessage): boolean {
+export function isSessionlessMessage(message: JsonRpcMessage): boolean {
   if (!('method' in message) || !message.params) return false;
   const meta = message.params['_meta'];
   return isObject(meta) && meta[META_PROTOCOL_VERSION] !== undefined;
@@ -211,7 +211,7 @@ export function classify(body: unknown): Classified {
   }
   const message = toMessage(body);
   if (isResponse(message)) return { kind: 'response', message };
-  if (isModernMessage(message)) return { kind: 'sessionless', message };
+  if (isSessionlessMessage(message)) return { kind: 'sessionless', message };
   if (message.method === 'initialize') {
     if (!isRequest(message)) throw new SessiongateError('SG_INVALID_REQUEST', 'initialize must be a request');
     return { kind: 'initialize', message };

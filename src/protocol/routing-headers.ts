@@ -53,7 +53,7 @@ export function routingName(message: JsonRpcMessage): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The headers a client sends with a modern request (lower-case names). */
+/** The headers a client sends with a sessionless request (lower-case names). */
 export function routingHeaders(message: JsonRpcMessage): Record<string, string> {
   if (!('method' in message)) return {};
   const headers: Record<string, string> = { [MCP_METHOD]: message.method };

@@ -3,7 +3,7 @@
  * POST: one JSON-RPC message (or a 2025-03-26 batch) to the application.
  */
 import { JSONRPC, SessiongateError, withRequestId } from '../protocol/failures.js';
-import { readModernMeta, REMOVED_IN_SESSIONLESS } from '../protocol/modern-meta.js';
+import { readSessionlessMeta, REMOVED_IN_SESSIONLESS } from '../protocol/sessionless-meta.js';
 import { checkRoutingHeaders } from '../protocol/routing-headers.js';
 import { PROTOCOL_VERSION, SESSION_ID } from '../protocol/headers.js';
 import {
@@ -57,7 +57,7 @@ async function route(core: ServerCore, incoming: Incoming, classified: Classifie
       return dispatch(core, incoming, classified.messages, contextFor(core, incoming, record, classified.messages[0]));
     }
     default: {
-      // A modern version header on a body without modern `_meta`: the modern checks say why.
+      // A sessionless version header on a body without sessionless `_meta`: the sessionless checks say why.
       const header = incoming.header(PROTOCOL_VERSION);
       if (header !== undefined && isSessionlessRevision(header)) return sessionless(core, incoming, classified.message, identity);
       checkVersionHeader(header);
@@ -123,7 +123,7 @@ async function initialize(core: ServerCore, incoming: Incoming, request: JsonRpc
  * routing headers (-32020); a method the revision removed is unknown (404, -32601).
  */
 async function sessionless(core: ServerCore, incoming: Incoming, message: JsonRpcMessage, identity: string | undefined): Promise<Outgoing> {
-  const meta = readModernMeta(message, incoming.header(PROTOCOL_VERSION));
+  const meta = readSessionlessMeta(message, incoming.header(PROTOCOL_VERSION));
   checkRoutingHeaders((name) => incoming.header(name), message);
   if ('method' in message && REMOVED_IN_SESSIONLESS.has(message.method)) {
     throw new SessiongateError('SG_METHOD_NOT_FOUND', `Method not found: ${message.method} does not exist in ${meta.protocolVersion}`);
@@ -141,14 +141,14 @@ async function sessionless(core: ServerCore, incoming: Incoming, message: JsonRp
   }
   const reply = await answerOf(core, incoming, message, context);
   if (isStreamReply(reply)) return { status: 200, headers: sseHeaders(), body: sseStream(reply, incoming.signal) };
-  return json(modernStatus(reply), reply);
+  return json(sessionlessStatus(reply), reply);
 }
 
 /**
  * Streamable HTTP 2026-07-28: an unknown method is 404; header, capability and version errors
  * are 400, whichever layer found them (the application, or a peer behind it).
  */
-function modernStatus(response: JsonRpcResponse): number {
+function sessionlessStatus(response: JsonRpcResponse): number {
   if (!('error' in response)) return 200;
   const code = response.error.code;
   if (code === JSONRPC.METHOD_NOT_FOUND) return 404;

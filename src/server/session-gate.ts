@@ -26,14 +26,14 @@ export function checkVersionHeader(version: string | undefined): void {
 }
 
 /**
- * GET and DELETE exist only with sessions. 2026-07-28 (Backward Compatibility): a modern
+ * GET and DELETE exist only with sessions. 2026-07-28 (Backward Compatibility): a sessionless
  * request, or one that names neither a session nor a handshake-era version, gets 405 with
  * `Allow: POST`. With a handshake-era version header and no id it is S3's 400 instead.
  */
 export function refuseWithoutSession(incoming: Incoming): void {
   const version = incoming.header(PROTOCOL_VERSION);
-  const modern = version !== undefined && isSessionlessRevision(version);
-  if (modern || (version === undefined && incoming.header(SESSION_ID) === undefined)) {
+  const sessionless = version !== undefined && isSessionlessRevision(version);
+  if (sessionless || (version === undefined && incoming.header(SESSION_ID) === undefined)) {
     throw new SessiongateError('SG_METHOD_NOT_ALLOWED', undefined, { headers: { allow: 'POST' } });
   }
 }

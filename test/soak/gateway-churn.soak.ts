@@ -6,8 +6,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { type AuditEvent, audited, type EventSink, sessionEnded } from '../../src/gateway/audit.js';
-import { stdioUpstream } from '../../src/gateway/stdio-upstream.js';
+import { type AuditEvent, audited, type EventSink, sessionEnded } from '../../src/gateway/ops/audit.js';
+import { stdioUpstream } from '../../src/gateway/upstreams/stdio/stdio-upstream.js';
 import { ManualClock } from '../helpers/clock.js';
 import { openSession, send, toolCall } from '../helpers/mcp-http.js';
 import { childrenRunning, isAlive } from '../helpers/processes.js';

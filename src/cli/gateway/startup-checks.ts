@@ -6,7 +6,7 @@
  * session, if any, is DELETEd at once). The same HTTP probe serves `/readyz`.
  */
 import { request } from 'undici';
-import { StdioChild, type StdioCommand } from '../../gateway/stdio-child.js';
+import { StdioChild, type StdioCommand } from '../../gateway/upstreams/stdio/stdio-child.js';
 import { LATEST_HANDSHAKE_REVISION } from '../../protocol/revisions.js';
 import { internalRequestId } from '../../protocol/internal-ids.js';
 

@@ -1,5 +1,5 @@
 /**
- * @module gateway/conversations
+ * @module gateway/eras/conversations
  * Sessionless (2026-07-28) client -> handshake-era upstream, most servers today. The upstream
  * needs a session; the client has none. The gateway keeps one upstream session per
  * conversation: the pair (principal, client correlation id from `Mcp-Client-Session-Id` or
@@ -12,12 +12,12 @@
  * single flight: in this process one promise per key; across replicas the store's atomic
  * insert under the derived id lets exactly one win while the others wait for it to be ready.
  *
- * Requests go up with the 2026 `_meta` keys removed and come back with what a modern client
+ * Requests go up with the 2026 `_meta` keys removed and come back with what a sessionless client
  * expects (`resultType`, caching hints, `serverInfo`); log messages follow the request's
  * `_meta` log level; `server/discover` is answered from the upstream's initialize result;
  * `subscriptions/listen` becomes the conversation's GET stream, filtered and acknowledged.
  */
-import { isSessiongateError, JSONRPC, SessiongateError } from '../protocol/failures.js';
+import { isSessiongateError, JSONRPC, SessiongateError } from '../../protocol/failures.js';
 import {
   isObject,
   isRequest,
@@ -25,18 +25,18 @@ import {
   type JsonRpcMessage,
   type JsonRpcRequest,
   type JsonRpcResponse,
-} from '../protocol/jsonrpc.js';
+} from '../../protocol/jsonrpc.js';
 import {
   ALL_REVISIONS,
   CACHEABLE_METHODS,
   logMessageAllowed,
   META,
-  type ModernMeta,
-  modernMetaOf,
-  withoutModernMeta,
-} from '../protocol/modern-meta.js';
-import { checkParamHeaders } from '../protocol/param-headers.js';
-import { LATEST_HANDSHAKE_REVISION } from '../protocol/revisions.js';
+  type SessionlessMeta,
+  sessionlessMetaOf,
+  withoutSessionlessMeta,
+} from '../../protocol/sessionless-meta.js';
+import { checkParamHeaders } from '../../protocol/param-headers.js';
+import { LATEST_HANDSHAKE_REVISION } from '../../protocol/revisions.js';
 import {
   isStreamReply,
   type McpApplication,
@@ -44,17 +44,17 @@ import {
   type RequestContext,
   responseOf,
   type SessionHandle,
-} from '../server/application.js';
-import { sessionHandle } from '../server/context.js';
-import { openSessionStream } from '../server/session-stream.js';
-import { MessageQueue } from '../server/message-queue.js';
-import { mintSessionId } from '../session/id.js';
-import type { SessionManager } from '../session/session-manager.js';
-import type { SessionRecord } from '../store/record.js';
+} from '../../server/application.js';
+import { sessionHandle } from '../../server/context.js';
+import { openSessionStream } from '../../server/session-stream.js';
+import { MessageQueue } from '../../server/message-queue.js';
+import { mintSessionId } from '../../session/id.js';
+import type { SessionManager } from '../../session/session-manager.js';
+import type { SessionRecord } from '../../store/record.js';
 import type { ToolHeaders } from './tool-headers.js';
-import { upstreamFailure } from './upstream-failure.js';
-import { watched } from './watched-stream.js';
-import { internalRequestId } from '../protocol/internal-ids.js';
+import { upstreamFailure } from '../upstreams/upstream-failure.js';
+import { watched } from '../ops/watched-stream.js';
+import { internalRequestId } from '../../protocol/internal-ids.js';
 
 export interface ConversationOptions {
   /** The handshake-era upstream (`httpUpstream` or `stdioUpstream`). */
@@ -96,7 +96,7 @@ export function conversations(options: ConversationOptions): Conversations {
   };
 
   /** The upstream handshake the conversation's first request stands for. */
-  function initializeParams(meta: ModernMeta): JsonObject {
+  function initializeParams(meta: SessionlessMeta): JsonObject {
     const capabilities: JsonObject = { ...meta.clientCapabilities };
     for (const name of UNBRIDGED_CAPABILITIES) delete capabilities[name];
     return {
@@ -106,7 +106,7 @@ export function conversations(options: ConversationOptions): Conversations {
     };
   }
 
-  async function conversation(context: RequestContext, meta: ModernMeta): Promise<SessionRecord> {
+  async function conversation(context: RequestContext, meta: SessionlessMeta): Promise<SessionRecord> {
     const manager = sessions();
     const key = context.clientSessionId ?? '';
     const id = await manager.conversationId(context.principal, key);
@@ -121,7 +121,7 @@ export function conversations(options: ConversationOptions): Conversations {
   }
 
   /** Creates the conversation's session and upstream handshake, or waits for whoever does. */
-  async function establish(id: string, context: RequestContext, meta: ModernMeta, key: string): Promise<SessionRecord> {
+  async function establish(id: string, context: RequestContext, meta: SessionlessMeta, key: string): Promise<SessionRecord> {
     const manager = sessions();
     const deadline = manager.now() + readyTimeoutMs;
     for (;;) {
@@ -172,7 +172,7 @@ export function conversations(options: ConversationOptions): Conversations {
   }
 
   /** One request inside a conversation session, translated both ways. */
-  async function forward(request: JsonRpcRequest, context: RequestContext, meta: ModernMeta, record: SessionRecord): Promise<Reply> {
+  async function forward(request: JsonRpcRequest, context: RequestContext, meta: SessionlessMeta, record: SessionRecord): Promise<Reply> {
     const initializeResult = (record.state[STATE_KEY] as { initializeResult: InitializeResult }).initializeResult;
     const upstreamContext = new ConversationContext(context, sessionHandle(sessions(), record));
     if (request.method === 'server/discover') return { jsonrpc: '2.0', id: request.id, result: discoverResult(initializeResult) };
@@ -184,11 +184,11 @@ export function conversations(options: ConversationOptions): Conversations {
       if (!options.tools.known) await listTools(upstreamContext);
       checkParamHeaders((header) => context.header(header), request.params?.['arguments'], options.tools.of(name));
     }
-    const params = withoutModernMeta(request.params);
+    const params = withoutSessionlessMeta(request.params);
     const reply = await upstream.handle({ ...request, ...(params ? { params } : {}) }, upstreamContext);
     const translate = (response: JsonRpcResponse): JsonRpcResponse => {
       if (request.method === 'tools/list' && 'result' in response) options.tools.learn(response.result);
-      return toModern(response, request.method, initializeResult);
+      return toSessionless(response, request.method, initializeResult);
     };
     if (!isStreamReply(reply)) return translate(reply);
     return relayed(reply, meta, translate, (message) => refuse(message, upstreamContext));
@@ -258,7 +258,7 @@ export function conversations(options: ConversationOptions): Conversations {
     },
     async handle(request, context) {
       // The session server checked `_meta` already (handle-post.ts): only read it here.
-      const meta = modernMetaOf(request, context.protocolVersion);
+      const meta = sessionlessMetaOf(request, context.protocolVersion);
       try {
         if (context.clientSessionId === undefined && (options.withoutCorrelationId ?? 'principal') === 'request') {
           return await once(request, context, meta);
@@ -274,7 +274,7 @@ export function conversations(options: ConversationOptions): Conversations {
   };
 
   /** A request with no conversation: a fresh upstream session for it alone, ended after it. */
-  async function once(request: JsonRpcRequest, context: RequestContext, meta: ModernMeta): Promise<Reply> {
+  async function once(request: JsonRpcRequest, context: RequestContext, meta: SessionlessMeta): Promise<Reply> {
     const manager = sessions();
     const created = await manager.createOnce(mintSessionId(), context.principal, {
       protocolVersion: LATEST_HANDSHAKE_REVISION,
@@ -346,7 +346,7 @@ function discoverResult(initialize: InitializeResult): JsonObject {
  * server's identity in `_meta` (a SHOULD), and caching hints on cacheable results (SEP-2549:
  * the gateway cannot know how long the upstream's lists stay valid, so 0 and private).
  */
-function toModern(response: JsonRpcResponse, method: string, initialize: InitializeResult): JsonRpcResponse {
+function toSessionless(response: JsonRpcResponse, method: string, initialize: InitializeResult): JsonRpcResponse {
   if (!('result' in response)) return response;
   const result: JsonObject = { resultType: 'complete', ...response.result };
   if (CACHEABLE_METHODS.has(method)) {
@@ -395,7 +395,7 @@ function wantedNotification(method: string, uri: unknown, agreed: JsonObject): b
  */
 function relayed(
   source: AsyncIterable<JsonRpcMessage>,
-  meta: ModernMeta,
+  meta: SessionlessMeta,
   translate: (response: JsonRpcResponse) => JsonRpcResponse,
   refuse: (request: JsonRpcRequest) => void,
 ): AsyncIterableIterator<JsonRpcMessage> {

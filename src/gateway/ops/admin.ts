@@ -1,5 +1,5 @@
 /**
- * @module gateway/admin
+ * @module gateway/ops/admin
  * The admin API, mounted only when a token is configured: list live sessions (paged), show one
  * with its recent audit events, terminate one (its child is stopped, its upstream session
  * DELETEd, through the same disposers as any other end). The token is compared in constant time;
@@ -7,9 +7,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sessionTag } from '../session/id.js';
-import type { SessionManager } from '../session/session-manager.js';
-import { expiresAt, type SessionRecord } from '../store/record.js';
+import { sessionTag } from '../../session/id.js';
+import type { SessionManager } from '../../session/session-manager.js';
+import { expiresAt, type SessionRecord } from '../../store/record.js';
 import type { AuditEvent, EventSink } from './audit.js';
 
 const RECENT_PER_SESSION = 20;

@@ -1,9 +1,9 @@
 /**
- * @module gateway/header-policy
+ * @module gateway/upstreams/http/header-policy
  * Headers toward an upstream are explicit (docs/PROTOCOL.md, section 6): nothing from the client goes up
  * unless configured (`--forward-header`), static ones (`--upstream-header`) always do.
  */
-import type { RequestContext } from '../server/application.js';
+import type { RequestContext } from '../../../server/application.js';
 
 export interface HeaderPolicyOptions {
   /** Downstream request headers copied upstream (lower-case names). Default: none. */

@@ -1,26 +1,26 @@
 /**
- * @module gateway/era-router
+ * @module gateway/eras/era-router
  * Both protocol eras through one gateway (docs/PROTOCOL.md, sections 4 and 5). The client's era is known
- * per request (the session server decided: a session means handshake era, modern `_meta` means
+ * per request (the session server decided: a session means handshake era, sessionless `_meta` means
  * sessionless); the upstream's era is detected once and cached, or configured. Four pairings:
  *
  * | client \ upstream | handshake-era             | sessionless            |
  * | ----------------- | ------------------------- | ---------------------- |
- * | handshake-era     | `httpUpstream` / `stdio`  | `legacyBridge`         |
- * | sessionless       | `conversations`           | `modernForward`        |
+ * | handshake-era     | `httpUpstream` / `stdio`  | `handshakeBridge`         |
+ * | sessionless       | `conversations`           | `sessionlessForward`        |
  */
-import { ModernClient, probeEra } from '../client/modern-client.js';
+import { SessionlessClient, probeEra } from '../../client/sessionless-client.js';
 import type { Dispatcher } from 'undici';
-import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
-import { SESSIONLESS_REVISION } from '../protocol/revisions.js';
-import type { McpApplication, RequestContext } from '../server/application.js';
-import type { SessionManager } from '../session/session-manager.js';
-import type { SessionRecord } from '../store/record.js';
+import type { JsonRpcMessage } from '../../protocol/jsonrpc.js';
+import { SESSIONLESS_REVISION } from '../../protocol/revisions.js';
+import type { McpApplication, RequestContext } from '../../server/application.js';
+import type { SessionManager } from '../../session/session-manager.js';
+import type { SessionRecord } from '../../store/record.js';
 import { conversations } from './conversations.js';
-import { type HeaderPolicyOptions, headerPolicy } from './header-policy.js';
-import { legacyBridge } from './legacy-bridge.js';
-import { DEFAULT_UPSTREAM_CONCURRENCY, FairSlots } from './fair-slots.js';
-import { modernForward } from './modern-forward.js';
+import { type HeaderPolicyOptions, headerPolicy } from '../upstreams/http/header-policy.js';
+import { handshakeBridge } from './handshake-bridge.js';
+import { DEFAULT_UPSTREAM_CONCURRENCY, FairSlots } from '../upstreams/fair-slots.js';
+import { sessionlessForward } from './sessionless-forward.js';
 import { ToolHeaders } from './tool-headers.js';
 
 export type UpstreamEra = 'handshake' | 'sessionless';
@@ -48,13 +48,13 @@ export function eraRouter(options: EraRouterOptions): McpApplication & { era(): 
   const client =
     options.url === undefined
       ? undefined
-      : new ModernClient(options.url, { ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}) });
+      : new SessionlessClient(options.url, { ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}) });
   const handshake = options.handshake;
   const slots = options.slots ?? new FairSlots(DEFAULT_UPSTREAM_CONCURRENCY);
   const sessionless = client
     ? {
-        forward: modernForward(client, tools, headersFor, slots),
-        bridge: legacyBridge({ client, tools, headersFor, slots, ...(options.onError ? { onError: options.onError } : {}) }),
+        forward: sessionlessForward(client, tools, headersFor, slots),
+        bridge: handshakeBridge({ client, tools, headersFor, slots, ...(options.onError ? { onError: options.onError } : {}) }),
       }
     : undefined;
   const conversing = conversations({

@@ -1,5 +1,5 @@
 /**
- * @module client/modern-client
+ * @module client/sessionless-client
  * A client for the sessionless revision (2026-07-28, digest section 4): no session, every POST
  * carrying `MCP-Protocol-Version` and the routing headers, each request answered by one JSON
  * object or one SSE stream; `subscriptions/listen` as a long-lived stream. Also the era probe a
@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici';
 import { PROTOCOL_VERSION } from '../protocol/headers.js';
 import { isObject, isWellFormedMessage, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
 import { mediaTypeEssence } from '../protocol/media-type.js';
-import { META, type ModernMeta, withModernMeta } from '../protocol/modern-meta.js';
+import { META, type SessionlessMeta, withSessionlessMeta } from '../protocol/sessionless-meta.js';
 import { routingHeaders } from '../protocol/routing-headers.js';
 import { isSessionlessRevision, SESSIONLESS_REVISION } from '../protocol/revisions.js';
 import { SessionClientError } from './errors.js';
@@ -18,26 +18,26 @@ import { SseParser } from './sse-parser.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './options.js';
 import { internalRequestId } from '../protocol/internal-ids.js';
 
-export interface ModernClientOptions {
+export interface SessionlessClientOptions {
   dispatcher?: Dispatcher;
   /** Headers on every request (credentials, forwarded headers), computed per request. */
   headers?: () => Record<string, string>;
 }
 
-/** JSON-RPC errors that only a modern server sends (Versioning: Backward Compatibility). */
-const MODERN_ERRORS = new Set([-32020, -32021, -32022]);
+/** JSON-RPC errors that only a sessionless server sends (Versioning: Backward Compatibility). */
+const SESSIONLESS_ERRORS = new Set([-32020, -32021, -32022]);
 
-export class ModernClient {
+export class SessionlessClient {
   readonly url: URL;
-  readonly #options: ModernClientOptions;
+  readonly #options: SessionlessClientOptions;
 
-  constructor(url: string | URL, options: ModernClientOptions = {}) {
+  constructor(url: string | URL, options: SessionlessClientOptions = {}) {
     this.url = new URL(url);
     this.#options = options;
   }
 
   /**
-   * Sends one request and resolves with its response, an error response included (a modern
+   * Sends one request and resolves with its response, an error response included (a sessionless
    * server answers 400 and 404 with JSON-RPC bodies). Messages before the response (progress,
    * logging) go to `onRelated`. `extraHeaders` carries `Mcp-Param-*` and the like.
    */
@@ -122,16 +122,16 @@ export class ModernClient {
 }
 
 /**
- * Which era a server speaks: a modern `server/discover` that succeeds, or fails with an error
- * only modern servers send, means sessionless; anything else (a legacy 400 about a missing
+ * Which era a server speaks: a sessionless `server/discover` that succeeds, or fails with an error
+ * only sessionless servers send, means sessionless; anything else (a handshake-era 400 about a missing
  * session, a 404, -32601 for the unknown method) means handshake-era.
  */
-export async function probeEra(client: ModernClient, meta: ModernMeta): Promise<'handshake' | 'sessionless'> {
+export async function probeEra(client: SessionlessClient, meta: SessionlessMeta): Promise<'handshake' | 'sessionless'> {
   const discover: JsonRpcRequest = {
     jsonrpc: '2.0',
     id: internalRequestId('era-probe'),
     method: 'server/discover',
-    params: withModernMeta({}, meta),
+    params: withSessionlessMeta({}, meta),
   };
   let response: JsonRpcResponse;
   try {
@@ -141,8 +141,8 @@ export async function probeEra(client: ModernClient, meta: ModernMeta): Promise<
     throw error;
   }
   if ('result' in response) return Array.isArray(response.result['supportedVersions']) ? 'sessionless' : 'handshake';
-  if (!MODERN_ERRORS.has(response.error.code)) return 'handshake';
-  // A server that knows the modern errors but lists only handshake-era versions as supported
+  if (!SESSIONLESS_ERRORS.has(response.error.code)) return 'handshake';
+  // A server that knows the sessionless errors but lists only handshake-era versions as supported
   // (a dual-era-aware server that does not serve 2026-07-28) is spoken to with a handshake.
   const data = response.error.data;
   const supported = isObject(data) && Array.isArray(data['supported']) ? data['supported'] : undefined;

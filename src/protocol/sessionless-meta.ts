@@ -1,5 +1,5 @@
 /**
- * @module protocol/modern-meta
+ * @module protocol/sessionless-meta
  * The 2026-07-28 request `_meta` (docs/PROTOCOL.md, section 4; SEP-2575): with no `initialize`, every
  * request carries its protocol version and the client's capabilities (and SHOULD carry its
  * info). These are the keys, the versions this code speaks, and the checks a server makes.
@@ -26,7 +26,7 @@ export const SESSIONLESS_REVISIONS = [SESSIONLESS_REVISION] as const;
 /** Every revision, for `UnsupportedProtocolVersionError.data.supported` (newest first). */
 export const ALL_REVISIONS: readonly string[] = [...SESSIONLESS_REVISIONS, ...[...HANDSHAKE_REVISIONS].reverse()];
 
-/** Methods 2026-07-28 removed; a modern request for one is an unknown method (404, -32601). */
+/** Methods 2026-07-28 removed; a sessionless request for one is an unknown method (404, -32601). */
 export const REMOVED_IN_SESSIONLESS: ReadonlySet<string> = new Set([
   'initialize',
   'ping',
@@ -46,8 +46,8 @@ export const CACHEABLE_METHODS: ReadonlySet<string> = new Set([
   'resources/read',
 ]);
 
-/** What one modern request declares about its client. */
-export interface ModernMeta {
+/** What one sessionless request declares about its client. */
+export interface SessionlessMeta {
   protocolVersion: string;
   clientCapabilities: JsonObject;
   clientInfo: JsonObject | undefined;
@@ -61,19 +61,19 @@ export function metaOf(message: JsonRpcMessage): JsonObject | undefined {
   return isObject(meta) ? meta : undefined;
 }
 
-/** Whether a message is shaped as a modern request: its `_meta` names a protocol version. */
-export function hasModernMeta(message: JsonRpcMessage): boolean {
+/** Whether a message is shaped as a sessionless request: its `_meta` names a protocol version. */
+export function hasSessionlessMeta(message: JsonRpcMessage): boolean {
   return metaOf(message)?.[META.protocolVersion] !== undefined;
 }
 
 /**
- * Reads and checks a modern request's `_meta`, in the order the spec's errors nest: protocol
+ * Reads and checks a sessionless request's `_meta`, in the order the spec's errors nest: protocol
  * version and client capabilities are required (400, -32602: conformance
  * `sep-2575-request-meta-invalid-*`); the `MCP-Protocol-Version` header must be present and
  * equal to the `_meta` version (400, -32020); the version must be one we speak (400, -32022
  * with the supported list).
  */
-export function readModernMeta(message: JsonRpcMessage, headerVersion: string | undefined): ModernMeta {
+export function readSessionlessMeta(message: JsonRpcMessage, headerVersion: string | undefined): SessionlessMeta {
   const meta = metaOf(message);
   const missing = [META.protocolVersion, META.clientCapabilities].filter((key) => meta?.[key] === undefined);
   if (!meta || missing.length > 0) {
@@ -89,11 +89,11 @@ export function readModernMeta(message: JsonRpcMessage, headerVersion: string | 
   if (!isObject(meta[META.clientCapabilities])) {
     throw new SessiongateError('SG_INVALID_PARAMS', 'Invalid params: _meta clientCapabilities must be an object');
   }
-  return modernMetaOf(message, version);
+  return sessionlessMetaOf(message, version);
 }
 
-/** The `_meta` of a request `readModernMeta` already checked (an application behind the server). */
-export function modernMetaOf(message: JsonRpcMessage, protocolVersion: string): ModernMeta {
+/** The `_meta` of a request `readSessionlessMeta` already checked (an application behind the server). */
+export function sessionlessMetaOf(message: JsonRpcMessage, protocolVersion: string): SessionlessMeta {
   const meta = metaOf(message) ?? {};
   const capabilities = meta[META.clientCapabilities];
   const info = meta[META.clientInfo];
@@ -113,29 +113,29 @@ export function unsupportedVersion(requested: string): SessiongateError {
   });
 }
 
-const MODERN_KEYS: ReadonlySet<string> = new Set([META.protocolVersion, META.clientCapabilities, META.clientInfo, META.logLevel]);
+const SESSIONLESS_KEYS: ReadonlySet<string> = new Set([META.protocolVersion, META.clientCapabilities, META.clientInfo, META.logLevel]);
 
 /** Params without the 2026 `_meta` keys (for a handshake-era peer); other `_meta` stays. */
-export function withoutModernMeta(params: JsonObject | undefined): JsonObject | undefined {
+export function withoutSessionlessMeta(params: JsonObject | undefined): JsonObject | undefined {
   const meta = params?.['_meta'];
   if (!params || !isObject(meta)) return params;
   const kept: JsonObject = {};
-  for (const [key, value] of Object.entries(meta)) if (!MODERN_KEYS.has(key)) kept[key] = value;
+  for (const [key, value] of Object.entries(meta)) if (!SESSIONLESS_KEYS.has(key)) kept[key] = value;
   const { _meta: _dropped, ...rest } = params;
   return Object.keys(kept).length > 0 ? { ...rest, _meta: kept } : rest;
 }
 
-/** Params carrying the given modern `_meta` (for a sessionless peer), other `_meta` kept. */
-export function withModernMeta(params: JsonObject | undefined, meta: ModernMeta): JsonObject {
+/** Params carrying the given sessionless `_meta` (for a sessionless peer), other `_meta` kept. */
+export function withSessionlessMeta(params: JsonObject | undefined, meta: SessionlessMeta): JsonObject {
   const existing = params?.['_meta'];
-  const modern: JsonObject = {
+  const sessionless: JsonObject = {
     ...(isObject(existing) ? existing : {}),
     [META.protocolVersion]: meta.protocolVersion,
     [META.clientCapabilities]: meta.clientCapabilities,
   };
-  if (meta.clientInfo) modern[META.clientInfo] = meta.clientInfo;
-  if (meta.logLevel) modern[META.logLevel] = meta.logLevel;
-  return { ...params, _meta: modern };
+  if (meta.clientInfo) sessionless[META.clientInfo] = meta.clientInfo;
+  if (meta.logLevel) sessionless[META.logLevel] = meta.logLevel;
+  return { ...params, _meta: sessionless };
 }
 
 /** RFC 5424 severities as MCP names them, least severe first. */

@@ -1,5 +1,5 @@
 /**
- * @module gateway/spawn-queue
+ * @module gateway/upstreams/stdio/spawn-queue
  * Child starts, a few at a time. A stdio MCP server's start is mostly CPU (loading its runtime
  * and libraries); twenty started at once share the cores and all finish late together, so
  * every one of twenty initializes waits for the slowest. Started a core's worth at a time, in

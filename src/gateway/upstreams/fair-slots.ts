@@ -1,12 +1,12 @@
 /**
- * @module gateway/fair-slots
+ * @module gateway/upstreams/fair-slots
  * The upstream's connections, shared fairly among sessions (docs/limits.md, "Requests"): at most
  * `capacity` exchanges run at once; past it each session waits in a line of its own and the lines
  * take turns, so one session's backlog never stands before another session's next request. A
  * session that floods holds at most what it had when the others arrived, and gets one more slot
  * per round, like everyone else.
  */
-import { SHARED_POOL_CONNECTIONS } from '../client/http.js';
+import { SHARED_POOL_CONNECTIONS } from '../../client/http.js';
 
 /** Exchanges at once by default: the connections of the client's shared keep-alive pool. */
 export const DEFAULT_UPSTREAM_CONCURRENCY = SHARED_POOL_CONNECTIONS;

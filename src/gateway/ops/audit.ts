@@ -1,20 +1,20 @@
 /**
- * @module gateway/audit
+ * @module gateway/ops/audit
  * The audit trail: one JSON line per event, for every JSON-RPC message the gateway answers and
  * for every session created or ended: who (principal hash), which session (a short tag, never
  * the id), which conversation (the client correlation id), what (method and tool, resource or
  * prompt name), how it went (result or error code) and how long it took. Lines are written in
  * order through one stream and flushed on close, so none is lost while the process runs.
  */
-import type { SessionManager } from '../session/session-manager.js';
+import type { SessionManager } from '../../session/session-manager.js';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
-import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
-import type { EarlyEnd, McpApplication, Reply, RequestContext } from '../server/application.js';
-import { isStreamReply } from '../server/application.js';
-import { sessionTag } from '../session/id.js';
+import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
+import type { EarlyEnd, McpApplication, Reply, RequestContext } from '../../server/application.js';
+import { isStreamReply } from '../../server/application.js';
+import { sessionTag } from '../../session/id.js';
 import { watched } from './watched-stream.js';
-import type { EndReason, SessionRecord } from '../store/record.js';
+import type { EndReason, SessionRecord } from '../../store/record.js';
 
 export type AuditEvent =
   | { event: 'session.created'; session: string; principal: string | null; clientSessionId: string | null; protocolVersion: string }

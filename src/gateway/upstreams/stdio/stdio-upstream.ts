@@ -1,5 +1,5 @@
 /**
- * @module gateway/stdio-upstream
+ * @module gateway/upstreams/stdio/stdio-upstream
  * Puts an MCP server that speaks stdio behind sessiongate's sessions: one child process per
  * session, taken from a small pool of pre-spawned spares at initialize, stopped (SIGTERM, then
  * SIGKILL) when the session ends for any reason and at shutdown. A child that dies between
@@ -11,7 +11,7 @@
  * request for it claims it, and the previous holder lets its child go once the calls in flight
  * there have been answered (a move never cuts a call; docs/ARCHITECTURE.md, "Replicas").
  */
-import { SessiongateError } from '../protocol/failures.js';
+import { SessiongateError } from '../../../protocol/failures.js';
 import {
   type JsonObject,
   type JsonRpcMessage,
@@ -20,18 +20,18 @@ import {
   type RequestId,
   isObject,
   isResponse,
-} from '../protocol/jsonrpc.js';
-import { isSessionScoped, ScopedCalls } from '../protocol/session-scoped.js';
-import { type McpApplication, type Reply, responseOf, type SessionHandle } from '../server/application.js';
-import { PendingReply, slowCallReader } from '../server/pending-reply.js';
-import { sessionTag } from '../session/id.js';
-import { requireSession } from './require-session.js';
-import { upstreamFailure } from './upstream-failure.js';
-import { upstreamCancel } from './upstream-cancel.js';
+} from '../../../protocol/jsonrpc.js';
+import { isSessionScoped, ScopedCalls } from '../../../protocol/session-scoped.js';
+import { type McpApplication, type Reply, responseOf, type SessionHandle } from '../../../server/application.js';
+import { PendingReply, slowCallReader } from '../../../server/pending-reply.js';
+import { sessionTag } from '../../../session/id.js';
+import { requireSession } from '../require-session.js';
+import { upstreamFailure } from '../upstream-failure.js';
+import { upstreamCancel } from '../upstream-cancel.js';
 import type { ChildLedger } from './child-ledger.js';
 import { SpawnQueue } from './spawn-queue.js';
 import { type StdioCommand, StdioChild } from './stdio-child.js';
-import { internalRequestId } from '../protocol/internal-ids.js';
+import { internalRequestId } from '../../../protocol/internal-ids.js';
 
 export interface StdioUpstreamOptions extends StdioCommand {
   /** Pre-spawned children kept ready, so initialize does not wait for a process start. Default 2. */

@@ -1,5 +1,5 @@
 /**
- * @module gateway/child-environment
+ * @module gateway/upstreams/stdio/child-environment
  * What a stdio server's process may see of the gateway's environment. A child runs code the
  * gateway does not control, and any client can ask it to print its environment (the reference
  * server has a `get-env` tool), so it gets a short list of harmless variables and what the

@@ -1,5 +1,5 @@
 /**
- * @module gateway/upstream-pool
+ * @module gateway/upstreams/http/upstream-pool
  * Several replicas of one MCP server behind the gateway (`--upstream` repeated). A new session
  * picks its replica by rendezvous (highest random weight) hashing on the client's correlation
  * id when it sent one, so parallel first calls of one conversation land on the same replica

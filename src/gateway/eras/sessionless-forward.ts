@@ -1,32 +1,32 @@
 /**
- * @module gateway/modern-forward
+ * @module gateway/eras/sessionless-forward
  * Sessionless client -> sessionless upstream (both 2026-07-28): each request goes up as it came,
  * no session on either side. The gateway reads the body (to audit it), so it holds the client to
  * the header rules the server layer checked (method, name) and to the `Mcp-Param-*` rules of the
  * tools it has seen listed; unrecognised `Mcp-Param-*` headers are forwarded untouched, as an
  * intermediary must. `subscriptions/listen` streams through for as long as the client stays.
  */
-import { ModernClient } from '../client/modern-client.js';
-import { CLIENT_SESSION_ID } from '../protocol/headers.js';
-import type { JsonRpcMessage, JsonRpcRequest } from '../protocol/jsonrpc.js';
-import { checkParamHeaders, PARAM_HEADER_PREFIX } from '../protocol/param-headers.js';
-import type { Reply, RequestContext } from '../server/application.js';
-import { MessageQueue } from '../server/message-queue.js';
-import { PendingReply } from '../server/pending-reply.js';
-import type { FairSlots } from './fair-slots.js';
+import { SessionlessClient } from '../../client/sessionless-client.js';
+import { CLIENT_SESSION_ID } from '../../protocol/headers.js';
+import type { JsonRpcMessage, JsonRpcRequest } from '../../protocol/jsonrpc.js';
+import { checkParamHeaders, PARAM_HEADER_PREFIX } from '../../protocol/param-headers.js';
+import type { Reply, RequestContext } from '../../server/application.js';
+import { MessageQueue } from '../../server/message-queue.js';
+import { PendingReply } from '../../server/pending-reply.js';
+import type { FairSlots } from '../upstreams/fair-slots.js';
 import type { ToolHeaders } from './tool-headers.js';
-import { upstreamFailure } from './upstream-failure.js';
+import { upstreamFailure } from '../upstreams/upstream-failure.js';
 
-export interface ModernForward {
+export interface SessionlessForward {
   handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply>;
 }
 
-export function modernForward(
-  client: ModernClient,
+export function sessionlessForward(
+  client: SessionlessClient,
   tools: ToolHeaders,
   headersFor: (context: RequestContext) => Record<string, string>,
   slots: FairSlots,
-): ModernForward {
+): SessionlessForward {
   function upstreamHeaders(context: RequestContext): Record<string, string> {
     const headers = headersFor(context);
     for (const [name, value] of Object.entries(context.headers())) {

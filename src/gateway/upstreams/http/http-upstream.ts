@@ -1,5 +1,5 @@
 /**
- * @module gateway/http-upstream
+ * @module gateway/upstreams/http/http-upstream
  * Puts an MCP server reachable over HTTP behind sessiongate's sessions. Each downstream session
  * owns exactly one upstream session (a `SessionClient`); the upstream's session id never goes
  * downstream and is kept, with what is needed to recover it, in the session's state, so a
@@ -8,20 +8,20 @@
  * client never notices (docs/PROTOCOL.md, section 6).
  */
 import type { Dispatcher } from 'undici';
-import { SessionClient } from '../client/session-client.js';
-import type { SessionSnapshot } from '../client/session-core.js';
-import { isSessionScoped } from '../protocol/session-scoped.js';
-import { isObject, type JsonObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
-import type { McpApplication, RequestContext, SessionHandle } from '../server/application.js';
-import { MessageQueue } from '../server/message-queue.js';
-import { PendingReply, slowCallReader } from '../server/pending-reply.js';
-import { sessionTag } from '../session/id.js';
+import { SessionClient } from '../../../client/session-client.js';
+import type { SessionSnapshot } from '../../../client/session-core.js';
+import { isSessionScoped } from '../../../protocol/session-scoped.js';
+import { isObject, type JsonObject, type JsonRpcMessage } from '../../../protocol/jsonrpc.js';
+import type { McpApplication, RequestContext, SessionHandle } from '../../../server/application.js';
+import { MessageQueue } from '../../../server/message-queue.js';
+import { PendingReply, slowCallReader } from '../../../server/pending-reply.js';
+import { sessionTag } from '../../../session/id.js';
 import { type HeaderPolicyOptions, headerPolicy } from './header-policy.js';
-import { requireSession } from './require-session.js';
-import { upstreamFailure } from './upstream-failure.js';
-import { upstreamCancel } from './upstream-cancel.js';
+import { requireSession } from '../require-session.js';
+import { upstreamFailure } from '../upstream-failure.js';
+import { upstreamCancel } from '../upstream-cancel.js';
 import { UpstreamPool, type UpstreamPoolOptions } from './upstream-pool.js';
-import { DEFAULT_UPSTREAM_CONCURRENCY, FairSlots } from './fair-slots.js';
+import { DEFAULT_UPSTREAM_CONCURRENCY, FairSlots } from '../fair-slots.js';
 
 export interface HttpUpstreamOptions extends HeaderPolicyOptions {
   /** The upstream MCP endpoint, or several replicas of one server (a pool). Required. */

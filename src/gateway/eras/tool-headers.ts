@@ -1,12 +1,12 @@
 /**
- * @module gateway/tool-headers
+ * @module gateway/eras/tool-headers
  * What the gateway knows of the upstream's `x-mcp-header` annotations, learned from the
  * `tools/list` results that pass through it: enough to check a sessionless client's
  * `Mcp-Param-*` headers against the body (the gateway reads the body, so it must), and to send
  * them itself toward a sessionless upstream on behalf of a handshake-era client.
  */
-import { isObject, type JsonObject, type JsonValue } from '../protocol/jsonrpc.js';
-import { type ParamHeader, paramHeadersOf } from '../protocol/param-headers.js';
+import { isObject, type JsonObject, type JsonValue } from '../../protocol/jsonrpc.js';
+import { type ParamHeader, paramHeadersOf } from '../../protocol/param-headers.js';
 
 /** Tools remembered per upstream; more than this and the oldest are forgotten. */
 const LIMIT = 10_000;

@@ -1,10 +1,10 @@
 /**
- * @module gateway/metrics
+ * @module gateway/ops/metrics
  * Prometheus metrics (prom-client), fed by the same events as the audit log: sessions live,
  * created and ended (by reason), requests by method and outcome, and request durations; and
  * what is read at scrape time: live sessions, messages waiting for a GET stream.
  */
-import { MessageQueue } from '../server/message-queue.js';
+import { MessageQueue } from '../../server/message-queue.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditEvent, EventSink } from './audit.js';
 

@@ -1,14 +1,14 @@
 /**
- * @module gateway/stdio-child
+ * @module gateway/upstreams/stdio/stdio-child
  * One MCP server child process spoken to over stdio (newline-delimited JSON-RPC, the stdio
  * transport). Stopping it is SIGTERM, then SIGKILL after a grace period; `stopped` settles only
  * once the process is really gone, so no path leaves a child behind.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { isWellFormedMessage, type JsonRpcMessage } from '../protocol/jsonrpc.js';
+import { isWellFormedMessage, type JsonRpcMessage } from '../../../protocol/jsonrpc.js';
 import { childEnvironment } from './child-environment.js';
-import { internalRequestId } from '../protocol/internal-ids.js';
-import { ByteLineSplitter, LineSplitter } from '../protocol/line-splitter.js';
+import { internalRequestId } from '../../../protocol/internal-ids.js';
+import { ByteLineSplitter, LineSplitter } from '../../../protocol/line-splitter.js';
 
 export interface StdioCommand {
   command: string;

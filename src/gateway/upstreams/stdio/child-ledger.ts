@@ -1,5 +1,5 @@
 /**
- * @module gateway/child-ledger
+ * @module gateway/upstreams/stdio/child-ledger
  * A record on disk of the stdio children this process runs, so that the next start can stop
  * the ones a previous run left behind (docs/limits.md, "Child processes"): a gateway killed
  * with SIGKILL cannot stop its children, and a child that ignores the end of its stdin lives on.

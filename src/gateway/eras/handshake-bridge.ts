@@ -1,5 +1,5 @@
 /**
- * @module gateway/legacy-bridge
+ * @module gateway/eras/handshake-bridge
  * Handshake-era client -> sessionless (2026-07-28) upstream. The downstream session is ours
  * (minted, expired, capped, bound as always); the upstream has none. So:
  * - `initialize` is answered from the upstream's `server/discover`;
@@ -12,8 +12,8 @@
  *   kept in the session and answered here;
  * - the GET stream is fed by a `subscriptions/listen` upstream, reopened while it is wanted.
  */
-import type { ModernClient } from '../client/modern-client.js';
-import { JSONRPC } from '../protocol/failures.js';
+import type { SessionlessClient } from '../../client/sessionless-client.js';
+import { JSONRPC } from '../../protocol/failures.js';
 import {
   isObject,
   isResponse,
@@ -23,21 +23,21 @@ import {
   type JsonRpcResponse,
   type JsonValue,
   type RequestId,
-} from '../protocol/jsonrpc.js';
-import { META, type ModernMeta, withModernMeta } from '../protocol/modern-meta.js';
-import { paramHeaderValues } from '../protocol/param-headers.js';
-import { negotiateRevision, SESSIONLESS_REVISION } from '../protocol/revisions.js';
-import type { McpApplication, RequestContext, SessionHandle } from '../server/application.js';
-import { MessageQueue } from '../server/message-queue.js';
-import { PendingReply } from '../server/pending-reply.js';
-import type { FairSlots } from './fair-slots.js';
-import { requireSession } from './require-session.js';
+} from '../../protocol/jsonrpc.js';
+import { META, type SessionlessMeta, withSessionlessMeta } from '../../protocol/sessionless-meta.js';
+import { paramHeaderValues } from '../../protocol/param-headers.js';
+import { negotiateRevision, SESSIONLESS_REVISION } from '../../protocol/revisions.js';
+import type { McpApplication, RequestContext, SessionHandle } from '../../server/application.js';
+import { MessageQueue } from '../../server/message-queue.js';
+import { PendingReply } from '../../server/pending-reply.js';
+import type { FairSlots } from '../upstreams/fair-slots.js';
+import { requireSession } from '../upstreams/require-session.js';
 import type { ToolHeaders } from './tool-headers.js';
-import { upstreamFailure } from './upstream-failure.js';
-import { internalRequestId } from '../protocol/internal-ids.js';
+import { upstreamFailure } from '../upstreams/upstream-failure.js';
+import { internalRequestId } from '../../protocol/internal-ids.js';
 
-export interface LegacyBridgeOptions {
-  client: ModernClient;
+export interface HandshakeBridgeOptions {
+  client: SessionlessClient;
   tools: ToolHeaders;
   headersFor: (context: RequestContext) => Record<string, string>;
   /** The upstream's exchanges at once, shared fairly among sessions. */
@@ -69,7 +69,7 @@ interface Link {
   readonly awaiting: Map<RequestId, (response: JsonRpcResponse) => void>;
 }
 
-export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
+export function handshakeBridge(options: HandshakeBridgeOptions): McpApplication {
   const { client, tools, headersFor, slots } = options;
   const onError = options.onError ?? (() => {});
   const links = new Map<string, Link>();
@@ -101,7 +101,7 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
     await session.setState({ ...session.record.state, [STATE_KEY]: link.state as unknown as JsonObject });
   }
 
-  function metaOf(session: SessionHandle, link: Link): ModernMeta {
+  function metaOf(session: SessionHandle, link: Link): SessionlessMeta {
     const init = session.record.initialize;
     return {
       protocolVersion: SESSIONLESS_REVISION,
@@ -113,13 +113,13 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
 
   async function initialize(request: JsonRpcRequest, context: RequestContext, session: SessionHandle): Promise<JsonRpcResponse> {
     const params = request.params ?? {};
-    const meta: ModernMeta = {
+    const meta: SessionlessMeta = {
       protocolVersion: SESSIONLESS_REVISION,
       clientCapabilities: isObject(params['capabilities']) ? params['capabilities'] : {},
       clientInfo: isObject(params['clientInfo']) ? params['clientInfo'] : undefined,
       logLevel: undefined,
     };
-    const discover = { jsonrpc: '2.0' as const, id: request.id, method: 'server/discover', params: withModernMeta({}, meta) };
+    const discover = { jsonrpc: '2.0' as const, id: request.id, method: 'server/discover', params: withSessionlessMeta({}, meta) };
     const response = await client.request(discover, () => {}, headersFor(context), context.signal);
     if ('error' in response) return response; // no answer, no session (the server deletes it)
     const result = response.result;
@@ -157,7 +157,7 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
     const onClientGone = (): void => abort.abort();
     context.signal.addEventListener('abort', onClientGone, { once: true });
     const run = async (): Promise<JsonRpcResponse> => {
-      let params = withModernMeta(request.params, metaOf(session, link));
+      let params = withSessionlessMeta(request.params, metaOf(session, link));
       const name = request.method === 'tools/call' && typeof params['name'] === 'string' ? params['name'] : undefined;
       if (name !== undefined && !tools.known) await listTools(context, session, link);
       let refreshed = false;
@@ -224,7 +224,7 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
       jsonrpc: '2.0' as const,
       id: internalRequestId('tools'),
       method: 'tools/list',
-      params: withModernMeta({}, metaOf(session, link)),
+      params: withSessionlessMeta({}, metaOf(session, link)),
     };
     const response = await client.request(list, () => {}, headersFor(context), context.signal);
     if ('result' in response) tools.learn(response.result);
@@ -242,7 +242,7 @@ export function legacyBridge(options: LegacyBridgeOptions): McpApplication {
       jsonrpc: '2.0' as const,
       id: internalRequestId('listen'),
       method: 'subscriptions/listen',
-      params: withModernMeta({ notifications: filter }, metaOf(session, link)),
+      params: withSessionlessMeta({ notifications: filter }, metaOf(session, link)),
     };
     const deliver = (message: JsonRpcMessage): void => {
       if (isResponse(message) || message.method === 'notifications/subscriptions/acknowledged') return;
@@ -344,7 +344,7 @@ function filterFor(state: BridgeState): JsonObject | undefined {
   return Object.keys(filter).length > 0 ? filter : undefined;
 }
 
-/** A modern result as a handshake-era client expects it: without the 2026-only fields. */
+/** A sessionless result as a handshake-era client expects it: without the 2026-only fields. */
 function toHandshake(result: JsonObject): JsonObject {
   const { resultType: _type, ttlMs: _ttl, cacheScope: _scope, ...rest } = result;
   const meta = rest['_meta'];
