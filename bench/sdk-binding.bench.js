@@ -59,7 +59,7 @@ lines.push(
   `| the McpServer alone (connected, initialized, idle) | ${kb(mcpServer)} | - |`,
   `| ${SDK} | ${kb(sdkPer)} | ${kb(sdkOwn)} |`,
   `| ${OURS} (instances kept, the default) | ${kb(oursPer)} | ${kb(oursPer - mcpServer)} |`,
-  `| ${OURS}, instanceIdleTimeout 1 s (idle instances closed, no McpServer held) | ${kb(evictedPer)} | ${kb(evictedPer)} |`,
+  `| ${OURS}, instanceIdleTimeoutMs 1 s (idle instances closed, no McpServer held) | ${kb(evictedPer)} | ${kb(evictedPer)} |`,
   '',
   `memory without the McpServer, sessiongate / SDK: instances kept ${((oursPer - mcpServer) / sdkOwn).toFixed(2)}, idle instances closed ${(evictedPer / sdkOwn).toFixed(2)} (target <= 0.25)`,
 );

@@ -35,6 +35,7 @@ export { SessionManager, type NewSession, type SessionEndListener } from './sess
 export type { SessionOptions, CapPolicy } from './session/options.js';
 export type { Disposer, DisposeReason } from './session/live-registry.js';
 export { mintSessionId, isWellFormedSessionId, sessionTag } from './session/id.js';
+export { stateSlot, StateSlot, guarded, type SlotSchema } from './session/state-slot.js';
 export { type Clock, systemClock } from './session/clock.js';
 export type { SessionStore, CreateLimits, CreateOutcome, VictimScope } from './store/store.js';
 export type { SessionRecord, EndReason } from './store/record.js';

@@ -230,7 +230,7 @@ describe('standalone SessionClient against the session server', () => {
     expect(client.recoveries).toBe(1);
     const id = client.sessionId!;
     await client.close();
-    expect(await running.server.sessions.store.get(id, Date.now())).toBeUndefined();
+    expect(await running.server.sessions.peek(id)).toBeUndefined();
   });
 
   it('the SDK Client over our transport is refused politely by a closed transport', async () => {

@@ -69,7 +69,7 @@ describe('against the sessiongate server', () => {
     await listChanged;
     const id = transport.sessionId!;
     await client.close();
-    expect(await server.sessions.store.get(id, Date.now())).toBeUndefined();
+    expect(await server.sessions.peek(id)).toBeUndefined();
     expect(tally.closed).toBe(1);
   });
 

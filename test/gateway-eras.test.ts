@@ -304,10 +304,10 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
     const tally = { created: 0, closed: 0 };
     const { url, server } = await gateway((await handshakeUpstream(tally)).url, {}, { idleTimeoutMs: 300, sweepIntervalMs: 50 });
     await sessionless(url, 'tools/call', { name: 'echo', arguments: { text: 'a' } }, { 'mcp-client-session-id': 'c-1' });
-    expect([tally.created, await server.sessions.store.count()]).toEqual([1, 1]);
+    expect([tally.created, await server.sessions.count()]).toEqual([1, 1]);
     const deadline = Date.now() + 5000;
     while (tally.closed < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect([tally.closed, await server.sessions.store.count()]).toEqual([1, 0]);
+    expect([tally.closed, await server.sessions.count()]).toEqual([1, 0]);
     // The next request of that conversation starts a new upstream session, transparently.
     const again = await sessionless(url, 'tools/call', { name: 'echo', arguments: { text: 'b' } }, { 'mcp-client-session-id': 'c-1' });
     expect(text(result(again.json))).toBe('b');
@@ -322,7 +322,7 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
     expect(tally.created).toBe(2);
     const deadline = Date.now() + 5000;
     while (tally.closed < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect([tally.closed, await server.sessions.store.count()]).toEqual([2, 0]);
+    expect([tally.closed, await server.sessions.count()]).toEqual([2, 0]);
   });
 
   it('bad requests get the spec statuses and never reach the upstream', async () => {
@@ -473,7 +473,7 @@ describe('handshake-era client (official SDK) -> sessionless upstream (bridged)'
 
     expect(await client.ping()).toEqual({});
     await transport.terminateSession();
-    expect(await server.sessions.store.count()).toBe(0);
+    expect(await server.sessions.count()).toBe(0);
     await client.close();
     expect(fixture.received.some((r) => r.headers['mcp-session-id'] !== undefined)).toBe(false);
     expect(fixture.received.some((r) => ['initialize', 'ping', 'logging/setLevel'].includes(r.body.method!))).toBe(false);
@@ -494,7 +494,7 @@ describe('handshake-era client (official SDK) -> sessionless upstream (bridged)'
     expect(answer.status).toBe(200);
     expect((answer.json as { error: { message: string } }).error.message).toMatch(/Upstream error/);
     expect(answer.headers.get('mcp-session-id')).toBeNull();
-    expect(await server.sessions.store.count()).toBe(0);
+    expect(await server.sessions.count()).toBe(0);
   });
 });
 

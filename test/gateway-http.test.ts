@@ -74,11 +74,11 @@ describe('gateway to an HTTP upstream (official SDK McpServer)', () => {
     expect(tally.ids).toHaveLength(1);
     expect(transport.sessionId).not.toBe(tally.ids[0]);
     expect(JSON.stringify(await client.listTools())).not.toContain(tally.ids[0]);
-    expect(await upstream.server.sessions.store.count()).toBe(1);
+    expect(await upstream.server.sessions.count()).toBe(1);
     expect(tally.created).toBe(1);
     await transport.terminateSession();
     await expect.poll(() => tally.closed).toBe(1);
-    expect(await upstream.server.sessions.store.count()).toBe(0);
+    expect(await upstream.server.sessions.count()).toBe(0);
     await client.close();
   });
 
@@ -96,7 +96,7 @@ describe('gateway to an HTTP upstream (official SDK McpServer)', () => {
       }),
     );
     expect(tally.created).toBe(3);
-    expect(await upstream.server.sessions.store.count()).toBe(3);
+    expect(await upstream.server.sessions.count()).toBe(3);
     // Each conversation's state is its own upstream session's.
     for (const { client } of clients) expect(text(await client.callTool({ name: 'count' }))).toBe('2');
     for (const { client } of clients) await client.close();

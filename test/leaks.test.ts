@@ -68,7 +68,7 @@ it('after every path and close(), timers and sockets are back to where they were
   const held = await fetch(url, { headers: { accept: 'text/event-stream', 'mcp-session-id': expiring } });
   clock.advance(61_000);
   await expect(held.text()).resolves.toBe(''); // the sweeper ended it
-  expect(server.sessions.live.size).toBe(0);
+  expect(server.sessions.heldHere).toBe(0);
 
   await new Promise((resolve) => setTimeout(resolve, 250)); // let the abandoned slow call finish
   await running.close();

@@ -124,10 +124,10 @@ describe('the handler under random input', () => {
           },
           signal: abort.signal,
         };
-        const before = await server.sessions.store.count();
+        const before = await server.sessions.count();
         const answer = await server.handle(incoming);
         await drain(answer, abort);
-        const after = await server.sessions.store.count();
+        const after = await server.sessions.count();
         expect(answer.status).toBeGreaterThanOrEqual(200);
         expect(answer.status).toBeLessThan(500);
         const minted = answer.headers['mcp-session-id'];

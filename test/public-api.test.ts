@@ -40,6 +40,8 @@ const PUBLIC: Record<string, string[]> = {
     'SESSION_ID',
     'SessionManager',
     'SessiongateError',
+    'StateSlot',
+    'guarded',
     'isHandshakeRevision',
     'isSessionScoped',
     'isSessionlessRevision',
@@ -47,6 +49,7 @@ const PUBLIC: Record<string, string[]> = {
     'isWellFormedSessionId',
     'mintSessionId',
     'sessionTag',
+    'stateSlot',
     'systemClock',
   ],
   'sessiongate/server': [

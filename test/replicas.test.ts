@@ -428,7 +428,7 @@ describe('the record cache of a replica', () => {
     const [a, b] = managers as [SessionManager, SessionManager];
     const { id } = await a.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null });
     await b.resolve(id, undefined); // cached on B
-    await a.setState(id, { step: 2 });
+    await a.writeState(id, 'step', 2);
     const deadline = Date.now() + 100;
     // Each request is its own turn of the event loop, as on a server (pub/sub is I/O).
     while ((await b.resolve(id, undefined)).state['step'] !== 2) {

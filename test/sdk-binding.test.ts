@@ -72,7 +72,7 @@ describe.each(HANDSHAKE_REVISIONS)('official SDK McpServer and client on %s', (v
 
     const id = transport.sessionId!;
     await transport.terminateSession();
-    expect(await server.sessions.store.get(id, Date.now())).toBeUndefined();
+    expect(await server.sessions.peek(id)).toBeUndefined();
     expect(tally).toEqual({ created: 1, closed: 1 });
     await client.close();
   });
@@ -144,7 +144,7 @@ describe('instances and their lifetime', () => {
     expect(tally.created).toBe(2);
     await transport.terminateSession();
     expect(tally).toEqual({ created: 2, closed: 2 });
-    expect(server.sessions.live.size).toBe(0);
+    expect(server.sessions.heldHere).toBe(0);
     await client.close();
   });
 
@@ -169,7 +169,7 @@ describe('instances and their lifetime', () => {
     await transport.terminateSession();
     expect(tally.closed).toBe(1);
     expect(errors).toHaveLength(1);
-    expect(server.sessions.live.size).toBe(0);
+    expect(server.sessions.heldHere).toBe(0);
     await client.close();
   });
 

@@ -1,5 +1,5 @@
 /**
- * bindMcpServer's instanceIdleTimeout: the McpServer of an idle session is closed to free its
+ * bindMcpServer's instanceIdleTimeoutMs: the McpServer of an idle session is closed to free its
  * memory, and the session's next request rebuilds it as after a restart, with the handshake and
  * the session-scoped calls (logging/setLevel, resources/subscribe) replayed. Real sockets, the
  * official SDK McpServer, raw HTTP as the client (the SDK client would keep a GET stream open,
@@ -56,7 +56,7 @@ function instance(session: BoundSession, counts: Counts): McpServer {
   return mcp;
 }
 
-async function serve(options: McpBindingOptions = { instanceIdleTimeout: IDLE_MS }): Promise<{ url: string; counts: Counts }> {
+async function serve(options: McpBindingOptions = { instanceIdleTimeoutMs: IDLE_MS }): Promise<{ url: string; counts: Counts }> {
   const counts: Counts = { built: 0, closed: 0, resurrected: 0 };
   const server = await startServer({ application: bindMcpServer((session) => instance(session, counts), options) });
   running.push(server);
@@ -75,7 +75,7 @@ async function memory(url: string, headers: Record<string, string>): Promise<{ c
   return JSON.parse(resultText(answer)) as { calls: number; subscribed: string[]; client: unknown };
 }
 
-describe('instanceIdleTimeout', () => {
+describe('instanceIdleTimeoutMs', () => {
   it('closes the instance of an idle session; the next request rebuilds it with the handshake replayed', async () => {
     const { url, counts } = await serve();
     const id = await openSession(url);
@@ -90,6 +90,14 @@ describe('instanceIdleTimeout', () => {
     expect(after.calls).toBe(1);
     expect(after.client).toEqual({ name: 'rule-test', version: '1.0.0' });
     expect(counts).toEqual({ built: 2, closed: 1, resurrected: 1 });
+  });
+
+  it('still reads the deprecated name instanceIdleTimeout when instanceIdleTimeoutMs is unset', async () => {
+    const { url, counts } = await serve({ instanceIdleTimeout: IDLE_MS });
+    const id = await openSession(url);
+    await memory(url, { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' });
+    await idleLong();
+    expect(counts.closed).toBe(1);
   });
 
   it('an instance in use is kept: a request in flight longer than the timeout, then requests in a row', async () => {
@@ -155,8 +163,8 @@ describe('instanceIdleTimeout', () => {
     expect(counts.closed).toBe(0);
     expect((await memory(url, headers)).calls).toBe(2);
     for (const bad of [0, -1, Number.NaN, Infinity]) {
-      expect(() => bindMcpServer(() => new McpServer({ name: 'x', version: '1' }), { instanceIdleTimeout: bad })).toThrow(
-        /instanceIdleTimeout/,
+      expect(() => bindMcpServer(() => new McpServer({ name: 'x', version: '1' }), { instanceIdleTimeoutMs: bad })).toThrow(
+        /instanceIdleTimeoutMs/,
       );
     }
   });
@@ -165,7 +173,7 @@ describe('instanceIdleTimeout', () => {
     let seen: BoundSession | undefined;
     const server = await startServer({
       application: bindMcpServer((session) => ((seen = session), instance(session, { built: 0, closed: 0, resurrected: 0 })), {
-        instanceIdleTimeout: IDLE_MS,
+        instanceIdleTimeoutMs: IDLE_MS,
       }),
     });
     running.push(server);
@@ -177,7 +185,7 @@ describe('instanceIdleTimeout', () => {
     expect(seen!.state.get('sessiongate.scoped')).toBeUndefined();
     await expect(seen!.state.set('sessiongate.scoped', [])).rejects.toThrow(/reserved/);
     // Both are in the record: the user's value and the replay list.
-    const record = await server.server.sessions.store.get(id, Date.now());
+    const record = await server.server.sessions.peek(id);
     expect(Object.keys(record!.state).sort()).toEqual(['mine', 'sessiongate.scoped']);
   });
 });

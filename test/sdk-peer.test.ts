@@ -35,9 +35,9 @@ describe.each(HANDSHAKE_REVISIONS)('official SDK client on %s', (version) => {
     expect(progress).toEqual([1, 2, 3, 4, 5]);
 
     const id = transport.sessionId!;
-    expect(await running.server.sessions.store.get(id, Date.now())).toMatchObject({ protocolVersion: version });
+    expect(await running.server.sessions.peek(id)).toMatchObject({ protocolVersion: version });
     await transport.terminateSession();
-    expect(await running.server.sessions.store.get(id, Date.now())).toBeUndefined();
+    expect(await running.server.sessions.peek(id)).toBeUndefined();
     await client.close();
   });
 });

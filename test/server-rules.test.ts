@@ -136,7 +136,7 @@ describe('batches (S8)', () => {
     const { url, server } = await start();
     const answer = await send(url, { body: [initializeRequest('2025-03-26')] });
     expect(answer.status).toBe(400);
-    expect(await server.sessions.store.count()).toBe(0);
+    expect(await server.sessions.count()).toBe(0);
   });
 });
 
@@ -206,7 +206,7 @@ describe('unknown, expired and foreign sessions (S4)', () => {
   it('the record keeps a keyed hash of the identity, never the credential', async () => {
     const { url, server } = await start({ authenticate: (request) => request.header('authorization') });
     const id = await openSession(url, '2025-11-25', { authorization: 'Bearer secret-token-123' });
-    const record = await server.sessions.store.get(id, Date.now());
+    const record = await server.sessions.peek(id);
     expect(record?.principal).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(JSON.stringify(record)).not.toContain('secret-token-123');
   });
@@ -229,7 +229,7 @@ describe('caps (503 with Retry-After)', () => {
     const answer = await send(url, { body: initializeRequest() });
     expect(answer.status).toBe(503);
     expect(answer.headers.get('retry-after')).toBe('7');
-    expect(await server.sessions.store.count()).toBe(2);
+    expect(await server.sessions.count()).toBe(2);
   });
 
   it('past the per-principal cap that principal gets 503, others still get sessions', async () => {
@@ -305,7 +305,7 @@ describe('transport checks', () => {
     expect(answer.status).toBe(400);
     expect(rpcError(answer.json).code).toBe(-32602);
     expect(answer.headers.get('mcp-session-id')).toBeNull();
-    expect(await server.sessions.store.count()).toBe(0);
+    expect(await server.sessions.count()).toBe(0);
   });
 
   it('a body over the limit gets 413 without the server reading it all', async () => {
@@ -331,7 +331,7 @@ describe('transport checks', () => {
     if (response instanceof Response) expect(response.status).toBe(413);
     // The client stopped well before sending 64 MiB: the server refused early.
     expect(sent).toBeLessThan(16 * 1024 * 1024);
-    expect(await server.sessions.store.count()).toBe(0);
+    expect(await server.sessions.count()).toBe(0);
   });
 
   it('an unsupported method gets 405 with Allow', async () => {
@@ -354,7 +354,7 @@ describe('transport checks', () => {
     const answer = await send(url, { body: initializeRequest() });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('mcp-session-id')).toBeNull();
-    expect(await server.sessions.store.count()).toBe(0);
+    expect(await server.sessions.count()).toBe(0);
   });
 
   it('an application that throws during initialize gets 500 and leaves no session', async () => {
@@ -369,7 +369,7 @@ describe('transport checks', () => {
     const answer = await send(url, { body: initializeRequest() });
     expect(answer.status).toBe(500);
     expect(answer.text).not.toContain('secret details');
-    expect(await server.sessions.store.count()).toBe(0);
+    expect(await server.sessions.count()).toBe(0);
   });
 });
 
@@ -488,14 +488,14 @@ describe('streams (S6, S7, S12)', () => {
     );
   });
 
-  it('GET streams what the application sends with session.toStream, with no stream source of its own (S6)', async () => {
+  it('GET streams what the application sends with the port (toStream), with no stream source of its own (S6)', async () => {
     const { openStream: _none, ...base } = demoApp();
     const listChanged = { jsonrpc: '2.0' as const, method: 'notifications/tools/list_changed' };
     const application: McpApplication = {
       ...base,
       async handle(request, context) {
         if (request.method !== 'tools/call' || request.params?.['name'] !== 'announce') return base.handle(request, context);
-        const heard = await context.session!.toStream(listChanged);
+        const heard = await context.session!.port.toStream(context.session!.id, listChanged);
         return { jsonrpc: '2.0', id: request.id, result: { content: [{ type: 'text', text: String(heard) }] } };
       },
     };
@@ -528,7 +528,7 @@ describe('2026-07-28 sessionless requests', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get('mcp-session-id')).toBeNull();
     expect(answer.json).toMatchObject({ result: { content: [{ text: 'now' }] } });
-    expect(await server.sessions.store.count()).toBe(0);
+    expect(await server.sessions.count()).toBe(0);
   });
 
   it('a header that does not match _meta gets 400 with -32020', async () => {
@@ -609,7 +609,7 @@ describe('2026-07-28 sessionless requests', () => {
       const answer = await sessionless(url, method, {});
       expect([answer.status, rpcError(answer.json).code], method).toEqual([404, -32601]);
     }
-    expect(await server.sessions.store.count()).toBe(0);
+    expect(await server.sessions.count()).toBe(0);
   });
 
   it('GET and DELETE with the 2026-07-28 header get 405', async () => {

@@ -47,9 +47,9 @@ describe('SessionManager', () => {
     await sessions.resolve(id, undefined); // below the touch threshold: no write
     // Look without resolving (a resolve is itself a request that slides the deadline).
     clock.advance(54_000); // 0.9 x 60 s after the last request
-    expect(await sessions.store.get(id, clock.now())).toBeDefined();
+    expect(await sessions.peek(id)).toBeDefined();
     clock.advance(2); // 60 s after the last recorded touch
-    expect(await sessions.store.get(id, clock.now())).toBeUndefined();
+    expect(await sessions.peek(id)).toBeUndefined();
     await expect(sessions.resolve(id, undefined)).rejects.toMatchObject({ code: 'SG_SESSION_NOT_FOUND' });
   });
 
@@ -58,7 +58,7 @@ describe('SessionManager', () => {
     const sessions = manager(clock, new MemoryStore(), { maxLifetimeMs: 90_000 });
     const idle = await sessions.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null });
     const reasons: [string, EndReason][] = [];
-    sessions.live.attach(idle.id, (reason) => void reasons.push(['disposed', reason]));
+    sessions.attach(idle.id, (reason) => void reasons.push(['disposed', reason]));
     sessions.onEnd((record, reason) => reasons.push([record.id === idle.id ? 'idle-session' : 'other', reason]));
     clock.advance(30_000);
     const busy = await sessions.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null });
@@ -96,7 +96,7 @@ describe('SessionManager', () => {
     sessions.onEnd((record, reason) => void ended.push([record.id, reason]));
     const open = (identity?: string) =>
       sessions.create({ identity, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null }).then((record) => {
-        sessions.live.attach(record.id, (reason) => void ended.push([`disposed ${record.id}`, reason]));
+        sessions.attach(record.id, (reason) => void ended.push([`disposed ${record.id}`, reason]));
         return record;
       });
     return { sessions, ended, open };
@@ -135,7 +135,7 @@ describe('SessionManager', () => {
     const a4 = await open('alice');
     await expect.poll(() => ended.map(([, reason]) => reason)).toEqual(['cap', 'cap']);
     expect(ended[1]![0]).toBe(a1.id);
-    for (const { id } of [anon, a3, a4]) expect(await sessions.store.get(id, clock.now())).toBeDefined();
+    for (const { id } of [anon, a3, a4]) expect(await sessions.peek(id)).toBeDefined();
   });
 
   it("with onCap 'evict-any', past the global cap the least recently used session of anyone ends", async () => {
@@ -147,7 +147,7 @@ describe('SessionManager', () => {
     const bob = await open('bob');
     await expect.poll(() => ended.map(([, reason]) => reason)).toEqual(['cap', 'cap']);
     expect(ended[1]![0]).toBe(anon.id);
-    for (const { id } of [alice, bob]) expect(await sessions.store.get(id, clock.now())).toBeDefined();
+    for (const { id } of [alice, bob]) expect(await sessions.peek(id)).toBeDefined();
   });
 
   it('anonymous callers share one bucket, capped like one principal unless maxAnonymousSessions says otherwise', async () => {
@@ -168,7 +168,7 @@ describe('SessionManager', () => {
     const alice = await wider.open('alice');
     await wider.open();
     await expect.poll(() => wider.ended.map(([id]) => id)).toEqual([`disposed ${oldest.id}`, oldest.id]);
-    expect(await wider.sessions.store.get(alice.id, clock.now())).toBeDefined();
+    expect(await wider.sessions.peek(alice.id)).toBeDefined();
   });
 
   it('rejects bad options with a message naming the option', () => {
@@ -184,12 +184,12 @@ describe('SessionManager', () => {
     const sessions = new SessionManager({ sweepIntervalMs: 5 });
     const { id } = await sessions.create({ identity: undefined, protocolVersion: '2025-11-25', initialize: INIT, clientSessionId: null });
     let disposed: EndReason | undefined;
-    sessions.live.attach(id, (reason) => void (disposed = reason));
+    sessions.attach(id, (reason) => void (disposed = reason));
     await sessions.close();
     expect(disposed).toBe('shutdown');
     expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(before);
     // The record is still in the store: sessions outlive the process on a durable store.
-    expect(await sessions.store.count()).toBe(1);
+    expect(await sessions.count()).toBe(1);
   });
 });
 

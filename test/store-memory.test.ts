@@ -75,7 +75,7 @@ describe('memory store: what an idle record costs', () => {
     const empty = (await store.get('a', 0))!.state;
     expect((await store.get('b', 0))!.state).toBe(empty);
     expect(Object.isFrozen(empty)).toBe(true);
-    await store.setState('a', { n: 1 });
+    await store.writeState('a', 'n', 1);
     expect((await store.get('a', 0))!.state).toEqual({ n: 1 });
     expect((await store.get('b', 0))!.state).toEqual({});
   });

@@ -18,7 +18,7 @@ describe('SqliteStore durability', () => {
     const first = new SqliteStore(path);
     const r = record(now, { principal: 'p' });
     await first.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
-    await first.setState(r.id, { step: 3 });
+    await first.writeState(r.id, 'step', 3);
     const secret = await first.sharedSecret('principal-key', () => 'k1');
     await first.close();
     const second = new SqliteStore(path);

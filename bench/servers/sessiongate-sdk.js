@@ -8,9 +8,9 @@ import { serveStats, ready } from './ipc.js';
 const dist = process.env.BASELINE_DIST ?? new URL('../../dist', import.meta.url).pathname;
 const { bindMcpServer, createSessionServer } = await import(`${dist}/server/index.js`);
 
-// INSTANCE_IDLE_TIMEOUT (ms): close the instances of idle sessions (bindMcpServer's instanceIdleTimeout).
+// INSTANCE_IDLE_TIMEOUT (ms): close the instances of idle sessions (bindMcpServer's instanceIdleTimeoutMs).
 const idle = process.env.INSTANCE_IDLE_TIMEOUT;
-const binding = bindMcpServer(() => echoServer(), { instanceIdleTimeout: idle ? Number(idle) : undefined });
+const binding = bindMcpServer(() => echoServer(), { instanceIdleTimeoutMs: idle ? Number(idle) : undefined });
 const sessions = createSessionServer({ application: binding });
 const server = createServer((req, res) => void sessions.node(req, res));
 serveStats();

@@ -46,7 +46,7 @@ serveStats({
         signal,
       });
     }
-    return sessions.sessions.store.count();
+    return sessions.sessions.count();
   },
 });
 server.listen(0, '127.0.0.1', () => ready(server));

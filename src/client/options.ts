@@ -38,25 +38,26 @@ export interface SessionClientOptions {
   dispatcher?: Dispatcher;
 }
 
+import { z } from 'zod';
 import { isValidClientSessionId } from '../protocol/headers.js';
+import { checkOptions, option } from '../protocol/options.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
+/** What each client option must be (docs/errors.md, "Configuration errors"). */
+const clientOptionsSchema = z.object({
+  clientSessionId: z
+    .custom<string | false>(
+      (id) => id === false || (typeof id === 'string' && isValidClientSessionId(id)),
+      'must be 1 to 128 visible ASCII characters (a lower-case UUID v4 is recommended) or false',
+    )
+    .optional(),
+  maxMessageBytes: option.positiveInteger().optional(),
+  closeTimeoutMs: option.finitePositive().optional(),
+});
+
 export function checkClientOptions(options: SessionClientOptions): void {
-  const id = options.clientSessionId;
-  if (id !== undefined && id !== false && (typeof id !== 'string' || !isValidClientSessionId(id))) {
-    throw new TypeError(
-      'sessiongate: option "clientSessionId" must be 1 to 128 visible ASCII characters (a lower-case UUID v4 is recommended) or false',
-    );
-  }
-  const max = options.maxMessageBytes;
-  if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
-    throw new TypeError(`sessiongate: option "maxMessageBytes" must be a positive integer, got ${String(max)}`);
-  }
-  const timeout = options.closeTimeoutMs;
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
-    throw new TypeError(`sessiongate: option "closeTimeoutMs" must be a positive number, got ${String(timeout)}`);
-  }
+  checkOptions(clientOptionsSchema, options);
 }
 
 export function isUuidV4(value: string): boolean {

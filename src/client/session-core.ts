@@ -15,6 +15,9 @@ import type { Dispatcher } from 'undici';
 import { CLIENT_SESSION_ID, PROTOCOL_VERSION, SESSION_ID } from '../protocol/headers.js';
 import {
   isObject,
+  isRequest,
+  isRequestList,
+  isWellFormedMessage,
   type JsonObject,
   type JsonRpcMessage,
   type JsonRpcRequest,
@@ -38,6 +41,19 @@ export interface SessionSnapshot {
   initialize: JsonRpcRequest;
   /** Session-scoped calls to replay after a recovery (see `ScopedCalls`). */
   scoped: JsonRpcRequest[];
+}
+
+/** A snapshot as read back from storage (a session's state): checked, not trusted. */
+export function isSessionSnapshot(value: unknown): value is SessionSnapshot {
+  if (!isObject(value) || typeof value['sessionId'] !== 'string') return false;
+  const version = value['protocolVersion'];
+  const initialize = value['initialize'];
+  return (
+    (version === undefined || typeof version === 'string') &&
+    isWellFormedMessage(initialize) &&
+    isRequest(initialize) &&
+    isRequestList(value['scoped'])
+  );
 }
 
 /** Headers that carry nothing secret; every other header value is redacted from errors (C7). */

@@ -168,6 +168,11 @@ export function isWellFormedMessage(value: unknown): value is JsonRpcMessage {
   return messageProblem(value, false) === undefined;
 }
 
+/** A list of requests as kept in a session's state (read back, so checked: see session/state-slot). */
+export function isRequestList(value: unknown): value is JsonRpcRequest[] {
+  return Array.isArray(value) && value.every((item) => isWellFormedMessage(item) && isRequest(item));
+}
+
 /** What one POST body is, for routing. */
 export type Classified =
   | { kind: 'initialize'; message: JsonRpcRequest }

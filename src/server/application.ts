@@ -4,55 +4,31 @@
  * rules and the session gate have passed. The official SDK binding and the gateway's upstream
  * forwarder both implement `McpApplication`.
  */
-import type { JsonObject, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../protocol/jsonrpc.js';
+import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../protocol/jsonrpc.js';
 import type { Disposer } from '../session/live-registry.js';
-import type { SessionManager } from '../session/session-manager.js';
+import type { NewSession } from '../session/session-manager.js';
+import type { StateSlot } from '../session/state-slot.js';
 import type { SessionRecord } from '../store/record.js';
 
-/** The session a message belongs to, as the application sees it. */
+/**
+ * The session a message belongs to, as the application sees it: its id, its record as resolved
+ * for this request, and the port. An object that outlives the request keeps the id and the
+ * port, not the handle (the handle holds this request's record).
+ */
 export interface SessionHandle {
   readonly id: string;
-  /** The record as resolved for this request. */
   readonly record: SessionRecord;
-  /**
-   * The same operations for any session of this server, by id (one object per server). An
-   * object that outlives the request keeps the id and the port, not the handle: the handle
-   * holds this request's record.
-   */
   readonly port: SessionPort;
-  /** Registers a process-local resource, disposed when the session ends (any reason). */
-  attach(disposer: Disposer): () => void;
-  /** Persists small JSON per session; survives restarts with a durable store. */
-  setState(state: JsonObject): Promise<void>;
-  /**
-   * Takes the session's process-local resources for this replica: replicas on a shared store
-   * that hold older claims free theirs (a stdio child respawned here; the one there is stopped).
-   */
-  claim(): Promise<void>;
-  /**
-   * S6: a server-to-client message that answers no request (list_changed, a request of the
-   * server's own) to the session's GET stream, open on this replica or another. Resolves false
-   * when none is open: the message is dropped, as the SDK's own transport does.
-   */
-  toStream(message: JsonRpcMessage): Promise<boolean>;
-  /**
-   * Opens the session's GET stream on this replica: `toStream` messages from every replica
-   * arrive on it. It ends when the session ends or a stream opened on another replica takes
-   * over; returning the iterator closes it.
-   */
-  stream(): AsyncIterable<JsonRpcMessage>;
-  /**
-   * This replica holds resources of the session that may wait for the client (an SDK instance,
-   * a child process that sent a request): client messages other replicas relay with
-   * `toHolders` reach `deliver` until the returned function is called.
-   */
-  hold(deliver: (message: JsonRpcMessage) => void): () => void;
-  /** Hands a client notification or response to the other replicas holding the session's resources; false when none does. */
-  toHolders(message: JsonRpcMessage): Promise<boolean>;
 }
 
-/** `SessionHandle`'s operations by session id, for objects that outlive a request. */
+/**
+ * What an application may do to the server's sessions, by id: one object per server, the only
+ * way in (the session manager's store, caps and registry stay its own).
+ */
 export interface SessionPort {
+  /** The server's clock (epoch milliseconds). */
+  now(): number;
+  /** Registers a process-local resource, disposed when the session ends (any reason). */
   attach(sessionId: string, disposer: Disposer): () => void;
   /** Forgets a resource registered with `attach` without disposing it. */
   detach(sessionId: string, disposer: Disposer): void;
@@ -61,12 +37,49 @@ export interface SessionPort {
    * finds its own per-session object here instead of keeping a second table of them).
    */
   resource(sessionId: string, match: (resource: Disposer) => boolean): Disposer | undefined;
-  setState(sessionId: string, state: JsonObject): Promise<void>;
+  /**
+   * Persists one typed part of the session's state (undefined removes it), alone: writers of
+   * other slots are never lost. Survives restarts with a durable store. Read it back with
+   * `slot.read(record.state)`.
+   */
+  writeState<T>(sessionId: string, slot: StateSlot<T>, value: T | undefined): Promise<void>;
+  /**
+   * Takes the session's process-local resources for this replica: replicas on a shared store
+   * that hold older claims free theirs (a stdio child respawned here; the one there is stopped).
+   */
   claim(sessionId: string): Promise<void>;
+  /**
+   * S6: a server-to-client message that answers no request (list_changed, a request of the
+   * server's own) to the session's GET stream, open on this replica or another. Resolves false
+   * when none is open: the message is dropped, as the SDK's own transport does.
+   */
   toStream(sessionId: string, message: JsonRpcMessage): Promise<boolean>;
+  /**
+   * Opens the session's GET stream on this replica: `toStream` messages from every replica
+   * arrive on it. It ends when the session ends or a stream opened on another replica takes
+   * over; returning the iterator closes it.
+   */
   stream(sessionId: string): AsyncIterable<JsonRpcMessage>;
+  /**
+   * This replica holds resources of the session that may wait for the client (an SDK instance,
+   * a child process that sent a request): client messages other replicas relay with
+   * `toHolders` reach `deliver` until the returned function is called.
+   */
   hold(sessionId: string, deliver: (message: JsonRpcMessage) => void): () => void;
+  /** Hands a client notification or response to the other replicas holding the session's resources; false when none does. */
   toHolders(sessionId: string, message: JsonRpcMessage): Promise<boolean>;
+  /**
+   * For applications that make sessions of their own (the gateway's conversations for
+   * sessionless clients): stores a session under a chosen id unless one exists (then
+   * undefined), under the same caps as initialize.
+   */
+  createOnce(sessionId: string, principal: string | null, init: Omit<NewSession, 'identity'>): Promise<SessionRecord | undefined>;
+  /** The live record of a session of `principal`; undefined when there is none (or it is another's). */
+  find(sessionId: string, principal: string | null): Promise<SessionRecord | undefined>;
+  /** A session id derived from a conversation key: the same on every replica, unguessable (see SessionManager.conversationId). */
+  conversationId(principal: string | null, key: string): Promise<string>;
+  /** Ends a session as a DELETE would. False when it was not live. */
+  end(sessionId: string): Promise<boolean>;
 }
 
 export interface RequestContext {
@@ -125,10 +138,10 @@ export interface McpApplication {
    */
   openStream?(context: RequestContext): AsyncIterable<JsonRpcMessage> | undefined;
   /**
-   * Called once by the session server with its SessionManager, for applications that keep
-   * sessions of their own making (the gateway's conversations for sessionless clients).
+   * Called once by the session server with its port, for applications that keep sessions of
+   * their own making (the gateway's conversations for sessionless clients).
    */
-  bind?(sessions: SessionManager): void;
+  bind?(sessions: SessionPort): void;
   /** Frees what the application holds outside sessions (spare processes); called by close(). */
   close?(): Promise<void>;
 }

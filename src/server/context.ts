@@ -6,83 +6,15 @@
  */
 import { CLIENT_SESSION_ID, isValidClientSessionId } from '../protocol/headers.js';
 import { SessiongateError } from '../protocol/failures.js';
-import type { JsonObject, JsonRpcMessage } from '../protocol/jsonrpc.js';
+import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
 import { metaClientSessionId } from '../protocol/jsonrpc.js';
-import type { Disposer } from '../session/live-registry.js';
 import type { SessionManager } from '../session/session-manager.js';
 import type { SessionRecord } from '../store/record.js';
 import type { RequestContext, SessionHandle, SessionPort } from './application.js';
 import type { Incoming } from './exchange.js';
-import { MessageQueue, streamBound } from './message-queue.js';
-import { sessionTag } from '../session/id.js';
+import { portOf } from './session-port.js';
 
-/** A server's sessions by id, for applications (`SessionHandle.port`): one per manager. */
-class Port implements SessionPort {
-  readonly #sessions: SessionManager;
-
-  constructor(sessions: SessionManager) {
-    this.#sessions = sessions;
-  }
-
-  attach(sessionId: string, disposer: Disposer): () => void {
-    return this.#sessions.live.attach(sessionId, disposer);
-  }
-
-  detach(sessionId: string, disposer: Disposer): void {
-    this.#sessions.live.detach(sessionId, disposer);
-  }
-
-  resource(sessionId: string, match: (resource: Disposer) => boolean): Disposer | undefined {
-    return this.#sessions.live.find(sessionId, match);
-  }
-
-  async setState(sessionId: string, state: JsonObject): Promise<void> {
-    await this.#sessions.setState(sessionId, state);
-  }
-
-  claim(sessionId: string): Promise<void> {
-    return this.#sessions.claim(sessionId);
-  }
-
-  toStream(sessionId: string, message: JsonRpcMessage): Promise<boolean> {
-    return this.#sessions.relay.toStream(sessionId, message);
-  }
-
-  stream(sessionId: string): AsyncIterable<JsonRpcMessage> {
-    let close = (): void => {};
-    const queue = new MessageQueue<JsonRpcMessage>(
-      () => close(),
-      streamBound(() => this.#sessions.report(slowReader(sessionId))),
-    );
-    close = this.#sessions.relay.openStream(sessionId, queue);
-    return queue;
-  }
-
-  hold(sessionId: string, deliver: (message: JsonRpcMessage) => void): () => void {
-    return this.#sessions.relay.hold(sessionId, deliver);
-  }
-
-  toHolders(sessionId: string, message: JsonRpcMessage): Promise<boolean> {
-    return this.#sessions.relay.toHolders(sessionId, message);
-  }
-}
-
-/** Why a GET stream was ended for its reader (docs/limits.md, "Streams"). */
-export function slowReader(sessionId: string): Error {
-  return new Error(
-    `sessiongate: the GET stream of session ${sessionTag(sessionId)} was ended: more than 8 MiB waited unread (its client reads too slowly)`,
-  );
-}
-
-const ports = new WeakMap<SessionManager, Port>();
-
-function portOf(sessions: SessionManager): Port {
-  let port = ports.get(sessions);
-  if (!port) ports.set(sessions, (port = new Port(sessions)));
-  return port;
-}
-
-/** One request's view of its session: the record as resolved for it, and the port by its id. */
+/** One request's view of its session: the record as resolved for it, and the port. */
 class Handle implements SessionHandle {
   readonly port: SessionPort;
   readonly record: SessionRecord;
@@ -94,34 +26,6 @@ class Handle implements SessionHandle {
 
   get id(): string {
     return this.record.id;
-  }
-
-  attach(disposer: Disposer): () => void {
-    return this.port.attach(this.record.id, disposer);
-  }
-
-  setState(state: JsonObject): Promise<void> {
-    return this.port.setState(this.record.id, state);
-  }
-
-  claim(): Promise<void> {
-    return this.port.claim(this.record.id);
-  }
-
-  toStream(message: JsonRpcMessage): Promise<boolean> {
-    return this.port.toStream(this.record.id, message);
-  }
-
-  stream(): AsyncIterable<JsonRpcMessage> {
-    return this.port.stream(this.record.id);
-  }
-
-  hold(deliver: (message: JsonRpcMessage) => void): () => void {
-    return this.port.hold(this.record.id, deliver);
-  }
-
-  toHolders(message: JsonRpcMessage): Promise<boolean> {
-    return this.port.toHolders(this.record.id, message);
   }
 }
 

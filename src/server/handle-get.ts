@@ -7,7 +7,8 @@
 import { SessiongateError } from '../protocol/failures.js';
 import { PROTOCOL_VERSION } from '../protocol/headers.js';
 import { acceptsSse } from '../protocol/media-type.js';
-import { clientSessionIdOf, requestContext, sessionHandle, slowReader } from './context.js';
+import { clientSessionIdOf, requestContext, sessionHandle } from './context.js';
+import { slowReader } from './session-port.js';
 import type { Incoming, Outgoing } from './exchange.js';
 import { sseHeaders } from './handle-post.js';
 import { checkVersionHeader, identityOf, refuseWithoutSession, requireSession } from './session-gate.js';

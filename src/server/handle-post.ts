@@ -110,7 +110,7 @@ async function initialize(core: ServerCore, incoming: Incoming, request: JsonRpc
   }
   const agreed = response.result['protocolVersion'];
   if (typeof agreed === 'string' && agreed !== record.protocolVersion && isHandshakeRevision(agreed)) {
-    await core.sessions.store.setProtocolVersion(record.id, agreed);
+    await core.sessions.setProtocolVersion(record.id, agreed);
   }
   const answer = json(200, response);
   answer.headers[SESSION_ID] = record.id;

@@ -6,6 +6,8 @@ import type { SessionManager } from '../session/session-manager.js';
 import type { SessionOptions } from '../session/options.js';
 import type { McpApplication } from './application.js';
 import { DEFAULT_IN_FLIGHT, type InFlightLimits } from './in-flight.js';
+import { z } from 'zod';
+import { checkOptions, option } from '../protocol/options.js';
 
 /** What `authenticate` may look at: the request's method and headers. */
 export interface RequestView {
@@ -59,32 +61,22 @@ export function inFlightLimits(options: SessionServerOptions): InFlightLimits {
   };
 }
 
+/** What each server option must be, beside the session options (docs/errors.md, "Configuration errors"). */
+const serverOptionsSchema = z.object({
+  application: z.custom<McpApplication>(
+    (app) =>
+      typeof (app as Partial<McpApplication> | undefined)?.handle === 'function' && typeof (app as McpApplication).receive === 'function',
+    'must implement handle() and receive()',
+  ),
+  maxBodyBytes: option.positiveInteger().optional(),
+  requestTimeoutMs: option.nonNegativeInteger().optional(),
+  maxInflightPerSession: option.positiveInteger().optional(),
+  maxInflightPerPrincipal: option.positiveInteger().optional(),
+  allowedOrigins: option.strings('origins').optional(),
+  allowedHosts: option.strings('host names').optional(),
+  authenticate: option.func<SessionServerOptions['authenticate']>().optional(),
+});
+
 export function checkServerOptions(options: SessionServerOptions): void {
-  const app = options.application as Partial<McpApplication> | undefined;
-  if (typeof app?.handle !== 'function' || typeof app.receive !== 'function') {
-    throw new TypeError('sessiongate: option "application" must implement handle() and receive()');
-  }
-  const max = options.maxBodyBytes;
-  if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
-    throw new TypeError(`sessiongate: option "maxBodyBytes" must be a positive integer, got ${String(max)}`);
-  }
-  const timeout = options.requestTimeoutMs;
-  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 0)) {
-    throw new TypeError(`sessiongate: option "requestTimeoutMs" must be a non-negative integer (0 for none), got ${String(timeout)}`);
-  }
-  for (const name of ['maxInflightPerSession', 'maxInflightPerPrincipal'] as const) {
-    const value = options[name];
-    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
-      throw new TypeError(`sessiongate: option "${name}" must be a positive integer, got ${String(value)}`);
-    }
-  }
-  if (options.allowedOrigins !== undefined && !Array.isArray(options.allowedOrigins)) {
-    throw new TypeError('sessiongate: option "allowedOrigins" must be an array of origins');
-  }
-  if (options.allowedHosts !== undefined && !Array.isArray(options.allowedHosts)) {
-    throw new TypeError('sessiongate: option "allowedHosts" must be an array of host names');
-  }
-  if (options.authenticate !== undefined && typeof options.authenticate !== 'function') {
-    throw new TypeError('sessiongate: option "authenticate" must be a function');
-  }
+  checkOptions(serverOptionsSchema, options);
 }

@@ -7,6 +7,7 @@
 import { failureAnswer, SessiongateError } from '../protocol/failures.js';
 import { SessionManager } from '../session/session-manager.js';
 import type { McpApplication } from './application.js';
+import { portOf } from './session-port.js';
 import type { Incoming, Outgoing } from './exchange.js';
 import { DELETE_METHOD, handleDelete } from './handle-delete.js';
 import { handleGet } from './handle-get.js';
@@ -62,7 +63,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   };
   // A session that ends (here or on another replica) answers its requests in flight at once.
   const stopListening = sessions.onRelease((id, reason) => core.inFlight.endSession(id, reason === 'shutdown'));
-  options.application.bind?.(sessions);
+  options.application.bind?.(portOf(sessions));
   const allowedOrigins = options.allowedOrigins;
   const allowedHosts = options.allowedHosts?.map((host) => host.toLowerCase());
 

@@ -17,7 +17,7 @@ export function openSessionStream(
   session: SessionHandle,
   onOverflow: () => void = () => {},
 ): AsyncIterable<JsonRpcMessage> {
-  const pushed = session.stream();
+  const pushed = session.port.stream(session.id);
   const own = application.openStream?.(context);
   return own ? firstToEnd([pushed, own], onOverflow) : pushed;
 }

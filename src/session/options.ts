@@ -5,6 +5,8 @@
  */
 import type { SessionStore } from '../store/store.js';
 import type { Clock } from './clock.js';
+import { z } from 'zod';
+import { checkOptions, option } from '../protocol/options.js';
 
 export interface SessionOptions {
   /** Where records live. Default: a new MemoryStore (process-local, lost on restart). */
@@ -65,35 +67,34 @@ export interface ResolvedSessionOptions {
   readonly sweepIntervalMs: number;
 }
 
-function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  const ok = typeof value === 'number' && !Number.isNaN(value) && (allowZero ? value >= 0 : value > 0);
-  if (!ok)
-    throw new TypeError(`sessiongate: option "${name}" must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`);
-  return value;
-}
+/** What each session option must be (docs/errors.md, "Configuration errors"). */
+export const sessionOptionsSchema = z.object({
+  idleTimeoutMs: option.positiveNumber().optional(),
+  maxLifetimeMs: option.positiveNumber().optional(),
+  maxSessions: option.positiveNumber().optional(),
+  maxSessionsPerPrincipal: option.positiveNumber().optional(),
+  maxAnonymousSessions: option.positiveNumber().optional(),
+  onCap: option.oneOf(['reject', 'evict', 'evict-any'] as const).optional(),
+  capRetryAfterSeconds: option.positiveNumber().optional(),
+  touchFraction: z
+    .custom<number>((v) => typeof v === 'number' && v >= 0 && v < 1, 'must be a number from 0 up to (not including) 1')
+    .optional(),
+  sweepIntervalMs: option.nonNegativeNumber().optional(),
+});
 
 export function resolveSessionOptions(options: SessionOptions): ResolvedSessionOptions {
-  const idleTimeoutMs = positive('idleTimeoutMs', options.idleTimeoutMs, 30 * 60_000);
-  const touchFraction = positive('touchFraction', options.touchFraction, 0.1, true);
-  if (touchFraction >= 1) throw new TypeError('sessiongate: option "touchFraction" must be below 1');
-  const maxSessionsPerPrincipal = positive('maxSessionsPerPrincipal', options.maxSessionsPerPrincipal, Infinity);
+  checkOptions(sessionOptionsSchema, options);
+  const idleTimeoutMs = options.idleTimeoutMs ?? 30 * 60_000;
+  const maxSessionsPerPrincipal = options.maxSessionsPerPrincipal ?? Infinity;
   return {
     idleTimeoutMs,
-    maxLifetimeMs: positive('maxLifetimeMs', options.maxLifetimeMs, 24 * 3_600_000),
-    maxSessions: positive('maxSessions', options.maxSessions, Infinity),
+    maxLifetimeMs: options.maxLifetimeMs ?? 24 * 3_600_000,
+    maxSessions: options.maxSessions ?? Infinity,
     maxSessionsPerPrincipal,
-    maxAnonymousSessions: positive('maxAnonymousSessions', options.maxAnonymousSessions, maxSessionsPerPrincipal),
-    onCap: capPolicy(options.onCap),
-    capRetryAfterSeconds: positive('capRetryAfterSeconds', options.capRetryAfterSeconds, 30),
-    touchIntervalMs: idleTimeoutMs * touchFraction,
-    sweepIntervalMs: positive('sweepIntervalMs', options.sweepIntervalMs, Math.min(idleTimeoutMs / 10, 10_000), true),
+    maxAnonymousSessions: options.maxAnonymousSessions ?? maxSessionsPerPrincipal,
+    onCap: options.onCap ?? 'reject',
+    capRetryAfterSeconds: options.capRetryAfterSeconds ?? 30,
+    touchIntervalMs: idleTimeoutMs * (options.touchFraction ?? 0.1),
+    sweepIntervalMs: options.sweepIntervalMs ?? Math.min(idleTimeoutMs / 10, 10_000),
   };
-}
-
-function capPolicy(value: CapPolicy | undefined): CapPolicy {
-  if (value === undefined) return 'reject';
-  if (value !== 'reject' && value !== 'evict' && value !== 'evict-any')
-    throw new TypeError(`sessiongate: option "onCap" must be "reject", "evict" or "evict-any", got ${String(value)}`);
-  return value;
 }

@@ -5,16 +5,16 @@
  * sessions and sweeps expired ones, freeing what the live registry holds for them.
  */
 import { SessiongateError } from '../protocol/failures.js';
-import type { JsonObject } from '../protocol/jsonrpc.js';
+import type { JsonObject, JsonRpcMessage, JsonValue } from '../protocol/jsonrpc.js';
 import { type EndReason, expiryReason, type SessionRecord } from '../store/record.js';
 import { MemoryStore } from '../store/memory/index.js';
 import type { SessionStore, VictimScope } from '../store/store.js';
 import { type Clock, systemClock } from './clock.js';
 import { isWellFormedSessionId, mintSessionId } from './id.js';
-import { type DisposeReason, LiveRegistry } from './live-registry.js';
+import { type DisposeReason, type Disposer, LiveRegistry } from './live-registry.js';
 import { type CapPolicy, type ResolvedSessionOptions, resolveSessionOptions, type SessionOptions } from './options.js';
 import { PrincipalHasher } from './principal.js';
-import { SessionRelay } from './session-relay.js';
+import { SessionRelay, type StreamSink } from './session-relay.js';
 
 /** What initialize knows when the session is created. */
 export interface NewSession {
@@ -50,11 +50,12 @@ function victimScope(outcome: 'cap-global' | 'cap-principal', principal: string 
 export const MAX_STORED_INITIALIZE_BYTES = 64 * 1024;
 
 export class SessionManager {
-  readonly store: SessionStore;
-  readonly live: LiveRegistry;
+  readonly #store: SessionStore;
+  /** What this process holds for each session (SDK instances, children, links). */
+  readonly #live: LiveRegistry;
   /** Messages for a session's GET stream or resource holders, on this replica or another. */
-  readonly relay: SessionRelay;
-  readonly policy: ResolvedSessionOptions;
+  readonly #relay: SessionRelay;
+  readonly #policy: ResolvedSessionOptions;
   readonly #clock: Clock;
   readonly #principals: PrincipalHasher;
   readonly #onError: (error: unknown) => void;
@@ -70,22 +71,22 @@ export class SessionManager {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: SessionOptions = {}) {
-    this.policy = resolveSessionOptions(options);
-    this.store = options.store ?? new MemoryStore();
+    this.#policy = resolveSessionOptions(options);
+    this.#store = options.store ?? new MemoryStore();
     this.#clock = options.clock ?? systemClock;
     this.#onError = options.onError ?? (() => {});
-    this.live = new LiveRegistry(this.#onError);
-    this.relay = new SessionRelay(this.store.bus, this.#clock);
-    this.#principals = new PrincipalHasher(this.store, options.principalKey);
-    this.#unsubscribe = this.store.bus?.subscribe({
+    this.#live = new LiveRegistry(this.#onError);
+    this.#relay = new SessionRelay(this.#store.bus, this.#clock);
+    this.#principals = new PrincipalHasher(this.#store, options.principalKey);
+    this.#unsubscribe = this.#store.bus?.subscribe({
       // Another replica ended a session: free what this one holds for it (its child, its link).
       message: (message) => {
         if (message.kind === 'ended') void this.#letGo(message.id, message.reason);
         else if (message.kind === 'moved' && (this.#claims.get(message.id) ?? 0) < message.epoch) void this.#letGo(message.id, 'moved');
       },
     });
-    if (this.policy.sweepIntervalMs > 0) {
-      this.#timer = setInterval(() => void this.sweep(), this.policy.sweepIntervalMs);
+    if (this.#policy.sweepIntervalMs > 0) {
+      this.#timer = setInterval(() => void this.sweep(), this.#policy.sweepIntervalMs);
       this.#timer.unref();
     }
   }
@@ -144,7 +145,7 @@ export class SessionManager {
       throw new SessiongateError('SG_INITIALIZE_TOO_LARGE');
     }
     const now = this.now();
-    const { policy } = this;
+    const policy = this.#policy;
     return {
       id,
       principal,
@@ -161,20 +162,20 @@ export class SessionManager {
 
   /** Inserts under the caps (evicting when so configured); false when the id exists. */
   async #insert(record: SessionRecord): Promise<boolean> {
-    const { policy } = this;
+    const policy = this.#policy;
     const now = this.now();
     for (let evictions = 0; ; evictions++) {
-      const outcome = await this.store.create(record, policy, now);
+      const outcome = await this.#store.create(record, policy, now);
       if (outcome === 'created') return true;
       if (outcome === 'duplicate') return false;
       const refusal = capReached(outcome, record.principal, policy.capRetryAfterSeconds);
       if (policy.onCap === 'reject' || evictions === MAX_EVICTIONS) throw refusal;
       // Another initialize may take the freed slot first; a few rounds settle it, then 503.
-      const victim = await this.store.soonestToExpire(victimScope(outcome, record.principal, policy.onCap), now);
+      const victim = await this.#store.soonestToExpire(victimScope(outcome, record.principal, policy.onCap), now);
       if (victim === undefined) throw refusal;
       // The slot is free once the record is gone; its resources (a child's SIGTERM grace) are
       // freed meanwhile, so racing initializes do not evict more while this one waits.
-      const evicted = await this.store.delete(victim);
+      const evicted = await this.#store.delete(victim);
       void this.#release(victim, evicted, 'cap');
     }
   }
@@ -196,9 +197,9 @@ export class SessionManager {
   async resolveFor(id: string, principalHash: string | null | Promise<string | null>): Promise<SessionRecord> {
     if (!isWellFormedSessionId(id)) throw new SessiongateError('SG_SESSION_NOT_FOUND');
     const now = this.now();
-    const record = await this.store.get(id, now);
+    const record = await this.#store.get(id, now);
     if (!record) {
-      if (this.live.has(id)) void this.#collect(id);
+      if (this.#live.has(id)) void this.#collect(id);
       throw new SessiongateError('SG_SESSION_NOT_FOUND');
     }
     const principal = principalHash instanceof Promise ? await principalHash : principalHash;
@@ -206,9 +207,9 @@ export class SessionManager {
       throw new SessiongateError('SG_SESSION_NOT_FOUND');
     }
     // Coarse sliding expiry: a store write only once a fraction of the idle window has passed.
-    if (now - record.lastSeenAt >= this.policy.touchIntervalMs) {
-      const idleExpiresAt = now + this.policy.idleTimeoutMs;
-      if (!(await this.store.touch(id, now, idleExpiresAt))) throw new SessiongateError('SG_SESSION_NOT_FOUND');
+    if (now - record.lastSeenAt >= this.#policy.touchIntervalMs) {
+      const idleExpiresAt = now + this.#policy.idleTimeoutMs;
+      if (!(await this.#store.touch(id, now, idleExpiresAt))) throw new SessiongateError('SG_SESSION_NOT_FOUND');
       return { ...record, lastSeenAt: now, idleExpiresAt };
     }
     return record;
@@ -223,7 +224,7 @@ export class SessionManager {
   busy(id: string): () => void {
     this.#busy.set(id, (this.#busy.get(id) ?? 0) + 1);
     if (this.#heartbeat === undefined) {
-      this.#heartbeat = setInterval(() => this.#keepBusyAlive(), Math.max(this.policy.idleTimeoutMs / 3, 10));
+      this.#heartbeat = setInterval(() => this.#keepBusyAlive(), Math.max(this.#policy.idleTimeoutMs / 3, 10));
       this.#heartbeat.unref();
     }
     const since = this.now();
@@ -235,7 +236,7 @@ export class SessionManager {
       if (left > 0) return void this.#busy.set(id, left);
       this.#busy.delete(id);
       // Short work needs no write: the touch at its start is within the documented slack.
-      if (this.now() - since >= this.policy.touchIntervalMs) void this.#touch(id);
+      if (this.now() - since >= this.#policy.touchIntervalMs) void this.#touch(id);
     };
   }
 
@@ -251,17 +252,82 @@ export class SessionManager {
   async #touch(id: string): Promise<void> {
     const now = this.now();
     try {
-      await this.store.touch(id, now, now + this.policy.idleTimeoutMs);
+      await this.#store.touch(id, now, now + this.#policy.idleTimeoutMs);
     } catch (error) {
       this.#onError(error);
     }
   }
 
-  /** Replaces a session's state; other replicas are told to drop cached copies. */
-  async setState(id: string, state: JsonObject): Promise<boolean> {
-    const written = await this.store.setState(id, state);
-    this.store.bus?.publish({ kind: 'changed', id });
+  /** Sets one key of a session's state (undefined removes it); other replicas are told to drop cached copies. */
+  async writeState(id: string, key: string, value: JsonValue | undefined): Promise<boolean> {
+    const written = await this.#store.writeState(id, key, value);
+    this.#store.bus?.publish({ kind: 'changed', id });
     return written;
+  }
+
+  /** Sets the protocol version initialize agreed on (the application's answer may differ from the request). */
+  setProtocolVersion(id: string, protocolVersion: string): Promise<boolean> {
+    return this.#store.setProtocolVersion(id, protocolVersion);
+  }
+
+  /** A live record by id alone, whoever owns it: for operators (the admin API), never for a caller's request. */
+  peek(id: string): Promise<SessionRecord | undefined> {
+    return isWellFormedSessionId(id) ? this.#store.get(id, this.now()) : Promise.resolve(undefined);
+  }
+
+  /** A page of live sessions (see SessionStore.list). */
+  list(cursor: string | undefined, limit: number): Promise<{ records: SessionRecord[]; next: string | undefined }> {
+    return this.#store.list(cursor, limit, this.now());
+  }
+
+  /** Live (not yet swept) sessions in the store. */
+  count(): Promise<number> {
+    return this.#store.count();
+  }
+
+  /** Sessions this process holds resources for. */
+  get heldHere(): number {
+    return this.#live.size;
+  }
+
+  /** Messages waiting for a GET stream that is not open (see SessionRelay). */
+  get undelivered(): number {
+    return this.#relay.undelivered;
+  }
+
+  /** Registers a process-local resource of a session, disposed when the session ends (any reason). */
+  attach(id: string, disposer: Disposer): () => void {
+    return this.#live.attach(id, disposer);
+  }
+
+  /** Forgets a resource registered with `attach` without disposing it. */
+  detach(id: string, disposer: Disposer): void {
+    this.#live.detach(id, disposer);
+  }
+
+  /** The session's resource registered in this process that `match` accepts. */
+  resource(id: string, match: (resource: Disposer) => boolean): Disposer | undefined {
+    return this.#live.find(id, match);
+  }
+
+  /** Sends to the session's GET stream, on this replica or another (see SessionRelay.toStream). */
+  toStream(id: string, message: JsonRpcMessage): Promise<boolean> {
+    return this.#relay.toStream(id, message);
+  }
+
+  /** Opens the session's GET stream here into `sink`; the returned function closes it. */
+  openStream(id: string, sink: StreamSink): () => void {
+    return this.#relay.openStream(id, sink);
+  }
+
+  /** Takes the client messages other replicas relay for the session (see SessionRelay.hold). */
+  hold(id: string, deliver: (message: JsonRpcMessage) => void): () => void {
+    return this.#relay.hold(id, deliver);
+  }
+
+  /** Hands a client message to the replicas holding the session's resources; false when none does. */
+  toHolders(id: string, message: JsonRpcMessage): Promise<boolean> {
+    return this.#relay.toHolders(id, message);
   }
 
   /**
@@ -270,7 +336,7 @@ export class SessionManager {
    * Without a shared store there is nobody to tell.
    */
   async claim(id: string): Promise<void> {
-    const bus = this.store.bus;
+    const bus = this.#store.bus;
     if (!bus) return;
     const epoch = await bus.claim(id);
     if (epoch === 0) return; // ended meanwhile
@@ -280,7 +346,7 @@ export class SessionManager {
 
   /** Ends a session (DELETE, admin, cap eviction). False when it was not live. */
   async end(id: string, reason: EndReason): Promise<boolean> {
-    const record = await this.store.delete(id);
+    const record = await this.#store.delete(id);
     await this.#release(id, record, reason);
     return record !== undefined;
   }
@@ -291,7 +357,7 @@ export class SessionManager {
    */
   async endAll(reason: EndReason): Promise<void> {
     for (;;) {
-      const { records } = await this.store.list(undefined, SWEEP_BATCH, this.now());
+      const { records } = await this.#store.list(undefined, SWEEP_BATCH, this.now());
       if (records.length === 0) return;
       await Promise.all(records.map((record) => this.end(record.id, reason)));
     }
@@ -316,15 +382,15 @@ export class SessionManager {
     this.#heartbeat = undefined;
     this.#busy.clear();
     await this.#sweeping?.catch(() => {});
-    this.relay.endAll();
-    await this.live.disposeAll('shutdown');
+    this.#relay.endAll();
+    await this.#live.disposeAll('shutdown');
   }
 
   async #sweepAll(): Promise<number> {
     let ended = 0;
     try {
       for (;;) {
-        const expired = await this.store.sweepExpired(this.now(), SWEEP_BATCH);
+        const expired = await this.#store.sweepExpired(this.now(), SWEEP_BATCH);
         for (const record of expired) {
           const reason = expiryReason(record);
           this.#tellOthers(record.id, reason);
@@ -363,14 +429,14 @@ export class SessionManager {
     this.#claims.delete(id);
     if (reason !== 'moved') for (const listener of this.#releaseListeners) listener(id, reason);
     // The GET stream is the session's, not the resources': it stays open when they move.
-    if (reason !== 'moved') this.relay.endStream(id);
-    return this.live.dispose(id, reason);
+    if (reason !== 'moved') this.#relay.endStream(id);
+    return this.#live.dispose(id, reason);
   }
 
   /** Other replicas may hold resources of a session that ended here (DELETE on B, child on A). */
   #tellOthers(id: string, reason: EndReason): void {
     // At shutdown the sessions of a memory store end with this process only.
-    if (reason !== 'shutdown') this.store.bus?.publish({ kind: 'ended', id, reason });
+    if (reason !== 'shutdown') this.#store.bus?.publish({ kind: 'ended', id, reason });
   }
 
   /** A request found no record but this process still holds resources for it. */

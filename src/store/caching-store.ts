@@ -11,7 +11,7 @@
  *   may have slid its idle deadline;
  * - an entry is trusted for `ttlMs` at most, bounding any message that was lost anyway.
  */
-import type { JsonObject } from '../protocol/jsonrpc.js';
+import type { JsonValue } from '../protocol/jsonrpc.js';
 import type { SessionBus } from './bus.js';
 import { isLive, type SessionRecord } from './record.js';
 import type { CreateLimits, CreateOutcome, SessionStore, VictimScope } from './store.js';
@@ -77,9 +77,9 @@ export class CachingStore implements SessionStore {
     return touched;
   }
 
-  async setState(id: string, state: JsonObject): Promise<boolean> {
+  async writeState(id: string, key: string, value: JsonValue | undefined): Promise<boolean> {
     this.#entries.delete(id);
-    const written = await this.#store.setState(id, state);
+    const written = await this.#store.writeState(id, key, value);
     // A read that started before the write may have cached the old state meanwhile.
     this.#entries.delete(id);
     return written;

@@ -3,7 +3,7 @@
  * The one async contract every session store implements, and that one shared contract test
  * suite (test/store-contract.ts) checks for each of them.
  */
-import type { JsonObject } from '../protocol/jsonrpc.js';
+import type { JsonValue } from '../protocol/jsonrpc.js';
 import type { SessionBus } from './bus.js';
 import type { SessionRecord } from './record.js';
 
@@ -36,8 +36,11 @@ export interface SessionStore {
   get(id: string, now: number): Promise<SessionRecord | undefined>;
   /** Slides the idle deadline. False when the session no longer exists. */
   touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<boolean>;
-  /** Replaces `state`. False when the session no longer exists. */
-  setState(id: string, state: JsonObject): Promise<boolean>;
+  /**
+   * Sets one key of `state` (undefined removes it) as one atomic step: a write of another key,
+   * from this process or another, is never lost. False when the session no longer exists.
+   */
+  writeState(id: string, key: string, value: JsonValue | undefined): Promise<boolean>;
   /** Sets the negotiated protocol version after the application answered initialize. */
   setProtocolVersion(id: string, protocolVersion: string): Promise<boolean>;
   /**

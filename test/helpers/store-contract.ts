@@ -80,13 +80,31 @@ export function storeContract(name: string, open: () => Promise<SessionStore>): 
       expect(await store.touch(mintSessionId(), now, now + MINUTE)).toBe(false);
     });
 
+    it('writes one state key at a time: concurrent writers of different keys all land, undefined removes one', async () => {
+      const r = record(now);
+      await store.create(r, NO_CAPS, now);
+      // Keys a JSON path or a hash field could trip on, written at once (before: each write
+      // replaced the whole state object, so all but the last writer's key were lost).
+      const keys = ['plain', 'with.dot', 'quote"d', 'back\\slash', '$[0]', 'state', 'ü'];
+      const written = await Promise.all(keys.map((key, n) => store.writeState(r.id, key, { n, nested: [key] })));
+      expect(written).toEqual(keys.map(() => true));
+      expect((await store.get(r.id, now))!.state).toEqual(Object.fromEntries(keys.map((key, n) => [key, { n, nested: [key] }])));
+      expect(await store.writeState(r.id, 'with.dot', undefined)).toBe(true);
+      expect(await store.writeState(r.id, 'plain', 'replaced')).toBe(true);
+      const state = (await store.get(r.id, now))!.state;
+      expect(state).not.toHaveProperty(['with.dot']);
+      expect(state['plain']).toBe('replaced');
+      expect(Object.keys(state)).toHaveLength(keys.length - 1);
+    });
+
     it('persists state and the negotiated version', async () => {
       const r = record(now);
       await store.create(r, NO_CAPS, now);
-      expect(await store.setState(r.id, { cart: ['a', 'b'], n: 2 })).toBe(true);
+      expect(await store.writeState(r.id, 'cart', ['a', 'b'])).toBe(true);
+      expect(await store.writeState(r.id, 'n', 2)).toBe(true);
       expect(await store.setProtocolVersion(r.id, '2025-06-18')).toBe(true);
       expect(await store.get(r.id, now)).toMatchObject({ state: { cart: ['a', 'b'], n: 2 }, protocolVersion: '2025-06-18' });
-      expect(await store.setState(mintSessionId(), {})).toBe(false);
+      expect(await store.writeState(mintSessionId(), 'n', 1)).toBe(false);
       expect(await store.setProtocolVersion(mintSessionId(), '2025-06-18')).toBe(false);
     });
 

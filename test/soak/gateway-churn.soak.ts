@@ -104,7 +104,7 @@ it(
     expect(reasons).toEqual({ delete: 340, cap: 330 - CAP, idle: 330 + CAP });
     expect(events.filter((event) => event.event === 'session.created')).toHaveLength(1000);
     expect(endedIds.size).toBe(1000);
-    expect(await gateway.server.sessions.store.count()).toBe(0);
+    expect(await gateway.server.sessions.count()).toBe(0);
     await gateway.close();
     gateway = undefined;
     expect(fixtureChildren()).toEqual([]);

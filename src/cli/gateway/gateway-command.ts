@@ -30,7 +30,6 @@ import { parseCount, parseDuration, parseSize } from '../units.js';
 import { totalmem } from 'node:os';
 import { probeHttp, probeStdio } from './startup-checks.js';
 import { connectionSaturation, readinessRoute } from './readiness.js';
-import type { SessionStore } from '../../store/store.js';
 import type { SessionManager } from '../../session/session-manager.js';
 
 export const DEFAULT_GATEWAY_STORE = 'sqlite:.sessiongate/sessions.db';
@@ -224,20 +223,19 @@ export function configureGateway(program: Command): Command {
       let sessions: SessionManager | undefined = undefined;
       let listener: Server | undefined = undefined;
       const metrics = new GatewayMetrics({
-        liveSessions: async () => (await sessions?.store.count()) ?? 0,
-        undeliveredMessages: () => sessions?.relay.undelivered ?? 0,
+        liveSessions: async () => (await sessions?.count()) ?? 0,
+        undeliveredMessages: () => sessions?.undelivered ?? 0,
         upstreamWaiting: () => http?.slots.waiting ?? 0,
       });
       const token = values['adminToken'] as string | undefined;
       const recent = token === undefined ? undefined : new RecentEvents();
       const events = fanout(audit, metrics, recent);
       let admin: ReturnType<typeof adminApi> | undefined;
-      let store: SessionStore | undefined = undefined;
       const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events), flags, {
         summary: [...summary, ...(target ? [`  audit: ${target}`] : [])],
         routes: {
           '/readyz': readinessRoute({
-            store: () => store,
+            store: () => sessions,
             upstreams: http ? (pool ?? [http.url]) : [],
             upstreamHeaders: http?.upstreamHeaders,
             saturation: connectionSaturation(() => listener, flags.maxConnections),
@@ -255,7 +253,6 @@ export function configureGateway(program: Command): Command {
           await audit?.close();
         },
       });
-      store = server.sessions.store;
       sessions = server.sessions;
       listener = listening.http;
       if (token && recent) admin = adminApi(server.sessions, token, recent);

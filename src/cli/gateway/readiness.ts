@@ -7,14 +7,13 @@
  * else 503 with the reasons. `/healthz` stays liveness only.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { SessionStore } from '../../store/store.js';
 import { probeHttp } from './startup-checks.js';
 
 const STORE_TIMEOUT_MS = 1000;
 const UPSTREAM_CACHE_MS = 2000;
 
 export interface ReadinessSources {
-  store: () => SessionStore | undefined;
+  store: () => { count(): Promise<number> } | undefined;
   /** HTTP upstream URLs (any one answering is enough); none for stdio. */
   upstreams: readonly string[];
   upstreamHeaders?: Record<string, string>;

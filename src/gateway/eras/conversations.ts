@@ -6,7 +6,7 @@
  * `_meta.clientSessionId`, SEP-2822 draft), or the principal alone when the client sends no id
  * (configurable: or one throwaway session per request).
  *
- * A conversation is an ordinary session of the gateway's SessionManager, whose id is a keyed
+ * A conversation is an ordinary session of the gateway, whose id is a keyed
  * hash of the conversation key: it expires on idle, counts toward the caps, lives in the store
  * (surviving restarts) and ends its upstream session like any other. Its creation is a
  * single flight: in this process one promise per key; across replicas the store's atomic
@@ -44,12 +44,13 @@ import {
   type RequestContext,
   responseOf,
   type SessionHandle,
+  type SessionPort,
 } from '../../server/application.js';
-import { sessionHandle } from '../../server/context.js';
+import { stateSlot } from '../../session/state-slot.js';
+import { z } from 'zod';
 import { openSessionStream } from '../../server/session-stream.js';
 import { MessageQueue } from '../../server/message-queue.js';
 import { mintSessionId } from '../../session/id.js';
-import type { SessionManager } from '../../session/session-manager.js';
 import type { SessionRecord } from '../../store/record.js';
 import type { ToolHeaders } from './tool-headers.js';
 import { upstreamFailure } from '../upstreams/upstream-failure.js';
@@ -73,12 +74,12 @@ export interface ConversationOptions {
 }
 
 export interface Conversations {
-  bind(sessions: SessionManager): void;
+  bind(sessions: SessionPort): void;
   handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply>;
 }
 
 /** Where a conversation keeps the upstream's initialize result, in its record's state. */
-const STATE_KEY = 'sessiongate.conversation';
+const CONVERSATION = stateSlot('sessiongate.conversation', z.object({ initializeResult: z.custom<JsonObject>(isObject) }));
 /** Client capabilities a 2026-07-28 client cannot use through this bridge (no MRTR toward it). */
 const UNBRIDGED_CAPABILITIES = ['sampling', 'elicitation', 'roots'];
 
@@ -89,8 +90,8 @@ export function conversations(options: ConversationOptions): Conversations {
   const upstream = options.upstream;
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
   const flights = new Map<string, Promise<SessionRecord>>();
-  let bound: SessionManager | undefined;
-  const sessions = (): SessionManager => {
+  let bound: SessionPort | undefined;
+  const sessions = (): SessionPort => {
     if (!bound) throw new Error('sessiongate: conversations used before bind()');
     return bound;
   };
@@ -107,11 +108,11 @@ export function conversations(options: ConversationOptions): Conversations {
   }
 
   async function conversation(context: RequestContext, meta: SessionlessMeta): Promise<SessionRecord> {
-    const manager = sessions();
+    const port = sessions();
     const key = context.clientSessionId ?? '';
-    const id = await manager.conversationId(context.principal, key);
-    const live = await manager.resolveFor(id, context.principal).catch(() => undefined);
-    if (live && isObject(live.state[STATE_KEY])) return live;
+    const id = await port.conversationId(context.principal, key);
+    const live = await port.find(id, context.principal);
+    if (live && CONVERSATION.read(live.state)) return live;
     let flight = flights.get(id);
     if (!flight) {
       flight = establish(id, context, meta, key).finally(() => flights.delete(id));
@@ -122,10 +123,10 @@ export function conversations(options: ConversationOptions): Conversations {
 
   /** Creates the conversation's session and upstream handshake, or waits for whoever does. */
   async function establish(id: string, context: RequestContext, meta: SessionlessMeta, key: string): Promise<SessionRecord> {
-    const manager = sessions();
-    const deadline = manager.now() + readyTimeoutMs;
+    const port = sessions();
+    const deadline = port.now() + readyTimeoutMs;
     for (;;) {
-      const created = await manager.createOnce(id, context.principal, {
+      const created = await port.createOnce(id, context.principal, {
         protocolVersion: LATEST_HANDSHAKE_REVISION,
         initialize: initializeParams(meta),
         clientSessionId: key === '' ? null : key,
@@ -133,19 +134,18 @@ export function conversations(options: ConversationOptions): Conversations {
       if (created) return handshake(created, context);
       // Another request (here or on another replica) holds the claim: wait until it is ready.
       for (;;) {
-        const record = await manager.resolveFor(id, context.principal).catch(() => undefined);
+        const record = await port.find(id, context.principal);
         if (!record) break; // its handshake failed and it gave up: claim it again
-        if (isObject(record.state[STATE_KEY])) return record;
-        if (manager.now() > deadline) throw new SessiongateError('SG_INTERNAL', 'the conversation did not become ready in time');
+        if (CONVERSATION.read(record.state)) return record;
+        if (port.now() > deadline) throw new SessiongateError('SG_INTERNAL', 'the conversation did not become ready in time');
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     }
   }
 
   async function handshake(record: SessionRecord, context: RequestContext): Promise<SessionRecord> {
-    const manager = sessions();
-    const session = sessionHandle(manager, record);
-    const upstreamContext = new ConversationContext(context, session);
+    const port = sessions();
+    const upstreamContext = new ConversationContext(context, { id: record.id, record, port });
     const request: JsonRpcRequest = {
       jsonrpc: '2.0',
       id: internalRequestId('initialize'),
@@ -158,23 +158,23 @@ export function conversations(options: ConversationOptions): Conversations {
       if ('error' in response) throw new Error(`the upstream refused initialize: ${response.error.message}`);
       await upstream.receive({ jsonrpc: '2.0', method: 'notifications/initialized' }, upstreamContext);
     } catch (error) {
-      await manager.end(record.id, 'delete');
+      await port.end(record.id);
       throw error;
     }
     // The upstream may have stored its own part of the state meanwhile: merge with the latest.
     // Through the session layer, so replicas waiting for this conversation (their record caches)
     // hear that it is ready.
-    const latest = await manager.resolveFor(record.id, record.principal).catch(() => record);
-    const state = { ...latest.state, [STATE_KEY]: { initializeResult: response.result } };
-    await manager.setState(record.id, state);
+    const ready = { initializeResult: response.result };
+    await port.writeState(record.id, CONVERSATION, ready);
     options.onCreated?.(record);
-    return { ...latest, state };
+    const latest = (await port.find(record.id, record.principal)) ?? record;
+    return { ...latest, state: { ...latest.state, [CONVERSATION.key]: ready } };
   }
 
   /** One request inside a conversation session, translated both ways. */
   async function forward(request: JsonRpcRequest, context: RequestContext, meta: SessionlessMeta, record: SessionRecord): Promise<Reply> {
-    const initializeResult = (record.state[STATE_KEY] as { initializeResult: InitializeResult }).initializeResult;
-    const upstreamContext = new ConversationContext(context, sessionHandle(sessions(), record));
+    const { initializeResult } = CONVERSATION.read(record.state)!;
+    const upstreamContext = new ConversationContext(context, { id: record.id, record, port: sessions() });
     if (request.method === 'server/discover') return { jsonrpc: '2.0', id: request.id, result: discoverResult(initializeResult) };
     if (request.method === 'subscriptions/listen') return listen(request, upstreamContext, initializeResult);
     const name = request.method === 'tools/call' ? request.params?.['name'] : undefined;
@@ -275,15 +275,15 @@ export function conversations(options: ConversationOptions): Conversations {
 
   /** A request with no conversation: a fresh upstream session for it alone, ended after it. */
   async function once(request: JsonRpcRequest, context: RequestContext, meta: SessionlessMeta): Promise<Reply> {
-    const manager = sessions();
-    const created = await manager.createOnce(mintSessionId(), context.principal, {
+    const port = sessions();
+    const created = await port.createOnce(mintSessionId(), context.principal, {
       protocolVersion: LATEST_HANDSHAKE_REVISION,
       initialize: initializeParams(meta),
       clientSessionId: null,
     });
     if (!created) throw new Error('sessiongate: minted a duplicate session id');
     const record = await handshake(created, context);
-    const end = (): void => void manager.end(record.id, 'delete').catch(() => {});
+    const end = (): void => void port.end(record.id).catch(() => {});
     let reply: Reply;
     try {
       reply = await forward(request, context, meta, record);

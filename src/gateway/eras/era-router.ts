@@ -13,8 +13,7 @@ import { SessionlessClient, probeEra } from '../../client/sessionless-client.js'
 import type { Dispatcher } from 'undici';
 import type { JsonRpcMessage } from '../../protocol/jsonrpc.js';
 import { SESSIONLESS_REVISION } from '../../protocol/revisions.js';
-import type { McpApplication, RequestContext } from '../../server/application.js';
-import type { SessionManager } from '../../session/session-manager.js';
+import type { McpApplication, RequestContext, SessionPort } from '../../server/application.js';
 import type { SessionRecord } from '../../store/record.js';
 import { conversations } from './conversations.js';
 import { type HeaderPolicyOptions, headerPolicy } from '../upstreams/http/header-policy.js';
@@ -87,7 +86,7 @@ export function eraRouter(options: EraRouterOptions): McpApplication & { era(): 
 
   return {
     era,
-    bind(sessions: SessionManager) {
+    bind(sessions: SessionPort) {
       handshake.bind?.(sessions);
       conversing.bind(sessions);
     },

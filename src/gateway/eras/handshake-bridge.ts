@@ -35,6 +35,8 @@ import { requireSession } from '../upstreams/require-session.js';
 import type { ToolHeaders } from './tool-headers.js';
 import { upstreamFailure } from '../upstreams/upstream-failure.js';
 import { internalRequestId } from '../../protocol/internal-ids.js';
+import { stateSlot } from '../../session/state-slot.js';
+import { z } from 'zod';
 
 export interface HandshakeBridgeOptions {
   client: SessionlessClient;
@@ -45,18 +47,18 @@ export interface HandshakeBridgeOptions {
   onError?: (error: unknown) => void;
 }
 
+const bridgeState = z.object({
+  /** The upstream's capabilities from `server/discover`: what a listen stream may ask for. */
+  capabilities: z.custom<JsonObject>(isObject),
+  level: z.string().optional(),
+  subscriptions: z.array(z.string()),
+});
+type BridgeState = z.infer<typeof bridgeState>;
 /** Where the bridge keeps its part of a session, in the record's state (survives restarts). */
-const STATE_KEY = 'sessiongate.bridge';
+const BRIDGE = stateSlot('sessiongate.bridge', bridgeState);
 /** Input rounds one call may take before the gateway gives up (a server looping forever). */
 const MAX_INPUT_ROUNDS = 8;
 const RECONNECT_MAX_MS = 30_000;
-
-interface BridgeState {
-  /** The upstream's capabilities from `server/discover`: what a listen stream may ask for. */
-  capabilities: JsonObject;
-  level: string | undefined;
-  subscriptions: string[];
-}
 
 interface Link {
   state: BridgeState;
@@ -77,9 +79,8 @@ export function handshakeBridge(options: HandshakeBridgeOptions): McpApplication
   function linkFor(session: SessionHandle): Link {
     const existing = links.get(session.id);
     if (existing) return existing;
-    const stored = session.record.state[STATE_KEY];
     const link: Link = {
-      state: isObject(stored) ? (stored as unknown as BridgeState) : { capabilities: {}, level: undefined, subscriptions: [] },
+      state: BRIDGE.read(session.record.state) ?? { capabilities: {}, subscriptions: [] },
       streaming: false,
       listening: undefined,
       calls: new Map(),
@@ -87,8 +88,8 @@ export function handshakeBridge(options: HandshakeBridgeOptions): McpApplication
     };
     links.set(session.id, link);
     // The client may answer an input request, or cancel a call, through another replica.
-    const release = session.hold((message) => void take(link, message));
-    session.attach(() => {
+    const release = session.port.hold(session.id, (message) => void take(link, message));
+    session.port.attach(session.id, () => {
       links.delete(session.id);
       release();
       link.listening?.abort();
@@ -98,7 +99,7 @@ export function handshakeBridge(options: HandshakeBridgeOptions): McpApplication
   }
 
   async function persist(session: SessionHandle, link: Link): Promise<void> {
-    await session.setState({ ...session.record.state, [STATE_KEY]: link.state as unknown as JsonObject });
+    await session.port.writeState(session.id, BRIDGE, link.state);
   }
 
   function metaOf(session: SessionHandle, link: Link): SessionlessMeta {
@@ -129,7 +130,7 @@ export function handshakeBridge(options: HandshakeBridgeOptions): McpApplication
     }
     const capabilities = isObject(result['capabilities']) ? result['capabilities'] : {};
     const link = linkFor(session);
-    link.state = { capabilities, level: undefined, subscriptions: [] };
+    link.state = { capabilities, subscriptions: [] };
     await persist(session, link);
     const resultMeta = result['_meta'];
     const serverInfo =
@@ -246,7 +247,7 @@ export function handshakeBridge(options: HandshakeBridgeOptions): McpApplication
     };
     const deliver = (message: JsonRpcMessage): void => {
       if (isResponse(message) || message.method === 'notifications/subscriptions/acknowledged') return;
-      void session.toStream(withoutSubscriptionId(message));
+      void session.port.toStream(session.id, withoutSubscriptionId(message));
     };
     void (async () => {
       for (let failures = 0; !abort.signal.aborted;) {
@@ -298,7 +299,7 @@ export function handshakeBridge(options: HandshakeBridgeOptions): McpApplication
     async receive(message, context) {
       const session = requireSession(context);
       // What no call here waits for may be for a call on another replica.
-      if (!take(linkFor(session), message)) await session.toHolders(message);
+      if (!take(linkFor(session), message)) await session.port.toHolders(session.id, message);
     },
     openStream(context) {
       const session = requireSession(context);

@@ -79,15 +79,14 @@ export function adminApi(
     if (!match) return json(res, 404, { error: 'not found' });
     const id = match[1] === undefined ? undefined : decodedSegment(match[1]);
     if (id === null) return json(res, 400, { error: 'malformed percent-encoding in the session id' });
-    const now = sessions.now();
     if (id === undefined) {
       if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
       const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 50) || 50, 1), 500);
-      const page = await sessions.store.list(url.searchParams.get('cursor') ?? undefined, limit, now);
+      const page = await sessions.list(url.searchParams.get('cursor') ?? undefined, limit);
       return json(res, 200, { sessions: page.records.map(summary), next: page.next ?? null });
     }
     if (req.method === 'GET') {
-      const record = await sessions.store.get(id, now);
+      const record = await sessions.peek(id);
       if (!record) return json(res, 404, { error: 'no such session' });
       return json(res, 200, { session: summary(record), recentEvents: recent.of(sessionTag(id)) });
     }

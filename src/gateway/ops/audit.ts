@@ -6,11 +6,10 @@
  * prompt name), how it went (result or error code) and how long it took. Lines are written in
  * order through one stream and flushed on close, so none is lost while the process runs.
  */
-import type { SessionManager } from '../../session/session-manager.js';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
-import type { EarlyEnd, McpApplication, Reply, RequestContext } from '../../server/application.js';
+import type { EarlyEnd, McpApplication, Reply, RequestContext, SessionPort } from '../../server/application.js';
 import { isStreamReply } from '../../server/application.js';
 import { sessionTag } from '../../session/id.js';
 import { watched } from './watched-stream.js';
@@ -123,7 +122,7 @@ export function audited(application: McpApplication, log: EventSink): McpApplica
   return {
     receive: (message, context) => application.receive(message, context),
     ...(application.openStream && { openStream: (context: RequestContext) => application.openStream!(context) }),
-    ...(application.bind && { bind: (sessions: SessionManager) => application.bind!(sessions) }),
+    ...(application.bind && { bind: (sessions: SessionPort) => application.bind!(sessions) }),
     ...(application.close && { close: () => application.close!() }),
     ...(application.cancel && {
       cancel: (request: JsonRpcRequest, context: RequestContext, reason: EarlyEnd) => application.cancel!(request, context, reason),

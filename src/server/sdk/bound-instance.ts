@@ -10,7 +10,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { SessiongateError } from '../../protocol/failures.js';
 import type { JsonObject, JsonRpcMessage, JsonValue } from '../../protocol/jsonrpc.js';
 import type { SessionHandle, SessionPort } from '../application.js';
-import { reservedValue, SessionState, type StateWriter } from './session-state.js';
+import { SessionState, type StateWriter } from './session-state.js';
+import { jsonSlot, type StateSlot } from '../../session/state-slot.js';
 import { SessionTransport, type TransportOwner } from './session-transport.js';
 
 /** What the binding needs of an SDK server: `McpServer` and `Server` both fit. */
@@ -29,7 +30,7 @@ export interface InstanceOwner {
 /** `#phase` below 0: building or ended; from 0 up: ready, and the idle sweeps passed since its last use. */
 const BUILDING = -1;
 const ENDED = -2;
-/** Sweeps (every half instanceIdleTimeout) an unused instance stays: between 1x and 1.5x the timeout. */
+/** Sweeps (every half instanceIdleTimeoutMs) an unused instance stays: between 1x and 1.5x the timeout. */
 const IDLE_SWEEPS = 3;
 
 /**
@@ -85,9 +86,9 @@ export abstract class BoundInstance implements TransportOwner, StateWriter {
   }
 
   /** The binding's own value under a reserved state key, without making the state view. */
-  reserved(key: string): JsonValue | undefined {
+  reserved<T>(slot: StateSlot<T>): T | undefined {
     const state = this.#state;
-    return state instanceof SessionState ? state.reserved(key) : reservedValue(state, key);
+    return state instanceof SessionState ? state.reserved(slot) : slot.read(state);
   }
 
   /** Marks the instance used by a request of `session` (whose record is the store's newest). */
@@ -97,8 +98,8 @@ export abstract class BoundInstance implements TransportOwner, StateWriter {
     else this.#state = session.record.state;
   }
 
-  setState(state: JsonObject): Promise<void> {
-    return this.#port.setState(this.id, state);
+  writeState(key: string, value: JsonValue | undefined): Promise<void> {
+    return this.#port.writeState(this.id, jsonSlot(key), value);
   }
 
   toStream(message: JsonRpcMessage): void {
@@ -106,7 +107,7 @@ export abstract class BoundInstance implements TransportOwner, StateWriter {
   }
 
   /**
-   * One idle sweep (instanceIdleTimeout): an instance in use (`busy`) starts counting again;
+   * One idle sweep (instanceIdleTimeoutMs): an instance in use (`busy`) starts counting again;
    * one unused for IDLE_SWEEPS sweeps in a row is closed. The session lives on.
    */
   sweep(busy: boolean): void {

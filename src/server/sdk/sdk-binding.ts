@@ -15,13 +15,16 @@
  */
 import type { MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { SessiongateError } from '../../protocol/failures.js';
-import type { JsonObject, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse, JsonValue } from '../../protocol/jsonrpc.js';
+import { isRequestList, type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
 import { HANDSHAKE_REVISIONS } from '../../protocol/revisions.js';
 import { isSessionScoped, ScopedCalls } from '../../protocol/session-scoped.js';
 import { isStreamReply, type McpApplication, type Reply, type RequestContext, type SessionHandle } from '../application.js';
 import { MessageQueue } from '../message-queue.js';
 import { BoundInstance, type ConnectableServer, type InstanceOwner } from './bound-instance.js';
-import type { SessionState } from './session-state.js';
+import { reservedSlot, type SessionState } from './session-state.js';
+import { guarded } from '../../session/state-slot.js';
+import { checkOptions, option } from '../../protocol/options.js';
+import { z } from 'zod';
 import { internalRequestId } from '../../protocol/internal-ids.js';
 
 export type { ConnectableServer } from './bound-instance.js';
@@ -51,11 +54,21 @@ export interface McpBindingOptions {
    * session lives on; its next request rebuilds the instance as after a restart (see the module
    * comment for what survives). Default: undefined, an instance lives as long as its session.
    */
+  instanceIdleTimeoutMs?: number;
+  /** @deprecated The old name of `instanceIdleTimeoutMs` (every other duration ends in `Ms`); still read when that is unset. */
   instanceIdleTimeout?: number;
 }
 
+/** What `bindMcpServer` takes (docs/errors.md, "Configuration errors"). */
+const bindingArgumentsSchema = z.object({
+  factory: option.func<McpServerFactory>(),
+  instanceIdleTimeoutMs: option.finitePositive().optional(),
+  instanceIdleTimeout: option.finitePositive().optional(),
+  onError: option.func<(error: unknown) => void>().optional(),
+});
+
 /** Where the binding keeps the session-scoped calls to replay (a reserved `session.state` key). */
-const SCOPED_KEY = 'scoped';
+const SCOPED = reservedSlot('scoped', guarded(isRequestList));
 
 /**
  * Binds an SDK server factory to the session server.
@@ -63,15 +76,12 @@ const SCOPED_KEY = 'scoped';
  * createSessionServer({ application: bindMcpServer(() => buildMyMcpServer()), store });
  */
 export function bindMcpServer(factory: McpServerFactory, options: McpBindingOptions = {}): McpApplication {
-  if (typeof factory !== 'function') throw new TypeError('sessiongate: bindMcpServer needs a factory function (session) => McpServer');
-  const idleTimeout = options.instanceIdleTimeout;
-  if (idleTimeout !== undefined && !(Number.isFinite(idleTimeout) && idleTimeout > 0)) {
-    throw new TypeError(`sessiongate: instanceIdleTimeout must be a positive number of milliseconds, got ${String(idleTimeout)}`);
-  }
+  checkOptions(bindingArgumentsSchema, { factory, ...options });
+  const idleTimeout = options.instanceIdleTimeoutMs ?? options.instanceIdleTimeout;
   const onError = options.onError ?? (() => {});
   /** Instances being built (their first request waits on them). */
   const building = new Map<string, Promise<BoundInstance>>();
-  /** Instances that may be closed as idle (only with instanceIdleTimeout). */
+  /** Instances that may be closed as idle (only with instanceIdleTimeoutMs). */
   const sweepable = idleTimeout === undefined ? undefined : new Set<BoundInstance>();
   /** GET streams open here, by session: their instances are not idle. */
   const streams = new Map<string, number>();
@@ -181,7 +191,7 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
     if (!('result' in response)) return;
     const scoped = scopedCalls(instance);
     scoped.remember(request);
-    await instance.state.setReserved(SCOPED_KEY, scoped.list() as unknown as JsonValue);
+    await instance.state.setReserved(SCOPED, scoped.list());
   }
 
   return {
@@ -204,10 +214,11 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
       // cancellation is for): every holder hears it. `initialized` with an instance here is
       // this instance's own.
       if (here) {
-        if (session && !('method' in message && message.method === 'notifications/initialized')) session.toHolders(message).catch(onError);
+        if (session && !('method' in message && message.method === 'notifications/initialized'))
+          session.port.toHolders(session.id, message).catch(onError);
         return here.transport.deliver(message, extraOf(context));
       }
-      if (session && (await session.toHolders(message))) return;
+      if (session && (await session.port.toHolders(session.id, message))) return;
       const instance = await instanceFor(context, false);
       instance.transport.deliver(message, extraOf(context));
     },
@@ -230,7 +241,7 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
 }
 
 function scopedCalls(instance: BoundInstance): ScopedCalls {
-  return ScopedCalls.fromStored(instance.reserved(SCOPED_KEY));
+  return ScopedCalls.from(instance.reserved(SCOPED) ?? []);
 }
 
 /** Runs `then` on the response of a reply, whether it is the reply or the end of its stream. */

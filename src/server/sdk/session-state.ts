@@ -2,23 +2,24 @@
  * @module server/sdk/session-state
  * `session.state`: small JSON values per session, persisted in the store, so they outlive a
  * restart (SQLite) or a move to another replica (Redis). Reads are local; each `set` writes
- * the whole state object (keep it small).
+ * its one key, alone (keep values small).
  *
  * Keys starting with `sessiongate.` are the binding's own (the session-scoped calls it replays
  * into a rebuilt instance): hidden from `get` and `all`, refused by `set` and `delete`.
  */
 import type { JsonObject, JsonValue } from '../../protocol/jsonrpc.js';
+import { type SlotSchema, type StateSlot, stateSlot } from '../../session/state-slot.js';
 
 const RESERVED_PREFIX = 'sessiongate.';
 
-/** Where the state is written: the session (any SessionHandle fits). */
+/** Where the state is written: one key at a time (undefined removes it). */
 export interface StateWriter {
-  setState(state: JsonObject): Promise<void>;
+  writeState(key: string, value: JsonValue | undefined): Promise<void>;
 }
 
-/** A reserved value in a stored state object (what `SessionState.reserved` reads). */
-export function reservedValue(values: JsonObject, key: string): JsonValue | undefined {
-  return values[RESERVED_PREFIX + key];
+/** A slot of the binding's own, under a reserved key. */
+export function reservedSlot<T>(key: string, schema: SlotSchema<T>): StateSlot<T> {
+  return stateSlot(RESERVED_PREFIX + key, schema);
 }
 
 function checkKey(key: string): void {
@@ -49,23 +50,22 @@ export class SessionState {
   /** Sets one value and persists the state; resolves once the store has it. */
   async set(key: string, value: JsonValue): Promise<void> {
     checkKey(key);
-    await this.#write({ ...this.#values, [key]: value });
+    await this.#write(key, value);
   }
 
   async delete(key: string): Promise<void> {
     checkKey(key);
-    const { [key]: _gone, ...rest } = this.#values;
-    await this.#write(rest);
+    await this.#write(key, undefined);
   }
 
-  /** @internal The binding's own values (reserved keys). */
-  reserved(key: string): JsonValue | undefined {
-    return reservedValue(this.#values, key);
+  /** @internal The binding's own values (a `reservedSlot`). */
+  reserved<T>(slot: StateSlot<T>): T | undefined {
+    return slot.read(this.#values);
   }
 
   /** @internal */
-  async setReserved(key: string, value: JsonValue): Promise<void> {
-    await this.#write({ ...this.#values, [RESERVED_PREFIX + key]: value });
+  async setReserved<T>(slot: StateSlot<T>, value: T): Promise<void> {
+    await this.#write(slot.key, slot.encode(value));
   }
 
   /**
@@ -76,11 +76,12 @@ export class SessionState {
     if (this.#writes === 0) this.#values = stored;
   }
 
-  async #write(values: JsonObject): Promise<void> {
-    this.#values = values;
+  async #write(key: string, value: JsonValue | undefined): Promise<void> {
+    const { [key]: _replaced, ...others } = this.#values;
+    this.#values = value === undefined ? others : { ...others, [key]: value };
     this.#writes++;
     try {
-      await this.#writer.setState(values);
+      await this.#writer.writeState(key, value);
     } finally {
       this.#writes--;
     }

@@ -9,7 +9,7 @@
  * for every session that has them, an empty state as one shared object, a deadline as two
  * array slots.
  */
-import type { JsonObject } from '../../protocol/jsonrpc.js';
+import type { JsonObject, JsonValue } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
 import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStore, type VictimScope } from '../store.js';
 import { DeadlineHeap } from './deadline-heap.js';
@@ -83,8 +83,11 @@ export class MemoryStore implements SessionStore {
     return true;
   }
 
-  async setState(id: string, state: JsonObject): Promise<boolean> {
-    return this.#records.setState(id, compactState(state));
+  async writeState(id: string, key: string, value: JsonValue | undefined): Promise<boolean> {
+    const state = this.#records.state(id);
+    if (state === undefined) return false;
+    const { [key]: _replaced, ...others } = state;
+    return this.#records.setState(id, compactState(value === undefined ? others : { ...others, [key]: value }));
   }
 
   async setProtocolVersion(id: string, protocolVersion: string): Promise<boolean> {

@@ -84,6 +84,12 @@ export class RecordTable {
     return this.#expiresAtSlot(slot);
   }
 
+  /** The state of a record in the table (expired or not), or undefined when there is none. */
+  state(id: string): JsonObject | undefined {
+    const slot = this.#slots.get(id);
+    return slot === undefined ? undefined : this.#states[slot];
+  }
+
   setState(id: string, state: JsonObject): boolean {
     const slot = this.#slots.get(id);
     if (slot === undefined) return false;

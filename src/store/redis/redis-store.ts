@@ -7,15 +7,17 @@
  *
  * The store's clock and Redis's must roughly agree (the native TTL uses Redis's time).
  */
+import { z } from 'zod';
+import { checkOptions, option } from '../../protocol/options.js';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { ioredis } from './ioredis.js';
 import { SessiongateError } from '../../protocol/failures.js';
-import type { JsonObject } from '../../protocol/jsonrpc.js';
+import type { JsonObject, JsonValue } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
 import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStore, type VictimScope } from '../store.js';
 import { parseRedisTarget, type RedisTarget } from './target.js';
 import { RedisBus } from './redis-bus.js';
-import { CLAIM, CREATE, DELETE, SET_FIELD, SWEEP, TOUCH } from './scripts.js';
+import { CLAIM, CREATE, DELETE, DELETE_FIELD, SET_FIELD, SWEEP, TOUCH } from './scripts.js';
 
 export interface RedisStoreOptions {
   /**
@@ -44,6 +46,7 @@ interface Scripted {
   sgCreate(...args: (string | number)[]): Promise<CreateOutcome>;
   sgTouch(...args: (string | number)[]): Promise<number>;
   sgSetField(...args: (string | number)[]): Promise<number>;
+  sgDeleteField(...args: (string | number)[]): Promise<number>;
   sgDelete(...args: (string | number)[]): Promise<string[] | null>;
   sgSweep(...args: (string | number)[]): Promise<(string | string[])[]>;
   sgClaim(key: string): Promise<number>;
@@ -65,9 +68,8 @@ export class RedisStore implements SessionStore {
     this.#prefix = options.prefix ?? (clustered ? '{sg}:' : 'sg:');
     if (clustered && !/\{[^}]+\}/.test(this.#prefix))
       throw new TypeError(`sessiongate: on a Redis Cluster the prefix needs a hash tag such as "{sg}:", got "${this.#prefix}"`);
+    checkOptions(z.object({ expiryGraceMs: option.nonNegativeInteger().optional() }), options);
     this.#grace = options.expiryGraceMs ?? 60_000;
-    if (!(Number.isInteger(this.#grace) && this.#grace >= 0))
-      throw new TypeError(`sessiongate: option "expiryGraceMs" must be a non-negative integer, got ${String(options.expiryGraceMs)}`);
     const timeout = options.commandTimeoutMs ?? 1000;
     this.#timeout = timeout;
     const redisOptions: RedisOptions = {
@@ -85,6 +87,7 @@ export class RedisStore implements SessionStore {
     client.defineCommand('sgCreate', { numberOfKeys: 4, lua: CREATE });
     client.defineCommand('sgTouch', { numberOfKeys: 2, lua: TOUCH });
     client.defineCommand('sgSetField', { numberOfKeys: 1, lua: SET_FIELD });
+    client.defineCommand('sgDeleteField', { numberOfKeys: 1, lua: DELETE_FIELD });
     client.defineCommand('sgDelete', { numberOfKeys: 3, lua: DELETE });
     client.defineCommand('sgSweep', { numberOfKeys: 2, lua: SWEEP });
     client.defineCommand('sgClaim', { numberOfKeys: 1, lua: CLAIM });
@@ -159,8 +162,15 @@ export class RedisStore implements SessionStore {
     return touched === 1;
   }
 
-  async setState(id: string, state: JsonObject): Promise<boolean> {
-    return (await this.#call(() => this.#redis.sgSetField(this.#key(id), 'state', JSON.stringify(state)))) === 1;
+  async writeState(id: string, key: string, value: JsonValue | undefined): Promise<boolean> {
+    // One hash field per key: HSET and HDEL of one field never touch the others.
+    const field = STATE_FIELD_PREFIX + key;
+    const written = await this.#call(() =>
+      value === undefined
+        ? this.#redis.sgDeleteField(this.#key(id), field)
+        : this.#redis.sgSetField(this.#key(id), field, JSON.stringify(value)),
+    );
+    return written === 1;
   }
 
   async setProtocolVersion(id: string, protocolVersion: string): Promise<boolean> {
@@ -300,6 +310,18 @@ function toRecord(id: string, fields: Fields): SessionRecord {
     lastSeenAt: Number(fields['lastSeenAt']),
     idleExpiresAt: Number(fields['idleExpiresAt']),
     absoluteExpiresAt: Number(fields['absoluteExpiresAt']),
-    state: JSON.parse(fields['state'] ?? '{}') as JsonObject,
+    state: stateOf(fields),
   };
+}
+
+/** A state key's hash field: prefixed, so no key can collide with the record's own fields. */
+const STATE_FIELD_PREFIX = 'state.';
+
+/** The state of a record: one field per key (and, in a record an older version wrote, one `state` field holding them all). */
+function stateOf(fields: Fields): JsonObject {
+  const state = JSON.parse(fields['state'] ?? '{}') as JsonObject;
+  for (const [field, value] of Object.entries(fields)) {
+    if (field.startsWith(STATE_FIELD_PREFIX)) state[field.slice(STATE_FIELD_PREFIX.length)] = JSON.parse(value) as JsonValue;
+  }
+  return state;
 }

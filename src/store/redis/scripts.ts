@@ -19,7 +19,7 @@ if maxP >= 0 then
   if redis.call('ZCARD', KEYS[3]) >= maxP then return 'cap-principal' end
 end
 redis.call('HSET', KEYS[1], 'data', ARGV[6], 'principal', ARGV[5], 'lastSeenAt', ARGV[7],
-  'idleExpiresAt', ARGV[8], 'absoluteExpiresAt', ARGV[9], 'protocolVersion', ARGV[12], 'state', '{}')
+  'idleExpiresAt', ARGV[8], 'absoluteExpiresAt', ARGV[9], 'protocolVersion', ARGV[12])
 local hardEnd = tonumber(ARGV[10]) + tonumber(ARGV[11])
 redis.call('PEXPIREAT', KEYS[1], hardEnd)
 redis.call('ZADD', KEYS[2], ARGV[10], ARGV[1])
@@ -46,6 +46,13 @@ return 1
 export const SET_FIELD = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
+/** KEYS: hash. ARGV: field. Removes a field of an existing session only. */
+export const DELETE_FIELD = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
 return 1
 `;
 

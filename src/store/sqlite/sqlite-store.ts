@@ -4,9 +4,11 @@
  * and a kill -9: WAL with synchronous=NORMAL loses nothing when the process dies (only an OS
  * crash or power loss can drop the last transactions). Several processes may share one file.
  */
+import { z } from 'zod';
+import { checkOptions, option } from '../../protocol/options.js';
 import type Database from 'better-sqlite3';
 import { loadDriver } from '../driver.js';
-import type { JsonObject } from '../../protocol/jsonrpc.js';
+import type { JsonValue } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
 import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStore, type VictimScope } from '../store.js';
 
@@ -51,9 +53,8 @@ export class SqliteStore implements SessionStore {
 
   /** `path` is a file (created if missing) or ':memory:'. */
   constructor(path: string, options: SqliteStoreOptions = {}) {
+    checkOptions(z.object({ busyTimeoutMs: option.nonNegativeInteger().optional() }), options);
     const busy = options.busyTimeoutMs ?? 5000;
-    if (!(Number.isInteger(busy) && busy >= 0))
-      throw new TypeError(`sessiongate: option "busyTimeoutMs" must be a non-negative integer, got ${String(busy)}`);
     const Driver = loadDriver<typeof Database>('better-sqlite3', 'the SQLite store');
     try {
       this.#db = new Driver(path, { timeout: busy });
@@ -91,6 +92,8 @@ export class SqliteStore implements SessionStore {
       touch: db.prepare('UPDATE sessions SET last_seen_at = ?, idle_expires_at = ?, expires_at = min(?, absolute_expires_at) WHERE id = ?'),
       getData: db.prepare<[string], { data: string }>('SELECT data FROM sessions WHERE id = ?'),
       setData: db.prepare('UPDATE sessions SET data = ? WHERE id = ?'),
+      setStateKey: db.prepare<[string, string, string]>('UPDATE sessions SET data = json_set(data, ?, json(?)) WHERE id = ?'),
+      removeStateKey: db.prepare<[string, string]>('UPDATE sessions SET data = json_remove(data, ?) WHERE id = ?'),
       remove: db.prepare<[string], Row>('DELETE FROM sessions WHERE id = ? RETURNING *'),
       due: db.prepare<[number, number], Row>('SELECT * FROM sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions'),
@@ -145,8 +148,12 @@ export class SqliteStore implements SessionStore {
     return this.#stmt.touch.run(lastSeenAt, idleExpiresAt, idleExpiresAt, id).changes > 0;
   }
 
-  async setState(id: string, state: JsonObject): Promise<boolean> {
-    return this.#patch(id, { state });
+  async writeState(id: string, key: string, value: JsonValue | undefined): Promise<boolean> {
+    // One statement, so atomic against every writer of the file; a quoted path label takes any key.
+    const path = `$.state.${JSON.stringify(key)}`;
+    const written =
+      value === undefined ? this.#stmt.removeStateKey.run(path, id) : this.#stmt.setStateKey.run(path, JSON.stringify(value), id);
+    return written.changes > 0;
   }
 
   async setProtocolVersion(id: string, protocolVersion: string): Promise<boolean> {

@@ -9,10 +9,9 @@
  */
 import type { Dispatcher } from 'undici';
 import { SessionClient } from '../../../client/session-client.js';
-import type { SessionSnapshot } from '../../../client/session-core.js';
 import { isSessionScoped } from '../../../protocol/session-scoped.js';
-import { isObject, type JsonObject, type JsonRpcMessage } from '../../../protocol/jsonrpc.js';
-import type { McpApplication, RequestContext, SessionHandle } from '../../../server/application.js';
+import type { JsonRpcMessage } from '../../../protocol/jsonrpc.js';
+import type { McpApplication, RequestContext } from '../../../server/application.js';
 import { MessageQueue } from '../../../server/message-queue.js';
 import { PendingReply, slowCallReader } from '../../../server/pending-reply.js';
 import { sessionTag } from '../../../session/id.js';
@@ -21,6 +20,7 @@ import { requireSession } from '../require-session.js';
 import { upstreamFailure } from '../upstream-failure.js';
 import { upstreamCancel } from '../upstream-cancel.js';
 import { UpstreamPool, type UpstreamPoolOptions } from './upstream-pool.js';
+import { HttpLink } from './http-link.js';
 import { DEFAULT_UPSTREAM_CONCURRENCY, FairSlots } from '../fair-slots.js';
 
 export interface HttpUpstreamOptions extends HeaderPolicyOptions {
@@ -41,92 +41,39 @@ export interface HttpUpstreamOptions extends HeaderPolicyOptions {
   maxMessageBytes?: number;
 }
 
-/** Where the upstream session is kept in the downstream session's state. */
-const STATE_KEY = 'sessiongate.upstream';
-/** Which replica of a pool the session is pinned to. */
-const URL_KEY = 'sessiongate.upstreamUrl';
-
-interface Link {
-  client: SessionClient;
-  /** The pool replica the upstream session lives on. */
-  url: URL;
-  /** The latest downstream request, for forwarded headers. */
-  context: RequestContext;
-  /** Whether the client's GET stream is open on this replica (the upstream's follows it). */
-  listening: boolean;
-}
-
 export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
   const pool = new UpstreamPool(Array.isArray(options.url) ? options.url : [options.url as string | URL], options.pool);
   const headersFor = headerPolicy(options);
   const onError = options.onError ?? (() => {});
-  const links = new Map<string, Link>();
+  const links = new Map<string, HttpLink>();
   const slots = options.slots ?? new FairSlots(DEFAULT_UPSTREAM_CONCURRENCY);
 
-  function clientFor(link: Link, url: URL, clientSessionId: string | undefined): SessionClient {
-    return new SessionClient(url, {
+  const makeClient = (link: HttpLink, url: URL): SessionClient =>
+    new SessionClient(url, {
       dispatcher: options.dispatcher,
       maxMessageBytes: options.maxMessageBytes,
       // The downstream conversation's correlation id travels upstream unchanged.
-      clientSessionId: clientSessionId ?? false,
+      clientSessionId: link.context.clientSessionId ?? false,
       headers: () => headersFor(link.context),
-      // What the upstream sends on its GET stream goes to the downstream one, on whichever
-      // replica the client holds it.
-      onMessage: (message) => void link.context.session?.toStream(message),
+      onMessage: (message) => link.toClient(message),
     });
-  }
 
-  function linkFor(context: RequestContext): Link {
+  function linkFor(context: RequestContext): HttpLink {
     const session = requireSession(context);
     const existing = links.get(session.id);
     if (existing) {
       existing.context = context;
-      if (!pool.isUp(existing.url)) move(existing, session);
+      if (!pool.isUp(existing.url)) existing.move(pool, session, onError);
       return existing;
     }
-    // A pool: the pinned replica, else the rendezvous pick for the conversation (or session).
-    const pinned = session.record.state[URL_KEY];
-    const url = pool.urls.find((candidate) => candidate.href === pinned) ?? pool.pick(session.record.clientSessionId ?? session.id);
-    const link = { context, url, listening: false } as Omit<Link, 'client'> as Link;
-    link.client = clientFor(link, url, context.clientSessionId);
+    const link = new HttpLink(session, context, pool, makeClient);
     links.set(session.id, link);
-    session.attach(async (reason) => {
+    session.port.attach(session.id, async (reason) => {
       links.delete(session.id);
-      // At shutdown (or when the session moved to another replica) the downstream session lives
-      // on, and so must the upstream one: the next process resumes it. Any other end also ends
-      // the upstream session (C5).
-      if (reason === 'shutdown' || reason === 'moved') link.client.release();
-      else await link.client.close().catch(onError);
+      await link.end(reason).catch(onError);
     });
-    // A live downstream session without a link here: the gateway restarted, or another replica
-    // created it. Continue the stored upstream session (recovered on 404 like any other).
-    const stored = session.record.state[STATE_KEY];
-    if (isObject(stored)) link.client.resume(stored as unknown as SessionSnapshot, { listen: false });
-    if (!pool.isUp(url)) move(link, session);
+    if (!pool.isUp(link.url)) link.move(pool, session, onError);
     return link;
-  }
-
-  /**
-   * The session's replica is down: continue on the best one up. The stored session id is
-   * unknown there (404), so the client core replays the handshake and the session-scoped calls,
-   * as after an upstream restart.
-   */
-  function move(link: Link, session: SessionHandle): void {
-    const to = pool.pick(session.record.clientSessionId ?? session.id);
-    if (to.href === link.url.href) return;
-    const snapshot = link.client.snapshot();
-    link.client.release();
-    link.url = to;
-    link.client = clientFor(link, to, link.context.clientSessionId);
-    if (snapshot) link.client.resume(snapshot, { listen: link.listening });
-    void persist(session, link).catch(onError);
-  }
-
-  async function persist(session: SessionHandle, link: Link): Promise<void> {
-    const snapshot = link.client.snapshot();
-    if (snapshot) {
-      await session.setState({ ...session.record.state, [STATE_KEY]: snapshot as unknown as JsonObject, [URL_KEY]: link.url.href });
-    }
   }
 
   return {
@@ -146,14 +93,14 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
             async (response) => {
               // initialize and session-scoped calls change what a recovery must replay: persist then.
               if (response && 'result' in response && (request.method === 'initialize' || isSessionScoped(request.method)))
-                await persist(session, link).catch(onError);
+                await link.persist().catch(onError);
               pending.respond(response ?? upstreamFailure(request.id, 'no response'));
             },
             (error: unknown) => {
               // Refused before anything was sent: that replica is down; safe to try the next one.
               if (!retried && neverSent(error) && pool.urls.length > 1) {
                 pool.markDown(link.url);
-                move(link, session);
+                link.move(pool, session, onError);
                 return attempt(true);
               }
               pending.respond(upstreamFailure(request.id, (error as Error).message));
@@ -173,7 +120,7 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
       // The upstream's GET stream follows the client's: open on the replica where the client
       // listens, closed with it, so a session has one however many replicas serve it (and it
       // comes back when the client reconnects after a restart). What it carries reaches the
-      // client through session.toStream; this source itself stays silent.
+      // client through the port's toStream; this source itself stays silent.
       const link = linkFor(context);
       link.listening = true;
       link.client.listen();

@@ -13,18 +13,19 @@
  */
 import { SessiongateError } from '../../../protocol/failures.js';
 import {
-  type JsonObject,
   type JsonRpcMessage,
   type JsonRpcRequest,
   type JsonRpcResponse,
   type RequestId,
   isObject,
+  isRequestList,
   isResponse,
 } from '../../../protocol/jsonrpc.js';
 import { isSessionScoped, ScopedCalls } from '../../../protocol/session-scoped.js';
 import { type McpApplication, type Reply, responseOf, type SessionHandle } from '../../../server/application.js';
 import { PendingReply, slowCallReader } from '../../../server/pending-reply.js';
 import { sessionTag } from '../../../session/id.js';
+import { guarded, stateSlot } from '../../../session/state-slot.js';
 import { requireSession } from '../require-session.js';
 import { upstreamFailure } from '../upstream-failure.js';
 import { upstreamCancel } from '../upstream-cancel.js';
@@ -56,7 +57,8 @@ export interface StdioUpstreamOptions extends StdioCommand {
   onError?: (error: unknown) => void;
 }
 
-const STATE_KEY = 'sessiongate.stdio';
+/** The session-scoped calls a new child of the session replays (after a restart, an idle stop, a move). */
+const SCOPED = stateSlot('sessiongate.stdio', guarded(isRequestList));
 
 interface Pending {
   reply: PendingReply;
@@ -147,9 +149,9 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     links.set(session.id, created);
     // On a shared store the session's child now lives here: a replica holding an older one
     // (the session was served there before) stops it (issue "replicas": ownership epochs).
-    session.claim().catch(onError);
+    session.port.claim(session.id).catch(onError);
     // A client's answer to this child's request may land on another replica: it is relayed here.
-    const release = session.hold((message) => void created.child?.send(message));
+    const release = session.port.hold(session.id, (message) => void created.child?.send(message));
     const letGo = async (): Promise<void> => {
       created.onSettled = undefined;
       draining.delete(created);
@@ -157,7 +159,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       const child = created.child ?? (await created.starting?.catch(() => undefined));
       await child?.stop(grace);
     };
-    session.attach(async (reason) => {
+    session.port.attach(session.id, async (reason) => {
       created.ended = true;
       links.delete(session.id);
       if (reason !== 'moved' || created.pending.size === 0) return letGo();
@@ -225,7 +227,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     if (target) {
       const behind = target.reply.push(message);
       if (behind) holdOutput(link, behind);
-    } else void link.session.toStream(message);
+    } else void link.session.port.toStream(link.session.id, message);
   }
 
   /**
@@ -308,7 +310,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     const scoped = scopedOf(session);
     scoped.remember(request);
     link.subscribed = hasSubscriptions(scoped.list());
-    await session.setState({ ...session.record.state, [STATE_KEY]: scoped.list() as unknown as JsonObject[] });
+    await session.port.writeState(session.id, SCOPED, scoped.list());
   }
 
   /** Stops the children of sessions idle past the timeout (their sessions live on). */
@@ -354,7 +356,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       const here = links.get(session.id);
       // The child that asked (or that the notification is about) may live on another replica:
       // relayed there rather than moving the session here.
-      if (!here && (await session.toHolders(message))) return;
+      if (!here && (await session.port.toHolders(session.id, message))) return;
       const link = here ?? linkFor(session);
       link.lastActivity = Date.now();
       const child = await childFor(link, session, false);
@@ -375,7 +377,7 @@ function hasSubscriptions(calls: readonly JsonRpcRequest[]): boolean {
 }
 
 function scopedOf(session: SessionHandle): ScopedCalls {
-  return ScopedCalls.fromStored(session.record.state[STATE_KEY]);
+  return ScopedCalls.from(SCOPED.read(session.record.state) ?? []);
 }
 
 /**

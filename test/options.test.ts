@@ -1,0 +1,59 @@
+/**
+ * Options are checked by one path (protocol/options.ts): every library entry refuses a bad
+ * value at construction with the stable code SG_INVALID_OPTION, the option's name, what it
+ * must be and what it got (docs/errors.md, "Configuration errors").
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { expect, it } from 'vitest';
+import { SessionManager } from '../src/session/session-manager.js';
+import { createSessionServer } from '../src/server/session-server.js';
+import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
+import { SessionClient } from '../src/client/session-client.js';
+import { OptionError } from '../src/protocol/options.js';
+
+const application = { handle: () => Promise.reject(new Error('unused')), receive: () => {} };
+
+function refusal(build: () => unknown): OptionError {
+  try {
+    build();
+  } catch (error) {
+    expect(error).toBeInstanceOf(OptionError);
+    expect(error).toBeInstanceOf(TypeError); // what callers caught before the code existed
+    return error as OptionError;
+  }
+  throw new Error('accepted');
+}
+
+it.each([
+  ['idleTimeoutMs', () => new SessionManager({ idleTimeoutMs: 0 }), /"idleTimeoutMs" must be a positive number, got 0/],
+  ['onCap', () => new SessionManager({ onCap: 'drop' as never }), /"onCap" must be "reject", "evict" or "evict-any", got "drop"/],
+  ['touchFraction', () => new SessionManager({ touchFraction: 1 }), /"touchFraction" must be a number from 0 up to/],
+  ['maxBodyBytes', () => createSessionServer({ application, maxBodyBytes: 1.5 }), /"maxBodyBytes" must be a positive integer, got 1.5/],
+  ['application', () => createSessionServer({ application: {} as never }), /"application" must implement handle\(\) and receive\(\)/],
+  [
+    'allowedHosts',
+    () => createSessionServer({ application, allowedHosts: 'localhost' as never }),
+    /"allowedHosts" must be an array of host names/,
+  ],
+  [
+    'closeTimeoutMs',
+    () => new SessionClient('http://127.0.0.1:1/mcp', { closeTimeoutMs: -1 }),
+    /"closeTimeoutMs" must be a positive number/,
+  ],
+  [
+    'instanceIdleTimeoutMs',
+    () => bindMcpServer(() => new McpServer({ name: 'x', version: '1' }), { instanceIdleTimeoutMs: Infinity }),
+    /"instanceIdleTimeoutMs" must be a positive number of milliseconds, got Infinity/,
+  ],
+  ['factory', () => bindMcpServer('not a factory' as never), /"factory" must be a function/],
+])('%s: refused with SG_INVALID_OPTION, naming it', (name, build, message) => {
+  const error = refusal(build);
+  expect(error.code).toBe('SG_INVALID_OPTION');
+  expect(error.option).toBe(name);
+  expect(error.message).toMatch(message);
+});
+
+it('accepts the defaults, Infinity for caps and 0 where 0 means none', () => {
+  expect(() => new SessionManager({ maxSessions: Infinity, sweepIntervalMs: 0 })).not.toThrow();
+  expect(() => createSessionServer({ application, requestTimeoutMs: 0 }).close()).not.toThrow();
+});
