@@ -6,6 +6,7 @@
  * 409, another stream of the session still open), and reopened on the new session after a
  * recovery.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { isWellFormedMessage, type JsonRpcMessage } from '../protocol/jsonrpc.js';
 import { send } from './http.js';
 import type { SessionCore } from './session-core.js';
@@ -88,15 +89,7 @@ export class GetStream {
   }
 }
 
+/** Waits `ms`, or less when `signal` aborts (then resolves too: the caller's loop checks the signal). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return delay(ms, undefined, { signal }).catch(() => {});
 }

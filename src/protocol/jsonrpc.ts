@@ -55,6 +55,11 @@ function isRequestId(value: unknown): value is RequestId {
   return typeof value === 'string' || Number.isSafeInteger(value);
 }
 
+/** A request id as a map key: ids are strings or numbers, and 1 and "1" are different ids. */
+export function requestKey(id: RequestId): string | number {
+  return typeof id === 'number' ? id : `s:${id}`;
+}
+
 export function isRequest(message: JsonRpcMessage): message is JsonRpcRequest {
   return 'method' in message && 'id' in message;
 }

@@ -7,7 +7,7 @@ import { SessiongateError } from '../protocol/failures.js';
 import { PROTOCOL_VERSION } from '../protocol/headers.js';
 import type { Incoming, Outgoing } from './exchange.js';
 import { checkVersionHeader, identityOf, refuseWithoutSession, requireSession } from './session-gate.js';
-import type { ServerCore } from './session-server.js';
+import type { ServerCore } from './server-core.js';
 
 export const DELETE_METHOD = 'DELETE';
 

@@ -10,9 +10,9 @@ import { acceptsSse } from '../protocol/media-type.js';
 import { clientSessionIdOf, requestContext, sessionHandle } from './context.js';
 import { slowReader } from './session-port.js';
 import type { Incoming, Outgoing } from './exchange.js';
-import { sseHeaders } from './handle-post.js';
+import { sseHeaders } from './sse.js';
 import { checkVersionHeader, identityOf, refuseWithoutSession, requireSession } from './session-gate.js';
-import type { ServerCore } from './session-server.js';
+import type { ServerCore } from './server-core.js';
 import { openSessionStream } from './session-stream.js';
 import { sseStream } from './sse.js';
 

@@ -23,8 +23,8 @@ import { readJsonBody } from './body.js';
 import { clientSessionIdOf, requestContext, sessionHandle, withSignal } from './context.js';
 import type { Incoming, Outgoing } from './exchange.js';
 import { checkVersionHeader, identityOf, requireSession } from './session-gate.js';
-import type { ServerCore } from './session-server.js';
-import { sseStream } from './sse.js';
+import type { ServerCore } from './server-core.js';
+import { sseHeaders, sseStream } from './sse.js';
 
 export async function handlePost(core: ServerCore, incoming: Incoming): Promise<Outgoing> {
   if (!isJsonContentType(incoming.header('content-type'))) {
@@ -215,8 +215,4 @@ async function* merge(replies: Reply[]): AsyncGenerator<JsonRpcMessage> {
 
 function json(status: number, body: JsonRpcResponse | JsonRpcResponse[]): Outgoing {
   return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
-}
-
-export function sseHeaders(): Record<string, string> {
-  return { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform' };
 }

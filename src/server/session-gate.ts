@@ -8,7 +8,7 @@ import { PROTOCOL_VERSION, SESSION_ID } from '../protocol/headers.js';
 import { isHandshakeRevision, isSessionlessRevision } from '../protocol/revisions.js';
 import type { SessionRecord } from '../store/record.js';
 import type { Incoming } from './exchange.js';
-import type { ServerCore } from './session-server.js';
+import type { ServerCore } from './server-core.js';
 
 /** The caller's identity; synchronous (no promise) when no `authenticate` is configured. */
 export function identityOf(core: ServerCore, incoming: Incoming): string | undefined | Promise<string | undefined> {

@@ -6,7 +6,6 @@
  */
 import { failureAnswer, SessiongateError } from '../protocol/failures.js';
 import { SessionManager } from '../session/session-manager.js';
-import type { McpApplication } from './application.js';
 import { portOf } from './session-port.js';
 import type { Incoming, Outgoing } from './exchange.js';
 import { DELETE_METHOD, handleDelete } from './handle-delete.js';
@@ -15,20 +14,9 @@ import { handlePost } from './handle-post.js';
 import { corsHeaders, hostAllowed, originAllowed, preflightHeaders } from './origin.js';
 import { checkServerOptions, DEFAULT_MAX_BODY_BYTES, inFlightLimits, type SessionServerOptions } from './options.js';
 import { InFlight } from './in-flight.js';
+import type { ServerCore } from './server-core.js';
 import { toNodeHandler, type NodeHandler } from './node-adapter.js';
 import { toFetchHandler } from './web-adapter.js';
-
-/** Everything a method handler needs; one per server. */
-export interface ServerCore {
-  readonly sessions: SessionManager;
-  readonly application: McpApplication;
-  readonly maxBodyBytes: number;
-  readonly authenticate: NonNullable<SessionServerOptions['authenticate']> | undefined;
-  /** Sessions with an open GET stream in this process (a second one gets 409). */
-  readonly openStreams: Set<string>;
-  /** Requests the application is answering: deadlines, caps, early ends. */
-  readonly inFlight: InFlight;
-}
 
 export interface SessionServer {
   /** The core: one exchange in, one answer out. Never throws. */

@@ -6,6 +6,11 @@
  */
 import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
 
+/** The headers of every SSE answer (a POST's call stream, a GET stream). */
+export function sseHeaders(): Record<string, string> {
+  return { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform' };
+}
+
 export function sseEvent(message: JsonRpcMessage): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }

@@ -12,6 +12,7 @@
  *   kept in the session and answered here;
  * - the GET stream is fed by a `subscriptions/listen` upstream, reopened while it is wanted.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { SessionlessClient } from '../../client/sessionless-client.js';
 import { JSONRPC } from '../../protocol/failures.js';
 import {
@@ -364,14 +365,7 @@ function withoutSubscriptionId(message: JsonRpcMessage): JsonRpcMessage {
   return { ...message, params: Object.keys(meta).length > 0 ? { ...params, _meta: meta } : params };
 }
 
+/** Waits `ms`, or less when `signal` aborts (then resolves too: the caller's loop checks the signal). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
+  return delay(ms, undefined, { signal }).catch(() => {});
 }

@@ -16,14 +16,9 @@ import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { cancelledNotification } from '../../protocol/cancelled.js';
 import { JSONRPC, SessiongateError } from '../../protocol/failures.js';
-import type { JsonRpcMessage, JsonRpcRequest, RequestId } from '../../protocol/jsonrpc.js';
+import { type JsonRpcMessage, type JsonRpcRequest, type RequestId, requestKey } from '../../protocol/jsonrpc.js';
 import type { Reply } from '../application.js';
 import { PendingReply } from '../pending-reply.js';
-
-/** Request ids are strings or numbers; 1 and "1" are different ids. */
-function keyOf(id: RequestId): string | number {
-  return typeof id === 'number' ? id : `s:${id}`;
-}
 
 /** What the transport hands back to whoever owns it. */
 export interface TransportOwner {
@@ -76,14 +71,14 @@ export class SessionTransport implements Transport {
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     const outbound = message as JsonRpcMessage;
     if (!('method' in outbound)) {
-      const pending = outbound.id === null ? undefined : this.take(keyOf(outbound.id));
+      const pending = outbound.id === null ? undefined : this.take(requestKey(outbound.id));
       pending?.respond(outbound);
       return;
     }
-    if ('id' in outbound) (this.#asked ??= new Set()).add(keyOf(outbound.id));
+    if ('id' in outbound) (this.#asked ??= new Set()).add(requestKey(outbound.id));
     else if (outbound.method === 'notifications/cancelled') this.answered(outbound.params?.['requestId']);
     const related = options?.relatedRequestId;
-    const pending = related === undefined ? undefined : this.find(keyOf(related));
+    const pending = related === undefined ? undefined : this.find(requestKey(related));
     // The SDK awaits send: a handler whose client reads its stream too slowly waits for it
     // (docs/limits.md, "Streams").
     if (pending) await pending.push(outbound);
@@ -113,7 +108,7 @@ export class SessionTransport implements Transport {
    */
   request(message: JsonRpcRequest, extra: MessageExtraInfo): Promise<Reply> {
     if (this.#pending === CLOSED) return Promise.reject(new Error('sessiongate: the session instance is closed'));
-    const key = keyOf(message.id);
+    const key = requestKey(message.id);
     if (this.find(key) !== undefined) return Promise.reject(new SessiongateError('SG_REQUEST_ID_IN_USE'));
     const pending = new KeyedReply(key);
     this.put(pending);
@@ -127,7 +122,7 @@ export class SessionTransport implements Transport {
    * (the SDK then sends no response), and its id is free again.
    */
   cancel(id: RequestId, reason: string): void {
-    const pending = this.take(keyOf(id));
+    const pending = this.take(requestKey(id));
     if (pending === undefined) return; // answered meanwhile
     pending.respond({ jsonrpc: '2.0', id, error: { code: JSONRPC.REQUEST_CANCELLED, message: `Request cancelled: ${reason}` } });
     this.onmessage?.(cancelledNotification(id, reason));
@@ -142,7 +137,7 @@ export class SessionTransport implements Transport {
 
   private answered(id: unknown): void {
     if (this.#asked === undefined || (typeof id !== 'string' && typeof id !== 'number')) return;
-    this.#asked.delete(keyOf(id));
+    this.#asked.delete(requestKey(id));
     if (this.#asked.size === 0) this.#asked = undefined;
   }
 

@@ -19,6 +19,7 @@ import {
   type RequestId,
   isObject,
   isRequestList,
+  requestKey,
   isResponse,
 } from '../../../protocol/jsonrpc.js';
 import { isSessionScoped, ScopedCalls } from '../../../protocol/session-scoped.js';
@@ -85,10 +86,6 @@ interface Link {
   behind?: Set<Promise<void>>;
 }
 
-function keyOf(id: RequestId): string | number {
-  return typeof id === 'number' ? id : `s:${id}`;
-}
-
 export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
   const spareTarget = options.spares ?? 2;
   const grace = options.killGraceMs ?? 2000;
@@ -124,7 +121,10 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
           spare.bind({
             onMessage: () => {},
             onStderr: (line) => onStderr(undefined, line),
-            onExit: () => spares.splice(spares.indexOf(spare) >>> 0, 1),
+            onExit: () => {
+              const at = spares.indexOf(spare);
+              if (at >= 0) spares.splice(at, 1);
+            },
           });
           spares.push(spare);
         });
@@ -211,9 +211,9 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
   function route(link: Link, message: JsonRpcMessage): void {
     link.lastActivity = Date.now();
     if (isResponse(message)) {
-      const entry = message.id === null ? undefined : link.pending.get(keyOf(message.id));
+      const entry = message.id === null ? undefined : link.pending.get(requestKey(message.id));
       if (entry) {
-        settle(link, keyOf(message.id!));
+        settle(link, requestKey(message.id!));
         if (entry.beforeResponse) void entry.beforeResponse(message).finally(() => entry.reply.respond(message));
         else entry.reply.respond(message);
       }
@@ -259,12 +259,12 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
   ): Promise<Reply> {
     // The child answers by id: a second request under an id still in flight would take the
     // first one's answer and leave the first caller waiting forever.
-    if (link.pending.has(keyOf(request.id))) return Promise.reject(new SessiongateError('SG_REQUEST_ID_IN_USE'));
+    if (link.pending.has(requestKey(request.id))) return Promise.reject(new SessiongateError('SG_REQUEST_ID_IN_USE'));
     const meta = request.params?.['_meta'];
     const reply = new PendingReply(() => onError(slowCallReader(link.tag)));
-    link.pending.set(keyOf(request.id), { reply, progressToken: isObject(meta) ? meta['progressToken'] : undefined, beforeResponse });
+    link.pending.set(requestKey(request.id), { reply, progressToken: isObject(meta) ? meta['progressToken'] : undefined, beforeResponse });
     if (!child.send(request)) {
-      settle(link, keyOf(request.id));
+      settle(link, requestKey(request.id));
       reply.respond(upstreamFailure(request.id, 'the upstream process is not running'));
     }
     return reply.reply;
@@ -276,7 +276,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
    * and the child is told to stop (notifications/cancelled), so abandoned calls cannot pile up.
    */
   function cancelOnAbort(link: Link, child: StdioChild, id: RequestId, signal: AbortSignal): void {
-    const key = keyOf(id);
+    const key = requestKey(id);
     const entry = link.pending.get(key);
     if (!entry) return;
     const onAbort = (): void => {
