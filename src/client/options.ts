@@ -38,23 +38,20 @@ export interface SessionClientOptions {
   dispatcher?: Dispatcher;
 }
 
-import { z } from 'zod';
 import { isValidClientSessionId } from '../protocol/headers.js';
-import { checkOptions, option } from '../protocol/options.js';
+import { checkOptions, option, type OptionsSchema } from '../protocol/options.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** What each client option must be (docs/errors.md, "Configuration errors"). */
-const clientOptionsSchema = z.object({
-  clientSessionId: z
-    .custom<string | false>(
-      (id) => id === false || (typeof id === 'string' && isValidClientSessionId(id)),
-      'must be 1 to 128 visible ASCII characters (a lower-case UUID v4 is recommended) or false',
-    )
-    .optional(),
-  maxMessageBytes: option.positiveInteger().optional(),
-  closeTimeoutMs: option.finitePositive().optional(),
-});
+const clientOptionsSchema: OptionsSchema = {
+  clientSessionId: option.custom(
+    'must be 1 to 128 visible ASCII characters (a lower-case UUID v4 is recommended) or false',
+    (id) => id === false || (typeof id === 'string' && isValidClientSessionId(id)),
+  ),
+  maxMessageBytes: option.positiveInteger,
+  closeTimeoutMs: option.finitePositive,
+};
 
 export function checkClientOptions(options: SessionClientOptions): void {
   checkOptions(clientOptionsSchema, options);

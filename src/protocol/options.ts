@@ -1,16 +1,18 @@
 /**
  * @module protocol/options
  * The one way options are checked, everywhere a library entry takes them (the session manager,
- * the server, the client, the stores, the SDK binding): a zod schema per options object, and
- * one error with a stable code naming the option, what it must be, and what it got
- * (docs/errors.md, "Configuration errors").
+ * the server, the client, the stores, the SDK binding): a schema per options object (each
+ * option's check and the words its error uses), and one error with a stable code naming the
+ * option, what it must be, and what it got (docs/errors.md, "Configuration errors").
+ *
+ * Not zod, though zod is a dependency: merely loading zod in a session server's process cost
+ * the request path 10-17% throughput in a same-run A/B (bench/RESULTS.md, "Issue 16").
  */
-import { z } from 'zod';
 
 /** A bad option value: thrown at construction, never at request time. */
 export class OptionError extends TypeError {
   readonly code = 'SG_INVALID_OPTION';
-  /** The option's name (a dotted path for nested options). */
+  /** The option's name. */
   readonly option: string;
 
   constructor(option: string, message: string) {
@@ -20,38 +22,54 @@ export class OptionError extends TypeError {
   }
 }
 
-const number = (value: unknown): value is number => typeof value === 'number' && !Number.isNaN(value);
+/** One option's check: what it must be (for the error) and the test. Undefined always passes (the default applies). */
+export interface OptionCheck {
+  readonly must: string;
+  readonly test: (value: unknown) => boolean;
+  /** Undefined fails too (see `required`). */
+  readonly required?: boolean;
+}
 
-/** The checks option schemas are built from, each with the words its error uses. */
+/** An options object's schema: its checked options, by name. Other keys pass (an object may carry others' options). */
+export type OptionsSchema = Readonly<Record<string, OptionCheck>>;
+
+const isNumber = (value: unknown): value is number => typeof value === 'number' && !Number.isNaN(value);
+
+/** The checks option schemas are built from. */
 export const option = {
-  positiveInteger: () => z.custom<number>((v) => Number.isSafeInteger(v) && (v as number) > 0, 'must be a positive integer'),
-  nonNegativeInteger: () => z.custom<number>((v) => Number.isSafeInteger(v) && (v as number) >= 0, 'must be a non-negative integer'),
+  positiveInteger: { must: 'must be a positive integer', test: (v) => Number.isSafeInteger(v) && (v as number) > 0 },
+  nonNegativeInteger: { must: 'must be a non-negative integer', test: (v) => Number.isSafeInteger(v) && (v as number) >= 0 },
   /** A duration or a cap: Infinity allowed (no limit). */
-  positiveNumber: () => z.custom<number>((v) => number(v) && v > 0, 'must be a positive number'),
-  nonNegativeNumber: () => z.custom<number>((v) => number(v) && v >= 0, 'must be a non-negative number'),
-  finitePositive: () => z.custom<number>((v) => number(v) && Number.isFinite(v) && v > 0, 'must be a positive number of milliseconds'),
-  func: <T>() => z.custom<T>((v) => typeof v === 'function', 'must be a function'),
-  strings: (what: string) =>
-    z.custom<readonly string[]>((v) => Array.isArray(v) && v.every((s) => typeof s === 'string'), `must be an array of ${what}`),
-  oneOf: <const T extends readonly string[]>(values: T) =>
-    z.custom<T[number]>(
-      (v) => values.includes(v as string),
-      `must be ${values
-        .map((value) => `"${value}"`)
-        .join(', ')
-        .replace(/, ([^,]*)$/, ' or $1')}`,
-    ),
-};
+  positiveNumber: { must: 'must be a positive number', test: (v) => isNumber(v) && v > 0 },
+  nonNegativeNumber: { must: 'must be a non-negative number', test: (v) => isNumber(v) && v >= 0 },
+  finitePositive: { must: 'must be a positive number of milliseconds', test: (v) => isNumber(v) && Number.isFinite(v) && v > 0 },
+  func: { must: 'must be a function', test: (v) => typeof v === 'function' },
+  strings: (what: string): OptionCheck => ({
+    must: `must be an array of ${what}`,
+    test: (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'),
+  }),
+  oneOf: (values: readonly string[]): OptionCheck => ({
+    must: `must be ${values
+      .map((value) => `"${value}"`)
+      .join(', ')
+      .replace(/, ([^,]*)$/, ' or $1')}`,
+    test: (v) => values.includes(v as string),
+  }),
+  custom: (must: string, test: (value: unknown) => boolean): OptionCheck => ({ must, test }),
+} satisfies Record<string, OptionCheck | ((...args: never[]) => OptionCheck)>;
 
-/** Checks `options` against `schema` (unknown keys pass: an options object may carry others' options); throws OptionError for the first problem. */
-export function checkOptions(schema: z.ZodType, options: object): void {
-  const result = schema.safeParse(options);
-  if (result.success) return;
-  const issue = result.error.issues[0]!;
-  const name = issue.path.map(String).join('.');
-  let got: unknown = options;
-  for (const key of issue.path) got = (got as Record<PropertyKey, unknown>)[key];
-  throw new OptionError(name, `sessiongate: option "${name}" ${issue.message}, got ${describe(got)}`);
+/** The same check, for an option that must be given. */
+export function required(check: OptionCheck): OptionCheck {
+  return { ...check, required: true };
+}
+
+/** Checks `options` against `schema`; throws OptionError for the first problem. */
+export function checkOptions(schema: OptionsSchema, options: object): void {
+  for (const [name, check] of Object.entries(schema)) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value === undefined && !check.required) continue;
+    if (!check.test(value)) throw new OptionError(name, `sessiongate: option "${name}" ${check.must}, got ${describe(value)}`);
+  }
 }
 
 function describe(value: unknown): string {

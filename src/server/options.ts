@@ -6,8 +6,7 @@ import type { SessionManager } from '../session/session-manager.js';
 import type { SessionOptions } from '../session/options.js';
 import type { McpApplication } from './application.js';
 import { DEFAULT_IN_FLIGHT, type InFlightLimits } from './in-flight.js';
-import { z } from 'zod';
-import { checkOptions, option } from '../protocol/options.js';
+import { checkOptions, option, type OptionsSchema, required } from '../protocol/options.js';
 
 /** What `authenticate` may look at: the request's method and headers. */
 export interface RequestView {
@@ -62,20 +61,22 @@ export function inFlightLimits(options: SessionServerOptions): InFlightLimits {
 }
 
 /** What each server option must be, beside the session options (docs/errors.md, "Configuration errors"). */
-const serverOptionsSchema = z.object({
-  application: z.custom<McpApplication>(
-    (app) =>
-      typeof (app as Partial<McpApplication> | undefined)?.handle === 'function' && typeof (app as McpApplication).receive === 'function',
-    'must implement handle() and receive()',
+const serverOptionsSchema: OptionsSchema = {
+  application: required(
+    option.custom(
+      'must implement handle() and receive()',
+      (app) =>
+        typeof (app as Partial<McpApplication> | undefined)?.handle === 'function' && typeof (app as McpApplication).receive === 'function',
+    ),
   ),
-  maxBodyBytes: option.positiveInteger().optional(),
-  requestTimeoutMs: option.nonNegativeInteger().optional(),
-  maxInflightPerSession: option.positiveInteger().optional(),
-  maxInflightPerPrincipal: option.positiveInteger().optional(),
-  allowedOrigins: option.strings('origins').optional(),
-  allowedHosts: option.strings('host names').optional(),
-  authenticate: option.func<SessionServerOptions['authenticate']>().optional(),
-});
+  maxBodyBytes: option.positiveInteger,
+  requestTimeoutMs: option.nonNegativeInteger,
+  maxInflightPerSession: option.positiveInteger,
+  maxInflightPerPrincipal: option.positiveInteger,
+  allowedOrigins: option.strings('origins'),
+  allowedHosts: option.strings('host names'),
+  authenticate: option.func,
+};
 
 export function checkServerOptions(options: SessionServerOptions): void {
   checkOptions(serverOptionsSchema, options);

@@ -5,8 +5,7 @@
  */
 import type { SessionStore } from '../store/store.js';
 import type { Clock } from './clock.js';
-import { z } from 'zod';
-import { checkOptions, option } from '../protocol/options.js';
+import { checkOptions, option, type OptionsSchema } from '../protocol/options.js';
 
 export interface SessionOptions {
   /** Where records live. Default: a new MemoryStore (process-local, lost on restart). */
@@ -68,19 +67,17 @@ export interface ResolvedSessionOptions {
 }
 
 /** What each session option must be (docs/errors.md, "Configuration errors"). */
-export const sessionOptionsSchema = z.object({
-  idleTimeoutMs: option.positiveNumber().optional(),
-  maxLifetimeMs: option.positiveNumber().optional(),
-  maxSessions: option.positiveNumber().optional(),
-  maxSessionsPerPrincipal: option.positiveNumber().optional(),
-  maxAnonymousSessions: option.positiveNumber().optional(),
-  onCap: option.oneOf(['reject', 'evict', 'evict-any'] as const).optional(),
-  capRetryAfterSeconds: option.positiveNumber().optional(),
-  touchFraction: z
-    .custom<number>((v) => typeof v === 'number' && v >= 0 && v < 1, 'must be a number from 0 up to (not including) 1')
-    .optional(),
-  sweepIntervalMs: option.nonNegativeNumber().optional(),
-});
+export const sessionOptionsSchema: OptionsSchema = {
+  idleTimeoutMs: option.positiveNumber,
+  maxLifetimeMs: option.positiveNumber,
+  maxSessions: option.positiveNumber,
+  maxSessionsPerPrincipal: option.positiveNumber,
+  maxAnonymousSessions: option.positiveNumber,
+  onCap: option.oneOf(['reject', 'evict', 'evict-any']),
+  capRetryAfterSeconds: option.positiveNumber,
+  touchFraction: option.custom('must be a number from 0 up to (not including) 1', (v) => typeof v === 'number' && v >= 0 && v < 1),
+  sweepIntervalMs: option.nonNegativeNumber,
+};
 
 export function resolveSessionOptions(options: SessionOptions): ResolvedSessionOptions {
   checkOptions(sessionOptionsSchema, options);

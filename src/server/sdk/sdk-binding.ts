@@ -23,8 +23,7 @@ import { MessageQueue } from '../message-queue.js';
 import { BoundInstance, type ConnectableServer, type InstanceOwner } from './bound-instance.js';
 import { reservedSlot, type SessionState } from './session-state.js';
 import { guarded } from '../../session/state-slot.js';
-import { checkOptions, option } from '../../protocol/options.js';
-import { z } from 'zod';
+import { checkOptions, option, type OptionsSchema, required } from '../../protocol/options.js';
 import { internalRequestId } from '../../protocol/internal-ids.js';
 
 export type { ConnectableServer } from './bound-instance.js';
@@ -60,12 +59,12 @@ export interface McpBindingOptions {
 }
 
 /** What `bindMcpServer` takes (docs/errors.md, "Configuration errors"). */
-const bindingArgumentsSchema = z.object({
-  factory: option.func<McpServerFactory>(),
-  instanceIdleTimeoutMs: option.finitePositive().optional(),
-  instanceIdleTimeout: option.finitePositive().optional(),
-  onError: option.func<(error: unknown) => void>().optional(),
-});
+const bindingArgumentsSchema: OptionsSchema = {
+  factory: required(option.func),
+  instanceIdleTimeoutMs: option.finitePositive,
+  instanceIdleTimeout: option.finitePositive,
+  onError: option.func,
+};
 
 /** Where the binding keeps the session-scoped calls to replay (a reserved `session.state` key). */
 const SCOPED = reservedSlot('scoped', guarded(isRequestList));

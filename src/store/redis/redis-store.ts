@@ -7,7 +7,6 @@
  *
  * The store's clock and Redis's must roughly agree (the native TTL uses Redis's time).
  */
-import { z } from 'zod';
 import { checkOptions, option } from '../../protocol/options.js';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { ioredis } from './ioredis.js';
@@ -68,7 +67,7 @@ export class RedisStore implements SessionStore {
     this.#prefix = options.prefix ?? (clustered ? '{sg}:' : 'sg:');
     if (clustered && !/\{[^}]+\}/.test(this.#prefix))
       throw new TypeError(`sessiongate: on a Redis Cluster the prefix needs a hash tag such as "{sg}:", got "${this.#prefix}"`);
-    checkOptions(z.object({ expiryGraceMs: option.nonNegativeInteger().optional() }), options);
+    checkOptions({ expiryGraceMs: option.nonNegativeInteger }, options);
     this.#grace = options.expiryGraceMs ?? 60_000;
     const timeout = options.commandTimeoutMs ?? 1000;
     this.#timeout = timeout;

@@ -4,7 +4,6 @@
  * and a kill -9: WAL with synchronous=NORMAL loses nothing when the process dies (only an OS
  * crash or power loss can drop the last transactions). Several processes may share one file.
  */
-import { z } from 'zod';
 import { checkOptions, option } from '../../protocol/options.js';
 import type Database from 'better-sqlite3';
 import { loadDriver } from '../driver.js';
@@ -53,7 +52,7 @@ export class SqliteStore implements SessionStore {
 
   /** `path` is a file (created if missing) or ':memory:'. */
   constructor(path: string, options: SqliteStoreOptions = {}) {
-    checkOptions(z.object({ busyTimeoutMs: option.nonNegativeInteger().optional() }), options);
+    checkOptions({ busyTimeoutMs: option.nonNegativeInteger }, options);
     const busy = options.busyTimeoutMs ?? 5000;
     const Driver = loadDriver<typeof Database>('better-sqlite3', 'the SQLite store');
     try {
