@@ -23,7 +23,7 @@ import { startCli } from './helpers/demo-process.js';
 import { readJsonLines } from './helpers/json-lines.js';
 import { ACCEPT_BOTH, send, sseMessages } from './helpers/mcp-http.js';
 import { isAlive } from './helpers/processes.js';
-import { startRedis } from './helpers/redis.js';
+import { PATIENT, startRedis } from './helpers/redis.js';
 import { RedisStore } from '../src/store/redis/index.js';
 import { audited, type AuditEvent } from '../src/gateway/ops/audit.js';
 import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
@@ -235,7 +235,7 @@ describe('sessionless client -> handshake-era upstream (conversations)', () => {
     closers.push(() => redis.stop());
     const tally = { created: 0, closed: 0 };
     const upstream = await handshakeUpstream(tally);
-    const stores = [0, 1].map(() => new RedisStore({ url: redis.url, prefix: 'eras:' }));
+    const stores = [0, 1].map(() => new RedisStore({ ...PATIENT, url: redis.url, prefix: 'eras:' }));
     for (const store of stores) closers.push(() => store.close());
     const replicas = await Promise.all(stores.map((store) => gateway(upstream.url, {}, { store })));
     const id = '3d1f0c2e-8b7a-4c69-a5d4-e3f2a1b0c9d8';

@@ -10,7 +10,7 @@ import { parseRedisTarget } from '../src/store/redis/target.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { openGetStream, openSession, send, toolCall } from './helpers/mcp-http.js';
 import { isAlive } from './helpers/processes.js';
-import { startRedisCluster, startRedisSentinel } from './helpers/redis.js';
+import { PATIENT, startRedisCluster, startRedisSentinel } from './helpers/redis.js';
 import { record, storeContract } from './helpers/store-contract.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
@@ -77,13 +77,13 @@ describe('on a Redis Cluster (three masters)', () => {
 
   // Every test gets its own hash tag, so its keys live on one slot of their own.
   storeContract('redis cluster', async () => {
-    const store = new RedisStore({ url: cluster.url, prefix: `{c${n++}}:` });
+    const store = new RedisStore({ ...PATIENT, url: cluster.url, prefix: `{c${n++}}:` });
     await store.ready();
     return store;
   });
 
   it('two stores share sessions, and the bus counts listeners truly (sharded pub/sub)', async () => {
-    const [a, b] = [new RedisStore({ url: cluster.url }), new RedisStore({ url: cluster.url })];
+    const [a, b] = [new RedisStore({ ...PATIENT, url: cluster.url }), new RedisStore({ ...PATIENT, url: cluster.url })];
     closers.push(
       () => a.close(),
       () => b.close(),

@@ -18,7 +18,7 @@ import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { initializeRequest, openGetStream, openSession, postStream, send, toolCall } from './helpers/mcp-http.js';
 import { EVERYTHING_STDIO } from './helpers/everything.js';
 import { isAlive } from './helpers/processes.js';
-import { startRedis, type RedisServer } from './helpers/redis.js';
+import { PATIENT, startRedis, type RedisServer } from './helpers/redis.js';
 import { fixtureServer, type Tally } from './helpers/sdk-fixtures.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
 
@@ -272,7 +272,7 @@ describe('GET streams and server-to-client messages across replicas (pub/sub per
     const { url } = await redis();
     const servers: RunningServer[] = [];
     for (let i = 0; i < 2; i++) {
-      const store = new CachingStore(new RedisStore({ url, prefix: 'sdk:' }));
+      const store = new CachingStore(new RedisStore({ ...PATIENT, url, prefix: 'sdk:' }));
       const server = await startServer({ application: bindMcpServer((session) => fixtureServer(session)), store });
       closers.push(() => server.close().then(() => store.close()));
       await waitFor(() => store.bus.connected);
@@ -400,7 +400,7 @@ describe('Redis faults', () => {
 describe('the record cache of a replica', () => {
   async function twoReplicas() {
     const { url } = await redis();
-    const stores = [0, 1].map(() => new CachingStore(new RedisStore({ url, prefix: 'cache:' })));
+    const stores = [0, 1].map(() => new CachingStore(new RedisStore({ ...PATIENT, url, prefix: 'cache:' })));
     const managers = stores.map((store) => new SessionManager({ store, sweepIntervalMs: 0 }));
     for (const [i, manager] of managers.entries()) closers.push(() => manager.close().then(() => stores[i]!.close()));
     // The bus subscriptions are up before the test relies on them.
@@ -450,7 +450,7 @@ describe('the record cache of a replica', () => {
 
   it('a cached record that looks expired is read again: another replica may have slid it', async () => {
     const { url } = await redis();
-    const stores = [0, 1].map(() => new CachingStore(new RedisStore({ url, prefix: 'slide:' })));
+    const stores = [0, 1].map(() => new CachingStore(new RedisStore({ ...PATIENT, url, prefix: 'slide:' })));
     const [a, b] = stores.map((store) => new SessionManager({ store, idleTimeoutMs: 1000, sweepIntervalMs: 0 })) as [
       SessionManager,
       SessionManager,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/store/redis/index.js';
 import { record, storeContract } from './helpers/store-contract.js';
-import { startRedis, type RedisServer } from './helpers/redis.js';
+import { PATIENT, startRedis, type RedisServer } from './helpers/redis.js';
 
 let redis: RedisServer;
 let n = 0;
@@ -14,15 +14,15 @@ afterAll(async () => {
 
 // Each test gets its own key prefix on the shared real server.
 storeContract('redis', async () => {
-  const store = new RedisStore({ url: redis.url, prefix: `t${n++}:` });
+  const store = new RedisStore({ ...PATIENT, url: redis.url, prefix: `t${n++}:` });
   await store.ready();
   return store;
 });
 
 describe('RedisStore', () => {
   it('two stores with one prefix (two replicas) share sessions and the secret', async () => {
-    const a = new RedisStore({ url: redis.url, prefix: 'shared:' });
-    const b = new RedisStore({ url: redis.url, prefix: 'shared:' });
+    const a = new RedisStore({ ...PATIENT, url: redis.url, prefix: 'shared:' });
+    const b = new RedisStore({ ...PATIENT, url: redis.url, prefix: 'shared:' });
     const now = Date.now();
     const r = record(now);
     await a.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
@@ -35,7 +35,7 @@ describe('RedisStore', () => {
   });
 
   it('gives the session hash a native TTL at its deadline plus the grace period', async () => {
-    const store = new RedisStore({ url: redis.url, prefix: 'ttl:', expiryGraceMs: 1000 });
+    const store = new RedisStore({ ...PATIENT, url: redis.url, prefix: 'ttl:', expiryGraceMs: 1000 });
     const now = Date.now();
     const r = record(now, { idleExpiresAt: now + 2000 });
     await store.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);

@@ -172,3 +172,10 @@ export async function startRedisSentinel(): Promise<{
     stop,
   };
 }
+
+/**
+ * RedisStore options for tests that are not about timeouts. The default command timeout (1 s)
+ * is how long a request waits on a Redis that is down; on a loaded 2-core machine a cluster
+ * client's first connection (slot discovery over three nodes) has been measured to take longer.
+ */
+export const PATIENT = { commandTimeoutMs: 10_000 } as const;
