@@ -6,13 +6,11 @@
  * 409, another stream of the session still open), and reopened on the new session after a
  * recovery.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { isWellFormedMessage, type JsonRpcMessage } from '../protocol/jsonrpc.js';
+import { pause, reconnectDelay } from '../protocol/reconnect.js';
 import { send } from './http.js';
 import type { SessionCore } from './session-core.js';
 import { SseParser } from './sse-parser.js';
-
-const MAX_BACKOFF_MS = 30_000;
 
 export class GetStream {
   readonly #core: SessionCore;
@@ -55,7 +53,7 @@ export class GetStream {
           // gateway replica handing the stream over): ask again after a back-off.
           await answer.body.dump();
           failures++;
-          await sleep(Math.min(this.#retryMs * 2 ** (failures - 1), MAX_BACKOFF_MS), signal);
+          await pause(reconnectDelay(this.#retryMs, failures - 1), signal);
           continue;
         }
         if (answer.status !== 200) {
@@ -83,13 +81,7 @@ export class GetStream {
         if (signal.aborted) return;
         failures++;
       }
-      const wait = failures === 0 ? this.#retryMs : Math.min(this.#retryMs * 2 ** failures, MAX_BACKOFF_MS);
-      await sleep(wait, signal);
+      await pause(reconnectDelay(this.#retryMs, failures), signal);
     }
   }
-}
-
-/** Waits `ms`, or less when `signal` aborts (then resolves too: the caller's loop checks the signal). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return delay(ms, undefined, { signal }).catch(() => {});
 }

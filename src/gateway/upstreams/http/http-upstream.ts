@@ -9,6 +9,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { SessionClient } from '../../../client/session-client.js';
+import { checkOptions, option, type OptionsSchema, required } from '../../../protocol/options.js';
 import { isSessionScoped } from '../../../protocol/session-scoped.js';
 import type { JsonRpcMessage } from '../../../protocol/jsonrpc.js';
 import type { McpApplication, RequestContext } from '../../../server/application.js';
@@ -41,7 +42,21 @@ export interface HttpUpstreamOptions extends HeaderPolicyOptions {
   maxMessageBytes?: number;
 }
 
+/** What each HTTP upstream option must be (docs/errors.md, "Configuration errors"); the CLI's flags check by it too. */
+export const httpUpstreamSchema = {
+  url: required(
+    option.custom('must be an http(s) URL or a non-empty list of them', (value) => {
+      const urls: unknown[] = Array.isArray(value) ? value : [value];
+      return urls.length > 0 && urls.every(isHttpUrl);
+    }),
+  ),
+  maxMessageBytes: option.positiveInteger,
+  forwardHeaders: option.strings('header names'),
+  onError: option.func,
+} satisfies OptionsSchema;
+
 export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
+  checkOptions(httpUpstreamSchema, options);
   const pool = new UpstreamPool(Array.isArray(options.url) ? options.url : [options.url as string | URL], options.pool);
   const headersFor = headerPolicy(options);
   const onError = options.onError ?? (() => {});
@@ -143,4 +158,10 @@ function neverSent(error: unknown): boolean {
     cause = cause.cause;
   }
   return false;
+}
+
+function isHttpUrl(value: unknown): boolean {
+  if (!(value instanceof URL) && typeof value !== 'string') return false;
+  const protocol = URL.canParse(value) ? new URL(value).protocol : '';
+  return protocol === 'http:' || protocol === 'https:';
 }
