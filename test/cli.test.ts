@@ -10,6 +10,7 @@ import { initializeRequest, openSession, send, toolCall } from './helpers/mcp-ht
 import { runCli, startCli, startDemo, type DemoProcess } from './helpers/demo-process.js';
 import { rawPost } from './helpers/raw-http.js';
 import { startRedis } from './helpers/redis.js';
+import { stdioUpstream, stdioUpstreamSchema } from '../src/gateway/upstreams/stdio/stdio-upstream.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -195,11 +196,19 @@ describe('bad flags', () => {
     [['--port', '0', '--forward-header', 'bad header'], '--forward-header'],
     [['--port', '0', '--upstream-header', 'no-colon'], '--upstream-header'],
     [['--port', '0'], '--upstream'],
+    [['--spares', '65'], '--spares'],
   ])('%j exits non-zero with one line naming %s', async (args, flag) => {
     const { code, stderr } = await runCli(args);
     expect(code).not.toBe(0);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain(flag);
+  });
+
+  it("a flag that feeds a library option is refused in the library option's own words", async () => {
+    const { code, stderr } = await runCli(['--spares', '65']);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain(`"65": ${stdioUpstreamSchema.spares.must}, got 65`);
+    expect(() => stdioUpstream({ command: 'x', args: [], spares: 65 })).toThrow(`"spares" ${stdioUpstreamSchema.spares.must}, got 65`);
   });
 
   it('an unreachable upstream exits non-zero with one line', async () => {

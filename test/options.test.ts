@@ -10,6 +10,8 @@ import { createSessionServer } from '../src/server/session-server.js';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
 import { SessionClient } from '../src/client/session-client.js';
 import { OptionError } from '../src/protocol/options.js';
+import { httpUpstream } from '../src/gateway/upstreams/http/http-upstream.js';
+import { stdioUpstream } from '../src/gateway/upstreams/stdio/stdio-upstream.js';
 
 const application = { handle: () => Promise.reject(new Error('unused')), receive: () => {} };
 
@@ -46,6 +48,14 @@ it.each([
     /"instanceIdleTimeoutMs" must be a positive number of milliseconds, got Infinity/,
   ],
   ['factory', () => bindMcpServer('not a factory' as never), /"factory" must be a function/],
+  ['url', () => httpUpstream({ url: 'ftp://example.com/mcp' }), /"url" must be an http\(s\) URL or a non-empty list of them/],
+  [
+    'maxMessageBytes',
+    () => httpUpstream({ url: 'http://127.0.0.1:1/mcp', maxMessageBytes: 0 }),
+    /"maxMessageBytes" must be a positive integer/,
+  ],
+  ['spares', () => stdioUpstream({ command: 'x', args: [], spares: -1 }), /"spares" must be an integer from 0 to 64, got -1/],
+  ['args', () => stdioUpstream({ command: 'x', args: 'a b' as never }), /"args" must be an array of arguments/],
 ])('%s: refused with SG_INVALID_OPTION, naming it', (name, build, message) => {
   const error = refusal(build);
   expect(error.code).toBe('SG_INVALID_OPTION');

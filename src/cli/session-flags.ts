@@ -7,7 +7,9 @@ import { envOption } from './config-file.js';
 import { parseCount, parseDuration, parsePort, parseSize } from './units.js';
 import { parseStoreSpec, type StoreSpec } from './store-spec.js';
 import { LOCAL_HOSTNAMES } from '../server/origin.js';
-import type { CapPolicy } from '../session/options.js';
+import { type CapPolicy, sessionOptionsSchema as session } from '../session/options.js';
+import { type OptionCheck, problemWith } from '../protocol/options.js';
+import { serverOptionsSchema as server } from '../server/options.js';
 
 export interface SessionFlags {
   port: number;
@@ -31,14 +33,22 @@ export interface SessionFlags {
   maxConnections: number;
 }
 
-/** Commander calls a parser with the raw text; a thrown message becomes a one-line error naming the flag. */
-export function parser<T>(parse: (text: string) => T): (text: string) => T {
+/**
+ * Commander calls a parser with the raw text; a thrown message becomes a one-line error naming
+ * the flag. `check` is the library option's own check (its schema), so a flag, the config file
+ * and the library accept the same values.
+ */
+export function parser<T>(parse: (text: string) => T, check?: OptionCheck): (text: string) => T {
   return (text) => {
+    let value: T;
     try {
-      return parse(text);
+      value = parse(text);
     } catch (error) {
       throw new InvalidArgumentError((error as Error).message);
     }
+    const problem = check && problemWith(check, value);
+    if (problem) throw new InvalidArgumentError(`"${text}": ${problem}`);
+    return value;
   };
 }
 
@@ -56,21 +66,25 @@ export function addSessionFlags(command: Command, defaults: { store: string }): 
     )
     .addOption(
       envOption('--idle-timeout <duration>', 'end sessions idle this long')
-        .argParser(parser(parseDuration))
+        .argParser(parser(parseDuration, session.idleTimeoutMs))
         .default(30 * 60_000, '30m'),
     )
     .addOption(
       envOption('--max-lifetime <duration>', 'end sessions this long after initialize')
-        .argParser(parser(parseDuration))
+        .argParser(parser(parseDuration, session.maxLifetimeMs))
         .default(24 * 3_600_000, '24h'),
     )
-    .addOption(envOption('--max-sessions <n>', 'cap on live sessions (503 past it)').argParser(parser(parseCount)))
-    .addOption(envOption('--max-sessions-per-principal <n>', 'cap on live sessions per principal').argParser(parser(parseCount)))
+    .addOption(envOption('--max-sessions <n>', 'cap on live sessions (503 past it)').argParser(parser(parseCount, session.maxSessions)))
+    .addOption(
+      envOption('--max-sessions-per-principal <n>', 'cap on live sessions per principal').argParser(
+        parser(parseCount, session.maxSessionsPerPrincipal),
+      ),
+    )
     .addOption(
       envOption(
         '--max-anonymous-sessions <n>',
         'cap on live sessions without an Authorization header, all together (default: --max-sessions-per-principal)',
-      ).argParser(parser(parseCount)),
+      ).argParser(parser(parseCount, session.maxAnonymousSessions)),
     )
     .addOption(
       envOption(
@@ -82,31 +96,33 @@ export function addSessionFlags(command: Command, defaults: { store: string }): 
     )
     .addOption(
       envOption('--allowed-origins <list>', 'comma-separated allowed Origins, * for any (default: same host and localhost)').argParser(
-        parser(parseOrigins),
+        parser(parseOrigins, server.allowedOrigins),
       ),
     )
     .addOption(
       envOption(
         '--allowed-hosts <list>',
         'comma-separated Host names accepted (default: localhost names when --host is loopback, else any)',
-      ).argParser(parser(parseHosts)),
+      ).argParser(parser(parseHosts, server.allowedHosts)),
     )
     .addOption(
       envOption('--max-body <size>', 'largest POST body')
-        .argParser(parser(parseSize))
+        .argParser(parser(parseSize, server.maxBodyBytes))
         .default(4 * 1024 * 1024, '4mb'),
     )
     .addOption(
       envOption('--request-timeout <duration>', 'answer -32001 to a request with no answer or progress for this long, or off')
-        .argParser(parser(parseDurationOrOff))
+        .argParser(parser(parseDurationOrOff, server.requestTimeoutMs))
         .default(120_000, '2m'),
     )
     .addOption(
-      envOption('--max-inflight-per-session <n>', 'requests in flight per session (429 past it)').argParser(parser(parseCount)).default(32),
+      envOption('--max-inflight-per-session <n>', 'requests in flight per session (429 past it)')
+        .argParser(parser(parseCount, server.maxInflightPerSession))
+        .default(32),
     )
     .addOption(
       envOption('--max-inflight-per-principal <n>', 'requests in flight per principal, anonymous callers together (429 past it)')
-        .argParser(parser(parseCount))
+        .argParser(parser(parseCount, server.maxInflightPerPrincipal))
         .default(256),
     )
     .addOption(

@@ -33,7 +33,7 @@ export interface OptionCheck {
 /** An options object's schema: its checked options, by name. Other keys pass (an object may carry others' options). */
 export type OptionsSchema = Readonly<Record<string, OptionCheck>>;
 
-const isNumber = (value: unknown): value is number => typeof value === 'number' && !Number.isNaN(value);
+const isNumber = (value: unknown): value is number => typeof value === 'number';
 
 /** The checks option schemas are built from. */
 export const option = {
@@ -44,6 +44,11 @@ export const option = {
   nonNegativeNumber: { must: 'must be a non-negative number', test: (v) => isNumber(v) && v >= 0 },
   finitePositive: { must: 'must be a positive number of milliseconds', test: (v) => isNumber(v) && Number.isFinite(v) && v > 0 },
   func: { must: 'must be a function', test: (v) => typeof v === 'function' },
+  string: { must: 'must be a non-empty string', test: (v) => typeof v === 'string' && v !== '' },
+  integerIn: (min: number, max: number): OptionCheck => ({
+    must: `must be an integer from ${min} to ${max}`,
+    test: (v) => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max,
+  }),
   strings: (what: string): OptionCheck => ({
     must: `must be an array of ${what}`,
     test: (v) => Array.isArray(v) && v.every((s) => typeof s === 'string'),
@@ -66,9 +71,8 @@ export function required(check: OptionCheck): OptionCheck {
 /** Checks `options` against `schema`; throws OptionError for the first problem. */
 export function checkOptions(schema: OptionsSchema, options: object): void {
   for (const [name, check] of Object.entries(schema)) {
-    const value = (options as Record<string, unknown>)[name];
-    if (value === undefined && !check.required) continue;
-    if (!check.test(value)) throw new OptionError(name, `sessiongate: option "${name}" ${check.must}, got ${describe(value)}`);
+    const problem = problemWith(check, (options as Record<string, unknown>)[name]);
+    if (problem !== undefined) throw new OptionError(name, `sessiongate: option "${name}" ${problem}`);
   }
 }
 
@@ -77,4 +81,13 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return JSON.stringify(value.slice(0, 64));
   return typeof value === 'object' && value !== null ? 'an object' : String(value);
+}
+
+/**
+ * The check's verdict on one value as a message (undefined: accepted), for callers that report
+ * it their own way (the CLI names the flag instead of the library option).
+ */
+export function problemWith(check: OptionCheck, value: unknown): string | undefined {
+  if (value === undefined && !check.required) return undefined;
+  return check.test(value) ? undefined : `${check.must}, got ${describe(value)}`;
 }

@@ -61,7 +61,7 @@ export function inFlightLimits(options: SessionServerOptions): InFlightLimits {
 }
 
 /** What each server option must be, beside the session options (docs/errors.md, "Configuration errors"). */
-const serverOptionsSchema: OptionsSchema = {
+export const serverOptionsSchema = {
   application: required(
     option.custom(
       'must implement handle() and receive()',
@@ -76,7 +76,7 @@ const serverOptionsSchema: OptionsSchema = {
   allowedOrigins: option.strings('origins'),
   allowedHosts: option.strings('host names'),
   authenticate: option.func,
-};
+} satisfies OptionsSchema;
 
 export function checkServerOptions(options: SessionServerOptions): void {
   checkOptions(serverOptionsSchema, options);

@@ -67,7 +67,7 @@ export interface ResolvedSessionOptions {
 }
 
 /** What each session option must be (docs/errors.md, "Configuration errors"). */
-export const sessionOptionsSchema: OptionsSchema = {
+export const sessionOptionsSchema = {
   idleTimeoutMs: option.positiveNumber,
   maxLifetimeMs: option.positiveNumber,
   maxSessions: option.positiveNumber,
@@ -77,7 +77,7 @@ export const sessionOptionsSchema: OptionsSchema = {
   capRetryAfterSeconds: option.positiveNumber,
   touchFraction: option.custom('must be a number from 0 up to (not including) 1', (v) => typeof v === 'number' && v >= 0 && v < 1),
   sweepIntervalMs: option.nonNegativeNumber,
-};
+} satisfies OptionsSchema;
 
 export function resolveSessionOptions(options: SessionOptions): ResolvedSessionOptions {
   checkOptions(sessionOptionsSchema, options);

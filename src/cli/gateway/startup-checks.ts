@@ -84,3 +84,13 @@ async function endProbeSession(url: string, headers: Record<string, string>, ses
     // Best effort: the probe's session expires on the upstream anyway.
   }
 }
+
+/**
+ * Every replica is probed; undefined when one answers (a pool starts with one replica up; the
+ * others join as health checks find them), else the first one's problem.
+ */
+export async function probePool(urls: readonly string[], headers: Record<string, string> | undefined): Promise<string | undefined> {
+  const problems = await Promise.all(urls.map((url) => probeHttp(url, headers)));
+  if (problems.some((problem) => problem === undefined)) return undefined;
+  return `${problems[0]!}${urls.length > 1 ? ' (and no other replica answered)' : ''}`;
+}

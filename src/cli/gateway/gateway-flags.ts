@@ -1,0 +1,166 @@
+/**
+ * @module cli/gateway/gateway-flags
+ * The gateway's own flags (beside the session flags), their parsers, and their typed values.
+ * A flag that feeds a library option is checked by that option's schema too (session-flags.ts,
+ * `parser`), so the flag, the config file and the library accept the same values.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import type { UpstreamEra } from '../../gateway/eras/era-router.js';
+import { DEFAULT_UPSTREAM_CONCURRENCY } from '../../gateway/upstreams/fair-slots.js';
+import { httpUpstreamSchema } from '../../gateway/upstreams/http/http-upstream.js';
+import { type ChildVariable, parseChildVariable } from '../../gateway/upstreams/stdio/child-environment.js';
+import { stdioUpstreamSchema } from '../../gateway/upstreams/stdio/stdio-upstream.js';
+import { envOption } from '../config-file.js';
+import { parser } from '../session-flags.js';
+import { parseCount, parseDuration, parseSize } from '../units.js';
+
+export interface GatewayFlags {
+  config: string | undefined;
+  /** Replicas of one HTTP upstream (a pool); undefined with --stdio or --demo-upstream. */
+  upstream: string[] | undefined;
+  /** The stdio server's command and arguments. */
+  stdio: [string, ...string[]] | undefined;
+  stdioEnv: ChildVariable[];
+  childIdleTimeoutMs: number;
+  /** 'off', a directory, or undefined for the default directory. */
+  childLedger: string | undefined;
+  spares: number;
+  maxMessageSize: number;
+  upstreamConcurrency: number;
+  demoUpstream: boolean;
+  audit: string | undefined;
+  adminToken: string | undefined;
+  upstreamEra: UpstreamEra | 'auto';
+  withoutCorrelationId: 'principal' | 'request';
+  forwardHeaders: string[] | undefined;
+  upstreamHeaders: Record<string, string> | undefined;
+}
+
+const DEFAULT_CHILD_IDLE_MS = 5 * 60_000;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export function addGatewayFlags(program: Command): Command {
+  const flag = envOption;
+  return program
+    .addOption(flag('--config <file>', 'read settings from a JSON file keyed by flag name (flags and SESSIONGATE_* variables win)'))
+    .addOption(
+      flag('--upstream <url>', 'the MCP server to put behind sessions (Streamable HTTP); repeat for replicas of it (a pool)').argParser(
+        (text, previous?: string[]) => [...(previous ?? []), parseUpstream(text)],
+      ),
+    )
+    .addOption(flag('--stdio <command>', 'run this MCP server command, one process per session ("COMMAND ARGS")').argParser(parseCommand))
+    .addOption(
+      flag(
+        '--stdio-env <variable>',
+        'stdio: give the child NAME (copied from this environment) or NAME=VALUE (repeatable; SESSIONGATE_* never)',
+      ).argParser((text, previous: ChildVariable[] = []) => [...previous, parser(parseChildVariable)(text)]),
+    )
+    .addOption(
+      flag(
+        '--child-idle-timeout <duration>',
+        'stdio: stop the child of a session idle this long (the session lives on; its next request starts a fresh one), or off',
+      )
+        .argParser(parser((text) => (text === 'off' ? 0 : parseDuration(text)), stdioUpstreamSchema.childIdleTimeoutMs))
+        .default(DEFAULT_CHILD_IDLE_MS, '5m'),
+    )
+    .addOption(
+      flag(
+        '--child-ledger <dir>',
+        'stdio: where running children are written down, so the next start stops those a killed gateway left (or off)',
+      ).default(undefined, '$TMPDIR/sessiongate-UID/children'),
+    )
+    .addOption(
+      flag('--spares <n>', 'stdio: pre-spawned spare processes').argParser(parser(parseWholeNumber, stdioUpstreamSchema.spares)).default(2),
+    )
+    .addOption(
+      flag(
+        '--max-message-size <size>',
+        'largest message accepted from an upstream or a child (past it: that call fails; a child is restarted)',
+      )
+        .argParser(parser(parseSize, httpUpstreamSchema.maxMessageBytes))
+        .default(16 * 1024 * 1024, '16mb'),
+    )
+    .addOption(
+      flag(
+        '--upstream-concurrency <n>',
+        'HTTP: requests sent upstream at once (its connections), shared fairly among sessions (past it they wait their turn)',
+      )
+        .argParser(parser(parseCount))
+        .default(DEFAULT_UPSTREAM_CONCURRENCY),
+    )
+    .addOption(flag('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
+    .addOption(flag('--audit <target>', 'audit log: a file (appended) or stdout'))
+    .addOption(
+      flag('--admin-token <token>', 'enable the admin API under /admin/ for this bearer token (>= 16 characters)').argParser(parseToken),
+    )
+    .addOption(
+      flag('--upstream-era <era>', 'auto (probe once with server/discover) | handshake | sessionless (2026-07-28)')
+        .choices(['auto', 'handshake', 'sessionless'])
+        .default('auto'),
+    )
+    .addOption(
+      flag('--without-correlation-id <policy>', 'sessionless clients with no Mcp-Client-Session-Id: principal (share one) | request')
+        .choices(['principal', 'request'])
+        .default('principal'),
+    )
+    .addOption(flag('--forward-header <name>', 'copy this client request header upstream (repeatable)').argParser(parseHeaderName))
+    .addOption(flag('--upstream-header <header>', 'send "NAME: VALUE" upstream on every request (repeatable)').argParser(parseHeader));
+}
+
+/** Commander's option values to typed flags. */
+export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
+  return {
+    config: values['config'] as string | undefined,
+    upstream: values['upstream'] as string[] | undefined,
+    stdio: values['stdio'] as [string, ...string[]] | undefined,
+    stdioEnv: (values['stdioEnv'] as ChildVariable[] | undefined) ?? [],
+    childIdleTimeoutMs: values['childIdleTimeout'] as number,
+    childLedger: values['childLedger'] as string | undefined,
+    spares: values['spares'] as number,
+    maxMessageSize: values['maxMessageSize'] as number,
+    upstreamConcurrency: values['upstreamConcurrency'] as number,
+    demoUpstream: values['demoUpstream'] === true,
+    audit: values['audit'] as string | undefined,
+    adminToken: values['adminToken'] as string | undefined,
+    upstreamEra: values['upstreamEra'] as UpstreamEra | 'auto',
+    withoutCorrelationId: values['withoutCorrelationId'] as 'principal' | 'request',
+    forwardHeaders: values['forwardHeader'] as string[] | undefined,
+    upstreamHeaders: values['upstreamHeader'] as Record<string, string> | undefined,
+  };
+}
+
+function parseUpstream(text: string): string {
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  if (url?.protocol === 'http:' || url?.protocol === 'https:') return url.href;
+  throw new InvalidArgumentError(`invalid upstream "${text}" (use e.g. http://127.0.0.1:3000/mcp)`);
+}
+
+function parseHeaderName(text: string, previous: string[] = []): string[] {
+  if (!TOKEN.test(text)) throw new InvalidArgumentError(`invalid header name "${text}"`);
+  return [...previous, text.toLowerCase()];
+}
+
+function parseHeader(text: string, previous: Record<string, string> = {}): Record<string, string> {
+  const colon = text.indexOf(':');
+  const name = colon > 0 ? text.slice(0, colon).trim() : '';
+  if (!TOKEN.test(name)) throw new InvalidArgumentError(`invalid header "${text}" (use "NAME: VALUE")`);
+  return { ...previous, [name.toLowerCase()]: text.slice(colon + 1).trim() };
+}
+
+function parseToken(text: string): string {
+  if (!/^[\x21-\x7e]{16,}$/.test(text)) throw new InvalidArgumentError('the admin token must be at least 16 visible ASCII characters');
+  return text;
+}
+
+/** "COMMAND ARGS" with single or double quotes for arguments holding spaces. */
+function parseCommand(text: string): string[] {
+  const words: string[] = [];
+  for (const match of text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) words.push(match[1] ?? match[2] ?? match[3]!);
+  if (words.length === 0) throw new InvalidArgumentError('empty command');
+  return words;
+}
+
+function parseWholeNumber(text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new Error(`invalid count "${text}" (a whole number)`);
+  return Number(text);
+}

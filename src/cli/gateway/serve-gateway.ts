@@ -1,0 +1,87 @@
+/**
+ * @module cli/gateway/serve-gateway
+ * What the gateway serves around its upstream application: both eras (era-router.ts), the
+ * audit trail (when asked), metrics, the admin API (with a token) and readiness, then the
+ * serving steps every command shares (run-server.ts).
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { eraRouter } from '../../gateway/eras/era-router.js';
+import { adminApi, RecentEvents } from '../../gateway/ops/admin.js';
+import { AuditLog, audited, fanout, sessionCreated, sessionEnded } from '../../gateway/ops/audit.js';
+import { GatewayMetrics } from '../../gateway/ops/metrics.js';
+import type { FairSlots } from '../../gateway/upstreams/fair-slots.js';
+import type { HeaderPolicyOptions } from '../../gateway/upstreams/http/header-policy.js';
+import type { McpApplication } from '../../server/application.js';
+import type { SessionManager } from '../../session/session-manager.js';
+import { report, runSessionServer } from '../run-server.js';
+import type { SessionFlags } from '../session-flags.js';
+import type { GatewayFlags } from './gateway-flags.js';
+import { connectionSaturation, readinessRoute } from './readiness.js';
+
+/** An HTTP upstream: where it is, and the connections and turns every path to it shares (fair-slots.ts). */
+export type HttpUpstreamLink = { url: string; slots: FairSlots; dispatcher?: Dispatcher } & HeaderPolicyOptions;
+
+export interface GatewayPlan {
+  /** The handshake-era application in front of the upstream (`httpUpstream` or `stdioUpstream`). */
+  handshake: McpApplication;
+  /** Set for an HTTP upstream (the other era can then be bridged); undefined for stdio. */
+  http: HttpUpstreamLink | undefined;
+  /** The HTTP upstream's replicas, which /readyz probes (none for stdio). */
+  replicas: string[];
+  /** Lines for the start-up summary. */
+  summary: string[];
+  /** Runs at shutdown, after the server closed (the bundled demo upstream stops). */
+  stop?: () => Promise<void>;
+}
+
+export async function serveGateway(plan: GatewayPlan, session: SessionFlags, flags: GatewayFlags): Promise<void> {
+  const { http } = plan;
+  let sessions: SessionManager | undefined = undefined;
+  let listener: Server | undefined = undefined;
+  const audit = flags.audit === undefined ? undefined : new AuditLog(flags.audit);
+  const metrics = new GatewayMetrics({
+    liveSessions: async () => (await sessions?.count()) ?? 0,
+    undeliveredMessages: () => sessions?.undelivered ?? 0,
+    upstreamWaiting: () => http?.slots.waiting ?? 0,
+  });
+  const token = flags.adminToken;
+  const recent = token === undefined ? undefined : new RecentEvents();
+  const events = fanout(audit, metrics, recent);
+  const app = eraRouter({
+    handshake: plan.handshake,
+    ...http,
+    era: http ? flags.upstreamEra : 'handshake',
+    withoutCorrelationId: flags.withoutCorrelationId,
+    onError: report,
+    onConversation: (record) => events.write(sessionCreated(record)),
+  });
+  let admin: ReturnType<typeof adminApi> | undefined;
+  const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events), session, {
+    summary: [...plan.summary, ...(flags.audit ? [`  audit: ${flags.audit}`] : [])],
+    routes: {
+      '/readyz': readinessRoute({
+        store: () => sessions,
+        upstreams: plan.replicas,
+        upstreamHeaders: http?.upstreamHeaders,
+        saturation: connectionSaturation(() => listener, session.maxConnections),
+      }),
+      '/metrics': async (req, res) => {
+        if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
+        const text = await metrics.text();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+      },
+      // Not mounted without a token: /admin/ is then an ordinary 404.
+      ...(token ? { '/admin/': (req: IncomingMessage, res: ServerResponse, path: string) => admin!(req, res, path) } : {}),
+    },
+    async onShutdown() {
+      await plan.stop?.();
+      await audit?.close();
+    },
+  });
+  sessions = server.sessions;
+  listener = listening.http;
+  if (token && recent) admin = adminApi(server.sessions, token, recent);
+  server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
+  process.stdout.write(`  metrics: ${listening.url.replace(/\/mcp$/, '/metrics')}\n`);
+}
