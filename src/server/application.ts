@@ -145,3 +145,17 @@ export interface McpApplication {
   /** Frees what the application holds outside sessions (spare processes); called by close(). */
   close?(): Promise<void>;
 }
+
+/**
+ * A class-based application as a plain object of its bound methods. The library's factories
+ * (`bindMcpServer`, `httpUpstream`, `stdioUpstream`) return this, so an application they made
+ * can still be decorated by spreading it (`{ ...app, handle }`), as before they were classes.
+ */
+export function plainApplication(app: McpApplication): McpApplication {
+  const plain: McpApplication = { handle: app.handle.bind(app), receive: app.receive.bind(app) };
+  if (app.cancel) plain.cancel = app.cancel.bind(app);
+  if (app.openStream) plain.openStream = app.openStream.bind(app);
+  if (app.bind) plain.bind = app.bind.bind(app);
+  if (app.close) plain.close = app.close.bind(app);
+  return plain;
+}

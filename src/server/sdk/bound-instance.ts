@@ -27,36 +27,30 @@ export interface InstanceOwner {
   onError(error: unknown): void;
 }
 
-/** `#phase` below 0: building or ended; from 0 up: ready, and the idle sweeps passed since its last use. */
-const BUILDING = -1;
-const ENDED = -2;
 /** Sweeps (every half instanceIdleTimeoutMs) an unused instance stays: between 1x and 1.5x the timeout. */
 const IDLE_SWEEPS = 3;
 
-/**
- * Kept per session as long as its instance lives, so every field counts: TypeScript-private
- * helpers rather than `#` methods (those give every instance one more slot), one field for
- * phase and idleness, and the binding (`owner`) on the prototype of a subclass each binding
- * makes, not in a field.
- */
-export abstract class BoundInstance implements TransportOwner, StateWriter {
+export class BoundInstance implements TransportOwner, StateWriter {
   readonly id: string;
   readonly #port: SessionPort;
   readonly transport: SessionTransport;
   /** `session.state` once somebody asked for it; until then the stored state it starts from. */
   #state: SessionState | JsonObject;
   #server: ConnectableServer | undefined;
-  #phase = BUILDING;
+  #phase: 'building' | 'ready' | 'ended' = 'building';
+  /** Idle sweeps passed since the instance was last used. */
+  #unusedSweeps = 0;
   readonly #release: () => void;
   /** The binding this instance belongs to. */
-  abstract get owner(): InstanceOwner;
+  readonly owner: InstanceOwner;
 
   /**
    * Registers itself as the session's resource at once (the binding finds it there, and a
    * session that ends while the instance is being built disposes it).
    */
-  constructor(session: SessionHandle) {
+  constructor(session: SessionHandle, owner: InstanceOwner) {
     this.id = session.id;
+    this.owner = owner;
     this.#port = session.port;
     this.#state = session.record.state;
     this.transport = new SessionTransport(this);
@@ -67,15 +61,15 @@ export abstract class BoundInstance implements TransportOwner, StateWriter {
 
   /** Built, connected and (if rebuilt) replayed: requests may go in. */
   get ready(): boolean {
-    return this.#phase >= 0;
+    return this.#phase === 'ready';
   }
 
   get ended(): boolean {
-    return this.#phase === ENDED;
+    return this.#phase === 'ended';
   }
 
   markReady(): void {
-    if (this.#phase === BUILDING) this.#phase = 0;
+    if (this.#phase === 'building') this.#phase = 'ready';
   }
 
   /** `session.state`, made on first use (a server that never uses it keeps none). */
@@ -93,7 +87,7 @@ export abstract class BoundInstance implements TransportOwner, StateWriter {
 
   /** Marks the instance used by a request of `session` (whose record is the store's newest). */
   use(session: SessionHandle): void {
-    if (this.#phase > 0) this.#phase = 0;
+    this.#unusedSweeps = 0;
     if (this.#state instanceof SessionState) this.#state.refresh(session.record.state);
     else this.#state = session.record.state;
   }
@@ -111,9 +105,9 @@ export abstract class BoundInstance implements TransportOwner, StateWriter {
    * one unused for IDLE_SWEEPS sweeps in a row is closed. The session lives on.
    */
   sweep(busy: boolean): void {
-    if (this.#phase < 0) return;
-    if (busy) this.#phase = 0;
-    else if (++this.#phase >= IDLE_SWEEPS) void this.end();
+    if (this.#phase !== 'ready') return;
+    if (busy) this.#unusedSweeps = 0;
+    else if (++this.#unusedSweeps >= IDLE_SWEEPS) void this.end();
   }
 
   /** The session ended (any reason): the live registry disposes its resources. */
@@ -129,7 +123,7 @@ export abstract class BoundInstance implements TransportOwner, StateWriter {
     this.#server = server;
     if (!this.ended) await server.connect(this.transport);
     if (this.ended) {
-      await this.closeServer();
+      await this.#closeServer();
       throw new SessiongateError('SG_SESSION_NOT_FOUND');
     }
   }
@@ -144,12 +138,12 @@ export abstract class BoundInstance implements TransportOwner, StateWriter {
    * failed. The user's server is closed always, and the transport even when that throws.
    */
   async end(): Promise<void> {
-    if (this.#phase === ENDED) return;
-    this.#phase = ENDED;
+    if (this.#phase === 'ended') return;
+    this.#phase = 'ended';
     this.owner.forget(this);
     this.#port.detach(this.id, this);
     try {
-      await this.closeServer();
+      await this.#closeServer();
     } finally {
       this.#release();
       await this.transport.close();
@@ -157,7 +151,7 @@ export abstract class BoundInstance implements TransportOwner, StateWriter {
   }
 
   /** Closes the user's server once, whoever asks first; its errors go to onError. */
-  private async closeServer(): Promise<void> {
+  async #closeServer(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
     try {

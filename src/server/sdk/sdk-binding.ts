@@ -18,7 +18,14 @@ import { SessiongateError } from '../../protocol/failures.js';
 import { isRequestList, type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
 import { HANDSHAKE_REVISIONS } from '../../protocol/revisions.js';
 import { isSessionScoped, ScopedCalls } from '../../protocol/session-scoped.js';
-import { isStreamReply, type McpApplication, type Reply, type RequestContext, type SessionHandle } from '../application.js';
+import {
+  isStreamReply,
+  type McpApplication,
+  type Reply,
+  type RequestContext,
+  type SessionHandle,
+  plainApplication,
+} from '../application.js';
 import { MessageQueue } from '../message-queue.js';
 import { BoundInstance, type ConnectableServer, type InstanceOwner } from './bound-instance.js';
 import { reservedSlot, type SessionState } from './session-state.js';
@@ -76,43 +83,94 @@ const SCOPED = reservedSlot('scoped', guarded(isRequestList));
  */
 export function bindMcpServer(factory: McpServerFactory, options: McpBindingOptions = {}): McpApplication {
   checkOptions(bindingArgumentsSchema, { factory, ...options });
-  const idleTimeout = options.instanceIdleTimeoutMs ?? options.instanceIdleTimeout;
-  const onError = options.onError ?? (() => {});
+  return plainApplication(new McpBinding(factory, options));
+}
+
+class McpBinding implements McpApplication, InstanceOwner {
+  readonly #factory: McpServerFactory;
+  readonly #idleTimeout: number | undefined;
+  readonly onError: (error: unknown) => void;
   /** Instances being built (their first request waits on them). */
-  const building = new Map<string, Promise<BoundInstance>>();
+  readonly #building = new Map<string, Promise<BoundInstance>>();
   /** Instances that may be closed as idle (only with instanceIdleTimeoutMs). */
-  const sweepable = idleTimeout === undefined ? undefined : new Set<BoundInstance>();
+  readonly #sweepable: Set<BoundInstance> | undefined;
   /** GET streams open here, by session: their instances are not idle. */
-  const streams = new Map<string, number>();
-  let sweeper: ReturnType<typeof setInterval> | undefined;
+  readonly #streams = new Map<string, number>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  /** Instances are found among the session's resources (no table of our own per session). */
+  readonly #isOurs = (resource: unknown): boolean => resource instanceof BoundInstance && resource.owner === this;
 
-  const owner: InstanceOwner = {
-    forget(instance) {
-      sweepable?.delete(instance);
-    },
-    onError,
-  };
-  /** This binding's instances: the class carries the binding, so an instance needs no field for it. */
-  class Instance extends BoundInstance {
-    get owner(): InstanceOwner {
-      return owner;
+  constructor(factory: McpServerFactory, options: McpBindingOptions) {
+    this.#factory = factory;
+    this.#idleTimeout = options.instanceIdleTimeoutMs ?? options.instanceIdleTimeout;
+    this.onError = options.onError ?? (() => {});
+    this.#sweepable = this.#idleTimeout === undefined ? undefined : new Set();
+  }
+
+  async handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
+    const instance = this.#readyFor(context) ?? (await this.#instanceFor(context, request.method === 'initialize'));
+    const reply = instance.transport.request(request, extraOf(context));
+    if (!isSessionScoped(request.method)) return reply;
+    return afterResponse(await reply, (response) => void this.#remember(instance, request, response).catch(this.onError));
+  }
+
+  // Ended before its answer (docs/limits.md, "Requests"): the SDK handler is cancelled too.
+  // A hook, not context.signal: an AbortSignal per request cost this path ~15% of its CPU.
+  cancel(request: JsonRpcRequest, context: RequestContext, reason: string): void {
+    const instance = context.session?.port.resource(context.session.id, this.#isOurs) as BoundInstance | undefined;
+    instance?.transport.cancel(request.id, `the request ended early: ${reason}`);
+  }
+
+  async receive(message: JsonRpcMessage, context: RequestContext): Promise<void> {
+    const here = this.#readyFor(context);
+    const session = context.session;
+    // An instance of this session on another replica may be the one that asked (or that a
+    // cancellation is for): every holder hears it. `initialized` with an instance here is
+    // this instance's own.
+    if (here) {
+      if (session && !('method' in message && message.method === 'notifications/initialized'))
+        session.port.toHolders(session.id, message).catch(this.onError);
+      return here.transport.deliver(message, extraOf(context));
     }
-  }
-  // Instances are found among the session's resources (no table of our own per session).
-  const isOurs = (resource: unknown): boolean => resource instanceof Instance;
-
-  /** Runs every half timeout: closes the instances unused that long (BoundInstance.sweep). */
-  function sweepIdle(): void {
-    for (const instance of sweepable!) instance.sweep(instance.transport.busy || streams.has(instance.id));
-    if (sweepable!.size === 0) stopSweeping();
+    if (session && (await session.port.toHolders(session.id, message))) return;
+    const instance = await this.#instanceFor(context, false);
+    instance.transport.deliver(message, extraOf(context));
   }
 
-  function stopSweeping(): void {
-    clearInterval(sweeper);
-    sweeper = undefined;
+  openStream(context: RequestContext): MessageQueue<JsonRpcMessage> | undefined {
+    // Nothing of the instance's own to add (it sends through the port's toStream); the stream
+    // only keeps the session's instance from being closed as idle while it is open.
+    const id = context.session?.id;
+    if (id === undefined || this.#idleTimeout === undefined) return undefined;
+    const streams = this.#streams;
+    streams.set(id, (streams.get(id) ?? 0) + 1);
+    return new MessageQueue<JsonRpcMessage>(() => {
+      const open = streams.get(id)! - 1;
+      if (open === 0) streams.delete(id);
+      else streams.set(id, open);
+    });
   }
 
-  function instanceFor(context: RequestContext, fresh: boolean): Promise<BoundInstance> {
+  async close(): Promise<void> {
+    this.#stopSweeping();
+  }
+
+  /** The instance ended (any reason): it is no longer swept. */
+  forget(instance: BoundInstance): void {
+    this.#sweepable?.delete(instance);
+  }
+
+  /** The built instance of the request's session, if there is one (marked used). */
+  #readyFor(context: RequestContext): BoundInstance | undefined {
+    const session = context.session;
+    const instance = session?.port.resource(session.id, this.#isOurs) as BoundInstance | undefined;
+    if (!instance?.ready) return undefined;
+    instance.use(session!);
+    return instance;
+  }
+
+  /** The session's instance once built: being built (waited for), or built now. */
+  #instanceFor(context: RequestContext, fresh: boolean): Promise<BoundInstance> {
     const session = context.session;
     // SDK 1.x speaks the handshake era only: 2026-07-28 traffic gets the spec's -32022.
     if (!session) {
@@ -122,6 +180,7 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
         new SessiongateError('SG_SESSIONLESS_UNSUPPORTED_VERSION', 'This server speaks MCP 2025-03-26 to 2025-11-25 only', { data }),
       );
     }
+    const building = this.#building;
     const existing = building.get(session.id);
     if (existing) {
       return existing.then((instance) => {
@@ -129,27 +188,18 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
         return instance;
       });
     }
-    const created = create(session, context, fresh);
+    const created = this.#create(session, context, fresh);
     building.set(session.id, created);
     const settle = (): void => void (building.get(session.id) === created && building.delete(session.id));
     created.then(settle, settle);
     return created;
   }
 
-  /** The built instance of the request's session, if there is one (marked used). */
-  function readyFor(context: RequestContext): BoundInstance | undefined {
-    const session = context.session;
-    const instance = session?.port.resource(session.id, isOurs) as BoundInstance | undefined;
-    if (!instance?.ready) return undefined;
-    instance.use(session!);
-    return instance;
-  }
-
-  async function create(session: SessionHandle, context: RequestContext, fresh: boolean): Promise<BoundInstance> {
-    const instance = new Instance(session);
+  async #create(session: SessionHandle, context: RequestContext, fresh: boolean): Promise<BoundInstance> {
+    const instance = new BoundInstance(session, this);
     const { record } = session;
     try {
-      const server = await factory({
+      const server = await this.#factory({
         id: session.id,
         principal: record.principal,
         clientSessionId: record.clientSessionId,
@@ -163,11 +213,7 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
       if (!fresh) await replay(instance, record.initialize, extraOf(context));
       if (instance.ended) throw new SessiongateError('SG_SESSION_NOT_FOUND');
       instance.markReady();
-      sweepable?.add(instance);
-      if (idleTimeout !== undefined && sweeper === undefined) {
-        sweeper = setInterval(sweepIdle, idleTimeout / 2);
-        sweeper.unref?.();
-      }
+      this.#startSweeping(instance);
       return instance;
     } catch (error) {
       await instance.end();
@@ -175,68 +221,44 @@ export function bindMcpServer(factory: McpServerFactory, options: McpBindingOpti
     }
   }
 
-  /** Brings a new instance of an existing session to where the session is (answers discarded). */
-  async function replay(instance: BoundInstance, initialize: JsonObject, extra: MessageExtraInfo): Promise<void> {
-    const { transport } = instance;
-    await transport.request({ jsonrpc: '2.0', id: internalRequestId('replay'), method: 'initialize', params: initialize }, extra);
-    transport.deliver({ jsonrpc: '2.0', method: 'notifications/initialized' }, extra);
-    for (const call of scopedCalls(instance).list()) {
-      await drain(await transport.request({ ...call, id: internalRequestId('replay') }, extra));
-    }
-  }
-
   /** Keeps a session-scoped call that succeeded, for the replays of a rebuilt instance. */
-  async function remember(instance: BoundInstance, request: JsonRpcRequest, response: JsonRpcResponse): Promise<void> {
+  async #remember(instance: BoundInstance, request: JsonRpcRequest, response: JsonRpcResponse): Promise<void> {
     if (!('result' in response)) return;
     const scoped = scopedCalls(instance);
     scoped.remember(request);
     await instance.state.setReserved(SCOPED, scoped.list());
   }
 
-  return {
-    async handle(request, context) {
-      const instance = readyFor(context) ?? (await instanceFor(context, request.method === 'initialize'));
-      const reply = instance.transport.request(request, extraOf(context));
-      if (!isSessionScoped(request.method)) return reply;
-      return afterResponse(await reply, (response) => void remember(instance, request, response).catch(onError));
-    },
-    // Ended before its answer (docs/limits.md, "Requests"): the SDK handler is cancelled too.
-    // A hook, not context.signal: an AbortSignal per request cost this path ~15% of its CPU.
-    cancel(request, context, reason) {
-      const instance = context.session?.port.resource(context.session.id, isOurs) as BoundInstance | undefined;
-      instance?.transport.cancel(request.id, `the request ended early: ${reason}`);
-    },
-    async receive(message, context) {
-      const here = readyFor(context);
-      const session = context.session;
-      // An instance of this session on another replica may be the one that asked (or that a
-      // cancellation is for): every holder hears it. `initialized` with an instance here is
-      // this instance's own.
-      if (here) {
-        if (session && !('method' in message && message.method === 'notifications/initialized'))
-          session.port.toHolders(session.id, message).catch(onError);
-        return here.transport.deliver(message, extraOf(context));
-      }
-      if (session && (await session.port.toHolders(session.id, message))) return;
-      const instance = await instanceFor(context, false);
-      instance.transport.deliver(message, extraOf(context));
-    },
-    openStream(context) {
-      // Nothing of the instance's own to add (it sends through session.toStream); the stream
-      // only keeps the session's instance from being closed as idle while it is open.
-      const id = context.session?.id;
-      if (id === undefined || idleTimeout === undefined) return undefined;
-      streams.set(id, (streams.get(id) ?? 0) + 1);
-      return new MessageQueue<JsonRpcMessage>(() => {
-        const open = streams.get(id)! - 1;
-        if (open === 0) streams.delete(id);
-        else streams.set(id, open);
-      });
-    },
-    async close() {
-      stopSweeping();
-    },
-  };
+  /** With instanceIdleTimeoutMs: the instance is swept, every half timeout (BoundInstance.sweep). */
+  #startSweeping(instance: BoundInstance): void {
+    const idleTimeout = this.#idleTimeout;
+    if (idleTimeout === undefined) return;
+    this.#sweepable!.add(instance);
+    if (this.#sweeper !== undefined) return;
+    this.#sweeper = setInterval(() => this.#sweepIdle(), idleTimeout / 2);
+    this.#sweeper.unref?.();
+  }
+
+  #sweepIdle(): void {
+    const sweepable = this.#sweepable!;
+    for (const instance of sweepable) instance.sweep(instance.transport.busy || this.#streams.has(instance.id));
+    if (sweepable.size === 0) this.#stopSweeping();
+  }
+
+  #stopSweeping(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+}
+
+/** Brings a new instance of an existing session to where the session is (answers discarded). */
+async function replay(instance: BoundInstance, initialize: JsonObject, extra: MessageExtraInfo): Promise<void> {
+  const { transport } = instance;
+  await transport.request({ jsonrpc: '2.0', id: internalRequestId('replay'), method: 'initialize', params: initialize }, extra);
+  transport.deliver({ jsonrpc: '2.0', method: 'notifications/initialized' }, extra);
+  for (const call of scopedCalls(instance).list()) {
+    await drain(await transport.request({ ...call, id: internalRequestId('replay') }, extra));
+  }
 }
 
 function scopedCalls(instance: BoundInstance): ScopedCalls {

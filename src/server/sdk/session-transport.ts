@@ -40,21 +40,15 @@ class KeyedReply extends PendingReply {
   }
 }
 
-/** `#pending` of a closed transport (one field less than a flag of its own). */
-const CLOSED = Symbol('closed');
-
-/**
- * Kept per session as long as its instance lives, so its helpers are TypeScript-private
- * methods, not `#` methods: a class with `#` methods gives every instance one more slot.
- */
 export class SessionTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
 
   readonly #owner: TransportOwner;
-  /** The pending request (the common case), a map when there are several, nothing, or CLOSED. */
-  #pending: KeyedReply | Map<string | number, KeyedReply> | typeof CLOSED | undefined;
+  /** The pending request (the common case), a map made only when there are several, or nothing. */
+  #pending: KeyedReply | Map<string | number, KeyedReply> | undefined;
+  #closed = false;
   /** Requests the instance sent to the client, not answered or cancelled yet (by key). */
   #asked: Set<string | number> | undefined;
 
@@ -71,14 +65,14 @@ export class SessionTransport implements Transport {
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     const outbound = message as JsonRpcMessage;
     if (!('method' in outbound)) {
-      const pending = outbound.id === null ? undefined : this.take(requestKey(outbound.id));
+      const pending = outbound.id === null ? undefined : this.#take(requestKey(outbound.id));
       pending?.respond(outbound);
       return;
     }
     if ('id' in outbound) (this.#asked ??= new Set()).add(requestKey(outbound.id));
-    else if (outbound.method === 'notifications/cancelled') this.answered(outbound.params?.['requestId']);
+    else if (outbound.method === 'notifications/cancelled') this.#answered(outbound.params?.['requestId']);
     const related = options?.relatedRequestId;
-    const pending = related === undefined ? undefined : this.find(requestKey(related));
+    const pending = related === undefined ? undefined : this.#find(requestKey(related));
     // The SDK awaits send: a handler whose client reads its stream too slowly waits for it
     // (docs/limits.md, "Streams").
     if (pending) await pending.push(outbound);
@@ -86,19 +80,20 @@ export class SessionTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    if (this.#pending === CLOSED) return;
-    this.#pending = CLOSED;
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pending = undefined;
     this.onclose?.();
     this.#owner.transportClosed();
   }
 
   get closed(): boolean {
-    return this.#pending === CLOSED;
+    return this.#closed;
   }
 
   /** A request in flight, or a request of the instance's own waiting for the client's answer. */
   get busy(): boolean {
-    return (this.#pending !== undefined && this.#pending !== CLOSED) || this.#asked !== undefined;
+    return this.#pending !== undefined || this.#asked !== undefined;
   }
 
   /**
@@ -107,11 +102,11 @@ export class SessionTransport implements Transport {
    * under one id, and the first caller would wait forever.
    */
   request(message: JsonRpcRequest, extra: MessageExtraInfo): Promise<Reply> {
-    if (this.#pending === CLOSED) return Promise.reject(new Error('sessiongate: the session instance is closed'));
+    if (this.#closed) return Promise.reject(new Error('sessiongate: the session instance is closed'));
     const key = requestKey(message.id);
-    if (this.find(key) !== undefined) return Promise.reject(new SessiongateError('SG_REQUEST_ID_IN_USE'));
+    if (this.#find(key) !== undefined) return Promise.reject(new SessiongateError('SG_REQUEST_ID_IN_USE'));
     const pending = new KeyedReply(key);
-    this.put(pending);
+    this.#put(pending);
     this.onmessage?.(message, extra);
     return pending.reply;
   }
@@ -122,7 +117,7 @@ export class SessionTransport implements Transport {
    * (the SDK then sends no response), and its id is free again.
    */
   cancel(id: RequestId, reason: string): void {
-    const pending = this.take(requestKey(id));
+    const pending = this.#take(requestKey(id));
     if (pending === undefined) return; // answered meanwhile
     pending.respond({ jsonrpc: '2.0', id, error: { code: JSONRPC.REQUEST_CANCELLED, message: `Request cancelled: ${reason}` } });
     this.onmessage?.(cancelledNotification(id, reason));
@@ -130,21 +125,21 @@ export class SessionTransport implements Transport {
 
   /** A client notification or response (to a server-to-client request) into the instance. */
   deliver(message: JsonRpcMessage, extra: MessageExtraInfo): void {
-    if (this.#pending === CLOSED) return;
-    if (!('method' in message)) this.answered(message.id);
+    if (this.#closed) return;
+    if (!('method' in message)) this.#answered(message.id);
     this.onmessage?.(message as JSONRPCMessage, extra);
   }
 
-  private answered(id: unknown): void {
+  #answered(id: unknown): void {
     if (this.#asked === undefined || (typeof id !== 'string' && typeof id !== 'number')) return;
     this.#asked.delete(requestKey(id));
     if (this.#asked.size === 0) this.#asked = undefined;
   }
 
   /** Only while open (`request` refuses first when closed). */
-  private put(pending: KeyedReply): void {
+  #put(pending: KeyedReply): void {
     const current = this.#pending;
-    if (current === undefined || current === CLOSED) this.#pending = pending;
+    if (current === undefined) this.#pending = pending;
     else if (current instanceof Map) current.set(pending.key, pending);
     else
       this.#pending = new Map([
@@ -153,13 +148,13 @@ export class SessionTransport implements Transport {
       ]);
   }
 
-  private find(key: string | number): KeyedReply | undefined {
+  #find(key: string | number): KeyedReply | undefined {
     const current = this.#pending;
     if (current instanceof Map) return current.get(key);
     return current instanceof KeyedReply && current.key === key ? current : undefined;
   }
 
-  private take(key: string | number): KeyedReply | undefined {
+  #take(key: string | number): KeyedReply | undefined {
     const current = this.#pending;
     if (current instanceof KeyedReply) {
       if (current.key !== key) return undefined;
