@@ -14,10 +14,17 @@
  */
 import type { SessionlessClient } from '../../../client/sessionless-client.js';
 import { JSONRPC } from '../../../protocol/failures.js';
-import { isObject, type JsonObject, type JsonRpcRequest, type JsonRpcResponse } from '../../../protocol/jsonrpc.js';
+import {
+  isObject,
+  type JsonObject,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  type JsonValue,
+} from '../../../protocol/jsonrpc.js';
 import { META, type SessionlessMeta, withSessionlessMeta } from '../../../protocol/sessionless-meta.js';
 import { negotiateRevision, SESSIONLESS_REVISION } from '../../../protocol/revisions.js';
-import type { McpApplication, RequestContext, SessionHandle } from '../../../server/application.js';
+import { type McpApplication, type Reply, type RequestContext, type SessionHandle, plainApplication } from '../../../server/application.js';
 import { MessageQueue } from '../../../server/message-queue.js';
 import type { FairSlots } from '../../upstreams/fair-slots.js';
 import { requireSession } from '../../upstreams/require-session.js';
@@ -36,18 +43,67 @@ export interface HandshakeBridgeOptions {
 }
 
 export function handshakeBridge(options: HandshakeBridgeOptions): McpApplication {
-  const upstream: BridgeUpstream = { ...options, onError: options.onError ?? (() => {}) };
-  const links = new Map<string, BridgeLink>();
+  return plainApplication(new HandshakeBridge({ ...options, onError: options.onError ?? (() => {}) }));
+}
 
-  function linkFor(session: SessionHandle): BridgeLink {
-    const existing = links.get(session.id);
+class HandshakeBridge implements McpApplication {
+  readonly #upstream: BridgeUpstream;
+  readonly #links = new Map<string, BridgeLink>();
+
+  constructor(upstream: BridgeUpstream) {
+    this.#upstream = upstream;
+  }
+
+  async handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
+    const session = requireSession(context);
+    if (request.method === 'initialize') {
+      // An unreachable upstream fails the initialize (and so leaves no session), never a 5xx.
+      return this.#initialize(request, context, session).catch((error: unknown) => upstreamFailure(request.id, (error as Error).message));
+    }
+    const link = this.#linkFor(session);
+    const ok: JsonRpcResponse = { jsonrpc: '2.0', id: request.id, result: {} };
+    const uri = request.params?.['uri'];
+    switch (request.method) {
+      case 'ping':
+        return ok;
+      case 'logging/setLevel':
+        await link.setLevel(typeof request.params?.['level'] === 'string' ? request.params['level'] : undefined);
+        return ok;
+      case 'resources/subscribe':
+      case 'resources/unsubscribe':
+        if (typeof uri !== 'string')
+          return { jsonrpc: '2.0', id: request.id, error: { code: JSONRPC.INVALID_PARAMS, message: 'uri is required' } };
+        await link.subscribe(session, context, uri, request.method === 'resources/subscribe');
+        return ok;
+      default:
+        return bridgeCall(this.#upstream, link, session, request, context);
+    }
+  }
+
+  async receive(message: JsonRpcMessage, context: RequestContext): Promise<void> {
+    const session = requireSession(context);
+    // What no call here waits for may be for a call on another replica.
+    if (!this.#linkFor(session).take(message)) await session.port.toHolders(session.id, message);
+  }
+
+  openStream(context: RequestContext): MessageQueue<JsonRpcMessage> {
+    const session = requireSession(context);
+    const link = this.#linkFor(session);
+    // The upstream listen stream follows the client's GET stream (as in http-upstream); what
+    // it carries reaches the client through the port's toStream, so this source stays silent.
+    link.startStreaming(session, context);
+    return new MessageQueue(() => link.stopStreaming());
+  }
+
+  #linkFor(session: SessionHandle): BridgeLink {
+    const existing = this.#links.get(session.id);
     if (existing) return existing;
-    const link = new BridgeLink(session, upstream);
-    links.set(session.id, link);
+    const link = new BridgeLink(session, this.#upstream);
+    this.#links.set(session.id, link);
     // The client may answer an input request, or cancel a call, through another replica.
     const release = session.port.hold(session.id, (message) => void link.take(message));
     session.port.attach(session.id, () => {
-      links.delete(session.id);
+      this.#links.delete(session.id);
       release();
       link.end();
     });
@@ -55,7 +111,7 @@ export function handshakeBridge(options: HandshakeBridgeOptions): McpApplication
   }
 
   /** `initialize` answered from the upstream's `server/discover` (it has no handshake). */
-  async function initialize(request: JsonRpcRequest, context: RequestContext, session: SessionHandle): Promise<JsonRpcResponse> {
+  async #initialize(request: JsonRpcRequest, context: RequestContext, session: SessionHandle): Promise<JsonRpcResponse> {
     const params = request.params ?? {};
     const meta: SessionlessMeta = {
       protocolVersion: SESSIONLESS_REVISION,
@@ -64,7 +120,8 @@ export function handshakeBridge(options: HandshakeBridgeOptions): McpApplication
       logLevel: undefined,
     };
     const discover = { jsonrpc: '2.0' as const, id: request.id, method: 'server/discover', params: withSessionlessMeta({}, meta) };
-    const response = await options.client.request(discover, () => {}, options.headersFor(context), context.signal);
+    const { client, headersFor } = this.#upstream;
+    const response = await client.request(discover, () => {}, headersFor(context), context.signal);
     if ('error' in response) return response; // no answer, no session (the server deletes it)
     const result = response.result;
     const supported = result['supportedVersions'];
@@ -72,58 +129,21 @@ export function handshakeBridge(options: HandshakeBridgeOptions): McpApplication
       return upstreamFailure(request.id, `the upstream speaks none of the revisions this gateway bridges (${JSON.stringify(supported)})`);
     }
     const capabilities = isObject(result['capabilities']) ? result['capabilities'] : {};
-    await linkFor(session).begin(capabilities);
-    const resultMeta = result['_meta'];
-    const serverInfo =
-      (isObject(resultMeta) && isObject(resultMeta[META.serverInfo]) ? resultMeta[META.serverInfo] : undefined) ??
-      (isObject(result['serverInfo']) ? result['serverInfo'] : { name: 'sessiongate-bridge', version: '0' });
+    await this.#linkFor(session).begin(capabilities);
     const answer: JsonObject = {
       protocolVersion: negotiateRevision(typeof params['protocolVersion'] === 'string' ? params['protocolVersion'] : ''),
       capabilities,
-      serverInfo,
+      serverInfo: serverInfoOf(result),
     };
     if (typeof result['instructions'] === 'string') answer['instructions'] = result['instructions'];
     return { jsonrpc: '2.0', id: request.id, result: answer };
   }
+}
 
-  return {
-    async handle(request, context) {
-      const session = requireSession(context);
-      if (request.method === 'initialize') {
-        // An unreachable upstream fails the initialize (and so leaves no session), never a 5xx.
-        return initialize(request, context, session).catch((error: unknown) => upstreamFailure(request.id, (error as Error).message));
-      }
-      const link = linkFor(session);
-      const ok: JsonRpcResponse = { jsonrpc: '2.0', id: request.id, result: {} };
-      const uri = request.params?.['uri'];
-      switch (request.method) {
-        case 'ping':
-          return ok;
-        case 'logging/setLevel':
-          await link.setLevel(typeof request.params?.['level'] === 'string' ? request.params['level'] : undefined);
-          return ok;
-        case 'resources/subscribe':
-        case 'resources/unsubscribe':
-          if (typeof uri !== 'string')
-            return { jsonrpc: '2.0', id: request.id, error: { code: JSONRPC.INVALID_PARAMS, message: 'uri is required' } };
-          await link.subscribe(session, context, uri, request.method === 'resources/subscribe');
-          return ok;
-        default:
-          return bridgeCall(upstream, link, session, request, context);
-      }
-    },
-    async receive(message, context) {
-      const session = requireSession(context);
-      // What no call here waits for may be for a call on another replica.
-      if (!linkFor(session).take(message)) await session.port.toHolders(session.id, message);
-    },
-    openStream(context) {
-      const session = requireSession(context);
-      const link = linkFor(session);
-      // The upstream listen stream follows the client's GET stream (as in http-upstream); what
-      // it carries reaches the client through the port's toStream, so this source stays silent.
-      link.startStreaming(session, context);
-      return new MessageQueue(() => link.stopStreaming());
-    },
-  };
+/** The upstream's identity: from the discover result's `_meta`, else its `serverInfo`, else a placeholder. */
+function serverInfoOf(result: JsonObject): JsonValue {
+  const meta = result['_meta'];
+  const info = isObject(meta) ? meta[META.serverInfo] : undefined;
+  if (isObject(info)) return info;
+  return isObject(result['serverInfo']) ? result['serverInfo'] : { name: 'sessiongate-bridge', version: '0' };
 }

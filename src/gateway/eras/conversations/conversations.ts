@@ -57,24 +57,58 @@ export interface Conversations {
 }
 
 export function conversations(options: ConversationOptions): Conversations {
-  const { upstream, tools } = options;
-  const sessions = new ConversationSessions({
-    upstream,
-    readyTimeoutMs: options.readyTimeoutMs ?? 10_000,
-    onCreated: options.onCreated,
-  });
+  return new ConversationsBridge(options);
+}
+
+class ConversationsBridge implements Conversations {
+  readonly #upstream: McpApplication;
+  readonly #tools: ToolHeaders;
+  readonly #sessions: ConversationSessions;
+  /** A request without a correlation id gets a session of its own (else the principal's). */
+  readonly #alonePerRequest: boolean;
+
+  constructor(options: ConversationOptions) {
+    this.#upstream = options.upstream;
+    this.#tools = options.tools;
+    this.#alonePerRequest = options.withoutCorrelationId === 'request';
+    this.#sessions = new ConversationSessions({
+      upstream: options.upstream,
+      readyTimeoutMs: options.readyTimeoutMs ?? 10_000,
+      onCreated: options.onCreated,
+    });
+  }
+
+  bind(port: SessionPort): void {
+    this.#sessions.bind(port);
+  }
+
+  async handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
+    // The session server checked `_meta` already (handle-post.ts): only read it here.
+    const meta = sessionlessMetaOf(request, context.protocolVersion);
+    try {
+      if (context.clientSessionId === undefined && this.#alonePerRequest) return await this.#once(request, context, meta);
+      return await this.#forward(request, context, meta, await this.#sessions.of(context, meta));
+    } catch (error) {
+      // Caps and store faults keep their status; an upstream that failed its handshake is
+      // the upstream's failure, reported like any other.
+      if (isSessiongateError(error)) throw error;
+      return upstreamFailure(request.id, (error as Error).message);
+    }
+  }
 
   /** One request inside a conversation session, translated both ways. */
-  async function forward(request: JsonRpcRequest, context: RequestContext, meta: SessionlessMeta, record: SessionRecord): Promise<Reply> {
+  async #forward(request: JsonRpcRequest, context: RequestContext, meta: SessionlessMeta, record: SessionRecord): Promise<Reply> {
+    const upstream = this.#upstream;
+    const tools = this.#tools;
     const initializeResult = initializeResultOf(record)!;
-    const upstreamContext = new ConversationContext(context, { id: record.id, record, port: sessions.port });
+    const upstreamContext = new ConversationContext(context, { id: record.id, record, port: this.#sessions.port });
     if (request.method === 'server/discover') return { jsonrpc: '2.0', id: request.id, result: discoverResult(initializeResult) };
     if (request.method === 'subscriptions/listen') return listenStream(upstream, request, upstreamContext, initializeResult);
     const name = request.method === 'tools/call' ? request.params?.['name'] : undefined;
     if (typeof name === 'string') {
       // The gateway reads the body, so it holds the client to the Mcp-Param-* rules (SEP-2243);
       // a handshake-era upstream does not. The annotations come from the upstream's tool list.
-      if (!tools.known) await listTools(upstreamContext);
+      if (!tools.known) await this.#listTools(upstreamContext);
       checkParamHeaders((header) => context.header(header), request.params?.['arguments'], tools.of(name));
     }
     const params = withoutSessionlessMeta(request.params);
@@ -84,13 +118,13 @@ export function conversations(options: ConversationOptions): Conversations {
       return toSessionless(response, request.method, initializeResult);
     };
     if (!isStreamReply(reply)) return translate(reply);
-    return relayed(reply, meta, translate, (message) => refuse(message, upstreamContext));
+    return relayed(reply, meta, translate, (message) => this.#refuse(message, upstreamContext));
   }
 
-  async function listTools(context: RequestContext): Promise<void> {
+  async #listTools(context: RequestContext): Promise<void> {
     const list: JsonRpcRequest = { jsonrpc: '2.0', id: internalRequestId('tools'), method: 'tools/list', params: {} };
-    const response = await responseOf(await upstream.handle(list, context));
-    if ('result' in response) tools.learn(response.result);
+    const response = await responseOf(await this.#upstream.handle(list, context));
+    if ('result' in response) this.#tools.learn(response.result);
   }
 
   /**
@@ -98,7 +132,7 @@ export function conversations(options: ConversationOptions): Conversations {
    * bridge does not do); the upstream gets an error instead of waiting forever. A ping is
    * answered here.
    */
-  function refuse(message: JsonRpcRequest, context: RequestContext): void {
+  #refuse(message: JsonRpcRequest, context: RequestContext): void {
     const answer: JsonRpcResponse =
       message.method === 'ping'
         ? { jsonrpc: '2.0', id: message.id, result: {} }
@@ -107,16 +141,16 @@ export function conversations(options: ConversationOptions): Conversations {
             id: message.id,
             error: { code: JSONRPC.METHOD_NOT_FOUND, message: `${message.method} cannot reach a 2026-07-28 client through this gateway` },
           };
-    void Promise.resolve(upstream.receive(answer, context)).catch(() => {});
+    void Promise.resolve(this.#upstream.receive(answer, context)).catch(() => {});
   }
 
   /** A request with no conversation: a fresh upstream session for it alone, ended after it. */
-  async function once(request: JsonRpcRequest, context: RequestContext, meta: SessionlessMeta): Promise<Reply> {
-    const record = await sessions.single(context, meta);
-    const end = (): void => void sessions.port.end(record.id).catch(() => {});
+  async #once(request: JsonRpcRequest, context: RequestContext, meta: SessionlessMeta): Promise<Reply> {
+    const record = await this.#sessions.single(context, meta);
+    const end = (): void => void this.#sessions.port.end(record.id).catch(() => {});
     let reply: Reply;
     try {
-      reply = await forward(request, context, meta, record);
+      reply = await this.#forward(request, context, meta, record);
     } catch (error) {
       end();
       throw error;
@@ -127,25 +161,4 @@ export function conversations(options: ConversationOptions): Conversations {
     }
     return watched(reply, end);
   }
-
-  return {
-    bind(port) {
-      sessions.bind(port);
-    },
-    async handle(request, context) {
-      // The session server checked `_meta` already (handle-post.ts): only read it here.
-      const meta = sessionlessMetaOf(request, context.protocolVersion);
-      try {
-        if (context.clientSessionId === undefined && (options.withoutCorrelationId ?? 'principal') === 'request') {
-          return await once(request, context, meta);
-        }
-        return await forward(request, context, meta, await sessions.of(context, meta));
-      } catch (error) {
-        // Caps and store faults keep their status; an upstream that failed its handshake is
-        // the upstream's failure, reported like any other.
-        if (isSessiongateError(error)) throw error;
-        return upstreamFailure(request.id, (error as Error).message);
-      }
-    },
-  };
 }

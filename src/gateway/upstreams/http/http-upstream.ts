@@ -11,8 +11,8 @@ import type { Dispatcher } from 'undici';
 import { SessionClient } from '../../../client/session-client.js';
 import { checkOptions, option, type OptionsSchema, required } from '../../../protocol/options.js';
 import { isSessionScoped } from '../../../protocol/session-scoped.js';
-import type { JsonRpcMessage } from '../../../protocol/jsonrpc.js';
-import type { McpApplication, RequestContext } from '../../../server/application.js';
+import type { JsonRpcMessage, JsonRpcRequest } from '../../../protocol/jsonrpc.js';
+import { type McpApplication, type Reply, type RequestContext, type SessionHandle, plainApplication } from '../../../server/application.js';
 import { MessageQueue } from '../../../server/message-queue.js';
 import { PendingReply, slowCallReader } from '../../../server/pending-reply.js';
 import { sessionTag } from '../../../session/id.js';
@@ -57,97 +57,124 @@ export const httpUpstreamSchema = {
 
 export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
   checkOptions(httpUpstreamSchema, options);
-  const pool = new UpstreamPool(Array.isArray(options.url) ? options.url : [options.url as string | URL], options.pool);
-  const headersFor = headerPolicy(options);
-  const onError = options.onError ?? (() => {});
-  const links = new Map<string, HttpLink>();
-  const slots = options.slots ?? new FairSlots(DEFAULT_UPSTREAM_CONCURRENCY);
+  return plainApplication(new HttpUpstream(options));
+}
 
-  const makeClient = (link: HttpLink, url: URL): SessionClient =>
-    new SessionClient(url, {
-      dispatcher: options.dispatcher,
-      maxMessageBytes: options.maxMessageBytes,
-      // The downstream conversation's correlation id travels upstream unchanged.
-      clientSessionId: link.context.clientSessionId ?? false,
-      headers: () => headersFor(link.context),
-      onMessage: (message) => link.toClient(message),
+class HttpUpstream implements McpApplication {
+  readonly #options: HttpUpstreamOptions;
+  readonly #pool: UpstreamPool;
+  readonly #headersFor: (context: RequestContext) => Record<string, string>;
+  readonly #onError: (error: unknown) => void;
+  readonly #slots: FairSlots;
+  /** Each downstream session's upstream session, on this replica. */
+  readonly #links = new Map<string, HttpLink>();
+
+  constructor(options: HttpUpstreamOptions) {
+    this.#options = options;
+    this.#pool = new UpstreamPool(Array.isArray(options.url) ? options.url : [options.url as string | URL], options.pool);
+    this.#headersFor = headerPolicy(options);
+    this.#onError = options.onError ?? (() => {});
+    this.#slots = options.slots ?? new FairSlots(DEFAULT_UPSTREAM_CONCURRENCY);
+  }
+
+  handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
+    const link = this.#linkFor(context);
+    const session = context.session!;
+    const pending = new PendingReply(() => this.#onError(slowCallReader(sessionTag(session.id))));
+    // The request ended before its answer (deadline, session end, client gone: without
+    // resumable streams nobody can receive the answer): the exchange is abandoned, and the
+    // upstream told to stop the work (notifications/cancelled), so it holds no connection.
+    const signal = context.signal;
+    signal.addEventListener('abort', () => void link.client.send(upstreamCancel(request.id)).catch(() => {}), { once: true });
+    this.#exchange(link, session, request, pending, signal, false);
+    return pending.reply;
+  }
+
+  async receive(message: JsonRpcMessage, context: RequestContext): Promise<void> {
+    const link = this.#linkFor(context);
+    // Not in the line: a notification or a client's answer is short, and an answer may be what
+    // frees the exchanges holding the slots (a server-to-client request waiting for it).
+    await link.client.send(message);
+  }
+
+  openStream(context: RequestContext): MessageQueue<JsonRpcMessage> {
+    // The upstream's GET stream follows the client's: open on the replica where the client
+    // listens, closed with it, so a session has one however many replicas serve it (and it
+    // comes back when the client reconnects after a restart). What it carries reaches the
+    // client through the port's toStream; this source itself stays silent.
+    const link = this.#linkFor(context);
+    link.listening = true;
+    link.client.listen();
+    return new MessageQueue<JsonRpcMessage>(() => {
+      link.listening = false;
+      link.client.unlisten();
     });
+  }
 
-  function linkFor(context: RequestContext): HttpLink {
+  async close(): Promise<void> {
+    this.#pool.close();
+  }
+
+  /** One exchange in the session's turn for a connection; a replica that refused it is left for the next one (once). */
+  #exchange(
+    link: HttpLink,
+    session: SessionHandle,
+    request: JsonRpcRequest,
+    pending: PendingReply,
+    signal: AbortSignal,
+    retried: boolean,
+  ): void {
+    this.#slots
+      .run(session.id, () => link.client.send(request, request.id, (message) => pending.push(message), signal), signal)
+      .then(
+        async (response) => {
+          // initialize and session-scoped calls change what a recovery must replay: persist then.
+          if (response && 'result' in response && (request.method === 'initialize' || isSessionScoped(request.method)))
+            await link.persist().catch(this.#onError);
+          pending.respond(response ?? upstreamFailure(request.id, 'no response'));
+        },
+        (error: unknown) => {
+          // Refused before anything was sent: that replica is down; safe to try the next one.
+          if (!retried && neverSent(error) && this.#pool.urls.length > 1) {
+            this.#pool.markDown(link.url);
+            link.move(this.#pool, session, this.#onError);
+            return this.#exchange(link, session, request, pending, signal, true);
+          }
+          pending.respond(upstreamFailure(request.id, (error as Error).message));
+        },
+      );
+  }
+
+  /** The session's link: made on its first request here (a new session, or one continued after a restart or a move). */
+  #linkFor(context: RequestContext): HttpLink {
     const session = requireSession(context);
-    const existing = links.get(session.id);
+    const pool = this.#pool;
+    const existing = this.#links.get(session.id);
     if (existing) {
       existing.context = context;
-      if (!pool.isUp(existing.url)) existing.move(pool, session, onError);
+      if (!pool.isUp(existing.url)) existing.move(pool, session, this.#onError);
       return existing;
     }
-    const link = new HttpLink(session, context, pool, makeClient);
-    links.set(session.id, link);
+    const link = new HttpLink(session, context, pool, (of, url) => this.#makeClient(of, url));
+    this.#links.set(session.id, link);
     session.port.attach(session.id, async (reason) => {
-      links.delete(session.id);
-      await link.end(reason).catch(onError);
+      this.#links.delete(session.id);
+      await link.end(reason).catch(this.#onError);
     });
-    if (!pool.isUp(link.url)) link.move(pool, session, onError);
+    if (!pool.isUp(link.url)) link.move(pool, session, this.#onError);
     return link;
   }
 
-  return {
-    handle(request, context) {
-      const link = linkFor(context);
-      const session = context.session!;
-      const pending = new PendingReply(() => onError(slowCallReader(sessionTag(session.id))));
-      // The request ended before its answer (deadline, session end, client gone: without
-      // resumable streams nobody can receive the answer): the exchange is abandoned, and the
-      // upstream told to stop the work (notifications/cancelled), so it holds no connection.
-      const signal = context.signal;
-      signal.addEventListener('abort', () => void link.client.send(upstreamCancel(request.id)).catch(() => {}), { once: true });
-      const attempt = (retried: boolean): void => {
-        slots
-          .run(session.id, () => link.client.send(request, request.id, (message) => pending.push(message), signal), signal)
-          .then(
-            async (response) => {
-              // initialize and session-scoped calls change what a recovery must replay: persist then.
-              if (response && 'result' in response && (request.method === 'initialize' || isSessionScoped(request.method)))
-                await link.persist().catch(onError);
-              pending.respond(response ?? upstreamFailure(request.id, 'no response'));
-            },
-            (error: unknown) => {
-              // Refused before anything was sent: that replica is down; safe to try the next one.
-              if (!retried && neverSent(error) && pool.urls.length > 1) {
-                pool.markDown(link.url);
-                link.move(pool, session, onError);
-                return attempt(true);
-              }
-              pending.respond(upstreamFailure(request.id, (error as Error).message));
-            },
-          );
-      };
-      attempt(false);
-      return pending.reply;
-    },
-    async receive(message, context) {
-      const link = linkFor(context);
-      // Not in the line: a notification or a client's answer is short, and an answer may be what
-      // frees the exchanges holding the slots (a server-to-client request waiting for it).
-      await link.client.send(message);
-    },
-    openStream(context) {
-      // The upstream's GET stream follows the client's: open on the replica where the client
-      // listens, closed with it, so a session has one however many replicas serve it (and it
-      // comes back when the client reconnects after a restart). What it carries reaches the
-      // client through the port's toStream; this source itself stays silent.
-      const link = linkFor(context);
-      link.listening = true;
-      link.client.listen();
-      return new MessageQueue<JsonRpcMessage>(() => {
-        link.listening = false;
-        link.client.unlisten();
-      });
-    },
-    async close() {
-      pool.close();
-    },
-  };
+  #makeClient(link: HttpLink, url: URL): SessionClient {
+    return new SessionClient(url, {
+      dispatcher: this.#options.dispatcher,
+      maxMessageBytes: this.#options.maxMessageBytes,
+      // The downstream conversation's correlation id travels upstream unchanged.
+      clientSessionId: link.context.clientSessionId ?? false,
+      headers: () => this.#headersFor(link.context),
+      onMessage: (message) => link.toClient(message),
+    });
+  }
 }
 
 /** A connection refused (nothing reached the upstream): retrying elsewhere cannot run a call twice. */

@@ -32,11 +32,11 @@ const SCOPED = stateSlot('sessiongate.stdio', guarded(isRequestList));
 /** What every link of one upstream shares. */
 export interface LinkSetting {
   /** A child for a session (a spare, or a start of its own). */
-  takeChild(): Promise<StdioChild>;
+  takeChild: () => Promise<StdioChild>;
   /** Time between SIGTERM and SIGKILL, ms. */
   grace: number;
-  onStderr(tag: string, line: string): void;
-  onError(error: unknown): void;
+  onStderr: (tag: string, line: string) => void;
+  onError: (error: unknown) => void;
 }
 
 interface Pending {

@@ -11,10 +11,10 @@
  * request for it claims it, and the previous holder lets its child go once the calls in flight
  * there have been answered (a move never cuts a call; docs/ARCHITECTURE.md, "Replicas").
  */
-import type { JsonRpcResponse } from '../../../protocol/jsonrpc.js';
+import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../../../protocol/jsonrpc.js';
 import { checkOptions, option, type OptionsSchema, required } from '../../../protocol/options.js';
 import { isSessionScoped } from '../../../protocol/session-scoped.js';
-import type { McpApplication, SessionHandle } from '../../../server/application.js';
+import { type McpApplication, type Reply, type RequestContext, type SessionHandle, plainApplication } from '../../../server/application.js';
 import { requireSession } from '../require-session.js';
 import { upstreamFailure } from '../upstream-failure.js';
 import type { ChildLedger } from './child-ledger.js';
@@ -59,95 +59,107 @@ export const stdioUpstreamSchema = {
 
 export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
   checkOptions(stdioUpstreamSchema, options);
-  const grace = options.killGraceMs ?? 2000;
-  const onError = options.onError ?? (() => {});
-  const onStderr = options.onStderr ?? ((tag, line) => process.stderr.write(`[${tag ?? 'spare'}] ${line}\n`));
-  const spares = new SparePool({
-    command: options,
-    target: options.spares ?? 2,
-    grace,
-    ledger: options.ledger,
-    onStderr: (line) => onStderr(undefined, line),
-  });
-  const setting: LinkSetting = { takeChild: () => spares.take(), grace, onStderr, onError };
-  const links = new Map<string, StdioLink>();
-  /** Links of sessions moved to another replica, finishing their calls in flight; stopped at close. */
-  const draining = new Map<StdioLink, () => Promise<void>>();
+  return plainApplication(new StdioUpstream(options));
+}
 
-  function linkFor(session: SessionHandle): StdioLink {
-    const existing = links.get(session.id);
+class StdioUpstream implements McpApplication {
+  readonly #spares: SparePool;
+  readonly #setting: LinkSetting;
+  readonly #links = new Map<string, StdioLink>();
+  /** Links of sessions moved to another replica, finishing their calls in flight; stopped at close. */
+  readonly #draining = new Map<StdioLink, () => Promise<void>>();
+  readonly #idleSweep: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: StdioUpstreamOptions) {
+    const grace = options.killGraceMs ?? 2000;
+    const onStderr = options.onStderr ?? ((tag, line) => process.stderr.write(`[${tag ?? 'spare'}] ${line}\n`));
+    this.#spares = new SparePool({
+      command: options,
+      target: options.spares ?? 2,
+      grace,
+      ledger: options.ledger,
+      onStderr: (line) => onStderr(undefined, line),
+    });
+    this.#setting = { takeChild: () => this.#spares.take(), grace, onStderr, onError: options.onError ?? (() => {}) };
+    const childIdleMs = options.childIdleTimeoutMs ?? 5 * 60_000;
+    if (childIdleMs > 0) {
+      this.#idleSweep = setInterval(() => this.#stopIdleChildren(childIdleMs), Math.max(childIdleMs / 2, 50));
+      this.#idleSweep.unref();
+    }
+  }
+
+  async handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
+    const session = requireSession(context);
+    const link = this.#linkFor(session);
+    link.touch();
+    const child = await link.child(session, request.method === 'initialize').catch(() => undefined);
+    if (!child) return upstreamFailure(request.id, 'the upstream process could not be started');
+    // A session-scoped call that succeeded is kept for replays; whatever the child sends
+    // while it runs (log messages, resource updates) reaches the client as for any call.
+    const keep = isSessionScoped(request.method)
+      ? async (response: JsonRpcResponse): Promise<void> => {
+          if ('result' in response) await link.remember(session, request).catch(this.#setting.onError);
+        }
+      : undefined;
+    const reply = link.call(child, request, keep);
+    link.cancelOnAbort(child, request.id, context.signal);
+    // The spare taken is replaced once this initialize is answered, not while it runs: a
+    // loading child would take CPU from the one answering.
+    if (request.method === 'initialize')
+      void reply.then(
+        () => this.#spares.refill(),
+        () => {},
+      );
+    return reply;
+  }
+
+  async receive(message: JsonRpcMessage, context: RequestContext): Promise<void> {
+    const session = requireSession(context);
+    const here = this.#links.get(session.id);
+    // The child that asked (or that the notification is about) may live on another replica:
+    // relayed there rather than moving the session here.
+    if (!here && (await session.port.toHolders(session.id, message))) return;
+    const link = here ?? this.#linkFor(session);
+    link.touch();
+    (await link.child(session, false)).send(message);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#idleSweep);
+    await Promise.all([...this.#draining.values()].map((letGo) => letGo()));
+    await this.#spares.close();
+  }
+
+  #linkFor(session: SessionHandle): StdioLink {
+    const existing = this.#links.get(session.id);
     if (existing) return existing;
-    const link = new StdioLink(session, setting);
-    links.set(session.id, link);
+    const link = new StdioLink(session, this.#setting);
+    this.#links.set(session.id, link);
     // On a shared store the session's child now lives here: a replica holding an older one
     // (the session was served there before) stops it (docs/ARCHITECTURE.md, "Replicas").
-    session.port.claim(session.id).catch(onError);
+    session.port.claim(session.id).catch(this.#setting.onError);
     // A client's answer to this child's request may land on another replica: it is relayed here.
     const release = session.port.hold(session.id, (message) => link.send(message));
     const letGo = async (): Promise<void> => {
-      draining.delete(link);
+      this.#draining.delete(link);
       release();
       await link.stop();
     };
     session.port.attach(session.id, async (reason) => {
       link.end();
-      links.delete(session.id);
+      this.#links.delete(session.id);
       if (reason !== 'moved' || link.inFlight === 0) return letGo();
       // Served elsewhere now: what is in flight here is answered first (and still hears the
       // client's answers, relayed by `hold`). Not awaited, so shutdown is not held up by it.
-      draining.set(link, letGo);
-      link.whenSettled(() => void letGo().catch(onError));
+      this.#draining.set(link, letGo);
+      link.whenSettled(() => void letGo().catch(this.#setting.onError));
     });
     return link;
   }
 
-  const childIdleMs = options.childIdleTimeoutMs ?? 5 * 60_000;
-  const stopIdleChildren = (): void => {
+  /** Stops the children of sessions idle past the timeout (their sessions live on). */
+  #stopIdleChildren(childIdleMs: number): void {
     const before = Date.now() - childIdleMs;
-    for (const link of links.values()) link.stopIfIdleSince(before);
-  };
-  const idleSweep = childIdleMs > 0 ? setInterval(stopIdleChildren, Math.max(childIdleMs / 2, 50)) : undefined;
-  idleSweep?.unref();
-
-  return {
-    async handle(request, context) {
-      const session = requireSession(context);
-      const link = linkFor(session);
-      link.touch();
-      const child = await link.child(session, request.method === 'initialize').catch(() => undefined);
-      if (!child) return upstreamFailure(request.id, 'the upstream process could not be started');
-      // A session-scoped call that succeeded is kept for replays; whatever the child sends
-      // while it runs (log messages, resource updates) reaches the client as for any call.
-      const keep = isSessionScoped(request.method)
-        ? async (response: JsonRpcResponse): Promise<void> => {
-            if ('result' in response) await link.remember(session, request).catch(onError);
-          }
-        : undefined;
-      const reply = link.call(child, request, keep);
-      link.cancelOnAbort(child, request.id, context.signal);
-      // The spare taken is replaced once this initialize is answered, not while it runs: a
-      // loading child would take CPU from the one answering.
-      if (request.method === 'initialize')
-        void reply.then(
-          () => spares.refill(),
-          () => {},
-        );
-      return reply;
-    },
-    async receive(message, context) {
-      const session = requireSession(context);
-      const here = links.get(session.id);
-      // The child that asked (or that the notification is about) may live on another replica:
-      // relayed there rather than moving the session here.
-      if (!here && (await session.port.toHolders(session.id, message))) return;
-      const link = here ?? linkFor(session);
-      link.touch();
-      (await link.child(session, false)).send(message);
-    },
-    async close() {
-      clearInterval(idleSweep);
-      await Promise.all([...draining.values()].map((letGo) => letGo()));
-      await spares.close();
-    },
-  };
+    for (const link of this.#links.values()) link.stopIfIdleSince(before);
+  }
 }
