@@ -107,87 +107,101 @@ async function readJson(body: Body, requestId: RequestId, context: PostContext):
   return response;
 }
 
+/** Where reading a call's SSE stream stands, across its resumptions. */
+interface StreamProgress {
+  response: JsonRpcResponse | undefined;
+  /** The last event id seen: where a resumption starts. */
+  lastEventId: string | undefined;
+  /** The server's `retry`, ms. */
+  retryMs: number;
+  /** An event over the size limit arrived: nothing more is read. */
+  overflowed: boolean;
+}
+
+/** Most resumptions of one call's stream before the call fails. */
+const MAX_RESUMES = 3;
+
 /** Reads SSE until the response to `requestId` arrives; resumes with GET when it can. */
 async function readStream(body: Body, requestId: RequestId, context: PostContext): Promise<JsonRpcResponse> {
-  let response: JsonRpcResponse | undefined;
-  let lastEventId: string | undefined;
-  let retryMs = 1000;
-  let resumes = 0;
+  const progress: StreamProgress = { response: undefined, lastEventId: undefined, retryMs: 1000, overflowed: false };
   let current: Body = body;
-  // Messages parsed from one chunk are handed over one per turn of the event loop: the SDK's
-  // Protocol runs notification handlers a few microtasks late, and a response delivered in the
-  // same turn would remove the progress handler before the progress notifications reach it.
-  const batch: JsonRpcMessage[] = [];
-  let overflowed = false;
-  for (;;) {
-    const parser = new SseParser(
-      {
-        onEvent(event) {
-          if (event.id !== undefined) lastEventId = event.id;
-          if (event.event !== 'message' || event.data === '') return; // priming events carry no data
-          let message: unknown;
-          try {
-            message = JSON.parse(event.data);
-          } catch {
-            return; // a malformed event is skipped, not fatal to the call
-          }
-          if (isMessage(message)) batch.push(message);
-        },
-        onRetry(ms) {
-          retryMs = ms;
-        },
-        onTooLong() {
-          overflowed = true;
-        },
-      },
-      { maxEventLength: context.maxMessageBytes },
-    );
-    try {
-      for await (const chunk of current) {
-        parser.push(chunk);
-        if (overflowed) break;
-        for (let i = 0; i < batch.length; i++) {
-          if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-          const message = batch[i]!;
-          const behind = context.deliver(message);
-          if (behind) await behind;
-          if (isResponseTo(message, requestId)) response = message;
-        }
-        batch.length = 0;
-        if (response) break;
-      }
-    } catch {
-      // The connection dropped mid-stream: resumable below if the server gave event ids.
-    }
-    if (response) {
-      current.destroy();
-      return response;
-    }
-    if (overflowed) {
-      current.destroy();
-      throw tooLarge(context.maxMessageBytes);
-    }
+  for (let resumes = 0; ; resumes++) {
+    await readEvents(current, requestId, context, progress);
+    if (progress.response || progress.overflowed) current.destroy();
+    if (progress.response) return progress.response;
+    if (progress.overflowed) throw tooLarge(context.maxMessageBytes);
     // C6 / S11: resume a broken stream with GET + Last-Event-ID, honouring retry.
-    if (lastEventId === undefined || resumes >= 3) {
+    if (progress.lastEventId === undefined || resumes >= MAX_RESUMES) {
       throw new SessionClientError(
         'SG_CLIENT_CONNECTION',
         'the stream ended before the response (not retried: the server may have processed the request)',
       );
     }
-    resumes++;
-    await new Promise((resolve) => setTimeout(resolve, retryMs));
-    const resumed = await send(
-      context.url,
-      'GET',
-      { ...context.resumeHeaders(), accept: 'text/event-stream', 'last-event-id': lastEventId },
-      { dispatcher: context.dispatcher },
-    );
-    if (resumed.status !== 200) {
-      await resumed.body.dump();
-      throw new SessionClientError('SG_CLIENT_CONNECTION', `resuming the stream got ${resumed.status}`, { status: resumed.status });
-    }
-    current = resumed.body;
+    await new Promise((resolve) => setTimeout(resolve, progress.retryMs));
+    current = await resume(context, progress.lastEventId);
   }
+}
+
+/** Reads one SSE body until the response, its end, a drop, or an event over the limit. */
+async function readEvents(body: Body, requestId: RequestId, context: PostContext, progress: StreamProgress): Promise<void> {
+  // Messages parsed from one chunk are handed over one per turn of the event loop: the SDK's
+  // Protocol runs notification handlers a few microtasks late, and a response delivered in the
+  // same turn would remove the progress handler before the progress notifications reach it.
+  const batch: JsonRpcMessage[] = [];
+  const parser = new SseParser(
+    {
+      onEvent(event) {
+        if (event.id !== undefined) progress.lastEventId = event.id;
+        if (event.event !== 'message' || event.data === '') return; // priming events carry no data
+        let message: unknown;
+        try {
+          message = JSON.parse(event.data);
+        } catch {
+          return; // a malformed event is skipped, not fatal to the call
+        }
+        if (isMessage(message)) batch.push(message);
+      },
+      onRetry(ms) {
+        progress.retryMs = ms;
+      },
+      onTooLong() {
+        progress.overflowed = true;
+      },
+    },
+    { maxEventLength: context.maxMessageBytes },
+  );
+  try {
+    for await (const chunk of body) {
+      parser.push(chunk);
+      if (progress.overflowed) return;
+      for (let i = 0; i < batch.length; i++) {
+        if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+        const message = batch[i]!;
+        const behind = context.deliver(message);
+        if (behind) await behind;
+        if (isResponseTo(message, requestId)) progress.response = message;
+      }
+      batch.length = 0;
+      if (progress.response) return;
+    }
+  } catch {
+    // The connection dropped mid-stream: resumable if the server gave event ids.
+  }
+}
+
+/** The GET that resumes a call's stream after `lastEventId`. */
+async function resume(context: PostContext, lastEventId: string): Promise<Body> {
+  const resumed = await send(
+    context.url,
+    'GET',
+    { ...context.resumeHeaders(), accept: 'text/event-stream', 'last-event-id': lastEventId },
+    { dispatcher: context.dispatcher },
+  );
+  if (resumed.status !== 200) {
+    await resumed.body.dump();
+    throw new SessionClientError('SG_CLIENT_CONNECTION', `resuming the stream got ${resumed.status}`, { status: resumed.status });
+  }
+  return resumed.body;
 }
 
 /** A server's message is read only when its shape is JSON-RPC (`"result": 5` is refused, not relayed). */

@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import { loadDriver } from '../driver.js';
 import type { JsonValue } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
+import { prepareStatements, type Row, SCHEMA, type Statements } from './sqlite-statements.js';
 import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStore, type VictimScope } from '../store.js';
 
 export interface SqliteStoreOptions {
@@ -16,37 +17,12 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-interface Row {
-  id: string;
-  principal: string | null;
-  last_seen_at: number;
-  idle_expires_at: number;
-  absolute_expires_at: number;
-  data: string;
-}
-
 /** The parts of a record that never change after create, plus `state`. */
 type RecordData = Omit<SessionRecord, 'id' | 'principal' | 'lastSeenAt' | 'idleExpiresAt' | 'absoluteExpiresAt'>;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS sessions (
-  id TEXT PRIMARY KEY,
-  principal TEXT,
-  last_seen_at INTEGER NOT NULL,
-  idle_expires_at INTEGER NOT NULL,
-  absolute_expires_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  data TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
-CREATE INDEX IF NOT EXISTS sessions_by_principal ON sessions (principal) WHERE principal IS NOT NULL;
-CREATE INDEX IF NOT EXISTS sessions_anonymous ON sessions (expires_at) WHERE principal IS NULL;
-CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-`;
-
 export class SqliteStore implements SessionStore {
   readonly #db: Database.Database;
-  readonly #stmt;
+  readonly #stmt: Statements;
   readonly #createTx;
   readonly #sweepTx;
 
@@ -54,59 +30,12 @@ export class SqliteStore implements SessionStore {
   constructor(path: string, options: SqliteStoreOptions = {}) {
     checkOptions({ busyTimeoutMs: option.nonNegativeInteger }, options);
     const busy = options.busyTimeoutMs ?? 5000;
-    const Driver = loadDriver<typeof Database>('better-sqlite3', 'the SQLite store');
-    try {
-      this.#db = new Driver(path, { timeout: busy });
-    } catch (error) {
-      // better-sqlite3 says "unable to open database file" without the path; an install that
-      // skipped its build script fails here too.
-      if (String((error as Error).message).includes('bindings file')) {
-        // eslint-disable-next-line preserve-caught-error -- its cause is a list of a dozen paths that buries the fix
-        throw new Error(
-          "the SQLite store's driver better-sqlite3 is installed but not built (its install script did not run): npm rebuild better-sqlite3",
-        );
-      }
-      throw new Error(`cannot open the SQLite database ${path}`, { cause: error });
-    }
+    this.#db = openDatabase(path, busy);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
     this.#db.exec(SCHEMA);
     const db = this.#db;
-    this.#stmt = {
-      exists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM sessions WHERE id = ?'),
-      // Bounded by the cap: counting stops once the cap is reached.
-      countAll: db.prepare<[number, number], { n: number }>(
-        'SELECT count(*) AS n FROM (SELECT 1 FROM sessions WHERE expires_at > ? LIMIT ?)',
-      ),
-      countPrincipal: db.prepare<[string, number, number], { n: number }>(
-        'SELECT count(*) AS n FROM (SELECT 1 FROM sessions WHERE principal = ? AND expires_at > ? LIMIT ?)',
-      ),
-      countAnonymous: db.prepare<[number, number], { n: number }>(
-        'SELECT count(*) AS n FROM (SELECT 1 FROM sessions WHERE principal IS NULL AND expires_at > ? LIMIT ?)',
-      ),
-      insert: db.prepare(
-        'INSERT INTO sessions (id, principal, last_seen_at, idle_expires_at, absolute_expires_at, expires_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      get: db.prepare<[string, number], Row>('SELECT * FROM sessions WHERE id = ? AND expires_at > ?'),
-      touch: db.prepare('UPDATE sessions SET last_seen_at = ?, idle_expires_at = ?, expires_at = min(?, absolute_expires_at) WHERE id = ?'),
-      getData: db.prepare<[string], { data: string }>('SELECT data FROM sessions WHERE id = ?'),
-      setData: db.prepare('UPDATE sessions SET data = ? WHERE id = ?'),
-      setStateKey: db.prepare<[string, string, string]>('UPDATE sessions SET data = json_set(data, ?, json(?)) WHERE id = ?'),
-      removeStateKey: db.prepare<[string, string]>('UPDATE sessions SET data = json_remove(data, ?) WHERE id = ?'),
-      remove: db.prepare<[string], Row>('DELETE FROM sessions WHERE id = ? RETURNING *'),
-      due: db.prepare<[number, number], Row>('SELECT * FROM sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
-      count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions'),
-      soonest: db.prepare<[number], { id: string }>('SELECT id FROM sessions WHERE expires_at > ? ORDER BY expires_at LIMIT 1'),
-      soonestOf: db.prepare<[string, number], { id: string }>(
-        'SELECT id FROM sessions WHERE principal = ? AND expires_at > ? ORDER BY expires_at LIMIT 1',
-      ),
-      soonestAnonymous: db.prepare<[number], { id: string }>(
-        'SELECT id FROM sessions WHERE principal IS NULL AND expires_at > ? ORDER BY expires_at LIMIT 1',
-      ),
-      page: db.prepare<[string, number, number], Row>('SELECT * FROM sessions WHERE id > ? AND expires_at > ? ORDER BY id LIMIT ?'),
-      getSecret: db.prepare<[string], { value: string }>('SELECT value FROM secrets WHERE name = ?'),
-      putSecret: db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),
-    };
+    this.#stmt = prepareStatements(db);
     // IMMEDIATE: take the write lock first, so two processes cannot both pass a cap check.
     this.#createTx = db.transaction((record: SessionRecord, limits: CreateLimits, now: number): CreateOutcome => {
       if (this.#stmt.exists.get(record.id)) return 'duplicate';
@@ -224,4 +153,22 @@ function toRecord(row: Row): SessionRecord {
     idleExpiresAt: row.idle_expires_at,
     absoluteExpiresAt: row.absolute_expires_at,
   };
+}
+
+/** Opens (creating if missing) the database file, with errors that say what to do. */
+function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
+  const Driver = loadDriver<typeof Database>('better-sqlite3', 'the SQLite store');
+  try {
+    return new Driver(path, { timeout: busyTimeoutMs });
+  } catch (error) {
+    // better-sqlite3 says "unable to open database file" without the path; an install that
+    // skipped its build script fails here too.
+    if (String((error as Error).message).includes('bindings file')) {
+      // eslint-disable-next-line preserve-caught-error -- its cause is a list of a dozen paths that buries the fix
+      throw new Error(
+        "the SQLite store's driver better-sqlite3 is installed but not built (its install script did not run): npm rebuild better-sqlite3",
+      );
+    }
+    throw new Error(`cannot open the SQLite database ${path}`, { cause: error });
+  }
 }
