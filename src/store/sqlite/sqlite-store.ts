@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import { loadDriver } from '../driver.js';
 import type { JsonValue } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
-import { prepareStatements, type Row, SCHEMA, type Statements } from './sqlite-statements.js';
+import { type Row, SCHEMA } from './sqlite-schema.js';
 import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStore, type VictimScope } from '../store.js';
 
 export interface SqliteStoreOptions {
@@ -22,7 +22,7 @@ type RecordData = Omit<SessionRecord, 'id' | 'principal' | 'lastSeenAt' | 'idleE
 
 export class SqliteStore implements SessionStore {
   readonly #db: Database.Database;
-  readonly #stmt: Statements;
+  readonly #stmt: ReturnType<typeof prepareStatements>;
   readonly #createTx;
   readonly #sweepTx;
 
@@ -171,4 +171,43 @@ function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
     }
     throw new Error(`cannot open the SQLite database ${path}`, { cause: error });
   }
+}
+
+/** Every statement the store runs, prepared once per database. */
+function prepareStatements(db: Database.Database) {
+  return {
+    exists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM sessions WHERE id = ?'),
+    // Bounded by the cap: counting stops once the cap is reached.
+    countAll: db.prepare<[number, number], { n: number }>(
+      'SELECT count(*) AS n FROM (SELECT 1 FROM sessions WHERE expires_at > ? LIMIT ?)',
+    ),
+    countPrincipal: db.prepare<[string, number, number], { n: number }>(
+      'SELECT count(*) AS n FROM (SELECT 1 FROM sessions WHERE principal = ? AND expires_at > ? LIMIT ?)',
+    ),
+    countAnonymous: db.prepare<[number, number], { n: number }>(
+      'SELECT count(*) AS n FROM (SELECT 1 FROM sessions WHERE principal IS NULL AND expires_at > ? LIMIT ?)',
+    ),
+    insert: db.prepare(
+      'INSERT INTO sessions (id, principal, last_seen_at, idle_expires_at, absolute_expires_at, expires_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    get: db.prepare<[string, number], Row>('SELECT * FROM sessions WHERE id = ? AND expires_at > ?'),
+    touch: db.prepare('UPDATE sessions SET last_seen_at = ?, idle_expires_at = ?, expires_at = min(?, absolute_expires_at) WHERE id = ?'),
+    getData: db.prepare<[string], { data: string }>('SELECT data FROM sessions WHERE id = ?'),
+    setData: db.prepare('UPDATE sessions SET data = ? WHERE id = ?'),
+    setStateKey: db.prepare<[string, string, string]>('UPDATE sessions SET data = json_set(data, ?, json(?)) WHERE id = ?'),
+    removeStateKey: db.prepare<[string, string]>('UPDATE sessions SET data = json_remove(data, ?) WHERE id = ?'),
+    remove: db.prepare<[string], Row>('DELETE FROM sessions WHERE id = ? RETURNING *'),
+    due: db.prepare<[number, number], Row>('SELECT * FROM sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
+    count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions'),
+    soonest: db.prepare<[number], { id: string }>('SELECT id FROM sessions WHERE expires_at > ? ORDER BY expires_at LIMIT 1'),
+    soonestOf: db.prepare<[string, number], { id: string }>(
+      'SELECT id FROM sessions WHERE principal = ? AND expires_at > ? ORDER BY expires_at LIMIT 1',
+    ),
+    soonestAnonymous: db.prepare<[number], { id: string }>(
+      'SELECT id FROM sessions WHERE principal IS NULL AND expires_at > ? ORDER BY expires_at LIMIT 1',
+    ),
+    page: db.prepare<[string, number, number], Row>('SELECT * FROM sessions WHERE id > ? AND expires_at > ? ORDER BY id LIMIT ?'),
+    getSecret: db.prepare<[string], { value: string }>('SELECT value FROM secrets WHERE name = ?'),
+    putSecret: db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),
+  };
 }

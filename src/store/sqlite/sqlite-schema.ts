@@ -1,0 +1,30 @@
+/**
+ * @module store/sqlite/sqlite-schema
+ * The SQLite store's table: the times it queries by as columns, the rest of a record as JSON.
+ */
+
+/** A session row: the times the store queries by, as columns; the rest of the record as JSON. */
+export interface Row {
+  id: string;
+  principal: string | null;
+  last_seen_at: number;
+  idle_expires_at: number;
+  absolute_expires_at: number;
+  data: string;
+}
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY,
+  principal TEXT,
+  last_seen_at INTEGER NOT NULL,
+  idle_expires_at INTEGER NOT NULL,
+  absolute_expires_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  data TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
+CREATE INDEX IF NOT EXISTS sessions_by_principal ON sessions (principal) WHERE principal IS NOT NULL;
+CREATE INDEX IF NOT EXISTS sessions_anonymous ON sessions (expires_at) WHERE principal IS NULL;
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
