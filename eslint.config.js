@@ -40,4 +40,18 @@ export default tseslint.config(
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: { '@typescript-eslint/require-await': 'off' },
   },
+  // Typed lint on the tests, for what makes a test unable to fail: a promise not awaited (an
+  // assertion that runs after the test ended), a promise where a callback is expected, awaiting
+  // a non-promise. Tests read JSON answers, so the no-unsafe-* rules (untyped values) stay off.
+  {
+    files: ['test/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
+    },
+  },
 );

@@ -615,7 +615,7 @@ describe('an upstream that answers with broken JSON-RPC', () => {
       const answer = await send(started.url, { body: initializeRequest() });
       expect(answer.headers.get('mcp-session-id')).toBeNull();
       expect(answer.json).toMatchObject({ error: { code: -32603 } });
-      expect(await started.output()).toContain('listening');
+      expect(started.output()).toContain('listening');
     } finally {
       await started.kill('SIGKILL');
       await upstream.close();

@@ -39,8 +39,8 @@ export async function startEverythingHttp(port?: number): Promise<EverythingHttp
   });
   let output = '';
   const onData = (chunk: Buffer): void => void (output = (output + chunk.toString()).slice(-4096));
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server-everything did not start: ${output}`)), 20_000);
     const check = (): void => {
@@ -48,8 +48,8 @@ export async function startEverythingHttp(port?: number): Promise<EverythingHttp
       clearTimeout(timer);
       resolve();
     };
-    child.stdout!.on('data', check);
-    child.stderr!.on('data', check);
+    child.stdout.on('data', check);
+    child.stderr.on('data', check);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`server-everything exited with ${code}: ${output}`));

@@ -163,7 +163,7 @@ async function openSse(url: string, init: RequestInit): Promise<SseReader> {
     const decoder = new TextDecoder();
     try {
       for await (const chunk of response.body) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        buffer += decoder.decode(chunk, { stream: true });
         const cut = buffer.lastIndexOf('\n\n');
         if (cut < 0) continue;
         messages.push(...sseMessages(buffer.slice(0, cut + 2)));

@@ -147,7 +147,7 @@ export async function startRedisSentinel(): Promise<{
     await new Promise<void>((resolve, reject) => {
       let output = '';
       const timer = setTimeout(() => reject(new Error(`redis sentinel did not see the replica: ${output}`)), 20_000);
-      sentinel.stdout!.on('data', (chunk: Buffer) => {
+      sentinel.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         if (output.includes('+slave') || output.includes('+replica')) {
           clearTimeout(timer);
@@ -159,7 +159,7 @@ export async function startRedisSentinel(): Promise<{
         reject(new Error(`redis sentinel exited with ${code}: ${output}`));
       });
     });
-    sentinel.stdout!.resume();
+    sentinel.stdout.resume();
   } catch (error) {
     await stop();
     throw error;
