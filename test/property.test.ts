@@ -89,9 +89,7 @@ const nearlyValidHeaders = fc
     },
     { requiredKeys: [] },
   )
-  .map(
-    (extra) => ({ 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra }),
-  );
+  .map((extra) => ({ 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra }));
 
 const headers = fc.oneof({ arbitrary: nearlyValidHeaders, weight: 2 }, { arbitrary: randomHeaders, weight: 3 });
 

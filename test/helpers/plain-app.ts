@@ -56,7 +56,7 @@ export function createPlainApplication(serverInfo: { name: string; version: stri
 
 function callTool(request: JsonRpcRequest): Reply | Promise<Reply> {
   const name = request.params?.['name'];
-  const args = isObject(request.params?.['arguments']) ? (request.params['arguments']) : {};
+  const args = isObject(request.params?.['arguments']) ? request.params['arguments'] : {};
   switch (name) {
     case 'echo':
       if (typeof args['text'] !== 'string') return error(request, JSONRPC.INVALID_PARAMS, 'echo: "text" must be a string');
