@@ -7,15 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 
 const SRC = fileURLToPath(new URL('../src', import.meta.url));
-const ORDER = ['protocol', 'store', 'session', 'client', 'server', 'gateway', 'cli'];
+const ORDER = ['protocol', 'store', 'session', 'auth', 'client', 'server', 'gateway', 'cli'];
 /** What each layer may import (besides itself). server and client know nothing of each other. */
 const ALLOWED: Record<string, string[]> = {
   protocol: [],
   store: ['protocol'],
   session: ['protocol', 'store'],
+  auth: ['protocol'],
   client: ['protocol'],
   server: ['protocol', 'store', 'session'],
-  gateway: ['protocol', 'store', 'session', 'server', 'client'],
+  gateway: ['protocol', 'store', 'session', 'auth', 'server', 'client'],
   cli: ORDER,
 };
 

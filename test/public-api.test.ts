@@ -17,6 +17,7 @@ const ENTRY_POINTS: Record<string, string> = {
   'sessiongate/server': '../dist/server/index.js',
   'sessiongate/client': '../dist/client/index.js',
   'sessiongate/gateway': '../dist/gateway/index.js',
+  'sessiongate/auth': '../dist/auth/index.js',
   'sessiongate/store/sqlite': '../dist/store/sqlite/index.js',
   'sessiongate/store/redis': '../dist/store/redis/index.js',
 };
@@ -51,6 +52,14 @@ const PUBLIC: Record<string, string[]> = {
     'sessionTag',
     'stateSlot',
     'systemClock',
+  ],
+  'sessiongate/auth': [
+    'WELL_KNOWN_RESOURCE',
+    'bearerToken',
+    'challengeHeader',
+    'jwtAuthenticator',
+    'protectedResourceMetadata',
+    'resourceMetadataUrl',
   ],
   'sessiongate/server': [
     'DEFAULT_MAX_BODY_BYTES',
@@ -116,7 +125,7 @@ describe('the public API', () => {
       }
     }
     const events: unknown[] = [];
-    const wrapped = audited(new Application() as never, { write: (event) => void events.push(event) });
+    const wrapped = audited(new Application(), { write: (event) => void events.push(event) });
     expect(typeof wrapped.receive).toBe('function');
     expect(typeof wrapped.openStream).toBe('function');
     expect(wrapped.openStream!({} as never)).toBeUndefined();

@@ -5,6 +5,7 @@
  */
 import type { McpApplication } from '../server/application.js';
 import { createSessionServer, type SessionServer } from '../server/session-server.js';
+import type { SessionServerOptions } from '../server/options.js';
 import type { SessionFlags } from './session-flags.js';
 import { listen, onShutdownSignal, type Listening, type Routes } from './serve.js';
 import { describeStore, openStore } from './store-spec.js';
@@ -25,7 +26,13 @@ export async function runSessionServer(
   title: string,
   application: McpApplication,
   flags: SessionFlags,
-  extra: { summary?: string[]; onShutdown?: () => Promise<void>; routes?: Routes } = {},
+  extra: {
+    summary?: string[];
+    onShutdown?: () => Promise<void>;
+    routes?: Routes;
+    /** Who the caller is. Default: a keyed hash of the raw Authorization header (unverified). */
+    authenticate?: SessionServerOptions['authenticate'];
+  } = {},
 ): Promise<{ server: SessionServer; listening: Listening }> {
   const store = await openStore(flags.store);
   const server = createSessionServer({
@@ -43,8 +50,8 @@ export async function runSessionServer(
     requestTimeoutMs: flags.requestTimeoutMs,
     maxInflightPerSession: flags.maxInflightPerSession,
     maxInflightPerPrincipal: flags.maxInflightPerPrincipal,
-    // The principal is a keyed hash of the Authorization header when one is sent.
-    authenticate: (request) => request.header('authorization'),
+    // By default the principal is a keyed hash of the Authorization header when one is sent.
+    authenticate: extra.authenticate ?? ((request) => request.header('authorization')),
     onError: report,
   });
   const listening = await listen(server, flags.port, flags.host, extra.routes, {

@@ -164,7 +164,8 @@ function parseHosts(text: string): string[] {
   return list;
 }
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
+/** Host names that mean this machine only. */
+export const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
 
 /** Commander's option values to typed flags. */
 export function sessionFlags(values: Record<string, unknown>): SessionFlags {

@@ -65,6 +65,8 @@ export const FAILURES = {
   /** 2026-07-28 Streamable HTTP: an unknown (or removed) method is 404 with -32601. */
   SG_METHOD_NOT_FOUND: { status: 404, rpc: JSONRPC.METHOD_NOT_FOUND, message: 'Method not found' },
   SG_UNAUTHENTICATED: { status: 401, rpc: JSONRPC.BAD_REQUEST, message: 'Unauthorized' },
+  SG_INVALID_TOKEN: { status: 401, rpc: JSONRPC.BAD_REQUEST, message: 'Unauthorized: the bearer token is not accepted' },
+  SG_INSUFFICIENT_SCOPE: { status: 403, rpc: JSONRPC.BAD_REQUEST, message: 'Forbidden: the token lacks a required scope' },
   SG_HOST_FORBIDDEN: { status: 403, rpc: JSONRPC.BAD_REQUEST, message: 'Forbidden: Host not allowed' },
   SG_ORIGIN_FORBIDDEN: { status: 403, rpc: JSONRPC.BAD_REQUEST, message: 'Forbidden: Origin not allowed' },
   SG_ENDPOINT_NOT_FOUND: { status: 404, rpc: JSONRPC.BAD_REQUEST, message: 'Not Found' },
@@ -88,6 +90,11 @@ export const FAILURES = {
   SG_TOO_MANY_REQUESTS: { status: 429, rpc: JSONRPC.BAD_REQUEST, message: 'Too many requests in flight' },
   SG_SESSION_LIMIT: { status: 503, rpc: JSONRPC.BAD_REQUEST, message: 'Service Unavailable: too many live sessions' },
   SG_STORE_UNAVAILABLE: { status: 503, rpc: JSONRPC.INTERNAL_ERROR, message: 'Service Unavailable: session store unreachable' },
+  SG_AUTH_UNAVAILABLE: {
+    status: 503,
+    rpc: JSONRPC.INTERNAL_ERROR,
+    message: "Service Unavailable: the identity provider's keys cannot be fetched",
+  },
   SG_INTERNAL: { status: 500, rpc: JSONRPC.INTERNAL_ERROR, message: 'Internal error' },
 } as const satisfies Record<string, FailureSpec>;
 

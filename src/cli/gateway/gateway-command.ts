@@ -15,9 +15,10 @@ import { childEnvironment } from '../../gateway/upstreams/stdio/child-environmen
 import { stdioUpstream } from '../../gateway/upstreams/stdio/stdio-upstream.js';
 import { applyConfigFile } from '../config-file.js';
 import { report } from '../run-server.js';
-import { addSessionFlags, type SessionFlags, sessionFlags } from '../session-flags.js';
+import { addSessionFlags, LOOPBACK, type SessionFlags, sessionFlags } from '../session-flags.js';
 import { startDemoUpstream } from './demo-upstream.js';
 import { addGatewayFlags, type GatewayFlags, gatewayFlags } from './gateway-flags.js';
+import { gatewayAuth, type GatewayAuth } from './gateway-auth.js';
 import { serveGateway, type GatewayPlan, type HttpUpstreamLink } from './serve-gateway.js';
 import { probePool, probeStdio } from './startup-checks.js';
 
@@ -36,13 +37,24 @@ export function configureGateway(program: Command): Command {
     }
     const session = sessionFlags(values);
     const flags = gatewayFlags(values);
+    let auth: GatewayAuth;
+    try {
+      auth = gatewayAuth(flags);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+    if (flags.auth === 'none' && !LOOPBACK.test(session.host)) {
+      process.stderr.write(
+        `sessiongate: warning: --auth none on ${session.host}: anyone who reaches it can open sessions (see --auth jwt)\n`,
+      );
+    }
     const plan = flags.stdio ? await stdioPlan(flags, flags.stdio, session) : await httpPlan(flags);
-    await serveGateway(plan, session, flags);
+    await serveGateway({ ...plan, auth }, session, flags);
   });
 }
 
 /** `--stdio`: one child per session; the command is started once first, to fail early and clearly. */
-async function stdioPlan(flags: GatewayFlags, stdio: [string, ...string[]], session: SessionFlags): Promise<GatewayPlan> {
+async function stdioPlan(flags: GatewayFlags, stdio: [string, ...string[]], session: SessionFlags): Promise<Omit<GatewayPlan, 'auth'>> {
   if (flags.upstream || flags.demoUpstream) fail('--stdio excludes --upstream and --demo-upstream');
   if (flags.upstreamEra === 'sessionless')
     fail('--upstream-era sessionless needs an HTTP --upstream (stdio servers speak the handshake era)');
@@ -68,7 +80,7 @@ async function stdioPlan(flags: GatewayFlags, stdio: [string, ...string[]], sess
 }
 
 /** `--upstream` (one or a pool of replicas) or `--demo-upstream`: probed at start-up unless it is the demo. */
-async function httpPlan(flags: GatewayFlags): Promise<GatewayPlan> {
+async function httpPlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>> {
   let stop: (() => Promise<void>) | undefined;
   let replicas = flags.upstream ?? [];
   if (flags.demoUpstream) {

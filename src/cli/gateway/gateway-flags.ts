@@ -34,6 +34,16 @@ export interface GatewayFlags {
   withoutCorrelationId: 'principal' | 'request';
   forwardHeaders: string[] | undefined;
   upstreamHeaders: Record<string, string> | undefined;
+  auth: 'none' | 'jwt';
+  jwksUri: string | undefined;
+  jwksFile: string | undefined;
+  issuers: string[] | undefined;
+  audiences: string[] | undefined;
+  requiredScopes: string[] | undefined;
+  clockSkewMs: number;
+  principalClaim: string;
+  /** The gateway's external URL of its MCP endpoint (behind a proxy); default: where it listens. */
+  publicUrl: string | undefined;
 }
 
 const DEFAULT_CHILD_IDLE_MS = 5 * 60_000;
@@ -104,7 +114,30 @@ export function addGatewayFlags(program: Command): Command {
         .default('principal'),
     )
     .addOption(flag('--forward-header <name>', 'copy this client request header upstream (repeatable)').argParser(parseHeaderName))
-    .addOption(flag('--upstream-header <header>', 'send "NAME: VALUE" upstream on every request (repeatable)').argParser(parseHeader));
+    .addOption(flag('--upstream-header <header>', 'send "NAME: VALUE" upstream on every request (repeatable)').argParser(parseHeader))
+    .addOption(
+      flag('--auth <mode>', 'who may call: none (sessions bound to the raw Authorization header, unverified) | jwt (verified tokens)')
+        .choices(['none', 'jwt'])
+        .default('none'),
+    )
+    .addOption(flag('--jwks-uri <url>', "jwt: the identity provider's key set (JWKS) URL").argParser(parser(parseHttpUrl)))
+    .addOption(flag('--jwks-file <file>', 'jwt: a key set (JWKS) file, read at start-up, instead of --jwks-uri'))
+    .addOption(flag('--issuer <iss>', 'jwt: an accepted token issuer (repeatable)').argParser(collect))
+    .addOption(flag('--audience <aud>', 'jwt: an accepted token audience (repeatable; default: the public URL)').argParser(collect))
+    .addOption(flag('--required-scope <scope>', 'jwt: a scope every token must carry (repeatable)').argParser(collect))
+    .addOption(
+      flag('--clock-skew <duration>', 'jwt: tolerated clock difference for exp and nbf')
+        .argParser(parser(parseDuration))
+        .default(60_000, '60s'),
+    )
+    .addOption(
+      flag('--principal-claim <claim>', "jwt: the claim naming the person (with the issuer: the session's principal)").default('sub'),
+    )
+    .addOption(
+      flag('--public-url <url>', "the gateway's external MCP URL, behind a proxy (the resource id; default: where it listens)").argParser(
+        parser(parseHttpUrl),
+      ),
+    );
 }
 
 /** Commander's option values to typed flags. */
@@ -126,6 +159,15 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     withoutCorrelationId: values['withoutCorrelationId'] as 'principal' | 'request',
     forwardHeaders: values['forwardHeader'] as string[] | undefined,
     upstreamHeaders: values['upstreamHeader'] as Record<string, string> | undefined,
+    auth: values['auth'] as 'none' | 'jwt',
+    jwksUri: values['jwksUri'] as string | undefined,
+    jwksFile: values['jwksFile'] as string | undefined,
+    issuers: values['issuer'] as string[] | undefined,
+    audiences: values['audience'] as string[] | undefined,
+    requiredScopes: values['requiredScope'] as string[] | undefined,
+    clockSkewMs: values['clockSkew'] as number,
+    principalClaim: values['principalClaim'] as string,
+    publicUrl: values['publicUrl'] as string | undefined,
   };
 }
 
@@ -163,4 +205,14 @@ function parseCommand(text: string): string[] {
 function parseWholeNumber(text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new Error(`invalid count "${text}" (a whole number)`);
   return Number(text);
+}
+
+function collect(text: string, previous: string[] = []): string[] {
+  return [...previous, text];
+}
+
+function parseHttpUrl(text: string): string {
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  if (url?.protocol === 'http:' || url?.protocol === 'https:') return url.href;
+  throw new Error(`invalid URL "${text}" (use e.g. https://idp.example.com/.well-known/jwks.json)`);
 }

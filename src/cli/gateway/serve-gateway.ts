@@ -16,6 +16,7 @@ import type { McpApplication } from '../../server/application.js';
 import type { SessionManager } from '../../session/session-manager.js';
 import { report, runSessionServer } from '../run-server.js';
 import type { SessionFlags } from '../session-flags.js';
+import type { GatewayAuth } from './gateway-auth.js';
 import type { GatewayFlags } from './gateway-flags.js';
 import { connectionSaturation, readinessRoute } from './readiness.js';
 
@@ -31,6 +32,8 @@ export interface GatewayPlan {
   replicas: string[];
   /** Lines for the start-up summary. */
   summary: string[];
+  /** Who may call (--auth). */
+  auth: GatewayAuth;
   /** Runs at shutdown, after the server closed (the bundled demo upstream stops). */
   stop?: () => Promise<void>;
 }
@@ -57,9 +60,12 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
     onConversation: (record) => events.write(sessionCreated(record)),
   });
   let admin: ReturnType<typeof adminApi> | undefined;
+  const auth = plan.auth;
   const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events), session, {
+    authenticate: auth.authenticate,
     summary: [...plan.summary, ...(flags.audit ? [`  audit: ${flags.audit}`] : [])],
     routes: {
+      ...auth.routes,
       '/readyz': readinessRoute({
         store: () => sessions,
         upstreams: plan.replicas,
@@ -83,5 +89,6 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   listener = listening.http;
   if (token && recent) admin = adminApi(server.sessions, token, recent);
   server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
-  process.stdout.write(`  metrics: ${listening.url.replace(/\/mcp$/, '/metrics')}\n`);
+  const lines = [...auth.listening(listening.url), `  metrics: ${listening.url.replace(/\/mcp$/, '/metrics')}`];
+  process.stdout.write(lines.map((line) => `${line}\n`).join(''));
 }

@@ -1,0 +1,10 @@
+/**
+ * @module auth
+ * `sessiongate/auth`: a resource server for `createSessionServer({ authenticate })` and the
+ * gateway: verified bearer tokens, the person as the session's principal, RFC 9728 metadata
+ * and the challenges that point clients to it (docs/AUTH.md).
+ */
+export { jwtAuthenticator, type JwtAuthenticatorOptions, type Authenticator, type AuthRequest } from './jwt-authenticator.js';
+export { protectedResourceMetadata, resourceMetadataUrl, type ResourceMetadataOptions, WELL_KNOWN_RESOURCE } from './resource-metadata.js';
+export { challengeHeader, type Challenge } from './challenge.js';
+export { bearerToken } from './bearer.js';

@@ -1,0 +1,175 @@
+/**
+ * @module auth/jwt-authenticator
+ * A resource server for JWT access tokens (MCP authorization; RFC 9068 profile): every request
+ * must carry a bearer token signed by a key of the identity provider's JWKS, issued by an
+ * accepted issuer for an accepted audience, unexpired (with a small clock tolerance), carrying
+ * the required scopes. The session's principal is the person, not the token: a keyed hash of
+ * (issuer, principal claim), so a refreshed token keeps the session and another person's token
+ * is answered 404 on it (docs/AUTH.md).
+ *
+ * Verification is `jose`'s (no crypto of our own). Only asymmetric algorithms are accepted, so
+ * `alg: none` and an HMAC "signed" with the public key fail. The key set is fetched once and
+ * cached; a token naming an unknown key id fetches it again, at most once per cooldown. A key
+ * set that cannot be fetched fails closed: 503 with Retry-After, never an accepted token.
+ */
+import { createLocalJWKSet, createRemoteJWKSet, errors, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
+import { SessiongateError } from '../protocol/failures.js';
+import { checkOptions, option, type OptionsSchema, required } from '../protocol/options.js';
+import { bearerToken } from './bearer.js';
+import { challengeHeader } from './challenge.js';
+import { VerifiedTokens } from './verified-tokens.js';
+
+/** What an authenticator looks at: the request's headers (the session server's RequestView fits). */
+export interface AuthRequest {
+  header(name: string): string | undefined;
+}
+
+/** For `createSessionServer({ authenticate })`: the caller's principal, or a thrown 401/403/503. */
+export type Authenticator = (request: AuthRequest) => Promise<string>;
+
+export interface JwtAuthenticatorOptions {
+  /** The identity provider's key set URL. One of `jwksUri` and `jwks` is required. */
+  jwksUri?: string | URL;
+  /** The key set itself (for example read from a file). */
+  jwks?: JSONWebKeySet;
+  /** Accepted issuers (`iss`). Required. */
+  issuers: readonly string[];
+  /** Accepted audiences (`aud`): the resource's public URL, usually. Required. */
+  audiences: readonly string[];
+  /** The resource metadata URL every challenge names (RFC 9728). Required. */
+  resourceMetadataUrl: string;
+  /** Scopes every token must carry (its `scope` or `scp` claim). Default: none. */
+  requiredScopes?: readonly string[];
+  /** Tolerated difference between clocks for `exp` and `nbf`, ms. Default 60,000. */
+  clockSkewMs?: number;
+  /** The claim that names the person. Default 'sub'. */
+  principalClaim?: string;
+  /** Accepted signature algorithms. Default: the asymmetric ones (RS*, PS*, ES*, EdDSA). */
+  algorithms?: readonly string[];
+  /** Least time between two key set fetches for an unknown key id, ms. Default 30,000. */
+  jwksCooldownMs?: number;
+  /** What a client is told to wait (Retry-After, seconds) while the key set cannot be fetched. Default 10. */
+  retryAfterSeconds?: number;
+  /** Verified tokens remembered until they expire. Default 10,000. */
+  cacheSize?: number;
+}
+
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+const strings = (what: string) =>
+  option.custom(
+    `must be a non-empty array of ${what}`,
+    (v) => Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string' && s !== ''),
+  );
+
+/** What each JWT authenticator option must be (docs/errors.md, "Configuration errors"). */
+export const jwtAuthenticatorSchema = {
+  issuers: required(strings('issuers')),
+  audiences: required(strings('audiences')),
+  resourceMetadataUrl: required(option.string),
+  requiredScopes: option.strings('scopes'),
+  clockSkewMs: option.nonNegativeInteger,
+  principalClaim: option.string,
+  algorithms: option.custom(
+    `must be a non-empty array of ${ASYMMETRIC_ALGORITHMS.join(', ')}`,
+    (v) => Array.isArray(v) && v.length > 0 && v.every((a) => ASYMMETRIC_ALGORITHMS.includes(a as string)),
+  ),
+  jwksCooldownMs: option.nonNegativeInteger,
+  retryAfterSeconds: option.positiveInteger,
+  cacheSize: option.positiveInteger,
+} satisfies OptionsSchema;
+
+/** The error codes of `jose` that mean "this token is not acceptable" (as opposed to "the keys cannot be had"). */
+const REFUSED_TOKEN: ReadonlySet<string> = new Set([
+  'ERR_JWT_EXPIRED',
+  'ERR_JWT_CLAIM_VALIDATION_FAILED',
+  'ERR_JWT_INVALID',
+  'ERR_JWS_INVALID',
+  'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+  'ERR_JOSE_ALG_NOT_ALLOWED',
+  'ERR_JOSE_NOT_SUPPORTED',
+  'ERR_JWKS_NO_MATCHING_KEY',
+  'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
+]);
+
+export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticator {
+  checkOptions(jwtAuthenticatorSchema, options);
+  if ((options.jwksUri === undefined) === (options.jwks === undefined))
+    throw new TypeError('sessiongate: give exactly one of "jwksUri" and "jwks"');
+  const keys =
+    options.jwks !== undefined
+      ? createLocalJWKSet(options.jwks)
+      : createRemoteJWKSet(new URL(options.jwksUri!), { cooldownDuration: options.jwksCooldownMs ?? 30_000 });
+  const required = options.requiredScopes ?? [];
+  const claim = options.principalClaim ?? 'sub';
+  const verified = new VerifiedTokens<string>(options.cacheSize ?? 10_000);
+  const verify = {
+    issuer: [...options.issuers],
+    audience: [...options.audiences],
+    algorithms: [...(options.algorithms ?? ASYMMETRIC_ALGORITHMS)],
+    clockTolerance: Math.round((options.clockSkewMs ?? 60_000) / 1000),
+    requiredClaims: ['exp', claim],
+  };
+  const challenge = (error?: 'invalid_token' | 'insufficient_scope', description?: string): Record<string, string> => ({
+    'www-authenticate': challengeHeader({
+      resourceMetadata: options.resourceMetadataUrl,
+      scopes: required,
+      ...(error ? { error } : {}),
+      ...(description ? { description } : {}),
+    }),
+  });
+
+  return async (request) => {
+    const token = bearerToken(request.header('authorization'));
+    if (token === undefined) throw new SessiongateError('SG_UNAUTHENTICATED', undefined, { headers: challenge() });
+    const key = VerifiedTokens.keyOf(token);
+    const now = Date.now();
+    const known = verified.get(key, now);
+    if (known !== undefined) return known;
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, verify));
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && REFUSED_TOKEN.has(code)) {
+        throw new SessiongateError('SG_INVALID_TOKEN', undefined, { headers: challenge('invalid_token', reasonOf(error)) });
+      }
+      // The key set could not be fetched or read: nobody is let in, and nobody is told their token is bad.
+      throw new SessiongateError('SG_AUTH_UNAVAILABLE', undefined, {
+        headers: { 'retry-after': String(options.retryAfterSeconds ?? 10) },
+        cause: error,
+      });
+    }
+    const person = payload[claim];
+    if (typeof person !== 'string' || person === '') {
+      throw new SessiongateError('SG_INVALID_TOKEN', undefined, { headers: challenge('invalid_token', `the token has no "${claim}"`) });
+    }
+    const granted = scopesOf(payload);
+    const missing = required.filter((scope) => !granted.has(scope));
+    if (missing.length > 0) {
+      throw new SessiongateError('SG_INSUFFICIENT_SCOPE', undefined, {
+        headers: challenge('insufficient_scope', `the token lacks ${missing.join(' ')}`),
+      });
+    }
+    // The person across token refreshes: issuer and subject, never the token.
+    const principal = JSON.stringify([payload.iss, person]);
+    verified.set(key, principal, Math.min(payload.exp! * 1000, now + 3_600_000));
+    return principal;
+  };
+}
+
+/** The token's scopes: `scope` (space-separated, RFC 9068) or `scp` (a list, as some providers send). */
+function scopesOf(payload: JWTPayload): Set<string> {
+  const scope = payload['scope'] ?? payload['scp'];
+  if (typeof scope === 'string') return new Set(scope.split(' ').filter(Boolean));
+  return new Set(Array.isArray(scope) ? scope.filter((s): s is string => typeof s === 'string') : []);
+}
+
+/** A refusal's reason for the challenge: jose's words name the claim, never the token's contents. */
+function reasonOf(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'the token expired';
+  if (error instanceof errors.JWTClaimValidationFailed) return `the token's "${error.claim}" is not accepted`;
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'the token is not signed with an accepted algorithm';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'the token is signed with an unknown key';
+  return 'the token could not be verified';
+}

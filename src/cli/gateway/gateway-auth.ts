@@ -1,0 +1,87 @@
+/**
+ * @module cli/gateway/gateway-auth
+ * `--auth`: who may call the gateway. `none` keeps the old behaviour (a keyed hash of the raw
+ * Authorization header binds a session; nothing is verified) and warns when the gateway listens
+ * beyond loopback. `jwt` makes the gateway an OAuth 2.1 resource server (sessiongate/auth):
+ * tokens verified against the identity provider's keys, sessions bound to the person, and the
+ * RFC 9728 metadata that tells clients where to get a token (docs/AUTH.md).
+ */
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { JSONWebKeySet } from 'jose';
+import { type Authenticator, jwtAuthenticator } from '../../auth/jwt-authenticator.js';
+import { protectedResourceMetadata, resourceMetadataUrl, WELL_KNOWN_RESOURCE } from '../../auth/resource-metadata.js';
+import { SessiongateError } from '../../protocol/failures.js';
+import type { RequestView } from '../../server/options.js';
+import type { Routes } from '../serve.js';
+import type { GatewayFlags } from './gateway-flags.js';
+
+export interface GatewayAuth {
+  /** For the session server: the caller's principal (or a thrown 401/403/503). */
+  authenticate: (request: RequestView) => string | undefined | Promise<string | undefined>;
+  /** The metadata routes (none without --auth jwt). */
+  routes: Routes;
+  /** Called once the gateway listens: its URL is the default public URL (the resource, the audience). */
+  listening(url: string): string[];
+}
+
+export function gatewayAuth(flags: GatewayFlags): GatewayAuth {
+  if (flags.auth === 'none') {
+    return {
+      // The principal is a keyed hash of the Authorization header when one is sent (unverified).
+      authenticate: (request) => request.header('authorization'),
+      routes: {},
+      listening: () => [],
+    };
+  }
+  if (!flags.issuers || flags.issuers.length === 0)
+    throw new Error('--auth jwt needs --issuer (the identity provider whose tokens are accepted)');
+  if ((flags.jwksUri === undefined) === (flags.jwksFile === undefined))
+    throw new Error('--auth jwt needs one of --jwks-uri and --jwks-file');
+  const issuers = flags.issuers;
+  const jwks = flags.jwksFile === undefined ? { jwksUri: flags.jwksUri! } : { jwks: readJwks(flags.jwksFile) };
+  let verify: Authenticator | undefined;
+  let metadata: Record<string, unknown> = {};
+  let metadataPaths: string[] = [];
+  const serveMetadata = (req: IncomingMessage, res: ServerResponse, path: string): void => {
+    // Browser clients read the metadata across origins (MCP authorization, "Protected Resource Metadata").
+    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET', 'access-control-allow-headers': '*' };
+    if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
+    if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { ...cors, allow: 'GET' }).end();
+    if (!metadataPaths.includes(path)) return void res.writeHead(404, cors).end();
+    res.writeHead(200, { ...cors, 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(JSON.stringify(metadata));
+  };
+  return {
+    authenticate: (request) => {
+      // Until the gateway listens nobody is let in (fail closed); it listens before it is reachable.
+      if (!verify) throw new SessiongateError('SG_AUTH_UNAVAILABLE', undefined, { headers: { 'retry-after': '1' } });
+      return verify(request);
+    },
+    routes: { [WELL_KNOWN_RESOURCE]: serveMetadata, [`${WELL_KNOWN_RESOURCE}/`]: serveMetadata },
+    listening(url) {
+      const resource = flags.publicUrl ?? url;
+      const metadataUrl = resourceMetadataUrl(resource);
+      verify = jwtAuthenticator({
+        ...jwks,
+        issuers,
+        audiences: flags.audiences ?? [resource],
+        resourceMetadataUrl: metadataUrl,
+        requiredScopes: flags.requiredScopes ?? [],
+        clockSkewMs: flags.clockSkewMs,
+        principalClaim: flags.principalClaim,
+      });
+      metadata = protectedResourceMetadata({ resource, authorizationServers: issuers, scopesSupported: flags.requiredScopes ?? [] });
+      metadataPaths = [WELL_KNOWN_RESOURCE, new URL(metadataUrl).pathname];
+      return [`  auth: jwt (issuers ${issuers.join(', ')}; metadata ${metadataUrl})`];
+    },
+  };
+}
+
+/** The key set of `--jwks-file`: read once at start-up. */
+function readJwks(path: string): JSONWebKeySet {
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as { keys?: unknown }).keys)) {
+    throw new Error(`--jwks-file ${path}: not a JSON Web Key Set (an object with "keys")`);
+  }
+  return parsed as JSONWebKeySet;
+}

@@ -1,0 +1,131 @@
+/**
+ * `sessiongate --auth jwt` as a process, in front of the bundled demo, against a real identity
+ * provider on loopback: the RFC 9728 metadata a client discovers from the challenge, sessions of
+ * the person, and a sessionless (2026-07-28) conversation that another person never joins.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCli, runCli, type DemoProcess } from './helpers/demo-process.js';
+import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
+import { openSession, send, toolCall } from './helpers/mcp-http.js';
+
+const ADMIN = 'admin-token-0123456789';
+let idp: IdentityProvider;
+let gateway: DemoProcess;
+
+beforeAll(async () => {
+  idp = await startIdentityProvider();
+  gateway = await startCli([
+    '--port',
+    '0',
+    '--store',
+    'memory',
+    '--demo-upstream',
+    '--admin-token',
+    ADMIN,
+    '--auth',
+    'jwt',
+    '--jwks-uri',
+    idp.jwksUri,
+    '--issuer',
+    idp.issuer,
+    '--required-scope',
+    'mcp',
+  ]);
+}, 30_000);
+afterAll(async () => {
+  await gateway?.kill();
+  await idp?.close();
+});
+
+const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+
+describe('sessiongate --auth jwt', () => {
+  it('the challenge leads to RFC 9728 metadata naming the issuer, readable across origins', async () => {
+    const refused = await send(gateway.url, { body: toolCall('echo', { text: 'x' }) });
+    expect(refused.status).toBe(401);
+    const challenge = refused.headers.get('www-authenticate')!;
+    const metadataUrl = /resource_metadata="([^"]+)"/.exec(challenge)![1]!;
+    expect(metadataUrl).toBe(new URL('/.well-known/oauth-protected-resource/mcp', gateway.url).href);
+    expect(challenge).toContain('scope="mcp"');
+    for (const url of [metadataUrl, new URL('/.well-known/oauth-protected-resource', gateway.url).href]) {
+      const answer = await fetch(url, { headers: { origin: 'https://app.example.com' } });
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('access-control-allow-origin')).toBe('*');
+      expect(await answer.json()).toEqual({
+        resource: gateway.url,
+        authorization_servers: [idp.issuer],
+        scopes_supported: ['mcp'],
+        bearer_methods_supported: ['header'],
+      });
+    }
+    const preflight = await fetch(metadataUrl, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.status).toBe(204);
+    expect((await fetch(new URL('/.well-known/oauth-protected-resource/other', gateway.url))).status).toBe(404);
+  });
+
+  it('a token for this gateway opens a session of the person and reaches the upstream; the health check stays open', async () => {
+    const alice = await idp.token({ sub: 'alice', aud: gateway.url, scope: 'mcp' });
+    const session = await openSession(gateway.url, '2025-11-25', bearer(alice));
+    const answer = await send(gateway.url, {
+      body: toolCall('echo', { text: 'through' }),
+      headers: { ...bearer(alice), 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('through');
+    const bob = await idp.token({ sub: 'bob', aud: gateway.url, scope: 'mcp' });
+    const stolen = await send(gateway.url, {
+      body: toolCall('echo', { text: 'x' }),
+      headers: { ...bearer(bob), 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+    });
+    expect(stolen.status).toBe(404);
+    // A token for another resource is refused here (audience binding).
+    const elsewhere = await idp.token({ sub: 'alice', aud: 'https://other.example.com/mcp', scope: 'mcp' });
+    expect((await send(gateway.url, { body: toolCall('echo', { text: 'x' }), headers: bearer(elsewhere) })).status).toBe(401);
+    expect((await fetch(new URL('/healthz', gateway.url))).status).toBe(200);
+  });
+
+  it('sessionless: two people with the same correlation id get two conversations', async () => {
+    const call = async (sub: string) => {
+      const token = await idp.token({ sub, aud: gateway.url, scope: 'mcp' });
+      return send(gateway.url, {
+        body: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: META } },
+        headers: {
+          ...bearer(token),
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/list',
+          'mcp-client-session-id': 'shared-id',
+        },
+      });
+    };
+    expect((await call('carol')).status).toBe(200);
+    expect((await call('dave')).status).toBe(200);
+    expect((await call('carol')).status).toBe(200);
+    const listed = (await (await fetch(new URL('/admin/sessions', gateway.url), { headers: bearer(ADMIN) })).json()) as {
+      sessions: { principal: string | null; clientSessionId: string | null }[];
+    };
+    const conversations = listed.sessions.filter((session) => session.clientSessionId === 'shared-id');
+    expect(conversations).toHaveLength(2);
+    expect(new Set(conversations.map((session) => session.principal)).size).toBe(2);
+  });
+
+  it('refuses to start without an issuer or a key set, with one line', async () => {
+    for (const args of [
+      ['--auth', 'jwt', '--jwks-uri', 'http://127.0.0.1:1/jwks', '--demo-upstream'],
+      ['--auth', 'jwt', '--issuer', 'https://idp.example.com', '--demo-upstream'],
+    ]) {
+      const { code, stderr } = await runCli(['--port', '0', '--store', 'memory', ...args]);
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(/--issuer|--jwks-uri/);
+    }
+  });
+});
+
+const META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'auth-test', version: '1.0.0' },
+};
