@@ -3,10 +3,15 @@
  * provider on loopback: the RFC 9728 metadata a client discovers from the challenge, sessions of
  * the person, and a sessionless (2026-07-28) conversation that another person never joins.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, runCli, type DemoProcess } from './helpers/demo-process.js';
 import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
 import { openSession, send, toolCall } from './helpers/mcp-http.js';
+import { demoApp, startServer } from './helpers/test-server.js';
 
 const ADMIN = 'admin-token-0123456789';
 let idp: IdentityProvider;
@@ -14,23 +19,7 @@ let gateway: DemoProcess;
 
 beforeAll(async () => {
   idp = await startIdentityProvider();
-  gateway = await startCli([
-    '--port',
-    '0',
-    '--store',
-    'memory',
-    '--demo-upstream',
-    '--admin-token',
-    ADMIN,
-    '--auth',
-    'jwt',
-    '--jwks-uri',
-    idp.jwksUri,
-    '--issuer',
-    idp.issuer,
-    '--required-scope',
-    'mcp',
-  ]);
+  gateway = await startCli([...MEMORY, '--demo-upstream', '--admin-token', ADMIN, ...jwtFlags(), '--required-scope', 'mcp']);
 }, 30_000);
 afterAll(async () => {
   await gateway?.kill();
@@ -38,6 +27,10 @@ afterAll(async () => {
 });
 
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+/** A gateway on a free port with sessions in memory. */
+const MEMORY = ['--port', '0', '--store', 'memory'];
+/** --auth jwt against the test's identity provider. */
+const jwtFlags = (): string[] => ['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer];
 
 describe('sessiongate --auth jwt', () => {
   it('the challenge leads to RFC 9728 metadata naming the issuer, readable across origins', async () => {
@@ -129,3 +122,106 @@ const META = {
   'io.modelcontextprotocol/clientCapabilities': {},
   'io.modelcontextprotocol/clientInfo': { name: 'auth-test', version: '1.0.0' },
 };
+
+describe('what the upstream and the audit trail learn of the caller', () => {
+  it('--identity-header sends verified claims upstream (a client copy dropped); the audit names the subject and holds no token bytes', async () => {
+    const seen: (string | undefined)[][] = [];
+    const app = demoApp();
+    const upstream = await startServer({
+      application: {
+        ...app,
+        handle: (request, context) => {
+          seen.push([request.method, context.header('x-user'), context.header('x-scopes'), context.header('authorization')]);
+          return app.handle(request, context);
+        },
+      },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'sg-auth-audit-'));
+    const audit = join(dir, 'audit.jsonl');
+    const started = await startCli([
+      ...MEMORY,
+      '--upstream',
+      upstream.url,
+      '--upstream-era',
+      'handshake',
+      '--audit',
+      audit,
+      ...jwtFlags(),
+      '--identity-header',
+      'x-user=sub',
+      '--identity-header',
+      'x-scopes=scope',
+      '--forward-header',
+      'x-user',
+    ]);
+    try {
+      seen.length = 0; // the start-up check's initialize carries no caller
+      const token = await idp.token({ sub: 'alice', aud: started.url, scope: 'mcp tools', azp: 'the-client' });
+      const headers = { ...bearer(token), 'x-user': 'mallory' };
+      const session = await openSession(started.url, '2025-11-25', headers);
+      const answer = await send(started.url, {
+        body: toolCall('echo', { text: 'x' }),
+        headers: { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+      });
+      expect(answer.status).toBe(200);
+      const calls = seen.filter(([method]) => method === 'initialize' || method === 'tools/call');
+      expect(calls.length).toBeGreaterThanOrEqual(2);
+      for (const [, user, scopes, authorization] of calls) {
+        expect([user, scopes, authorization]).toEqual(['alice', 'mcp tools', undefined]);
+      }
+      expect(await started.kill()).toBe(0); // flushes the audit log
+      const text = readFileSync(audit, 'utf8');
+      for (const part of token.split('.')) expect(text).not.toContain(part);
+      const events = text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const call = events.find((event) => event['event'] === 'request' && event['method'] === 'tools/call');
+      expect(call?.['identity']).toEqual({ issuer: idp.issuer, subject: 'alice', clientId: 'the-client', scopes: ['mcp', 'tools'] });
+      expect(events.find((event) => event['event'] === 'session.created')?.['identity']).toMatchObject({ subject: 'alice' });
+    } finally {
+      await started.kill();
+      await upstream.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a stdio server finds the verified caller in _meta of every request', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
+    const started = await startCli([...MEMORY, '--spares', '0', '--stdio', `${process.execPath} ${fixture}`, ...jwtFlags()]);
+    try {
+      const token = await idp.token({ sub: 'erin', aud: started.url, scope: 'mcp' });
+      const session = await openSession(started.url, '2025-11-25', bearer(token));
+      const answer = await send(started.url, {
+        body: toolCall('caller', {}),
+        headers: { ...bearer(token), 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+      });
+      const text = (answer.json as { result: { content: { text: string }[] } }).result.content[0]!.text;
+      expect(JSON.parse(text)).toEqual({ issuer: idp.issuer, subject: 'erin', clientId: null, scopes: ['mcp'] });
+    } finally {
+      await started.kill();
+    }
+  });
+
+  it('--identity-header without --auth jwt, or with --stdio, refuses to start', async () => {
+    for (const args of [
+      ['--demo-upstream', '--identity-header', 'x-user=sub'],
+      [
+        '--stdio',
+        'node x.js',
+        '--auth',
+        'jwt',
+        '--jwks-uri',
+        'http://127.0.0.1:1/jwks',
+        '--issuer',
+        'https://i.example.com',
+        '--identity-header',
+        'x-user=sub',
+      ],
+    ]) {
+      const { code, stderr } = await runCli(['--port', '0', '--store', 'memory', ...args]);
+      expect(code).toBe(1);
+      expect(stderr).toContain('--identity-header');
+    }
+  });
+});

@@ -57,6 +57,7 @@ const PUBLIC: Record<string, string[]> = {
     'WELL_KNOWN_RESOURCE',
     'bearerToken',
     'challengeHeader',
+    'introspectionAuthenticator',
     'jwtAuthenticator',
     'protectedResourceMetadata',
     'resourceMetadataUrl',

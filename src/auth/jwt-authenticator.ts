@@ -13,19 +13,18 @@
  * set that cannot be fetched fails closed: 503 with Retry-After, never an accepted token.
  */
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
-import { SessiongateError } from '../protocol/failures.js';
 import { checkOptions, option, type OptionsSchema, required } from '../protocol/options.js';
-import { bearerToken } from './bearer.js';
-import { challengeHeader } from './challenge.js';
-import { VerifiedTokens } from './verified-tokens.js';
+import {
+  type Authenticator,
+  bearerAuthenticator,
+  checkerUnavailable,
+  identityOf,
+  refusedToken,
+  requireScopes,
+  type ResourceRules,
+} from './token-rules.js';
 
-/** What an authenticator looks at: the request's headers (the session server's RequestView fits). */
-export interface AuthRequest {
-  header(name: string): string | undefined;
-}
-
-/** For `createSessionServer({ authenticate })`: the caller's principal, or a thrown 401/403/503. */
-export type Authenticator = (request: AuthRequest) => Promise<string>;
+export type { Authenticator, AuthRequest, VerifiedIdentity } from './token-rules.js';
 
 export interface JwtAuthenticatorOptions {
   /** The identity provider's key set URL. One of `jwksUri` and `jwks` is required. */
@@ -94,15 +93,16 @@ const REFUSED_TOKEN: ReadonlySet<string> = new Set([
 
 export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticator {
   checkOptions(jwtAuthenticatorSchema, options);
-  if ((options.jwksUri === undefined) === (options.jwks === undefined))
+  if ((options.jwksUri === undefined) === (options.jwks === undefined)) {
     throw new TypeError('sessiongate: give exactly one of "jwksUri" and "jwks"');
+  }
   const keys =
     options.jwks !== undefined
       ? createLocalJWKSet(options.jwks)
       : createRemoteJWKSet(new URL(options.jwksUri!), { cooldownDuration: options.jwksCooldownMs ?? 30_000 });
-  const required = options.requiredScopes ?? [];
+  const rules: ResourceRules = { resourceMetadataUrl: options.resourceMetadataUrl, requiredScopes: options.requiredScopes ?? [] };
   const claim = options.principalClaim ?? 'sub';
-  const verified = new VerifiedTokens<string>(options.cacheSize ?? 10_000);
+  const retryAfter = options.retryAfterSeconds ?? 10;
   const verify = {
     issuer: [...options.issuers],
     audience: [...options.audiences],
@@ -110,59 +110,22 @@ export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticato
     clockTolerance: Math.round((options.clockSkewMs ?? 60_000) / 1000),
     requiredClaims: ['exp', claim],
   };
-  const challenge = (error?: 'invalid_token' | 'insufficient_scope', description?: string): Record<string, string> => ({
-    'www-authenticate': challengeHeader({
-      resourceMetadata: options.resourceMetadataUrl,
-      scopes: required,
-      ...(error ? { error } : {}),
-      ...(description ? { description } : {}),
-    }),
-  });
 
-  return async (request) => {
-    const token = bearerToken(request.header('authorization'));
-    if (token === undefined) throw new SessiongateError('SG_UNAUTHENTICATED', undefined, { headers: challenge() });
-    const key = VerifiedTokens.keyOf(token);
-    const now = Date.now();
-    const known = verified.get(key, now);
-    if (known !== undefined) return known;
+  return bearerAuthenticator(rules, options.cacheSize ?? 10_000, async (token, now) => {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keys, verify));
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && REFUSED_TOKEN.has(code)) {
-        throw new SessiongateError('SG_INVALID_TOKEN', undefined, { headers: challenge('invalid_token', reasonOf(error)) });
-      }
+      if (typeof code === 'string' && REFUSED_TOKEN.has(code)) throw refusedToken(rules, reasonOf(error));
       // The key set could not be fetched or read: nobody is let in, and nobody is told their token is bad.
-      throw new SessiongateError('SG_AUTH_UNAVAILABLE', undefined, {
-        headers: { 'retry-after': String(options.retryAfterSeconds ?? 10) },
-        cause: error,
-      });
+      throw checkerUnavailable(retryAfter, error);
     }
     const person = payload[claim];
-    if (typeof person !== 'string' || person === '') {
-      throw new SessiongateError('SG_INVALID_TOKEN', undefined, { headers: challenge('invalid_token', `the token has no "${claim}"`) });
-    }
-    const granted = scopesOf(payload);
-    const missing = required.filter((scope) => !granted.has(scope));
-    if (missing.length > 0) {
-      throw new SessiongateError('SG_INSUFFICIENT_SCOPE', undefined, {
-        headers: challenge('insufficient_scope', `the token lacks ${missing.join(' ')}`),
-      });
-    }
-    // The person across token refreshes: issuer and subject, never the token.
-    const principal = JSON.stringify([payload.iss, person]);
-    verified.set(key, principal, Math.min(payload.exp! * 1000, now + 3_600_000));
-    return principal;
-  };
-}
-
-/** The token's scopes: `scope` (space-separated, RFC 9068) or `scp` (a list, as some providers send). */
-function scopesOf(payload: JWTPayload): Set<string> {
-  const scope = payload['scope'] ?? payload['scp'];
-  if (typeof scope === 'string') return new Set(scope.split(' ').filter(Boolean));
-  return new Set(Array.isArray(scope) ? scope.filter((s): s is string => typeof s === 'string') : []);
+    if (typeof person !== 'string' || person === '') throw refusedToken(rules, `the token has no "${claim}"`);
+    requireScopes(rules, payload);
+    return { identity: identityOf(payload.iss, person, payload), until: Math.min(payload.exp! * 1000, now + 3_600_000) };
+  });
 }
 
 /** A refusal's reason for the challenge: jose's words name the claim, never the token's contents. */

@@ -82,6 +82,15 @@ export interface SessionPort {
   end(sessionId: string): Promise<boolean>;
 }
 
+/**
+ * A verified caller: the principal (hashed before a session keeps it) and the verified claims
+ * applications may read (the gateway's identity headers and audit trail). Never a credential.
+ */
+export interface Identity {
+  readonly principal: string;
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
 export interface RequestContext {
   /** Undefined for 2026-07-28 sessionless traffic, which never gets a session. */
   readonly session: SessionHandle | undefined;
@@ -91,6 +100,8 @@ export interface RequestContext {
   readonly principal: string | null;
   /** `Mcp-Client-Session-Id` (or `_meta.clientSessionId`) when the client sent one. */
   readonly clientSessionId: string | undefined;
+  /** The verified caller, when `authenticate` returned an `Identity` (its claims, never a credential). */
+  readonly identity: Identity | undefined;
   /** A request header by lower-case name (for applications that forward headers). */
   header(name: string): string | undefined;
   /** Every request header, lower-case names. */

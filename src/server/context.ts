@@ -12,6 +12,7 @@ import type { SessionManager } from '../session/session-manager.js';
 import type { SessionRecord } from '../store/record.js';
 import type { RequestContext, SessionHandle, SessionPort } from './application.js';
 import type { Incoming } from './exchange.js';
+import type { Identity } from './application.js';
 import { portOf } from './session-port.js';
 
 /** One request's view of its session: the record as resolved for it, and the port. */
@@ -66,6 +67,10 @@ class Context implements RequestContext {
 
   headers(): Record<string, string | string[] | undefined> {
     return this.#incoming.headers();
+  }
+
+  get identity(): Identity | undefined {
+    return this.#incoming.identity;
   }
 
   /** Read lazily: the adapter (or the flight) creates an AbortController only when somebody asks. */

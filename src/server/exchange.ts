@@ -3,6 +3,7 @@
  * The runtime-neutral shape of one HTTP exchange. The core handles an `Incoming` and returns an
  * `Outgoing`; the web-standard and node:http adapters only translate (they add no MCP logic).
  */
+import type { Identity } from './application.js';
 
 import type { BodyLimit } from './body.js';
 
@@ -21,6 +22,8 @@ export interface Incoming {
   readonly parsedBody?: unknown;
   /** Aborted when the client goes away. S12: that is not a cancellation of its requests. */
   readonly signal: AbortSignal;
+  /** The verified caller, once `authenticate` returned an `Identity` (session-gate.ts). */
+  identity?: Identity;
 }
 
 export interface Outgoing {

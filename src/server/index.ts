@@ -5,7 +5,7 @@
 export { createSessionServer, type SessionServer } from './session-server.js';
 export type { SessionServerOptions, RequestView } from './options.js';
 export { DEFAULT_MAX_BODY_BYTES } from './options.js';
-export type { McpApplication, RequestContext, SessionHandle, SessionPort, Reply, EarlyEnd } from './application.js';
+export type { McpApplication, RequestContext, SessionHandle, SessionPort, Reply, EarlyEnd, Identity } from './application.js';
 export { isStreamReply, responseOf } from './application.js';
 export type { Incoming, Outgoing } from './exchange.js';
 export { toNodeHandler, type NodeHandler } from './node-adapter.js';

@@ -4,7 +4,7 @@
  */
 import type { SessionManager } from '../session/session-manager.js';
 import type { SessionOptions } from '../session/options.js';
-import type { McpApplication } from './application.js';
+import type { Identity, McpApplication } from './application.js';
 import { DEFAULT_IN_FLIGHT, type InFlightLimits } from './in-flight.js';
 import { checkOptions, option, type OptionsSchema, required } from '../protocol/options.js';
 
@@ -18,12 +18,13 @@ export interface SessionServerOptions extends SessionOptions {
   /** Answers the MCP messages (the SDK binding, the gateway, or your own). Required. */
   application: McpApplication;
   /**
-   * Returns the caller's identity (e.g. the subject of a verified token), or undefined for
-   * anonymous. The session keeps only a keyed hash of it; a session used by another identity is
-   * answered 404. Throw `new SessiongateError('SG_UNAUTHENTICATED')` to answer 401.
+   * Returns the caller's identity (e.g. the subject of a verified token; or an `Identity` with
+   * its verified claims, which applications then see as `context.identity`), or undefined for
+   * anonymous. The session keeps only a keyed hash of the principal; a session used by another
+   * identity is answered 404. Throw `new SessiongateError('SG_UNAUTHENTICATED')` to answer 401.
    * Default: everyone is anonymous.
    */
-  authenticate?: (request: RequestView) => string | undefined | Promise<string | undefined>;
+  authenticate?: (request: RequestView) => string | Identity | undefined | Promise<string | Identity | undefined>;
   /**
    * S10: allowed `Origin` values (`*` for any). Default: same-host and localhost origins only.
    */

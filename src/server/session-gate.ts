@@ -8,11 +8,23 @@ import { PROTOCOL_VERSION, SESSION_ID } from '../protocol/headers.js';
 import { isHandshakeRevision, isSessionlessRevision } from '../protocol/revisions.js';
 import type { SessionRecord } from '../store/record.js';
 import type { Incoming } from './exchange.js';
+import type { Identity } from './application.js';
 import type { ServerCore } from './server-core.js';
 
-/** The caller's identity; synchronous (no promise) when no `authenticate` is configured. */
+/**
+ * The caller's principal; synchronous (no promise) when no `authenticate` is configured. An
+ * `Identity` leaves its claims on the request for the application (`context.identity`).
+ */
 export function identityOf(core: ServerCore, incoming: Incoming): string | undefined | Promise<string | undefined> {
-  return core.authenticate ? core.authenticate(incoming) : undefined;
+  if (!core.authenticate) return undefined;
+  const found = core.authenticate(incoming);
+  return found instanceof Promise ? found.then((identity) => principalOf(incoming, identity)) : principalOf(incoming, found);
+}
+
+function principalOf(incoming: Incoming, identity: string | Identity | undefined): string | undefined {
+  if (typeof identity !== 'object') return identity;
+  incoming.identity = identity;
+  return identity.principal;
 }
 
 /**

@@ -9,16 +9,17 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JSONWebKeySet } from 'jose';
+import { introspectionAuthenticator } from '../../auth/introspection-authenticator.js';
 import { type Authenticator, jwtAuthenticator } from '../../auth/jwt-authenticator.js';
 import { protectedResourceMetadata, resourceMetadataUrl, WELL_KNOWN_RESOURCE } from '../../auth/resource-metadata.js';
 import { SessiongateError } from '../../protocol/failures.js';
-import type { RequestView } from '../../server/options.js';
+import type { SessionServerOptions } from '../../server/options.js';
 import type { Routes } from '../serve.js';
 import type { GatewayFlags } from './gateway-flags.js';
 
 export interface GatewayAuth {
   /** For the session server: the caller's principal (or a thrown 401/403/503). */
-  authenticate: (request: RequestView) => string | undefined | Promise<string | undefined>;
+  authenticate: NonNullable<SessionServerOptions['authenticate']>;
   /** The metadata routes (none without --auth jwt). */
   routes: Routes;
   /** Called once the gateway listens: its URL is the default public URL (the resource, the audience). */
@@ -27,6 +28,8 @@ export interface GatewayAuth {
 
 export function gatewayAuth(flags: GatewayFlags): GatewayAuth {
   if (flags.auth === 'none') {
+    if (flags.identityHeaders)
+      throw new Error('--identity-header needs --auth jwt or introspection (there is no verified identity to send)');
     return {
       // The principal is a keyed hash of the Authorization header when one is sent (unverified).
       authenticate: (request) => request.header('authorization'),
@@ -35,11 +38,9 @@ export function gatewayAuth(flags: GatewayFlags): GatewayAuth {
     };
   }
   if (!flags.issuers || flags.issuers.length === 0)
-    throw new Error('--auth jwt needs --issuer (the identity provider whose tokens are accepted)');
-  if ((flags.jwksUri === undefined) === (flags.jwksFile === undefined))
-    throw new Error('--auth jwt needs one of --jwks-uri and --jwks-file');
+    throw new Error(`--auth ${flags.auth} needs --issuer (the identity provider whose tokens are accepted)`);
   const issuers = flags.issuers;
-  const jwks = flags.jwksFile === undefined ? { jwksUri: flags.jwksUri! } : { jwks: readJwks(flags.jwksFile) };
+  const makeVerifier = flags.auth === 'jwt' ? jwtVerifier(flags, issuers) : introspectionVerifier(flags);
   let verify: Authenticator | undefined;
   let metadata: Record<string, unknown> = {};
   let metadataPaths: string[] = [];
@@ -61,20 +62,54 @@ export function gatewayAuth(flags: GatewayFlags): GatewayAuth {
     listening(url) {
       const resource = flags.publicUrl ?? url;
       const metadataUrl = resourceMetadataUrl(resource);
-      verify = jwtAuthenticator({
-        ...jwks,
-        issuers,
-        audiences: flags.audiences ?? [resource],
-        resourceMetadataUrl: metadataUrl,
-        requiredScopes: flags.requiredScopes ?? [],
-        clockSkewMs: flags.clockSkewMs,
-        principalClaim: flags.principalClaim,
-      });
+      verify = makeVerifier(resource, metadataUrl);
       metadata = protectedResourceMetadata({ resource, authorizationServers: issuers, scopesSupported: flags.requiredScopes ?? [] });
       metadataPaths = [WELL_KNOWN_RESOURCE, new URL(metadataUrl).pathname];
-      return [`  auth: jwt (issuers ${issuers.join(', ')}; metadata ${metadataUrl})`];
+      return [`  auth: ${flags.auth} (issuers ${issuers.join(', ')}; metadata ${metadataUrl})`];
     },
   };
+}
+
+/** `--auth jwt`: checked at start-up; the authenticator is made once the public URL is known. */
+function jwtVerifier(flags: GatewayFlags, issuers: string[]): (resource: string, metadataUrl: string) => Authenticator {
+  if ((flags.jwksUri === undefined) === (flags.jwksFile === undefined))
+    throw new Error('--auth jwt needs one of --jwks-uri and --jwks-file');
+  const jwks = flags.jwksFile === undefined ? { jwksUri: flags.jwksUri! } : { jwks: readJwks(flags.jwksFile) };
+  return (resource, metadataUrl) =>
+    jwtAuthenticator({
+      ...jwks,
+      issuers,
+      audiences: flags.audiences ?? [resource],
+      resourceMetadataUrl: metadataUrl,
+      requiredScopes: flags.requiredScopes ?? [],
+      clockSkewMs: flags.clockSkewMs,
+      principalClaim: flags.principalClaim,
+    });
+}
+
+/**
+ * `--auth introspection`: the client secret comes from a file or the environment
+ * (SESSIONGATE_INTROSPECTION_CLIENT_SECRET), never from a flag a process list shows.
+ */
+function introspectionVerifier(flags: GatewayFlags): (resource: string, metadataUrl: string) => Authenticator {
+  if (!flags.introspectionUrl || !flags.introspectionClientId)
+    throw new Error('--auth introspection needs --introspection-url and --introspection-client-id');
+  const secret = flags.introspectionSecretFile
+    ? readFileSync(flags.introspectionSecretFile, 'utf8').trim()
+    : process.env['SESSIONGATE_INTROSPECTION_CLIENT_SECRET'];
+  if (!secret) throw new Error('--auth introspection needs --introspection-secret-file or SESSIONGATE_INTROSPECTION_CLIENT_SECRET');
+  const { introspectionUrl: url, introspectionClientId: clientId } = flags;
+  return (_resource, metadataUrl) =>
+    introspectionAuthenticator({
+      url,
+      clientId,
+      clientSecret: secret,
+      resourceMetadataUrl: metadataUrl,
+      ...(flags.audiences ? { audiences: flags.audiences } : {}),
+      requiredScopes: flags.requiredScopes ?? [],
+      cacheMs: flags.introspectionCacheMs,
+      principalClaim: flags.principalClaim,
+    });
 }
 
 /** The key set of `--jwks-file`: read once at start-up. */

@@ -56,6 +56,7 @@ export function configureGateway(program: Command): Command {
 /** `--stdio`: one child per session; the command is started once first, to fail early and clearly. */
 async function stdioPlan(flags: GatewayFlags, stdio: [string, ...string[]], session: SessionFlags): Promise<Omit<GatewayPlan, 'auth'>> {
   if (flags.upstream || flags.demoUpstream) fail('--stdio excludes --upstream and --demo-upstream');
+  if (flags.identityHeaders) fail('--identity-header needs an HTTP --upstream (headers are what HTTP carries)');
   if (flags.upstreamEra === 'sessionless')
     fail('--upstream-era sessionless needs an HTTP --upstream (stdio servers speak the handshake era)');
   // Children cost memory whether their sessions work or not: stdio sessions get a cap by default.
@@ -91,7 +92,7 @@ async function httpPlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>>
   }
   const url = replicas[0];
   if (url === undefined) fail("required option '--upstream <url>' not specified (or --stdio, --demo-upstream)");
-  const headers = { forwardHeaders: flags.forwardHeaders, upstreamHeaders: flags.upstreamHeaders };
+  const headers = { forwardHeaders: flags.forwardHeaders, upstreamHeaders: flags.upstreamHeaders, identityHeaders: flags.identityHeaders };
   if (!flags.demoUpstream) {
     const problem = await probePool(replicas, headers.upstreamHeaders);
     if (problem) fail(problem);

@@ -34,7 +34,11 @@ export interface GatewayFlags {
   withoutCorrelationId: 'principal' | 'request';
   forwardHeaders: string[] | undefined;
   upstreamHeaders: Record<string, string> | undefined;
-  auth: 'none' | 'jwt';
+  auth: 'none' | 'jwt' | 'introspection';
+  introspectionUrl: string | undefined;
+  introspectionClientId: string | undefined;
+  introspectionSecretFile: string | undefined;
+  introspectionCacheMs: number;
   jwksUri: string | undefined;
   jwksFile: string | undefined;
   issuers: string[] | undefined;
@@ -44,6 +48,8 @@ export interface GatewayFlags {
   principalClaim: string;
   /** The gateway's external URL of its MCP endpoint (behind a proxy); default: where it listens. */
   publicUrl: string | undefined;
+  /** Header name -> verified claim sent upstream in it. */
+  identityHeaders: Record<string, string> | undefined;
 }
 
 const DEFAULT_CHILD_IDLE_MS = 5 * 60_000;
@@ -116,11 +122,27 @@ export function addGatewayFlags(program: Command): Command {
     .addOption(flag('--forward-header <name>', 'copy this client request header upstream (repeatable)').argParser(parseHeaderName))
     .addOption(flag('--upstream-header <header>', 'send "NAME: VALUE" upstream on every request (repeatable)').argParser(parseHeader))
     .addOption(
-      flag('--auth <mode>', 'who may call: none (sessions bound to the raw Authorization header, unverified) | jwt (verified tokens)')
-        .choices(['none', 'jwt'])
+      flag(
+        '--auth <mode>',
+        'who may call: none (sessions bound to the raw Authorization header, unverified) | jwt (verified tokens) | introspection (RFC 7662)',
+      )
+        .choices(['none', 'jwt', 'introspection'])
         .default('none'),
     )
     .addOption(flag('--jwks-uri <url>', "jwt: the identity provider's key set (JWKS) URL").argParser(parser(parseHttpUrl)))
+    .addOption(flag('--introspection-url <url>', 'introspection: the endpoint (RFC 7662)').argParser(parser(parseHttpUrl)))
+    .addOption(flag('--introspection-client-id <id>', "introspection: this gateway's client id there"))
+    .addOption(
+      flag(
+        '--introspection-secret-file <file>',
+        'introspection: a file holding the client secret (or SESSIONGATE_INTROSPECTION_CLIENT_SECRET)',
+      ),
+    )
+    .addOption(
+      flag('--introspection-cache <duration>', 'introspection: the longest an answer is remembered (less when the token expires sooner)')
+        .argParser(parser(parseDuration))
+        .default(60_000, '60s'),
+    )
     .addOption(flag('--jwks-file <file>', 'jwt: a key set (JWKS) file, read at start-up, instead of --jwks-uri'))
     .addOption(flag('--issuer <iss>', 'jwt: an accepted token issuer (repeatable)').argParser(collect))
     .addOption(flag('--audience <aud>', 'jwt: an accepted token audience (repeatable; default: the public URL)').argParser(collect))
@@ -132,6 +154,12 @@ export function addGatewayFlags(program: Command): Command {
     )
     .addOption(
       flag('--principal-claim <claim>', "jwt: the claim naming the person (with the issuer: the session's principal)").default('sub'),
+    )
+    .addOption(
+      flag(
+        '--identity-header <NAME=CLAIM>',
+        "jwt: send the caller's verified CLAIM upstream in header NAME (repeatable; a client's NAME is dropped)",
+      ).argParser(parseIdentityHeader),
     )
     .addOption(
       flag('--public-url <url>', "the gateway's external MCP URL, behind a proxy (the resource id; default: where it listens)").argParser(
@@ -159,7 +187,11 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     withoutCorrelationId: values['withoutCorrelationId'] as 'principal' | 'request',
     forwardHeaders: values['forwardHeader'] as string[] | undefined,
     upstreamHeaders: values['upstreamHeader'] as Record<string, string> | undefined,
-    auth: values['auth'] as 'none' | 'jwt',
+    auth: values['auth'] as 'none' | 'jwt' | 'introspection',
+    introspectionUrl: values['introspectionUrl'] as string | undefined,
+    introspectionClientId: values['introspectionClientId'] as string | undefined,
+    introspectionSecretFile: values['introspectionSecretFile'] as string | undefined,
+    introspectionCacheMs: values['introspectionCache'] as number,
     jwksUri: values['jwksUri'] as string | undefined,
     jwksFile: values['jwksFile'] as string | undefined,
     issuers: values['issuer'] as string[] | undefined,
@@ -168,6 +200,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     clockSkewMs: values['clockSkew'] as number,
     principalClaim: values['principalClaim'] as string,
     publicUrl: values['publicUrl'] as string | undefined,
+    identityHeaders: values['identityHeader'] as Record<string, string> | undefined,
   };
 }
 
@@ -205,6 +238,13 @@ function parseCommand(text: string): string[] {
 function parseWholeNumber(text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new Error(`invalid count "${text}" (a whole number)`);
   return Number(text);
+}
+
+function parseIdentityHeader(text: string, previous: Record<string, string> = {}): Record<string, string> {
+  const [name = '', claim = ''] = text.split('=', 2);
+  if (!TOKEN.test(name) || !/^[\w.:-]+$/.test(claim))
+    throw new InvalidArgumentError(`invalid identity header "${text}" (use e.g. x-user=sub)`);
+  return { ...previous, [name.toLowerCase()]: claim };
 }
 
 function collect(text: string, previous: string[] = []): string[] {

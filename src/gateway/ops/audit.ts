@@ -9,19 +9,37 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
-import type { EarlyEnd, McpApplication, Reply, RequestContext, SessionPort } from '../../server/application.js';
+import type { EarlyEnd, Identity, McpApplication, Reply, RequestContext, SessionPort } from '../../server/application.js';
 import { isStreamReply } from '../../server/application.js';
 import { sessionTag } from '../../session/id.js';
 import { watched } from './watched-stream.js';
 import type { EndReason, SessionRecord } from '../../store/record.js';
 
+/** Who called, from the verified claims (docs/AUTH.md): never the token, nor any part of it. */
+export interface AuditIdentity {
+  issuer: string | null;
+  subject: string | null;
+  /** The OAuth client the person used (`client_id`, or `azp`). */
+  clientId: string | null;
+  scopes: string[];
+}
+
 export type AuditEvent =
-  | { event: 'session.created'; session: string; principal: string | null; clientSessionId: string | null; protocolVersion: string }
+  | {
+      event: 'session.created';
+      session: string;
+      principal: string | null;
+      identity?: AuditIdentity | null;
+      clientSessionId: string | null;
+      protocolVersion: string;
+    }
   | { event: 'session.ended'; session: string; principal: string | null; clientSessionId: string | null; reason: EndReason }
   | {
       event: 'request';
       session: string | null;
       principal: string | null;
+      /** With a verified identity (`--auth jwt`); null without. */
+      identity: AuditIdentity | null;
       clientSessionId: string | null;
       method: string;
       name: string | null;
@@ -99,6 +117,7 @@ export function audited(application: McpApplication, log: EventSink): McpApplica
       event: 'request',
       session: session ? sessionTag(session.id) : null,
       principal: context.principal,
+      identity: auditIdentity(context.identity),
       clientSessionId: context.clientSessionId ?? null,
       method: request.method,
       name: nameOf(request),
@@ -112,6 +131,7 @@ export function audited(application: McpApplication, log: EventSink): McpApplica
         event: 'session.created',
         session: sessionTag(session.id),
         principal: context.principal,
+        identity: auditIdentity(context.identity),
         clientSessionId: context.clientSessionId ?? null,
         protocolVersion: versionOf(response) ?? session.record.protocolVersion,
       });
@@ -172,4 +192,15 @@ function nameOf(request: JsonRpcRequest): string | null {
   const name = params?.['name'] ?? params?.['uri'];
   // Client text: bounded, with a marker when cut.
   return typeof name === 'string' ? (name.length > 200 ? `${name.slice(0, 200)}…` : name) : null;
+}
+
+/** The audit's view of a verified caller: who, through which client, with which scopes. */
+export function auditIdentity(identity: Identity | undefined): AuditIdentity | null {
+  if (!identity) return null;
+  const claims = identity.claims;
+  const text = (name: string): string | null => (typeof claims[name] === 'string' ? claims[name] : null);
+  const scope = claims['scope'] ?? claims['scp'];
+  const scopes =
+    typeof scope === 'string' ? scope.split(' ').filter(Boolean) : Array.isArray(scope) ? scope.filter((s) => typeof s === 'string') : [];
+  return { issuer: text('iss'), subject: text('sub'), clientId: text('client_id') ?? text('azp'), scopes };
 }

@@ -4,6 +4,7 @@
  * request's (principal, correlation id, signal, headers), with the conversation's session.
  */
 import type { RequestContext, SessionHandle } from '../../../server/application.js';
+import type { Identity } from '../../../server/application.js';
 
 /** The context an upstream application sees for a conversation: the request's, with a session. */
 export class ConversationContext implements RequestContext {
@@ -21,6 +22,9 @@ export class ConversationContext implements RequestContext {
   }
   get clientSessionId(): string | undefined {
     return this.#request.clientSessionId;
+  }
+  get identity(): Identity | undefined {
+    return this.#request.identity;
   }
   get signal(): AbortSignal {
     return this.#request.signal;

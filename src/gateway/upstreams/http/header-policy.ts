@@ -1,7 +1,10 @@
 /**
  * @module gateway/upstreams/http/header-policy
  * Headers toward an upstream are explicit (docs/PROTOCOL.md, section 6): nothing from the client goes up
- * unless configured (`--forward-header`), static ones (`--upstream-header`) always do.
+ * unless configured (`--forward-header`), static ones (`--upstream-header`) always do. Identity
+ * headers (`--identity-header`) carry verified claims of the caller, so the upstream learns who
+ * called without ever seeing the client's token (docs/AUTH.md, A7); a header of that name from
+ * anywhere else is dropped, so a client cannot pose as somebody.
  */
 import type { RequestContext } from '../../../server/application.js';
 
@@ -10,17 +13,31 @@ export interface HeaderPolicyOptions {
   forwardHeaders?: readonly string[];
   /** Headers always sent upstream (e.g. an API key). Default: none. */
   upstreamHeaders?: Readonly<Record<string, string>>;
+  /** Header name -> claim of the verified caller (`context.identity`) sent in it. Default: none. */
+  identityHeaders?: Readonly<Record<string, string>>;
 }
 
 /** The headers one downstream request sends upstream under the policy. */
 export function headerPolicy(options: HeaderPolicyOptions): (context: RequestContext) => Record<string, string> {
   const forward = (options.forwardHeaders ?? []).map((name) => name.toLowerCase());
+  const identity = Object.entries(options.identityHeaders ?? {}).map(([name, claim]) => [name.toLowerCase(), claim] as const);
   return (context) => {
     const headers: Record<string, string> = { ...options.upstreamHeaders };
     for (const name of forward) {
       const value = context.header(name);
       if (value !== undefined) headers[name] = value;
     }
+    for (const [name, claim] of identity) {
+      const value = claimValue(context.identity?.claims[claim]);
+      if (value === undefined) delete headers[name];
+      else headers[name] = value;
+    }
     return headers;
   };
+}
+
+/** A claim as a header value: text or numbers, lists space-separated; visible ASCII only (else not sent). */
+function claimValue(claim: unknown): string | undefined {
+  const text = Array.isArray(claim) ? claim.join(' ') : typeof claim === 'string' || typeof claim === 'number' ? String(claim) : undefined;
+  return text !== undefined && /^[\x20-\x7e]{1,1024}$/.test(text) ? text : undefined;
 }

@@ -11,10 +11,18 @@
  * request for it claims it, and the previous holder lets its child go once the calls in flight
  * there have been answered (a move never cuts a call; docs/ARCHITECTURE.md, "Replicas").
  */
-import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../../../protocol/jsonrpc.js';
+import { isObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../../protocol/jsonrpc.js';
 import { checkOptions, option, type OptionsSchema, required } from '../../../protocol/options.js';
 import { isSessionScoped } from '../../../protocol/session-scoped.js';
-import { type McpApplication, type Reply, type RequestContext, type SessionHandle, plainApplication } from '../../../server/application.js';
+import {
+  type McpApplication,
+  type Reply,
+  type RequestContext,
+  type SessionHandle,
+  plainApplication,
+  type Identity,
+} from '../../../server/application.js';
+import { auditIdentity } from '../../ops/audit.js';
 import { requireSession } from '../require-session.js';
 import { upstreamFailure } from '../upstream-failure.js';
 import type { ChildLedger } from './child-ledger.js';
@@ -101,7 +109,7 @@ class StdioUpstream implements McpApplication {
           if ('result' in response) await link.remember(session, request).catch(this.#setting.onError);
         }
       : undefined;
-    const reply = link.call(child, request, keep);
+    const reply = link.call(child, withIdentity(request, context.identity), keep);
     link.cancelOnAbort(child, request.id, context.signal);
     // The spare taken is replaced once this initialize is answered, not while it runs: a
     // loading child would take CPU from the one answering.
@@ -162,4 +170,15 @@ class StdioUpstream implements McpApplication {
     const before = Date.now() - childIdleMs;
     for (const link of this.#links.values()) link.stopIfIdleSince(before);
   }
+}
+
+/** Where a stdio server finds the verified caller on every request (docs/AUTH.md): stdio has no headers. */
+export const IDENTITY_META_KEY = 'dev.sessiongate/identity';
+
+/** The request with the caller's identity in `_meta` (issuer, subject, client, scopes; never a token), when verified. */
+function withIdentity(request: JsonRpcRequest, identity: Identity | undefined): JsonRpcRequest {
+  if (!identity) return request;
+  const params = request.params ?? {};
+  const meta = isObject(params['_meta']) ? params['_meta'] : {};
+  return { ...request, params: { ...params, _meta: { ...meta, [IDENTITY_META_KEY]: { ...auditIdentity(identity) } } } };
 }

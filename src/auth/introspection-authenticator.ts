@@ -1,0 +1,110 @@
+/**
+ * @module auth/introspection-authenticator
+ * A resource server for opaque access tokens: each token is sent to the authorization server's
+ * introspection endpoint (RFC 7662), authenticated as this resource's client, and the answer
+ * says whether it is active and whose it is. An active answer is remembered until the token
+ * expires, at most `cacheMs` (a revoked token is refused again after that long at worst); an
+ * unreachable endpoint fails closed (503 with Retry-After). The principal is issuer + subject,
+ * as with JWTs (docs/AUTH.md).
+ */
+import { request as httpRequest } from 'undici';
+import { checkOptions, option, type OptionsSchema, required } from '../protocol/options.js';
+import {
+  type Authenticator,
+  bearerAuthenticator,
+  checkerUnavailable,
+  identityOf,
+  refusedToken,
+  requireScopes,
+  type ResourceRules,
+} from './token-rules.js';
+
+export interface IntrospectionAuthenticatorOptions {
+  /** The introspection endpoint (RFC 7662). Required. */
+  url: string | URL;
+  /** This resource's client id at the authorization server. Required. */
+  clientId: string;
+  /** Its client secret (from a file or the environment, never a command-line flag). Required. */
+  clientSecret: string;
+  /** The resource metadata URL every challenge names (RFC 9728). Required. */
+  resourceMetadataUrl: string;
+  /** Accepted audiences (`aud` of the answer), when the server names one. Default: any. */
+  audiences?: readonly string[];
+  /** Scopes every token must carry. Default: none. */
+  requiredScopes?: readonly string[];
+  /** The longest an answer is remembered, ms (less when the token expires sooner). Default 60,000. */
+  cacheMs?: number;
+  /** The claim that names the person. Default 'sub'. */
+  principalClaim?: string;
+  /** What a client is told to wait (Retry-After, seconds) while the endpoint cannot be reached. Default 10. */
+  retryAfterSeconds?: number;
+  /** How long an introspection may take, ms. Default 5,000. */
+  timeoutMs?: number;
+  /** Answers remembered. Default 10,000. */
+  cacheSize?: number;
+}
+
+/** What each introspection option must be (docs/errors.md, "Configuration errors"). */
+export const introspectionAuthenticatorSchema = {
+  url: required(option.custom('must be an http(s) URL', (v) => (typeof v === 'string' || v instanceof URL) && /^https?:/.test(String(v)))),
+  clientId: required(option.string),
+  clientSecret: required(option.string),
+  resourceMetadataUrl: required(option.string),
+  audiences: option.strings('audiences'),
+  requiredScopes: option.strings('scopes'),
+  cacheMs: option.nonNegativeInteger,
+  principalClaim: option.string,
+  retryAfterSeconds: option.positiveInteger,
+  timeoutMs: option.positiveInteger,
+  cacheSize: option.positiveInteger,
+} satisfies OptionsSchema;
+
+export function introspectionAuthenticator(options: IntrospectionAuthenticatorOptions): Authenticator {
+  checkOptions(introspectionAuthenticatorSchema, options);
+  const rules: ResourceRules = { resourceMetadataUrl: options.resourceMetadataUrl, requiredScopes: options.requiredScopes ?? [] };
+  const claim = options.principalClaim ?? 'sub';
+  const cacheMs = options.cacheMs ?? 60_000;
+  const basic = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
+  const introspect = async (token: string): Promise<Record<string, unknown>> => {
+    try {
+      const answer = await httpRequest(options.url, {
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+        headersTimeout: options.timeoutMs ?? 5000,
+        bodyTimeout: options.timeoutMs ?? 5000,
+      });
+      if (answer.statusCode !== 200) {
+        await answer.body.dump();
+        throw new Error(`the introspection endpoint answered ${answer.statusCode}`);
+      }
+      const body = await answer.body.json();
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        throw new Error('the introspection answer is not a JSON object');
+      return body as Record<string, unknown>;
+    } catch (error) {
+      throw checkerUnavailable(options.retryAfterSeconds ?? 10, error);
+    }
+  };
+
+  return bearerAuthenticator(rules, options.cacheSize ?? 10_000, async (token, now) => {
+    const claims = await introspect(token);
+    if (claims['active'] !== true) throw refusedToken(rules, 'the token is not active');
+    const expires = typeof claims['exp'] === 'number' ? claims['exp'] * 1000 : undefined;
+    if (expires !== undefined && expires <= now) throw refusedToken(rules, 'the token expired');
+    if (options.audiences && !audienceMatches(claims['aud'], options.audiences))
+      throw refusedToken(rules, 'the token\'s "aud" is not accepted');
+    const person = claims[claim];
+    if (typeof person !== 'string' || person === '') throw refusedToken(rules, `the token has no "${claim}"`);
+    requireScopes(rules, claims);
+    return {
+      identity: identityOf(claims['iss'] ?? new URL(options.url).origin, person, claims),
+      until: Math.min(expires ?? Infinity, now + cacheMs),
+    };
+  });
+}
+
+function audienceMatches(aud: unknown, accepted: readonly string[]): boolean {
+  const named = Array.isArray(aud) ? aud : [aud];
+  return named.some((value) => typeof value === 'string' && accepted.includes(value));
+}
