@@ -53,6 +53,11 @@ export function parser<T>(parse: (text: string) => T, check?: OptionCheck): (tex
 }
 
 export function addSessionFlags(command: Command, defaults: { store: string }): Command {
+  return addRequestFlags(addSessionLimitFlags(addListenFlags(command, defaults)));
+}
+
+/** Where the server listens and keeps its sessions, who may reach it, and how it stops. */
+function addListenFlags(command: Command, defaults: { store: string }): Command {
   return command
     .addOption(envOption('--port <port>', 'TCP port (0 picks a free one)').argParser(parser(parsePort)).default(8080))
     .addOption(envOption('--host <host>', 'interface to listen on').default('127.0.0.1'))
@@ -64,6 +69,32 @@ export function addSessionFlags(command: Command, defaults: { store: string }): 
         .argParser(parser(parseStoreSpec))
         .default(parseStoreSpec(defaults.store), defaults.store),
     )
+    .addOption(
+      envOption('--allowed-origins <list>', 'comma-separated allowed Origins, * for any (default: same host and localhost)').argParser(
+        parser(parseOrigins, server.allowedOrigins),
+      ),
+    )
+    .addOption(
+      envOption(
+        '--allowed-hosts <list>',
+        'comma-separated Host names accepted (default: localhost names when --host is loopback, else any)',
+      ).argParser(parser(parseHosts, server.allowedHosts)),
+    )
+    .addOption(
+      envOption('--max-connections <n>', 'connections open at once, GET streams included (more are refused)')
+        .argParser(parser(parseCount))
+        .default(1024),
+    )
+    .addOption(
+      envOption('--shutdown-grace <duration>', 'on SIGTERM, how long calls under way may finish before they are answered and closed')
+        .argParser(parser(parseDuration))
+        .default(10_000, '10s'),
+    );
+}
+
+/** How long sessions live and how many there may be. */
+function addSessionLimitFlags(command: Command): Command {
+  return command
     .addOption(
       envOption('--idle-timeout <duration>', 'end sessions idle this long')
         .argParser(parser(parseDuration, session.idleTimeoutMs))
@@ -93,18 +124,12 @@ export function addSessionFlags(command: Command, defaults: { store: string }): 
       )
         .choices(['reject', 'evict', 'evict-any'])
         .default('reject'),
-    )
-    .addOption(
-      envOption('--allowed-origins <list>', 'comma-separated allowed Origins, * for any (default: same host and localhost)').argParser(
-        parser(parseOrigins, server.allowedOrigins),
-      ),
-    )
-    .addOption(
-      envOption(
-        '--allowed-hosts <list>',
-        'comma-separated Host names accepted (default: localhost names when --host is loopback, else any)',
-      ).argParser(parser(parseHosts, server.allowedHosts)),
-    )
+    );
+}
+
+/** What one request may be and how many may be in flight. */
+function addRequestFlags(command: Command): Command {
+  return command
     .addOption(
       envOption('--max-body <size>', 'largest POST body')
         .argParser(parser(parseSize, server.maxBodyBytes))
@@ -124,16 +149,6 @@ export function addSessionFlags(command: Command, defaults: { store: string }): 
       envOption('--max-inflight-per-principal <n>', 'requests in flight per principal, anonymous callers together (429 past it)')
         .argParser(parser(parseCount, server.maxInflightPerPrincipal))
         .default(256),
-    )
-    .addOption(
-      envOption('--max-connections <n>', 'connections open at once, GET streams included (more are refused)')
-        .argParser(parser(parseCount))
-        .default(1024),
-    )
-    .addOption(
-      envOption('--shutdown-grace <duration>', 'on SIGTERM, how long calls under way may finish before they are answered and closed')
-        .argParser(parser(parseDuration))
-        .default(10_000, '10s'),
     );
 }
 

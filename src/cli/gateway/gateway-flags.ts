@@ -56,14 +56,55 @@ const DEFAULT_CHILD_IDLE_MS = 5 * 60_000;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export function addGatewayFlags(program: Command): Command {
+  program.addOption(
+    envOption('--config <file>', 'read settings from a JSON file keyed by flag name (flags and SESSIONGATE_* variables win)'),
+  );
+  return addAuthFlags(addOperationFlags(addStdioFlags(addUpstreamFlags(program))));
+}
+
+/** What is behind the gateway over HTTP, and how it is spoken to. */
+function addUpstreamFlags(program: Command): Command {
   const flag = envOption;
   return program
-    .addOption(flag('--config <file>', 'read settings from a JSON file keyed by flag name (flags and SESSIONGATE_* variables win)'))
     .addOption(
       flag('--upstream <url>', 'the MCP server to put behind sessions (Streamable HTTP); repeat for replicas of it (a pool)').argParser(
         (text, previous?: string[]) => [...(previous ?? []), parseUpstream(text)],
       ),
     )
+    .addOption(
+      flag(
+        '--max-message-size <size>',
+        'largest message accepted from an upstream or a child (past it: that call fails; a child is restarted)',
+      )
+        .argParser(parser(parseSize, httpUpstreamSchema.maxMessageBytes))
+        .default(16 * 1024 * 1024, '16mb'),
+    )
+    .addOption(
+      flag(
+        '--upstream-concurrency <n>',
+        'HTTP: requests sent upstream at once (its connections), shared fairly among sessions (past it they wait their turn)',
+      )
+        .argParser(parser(parseCount))
+        .default(DEFAULT_UPSTREAM_CONCURRENCY),
+    )
+    .addOption(
+      flag('--upstream-era <era>', 'auto (probe once with server/discover) | handshake | sessionless (2026-07-28)')
+        .choices(['auto', 'handshake', 'sessionless'])
+        .default('auto'),
+    )
+    .addOption(
+      flag('--without-correlation-id <policy>', 'sessionless clients with no Mcp-Client-Session-Id: principal (share one) | request')
+        .choices(['principal', 'request'])
+        .default('principal'),
+    )
+    .addOption(flag('--forward-header <name>', 'copy this client request header upstream (repeatable)').argParser(parseHeaderName))
+    .addOption(flag('--upstream-header <header>', 'send "NAME: VALUE" upstream on every request (repeatable)').argParser(parseHeader));
+}
+
+/** A stdio server behind the gateway: its command, environment and children. */
+function addStdioFlags(program: Command): Command {
+  const flag = envOption;
+  return program
     .addOption(flag('--stdio <command>', 'run this MCP server command, one process per session ("COMMAND ARGS")').argParser(parseCommand))
     .addOption(
       flag(
@@ -87,40 +128,24 @@ export function addGatewayFlags(program: Command): Command {
     )
     .addOption(
       flag('--spares <n>', 'stdio: pre-spawned spare processes').argParser(parser(parseWholeNumber, stdioUpstreamSchema.spares)).default(2),
-    )
-    .addOption(
-      flag(
-        '--max-message-size <size>',
-        'largest message accepted from an upstream or a child (past it: that call fails; a child is restarted)',
-      )
-        .argParser(parser(parseSize, httpUpstreamSchema.maxMessageBytes))
-        .default(16 * 1024 * 1024, '16mb'),
-    )
-    .addOption(
-      flag(
-        '--upstream-concurrency <n>',
-        'HTTP: requests sent upstream at once (its connections), shared fairly among sessions (past it they wait their turn)',
-      )
-        .argParser(parser(parseCount))
-        .default(DEFAULT_UPSTREAM_CONCURRENCY),
-    )
+    );
+}
+
+/** The demo upstream, the audit log and the admin API. */
+function addOperationFlags(program: Command): Command {
+  const flag = envOption;
+  return program
     .addOption(flag('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
     .addOption(flag('--audit <target>', 'audit log: a file (appended) or stdout'))
     .addOption(
       flag('--admin-token <token>', 'enable the admin API under /admin/ for this bearer token (>= 16 characters)').argParser(parseToken),
-    )
-    .addOption(
-      flag('--upstream-era <era>', 'auto (probe once with server/discover) | handshake | sessionless (2026-07-28)')
-        .choices(['auto', 'handshake', 'sessionless'])
-        .default('auto'),
-    )
-    .addOption(
-      flag('--without-correlation-id <policy>', 'sessionless clients with no Mcp-Client-Session-Id: principal (share one) | request')
-        .choices(['principal', 'request'])
-        .default('principal'),
-    )
-    .addOption(flag('--forward-header <name>', 'copy this client request header upstream (repeatable)').argParser(parseHeaderName))
-    .addOption(flag('--upstream-header <header>', 'send "NAME: VALUE" upstream on every request (repeatable)').argParser(parseHeader))
+    );
+}
+
+/** Who may call (docs/AUTH.md). */
+function addAuthFlags(program: Command): Command {
+  const flag = envOption;
+  return program
     .addOption(
       flag(
         '--auth <mode>',
