@@ -20,8 +20,11 @@ export interface AuthRequest {
   header(name: string): string | undefined;
 }
 
-/** For `createSessionServer({ authenticate })`: the verified caller, or a thrown 401/403/503. */
-export type Authenticator = (request: AuthRequest) => Promise<VerifiedIdentity>;
+/**
+ * For `createSessionServer({ authenticate })`: the verified caller, or a thrown 401/403/503. A
+ * token already checked is answered at once (no promise: the request path does not wait a turn).
+ */
+export type Authenticator = (request: AuthRequest) => VerifiedIdentity | Promise<VerifiedIdentity>;
 
 /** What checking one token found: whose it is, and until when (ms since the epoch) that may be remembered. */
 export interface CheckedToken {
@@ -40,16 +43,17 @@ export function bearerAuthenticator(
   check: (token: string, now: number) => Promise<CheckedToken>,
 ): Authenticator {
   const known = new VerifiedTokens<VerifiedIdentity>(cacheSize);
-  return async (request) => {
+  const checkAndRemember = async (token: string, key: string, now: number): Promise<VerifiedIdentity> => {
+    const { identity, until } = await check(token, now);
+    known.set(key, identity, until);
+    return identity;
+  };
+  return (request) => {
     const token = bearerToken(request.header('authorization'));
     if (token === undefined) throw noToken(rules);
     const key = VerifiedTokens.keyOf(token);
     const now = Date.now();
-    const remembered = known.get(key, now);
-    if (remembered !== undefined) return remembered;
-    const { identity, until } = await check(token, now);
-    known.set(key, identity, until);
-    return identity;
+    return known.get(key, now) ?? checkAndRemember(token, key, now);
   };
 }
 

@@ -4,6 +4,7 @@
  * module imports nothing from Node at run time.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Identity } from './application.js';
 import type { Incoming, Outgoing } from './exchange.js';
 import { isStreamBody } from './exchange.js';
 import type { BodyLimit } from './body.js';
@@ -14,6 +15,8 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse, parsedBody
 class NodeIncoming implements Incoming {
   readonly method: string;
   readonly parsedBody: unknown;
+  /** Declared, so setting it (session-gate.ts) keeps one shape for every request. */
+  identity: Identity | undefined = undefined;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #headers: IncomingMessage['headers'];

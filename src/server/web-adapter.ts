@@ -16,6 +16,7 @@ export function toFetchHandler(handle: (incoming: Incoming) => Promise<Outgoing>
       headers: () => Object.fromEntries(request.headers),
       readBody: (limit) => readChunks(request.body ?? emptyBody(), limit),
       signal: request.signal,
+      identity: undefined,
     };
     const answer = await handle(incoming);
     return new Response(toBodyInit(answer.body), { status: answer.status, headers: answer.headers });
