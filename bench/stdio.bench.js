@@ -71,8 +71,18 @@ async function initializeMs(url) {
   return elapsed;
 }
 
+// Each call gets its own id: calls run concurrently in one session, and a session refuses an id
+// still in flight (409, SG_REQUEST_ID_IN_USE, since 2026-11-22; this benchmark predates that).
+let nextId = 100;
 const load = (url, headers, duration) =>
-  autocannon({ url, method: 'POST', headers, body: CALL, connections: settings.connections, duration });
+  autocannon({
+    url,
+    method: 'POST',
+    headers,
+    connections: settings.connections,
+    duration,
+    requests: [{ setupRequest: (request) => ({ ...request, body: CALL.replace('"id":2', `"id":${nextId++}`) }) }],
+  });
 
 async function throughput(name) {
   const gateway = await launch(name);
