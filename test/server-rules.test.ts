@@ -211,6 +211,33 @@ describe('unknown, expired and foreign sessions (S4)', () => {
     expect(JSON.stringify(record)).not.toContain('secret-token-123');
   });
 
+  it('authenticate may return an Identity (its principal binds the session), a thenable, or null for anonymous', async () => {
+    const seen: unknown[] = [];
+    const app = demoApp();
+    const { url, server } = await start({
+      application: { ...app, handle: (request, context) => (seen.push(context.identity), app.handle(request, context)) },
+      authenticate: (request) => {
+        const who = request.header('authorization');
+        if (who === 'plain-js-null') return null as never;
+        const identity = { principal: `p:${who}`, claims: { sub: who } };
+        // A thenable that is not a native promise, as another library might return.
+        return who === 'thenable' ? ({ then: (resolve: (value: typeof identity) => void) => resolve(identity) } as never) : identity;
+      },
+    });
+    const alice = await openSession(url, '2025-11-25', { authorization: 'alice' });
+    expect(seen.at(-1)).toEqual({ principal: 'p:alice', claims: { sub: 'alice' } });
+    const other = await send(url, {
+      body: toolCall('echo', { text: 'x' }),
+      headers: { authorization: 'bob', 'mcp-session-id': alice, 'mcp-protocol-version': '2025-11-25' },
+    });
+    expect(other.status).toBe(404);
+    await openSession(url, '2025-11-25', { authorization: 'thenable' });
+    expect(seen.at(-1)).toEqual({ principal: 'p:thenable', claims: { sub: 'thenable' } });
+    const anonymous = await openSession(url, '2025-11-25', { authorization: 'plain-js-null' });
+    expect((await server.sessions.peek(anonymous))?.principal).toBeNull();
+    expect(seen.at(-1)).toBeUndefined();
+  });
+
   it('authenticate may refuse a request with 401', async () => {
     const { url } = await start({
       authenticate: () => {

@@ -10,9 +10,8 @@ import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
 import { metaClientSessionId } from '../protocol/jsonrpc.js';
 import type { SessionManager } from '../session/session-manager.js';
 import type { SessionRecord } from '../store/record.js';
-import type { RequestContext, SessionHandle, SessionPort } from './application.js';
+import type { Identity, RequestContext, SessionHandle, SessionPort } from './application.js';
 import type { Incoming } from './exchange.js';
-import type { Identity } from './application.js';
 import { portOf } from './session-port.js';
 
 /** One request's view of its session: the record as resolved for it, and the port. */

@@ -18,11 +18,16 @@ import type { ServerCore } from './server-core.js';
 export function identityOf(core: ServerCore, incoming: Incoming): string | undefined | Promise<string | undefined> {
   if (!core.authenticate) return undefined;
   const found = core.authenticate(incoming);
-  return found instanceof Promise ? found.then((identity) => principalOf(incoming, identity)) : principalOf(incoming, found);
+  return isThenable(found) ? Promise.resolve(found).then((identity) => principalOf(incoming, identity)) : principalOf(incoming, found);
 }
 
-function principalOf(incoming: Incoming, identity: string | Identity | undefined): string | undefined {
-  if (typeof identity !== 'object') return identity;
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** The principal of what `authenticate` returned; null from plain JavaScript counts as anonymous. */
+function principalOf(incoming: Incoming, identity: string | Identity | undefined | null): string | undefined {
+  if (identity === null || typeof identity !== 'object') return identity ?? undefined;
   incoming.identity = identity;
   return identity.principal;
 }
