@@ -46,7 +46,7 @@ export interface IntrospectionAuthenticatorOptions {
 
 /** What each introspection option must be (docs/errors.md, "Configuration errors"). */
 export const introspectionAuthenticatorSchema = {
-  url: required(option.custom('must be an http(s) URL', (v) => (typeof v === 'string' || v instanceof URL) && /^https?:/.test(String(v)))),
+  url: required(option.httpUrl),
   clientId: required(option.string),
   clientSecret: required(option.string),
   resourceMetadataUrl: required(option.string),

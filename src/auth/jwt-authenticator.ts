@@ -13,7 +13,7 @@
  * set that cannot be fetched fails closed: 503 with Retry-After, never an accepted token.
  */
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
-import { checkOptions, option, type OptionsSchema, required } from '../protocol/options.js';
+import { checkOptions, option, OptionError, type OptionsSchema, required } from '../protocol/options.js';
 import {
   type Authenticator,
   bearerAuthenticator,
@@ -63,6 +63,7 @@ const strings = (what: string) =>
 
 /** What each JWT authenticator option must be (docs/errors.md, "Configuration errors"). */
 export const jwtAuthenticatorSchema = {
+  jwksUri: option.httpUrl,
   issuers: required(strings('issuers')),
   audiences: required(strings('audiences')),
   resourceMetadataUrl: required(option.string),
@@ -94,7 +95,7 @@ const REFUSED_TOKEN: ReadonlySet<string> = new Set([
 export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticator {
   checkOptions(jwtAuthenticatorSchema, options);
   if ((options.jwksUri === undefined) === (options.jwks === undefined)) {
-    throw new TypeError('sessiongate: give exactly one of "jwksUri" and "jwks"');
+    throw new OptionError('jwksUri', 'sessiongate: give exactly one of the options "jwksUri" and "jwks"');
   }
   const keys =
     options.jwks !== undefined

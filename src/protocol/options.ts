@@ -45,6 +45,7 @@ export const option = {
   finitePositive: { must: 'must be a positive number of milliseconds', test: (v) => isNumber(v) && Number.isFinite(v) && v > 0 },
   func: { must: 'must be a function', test: (v) => typeof v === 'function' },
   string: { must: 'must be a non-empty string', test: (v) => typeof v === 'string' && v !== '' },
+  httpUrl: { must: 'must be an http(s) URL', test: (v) => isHttpUrl(v) },
   integerIn: (min: number, max: number): OptionCheck => ({
     must: `must be an integer from ${min} to ${max}`,
     test: (v) => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max,
@@ -90,4 +91,11 @@ function describe(value: unknown): string {
 export function problemWith(check: OptionCheck, value: unknown): string | undefined {
   if (value === undefined && !check.required) return undefined;
   return check.test(value) ? undefined : `${check.must}, got ${describe(value)}`;
+}
+
+/** An http: or https: URL, as a string or a URL. */
+export function isHttpUrl(value: unknown): boolean {
+  if (!(value instanceof URL) && typeof value !== 'string') return false;
+  const protocol = URL.canParse(value) ? new URL(value).protocol : '';
+  return protocol === 'http:' || protocol === 'https:';
 }

@@ -41,30 +41,33 @@ export function gatewayAuth(flags: GatewayFlags): GatewayAuth {
     throw new Error(`--auth ${flags.auth} needs --issuer (the identity provider whose tokens are accepted)`);
   const issuers = flags.issuers;
   const makeVerifier = flags.auth === 'jwt' ? jwtVerifier(flags, issuers) : introspectionVerifier(flags);
-  let verify: Authenticator | undefined;
-  let metadata: Record<string, unknown> = {};
-  let metadataPaths: string[] = [];
+  /** Set once the gateway listens (the public URL is then known). */
+  let ready: { verify: Authenticator; metadata: string; paths: string[] } | undefined;
   const serveMetadata = (req: IncomingMessage, res: ServerResponse, path: string): void => {
     // Browser clients read the metadata across origins (MCP authorization, "Protected Resource Metadata").
     const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET', 'access-control-allow-headers': '*' };
     if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { ...cors, allow: 'GET' }).end();
-    if (!metadataPaths.includes(path)) return void res.writeHead(404, cors).end();
-    res.writeHead(200, { ...cors, 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(JSON.stringify(metadata));
+    if (!ready?.paths.includes(path)) return void res.writeHead(404, cors).end();
+    res.writeHead(200, { ...cors, 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(ready.metadata);
   };
   return {
     authenticate: (request) => {
       // Until the gateway listens nobody is let in (fail closed); it listens before it is reachable.
-      if (!verify) throw new SessiongateError('SG_AUTH_UNAVAILABLE', undefined, { headers: { 'retry-after': '1' } });
-      return verify(request);
+      if (!ready) throw new SessiongateError('SG_AUTH_UNAVAILABLE', undefined, { headers: { 'retry-after': '1' } });
+      return ready.verify(request);
     },
     routes: { [WELL_KNOWN_RESOURCE]: serveMetadata, [`${WELL_KNOWN_RESOURCE}/`]: serveMetadata },
     listening(url) {
       const resource = flags.publicUrl ?? url;
       const metadataUrl = resourceMetadataUrl(resource);
-      verify = makeVerifier(resource, metadataUrl);
-      metadata = protectedResourceMetadata({ resource, authorizationServers: issuers, scopesSupported: flags.requiredScopes ?? [] });
-      metadataPaths = [WELL_KNOWN_RESOURCE, new URL(metadataUrl).pathname];
+      ready = {
+        verify: makeVerifier(resource, metadataUrl),
+        metadata: JSON.stringify(
+          protectedResourceMetadata({ resource, authorizationServers: issuers, scopesSupported: flags.requiredScopes ?? [] }),
+        ),
+        paths: [WELL_KNOWN_RESOURCE, new URL(metadataUrl).pathname],
+      };
       return [`  auth: ${flags.auth} (issuers ${issuers.join(', ')}; metadata ${metadataUrl})`];
     },
   };

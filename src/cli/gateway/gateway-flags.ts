@@ -10,6 +10,7 @@ import { DEFAULT_UPSTREAM_CONCURRENCY } from '../../gateway/upstreams/fair-slots
 import { httpUpstreamSchema } from '../../gateway/upstreams/http/http-upstream.js';
 import { type ChildVariable, parseChildVariable } from '../../gateway/upstreams/stdio/child-environment.js';
 import { stdioUpstreamSchema } from '../../gateway/upstreams/stdio/stdio-upstream.js';
+import { isHttpUrl } from '../../protocol/options.js';
 import { envOption } from '../config-file.js';
 import { parser } from '../session-flags.js';
 import { parseCount, parseDuration, parseSize } from '../units.js';
@@ -230,8 +231,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
 }
 
 function parseUpstream(text: string): string {
-  const url = URL.canParse(text) ? new URL(text) : undefined;
-  if (url?.protocol === 'http:' || url?.protocol === 'https:') return url.href;
+  if (isHttpUrl(text)) return new URL(text).href;
   throw new InvalidArgumentError(`invalid upstream "${text}" (use e.g. http://127.0.0.1:3000/mcp)`);
 }
 
@@ -277,7 +277,6 @@ function collect(text: string, previous: string[] = []): string[] {
 }
 
 function parseHttpUrl(text: string): string {
-  const url = URL.canParse(text) ? new URL(text) : undefined;
-  if (url?.protocol === 'http:' || url?.protocol === 'https:') return url.href;
+  if (isHttpUrl(text)) return new URL(text).href;
   throw new Error(`invalid URL "${text}" (use e.g. https://idp.example.com/.well-known/jwks.json)`);
 }

@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
 import type { EarlyEnd, Identity, McpApplication, Reply, RequestContext, SessionPort } from '../../server/application.js';
 import { isStreamReply } from '../../server/application.js';
+import { scopesOf } from '../../auth/token-rules.js';
 import { sessionTag } from '../../session/id.js';
 import { watched } from './watched-stream.js';
 import type { EndReason, SessionRecord } from '../../store/record.js';
@@ -194,13 +195,18 @@ function nameOf(request: JsonRpcRequest): string | null {
   return typeof name === 'string' ? (name.length > 200 ? `${name.slice(0, 200)}…` : name) : null;
 }
 
+/** Audit views already made, per identity: a known token's identity is one object, reused by every request. */
+const viewed = new WeakMap<Identity, AuditIdentity>();
+
 /** The audit's view of a verified caller: who, through which client, with which scopes. */
 export function auditIdentity(identity: Identity | undefined): AuditIdentity | null {
   if (!identity) return null;
-  const claims = identity.claims;
-  const text = (name: string): string | null => (typeof claims[name] === 'string' ? claims[name] : null);
-  const scope = claims['scope'] ?? claims['scp'];
-  const scopes =
-    typeof scope === 'string' ? scope.split(' ').filter(Boolean) : Array.isArray(scope) ? scope.filter((s) => typeof s === 'string') : [];
-  return { issuer: text('iss'), subject: text('sub'), clientId: text('client_id') ?? text('azp'), scopes };
+  let view = viewed.get(identity);
+  if (view === undefined) {
+    const claims = identity.claims;
+    const text = (name: string): string | null => (typeof claims[name] === 'string' ? claims[name] : null);
+    view = { issuer: text('iss'), subject: text('sub'), clientId: text('client_id') ?? text('azp'), scopes: [...scopesOf(claims)] };
+    viewed.set(identity, view);
+  }
+  return view;
 }

@@ -9,7 +9,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { SessionClient } from '../../../client/session-client.js';
-import { checkOptions, option, type OptionsSchema, required } from '../../../protocol/options.js';
+import { checkOptions, isHttpUrl, option, type OptionsSchema, required } from '../../../protocol/options.js';
 import { isSessionScoped } from '../../../protocol/session-scoped.js';
 import type { JsonRpcMessage, JsonRpcRequest } from '../../../protocol/jsonrpc.js';
 import { type McpApplication, type Reply, type RequestContext, type SessionHandle, plainApplication } from '../../../server/application.js';
@@ -185,10 +185,4 @@ function neverSent(error: unknown): boolean {
     cause = cause.cause;
   }
   return false;
-}
-
-function isHttpUrl(value: unknown): boolean {
-  if (!(value instanceof URL) && typeof value !== 'string') return false;
-  const protocol = URL.canParse(value) ? new URL(value).protocol : '';
-  return protocol === 'http:' || protocol === 'https:';
 }
