@@ -55,10 +55,13 @@ const PUBLIC: Record<string, string[]> = {
   ],
   'sessiongate/auth': [
     'WELL_KNOWN_RESOURCE',
+    'apiKeyAuthenticator',
     'bearerToken',
     'challengeHeader',
+    'hashApiKey',
     'introspectionAuthenticator',
     'jwtAuthenticator',
+    'newApiKey',
     'protectedResourceMetadata',
     'resourceMetadataUrl',
   ],

@@ -1,14 +1,15 @@
 /**
  * @module auth/challenge
  * The `WWW-Authenticate` challenge of a protected MCP resource (MCP authorization, "Protected
- * Resource Metadata Discovery"; RFC 6750, section 3; RFC 9728, section 5.1): always the
- * resource metadata URL, the scopes a client should ask for, and the error when a token was
- * sent and refused. docs/AUTH.md lists which answer carries which.
+ * Resource Metadata Discovery"; RFC 6750, section 3; RFC 9728, section 5.1): the resource
+ * metadata URL (when an authorization server issues the tokens; API keys have none), the
+ * scopes a client should ask for, and the error when a token was sent and refused.
+ * docs/AUTH.md lists which answer carries which.
  */
 
 export interface Challenge {
-  /** Where the protected-resource metadata is served (RFC 9728). */
-  resourceMetadata: string;
+  /** Where the protected-resource metadata is served (RFC 9728); none for API keys (nothing to discover). */
+  resourceMetadata?: string | undefined;
   /** Scopes the client should request (space-separated in the header). */
   scopes?: readonly string[];
   /** `invalid_token` (401) or `insufficient_scope` (403); none when no token was sent. */
@@ -18,11 +19,12 @@ export interface Challenge {
 }
 
 export function challengeHeader(challenge: Challenge): string {
-  const params = [`resource_metadata="${quoted(challenge.resourceMetadata)}"`];
+  const params: string[] = [];
+  if (challenge.resourceMetadata !== undefined) params.push(`resource_metadata="${quoted(challenge.resourceMetadata)}"`);
   if (challenge.scopes && challenge.scopes.length > 0) params.push(`scope="${quoted(challenge.scopes.join(' '))}"`);
   if (challenge.error) params.push(`error="${challenge.error}"`);
   if (challenge.description) params.push(`error_description="${quoted(challenge.description)}"`);
-  return `Bearer ${params.join(', ')}`;
+  return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`;
 }
 
 /** A quoted-string's content: visible ASCII and spaces, without quotes or backslashes. */

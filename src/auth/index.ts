@@ -4,6 +4,7 @@
  * gateway: verified bearer tokens, the person as the session's principal, RFC 9728 metadata
  * and the challenges that point clients to it (docs/AUTH.md).
  */
+export { apiKeyAuthenticator, type ApiKey, type ApiKeyAuthenticatorOptions, hashApiKey, newApiKey } from './api-key-authenticator.js';
 export { introspectionAuthenticator, type IntrospectionAuthenticatorOptions } from './introspection-authenticator.js';
 export {
   jwtAuthenticator,

@@ -58,8 +58,8 @@ export function bearerAuthenticator(
 }
 
 export interface ResourceRules {
-  /** The resource metadata URL every challenge names (RFC 9728). */
-  resourceMetadataUrl: string;
+  /** The resource metadata URL every challenge names (RFC 9728); none for API keys. */
+  resourceMetadataUrl: string | undefined;
   /** Scopes every token must carry. */
   requiredScopes: readonly string[];
 }

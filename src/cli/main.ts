@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { demoCommand } from './demo/demo-command.js';
 import { configureGateway } from './gateway/gateway-command.js';
+import { keysCommand } from './keys/keys-command.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exit(error.exitCode);
     });
   program.addCommand(demoCommand());
+  program.addCommand(keysCommand());
   configureGateway(program);
   await program.parseAsync(argv);
 }

@@ -6,15 +6,18 @@
  * tokens verified against the identity provider's keys, sessions bound to the person, and the
  * RFC 9728 metadata that tells clients where to get a token (docs/AUTH.md).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JSONWebKeySet } from 'jose';
+import { apiKeyAuthenticator } from '../../auth/api-key-authenticator.js';
 import { introspectionAuthenticator } from '../../auth/introspection-authenticator.js';
 import { type Authenticator, jwtAuthenticator } from '../../auth/jwt-authenticator.js';
 import { protectedResourceMetadata, resourceMetadataUrl, WELL_KNOWN_RESOURCE } from '../../auth/resource-metadata.js';
 import { SessiongateError } from '../../protocol/failures.js';
 import type { SessionServerOptions } from '../../server/options.js';
+import { report } from '../run-server.js';
 import type { Routes } from '../serve.js';
+import { readApiKeyFile } from '../keys/api-key-file.js';
 import type { GatewayFlags } from './gateway-flags.js';
 
 export interface GatewayAuth {
@@ -24,12 +27,14 @@ export interface GatewayAuth {
   routes: Routes;
   /** Called once the gateway listens: its URL is the default public URL (the resource, the audience). */
   listening(url: string): string[];
+  /** Stops watching what it reads (the API key file). */
+  close?(): void;
 }
 
 export function gatewayAuth(flags: GatewayFlags): GatewayAuth {
   if (flags.auth === 'none') {
     if (flags.identityHeaders)
-      throw new Error('--identity-header needs --auth jwt or introspection (there is no verified identity to send)');
+      throw new Error('--identity-header needs --auth jwt, introspection or api-keys (there is no verified identity to send)');
     return {
       // The principal is a keyed hash of the Authorization header when one is sent (unverified).
       authenticate: (request) => request.header('authorization'),
@@ -37,6 +42,7 @@ export function gatewayAuth(flags: GatewayFlags): GatewayAuth {
       listening: () => [],
     };
   }
+  if (flags.auth === 'api-keys') return apiKeysAuth(flags.apiKeys, flags.requiredScopes ?? []);
   if (!flags.issuers || flags.issuers.length === 0)
     throw new Error(`--auth ${flags.auth} needs --issuer (the identity provider whose tokens are accepted)`);
   const issuers = flags.issuers;
@@ -70,6 +76,31 @@ export function gatewayAuth(flags: GatewayFlags): GatewayAuth {
       };
       return [`  auth: ${flags.auth} (issuers ${issuers.join(', ')}; metadata ${metadataUrl})`];
     },
+  };
+}
+
+/**
+ * `--auth api-keys`: the key file is read at start-up (a bad file stops it) and again whenever it
+ * changes, so `sessiongate keys add` and `keys remove` take effect without a restart; a file
+ * that turns bad keeps the keys read before, and says so. No metadata: there is nothing to discover.
+ */
+function apiKeysAuth(path: string, requiredScopes: string[]): GatewayAuth {
+  const load = (): Authenticator => apiKeyAuthenticator({ keys: readApiKeyFile(path), requiredScopes });
+  let verify = load();
+  const reload = (): void => {
+    try {
+      verify = load();
+    } catch (error) {
+      report(new Error(`--api-keys: kept the keys read before: ${(error as Error).message}`));
+    }
+  };
+  // Polled, not fs.watch: it sees a file replaced by an editor too, and never keeps the process alive.
+  watchFile(path, { persistent: false, interval: 1000 }, reload);
+  return {
+    authenticate: (request) => verify(request),
+    routes: {},
+    listening: () => [`  auth: api-keys (from ${path}, read again when it changes)`],
+    close: () => unwatchFile(path, reload),
   };
 }
 

@@ -12,6 +12,7 @@ import { type ChildVariable, parseChildVariable } from '../../gateway/upstreams/
 import { stdioUpstreamSchema } from '../../gateway/upstreams/stdio/stdio-upstream.js';
 import { isHttpUrl } from '../../protocol/options.js';
 import { envOption } from '../config-file.js';
+import { DEFAULT_API_KEY_FILE } from '../keys/api-key-file.js';
 import { parser } from '../session-flags.js';
 import { parseCount, parseDuration, parseSize } from '../units.js';
 
@@ -35,7 +36,9 @@ export interface GatewayFlags {
   withoutCorrelationId: 'principal' | 'request';
   forwardHeaders: string[] | undefined;
   upstreamHeaders: Record<string, string> | undefined;
-  auth: 'none' | 'jwt' | 'introspection';
+  auth: 'none' | 'jwt' | 'introspection' | 'api-keys';
+  /** The API key file of --auth api-keys. */
+  apiKeys: string;
   introspectionUrl: string | undefined;
   introspectionClientId: string | undefined;
   introspectionSecretFile: string | undefined;
@@ -150,10 +153,15 @@ function addAuthFlags(program: Command): Command {
     .addOption(
       flag(
         '--auth <mode>',
-        'who may call: none (sessions bound to the raw Authorization header, unverified) | jwt (verified tokens) | introspection (RFC 7662)',
+        'who may call: none (sessions bound to the raw Authorization header, unverified) | jwt (verified tokens) | introspection (RFC 7662) | api-keys (--api-keys)',
       )
-        .choices(['none', 'jwt', 'introspection'])
+        .choices(['none', 'jwt', 'introspection', 'api-keys'])
         .default('none'),
+    )
+    .addOption(
+      flag('--api-keys <file>', 'api-keys: the key file (`sessiongate keys add NAME` writes it; hashes only)').default(
+        DEFAULT_API_KEY_FILE,
+      ),
     )
     .addOption(flag('--jwks-uri <url>', "jwt: the identity provider's key set (JWKS) URL").argParser(parser(parseHttpUrl)))
     .addOption(flag('--introspection-url <url>', 'introspection: the endpoint (RFC 7662)').argParser(parser(parseHttpUrl)))
@@ -213,7 +221,8 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     withoutCorrelationId: values['withoutCorrelationId'] as 'principal' | 'request',
     forwardHeaders: values['forwardHeader'] as string[] | undefined,
     upstreamHeaders: values['upstreamHeader'] as Record<string, string> | undefined,
-    auth: values['auth'] as 'none' | 'jwt' | 'introspection',
+    auth: values['auth'] as GatewayFlags['auth'],
+    apiKeys: values['apiKeys'] as string,
     introspectionUrl: values['introspectionUrl'] as string | undefined,
     introspectionClientId: values['introspectionClientId'] as string | undefined,
     introspectionSecretFile: values['introspectionSecretFile'] as string | undefined,

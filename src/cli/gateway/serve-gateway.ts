@@ -81,6 +81,7 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
       ...(token ? { '/admin/': (req: IncomingMessage, res: ServerResponse, path: string) => admin!(req, res, path) } : {}),
     },
     async onShutdown() {
+      auth.close?.();
       await plan.stop?.();
       await audit?.close();
     },
