@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, runCli, type DemoProcess } from './helpers/demo-process.js';
 import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
-import { openSession, send, toolCall } from './helpers/mcp-http.js';
-import { demoApp, startServer } from './helpers/test-server.js';
+import { openSession, type RawAnswer, send, sseMessages, toolCall } from './helpers/mcp-http.js';
+import { startProcess } from './helpers/processes.js';
+import { freePort } from './helpers/redis.js';
 
 const ADMIN = 'admin-token-0123456789';
 let idp: IdentityProvider;
@@ -97,11 +98,12 @@ describe('sessiongate --auth jwt', () => {
     expect((await call('dave')).status).toBe(200);
     expect((await call('carol')).status).toBe(200);
     const listed = (await (await fetch(new URL('/admin/sessions', gateway.url), { headers: bearer(ADMIN) })).json()) as {
-      sessions: { principal: string | null; clientSessionId: string | null }[];
+      sessions: { principal: string | null; clientSessionId: string | null; identity: { subject: string } | null }[];
     };
     const conversations = listed.sessions.filter((session) => session.clientSessionId === 'shared-id');
     expect(conversations).toHaveLength(2);
     expect(new Set(conversations.map((session) => session.principal)).size).toBe(2);
+    expect(conversations.map((session) => session.identity?.subject).sort()).toEqual(['carol', 'dave']);
   });
 
   it('refuses to start without an issuer or a key set, with one line', async () => {
@@ -124,18 +126,9 @@ const META = {
 };
 
 describe('what the upstream and the audit trail learn of the caller', () => {
-  it('--identity-header sends verified claims upstream (a client copy dropped); the audit names the subject and holds no token bytes', async () => {
-    const seen: (string | undefined)[][] = [];
-    const app = demoApp();
-    const upstream = await startServer({
-      application: {
-        ...app,
-        handle: (request, context) => {
-          seen.push([request.method, context.header('x-user'), context.header('x-scopes'), context.header('authorization')]);
-          return app.handle(request, context);
-        },
-      },
-    });
+  it('--identity-header reaches an official SDK server (a client copy dropped); the audit and the admin API name the person by --audit-identity-claim, never with token bytes', async () => {
+    const port = await freePort();
+    const upstream = await startProcess('sdk-stateful-server.mjs', [String(port)]);
     const dir = mkdtempSync(join(tmpdir(), 'sg-auth-audit-'));
     const audit = join(dir, 'audit.jsonl');
     const started = await startCli([
@@ -146,6 +139,10 @@ describe('what the upstream and the audit trail learn of the caller', () => {
       'handshake',
       '--audit',
       audit,
+      '--audit-identity-claim',
+      'email',
+      '--admin-token',
+      ADMIN,
       ...jwtFlags(),
       '--identity-header',
       'x-user=sub',
@@ -155,20 +152,23 @@ describe('what the upstream and the audit trail learn of the caller', () => {
       'x-user',
     ]);
     try {
-      seen.length = 0; // the start-up check's initialize carries no caller
-      const token = await idp.token({ sub: 'alice', aud: started.url, scope: 'mcp tools', azp: 'the-client' });
+      const token = await idp.token({ sub: 'alice', email: 'alice@example.com', aud: started.url, scope: 'mcp tools', azp: 'the-client' });
       const headers = { ...bearer(token), 'x-user': 'mallory' };
       const session = await openSession(started.url, '2025-11-25', headers);
       const answer = await send(started.url, {
-        body: toolCall('echo', { text: 'x' }),
+        body: toolCall('headers', {}),
         headers: { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
       });
       expect(answer.status).toBe(200);
-      const calls = seen.filter(([method]) => method === 'initialize' || method === 'tools/call');
-      expect(calls.length).toBeGreaterThanOrEqual(2);
-      for (const [, user, scopes, authorization] of calls) {
-        expect([user, scopes, authorization]).toEqual(['alice', 'mcp tools', undefined]);
-      }
+      const seen = JSON.parse(toolText(answer)) as Record<string, string | undefined>;
+      expect([seen['x-user'], seen['x-scopes'], seen['authorization']]).toEqual(['alice', 'mcp tools', undefined]);
+
+      const listed = (await (await fetch(new URL('/admin/sessions', started.url), { headers: bearer(ADMIN) })).json()) as {
+        sessions: { identity: unknown }[];
+      };
+      const person = { issuer: idp.issuer, subject: 'alice@example.com', clientId: 'the-client', scopes: ['mcp', 'tools'] };
+      expect(listed.sessions.map((entry) => entry.identity)).toEqual([person]);
+
       expect(await started.kill()).toBe(0); // flushes the audit log
       const text = readFileSync(audit, 'utf8');
       for (const part of token.split('.')) expect(text).not.toContain(part);
@@ -177,11 +177,11 @@ describe('what the upstream and the audit trail learn of the caller', () => {
         .split('\n')
         .map((line) => JSON.parse(line) as Record<string, unknown>);
       const call = events.find((event) => event['event'] === 'request' && event['method'] === 'tools/call');
-      expect(call?.['identity']).toEqual({ issuer: idp.issuer, subject: 'alice', clientId: 'the-client', scopes: ['mcp', 'tools'] });
-      expect(events.find((event) => event['event'] === 'session.created')?.['identity']).toMatchObject({ subject: 'alice' });
+      expect(call?.['identity']).toEqual(person);
+      expect(events.find((event) => event['event'] === 'session.created')?.['identity']).toEqual(person);
     } finally {
       await started.kill();
-      await upstream.close();
+      await upstream.kill();
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -225,3 +225,11 @@ describe('what the upstream and the audit trail learn of the caller', () => {
     }
   });
 });
+
+/** The text of a tool call's first content item, whether the answer came as JSON or as SSE. */
+function toolText(answer: RawAnswer): string {
+  const message = (answer.json ?? sseMessages(answer.text).find((entry) => 'result' in (entry as object))) as {
+    result: { content: { text: string }[] };
+  };
+  return message.result.content[0]!.text;
+}

@@ -90,6 +90,7 @@ const PUBLIC: Record<string, string[]> = {
     'eraRouter',
     'fanout',
     'httpUpstream',
+    'identityView',
     'sessionCreated',
     'sessionEnded',
     'stdioUpstream',

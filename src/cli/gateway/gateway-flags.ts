@@ -52,6 +52,8 @@ export interface GatewayFlags {
   principalClaim: string;
   /** The gateway's external URL of its MCP endpoint (behind a proxy); default: where it listens. */
   publicUrl: string | undefined;
+  /** The claim the audit trail and the admin API name the person by. */
+  auditIdentityClaim: string;
   /** Header name -> verified claim sent upstream in it. */
   identityHeaders: Record<string, string> | undefined;
 }
@@ -141,6 +143,9 @@ function addOperationFlags(program: Command): Command {
   return program
     .addOption(flag('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
     .addOption(flag('--audit <target>', 'audit log: a file (appended) or stdout'))
+    .addOption(
+      flag('--audit-identity-claim <claim>', 'the verified claim the audit log and admin API name a person by (e.g. email)').default('sub'),
+    )
     .addOption(
       flag('--admin-token <token>', 'enable the admin API under /admin/ for this bearer token (>= 16 characters)').argParser(parseToken),
     );
@@ -236,6 +241,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     principalClaim: values['principalClaim'] as string,
     publicUrl: values['publicUrl'] as string | undefined,
     identityHeaders: values['identityHeader'] as Record<string, string> | undefined,
+    auditIdentityClaim: values['auditIdentityClaim'] as string,
   };
 }
 

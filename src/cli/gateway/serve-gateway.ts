@@ -9,6 +9,7 @@ import type { Dispatcher } from 'undici';
 import { eraRouter } from '../../gateway/eras/era-router.js';
 import { adminApi, RecentEvents } from '../../gateway/ops/admin.js';
 import { AuditLog, audited, fanout, sessionCreated, sessionEnded } from '../../gateway/ops/audit.js';
+import { identityView, SESSION_IDENTITY } from '../../gateway/ops/identity-view.js';
 import { GatewayMetrics } from '../../gateway/ops/metrics.js';
 import type { FairSlots } from '../../gateway/upstreams/fair-slots.js';
 import type { HeaderPolicyOptions } from '../../gateway/upstreams/http/header-policy.js';
@@ -51,17 +52,22 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   const token = flags.adminToken;
   const recent = token === undefined ? undefined : new RecentEvents();
   const events = fanout(audit, metrics, recent);
+  const view = identityView(flags.auditIdentityClaim);
   const app = eraRouter({
     handshake: plan.handshake,
     ...http,
     era: http ? flags.upstreamEra : 'handshake',
     withoutCorrelationId: flags.withoutCorrelationId,
     onError: report,
-    onConversation: (record) => events.write(sessionCreated(record)),
+    async onConversation(record, context) {
+      const identity = view(context.identity);
+      if (identity) await sessions!.writeState(record.id, SESSION_IDENTITY.key, SESSION_IDENTITY.encode(identity));
+      events.write(sessionCreated(record, identity));
+    },
   });
   let admin: ReturnType<typeof adminApi> | undefined;
   const auth = plan.auth;
-  const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events), session, {
+  const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events, view), session, {
     authenticate: auth.authenticate,
     summary: [...plan.summary, ...(flags.audit ? [`  audit: ${flags.audit}`] : [])],
     routes: {

@@ -37,8 +37,8 @@ export interface EraRouterOptions extends HeaderPolicyOptions {
   /** The upstream's exchanges at once, shared fairly among sessions; share the handshake application's. Default: 128. */
   slots?: FairSlots;
   onError?: (error: unknown) => void;
-  /** A conversation session was created (for the audit trail). */
-  onConversation?: (record: SessionRecord) => void;
+  /** A conversation session was created, by the caller of `context` (the audit trail; its identity kept). Awaited before it is used. */
+  onConversation?: (record: SessionRecord, context: RequestContext) => void | Promise<void>;
 }
 
 export function eraRouter(options: EraRouterOptions): McpApplication & { era(): Promise<UpstreamEra> } {

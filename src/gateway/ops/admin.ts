@@ -11,6 +11,7 @@ import { sessionTag } from '../../session/id.js';
 import type { SessionManager } from '../../session/session-manager.js';
 import { expiresAt, type SessionRecord } from '../../store/record.js';
 import type { AuditEvent, EventSink } from './audit.js';
+import { SESSION_IDENTITY } from './identity-view.js';
 
 const RECENT_PER_SESSION = 20;
 
@@ -47,6 +48,8 @@ function summary(record: SessionRecord): Record<string, unknown> {
     id: record.id,
     tag: sessionTag(record.id),
     principal: record.principal,
+    // Who created it, when verified (issuer, person, client, scopes; never a token).
+    identity: SESSION_IDENTITY.read(record.state) ?? null,
     clientSessionId: record.clientSessionId,
     protocolVersion: record.protocolVersion,
     clientInfo: record.initialize['clientInfo'] ?? null,

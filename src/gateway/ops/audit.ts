@@ -9,28 +9,20 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
-import type { EarlyEnd, Identity, McpApplication, Reply, RequestContext, SessionPort } from '../../server/application.js';
+import type { EarlyEnd, McpApplication, Reply, RequestContext, SessionPort } from '../../server/application.js';
 import { isStreamReply } from '../../server/application.js';
-import { scopesOf } from '../../auth/token-rules.js';
+import { type AuditIdentity, type IdentityView, SESSION_IDENTITY, subjectView } from './identity-view.js';
 import { sessionTag } from '../../session/id.js';
 import { watched } from './watched-stream.js';
 import type { EndReason, SessionRecord } from '../../store/record.js';
-
-/** Who called, from the verified claims (docs/AUTH.md): never the token, nor any part of it. */
-export interface AuditIdentity {
-  issuer: string | null;
-  subject: string | null;
-  /** The OAuth client the person used (`client_id`, or `azp`). */
-  clientId: string | null;
-  scopes: string[];
-}
 
 export type AuditEvent =
   | {
       event: 'session.created';
       session: string;
       principal: string | null;
-      identity?: AuditIdentity | null;
+      /** With a verified identity; null without. */
+      identity: AuditIdentity | null;
       clientSessionId: string | null;
       protocolVersion: string;
     }
@@ -61,11 +53,12 @@ export function fanout(...sinks: (EventSink | undefined)[]): EventSink {
 }
 
 /** The event for a session the gateway made itself (a sessionless client's conversation). */
-export function sessionCreated(record: SessionRecord): AuditEvent {
+export function sessionCreated(record: SessionRecord, identity: AuditIdentity | null = null): AuditEvent {
   return {
     event: 'session.created',
     session: sessionTag(record.id),
     principal: record.principal,
+    identity,
     clientSessionId: record.clientSessionId,
     protocolVersion: record.protocolVersion,
   };
@@ -109,8 +102,12 @@ export class AuditLog implements EventSink {
   }
 }
 
-/** Wraps an application so every request it answers leaves one event in `log`. */
-export function audited(application: McpApplication, log: EventSink): McpApplication {
+/**
+ * Wraps an application so every request it answers leaves one event in `log`, naming the caller
+ * with `view`; a session created by a verified caller keeps that view in its state
+ * (SESSION_IDENTITY, for the admin API), written while the upstream answers initialize.
+ */
+export function audited(application: McpApplication, log: EventSink, view: IdentityView = subjectView): McpApplication {
   function record(request: JsonRpcRequest, context: RequestContext, started: number, response: JsonRpcResponse | undefined): void {
     const error = response && 'error' in response ? response.error : undefined;
     const session = context.session;
@@ -118,7 +115,7 @@ export function audited(application: McpApplication, log: EventSink): McpApplica
       event: 'request',
       session: session ? sessionTag(session.id) : null,
       principal: context.principal,
-      identity: auditIdentity(context.identity),
+      identity: view(context.identity),
       clientSessionId: context.clientSessionId ?? null,
       method: request.method,
       name: nameOf(request),
@@ -132,7 +129,7 @@ export function audited(application: McpApplication, log: EventSink): McpApplica
         event: 'session.created',
         session: sessionTag(session.id),
         principal: context.principal,
-        identity: auditIdentity(context.identity),
+        identity: view(context.identity),
         clientSessionId: context.clientSessionId ?? null,
         protocolVersion: versionOf(response) ?? session.record.protocolVersion,
       });
@@ -152,7 +149,10 @@ export function audited(application: McpApplication, log: EventSink): McpApplica
       const started = performance.now();
       let reply: Reply;
       try {
-        reply = await application.handle(request, context);
+        reply =
+          request.method === 'initialize'
+            ? (await Promise.all([application.handle(request, context), keepIdentity(context, view)]))[0]
+            : await application.handle(request, context);
       } catch (error) {
         record(request, context, started, undefined);
         throw error;
@@ -164,6 +164,12 @@ export function audited(application: McpApplication, log: EventSink): McpApplica
       return watch(reply, (response) => record(request, context, started, response));
     },
   };
+}
+
+/** Stores the creator's identity view with a session being initialized by a verified caller. */
+async function keepIdentity(context: RequestContext, view: IdentityView): Promise<void> {
+  const identity = view(context.identity);
+  if (identity && context.session) await context.session.port.writeState(context.session.id, SESSION_IDENTITY, identity);
 }
 
 /** Passes a stream through, reporting its response (or none, if it ended without one). */
@@ -193,20 +199,4 @@ function nameOf(request: JsonRpcRequest): string | null {
   const name = params?.['name'] ?? params?.['uri'];
   // Client text: bounded, with a marker when cut.
   return typeof name === 'string' ? (name.length > 200 ? `${name.slice(0, 200)}…` : name) : null;
-}
-
-/** Audit views already made, per identity: a known token's identity is one object, reused by every request. */
-const viewed = new WeakMap<Identity, AuditIdentity>();
-
-/** The audit's view of a verified caller: who, through which client, with which scopes. */
-export function auditIdentity(identity: Identity | undefined): AuditIdentity | null {
-  if (!identity) return null;
-  let view = viewed.get(identity);
-  if (view === undefined) {
-    const claims = identity.claims;
-    const text = (name: string): string | null => (typeof claims[name] === 'string' ? claims[name] : null);
-    view = { issuer: text('iss'), subject: text('sub'), clientId: text('client_id') ?? text('azp'), scopes: [...scopesOf(claims)] };
-    viewed.set(identity, view);
-  }
-  return view;
 }

@@ -33,7 +33,7 @@ export interface ConversationSessionsOptions {
   /** How long a replica waits for another one creating the same conversation, ms. */
   readyTimeoutMs: number;
   /** A conversation's session was created (for the audit trail). */
-  onCreated: ((record: SessionRecord) => void) | undefined;
+  onCreated: ((record: SessionRecord, context: RequestContext) => void | Promise<void>) | undefined;
 }
 
 /** The upstream's initialize result of a ready conversation (undefined while its handshake runs). */
@@ -123,6 +123,7 @@ export class ConversationSessions {
       response = await responseOf(await upstream.handle(request, upstreamContext));
       if ('error' in response) throw new Error(`the upstream refused initialize: ${response.error.message}`);
       await upstream.receive({ jsonrpc: '2.0', method: 'notifications/initialized' }, upstreamContext);
+      await this.#options.onCreated?.(record, context);
     } catch (error) {
       await port.end(record.id);
       throw error;
@@ -132,7 +133,6 @@ export class ConversationSessions {
     // the latest record is returned, with the ready mark whatever a cache says.
     const ready = { initializeResult: response.result };
     await port.writeState(record.id, CONVERSATION, ready);
-    this.#options.onCreated?.(record);
     const latest = (await port.find(record.id, record.principal)) ?? record;
     return { ...latest, state: { ...latest.state, [CONVERSATION.key]: ready } };
   }

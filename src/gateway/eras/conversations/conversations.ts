@@ -48,7 +48,7 @@ export interface ConversationOptions {
   /** How long a replica waits for another one creating the same conversation. Default 10 s. */
   readyTimeoutMs?: number;
   /** A conversation's session was created (for the audit trail). */
-  onCreated?: (record: SessionRecord) => void;
+  onCreated?: (record: SessionRecord, context: RequestContext) => void | Promise<void>;
 }
 
 export interface Conversations {

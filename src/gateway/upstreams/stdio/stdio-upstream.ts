@@ -22,7 +22,7 @@ import {
   plainApplication,
   type Identity,
 } from '../../../server/application.js';
-import { auditIdentity } from '../../ops/audit.js';
+import { subjectView } from '../../ops/identity-view.js';
 import { requireSession } from '../require-session.js';
 import { upstreamFailure } from '../upstream-failure.js';
 import type { ChildLedger } from './child-ledger.js';
@@ -180,5 +180,5 @@ function withIdentity(request: JsonRpcRequest, identity: Identity | undefined): 
   if (!identity) return request;
   const params = request.params ?? {};
   const meta = isObject(params['_meta']) ? params['_meta'] : {};
-  return { ...request, params: { ...params, _meta: { ...meta, [IDENTITY_META_KEY]: { ...auditIdentity(identity) } } } };
+  return { ...request, params: { ...params, _meta: { ...meta, [IDENTITY_META_KEY]: { ...subjectView(identity) } } } };
 }
