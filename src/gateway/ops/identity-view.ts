@@ -36,7 +36,12 @@ export function identityView(subjectClaim = 'sub'): IdentityView {
     if (view === undefined) {
       const claims = identity.claims;
       const text = (name: string): string | null => (typeof claims[name] === 'string' ? claims[name] : null);
-      view = { issuer: text('iss'), subject: text(subjectClaim), clientId: text('client_id') ?? text('azp'), scopes: [...scopesOf(claims)] };
+      view = {
+        issuer: text('iss'),
+        subject: text(subjectClaim),
+        clientId: text('client_id') ?? text('azp'),
+        scopes: [...scopesOf(claims)],
+      };
       viewed.set(identity, view);
     }
     return view;
@@ -50,5 +55,7 @@ function isAuditIdentity(value: unknown): value is AuditIdentity {
   if (typeof value !== 'object' || value === null) return false;
   const { issuer, subject, clientId, scopes } = value as Record<string, unknown>;
   const textOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
-  return textOrNull(issuer) && textOrNull(subject) && textOrNull(clientId) && Array.isArray(scopes) && scopes.every((s) => typeof s === 'string');
+  return (
+    textOrNull(issuer) && textOrNull(subject) && textOrNull(clientId) && Array.isArray(scopes) && scopes.every((s) => typeof s === 'string')
+  );
 }
