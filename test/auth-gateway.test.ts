@@ -106,6 +106,23 @@ describe('sessiongate --auth jwt', () => {
     expect(conversations.map((session) => session.identity?.subject).sort()).toEqual(['carol', 'dave']);
   });
 
+  it('--metrics-port moves /metrics to a port of its own, unauthenticated, as /healthz stays', async () => {
+    const started = await startCli([...MEMORY, '--demo-upstream', ...jwtFlags(), '--metrics-port', '0']);
+    try {
+      // Printed once the gateway listens, after the lines startCli waits for.
+      await expect.poll(() => started.output()).toMatch(/metrics: \S+/);
+      const metricsUrl = /metrics: (\S+)/.exec(started.output())![1]!;
+      expect(new URL(metricsUrl).port).not.toBe(new URL(started.url).port);
+      const scraped = await fetch(metricsUrl);
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toContain('sessiongate_sessions_live');
+      expect((await fetch(new URL('/metrics', started.url))).status).toBe(404);
+      expect((await fetch(new URL('/healthz', started.url))).status).toBe(200);
+    } finally {
+      expect(await started.kill()).toBe(0);
+    }
+  });
+
   it('refuses to start without an issuer or a key set, with one line', async () => {
     for (const args of [
       ['--auth', 'jwt', '--jwks-uri', 'http://127.0.0.1:1/jwks', '--demo-upstream'],

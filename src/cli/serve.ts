@@ -40,8 +40,8 @@ export interface ListenLimits {
 }
 
 /** A request's headers must arrive within this, and the whole request (a POST body) within REQUEST_MS. */
-const HEADERS_MS = 10_000;
-const REQUEST_MS = 30_000;
+export const HEADERS_MS = 10_000;
+export const REQUEST_MS = 30_000;
 
 export async function listen(
   server: SessionServer,
@@ -82,18 +82,10 @@ export async function listen(
   http.headersTimeout = HEADERS_MS;
   http.requestTimeout = REQUEST_MS;
   if (limits.maxConnections !== undefined) http.maxConnections = limits.maxConnections;
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port, host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const address = http.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const origin = await listenOn(http, port, host);
   const closed = new Promise<void>((resolve) => http.once('close', () => resolve()));
   return {
-    url: `http://${shownHost}:${address.port}/mcp`,
+    url: `${origin}/mcp`,
     http,
     async stop(graceMs) {
       http.close();
@@ -113,6 +105,19 @@ export async function listen(
       await closed;
     },
   };
+}
+
+/** Listens on `host:port` (a port in use rejects) and resolves with the origin it serves, http://HOST:PORT. */
+export async function listenOn(http: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 }
 
 /** Runs `stop` once on SIGTERM or SIGINT, then exits. */

@@ -14,7 +14,7 @@ import { isHttpUrl } from '../../protocol/options.js';
 import { envOption } from '../config-file.js';
 import { DEFAULT_API_KEY_FILE } from '../keys/api-key-file.js';
 import { parser } from '../session-flags.js';
-import { parseCount, parseDuration, parseSize } from '../units.js';
+import { parseCount, parseDuration, parsePort, parseSize } from '../units.js';
 
 export interface GatewayFlags {
   config: string | undefined;
@@ -31,6 +31,8 @@ export interface GatewayFlags {
   upstreamConcurrency: number;
   demoUpstream: boolean;
   audit: string | undefined;
+  /** Serve /metrics on this port instead of the MCP port. */
+  metricsPort: number | undefined;
   adminToken: string | undefined;
   upstreamEra: UpstreamEra | 'auto';
   withoutCorrelationId: 'principal' | 'request';
@@ -143,6 +145,7 @@ function addOperationFlags(program: Command): Command {
   return program
     .addOption(flag('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
     .addOption(flag('--audit <target>', 'audit log: a file (appended) or stdout'))
+    .addOption(flag('--metrics-port <port>', 'serve /metrics on this port (same host) instead of the MCP port').argParser(parsePort))
     .addOption(
       flag('--audit-identity-claim <claim>', 'the verified claim the audit log and admin API name a person by (e.g. email)').default('sub'),
     )
@@ -221,6 +224,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     upstreamConcurrency: values['upstreamConcurrency'] as number,
     demoUpstream: values['demoUpstream'] === true,
     audit: values['audit'] as string | undefined,
+    metricsPort: values['metricsPort'] as number | undefined,
     adminToken: values['adminToken'] as string | undefined,
     upstreamEra: values['upstreamEra'] as UpstreamEra | 'auto',
     withoutCorrelationId: values['withoutCorrelationId'] as 'principal' | 'request',

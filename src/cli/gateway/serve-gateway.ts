@@ -19,6 +19,7 @@ import { report, runSessionServer } from '../run-server.js';
 import type { SessionFlags } from '../session-flags.js';
 import type { GatewayAuth } from './gateway-auth.js';
 import type { GatewayFlags } from './gateway-flags.js';
+import { listenMetrics, type MetricsListener } from './metrics-listener.js';
 import { connectionSaturation, readinessRoute } from './readiness.js';
 
 /** An HTTP upstream: where it is, and the connections and turns every path to it shares (fair-slots.ts). */
@@ -65,6 +66,12 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
       events.write(sessionCreated(record, identity));
     },
   });
+  const serveMetrics = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
+    const text = await metrics.text();
+    res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+  };
+  let metricsListener: MetricsListener | undefined;
   let admin: ReturnType<typeof adminApi> | undefined;
   const auth = plan.auth;
   const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events, view), session, {
@@ -78,16 +85,14 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
         upstreamHeaders: http?.upstreamHeaders,
         saturation: connectionSaturation(() => listener, session.maxConnections),
       }),
-      '/metrics': async (req, res) => {
-        if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
-        const text = await metrics.text();
-        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
-      },
+      // On the MCP port unless --metrics-port gives it a listener of its own.
+      ...(flags.metricsPort === undefined ? { '/metrics': serveMetrics } : {}),
       // Not mounted without a token: /admin/ is then an ordinary 404.
       ...(token ? { '/admin/': (req: IncomingMessage, res: ServerResponse, path: string) => admin!(req, res, path) } : {}),
     },
     async onShutdown() {
       auth.close?.();
+      await metricsListener?.close();
       await plan.stop?.();
       await audit?.close();
     },
@@ -96,6 +101,8 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   listener = listening.http;
   if (token && recent) admin = adminApi(server.sessions, token, recent);
   server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
-  const lines = [...auth.listening(listening.url), `  metrics: ${listening.url.replace(/\/mcp$/, '/metrics')}`];
+  if (flags.metricsPort !== undefined)
+    metricsListener = await listenMetrics(flags.metricsPort, session.host, session.allowedHosts, serveMetrics);
+  const lines = [...auth.listening(listening.url), `  metrics: ${metricsListener?.url ?? listening.url.replace(/\/mcp$/, '/metrics')}`];
   process.stdout.write(lines.map((line) => `${line}\n`).join(''));
 }
