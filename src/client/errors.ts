@@ -30,11 +30,13 @@ export class SessionClientError extends Error {
   readonly status: number | undefined;
   /** JSON-RPC error code and data, for SG_CLIENT_RPC_ERROR. */
   readonly rpc: { code: number; data?: unknown } | undefined;
+  /** The `WWW-Authenticate` challenge of a 401 or 403 (names where to get a token; no secret). */
+  readonly challenge: string | undefined;
 
   constructor(
     code: ClientErrorCode,
     detail?: string,
-    extra: { status?: number; rpc?: { code: number; data?: unknown }; cause?: unknown } = {},
+    extra: { status?: number; rpc?: { code: number; data?: unknown }; challenge?: string | undefined; cause?: unknown } = {},
   ) {
     super(
       detail ? `${CLIENT_ERRORS[code]}: ${detail}` : CLIENT_ERRORS[code],
@@ -43,6 +45,7 @@ export class SessionClientError extends Error {
     this.code = code;
     this.status = extra.status;
     this.rpc = extra.rpc;
+    this.challenge = extra.challenge;
   }
 }
 

@@ -2,6 +2,7 @@
  * @module client/options
  * Options of the session client and its SDK transport, with their defaults.
  */
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Dispatcher } from 'undici';
 
 export interface SessionClientOptions {
@@ -18,6 +19,12 @@ export interface SessionClientOptions {
   clientSessionId?: string | false;
   /** C4: re-initialize and retry once on 404 to a request that carried a session id. Default true. */
   recover?: boolean;
+  /**
+   * The official SDK's OAuth client provider, used as the SDK's own transport uses it: its
+   * token on every request, the SDK's `auth()` flow on 401 and on 403 `insufficient_scope`,
+   * then the request once more (client/oauth-steps.ts). Default: none.
+   */
+  authProvider?: OAuthClientProvider;
   /** Called after each transparent re-initialize. */
   onRecovered?: (event: { recoveries: number }) => void;
   /** Bound on the DELETE sent by close(), in ms. Default 2000. */

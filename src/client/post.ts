@@ -72,7 +72,8 @@ export async function post(context: PostContext, message: JsonRpcMessage): Promi
     if (saysSessionLost(answer.status, text)) throw new NotFoundAnswer(text, answer.status);
     throw statusError(answer.status, text, context.secrets());
   }
-  if (answer.status < 200 || answer.status >= 300) throw statusError(answer.status, await safeText(answer.body), context.secrets());
+  if (answer.status < 200 || answer.status >= 300)
+    throw statusError(answer.status, await safeText(answer.body), context.secrets(), answer.header('www-authenticate'));
   if (requestId === undefined) {
     await answer.body.dump();
     return { sessionId, response: undefined };
@@ -222,7 +223,7 @@ async function safeText(body: Body): Promise<string> {
 }
 
 /** A non-2xx answer; a JSON-RPC error in the body lends its message (server text, no secrets of ours). */
-function statusError(status: number, text: string, secrets: readonly string[]): SessionClientError {
+function statusError(status: number, text: string, secrets: readonly string[], challenge?: string): SessionClientError {
   let detail = `HTTP ${status}`;
   try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown } };
@@ -230,7 +231,7 @@ function statusError(status: number, text: string, secrets: readonly string[]): 
   } catch {
     // not JSON
   }
-  return new SessionClientError('SG_CLIENT_HTTP_STATUS', detail, { status });
+  return new SessionClientError('SG_CLIENT_HTTP_STATUS', detail, { status, challenge });
 }
 
 /** A server may echo what it was sent; our secrets never reach an error message (C7). */

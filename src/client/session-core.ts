@@ -8,7 +8,8 @@
  *   resources/subscribe), and retry the request once; one recovery at a time however many
  *   requests hit the 404;
  * - the correlation id (SEP-2822 draft) on every request, surviving recoveries;
- * - C5: DELETE on close, bounded in time.
+ * - C5: DELETE on close, bounded in time;
+ * - with an `authProvider`, the SDK's OAuth flow on 401/403 and one more try (oauth-steps.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
@@ -29,6 +30,7 @@ import { ScopedCalls } from '../protocol/session-scoped.js';
 import { SessionClientError, SessionExpiredError } from './errors.js';
 import { send } from './http.js';
 import { checkClientOptions, DEFAULT_MAX_MESSAGE_BYTES, type SessionClientOptions } from './options.js';
+import { OAuthSteps } from './oauth-steps.js';
 import { NotFoundAnswer, post } from './post.js';
 import { internalRequestId } from '../protocol/internal-ids.js';
 
@@ -81,6 +83,7 @@ export class SessionCore {
   #initialize: JsonRpcRequest | undefined;
   #scoped = new ScopedCalls();
   #recovering: Promise<void> | undefined;
+  readonly #oauth: OAuthSteps | undefined;
   /** Called after a recovery, e.g. to reopen the GET stream. */
   onSessionReplaced: (() => void) | undefined;
 
@@ -90,12 +93,15 @@ export class SessionCore {
     this.#options = options;
     this.#dispatcher = options.dispatcher;
     this.clientSessionId = options.clientSessionId === false ? undefined : (options.clientSessionId ?? randomUUID());
+    this.#oauth = options.authProvider ? new OAuthSteps(options.authProvider, this.url) : undefined;
   }
 
   /** Headers common to every request: caller's, correlation id, session id and version (C2, C3). */
   async headers(message?: JsonRpcMessage): Promise<Record<string, string>> {
     const extra = typeof this.#options.headers === 'function' ? await this.#options.headers() : this.#options.headers;
     const headers: Record<string, string> = { ...extra };
+    const authorization = await this.#oauth?.authorization();
+    if (authorization !== undefined) headers['authorization'] = authorization;
     if (this.clientSessionId !== undefined) headers[CLIENT_SESSION_ID] = this.clientSessionId;
     if (this.sessionId !== undefined) headers[SESSION_ID] = this.sessionId;
     const initializing = message !== undefined && 'method' in message && message.method === 'initialize';
@@ -109,6 +115,27 @@ export class SessionCore {
    * Resolves with the response for a request, undefined otherwise.
    */
   async exchange(
+    message: JsonRpcMessage,
+    deliver: (message: JsonRpcMessage) => void | Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<JsonRpcResponse | undefined> {
+    try {
+      return await this.#exchangeRecovering(message, deliver, signal);
+    } catch (error) {
+      // A 401/403 means the server did not process the message (authorization comes first), so
+      // it is sent once more after the OAuth flow got a token; the session id stays (docs/AUTH.md).
+      if (!this.#oauth || !(await this.#oauth.answer(error))) throw error;
+      return await this.#exchangeRecovering(message, deliver, signal);
+    }
+  }
+
+  /** Completes an OAuth flow the user authorized (the SDK transport's `finishAuth`). */
+  async finishAuth(authorizationCode: string): Promise<void> {
+    if (!this.#oauth) throw new TypeError('sessiongate: finishAuth needs the authProvider option');
+    await this.#oauth.finish(authorizationCode);
+  }
+
+  async #exchangeRecovering(
     message: JsonRpcMessage,
     deliver: (message: JsonRpcMessage) => void | Promise<void>,
     signal?: AbortSignal,

@@ -51,6 +51,14 @@ export abstract class SessionFront {
     return this.core.recoveries;
   }
 
+  /**
+   * After the user authorized this client (the `authProvider`'s redirect): exchanges the code
+   * for tokens, as the SDK transport's `finishAuth` does; then connect again.
+   */
+  finishAuth(authorizationCode: string): Promise<void> {
+    return this.core.finishAuth(authorizationCode);
+  }
+
   protected openStream(): void {
     if (!this.#openStream || this.closed) return;
     this.#listening = true;

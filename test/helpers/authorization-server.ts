@@ -1,0 +1,145 @@
+/**
+ * An OAuth 2.1 authorization server for tests, on loopback, built from the official SDK's own
+ * server-side pieces (`mcpAuthRouter`: RFC 8414 metadata, dynamic client registration,
+ * /authorize with PKCE, /token, /revoke): what a client meets in the real flow. The user is
+ * whoever the test says is signed in, and consents at once (the redirect carries the code).
+ * Access tokens are JWTs signed with a key `jose` generated for this run, published at /jwks,
+ * for the resource the client named (RFC 8707); refresh tokens rotate.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js';
+import type { AuthorizationParams, OAuthServerProvider } from '@modelcontextprotocol/sdk/server/auth/provider.js';
+import { mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { OAuthClientInformationFull, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import express from 'express';
+import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
+import { signingKey } from './identity-provider.js';
+
+interface Grant {
+  clientId: string;
+  subject: string;
+  scopes: string[];
+  resource: string | undefined;
+}
+
+export interface AuthorizationServer {
+  issuer: string;
+  jwksUri: string;
+  /** Who signs in at /authorize next. */
+  user: string;
+  /** Refresh-token grants served so far. */
+  refreshes: number;
+  /** An access token like the server's own, already expired (what a client holds an hour later). */
+  expiredToken(subject: string, audience: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startAuthorizationServer(): Promise<AuthorizationServer> {
+  const key = await signingKey('ES256');
+  const clients = new Map<string, OAuthClientInformationFull>();
+  const codes = new Map<string, Grant & { challenge: string; redirectUri: string }>();
+  const refreshTokens = new Map<string, Grant>();
+  const app = express();
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const accessToken = (grant: Grant, expiresIn: string | number): Promise<string> =>
+    new SignJWT({ scope: grant.scopes.join(' '), client_id: grant.clientId })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+      .setIssuer(issuer)
+      .setSubject(grant.subject)
+      .setAudience(grant.resource ?? issuer)
+      .setIssuedAt()
+      .setJti(randomUUID())
+      .setExpirationTime(expiresIn)
+      .sign(key.privateKey);
+
+  const tokensFor = async (grant: Grant): Promise<OAuthTokens> => {
+    const refresh = randomUUID();
+    refreshTokens.set(refresh, grant);
+    return {
+      access_token: await accessToken(grant, '5m'),
+      token_type: 'bearer',
+      expires_in: 300,
+      refresh_token: refresh,
+      scope: grant.scopes.join(' '),
+    };
+  };
+
+  const clientsStore: OAuthRegisteredClientsStore = {
+    getClient: (id) => clients.get(id),
+    registerClient: (client) => {
+      const registered: OAuthClientInformationFull = {
+        ...client,
+        client_id: randomUUID(),
+        client_id_issued_at: Math.floor(Date.now() / 1000),
+      };
+      clients.set(registered.client_id, registered);
+      return registered;
+    },
+  };
+
+  const provider: OAuthServerProvider = {
+    clientsStore,
+    async authorize(client: OAuthClientInformationFull, params: AuthorizationParams, res) {
+      const code = randomUUID();
+      codes.set(code, {
+        clientId: client.client_id,
+        subject: state.user,
+        scopes: params.scopes ?? [],
+        resource: params.resource?.href,
+        challenge: params.codeChallenge,
+        redirectUri: params.redirectUri,
+      });
+      const target = new URL(params.redirectUri);
+      target.searchParams.set('code', code);
+      if (params.state !== undefined) target.searchParams.set('state', params.state);
+      res.redirect(target.href);
+    },
+    async challengeForAuthorizationCode(_client, code) {
+      const grant = codes.get(code);
+      if (!grant) throw new Error('unknown code');
+      return grant.challenge;
+    },
+    async exchangeAuthorizationCode(client, code, _verifier, _redirectUri, resource) {
+      const grant = codes.get(code);
+      codes.delete(code);
+      if (!grant || grant.clientId !== client.client_id) throw new Error('unknown code');
+      return tokensFor({ ...grant, resource: resource?.href ?? grant.resource });
+    },
+    async exchangeRefreshToken(client, refreshToken, _scopes, resource) {
+      const grant = refreshTokens.get(refreshToken);
+      refreshTokens.delete(refreshToken); // rotated: each refresh token works once
+      if (!grant || grant.clientId !== client.client_id) throw new Error('unknown refresh token');
+      state.refreshes++;
+      return tokensFor({ ...grant, resource: resource?.href ?? grant.resource });
+    },
+    async verifyAccessToken(token): Promise<AuthInfo> {
+      const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: [key.publicJwk] }), { issuer });
+      return { token, clientId: String(payload['client_id']), scopes: String(payload['scope'] ?? '').split(' '), expiresAt: payload.exp };
+    },
+  };
+
+  app.get('/jwks', (_req, res) => void res.json({ keys: [key.publicJwk] }));
+  app.use(mcpAuthRouter({ provider, issuerUrl: new URL(issuer) }));
+
+  const state: AuthorizationServer = {
+    issuer,
+    jwksUri: `${issuer}/jwks`,
+    user: 'alice',
+    refreshes: 0,
+    expiredToken: (subject, audience) =>
+      accessToken({ clientId: 'any', subject, scopes: [], resource: audience }, Math.floor(Date.now() / 1000) - 600),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+  return state;
+}
