@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, runCli, type DemoProcess } from './helpers/demo-process.js';
 import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
-import { openSession, type RawAnswer, send, sseMessages, toolCall } from './helpers/mcp-http.js';
+import { openSession, send, toolCall, toolText } from './helpers/mcp-http.js';
 import { startProcess } from './helpers/processes.js';
 import { freePort } from './helpers/redis.js';
 
@@ -242,11 +242,3 @@ describe('what the upstream and the audit trail learn of the caller', () => {
     }
   });
 });
-
-/** The text of a tool call's first content item, whether the answer came as JSON or as SSE. */
-function toolText(answer: RawAnswer): string {
-  const message = (answer.json ?? sseMessages(answer.text).find((entry) => 'result' in (entry as object))) as {
-    result: { content: { text: string }[] };
-  };
-  return message.result.content[0]!.text;
-}

@@ -7,7 +7,7 @@
  * unreachable endpoint fails closed (503 with Retry-After). The principal is issuer + subject,
  * as with JWTs (docs/AUTH.md).
  */
-import { request as httpRequest } from 'undici';
+import { basicClientAuth, postForm } from './client-form.js';
 import { checkOptions, option, type OptionsSchema, required } from '../protocol/options.js';
 import {
   type Authenticator,
@@ -64,24 +64,13 @@ export function introspectionAuthenticator(options: IntrospectionAuthenticatorOp
   const rules: ResourceRules = { resourceMetadataUrl: options.resourceMetadataUrl, requiredScopes: options.requiredScopes ?? [] };
   const claim = options.principalClaim ?? 'sub';
   const cacheMs = options.cacheMs ?? 60_000;
-  const basic = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
+  const authorization = basicClientAuth(options);
   const introspect = async (token: string): Promise<Record<string, unknown>> => {
     try {
-      const answer = await httpRequest(options.url, {
-        method: 'POST',
-        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
-        headersTimeout: options.timeoutMs ?? 5000,
-        bodyTimeout: options.timeoutMs ?? 5000,
-      });
-      if (answer.statusCode !== 200) {
-        await answer.body.dump();
-        throw new Error(`the introspection endpoint answered ${answer.statusCode}`);
-      }
-      const body = await answer.body.json();
-      if (typeof body !== 'object' || body === null || Array.isArray(body))
-        throw new Error('the introspection answer is not a JSON object');
-      return body as Record<string, unknown>;
+      const answer = await postForm(options.url, { token, token_type_hint: 'access_token' }, authorization, options.timeoutMs ?? 5000);
+      if (answer.status !== 200) throw new Error(`the introspection endpoint answered ${answer.status}`);
+      if (!answer.body) throw new Error('the introspection answer is not a JSON object');
+      return answer.body;
     } catch (error) {
       throw checkerUnavailable(options.retryAfterSeconds ?? 10, error);
     }

@@ -67,6 +67,11 @@ export const FAILURES = {
   SG_UNAUTHENTICATED: { status: 401, rpc: JSONRPC.BAD_REQUEST, message: 'Unauthorized' },
   SG_INVALID_TOKEN: { status: 401, rpc: JSONRPC.BAD_REQUEST, message: 'Unauthorized: the bearer token is not accepted' },
   SG_INSUFFICIENT_SCOPE: { status: 403, rpc: JSONRPC.BAD_REQUEST, message: 'Forbidden: the token lacks a required scope' },
+  SG_UPSTREAM_TOKEN_REFUSED: {
+    status: 403,
+    rpc: JSONRPC.BAD_REQUEST,
+    message: "Forbidden: the authorization server would not exchange the caller's token for the upstream",
+  },
   SG_HOST_FORBIDDEN: { status: 403, rpc: JSONRPC.BAD_REQUEST, message: 'Forbidden: Host not allowed' },
   SG_ORIGIN_FORBIDDEN: { status: 403, rpc: JSONRPC.BAD_REQUEST, message: 'Forbidden: Origin not allowed' },
   SG_ENDPOINT_NOT_FOUND: { status: 404, rpc: JSONRPC.BAD_REQUEST, message: 'Not Found' },
@@ -93,7 +98,7 @@ export const FAILURES = {
   SG_AUTH_UNAVAILABLE: {
     status: 503,
     rpc: JSONRPC.INTERNAL_ERROR,
-    message: "Service Unavailable: the identity provider's keys cannot be fetched",
+    message: 'Service Unavailable: the authorization server cannot be reached',
   },
   SG_INTERNAL: { status: 500, rpc: JSONRPC.INTERNAL_ERROR, message: 'Internal error' },
 } as const satisfies Record<string, FailureSpec>;

@@ -4,7 +4,8 @@
  * /authorize with PKCE, /token, /revoke): what a client meets in the real flow. The user is
  * whoever the test says is signed in, and consents at once (the redirect carries the code).
  * Access tokens are JWTs signed with a key `jose` generated for this run, published at /jwks,
- * for the resource the client named (RFC 8707); refresh tokens rotate.
+ * for the resource the client named (RFC 8707); refresh tokens rotate. A token exchange endpoint
+ * (RFC 8693, /exchange) serves one confidential client, `EXCHANGE_CLIENT`.
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -17,6 +18,9 @@ import type { OAuthClientInformationFull, OAuthTokens } from '@modelcontextproto
 import express from 'express';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { signingKey } from './identity-provider.js';
+
+/** The client allowed to exchange tokens at /exchange, and its secret. */
+export const EXCHANGE_CLIENT = { id: 'the-gateway', secret: 'exchange-secret-0123' };
 
 interface Grant {
   clientId: string;
@@ -32,6 +36,14 @@ export interface AuthorizationServer {
   user: string;
   /** Refresh-token grants served so far. */
   refreshes: number;
+  /** Token exchanges granted so far. */
+  exchanges: number;
+  /** false: /exchange answers 503. */
+  exchangeUp: boolean;
+  /** People whose tokens /exchange refuses (invalid_target). */
+  refusedExchange: Set<string>;
+  /** An access token for `subject` and `audience`, as /token would issue it. */
+  accessToken(subject: string, audience: string, scope?: string): Promise<string>;
   /** An access token like the server's own, already expired (what a client holds an hour later). */
   expiredToken(subject: string, audience: string): Promise<string>;
   close(): Promise<void>;
@@ -126,6 +138,30 @@ export async function startAuthorizationServer(): Promise<AuthorizationServer> {
   };
 
   app.get('/jwks', (_req, res) => void res.json({ keys: [key.publicJwk] }));
+  app.post('/exchange', express.urlencoded({ extended: false }), async (req, res) => {
+    const form = req.body as Record<string, string | undefined>;
+    const basic = `Basic ${Buffer.from(`${EXCHANGE_CLIENT.id}:${EXCHANGE_CLIENT.secret}`).toString('base64')}`;
+    if (!state.exchangeUp) return void res.status(503).end();
+    if (req.headers.authorization !== basic) return void res.status(401).json({ error: 'invalid_client' });
+    if (form['grant_type'] !== 'urn:ietf:params:oauth:grant-type:token-exchange' || !form['subject_token'] || !form['audience'])
+      return void res.status(400).json({ error: 'invalid_request' });
+    let subject: string;
+    try {
+      const { payload } = await jwtVerify(form['subject_token'], createLocalJWKSet({ keys: [key.publicJwk] }), { issuer });
+      subject = payload.sub!;
+    } catch {
+      return void res.status(400).json({ error: 'invalid_grant' });
+    }
+    if (state.refusedExchange.has(subject)) return void res.status(400).json({ error: 'invalid_target' });
+    state.exchanges++;
+    const grant = { clientId: EXCHANGE_CLIENT.id, subject, scopes: ['upstream'], resource: form['audience'] };
+    res.json({
+      access_token: await accessToken(grant, '5m'),
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      token_type: 'Bearer',
+      expires_in: 300,
+    });
+  });
   app.use(mcpAuthRouter({ provider, issuerUrl: new URL(issuer) }));
 
   const state: AuthorizationServer = {
@@ -133,6 +169,11 @@ export async function startAuthorizationServer(): Promise<AuthorizationServer> {
     jwksUri: `${issuer}/jwks`,
     user: 'alice',
     refreshes: 0,
+    exchanges: 0,
+    exchangeUp: true,
+    refusedExchange: new Set(),
+    accessToken: (subject, audience, scope = 'mcp') =>
+      accessToken({ clientId: 'any', subject, scopes: scope.split(' '), resource: audience }, '5m'),
     expiredToken: (subject, audience) =>
       accessToken({ clientId: 'any', subject, scopes: [], resource: audience }, Math.floor(Date.now() / 1000) - 600),
     close: () =>

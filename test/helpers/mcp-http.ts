@@ -193,3 +193,11 @@ async function openSse(url: string, init: RequestInit): Promise<SseReader> {
     close: () => abort.abort(),
   };
 }
+
+/** The text of a tool call's first content item, whether the answer came as JSON or as SSE. */
+export function toolText(answer: RawAnswer): string {
+  const message = (answer.json ?? sseMessages(answer.text).find((entry) => 'result' in (entry as object))) as {
+    result: { content: { text: string }[] };
+  };
+  return message.result.content[0]!.text;
+}

@@ -19,6 +19,7 @@ import { report } from '../run-server.js';
 import type { Routes } from '../serve.js';
 import { readApiKeyFile } from '../keys/api-key-file.js';
 import type { GatewayFlags } from './gateway-flags.js';
+import { secretFrom } from './secret.js';
 
 export interface GatewayAuth {
   /** For the session server: the caller's principal (or a thrown 401/403/503). */
@@ -128,9 +129,7 @@ function jwtVerifier(flags: GatewayFlags, issuers: string[]): (resource: string,
 function introspectionVerifier(flags: GatewayFlags): (resource: string, metadataUrl: string) => Authenticator {
   if (!flags.introspectionUrl || !flags.introspectionClientId)
     throw new Error('--auth introspection needs --introspection-url and --introspection-client-id');
-  const secret = flags.introspectionSecretFile
-    ? readFileSync(flags.introspectionSecretFile, 'utf8').trim()
-    : process.env['SESSIONGATE_INTROSPECTION_CLIENT_SECRET'];
+  const secret = secretFrom(flags.introspectionSecretFile, 'SESSIONGATE_INTROSPECTION_CLIENT_SECRET');
   if (!secret) throw new Error('--auth introspection needs --introspection-secret-file or SESSIONGATE_INTROSPECTION_CLIENT_SECRET');
   const { introspectionUrl: url, introspectionClientId: clientId } = flags;
   return (_resource, metadataUrl) =>

@@ -21,6 +21,9 @@ import { addGatewayFlags, type GatewayFlags, gatewayFlags } from './gateway-flag
 import { gatewayAuth, type GatewayAuth } from './gateway-auth.js';
 import { serveGateway, type GatewayPlan, type HttpUpstreamLink } from './serve-gateway.js';
 import { probePool, probeStdio } from './startup-checks.js';
+import { upstreamTokenExchange } from './gateway-token-exchange.js';
+import type { TokenExchange } from '../../auth/token-exchange.js';
+import type { RequestContext } from '../../server/application.js';
 
 export const DEFAULT_GATEWAY_STORE = 'sqlite:.sessiongate/sessions.db';
 
@@ -57,6 +60,7 @@ export function configureGateway(program: Command): Command {
 async function stdioPlan(flags: GatewayFlags, stdio: [string, ...string[]], session: SessionFlags): Promise<Omit<GatewayPlan, 'auth'>> {
   if (flags.upstream || flags.demoUpstream) fail('--stdio excludes --upstream and --demo-upstream');
   if (flags.identityHeaders) fail('--identity-header needs an HTTP --upstream (headers are what HTTP carries)');
+  if (flags.upstreamTokenExchange) fail('--upstream-token-exchange needs an HTTP --upstream (a token is sent in a header)');
   if (flags.upstreamEra === 'sessionless')
     fail('--upstream-era sessionless needs an HTTP --upstream (stdio servers speak the handshake era)');
   // Children cost memory whether their sessions work or not: stdio sessions get a cap by default.
@@ -92,9 +96,21 @@ async function httpPlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>>
   }
   const url = replicas[0];
   if (url === undefined) fail("required option '--upstream <url>' not specified (or --stdio, --demo-upstream)");
-  const headers = { forwardHeaders: flags.forwardHeaders, upstreamHeaders: flags.upstreamHeaders, identityHeaders: flags.identityHeaders };
+  let upstreamTokens: TokenExchange | undefined;
+  try {
+    upstreamTokens = upstreamTokenExchange(flags, url);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const headers = {
+    forwardHeaders: flags.forwardHeaders,
+    upstreamHeaders: flags.upstreamHeaders,
+    identityHeaders: flags.identityHeaders,
+    ...(upstreamTokens && { upstreamAuthorization: (context: RequestContext) => upstreamTokens.authorization(context.principal ?? '') }),
+  };
   if (!flags.demoUpstream) {
-    const problem = await probePool(replicas, headers.upstreamHeaders);
+    // An upstream that wants each person's token refuses the probe, which has none: that 401 counts as an answer.
+    const problem = await probePool(replicas, headers.upstreamHeaders, upstreamTokens !== undefined);
     if (problem) fail(problem);
   }
   if (replicas.length > 1 && flags.upstreamEra === 'sessionless') fail('--upstream-era sessionless takes one --upstream');
@@ -110,7 +126,9 @@ async function httpPlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>>
   const shown = flags.demoUpstream
     ? `bundled demo at ${url}`
     : replicas.map((replica) => new URL(replica).origin + new URL(replica).pathname).join(', ');
-  return { handshake, http, replicas, summary: [`  upstream: ${shown} (era: ${flags.upstreamEra})`], ...(stop ? { stop } : {}) };
+  const summary = [`  upstream: ${shown} (era: ${flags.upstreamEra})`];
+  if (upstreamTokens) summary.push(`  upstream tokens: exchanged per person at ${flags.upstreamTokenExchange}`);
+  return { handshake, http, replicas, summary, ...(upstreamTokens && { upstreamTokens }), ...(stop ? { stop } : {}) };
 }
 
 /**

@@ -56,6 +56,13 @@ export interface GatewayFlags {
   publicUrl: string | undefined;
   /** The claim the audit trail and the admin API name the person by. */
   auditIdentityClaim: string;
+  /** The token endpoint that exchanges a caller's token for one for the upstream (RFC 8693). */
+  upstreamTokenExchange: string | undefined;
+  tokenExchangeClientId: string | undefined;
+  tokenExchangeSecretFile: string | undefined;
+  /** Whom exchanged tokens are for; default: the upstream URL. */
+  tokenExchangeAudience: string | undefined;
+  tokenExchangeScope: string | undefined;
   /** Header name -> verified claim sent upstream in it. */
   identityHeaders: Record<string, string> | undefined;
 }
@@ -204,6 +211,21 @@ function addAuthFlags(program: Command): Command {
       ).argParser(parseIdentityHeader),
     )
     .addOption(
+      flag(
+        '--upstream-token-exchange <url>',
+        "exchange each caller's token at this token endpoint (RFC 8693) for their own token for the upstream",
+      ).argParser(parser(parseHttpUrl)),
+    )
+    .addOption(flag('--token-exchange-client-id <id>', "token exchange: this gateway's client id"))
+    .addOption(
+      flag(
+        '--token-exchange-secret-file <file>',
+        'token exchange: a file holding the client secret (or SESSIONGATE_TOKEN_EXCHANGE_CLIENT_SECRET)',
+      ),
+    )
+    .addOption(flag('--token-exchange-audience <aud>', 'token exchange: the audience asked for (default: the upstream URL)'))
+    .addOption(flag('--token-exchange-scope <scope>', 'token exchange: the scope asked for (default: the server decides)'))
+    .addOption(
       flag('--public-url <url>', "the gateway's external MCP URL, behind a proxy (the resource id; default: where it listens)").argParser(
         parser(parseHttpUrl),
       ),
@@ -246,6 +268,11 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     publicUrl: values['publicUrl'] as string | undefined,
     identityHeaders: values['identityHeader'] as Record<string, string> | undefined,
     auditIdentityClaim: values['auditIdentityClaim'] as string,
+    upstreamTokenExchange: values['upstreamTokenExchange'] as string | undefined,
+    tokenExchangeClientId: values['tokenExchangeClientId'] as string | undefined,
+    tokenExchangeSecretFile: values['tokenExchangeSecretFile'] as string | undefined,
+    tokenExchangeAudience: values['tokenExchangeAudience'] as string | undefined,
+    tokenExchangeScope: values['tokenExchangeScope'] as string | undefined,
   };
 }
 

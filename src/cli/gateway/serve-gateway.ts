@@ -12,6 +12,8 @@ import { AuditLog, audited, fanout, sessionCreated, sessionEnded } from '../../g
 import { identityView, SESSION_IDENTITY } from '../../gateway/ops/identity-view.js';
 import { GatewayMetrics } from '../../gateway/ops/metrics.js';
 import type { FairSlots } from '../../gateway/upstreams/fair-slots.js';
+import { withUpstreamTokens } from '../../gateway/upstreams/http/upstream-tokens.js';
+import type { TokenExchange } from '../../auth/token-exchange.js';
 import type { HeaderPolicyOptions } from '../../gateway/upstreams/http/header-policy.js';
 import type { McpApplication } from '../../server/application.js';
 import type { SessionManager } from '../../session/session-manager.js';
@@ -36,6 +38,8 @@ export interface GatewayPlan {
   summary: string[];
   /** Who may call (--auth). */
   auth: GatewayAuth;
+  /** Each caller's own token for the HTTP upstream (--upstream-token-exchange). */
+  upstreamTokens?: TokenExchange;
   /** Runs at shutdown, after the server closed (the bundled demo upstream stops). */
   stop?: () => Promise<void>;
 }
@@ -54,7 +58,7 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   const recent = token === undefined ? undefined : new RecentEvents();
   const events = fanout(audit, metrics, recent);
   const view = identityView(flags.auditIdentityClaim);
-  const app = eraRouter({
+  const routed = eraRouter({
     handshake: plan.handshake,
     ...http,
     era: http ? flags.upstreamEra : 'handshake',
@@ -72,6 +76,7 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
     res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
   };
   let metricsListener: MetricsListener | undefined;
+  const app = plan.upstreamTokens ? withUpstreamTokens(routed, plan.upstreamTokens) : routed;
   let admin: ReturnType<typeof adminApi> | undefined;
   const auth = plan.auth;
   const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events, view), session, {

@@ -37,7 +37,12 @@ export async function probeStdio(command: StdioCommand): Promise<string | undefi
  * POSTs an initialize; undefined when the answer is an MCP server's, else why not. A sessionless
  * (2026-07-28) server answers initialize with "method not found", which counts as an answer.
  */
-export async function probeHttp(url: string, headers: Record<string, string> = {}, timeoutMs = 3000): Promise<string | undefined> {
+export async function probeHttp(
+  url: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 3000,
+  tokenRequired = false,
+): Promise<string | undefined> {
   const shown = new URL(url).origin + new URL(url).pathname;
   const body = JSON.stringify({
     jsonrpc: '2.0',
@@ -59,6 +64,8 @@ export async function probeHttp(url: string, headers: Record<string, string> = {
   const text = (await answer.body.text().catch(() => '')).slice(0, 64 * 1024);
   const sessionId = answer.headers['mcp-session-id'];
   if (typeof sessionId === 'string') await endProbeSession(url, headers, sessionId);
+  // A resource server asking for a token is there: the gateway will bring each caller's.
+  if (tokenRequired && answer.statusCode === 401 && /^bearer\b/i.test(String(answer.headers['www-authenticate'] ?? ''))) return undefined;
   const kind = /"result"\s*:/.test(text) ? 'result' : /"code"\s*:\s*-32601\b/.test(text) ? 'method-not-found' : 'other';
   if ((answer.statusCode === 200 && kind === 'result') || kind === 'method-not-found') return undefined;
   return `the upstream at ${shown} answered an initialize with HTTP ${answer.statusCode}${kind === 'other' ? ' and no MCP answer (is the path right?)' : ''}`;
@@ -89,8 +96,12 @@ async function endProbeSession(url: string, headers: Record<string, string>, ses
  * Every replica is probed; undefined when one answers (a pool starts with one replica up; the
  * others join as health checks find them), else the first one's problem.
  */
-export async function probePool(urls: readonly string[], headers: Record<string, string> | undefined): Promise<string | undefined> {
-  const problems = await Promise.all(urls.map((url) => probeHttp(url, headers)));
+export async function probePool(
+  urls: readonly string[],
+  headers: Record<string, string> | undefined,
+  tokenRequired = false,
+): Promise<string | undefined> {
+  const problems = await Promise.all(urls.map((url) => probeHttp(url, headers, 3000, tokenRequired)));
   if (problems.some((problem) => problem === undefined)) return undefined;
   return `${problems[0]!}${urls.length > 1 ? ' (and no other replica answered)' : ''}`;
 }

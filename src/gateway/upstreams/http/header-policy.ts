@@ -4,7 +4,8 @@
  * unless configured (`--forward-header`), static ones (`--upstream-header`) always do. Identity
  * headers (`--identity-header`) carry verified claims of the caller, so the upstream learns who
  * called without ever seeing the client's token (docs/AUTH.md, A7); a header of that name from
- * anywhere else is dropped, so a client cannot pose as somebody.
+ * anywhere else is dropped, so a client cannot pose as somebody. The same holds for the
+ * `Authorization` of a token exchanged for the caller (upstream-tokens.ts).
  */
 import type { RequestContext } from '../../../server/application.js';
 
@@ -15,6 +16,11 @@ export interface HeaderPolicyOptions {
   upstreamHeaders?: Readonly<Record<string, string>>;
   /** Header name -> claim of the verified caller (`context.identity`) sent in it. Default: none. */
   identityHeaders?: Readonly<Record<string, string>>;
+  /**
+   * The caller's own credential for the upstream (`--upstream-token-exchange`), sent as
+   * `Authorization` in place of any other. Default: none.
+   */
+  upstreamAuthorization?: (context: RequestContext) => string | undefined;
 }
 
 /** The headers one downstream request sends upstream under the policy. */
@@ -31,6 +37,11 @@ export function headerPolicy(options: HeaderPolicyOptions): (context: RequestCon
       const value = claimValue(context.identity?.claims[claim]);
       if (value === undefined) delete headers[name];
       else headers[name] = value;
+    }
+    if (options.upstreamAuthorization) {
+      const value = options.upstreamAuthorization(context);
+      if (value === undefined) delete headers['authorization'];
+      else headers['authorization'] = value;
     }
     return headers;
   };

@@ -1,0 +1,47 @@
+/**
+ * @module gateway/upstreams/http/upstream-tokens
+ * `--upstream-token-exchange`: before a caller's message goes upstream, a token of theirs for
+ * the upstream is held (auth/token-exchange.ts); the header policy then sends it as the
+ * upstream's `Authorization` (header-policy.ts). Waiting here, before the application, means a
+ * refused or failed exchange is answered with its own status (403, 503) and nothing reaches the
+ * upstream without a token. A held token costs no wait.
+ */
+import { bearerToken } from '../../../auth/bearer.js';
+import type { TokenExchange } from '../../../auth/token-exchange.js';
+import type { JsonRpcMessage, JsonRpcRequest } from '../../../protocol/jsonrpc.js';
+import { SessiongateError } from '../../../protocol/failures.js';
+import type { EarlyEnd, McpApplication, Reply, RequestContext, SessionPort } from '../../../server/application.js';
+
+export function withUpstreamTokens(application: McpApplication, exchange: TokenExchange): McpApplication {
+  const ready = (context: RequestContext): Promise<void> | undefined => {
+    const token = bearerToken(context.header('authorization'));
+    // Authentication ran first (docs/AUTH.md): a caller without a verified token is not here.
+    if (token === undefined || context.principal === null) return Promise.reject(new SessiongateError('SG_UNAUTHENTICATED'));
+    const exp = context.identity?.claims['exp'];
+    return exchange.ready(context.principal, token, typeof exp === 'number' ? exp * 1000 : undefined);
+  };
+  return {
+    handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
+      const exchanging = ready(context);
+      return exchanging ? exchanging.then(() => application.handle(request, context)) : application.handle(request, context);
+    },
+    async receive(message: JsonRpcMessage, context: RequestContext): Promise<void> {
+      const exchanging = ready(context);
+      if (exchanging) await exchanging;
+      await application.receive(message, context);
+    },
+    ...(application.openStream && {
+      openStream: (context: RequestContext) => {
+        // A GET stream cannot wait: it uses the token held (its session's requests got one),
+        // and a stream opened first after a restart gets one here for its reconnection.
+        ready(context)?.catch(() => {});
+        return application.openStream!(context);
+      },
+    }),
+    ...(application.bind && { bind: (sessions: SessionPort) => application.bind!(sessions) }),
+    ...(application.close && { close: () => application.close!() }),
+    ...(application.cancel && {
+      cancel: (request: JsonRpcRequest, context: RequestContext, reason: EarlyEnd) => application.cancel!(request, context, reason),
+    }),
+  };
+}
