@@ -1,23 +1,38 @@
 // sessiongate's gateway in front of the upstream at $UPSTREAM (memory store), with
-// `jwtAuthenticator` over the key set in $JWKS when it is set (bench/auth.bench.js), else with
-// the default (a keyed hash of the raw Authorization header, what `--auth none` does).
+// `jwtAuthenticator` over the key set in $JWKS when it is set (bench/auth.bench.js), or
+// `apiKeyAuthenticator` for the one key whose hash is $API_KEY_SHA256, else with the default (a
+// keyed hash of the raw Authorization header, what `--auth none` does). With $EXCHANGE_URL,
+// each caller's token is exchanged there for an upstream token, as --upstream-token-exchange does.
 import { createServer } from 'node:http';
 import { serveStats, ready } from './ipc.js';
 
 const dist = new URL('../../dist', import.meta.url).pathname;
 const { httpUpstream } = await import(`${dist}/gateway/index.js`);
 const { createSessionServer } = await import(`${dist}/server/index.js`);
-const { jwtAuthenticator } = await import(`${dist}/auth/index.js`);
+const { jwtAuthenticator, apiKeyAuthenticator } = await import(`${dist}/auth/index.js`);
+const { TokenExchange } = await import(`${dist}/auth/token-exchange.js`);
+const { withUpstreamTokens } = await import(`${dist}/gateway/upstreams/http/upstream-tokens.js`);
 
-const authenticate = process.env.JWKS
+const env = process.env;
+const authenticate = env.JWKS
   ? jwtAuthenticator({
-      jwks: JSON.parse(process.env.JWKS),
-      issuers: [process.env.ISSUER],
-      audiences: [process.env.AUDIENCE],
+      jwks: JSON.parse(env.JWKS),
+      issuers: [env.ISSUER],
+      audiences: [env.AUDIENCE],
       resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp',
     })
-  : (request) => request.header('authorization');
-const sessions = createSessionServer({ application: httpUpstream({ url: process.env.UPSTREAM }), authenticate });
+  : env.API_KEY_SHA256
+    ? apiKeyAuthenticator({ keys: [{ name: 'bench', sha256: env.API_KEY_SHA256 }] })
+    : (request) => request.header('authorization');
+const exchange = env.EXCHANGE_URL
+  ? new TokenExchange({ url: env.EXCHANGE_URL, clientId: 'gateway', clientSecret: 'secret', audience: env.UPSTREAM })
+  : undefined;
+const upstream = httpUpstream({
+  url: env.UPSTREAM,
+  ...(exchange && { upstreamAuthorization: (context) => exchange.authorization(context.principal ?? '') }),
+});
+const application = exchange ? withUpstreamTokens(upstream, exchange) : upstream;
+const sessions = createSessionServer({ application, authenticate });
 const server = createServer((req, res) => void sessions.node(req, res));
 serveStats();
 server.listen(0, '127.0.0.1', () => ready(server));
