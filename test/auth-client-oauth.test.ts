@@ -87,6 +87,41 @@ describe('a client with an OAuthClientProvider, through the gateway', () => {
     await client.close();
   });
 
+  it('a 403 insufficient_scope steps up once: refused while the person lacks the scope, through once it is granted', async () => {
+    const strict = await startCli([
+      ...['--port', '0', '--store', 'memory', '--demo-upstream'],
+      ...['--auth', 'jwt', '--jwks-uri', as.jwksUri, '--issuer', as.issuer, '--required-scope', 'mcp', '--required-scope', 'admin'],
+    ]);
+    try {
+      as.user = 'erin';
+      as.allowedScopes.set('erin', ['mcp']);
+      const provider = new TestOAuthClient();
+      const first = new SessionClientTransport(strict.url, { authProvider: provider, openStream: false });
+      await expect(new Client({ name: 'sg-host', version: '1' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
+      expect(provider.authorizationUrl?.searchParams.get('scope')).toBe('mcp admin');
+      await first.finishAuth(await provider.authorize());
+      // Erin's token lacks admin: the step-up (a refresh) still lacks it, and the 403 is final.
+      const refused = await new Client({ name: 'sg-host', version: '1' })
+        .connect(new SessionClientTransport(strict.url, { authProvider: provider, openStream: false }))
+        .then(
+          () => undefined,
+          (error: unknown) => error as { status?: number; challenge?: string },
+        );
+      expect(refused?.status).toBe(403);
+      expect(refused?.challenge).toContain('error="insufficient_scope"');
+      const refreshes = as.refreshes;
+      as.allowedScopes.set('erin', ['mcp', 'admin']);
+      const client = new Client({ name: 'sg-host', version: '1' });
+      await client.connect(new SessionClientTransport(strict.url, { authProvider: provider, openStream: false }));
+      expect(as.refreshes).toBe(refreshes + 1);
+      expect(echoed(await client.callTool({ name: 'echo', arguments: { text: 'stepped up' } }))).toBe('stepped up');
+      await client.close();
+    } finally {
+      as.allowedScopes.delete('erin');
+      await strict.kill();
+    }
+  });
+
   it('without a provider, a 401 is an error with the challenge, for the host to act on', async () => {
     const transport = new SessionClientTransport(gateway.url, { openStream: false });
     const failure = await new Client({ name: 'plain', version: '1' }).connect(transport).then(

@@ -53,6 +53,11 @@ export class OAuthSteps {
     return true;
   }
 
+  /** A request went through: a later 403 with the same challenge may step up again (the user's grants may have changed). */
+  settled(): void {
+    this.#steppedUpFor = undefined;
+  }
+
   /** Completes a flow the user authorized: exchanges the code the redirect brought for tokens. */
   finish(authorizationCode: string): Promise<void> {
     return this.#run(authorizationCode);

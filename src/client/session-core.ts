@@ -119,14 +119,17 @@ export class SessionCore {
     deliver: (message: JsonRpcMessage) => void | Promise<void>,
     signal?: AbortSignal,
   ): Promise<JsonRpcResponse | undefined> {
+    let response: JsonRpcResponse | undefined;
     try {
-      return await this.#exchangeRecovering(message, deliver, signal);
+      response = await this.#exchangeRecovering(message, deliver, signal);
     } catch (error) {
       // A 401/403 means the server did not process the message (authorization comes first), so
       // it is sent once more after the OAuth flow got a token; the session id stays (docs/AUTH.md).
       if (!this.#oauth || !(await this.#oauth.answer(error))) throw error;
-      return await this.#exchangeRecovering(message, deliver, signal);
+      response = await this.#exchangeRecovering(message, deliver, signal);
     }
+    this.#oauth?.settled();
+    return response;
   }
 
   /** Completes an OAuth flow the user authorized (the SDK transport's `finishAuth`). */

@@ -25,6 +25,7 @@ export const EXCHANGE_CLIENT = { id: 'the-gateway', secret: 'exchange-secret-012
 interface Grant {
   clientId: string;
   subject: string;
+  /** What the client asked for; a token carries those the user is allowed (`allowedScopes`) when it is issued. */
   scopes: string[];
   resource: string | undefined;
 }
@@ -40,6 +41,8 @@ export interface AuthorizationServer {
   exchanges: number;
   /** false: /exchange answers 503. */
   exchangeUp: boolean;
+  /** The scopes a person may be granted (absent: any asked for); read at each issue, refreshes included. */
+  allowedScopes: Map<string, string[]>;
   /** People whose tokens /exchange refuses (invalid_target). */
   refusedExchange: Set<string>;
   /** An access token for `subject` and `audience`, as /token would issue it. */
@@ -60,8 +63,12 @@ export async function startAuthorizationServer(): Promise<AuthorizationServer> {
   });
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  const granted = (grant: Grant): string[] => {
+    const allowed = state.allowedScopes.get(grant.subject);
+    return allowed ? grant.scopes.filter((scope) => allowed.includes(scope)) : grant.scopes;
+  };
   const accessToken = (grant: Grant, expiresIn: string | number): Promise<string> =>
-    new SignJWT({ scope: grant.scopes.join(' '), client_id: grant.clientId })
+    new SignJWT({ scope: granted(grant).join(' '), client_id: grant.clientId })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
       .setIssuer(issuer)
       .setSubject(grant.subject)
@@ -79,7 +86,7 @@ export async function startAuthorizationServer(): Promise<AuthorizationServer> {
       token_type: 'bearer',
       expires_in: 300,
       refresh_token: refresh,
-      scope: grant.scopes.join(' '),
+      scope: granted(grant).join(' '),
     };
   };
 
@@ -172,6 +179,7 @@ export async function startAuthorizationServer(): Promise<AuthorizationServer> {
     exchanges: 0,
     exchangeUp: true,
     refusedExchange: new Set(),
+    allowedScopes: new Map(),
     accessToken: (subject, audience, scope = 'mcp') =>
       accessToken({ clientId: 'any', subject, scopes: scope.split(' '), resource: audience }, '5m'),
     expiredToken: (subject, audience) =>
