@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 
 const SRC = fileURLToPath(new URL('../src', import.meta.url));
-const ORDER = ['protocol', 'store', 'session', 'auth', 'client', 'server', 'gateway', 'cli'];
+const ORDER = ['protocol', 'store', 'session', 'auth', 'client', 'server', 'policy', 'gateway', 'cli'];
 /** What each layer may import (besides itself). server and client know nothing of each other. */
 const ALLOWED: Record<string, string[]> = {
   protocol: [],
@@ -16,7 +16,8 @@ const ALLOWED: Record<string, string[]> = {
   auth: ['protocol'],
   client: ['protocol'],
   server: ['protocol', 'store', 'session'],
-  gateway: ['protocol', 'store', 'session', 'auth', 'server', 'client'],
+  policy: ['protocol', 'auth', 'server'],
+  gateway: ['protocol', 'store', 'session', 'auth', 'server', 'client', 'policy'],
   cli: ORDER,
 };
 

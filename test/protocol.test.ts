@@ -8,6 +8,7 @@ import { FAILURES, failureAnswer, SessiongateError } from '../src/protocol/failu
 import { classify } from '../src/protocol/jsonrpc.js';
 import { accepts, mediaTypeEssence } from '../src/protocol/media-type.js';
 import { isSessionlessRevision, negotiateRevision } from '../src/protocol/revisions.js';
+import { POLICY_ERRORS } from '../src/policy/policy-errors.js';
 import { isWellFormedSessionId, mintSessionId, sessionTag } from '../src/session/id.js';
 
 describe('failure registry', () => {
@@ -16,6 +17,12 @@ describe('failure registry', () => {
     for (const [code, spec] of Object.entries(FAILURES)) {
       expect(doc).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${spec.status}\\s*\\|\\s*${spec.rpc}\\s*\\|`));
     }
+  });
+
+  it('documents every policy refusal with its JSON-RPC code', () => {
+    const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+    for (const [code, spec] of Object.entries(POLICY_ERRORS))
+      expect(doc).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${spec.rpc}\\s*\\|`));
   });
 
   it('documents every client error code too', () => {

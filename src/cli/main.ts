@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { demoCommand } from './demo/demo-command.js';
 import { configureGateway } from './gateway/gateway-command.js';
 import { keysCommand } from './keys/keys-command.js';
+import { policyCommand } from './policy/policy-command.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<void> {
     });
   program.addCommand(demoCommand());
   program.addCommand(keysCommand());
+  program.addCommand(policyCommand());
   configureGateway(program);
   await program.parseAsync(argv);
 }

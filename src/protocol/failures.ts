@@ -92,6 +92,7 @@ export const FAILURES = {
     rpc: JSONRPC.BAD_REQUEST,
     message: 'Unsupported Media Type: Content-Type must be application/json',
   },
+  SG_RATE_LIMITED: { status: 429, rpc: JSONRPC.BAD_REQUEST, message: "Too many requests: a policy rule's rate limit" },
   SG_TOO_MANY_REQUESTS: { status: 429, rpc: JSONRPC.BAD_REQUEST, message: 'Too many requests in flight' },
   SG_SESSION_LIMIT: { status: 503, rpc: JSONRPC.BAD_REQUEST, message: 'Service Unavailable: too many live sessions' },
   SG_STORE_UNAVAILABLE: { status: 503, rpc: JSONRPC.INTERNAL_ERROR, message: 'Service Unavailable: session store unreachable' },

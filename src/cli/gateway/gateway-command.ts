@@ -22,6 +22,7 @@ import { gatewayAuth, type GatewayAuth } from './gateway-auth.js';
 import { serveGateway, type GatewayPlan, type HttpUpstreamLink } from './serve-gateway.js';
 import { probePool, probeStdio } from './startup-checks.js';
 import { upstreamTokenExchange } from './gateway-token-exchange.js';
+import { gatewayPolicy, type GatewayPolicy } from './gateway-policy.js';
 import type { TokenExchange } from '../../auth/token-exchange.js';
 import type { RequestContext } from '../../server/application.js';
 
@@ -51,8 +52,18 @@ export function configureGateway(program: Command): Command {
         `sessiongate: warning: --auth none on ${session.host}: anyone who reaches it can open sessions (see --auth jwt)\n`,
       );
     }
+    let policy: GatewayPolicy | undefined;
+    try {
+      policy = flags.policy === undefined ? undefined : gatewayPolicy(flags.policy);
+    } catch (error) {
+      fail(`--policy ${(error as Error).message}`);
+    }
     const plan = flags.stdio ? await stdioPlan(flags, flags.stdio, session) : await httpPlan(flags);
-    await serveGateway({ ...plan, auth }, session, flags);
+    if (policy)
+      plan.summary.push(
+        `  policy: ${flags.policy} (${policy.current().document.rules.length} rules, default ${policy.current().document.default ?? 'deny'})`,
+      );
+    await serveGateway({ ...plan, auth, ...(policy && { policy }) }, session, flags);
   });
 }
 

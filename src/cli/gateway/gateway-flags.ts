@@ -31,6 +31,8 @@ export interface GatewayFlags {
   upstreamConcurrency: number;
   demoUpstream: boolean;
   audit: string | undefined;
+  /** The policy file (docs/POLICY.md). */
+  policy: string | undefined;
   /** Serve /metrics on this port instead of the MCP port. */
   metricsPort: number | undefined;
   adminToken: string | undefined;
@@ -152,6 +154,9 @@ function addOperationFlags(program: Command): Command {
   return program
     .addOption(flag('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
     .addOption(flag('--audit <target>', 'audit log: a file (appended) or stdout'))
+    .addOption(
+      flag('--policy <file>', 'who may call what: rules in JSON or YAML (docs/POLICY.md), re-read when the file changes or on SIGHUP'),
+    )
     .addOption(flag('--metrics-port <port>', 'serve /metrics on this port (same host) instead of the MCP port').argParser(parsePort))
     .addOption(
       flag('--audit-identity-claim <claim>', 'the verified claim the audit log and admin API name a person by (e.g. email)').default('sub'),
@@ -247,6 +252,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     demoUpstream: values['demoUpstream'] === true,
     audit: values['audit'] as string | undefined,
     metricsPort: values['metricsPort'] as number | undefined,
+    policy: values['policy'] as string | undefined,
     adminToken: values['adminToken'] as string | undefined,
     upstreamEra: values['upstreamEra'] as UpstreamEra | 'auto',
     withoutCorrelationId: values['withoutCorrelationId'] as 'principal' | 'request',

@@ -13,6 +13,8 @@ import { identityView, SESSION_IDENTITY } from '../../gateway/ops/identity-view.
 import { GatewayMetrics } from '../../gateway/ops/metrics.js';
 import type { FairSlots } from '../../gateway/upstreams/fair-slots.js';
 import { withUpstreamTokens } from '../../gateway/upstreams/http/upstream-tokens.js';
+import { policyGate } from '../../policy/policy-gate.js';
+import type { GatewayPolicy } from './gateway-policy.js';
 import type { TokenExchange } from '../../auth/token-exchange.js';
 import type { HeaderPolicyOptions } from '../../gateway/upstreams/http/header-policy.js';
 import type { McpApplication } from '../../server/application.js';
@@ -38,6 +40,8 @@ export interface GatewayPlan {
   summary: string[];
   /** Who may call (--auth). */
   auth: GatewayAuth;
+  /** Who may call what (--policy). */
+  policy?: GatewayPolicy;
   /** Each caller's own token for the HTTP upstream (--upstream-token-exchange). */
   upstreamTokens?: TokenExchange;
   /** Runs at shutdown, after the server closed (the bundled demo upstream stops). */
@@ -76,7 +80,10 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
     res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
   };
   let metricsListener: MetricsListener | undefined;
-  const app = plan.upstreamTokens ? withUpstreamTokens(routed, plan.upstreamTokens) : routed;
+  const tokened = plan.upstreamTokens ? withUpstreamTokens(routed, plan.upstreamTokens) : routed;
+  // Policy before token exchange: a denied call costs no exchange.
+  const policy = plan.policy;
+  const app = policy ? policyGate(tokened, { policy: () => policy.current(), subjectClaim: flags.principalClaim }) : tokened;
   let admin: ReturnType<typeof adminApi> | undefined;
   const auth = plan.auth;
   const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events, view), session, {
@@ -97,6 +104,7 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
     },
     async onShutdown() {
       auth.close?.();
+      plan.policy?.close();
       await metricsListener?.close();
       await plan.stop?.();
       await audit?.close();

@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
 import type { EarlyEnd, McpApplication, Reply, RequestContext, SessionPort } from '../../server/application.js';
 import { isStreamReply } from '../../server/application.js';
+import { type Verdict, verdictOf } from '../../policy/policy-gate.js';
 import { type AuditIdentity, type IdentityView, SESSION_IDENTITY, subjectView } from './identity-view.js';
 import { sessionTag } from '../../session/id.js';
 import { watched } from './watched-stream.js';
@@ -40,6 +41,9 @@ export type AuditEvent =
       outcome: 'result' | 'error' | 'tool-error';
       code: number | null;
       durationMs: number;
+      /** With --policy: what it decided, and by which rule (null: the default). */
+      decision?: Verdict['decision'];
+      rule?: string | null;
     };
 
 /** Where events go: the audit log, metrics, or several at once (`fanout`). */
@@ -123,6 +127,7 @@ export function audited(application: McpApplication, log: EventSink, view: Ident
         !response || error ? 'error' : (response as { result: { isError?: unknown } }).result.isError === true ? 'tool-error' : 'result',
       code: error ? error.code : response ? null : -32603,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
+      ...verdictOf(request),
     });
     if (request.method === 'initialize' && session && response && !error) {
       log.write({

@@ -1,0 +1,45 @@
+/**
+ * @module cli/gateway/gateway-policy
+ * `--policy FILE`: read at start-up (an invalid file stops it, naming every problem), then read
+ * again when it changes or on SIGHUP; a valid new policy applies to the next call of every
+ * session, an invalid one is refused with its reasons on stderr and the one in force stays
+ * (docs/POLICY.md, "Reloading").
+ */
+import { unwatchFile, watchFile } from 'node:fs';
+import { PolicyEvaluator } from '../../policy/evaluator.js';
+import { readPolicyFile } from '../../policy/read-policy.js';
+import { report } from '../run-server.js';
+
+export interface GatewayPolicy {
+  /** The policy in force. */
+  current(): PolicyEvaluator;
+  /** Reads the file again (what a change or SIGHUP does); false when it was refused. */
+  reload(): boolean;
+  close(): void;
+}
+
+export function gatewayPolicy(path: string): GatewayPolicy {
+  let current = new PolicyEvaluator(readPolicyFile(path));
+  const reload = (): boolean => {
+    try {
+      current = new PolicyEvaluator(readPolicyFile(path));
+      process.stderr.write(`sessiongate: policy reloaded from ${path} (${current.document.rules.length} rules)\n`);
+      return true;
+    } catch (error) {
+      report(new Error(`--policy: kept the policy in force: ${(error as Error).message}`));
+      return false;
+    }
+  };
+  const onChange = (): void => void reload();
+  // Polled, not fs.watch: it sees a file an editor replaces, and never keeps the process alive.
+  watchFile(path, { persistent: false, interval: 1000 }, onChange);
+  process.on('SIGHUP', onChange);
+  return {
+    current: () => current,
+    reload,
+    close() {
+      unwatchFile(path, onChange);
+      process.off('SIGHUP', onChange);
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * @module cli/policy/policy-command
+ * `sessiongate policy check FILE` validates a policy file (every problem, one per line; exit 1);
+ * `sessiongate policy explain FILE --subject alice --tool slow` prints what it decides for one
+ * call and which rule decided (docs/POLICY.md, "Trying a policy").
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import type { JsonObject, JsonValue } from '../../protocol/jsonrpc.js';
+import { callerOf, callOf } from '../../policy/call.js';
+import { PolicyEvaluator } from '../../policy/evaluator.js';
+import { PolicyError, readPolicyFile } from '../../policy/read-policy.js';
+
+interface ExplainFlags {
+  subject?: string;
+  claims?: Record<string, unknown>;
+  scopes?: string;
+  client?: string;
+  tool?: string;
+  resource?: string;
+  prompt?: string;
+  method?: string;
+  arguments?: JsonValue;
+}
+
+export function policyCommand(): Command {
+  const policy = new Command('policy').description('check a policy file, or explain what it decides for one call');
+  policy
+    .command('check <file>')
+    .description('validate a policy file against its schema; every problem is printed')
+    .action((file: string) => {
+      const document = load(file);
+      process.stdout.write(`${file}: valid, ${document.rules.length} rules, default ${document.default ?? 'deny'}\n`);
+    });
+  policy
+    .command('explain <file>')
+    .description('print the decision for one call, and the rule that made it')
+    .option('--subject <subject>', 'the caller (the principal claim; none: anonymous)')
+    .option('--claims <json>', 'the caller\'s other claims, as a JSON object (e.g. \'{"groups":["ops"]}\')', parseJsonObject)
+    .option('--scopes <scopes>', "the token's scopes, space-separated")
+    .option('--client <id>', 'the OAuth client id')
+    .option('--tool <name>', 'a tools/call of this tool')
+    .option('--resource <uri>', 'a resources/read of this URI')
+    .option('--prompt <name>', 'a prompts/get of this prompt')
+    .option('--method <method>', 'any other method')
+    .option('--arguments <json>', "the call's arguments, as JSON", parseJson)
+    .action((file: string, flags: ExplainFlags) => {
+      const evaluator = new PolicyEvaluator(load(file));
+      const decision = evaluator.decide(callerFrom(flags), callOf(requestFrom(flags)));
+      const rule = decision.rule;
+      const lines = [`decision: ${decision.effect}`, `rule: ${rule ? rule.id : '(none: the default)'}`];
+      if (rule?.reason) lines.push(`reason: ${rule.reason}`);
+      if (decision.effect === 'approve') lines.push(`approver: ${rule?.approver ?? 'user'}`);
+      if (rule?.rateLimit)
+        lines.push(`rate limit: ${rule.rateLimit.requests} per ${rule.rateLimit.per} (${rule.rateLimit.key ?? 'principal'})`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+  return policy;
+}
+
+function load(file: string): ReturnType<typeof readPolicyFile> {
+  try {
+    return readPolicyFile(file);
+  } catch (error) {
+    if (!(error instanceof PolicyError)) throw error;
+    process.stderr.write(`${file}: invalid\n${error.problems.map((problem) => `  ${problem}\n`).join('')}`);
+    process.exit(1);
+  }
+}
+
+function callerFrom(flags: ExplainFlags): ReturnType<typeof callerOf> {
+  if (flags.subject === undefined && flags.claims === undefined) return callerOf(undefined, null);
+  const claims: Record<string, unknown> = { ...flags.claims, ...(flags.subject === undefined ? {} : { sub: flags.subject }) };
+  if (flags.scopes !== undefined) claims['scope'] = flags.scopes;
+  if (flags.client !== undefined) claims['client_id'] = flags.client;
+  return callerOf({ claims }, 'explain');
+}
+
+function requestFrom(flags: ExplainFlags): { method: string; params: JsonObject } {
+  const args: JsonObject = flags.arguments === undefined ? {} : { arguments: flags.arguments };
+  if (flags.tool !== undefined) return { method: 'tools/call', params: { name: flags.tool, ...args } };
+  if (flags.prompt !== undefined) return { method: 'prompts/get', params: { name: flags.prompt, ...args } };
+  if (flags.resource !== undefined) return { method: 'resources/read', params: { uri: flags.resource } };
+  if (flags.method !== undefined) return { method: flags.method, params: {} };
+  throw new InvalidArgumentError('name the call: --tool, --resource, --prompt or --method');
+}
+
+function parseJson(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    throw new InvalidArgumentError(`not JSON: ${text}`);
+  }
+}
+
+function parseJsonObject(text: string): Record<string, unknown> {
+  const value = parseJson(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidArgumentError('--claims must be a JSON object');
+  return value;
+}

@@ -1,0 +1,71 @@
+/**
+ * @module policy/call
+ * What a policy decides about: who calls (the verified caller's subject, claims, scopes, client)
+ * and what they call (a tool, resource, prompt or other method, with its arguments).
+ */
+import { scopesOf } from '../auth/token-rules.js';
+import type { JsonRpcRequest } from '../protocol/jsonrpc.js';
+
+export interface Caller {
+  /** The principal claim's value (`sub` by default); undefined when anonymous. */
+  subject: string | undefined;
+  claims: Readonly<Record<string, unknown>>;
+  scopes: ReadonlySet<string>;
+  clientId: string | undefined;
+  anonymous: boolean;
+  /** Whose buckets and approvals these are (the session principal); null when anonymous. */
+  principal: string | null;
+}
+
+export type CallKind = 'tool' | 'resource' | 'prompt' | 'method';
+
+export interface Call {
+  method: string;
+  kind: CallKind;
+  /** The tool or prompt name, or the resource URI; undefined for other methods. */
+  name: string | undefined;
+  arguments: unknown;
+}
+
+/** Methods the policy's `default` governs; any other method passes unless a rule names it. */
+export const GOVERNED_METHODS: ReadonlySet<string> = new Set([
+  'tools/call',
+  'resources/read',
+  'resources/subscribe',
+  'prompts/get',
+  'completion/complete',
+]);
+
+const RESOURCE_METHODS: ReadonlySet<string> = new Set(['resources/read', 'resources/subscribe', 'resources/unsubscribe']);
+
+/** The call a request makes. */
+export function callOf(request: Pick<JsonRpcRequest, 'method' | 'params'>): Call {
+  const params = request.params ?? {};
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  if (request.method === 'tools/call')
+    return { method: request.method, kind: 'tool', name: text(params['name']), arguments: params['arguments'] };
+  if (request.method === 'prompts/get')
+    return { method: request.method, kind: 'prompt', name: text(params['name']), arguments: params['arguments'] };
+  if (RESOURCE_METHODS.has(request.method))
+    return { method: request.method, kind: 'resource', name: text(params['uri']), arguments: undefined };
+  return { method: request.method, kind: 'method', name: undefined, arguments: undefined };
+}
+
+/** The caller a verified identity stands for (undefined identity: anonymous). */
+export function callerOf(
+  identity: { claims: Readonly<Record<string, unknown>> } | undefined,
+  principal: string | null,
+  subjectClaim = 'sub',
+): Caller {
+  if (!identity) return { subject: undefined, claims: {}, scopes: new Set(), clientId: undefined, anonymous: true, principal };
+  const claims = identity.claims;
+  const text = (name: string): string | undefined => (typeof claims[name] === 'string' ? claims[name] : undefined);
+  return {
+    subject: text(subjectClaim),
+    claims,
+    scopes: scopesOf(claims),
+    clientId: text('client_id') ?? text('azp'),
+    anonymous: false,
+    principal,
+  };
+}

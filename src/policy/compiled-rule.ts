@@ -1,0 +1,80 @@
+/**
+ * @module policy/compiled-rule
+ * One rule made ready to test: its who-conditions as sets, its names as NameSets, its argument
+ * schema compiled once (docs/POLICY.md, "Rules").
+ */
+import type { Call, Caller } from './call.js';
+import { NameSet } from './globs.js';
+import type { Effect, PolicyRule } from './policy-document.js';
+
+/** Lower is stronger: deny beats approve beats allow. */
+export const STRENGTH: Readonly<Record<Effect, number>> = { deny: 0, approve: 1, allow: 2 };
+
+export class CompiledRule {
+  readonly rule: PolicyRule;
+  /** Its place in the file: of the rules with the deciding effect, the first one decides. */
+  readonly index: number;
+  readonly strength: number;
+  readonly subjects: ReadonlySet<string> | undefined;
+  readonly tools: NameSet | undefined;
+  readonly resources: NameSet | undefined;
+  readonly prompts: NameSet | undefined;
+  readonly methods: NameSet | undefined;
+  readonly #scopes: readonly string[] | undefined;
+  readonly #clients: ReadonlySet<string> | undefined;
+  readonly #claims: readonly (readonly [string, readonly unknown[]])[];
+  readonly #arguments: ((value: unknown) => boolean) | undefined;
+
+  constructor(rule: PolicyRule, index: number, compileSchema: (schema: Record<string, unknown>) => (value: unknown) => boolean) {
+    this.rule = rule;
+    this.index = index;
+    this.strength = STRENGTH[rule.effect];
+    this.subjects = rule.subjects && new Set(rule.subjects);
+    this.tools = rule.tools && new NameSet(rule.tools);
+    this.resources = rule.resources && new NameSet(rule.resources);
+    this.prompts = rule.prompts && new NameSet(rule.prompts);
+    this.methods = rule.methods && new NameSet(rule.methods);
+    this.#scopes = rule.scopes;
+    this.#clients = rule.clients && new Set(rule.clients);
+    this.#claims = Object.entries(rule.claims ?? {}).map(([name, value]) => [name, Array.isArray(value) ? value : [value]] as const);
+    this.#arguments = rule.arguments && compileSchema(rule.arguments);
+  }
+
+  /** A rule that names no tool, resource, prompt or method covers every call the default governs. */
+  get coversAnyGoverned(): boolean {
+    return !this.tools && !this.resources && !this.prompts && !this.methods;
+  }
+
+  /** Every who-condition holds for `caller`. */
+  appliesTo(caller: Caller): boolean {
+    const rule = this.rule;
+    if (rule.anonymous !== undefined && rule.anonymous !== caller.anonymous) return false;
+    if (this.subjects && (caller.subject === undefined || !this.subjects.has(caller.subject))) return false;
+    if (this.#clients && (caller.clientId === undefined || !this.#clients.has(caller.clientId))) return false;
+    if (this.#scopes && !this.#scopes.some((scope) => caller.scopes.has(scope))) return false;
+    for (const [name, accepted] of this.#claims) {
+      const value = caller.claims[name];
+      if (!(Array.isArray(value) ? value.some((v) => accepted.includes(v)) : accepted.includes(value))) return false;
+    }
+    return true;
+  }
+
+  /** The call is one this rule names; `listing`: the arguments are not known yet (a list). */
+  names(call: Call, governed: boolean): boolean {
+    if (this.coversAnyGoverned) return governed;
+    if (this.methods?.has(call.method)) return true;
+    if (call.name === undefined) return false;
+    if (call.kind === 'tool') return this.tools?.has(call.name) ?? false;
+    if (call.kind === 'resource') return this.resources?.has(call.name) ?? false;
+    if (call.kind === 'prompt') return this.prompts?.has(call.name) ?? false;
+    return false;
+  }
+
+  /** The call's arguments satisfy the rule's schema (or it has none); undefined while listing (unknown). */
+  argumentsMatch(call: Call, listing: boolean): boolean | undefined {
+    if (!this.#arguments) return true;
+    if (listing) return undefined;
+    if (call.kind !== 'tool' && call.kind !== 'prompt') return false;
+    return this.#arguments(call.arguments ?? {});
+  }
+}

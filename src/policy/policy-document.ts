@@ -1,0 +1,45 @@
+/**
+ * @module policy/policy-document
+ * A policy file as written (docs/POLICY.md): rules of who may do what, each with an effect.
+ * The types follow POLICY_SCHEMA; a document is only ever built from one the schema accepted.
+ */
+
+export type Effect = 'allow' | 'deny' | 'approve';
+
+export interface RateLimit {
+  /** Requests allowed per window (the bucket's size). */
+  requests: number;
+  /** The window, e.g. "1m": the bucket refills `requests` tokens over it. */
+  per: string;
+  /** Whose bucket: one per principal and rule (default), or per principal, rule and tool. */
+  key?: 'principal' | 'principal+tool';
+}
+
+export interface PolicyRule {
+  id: string;
+  effect: Effect;
+  description?: string;
+  // Who: every condition given must hold.
+  subjects?: string[];
+  claims?: Record<string, string | number | boolean | (string | number | boolean)[]>;
+  scopes?: string[];
+  clients?: string[];
+  anonymous?: boolean;
+  // What: globs with `*`.
+  tools?: string[];
+  resources?: string[];
+  prompts?: string[];
+  methods?: string[];
+  /** A JSON Schema the call's arguments must satisfy for the rule to apply. */
+  arguments?: Record<string, unknown>;
+  /** Shown to a denied caller. */
+  reason?: string;
+  approver?: 'user' | 'operator';
+  remember?: string;
+  rateLimit?: RateLimit;
+}
+
+export interface PolicyDocument {
+  default?: 'allow' | 'deny';
+  rules: PolicyRule[];
+}

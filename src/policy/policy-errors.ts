@@ -1,0 +1,22 @@
+/**
+ * @module policy/policy-errors
+ * Refusals a policy answers in the JSON-RPC response itself (HTTP 200), as a tool's own error
+ * would be: an MCP client hands the code and message to its caller, which an HTTP error would
+ * hide behind a transport failure. A rate limit is the exception: HTTP 429 with Retry-After
+ * (SG_RATE_LIMITED in protocol/failures.ts), so clients back off. docs/errors.md lists them.
+ */
+import type { JsonRpcResponse, RequestId } from '../protocol/jsonrpc.js';
+
+export const POLICY_ERRORS = {
+  /** A rule (or the default) denies the call; the message carries the rule's reason when it has one. */
+  SG_POLICY_DENIED: { rpc: -32050, message: 'Denied by policy' },
+  /** The call needs a person's approval, and it was not given (declined, timed out, or the client cannot be asked). */
+  SG_APPROVAL_REQUIRED: { rpc: -32051, message: "This call needs a person's approval" },
+} as const;
+
+export type PolicyErrorCode = keyof typeof POLICY_ERRORS;
+
+export function policyRefusal(id: RequestId, code: PolicyErrorCode, detail?: string): JsonRpcResponse {
+  const { rpc, message } = POLICY_ERRORS[code];
+  return { jsonrpc: '2.0', id, error: { code: rpc, message: detail ? `${message}: ${detail}` : message, data: { code } } };
+}

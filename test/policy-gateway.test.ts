@@ -1,0 +1,180 @@
+/**
+ * `sessiongate --policy` over real sockets: tokens from a test identity provider, the official
+ * SDK client, and an official SDK upstream whose own request log proves what reached it. The
+ * documented minimal policy: lists filtered, denials with their reason that never reach the
+ * upstream, approval refused while nobody can be asked, a rate limit with Retry-After, the
+ * audit's decisions, hot reloads that widen and narrow a live session's view (and one refused),
+ * and the sessionless era.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCli, type DemoProcess } from './helpers/demo-process.js';
+import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
+import { send, toolCall } from './helpers/mcp-http.js';
+import { MINIMAL_POLICY } from './helpers/policies.js';
+import { startProcess, type ServerProcess } from './helpers/processes.js';
+import { freePort } from './helpers/redis.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sg-policy-gw-'));
+const policyFile = join(dir, 'policy.json');
+const upstreamLog = join(dir, 'upstream.jsonl');
+const audit = join(dir, 'audit.jsonl');
+let idp: IdentityProvider;
+let upstream: ServerProcess;
+let gateway: DemoProcess;
+
+beforeAll(async () => {
+  writeFileSync(policyFile, JSON.stringify(MINIMAL_POLICY));
+  idp = await startIdentityProvider();
+  upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--log', upstreamLog]);
+  gateway = await startCli([
+    ...['--port', '0', '--store', 'memory', '--upstream', upstream.url, '--upstream-era', 'handshake', '--audit', audit],
+    ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, '--policy', policyFile],
+  ]);
+}, 30_000);
+afterAll(async () => {
+  await gateway?.kill();
+  await upstream?.kill();
+  await idp?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The official SDK client, signed in as `sub`. */
+async function clientOf(sub: string, claims: Record<string, unknown> = {}): Promise<Client> {
+  const token = await idp.token({ sub, aud: gateway.url, ...claims });
+  const client = new Client({ name: `policy-${sub}`, version: '1' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+  );
+  return client;
+}
+
+const toolNames = async (client: Client): Promise<string[]> => (await client.listTools()).tools.map((tool) => tool.name).sort();
+
+/** The tools/call names the upstream itself received. */
+function upstreamCalls(): string[] {
+  return readFileSync(upstreamLog, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { method: string; name: string | null })
+    .filter((entry) => entry.method === 'tools/call')
+    .map((entry) => entry.name ?? '');
+}
+
+/** The JSON-RPC error a call was answered with. */
+async function refusal(call: Promise<unknown>): Promise<{ code: number; message: string }> {
+  const error = (await call.then(
+    () => undefined,
+    (failure: unknown) => failure,
+  )) as { code: number; message: string } | undefined;
+  if (!error) throw new Error('the call was not refused');
+  return error;
+}
+
+describe('--policy (the documented minimal form)', () => {
+  it('lists only what a person may use; a denied call is answered with its reason and never reaches the upstream', async () => {
+    const alice = await clientOf('alice');
+    expect(await toolNames(alice)).toEqual(['echo', 'slow']);
+    expect(await alice.callTool({ name: 'echo', arguments: { text: 'allowed' } })).toMatchObject({ content: [{ text: 'allowed' }] });
+    const denied = await refusal(alice.callTool({ name: 'whoami', arguments: {} }));
+    expect(denied.code).toBe(-32050);
+    expect(denied.message).toContain('Denied by policy');
+
+    const bob = await clientOf('bob', { groups: ['ops'] });
+    expect(await toolNames(bob)).toEqual([]);
+    const suspended = await refusal(bob.callTool({ name: 'echo', arguments: { text: 'x' } }));
+    expect(suspended.message).toContain('account suspended');
+
+    const ops = await clientOf('dana', { groups: ['staff', 'ops'] });
+    expect(await toolNames(ops)).toEqual(['echo', 'headers', 'slow', 'stream', 'whoami']);
+    expect(await ops.callTool({ name: 'whoami', arguments: {} })).toMatchObject({ content: [{ type: 'text' }] });
+
+    // The upstream's own log: echo from alice and whoami from dana; nothing denied.
+    expect(upstreamCalls().sort()).toEqual(['echo', 'whoami']);
+    await Promise.all([alice.close(), bob.close(), ops.close()]);
+  });
+
+  it('a call that needs approval is refused, saying so, while nobody can be asked', async () => {
+    const alice = await clientOf('alice');
+    const error = await refusal(alice.callTool({ name: 'slow', arguments: { ms: 1 } }));
+    expect(error.code).toBe(-32051);
+    expect(error.message).toContain('approval');
+    expect(upstreamCalls()).not.toContain('slow');
+    await alice.close();
+  });
+
+  it('a rate limit refuses the fourth call in a minute with 429 and Retry-After', async () => {
+    const token = await idp.token({ sub: 'carol', aud: gateway.url });
+    const call = () =>
+      send(gateway.url, {
+        body: { ...toolCall('echo', { text: 'x' }), params: { name: 'echo', arguments: { text: 'x' }, _meta: META } },
+        headers: { authorization: `Bearer ${token}`, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' },
+      });
+    for (let i = 0; i < 3; i++) expect((await call()).status).toBe(200);
+    const limited = await call();
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((limited.json as { error: { data: { code: string } } }).error.data.code).toBe('SG_RATE_LIMITED');
+  });
+
+  it('the audit line of each call carries the decision and the rule that made it', async () => {
+    const events = readFileSync(audit, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((event) => event['method'] === 'tools/call');
+    const seen = events.map(
+      (event) => `${event['name'] as string}:${event['decision'] as string}:${(event['rule'] as string | null) ?? 'default'}`,
+    );
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        'echo:allow:alice-echo',
+        'whoami:deny:default',
+        'echo:deny:bob-out',
+        'slow:approve-unavailable:alice-slow',
+        'echo:rate-limited:carol-echo',
+      ]),
+    );
+  });
+
+  it('a sessionless (2026-07-28) call is decided the same way', async () => {
+    const token = await idp.token({ sub: 'alice', aud: gateway.url });
+    const answer = await send(gateway.url, {
+      body: { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'whoami', arguments: {}, _meta: META } },
+      headers: { authorization: `Bearer ${token}`, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'whoami' },
+    });
+    expect((answer.json as { error: { code: number } }).error.code).toBe(-32050);
+  });
+
+  it('a reload widens and narrows a live session at its next call; an invalid file keeps the policy in force', async () => {
+    const alice = await clientOf('alice');
+    expect(await toolNames(alice)).toEqual(['echo', 'slow']);
+    const widened = {
+      ...MINIMAL_POLICY,
+      rules: [...MINIMAL_POLICY.rules, { id: 'alice-whoami', effect: 'allow', subjects: ['alice'], tools: ['whoami'] }],
+    };
+    writeFileSync(policyFile, JSON.stringify(widened));
+    await expect.poll(() => toolNames(alice), { timeout: 10_000 }).toEqual(['echo', 'slow', 'whoami']);
+    expect(await alice.callTool({ name: 'whoami', arguments: {} })).toMatchObject({ content: [{ type: 'text' }] });
+
+    const narrowed = { ...MINIMAL_POLICY, rules: MINIMAL_POLICY.rules.filter((rule) => rule.id !== 'alice-echo') };
+    writeFileSync(policyFile, JSON.stringify(narrowed));
+    await expect.poll(() => toolNames(alice), { timeout: 10_000 }).toEqual(['slow']);
+    expect((await refusal(alice.callTool({ name: 'echo', arguments: { text: 'x' } }))).code).toBe(-32050);
+
+    writeFileSync(policyFile, '{"rules": [{"id": "broken"}]}');
+    await expect.poll(() => gateway.output(), { timeout: 10_000 }).toContain('kept the policy in force');
+    expect(await toolNames(alice)).toEqual(['slow']);
+    await alice.close();
+  });
+});
+
+const META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'policy-test', version: '1.0.0' },
+};
