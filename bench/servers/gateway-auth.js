@@ -3,6 +3,7 @@
 // `apiKeyAuthenticator` for the one key whose hash is $API_KEY_SHA256, else with the default (a
 // keyed hash of the raw Authorization header, what `--auth none` does). With $EXCHANGE_URL,
 // each caller's token is exchanged there for an upstream token, as --upstream-token-exchange does.
+// With $POLICY (a policy document as JSON), calls pass policyGate first, as --policy does.
 import { createServer } from 'node:http';
 import { serveStats, ready } from './ipc.js';
 
@@ -12,6 +13,7 @@ const { createSessionServer } = await import(`${dist}/server/index.js`);
 const { jwtAuthenticator, apiKeyAuthenticator } = await import(`${dist}/auth/index.js`);
 const { TokenExchange } = await import(`${dist}/auth/token-exchange.js`);
 const { withUpstreamTokens } = await import(`${dist}/gateway/upstreams/http/upstream-tokens.js`);
+const { compilePolicy, policyGate } = await import(`${dist}/policy/index.js`);
 
 const env = process.env;
 const authenticate = env.JWKS
@@ -31,7 +33,9 @@ const upstream = httpUpstream({
   url: env.UPSTREAM,
   ...(exchange && { upstreamAuthorization: (context) => exchange.authorization(context.principal ?? '') }),
 });
-const application = exchange ? withUpstreamTokens(upstream, exchange) : upstream;
+const tokened = exchange ? withUpstreamTokens(upstream, exchange) : upstream;
+const policy = env.POLICY ? compilePolicy(JSON.parse(env.POLICY)) : undefined;
+const application = policy ? policyGate(tokened, { policy: () => policy }) : tokened;
 const sessions = createSessionServer({ application, authenticate });
 const server = createServer((req, res) => void sessions.node(req, res));
 serveStats();

@@ -82,7 +82,15 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
 
   // Each member delegated by name (a spread would drop the methods of a class-based application).
   return {
-    handle: async (request, context) => handle(request, context),
+    handle(request, context) {
+      // No async wrapper: a passed call costs no extra promise (bench/RESULTS.md, "Issue 18").
+      try {
+        const reply = handle(request, context);
+        return reply instanceof Promise ? reply : Promise.resolve(reply);
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    },
     receive: (message: JsonRpcMessage, context: RequestContext) => application.receive(message, context),
     ...(application.openStream && { openStream: (context: RequestContext) => application.openStream!(context) }),
     ...(application.bind && { bind: (sessions: SessionPort) => application.bind!(sessions) }),
