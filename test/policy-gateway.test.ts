@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { type ElicitRequest, ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
@@ -33,7 +34,7 @@ beforeAll(async () => {
   upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--log', upstreamLog]);
   gateway = await startCli([
     ...['--port', '0', '--store', 'memory', '--upstream', upstream.url, '--upstream-era', 'handshake', '--audit', audit],
-    ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, '--policy', policyFile],
+    ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, '--policy', policyFile, '--approval-timeout', '2s'],
   ]);
 }, 30_000);
 afterAll(async () => {
@@ -43,10 +44,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The official SDK client, signed in as `sub`. */
-async function clientOf(sub: string, claims: Record<string, unknown> = {}): Promise<Client> {
+/** The official SDK client, signed in as `sub`; with `approve`, it declares elicitation and answers with it. */
+async function clientOf(
+  sub: string,
+  claims: Record<string, unknown> = {},
+  approve?: (request: ElicitRequest) => Promise<ElicitResult>,
+): Promise<Client> {
   const token = await idp.token({ sub, aud: gateway.url, ...claims });
-  const client = new Client({ name: `policy-${sub}`, version: '1' });
+  const client = new Client({ name: `policy-${sub}`, version: '1' }, approve ? { capabilities: { elicitation: {} } } : {});
+  if (approve) client.setRequestHandler(ElicitRequestSchema, (request) => approve(request));
   await client.connect(
     new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
   );
@@ -98,13 +104,36 @@ describe('--policy (the documented minimal form)', () => {
     await Promise.all([alice.close(), bob.close(), ops.close()]);
   });
 
-  it('a call that needs approval is refused, saying so, while nobody can be asked', async () => {
+  it('a call that needs approval is refused, saying so, when the client cannot be asked', async () => {
     const alice = await clientOf('alice');
     const error = await refusal(alice.callTool({ name: 'slow', arguments: { ms: 1 } }));
     expect(error.code).toBe(-32051);
-    expect(error.message).toContain('approval');
+    expect(error.message).toContain('cannot be asked');
     expect(upstreamCalls()).not.toContain('slow');
     await alice.close();
+  });
+
+  it('asks the caller through elicitation: declined, or unanswered in time, is refused; accepted goes upstream', async () => {
+    const questions: string[] = [];
+    const declining = await clientOf('alice', {}, async (request) => {
+      questions.push(request.params.message);
+      return { action: 'decline' };
+    });
+    expect((await refusal(declining.callTool({ name: 'slow', arguments: { ms: 1 } }))).message).toContain('declined');
+    expect(questions[0]).toContain('"slow"');
+    expect(questions[0]).toContain('{"ms":1}');
+
+    const silent = await clientOf('alice', {}, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 3000)); // past --approval-timeout 2s
+      return { action: 'accept', content: { approve: true } };
+    });
+    expect((await refusal(silent.callTool({ name: 'slow', arguments: { ms: 2 } }))).message).toContain('no answer in time');
+    expect(upstreamCalls()).not.toContain('slow');
+
+    const accepting = await clientOf('alice', {}, async () => ({ action: 'accept', content: { approve: true } }));
+    expect(await accepting.callTool({ name: 'slow', arguments: { ms: 3 } })).toMatchObject({ content: [{ text: 'slow done' }] });
+    expect(upstreamCalls()).toContain('slow');
+    await Promise.all([declining.close(), silent.close(), accepting.close()]);
   });
 
   it('a rate limit refuses the fourth call in a minute with 429 and Retry-After', async () => {
@@ -136,6 +165,9 @@ describe('--policy (the documented minimal form)', () => {
         'whoami:deny:default',
         'echo:deny:bob-out',
         'slow:approve-unavailable:alice-slow',
+        'slow:approve-declined:alice-slow',
+        'slow:approve-timeout:alice-slow',
+        'slow:approve-accepted:alice-slow',
         'echo:rate-limited:carol-echo',
       ]),
     );

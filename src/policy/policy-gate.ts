@@ -15,11 +15,14 @@ import { durationMs } from './duration.js';
 import type { Decision, PolicyEvaluator } from './evaluator.js';
 import { policyRefusal } from './policy-errors.js';
 import { RateLimiter } from './rate-limiter.js';
+import { type ApprovalOutcome, UserApprovals } from './user-approval.js';
 
 /** What the audit line says of a call's decision. */
 export interface Verdict {
-  decision: 'allow' | 'deny' | 'rate-limited' | 'approve-unavailable';
+  decision: 'allow' | 'deny' | 'rate-limited' | 'approve-unavailable' | ApprovalOutcome;
   rule: string | null;
+  /** Who approved or refused an approval: the user (the caller, asked). */
+  approver?: 'user';
 }
 
 export interface PolicyGateOptions {
@@ -29,6 +32,8 @@ export interface PolicyGateOptions {
   subjectClaim?: string;
   /** Buckets for `rateLimit`. Default: one per gate, in this process. */
   limiter?: RateLimiter;
+  /** How long a person asked to approve a call has to answer, ms. Default 300,000 (5 min). */
+  approvalTimeoutMs?: number;
 }
 
 const verdicts = new WeakMap<JsonRpcRequest, Verdict>();
@@ -48,6 +53,7 @@ const LISTS: Readonly<Record<string, { field: string; key: string; call: Pick<Ca
 
 export function policyGate(application: McpApplication, options: PolicyGateOptions): McpApplication {
   const limiter = options.limiter ?? new RateLimiter();
+  const approvals = new UserApprovals(options.approvalTimeoutMs ?? 300_000);
   const callers = new WeakMap<Identity, Caller>();
   const callerFor = (context: RequestContext): Caller => {
     const identity = context.identity;
@@ -57,7 +63,7 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
     return caller;
   };
 
-  const handle = (request: JsonRpcRequest, context: RequestContext): Promise<Reply> | JsonRpcResponse => {
+  const handle = (request: JsonRpcRequest, context: RequestContext): Promise<Reply> | Reply => {
     const policy = options.policy();
     const caller = callerFor(context);
     const call = callOf(request);
@@ -69,9 +75,15 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
       return policyRefusal(request.id, 'SG_POLICY_DENIED', rule?.reason);
     }
     if (decision.effect === 'approve') {
-      // Asking a person is not built yet (docs/POLICY.md): the call is refused, saying why.
+      if ((rule?.approver ?? 'user') === 'user' && approvals.canAsk(context)) {
+        const forward = (): Promise<Reply> => application.handle(request, context);
+        return approvals.ask(request, context, call, rule!, forward, (outcome) => {
+          verdicts.set(request, { decision: outcome, rule: rule?.id ?? null, approver: 'user' });
+        });
+      }
+      // Nobody can be asked here (no elicitation, the sessionless era, operator approval: not built yet).
       verdict('approve-unavailable');
-      return policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', 'this gateway cannot ask for it yet');
+      return policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', 'this client cannot be asked for it');
     }
     if (rule?.rateLimit) refuseOverLimit(limiter, caller, call, request, decision, () => verdict('rate-limited'));
     verdict('allow');
@@ -88,10 +100,13 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
         const reply = handle(request, context);
         return reply instanceof Promise ? reply : Promise.resolve(reply);
       } catch (error) {
-        return Promise.reject(error as Error);
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     },
-    receive: (message: JsonRpcMessage, context: RequestContext) => application.receive(message, context),
+    receive: async (message: JsonRpcMessage, context: RequestContext) => {
+      // A caller's answer to an approval question is the gate's, not the upstream's.
+      if (!approvals.take(message)) await application.receive(message, context);
+    },
     ...(application.openStream && { openStream: (context: RequestContext) => application.openStream!(context) }),
     ...(application.bind && { bind: (sessions: SessionPort) => application.bind!(sessions) }),
     ...(application.close && { close: () => application.close!() }),

@@ -33,6 +33,8 @@ export interface GatewayFlags {
   audit: string | undefined;
   /** The policy file (docs/POLICY.md). */
   policy: string | undefined;
+  /** How long a person asked to approve a call has to answer. */
+  approvalTimeoutMs: number;
   /** Serve /metrics on this port instead of the MCP port. */
   metricsPort: number | undefined;
   adminToken: string | undefined;
@@ -157,6 +159,11 @@ function addOperationFlags(program: Command): Command {
     .addOption(
       flag('--policy <file>', 'who may call what: rules in JSON or YAML (docs/POLICY.md), re-read when the file changes or on SIGHUP'),
     )
+    .addOption(
+      flag('--approval-timeout <duration>', 'policy: how long a person asked to approve a call has to answer')
+        .argParser(parser(parseDuration))
+        .default(300_000, '5m'),
+    )
     .addOption(flag('--metrics-port <port>', 'serve /metrics on this port (same host) instead of the MCP port').argParser(parsePort))
     .addOption(
       flag('--audit-identity-claim <claim>', 'the verified claim the audit log and admin API name a person by (e.g. email)').default('sub'),
@@ -253,6 +260,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     audit: values['audit'] as string | undefined,
     metricsPort: values['metricsPort'] as number | undefined,
     policy: values['policy'] as string | undefined,
+    approvalTimeoutMs: values['approvalTimeout'] as number,
     adminToken: values['adminToken'] as string | undefined,
     upstreamEra: values['upstreamEra'] as UpstreamEra | 'auto',
     withoutCorrelationId: values['withoutCorrelationId'] as 'principal' | 'request',

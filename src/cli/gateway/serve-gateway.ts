@@ -83,7 +83,13 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   const tokened = plan.upstreamTokens ? withUpstreamTokens(routed, plan.upstreamTokens) : routed;
   // Policy before token exchange: a denied call costs no exchange.
   const policy = plan.policy;
-  const app = policy ? policyGate(tokened, { policy: () => policy.current(), subjectClaim: flags.principalClaim }) : tokened;
+  const app = policy
+    ? policyGate(tokened, {
+        policy: () => policy.current(),
+        subjectClaim: flags.principalClaim,
+        approvalTimeoutMs: flags.approvalTimeoutMs,
+      })
+    : tokened;
   let admin: ReturnType<typeof adminApi> | undefined;
   const auth = plan.auth;
   const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events, view), session, {
