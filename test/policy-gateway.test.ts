@@ -11,7 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { type ElicitRequest, ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  type ElicitRequest,
+  ElicitRequestSchema,
+  type ElicitResult,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
@@ -182,25 +187,31 @@ describe('--policy (the documented minimal form)', () => {
     expect((answer.json as { error: { code: number } }).error.code).toBe(-32050);
   });
 
-  it('a reload widens and narrows a live session at its next call; an invalid file keeps the policy in force', async () => {
+  it('a reload widens and narrows a live session (which is told: list_changed); an invalid file keeps the policy in force', async () => {
     const alice = await clientOf('alice');
+    let changes = 0;
+    alice.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++);
     expect(await toolNames(alice)).toEqual(['echo', 'slow']);
     const widened = {
       ...MINIMAL_POLICY,
       rules: [...MINIMAL_POLICY.rules, { id: 'alice-whoami', effect: 'allow', subjects: ['alice'], tools: ['whoami'] }],
     };
     writeFileSync(policyFile, JSON.stringify(widened));
+    // The reload itself tells the live session its list changed (on its GET stream).
+    await expect.poll(() => changes, { timeout: 10_000 }).toBe(1);
     await expect.poll(() => toolNames(alice), { timeout: 10_000 }).toEqual(['echo', 'slow', 'whoami']);
     expect(await alice.callTool({ name: 'whoami', arguments: {} })).toMatchObject({ content: [{ type: 'text' }] });
 
     const narrowed = { ...MINIMAL_POLICY, rules: MINIMAL_POLICY.rules.filter((rule) => rule.id !== 'alice-echo') };
     writeFileSync(policyFile, JSON.stringify(narrowed));
+    await expect.poll(() => changes, { timeout: 10_000 }).toBe(2);
     await expect.poll(() => toolNames(alice), { timeout: 10_000 }).toEqual(['slow']);
     expect((await refusal(alice.callTool({ name: 'echo', arguments: { text: 'x' } }))).code).toBe(-32050);
 
     writeFileSync(policyFile, '{"rules": [{"id": "broken"}]}');
     await expect.poll(() => gateway.output(), { timeout: 10_000 }).toContain('kept the policy in force');
     expect(await toolNames(alice)).toEqual(['slow']);
+    expect(changes).toBe(2);
     await alice.close();
   });
 });

@@ -15,6 +15,7 @@ import { durationMs } from './duration.js';
 import type { Decision, PolicyEvaluator } from './evaluator.js';
 import { policyRefusal } from './policy-errors.js';
 import { RateLimiter } from './rate-limiter.js';
+import { LISTS, SeenLists } from './seen-lists.js';
 import { type ApprovalOutcome, UserApprovals } from './user-approval.js';
 
 /** What the audit line says of a call's decision. */
@@ -43,17 +44,16 @@ export function verdictOf(request: JsonRpcRequest): Verdict | undefined {
   return verdicts.get(request);
 }
 
-/** List methods, the array each result carries, and the call each entry stands for. */
-const LISTS: Readonly<Record<string, { field: string; key: string; call: Pick<Call, 'method' | 'kind'> }>> = {
-  'tools/list': { field: 'tools', key: 'name', call: { method: 'tools/call', kind: 'tool' } },
-  'prompts/list': { field: 'prompts', key: 'name', call: { method: 'prompts/get', kind: 'prompt' } },
-  'resources/list': { field: 'resources', key: 'uri', call: { method: 'resources/read', kind: 'resource' } },
-  'resources/templates/list': { field: 'resourceTemplates', key: 'uriTemplate', call: { method: 'resources/read', kind: 'resource' } },
-};
+/** The gate: an application, and what a reload tells it. */
+export interface PolicyGate extends McpApplication {
+  /** The policy changed from `previous`: sessions whose lists it changed get `list_changed`; resolves with how many. */
+  policyChanged(previous: PolicyEvaluator): Promise<number>;
+}
 
-export function policyGate(application: McpApplication, options: PolicyGateOptions): McpApplication {
+export function policyGate(application: McpApplication, options: PolicyGateOptions): PolicyGate {
   const limiter = options.limiter ?? new RateLimiter();
   const approvals = new UserApprovals(options.approvalTimeoutMs ?? 300_000);
+  const seen = new SeenLists();
   const callers = new WeakMap<Identity, Caller>();
   const callerFor = (context: RequestContext): Caller => {
     const identity = context.identity;
@@ -89,7 +89,17 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
     verdict('allow');
     const list = LISTS[request.method];
     const reply = application.handle(request, context);
-    return list ? reply.then((answer) => filtered(answer, (entry) => usable(policy, caller, list, entry))) : reply;
+    if (!list) return reply;
+    return reply.then((answer) =>
+      filtered(
+        answer,
+        list,
+        (names) => {
+          if (context.session) seen.record(context.session, caller, request.method, names);
+        },
+        (name) => policy.usable(caller, { ...list.call, name, arguments: undefined }),
+      ),
+    );
   };
 
   // Each member delegated by name (a spread would drop the methods of a class-based application).
@@ -113,6 +123,7 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
     ...(application.cancel && {
       cancel: (request: JsonRpcRequest, context: RequestContext, reason: EarlyEnd) => application.cancel!(request, context, reason),
     }),
+    policyChanged: (previous) => seen.notifyChanges(previous, options.policy()),
   };
 }
 
@@ -138,22 +149,28 @@ function refuseOverLimit(
   });
 }
 
-function usable(policy: PolicyEvaluator, caller: Caller, list: (typeof LISTS)[string], entry: unknown): boolean {
-  const name = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)[list.key] : undefined;
-  if (typeof name !== 'string') return false;
-  return policy.usable(caller, { ...list.call, name, arguments: undefined });
-}
-
-/** The reply with its response's list filtered (a stream's other messages pass unchanged). */
-function filtered(reply: Reply, keep: (entry: unknown) => boolean): Reply {
+/**
+ * The reply with its response's list filtered by `keep` (a stream's other messages pass
+ * unchanged); `listed` is told every name the upstream listed, before filtering.
+ */
+function filtered(reply: Reply, list: (typeof LISTS)[string], listed: (names: string[]) => void, keep: (name: string) => boolean): Reply {
   const filter = (response: JsonRpcResponse): JsonRpcResponse => {
-    if (!('result' in response)) return response;
-    const result = { ...response.result };
-    for (const field of ['tools', 'prompts', 'resources', 'resourceTemplates']) {
-      const entries = result[field];
-      if (Array.isArray(entries)) result[field] = entries.filter(keep);
-    }
-    return { ...response, result };
+    const entries = 'result' in response ? response.result[list.field] : undefined;
+    if (!('result' in response) || !Array.isArray(entries)) return response;
+    const nameOf = (entry: unknown): unknown =>
+      typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)[list.key] : undefined;
+    const names = entries.map(nameOf).filter((name): name is string => typeof name === 'string');
+    listed(names);
+    return {
+      ...response,
+      result: {
+        ...response.result,
+        [list.field]: entries.filter((entry) => {
+          const name = nameOf(entry);
+          return typeof name === 'string' && keep(name);
+        }),
+      },
+    };
   };
   if (!isStreamReply(reply)) return filter(reply);
   return (async function* () {

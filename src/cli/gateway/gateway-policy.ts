@@ -15,6 +15,8 @@ export interface GatewayPolicy {
   current(): PolicyEvaluator;
   /** Reads the file again (what a change or SIGHUP does); false when it was refused. */
   reload(): boolean;
+  /** Told after each reload that took, with the policy it replaced. */
+  onReload: ((previous: PolicyEvaluator) => void) | undefined;
   close(): void;
 }
 
@@ -22,8 +24,10 @@ export function gatewayPolicy(path: string): GatewayPolicy {
   let current = new PolicyEvaluator(readPolicyFile(path));
   const reload = (): boolean => {
     try {
+      const previous = current;
       current = new PolicyEvaluator(readPolicyFile(path));
       process.stderr.write(`sessiongate: policy reloaded from ${path} (${current.document.rules.length} rules)\n`);
+      gateway.onReload?.(previous);
       return true;
     } catch (error) {
       report(new Error(`--policy: kept the policy in force: ${(error as Error).message}`));
@@ -34,12 +38,14 @@ export function gatewayPolicy(path: string): GatewayPolicy {
   // Polled, not fs.watch: it sees a file an editor replaces, and never keeps the process alive.
   watchFile(path, { persistent: false, interval: 1000 }, onChange);
   process.on('SIGHUP', onChange);
-  return {
+  const gateway: GatewayPolicy = {
     current: () => current,
     reload,
+    onReload: undefined,
     close() {
       unwatchFile(path, onChange);
       process.off('SIGHUP', onChange);
     },
   };
+  return gateway;
 }

@@ -83,13 +83,16 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   const tokened = plan.upstreamTokens ? withUpstreamTokens(routed, plan.upstreamTokens) : routed;
   // Policy before token exchange: a denied call costs no exchange.
   const policy = plan.policy;
-  const app = policy
+  const gate = policy
     ? policyGate(tokened, {
         policy: () => policy.current(),
         subjectClaim: flags.principalClaim,
         approvalTimeoutMs: flags.approvalTimeoutMs,
       })
-    : tokened;
+    : undefined;
+  // A reload tells the sessions whose lists it changed (list_changed on their GET stream).
+  if (policy && gate) policy.onReload = (previous) => void gate.policyChanged(previous).catch(report);
+  const app = gate ?? tokened;
   let admin: ReturnType<typeof adminApi> | undefined;
   const auth = plan.auth;
   const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events, view), session, {
