@@ -216,6 +216,40 @@ describe('--policy (the documented minimal form)', () => {
   });
 });
 
+describe('--policy and a paginated list', () => {
+  it('filters each page and keeps its cursor, so walking the pages gives exactly what the person may read', async () => {
+    const pagedUpstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--paged']);
+    const file = join(dir, 'paged-policy.yaml');
+    writeFileSync(file, 'rules:\n  - id: alice-ones\n    effect: allow\n    subjects: [alice]\n    resources: ["test://item/1*"]\n');
+    const paged = await startCli([
+      ...['--port', '0', '--store', 'memory', '--upstream', pagedUpstream.url, '--upstream-era', 'handshake'],
+      ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, '--policy', file],
+    ]);
+    try {
+      const token = await idp.token({ sub: 'alice', aud: paged.url });
+      const client = new Client({ name: 'pager', version: '1' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(paged.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+      );
+      const seen: string[] = [];
+      let pages = 0;
+      let cursor: string | undefined;
+      do {
+        const page = await client.listResources(cursor === undefined ? {} : { cursor });
+        pages++;
+        seen.push(...page.resources.map((resource) => resource.uri));
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      expect(pages).toBe(3);
+      expect(seen).toEqual(['test://item/1', ...Array.from({ length: 10 }, (_, i) => `test://item/${10 + i}`)]);
+      await client.close();
+    } finally {
+      await paged.kill();
+      await pagedUpstream.kill();
+    }
+  });
+});
+
 const META = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
   'io.modelcontextprotocol/clientCapabilities': {},
