@@ -8,8 +8,8 @@
  */
 import { SessiongateError } from '../protocol/failures.js';
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
-import type { EarlyEnd, Identity, McpApplication, Reply, RequestContext, SessionPort } from '../server/application.js';
-import { isStreamReply } from '../server/application.js';
+import type { Identity, McpApplication, Reply, RequestContext } from '../server/application.js';
+import { isStreamReply, plainApplication } from '../server/application.js';
 import { type Call, type Caller, callerOf, callOf } from './call.js';
 import { durationMs } from './duration.js';
 import type { Decision, PolicyEvaluator } from './evaluator.js';
@@ -83,7 +83,9 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
       }
       // Nobody can be asked here (no elicitation, the sessionless era, operator approval: not built yet).
       verdict('approve-unavailable');
-      return policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', 'this client cannot be asked for it');
+      const why =
+        rule?.approver === 'operator' ? 'operator approval is not available on this gateway yet' : 'this client cannot be asked for it';
+      return policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', why);
     }
     if (rule?.rateLimit) refuseOverLimit(limiter, caller, call, request, decision, () => verdict('rate-limited'));
     verdict('allow');
@@ -102,8 +104,9 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
     );
   };
 
-  // Each member delegated by name (a spread would drop the methods of a class-based application).
+  // Every other member delegated (plainApplication binds a class's methods, which a spread would drop).
   return {
+    ...plainApplication(application),
     handle(request, context) {
       // No async wrapper: a passed call costs no extra promise (bench/RESULTS.md, "Issue 18").
       try {
@@ -117,12 +120,6 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
       // A caller's answer to an approval question is the gate's, not the upstream's.
       if (!approvals.take(message)) await application.receive(message, context);
     },
-    ...(application.openStream && { openStream: (context: RequestContext) => application.openStream!(context) }),
-    ...(application.bind && { bind: (sessions: SessionPort) => application.bind!(sessions) }),
-    ...(application.close && { close: () => application.close!() }),
-    ...(application.cancel && {
-      cancel: (request: JsonRpcRequest, context: RequestContext, reason: EarlyEnd) => application.cancel!(request, context, reason),
-    }),
     policyChanged: (previous) => seen.notifyChanges(previous, options.policy()),
   };
 }

@@ -9,8 +9,8 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
-import type { EarlyEnd, McpApplication, Reply, RequestContext, SessionPort } from '../../server/application.js';
-import { isStreamReply } from '../../server/application.js';
+import type { McpApplication, Reply, RequestContext } from '../../server/application.js';
+import { isStreamReply, plainApplication } from '../../server/application.js';
 import { type Verdict, verdictOf } from '../../policy/policy-gate.js';
 import { type AuditIdentity, type IdentityView, SESSION_IDENTITY, subjectView } from './identity-view.js';
 import { sessionTag } from '../../session/id.js';
@@ -141,15 +141,9 @@ export function audited(application: McpApplication, log: EventSink, view: Ident
     }
   }
 
-  // Each member delegated by name (a spread would drop the methods of a class-based application).
+  // Every other member delegated (plainApplication binds a class's methods, which a spread would drop).
   return {
-    receive: (message, context) => application.receive(message, context),
-    ...(application.openStream && { openStream: (context: RequestContext) => application.openStream!(context) }),
-    ...(application.bind && { bind: (sessions: SessionPort) => application.bind!(sessions) }),
-    ...(application.close && { close: () => application.close!() }),
-    ...(application.cancel && {
-      cancel: (request: JsonRpcRequest, context: RequestContext, reason: EarlyEnd) => application.cancel!(request, context, reason),
-    }),
+    ...plainApplication(application),
     async handle(request, context) {
       const started = performance.now();
       let reply: Reply;

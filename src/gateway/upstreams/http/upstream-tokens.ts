@@ -10,7 +10,7 @@ import { bearerToken } from '../../../auth/bearer.js';
 import type { TokenExchange } from '../../../auth/token-exchange.js';
 import type { JsonRpcMessage, JsonRpcRequest } from '../../../protocol/jsonrpc.js';
 import { SessiongateError } from '../../../protocol/failures.js';
-import type { EarlyEnd, McpApplication, Reply, RequestContext, SessionPort } from '../../../server/application.js';
+import { type McpApplication, plainApplication, type Reply, type RequestContext } from '../../../server/application.js';
 
 export function withUpstreamTokens(application: McpApplication, exchange: TokenExchange): McpApplication {
   const ready = (context: RequestContext): Promise<void> | undefined => {
@@ -21,6 +21,7 @@ export function withUpstreamTokens(application: McpApplication, exchange: TokenE
     return exchange.ready(context.principal, token, typeof exp === 'number' ? exp * 1000 : undefined);
   };
   return {
+    ...plainApplication(application),
     handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
       const exchanging = ready(context);
       return exchanging ? exchanging.then(() => application.handle(request, context)) : application.handle(request, context);
@@ -37,11 +38,6 @@ export function withUpstreamTokens(application: McpApplication, exchange: TokenE
         ready(context)?.catch(() => {});
         return application.openStream!(context);
       },
-    }),
-    ...(application.bind && { bind: (sessions: SessionPort) => application.bind!(sessions) }),
-    ...(application.close && { close: () => application.close!() }),
-    ...(application.cancel && {
-      cancel: (request: JsonRpcRequest, context: RequestContext, reason: EarlyEnd) => application.cancel!(request, context, reason),
     }),
   };
 }
