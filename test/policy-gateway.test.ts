@@ -23,7 +23,7 @@ import { startIdentityProvider, type IdentityProvider } from './helpers/identity
 import { send, toolCall } from './helpers/mcp-http.js';
 import { MINIMAL_POLICY } from './helpers/policies.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
-import { freePort } from './helpers/redis.js';
+import { freePort, startRedis } from './helpers/redis.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-policy-gw-'));
 const policyFile = join(dir, 'policy.json');
@@ -246,6 +246,42 @@ describe('--policy and a paginated list', () => {
     } finally {
       await paged.kill();
       await pagedUpstream.kill();
+    }
+  });
+});
+
+describe('--policy on replicas sharing a Redis store', () => {
+  it('a rate limit is one bucket for both replicas', async () => {
+    const redis = await startRedis();
+    const file = join(dir, 'replica-policy.json');
+    writeFileSync(file, JSON.stringify(MINIMAL_POLICY));
+    const flags = [
+      ...['--port', '0', '--store', redis.url, '--upstream', upstream.url, '--upstream-era', 'handshake'],
+      ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, '--policy', file],
+    ];
+    const replicas = [await startCli(flags), await startCli(flags)];
+    try {
+      const call = async (replica: DemoProcess) => {
+        const token = await idp.token({ sub: 'carol', aud: replica.url });
+        return send(replica.url, {
+          body: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' }, _meta: META } },
+          headers: {
+            authorization: `Bearer ${token}`,
+            'mcp-protocol-version': '2026-07-28',
+            'mcp-method': 'tools/call',
+            'mcp-name': 'echo',
+          },
+        });
+      };
+      const [a, b] = replicas as [DemoProcess, DemoProcess];
+      expect([(await call(a)).status, (await call(b)).status, (await call(a)).status]).toEqual([200, 200, 200]);
+      const limited = await call(b);
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await call(a)).status).toBe(429);
+    } finally {
+      for (const replica of replicas) await replica.kill();
+      await redis.stop();
     }
   });
 });

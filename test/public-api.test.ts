@@ -109,6 +109,7 @@ const PUBLIC: Record<string, string[]> = {
     'parsePolicy',
     'policyGate',
     'readPolicyFile',
+    'storeLimiter',
     'verdictOf',
   ],
   'sessiongate/store/sqlite': ['SqliteStore'],
@@ -139,7 +140,9 @@ describe('the public API', () => {
   it('audited() keeps the methods of a class-based application', async () => {
     const { audited } = (await import(ENTRY_POINTS['sessiongate/gateway']!)) as typeof import('../src/gateway/index.js');
     class Application {
-      handle = undefined as never;
+      handle(): Promise<never> {
+        return Promise.reject(new Error('not called here'));
+      }
       receive(): void {}
       openStream(): undefined {
         return undefined;

@@ -10,5 +10,5 @@ export { POLICY_SCHEMA } from './policy-schema.js';
 export { policyGate, verdictOf, type PolicyGateOptions, type Verdict } from './policy-gate.js';
 export { callerOf, callOf, GOVERNED_METHODS, type Call, type Caller, type CallKind } from './call.js';
 export { POLICY_ERRORS, type PolicyErrorCode } from './policy-errors.js';
-export { RateLimiter } from './rate-limiter.js';
+export { RateLimiter, storeLimiter, type Limiter } from './rate-limiter.js';
 export type { Effect, PolicyDocument, PolicyRule, RateLimit } from './policy-document.js';

@@ -8,13 +8,14 @@
  */
 import { SessiongateError } from '../protocol/failures.js';
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
-import type { Identity, McpApplication, Reply, RequestContext } from '../server/application.js';
+import type { Identity, McpApplication, Reply, RequestContext, SessionPort } from '../server/application.js';
 import { isStreamReply, plainApplication } from '../server/application.js';
 import { type Call, type Caller, callerOf, callOf } from './call.js';
 import { durationMs } from './duration.js';
 import type { Decision, PolicyEvaluator } from './evaluator.js';
+import type { RateLimit } from './policy-document.js';
 import { policyRefusal } from './policy-errors.js';
-import { RateLimiter } from './rate-limiter.js';
+import { type Limiter, RateLimiter, storeLimiter, type Take } from './rate-limiter.js';
 import { LISTS, SeenLists } from './seen-lists.js';
 import { type ApprovalOutcome, UserApprovals } from './user-approval.js';
 
@@ -31,8 +32,11 @@ export interface PolicyGateOptions {
   policy: () => PolicyEvaluator;
   /** The claim whose value `subjects` lists. Default 'sub'. */
   subjectClaim?: string;
-  /** Buckets for `rateLimit`. Default: one per gate, in this process. */
-  limiter?: RateLimiter;
+  /**
+   * Where `rateLimit` buckets are kept. Default: the session store, once the server binds the
+   * gate (replicas on one store share them); in this process before that.
+   */
+  limiter?: Limiter;
   /** How long a person asked to approve a call has to answer, ms. Default 300,000 (5 min). */
   approvalTimeoutMs?: number;
 }
@@ -51,7 +55,7 @@ export interface PolicyGate extends McpApplication {
 }
 
 export function policyGate(application: McpApplication, options: PolicyGateOptions): PolicyGate {
-  const limiter = options.limiter ?? new RateLimiter();
+  let limiter: Limiter = options.limiter ?? new RateLimiter();
   const approvals = new UserApprovals(options.approvalTimeoutMs ?? 300_000);
   const seen = new SeenLists();
   const callers = new WeakMap<Identity, Caller>();
@@ -87,8 +91,25 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
         rule?.approver === 'operator' ? 'operator approval is not available on this gateway yet' : 'this client cannot be asked for it';
       return policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', why);
     }
-    if (rule?.rateLimit) refuseOverLimit(limiter, caller, call, request, decision, () => verdict('rate-limited'));
-    verdict('allow');
+    const proceed = (): Promise<Reply> => {
+      verdict('allow');
+      return forwardListing(request, context, caller, policy);
+    };
+    if (!rule?.rateLimit) return proceed();
+    const take = limiter.take(bucketKey(caller, call, decision), {
+      requests: rule.rateLimit.requests,
+      perMs: durationMs(rule.rateLimit.per),
+    });
+    const passed = (taken: Take): Promise<Reply> => {
+      if (taken.ok) return proceed();
+      verdict('rate-limited');
+      throw rateLimited(request, rule.rateLimit!, taken.retryAfterSeconds);
+    };
+    return take instanceof Promise ? take.then(passed) : passed(take);
+  };
+
+  /** The call forwarded; a list's answer filtered for the caller (and what it listed remembered). */
+  const forwardListing = (request: JsonRpcRequest, context: RequestContext, caller: Caller, policy: PolicyEvaluator): Promise<Reply> => {
     const list = LISTS[request.method];
     const reply = application.handle(request, context);
     if (!list) return reply;
@@ -120,28 +141,26 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
       // A caller's answer to an approval question is the gate's, not the upstream's.
       if (!approvals.take(message)) await application.receive(message, context);
     },
+    bind(sessions: SessionPort) {
+      // Buckets in the session store from now on: replicas sharing it share them.
+      if (!options.limiter) limiter = storeLimiter(sessions);
+      application.bind?.(sessions);
+    },
     policyChanged: (previous) => seen.notifyChanges(previous, options.policy()),
   };
 }
 
-/** Takes a token from the rule's bucket, or throws 429 with Retry-After (after `onRefused`). */
-function refuseOverLimit(
-  limiter: RateLimiter,
-  caller: Caller,
-  call: Call,
-  request: JsonRpcRequest,
-  decision: Decision,
-  onRefused: () => void,
-): void {
+/** Whose bucket a call takes from: per principal and rule, or per principal, rule and tool. */
+function bucketKey(caller: Caller, call: Call, decision: Decision): string {
   const rule = decision.rule!;
-  const limit = rule.rateLimit!;
   const who = caller.principal ?? 'anonymous';
-  const key = limit.key === 'principal+tool' ? `${rule.id}\0${who}\0${call.name ?? call.method}` : `${rule.id}\0${who}`;
-  const taken = limiter.take(key, { requests: limit.requests, perMs: durationMs(limit.per) });
-  if (taken.ok) return;
-  onRefused();
-  throw new SessiongateError('SG_RATE_LIMITED', `Too many requests: ${limit.requests} allowed per ${limit.per}`, {
-    headers: { 'retry-after': String(taken.retryAfterSeconds) },
+  return rule.rateLimit!.key === 'principal+tool' ? `${rule.id}\0${who}\0${call.name ?? call.method}` : `${rule.id}\0${who}`;
+}
+
+/** 429 with Retry-After: the rule's rate limit is used up. */
+function rateLimited(request: JsonRpcRequest, limit: RateLimit, retryAfterSeconds: number): SessiongateError {
+  return new SessiongateError('SG_RATE_LIMITED', `Too many requests: ${limit.requests} allowed per ${limit.per}`, {
+    headers: { 'retry-after': String(retryAfterSeconds) },
     requestId: request.id,
   });
 }

@@ -3,8 +3,11 @@
  * Token buckets for a rule's `rateLimit` (docs/POLICY.md, "Rate limits"): a bucket holds
  * `requests` tokens and refills them evenly over `per`; a call takes one or is refused with the
  * seconds until the next one. One bucket per principal and rule (or per principal, rule and
- * tool); kept in this process, bounded, least recently used first out.
+ * tool). The policy gate keeps them in the session store once the server binds it (a
+ * `SessionPort`): replicas on one Redis or SQLite file share them; `RateLimiter` keeps them in
+ * this process, bounded, least recently used first out, until then (or for a caller's own use).
  */
+import { type Bucket, takeFrom } from '../store/token-bucket.js';
 
 export interface BucketRule {
   requests: number;
@@ -13,10 +16,20 @@ export interface BucketRule {
 
 export type Take = { ok: true } | { ok: false; retryAfterSeconds: number };
 
+/** Where buckets are kept: this process (RateLimiter) or the session store (storeLimiter). */
+export interface Limiter {
+  take(key: string, rule: BucketRule): Take | Promise<Take>;
+}
+
 const DEFAULT_BUCKETS = 100_000;
 
-export class RateLimiter {
-  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+/** A wait in ms as a Take. */
+function taken(waitMs: number): Take {
+  return waitMs === 0 ? { ok: true } : { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+}
+
+export class RateLimiter implements Limiter {
+  readonly #buckets = new Map<string, Bucket>();
   readonly #limit: number;
 
   constructor(limit = DEFAULT_BUCKETS) {
@@ -24,16 +37,15 @@ export class RateLimiter {
   }
 
   take(key: string, rule: BucketRule, now = Date.now()): Take {
-    const refillPerMs = rule.requests / rule.perMs;
-    const bucket = this.#buckets.get(key);
-    const tokens = bucket ? Math.min(rule.requests, bucket.tokens + (now - bucket.at) * refillPerMs) : rule.requests;
+    const { bucket, waitMs } = takeFrom(this.#buckets.get(key), rule.requests, rule.requests / rule.perMs, now);
     this.#buckets.delete(key);
     if (this.#buckets.size >= this.#limit) this.#buckets.delete(this.#buckets.keys().next().value!);
-    if (tokens < 1) {
-      this.#buckets.set(key, { tokens, at: now });
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / refillPerMs / 1000)) };
-    }
-    this.#buckets.set(key, { tokens: tokens - 1, at: now });
-    return { ok: true };
+    this.#buckets.set(key, bucket);
+    return taken(waitMs);
   }
+}
+
+/** Buckets in the session store behind `port` (shared by the replicas using it). */
+export function storeLimiter(port: { takeToken(key: string, capacity: number, refillPerMs: number): Promise<number> }): Limiter {
+  return { take: async (key, rule) => taken(await port.takeToken(key, rule.requests, rule.requests / rule.perMs)) };
 }

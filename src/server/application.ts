@@ -80,6 +80,12 @@ export interface SessionPort {
   conversationId(principal: string | null, key: string): Promise<string>;
   /** Ends a session as a DELETE would. False when it was not live. */
   end(sessionId: string): Promise<boolean>;
+  /**
+   * Takes one token from the rate-limit bucket `key` (up to `capacity`, refilled at
+   * `refillPerMs`) in the session store, so replicas sharing it share the bucket: 0 when taken,
+   * else the ms until one will be there.
+   */
+  takeToken(key: string, capacity: number, refillPerMs: number): Promise<number>;
 }
 
 /**

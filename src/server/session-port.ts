@@ -44,6 +44,10 @@ class Port implements SessionPort {
     return this.#sessions.claim(sessionId);
   }
 
+  takeToken(key: string, capacity: number, refillPerMs: number): Promise<number> {
+    return this.#sessions.takeToken(key, capacity, refillPerMs);
+  }
+
   toStream(sessionId: string, message: JsonRpcMessage): Promise<boolean> {
     return this.#sessions.toStream(sessionId, message);
   }

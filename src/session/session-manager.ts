@@ -285,6 +285,11 @@ export class SessionManager {
     return this.#store.count();
   }
 
+  /** Takes a token from a rate-limit bucket in the store, shared by every replica on it (0: taken; else ms to wait). */
+  takeToken(key: string, capacity: number, refillPerMs: number): Promise<number> {
+    return this.#store.takeToken(key, capacity, refillPerMs, this.now());
+  }
+
   /** Sessions this process holds resources for. */
   get heldHere(): number {
     return this.#live.size;

@@ -120,6 +120,10 @@ export class CachingStore implements SessionStore {
     return this.#store.count();
   }
 
+  takeToken(key: string, capacity: number, refillPerMs: number, now: number): Promise<number> {
+    return this.#store.takeToken(key, capacity, refillPerMs, now);
+  }
+
   sharedSecret(name: string, create: () => string): Promise<string> {
     return this.#store.sharedSecret(name, create);
   }

@@ -73,6 +73,12 @@ export interface SessionStore {
    */
   sharedSecret(name: string, create: () => string): Promise<string>;
   /**
+   * Takes one token from the rate-limit bucket `key` (up to `capacity` tokens, refilled evenly
+   * at `refillPerMs`) as one atomic step, across every process using this store: 0 when taken,
+   * else the ms until one will be there (store/token-bucket.ts).
+   */
+  takeToken(key: string, capacity: number, refillPerMs: number, now: number): Promise<number>;
+  /**
    * How replicas sharing this store tell each other about sessions (pub/sub on Redis). Absent
    * for a store only one process uses (memory, SQLite).
    */

@@ -255,5 +255,24 @@ export function storeContract(name: string, open: () => Promise<SessionStore>): 
       const second = await store.sharedSecret('k', () => 'two');
       expect([first, second]).toEqual(['one', 'one']);
     });
+
+    it('rate-limit buckets: `capacity` takes at once, then the wait until the next token, refilled evenly; one per key', async () => {
+      const now = 1_000_000;
+      const perMs = 3 / 60_000; // 3 a minute
+      const taken = await Promise.all([0, 1, 2].map(() => store.takeToken('p:alice', 3, perMs, now)));
+      expect(taken).toEqual([0, 0, 0]);
+      expect(await store.takeToken('p:alice', 3, perMs, now)).toBe(20_000);
+      expect(await store.takeToken('p:bob', 3, perMs, now)).toBe(0);
+      expect(await store.takeToken('p:alice', 3, perMs, now + 20_000)).toBe(0);
+      expect(await store.takeToken('p:alice', 3, perMs, now + 20_000)).toBeGreaterThan(0);
+      // A long pause refills to the capacity, never past it.
+      const later = now + 3_600_000;
+      expect(await Promise.all([0, 1, 2, 3].map(() => store.takeToken('p:alice', 3, perMs, later)))).toEqual([
+        0,
+        0,
+        0,
+        expect.any(Number) as number,
+      ]);
+    });
   });
 }

@@ -15,6 +15,7 @@ import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStor
 import { DeadlineHeap } from './deadline-heap.js';
 import { RecordTable } from './record-table.js';
 import { SharedValues } from './shared-values.js';
+import { type Bucket, takeFrom } from '../token-bucket.js';
 
 /** The state of every record that has none yet: one object, never changed (records are readonly). */
 const NO_STATE: JsonObject = Object.freeze({});
@@ -33,6 +34,8 @@ interface PrincipalSessions {
 
 /** The bucket key of anonymous sessions: principal hashes are never empty. */
 const ANONYMOUS = '';
+/** Rate-limit buckets kept at most (takeToken). */
+const MAX_BUCKETS = 100_000;
 const NONE: ReadonlySet<string> = new Set();
 
 export class MemoryStore implements SessionStore {
@@ -42,6 +45,7 @@ export class MemoryStore implements SessionStore {
   /** Expired records a cap check dropped: the next sweep reports them, so their resources are freed. */
   #droppedExpired: SessionRecord[] = [];
   readonly #secrets = new Map<string, string>();
+  readonly #buckets = new Map<string, Bucket>();
   readonly #initializeParams = new SharedValues();
 
   async create(record: SessionRecord, limits: CreateLimits, now: number): Promise<CreateOutcome> {
@@ -135,6 +139,15 @@ export class MemoryStore implements SessionStore {
 
   async count(): Promise<number> {
     return this.#records.size;
+  }
+
+  async takeToken(key: string, capacity: number, refillPerMs: number, now: number): Promise<number> {
+    const { bucket, waitMs } = takeFrom(this.#buckets.get(key), capacity, refillPerMs, now);
+    this.#buckets.delete(key);
+    this.#buckets.set(key, bucket);
+    // Bounded: the least recently used bucket goes first (a full bucket and none are the same).
+    if (this.#buckets.size > MAX_BUCKETS) this.#buckets.delete(this.#buckets.keys().next().value!);
+    return waitMs;
   }
 
   async sharedSecret(name: string, create: () => string): Promise<string> {

@@ -16,7 +16,8 @@ import { expiresAt, type SessionRecord } from '../record.js';
 import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStore, type VictimScope } from '../store.js';
 import { parseRedisTarget, type RedisTarget } from './target.js';
 import { RedisBus } from './redis-bus.js';
-import { CLAIM, CREATE, DELETE, DELETE_FIELD, SET_FIELD, SWEEP, TOUCH } from './scripts.js';
+import { CLAIM, CREATE, DELETE, DELETE_FIELD, SET_FIELD, SWEEP, TAKE_TOKEN, TOUCH } from './scripts.js';
+import { bucketLifetimeMs } from '../token-bucket.js';
 
 export interface RedisStoreOptions {
   /**
@@ -49,6 +50,7 @@ interface Scripted {
   sgDelete(...args: (string | number)[]): Promise<string[] | null>;
   sgSweep(...args: (string | number)[]): Promise<(string | string[])[]>;
   sgClaim(key: string): Promise<number>;
+  sgTakeToken(...args: (string | number)[]): Promise<number>;
 }
 
 export class RedisStore implements SessionStore {
@@ -90,6 +92,7 @@ export class RedisStore implements SessionStore {
     client.defineCommand('sgDelete', { numberOfKeys: 3, lua: DELETE });
     client.defineCommand('sgSweep', { numberOfKeys: 2, lua: SWEEP });
     client.defineCommand('sgClaim', { numberOfKeys: 1, lua: CLAIM });
+    client.defineCommand('sgTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
     this.#redis = client as (Redis | Cluster) & Scripted;
   }
 
@@ -213,6 +216,12 @@ export class RedisStore implements SessionStore {
 
   count(): Promise<number> {
     return this.#call(() => this.#redis.zcard(this.#expiryKey()));
+  }
+
+  /** One script: replicas on this Redis share each bucket; an untouched bucket expires once full again. */
+  takeToken(key: string, capacity: number, refillPerMs: number, now: number): Promise<number> {
+    const bucket = `${this.#prefix}bucket:${key}`;
+    return this.#call(() => this.#redis.sgTakeToken(bucket, capacity, refillPerMs, now, bucketLifetimeMs(capacity, refillPerMs)));
   }
 
   async sharedSecret(name: string, create: () => string): Promise<string> {

@@ -95,3 +95,23 @@ export const CLAIM = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 return redis.call('HINCRBY', KEYS[1], 'ownerEpoch', 1)
 `;
+
+/**
+ * KEYS: bucket hash. ARGV: capacity, refillPerMs, now, lifetimeMs. Takes one token (0), or
+ * returns the ms until one will be there: store/token-bucket.ts `takeFrom`, as one atomic step.
+ */
+export const TAKE_TOKEN = `
+local capacity = tonumber(ARGV[1])
+local refill = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local tokens = capacity
+local stored = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+if stored[1] then
+  tokens = math.min(capacity, tonumber(stored[1]) + math.max(0, now - tonumber(stored[2])) * refill)
+end
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / refill) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return wait
+`;

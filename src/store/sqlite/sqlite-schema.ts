@@ -27,4 +27,6 @@ CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_principal ON sessions (principal) WHERE principal IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sessions_anonymous ON sessions (expires_at) WHERE principal IS NULL;
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL, forget_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS buckets_by_age ON buckets (forget_at);
 `;

@@ -10,6 +10,7 @@ import { loadDriver } from '../driver.js';
 import type { JsonValue } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
 import { type Row, SCHEMA } from './sqlite-schema.js';
+import { bucketLifetimeMs, takeFrom } from '../token-bucket.js';
 import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStore, type VictimScope } from '../store.js';
 
 export interface SqliteStoreOptions {
@@ -25,6 +26,7 @@ export class SqliteStore implements SessionStore {
   readonly #stmt: ReturnType<typeof prepareStatements>;
   readonly #createTx;
   readonly #sweepTx;
+  readonly #takeTx;
 
   /** `path` is a file (created if missing) or ':memory:'. */
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -56,9 +58,16 @@ export class SqliteStore implements SessionStore {
       );
       return 'created';
     });
+    // One read and one write under the write lock: processes sharing the file share the buckets.
+    this.#takeTx = db.transaction((key: string, capacity: number, refillPerMs: number, now: number): number => {
+      const { bucket, waitMs } = takeFrom(this.#stmt.getBucket.get(key), capacity, refillPerMs, now);
+      this.#stmt.putBucket.run(key, bucket.tokens, bucket.at, now + bucketLifetimeMs(capacity, refillPerMs));
+      return waitMs;
+    });
     this.#sweepTx = db.transaction((now: number, limit: number): SessionRecord[] => {
       const rows = this.#stmt.due.all(now, limit);
       for (const row of rows) this.#stmt.remove.get(row.id);
+      this.#stmt.forgetBuckets.run(now, limit); // full again: the same as no bucket
       return rows.map(toRecord);
     });
   }
@@ -120,6 +129,10 @@ export class SqliteStore implements SessionStore {
 
   async count(): Promise<number> {
     return this.#stmt.count.get()!.n;
+  }
+
+  async takeToken(key: string, capacity: number, refillPerMs: number, now: number): Promise<number> {
+    return this.#takeTx.immediate(key, capacity, refillPerMs, now);
   }
 
   async sharedSecret(name: string, create: () => string): Promise<string> {
@@ -209,5 +222,8 @@ function prepareStatements(db: Database.Database) {
     page: db.prepare<[string, number, number], Row>('SELECT * FROM sessions WHERE id > ? AND expires_at > ? ORDER BY id LIMIT ?'),
     getSecret: db.prepare<[string], { value: string }>('SELECT value FROM secrets WHERE name = ?'),
     putSecret: db.prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)'),
+    getBucket: db.prepare<[string], { tokens: number; at: number }>('SELECT tokens, at FROM buckets WHERE key = ?'),
+    putBucket: db.prepare('INSERT OR REPLACE INTO buckets (key, tokens, at, forget_at) VALUES (?, ?, ?, ?)'),
+    forgetBuckets: db.prepare('DELETE FROM buckets WHERE key IN (SELECT key FROM buckets WHERE forget_at <= ? LIMIT ?)'),
   };
 }
