@@ -187,6 +187,41 @@ describe('--policy (the documented minimal form)', () => {
     expect((answer.json as { error: { code: number } }).error.code).toBe(-32050);
   });
 
+  it('a sessionless caller is asked in the multi-round-trip form; the answer counts only for the same person, call and arguments', async () => {
+    const token = await idp.token({ sub: 'alice', aud: gateway.url });
+    const meta = { ...META, 'io.modelcontextprotocol/clientCapabilities': { elicitation: {} } };
+    const call = (args: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      send(gateway.url, {
+        body: { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'slow', arguments: args, _meta: meta, ...extra } },
+        headers: { authorization: `Bearer ${token}`, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'slow' },
+      });
+    const asked = (await call({ ms: 4 })).json as {
+      result: { resultType: string; inputRequests: Record<string, { method: string; params: { message: string } }>; requestState: string };
+    };
+    expect(asked.result.resultType).toBe('input_required');
+    const [question] = Object.values(asked.result.inputRequests);
+    expect(question?.method).toBe('elicitation/create');
+    expect(question?.params.message).toContain('{"ms":4}');
+    const key = Object.keys(asked.result.inputRequests)[0]!;
+    const accept = { [key]: { action: 'accept', content: { approve: true } } };
+    const before = upstreamCalls().filter((name) => name === 'slow').length;
+
+    const tampered = (await call({ ms: 5 }, { inputResponses: accept, requestState: asked.result.requestState })).json as {
+      error: { code: number; message: string };
+    };
+    expect(tampered.error.code).toBe(-32051);
+    const declined = (await call({ ms: 4 }, { inputResponses: { [key]: { action: 'decline' } }, requestState: asked.result.requestState }))
+      .json as { error: { message: string } };
+    expect(declined.error.message).toContain('declined');
+    expect(upstreamCalls().filter((name) => name === 'slow')).toHaveLength(before);
+
+    const done = (await call({ ms: 4 }, { inputResponses: accept, requestState: asked.result.requestState })).json as {
+      result: { content: { text: string }[] };
+    };
+    expect(done.result.content[0]!.text).toBe('slow done');
+    expect(upstreamCalls().filter((name) => name === 'slow')).toHaveLength(before + 1);
+  });
+
   it('a reload widens and narrows a live session (which is told: list_changed); an invalid file keeps the policy in force', async () => {
     const alice = await clientOf('alice');
     let changes = 0;

@@ -17,11 +17,12 @@ import type { RateLimit } from './policy-document.js';
 import { policyRefusal } from './policy-errors.js';
 import { type Limiter, RateLimiter, storeLimiter, type Take } from './rate-limiter.js';
 import { LISTS, SeenLists } from './seen-lists.js';
+import { RoundTripApprovals } from './round-trip-approval.js';
 import { type ApprovalOutcome, UserApprovals } from './user-approval.js';
 
 /** What the audit line says of a call's decision. */
 export interface Verdict {
-  decision: 'allow' | 'deny' | 'rate-limited' | 'approve-unavailable' | ApprovalOutcome;
+  decision: 'allow' | 'deny' | 'rate-limited' | 'approve-unavailable' | 'approve-asked' | ApprovalOutcome;
   rule: string | null;
   /** Who approved or refused an approval: the user (the caller, asked). */
   approver?: 'user';
@@ -57,6 +58,7 @@ export interface PolicyGate extends McpApplication {
 export function policyGate(application: McpApplication, options: PolicyGateOptions): PolicyGate {
   let limiter: Limiter = options.limiter ?? new RateLimiter();
   const approvals = new UserApprovals(options.approvalTimeoutMs ?? 300_000);
+  const roundTrips = new RoundTripApprovals(options.approvalTimeoutMs ?? 300_000);
   const seen = new SeenLists();
   const callers = new WeakMap<Identity, Caller>();
   const callerFor = (context: RequestContext): Caller => {
@@ -85,7 +87,17 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
           verdicts.set(request, { decision: outcome, rule: rule?.id ?? null, approver: 'user' });
         });
       }
-      // Nobody can be asked here (no elicitation, the sessionless era, operator approval: not built yet).
+      if ((rule?.approver ?? 'user') === 'user' && roundTrips.canAsk(request, context)) {
+        const judged = roundTrips.judge(request, context, call);
+        if ('reply' in judged) {
+          verdict('approve-asked');
+          return judged.reply;
+        }
+        verdicts.set(request, { decision: judged.outcome, rule: rule?.id ?? null, approver: 'user' });
+        if (judged.outcome !== 'approve-accepted') return roundTrips.refusal(request, judged.outcome);
+        return application.handle(judged.forward, context);
+      }
+      // Nobody can be asked here (no elicitation, operator approval: not built yet).
       verdict('approve-unavailable');
       const why =
         rule?.approver === 'operator' ? 'operator approval is not available on this gateway yet' : 'this client cannot be asked for it';

@@ -85,7 +85,7 @@ export class UserApprovals {
   ): AsyncGenerator<JsonRpcMessage> {
     const id = internalRequestId('approval');
     const answered = this.#wait(id, context.signal);
-    yield { jsonrpc: '2.0', id, method: 'elicitation/create', params: question(context, call) };
+    yield { jsonrpc: '2.0', id, method: 'elicitation/create', params: approvalQuestion(context, call) };
     const outcome = outcomeOf(await answered);
     settle(outcome);
     if (outcome !== 'approve-accepted') {
@@ -128,7 +128,7 @@ export class UserApprovals {
 }
 
 /** The elicitation's params: what is asked, in the form mode every revision with elicitation knows. */
-function question(context: RequestContext, call: Call): JsonObject {
+export function approvalQuestion(context: RequestContext, call: Call): JsonObject {
   let args = JSON.stringify(call.arguments ?? {});
   if (args.length > SUMMARY_CHARS) args = `${args.slice(0, SUMMARY_CHARS)}…`;
   const what = call.kind === 'tool' ? `the tool "${call.name}"` : `${call.method} ${call.name ?? ''}`.trim();
@@ -139,7 +139,8 @@ function question(context: RequestContext, call: Call): JsonObject {
   };
 }
 
-function outcomeOf(response: JsonRpcResponse | undefined): ApprovalOutcome {
+/** The outcome an elicitation's answer gives: accepted only with `approve: true`; none at all is a timeout. */
+export function outcomeOf(response: JsonRpcResponse | undefined): ApprovalOutcome {
   if (response === undefined) return 'approve-timeout';
   if (!('result' in response)) return 'approve-declined';
   const content = response.result['content'];
