@@ -286,10 +286,11 @@ describe('--policy and a paginated list', () => {
 });
 
 describe('--policy on replicas sharing a Redis store', () => {
-  it('a rate limit is one bucket for both replicas', async () => {
+  it('a rate limit is one bucket for both replicas; an approval asked by one is answered to the other; remember spares a second question', async () => {
     const redis = await startRedis();
     const file = join(dir, 'replica-policy.json');
-    writeFileSync(file, JSON.stringify(MINIMAL_POLICY));
+    const remembering = { id: 'alice-stream', effect: 'approve', subjects: ['alice'], tools: ['stream'], remember: '10m' };
+    writeFileSync(file, JSON.stringify({ ...MINIMAL_POLICY, rules: [...MINIMAL_POLICY.rules, remembering] }));
     const flags = [
       ...['--port', '0', '--store', redis.url, '--upstream', upstream.url, '--upstream-era', 'handshake'],
       ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, '--policy', file],
@@ -314,6 +315,40 @@ describe('--policy on replicas sharing a Redis store', () => {
       expect(limited.status).toBe(429);
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect((await call(a)).status).toBe(429);
+
+      // The multi-round-trip approval: the question from one replica, the answer to the other.
+      const ask = async (replica: DemoProcess, extra: Record<string, unknown> = {}) => {
+        const token = await idp.token({ sub: 'alice', aud: replica.url });
+        const meta = { ...META, 'io.modelcontextprotocol/clientCapabilities': { elicitation: {} } };
+        return send(replica.url, {
+          body: { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'slow', arguments: { ms: 6 }, _meta: meta, ...extra } },
+          headers: {
+            authorization: `Bearer ${token}`,
+            'mcp-protocol-version': '2026-07-28',
+            'mcp-method': 'tools/call',
+            'mcp-name': 'slow',
+          },
+        });
+      };
+      const question = (await ask(a)).json as { result: { inputRequests: Record<string, unknown>; requestState: string } };
+      const key = Object.keys(question.result.inputRequests)[0]!;
+      const answered = await ask(b, {
+        inputResponses: { [key]: { action: 'accept', content: { approve: true } } },
+        requestState: question.result.requestState,
+      });
+      expect((answered.json as { result: { content: { text: string }[] } }).result.content[0]!.text).toBe('slow done');
+
+      // remember: one approval covers the identical call; other arguments are asked again.
+      let questions = 0;
+      const token = await idp.token({ sub: 'alice', aud: a.url });
+      const client = new Client({ name: 'remembering', version: '1' }, { capabilities: { elicitation: {} } });
+      client.setRequestHandler(ElicitRequestSchema, async () => (questions++, { action: 'accept', content: { approve: true } }));
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(a.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+      );
+      for (const count of [1, 1, 2]) await client.callTool({ name: 'stream', arguments: { count, size: 1 } });
+      expect(questions).toBe(2);
+      await client.close();
     } finally {
       for (const replica of replicas) await replica.kill();
       await redis.stop();

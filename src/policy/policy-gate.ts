@@ -88,7 +88,7 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
         });
       }
       if ((rule?.approver ?? 'user') === 'user' && roundTrips.canAsk(request, context)) {
-        const judged = roundTrips.judge(request, context, call);
+        const judged = roundTrips.judge(request, context, call, rule?.remember === undefined ? undefined : durationMs(rule.remember));
         if ('reply' in judged) {
           verdict('approve-asked');
           return judged.reply;
@@ -156,6 +156,7 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
     bind(sessions: SessionPort) {
       // Buckets in the session store from now on: replicas sharing it share them.
       if (!options.limiter) limiter = storeLimiter(sessions);
+      roundTrips.share(sessions).catch(() => {}); // until then (or if the store fails), this process's own key
       application.bind?.(sessions);
     },
     policyChanged: (previous) => seen.notifyChanges(previous, options.policy()),

@@ -5,7 +5,7 @@
  * `input_required` result carrying the question (`elicitation/create`, as user-approval.ts asks
  * it) and a `requestState`; the client asks its user and sends the same call again with the
  * answer in `inputResponses` and the state back. The state is integrity-protected (HMAC-SHA256
- * under a key of this gateway) and binds the principal, the method, the tool and a hash of the
+ * under a key the replicas on one store share) and binds the principal, the method, the tool and a hash of the
  * arguments, and expires with `--approval-timeout`: it cannot approve another person's call,
  * other arguments, or arrive late (docs/POLICY.md, "Approval").
  */
@@ -13,7 +13,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { isObject, type JsonObject, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
 import { isSessionlessRevision } from '../protocol/revisions.js';
 import { META } from '../protocol/sessionless-meta.js';
-import type { RequestContext } from '../server/application.js';
+import type { RequestContext, SessionPort } from '../server/application.js';
 import type { Call } from './call.js';
 import { policyRefusal } from './policy-errors.js';
 import { type ApprovalOutcome, approvalQuestion, outcomeOf } from './user-approval.js';
@@ -22,11 +22,18 @@ import { type ApprovalOutcome, approvalQuestion, outcomeOf } from './user-approv
 const INPUT_KEY = 'sessiongate.approval';
 
 export class RoundTripApprovals {
-  readonly #key = randomBytes(32);
+  /** This process's own key, until the store's shared one is read (`share`). */
+  #key: Buffer | string = randomBytes(32);
   readonly #timeoutMs: number;
+  readonly #remembered = new Map<string, number>();
 
   constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
+  }
+
+  /** Signs with a key every replica on the store shares, so a retry may reach any of them. */
+  async share(port: Pick<SessionPort, 'sharedSecret'>): Promise<void> {
+    this.#key = await port.sharedSecret('approval-state', () => randomBytes(32).toString('base64url'));
   }
 
   /** A sessionless caller that declared elicitation can be asked this way. */
@@ -46,17 +53,18 @@ export class RoundTripApprovals {
     request: JsonRpcRequest,
     context: RequestContext,
     call: Call,
+    remember: number | undefined,
   ): { reply: JsonRpcResponse } | { outcome: ApprovalOutcome; forward: JsonRpcRequest } {
     const params = request.params ?? {};
     const binding = this.#binding(context, call);
-    const responses = params['inputResponses'];
-    const state = params['requestState'];
-    if (!isObject(responses) || typeof state !== 'string') return { reply: this.#question(request, context, call, binding) };
-    const { inputResponses: _responses, requestState: _state, ...rest } = params;
+    const { inputResponses: responses, requestState: state, ...rest } = params;
     const forward = { ...request, params: rest };
+    if ((this.#remembered.get(binding) ?? 0) > Date.now()) return { outcome: 'approve-accepted', forward };
+    if (!isObject(responses) || typeof state !== 'string') return { reply: this.#question(request, context, call, binding) };
     if (!this.#valid(state, binding)) return { outcome: 'approve-timeout', forward };
     const answer = responses[INPUT_KEY];
     const outcome = outcomeOf(isObject(answer) ? { jsonrpc: '2.0', id: 0, result: answer } : undefined);
+    if (outcome === 'approve-accepted' && remember !== undefined) this.#remember(binding, remember);
     return { outcome: outcome === 'approve-timeout' ? 'approve-declined' : outcome, forward };
   }
 
@@ -67,6 +75,13 @@ export class RoundTripApprovals {
       'SG_APPROVAL_REQUIRED',
       outcome === 'approve-timeout' ? 'the approval expired or is not for this call' : 'declined',
     );
+  }
+
+  /** `remember`: identical calls (same person, call and arguments) pass for that long, on this replica. */
+  #remember(binding: string, forMs: number): void {
+    this.#remembered.delete(binding);
+    this.#remembered.set(binding, Date.now() + forMs);
+    if (this.#remembered.size > 10_000) this.#remembered.delete(this.#remembered.keys().next().value!);
   }
 
   #question(request: JsonRpcRequest, context: RequestContext, call: Call, binding: string): JsonRpcResponse {

@@ -86,6 +86,12 @@ export interface SessionPort {
    * else the ms until one will be there.
    */
   takeToken(key: string, capacity: number, refillPerMs: number): Promise<number>;
+  /**
+   * A secret every process using the session store shares, under `name` (made by `create` on
+   * first use, then the same for everybody, across restarts with a durable store): for what
+   * one replica signs and another checks.
+   */
+  sharedSecret(name: string, create: () => string): Promise<string>;
 }
 
 /**

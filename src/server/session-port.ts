@@ -44,6 +44,10 @@ class Port implements SessionPort {
     return this.#sessions.claim(sessionId);
   }
 
+  sharedSecret(name: string, create: () => string): Promise<string> {
+    return this.#sessions.sharedSecret(`application:${name}`, create);
+  }
+
   takeToken(key: string, capacity: number, refillPerMs: number): Promise<number> {
     return this.#sessions.takeToken(key, capacity, refillPerMs);
   }

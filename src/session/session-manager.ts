@@ -285,6 +285,11 @@ export class SessionManager {
     return this.#store.count();
   }
 
+  /** A secret every process on this store shares (created on first use; see SessionStore.sharedSecret). */
+  sharedSecret(name: string, create: () => string): Promise<string> {
+    return this.#store.sharedSecret(name, create);
+  }
+
   /** Takes a token from a rate-limit bucket in the store, shared by every replica on it (0: taken; else ms to wait). */
   takeToken(key: string, capacity: number, refillPerMs: number): Promise<number> {
     return this.#store.takeToken(key, capacity, refillPerMs, this.now());
