@@ -10,7 +10,7 @@
 //   node bench/auth.bench.js    (ROUNDS=5 DURATION=10 RATE=2000 CONNECTIONS=10)
 import { createServer } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { JSON_HEADERS, INIT, machine, measureRunning, median, publish, settings, start } from './harness.js';
+import { machine, measureRunning, median, openSession, publish, settings, start } from './harness.js';
 
 const ISSUER = 'https://idp.example.com';
 const AUDIENCE = 'https://gateway.example.com/mcp';
@@ -26,18 +26,6 @@ const sign = (sub) =>
     .setExpirationTime('1h')
     .sign(privateKey);
 const token = await sign('alice');
-
-/** A session opened with `credential` as bearer token, which every later request carries too. */
-async function authorizedSession(url, credential) {
-  const headers = { ...JSON_HEADERS, authorization: `Bearer ${credential}` };
-  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(INIT) });
-  await response.text();
-  const id = response.headers.get('mcp-session-id');
-  if (!id) throw new Error(`no session from ${url}: ${response.status}`);
-  const session = { ...headers, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
-  await (await fetch(url, { method: 'POST', headers: session, body: '{"jsonrpc":"2.0","method":"notifications/initialized"}' })).text();
-  return session;
-}
 
 // A token exchange endpoint (RFC 8693) that grants every request: the gateway holds what it gets.
 const exchanges = createServer((req, res) => {
@@ -68,7 +56,9 @@ for (let round = 1; round <= settings.rounds; round++) {
   const order = [...names.slice((round - 1) % names.length), ...names.slice(0, (round - 1) % names.length)];
   for (const mode of order) {
     const server = await start('gateway-auth.js', MODES[mode].env);
-    samples[mode].push(await measureRunning(mode, server, true, (url) => authorizedSession(url, MODES[mode].credential)));
+    samples[mode].push(
+      await measureRunning(mode, server, true, (url) => openSession(url, { authorization: `Bearer ${MODES[mode].credential}` })),
+    );
   }
   console.error(
     `round ${round}: ` + names.map((m) => `${m} ${samples[m].at(-1).cpu.toFixed(1)} µs CPU/req at ${settings.rate} req/s`).join('; '),

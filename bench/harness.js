@@ -66,13 +66,13 @@ export const INIT = {
 };
 export const CALL = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' } } });
 
-/** initialize + initialized; returns the headers for later requests. */
-export async function openSession(url) {
-  const response = await fetch(url, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(INIT) });
+/** initialize + initialized, with `extra` headers (a bearer token) on every request; returns the headers for later requests. */
+export async function openSession(url, extra = {}) {
+  const response = await fetch(url, { method: 'POST', headers: { ...JSON_HEADERS, ...extra }, body: JSON.stringify(INIT) });
   await response.text();
   const id = response.headers.get('mcp-session-id');
-  if (!id) throw new Error(`no session id from ${url}`);
-  const headers = { ...JSON_HEADERS, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
+  if (!id) throw new Error(`no session id from ${url}: HTTP ${response.status}`);
+  const headers = { ...JSON_HEADERS, ...extra, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
   await (
     await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })
   ).text();

@@ -6,7 +6,7 @@
 //
 //   node bench/policy.bench.js    (ROUNDS=5 DURATION=10 RATE=2000 CONNECTIONS=10)
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { JSON_HEADERS, INIT, machine, measureRunning, median, publish, settings, start } from './harness.js';
+import { machine, measureRunning, median, openSession, publish, settings, start } from './harness.js';
 
 const { compilePolicy, callerOf, callOf } = await import('../dist/policy/index.js');
 
@@ -74,17 +74,6 @@ const token = await new SignJWT({ scope: 'mcp', groups: ['staff'] })
   .setExpirationTime('1h')
   .sign(privateKey);
 
-async function authorizedSession(url) {
-  const headers = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
-  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(INIT) });
-  await response.text();
-  const id = response.headers.get('mcp-session-id');
-  if (!id) throw new Error(`no session from ${url}: ${response.status}`);
-  const session = { ...headers, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
-  await (await fetch(url, { method: 'POST', headers: session, body: '{"jsonrpc":"2.0","method":"notifications/initialized"}' })).text();
-  return session;
-}
-
 const upstream = await start('sessiongate.js', {}, 1);
 const jwtEnv = { UPSTREAM: upstream.url, JWKS: JSON.stringify(jwks), ISSUER, AUDIENCE };
 const hundred = rules(100);
@@ -94,7 +83,7 @@ const samples = { none: [], policy: [] };
 for (let round = 1; round <= settings.rounds; round++) {
   for (const mode of round % 2 === 1 ? ['none', 'policy'] : ['policy', 'none']) {
     const server = await start('gateway-auth.js', MODES[mode]);
-    samples[mode].push(await measureRunning(mode, server, true, authorizedSession));
+    samples[mode].push(await measureRunning(mode, server, true, (url) => openSession(url, { authorization: `Bearer ${token}` })));
   }
   console.error(`round ${round}: ` + ['none', 'policy'].map((m) => `${m} ${samples[m].at(-1).cpu.toFixed(1)} µs CPU/req`).join('; '));
 }

@@ -7,7 +7,7 @@
 import { SessiongateError } from '../protocol/failures.js';
 import { bearerToken } from './bearer.js';
 import { challengeHeader } from './challenge.js';
-import { VerifiedTokens } from './verified-tokens.js';
+import { ExpiringCache } from './expiring-cache.js';
 
 /** The verified caller (the session server's `Identity`): the principal it hashes, and the verified claims. */
 export interface VerifiedIdentity {
@@ -42,7 +42,7 @@ export function bearerAuthenticator(
   cacheSize: number,
   check: (token: string, now: number) => Promise<CheckedToken>,
 ): Authenticator {
-  const known = new VerifiedTokens<VerifiedIdentity>(cacheSize);
+  const known = new ExpiringCache<VerifiedIdentity>(cacheSize);
   const checkAndRemember = async (token: string, key: string, now: number): Promise<VerifiedIdentity> => {
     const { identity, until } = await check(token, now);
     known.set(key, identity, until);
@@ -51,7 +51,7 @@ export function bearerAuthenticator(
   return (request) => {
     const token = bearerToken(request.header('authorization'));
     if (token === undefined) throw noToken(rules);
-    const key = VerifiedTokens.keyOf(token);
+    const key = ExpiringCache.keyOf(token);
     const now = Date.now();
     return known.get(key, now) ?? checkAndRemember(token, key, now);
   };
@@ -94,6 +94,12 @@ export function scopesOf(claims: Readonly<Record<string, unknown>>): Set<string>
   const scope = claims['scope'] ?? claims['scp'];
   if (typeof scope === 'string') return new Set(scope.split(' ').filter(Boolean));
   return new Set(Array.isArray(scope) ? scope.filter((s): s is string => typeof s === 'string') : []);
+}
+
+/** The OAuth client a token was issued to: `client_id` (RFC 9068, RFC 7662), else `azp` (OIDC). */
+export function clientIdOf(claims: Readonly<Record<string, unknown>>): string | undefined {
+  const [clientId, azp] = [claims['client_id'], claims['azp']];
+  return typeof clientId === 'string' ? clientId : typeof azp === 'string' ? azp : undefined;
 }
 
 /** The person across token refreshes: issuer and subject, never the token. */

@@ -3,7 +3,7 @@
  * What a policy decides about: who calls (the verified caller's subject, claims, scopes, client)
  * and what they call (a tool, resource, prompt or other method, with its arguments).
  */
-import { scopesOf } from '../auth/token-rules.js';
+import { clientIdOf, scopesOf } from '../auth/token-rules.js';
 import type { JsonRpcRequest } from '../protocol/jsonrpc.js';
 
 export interface Caller {
@@ -64,7 +64,7 @@ export function callerOf(
     subject: text(subjectClaim),
     claims,
     scopes: scopesOf(claims),
-    clientId: text('client_id') ?? text('azp'),
+    clientId: clientIdOf(claims),
     anonymous: false,
     principal,
   };

@@ -82,9 +82,13 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
     }
     if (decision.effect === 'approve') {
       if ((rule?.approver ?? 'user') === 'user' && approvals.canAsk(context)) {
-        const forward = (): Promise<Reply> => application.handle(request, context);
-        return approvals.ask(request, context, call, rule!, forward, (outcome) => {
-          verdicts.set(request, { decision: outcome, rule: rule?.id ?? null, approver: 'user' });
+        return approvals.ask({
+          request,
+          context,
+          call,
+          rule: rule!,
+          forward: () => application.handle(request, context),
+          settle: (outcome) => void verdicts.set(request, { decision: outcome, rule: rule?.id ?? null, approver: 'user' }),
         });
       }
       if ((rule?.approver ?? 'user') === 'user' && roundTrips.canAsk(request, context)) {

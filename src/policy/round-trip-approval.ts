@@ -10,13 +10,14 @@
  * other arguments, or arrive late (docs/POLICY.md, "Approval").
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ExpiringCache } from '../auth/expiring-cache.js';
 import { isObject, type JsonObject, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
 import { isSessionlessRevision } from '../protocol/revisions.js';
 import { META } from '../protocol/sessionless-meta.js';
 import type { RequestContext, SessionPort } from '../server/application.js';
 import type { Call } from './call.js';
 import { policyRefusal } from './policy-errors.js';
-import { type ApprovalOutcome, approvalQuestion, outcomeOf } from './user-approval.js';
+import { type ApprovalOutcome, approvalQuestion, outcomeOf, REMEMBERED_APPROVALS } from './user-approval.js';
 
 /** The key of the one input request an approval asks. */
 const INPUT_KEY = 'sessiongate.approval';
@@ -25,7 +26,8 @@ export class RoundTripApprovals {
   /** This process's own key, until the store's shared one is read (`share`). */
   #key: Buffer | string = randomBytes(32);
   readonly #timeoutMs: number;
-  readonly #remembered = new Map<string, number>();
+  /** Approvals remembered (`remember`): identical calls (same person, call and arguments) pass, on this replica. */
+  readonly #remembered = new ExpiringCache<true>(REMEMBERED_APPROVALS);
 
   constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
@@ -59,12 +61,12 @@ export class RoundTripApprovals {
     const binding = this.#binding(context, call);
     const { inputResponses: responses, requestState: state, ...rest } = params;
     const forward = { ...request, params: rest };
-    if ((this.#remembered.get(binding) ?? 0) > Date.now()) return { outcome: 'approve-accepted', forward };
+    if (this.#remembered.get(binding, Date.now())) return { outcome: 'approve-accepted', forward };
     if (!isObject(responses) || typeof state !== 'string') return { reply: this.#question(request, context, call, binding) };
     if (!this.#valid(state, binding)) return { outcome: 'approve-timeout', forward };
     const answer = responses[INPUT_KEY];
     const outcome = outcomeOf(isObject(answer) ? { jsonrpc: '2.0', id: 0, result: answer } : undefined);
-    if (outcome === 'approve-accepted' && remember !== undefined) this.#remember(binding, remember);
+    if (outcome === 'approve-accepted' && remember !== undefined) this.#remembered.set(binding, true, Date.now() + remember);
     return { outcome: outcome === 'approve-timeout' ? 'approve-declined' : outcome, forward };
   }
 
@@ -75,13 +77,6 @@ export class RoundTripApprovals {
       'SG_APPROVAL_REQUIRED',
       outcome === 'approve-timeout' ? 'the approval expired or is not for this call' : 'declined',
     );
-  }
-
-  /** `remember`: identical calls (same person, call and arguments) pass for that long, on this replica. */
-  #remember(binding: string, forMs: number): void {
-    this.#remembered.delete(binding);
-    this.#remembered.set(binding, Date.now() + forMs);
-    if (this.#remembered.size > 10_000) this.#remembered.delete(this.#remembered.keys().next().value!);
   }
 
   #question(request: JsonRpcRequest, context: RequestContext, call: Call, binding: string): JsonRpcResponse {

@@ -9,6 +9,7 @@
  * tool and arguments) for that long.
  */
 import { createHash } from 'node:crypto';
+import { ExpiringCache } from '../auth/expiring-cache.js';
 import { internalRequestId } from '../protocol/internal-ids.js';
 import { isResponse, type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
 import { isStreamReply, type Reply, type RequestContext } from '../server/application.js';
@@ -18,6 +19,19 @@ import type { PolicyRule } from './policy-document.js';
 import { policyRefusal } from './policy-errors.js';
 
 export type ApprovalOutcome = 'approve-accepted' | 'approve-declined' | 'approve-timeout';
+
+/** A call waiting for its approval: what it is, how to send it on, and who hears the outcome. */
+export interface ApprovalCall {
+  request: JsonRpcRequest;
+  context: RequestContext;
+  call: Call;
+  rule: PolicyRule;
+  forward: () => Promise<Reply>;
+  settle: (outcome: ApprovalOutcome) => void;
+}
+
+/** Approvals `remember` keeps at most, per gate. */
+export const REMEMBERED_APPROVALS = 10_000;
 
 /** What the question asks for: one yes/no field. */
 const REQUESTED_SCHEMA: JsonObject = {
@@ -32,8 +46,8 @@ const SUMMARY_CHARS = 300;
 export class UserApprovals {
   readonly #timeoutMs: number;
   readonly #waiting = new Map<string, (response: JsonRpcResponse | undefined) => void>();
-  /** Approvals remembered (`remember`): key -> until (ms since the epoch); bounded. */
-  readonly #remembered = new Map<string, number>();
+  /** Approvals remembered (`remember`), by call (`#rememberKey`). */
+  readonly #remembered = new ExpiringCache<true>(REMEMBERED_APPROVALS);
 
   constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
@@ -58,29 +72,18 @@ export class UserApprovals {
    * The reply to an approval call: the question, then (approved) the call's own reply, or a
    * refusal. `settle` is told the outcome before anything is forwarded.
    */
-  ask(
-    request: JsonRpcRequest,
-    context: RequestContext,
-    call: Call,
-    rule: PolicyRule,
-    forward: () => Promise<Reply>,
-    settle: (outcome: ApprovalOutcome) => void,
-  ): Reply | Promise<Reply> {
+  ask(approval: ApprovalCall): Reply | Promise<Reply> {
+    const { context, call, rule } = approval;
     const remembered = rule.remember === undefined ? undefined : this.#rememberKey(context, call);
-    if (remembered !== undefined && (this.#remembered.get(remembered) ?? 0) > Date.now()) {
-      settle('approve-accepted');
-      return forward();
+    if (remembered !== undefined && this.#remembered.get(remembered, Date.now())) {
+      approval.settle('approve-accepted');
+      return approval.forward();
     }
-    return this.#asking(request, context, call, rule, forward, settle, remembered);
+    return this.#asking(approval, remembered);
   }
 
   async *#asking(
-    request: JsonRpcRequest,
-    context: RequestContext,
-    call: Call,
-    rule: PolicyRule,
-    forward: () => Promise<Reply>,
-    settle: (outcome: ApprovalOutcome) => void,
+    { request, context, call, rule, forward, settle }: ApprovalCall,
     remembered: string | undefined,
   ): AsyncGenerator<JsonRpcMessage> {
     const id = internalRequestId('approval');
@@ -92,7 +95,7 @@ export class UserApprovals {
       yield policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', outcome === 'approve-timeout' ? 'no answer in time' : 'declined');
       return;
     }
-    if (remembered !== undefined) this.#remember(remembered, durationMs(rule.remember!));
+    if (remembered !== undefined) this.#remembered.set(remembered, true, Date.now() + durationMs(rule.remember!));
     const reply = await forward();
     if (isStreamReply(reply)) yield* reply;
     else yield reply;
@@ -118,12 +121,6 @@ export class UserApprovals {
       .update(JSON.stringify(call.arguments ?? {}))
       .digest('base64url');
     return JSON.stringify([context.principal, context.session?.id ?? null, call.method, call.name ?? null, args]);
-  }
-
-  #remember(key: string, forMs: number): void {
-    this.#remembered.delete(key);
-    this.#remembered.set(key, Date.now() + forMs);
-    if (this.#remembered.size > 10_000) this.#remembered.delete(this.#remembered.keys().next().value!);
   }
 }
 

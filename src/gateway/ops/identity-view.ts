@@ -5,7 +5,7 @@
  * token, nor any part of it (docs/AUTH.md). A session keeps its creator's view in its state, so
  * the admin API can show it after a restart.
  */
-import { scopesOf } from '../../auth/token-rules.js';
+import { clientIdOf, scopesOf } from '../../auth/token-rules.js';
 import type { Identity } from '../../server/application.js';
 import { guarded, stateSlot } from '../../session/state-slot.js';
 
@@ -39,7 +39,7 @@ export function identityView(subjectClaim = 'sub'): IdentityView {
       view = {
         issuer: text('iss'),
         subject: text(subjectClaim),
-        clientId: text('client_id') ?? text('azp'),
+        clientId: clientIdOf(claims) ?? null,
         scopes: [...scopesOf(claims)],
       };
       viewed.set(identity, view);

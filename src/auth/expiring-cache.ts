@@ -1,13 +1,13 @@
 /**
- * @module auth/verified-tokens
- * Tokens already verified, until they expire: a client sends the same token on every request
- * of a session, and a signature check per request would cost more than the whole request
- * path (bench/RESULTS.md, "Issue 17"). Keyed by a SHA-256 of the token, so the cache holds no
- * credential; bounded, oldest first out.
+ * @module auth/expiring-cache
+ * Values remembered until a time, bounded, oldest first out: tokens already verified (a client
+ * sends the same token on every request of a session, and a signature check per request would
+ * cost more than the whole request path: bench/RESULTS.md, "Issue 17"), keyed by a SHA-256 of
+ * the token so the cache holds no credential; and approvals a policy remembers (`remember`).
  */
 import { createHash } from 'node:crypto';
 
-export class VerifiedTokens<T> {
+export class ExpiringCache<T> {
   readonly #limit: number;
   readonly #entries = new Map<string, { value: T; until: number }>();
 
@@ -15,6 +15,7 @@ export class VerifiedTokens<T> {
     this.#limit = limit;
   }
 
+  /** A key for a secret (a token): its SHA-256, so the cache holds no credential. */
   static keyOf(token: string): string {
     return createHash('sha256').update(token).digest('base64url');
   }
