@@ -12,6 +12,7 @@
  * - an entry is trusted for `ttlMs` at most, bounding any message that was lost anyway.
  */
 import type { JsonValue } from '../protocol/jsonrpc.js';
+import type { ApprovalRecord, ApprovalStatus } from './approval-record.js';
 import type { SessionBus } from './bus.js';
 import { isLive, type SessionRecord } from './record.js';
 import type { CreateLimits, CreateOutcome, SessionStore, VictimScope } from './store.js';
@@ -126,6 +127,23 @@ export class CachingStore implements SessionStore {
 
   sharedSecret(name: string, create: () => string): Promise<string> {
     return this.#store.sharedSecret(name, create);
+  }
+
+  // Approvals are never cached: any replica may decide one, and its caller waits for that.
+  openApproval(record: ApprovalRecord, now: number): Promise<ApprovalRecord> {
+    return this.#store.openApproval(record, now);
+  }
+
+  getApproval(id: string, now: number): Promise<ApprovalRecord | undefined> {
+    return this.#store.getApproval(id, now);
+  }
+
+  listApprovals(now: number, limit: number): Promise<ApprovalRecord[]> {
+    return this.#store.listApprovals(now, limit);
+  }
+
+  moveApproval(id: string, from: ApprovalStatus, next: ApprovalRecord | undefined, now: number): Promise<boolean> {
+    return this.#store.moveApproval(id, from, next, now);
   }
 
   async close(): Promise<void> {

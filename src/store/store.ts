@@ -4,6 +4,7 @@
  * suite (test/store-contract.ts) checks for each of them.
  */
 import type { JsonValue } from '../protocol/jsonrpc.js';
+import type { ApprovalRecord, ApprovalStatus } from './approval-record.js';
 import type { SessionBus } from './bus.js';
 import type { SessionRecord } from './record.js';
 
@@ -78,6 +79,20 @@ export interface SessionStore {
    * else the ms until one will be there (store/token-bucket.ts).
    */
   takeToken(key: string, capacity: number, refillPerMs: number, now: number): Promise<number>;
+  /**
+   * Keeps the approval `record.id` unless one under that id is still kept (then that one is
+   * returned, untouched): every process using this store asks for one call once.
+   */
+  openApproval(record: ApprovalRecord, now: number): Promise<ApprovalRecord>;
+  /** The approval `id` while it is kept. */
+  getApproval(id: string, now: number): Promise<ApprovalRecord | undefined>;
+  /** Pending approvals, oldest first, at most `limit`. */
+  listApprovals(now: number, limit: number): Promise<ApprovalRecord[]>;
+  /**
+   * Replaces the approval `id` with `next` (forgets it when `next` is undefined) only if its
+   * status is still `from`, as one atomic step: true when this caller moved it.
+   */
+  moveApproval(id: string, from: ApprovalStatus, next: ApprovalRecord | undefined, now: number): Promise<boolean>;
   /**
    * How replicas sharing this store tell each other about sessions (pub/sub on Redis). Absent
    * for a store only one process uses (memory, SQLite).

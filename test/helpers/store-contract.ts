@@ -3,10 +3,22 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintSessionId } from '../../src/session/id.js';
+import type { ApprovalRecord } from '../../src/store/approval-record.js';
 import type { SessionRecord } from '../../src/store/record.js';
 import type { CreateLimits, SessionStore } from '../../src/store/store.js';
 
 const NO_CAPS: CreateLimits = { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity };
+
+function approval(now: number, overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
+  return {
+    id: mintSessionId(),
+    status: 'pending',
+    createdAt: now,
+    expiresAt: now + MINUTE,
+    call: { tool: 'slow', arguments: { ms: 1 } },
+    ...overrides,
+  };
+}
 
 function caps(limits: Partial<CreateLimits>): CreateLimits {
   return { ...NO_CAPS, ...limits };
@@ -273,6 +285,58 @@ export function storeContract(name: string, open: () => Promise<SessionStore>): 
         0,
         expect.any(Number) as number,
       ]);
+    });
+
+    it('approvals: one per id, for everybody; listed oldest first while pending', async () => {
+      const first = approval(now);
+      expect(await store.openApproval(first, now)).toEqual(first);
+      // Opened again (another replica, a retry): the one kept is returned, untouched.
+      expect(await store.openApproval({ ...first, createdAt: now + 1, call: {} }, now + 1)).toEqual(first);
+      const second = approval(now + 5);
+      await store.openApproval(second, now + 5);
+      expect((await store.listApprovals(now + 10, 10)).map((a) => a.id)).toEqual([first.id, second.id]);
+      expect((await store.listApprovals(now + 10, 1)).map((a) => a.id)).toEqual([first.id]);
+      expect(await store.getApproval(first.id, now + 10)).toEqual(first);
+      expect(await store.getApproval(mintSessionId(), now)).toBeUndefined();
+    });
+
+    it('approvals: a move happens once, only from the status it expects; a decided one is no longer listed', async () => {
+      const pending = approval(now);
+      await store.openApproval(pending, now);
+      const approved: ApprovalRecord = {
+        ...pending,
+        status: 'approved',
+        decidedBy: 'admin',
+        decidedAt: now + 1,
+        expiresAt: now + 2 * MINUTE,
+      };
+      const denied: ApprovalRecord = { ...approved, status: 'denied' };
+      // Two operators at once on two replicas: exactly one decides.
+      const moves = await Promise.all([
+        store.moveApproval(pending.id, 'pending', approved, now + 1),
+        store.moveApproval(pending.id, 'pending', denied, now + 1),
+      ]);
+      expect(moves.filter(Boolean)).toHaveLength(1);
+      const decided = (await store.getApproval(pending.id, now + 1))!;
+      expect(decided.status).toBe(moves[0] ? 'approved' : 'denied');
+      expect(await store.listApprovals(now + 1, 10)).toEqual([]);
+      // Kept until its new expiry, then collected exactly once.
+      expect(await store.getApproval(pending.id, now + MINUTE + 1)).toEqual(decided);
+      const collected = await Promise.all([0, 1].map(() => store.moveApproval(pending.id, decided.status, undefined, now + 2)));
+      expect(collected.filter(Boolean)).toHaveLength(1);
+      expect(await store.getApproval(pending.id, now + 2)).toBeUndefined();
+      expect(await store.moveApproval(pending.id, 'pending', undefined, now + 2)).toBe(false);
+    });
+
+    it('approvals: past its expiry one is gone (not listed, not moved) and its id may be opened anew', async () => {
+      const old = approval(now, { expiresAt: now + 1000 });
+      await store.openApproval(old, now);
+      const later = now + 1000;
+      expect(await store.getApproval(old.id, later)).toBeUndefined();
+      expect(await store.listApprovals(later, 10)).toEqual([]);
+      expect(await store.moveApproval(old.id, 'pending', { ...old, status: 'approved' }, later)).toBe(false);
+      const fresh = { ...old, createdAt: later, expiresAt: later + MINUTE };
+      expect(await store.openApproval(fresh, later)).toEqual(fresh);
     });
   });
 }

@@ -16,6 +16,7 @@ import { DeadlineHeap } from './deadline-heap.js';
 import { RecordTable } from './record-table.js';
 import { SharedValues } from './shared-values.js';
 import { type Bucket, takeFrom } from '../token-bucket.js';
+import { type ApprovalRecord, type ApprovalStatus, MAX_LISTED_APPROVALS } from '../approval-record.js';
 
 /** The state of every record that has none yet: one object, never changed (records are readonly). */
 const NO_STATE: JsonObject = Object.freeze({});
@@ -36,6 +37,8 @@ interface PrincipalSessions {
 const ANONYMOUS = '';
 /** Rate-limit buckets kept at most (takeToken). */
 const MAX_BUCKETS = 100_000;
+/** Approvals kept at most: past it, the oldest go first (a forgotten pending one times out). */
+const MAX_APPROVALS = 10 * MAX_LISTED_APPROVALS;
 const NONE: ReadonlySet<string> = new Set();
 
 export class MemoryStore implements SessionStore {
@@ -46,6 +49,8 @@ export class MemoryStore implements SessionStore {
   #droppedExpired: SessionRecord[] = [];
   readonly #secrets = new Map<string, string>();
   readonly #buckets = new Map<string, Bucket>();
+  /** In the order they were opened, so the oldest is first. */
+  readonly #approvals = new Map<string, ApprovalRecord>();
   readonly #initializeParams = new SharedValues();
 
   async create(record: SessionRecord, limits: CreateLimits, now: number): Promise<CreateOutcome> {
@@ -157,6 +162,41 @@ export class MemoryStore implements SessionStore {
       this.#secrets.set(name, secret);
     }
     return secret;
+  }
+
+  // No await between a read and its write: each of these is one step, as on the other stores.
+  async openApproval(record: ApprovalRecord, now: number): Promise<ApprovalRecord> {
+    const kept = this.#approval(record.id, now);
+    if (kept) return kept;
+    this.#approvals.set(record.id, record);
+    if (this.#approvals.size > MAX_APPROVALS) this.#approvals.delete(this.#approvals.keys().next().value!);
+    return record;
+  }
+
+  async getApproval(id: string, now: number): Promise<ApprovalRecord | undefined> {
+    return this.#approval(id, now);
+  }
+
+  #approval(id: string, now: number): ApprovalRecord | undefined {
+    const record = this.#approvals.get(id);
+    if (record && record.expiresAt <= now) this.#approvals.delete(id);
+    return record && record.expiresAt > now ? record : undefined;
+  }
+
+  async listApprovals(now: number, limit: number): Promise<ApprovalRecord[]> {
+    const pending: ApprovalRecord[] = [];
+    for (const record of [...this.#approvals.values()]) {
+      if (record.expiresAt <= now) this.#approvals.delete(record.id);
+      else if (record.status === 'pending' && pending.length < limit) pending.push(record);
+    }
+    return pending;
+  }
+
+  async moveApproval(id: string, from: ApprovalStatus, next: ApprovalRecord | undefined, now: number): Promise<boolean> {
+    if (this.#approval(id, now)?.status !== from) return false;
+    this.#approvals.delete(id);
+    if (next) this.#approvals.set(id, next);
+    return true;
   }
 
   async close(): Promise<void> {}

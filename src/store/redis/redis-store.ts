@@ -16,7 +16,8 @@ import { expiresAt, type SessionRecord } from '../record.js';
 import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStore, type VictimScope } from '../store.js';
 import { parseRedisTarget, type RedisTarget } from './target.js';
 import { RedisBus } from './redis-bus.js';
-import { CLAIM, CREATE, DELETE, DELETE_FIELD, SET_FIELD, SWEEP, TAKE_TOKEN, TOUCH } from './scripts.js';
+import { CLAIM, CREATE, DELETE, DELETE_FIELD, MOVE_APPROVAL, OPEN_APPROVAL, SET_FIELD, SWEEP, TAKE_TOKEN, TOUCH } from './scripts.js';
+import type { ApprovalRecord, ApprovalStatus } from '../approval-record.js';
 import { bucketLifetimeMs } from '../token-bucket.js';
 
 export interface RedisStoreOptions {
@@ -51,6 +52,8 @@ interface Scripted {
   sgSweep(...args: (string | number)[]): Promise<(string | string[])[]>;
   sgClaim(key: string): Promise<number>;
   sgTakeToken(...args: (string | number)[]): Promise<number>;
+  sgOpenApproval(...args: (string | number)[]): Promise<string>;
+  sgMoveApproval(...args: (string | number)[]): Promise<number>;
 }
 
 export class RedisStore implements SessionStore {
@@ -93,6 +96,8 @@ export class RedisStore implements SessionStore {
     client.defineCommand('sgSweep', { numberOfKeys: 2, lua: SWEEP });
     client.defineCommand('sgClaim', { numberOfKeys: 1, lua: CLAIM });
     client.defineCommand('sgTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
+    client.defineCommand('sgOpenApproval', { numberOfKeys: 2, lua: OPEN_APPROVAL });
+    client.defineCommand('sgMoveApproval', { numberOfKeys: 2, lua: MOVE_APPROVAL });
     this.#redis = client as (Redis | Cluster) & Scripted;
   }
 
@@ -230,6 +235,61 @@ export class RedisStore implements SessionStore {
     const value = await this.#call(() => this.#redis.get(key));
     if (value === null) throw new SessiongateError('SG_STORE_UNAVAILABLE', 'Service Unavailable: shared secret vanished from the store');
     return value;
+  }
+
+  async openApproval(record: ApprovalRecord, now: number): Promise<ApprovalRecord> {
+    const kept = await this.#call(() =>
+      this.#redis.sgOpenApproval(
+        ...[this.#approvalKey(record.id), this.#pendingKey(), JSON.stringify(record), record.expiresAt + this.#grace],
+        ...[record.id, record.createdAt, record.status, now],
+      ),
+    );
+    return JSON.parse(kept) as ApprovalRecord;
+  }
+
+  async getApproval(id: string, now: number): Promise<ApprovalRecord | undefined> {
+    const kept = await this.#call(() => this.#redis.get(this.#approvalKey(id)));
+    const record = kept === null ? undefined : (JSON.parse(kept) as ApprovalRecord);
+    return record && record.expiresAt > now ? record : undefined;
+  }
+
+  /** Walks the pending index oldest first; ids whose approval is gone, decided or timed out are pruned from it. */
+  async listApprovals(now: number, limit: number): Promise<ApprovalRecord[]> {
+    const pending: ApprovalRecord[] = [];
+    for (let offset = 0; pending.length < limit; offset += limit) {
+      const ids = await this.#call(() => this.#redis.zrange(this.#pendingKey(), String(offset), String(offset + limit - 1)));
+      if (ids.length === 0) break;
+      const kept = await this.#call(() => this.#redis.mget(...ids.map((id) => this.#approvalKey(id))));
+      const gone: string[] = [];
+      ids.forEach((id, i) => {
+        const record = kept[i] ? (JSON.parse(kept[i]) as ApprovalRecord) : undefined;
+        if (!record || record.status !== 'pending' || record.expiresAt <= now) gone.push(id);
+        else if (pending.length < limit) pending.push(record);
+      });
+      if (gone.length > 0) {
+        await this.#call(() => this.#redis.zrem(this.#pendingKey(), ...gone));
+        offset -= gone.length;
+      }
+    }
+    return pending;
+  }
+
+  async moveApproval(id: string, from: ApprovalStatus, next: ApprovalRecord | undefined, now: number): Promise<boolean> {
+    const moved = await this.#call(() =>
+      this.#redis.sgMoveApproval(
+        ...[this.#approvalKey(id), this.#pendingKey(), from, next ? JSON.stringify(next) : ''],
+        ...[(next?.expiresAt ?? now) + this.#grace, id, now, next?.status ?? ''],
+      ),
+    );
+    return moved === 1;
+  }
+
+  #approvalKey(id: string): string {
+    return `${this.#prefix}approval:${id}`;
+  }
+
+  #pendingKey(): string {
+    return `${this.#prefix}approvals:pending`;
   }
 
   /** Closes the connection; never hangs on a Redis that is down (shutdown must finish). */

@@ -115,3 +115,35 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return wait
 `;
+
+/**
+ * KEYS: approval, pending index. ARGV: record JSON, keep-until (ms), id, createdAt, status, now.
+ * Keeps the approval unless one is kept under its id (returned instead): store/approval-record.ts.
+ */
+export const OPEN_APPROVAL = `
+local kept = redis.call('GET', KEYS[1])
+if kept and tonumber(cjson.decode(kept).expiresAt) > tonumber(ARGV[6]) then return kept end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+if ARGV[5] == 'pending' then redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) else redis.call('ZREM', KEYS[2], ARGV[3]) end
+return ARGV[1]
+`;
+
+/**
+ * KEYS: approval, pending index. ARGV: from status, next record JSON ('' forgets it), keep-until
+ * (ms), id, now, next status. 1 when moved: the status check and the change are one step.
+ */
+export const MOVE_APPROVAL = `
+local kept = redis.call('GET', KEYS[1])
+if not kept then return 0 end
+local record = cjson.decode(kept)
+if record.status ~= ARGV[1] or tonumber(record.expiresAt) <= tonumber(ARGV[5]) then return 0 end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], ARGV[2])
+  redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+end
+if ARGV[6] == 'pending' then redis.call('ZADD', KEYS[2], tonumber(record.createdAt), ARGV[4]) else redis.call('ZREM', KEYS[2], ARGV[4]) end
+return 1
+`;

@@ -1,6 +1,7 @@
 /**
  * @module store/sqlite/sqlite-schema
- * The SQLite store's table: the times it queries by as columns, the rest of a record as JSON.
+ * The SQLite store's tables: the times and keys it queries by as columns, the rest of a record
+ * as JSON.
  */
 
 /** A session row: the times the store queries by, as columns; the rest of the record as JSON. */
@@ -29,4 +30,13 @@ CREATE INDEX IF NOT EXISTS sessions_anonymous ON sessions (expires_at) WHERE pri
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL, forget_at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS buckets_by_age ON buckets (forget_at);
+CREATE TABLE IF NOT EXISTS approvals (
+  id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  data TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS approvals_pending ON approvals (created_at) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS approvals_by_expiry ON approvals (expires_at);
 `;

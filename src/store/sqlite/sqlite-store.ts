@@ -11,6 +11,7 @@ import type { JsonValue } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
 import { type Row, SCHEMA } from './sqlite-schema.js';
 import { bucketLifetimeMs, takeFrom } from '../token-bucket.js';
+import type { ApprovalRecord, ApprovalStatus } from '../approval-record.js';
 import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStore, type VictimScope } from '../store.js';
 
 export interface SqliteStoreOptions {
@@ -27,6 +28,7 @@ export class SqliteStore implements SessionStore {
   readonly #createTx;
   readonly #sweepTx;
   readonly #takeTx;
+  readonly #openApprovalTx;
 
   /** `path` is a file (created if missing) or ':memory:'. */
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -64,10 +66,16 @@ export class SqliteStore implements SessionStore {
       this.#stmt.putBucket.run(key, bucket.tokens, bucket.at, now + bucketLifetimeMs(capacity, refillPerMs));
       return waitMs;
     });
+    this.#openApprovalTx = db.transaction((record: ApprovalRecord, now: number): ApprovalRecord => {
+      this.#stmt.dropExpiredApproval.run(record.id, now);
+      this.#stmt.putApproval.run(record.id, record.status, record.createdAt, record.expiresAt, JSON.stringify(record));
+      return JSON.parse(this.#stmt.getApproval.get(record.id, now)!.data) as ApprovalRecord;
+    });
     this.#sweepTx = db.transaction((now: number, limit: number): SessionRecord[] => {
       const rows = this.#stmt.due.all(now, limit);
       for (const row of rows) this.#stmt.remove.get(row.id);
       this.#stmt.forgetBuckets.run(now, limit); // full again: the same as no bucket
+      this.#stmt.forgetApprovals.run(now, limit);
       return rows.map(toRecord);
     });
   }
@@ -139,6 +147,27 @@ export class SqliteStore implements SessionStore {
     // INSERT OR IGNORE then read: every process ends up with the first value written.
     this.#stmt.putSecret.run(name, create());
     return this.#stmt.getSecret.get(name)!.value;
+  }
+
+  async openApproval(record: ApprovalRecord, now: number): Promise<ApprovalRecord> {
+    return this.#openApprovalTx.immediate(record, now);
+  }
+
+  async getApproval(id: string, now: number): Promise<ApprovalRecord | undefined> {
+    const row = this.#stmt.getApproval.get(id, now);
+    return row && (JSON.parse(row.data) as ApprovalRecord);
+  }
+
+  async listApprovals(now: number, limit: number): Promise<ApprovalRecord[]> {
+    return this.#stmt.pendingApprovals.all(now, limit).map((row) => JSON.parse(row.data) as ApprovalRecord);
+  }
+
+  async moveApproval(id: string, from: ApprovalStatus, next: ApprovalRecord | undefined, now: number): Promise<boolean> {
+    // One statement each: the status check and the change are atomic across processes.
+    const changed = next
+      ? this.#stmt.replaceApproval.run(next.status, next.expiresAt, JSON.stringify(next), id, from, now)
+      : this.#stmt.removeApproval.run(id, from, now);
+    return changed.changes === 1;
   }
 
   async close(): Promise<void> {
@@ -225,5 +254,14 @@ function prepareStatements(db: Database.Database) {
     getBucket: db.prepare<[string], { tokens: number; at: number }>('SELECT tokens, at FROM buckets WHERE key = ?'),
     putBucket: db.prepare('INSERT OR REPLACE INTO buckets (key, tokens, at, forget_at) VALUES (?, ?, ?, ?)'),
     forgetBuckets: db.prepare('DELETE FROM buckets WHERE key IN (SELECT key FROM buckets WHERE forget_at <= ? LIMIT ?)'),
+    getApproval: db.prepare<[string, number], { data: string }>('SELECT data FROM approvals WHERE id = ? AND expires_at > ?'),
+    dropExpiredApproval: db.prepare('DELETE FROM approvals WHERE id = ? AND expires_at <= ?'),
+    putApproval: db.prepare('INSERT OR IGNORE INTO approvals (id, status, created_at, expires_at, data) VALUES (?, ?, ?, ?, ?)'),
+    pendingApprovals: db.prepare<[number, number], { data: string }>(
+      "SELECT data FROM approvals WHERE status = 'pending' AND expires_at > ? ORDER BY created_at LIMIT ?",
+    ),
+    replaceApproval: db.prepare('UPDATE approvals SET status = ?, expires_at = ?, data = ? WHERE id = ? AND status = ? AND expires_at > ?'),
+    removeApproval: db.prepare('DELETE FROM approvals WHERE id = ? AND status = ? AND expires_at > ?'),
+    forgetApprovals: db.prepare('DELETE FROM approvals WHERE id IN (SELECT id FROM approvals WHERE expires_at <= ? LIMIT ?)'),
   };
 }
