@@ -27,7 +27,8 @@ export interface ApprovalCall {
   call: Call;
   rule: PolicyRule;
   forward: () => Promise<Reply>;
-  settle: (outcome: ApprovalOutcome) => void;
+  /** Told the outcome and who gave it ('user', or the operator's admin identity) before anything is forwarded. */
+  settle: (outcome: ApprovalOutcome, approver: string) => void;
 }
 
 /** Approvals `remember` keeps at most, per gate. */
@@ -42,6 +43,8 @@ const REQUESTED_SCHEMA: JsonObject = {
 /** What every id of our questions starts with (internal-ids.ts: `sessiongate-approval-NONCE-`). */
 const APPROVAL_ID = internalRequestId('approval').replace(/\d+$/, '');
 const SUMMARY_CHARS = 300;
+/** How often a wait tells the server the request is alive (well inside any request timeout of a second or more). */
+const KEEP_ALIVE_MS = 500;
 
 export class UserApprovals {
   readonly #timeoutMs: number;
@@ -76,7 +79,7 @@ export class UserApprovals {
     const { context, call, rule } = approval;
     const remembered = rule.remember === undefined ? undefined : this.#rememberKey(context, call);
     if (remembered !== undefined && this.#remembered.get(remembered, Date.now())) {
-      approval.settle('approve-accepted');
+      approval.settle('approve-accepted', 'user');
       return approval.forward();
     }
     return this.#asking(approval, remembered);
@@ -87,10 +90,10 @@ export class UserApprovals {
     remembered: string | undefined,
   ): AsyncGenerator<JsonRpcMessage> {
     const id = internalRequestId('approval');
-    const answered = this.#wait(id, context.signal);
+    const answered = this.#wait(id, context);
     yield { jsonrpc: '2.0', id, method: 'elicitation/create', params: approvalQuestion(context, call) };
     const outcome = outcomeOf(await answered);
-    settle(outcome);
+    settle(outcome, 'user');
     if (outcome !== 'approve-accepted') {
       yield policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', outcome === 'approve-timeout' ? 'no answer in time' : 'declined');
       return;
@@ -101,9 +104,13 @@ export class UserApprovals {
     else yield reply;
   }
 
-  #wait(id: string, signal: AbortSignal): Promise<JsonRpcResponse | undefined> {
+  #wait(id: string, context: RequestContext): Promise<JsonRpcResponse | undefined> {
+    const signal = context.signal;
     return new Promise((resolve) => {
+      // Waiting for a person is not a stuck request: the server's deadline does not end it.
+      const alive = setInterval(() => context.keepAlive?.(), KEEP_ALIVE_MS);
       const done = (response: JsonRpcResponse | undefined): void => {
+        clearInterval(alive);
         clearTimeout(timer);
         signal.removeEventListener('abort', gone);
         this.#waiting.delete(id);
@@ -126,14 +133,19 @@ export class UserApprovals {
 
 /** The elicitation's params: what is asked, in the form mode every revision with elicitation knows. */
 export function approvalQuestion(context: RequestContext, call: Call): JsonObject {
-  let args = JSON.stringify(call.arguments ?? {});
-  if (args.length > SUMMARY_CHARS) args = `${args.slice(0, SUMMARY_CHARS)}…`;
+  const args = summarised(call.arguments);
   const what = call.kind === 'tool' ? `the tool "${call.name}"` : `${call.method} ${call.name ?? ''}`.trim();
   return {
     ...(context.protocolVersion >= '2025-11-25' ? { mode: 'form' } : {}),
     message: `Allow ${what} with ${args}?`,
     requestedSchema: REQUESTED_SCHEMA,
   };
+}
+
+/** A call's arguments as JSON text, cut after `chars` characters. */
+export function summarised(args: unknown, chars = SUMMARY_CHARS): string {
+  const text = JSON.stringify(args ?? {});
+  return text.length > chars ? `${text.slice(0, chars)}…` : text;
 }
 
 /** The outcome an elicitation's answer gives: accepted only with `approve: true`; none at all is a timeout. */

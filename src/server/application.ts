@@ -8,6 +8,7 @@ import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcRespon
 import type { Disposer } from '../session/live-registry.js';
 import type { NewSession } from '../session/session-manager.js';
 import type { StateSlot } from '../session/state-slot.js';
+import type { ApprovalBook } from '../store/approval-record.js';
 import type { SessionRecord } from '../store/record.js';
 
 /**
@@ -92,6 +93,8 @@ export interface SessionPort {
    * one replica signs and another checks.
    */
   sharedSecret(name: string, create: () => string): Promise<string>;
+  /** Operator approvals in the session store, which every replica sharing it sees (docs/POLICY.md). */
+  readonly approvals: ApprovalBook;
 }
 
 /**
@@ -120,6 +123,12 @@ export interface RequestContext {
   headers(): Record<string, string | string[] | undefined>;
   /** Aborted when the client's connection closes. */
   readonly signal: AbortSignal;
+  /**
+   * A sign of life for a request that sends nothing while it waits (a call waiting for a
+   * person): the server's request deadline (`requestTimeoutMs`) counts from now. Optional for
+   * contexts made outside the server.
+   */
+  keepAlive?(): void;
 }
 
 /**

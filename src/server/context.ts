@@ -41,7 +41,7 @@ export function clientSessionIdOf(incoming: Incoming, message: JsonRpcMessage | 
 }
 
 /** What gives the request's signal when first asked: the exchange, or the request's flight (server/in-flight.ts). */
-type SignalSource = { readonly signal: AbortSignal };
+type SignalSource = { readonly signal: AbortSignal; keepAlive?(): void };
 
 class Context implements RequestContext {
   readonly #incoming: Incoming;
@@ -75,6 +75,10 @@ class Context implements RequestContext {
   /** Read lazily: the adapter (or the flight) creates an AbortController only when somebody asks. */
   get signal(): AbortSignal {
     return this.#signalSource.signal;
+  }
+
+  keepAlive(): void {
+    this.#signalSource.keepAlive?.();
   }
 
   /** This context, or a copy when `shared` (a batch), whose signal comes from `source`. */

@@ -40,15 +40,17 @@ export class Flight {
   #controller: AbortController | undefined;
   #clientSignal: AbortSignal | undefined;
   readonly #client: { readonly signal: AbortSignal };
+  readonly #clock: () => number;
 
   constructor(
     readonly requestId: RequestId,
     readonly sessionId: string | undefined,
     readonly principal: string | null,
-    now: number,
+    clock: () => number,
     client: { readonly signal: AbortSignal },
   ) {
-    this.lastSign = now;
+    this.#clock = clock;
+    this.lastSign = clock();
     this.#client = client;
   }
 
@@ -69,6 +71,11 @@ export class Flight {
   }
 
   readonly #onClientGone = (): void => this.#controller?.abort(this.#clientSignal?.reason);
+
+  /** A sign of life without a message (RequestContext.keepAlive): the deadline counts from now. */
+  keepAlive(): void {
+    this.lastSign = this.#clock();
+  }
 
   /** `end` gets the server's own answer if the request ends before the application's. */
   onEarlyEnd(end: (response: JsonRpcResponse) => void): void {
@@ -131,7 +138,7 @@ export class InFlight {
         RETRY,
       );
     }
-    const flight = new Flight(requestId, sessionId, principal, this.#now(), client);
+    const flight = new Flight(requestId, sessionId, principal, this.#now, client);
     if (sessionId !== undefined) {
       if (ofSession === undefined) this.#bySession.set(sessionId, flight);
       else if (ofSession instanceof Set) ofSession.add(flight);
