@@ -16,7 +16,7 @@ const ALLOWED: Record<string, string[]> = {
   auth: ['protocol'],
   client: ['protocol'],
   server: ['protocol', 'store', 'session'],
-  policy: ['protocol', 'store', 'auth', 'server'],
+  policy: ['protocol', 'store', 'session', 'auth', 'server'],
   gateway: ['protocol', 'store', 'session', 'auth', 'server', 'client', 'policy'],
   cli: ORDER,
 };

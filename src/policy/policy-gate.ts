@@ -18,14 +18,15 @@ import { policyRefusal } from './policy-errors.js';
 import { type Limiter, RateLimiter, storeLimiter, type Take } from './rate-limiter.js';
 import { LISTS, SeenLists } from './seen-lists.js';
 import { RoundTripApprovals } from './round-trip-approval.js';
-import { type ApprovalOutcome, UserApprovals } from './user-approval.js';
+import { type ApprovalCall, type ApprovalOutcome, UserApprovals } from './user-approval.js';
+import { type ApprovalDesk, OperatorApprovals } from './operator-approval.js';
 
 /** What the audit line says of a call's decision. */
 export interface Verdict {
   decision: 'allow' | 'deny' | 'rate-limited' | 'approve-unavailable' | 'approve-asked' | ApprovalOutcome;
   rule: string | null;
-  /** Who approved or refused an approval: the user (the caller, asked). */
-  approver?: 'user';
+  /** Who approved or refused an approval: 'user' (the caller, asked), or the operator's admin identity. */
+  approver?: string;
 }
 
 export interface PolicyGateOptions {
@@ -53,12 +54,15 @@ export function verdictOf(request: JsonRpcRequest): Verdict | undefined {
 export interface PolicyGate extends McpApplication {
   /** The policy changed from `previous`: sessions whose lists it changed get `list_changed`; resolves with how many. */
   policyChanged(previous: PolicyEvaluator): Promise<number>;
+  /** Operator approvals, for the admin API (`GET /admin/approvals`, `POST .../approve|deny`). */
+  readonly approvals: ApprovalDesk;
 }
 
 export function policyGate(application: McpApplication, options: PolicyGateOptions): PolicyGate {
   let limiter: Limiter = options.limiter ?? new RateLimiter();
   const approvals = new UserApprovals(options.approvalTimeoutMs ?? 300_000);
   const roundTrips = new RoundTripApprovals(options.approvalTimeoutMs ?? 300_000);
+  const operators = new OperatorApprovals(options.approvalTimeoutMs ?? 300_000);
   const seen = new SeenLists();
   const callers = new WeakMap<Identity, Caller>();
   const callerFor = (context: RequestContext): Caller => {
@@ -81,16 +85,16 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
       return policyRefusal(request.id, 'SG_POLICY_DENIED', rule?.reason);
     }
     if (decision.effect === 'approve') {
-      if ((rule?.approver ?? 'user') === 'user' && approvals.canAsk(context)) {
-        return approvals.ask({
-          request,
-          context,
-          call,
-          rule: rule!,
-          forward: () => application.handle(request, context),
-          settle: (outcome) => void verdicts.set(request, { decision: outcome, rule: rule?.id ?? null, approver: 'user' }),
-        });
-      }
+      const approval: ApprovalCall = {
+        request,
+        context,
+        call,
+        rule: rule!,
+        forward: () => application.handle(request, context),
+        settle: (outcome, approver) => void verdicts.set(request, { decision: outcome, rule: rule?.id ?? null, approver }),
+      };
+      if (rule?.approver === 'operator' && operators.available) return operators.ask(approval);
+      if ((rule?.approver ?? 'user') === 'user' && approvals.canAsk(context)) return approvals.ask(approval);
       if ((rule?.approver ?? 'user') === 'user' && roundTrips.canAsk(request, context)) {
         const judged = roundTrips.judge(request, context, call, rule?.remember === undefined ? undefined : durationMs(rule.remember));
         if ('reply' in judged) {
@@ -101,10 +105,9 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
         if (judged.outcome !== 'approve-accepted') return roundTrips.refusal(request, judged.outcome);
         return application.handle(judged.forward, context);
       }
-      // Nobody can be asked here (no elicitation, operator approval: not built yet).
+      // Nobody can be asked: a client without elicitation, or operators before the gate is bound to a store.
       verdict('approve-unavailable');
-      const why =
-        rule?.approver === 'operator' ? 'operator approval is not available on this gateway yet' : 'this client cannot be asked for it';
+      const why = rule?.approver === 'operator' ? 'no operator can be asked yet' : 'this client cannot be asked for it';
       return policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', why);
     }
     const proceed = (): Promise<Reply> => {
@@ -161,9 +164,11 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
       // Buckets in the session store from now on: replicas sharing it share them.
       if (!options.limiter) limiter = storeLimiter(sessions);
       roundTrips.share(sessions).catch(() => {}); // until then (or if the store fails), this process's own key
+      operators.bind(sessions);
       application.bind?.(sessions);
     },
     policyChanged: (previous) => seen.notifyChanges(previous, options.policy()),
+    approvals: operators,
   };
 }
 

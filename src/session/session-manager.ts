@@ -6,6 +6,7 @@
  */
 import { SessiongateError } from '../protocol/failures.js';
 import type { JsonObject, JsonRpcMessage, JsonValue } from '../protocol/jsonrpc.js';
+import type { ApprovalBook } from '../store/approval-record.js';
 import { type EndReason, expiryReason, type SessionRecord } from '../store/record.js';
 import { MemoryStore } from '../store/memory/index.js';
 import type { SessionStore, VictimScope } from '../store/store.js';
@@ -293,6 +294,17 @@ export class SessionManager {
   /** Takes a token from a rate-limit bucket in the store, shared by every replica on it (0: taken; else ms to wait). */
   takeToken(key: string, capacity: number, refillPerMs: number): Promise<number> {
     return this.#store.takeToken(key, capacity, refillPerMs, this.now());
+  }
+
+  /** Operator approvals in the store, which every replica on it shares (store/approval-record.ts). */
+  get approvals(): ApprovalBook {
+    const store = this.#store;
+    return {
+      open: (record) => store.openApproval(record, this.now()),
+      get: (id) => store.getApproval(id, this.now()),
+      list: (limit) => store.listApprovals(this.now(), limit),
+      move: (id, from, next) => store.moveApproval(id, from, next, this.now()),
+    };
   }
 
   /** Sessions this process holds resources for. */

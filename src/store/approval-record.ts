@@ -27,3 +27,14 @@ export interface ApprovalRecord {
 
 /** How many pending approvals a store lists at most at once. */
 export const MAX_LISTED_APPROVALS = 500;
+
+/** The store's approvals on its own clock: what applications get (SessionPort.approvals). */
+export interface ApprovalBook {
+  /** SessionStore.openApproval: the approval kept under `record.id` (this one, if none was). */
+  open(record: ApprovalRecord): Promise<ApprovalRecord>;
+  get(id: string): Promise<ApprovalRecord | undefined>;
+  /** Pending approvals, oldest first. */
+  list(limit: number): Promise<ApprovalRecord[]>;
+  /** SessionStore.moveApproval: true when this caller moved it from `from`. */
+  move(id: string, from: ApprovalStatus, next: ApprovalRecord | undefined): Promise<boolean>;
+}

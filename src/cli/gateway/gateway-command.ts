@@ -58,6 +58,11 @@ export function configureGateway(program: Command): Command {
     } catch (error) {
       fail(`--policy ${(error as Error).message}`);
     }
+    if (policy?.current().document.rules.some((rule) => rule.approver === 'operator') && !flags.adminToken) {
+      process.stderr.write(
+        'sessiongate: warning: the policy asks operators to approve calls, but without --admin-token nobody can: they will time out\n',
+      );
+    }
     const plan = flags.stdio ? await stdioPlan(flags, flags.stdio, session) : await httpPlan(flags);
     if (policy)
       plan.summary.push(

@@ -121,7 +121,7 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   });
   sessions = server.sessions;
   listener = listening.http;
-  if (token && recent) admin = adminApi(server.sessions, token, recent);
+  if (token && recent) admin = adminApi(server.sessions, token, recent, gate?.approvals);
   server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
   if (flags.metricsPort !== undefined)
     metricsListener = await listenMetrics(flags.metricsPort, session.host, session.allowedHosts, serveMetrics);

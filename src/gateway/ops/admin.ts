@@ -2,14 +2,19 @@
  * @module gateway/ops/admin
  * The admin API, mounted only when a token is configured: list live sessions (paged), show one
  * with its recent audit events, terminate one (its child is stopped, its upstream session
- * DELETEd, through the same disposers as any other end). The token is compared in constant time;
- * without it the answer is 401, and without a configured token the routes do not exist (404).
+ * DELETEd, through the same disposers as any other end); list the calls waiting for an
+ * operator's approval and approve or deny one (docs/POLICY.md, "Operator approval"). The token
+ * is compared in constant time; without it the answer is 401, and without a configured token the
+ * routes do not exist (404).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sessionTag } from '../../session/id.js';
 import type { SessionManager } from '../../session/session-manager.js';
+import { MAX_LISTED_APPROVALS } from '../../store/approval-record.js';
 import { expiresAt, type SessionRecord } from '../../store/record.js';
+import type { ApprovalDesk } from '../../policy/operator-approval.js';
+import { BodyLimit, readChunks } from '../../server/body.js';
 import type { AuditEvent, EventSink } from './audit.js';
 import { SESSION_IDENTITY } from './identity-view.js';
 
@@ -63,11 +68,12 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
 }
 
-/** The handler for everything under `/admin/`. */
+/** The handler for everything under `/admin/`; `approvals` when a policy may ask operators. */
 export function adminApi(
   sessions: SessionManager,
   token: string,
   recent: RecentEvents,
+  approvals?: ApprovalDesk,
 ): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> {
   if (token.length < 16) throw new TypeError('sessiongate: the admin token must have at least 16 characters');
   const expected = digest(`Bearer ${token}`);
@@ -78,6 +84,7 @@ export function adminApi(
       return json(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
     }
     const url = new URL(path + (req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''), 'http://admin');
+    if (url.pathname.startsWith('/admin/approvals')) return approvalRoutes(req, res, url, approvals);
     const match = /^\/admin\/sessions(?:\/([^/]+))?$/.exec(url.pathname);
     if (!match) return json(res, 404, { error: 'not found' });
     const id = match[1] === undefined ? undefined : decodedSegment(match[1]);
@@ -98,6 +105,51 @@ export function adminApi(
     }
     return json(res, 405, { error: 'method not allowed' }, { allow: 'GET, DELETE' });
   };
+}
+
+/** `GET /admin/approvals`, `POST /admin/approvals/{id}/approve|deny`. */
+async function approvalRoutes(req: IncomingMessage, res: ServerResponse, url: URL, desk: ApprovalDesk | undefined): Promise<void> {
+  if (url.pathname === '/admin/approvals') {
+    if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
+    const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 100) || 100, 1), MAX_LISTED_APPROVALS);
+    return json(res, 200, { approvals: desk ? await desk.pending(limit) : [] });
+  }
+  const match = /^\/admin\/approvals\/([^/]+)\/(approve|deny)$/.exec(url.pathname);
+  if (!match) return json(res, 404, { error: 'not found' });
+  if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' }, { allow: 'POST' });
+  const id = decodedSegment(match[1]!);
+  if (id === null) return json(res, 400, { error: 'malformed percent-encoding in the approval id' });
+  const body = await decisionBody(req);
+  if (typeof body === 'string') return json(res, 400, { error: body });
+  const result = desk ? await desk.decide(id, { approve: match[2] === 'approve', ...body }) : ({ error: 'unknown' } as const);
+  if ('decided' in result) return json(res, 200, { approval: result.decided });
+  if (result.error === 'unknown') return json(res, 404, { error: 'no such approval (it was decided and collected, or it timed out)' });
+  return json(res, 409, { error: 'already decided', approval: result.approval });
+}
+
+const OPERATOR_NAME = /^[\w.@-]{1,64}$/;
+const MAX_REASON_CHARS = 200;
+
+/**
+ * The optional JSON body of a decision: `operator` (a name the audit line records after
+ * `admin:`; declared, not verified: the admin token is the credential) and `reason` (told to the
+ * caller of a denied call). A string is what is wrong with it.
+ */
+async function decisionBody(req: IncomingMessage): Promise<{ operator: string; reason?: string } | string> {
+  let body: unknown = {};
+  try {
+    const text = new TextDecoder().decode(await readChunks(req, new BodyLimit(4096)));
+    if (text.trim() !== '') body = JSON.parse(text);
+  } catch {
+    return 'the body must be a JSON object of at most 4 KiB';
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'the body must be a JSON object';
+  const { operator, reason } = body as Record<string, unknown>;
+  if (operator !== undefined && (typeof operator !== 'string' || !OPERATOR_NAME.test(operator)))
+    return 'operator must be 1-64 letters, digits or . _ @ -';
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON_CHARS))
+    return `reason must be a string of at most ${MAX_REASON_CHARS} characters`;
+  return { operator: operator === undefined ? 'admin' : `admin:${operator}`, ...(reason === undefined ? {} : { reason }) };
 }
 
 /** A path segment decoded; null when its percent-encoding is malformed (`%`, `%zz`). */
