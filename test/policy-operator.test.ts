@@ -14,6 +14,7 @@ import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
+import { send, sseMessages } from './helpers/mcp-http.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
 import { freePort, startRedis } from './helpers/redis.js';
 
@@ -223,8 +224,8 @@ describe('approver "operator" on SQLite', () => {
   });
 });
 
-describe('approver "operator": nobody decides', () => {
-  it('the approval timeout refuses the call, even past a shorter request timeout; bad decisions are 400 and 404', async () => {
+describe('approver "operator" on one gateway', () => {
+  it('the approval timeout refuses the call, even past a shorter request timeout; bad decisions are 400 and 404; a sessionless call is held too', async () => {
     const audit = join(dir, 'audit-timeout.jsonl');
     const solo = await gateway('memory', ['--audit', audit, '--approval-timeout', '3s', '--request-timeout', '1s']);
     try {
@@ -245,6 +246,25 @@ describe('approver "operator": nobody decides', () => {
       const unauthenticated = await fetch(solo.url.replace(/\/mcp$/, '/admin/approvals'));
       expect(unauthenticated.status).toBe(401);
       await client.close();
+
+      // A sessionless (2026-07-28) call is held the same way: its POST stays open until decided.
+      const token = await idp.token({ sub: 'alice', aud: solo.url });
+      const meta = {
+        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+        'io.modelcontextprotocol/clientCapabilities': {},
+        'io.modelcontextprotocol/clientInfo': { name: 'sessionless-alice', version: '1' },
+      };
+      const held = send(solo.url, {
+        body: { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'slow', arguments: { ms: 35 }, _meta: meta } },
+        headers: { authorization: `Bearer ${token}`, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'slow' },
+      });
+      const asked = await theOnePending(solo.url);
+      expect(asked.call).toMatchObject({ session: null, name: 'slow' });
+      expect((await admin(solo.url, `/admin/approvals/${asked.id}/approve`, {})).status).toBe(200);
+      const answer = await held;
+      expect(answer.status).toBe(200);
+      expect(sseMessages(answer.text)).toContainEqual(expect.objectContaining({ id: 7, result: expect.objectContaining({}) as unknown }));
+      expect(answer.text).toContain('slow done');
     } finally {
       await solo.kill();
     }
