@@ -212,6 +212,7 @@ describe('the gateway command', () => {
     await gateway.kill('SIGTERM');
     const events = readJsonLines<AuditLine>(audit);
     expect(events.map((e) => (e.event === 'request' ? `${e.method}:${e.name}` : `${e.event}${e.reason ? ':' + e.reason : ''}`))).toEqual([
+      'audit.started',
       'initialize:null',
       'session.created',
       'tools/call:echo',

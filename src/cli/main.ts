@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { demoCommand } from './demo/demo-command.js';
 import { configureGateway } from './gateway/gateway-command.js';
+import { auditCommand } from './audit/audit-command.js';
 import { keysCommand } from './keys/keys-command.js';
 import { policyCommand } from './policy/policy-command.js';
 import { VERSION } from './version.js';
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(demoCommand());
   program.addCommand(keysCommand());
   program.addCommand(policyCommand());
+  program.addCommand(auditCommand());
   configureGateway(program);
   await program.parseAsync(argv);
 }

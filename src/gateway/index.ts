@@ -5,7 +5,8 @@ export { eraRouter, type EraRouterOptions, type UpstreamEra } from './eras/era-r
 export type { HeaderPolicyOptions } from './upstreams/http/header-policy.js';
 export { FairSlots, DEFAULT_UPSTREAM_CONCURRENCY } from './upstreams/fair-slots.js';
 export { ChildLedger, defaultLedgerDirectory } from './upstreams/stdio/child-ledger.js';
-export { AuditLog, audited, fanout, sessionCreated, sessionEnded, type AuditEvent, type EventSink } from './ops/audit.js';
+export { audited, fanout, sessionCreated, sessionEnded, type AuditEvent, type EventSink } from './ops/audit.js';
+export { AuditLog, type AuditLogOptions } from './audit-log/audit-log.js';
 export { identityView, type AuditIdentity, type IdentityView } from './ops/identity-view.js';
 export { GatewayMetrics, type MetricSources } from './ops/metrics.js';
 export { adminApi, RecentEvents } from './ops/admin.js';

@@ -31,6 +31,12 @@ export interface GatewayFlags {
   upstreamConcurrency: number;
   demoUpstream: boolean;
   audit: string | undefined;
+  auditRotateBytes: number | undefined;
+  auditRotateMs: number | undefined;
+  /** The Ed25519 private key file that signs audit checkpoints. */
+  auditSigningKey: string | undefined;
+  auditCheckpointEvery: number;
+  replicaId: string | undefined;
   /** The policy file (docs/POLICY.md). */
   policy: string | undefined;
   /** How long a person asked to approve a call has to answer. */
@@ -155,7 +161,18 @@ function addOperationFlags(program: Command): Command {
   const flag = envOption;
   return program
     .addOption(flag('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
-    .addOption(flag('--audit <target>', 'audit log: a file (appended) or stdout'))
+    .addOption(flag('--audit <target>', 'audit log: a file (appended) or stdout; hash-chained (docs/AUDIT.md)'))
+    .addOption(flag('--audit-rotate-size <size>', 'start a new audit file past this size (e.g. 100MB)').argParser(parser(parseSize)))
+    .addOption(
+      flag('--audit-rotate-interval <duration>', 'start a new audit file after this long (e.g. 1d)').argParser(parser(parseDuration)),
+    )
+    .addOption(flag('--audit-signing-key <file>', 'an Ed25519 private key (PEM): signed checkpoints in the audit log'))
+    .addOption(
+      flag('--audit-checkpoint-every <n>', 'audit lines between signed checkpoints (and one at shutdown)')
+        .argParser(parser(parseCount))
+        .default(1000),
+    )
+    .addOption(flag('--replica-id <id>', "this replica's name in its audit lines (default: the host name)"))
     .addOption(
       flag('--policy <file>', 'who may call what: rules in JSON or YAML (docs/POLICY.md), re-read when the file changes or on SIGHUP'),
     )
@@ -258,6 +275,11 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     upstreamConcurrency: values['upstreamConcurrency'] as number,
     demoUpstream: values['demoUpstream'] === true,
     audit: values['audit'] as string | undefined,
+    auditRotateBytes: values['auditRotateSize'] as number | undefined,
+    auditRotateMs: values['auditRotateInterval'] as number | undefined,
+    auditSigningKey: values['auditSigningKey'] as string | undefined,
+    auditCheckpointEvery: values['auditCheckpointEvery'] as number,
+    replicaId: values['replicaId'] as string | undefined,
     metricsPort: values['metricsPort'] as number | undefined,
     policy: values['policy'] as string | undefined,
     approvalTimeoutMs: values['approvalTimeout'] as number,

@@ -8,7 +8,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { eraRouter } from '../../gateway/eras/era-router.js';
 import { adminApi, RecentEvents } from '../../gateway/ops/admin.js';
-import { AuditLog, audited, fanout, sessionCreated, sessionEnded } from '../../gateway/ops/audit.js';
+import { audited, fanout, sessionCreated, sessionEnded } from '../../gateway/ops/audit.js';
+import { gatewayAudit } from './gateway-audit.js';
 import { identityView, SESSION_IDENTITY } from '../../gateway/ops/identity-view.js';
 import { GatewayMetrics } from '../../gateway/ops/metrics.js';
 import type { FairSlots } from '../../gateway/upstreams/fair-slots.js';
@@ -52,7 +53,7 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   const { http } = plan;
   let sessions: SessionManager | undefined = undefined;
   let listener: Server | undefined = undefined;
-  const audit = flags.audit === undefined ? undefined : new AuditLog(flags.audit);
+  const audit = gatewayAudit(flags);
   const metrics = new GatewayMetrics({
     liveSessions: async () => (await sessions?.count()) ?? 0,
     undeliveredMessages: () => sessions?.undelivered ?? 0,

@@ -3,11 +3,9 @@
  * The audit trail: one JSON line per event, for every JSON-RPC message the gateway answers and
  * for every session created or ended: who (principal hash), which session (a short tag, never
  * the id), which conversation (the client correlation id), what (method and tool, resource or
- * prompt name), how it went (result or error code) and how long it took. Lines are written in
- * order through one stream and flushed on close, so none is lost while the process runs.
+ * prompt name), how it went (result or error code) and how long it took. The log they are
+ * written to, hash-chained, is gateway/audit-log/audit-log.ts.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { dirname } from 'node:path';
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
 import type { McpApplication, Reply, RequestContext } from '../../server/application.js';
 import { isStreamReply, plainApplication } from '../../server/application.js';
@@ -77,33 +75,6 @@ export function sessionEnded(record: SessionRecord, reason: EndReason): AuditEve
     clientSessionId: record.clientSessionId,
     reason,
   };
-}
-
-export class AuditLog implements EventSink {
-  readonly #out: WriteStream | NodeJS.WritableStream;
-  readonly #owned: boolean;
-
-  /** `target` is a file path (appended to, folders created) or "stdout". */
-  constructor(target: string) {
-    if (target === 'stdout') {
-      this.#out = process.stdout;
-      this.#owned = false;
-    } else {
-      mkdirSync(dirname(target), { recursive: true });
-      this.#out = createWriteStream(target, { flags: 'a' });
-      this.#owned = true;
-    }
-  }
-
-  write(event: AuditEvent): void {
-    this.#out.write(JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
-  }
-
-  /** Flushes everything written so far. */
-  async close(): Promise<void> {
-    if (!this.#owned) return;
-    await new Promise<void>((resolve) => (this.#out as WriteStream).end(resolve));
-  }
 }
 
 /**

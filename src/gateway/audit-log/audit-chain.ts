@@ -1,0 +1,51 @@
+/**
+ * @module gateway/audit-log/audit-chain
+ * The hash chain an audit log's lines form (docs/AUDIT.md, "The chain"): each line carries `seq`
+ * (one more than the line before), `prev` (that line's hash) and `hash`, the SHA-256 (hex) of
+ * the line's canonical form without `hash`. Editing, removing, reordering or inserting a line
+ * breaks the chain from there on. A checkpoint line also carries an Ed25519 `signature` over the
+ * head it follows, so a chain rewritten from some line on no longer matches the next signature.
+ */
+import { createHash, type KeyObject, sign, verify } from 'node:crypto';
+import { canonicalJson } from './canonical-json.js';
+
+/** The `prev` of a chain's first line. */
+export const GENESIS = '0'.repeat(64);
+
+/** Where a chain stands: the last line's `seq` and `hash`. */
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+export const EMPTY_CHAIN: ChainHead = { seq: 0, hash: GENESIS };
+
+/** The hash a line must carry: SHA-256 over its canonical form without `hash`. */
+export function lineHash(fields: Readonly<Record<string, unknown>>): string {
+  const { hash: _, ...rest } = fields;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}
+
+/** `fields` as the next line after `head`: its text (no newline) and the new head. */
+export function chainLine(fields: Record<string, unknown>, head: ChainHead): { text: string; head: ChainHead } {
+  const line = { ...fields, seq: head.seq + 1, prev: head.hash };
+  const hash = lineHash(line);
+  return { text: JSON.stringify({ ...line, hash }), head: { seq: line.seq, hash } };
+}
+
+/** What a checkpoint signs: the replica's chain head it follows. */
+export function checkpointPayload(replica: string, head: ChainHead): Buffer {
+  return Buffer.from(`sessiongate-audit-checkpoint\n${replica}\n${head.seq}\n${head.hash}`);
+}
+
+export function signCheckpoint(key: KeyObject, replica: string, head: ChainHead): string {
+  return sign(null, checkpointPayload(replica, head), key).toString('base64');
+}
+
+export function checkpointValid(key: KeyObject, replica: string, head: ChainHead, signature: string): boolean {
+  try {
+    return verify(null, checkpointPayload(replica, head), key, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * @module gateway/audit-log/audit-log
+ * The audit log's writer (docs/AUDIT.md): one JSON line per event, each chained to the one
+ * before (audit-chain.ts), naming its replica. To a file (appended; a restart continues the
+ * chain, a line a crash cut short is recorded as such) or stdout (a new chain per run).
+ * Optionally rotated by size or age, each new file chained to the last; optionally with an
+ * Ed25519-signed checkpoint every N lines and at close. Lines are written in order through one
+ * stream and flushed on close, so none is lost while the process runs.
+ */
+import { createWriteStream, existsSync, mkdirSync, openSync, renameSync, type WriteStream } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { checkOptions, option } from '../../protocol/options.js';
+import type { AuditEvent, EventSink } from '../ops/audit.js';
+import { type ChainHead, chainLine, EMPTY_CHAIN, signCheckpoint } from './audit-chain.js';
+import { readAuditTail } from './audit-file-tail.js';
+
+export interface AuditLogOptions {
+  /** The name every line carries, whose chain it is. Default: the host name. */
+  replica?: string;
+  /** A file past this many bytes is rotated (renamed with a time stamp; a new one is begun). Default: never. */
+  rotateBytes?: number;
+  /** A file older than this (ms) is rotated. Default: never. */
+  rotateMs?: number;
+  /** An Ed25519 private key: a signed checkpoint every `checkpointEvery` lines and at close. */
+  signingKey?: KeyObject;
+  /** Lines between checkpoints (with `signingKey`). Default 1000. */
+  checkpointEvery?: number;
+}
+
+export class AuditLog implements EventSink {
+  readonly #path: string | undefined;
+  readonly #replica: string;
+  readonly #options: AuditLogOptions;
+  #out: WriteStream | NodeJS.WritableStream;
+  #head: ChainHead = EMPTY_CHAIN;
+  #bytes = 0;
+  #openedAt = Date.now();
+  #sinceCheckpoint = 0;
+
+  /** `target` is a file path (appended to, folders created) or "stdout". */
+  constructor(target: string, options: AuditLogOptions = {}) {
+    checkOptions(
+      { rotateBytes: option.positiveInteger, rotateMs: option.positiveInteger, checkpointEvery: option.positiveInteger },
+      options,
+    );
+    this.#options = options;
+    this.#replica = options.replica ?? hostname();
+    if (target === 'stdout') {
+      if (options.rotateBytes !== undefined || options.rotateMs !== undefined)
+        throw new TypeError('sessiongate: audit rotation needs an audit file, not stdout');
+      this.#path = undefined;
+      this.#out = process.stdout;
+      this.#append({ event: 'audit.started', sink: 'stdout' });
+      return;
+    }
+    this.#path = target;
+    mkdirSync(dirname(target), { recursive: true });
+    const tail = readAuditTail(target, this.#replica);
+    this.#head = tail.head;
+    this.#bytes = tail.size;
+    this.#out = appendTo(target);
+    // A line a crash cut short stays as it was (the log is never edited); the chain resumes after it.
+    if (tail.truncatedBytes > 0) this.#raw('\n');
+    this.#append({ event: 'audit.started', sink: 'file', ...(tail.truncatedBytes > 0 ? { truncatedBytes: tail.truncatedBytes } : {}) });
+  }
+
+  write(event: AuditEvent): void {
+    if (this.#dueForRotation()) this.#rotate();
+    this.#append(event);
+    if (this.#options.signingKey && ++this.#sinceCheckpoint >= (this.#options.checkpointEvery ?? 1000)) this.#checkpoint();
+  }
+
+  /** Writes a last checkpoint (with a signing key), then flushes everything written so far. */
+  async close(): Promise<void> {
+    if (this.#options.signingKey && this.#sinceCheckpoint > 0) this.#checkpoint();
+    if (this.#path === undefined) return;
+    await new Promise<void>((resolve) => (this.#out as WriteStream).end(resolve));
+  }
+
+  #append(fields: object): void {
+    const { text, head } = chainLine({ time: new Date().toISOString(), replica: this.#replica, ...fields }, this.#head);
+    this.#head = head;
+    this.#raw(`${text}\n`);
+  }
+
+  #raw(text: string): void {
+    this.#bytes += Buffer.byteLength(text);
+    this.#out.write(text);
+  }
+
+  #checkpoint(): void {
+    this.#sinceCheckpoint = 0;
+    this.#append({ event: 'audit.checkpoint', signature: signCheckpoint(this.#options.signingKey!, this.#replica, this.#head) });
+  }
+
+  #dueForRotation(): boolean {
+    const { rotateBytes, rotateMs } = this.#options;
+    return (
+      this.#path !== undefined &&
+      ((rotateBytes !== undefined && this.#bytes >= rotateBytes) || (rotateMs !== undefined && Date.now() - this.#openedAt >= rotateMs))
+    );
+  }
+
+  /**
+   * The file renamed with a time stamp (what is still buffered for it lands there: the stream
+   * holds the open file), a new one begun whose first line chains to the last of the old.
+   */
+  #rotate(): void {
+    const path = this.#path!;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    let rotated = `${path}.${stamp}`;
+    for (let n = 1; existsSync(rotated); n++) rotated = `${path}.${stamp}-${n}`;
+    renameSync(path, rotated);
+    (this.#out as WriteStream).end();
+    this.#out = appendTo(path);
+    this.#bytes = 0;
+    this.#openedAt = Date.now();
+    this.#append({ event: 'audit.rotated', from: basename(rotated) });
+  }
+}
+
+/** A stream appending to `path`, its file opened now (so a rotation finds it there at once). */
+function appendTo(path: string): WriteStream {
+  return createWriteStream(path, { fd: openSync(path, 'a') });
+}
