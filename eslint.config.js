@@ -34,9 +34,9 @@ export default tseslint.config(
   // Typed lint on the library's source: the rules that need the type checker (floating and
   // misused promises, needless assertions, stringified objects). Async store methods with
   // nothing to await implement an async contract: require-await is off.
-  ...tseslint.configs.recommendedTypeChecked.map((config) => ({ ...config, files: ['src/**/*.ts'] })),
+  ...tseslint.configs.recommendedTypeChecked.map((config) => ({ ...config, files: ['src/**/*.ts', 'console/src/**/*.{ts,tsx}'] })),
   {
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.ts', 'console/src/**/*.{ts,tsx}'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: { '@typescript-eslint/require-await': 'off' },
   },

@@ -59,9 +59,12 @@ describe('a real gateway', () => {
   const file = join(dir, 'gateway.jsonl');
 
   it('verifies every audited path; an edited, removed, reordered or inserted line is reported where it is', async () => {
-    const gateway = await startCli(['--port', '0', '--demo-upstream', '--audit', file, '--policy', policy, '--replica-id', 'gw-1'], {
-      SESSIONGATE_ADMIN_TOKEN: 'audit-chain-admin-token-0123456789',
-    });
+    const gateway = await startCli(
+      ['--port', '0', '--store', 'memory', '--demo-upstream', '--audit', file, '--policy', policy, '--replica-id', 'gw-1'],
+      {
+        SESSIONGATE_ADMIN_TOKEN: 'audit-chain-admin-token-0123456789',
+      },
+    );
     try {
       const client = new Client({ name: 'audit-chain', version: '1' });
       const transport = new StreamableHTTPClientTransport(new URL(gateway.url));
@@ -121,7 +124,7 @@ describe('a real gateway', () => {
 
   it('after a SIGKILL and a torn last line, verifies up to the reported truncated tail; a restart resumes the chain', async () => {
     const killed = join(dir, 'killed.jsonl');
-    const args = ['--port', '0', '--demo-upstream', '--audit', killed, '--replica-id', 'gw-2'];
+    const args = ['--port', '0', '--store', 'memory', '--demo-upstream', '--audit', killed, '--replica-id', 'gw-2'];
     const gateway = await startCli(args);
     const client = new Client({ name: 'killed', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url)));

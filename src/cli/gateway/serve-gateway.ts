@@ -10,6 +10,9 @@ import { eraRouter } from '../../gateway/eras/era-router.js';
 import { adminApi, RecentEvents } from '../../gateway/ops/admin.js';
 import { audited, fanout, sessionCreated, sessionEnded } from '../../gateway/ops/audit.js';
 import { gatewayAudit } from './gateway-audit.js';
+import { ConsoleFeed } from '../../gateway/console/console-feed.js';
+import { consoleRoutes, type RouteHandler } from '../../gateway/console/console-routes.js';
+import { MetricHistory } from '../../gateway/console/metric-history.js';
 import { identityView, SESSION_IDENTITY } from '../../gateway/ops/identity-view.js';
 import { GatewayMetrics } from '../../gateway/ops/metrics.js';
 import type { FairSlots } from '../../gateway/upstreams/fair-slots.js';
@@ -61,7 +64,10 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   });
   const token = flags.adminToken;
   const recent = token === undefined ? undefined : new RecentEvents();
-  const events = fanout(audit, metrics, recent);
+  // The console (with the admin token): audit events reach it only while one watches.
+  const feed = token === undefined ? undefined : new ConsoleFeed();
+  const history = token === undefined ? undefined : new MetricHistory(metrics.registry);
+  const events = fanout(audit, metrics, recent, feed);
   const view = identityView(flags.auditIdentityClaim);
   const routed = eraRouter({
     handshake: plan.handshake,
@@ -95,6 +101,8 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   if (policy && gate) policy.onReload = (previous) => void gate.policyChanged(previous).catch(report);
   const app = gate ?? tokened;
   let admin: ReturnType<typeof adminApi> | undefined;
+  let operatorConsole: RouteHandler | undefined;
+  const consoleRoute = (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => operatorConsole!(req, res, path);
   const auth = plan.auth;
   const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events, view), session, {
     authenticate: auth.authenticate,
@@ -111,10 +119,12 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
       ...(flags.metricsPort === undefined ? { '/metrics': serveMetrics } : {}),
       // Not mounted without a token: /admin/ is then an ordinary 404.
       ...(token ? { '/admin/': (req: IncomingMessage, res: ServerResponse, path: string) => admin!(req, res, path) } : {}),
+      ...(token ? { '/console': consoleRoute, '/console/': consoleRoute } : {}),
     },
     async onShutdown() {
       auth.close?.();
       plan.policy?.close();
+      history?.stop();
       await metricsListener?.close();
       await plan.stop?.();
       await audit?.close();
@@ -123,9 +133,30 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   sessions = server.sessions;
   listener = listening.http;
   if (token && recent) admin = adminApi(server.sessions, token, recent, gate?.approvals);
+  if (token && recent && feed && history) {
+    operatorConsole = consoleRoutes({
+      sessions: server.sessions,
+      adminToken: token,
+      recent,
+      feed,
+      history,
+      audit: events,
+      upstream: upstreamLabel(flags),
+      approvals: gate?.approvals,
+      secure: flags.publicUrl?.startsWith('https:') ?? false,
+    })['/console/'];
+    history.start();
+  }
   server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
   if (flags.metricsPort !== undefined)
     metricsListener = await listenMetrics(flags.metricsPort, session.host, session.allowedHosts, serveMetrics);
   const lines = [...auth.listening(listening.url), `  metrics: ${metricsListener?.url ?? listening.url.replace(/\/mcp$/, '/metrics')}`];
   process.stdout.write(lines.map((line) => `${line}\n`).join(''));
+}
+
+/** What the gateway fronts, as the console's rows name it. */
+function upstreamLabel(flags: GatewayFlags): string {
+  if (flags.upstream) return flags.upstream.join(', ');
+  if (flags.stdio) return `stdio: ${flags.stdio[0]}`;
+  return flags.demoUpstream ? 'the demo server' : '';
 }

@@ -20,35 +20,55 @@ import { SESSION_IDENTITY } from './identity-view.js';
 
 const RECENT_PER_SESSION = 20;
 
-type TimedEvent = AuditEvent & { time: string };
+export type TimedEvent = AuditEvent & { time: string };
 const SESSIONS_REMEMBERED = 10_000;
 
-/** The last events of each session, for `GET /admin/sessions/:id`. Bounded in both directions. */
+/** What this replica saw of one session: its last events, and how many calls it answered. */
+interface SessionActivity {
+  events: TimedEvent[];
+  calls: number;
+}
+
+/** The last events of each session, for `GET /admin/sessions/:id` and the console. Bounded in both directions. */
 export class RecentEvents implements EventSink {
-  readonly #bySession = new Map<string, TimedEvent[]>();
+  readonly #bySession = new Map<string, SessionActivity>();
 
   write(event: AuditEvent): void {
     if (event.session === null) return;
-    let list = this.#bySession.get(event.session);
-    if (!list) {
+    let activity = this.#bySession.get(event.session);
+    if (!activity) {
       if (this.#bySession.size >= SESSIONS_REMEMBERED) this.#bySession.delete(this.#bySession.keys().next().value!);
-      list = [];
-      this.#bySession.set(event.session, list);
+      activity = { events: [], calls: 0 };
+      this.#bySession.set(event.session, activity);
     }
-    list.push({ time: new Date().toISOString(), ...event });
-    if (list.length > RECENT_PER_SESSION) list.shift();
+    if (event.event === 'request') activity.calls++;
+    activity.events.push({ time: new Date().toISOString(), ...event });
+    if (activity.events.length > RECENT_PER_SESSION) activity.events.shift();
   }
 
   of(tag: string): TimedEvent[] {
-    return this.#bySession.get(tag) ?? [];
+    return this.#bySession.get(tag)?.events ?? [];
   }
+
+  /** Requests this replica answered in the session, and the last of them. */
+  calls(tag: string): { count: number; last: TimedEvent | undefined } {
+    const activity = this.#bySession.get(tag);
+    return { count: activity?.calls ?? 0, last: activity?.events.findLast((event) => event.event === 'request') };
+  }
+}
+
+/** A check of the admin token, in constant time whatever the length of what is given. */
+export function adminTokenCheck(token: string): (given: string | undefined) => boolean {
+  if (token.length < 16) throw new TypeError('sessiongate: the admin token must have at least 16 characters');
+  const expected = digest(token);
+  return (given) => timingSafeEqual(digest(given ?? ''), expected);
 }
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-function summary(record: SessionRecord): Record<string, unknown> {
+export function summary(record: SessionRecord): Record<string, unknown> {
   return {
     id: record.id,
     tag: sessionTag(record.id),
@@ -75,12 +95,11 @@ export function adminApi(
   recent: RecentEvents,
   approvals?: ApprovalDesk,
 ): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> {
-  if (token.length < 16) throw new TypeError('sessiongate: the admin token must have at least 16 characters');
-  const expected = digest(`Bearer ${token}`);
+  const tokenMatches = adminTokenCheck(token);
 
   return async function admin(req, res, path) {
-    // Constant time: compare fixed-length digests, whatever the header's length.
-    if (!timingSafeEqual(digest(req.headers.authorization ?? ''), expected)) {
+    const authorization = req.headers.authorization;
+    if (!tokenMatches(authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined)) {
       return json(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
     }
     const url = new URL(path + (req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''), 'http://admin');

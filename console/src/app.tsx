@@ -1,0 +1,104 @@
+/** The console: signed out, the sign-in page; signed in, one live stream feeds every view. */
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, type AuditEvent, type MetricPoint, type SessionRow, setCsrf } from './api.js';
+import { Charts } from './charts.js';
+import { LiveTail } from './live-tail.js';
+import { SessionDetail } from './session-detail.js';
+import { Sessions } from './sessions.js';
+import { SignIn } from './sign-in.js';
+
+/** Calls the tail keeps in the page. */
+const TAIL = 500;
+
+function useRoute(): string {
+  const [hash, setHash] = useState(location.hash || '#/sessions');
+  useEffect(() => {
+    const changed = (): void => setHash(location.hash || '#/sessions');
+    window.addEventListener('hashchange', changed);
+    return () => window.removeEventListener('hashchange', changed);
+  }, []);
+  return hash;
+}
+
+export function App() {
+  const [state, setState] = useState<'checking' | 'out' | 'in'>('checking');
+  const signedIn = (csrf: string): void => {
+    setCsrf(csrf);
+    setState('in');
+  };
+  useEffect(() => {
+    api<{ csrf: string }>('me')
+      .then(({ csrf }) => signedIn(csrf))
+      .catch(() => setState('out'));
+  }, []);
+  if (state === 'checking') return <p>Loading…</p>;
+  if (state === 'out') return <SignIn onSignedIn={signedIn} />;
+  return <Console onSignedOut={() => setState('out')} />;
+}
+
+function Console({ onSignedOut }: { onSignedOut: () => void }) {
+  const route = useRoute();
+  const [sessions, setSessions] = useState<SessionRow[]>([]);
+  const [tail, setTail] = useState<AuditEvent[]>([]);
+  const [points, setPoints] = useState<MetricPoint[]>([]);
+  const [live, setLive] = useState(false);
+  useEffect(() => {
+    const stream = new EventSource('/console/api/stream');
+    stream.onopen = () => setLive(true);
+    stream.onerror = () => {
+      setLive(false);
+      // Signed out elsewhere (or the console session expired): back to the sign-in page.
+      api('me').catch((failure: unknown) => failure instanceof ApiError && failure.status === 401 && onSignedOut());
+    };
+    stream.addEventListener('sessions', (event) => setSessions(JSON.parse((event as MessageEvent<string>).data) as SessionRow[]));
+    stream.addEventListener('metrics', (event) => setPoints(JSON.parse((event as MessageEvent<string>).data) as MetricPoint[]));
+    stream.addEventListener('point', (event) =>
+      setPoints((before) => [...before, JSON.parse((event as MessageEvent<string>).data) as MetricPoint].slice(-360)),
+    );
+    stream.addEventListener('event', (event) => {
+      const audit = JSON.parse((event as MessageEvent<string>).data) as AuditEvent;
+      if (audit.event === 'request') setTail((before) => [...before, audit].slice(-TAIL));
+    });
+    return () => stream.close();
+  }, []);
+  const signOut = async (): Promise<void> => {
+    await api('sign-out', { method: 'POST' }).catch(() => undefined);
+    onSignedOut();
+  };
+  const detail = /^#\/sessions\/(.+)$/.exec(route)?.[1];
+  return (
+    <>
+      <header>
+        <h1>Sessiongate console</h1>
+        <nav aria-label="Views">
+          <a href="#/sessions" aria-current={route === '#/sessions' ? 'page' : undefined}>
+            Sessions
+          </a>
+          <a href="#/tail" aria-current={route === '#/tail' ? 'page' : undefined}>
+            Live tail
+          </a>
+          <a href="#/charts" aria-current={route === '#/charts' ? 'page' : undefined}>
+            Charts
+          </a>
+        </nav>
+        <span class={live ? 'live' : 'offline'} role="status">
+          {live ? 'live' : 'reconnecting'}
+        </span>
+        <button type="button" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </header>
+      <main>
+        {detail !== undefined ? (
+          <SessionDetail id={decodeURIComponent(detail)} tail={tail} />
+        ) : route === '#/tail' ? (
+          <LiveTail tail={tail} />
+        ) : route === '#/charts' ? (
+          <Charts points={points} />
+        ) : (
+          <Sessions sessions={sessions} />
+        )}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,42 @@
+/** Calls as the audit saw them: time, session, identity, method, name, outcome, duration, decision. */
+import type { AuditEvent } from './api.js';
+
+export function CallsTable({ calls, caption }: { calls: AuditEvent[]; caption: string }) {
+  return (
+    <div class="table">
+      <table>
+        <caption>{caption}</caption>
+        <HeaderRow names={['Time', 'Session', 'Identity', 'Method', 'Name', 'Outcome', 'Duration', 'Decision']} />
+        <tbody>
+          {calls.map((call, i) => (
+            <tr key={`${call.time}-${i}`} class={call.outcome === 'result' ? '' : 'failed'}>
+              <td>{new Date(call.time).toLocaleTimeString()}</td>
+              <td>{call.session ?? '-'}</td>
+              <td>{call.identity?.subject ?? (call.principal ? call.principal.slice(0, 8) : 'anonymous')}</td>
+              <td>{call.method}</td>
+              <td>{call.name ?? ''}</td>
+              <td>{call.outcome === 'error' ? `error ${call.code ?? ''}` : call.outcome}</td>
+              <td>{call.durationMs === undefined ? '' : `${call.durationMs.toFixed(1)} ms`}</td>
+              <td>{call.decision ? `${call.decision}${call.rule ? ` (${call.rule})` : ''}` : ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A table's column headers. */
+export function HeaderRow({ names }: { names: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {names.map((name) => (
+          <th key={name} scope="col">
+            {name}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

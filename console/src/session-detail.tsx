@@ -1,0 +1,74 @@
+/** One session: what it is, its calls in time order, its pending approvals (Approve / Deny). */
+import { useEffect, useState } from 'preact/hooks';
+import { api, type Approval, type AuditEvent, duration, identityOf, type SessionRow } from './api.js';
+import { CallsTable } from './calls-table.js';
+
+interface Detail {
+  session: SessionRow;
+  calls: AuditEvent[];
+  approvals: Approval[];
+}
+
+export function SessionDetail({ id, tail }: { id: string; tail: AuditEvent[] }) {
+  const [detail, setDetail] = useState<Detail | undefined>();
+  const [error, setError] = useState('');
+  const latest = tail.at(-1)?.time;
+  useEffect(() => {
+    api<Detail>(`sessions/${encodeURIComponent(id)}`)
+      .then((loaded) => {
+        setDetail(loaded);
+        setError('');
+      })
+      .catch((failure: Error) => setError(failure.message));
+  }, [id, latest]);
+  const decide = async (approval: Approval, verb: 'approve' | 'deny'): Promise<void> => {
+    await api(`approvals/${encodeURIComponent(approval.id)}/${verb}`, { method: 'POST' }).catch((failure: Error) =>
+      setError(failure.message),
+    );
+    setDetail(detail && { ...detail, approvals: detail.approvals.filter((pending) => pending.id !== approval.id) });
+  };
+  if (error) return <p role="alert">{error === 'no such session' ? 'This session has ended.' : error}</p>;
+  if (!detail) return <p>Loading…</p>;
+  const { session } = detail;
+  return (
+    <section aria-labelledby="detail-title">
+      <h2 id="detail-title">Session {session.tag}</h2>
+      <dl class="facts">
+        <dt>Client</dt>
+        <dd>{session.clientInfo ? `${session.clientInfo.name ?? '?'} ${session.clientInfo.version ?? ''}` : '?'}</dd>
+        <dt>Identity</dt>
+        <dd>{identityOf(session)}</dd>
+        <dt>Era</dt>
+        <dd>{session.era}</dd>
+        <dt>Upstream</dt>
+        <dd>{session.upstream}</dd>
+        <dt>Age / idle / left</dt>
+        <dd>
+          {duration(session.ageMs)} / {duration(session.idleMs)} / {duration(session.leftMs)}
+        </dd>
+      </dl>
+      <h3>Pending approvals</h3>
+      {detail.approvals.length === 0 ? (
+        <p>None.</p>
+      ) : (
+        <ul class="approvals">
+          {detail.approvals.map((approval) => (
+            <li key={approval.id}>
+              <code>
+                {approval.call.name ?? approval.call.method} {approval.call.arguments}
+              </code>{' '}
+              (rule {approval.call.rule})
+              <button type="button" onClick={() => void decide(approval, 'approve')}>
+                Approve
+              </button>
+              <button type="button" class="danger" onClick={() => void decide(approval, 'deny')}>
+                Deny
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <CallsTable calls={detail.calls} caption="Its calls (the last 20 this replica answered), oldest first" />
+    </section>
+  );
+}

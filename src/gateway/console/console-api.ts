@@ -1,0 +1,214 @@
+/**
+ * @module gateway/console/console-api
+ * The console's JSON API under /console/api/ (docs/CONSOLE.md): sign in with the admin token
+ * (rate-limited per address, audited), sign out, the live sessions of every replica, one
+ * session's calls and pending approvals, terminating a session, deciding an approval, and one
+ * SSE stream with the sessions (every second), each call as it happens, and the charts' points.
+ * Everything but signing in needs the console cookie; everything that changes state also needs
+ * the CSRF token in `x-csrf-token`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApprovalDesk } from '../../policy/operator-approval.js';
+import { RateLimiter } from '../../policy/rate-limiter.js';
+import { BodyLimit, readChunks } from '../../server/body.js';
+import { sessionTag } from '../../session/id.js';
+import type { SessionManager } from '../../session/session-manager.js';
+import { expiresAt, type SessionRecord } from '../../store/record.js';
+import { adminTokenCheck, type RecentEvents, summary } from '../ops/admin.js';
+import type { EventSink } from '../ops/audit.js';
+import type { ConsoleFeed } from './console-feed.js';
+import { type ConsoleSession, ConsoleSessions, CONSOLE_SESSION_MS, csrfMatches, sessionCookie } from './console-sessions.js';
+import type { MetricHistory } from './metric-history.js';
+
+export interface ConsoleApiOptions {
+  sessions: SessionManager;
+  adminToken: string;
+  recent: RecentEvents;
+  feed: ConsoleFeed;
+  history: MetricHistory;
+  /** Where console actions are audited. */
+  audit: EventSink;
+  /** What the gateway fronts, as its rows show it. */
+  upstream: string;
+  approvals?: ApprovalDesk | undefined;
+  /** Cookies get `Secure` (served over TLS, or behind an https public URL). */
+  secure: boolean;
+}
+
+/** Sign-in attempts per client address and minute. */
+const SIGN_INS_PER_MINUTE = 10;
+/** Console streams open at once, per replica. */
+const MAX_STREAMS = 20;
+/** Sessions a console lists at most. */
+const MAX_LISTED = 2000;
+
+type Handler = (req: IncomingMessage, res: ServerResponse, session: ConsoleSession, rest: string) => Promise<void>;
+
+export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> {
+  const signedIn = new ConsoleSessions();
+  const tokenMatches = adminTokenCheck(options.adminToken);
+  const signIns = new RateLimiter();
+  let streams = 0;
+  const { sessions, recent, audit } = options;
+
+  const signIn = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const taken = signIns.take(address, { requests: SIGN_INS_PER_MINUTE, perMs: 60_000 });
+    if (!taken.ok)
+      return json(res, 429, { error: 'too many sign-in attempts; try again later' }, { 'retry-after': String(taken.retryAfterSeconds) });
+    const body = await jsonBody(req);
+    const token = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['token'] : undefined;
+    if (typeof token !== 'string' || !tokenMatches(token)) {
+      audit.write({ event: 'console', action: 'sign-in-refused', console: null, session: null, address });
+      return json(res, 401, { error: 'wrong admin token' });
+    }
+    const session = signedIn.open();
+    audit.write({ event: 'console', action: 'sign-in', console: session.tag, session: null, address });
+    json(res, 200, { csrf: session.csrf }, { 'set-cookie': sessionCookie(session.id, CONSOLE_SESSION_MS / 1000, options.secure) });
+  };
+
+  const routes: Record<string, Record<string, Handler>> = {
+    me: { GET: async (_req, res, session) => json(res, 200, { csrf: session.csrf }) },
+    'sign-out': {
+      POST: async (_req, res, session) => {
+        signedIn.close(session);
+        audit.write({ event: 'console', action: 'sign-out', console: session.tag, session: null });
+        json(res, 200, { signedOut: true }, { 'set-cookie': sessionCookie('', 0, options.secure) });
+      },
+    },
+    sessions: {
+      GET: async (_req, res) => json(res, 200, { sessions: await rows() }),
+      DELETE: async (_req, res, session, id) => {
+        const ended = await sessions.end(id, 'admin');
+        if (ended) audit.write({ event: 'console', action: 'terminate', console: session.tag, session: sessionTag(id) });
+        json(res, ended ? 200 : 404, ended ? { ended: true } : { error: 'no such session' });
+      },
+    },
+    session: {
+      GET: async (_req, res, _session, id) => {
+        const record = await sessions.peek(id);
+        if (!record) return json(res, 404, { error: 'no such session' });
+        const tag = sessionTag(id);
+        const approvals = (await options.approvals?.pending(500)) ?? [];
+        json(res, 200, {
+          session: row(record),
+          calls: recent.of(tag).filter((event) => event.event === 'request'),
+          approvals: approvals.filter((approval) => approval.call['session'] === tag),
+        });
+      },
+    },
+    approvals: {
+      GET: async (_req, res) => json(res, 200, { approvals: (await options.approvals?.pending(500)) ?? [] }),
+      POST: async (_req, res, session, rest) => {
+        const [id, verb] = rest.split('/');
+        if (!id || (verb !== 'approve' && verb !== 'deny')) return json(res, 404, { error: 'not found' });
+        const operator = `console:${session.tag}`;
+        const result = options.approvals
+          ? await options.approvals.decide(id, { approve: verb === 'approve', operator })
+          : ({ error: 'unknown' } as const);
+        if (!('decided' in result)) return json(res, result.error === 'unknown' ? 404 : 409, { error: result.error });
+        audit.write({ event: 'console', action: verb, console: session.tag, session: null, approval: id });
+        json(res, 200, { approval: result.decided });
+      },
+    },
+    metrics: { GET: async (_req, res) => json(res, 200, { points: options.history.points }) },
+    stream: {
+      GET: async (req, res) => {
+        if (streams >= MAX_STREAMS) return json(res, 503, { error: 'too many console streams open' });
+        streams++;
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', ...SECURITY_HEADERS });
+        const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        send('metrics', options.history.points);
+        const unwatch = options.feed.watch((event) => send('event', event));
+        const unwatchPoints = options.history.watch((point) => send('point', point));
+        const tick = async (): Promise<void> => send('sessions', await rows().catch(() => []));
+        void tick();
+        const timer = setInterval(() => void tick(), 1000);
+        req.once('close', () => {
+          streams--;
+          clearInterval(timer);
+          unwatch();
+          unwatchPoints();
+        });
+      },
+    },
+  };
+
+  /** One row per live session, from the store (every replica's). */
+  const rows = async (): Promise<Record<string, unknown>[]> => {
+    const all: SessionRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await sessions.list(cursor, 500);
+      all.push(...page.records);
+      cursor = page.next;
+    } while (cursor !== undefined && all.length < MAX_LISTED);
+    return all.map(row);
+  };
+
+  const row = (record: SessionRecord): Record<string, unknown> => {
+    const tag = sessionTag(record.id);
+    const { count, last } = recent.calls(tag);
+    const now = sessions.now();
+    return {
+      ...summary(record),
+      era: record.protocolVersion,
+      upstream: options.upstream,
+      ageMs: now - record.createdAt,
+      idleMs: now - record.lastSeenAt,
+      leftMs: expiresAt(record) - now,
+      calls: count,
+      lastCall: last && last.event === 'request' ? { time: last.time, method: last.method, name: last.name } : null,
+    };
+  };
+
+  return async function consoleRoute(req, res, path) {
+    const rest = path.slice('/console/api/'.length);
+    if (rest === 'sign-in') {
+      if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' }, { allow: 'POST' });
+      if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return json(res, 415, { error: 'JSON only' });
+      return signIn(req, res);
+    }
+    const session = signedIn.of(req.headers.cookie);
+    if (!session) return json(res, 401, { error: 'sign in first' });
+    const [name = '', ...tail] = rest.split('/');
+    const key = name === 'sessions' && tail.length > 0 && req.method === 'GET' ? 'session' : name;
+    const handler = routes[key]?.[req.method ?? 'GET'];
+    if (!handler) return json(res, 404, { error: 'not found' });
+    if (req.method !== 'GET' && !csrfMatches(session, header(req, 'x-csrf-token')))
+      return json(res, 403, { error: 'missing or wrong CSRF token' });
+    let target: string;
+    try {
+      target = decodeURIComponent(tail.join('/'));
+    } catch {
+      return json(res, 400, { error: 'malformed percent-encoding' });
+    }
+    await handler(req, res, session, target);
+  };
+}
+
+/** Every console response's protection: no framing, no sniffing, no referrer. */
+export const SECURITY_HEADERS = {
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+} as const;
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...SECURITY_HEADERS, ...headers })
+    .end(JSON.stringify(body));
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function jsonBody(req: IncomingMessage): Promise<unknown> {
+  try {
+    return JSON.parse(new TextDecoder().decode(await readChunks(req, new BodyLimit(4096))));
+  } catch {
+    return undefined;
+  }
+}

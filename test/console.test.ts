@@ -1,0 +1,186 @@
+/**
+ * The operator console in a real browser: Debian's Chromium driven by playwright-core (no
+ * browser download), against a real gateway process with sessions opened by the official SDK
+ * client. A wrong token is refused; sessions appear and go without a reload; their calls show in
+ * the detail and the live tail; Terminate (confirmed) ends one, whose SessionClientTransport
+ * recovers by itself while another session is untouched; the API refuses requests without the
+ * cookie or the CSRF token; axe-core finds no serious accessibility violation. Screenshots of
+ * every view go to test-results/console/.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionClientTransport } from '../src/client/index.js';
+import { sessionTag } from '../src/session/id.js';
+import { startCli, type DemoProcess } from './helpers/demo-process.js';
+
+const ADMIN = 'console-test-admin-token-0123456789';
+const SHOTS = 'test-results/console';
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Debian's chromium (CI installs it): its absence fails the suite, it never skips it. */
+function chromiumPath(): string {
+  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
+}
+
+let gateway: DemoProcess;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let base: string;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  gateway = await startCli(['--port', '0', '--store', 'memory', '--demo-upstream'], { SESSIONGATE_ADMIN_TOKEN: ADMIN });
+  base = gateway.url.replace(/\/mcp$/, '');
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await context.newPage();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.kill();
+});
+
+/** Serious or critical axe-core violations on the page as it is now. */
+async function seriousViolations(): Promise<string[]> {
+  // Evaluated through the debugging protocol, which the page's CSP does not govern.
+  await page.evaluate(AXE);
+  const result = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; help: string }[] }> } }).axe;
+    return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help }));
+  });
+  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`);
+}
+
+const bystanderCall = (client: Client) => client.callTool({ name: 'echo', arguments: { text: 'alive' } });
+
+const row = (tag: string) => page.locator(`tr[data-session="${tag}"]`);
+
+describe('the operator console', () => {
+  it('refuses a wrong token, then signs in', async () => {
+    await page.goto(`${base}/console/`);
+    await page.getByLabel('Admin token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 }).toBe('wrong admin token');
+    expect(await seriousViolations()).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/sign-in.png` });
+    await page.getByLabel('Admin token').fill(ADMIN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: /Sessions \(/ }).waitFor({ timeout: 10_000 });
+    const cookie = (await context.cookies()).find((c) => c.name === 'sg_console')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/console' });
+    expect(cookie.value).not.toContain(ADMIN);
+  });
+
+  it('shows sessions as they open and close, their calls in the detail and the tail; Terminate ends one, whose client recovers', async () => {
+    const recovering = new Client({ name: 'console-recovering', version: '2.1.0' });
+    const transport = new SessionClientTransport(gateway.url);
+    await recovering.connect(transport);
+    const openedAt = Date.now();
+    const first = sessionTag(transport.sessionId!);
+    await row(first).waitFor({ timeout: 10_000 });
+    expect(Date.now() - openedAt).toBeLessThan(2000);
+
+    const bystander = new Client({ name: 'console-bystander', version: '1.0.0' });
+    const official = new StreamableHTTPClientTransport(new URL(gateway.url));
+    await bystander.connect(official);
+    const second = sessionTag(official.sessionId!);
+    await row(second).waitFor({ timeout: 10_000 });
+    await recovering.callTool({ name: 'echo', arguments: { text: 'seen by the console' } });
+    await expect.poll(() => row(first).locator('td').nth(8).textContent(), { timeout: 10_000 }).toBe('2');
+    expect(await seriousViolations()).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/sessions.png` });
+
+    await row(first).getByRole('link').click();
+    await page.getByRole('heading', { name: `Session ${first}` }).waitFor();
+    await page.getByRole('cell', { name: 'echo' }).first().waitFor({ timeout: 10_000 });
+    expect(await seriousViolations()).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/session-detail.png` });
+
+    await page.getByRole('link', { name: 'Live tail' }).click();
+    await page.getByRole('heading', { name: 'Live tail' }).waitFor();
+    await page.getByRole('cell', { name: 'echo' }).first().waitFor({ timeout: 10_000 });
+    await page.getByLabel('Tool', { exact: true }).fill('echo');
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    expect(await seriousViolations()).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/live-tail.png` });
+
+    await page.getByRole('link', { name: 'Charts' }).click();
+    await page.getByRole('heading', { name: 'The last hour' }).waitFor();
+    // A point every 10 s: the first after the gateway's first 10 s, with these calls in it.
+    await page.getByText(/\(([1-9]\d*) so far\)/).waitFor({ timeout: 25_000 });
+    expect(await seriousViolations()).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/charts.png` });
+
+    await page.getByRole('link', { name: 'Sessions' }).click();
+    await row(first)
+      .getByRole('button', { name: `Terminate session ${first}` })
+      .click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    await page.screenshot({ path: `${SHOTS}/terminate-confirm.png` });
+    await dialog.getByRole('button', { name: 'Terminate' }).click();
+    await row(first).waitFor({ state: 'detached', timeout: 10_000 });
+    // The client's next call meets 404; SessionClientTransport opens a new session by itself.
+    const answer = await recovering.callTool({ name: 'echo', arguments: { text: 'after' } });
+    expect((answer as { content: { text: string }[] }).content[0]!.text).toBe('after');
+    expect(sessionTag(transport.sessionId!)).not.toBe(first);
+    // The other session is untouched.
+    expect((await bystander.callTool({ name: 'echo', arguments: { text: 'still here' } })).isError).toBeFalsy();
+    expect(await row(second).count()).toBe(1);
+
+    const closedAt = Date.now();
+    await official.terminateSession();
+    await row(second).waitFor({ state: 'detached', timeout: 10_000 });
+    expect(Date.now() - closedAt).toBeLessThan(2000);
+    await bystander.close();
+    await recovering.close();
+  });
+
+  it('is readable at a phone width', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('heading', { name: /Sessions \(/ }).waitFor();
+    await page.screenshot({ path: `${SHOTS}/sessions-phone.png`, fullPage: true });
+    expect(await seriousViolations()).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('its API refuses a request without the cookie, and a change without the CSRF token', async () => {
+    const cookie = (await context.cookies()).find((c) => c.name === 'sg_console')!;
+    const client = new Client({ name: 'console-target', version: '1' });
+    const transport = new StreamableHTTPClientTransport(new URL(gateway.url));
+    await client.connect(transport);
+    expect((await fetch(`${base}/console/api/sessions`)).status).toBe(401);
+    const listed = await fetch(`${base}/console/api/sessions`, { headers: { cookie: `sg_console=${cookie.value}` } });
+    expect(listed.status).toBe(200);
+    const { sessions } = (await listed.json()) as { sessions: { id: string }[] };
+    const target = transport.sessionId!;
+    expect(sessions.map((session) => session.id)).toContain(target);
+    const unprotected = await fetch(`${base}/console/api/sessions/${encodeURIComponent(target)}`, {
+      method: 'DELETE',
+      headers: { cookie: `sg_console=${cookie.value}` },
+    });
+    expect(unprotected.status).toBe(403);
+    const forged = await fetch(`${base}/console/api/sessions/${encodeURIComponent(target)}`, {
+      method: 'DELETE',
+      headers: { cookie: `sg_console=${cookie.value}`, 'x-csrf-token': 'guessed' },
+    });
+    expect(forged.status).toBe(403);
+    expect((await bystanderCall(client)).isError).toBeFalsy(); // refused twice: the session lives
+    await client.close();
+    const page404 = await fetch(`${base}/console/nothing-here.js`);
+    expect(page404.status).toBe(404);
+  });
+
+  it('signs out: the cookie no longer opens anything', async () => {
+    const cookie = (await context.cookies()).find((c) => c.name === 'sg_console')!;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin token').waitFor();
+    expect((await fetch(`${base}/console/api/sessions`, { headers: { cookie: `sg_console=${cookie.value}` } })).status).toBe(401);
+  });
+});
