@@ -8,7 +8,9 @@
  * every view go to test-results/console/.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -27,6 +29,13 @@ function chromiumPath(): string {
   return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
 }
 
+const dir = mkdtempSync(join(tmpdir(), 'sg-console-'));
+const audit = join(dir, 'audit.jsonl');
+const policy = join(dir, 'policy.json');
+writeFileSync(
+  policy,
+  JSON.stringify({ default: 'allow', rules: [{ id: 'whoami-op', effect: 'approve', approver: 'operator', tools: ['whoami'] }] }),
+);
 let gateway: DemoProcess;
 let browser: Browser;
 let context: BrowserContext;
@@ -35,7 +44,9 @@ let base: string;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  gateway = await startCli(['--port', '0', '--store', 'memory', '--demo-upstream'], { SESSIONGATE_ADMIN_TOKEN: ADMIN });
+  gateway = await startCli(['--port', '0', '--store', 'memory', '--demo-upstream', '--audit', audit, '--policy', policy], {
+    SESSIONGATE_ADMIN_TOKEN: ADMIN,
+  });
   base = gateway.url.replace(/\/mcp$/, '');
   browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -44,6 +55,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await gateway?.kill();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Serious or critical axe-core violations on the page as it is now. */
@@ -96,9 +108,15 @@ describe('the operator console', () => {
     expect(await seriousViolations()).toEqual([]);
     await page.screenshot({ path: `${SHOTS}/sessions.png` });
 
+    // A call held for an operator: approved from the session's page.
+    const held = recovering.callTool({ name: 'whoami', arguments: {} });
     await row(first).getByRole('link').click();
     await page.getByRole('heading', { name: `Session ${first}` }).waitFor();
     await page.getByRole('cell', { name: 'echo' }).first().waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'Approve' }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: `${SHOTS}/session-approval.png` });
+    await page.getByRole('button', { name: 'Approve' }).click();
+    expect((await held).isError).toBeFalsy();
     expect(await seriousViolations()).toEqual([]);
     await page.screenshot({ path: `${SHOTS}/session-detail.png` });
 
@@ -182,5 +200,33 @@ describe('the operator console', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin token').waitFor();
     expect((await fetch(`${base}/console/api/sessions`, { headers: { cookie: `sg_console=${cookie.value}` } })).status).toBe(401);
+  });
+
+  it('audits what the operator did, and limits sign-in attempts per address', async () => {
+    const attempts: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const answer = await fetch(`${base}/console/api/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: `guess-${i}` }),
+      });
+      attempts.push(answer.status);
+    }
+    expect(attempts.at(-1)).toBe(429);
+    expect(attempts.filter((status) => status === 401).length).toBeGreaterThan(0);
+    const consoleLines = () =>
+      readFileSync(audit, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line['event'] === 'console')
+        .map((line) => line['action']);
+    await expect
+      .poll(consoleLines, { timeout: 10_000 })
+      .toEqual(expect.arrayContaining(['sign-in-refused', 'sign-in', 'approve', 'terminate', 'sign-out']) as unknown);
+    const approved = readFileSync(audit, 'utf8')
+      .split('\n')
+      .find((line) => line.includes('"whoami-op"'));
+    expect(approved).toContain('"approver":"console:');
   });
 });

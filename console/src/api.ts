@@ -8,6 +8,8 @@ export interface SessionRow {
   clientInfo: { name?: string; version?: string } | null;
   era: string;
   upstream: string;
+  /** The upstream session's tag (an HTTP upstream's), once it has one. */
+  upstreamSession: string | null;
   ageMs: number;
   idleMs: number;
   leftMs: number;

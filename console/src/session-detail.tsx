@@ -42,6 +42,8 @@ export function SessionDetail({ id, tail }: { id: string; tail: AuditEvent[] }) 
         <dd>{session.era}</dd>
         <dt>Upstream</dt>
         <dd>{session.upstream}</dd>
+        <dt>Upstream session</dt>
+        <dd>{session.upstreamSession ?? 'none (stdio, or not yet opened)'}</dd>
         <dt>Age / idle / left</dt>
         <dd>
           {duration(session.ageMs)} / {duration(session.idleMs)} / {duration(session.leftMs)}
@@ -58,10 +60,19 @@ export function SessionDetail({ id, tail }: { id: string; tail: AuditEvent[] }) 
                 {approval.call.name ?? approval.call.method} {approval.call.arguments}
               </code>{' '}
               (rule {approval.call.rule})
-              <button type="button" onClick={() => void decide(approval, 'approve')}>
+              <button
+                type="button"
+                onClick={() => void decide(approval, 'approve')}
+                aria-label={`Approve ${approval.call.name ?? approval.call.method}`}
+              >
                 Approve
               </button>
-              <button type="button" class="danger" onClick={() => void decide(approval, 'deny')}>
+              <button
+                type="button"
+                class="danger"
+                onClick={() => void decide(approval, 'deny')}
+                aria-label={`Deny ${approval.call.name ?? approval.call.method}`}
+              >
                 Deny
               </button>
             </li>

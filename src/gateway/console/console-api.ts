@@ -14,6 +14,7 @@ import { BodyLimit, readChunks } from '../../server/body.js';
 import { sessionTag } from '../../session/id.js';
 import type { SessionManager } from '../../session/session-manager.js';
 import { expiresAt, type SessionRecord } from '../../store/record.js';
+import { upstreamOf } from '../upstreams/http/http-link.js';
 import { adminTokenCheck, type RecentEvents, summary } from '../ops/admin.js';
 import type { EventSink } from '../ops/audit.js';
 import type { ConsoleFeed } from './console-feed.js';
@@ -149,11 +150,14 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
   const row = (record: SessionRecord): Record<string, unknown> => {
     const tag = sessionTag(record.id);
     const { count, last } = recent.calls(tag);
+    const upstream = upstreamOf(record.state);
     const now = sessions.now();
     return {
       ...summary(record),
       era: record.protocolVersion,
-      upstream: options.upstream,
+      // The upstream it is pinned to (a pool), else what the gateway fronts; its upstream session's tag (HTTP).
+      upstream: upstream.url ?? options.upstream,
+      upstreamSession: upstream.session ?? null,
       ageMs: now - record.createdAt,
       idleMs: now - record.lastSeenAt,
       leftMs: expiresAt(record) - now,

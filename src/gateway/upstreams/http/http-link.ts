@@ -7,9 +7,10 @@
 import { z } from 'zod';
 import { SessionClient } from '../../../client/session-client.js';
 import { isSessionSnapshot, type SessionSnapshot } from '../../../client/session-core.js';
-import type { JsonRpcMessage } from '../../../protocol/jsonrpc.js';
+import type { JsonObject, JsonRpcMessage } from '../../../protocol/jsonrpc.js';
 import type { RequestContext, SessionHandle, SessionPort } from '../../../server/application.js';
 import { guarded, stateSlot } from '../../../session/state-slot.js';
+import { sessionTag } from '../../../session/id.js';
 import type { EndReason } from '../../../store/record.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
@@ -17,6 +18,12 @@ import type { UpstreamPool } from './upstream-pool.js';
 const SNAPSHOT = stateSlot<SessionSnapshot>('sessiongate.upstream', guarded(isSessionSnapshot));
 /** Which replica of a pool the session is pinned to. */
 const PINNED_URL = stateSlot('sessiongate.upstreamUrl', z.string());
+
+/** Which upstream a session is on and its upstream session's tag, as its state says (for the console). */
+export function upstreamOf(state: JsonObject): { url: string | undefined; session: string | undefined } {
+  const snapshot = SNAPSHOT.read(state);
+  return { url: PINNED_URL.read(state), session: snapshot ? sessionTag(snapshot.sessionId) : undefined };
+}
 
 /** How a link makes its client (the application's options: dispatcher, headers, limits). */
 export type ClientMaker = (link: HttpLink, url: URL) => SessionClient;
