@@ -4,6 +4,10 @@
 // keyed hash of the raw Authorization header, what `--auth none` does). With $EXCHANGE_URL,
 // each caller's token is exchanged there for an upstream token, as --upstream-token-exchange does.
 // With $POLICY (a policy document as JSON), calls pass policyGate first, as --policy does.
+// With $AUDIT (a file), every request is written to the hash-chained audit log, as --audit
+// does; with $AUDIT_WATCHED too, a console's live tail is watching (events as SSE frames,
+// written out in batches by the console's own batchedFrames).
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:http';
 import { serveStats, ready } from './ipc.js';
 
@@ -35,7 +39,29 @@ const upstream = httpUpstream({
 });
 const tokened = exchange ? withUpstreamTokens(upstream, exchange) : upstream;
 const policy = env.POLICY ? compilePolicy(JSON.parse(env.POLICY)) : undefined;
-const application = policy ? policyGate(tokened, { policy: () => policy }) : tokened;
+const gated = policy ? policyGate(tokened, { policy: () => policy }) : tokened;
+const { audited, fanout, AuditLog } = await import(`${dist}/gateway/index.js`);
+const { ConsoleFeed, batchedFrames } = await import(`${dist}/gateway/console/console-feed.js`);
+const feed = new ConsoleFeed();
+if (env.AUDIT_WATCHED) {
+  const tail = createWriteStream('/dev/null');
+  feed.watch(batchedFrames((frames) => tail.write(frames)).watcher);
+}
+// AUDIT=discard: the audit decorator with a sink that drops every event (what the log adds is the rest).
+// AUDIT_PLAIN: one unchained JSON line per event straight to a file stream (what --audit wrote before the chain).
+const plain = (path) => {
+  const out = createWriteStream(path, { flags: 'a' });
+  return { write: (event) => out.write(JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n') };
+};
+const sink =
+  env.AUDIT === 'discard'
+    ? { write() {} }
+    : env.AUDIT_PLAIN
+      ? plain(env.AUDIT_PLAIN)
+      : env.AUDIT
+        ? new AuditLog(env.AUDIT, { replica: 'bench' })
+        : undefined;
+const application = sink ? audited(gated, fanout(sink, feed)) : gated;
 const sessions = createSessionServer({ application, authenticate });
 const server = createServer((req, res) => void sessions.node(req, res));
 serveStats();

@@ -26,11 +26,17 @@ export function lineHash(fields: Readonly<Record<string, unknown>>): string {
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }
 
-/** `fields` as the next line after `head`: its text (no newline) and the new head. */
+/**
+ * `fields` (without `seq`, `prev`, `hash`) as the next line after `head`: its text (no newline)
+ * and the new head. The line is written in its canonical form with `hash` appended, so the
+ * text before `,"hash":` is exactly what the hash covers, and the line is serialized once.
+ */
 export function chainLine(fields: Record<string, unknown>, head: ChainHead): { text: string; head: ChainHead } {
-  const line = { ...fields, seq: head.seq + 1, prev: head.hash };
-  const hash = lineHash(line);
-  return { text: JSON.stringify({ ...line, hash }), head: { seq: line.seq, hash } };
+  fields['seq'] = head.seq + 1;
+  fields['prev'] = head.hash;
+  const canonical = canonicalJson(fields);
+  const hash = createHash('sha256').update(canonical).digest('hex');
+  return { text: `${canonical.slice(0, -1)},"hash":"${hash}"}`, head: { seq: head.seq + 1, hash } };
 }
 
 /** What a checkpoint signs: the replica's chain head it follows. */

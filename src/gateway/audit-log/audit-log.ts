@@ -4,10 +4,10 @@
  * before (audit-chain.ts), naming its replica. To a file (appended; a restart continues the
  * chain, a line a crash cut short is recorded as such) or stdout (a new chain per run).
  * Optionally rotated by size or age, each new file chained to the last; optionally with an
- * Ed25519-signed checkpoint every N lines and at close. Lines are written in order through one
- * stream and flushed on close, so none is lost while the process runs.
+ * Ed25519-signed checkpoint every N lines and at close. Lines are written in order, in batches
+ * at most 20 ms old, and flushed on close.
  */
-import { createWriteStream, existsSync, mkdirSync, openSync, renameSync, type WriteStream } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import type { KeyObject } from 'node:crypto';
@@ -15,6 +15,10 @@ import { checkOptions, option } from '../../protocol/options.js';
 import type { AuditEvent, EventSink } from '../ops/audit.js';
 import { type ChainHead, chainLine, EMPTY_CHAIN, signCheckpoint } from './audit-chain.js';
 import { readAuditTail } from './audit-file-tail.js';
+
+/** A batch written at once, at most (characters), and how long a line may wait for its batch. */
+const BATCH_CHARS = 64 * 1024;
+const FLUSH_MS = 20;
 
 export interface AuditLogOptions {
   /** The name every line carries, whose chain it is. Default: the host name. */
@@ -33,11 +37,15 @@ export class AuditLog implements EventSink {
   readonly #path: string | undefined;
   readonly #replica: string;
   readonly #options: AuditLogOptions;
-  #out: WriteStream | NodeJS.WritableStream;
+  /** The file's descriptor (appending); undefined for stdout. */
+  #fd: number | undefined;
   #head: ChainHead = EMPTY_CHAIN;
   #bytes = 0;
   #openedAt = Date.now();
   #sinceCheckpoint = 0;
+  /** Lines not yet written, and the timer that will write them. */
+  #pending = '';
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** `target` is a file path (appended to, folders created) or "stdout". */
   constructor(target: string, options: AuditLogOptions = {}) {
@@ -51,7 +59,6 @@ export class AuditLog implements EventSink {
       if (options.rotateBytes !== undefined || options.rotateMs !== undefined)
         throw new TypeError('sessiongate: audit rotation needs an audit file, not stdout');
       this.#path = undefined;
-      this.#out = process.stdout;
       this.#append({ event: 'audit.started', sink: 'stdout' });
       return;
     }
@@ -60,7 +67,7 @@ export class AuditLog implements EventSink {
     const tail = readAuditTail(target, this.#replica);
     this.#head = tail.head;
     this.#bytes = tail.size;
-    this.#out = appendTo(target);
+    this.#fd = openSync(target, 'a');
     // A line a crash cut short stays as it was (the log is never edited); the chain resumes after it.
     if (tail.truncatedBytes > 0) this.#raw('\n');
     this.#append({ event: 'audit.started', sink: 'file', ...(tail.truncatedBytes > 0 ? { truncatedBytes: tail.truncatedBytes } : {}) });
@@ -75,8 +82,9 @@ export class AuditLog implements EventSink {
   /** Writes a last checkpoint (with a signing key), then flushes everything written so far. */
   async close(): Promise<void> {
     if (this.#options.signingKey && this.#sinceCheckpoint > 0) this.#checkpoint();
-    if (this.#path === undefined) return;
-    await new Promise<void>((resolve) => (this.#out as WriteStream).end(resolve));
+    this.#flush();
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
   }
 
   #append(fields: object): void {
@@ -85,9 +93,35 @@ export class AuditLog implements EventSink {
     this.#raw(`${text}\n`);
   }
 
+  /**
+   * Lines are written in batches (docs/AUDIT.md, "Durability"): at most FLUSH_MS after the first
+   * of them, or at once past BATCH_CHARS, each batch one synchronous append. A write per line,
+   * through a stream and libuv's thread pool, cost more than the hash chain itself (bench/
+   * RESULTS.md, "Issue 19"). Order is kept; close and rotation write what is pending first.
+   */
   #raw(text: string): void {
     this.#bytes += Buffer.byteLength(text);
-    this.#out.write(text);
+    this.#pending += text;
+    if (this.#pending.length >= BATCH_CHARS) this.#flush();
+    else this.#flushTimer ??= setTimeout(() => this.#flush(), FLUSH_MS).unref();
+  }
+
+  #flush(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    const text = this.#pending;
+    if (text === '') return;
+    this.#pending = '';
+    if (this.#fd === undefined) {
+      process.stdout.write(text);
+      return;
+    }
+    try {
+      writeSync(this.#fd, text);
+    } catch (error) {
+      // A full or failing disk must not take the gateway down with it: said on stderr, each time.
+      process.stderr.write(`sessiongate: audit log ${this.#path}: ${(error as Error).message}\n`);
+    }
   }
 
   #checkpoint(): void {
@@ -112,16 +146,12 @@ export class AuditLog implements EventSink {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     let rotated = `${path}.${stamp}`;
     for (let n = 1; existsSync(rotated); n++) rotated = `${path}.${stamp}-${n}`;
+    this.#flush(); // what was written before belongs to the renamed file
     renameSync(path, rotated);
-    (this.#out as WriteStream).end();
-    this.#out = appendTo(path);
+    closeSync(this.#fd!);
+    this.#fd = openSync(path, 'a');
     this.#bytes = 0;
     this.#openedAt = Date.now();
     this.#append({ event: 'audit.rotated', from: basename(rotated) });
   }
-}
-
-/** A stream appending to `path`, its file opened now (so a rotation finds it there at once). */
-function appendTo(path: string): WriteStream {
-  return createWriteStream(path, { fd: openSync(path, 'a') });
 }

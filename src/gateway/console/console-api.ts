@@ -17,7 +17,7 @@ import { expiresAt, type SessionRecord } from '../../store/record.js';
 import { upstreamOf } from '../upstreams/http/http-link.js';
 import { adminTokenCheck, type RecentEvents, summary } from '../ops/admin.js';
 import type { EventSink } from '../ops/audit.js';
-import type { ConsoleFeed } from './console-feed.js';
+import { batchedFrames, type ConsoleFeed } from './console-feed.js';
 import { type ConsoleSession, ConsoleSessions, CONSOLE_SESSION_MS, csrfMatches, sessionCookie } from './console-sessions.js';
 import type { MetricHistory } from './metric-history.js';
 
@@ -120,7 +120,8 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', ...SECURITY_HEADERS });
         const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
         send('metrics', options.history.points);
-        const unwatch = options.feed.watch((event) => send('event', event));
+        const tail = batchedFrames((frames) => void res.write(frames));
+        const unwatch = options.feed.watch(tail.watcher);
         const unwatchPoints = options.history.watch((point) => send('point', point));
         const tick = async (): Promise<void> => send('sessions', await rows().catch(() => []));
         void tick();
@@ -129,6 +130,7 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
           streams--;
           clearInterval(timer);
           unwatch();
+          tail.stop();
           unwatchPoints();
         });
       },

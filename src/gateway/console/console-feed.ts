@@ -26,3 +26,32 @@ export class ConsoleFeed implements EventSink {
     return this.#watchers.size;
   }
 }
+
+/** How long a console stream gathers events before it writes them (one write per batch). */
+export const TAIL_BATCH_MS = 200;
+
+/**
+ * A watcher that gathers each event as an SSE frame (`event: event`) and hands the frames to
+ * `write` together, at most TAIL_BATCH_MS after the first: a write per event to a socket cost
+ * more than the event itself (bench/RESULTS.md, "Issue 19"). `stop` ends it (what is gathered is
+ * dropped: its stream is closing).
+ */
+export function batchedFrames(write: (frames: string) => void): { watcher: (event: TimedEvent) => void; stop: () => void } {
+  let frames = '';
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = (): void => {
+    timer = undefined;
+    const text = frames;
+    frames = '';
+    if (text !== '') write(text);
+  };
+  return {
+    watcher(event) {
+      frames += `event: event\ndata: ${JSON.stringify(event)}\n\n`;
+      timer ??= setTimeout(flush, TAIL_BATCH_MS);
+    },
+    stop() {
+      clearTimeout(timer);
+    },
+  };
+}
