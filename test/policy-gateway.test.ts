@@ -156,26 +156,28 @@ describe('--policy (the documented minimal form)', () => {
   });
 
   it('the audit line of each call carries the decision and the rule that made it', async () => {
-    const events = readFileSync(audit, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((event) => event['method'] === 'tools/call');
-    const seen = events.map(
-      (event) => `${event['name'] as string}:${event['decision'] as string}:${(event['rule'] as string | null) ?? 'default'}`,
-    );
-    expect(seen).toEqual(
-      expect.arrayContaining([
-        'echo:allow:alice-echo',
-        'whoami:deny:default',
-        'echo:deny:bob-out',
-        'slow:approve-unavailable:alice-slow',
-        'slow:approve-declined:alice-slow',
-        'slow:approve-timeout:alice-slow',
-        'slow:approve-accepted:alice-slow',
-        'echo:rate-limited:carol-echo',
-      ]),
-    );
+    // The log writes in batches at most 20 ms old (docs/AUDIT.md, "Durability"): wait for the lines.
+    const seen = (): string[] =>
+      readFileSync(audit, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((event) => event['method'] === 'tools/call')
+        .map((event) => `${event['name'] as string}:${event['decision'] as string}:${(event['rule'] as string | null) ?? 'default'}`);
+    await expect
+      .poll(seen, { timeout: 10_000 })
+      .toEqual(
+        expect.arrayContaining([
+          'echo:allow:alice-echo',
+          'whoami:deny:default',
+          'echo:deny:bob-out',
+          'slow:approve-unavailable:alice-slow',
+          'slow:approve-declined:alice-slow',
+          'slow:approve-timeout:alice-slow',
+          'slow:approve-accepted:alice-slow',
+          'echo:rate-limited:carol-echo',
+        ]),
+      );
   });
 
   it('a sessionless (2026-07-28) call is decided the same way', async () => {

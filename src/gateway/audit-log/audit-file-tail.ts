@@ -1,7 +1,7 @@
 /**
  * @module gateway/audit-log/audit-file-tail
  * Where an existing audit file's chain stands, so a restarted gateway appends to it without a
- * break (docs/AUDIT.md, "Restarts and crashes"): the last complete line's head, and how many
+ * break (docs/AUDIT.md, "Verifying"): the last complete line's head, and how many
  * bytes follow it without a newline (a write a crash cut short).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';

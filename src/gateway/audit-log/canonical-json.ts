@@ -1,7 +1,7 @@
 /**
  * @module gateway/audit-log/canonical-json
- * The canonical form of a JSON value that an audit line's hash covers (docs/AUDIT.md, "The
- * chain"): RFC 8785 (JCS) for the values an audit line holds. Object members are sorted by
+ * The canonical form of a JSON value that an audit line's hash covers
+ * (docs/AUDIT.md, "The chain"): RFC 8785 (JCS) for the values an audit line holds. Object members are sorted by
  * their names' UTF-16 code units (what `Array.prototype.sort` compares), members whose value is
  * `undefined` are left out, and strings and numbers are written as ECMAScript's `JSON.stringify`
  * writes them, which is the serialization JCS prescribes.

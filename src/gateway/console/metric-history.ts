@@ -1,6 +1,6 @@
 /**
  * @module gateway/console/metric-history
- * The console's charts over the last hour (docs/CONSOLE.md, "Charts"), drawn from the gateway's
+ * The console's charts over the last hour (docs/CONSOLE.md, "Views"), drawn from the gateway's
  * own Prometheus metrics: every SAMPLE_MS the registry is read (not the request path) and the
  * change since the last look becomes one point: requests per second, errors per second, p50 and
  * p99 latency (from the duration histogram's buckets: a bucket's upper bound, as Prometheus's
