@@ -13,11 +13,10 @@ import { RateLimiter } from '../../policy/rate-limiter.js';
 import { BodyLimit, readChunks } from '../../server/body.js';
 import { sessionTag } from '../../session/id.js';
 import type { SessionManager } from '../../session/session-manager.js';
-import { expiresAt, type SessionRecord } from '../../store/record.js';
-import { upstreamOf } from '../upstreams/http/http-link.js';
-import { adminTokenCheck, type RecentEvents, summary } from '../ops/admin.js';
+import { adminTokenCheck, type RecentEvents } from '../ops/admin.js';
 import type { EventSink } from '../ops/audit.js';
-import { batchedFrames, type ConsoleFeed } from './console-feed.js';
+import type { ConsoleFeed } from './console-feed.js';
+import { sessionRow, sessionRows, streamConsole } from './console-stream.js';
 import { type ConsoleSession, ConsoleSessions, CONSOLE_SESSION_MS, csrfMatches, sessionCookie } from './console-sessions.js';
 import type { MetricHistory } from './metric-history.js';
 
@@ -40,8 +39,6 @@ export interface ConsoleApiOptions {
 const SIGN_INS_PER_MINUTE = 10;
 /** Console streams open at once, per replica. */
 const MAX_STREAMS = 20;
-/** Sessions a console lists at most. */
-const MAX_LISTED = 2000;
 
 type Handler = (req: IncomingMessage, res: ServerResponse, session: ConsoleSession, rest: string) => Promise<void>;
 
@@ -51,6 +48,8 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
   const signIns = new RateLimiter();
   let streams = 0;
   const { sessions, recent, audit } = options;
+  const rows = sessionRows(options);
+  const row = sessionRow(options);
 
   const signIn = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const address = req.socket.remoteAddress ?? 'unknown';
@@ -118,54 +117,13 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
         if (streams >= MAX_STREAMS) return json(res, 503, { error: 'too many console streams open' });
         streams++;
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', ...SECURITY_HEADERS });
-        const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-        send('metrics', options.history.points);
-        const tail = batchedFrames((frames) => void res.write(frames));
-        const unwatch = options.feed.watch(tail.watcher);
-        const unwatchPoints = options.history.watch((point) => send('point', point));
-        const tick = async (): Promise<void> => send('sessions', await rows().catch(() => []));
-        void tick();
-        const timer = setInterval(() => void tick(), 1000);
+        const stop = streamConsole(res, options, rows);
         req.once('close', () => {
           streams--;
-          clearInterval(timer);
-          unwatch();
-          tail.stop();
-          unwatchPoints();
+          stop();
         });
       },
     },
-  };
-
-  /** One row per live session, from the store (every replica's). */
-  const rows = async (): Promise<Record<string, unknown>[]> => {
-    const all: SessionRecord[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await sessions.list(cursor, 500);
-      all.push(...page.records);
-      cursor = page.next;
-    } while (cursor !== undefined && all.length < MAX_LISTED);
-    return all.map(row);
-  };
-
-  const row = (record: SessionRecord): Record<string, unknown> => {
-    const tag = sessionTag(record.id);
-    const { count, last } = recent.calls(tag);
-    const upstream = upstreamOf(record.state);
-    const now = sessions.now();
-    return {
-      ...summary(record),
-      era: record.protocolVersion,
-      // The upstream it is pinned to (a pool), else what the gateway fronts; its upstream session's tag (HTTP).
-      upstream: upstream.url ?? options.upstream,
-      upstreamSession: upstream.session ?? null,
-      ageMs: now - record.createdAt,
-      idleMs: now - record.lastSeenAt,
-      leftMs: expiresAt(record) - now,
-      calls: count,
-      lastCall: last && last.event === 'request' ? { time: last.time, method: last.method, name: last.name } : null,
-    };
   };
 
   return async function consoleRoute(req, res, path) {
