@@ -179,6 +179,17 @@ describe('rotation', () => {
     expect(swapped.code).toBe(1);
   });
 
+  it('keeps an event written after close in the file, on the chain (never on stdout)', async () => {
+    const file = join(dir, 'late.jsonl');
+    const log = new AuditLog(file, { replica: 'late' });
+    log.write(event(1));
+    await log.close();
+    log.write(event(2)); // a session ended during shutdown, after the log was closed
+    await log.close();
+    expect(lines(file)).toHaveLength(3);
+    expect((await verify(file)).stdout).toBe('ok: 3 lines\n');
+  });
+
   it('rotates a file older than the interval at its next line', async () => {
     const folder = join(dir, 'aging');
     const file = join(folder, 'audit.jsonl');

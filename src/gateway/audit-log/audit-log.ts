@@ -7,7 +7,7 @@
  * Ed25519-signed checkpoint every N lines and at close. Lines are written in order, in batches
  * at most 20 ms old, and flushed on close.
  */
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import type { KeyObject } from 'node:crypto';
@@ -46,6 +46,7 @@ export class AuditLog implements EventSink {
   /** Lines not yet written, and the timer that will write them. */
   #pending = '';
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
 
   /** `target` is a file path (appended to, folders created) or "stdout". */
   constructor(target: string, options: AuditLogOptions = {}) {
@@ -85,6 +86,7 @@ export class AuditLog implements EventSink {
     this.#flush();
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
+    this.#closed = true;
   }
 
   #append(fields: object): void {
@@ -112,12 +114,14 @@ export class AuditLog implements EventSink {
     const text = this.#pending;
     if (text === '') return;
     this.#pending = '';
-    if (this.#fd === undefined) {
+    if (this.#path === undefined) {
       process.stdout.write(text);
       return;
     }
     try {
-      writeSync(this.#fd, text);
+      // An event after close (a late session end) is still kept: appended on its own.
+      if (this.#closed) appendFileSync(this.#path, text);
+      else writeSync(this.#fd!, text);
     } catch (error) {
       // A full or failing disk must not take the gateway down with it: said on stderr, each time.
       process.stderr.write(`sessiongate: audit log ${this.#path}: ${(error as Error).message}\n`);
@@ -138,8 +142,8 @@ export class AuditLog implements EventSink {
   }
 
   /**
-   * The file renamed with a time stamp (what is still buffered for it lands there: the stream
-   * holds the open file), a new one begun whose first line chains to the last of the old.
+   * The file renamed with a time stamp (what is pending is written to it first), a new one
+   * begun whose first line chains to the last of the old.
    */
   #rotate(): void {
     const path = this.#path!;
