@@ -10,10 +10,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApprovalDesk } from '../../policy/operator-approval.js';
 import { RateLimiter } from '../../policy/rate-limiter.js';
-import { BodyLimit, readChunks } from '../../server/body.js';
 import { sessionTag } from '../../session/id.js';
 import type { SessionManager } from '../../session/session-manager.js';
-import { adminTokenCheck, type RecentEvents } from '../ops/admin.js';
+import { adminTokenCheck, json as answer, type RecentEvents, smallJsonBody } from '../ops/admin.js';
 import type { EventSink } from '../ops/audit.js';
 import type { ConsoleFeed } from './console-feed.js';
 import { sessionRow, sessionRows, streamConsole } from './console-stream.js';
@@ -48,15 +47,15 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
   const signIns = new RateLimiter();
   let streams = 0;
   const { sessions, recent, audit } = options;
-  const rows = sessionRows(options);
   const row = sessionRow(options);
+  const rows = sessionRows(options, row);
 
   const signIn = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const address = req.socket.remoteAddress ?? 'unknown';
     const taken = signIns.take(address, { requests: SIGN_INS_PER_MINUTE, perMs: 60_000 });
     if (!taken.ok)
       return json(res, 429, { error: 'too many sign-in attempts; try again later' }, { 'retry-after': String(taken.retryAfterSeconds) });
-    const body = await jsonBody(req);
+    const body = await smallJsonBody(req).catch(() => undefined);
     const token = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['token'] : undefined;
     if (typeof token !== 'string' || !tokenMatches(token)) {
       audit.write({ event: 'console', action: 'sign-in-refused', console: null, session: null, address });
@@ -158,21 +157,12 @@ export const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 } as const;
 
+/** The admin API's JSON answer, with every console response's protection. */
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res
-    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...SECURITY_HEADERS, ...headers })
-    .end(JSON.stringify(body));
+  answer(res, status, body, { ...SECURITY_HEADERS, ...headers });
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-async function jsonBody(req: IncomingMessage): Promise<unknown> {
-  try {
-    return JSON.parse(new TextDecoder().decode(await readChunks(req, new BodyLimit(4096))));
-  } catch {
-    return undefined;
-  }
 }

@@ -39,8 +39,10 @@ export function sessionRow({ sessions, recent, upstream }: ConsoleApiOptions): (
 }
 
 /** Every live session's row, from the store (every replica's), up to MAX_LISTED. */
-export function sessionRows(options: ConsoleApiOptions): () => Promise<Record<string, unknown>[]> {
-  const row = sessionRow(options);
+export function sessionRows(
+  options: ConsoleApiOptions,
+  row: (record: SessionRecord) => Record<string, unknown>,
+): () => Promise<Record<string, unknown>[]> {
   return async () => {
     const all: SessionRecord[] = [];
     let cursor: string | undefined;

@@ -84,8 +84,15 @@ export function summary(record: SessionRecord): Record<string, unknown> {
   };
 }
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+/** A JSON answer that no cache keeps (the admin API's and the console's). */
+export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
+}
+
+/** A small JSON request body (at most 4 KiB): undefined when empty; throws when too large or not JSON. */
+export async function smallJsonBody(req: IncomingMessage): Promise<unknown> {
+  const text = new TextDecoder().decode(await readChunks(req, new BodyLimit(4096)));
+  return text.trim() === '' ? undefined : JSON.parse(text);
 }
 
 /** The handler for everything under `/admin/`; `approvals` when a policy may ask operators. */
@@ -155,10 +162,9 @@ const MAX_REASON_CHARS = 200;
  * caller of a denied call). A string is what is wrong with it.
  */
 async function decisionBody(req: IncomingMessage): Promise<{ operator: string; reason?: string } | string> {
-  let body: unknown = {};
+  let body: unknown;
   try {
-    const text = new TextDecoder().decode(await readChunks(req, new BodyLimit(4096)));
-    if (text.trim() !== '') body = JSON.parse(text);
+    body = (await smallJsonBody(req)) ?? {};
   } catch {
     return 'the body must be a JSON object of at most 4 KiB';
   }
