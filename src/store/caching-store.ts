@@ -13,6 +13,7 @@
  */
 import type { JsonValue } from '../protocol/jsonrpc.js';
 import type { ApprovalRecord, ApprovalStatus } from './approval-record.js';
+import type { StreamLog } from './stream-log.js';
 import type { SessionBus } from './bus.js';
 import { isLive, type SessionRecord } from './record.js';
 import type { CreateLimits, CreateOutcome, SessionStore, VictimScope } from './store.js';
@@ -54,6 +55,11 @@ export class CachingStore implements SessionStore {
 
   get bus(): SessionBus {
     return this.#bus;
+  }
+
+  /** Stream events are never cached: a resuming replica reads what the writer wrote. */
+  get streamLog(): StreamLog | undefined {
+    return this.#store.streamLog;
   }
 
   async get(id: string, now: number): Promise<SessionRecord | undefined> {

@@ -7,6 +7,7 @@ import type { JsonValue } from '../protocol/jsonrpc.js';
 import type { ApprovalRecord, ApprovalStatus } from './approval-record.js';
 import type { SessionBus } from './bus.js';
 import type { SessionRecord } from './record.js';
+import type { StreamLog } from './stream-log.js';
 
 /** Caps checked atomically with the insert. `Infinity` means no cap. */
 export interface CreateLimits {
@@ -98,5 +99,10 @@ export interface SessionStore {
    * for a store only one process uses (memory, SQLite).
    */
   readonly bus?: SessionBus;
+  /**
+   * The event log of resumable SSE streams (store/stream-log.ts). Absent for a store that
+   * keeps none: its streams then carry no event ids.
+   */
+  readonly streamLog?: StreamLog;
   close(): Promise<void>;
 }

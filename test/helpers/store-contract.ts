@@ -338,5 +338,50 @@ export function storeContract(name: string, open: () => Promise<SessionStore>): 
       const fresh = { ...old, createdAt: later, expiresAt: later + MINUTE };
       expect(await store.openApproval(fresh, later)).toEqual(fresh);
     });
+
+    describe('stream log', () => {
+      const head = { requestId: 7, owner: 'run-a', done: false };
+      const events = (from: number, to: number) =>
+        Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i, data: JSON.stringify({ n: from + i }) }));
+
+      it('keeps a stream\'s events in order and reads after a number, in pages', async () => {
+        const log = store.streamLog!;
+        await log.write('s1', 'c1', head, events(1, 3), now + MINUTE, 100);
+        await log.write('s1', 'c1', { ...head, done: true }, events(4, 5), now + MINUTE, 100);
+        expect(await log.read('s1', 'c1', 0, 100, now)).toEqual({ head: { ...head, done: true }, events: events(1, 5) });
+        expect((await log.read('s1', 'c1', 2, 2, now))!.events).toEqual(events(3, 4));
+        expect((await log.read('s1', 'c1', 5, 100, now))!.events).toEqual([]);
+      });
+
+      it('reads only the stream of the session it was written for', async () => {
+        const log = store.streamLog!;
+        await log.write('s1', 'c1', head, events(1, 2), now + MINUTE, 100);
+        expect(await log.read('s2', 'c1', 0, 100, now)).toBeUndefined();
+        expect(await log.read('s1', 'c2', 0, 100, now)).toBeUndefined();
+      });
+
+      it('drops the oldest past maxEvents, and whole streams past keepUntil or the session\'s end', async () => {
+        const log = store.streamLog!;
+        await log.write('s1', 'c1', head, events(1, 10), now + MINUTE, 4);
+        expect((await log.read('s1', 'c1', 0, 100, now))!.events).toEqual(events(7, 10));
+        await log.write('s1', 'c2', { ...head, requestId: 'x' }, events(1, 1), now + 300, 100);
+        await log.write('s2', 'c1', { ...head, requestId: null }, events(1, 1), now + MINUTE, 100);
+        await expect.poll(async () => log.read('s1', 'c2', 0, 100, Date.now()), { timeout: 5000 }).toBeUndefined();
+        await log.sweep(Date.now());
+        expect(await log.read('s1', 'c2', 0, 100, now)).toBeUndefined();
+        await log.drop('s1');
+        expect(await log.read('s1', 'c1', 0, 100, now)).toBeUndefined();
+        expect((await log.read('s2', 'c1', 0, 100, now))!.head.requestId).toBeNull();
+      });
+
+      it('tells until when a writer said it is alive', async () => {
+        const log = store.streamLog!;
+        expect(await log.aliveUntil('run-z')).toBe(0);
+        await log.heartbeat('run-z', now + MINUTE, now);
+        expect(await log.aliveUntil('run-z')).toBe(now + MINUTE);
+        await log.heartbeat('run-z', 0, now);
+        expect(await log.aliveUntil('run-z')).toBe(0);
+      });
+    });
   });
 }

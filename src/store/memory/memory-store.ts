@@ -17,6 +17,8 @@ import { RecordTable } from './record-table.js';
 import { SharedValues } from './shared-values.js';
 import { type Bucket, takeFrom } from '../token-bucket.js';
 import { type ApprovalRecord, type ApprovalStatus, MAX_LISTED_APPROVALS } from '../approval-record.js';
+import { MemoryStreamLog } from './memory-stream-log.js';
+import type { StreamLog } from '../stream-log.js';
 
 /** The state of every record that has none yet: one object, never changed (records are readonly). */
 const NO_STATE: JsonObject = Object.freeze({});
@@ -198,6 +200,8 @@ export class MemoryStore implements SessionStore {
     if (next) this.#approvals.set(id, next);
     return true;
   }
+
+  readonly streamLog: StreamLog = new MemoryStreamLog();
 
   async close(): Promise<void> {}
 

@@ -16,6 +16,7 @@ import { expiresAt, type SessionRecord } from '../record.js';
 import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStore, type VictimScope } from '../store.js';
 import { parseRedisTarget, type RedisTarget } from './target.js';
 import { RedisBus } from './redis-bus.js';
+import { RedisStreamLog } from './redis-stream-log.js';
 import { CLAIM, CREATE, DELETE, DELETE_FIELD, MOVE_APPROVAL, OPEN_APPROVAL, SET_FIELD, SWEEP, TAKE_TOKEN, TOUCH } from './scripts.js';
 import type { ApprovalRecord, ApprovalStatus } from '../approval-record.js';
 import { bucketLifetimeMs } from '../token-bucket.js';
@@ -65,6 +66,7 @@ export class RedisStore implements SessionStore {
   /** Settles on the first successful connection; until then commands wait (bounded) for it. */
   #firstConnection: Promise<void> | undefined;
   #bus: RedisBus | undefined;
+  readonly streamLog: RedisStreamLog;
 
   constructor(options: RedisStoreOptions = {}) {
     const target = options.client ? undefined : parseRedisTarget(options.url ?? 'redis://127.0.0.1:6379');
@@ -99,6 +101,7 @@ export class RedisStore implements SessionStore {
     client.defineCommand('sgOpenApproval', { numberOfKeys: 2, lua: OPEN_APPROVAL });
     client.defineCommand('sgMoveApproval', { numberOfKeys: 2, lua: MOVE_APPROVAL });
     this.#redis = client as (Redis | Cluster) & Scripted;
+    this.streamLog = new RedisStreamLog(client, this.#prefix, (command) => this.#call(command));
   }
 
   /** Replicas on this store tell each other of ended and moved sessions here (pub/sub). */

@@ -10,6 +10,8 @@ import { loadDriver } from '../driver.js';
 import type { JsonValue } from '../../protocol/jsonrpc.js';
 import { expiresAt, type SessionRecord } from '../record.js';
 import { type Row, SCHEMA } from './sqlite-schema.js';
+import { SqliteStreamLog } from './sqlite-stream-log.js';
+import type { StreamLog } from '../stream-log.js';
 import { bucketLifetimeMs, takeFrom } from '../token-bucket.js';
 import type { ApprovalRecord, ApprovalStatus } from '../approval-record.js';
 import { type CreateLimits, type CreateOutcome, principalLimit, type SessionStore, type VictimScope } from '../store.js';
@@ -29,6 +31,7 @@ export class SqliteStore implements SessionStore {
   readonly #sweepTx;
   readonly #takeTx;
   readonly #openApprovalTx;
+  readonly streamLog: StreamLog;
 
   /** `path` is a file (created if missing) or ':memory:'. */
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -40,6 +43,7 @@ export class SqliteStore implements SessionStore {
     this.#db.exec(SCHEMA);
     const db = this.#db;
     this.#stmt = prepareStatements(db);
+    this.streamLog = new SqliteStreamLog(db);
     // IMMEDIATE: take the write lock first, so two processes cannot both pass a cap check.
     this.#createTx = db.transaction((record: SessionRecord, limits: CreateLimits, now: number): CreateOutcome => {
       if (this.#stmt.exists.get(record.id)) return 'duplicate';
