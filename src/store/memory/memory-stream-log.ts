@@ -18,7 +18,7 @@ export class MemoryStreamLog implements StreamLog {
 
   async write(sessionId: string, streamId: string, head: StreamHead, events: readonly LoggedEvent[], keepUntil: number, maxEvents: number): Promise<void> {
     let streams = this.#sessions.get(sessionId);
-    if (!streams) this.#sessions.set(sessionId, (streams = new Map()));
+    if (!streams) this.#sessions.set(sessionId, (streams = new Map<string, KeptStream>()));
     let kept = streams.get(streamId);
     if (!kept) streams.set(streamId, (kept = { head, events: [], start: 0, keepUntil }));
     kept.head = head;
