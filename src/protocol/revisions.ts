@@ -51,3 +51,8 @@ export function hasVersionHeader(version: string): boolean {
 export function allowsBatch(version: string): boolean {
   return version === '2025-03-26';
 }
+
+/** S11: from 2025-11-25 on, a server primes each SSE stream with an event id and `retry`. */
+export function isPrimedRevision(version: string): boolean {
+  return version === '2025-11-25';
+}

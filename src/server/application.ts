@@ -150,14 +150,15 @@ export async function responseOf(reply: Reply): Promise<JsonRpcResponse> {
 }
 
 /** Why a request ended before its answer (server/in-flight.ts). */
-export type EarlyEnd = 'timeout' | 'session-ended' | 'shutdown';
+export type EarlyEnd = 'timeout' | 'session-ended' | 'shutdown' | 'cancelled';
 
 export interface McpApplication {
   /** Answers a request, `initialize` included (it must answer with an InitializeResult). */
   handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply>;
   /**
    * Told when a request it is answering ended before its answer: past the request timeout, its
-   * session ended, or the server shut down (the client has had the server's own answer). The
+   * session ended, or the server shut down (the client has had the server's own answer), or
+   * the client cancelled it (`notifications/cancelled`, which `receive` gets too). The
    * cheap alternative to listening on `context.signal`, which also aborts when the client leaves.
    */
   cancel?(request: JsonRpcRequest, context: RequestContext, reason: EarlyEnd): void;

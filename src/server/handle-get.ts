@@ -15,6 +15,10 @@ import { checkVersionHeader, identityOf, refuseWithoutSession, requireSession } 
 import type { ServerCore } from './server-core.js';
 import { openSessionStream } from './session-stream.js';
 import { sseStream } from './sse.js';
+import { parseEventId } from './resume/event-ids.js';
+import { primingEvent } from './resume/recorded-stream.js';
+import { replayKept, replayStream } from './resume/replay-stream.js';
+import type { StreamWriter } from './resume/stream-recorder.js';
 
 export async function handleGet(core: ServerCore, incoming: Incoming): Promise<Outgoing> {
   refuseWithoutSession(incoming);
@@ -22,6 +26,23 @@ export async function handleGet(core: ServerCore, incoming: Incoming): Promise<O
     throw new SessiongateError('SG_NOT_ACCEPTABLE', 'Not Acceptable: Accept must allow text/event-stream');
   checkVersionHeader(incoming.header(PROTOCOL_VERSION));
   const record = await requireSession(core, incoming, await identityOf(core, incoming));
+  const { recorder } = core;
+  const lastEventId = incoming.header('last-event-id');
+  const from = recorder && lastEventId !== undefined ? parseEventId(lastEventId) : undefined;
+  // S11: a call's stream resumed is that stream only, beside the session's GET stream; an id
+  // that is not ours, or not this session's, gets an empty stream (nothing of another's).
+  if (recorder && lastEventId !== undefined && from?.kind !== 'l') {
+    const release = core.sessions.busy(record.id);
+    const now = (): number => core.sessions.now();
+    async function* replay(): AsyncGenerator<string> {
+      try {
+        if (from) yield* replayStream(recorder!, record.id, from, incoming.signal, now);
+      } finally {
+        release();
+      }
+    }
+    return { status: 200, headers: sseHeaders(), body: replay() };
+  }
   if (core.openStreams.has(record.id)) throw new SessiongateError('SG_STREAM_CONFLICT');
 
   const session = sessionHandle(core.sessions, record);
@@ -38,9 +59,18 @@ export async function handleGet(core: ServerCore, incoming: Incoming): Promise<O
   const messages = openSessionStream(core.application, context, session, () => core.sessions.report(slowReader(record.id)));
 
   async function* stream(): AsyncGenerator<string> {
+    let writer: StreamWriter | undefined;
     try {
-      yield* sseStream(messages, incoming.signal, release);
+      if (recorder) {
+        // The session's GET stream resumed: what it missed, then live under the same stream id.
+        const kept = from ? yield* replayKept(recorder, record.id, from, () => core.sessions.now()) : undefined;
+        writer = kept === undefined ? recorder.open(record.id, 'l', null) : recorder.continue(record.id, from!.streamId, null, kept);
+        const priming = kept === undefined ? primingEvent(writer, record.protocolVersion) : undefined;
+        if (priming !== undefined) yield priming;
+      }
+      yield* sseStream(messages, incoming.signal, release, writer && ((message) => writer!.record(message)));
     } finally {
+      writer?.finish();
       release();
       core.openStreams.delete(record.id);
     }

@@ -25,6 +25,7 @@ import type { Incoming, Outgoing } from './exchange.js';
 import { checkVersionHeader, identityOf, requireSession } from './session-gate.js';
 import type { ServerCore } from './server-core.js';
 import { sseHeaders, sseStream } from './sse.js';
+import { primingEvent, recordedStream } from './resume/recorded-stream.js';
 
 export async function handlePost(core: ServerCore, incoming: Incoming): Promise<Outgoing> {
   if (!isJsonContentType(incoming.header('content-type'))) {
@@ -167,7 +168,13 @@ async function dispatch(core: ServerCore, incoming: Incoming, messages: JsonRpcM
   let releasedByStream = false;
   const streamed = (messages: AsyncIterable<JsonRpcMessage>): Outgoing => {
     releasedByStream = true;
-    return { status: 200, headers: sseHeaders(), body: sseStream(messages, incoming.signal, release) };
+    const { recorder } = core;
+    if (recorder === undefined || context.session === undefined) {
+      return { status: 200, headers: sseHeaders(), body: sseStream(messages, incoming.signal, release) };
+    }
+    const writer = recorder.open(context.session.id, 'c', only !== undefined && isRequest(only) ? only.id : null);
+    const priming = primingEvent(writer, context.protocolVersion);
+    return { status: 200, headers: sseHeaders(), body: recordedStream(writer, messages, incoming.signal, priming, () => release?.()) };
   };
   try {
     if (only !== undefined && isRequest(only)) {
@@ -178,7 +185,10 @@ async function dispatch(core: ServerCore, incoming: Incoming, messages: JsonRpcM
     const replies: Reply[] = [];
     for (const message of messages) {
       if (isRequest(message)) replies.push(await answerOf(core, incoming, message, context, true));
-      else await core.application.receive(message, context);
+      else {
+        if (context.session !== undefined) cancelIfAsked(core, context.session.id, message);
+        await core.application.receive(message, context);
+      }
     }
     if (replies.length === 0) return { status: 202, headers: {}, body: null };
     const single = messages.length === 1;
@@ -197,13 +207,25 @@ async function dispatch(core: ServerCore, incoming: Incoming, messages: JsonRpcM
  * one) tells the application it ended early.
  */
 function answerOf(core: ServerCore, incoming: Incoming, request: JsonRpcRequest, context: RequestContext, shared = false): Promise<Reply> {
-  const flight = core.inFlight.admit(request.id, context.session?.id, context.principal, incoming);
+  // S12: with resumption, a client that leaves does not cancel; `notifications/cancelled` does.
+  const client = core.recorder !== undefined && context.session !== undefined ? STAYS : incoming;
+  const flight = core.inFlight.admit(request.id, context.session?.id, context.principal, client);
   const { application } = core;
   return core.inFlight.run(
     flight,
     () => application.handle(request, withSignal(context, flight, shared)),
     application.cancel && ((reason) => application.cancel!(request, context, reason)),
   );
+}
+
+/** The client of a resumable call, as far as its flight is concerned: it never leaves. */
+const STAYS = { signal: new AbortController().signal };
+
+/** `notifications/cancelled` ends the request it names (its stream may outlive the client's connection). */
+function cancelIfAsked(core: ServerCore, sessionId: string, message: JsonRpcMessage): void {
+  if (!('method' in message) || message.method !== 'notifications/cancelled') return;
+  const requestId = message.params?.['requestId'];
+  if (typeof requestId === 'string' || typeof requestId === 'number') core.inFlight.cancel(sessionId, requestId);
 }
 
 async function* merge(replies: Reply[]): AsyncGenerator<JsonRpcMessage> {

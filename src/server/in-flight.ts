@@ -34,7 +34,7 @@ export class Flight {
   lastSign: number;
   ended = false;
   #endedEarly = false;
-  #end: ((response: JsonRpcResponse) => void) | undefined;
+  #end: ((response: JsonRpcResponse | undefined) => void) | undefined;
   /** The application's `cancel`, told when the request ends early (no AbortSignal needed). */
   cancel: ((reason: EarlyEnd) => void) | undefined;
   #controller: AbortController | undefined;
@@ -78,7 +78,7 @@ export class Flight {
   }
 
   /** `end` gets the server's own answer if the request ends before the application's. */
-  onEarlyEnd(end: (response: JsonRpcResponse) => void): void {
+  onEarlyEnd(end: (response: JsonRpcResponse | undefined) => void): void {
     this.#end = end;
   }
 
@@ -86,8 +86,11 @@ export class Flight {
     return this.#endedEarly;
   }
 
-  /** Ends the request with `response` in place of the application's answer. */
-  endEarly(response: JsonRpcResponse, reason: EarlyEnd): void {
+  /**
+   * Ends the request with `response` in place of the application's answer; with none (the
+   * client cancelled it), its stream just ends.
+   */
+  endEarly(response: JsonRpcResponse | undefined, reason: EarlyEnd): void {
     if (this.ended) return;
     this.ended = true;
     this.#endedEarly = true;
@@ -159,7 +162,7 @@ export class InFlight {
     return new Promise<Reply>((resolve, reject) => {
       flight.onEarlyEnd((response) => {
         this.#release(flight);
-        resolve(response);
+        resolve(response ?? cancelledAnswer(flight.requestId));
       });
       const settled = (answer: Reply): void => {
         if (flight.endedEarly) {
@@ -188,7 +191,7 @@ export class InFlight {
   /** A stream reply: each message is a sign of life; an early end closes it with the server's answer. */
   #boundStream(flight: Flight, stream: AsyncIterable<JsonRpcMessage>): AsyncIterableIterator<JsonRpcMessage> {
     const source = stream[Symbol.asyncIterator]();
-    const early = new Promise<JsonRpcResponse>((resolve) => flight.onEarlyEnd(resolve));
+    const early = new Promise<JsonRpcResponse | undefined>((resolve) => flight.onEarlyEnd(resolve));
     let done = false;
     const finish = (): void => {
       done = true;
@@ -201,6 +204,7 @@ export class InFlight {
         if ('early' in next) {
           finish();
           void source.return?.()?.catch(() => {});
+          if (next.early === undefined) return { value: undefined, done: true };
           return { value: next.early, done: false };
         }
         if (next.done) finish();
@@ -228,6 +232,17 @@ export class InFlight {
           failure(flight.requestId, JSONRPC.BAD_REQUEST, 'The session ended while the request was in flight', 'SG_SESSION_ENDED'),
           'session-ended',
         );
+    }
+  }
+
+  /**
+   * The client cancelled the request `requestId` of the session (`notifications/cancelled`):
+   * it ends, its stream without a response (MCP: a cancelled request is not answered).
+   */
+  cancel(sessionId: string, requestId: RequestId): void {
+    const ofSession = this.#bySession.get(sessionId);
+    for (const flight of ofSession instanceof Set ? [...ofSession] : ofSession ? [ofSession] : []) {
+      if (flight.requestId === requestId) flight.endEarly(undefined, 'cancelled');
     }
   }
 
@@ -284,6 +299,11 @@ const RETRY = { headers: { 'retry-after': '1' } };
 
 /** The code MCP's SDKs use for a request that timed out. */
 const REQUEST_TIMEOUT = -32001;
+
+/** The POST of a request cancelled before any answer still needs one. */
+function cancelledAnswer(id: RequestId): JsonRpcResponse {
+  return failure(id, JSONRPC.BAD_REQUEST, 'The request was cancelled', 'SG_REQUEST_CANCELLED');
+}
 
 function shuttingDown(id: RequestId): JsonRpcResponse {
   return failure(id, JSONRPC.INTERNAL_ERROR, 'The server is shutting down', 'SG_SHUTTING_DOWN');

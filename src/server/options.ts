@@ -6,6 +6,7 @@ import type { SessionManager } from '../session/session-manager.js';
 import type { SessionOptions } from '../session/options.js';
 import type { Identity, McpApplication } from './application.js';
 import { DEFAULT_IN_FLIGHT, type InFlightLimits } from './in-flight.js';
+import type { ResumeOptions } from './resume/resume-options.js';
 import { checkOptions, option, type OptionsSchema, required } from '../protocol/options.js';
 
 /** What `authenticate` may look at: the request's method and headers. */
@@ -47,6 +48,13 @@ export interface SessionServerOptions extends SessionOptions {
   maxInflightPerSession?: number;
   /** Requests in flight per principal (anonymous callers together are one); past it 429. Default 256. */
   maxInflightPerPrincipal?: number;
+  /**
+   * Resumable SSE streams (docs/RESUMPTION.md): event ids, a per-stream event log in the
+   * session store, GET + Last-Event-ID replay, and a client's disconnect not cancelling its
+   * call. `false` turns it off (no event ids, a disconnect cancels). Default: on, with
+   * `DEFAULT_RESUME`, when the store keeps a log (all three built-in stores do).
+   */
+  resume?: ResumeOptions | false;
   /** Use an existing session manager (its store and policy) instead of creating one. */
   sessions?: SessionManager;
 }
@@ -77,6 +85,16 @@ export const serverOptionsSchema = {
   allowedOrigins: option.strings('origins'),
   allowedHosts: option.strings('host names'),
   authenticate: option.func,
+  resume: option.custom(
+    'must be false or { windowMs, maxEvents, retryMs } with positive integers',
+    (value) =>
+      value === false ||
+      (typeof value === 'object' &&
+        value !== null &&
+        Object.entries(value).every(
+          ([key, n]) => ['windowMs', 'maxEvents', 'retryMs'].includes(key) && Number.isInteger(n) && (n as number) > 0,
+        )),
+  ),
 } satisfies OptionsSchema;
 
 export function checkServerOptions(options: SessionServerOptions): void {

@@ -7,6 +7,7 @@
 import type { SessionManager } from '../session/session-manager.js';
 import type { McpApplication } from './application.js';
 import type { InFlight } from './in-flight.js';
+import type { StreamRecorder } from './resume/stream-recorder.js';
 import type { SessionServerOptions } from './options.js';
 
 /** Everything a method handler needs; one per server. */
@@ -19,4 +20,6 @@ export interface ServerCore {
   readonly openStreams: Set<string>;
   /** Requests the application is answering: deadlines, caps, early ends. */
   readonly inFlight: InFlight;
+  /** Writes SSE streams to the store's event log; undefined when resumption is off. */
+  readonly recorder: StreamRecorder | undefined;
 }

@@ -14,6 +14,8 @@ import { handlePost } from './handle-post.js';
 import { corsHeaders, hostAllowed, originAllowed, preflightHeaders } from './origin.js';
 import { checkServerOptions, DEFAULT_MAX_BODY_BYTES, inFlightLimits, type SessionServerOptions } from './options.js';
 import { InFlight } from './in-flight.js';
+import { DEFAULT_RESUME } from './resume/resume-options.js';
+import { StreamRecorder } from './resume/stream-recorder.js';
 import type { ServerCore } from './server-core.js';
 import { toNodeHandler, type NodeHandler } from './node-adapter.js';
 import { toFetchHandler } from './web-adapter.js';
@@ -48,9 +50,14 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     authenticate: options.authenticate,
     openStreams: new Set(),
     inFlight: new InFlight(inFlightLimits(options), () => sessions.now()),
+    recorder: recorderOf(options, sessions),
   };
   // A session that ends (here or on another replica) answers its requests in flight at once.
-  const stopListening = sessions.onRelease((id, reason) => core.inFlight.endSession(id, reason === 'shutdown'));
+  const stopListening = sessions.onRelease((id, reason) => {
+    core.inFlight.endSession(id, reason === 'shutdown');
+    // docs/RESUMPTION.md, "Retention": a session's end deletes its streams (a shutdown does not end it).
+    if (reason !== 'shutdown') core.recorder?.dropSession(id);
+  });
   options.application.bind?.(portOf(sessions));
   const allowedOrigins = options.allowedOrigins;
   const allowedHosts = options.allowedHosts?.map((host) => host.toLowerCase());
@@ -99,10 +106,17 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     async close() {
       stopListening();
       core.inFlight.endAll();
+      await core.recorder?.close();
       await sessions.close();
       await options.application.close?.();
     },
   };
+}
+
+function recorderOf(options: SessionServerOptions, sessions: SessionManager): StreamRecorder | undefined {
+  const log = sessions.streamLog;
+  if (options.resume === false || !log) return undefined;
+  return new StreamRecorder(log, { ...DEFAULT_RESUME, ...options.resume }, () => sessions.now(), sessions.report);
 }
 
 function fail(error: unknown, origin: string | undefined): Outgoing {

@@ -1,8 +1,9 @@
 /**
  * @module server/sse
  * Turns a stream of JSON-RPC messages into SSE events, ending early (and closing the source)
- * when a signal aborts. No event ids are sent: this server does not replay, so it does not
- * invite `Last-Event-ID` resumption it could not honour (S11: ids are optional).
+ * when a signal aborts. Without resumption no event ids are sent, so no client is invited to a
+ * `Last-Event-ID` resumption the server could not honour (S11: ids are optional); with it, the
+ * caller numbers and logs each event (`format`, server/resume/).
  */
 import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
 
@@ -16,7 +17,12 @@ export function sseEvent(message: JsonRpcMessage): string {
 }
 
 /** `onEnd` runs once when the stream ends, however it ends (done, the client gone, an error). */
-export async function* sseStream(messages: AsyncIterable<JsonRpcMessage>, signal: AbortSignal, onEnd?: () => void): AsyncGenerator<string> {
+export async function* sseStream(
+  messages: AsyncIterable<JsonRpcMessage>,
+  signal: AbortSignal,
+  onEnd?: () => void,
+  format: (message: JsonRpcMessage) => string = sseEvent,
+): AsyncGenerator<string> {
   const iterator = messages[Symbol.asyncIterator]();
   let stop: (() => void) | undefined;
   const aborted = new Promise<void>((resolve) => (stop = resolve));
@@ -30,7 +36,7 @@ export async function* sseStream(messages: AsyncIterable<JsonRpcMessage>, signal
     for (;;) {
       const next = await Promise.race([iterator.next(), aborted]);
       if (next === undefined || next.done) return;
-      yield sseEvent(next.value);
+      yield format(next.value);
     }
   } finally {
     onEnd?.();

@@ -10,6 +10,7 @@ import type { ApprovalBook } from '../store/approval-record.js';
 import { type EndReason, expiryReason, type SessionRecord } from '../store/record.js';
 import { MemoryStore } from '../store/memory/index.js';
 import type { SessionStore, VictimScope } from '../store/store.js';
+import type { StreamLog } from '../store/stream-log.js';
 import { type Clock, systemClock } from './clock.js';
 import { isWellFormedSessionId, mintSessionId } from './id.js';
 import { type DisposeReason, type Disposer, LiveRegistry } from './live-registry.js';
@@ -297,6 +298,11 @@ export class SessionManager {
   }
 
   /** Operator approvals in the store, which every replica on it shares (store/approval-record.ts). */
+  /** The store's event log of resumable streams, if it keeps one. */
+  get streamLog(): StreamLog | undefined {
+    return this.#store.streamLog;
+  }
+
   get approvals(): ApprovalBook {
     const store = this.#store;
     return {

@@ -1,0 +1,33 @@
+/**
+ * @module server/resume/event-ids
+ * SSE event ids (S11): `STREAM.SEQ`, where STREAM is a kind letter (`c` a call's stream, `l` a
+ * session's GET stream) and 128 random bits, and SEQ counts the stream's events from 1 (0 is
+ * the priming event). Unique across a session's streams, naming the stream they belong to, and
+ * unguessable from another session.
+ */
+
+export type StreamKind = 'c' | 'l';
+
+export interface EventPosition {
+  readonly streamId: string;
+  readonly kind: StreamKind;
+  /** The last event the client has. */
+  readonly seq: number;
+}
+
+const SHAPE = /^([cl])[A-Za-z0-9_-]{22}\.(\d{1,15})$/;
+
+export function mintStreamId(kind: StreamKind): string {
+  return kind + Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url');
+}
+
+export function eventId(streamId: string, seq: number): string {
+  return `${streamId}.${seq}`;
+}
+
+/** Where a `Last-Event-ID` points, or undefined when it is not one of ours. */
+export function parseEventId(value: string): EventPosition | undefined {
+  const match = SHAPE.exec(value);
+  if (!match) return undefined;
+  return { streamId: value.slice(0, value.indexOf('.')), kind: match[1] as StreamKind, seq: Number(match[2]) };
+}

@@ -1,0 +1,197 @@
+/**
+ * @module server/resume/stream-recorder
+ * Writes this process's SSE streams to the store's event log (docs/RESUMPTION.md): events are
+ * numbered here, sent at once, and written in batches (one store write per stream per turn of
+ * the event loop), so a request never waits on the store. Readers of the log (resumed
+ * streams) are woken when a batch lands; readers on other replicas poll.
+ * The process says it is alive in the log (a lease renewed every 2 s), so a reader can tell a
+ * stream whose writer died (a kill, a crash) from a slow one.
+ */
+import type { JsonRpcMessage, RequestId } from '../../protocol/jsonrpc.js';
+import type { LoggedEvent, StreamHead, StreamLog } from '../../store/stream-log.js';
+import { eventId, mintStreamId, type StreamKind } from './event-ids.js';
+import type { ResumeSettings } from './resume-options.js';
+
+/** A writer is taken for dead this long after its last heartbeat. */
+export const LEASE_MS = 6000;
+const HEARTBEAT_MS = 2000;
+const SWEEP_EVERY_MS = 60_000;
+
+/** One stream being written by this process. */
+export class StreamWriter {
+  seq: number;
+  done = false;
+  lastWrite: number;
+  /** Events not yet handed to the store. */
+  pending: LoggedEvent[] = [];
+
+  constructor(
+    readonly recorder: StreamRecorder,
+    readonly sessionId: string,
+    readonly streamId: string,
+    readonly requestId: RequestId | null,
+    seq: number,
+    now: number,
+  ) {
+    this.seq = seq;
+    this.lastWrite = now;
+  }
+
+  get key(): string {
+    return `${this.sessionId} ${this.streamId}`;
+  }
+
+  /** Numbers the message, queues it for the log, and returns its SSE event. */
+  record(message: JsonRpcMessage): string {
+    const data = JSON.stringify(message);
+    const seq = ++this.seq;
+    this.pending.push({ seq, data });
+    this.recorder.schedule(this);
+    return `id: ${eventId(this.streamId, seq)}\nevent: message\ndata: ${data}\n\n`;
+  }
+
+  /** No event will follow (the response was recorded, or the request ended without one). */
+  finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.recorder.schedule(this);
+  }
+}
+
+export class StreamRecorder {
+  /** This process's run id: the owner of the streams it writes. */
+  readonly owner = mintStreamId('c').slice(1);
+  readonly #log: StreamLog;
+  readonly #settings: ResumeSettings;
+  readonly #now: () => number;
+  readonly #report: (error: unknown) => void;
+  readonly #active = new Map<string, StreamWriter>();
+  readonly #dirty = new Set<StreamWriter>();
+  readonly #waiting = new Map<string, Set<() => void>>();
+  #flushQueued = false;
+  /** Store writes, one after another (a stream's batches must land in order). */
+  #chain: Promise<void> = Promise.resolve();
+  #ticker: ReturnType<typeof setInterval> | undefined;
+  #lastSweep = 0;
+
+  constructor(log: StreamLog, settings: ResumeSettings, now: () => number, report: (error: unknown) => void) {
+    this.#log = log;
+    this.#settings = settings;
+    this.#now = now;
+    this.#report = report;
+  }
+
+  get log(): StreamLog {
+    return this.#log;
+  }
+
+  get settings(): ResumeSettings {
+    return this.#settings;
+  }
+
+  /** A new stream of the session (its first event will be number 1). */
+  open(sessionId: string, kind: StreamKind, requestId: RequestId | null): StreamWriter {
+    return this.continue(sessionId, mintStreamId(kind), requestId, 0);
+  }
+
+  /** Goes on writing a stream after its event `seq` (a resumed GET stream). */
+  continue(sessionId: string, streamId: string, requestId: RequestId | null, seq: number): StreamWriter {
+    this.#startTicking();
+    const writer = new StreamWriter(this, sessionId, streamId, requestId, seq, this.#now());
+    this.#active.set(writer.key, writer);
+    this.schedule(writer);
+    return writer;
+  }
+
+  /** True while this process writes the stream. */
+  writes(sessionId: string, streamId: string): boolean {
+    return this.#active.has(`${sessionId} ${streamId}`);
+  }
+
+  schedule(writer: StreamWriter): void {
+    this.#dirty.add(writer);
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    const now = this.#now();
+    for (const writer of this.#dirty) {
+      const events = writer.pending;
+      writer.pending = [];
+      writer.lastWrite = now;
+      const head: StreamHead = { requestId: writer.requestId, owner: this.owner, done: writer.done };
+      if (writer.done) this.#active.delete(writer.key);
+      this.#enqueue(async () => {
+        await this.#log.write(writer.sessionId, writer.streamId, head, events, now + this.#settings.windowMs, this.#settings.maxEvents);
+        this.#wake(writer.key);
+      });
+    }
+    this.#dirty.clear();
+  }
+
+  #enqueue(write: () => Promise<void>): void {
+    this.#chain = this.#chain.then(write).catch((error: unknown) => this.#report(error));
+  }
+
+  /** Resolves when a batch of the stream lands here, after `ms`, or when `signal` aborts. */
+  wait(sessionId: string, streamId: string, ms: number, signal: AbortSignal): Promise<void> {
+    const key = `${sessionId} ${streamId}`;
+    return new Promise((resolve) => {
+      let waiters = this.#waiting.get(key);
+      if (!waiters) this.#waiting.set(key, (waiters = new Set()));
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.#waiting.get(key) === waiters) this.#waiting.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      waiters.add(done);
+    });
+  }
+
+  #wake(key: string): void {
+    for (const waiter of [...(this.#waiting.get(key) ?? [])]) waiter();
+  }
+
+  /** Forgets the session's streams (it ended). */
+  dropSession(sessionId: string): void {
+    for (const writer of this.#active.values()) if (writer.sessionId === sessionId) this.#active.delete(writer.key);
+    this.#enqueue(() => this.#log.drop(sessionId));
+  }
+
+  /** Renews the lease, keeps quiet running streams from expiring, sweeps now and then. */
+  #tick(): void {
+    const now = this.#now();
+    this.#enqueue(() => this.#log.heartbeat(this.owner, now + LEASE_MS, now));
+    for (const writer of this.#active.values()) if (now - writer.lastWrite > this.#settings.windowMs / 2) this.schedule(writer);
+    if (now - this.#lastSweep > SWEEP_EVERY_MS) {
+      this.#lastSweep = now;
+      this.#enqueue(() => this.#log.sweep(now));
+    }
+  }
+
+  #startTicking(): void {
+    if (this.#ticker) return;
+    this.#tick();
+    this.#ticker = setInterval(() => this.#tick(), HEARTBEAT_MS);
+    this.#ticker.unref();
+  }
+
+  /** Writes what is pending and says this process stopped (its unfinished streams are over). */
+  async close(): Promise<void> {
+    clearInterval(this.#ticker);
+    if (this.#flushQueued) this.#flush();
+    if (this.#ticker) {
+      const now = this.#now();
+      this.#enqueue(() => this.#log.heartbeat(this.owner, 0, now));
+    }
+    this.#ticker = undefined;
+    await this.#chain;
+  }
+}
