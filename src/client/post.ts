@@ -115,6 +115,8 @@ interface StreamProgress {
   lastEventId: string | undefined;
   /** The server's `retry`, ms. */
   retryMs: number;
+  /** The body being read failed (rather than ended). */
+  dropped: boolean;
   /** An event over the size limit arrived: nothing more is read. */
   overflowed: boolean;
 }
@@ -124,13 +126,21 @@ const MAX_RESUMES = 3;
 
 /** Reads SSE until the response to `requestId` arrives; resumes with GET when it can. */
 async function readStream(body: Body, requestId: RequestId, context: PostContext): Promise<JsonRpcResponse> {
-  const progress: StreamProgress = { response: undefined, lastEventId: undefined, retryMs: 1000, overflowed: false };
+  const progress: StreamProgress = { response: undefined, lastEventId: undefined, retryMs: 1000, overflowed: false, dropped: false };
   let current: Body = body;
+  /** The id the body being read resumed from. */
+  let from: string | undefined;
   for (let resumes = 0; ; resumes++) {
+    progress.dropped = false;
     await readEvents(current, requestId, context, progress);
     if (progress.response || progress.overflowed) current.destroy();
     if (progress.response) return progress.response;
     if (progress.overflowed) throw tooLarge(context.maxMessageBytes);
+    // docs/RESUMPTION.md: a resumption the server ended with nothing new is its way of saying
+    // the stream is not there (unknown, or no longer kept): asking again would not help.
+    if (from !== undefined && progress.lastEventId === from && !progress.dropped) {
+      throw new SessionClientError('SG_CLIENT_CONNECTION', `the server could not resume the stream after event ${from}`);
+    }
     // C6 / S11: resume a broken stream with GET + Last-Event-ID, honouring retry.
     if (progress.lastEventId === undefined || resumes >= MAX_RESUMES) {
       throw new SessionClientError(
@@ -139,7 +149,8 @@ async function readStream(body: Body, requestId: RequestId, context: PostContext
       );
     }
     await new Promise((resolve) => setTimeout(resolve, progress.retryMs));
-    current = await resume(context, progress.lastEventId);
+    from = progress.lastEventId;
+    current = await resume(context, from);
   }
 }
 
@@ -187,6 +198,7 @@ async function readEvents(body: Body, requestId: RequestId, context: PostContext
     }
   } catch {
     // The connection dropped mid-stream: resumable if the server gave event ids.
+    progress.dropped = true;
   }
 }
 
