@@ -50,6 +50,7 @@ export async function runSessionServer(
     requestTimeoutMs: flags.requestTimeoutMs,
     maxInflightPerSession: flags.maxInflightPerSession,
     maxInflightPerPrincipal: flags.maxInflightPerPrincipal,
+    resume: flags.resume,
     // By default the principal is a keyed hash of the Authorization header when one is sent.
     authenticate: extra.authenticate ?? ((request) => request.header('authorization')),
     onError: report,

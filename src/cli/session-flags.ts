@@ -29,6 +29,8 @@ export interface SessionFlags {
   requestTimeoutMs: number;
   maxInflightPerSession: number;
   maxInflightPerPrincipal: number;
+  /** Resumable streams (docs/RESUMPTION.md); false with `--resume-window off`. */
+  resume: { windowMs: number; maxEvents: number } | false;
   shutdownGraceMs: number;
   maxConnections: number;
 }
@@ -149,6 +151,19 @@ function addRequestFlags(command: Command): Command {
       envOption('--max-inflight-per-principal <n>', 'requests in flight per principal, anonymous callers together (429 past it)')
         .argParser(parser(parseCount, server.maxInflightPerPrincipal))
         .default(256),
+    )
+    .addOption(
+      envOption(
+        '--resume-window <duration>',
+        "keep a stream's events this long after its last one, for resumption with Last-Event-ID; off: no event ids, and a disconnect cancels",
+      )
+        .argParser(parser(parseDurationOrOff))
+        .default(300_000, '5m'),
+    )
+    .addOption(
+      envOption('--resume-max-events <n>', 'events kept per stream for resumption (the oldest go first)')
+        .argParser(parser(parseCount))
+        .default(1000),
     );
 }
 
@@ -203,6 +218,8 @@ export function sessionFlags(values: Record<string, unknown>): SessionFlags {
     requestTimeoutMs: values['requestTimeout'] as number,
     maxInflightPerSession: values['maxInflightPerSession'] as number,
     maxInflightPerPrincipal: values['maxInflightPerPrincipal'] as number,
+    resume:
+      values['resumeWindow'] === 0 ? false : { windowMs: values['resumeWindow'] as number, maxEvents: values['resumeMaxEvents'] as number },
     shutdownGraceMs: values['shutdownGrace'] as number,
     maxConnections: values['maxConnections'] as number,
   };
