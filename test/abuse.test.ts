@@ -52,7 +52,7 @@ async function answered(body: string, extra: Record<string, string> = headers, m
 function responseIn(text: string): unknown {
   const messages = text
     .split('\n')
-    .filter((line) => line.startsWith('data: '))
+    .filter((line) => line.startsWith('data: ') && line.length > 6) // not the priming event's empty data
     .map((line) => JSON.parse(line.slice(6)) as Record<string, unknown>);
   const progress = messages.filter((message) => message['method'] === 'notifications/progress').length;
   return { ...messages.find((message) => 'id' in message && !('method' in message)), progress };

@@ -344,7 +344,7 @@ export function storeContract(name: string, open: () => Promise<SessionStore>): 
       const events = (from: number, to: number) =>
         Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i, data: JSON.stringify({ n: from + i }) }));
 
-      it('keeps a stream\'s events in order and reads after a number, in pages', async () => {
+      it("keeps a stream's events in order and reads after a number, in pages", async () => {
         const log = store.streamLog!;
         await log.write('s1', 'c1', head, events(1, 3), now + MINUTE, 100);
         await log.write('s1', 'c1', { ...head, done: true }, events(4, 5), now + MINUTE, 100);
@@ -360,7 +360,7 @@ export function storeContract(name: string, open: () => Promise<SessionStore>): 
         expect(await log.read('s1', 'c2', 0, 100, now)).toBeUndefined();
       });
 
-      it('drops the oldest past maxEvents, and whole streams past keepUntil or the session\'s end', async () => {
+      it("drops the oldest past maxEvents, and whole streams past keepUntil or the session's end", async () => {
         const log = store.streamLog!;
         await log.write('s1', 'c1', head, events(1, 10), now + MINUTE, 4);
         expect((await log.read('s1', 'c1', 0, 100, now))!.events).toEqual(events(7, 10));

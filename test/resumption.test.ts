@@ -1,0 +1,286 @@
+/**
+ * Resumable streams (issue 20, docs/RESUMPTION.md) over real sockets and processes: a call's
+ * connection is cut by a TCP proxy after its first progress event, and the client resumes
+ * with GET + Last-Event-ID: on the same process, on another replica of a real Redis, after a
+ * kill -9 on SQLite. What was seen is never repeated; what was missed arrives once.
+ */
+import Database from 'better-sqlite3';
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CallToolResultSchema, ProgressNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { SessionClient } from '../src/client/index.js';
+import { startCli, startDemo, type DemoProcess } from './helpers/demo-process.js';
+import { startProcess } from './helpers/processes.js';
+import { openSession, send } from './helpers/mcp-http.js';
+import { freePort, startRedis } from './helpers/redis.js';
+import { rawEvents, type RawEvent, startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
+
+const VERSION = '2025-11-25';
+const dir = mkdtempSync(join(tmpdir(), 'sg-resume-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const running: { kill(): Promise<unknown> }[] = [];
+afterEach(async () => {
+  for (const thing of running.splice(0).reverse()) await thing.kill();
+});
+
+async function demo(args: string[] = []): Promise<DemoProcess> {
+  const started = await startDemo(args);
+  running.push({ kill: () => started.kill('SIGKILL') });
+  return started;
+}
+
+async function proxy(target: string): Promise<TcpProxy> {
+  const started = await startTcpProxy(target);
+  running.push({ kill: () => started.close() });
+  return started;
+}
+
+function headers(session: string): Record<string, string> {
+  return { 'mcp-session-id': session, 'mcp-protocol-version': VERSION };
+}
+
+interface Message {
+  id?: number;
+  method?: string;
+  params?: { progress?: number };
+  result?: { content: { text: string }[] };
+  error?: { code: number; data?: { code?: string } };
+}
+
+const messageOf = (event: RawEvent): Message => JSON.parse(event.data) as Message;
+
+/**
+ * POSTs `slow` (5 progress steps over `ms`) through the proxy and cuts every connection once
+ * the first progress event is in: the events the client saw.
+ */
+function callAndCut(through: TcpProxy, session: string, ms: number): Promise<RawEvent[]> {
+  const params = { name: 'slow', arguments: { ms }, _meta: { progressToken: 'p' } };
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params });
+  return new Promise((resolve, reject) => {
+    const request = http.request(through.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers(session) },
+    });
+    request.on('error', () => {});
+    request.on('response', (response) => {
+      let text = '';
+      response.on('error', () => {});
+      response.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        const complete = rawEvents(text.slice(0, text.lastIndexOf('\n\n') + 2));
+        if (complete.some((event) => event.data !== '' && messageOf(event).method === 'notifications/progress')) {
+          through.cut();
+          resolve(complete);
+        }
+      });
+      response.on('end', () => reject(new Error(`the stream ended before any progress: ${text}`)));
+    });
+    request.end(body);
+  });
+}
+
+async function resume(url: string, session: string, lastEventId: string): Promise<{ status: number; events: RawEvent[] }> {
+  const answer = await fetch(url, { headers: { accept: 'text/event-stream', 'last-event-id': lastEventId, ...headers(session) } });
+  return { status: answer.status, events: rawEvents(await answer.text()) };
+}
+
+const progressOf = (events: RawEvent[]): number[] =>
+  events
+    .filter((e) => e.data !== '')
+    .map(messageOf)
+    .filter((m) => m.method === 'notifications/progress')
+    .map((m) => m.params!.progress!);
+
+/** The demo's `slow`: 5 steps; the fixtures' (behind the gateway): 3. */
+const DEMO = { steps: [1, 2, 3, 4, 5], text: 'waited 600 ms' };
+const FIXTURE = { steps: [1, 2, 3], text: 'slow done' };
+
+function expectExactlyOnce(seen: RawEvent[], resumed: RawEvent[], expected = DEMO): void {
+  const seenIds = new Set(seen.map((e) => e.id));
+  for (const event of resumed) expect(seenIds.has(event.id)).toBe(false);
+  expect([...progressOf(seen), ...progressOf(resumed)]).toEqual(expected.steps);
+  const last = messageOf(resumed.at(-1)!);
+  expect(last.id).toBe(2);
+  expect(last.result!.content[0]!.text).toBe(expected.text);
+}
+
+it('a cut call resumes on the same process: the rest of its progress and its result, once; the stream was primed', async () => {
+  const server = await demo();
+  const through = await proxy(server.url);
+  const session = await openSession(server.url, VERSION);
+  const seen = await callAndCut(through, session, 600);
+  // S11 (2025-11-25): the first event is an id with no data, and a retry.
+  expect(seen[0]).toMatchObject({ data: '', retry: 1000 });
+  expect(seen[0]!.id).toMatch(/^c[\w-]{22}\.0$/);
+  const { status, events } = await resume(server.url, session, seen.at(-1)!.id!);
+  expect(status).toBe(200);
+  expectExactlyOnce(seen, events);
+});
+
+it("another session presenting the id gets nothing of that stream; a session's end deletes its streams", async () => {
+  const file = join(dir, 'ended.db');
+  const server = await demo(['--store', `sqlite:${file}`]);
+  const through = await proxy(server.url);
+  const session = await openSession(server.url, VERSION);
+  const seen = await callAndCut(through, session, 600);
+  const other = await openSession(server.url, VERSION);
+  const stolen = await resume(server.url, other, seen.at(-1)!.id!);
+  expect(stolen).toEqual({ status: 200, events: [] });
+  // The call finishes (disconnect is not cancellation); then the session ends.
+  await expect
+    .poll(async () => (await resume(server.url, session, seen.at(-1)!.id!)).events.length, { timeout: 10_000 })
+    .toBeGreaterThan(0);
+  const db = new Database(file, { readonly: true });
+  const kept = (): number => (db.prepare('SELECT count(*) AS n FROM stream_events WHERE session_id = ?').get(session) as { n: number }).n;
+  expect(kept()).toBeGreaterThan(0);
+  expect((await send(server.url, { method: 'DELETE', headers: headers(session) })).status).toBe(204);
+  await expect.poll(kept, { timeout: 5000 }).toBe(0);
+  db.close();
+});
+
+it('notifications/cancelled ends a call whose client left: a resumption ends without a result', async () => {
+  const server = await demo();
+  const through = await proxy(server.url);
+  const session = await openSession(server.url, VERSION);
+  const seen = await callAndCut(through, session, 20_000);
+  const cancelled = await send(server.url, {
+    body: { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 2, reason: 'user' } },
+    headers: headers(session),
+  });
+  expect(cancelled.status).toBe(202);
+  // The stream ends (no hang) with no result: at most the binding's own -32800 for the call.
+  const { events } = await resume(server.url, session, seen.at(-1)!.id!);
+  expect(events.map(messageOf).filter((m) => m.result !== undefined)).toEqual([]);
+  expect(progressOf(events).length).toBeLessThan(4);
+});
+
+it('a call cut on replica A resumes on replica B of a real Redis, live until its result', async () => {
+  const redis = await startRedis();
+  running.push({ kill: () => redis.stop() });
+  const a = await demo(['--store', redis.url]);
+  const b = await demo(['--store', redis.url]);
+  const throughA = await proxy(a.url);
+  const session = await openSession(a.url, VERSION);
+  const seen = await callAndCut(throughA, session, 600);
+  const { status, events } = await resume(b.url, session, seen.at(-1)!.id!);
+  expect(status).toBe(200);
+  expectExactlyOnce(seen, events);
+});
+
+it('kill -9 on SQLite mid-call, restart: the resumed stream gives what was logged, then a clear error for the lost call', async () => {
+  const port = String(await freePort());
+  const store = `sqlite:${join(dir, 'killed.db')}`;
+  const first = await demo(['--port', port, '--store', store]);
+  const through = await proxy(first.url);
+  const session = await openSession(first.url, VERSION);
+  const seen = await callAndCut(through, session, 20_000);
+  // Killed once the first event is logged (events are written a moment after they are sent).
+  const db = new Database(join(dir, 'killed.db'), { readonly: true });
+  const logged = (): number => (db.prepare('SELECT count(*) AS n FROM stream_events WHERE session_id = ?').get(session) as { n: number }).n;
+  await expect.poll(logged, { timeout: 5000 }).toBe(1);
+  db.close();
+  expect(await first.kill('SIGKILL')).toBeNull();
+  const second = await demo(['--port', port, '--store', store]);
+  const { status, events } = await resume(second.url, session, seen.at(0)!.id!);
+  expect(status).toBe(200);
+  const messages = events.map(messageOf);
+  expect(messages.filter((m) => m.method === 'notifications/progress').map((m) => m.params!.progress)).toEqual([1]);
+  expect(messages.at(-1)).toMatchObject({ id: 2, error: { code: -32603, data: { code: 'SG_REQUEST_LOST' } } });
+});
+
+describe('through the gateway: the upstream call goes on while the client is away', () => {
+  const stdioFixture = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
+  it.each([
+    ['an HTTP upstream built with the official SDK', 'http'],
+    ['a stdio upstream (the official SDK over stdio)', 'stdio'],
+  ])('%s', async (_name, kind) => {
+    let upstreamArgs: string[];
+    if (kind === 'http') {
+      const upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort())]);
+      running.push({ kill: () => upstream.kill() });
+      upstreamArgs = ['--upstream', upstream.url, '--upstream-era', 'handshake'];
+    } else upstreamArgs = ['--stdio', `"${process.execPath}" ${stdioFixture}`];
+    const gateway = await startCli(['--port', '0', '--store', 'memory', ...upstreamArgs]);
+    running.push({ kill: () => gateway.kill('SIGKILL') });
+    const through = await proxy(gateway.url);
+    const session = await openSession(gateway.url, VERSION);
+    const seen = await callAndCut(through, session, 900);
+    const { status, events } = await resume(gateway.url, session, seen.at(-1)!.id!);
+    expect(status).toBe(200);
+    expectExactlyOnce(seen, events, FIXTURE);
+  });
+});
+
+describe('clients resume by themselves', () => {
+  it('SessionClient: a call cut after its first progress resumes on another replica of a real Redis', async () => {
+    const redis = await startRedis();
+    running.push({ kill: () => redis.stop() });
+    const a = await demo(['--store', redis.url]);
+    const b = await demo(['--store', redis.url]);
+    const balancer = await proxy(a.url);
+    const progress: number[] = [];
+    const client = new SessionClient(balancer.url, {
+      onMessage: (message) => {
+        if (!('method' in message) || message.method !== 'notifications/progress') return;
+        progress.push(message.params!['progress'] as number);
+        if (progress.length === 1) {
+          balancer.retarget(b.url);
+          balancer.cut();
+        }
+      },
+    });
+    running.push({ kill: () => client.close() });
+    await client.connect({ clientInfo: { name: 'resume', version: '1' } });
+    const result = await client.request('tools/call', { name: 'slow', arguments: { ms: 600 }, _meta: { progressToken: 'p' } });
+    expect(result).toEqual({ content: [{ type: 'text', text: 'waited 600 ms' }] });
+    expect(progress).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it.each([
+    ['our server (the SDK binding)', 'demo'],
+    ['the gateway', 'gateway'],
+  ])('the official SDK client: resumptionToken after a cut, from a new client, against %s', async (_name, kind) => {
+    const target = kind === 'demo' ? await demo() : await startCli(['--port', '0', '--store', 'memory', '--demo-upstream']);
+    if (kind === 'gateway') running.push({ kill: () => target.kill('SIGKILL') });
+    const through = await proxy(target.url);
+    const first = new StreamableHTTPClientTransport(new URL(through.url), { reconnectionOptions: NO_RECONNECT });
+    const client = new Client({ name: 'sdk-resume', version: '1.0.0' });
+    await client.connect(first);
+    let token: string | undefined;
+    const seen: number[] = [];
+    const call = { method: 'tools/call' as const, params: { name: 'slow', arguments: { ms: 900 } } };
+    client
+      .request(call, CallToolResultSchema, {
+        onprogress: (p) => {
+          seen.push(p.progress);
+          through.cut();
+        },
+        onresumptiontoken: (t) => (token = t),
+        timeout: 30_000,
+      })
+      .catch(() => {});
+    await expect.poll(() => seen.length, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(token).toBeDefined();
+    // A new client of the same session picks the call up where the first stopped.
+    const second = new StreamableHTTPClientTransport(new URL(target.url), { sessionId: first.sessionId });
+    const again = new Client({ name: 'sdk-resume-2', version: '1.0.0' });
+    await again.connect(second);
+    // The replayed progress carries the first request's token, which this Client never issued:
+    // collected here rather than by onprogress.
+    const rest: number[] = [];
+    again.setNotificationHandler(ProgressNotificationSchema, (note) => void rest.push(note.params.progress));
+    const result = await again.request(call, CallToolResultSchema, { resumptionToken: token });
+    expect(result.content).toEqual([{ type: 'text', text: 'waited 900 ms' }]);
+    expect([...seen, ...rest]).toEqual([1, 2, 3, 4, 5]);
+    await client.close();
+    await again.close();
+  });
+});
+
+const NO_RECONNECT = { maxRetries: 0, initialReconnectionDelay: 1, maxReconnectionDelay: 1, reconnectionDelayGrowFactor: 1 };
