@@ -68,6 +68,7 @@ const PUBLIC: Record<string, string[]> = {
   ],
   'sessiongate/server': [
     'DEFAULT_MAX_BODY_BYTES',
+    'DEFAULT_RESUME',
     'LOCAL_HOSTNAMES',
     'SessionState',
     'bindMcpServer',

@@ -17,7 +17,11 @@ import { CallToolResultSchema, ProgressNotificationSchema } from '@modelcontextp
 import { SessionClient } from '../src/client/index.js';
 import { startCli, startDemo, type DemoProcess } from './helpers/demo-process.js';
 import { startProcess } from './helpers/processes.js';
-import { openSession, send } from './helpers/mcp-http.js';
+import { openGetStream, openSession, send, toolCall } from './helpers/mcp-http.js';
+import { fixtureServer } from './helpers/sdk-fixtures.js';
+import { startServer } from './helpers/test-server.js';
+import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
+import { MemoryStore } from '../src/store/memory/index.js';
 import { freePort, startRedis } from './helpers/redis.js';
 import { rawEvents, type RawEvent, startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
@@ -284,3 +288,42 @@ describe('clients resume by themselves', () => {
 });
 
 const NO_RECONNECT = { maxRetries: 0, initialReconnectionDelay: 1, maxReconnectionDelay: 1, reconnectionDelayGrowFactor: 1 };
+
+it("the GET stream: a list_changed sent while its connection was cut reaches the client's resumed GET stream", async () => {
+  const store = new MemoryStore();
+  const started = await startServer({ application: bindMcpServer((bound) => fixtureServer(bound)), store });
+  running.push({ kill: () => started.close() });
+  const through = await proxy(started.url);
+  const session = await openSession(started.url, VERSION);
+  // The GET stream through the proxy: its priming event names it; then the cut.
+  const primed = await new Promise<RawEvent>((resolve, reject) => {
+    const request = http.request(through.url, { headers: { accept: 'text/event-stream', ...headers(session) } });
+    request.on('error', () => {});
+    request.on('response', (response) => {
+      let text = '';
+      response.on('error', () => {});
+      response.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes('\n\n')) resolve(rawEvents(text)[0]!);
+      });
+      response.on('end', () => reject(new Error('the GET stream ended')));
+    });
+    request.end();
+  });
+  through.cut();
+  expect(primed.id).toMatch(/^l[\w-]{22}\.0$/);
+  const grown = await send(started.url, { body: toolCall('grow', {}), headers: headers(session) });
+  expect(grown.status).toBe(200);
+  // The list_changed went somewhere: into the cut stream's log, or waiting for the next GET stream.
+  const streamId = primed.id!.split('.')[0]!;
+  await expect
+    .poll(
+      async () =>
+        started.server.sessions.undelivered + ((await store.streamLog.read(session, streamId, 0, 10, Date.now()))?.events.length ?? 0),
+    )
+    .toBeGreaterThan(0);
+  const resumed = await openGetStream(started.url, { ...headers(session), 'last-event-id': primed.id! });
+  expect(resumed.status).toBe(200);
+  expect(await resumed.next(5000)).toEqual({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+  resumed.close();
+});

@@ -34,7 +34,14 @@ export interface StreamLog {
    * Appends `events` (numbers above any kept) to the stream and sets its head, as one step.
    * The stream is kept until `keepUntil`; past `maxEvents` the oldest events are dropped.
    */
-  write(sessionId: string, streamId: string, head: StreamHead, events: readonly LoggedEvent[], keepUntil: number, maxEvents: number): Promise<void>;
+  write(
+    sessionId: string,
+    streamId: string,
+    head: StreamHead,
+    events: readonly LoggedEvent[],
+    keepUntil: number,
+    maxEvents: number,
+  ): Promise<void>;
   /** At most `limit` events after `afterSeq`, or undefined when the session has no such stream (kept). */
   read(sessionId: string, streamId: string, afterSeq: number, limit: number, now: number): Promise<StreamPage | undefined>;
   /** Forgets every stream of the session (it ended). */

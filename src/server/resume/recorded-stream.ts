@@ -32,10 +32,20 @@ export async function* recordedStream(
   signal.addEventListener('abort', stop!, { once: true });
   let pending: Promise<Step> | undefined;
   let over = false;
+  let prefix = priming ?? '';
   try {
-    if (priming !== undefined && !signal.aborted) yield priming;
-    while (!signal.aborted) {
+    if (prefix !== '' && !signal.aborted) {
+      // The priming event goes out with the first message when that is ready at once (one
+      // write, not two); else on its own, so the client can resume a call that is slow to start.
       pending = iterator.next();
+      const ready = await Promise.race([pending.then(() => true, () => true), nextTurn()]);
+      if (!ready) {
+        yield prefix;
+        prefix = '';
+      }
+    }
+    while (!signal.aborted) {
+      pending ??= iterator.next();
       const next = await Promise.race([pending, gone]);
       if (next === undefined) break;
       pending = undefined;
@@ -43,15 +53,24 @@ export async function* recordedStream(
         over = true;
         return;
       }
-      yield writer.record(next.value);
+      yield prefix + writer.record(next.value);
+      prefix = '';
     }
   } finally {
     signal.removeEventListener('abort', stop!);
     if (over) {
-      writer.finish();
+      writer.finish(true);
       onEnd();
-    } else void drain(writer, iterator, pending).finally(onEnd);
+    } else {
+      // What the client may resume is written now, not at the next batch.
+      writer.recorder.flushNow();
+      void drain(writer, iterator, pending).finally(onEnd);
+    }
   }
+}
+
+function nextTurn(): Promise<false> {
+  return new Promise((resolve) => setImmediate(() => resolve(false)));
 }
 
 /** The client left: the call goes on, its messages into the log only. */

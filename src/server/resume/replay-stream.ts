@@ -28,7 +28,13 @@ export async function* replayStream(
   let deadSince: number | undefined;
   while (!signal.aborted) {
     const page = await log.read(sessionId, from.streamId, after, PAGE, now());
-    if (!page) return; // unknown, another session's, or no longer kept: an empty stream
+    if (!page) {
+      // Unknown, another session's, or no longer kept: an empty stream. Unless this process
+      // writes it and its first batch has not landed yet.
+      if (!recorder.writes(sessionId, from.streamId)) return;
+      await recorder.wait(sessionId, from.streamId, POLL_MS, signal);
+      continue;
+    }
     for (const event of page.events) {
       yield replayedEvent(from.streamId, event.seq, event.data);
       after = event.seq;

@@ -1,9 +1,11 @@
 /**
  * @module server/resume/stream-recorder
  * Writes this process's SSE streams to the store's event log (docs/RESUMPTION.md): events are
- * numbered here, sent at once, and written in batches (one store write per stream per turn of
- * the event loop), so a request never waits on the store. Readers of the log (resumed
- * streams) are woken when a batch lands; readers on other replicas poll.
+ * numbered here, sent at once, and written in batches (one store write per stream every
+ * `BATCH_MS` at most), so a request never waits on the store. A stream that ends within its
+ * first batch, delivered whole on its own connection, is never written: nobody will resume
+ * it, and most calls are such. Readers of the log (resumed streams) are woken when a batch
+ * lands; readers on other replicas poll.
  * The process says it is alive in the log (a lease renewed every 2 s), so a reader can tell a
  * stream whose writer died (a kill, a crash) from a slow one.
  */
@@ -16,6 +18,8 @@ import type { ResumeSettings } from './resume-options.js';
 export const LEASE_MS = 6000;
 const HEARTBEAT_MS = 2000;
 const SWEEP_EVERY_MS = 60_000;
+/** How long events wait to be written together. */
+export const BATCH_MS = 10;
 
 /** One stream being written by this process. */
 export class StreamWriter {
@@ -24,6 +28,8 @@ export class StreamWriter {
   lastWrite: number;
   /** Events not yet handed to the store. */
   pending: LoggedEvent[] = [];
+  /** Something of the stream was handed to the store. */
+  written = false;
 
   constructor(
     readonly recorder: StreamRecorder,
@@ -50,11 +56,15 @@ export class StreamWriter {
     return `id: ${eventId(this.streamId, seq)}\nevent: message\ndata: ${data}\n\n`;
   }
 
-  /** No event will follow (the response was recorded, or the request ended without one). */
-  finish(): void {
+  /**
+   * No event will follow (the response was recorded, or the request ended without one).
+   * `delivered`: every event went out on the stream's own connection, still open.
+   */
+  finish(delivered = false): void {
     if (this.done) return;
     this.done = true;
-    this.recorder.schedule(this);
+    if (delivered && !this.written) this.recorder.forget(this);
+    else this.recorder.schedule(this);
   }
 }
 
@@ -112,7 +122,18 @@ export class StreamRecorder {
     this.#dirty.add(writer);
     if (this.#flushQueued) return;
     this.#flushQueued = true;
-    setImmediate(() => this.#flush());
+    setTimeout(() => this.#flushQueued && this.#flush(), BATCH_MS).unref();
+  }
+
+  /** A stream delivered whole before its first batch: nothing of it is written. */
+  forget(writer: StreamWriter): void {
+    this.#dirty.delete(writer);
+    this.#active.delete(writer.key);
+  }
+
+  /** Writes what is pending now (a client just left: it may resume at once, on any replica). */
+  flushNow(): void {
+    if (this.#dirty.size > 0) this.#flush();
   }
 
   #flush(): void {
@@ -122,6 +143,7 @@ export class StreamRecorder {
       const events = writer.pending;
       writer.pending = [];
       writer.lastWrite = now;
+      writer.written = true;
       const head: StreamHead = { requestId: writer.requestId, owner: this.owner, done: writer.done };
       if (writer.done) this.#active.delete(writer.key);
       this.#enqueue(async () => {

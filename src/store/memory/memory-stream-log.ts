@@ -16,7 +16,14 @@ export class MemoryStreamLog implements StreamLog {
   readonly #sessions = new Map<string, Map<string, KeptStream>>();
   readonly #runs = new Map<string, number>();
 
-  async write(sessionId: string, streamId: string, head: StreamHead, events: readonly LoggedEvent[], keepUntil: number, maxEvents: number): Promise<void> {
+  async write(
+    sessionId: string,
+    streamId: string,
+    head: StreamHead,
+    events: readonly LoggedEvent[],
+    keepUntil: number,
+    maxEvents: number,
+  ): Promise<void> {
     let streams = this.#sessions.get(sessionId);
     if (!streams) this.#sessions.set(sessionId, (streams = new Map<string, KeptStream>()));
     let kept = streams.get(streamId);

@@ -61,7 +61,14 @@ export class RedisStreamLog implements StreamLog {
     this.#call = call;
   }
 
-  async write(sessionId: string, streamId: string, head: StreamHead, events: readonly LoggedEvent[], keepUntil: number, maxEvents: number): Promise<void> {
+  async write(
+    sessionId: string,
+    streamId: string,
+    head: StreamHead,
+    events: readonly LoggedEvent[],
+    keepUntil: number,
+    maxEvents: number,
+  ): Promise<void> {
     const args: (string | number)[] = [
       this.#headKey(sessionId) + streamId,
       this.#eventsKey(sessionId) + streamId,

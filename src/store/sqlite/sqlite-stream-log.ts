@@ -44,8 +44,12 @@ export class SqliteStreamLog implements StreamLog {
   constructor(db: Database.Database) {
     db.exec(STREAM_LOG_SCHEMA);
     this.#stmt = {
-      head: db.prepare<[string, string], HeadRow>('SELECT request_id, owner, done, keep_until FROM stream_heads WHERE session_id = ? AND stream_id = ?'),
-      putHead: db.prepare('INSERT OR REPLACE INTO stream_heads (session_id, stream_id, request_id, owner, done, keep_until) VALUES (?, ?, ?, ?, ?, ?)'),
+      head: db.prepare<[string, string], HeadRow>(
+        'SELECT request_id, owner, done, keep_until FROM stream_heads WHERE session_id = ? AND stream_id = ?',
+      ),
+      putHead: db.prepare(
+        'INSERT OR REPLACE INTO stream_heads (session_id, stream_id, request_id, owner, done, keep_until) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       putEvent: db.prepare('INSERT OR IGNORE INTO stream_events (session_id, stream_id, seq, data) VALUES (?, ?, ?, ?)'),
       trim: db.prepare('DELETE FROM stream_events WHERE session_id = ? AND stream_id = ? AND seq <= ?'),
       events: db.prepare<[string, string, number, number], LoggedEvent>(
@@ -53,7 +57,9 @@ export class SqliteStreamLog implements StreamLog {
       ),
       dropHeads: db.prepare('DELETE FROM stream_heads WHERE session_id = ?'),
       dropEvents: db.prepare('DELETE FROM stream_events WHERE session_id = ?'),
-      due: db.prepare<[number], { session_id: string; stream_id: string }>('SELECT session_id, stream_id FROM stream_heads WHERE keep_until <= ? LIMIT 500'),
+      due: db.prepare<[number], { session_id: string; stream_id: string }>(
+        'SELECT session_id, stream_id FROM stream_heads WHERE keep_until <= ? LIMIT 500',
+      ),
       dropHead: db.prepare('DELETE FROM stream_heads WHERE session_id = ? AND stream_id = ?'),
       dropStreamEvents: db.prepare('DELETE FROM stream_events WHERE session_id = ? AND stream_id = ?'),
       putRun: db.prepare('INSERT OR REPLACE INTO runs (owner, alive_until) VALUES (?, ?)'),
@@ -62,12 +68,14 @@ export class SqliteStreamLog implements StreamLog {
       run: db.prepare<[string], { alive_until: number }>('SELECT alive_until FROM runs WHERE owner = ?'),
     };
     const stmt = this.#stmt;
-    this.#write = db.transaction((sessionId: string, streamId: string, head: StreamHead, events: readonly LoggedEvent[], keepUntil: number, maxEvents: number) => {
-      stmt.putHead.run(sessionId, streamId, JSON.stringify(head.requestId), head.owner, head.done ? 1 : 0, keepUntil);
-      for (const event of events) stmt.putEvent.run(sessionId, streamId, event.seq, event.data);
-      const last = events.at(-1);
-      if (last && last.seq > maxEvents) stmt.trim.run(sessionId, streamId, last.seq - maxEvents);
-    });
+    this.#write = db.transaction(
+      (sessionId: string, streamId: string, head: StreamHead, events: readonly LoggedEvent[], keepUntil: number, maxEvents: number) => {
+        stmt.putHead.run(sessionId, streamId, JSON.stringify(head.requestId), head.owner, head.done ? 1 : 0, keepUntil);
+        for (const event of events) stmt.putEvent.run(sessionId, streamId, event.seq, event.data);
+        const last = events.at(-1);
+        if (last && last.seq > maxEvents) stmt.trim.run(sessionId, streamId, last.seq - maxEvents);
+      },
+    );
     this.#drop = db.transaction((sessionId: string) => {
       stmt.dropHeads.run(sessionId);
       stmt.dropEvents.run(sessionId);
@@ -81,7 +89,14 @@ export class SqliteStreamLog implements StreamLog {
     });
   }
 
-  async write(sessionId: string, streamId: string, head: StreamHead, events: readonly LoggedEvent[], keepUntil: number, maxEvents: number): Promise<void> {
+  async write(
+    sessionId: string,
+    streamId: string,
+    head: StreamHead,
+    events: readonly LoggedEvent[],
+    keepUntil: number,
+    maxEvents: number,
+  ): Promise<void> {
     this.#write.immediate(sessionId, streamId, head, events, keepUntil, maxEvents);
   }
 
