@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sg-resume-bench-'));
 if (!hasRedis()) throw new Error('redis-server is needed (apt-get install redis-server)');
 const redis = await startRedis(1);
 const STORES = { memory: () => 'memory', sqlite: (round) => `sqlite:${join(dir, `r${round}.db`)}`, redis: () => redis.url };
-const MODES = ['json-off', 'json-on', ...Object.keys(STORES).flatMap((s) => [`${s}-off`, `${s}-on`])];
+const MODES = process.env.MODES?.split(',') ?? ['json-off', 'json-on', ...Object.keys(STORES).flatMap((s) => [`${s}-off`, `${s}-on`])];
 const samples = Object.fromEntries(MODES.map((m) => [m, []]));
 const env = (mode, round) => {
   const [store, state] = mode.split('-');
@@ -59,10 +59,15 @@ publish('resume.md', [
       `| ${m} | ${Math.round(med(samples[m], 'rps'))} | ${med(samples[m], 'p99')} | ${med(samples[m], 'fullCpu').toFixed(1)} | ${med(samples[m], 'cpu').toFixed(1)} |`,
   ),
   '',
-  ...['memory', 'sqlite', 'redis'].map(
-    (s) =>
-      `SSE on ${s}, on / off: CPU per request at equal load ${ratio(`${s}-on`, `${s}-off`, 'cpu').toFixed(3)}x, at full speed ${ratio(`${s}-on`, `${s}-off`, 'fullCpu').toFixed(3)}x (target <= ${s === 'redis' ? '1.25' : '1.15'}).`,
-  ),
-  `JSON answers, on / off: at equal load ${ratio('json-on', 'json-off', 'cpu').toFixed(3)}x, at full speed ${ratio('json-on', 'json-off', 'fullCpu').toFixed(3)}x.`,
+  ...['memory', 'sqlite', 'redis']
+    .filter((s) => MODES.includes(`${s}-on`))
+    .map(
+      (s) =>
+        `SSE on ${s}, on / off: CPU per request at equal load ${ratio(`${s}-on`, `${s}-off`, 'cpu').toFixed(3)}x, at full speed ${ratio(`${s}-on`, `${s}-off`, 'fullCpu').toFixed(3)}x (target <= ${s === 'redis' ? '1.25' : '1.15'}).`,
+    ),
+  !MODES.includes('json-on')
+    ? ''
+    : `JSON answers, on / off: at equal load ${ratio('json-on', 'json-off', 'cpu').toFixed(3)}x, at full speed ${ratio('json-on', 'json-off', 'fullCpu').toFixed(3)}x.`,
+
   `Memory per retained event (memory store, a ${data.length}-byte progress notification): ${Math.round(perEvent)} bytes.`,
 ]);

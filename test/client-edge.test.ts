@@ -54,6 +54,29 @@ describe('SSE streams', () => {
     expect(server.seen.filter((s) => s.body?.method === 'tools/call')).toHaveLength(1);
   });
 
+  it('a resumption the server ends with nothing (the stream is not there) fails the call at once, not after more waits', async () => {
+    const server = await scripted((request) => {
+      if (request.body?.method === 'initialize') return initializeAnswer(request);
+      if (request.body?.method === 'tools/call') {
+        const progress = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } });
+        return { status: 200, headers: { 'content-type': 'text/event-stream' }, chunks: sse(`retry: 10\nid: e1\ndata: ${progress}`), drop: true };
+      }
+      // docs/RESUMPTION.md: an id the server does not keep gets an empty stream that ends at once.
+      if (request.method === 'GET' && request.headers['last-event-id'] !== undefined) {
+        return { status: 200, headers: { 'content-type': 'text/event-stream' }, chunks: [] };
+      }
+      return request.method === 'GET' ? { status: 405 } : accepted;
+    });
+    const client = new SessionClient(server.url);
+    open.push(client);
+    await client.connect({ clientInfo: { name: 'c', version: '1' } });
+    await expect(client.request('tools/call', { name: 'x' })).rejects.toMatchObject({
+      code: 'SG_CLIENT_CONNECTION',
+      message: expect.stringContaining('could not resume the stream after event e1') as unknown,
+    });
+    expect(server.seen.filter((s) => s.method === 'GET' && s.headers['last-event-id'] === 'e1')).toHaveLength(1);
+  });
+
   it('a stream dropped without event ids fails the call (SG_CLIENT_CONNECTION) and never re-sends it', async () => {
     const server = await scripted((request) => {
       if (request.body?.method === 'initialize') return initializeAnswer(request);

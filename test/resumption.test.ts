@@ -221,6 +221,35 @@ describe('through the gateway: the upstream call goes on while the client is awa
   });
 });
 
+it("the gateway resumes its own upstream call with Last-Event-ID when the upstream connection drops (the SDK server's event store)", async () => {
+  const upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--event-store']);
+  running.push({ kill: () => upstream.kill() });
+  const link = await proxy(upstream.url);
+  const gateway = await startCli(['--port', '0', '--store', 'memory', '--upstream', link.url, '--upstream-era', 'handshake']);
+  running.push({ kill: () => gateway.kill('SIGKILL') });
+  const session = await openSession(gateway.url, VERSION);
+  const params = { name: 'slow', arguments: { ms: 900 }, _meta: { progressToken: 'p' } };
+  const answer = await fetch(gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers(session) },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params }),
+  });
+  const reader = answer.body!.getReader();
+  let text = '';
+  for (let cut = false; ; ) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    text += new TextDecoder().decode(chunk.value);
+    if (!cut && progressOf(rawEvents(text.slice(0, text.lastIndexOf('\n\n') + 2))).length === 1) {
+      link.cut(); // the gateway's connection to the upstream, not the client's
+      cut = true;
+    }
+  }
+  const events = rawEvents(text);
+  expect(progressOf(events)).toEqual([1, 2, 3]);
+  expect(messageOf(events.at(-1)!).result!.content[0]!.text).toBe('slow done');
+});
+
 describe('clients resume by themselves', () => {
   it('SessionClient: a call cut after its first progress resumes on another replica of a real Redis', async () => {
     const redis = await startRedis();

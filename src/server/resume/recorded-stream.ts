@@ -38,8 +38,7 @@ export async function* recordedStream(
       // The priming event goes out with the first message when that is ready at once (one
       // write, not two); else on its own, so the client can resume a call that is slow to start.
       pending = iterator.next();
-      const ready = await Promise.race([pending.then(() => true, () => true), nextTurn()]);
-      if (!ready) {
+      if (!(await settlesSoon(pending))) {
         yield prefix;
         prefix = '';
       }
@@ -69,9 +68,20 @@ export async function* recordedStream(
   }
 }
 
-function nextTurn(): Promise<false> {
-  return new Promise((resolve) => setImmediate(() => resolve(false)));
+/**
+ * True when `promise` settles within a few microtask turns (a message the source already had):
+ * no timer and no turn of the event loop spent per stream.
+ */
+async function settlesSoon(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let turn = 0; turn < SOON_TURNS && !settled; turn++) await undefined;
+  return settled;
 }
+const SOON_TURNS = 16;
 
 /** The client left: the call goes on, its messages into the log only. */
 async function drain(writer: StreamWriter, iterator: AsyncIterator<JsonRpcMessage>, pending: Promise<Step> | undefined): Promise<void> {

@@ -30,6 +30,8 @@ export class StreamWriter {
   pending: LoggedEvent[] = [];
   /** Something of the stream was handed to the store. */
   written = false;
+  /** Its session ended: nothing more of it is written. */
+  dropped = false;
 
   constructor(
     readonly recorder: StreamRecorder,
@@ -119,6 +121,7 @@ export class StreamRecorder {
   }
 
   schedule(writer: StreamWriter): void {
+    if (writer.dropped) return;
     this.#dirty.add(writer);
     if (this.#flushQueued) return;
     this.#flushQueued = true;
@@ -183,7 +186,12 @@ export class StreamRecorder {
 
   /** Forgets the session's streams (it ended). */
   dropSession(sessionId: string): void {
-    for (const writer of this.#active.values()) if (writer.sessionId === sessionId) this.#active.delete(writer.key);
+    for (const writer of [...this.#active.values(), ...this.#dirty]) {
+      if (writer.sessionId !== sessionId) continue;
+      writer.dropped = true;
+      this.#active.delete(writer.key);
+      this.#dirty.delete(writer);
+    }
     this.#enqueue(() => this.#log.drop(sessionId));
   }
 
