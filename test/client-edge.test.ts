@@ -59,7 +59,12 @@ describe('SSE streams', () => {
       if (request.body?.method === 'initialize') return initializeAnswer(request);
       if (request.body?.method === 'tools/call') {
         const progress = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } });
-        return { status: 200, headers: { 'content-type': 'text/event-stream' }, chunks: sse(`retry: 10\nid: e1\ndata: ${progress}`), drop: true };
+        return {
+          status: 200,
+          headers: { 'content-type': 'text/event-stream' },
+          chunks: sse(`retry: 10\nid: e1\ndata: ${progress}`),
+          drop: true,
+        };
       }
       // docs/RESUMPTION.md: an id the server does not keep gets an empty stream that ends at once.
       if (request.method === 'GET' && request.headers['last-event-id'] !== undefined) {

@@ -236,7 +236,7 @@ it("the gateway resumes its own upstream call with Last-Event-ID when the upstre
   });
   const reader = answer.body!.getReader();
   let text = '';
-  for (let cut = false; ; ) {
+  for (let cut = false; ;) {
     const chunk = await reader.read();
     if (chunk.done) break;
     text += new TextDecoder().decode(chunk.value);

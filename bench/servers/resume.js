@@ -19,10 +19,15 @@ async function* streamed(request) {
 const application = {
   async handle(request) {
     if (request.method === 'initialize') {
-      const result = { protocolVersion: request.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'bench', version: '1' } };
+      const result = {
+        protocolVersion: request.params.protocolVersion,
+        capabilities: { tools: {} },
+        serverInfo: { name: 'bench', version: '1' },
+      };
       return { jsonrpc: '2.0', id: request.id, result };
     }
-    if (json) return { jsonrpc: '2.0', id: request.id, result: { content: [{ type: 'text', text: request.params?.arguments?.text ?? '' }] } };
+    if (json)
+      return { jsonrpc: '2.0', id: request.id, result: { content: [{ type: 'text', text: request.params?.arguments?.text ?? '' }] } };
     return streamed(request);
   },
   receive() {},

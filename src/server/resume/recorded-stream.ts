@@ -78,7 +78,7 @@ async function settlesSoon(promise: Promise<unknown>): Promise<boolean> {
     () => (settled = true),
     () => (settled = true),
   );
-  for (let turn = 0; turn < SOON_TURNS && !settled; turn++) await undefined;
+  for (let turn = 0; turn < SOON_TURNS && !settled; turn++) await Promise.resolve();
   return settled;
 }
 const SOON_TURNS = 16;
