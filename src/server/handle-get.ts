@@ -15,10 +15,10 @@ import { checkVersionHeader, identityOf, refuseWithoutSession, requireSession } 
 import type { ServerCore } from './server-core.js';
 import { openSessionStream } from './session-stream.js';
 import { sseStream } from './sse.js';
-import { parseEventId } from './resume/event-ids.js';
+import { type EventPosition, parseEventId } from './resume/event-ids.js';
 import { primingEvent } from './resume/recorded-stream.js';
 import { replayKept, replayStream } from './resume/replay-stream.js';
-import type { StreamWriter } from './resume/stream-recorder.js';
+import type { StreamRecorder, StreamWriter } from './resume/stream-recorder.js';
 
 export async function handleGet(core: ServerCore, incoming: Incoming): Promise<Outgoing> {
   refuseWithoutSession(incoming);
@@ -31,18 +31,7 @@ export async function handleGet(core: ServerCore, incoming: Incoming): Promise<O
   const from = recorder && lastEventId !== undefined ? parseEventId(lastEventId) : undefined;
   // S11: a call's stream resumed is that stream only, beside the session's GET stream; an id
   // that is not ours, or not this session's, gets an empty stream (nothing of another's).
-  if (recorder && lastEventId !== undefined && from?.kind !== 'l') {
-    const release = core.sessions.busy(record.id);
-    const now = (): number => core.sessions.now();
-    async function* replay(): AsyncGenerator<string> {
-      try {
-        if (from) yield* replayStream(recorder!, record.id, from, incoming.signal, now);
-      } finally {
-        release();
-      }
-    }
-    return { status: 200, headers: sseHeaders(), body: replay() };
-  }
+  if (recorder && lastEventId !== undefined && from?.kind !== 'l') return resumedCall(core, recorder, incoming, record.id, from);
   if (core.openStreams.has(record.id)) throw new SessiongateError('SG_STREAM_CONFLICT');
 
   const session = sessionHandle(core.sessions, record);
@@ -76,4 +65,24 @@ export async function handleGet(core: ServerCore, incoming: Incoming): Promise<O
     }
   }
   return { status: 200, headers: sseHeaders(), body: stream() };
+}
+
+/** A call's stream resumed (docs/RESUMPTION.md); `from` undefined: an id not of ours, an empty stream. */
+function resumedCall(
+  core: ServerCore,
+  recorder: StreamRecorder,
+  incoming: Incoming,
+  sessionId: string,
+  from: EventPosition | undefined,
+): Outgoing {
+  // A session whose client waits for a call is not idle.
+  const release = core.sessions.busy(sessionId);
+  async function* replay(): AsyncGenerator<string> {
+    try {
+      if (from) yield* replayStream(recorder, sessionId, from, incoming.signal, () => core.sessions.now());
+    } finally {
+      release();
+    }
+  }
+  return { status: 200, headers: sseHeaders(), body: replay() };
 }
