@@ -224,8 +224,7 @@ export class InFlight {
 
   /** Answers every request of a session that ended (`atShutdown`: it ended with the process). */
   endSession(sessionId: string, atShutdown = false): void {
-    const ofSession = this.#bySession.get(sessionId);
-    for (const flight of ofSession instanceof Set ? [...ofSession] : ofSession ? [ofSession] : []) {
+    for (const flight of this.#flightsOf(sessionId)) {
       if (atShutdown) flight.endEarly(shuttingDown(flight.requestId), 'shutdown');
       else
         flight.endEarly(
@@ -240,8 +239,7 @@ export class InFlight {
    * it ends, its stream without a response (MCP: a cancelled request is not answered).
    */
   cancel(sessionId: string, requestId: RequestId): void {
-    const ofSession = this.#bySession.get(sessionId);
-    for (const flight of ofSession instanceof Set ? [...ofSession] : ofSession ? [ofSession] : []) {
+    for (const flight of this.#flightsOf(sessionId)) {
       if (flight.requestId === requestId) flight.endEarly(undefined, 'cancelled');
     }
   }
@@ -255,6 +253,12 @@ export class InFlight {
   close(): void {
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
+  }
+
+  /** A copy of the session's flights (ending one changes the set). */
+  #flightsOf(sessionId: string): Flight[] {
+    const ofSession = this.#bySession.get(sessionId);
+    return ofSession instanceof Set ? [...ofSession] : ofSession ? [ofSession] : [];
   }
 
   #release(flight: Flight): void {
