@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import { record, storeContract } from './helpers/store-contract.js';
@@ -25,6 +26,33 @@ describe('SqliteStore durability', () => {
     expect(await second.get(r.id, now)).toEqual({ ...r, state: { step: 3 } });
     expect(await second.sharedSecret('principal-key', () => 'k2')).toBe(secret);
     await second.close();
+  });
+
+  it('opens a file whose stream log predates cursors, adding the columns', async () => {
+    const path = join(dir, 'before-cursors.db');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE stream_heads (session_id TEXT NOT NULL, stream_id TEXT NOT NULL, request_id TEXT NOT NULL,
+      owner TEXT NOT NULL, done INTEGER NOT NULL, keep_until INTEGER NOT NULL, PRIMARY KEY (session_id, stream_id)) WITHOUT ROWID`);
+    old.prepare('INSERT INTO stream_heads VALUES (?, ?, ?, ?, ?, ?)').run('s1', 'c1', '7', 'run-a', 0, Date.now() + 60_000);
+    old.close();
+    const store = new SqliteStore(path);
+    expect((await store.streamLog.read('s1', 'c1', 0, 10, Date.now()))!.head).toEqual({
+      requestId: 7,
+      owner: 'run-a',
+      done: false,
+      lastSeq: 0,
+    });
+    const head = { requestId: 8, owner: 'run-b', done: false, lastSeq: 1, cursor: 'u1' };
+    await store.streamLog.write({
+      sessionId: 's1',
+      streamId: 'c2',
+      head,
+      events: [{ seq: 1, data: '{}' }],
+      keepUntil: Date.now() + 60_000,
+      maxEvents: 10,
+    });
+    expect((await store.streamLog.read('s1', 'c2', 0, 10, Date.now()))!.head).toEqual(head);
+    await store.close();
   });
 
   it('rejects a bad busyTimeoutMs naming the option', () => {

@@ -21,6 +21,13 @@ export interface StreamHead {
   readonly owner: string;
   /** The writer is done: no event will follow. */
   readonly done: boolean;
+  /** The number of the last event written (0: none yet). */
+  readonly lastSeq: number;
+  /**
+   * Where the application can pick the stream up after its writer died (opaque: for the
+   * gateway, its upstream's event id of the last event written); absent when it cannot.
+   */
+  readonly cursor?: string | undefined;
 }
 
 export interface StreamPage {
@@ -29,21 +36,29 @@ export interface StreamPage {
   readonly events: LoggedEvent[];
 }
 
+/** One batch of a stream, written as one step. */
+export interface StreamWrite {
+  readonly sessionId: string;
+  readonly streamId: string;
+  readonly head: StreamHead;
+  /** Numbered above any event kept. */
+  readonly events: readonly LoggedEvent[];
+  /** The stream is kept until then (epoch ms). */
+  readonly keepUntil: number;
+  /** Past this many events, the oldest are dropped. */
+  readonly maxEvents: number;
+}
+
 export interface StreamLog {
-  /**
-   * Appends `events` (numbers above any kept) to the stream and sets its head, as one step.
-   * The stream is kept until `keepUntil`; past `maxEvents` the oldest events are dropped.
-   */
-  write(
-    sessionId: string,
-    streamId: string,
-    head: StreamHead,
-    events: readonly LoggedEvent[],
-    keepUntil: number,
-    maxEvents: number,
-  ): Promise<void>;
+  /** Appends the batch's events to the stream and sets its head, as one step. */
+  write(batch: StreamWrite): Promise<void>;
   /** At most `limit` events after `afterSeq`, or undefined when the session has no such stream (kept). */
   read(sessionId: string, streamId: string, afterSeq: number, limit: number, now: number): Promise<StreamPage | undefined>;
+  /**
+   * Makes `owner` the stream's writer if `from` still is (one step): of the readers finding a
+   * dead writer, one takes its stream over. False when the head names another (or is gone).
+   */
+  claim(sessionId: string, streamId: string, from: string, owner: string): Promise<boolean>;
   /** Forgets every stream of the session (it ended). */
   drop(sessionId: string): Promise<void>;
   /** Forgets streams kept past their `keepUntil` (stores without expiry of their own). */

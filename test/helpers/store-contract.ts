@@ -6,6 +6,7 @@ import { mintSessionId } from '../../src/session/id.js';
 import type { ApprovalRecord } from '../../src/store/approval-record.js';
 import type { SessionRecord } from '../../src/store/record.js';
 import type { CreateLimits, SessionStore } from '../../src/store/store.js';
+import type { LoggedEvent, StreamHead } from '../../src/store/stream-log.js';
 
 const NO_CAPS: CreateLimits = { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity };
 
@@ -340,38 +341,57 @@ export function storeContract(name: string, open: () => Promise<SessionStore>): 
     });
 
     describe('stream log', () => {
-      const head = { requestId: 7, owner: 'run-a', done: false };
+      const head = { requestId: 7, owner: 'run-a', done: false, lastSeq: 0 };
+      const batch = (sessionId: string, streamId: string, h: StreamHead, written: LoggedEvent[], keepUntil: number, maxEvents: number) => ({
+        sessionId,
+        streamId,
+        head: { ...h, lastSeq: written.at(-1)?.seq ?? h.lastSeq },
+        events: written,
+        keepUntil,
+        maxEvents,
+      });
       const events = (from: number, to: number) =>
         Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i, data: JSON.stringify({ n: from + i }) }));
 
       it("keeps a stream's events in order and reads after a number, in pages", async () => {
         const log = store.streamLog!;
-        await log.write('s1', 'c1', head, events(1, 3), now + MINUTE, 100);
-        await log.write('s1', 'c1', { ...head, done: true }, events(4, 5), now + MINUTE, 100);
-        expect(await log.read('s1', 'c1', 0, 100, now)).toEqual({ head: { ...head, done: true }, events: events(1, 5) });
+        await log.write(batch('s1', 'c1', head, events(1, 3), now + MINUTE, 100));
+        await log.write(batch('s1', 'c1', { ...head, done: true }, events(4, 5), now + MINUTE, 100));
+        expect(await log.read('s1', 'c1', 0, 100, now)).toEqual({ head: { ...head, done: true, lastSeq: 5 }, events: events(1, 5) });
         expect((await log.read('s1', 'c1', 2, 2, now))!.events).toEqual(events(3, 4));
         expect((await log.read('s1', 'c1', 5, 100, now))!.events).toEqual([]);
       });
 
       it('reads only the stream of the session it was written for', async () => {
         const log = store.streamLog!;
-        await log.write('s1', 'c1', head, events(1, 2), now + MINUTE, 100);
+        await log.write(batch('s1', 'c1', head, events(1, 2), now + MINUTE, 100));
         expect(await log.read('s2', 'c1', 0, 100, now)).toBeUndefined();
         expect(await log.read('s1', 'c2', 0, 100, now)).toBeUndefined();
       });
 
       it("drops the oldest past maxEvents, and whole streams past keepUntil or the session's end", async () => {
         const log = store.streamLog!;
-        await log.write('s1', 'c1', head, events(1, 10), now + MINUTE, 4);
+        await log.write(batch('s1', 'c1', head, events(1, 10), now + MINUTE, 4));
         expect((await log.read('s1', 'c1', 0, 100, now))!.events).toEqual(events(7, 10));
-        await log.write('s1', 'c2', { ...head, requestId: 'x' }, events(1, 1), now + 300, 100);
-        await log.write('s2', 'c1', { ...head, requestId: null }, events(1, 1), now + MINUTE, 100);
+        await log.write(batch('s1', 'c2', { ...head, requestId: 'x' }, events(1, 1), now + 300, 100));
+        await log.write(batch('s2', 'c1', { ...head, requestId: null }, events(1, 1), now + MINUTE, 100));
         await expect.poll(async () => log.read('s1', 'c2', 0, 100, Date.now()), { timeout: 5000 }).toBeUndefined();
         await log.sweep(Date.now());
         expect(await log.read('s1', 'c2', 0, 100, now)).toBeUndefined();
         await log.drop('s1');
         expect(await log.read('s1', 'c1', 0, 100, now)).toBeUndefined();
         expect((await log.read('s2', 'c1', 0, 100, now))!.head.requestId).toBeNull();
+      });
+
+      it("keeps the head's cursor, and lets one reader claim a stream from its writer", async () => {
+        const log = store.streamLog!;
+        await log.write(batch('s1', 'c1', { ...head, cursor: 'up-41' }, events(1, 2), now + MINUTE, 100));
+        expect((await log.read('s1', 'c1', 2, 100, now))!.head).toEqual({ ...head, lastSeq: 2, cursor: 'up-41' });
+        expect(await log.claim('s1', 'c1', 'run-b', 'run-c')).toBe(false);
+        expect(await log.claim('s1', 'c1', 'run-a', 'run-b')).toBe(true);
+        expect(await log.claim('s1', 'c1', 'run-a', 'run-c')).toBe(false);
+        expect((await log.read('s1', 'c1', 2, 100, now))!.head.owner).toBe('run-b');
+        expect(await log.claim('s1', 'c9', 'run-a', 'run-b')).toBe(false);
       });
 
       it('tells until when a writer said it is alive', async () => {

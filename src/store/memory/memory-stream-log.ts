@@ -2,7 +2,7 @@
  * @module store/memory/memory-stream-log
  * Stream events in this process's memory: resumption across connections, not restarts.
  */
-import type { LoggedEvent, StreamHead, StreamLog, StreamPage } from '../stream-log.js';
+import type { LoggedEvent, StreamHead, StreamLog, StreamPage, StreamWrite } from '../stream-log.js';
 
 interface KeptStream {
   head: StreamHead;
@@ -16,14 +16,7 @@ export class MemoryStreamLog implements StreamLog {
   readonly #sessions = new Map<string, Map<string, KeptStream>>();
   readonly #runs = new Map<string, number>();
 
-  async write(
-    sessionId: string,
-    streamId: string,
-    head: StreamHead,
-    events: readonly LoggedEvent[],
-    keepUntil: number,
-    maxEvents: number,
-  ): Promise<void> {
+  async write({ sessionId, streamId, head, events, keepUntil, maxEvents }: StreamWrite): Promise<void> {
     let streams = this.#sessions.get(sessionId);
     if (!streams) this.#sessions.set(sessionId, (streams = new Map<string, KeptStream>()));
     let kept = streams.get(streamId);
@@ -49,6 +42,13 @@ export class MemoryStreamLog implements StreamLog {
       if (event.seq > afterSeq) events.push(event);
     }
     return { head: kept.head, events };
+  }
+
+  async claim(sessionId: string, streamId: string, from: string, owner: string): Promise<boolean> {
+    const kept = this.#sessions.get(sessionId)?.get(streamId);
+    if (kept?.head.owner !== from) return false;
+    kept.head = { ...kept.head, owner };
+    return true;
   }
 
   async drop(sessionId: string): Promise<void> {

@@ -7,14 +7,17 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { RequestId } from '../../protocol/jsonrpc.js';
-import type { LoggedEvent, StreamHead, StreamLog, StreamPage } from '../stream-log.js';
+import type { StreamHead, StreamLog, StreamPage, StreamWrite } from '../stream-log.js';
 
-/** KEYS: head, events, session's set. ARGV: streamId, requestId, owner, done, keepUntil, maxEvents, now, then seq, data pairs. */
+/**
+ * KEYS: head, events, session's set. ARGV: streamId, requestId, owner, done, keepUntil,
+ * maxEvents, now, lastSeq, cursor ('' for none), then seq, data pairs.
+ */
 const WRITE = `
-redis.call('HSET', KEYS[1], 'requestId', ARGV[2], 'owner', ARGV[3], 'done', ARGV[4])
+redis.call('HSET', KEYS[1], 'requestId', ARGV[2], 'owner', ARGV[3], 'done', ARGV[4], 'lastSeq', ARGV[8], 'cursor', ARGV[9])
 redis.call('PEXPIREAT', KEYS[1], ARGV[5])
-if #ARGV >= 8 then
-  for i = 8, #ARGV, 2 do redis.pcall('XADD', KEYS[2], '0-' .. ARGV[i], 'd', ARGV[i + 1]) end
+if #ARGV >= 10 then
+  for i = 10, #ARGV, 2 do redis.pcall('XADD', KEYS[2], '0-' .. ARGV[i], 'd', ARGV[i + 1]) end
   redis.call('XTRIM', KEYS[2], 'MAXLEN', ARGV[6])
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIREAT', KEYS[2], ARGV[5]) end
@@ -26,9 +29,16 @@ return 1
 
 /** KEYS: head, events. ARGV: first seq wanted, limit. */
 const READ = `
-local head = redis.call('HMGET', KEYS[1], 'requestId', 'owner', 'done')
+local head = redis.call('HMGET', KEYS[1], 'requestId', 'owner', 'done', 'lastSeq', 'cursor')
 if not head[1] then return false end
-return {head[1], head[2], head[3], redis.call('XRANGE', KEYS[2], '0-' .. ARGV[1], '+', 'COUNT', ARGV[2])}
+return {head[1], head[2], head[3], head[4], head[5], redis.call('XRANGE', KEYS[2], '0-' .. ARGV[1], '+', 'COUNT', ARGV[2])}
+`;
+
+/** KEYS: head. ARGV: the owner expected, the new owner. */
+const CLAIM = `
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'owner', ARGV[2])
+return 1
 `;
 
 /** KEYS: session's set. ARGV: head key prefix, events key prefix. */
@@ -42,7 +52,8 @@ type Entry = [string, string[]];
 
 interface Scripted {
   sgStreamWrite(...args: (string | number)[]): Promise<number>;
-  sgStreamRead(...args: (string | number)[]): Promise<[string, string, string, Entry[]] | null>;
+  sgStreamRead(...args: (string | number)[]): Promise<[string, string, string, string | null, string | null, Entry[]] | null>;
+  sgStreamClaim(...args: (string | number)[]): Promise<number>;
   sgStreamDrop(...args: (string | number)[]): Promise<number>;
 }
 
@@ -56,19 +67,13 @@ export class RedisStreamLog implements StreamLog {
     redis.defineCommand('sgStreamWrite', { numberOfKeys: 3, lua: WRITE });
     redis.defineCommand('sgStreamRead', { numberOfKeys: 2, lua: READ });
     redis.defineCommand('sgStreamDrop', { numberOfKeys: 1, lua: DROP });
+    redis.defineCommand('sgStreamClaim', { numberOfKeys: 1, lua: CLAIM });
     this.#redis = redis as (Redis | Cluster) & Scripted;
     this.#prefix = prefix;
     this.#call = call;
   }
 
-  async write(
-    sessionId: string,
-    streamId: string,
-    head: StreamHead,
-    events: readonly LoggedEvent[],
-    keepUntil: number,
-    maxEvents: number,
-  ): Promise<void> {
+  async write({ sessionId, streamId, head, events, keepUntil, maxEvents }: StreamWrite): Promise<void> {
     const args: (string | number)[] = [
       this.#headKey(sessionId) + streamId,
       this.#eventsKey(sessionId) + streamId,
@@ -80,6 +85,8 @@ export class RedisStreamLog implements StreamLog {
       Math.ceil(keepUntil),
       maxEvents,
       Date.now(),
+      head.lastSeq,
+      head.cursor ?? '',
     ];
     for (const event of events) args.push(event.seq, event.data);
     await this.#call(() => this.#redis.sgStreamWrite(...args));
@@ -90,9 +97,19 @@ export class RedisStreamLog implements StreamLog {
       this.#redis.sgStreamRead(this.#headKey(sessionId) + streamId, this.#eventsKey(sessionId) + streamId, afterSeq + 1, limit),
     );
     if (!found) return undefined;
-    const [requestId, owner, done, entries] = found;
-    const head: StreamHead = { requestId: JSON.parse(requestId) as RequestId | null, owner, done: done === '1' };
+    const [requestId, owner, done, lastSeq, cursor, entries] = found;
+    const head: StreamHead = {
+      requestId: JSON.parse(requestId) as RequestId | null,
+      owner,
+      done: done === '1',
+      lastSeq: Number(lastSeq),
+      cursor: cursor || undefined, // '' or nil (a head written before cursors): none
+    };
     return { head, events: entries.map(([id, fields]) => ({ seq: Number(id.slice(2)), data: fields[1]! })) };
+  }
+
+  async claim(sessionId: string, streamId: string, from: string, owner: string): Promise<boolean> {
+    return (await this.#call(() => this.#redis.sgStreamClaim(this.#headKey(sessionId) + streamId, from, owner))) === 1;
   }
 
   async drop(sessionId: string): Promise<void> {
