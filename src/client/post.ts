@@ -21,11 +21,11 @@ export interface PostContext {
   headers: Record<string, string>;
   dispatcher: Dispatcher | undefined;
   /**
-   * Where every inbound message goes, the response included. A promise back means the
-   * receiver has fallen behind: nothing more is read from the stream (so its connection is
-   * paused) until it settles.
+   * Where every inbound message goes, the response included, with its SSE event id when it had
+   * one. A promise back means the receiver has fallen behind: nothing more is read from the
+   * stream (so its connection is paused) until it settles.
    */
-  deliver(message: JsonRpcMessage): void | Promise<void>;
+  deliver(message: JsonRpcMessage, eventId?: string): void | Promise<void>;
   /** C7: strings never to repeat in an error (session id, credential values). */
   secrets: () => readonly string[];
   /** Called with the answer's `MCP-Session-Id` as soon as the headers arrive. */
@@ -124,12 +124,21 @@ interface StreamProgress {
 /** Most resumptions of one call's stream before the call fails. */
 const MAX_RESUMES = 3;
 
+/**
+ * A call's stream picked up after event `lastEventId` by a process that did not send the call
+ * (a gateway restarted while its upstream answered): GET + Last-Event-ID, then read as a
+ * resumed stream until the response.
+ */
+export async function resumeCall(context: PostContext, requestId: RequestId, lastEventId: string): Promise<JsonRpcResponse> {
+  return readStream(await resume(context, lastEventId), requestId, context, lastEventId);
+}
+
 /** Reads SSE until the response to `requestId` arrives; resumes with GET when it can. */
-async function readStream(body: Body, requestId: RequestId, context: PostContext): Promise<JsonRpcResponse> {
-  const progress: StreamProgress = { response: undefined, lastEventId: undefined, retryMs: 1000, overflowed: false, dropped: false };
+async function readStream(body: Body, requestId: RequestId, context: PostContext, resumedFrom?: string): Promise<JsonRpcResponse> {
+  const progress: StreamProgress = { response: undefined, lastEventId: resumedFrom, retryMs: 1000, overflowed: false, dropped: false };
   let current: Body = body;
   /** The id the body being read resumed from. */
-  let from: string | undefined;
+  let from = resumedFrom;
   for (let resumes = 0; ; resumes++) {
     progress.dropped = false;
     await readEvents(current, requestId, context, progress);
@@ -159,7 +168,7 @@ async function readEvents(body: Body, requestId: RequestId, context: PostContext
   // Messages parsed from one chunk are handed over one per turn of the event loop: the SDK's
   // Protocol runs notification handlers a few microtasks late, and a response delivered in the
   // same turn would remove the progress handler before the progress notifications reach it.
-  const batch: JsonRpcMessage[] = [];
+  const batch: { message: JsonRpcMessage; id: string | undefined }[] = [];
   const parser = new SseParser(
     {
       onEvent(event) {
@@ -171,7 +180,7 @@ async function readEvents(body: Body, requestId: RequestId, context: PostContext
         } catch {
           return; // a malformed event is skipped, not fatal to the call
         }
-        if (isMessage(message)) batch.push(message);
+        if (isMessage(message)) batch.push({ message, id: progress.lastEventId });
       },
       onRetry(ms) {
         progress.retryMs = ms;
@@ -188,8 +197,8 @@ async function readEvents(body: Body, requestId: RequestId, context: PostContext
       if (progress.overflowed) return;
       for (let i = 0; i < batch.length; i++) {
         if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-        const message = batch[i]!;
-        const behind = context.deliver(message);
+        const { message, id } = batch[i]!;
+        const behind = context.deliver(message, id);
         if (behind) await behind;
         if (isResponseTo(message, requestId)) progress.response = message;
       }

@@ -28,6 +28,9 @@ export interface StandaloneClientOptions extends SessionClientOptions {
   onMessage?: (message: JsonRpcMessage) => void;
 }
 
+/** Takes a message of an exchange's stream and its SSE event id; a promise back pauses the stream. */
+type Related = (message: JsonRpcMessage, eventId?: string) => void | Promise<void>;
+
 export class SessionClient extends SessionFront {
   readonly #onMessage: (message: JsonRpcMessage) => void;
   #nextId = 0;
@@ -70,26 +73,37 @@ export class SessionClient extends SessionFront {
   /**
    * Any message (e.g. the answer to a server-to-client request); resolves with the response to
    * a request. Messages that arrive on this exchange's stream before the response (progress, a
-   * server-to-client request) go to `onRelated` when given, else to `onMessage`; a promise
+   * server-to-client request) go to `onRelated` when given (with their SSE event id, when they
+   * had one), else to `onMessage`; a promise
    * from `onRelated` pauses the exchange's stream until it settles (backpressure). When
    * `signal` aborts, the exchange is abandoned (its connection closed) and the call rejects.
    */
   async send(
     message: JsonRpcMessage,
     requestId?: RequestId,
-    onRelated?: (message: JsonRpcMessage) => void | Promise<void>,
+    onRelated?: Related,
     signal?: AbortSignal,
   ): Promise<JsonRpcResponse | undefined> {
     if (this.closed) throw new SessionClientError('SG_CLIENT_CLOSED');
+    return this.core.exchange(message, this.#relatedOnly(requestId, onRelated), signal);
+  }
+
+  /**
+   * Picks up a call sent by another process on this session (a gateway restarted while its
+   * upstream answered): the call's stream after `lastEventId` (an event id `onRelated` was
+   * given), its messages to `onRelated` as for `send`; resolves with its response.
+   */
+  async resumeCall(requestId: RequestId, lastEventId: string, onRelated?: Related, signal?: AbortSignal): Promise<JsonRpcResponse> {
+    if (this.closed) throw new SessionClientError('SG_CLIENT_CLOSED');
+    return this.core.resumeCall(requestId, lastEventId, this.#relatedOnly(requestId, onRelated), signal);
+  }
+
+  #relatedOnly(requestId: RequestId | undefined, onRelated: Related | undefined): Related {
     const related = onRelated ?? this.#onMessage;
-    return this.core.exchange(
-      message,
-      (inbound) => {
-        const answersUs = requestId !== undefined && !('method' in inbound) && inbound.id === requestId;
-        return answersUs ? undefined : related(inbound);
-      },
-      signal,
-    );
+    return (inbound, eventId) => {
+      const answersUs = requestId !== undefined && !('method' in inbound) && inbound.id === requestId;
+      return answersUs ? undefined : related(inbound, eventId);
+    };
   }
 
   /** Opens the GET stream (after a handshake done with `send`, as a gateway does). */

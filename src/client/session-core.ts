@@ -24,6 +24,7 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
   META_CLIENT_SESSION_ID,
+  type RequestId,
 } from '../protocol/jsonrpc.js';
 import { hasVersionHeader } from '../protocol/revisions.js';
 import { ScopedCalls } from '../protocol/session-scoped.js';
@@ -31,7 +32,7 @@ import { SessionClientError, SessionExpiredError } from './errors.js';
 import { send } from './http.js';
 import { checkClientOptions, DEFAULT_MAX_MESSAGE_BYTES, type SessionClientOptions } from './options.js';
 import { OAuthSteps } from './oauth-steps.js';
-import { NotFoundAnswer, post } from './post.js';
+import { NotFoundAnswer, post, type PostContext, resumeCall } from './post.js';
 import { internalRequestId } from '../protocol/internal-ids.js';
 
 const ACCEPT_BOTH = 'application/json, text/event-stream';
@@ -116,7 +117,7 @@ export class SessionCore {
    */
   async exchange(
     message: JsonRpcMessage,
-    deliver: (message: JsonRpcMessage) => void | Promise<void>,
+    deliver: (message: JsonRpcMessage, eventId?: string) => void | Promise<void>,
     signal?: AbortSignal,
   ): Promise<JsonRpcResponse | undefined> {
     let response: JsonRpcResponse | undefined;
@@ -140,7 +141,7 @@ export class SessionCore {
 
   async #exchangeRecovering(
     message: JsonRpcMessage,
-    deliver: (message: JsonRpcMessage) => void | Promise<void>,
+    deliver: (message: JsonRpcMessage, eventId?: string) => void | Promise<void>,
     signal?: AbortSignal,
   ): Promise<JsonRpcResponse | undefined> {
     const outbound = this.#withCorrelation(message);
@@ -214,20 +215,16 @@ export class SessionCore {
 
   async #send(
     message: JsonRpcMessage,
-    deliver: (message: JsonRpcMessage) => void | Promise<void>,
+    deliver: (message: JsonRpcMessage, eventId?: string) => void | Promise<void>,
     signal?: AbortSignal,
   ): Promise<JsonRpcResponse | undefined> {
     const isInitialize = 'method' in message && message.method === 'initialize';
     const headers = { ...(await this.headers(message)), accept: ACCEPT_BOTH, 'content-type': 'application/json' };
-    const resumeHeaders = (): Record<string, string> => {
-      const { 'content-type': _post, ...rest } = headers;
-      return rest;
-    };
     let answeredId: string | undefined;
     const requestId = 'method' in message && 'id' in message ? message.id : undefined;
     // Session state is taken from the response before the caller sees it: the SDK Client sends
     // `initialized` the moment it has the initialize result, and that must carry the new id.
-    const observe = (inbound: JsonRpcMessage): void | Promise<void> => {
+    const observe = (inbound: JsonRpcMessage, eventId?: string): void | Promise<void> => {
       if (requestId !== undefined && !('method' in inbound) && inbound.id === requestId && 'result' in inbound) {
         if (isInitialize) {
           // C2: the id comes from the initialize answer only; none means a stateless server.
@@ -239,24 +236,46 @@ export class SessionCore {
           this.#scoped.remember(message as JsonRpcRequest);
         }
       }
-      return deliver(inbound);
+      return deliver(inbound, eventId);
     };
-    const outcome = await post(
-      {
-        url: this.url,
-        headers,
-        dispatcher: this.#dispatcher,
-        deliver: observe,
-        resumeHeaders,
-        // Only an error needs them: derived from the headers already built, not per request.
-        secrets: () => secretsOf(headers),
-        onHeaders: (id) => (answeredId = id),
-        signal,
-        maxMessageBytes: this.#options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    const context = this.#postContext(headers, observe, signal);
+    context.onHeaders = (id) => (answeredId = id);
+    return (await post(context, message)).response;
+  }
+
+  /**
+   * Picks up a call this session sent from another process (a gateway restarted): its stream
+   * after `lastEventId`, until the response (client/post.ts, `resumeCall`).
+   */
+  async resumeCall(
+    requestId: RequestId,
+    lastEventId: string,
+    deliver: (message: JsonRpcMessage, eventId?: string) => void | Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<JsonRpcResponse> {
+    const headers = { ...(await this.headers()), accept: ACCEPT_BOTH };
+    return resumeCall(this.#postContext(headers, deliver, signal), requestId, lastEventId);
+  }
+
+  #postContext(
+    headers: Record<string, string>,
+    deliver: (message: JsonRpcMessage, eventId?: string) => void | Promise<void>,
+    signal: AbortSignal | undefined,
+  ): PostContext {
+    return {
+      url: this.url,
+      headers,
+      dispatcher: this.#dispatcher,
+      deliver,
+      resumeHeaders: () => {
+        const { 'content-type': _post, ...rest } = headers;
+        return rest;
       },
-      message,
-    );
-    return outcome.response;
+      // Only an error needs them: derived from the headers already built, not per request.
+      secrets: () => secretsOf(headers),
+      signal,
+      maxMessageBytes: this.#options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    };
   }
 
   /** One recovery at a time; a request that failed with an already replaced id just retries. */
