@@ -77,6 +77,7 @@ const PUBLIC: Record<string, string[]> = {
     'responseOf',
     'toFetchHandler',
     'toNodeHandler',
+    'withCursor',
   ],
   'sessiongate/client': ['CLIENT_ERRORS', 'SessionClient', 'SessionClientError', 'SessionClientTransport', 'SessionExpiredError'],
   'sessiongate/gateway': [

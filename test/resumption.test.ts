@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -196,6 +196,88 @@ it('kill -9 on SQLite mid-call, restart: the resumed stream gives what was logge
   const messages = events.map(messageOf);
   expect(messages.filter((m) => m.method === 'notifications/progress').map((m) => m.params!.progress)).toEqual([1]);
   expect(messages.at(-1)).toMatchObject({ id: 2, error: { code: -32603, data: { code: 'SG_REQUEST_LOST' } } });
+});
+
+describe('kill -9 on the gateway (SQLite) mid-call, an HTTP upstream with an event store; restarted, the gateway picks the call up', () => {
+  /** Cuts a gateway call after its first progress, waits until that is logged with the upstream's event id, kills the gateway. */
+  async function killedMidCall(upstreamUrl: string, file: string) {
+    const args = [
+      '--port',
+      String(await freePort()),
+      '--store',
+      `sqlite:${file}`,
+      '--upstream',
+      upstreamUrl,
+      '--upstream-era',
+      'handshake',
+    ];
+    const first = await startCli(args);
+    running.push({ kill: () => first.kill('SIGKILL') });
+    const through = await proxy(first.url);
+    const session = await openSession(first.url, VERSION);
+    const seen = await callAndCut(through, session, 1500);
+    const db = new Database(file, { readonly: true });
+    const cursor = (): unknown => db.prepare('SELECT cursor FROM stream_heads WHERE session_id = ? AND last_seq >= 1').get(session);
+    await expect.poll(cursor, { timeout: 5000 }).toBeTruthy();
+    db.close();
+    expect(await first.kill('SIGKILL')).toBeNull();
+    return { args, session, seen };
+  }
+
+  async function restarted(args: string[]): Promise<DemoProcess> {
+    const gateway = await startCli(args);
+    running.push({ kill: () => gateway.kill('SIGKILL') });
+    return gateway;
+  }
+
+  it('the upstream finished the call meanwhile: the client gets the rest and the result, once', async () => {
+    const upstreamLog = join(dir, 'adopted-upstream.jsonl');
+    writeFileSync(upstreamLog, '');
+    const upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--event-store', '--log', upstreamLog]);
+    running.push({ kill: () => upstream.kill() });
+    const { args, session, seen } = await killedMidCall(upstream.url, join(dir, 'gateway-killed.db'));
+    await expect.poll(() => readFileSync(upstreamLog, 'utf8'), { timeout: 10_000 }).toContain('"slowDone":1500');
+    const gateway = await restarted(args);
+    const { status, events } = await resume(gateway.url, session, seen.at(-1)!.id!);
+    expect(status).toBe(200);
+    expectExactlyOnce(seen, events, FIXTURE);
+  });
+
+  it('the upstream restarted meanwhile (its session and events are gone): a clear error for the call, never a hang', async () => {
+    const port = String(await freePort());
+    const before = await startProcess('sdk-stateful-server.mjs', [port, '--event-store']);
+    running.push({ kill: () => before.kill() });
+    const { args, session, seen } = await killedMidCall(before.url, join(dir, 'gateway-killed-2.db'));
+    await before.kill();
+    const after = await startProcess('sdk-stateful-server.mjs', [port, '--event-store']);
+    running.push({ kill: () => after.kill() });
+    const gateway = await restarted(args);
+    const { status, events } = await resume(gateway.url, session, seen.at(-1)!.id!);
+    expect(status).toBe(200);
+    expect(progressOf(events)).toEqual([]);
+    expect(messageOf(events.at(-1)!)).toMatchObject({ id: 2, error: { code: -32603, data: { code: 'SG_REQUEST_LOST' } } });
+  });
+});
+
+it('a resumption from before the oldest event kept is told of the gap (a log message), then gets what is kept', async () => {
+  const file = join(dir, 'trimmed.db');
+  const server = await demo(['--store', `sqlite:${file}`, '--resume-max-events', '2']);
+  const through = await proxy(server.url);
+  const session = await openSession(server.url, VERSION);
+  const seen = await callAndCut(through, session, 600);
+  const db = new Database(file, { readonly: true });
+  const done = (): unknown => db.prepare('SELECT done FROM stream_heads WHERE session_id = ?').get(session);
+  await expect.poll(done, { timeout: 5000 }).toEqual({ done: 1 });
+  db.close();
+  const { events } = await resume(server.url, session, seen.at(-1)!.id!);
+  // Kept: progress 5 and the result; progress 2 to 4 were trimmed.
+  const [notice, ...rest] = events.map(messageOf);
+  expect(notice).toMatchObject({
+    method: 'notifications/message',
+    params: { level: 'warning', data: { code: 'SG_EVENTS_TRIMMED', missed: 3 } },
+  });
+  expect(events[0]!.id).toBeUndefined();
+  expect(rest.map((m) => m.params?.progress ?? m.result!.content[0]!.text)).toEqual([5, DEMO.text]);
 });
 
 describe('through the gateway: the upstream call goes on while the client is away', () => {

@@ -4,7 +4,7 @@
  * rules and the session gate have passed. The official SDK binding and the gateway's upstream
  * forwarder both implement `McpApplication`.
  */
-import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../protocol/jsonrpc.js';
+import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse, RequestId } from '../protocol/jsonrpc.js';
 import type { Disposer } from '../session/live-registry.js';
 import type { NewSession } from '../session/session-manager.js';
 import type { StateSlot } from '../session/state-slot.js';
@@ -152,6 +152,13 @@ export async function responseOf(reply: Reply): Promise<JsonRpcResponse> {
 /** Why a request ended before its answer (server/in-flight.ts). */
 export type EarlyEnd = 'timeout' | 'session-ended' | 'shutdown' | 'cancelled';
 
+/** A call whose process died before it answered, as `adopt` gets it (docs/RESUMPTION.md). */
+export interface OrphanedCall {
+  readonly requestId: RequestId;
+  /** The cursor of the last message logged (see `withCursor`). */
+  readonly cursor: string;
+}
+
 export interface McpApplication {
   /** Answers a request, `initialize` included (it must answer with an InitializeResult). */
   handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply>;
@@ -171,6 +178,15 @@ export interface McpApplication {
    */
   openStream?(context: RequestContext): AsyncIterable<JsonRpcMessage> | undefined;
   /**
+   * Picks up a call whose process died before it answered, after the last message logged of
+   * it, whose cursor the application had tagged (`withCursor`; docs/RESUMPTION.md, "A call
+   * whose gateway died"): the rest of its messages, ending with the response. The gateway
+   * resumes its upstream's stream there. A stream that ends without the response, or fails,
+   * tells the client `SG_REQUEST_LOST`. `context.signal` bounds the work (the request timeout,
+   * the server's close).
+   */
+  adopt?(call: OrphanedCall, context: RequestContext): AsyncIterable<JsonRpcMessage> | undefined;
+  /**
    * Called once by the session server with its port, for applications that keep sessions of
    * their own making (the gateway's conversations for sessionless clients).
    */
@@ -188,6 +204,7 @@ export function plainApplication(app: McpApplication): McpApplication {
   const plain: McpApplication = { handle: app.handle.bind(app), receive: app.receive.bind(app) };
   if (app.cancel) plain.cancel = app.cancel.bind(app);
   if (app.openStream) plain.openStream = app.openStream.bind(app);
+  if (app.adopt) plain.adopt = app.adopt.bind(app);
   if (app.bind) plain.bind = app.bind.bind(app);
   if (app.close) plain.close = app.close.bind(app);
   return plain;

@@ -7,7 +7,7 @@
 import { SessiongateError } from '../protocol/failures.js';
 import { PROTOCOL_VERSION } from '../protocol/headers.js';
 import { acceptsSse } from '../protocol/media-type.js';
-import { clientSessionIdOf, requestContext, sessionHandle } from './context.js';
+import { clientSessionIdOf, requestContext, sessionHandle, withSignal } from './context.js';
 import { slowReader } from './session-port.js';
 import type { Incoming, Outgoing } from './exchange.js';
 import { sseHeaders } from './sse.js';
@@ -17,7 +17,10 @@ import { openSessionStream } from './session-stream.js';
 import { sseStream } from './sse.js';
 import { type EventPosition, parseEventId } from './resume/event-ids.js';
 import { primingEvent } from './resume/recorded-stream.js';
-import { replayKept, replayStream } from './resume/replay-stream.js';
+import { type Adopt, replayKept, replayStream } from './resume/replay-stream.js';
+import { adoptCall } from './resume/adopt-call.js';
+import type { RequestContext } from './application.js';
+import type { SessionRecord } from '../store/record.js';
 import type { StreamRecorder, StreamWriter } from './resume/stream-recorder.js';
 
 export async function handleGet(core: ServerCore, incoming: Incoming): Promise<Outgoing> {
@@ -31,7 +34,7 @@ export async function handleGet(core: ServerCore, incoming: Incoming): Promise<O
   const from = recorder && lastEventId !== undefined ? parseEventId(lastEventId) : undefined;
   // S11: a call's stream resumed is that stream only, beside the session's GET stream; an id
   // that is not ours, or not this session's, gets an empty stream (nothing of another's).
-  if (recorder && lastEventId !== undefined && from?.kind !== 'l') return resumedCall(core, recorder, incoming, record.id, from);
+  if (recorder && lastEventId !== undefined && from?.kind !== 'l') return resumedCall(core, recorder, incoming, record, from);
   if (core.openStreams.has(record.id)) throw new SessiongateError('SG_STREAM_CONFLICT');
 
   const session = sessionHandle(core.sessions, record);
@@ -72,17 +75,37 @@ function resumedCall(
   core: ServerCore,
   recorder: StreamRecorder,
   incoming: Incoming,
-  sessionId: string,
+  record: SessionRecord,
   from: EventPosition | undefined,
 ): Outgoing {
+  const sessionId = record.id;
   // A session whose client waits for a call is not idle.
   const release = core.sessions.busy(sessionId);
+  const adopt: Adopt = (head) =>
+    adoptCall(recorder, core.application, { sessionId, streamId: from!.streamId, head }, adoptionContext(core, incoming, record));
   async function* replay(): AsyncGenerator<string> {
     try {
-      if (from) yield* replayStream(recorder, sessionId, from, incoming.signal, () => core.sessions.now());
+      if (from) yield* replayStream(recorder, sessionId, from, incoming.signal, () => core.sessions.now(), adopt);
     } finally {
       release();
     }
   }
   return { status: 200, headers: sseHeaders(), body: replay() };
+}
+
+/**
+ * The context an adopted call runs in: this GET's caller and session; its signal the request
+ * timeout (from now) or the server's close, not the client's leaving (it may resume again).
+ */
+function adoptionContext(core: ServerCore, incoming: Incoming, record: SessionRecord): RequestContext {
+  const timeout = core.inFlight.requestTimeoutMs;
+  const closing = core.recorder!.closing;
+  const signal = timeout > 0 ? AbortSignal.any([closing, AbortSignal.timeout(timeout)]) : closing;
+  const context = requestContext(incoming, {
+    session: sessionHandle(core.sessions, record),
+    protocolVersion: record.protocolVersion,
+    principal: record.principal,
+    clientSessionId: clientSessionIdOf(incoming, undefined) ?? record.clientSessionId ?? undefined,
+  });
+  return withSignal(context, { signal });
 }

@@ -120,6 +120,11 @@ export class InFlight {
     this.#now = now;
   }
 
+  /** How long a request may go without an answer or progress (0: no deadline). */
+  get requestTimeoutMs(): number {
+    return this.#limits.requestTimeoutMs;
+  }
+
   /**
    * Admits a request, or throws SG_TOO_MANY_REQUESTS past a cap. `client`: the request's
    * exchange, whose signal aborts when the client leaves (read only if needed).

@@ -13,7 +13,7 @@ import { SessionlessClient, probeEra } from '../../client/sessionless-client.js'
 import type { Dispatcher } from 'undici';
 import type { JsonRpcMessage } from '../../protocol/jsonrpc.js';
 import { SESSIONLESS_REVISION } from '../../protocol/revisions.js';
-import type { McpApplication, RequestContext, SessionPort } from '../../server/application.js';
+import type { McpApplication, OrphanedCall, RequestContext, SessionPort } from '../../server/application.js';
 import type { SessionRecord } from '../../store/record.js';
 import { conversations } from './conversations/conversations.js';
 import { type HeaderPolicyOptions, headerPolicy } from '../upstreams/http/header-policy.js';
@@ -104,6 +104,10 @@ export function eraRouter(options: EraRouterOptions): McpApplication & { era(): 
     openStream(context: RequestContext): AsyncIterable<JsonRpcMessage> | undefined {
       // A GET comes after initialize, which settled the era.
       return forSession(known ?? 'handshake').openStream?.(context);
+    },
+    adopt(call: OrphanedCall, context: RequestContext): AsyncIterable<JsonRpcMessage> | undefined {
+      // Only a session's call is adopted: its era was settled at initialize.
+      return forSession(known ?? 'handshake').adopt?.(call, context);
     },
     async close() {
       await handshake.close?.();

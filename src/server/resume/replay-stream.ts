@@ -6,8 +6,8 @@
  * response. When the process running the call died first, the client gets the events logged
  * before and then an error for the call: never a hang, never a silent gap.
  */
-import type { RequestId } from '../../protocol/jsonrpc.js';
-import type { StreamHead } from '../../store/stream-log.js';
+import type { LoggedEvent, StreamHead } from '../../store/stream-log.js';
+import { lostAnswer } from './adopt-call.js';
 import type { EventPosition } from './event-ids.js';
 import { replayedEvent } from './recorded-stream.js';
 import type { StreamRecorder } from './stream-recorder.js';
@@ -16,12 +16,16 @@ const PAGE = 200;
 /** How often a reader looks again when no local batch woke it (the writer may be another replica). */
 const POLL_MS = 250;
 
+/** Picks up a call whose writer died (adopt-call.ts); true when the stream has a live writer again. */
+export type Adopt = (head: StreamHead) => Promise<boolean>;
+
 export async function* replayStream(
   recorder: StreamRecorder,
   sessionId: string,
   from: EventPosition,
   signal: AbortSignal,
   now: () => number,
+  adopt: Adopt,
 ): AsyncGenerator<string> {
   const { log } = recorder;
   let after = from.seq;
@@ -35,6 +39,7 @@ export async function* replayStream(
       await recorder.wait(sessionId, from.streamId, POLL_MS, signal);
       continue;
     }
+    yield* gapNotice(page.events, after);
     for (const event of page.events) {
       yield replayedEvent(from.streamId, event.seq, event.data);
       after = event.seq;
@@ -44,6 +49,10 @@ export async function* replayStream(
     if (!(await writerAlive(recorder, sessionId, from.streamId, page.head, now()))) {
       // One more read after the writer's lease ran out: its last batch may have landed meanwhile.
       if (deadSince !== undefined) {
+        if (await adopt(page.head)) {
+          deadSince = undefined;
+          continue;
+        }
         if (page.head.requestId !== null) yield replayedEvent(from.streamId, after + 1, JSON.stringify(lostAnswer(page.head.requestId)));
         return;
       }
@@ -69,6 +78,7 @@ export async function* replayKept(
   for (;;) {
     const page = await recorder.log.read(sessionId, from.streamId, after, PAGE, now());
     if (!page) return undefined;
+    yield* gapNotice(page.events, after);
     for (const event of page.events) {
       yield replayedEvent(from.streamId, event.seq, event.data);
       after = event.seq;
@@ -82,15 +92,23 @@ async function writerAlive(recorder: StreamRecorder, sessionId: string, streamId
   return (await recorder.log.aliveUntil(head.owner)) > at;
 }
 
-/** The answer for a call whose process ended before it answered (docs/errors.md). */
-function lostAnswer(id: RequestId): object {
-  return {
+/**
+ * Events after `after` were trimmed (past `maxEvents`) before the client came back: it is told
+ * so, never left with a silent gap (docs/RESUMPTION.md, "Retention"), by a log message of the
+ * server's (no event id: where the client resumes stays the last event it got).
+ */
+function* gapNotice(events: readonly LoggedEvent[], after: number): Generator<string> {
+  const first = events[0];
+  if (!first || first.seq <= after + 1) return;
+  const missed = first.seq - after - 1;
+  const notice = {
     jsonrpc: '2.0',
-    id,
-    error: {
-      code: -32603,
-      message: 'The server running this request stopped before answering it; it may or may not have completed',
-      data: { code: 'SG_REQUEST_LOST' },
+    method: 'notifications/message',
+    params: {
+      level: 'warning',
+      logger: 'sessiongate',
+      data: { code: 'SG_EVENTS_TRIMMED', missed, message: `${missed} events of this stream were no longer kept when it was resumed` },
     },
   };
+  yield `event: message\ndata: ${JSON.stringify(notice)}\n\n`;
 }

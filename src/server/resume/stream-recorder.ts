@@ -12,6 +12,7 @@
 import type { JsonRpcMessage, RequestId } from '../../protocol/jsonrpc.js';
 import type { LoggedEvent, StreamHead, StreamLog } from '../../store/stream-log.js';
 import { eventId, mintStreamId, type StreamKind } from './event-ids.js';
+import { cursorOf } from './stream-cursor.js';
 import type { ResumeSettings } from './resume-options.js';
 
 /** A writer is taken for dead this long after its last heartbeat. */
@@ -32,6 +33,8 @@ export class StreamWriter {
   written = false;
   /** Its session ended: nothing more of it is written. */
   dropped = false;
+  /** Where the application could pick the stream up after the last event recorded (stream-cursor.ts). */
+  cursor: string | undefined;
 
   constructor(
     readonly recorder: StreamRecorder,
@@ -40,9 +43,11 @@ export class StreamWriter {
     readonly requestId: RequestId | null,
     seq: number,
     now: number,
+    cursor: string | undefined,
   ) {
     this.seq = seq;
     this.lastWrite = now;
+    this.cursor = cursor;
   }
 
   get key(): string {
@@ -54,6 +59,7 @@ export class StreamWriter {
     const data = JSON.stringify(message);
     const seq = ++this.seq;
     this.pending.push({ seq, data });
+    this.cursor = cursorOf(message) ?? this.cursor;
     this.recorder.schedule(this);
     return `id: ${eventId(this.streamId, seq)}\nevent: message\ndata: ${data}\n\n`;
   }
@@ -85,6 +91,7 @@ export class StreamRecorder {
   #chain: Promise<void> = Promise.resolve();
   #ticker: ReturnType<typeof setInterval> | undefined;
   #lastSweep = 0;
+  readonly #closing = new AbortController();
 
   constructor(log: StreamLog, settings: ResumeSettings, now: () => number, report: (error: unknown) => void) {
     this.#log = log;
@@ -101,15 +108,20 @@ export class StreamRecorder {
     return this.#settings;
   }
 
+  /** Aborts when the recorder closes (the server stops): work writing streams stops with it. */
+  get closing(): AbortSignal {
+    return this.#closing.signal;
+  }
+
   /** A new stream of the session (its first event will be number 1). */
   open(sessionId: string, kind: StreamKind, requestId: RequestId | null): StreamWriter {
     return this.continue(sessionId, mintStreamId(kind), requestId, 0);
   }
 
-  /** Goes on writing a stream after its event `seq` (a resumed GET stream). */
-  continue(sessionId: string, streamId: string, requestId: RequestId | null, seq: number): StreamWriter {
+  /** Goes on writing a stream after its event `seq` (a resumed GET stream, an adopted call). */
+  continue(sessionId: string, streamId: string, requestId: RequestId | null, seq: number, cursor?: string): StreamWriter {
     this.#startTicking();
-    const writer = new StreamWriter(this, sessionId, streamId, requestId, seq, this.#now());
+    const writer = new StreamWriter(this, sessionId, streamId, requestId, seq, this.#now(), cursor);
     this.#active.set(writer.key, writer);
     this.schedule(writer);
     return writer;
@@ -147,10 +159,18 @@ export class StreamRecorder {
       writer.pending = [];
       writer.lastWrite = now;
       writer.written = true;
-      const head: StreamHead = { requestId: writer.requestId, owner: this.owner, done: writer.done };
+      const head: StreamHead = {
+        requestId: writer.requestId,
+        owner: this.owner,
+        done: writer.done,
+        lastSeq: writer.seq,
+        cursor: writer.cursor,
+      };
       if (writer.done) this.#active.delete(writer.key);
+      const { sessionId, streamId } = writer;
+      const { windowMs, maxEvents } = this.#settings;
       this.#enqueue(async () => {
-        await this.#log.write(writer.sessionId, writer.streamId, head, events, now + this.#settings.windowMs, this.#settings.maxEvents);
+        await this.#log.write({ sessionId, streamId, head, events, keepUntil: now + windowMs, maxEvents });
         this.#wake(writer.key);
       });
     }
@@ -184,6 +204,15 @@ export class StreamRecorder {
     for (const waiter of [...(this.#waiting.get(key) ?? [])]) waiter();
   }
 
+  /**
+   * Resolves when this process's lease is in the log: before it puts its name on another's
+   * stream, so no reader takes it for dead in between.
+   */
+  async lease(): Promise<void> {
+    this.#startTicking();
+    await this.#chain;
+  }
+
   /** Forgets the session's streams (it ended). */
   dropSession(sessionId: string): void {
     for (const writer of [...this.#active.values(), ...this.#dirty]) {
@@ -215,6 +244,7 @@ export class StreamRecorder {
 
   /** Writes what is pending and says this process stopped (its unfinished streams are over). */
   async close(): Promise<void> {
+    this.#closing.abort();
     clearInterval(this.#ticker);
     if (this.#flushQueued) this.#flush();
     if (this.#ticker) {

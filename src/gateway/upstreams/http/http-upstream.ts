@@ -12,7 +12,15 @@ import { SessionClient } from '../../../client/session-client.js';
 import { checkOptions, isHttpUrl, option, type OptionsSchema, required } from '../../../protocol/options.js';
 import { isSessionScoped } from '../../../protocol/session-scoped.js';
 import type { JsonRpcMessage, JsonRpcRequest } from '../../../protocol/jsonrpc.js';
-import { type McpApplication, type Reply, type RequestContext, type SessionHandle, plainApplication } from '../../../server/application.js';
+import {
+  type McpApplication,
+  type OrphanedCall,
+  type Reply,
+  type RequestContext,
+  type SessionHandle,
+  plainApplication,
+} from '../../../server/application.js';
+import { withCursor } from '../../../server/resume/stream-cursor.js';
 import { MessageQueue } from '../../../server/message-queue.js';
 import { PendingReply, slowCallReader } from '../../../server/pending-reply.js';
 import { sessionTag } from '../../../session/id.js';
@@ -111,6 +119,34 @@ class HttpUpstream implements McpApplication {
     });
   }
 
+  /**
+   * A call whose gateway died before it answered (docs/RESUMPTION.md, "A call whose gateway
+   * died"): its upstream stream resumed after the upstream event id logged last, on the
+   * upstream session stored in the record. What the upstream sent meanwhile, and the response,
+   * come back; when the upstream cannot resume (it forgot the session or the events), the
+   * stream ends without a response and the client is told the call was lost.
+   */
+  adopt(call: OrphanedCall, context: RequestContext): MessageQueue<JsonRpcMessage> {
+    const link = this.#linkFor(context);
+    const session = context.session!;
+    const rest = new MessageQueue<JsonRpcMessage>();
+    const related = (message: JsonRpcMessage, eventId?: string): Promise<void> | undefined => {
+      rest.push(tagged(message, eventId));
+      return rest.pressure();
+    };
+    const { signal } = context;
+    this.#slots
+      .run(session.id, () => link.client.resumeCall(call.requestId, call.cursor, related, signal), signal)
+      .then(
+        (response) => {
+          rest.push(response);
+          rest.end();
+        },
+        () => rest.end(),
+      );
+    return rest;
+  }
+
   async close(): Promise<void> {
     this.#pool.close();
   }
@@ -125,7 +161,11 @@ class HttpUpstream implements McpApplication {
     retried: boolean,
   ): void {
     this.#slots
-      .run(session.id, () => link.client.send(request, request.id, (message) => pending.push(message), signal), signal)
+      .run(
+        session.id,
+        () => link.client.send(request, request.id, (message, eventId) => pending.push(tagged(message, eventId)), signal),
+        signal,
+      )
       .then(
         async (response) => {
           // initialize and session-scoped calls change what a recovery must replay: persist then.
@@ -175,6 +215,11 @@ class HttpUpstream implements McpApplication {
       onMessage: (message) => link.toClient(message),
     });
   }
+}
+
+/** An upstream message with the upstream's event id: where the gateway's log can pick the call up (stream-cursor.ts). */
+function tagged(message: JsonRpcMessage, eventId: string | undefined): JsonRpcMessage {
+  return eventId === undefined ? message : withCursor(message, eventId);
 }
 
 /** A connection refused (nothing reached the upstream): retrying elsewhere cannot run a call twice. */

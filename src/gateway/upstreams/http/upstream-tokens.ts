@@ -10,7 +10,7 @@ import { bearerToken } from '../../../auth/bearer.js';
 import type { TokenExchange } from '../../../auth/token-exchange.js';
 import type { JsonRpcMessage, JsonRpcRequest } from '../../../protocol/jsonrpc.js';
 import { SessiongateError } from '../../../protocol/failures.js';
-import { type McpApplication, plainApplication, type Reply, type RequestContext } from '../../../server/application.js';
+import { type McpApplication, type OrphanedCall, plainApplication, type Reply, type RequestContext } from '../../../server/application.js';
 
 export function withUpstreamTokens(application: McpApplication, exchange: TokenExchange): McpApplication {
   const ready = (context: RequestContext): Promise<void> | undefined => {
@@ -39,5 +39,19 @@ export function withUpstreamTokens(application: McpApplication, exchange: TokenE
         return application.openStream!(context);
       },
     }),
+    ...(application.adopt && {
+      // An adopted call resumes its upstream stream with a token for this caller, fetched first.
+      adopt: (call: OrphanedCall, context: RequestContext) => afterReady(ready(context), () => application.adopt!(call, context)),
+    }),
   };
+}
+
+/** The messages of `open()`, opened once `ready` settled (a token exchange), or at once. */
+async function* afterReady(
+  ready: Promise<unknown> | undefined,
+  open: () => AsyncIterable<JsonRpcMessage> | undefined,
+): AsyncGenerator<JsonRpcMessage> {
+  await ready;
+  const messages = open();
+  if (messages) yield* messages;
 }
