@@ -41,7 +41,8 @@ const before = process.memoryUsage().heapUsed;
 const log = new MemoryStreamLog();
 for (let stream = 0; stream < 200; stream++) {
   const events = Array.from({ length: 1000 }, (_, i) => ({ seq: i + 1, data: data.replace('"progress":1', `"progress":${i + 1}`) }));
-  await log.write('s', `c${stream}`, { requestId: stream, owner: 'o', done: false }, events, Date.now() + 60_000, 1000);
+  const head = { requestId: stream, owner: 'o', done: false, lastSeq: 1000 };
+  await log.write({ sessionId: 's', streamId: `c${stream}`, head, events, keepUntil: Date.now() + 60_000, maxEvents: 1000 });
 }
 globalThis.gc?.();
 const perEvent = (process.memoryUsage().heapUsed - before) / 200_000;

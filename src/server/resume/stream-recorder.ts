@@ -2,9 +2,9 @@
  * @module server/resume/stream-recorder
  * Writes this process's SSE streams to the store's event log (docs/RESUMPTION.md): events are
  * numbered here, sent at once, and written in batches (one store write per stream every
- * `BATCH_MS` at most), so a request never waits on the store. A stream that ends within its
- * first batch, delivered whole on its own connection, is never written: nobody will resume
- * it, and most calls are such. Readers of the log (resumed streams) are woken when a batch
+ * `BATCH_MS` at most), so a request never waits on the store. A stream is first written once
+ * it is `BATCH_MS` old: one that ends before, delivered whole on its own connection, is never
+ * written (nobody will resume it, and most calls are such), unless its client left first. Readers of the log (resumed streams) are woken when a batch
  * lands; readers on other replicas poll.
  * The process says it is alive in the log (a lease renewed every 2 s), so a reader can tell a
  * stream whose writer died (a kill, a crash) from a slow one.
@@ -26,6 +26,7 @@ export const BATCH_MS = 10;
 export class StreamWriter {
   seq: number;
   done = false;
+  /** When it was last written (before its first write: when it was opened). */
   lastWrite: number;
   /** Events not yet handed to the store. */
   pending: LoggedEvent[] = [];
@@ -35,6 +36,8 @@ export class StreamWriter {
   dropped = false;
   /** Where the application could pick the stream up after the last event recorded (stream-cursor.ts). */
   cursor: string | undefined;
+  /** The recorder's key for it (made once: it is looked up at open, finish and flush). */
+  readonly key: string;
 
   constructor(
     readonly recorder: StreamRecorder,
@@ -48,10 +51,7 @@ export class StreamWriter {
     this.seq = seq;
     this.lastWrite = now;
     this.cursor = cursor;
-  }
-
-  get key(): string {
-    return `${this.sessionId} ${this.streamId}`;
+    this.key = `${sessionId} ${streamId}`;
   }
 
   /** Numbers the message, queues it for the log, and returns its SSE event. */
@@ -135,12 +135,16 @@ export class StreamRecorder {
   schedule(writer: StreamWriter): void {
     if (writer.dropped) return;
     this.#dirty.add(writer);
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    setTimeout(() => this.#flushQueued && this.#flush(), BATCH_MS).unref();
+    this.#queueFlush();
   }
 
-  /** A stream delivered whole before its first batch: nothing of it is written. */
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    setTimeout(() => this.#flushQueued && this.#flush(false), BATCH_MS).unref();
+  }
+
+  /** A stream delivered whole before it was first written: nothing of it is. */
   forget(writer: StreamWriter): void {
     this.#dirty.delete(writer);
     this.#active.delete(writer.key);
@@ -148,13 +152,16 @@ export class StreamRecorder {
 
   /** Writes what is pending now (a client just left: it may resume at once, on any replica). */
   flushNow(): void {
-    if (this.#dirty.size > 0) this.#flush();
+    if (this.#dirty.size > 0) this.#flush(true);
   }
 
-  #flush(): void {
+  /** Writes the dirty streams; unless `all`, not those younger than a batch (most will end first). */
+  #flush(all: boolean): void {
     this.#flushQueued = false;
     const now = this.#now();
     for (const writer of this.#dirty) {
+      if (!all && !writer.written && now - writer.lastWrite < BATCH_MS) continue;
+      this.#dirty.delete(writer);
       const events = writer.pending;
       writer.pending = [];
       writer.lastWrite = now;
@@ -166,15 +173,17 @@ export class StreamRecorder {
         lastSeq: writer.seq,
         cursor: writer.cursor,
       };
-      if (writer.done) this.#active.delete(writer.key);
-      const { sessionId, streamId } = writer;
+      const { sessionId, streamId, done } = writer;
       const { windowMs, maxEvents } = this.#settings;
       this.#enqueue(async () => {
         await this.#log.write({ sessionId, streamId, head, events, keepUntil: now + windowMs, maxEvents });
+        // This process writes the stream until its end is in the log: a reader that saw it
+        // unfinished must not take it for a dead writer's meanwhile.
+        if (done && this.#active.get(writer.key) === writer) this.#active.delete(writer.key);
         this.#wake(writer.key);
       });
     }
-    this.#dirty.clear();
+    if (this.#dirty.size > 0) this.#queueFlush();
   }
 
   #enqueue(write: () => Promise<void>): void {
@@ -246,7 +255,7 @@ export class StreamRecorder {
   async close(): Promise<void> {
     this.#closing.abort();
     clearInterval(this.#ticker);
-    if (this.#flushQueued) this.#flush();
+    if (this.#dirty.size > 0) this.#flush(true);
     if (this.#ticker) {
       const now = this.#now();
       this.#enqueue(() => this.#log.heartbeat(this.owner, 0, now));
