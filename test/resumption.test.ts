@@ -60,17 +60,16 @@ interface Message {
 const messageOf = (event: RawEvent): Message => JSON.parse(event.data) as Message;
 
 /**
- * POSTs `slow` (5 progress steps over `ms`) through the proxy and cuts every connection once
- * the first progress event is in: the events the client saw.
+ * Opens an SSE answer over a raw socket (so the proxy can cut it) and resolves with its complete
+ * events once `enough` says so; rejects if the stream ends first.
  */
-function callAndCut(through: TcpProxy, session: string, ms: number): Promise<RawEvent[]> {
-  const params = { name: 'slow', arguments: { ms }, _meta: { progressToken: 'p' } };
-  const body = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params });
+function readUntil(
+  url: string,
+  options: http.RequestOptions & { body?: string },
+  enough: (events: RawEvent[]) => boolean,
+): Promise<RawEvent[]> {
   return new Promise((resolve, reject) => {
-    const request = http.request(through.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers(session) },
-    });
+    const request = http.request(url, options);
     request.on('error', () => {});
     request.on('response', (response) => {
       let text = '';
@@ -78,15 +77,31 @@ function callAndCut(through: TcpProxy, session: string, ms: number): Promise<Raw
       response.on('data', (chunk: Buffer) => {
         text += chunk.toString();
         const complete = rawEvents(text.slice(0, text.lastIndexOf('\n\n') + 2));
-        if (complete.some((event) => event.data !== '' && messageOf(event).method === 'notifications/progress')) {
-          through.cut();
-          resolve(complete);
-        }
+        if (enough(complete)) resolve(complete);
       });
-      response.on('end', () => reject(new Error(`the stream ended before any progress: ${text}`)));
+      response.on('end', () => reject(new Error(`the stream ended first: ${text}`)));
     });
-    request.end(body);
+    request.end(options.body);
   });
+}
+
+/**
+ * POSTs `slow` (5 progress steps over `ms`) through the proxy and cuts every connection once
+ * the first progress event is in: the events the client saw.
+ */
+async function callAndCut(through: TcpProxy, session: string, ms: number): Promise<RawEvent[]> {
+  const params = { name: 'slow', arguments: { ms }, _meta: { progressToken: 'p' } };
+  const seen = await readUntil(
+    through.url,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers(session) },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params }),
+    },
+    (events) => events.some((event) => event.data !== '' && messageOf(event).method === 'notifications/progress'),
+  );
+  through.cut();
+  return seen;
 }
 
 async function resume(url: string, session: string, lastEventId: string): Promise<{ status: number; events: RawEvent[] }> {
@@ -303,7 +318,7 @@ describe('through the gateway: the upstream call goes on while the client is awa
   });
 });
 
-it("the gateway resumes its own upstream call with Last-Event-ID when the upstream connection drops (the SDK server's event store)", async () => {
+it('the gateway resumes its own upstream call with Last-Event-ID when the upstream connection drops (the SDK server with an event store)', async () => {
   const upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--event-store']);
   running.push({ kill: () => upstream.kill() });
   const link = await proxy(upstream.url);
@@ -330,6 +345,39 @@ it("the gateway resumes its own upstream call with Last-Event-ID when the upstre
   const events = rawEvents(text);
   expect(progressOf(events)).toEqual([1, 2, 3]);
   expect(messageOf(events.at(-1)!).result!.content[0]!.text).toBe('slow done');
+});
+
+it("the gateway's upstream GET stream: a notification the upstream sent while the gateway's connection to it was down is replayed (Last-Event-ID)", async () => {
+  const upstreamLog = join(dir, 'listening-upstream.jsonl');
+  writeFileSync(upstreamLog, '');
+  const upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--event-store', '--log', upstreamLog]);
+  running.push({ kill: () => upstream.kill() });
+  const link = await proxy(upstream.url);
+  const gateway = await startCli(['--port', '0', '--store', 'memory', '--upstream', link.url, '--upstream-era', 'handshake']);
+  running.push({ kill: () => gateway.kill('SIGKILL') });
+  const session = await openSession(gateway.url, VERSION);
+  const logged = (): { method: string; lastEventId: string | null; announced?: number }[] =>
+    readFileSync(upstreamLog, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { method: string; lastEventId: string | null });
+  const stream = await openGetStream(gateway.url, headers(session));
+  await expect.poll(() => logged().some((entry) => entry.method === 'GET'), { timeout: 5000 }).toBe(true);
+  // A first notification, live: the gateway now has an event id of the upstream's GET stream.
+  await send(gateway.url, { body: toolCall('announce-later', { ms: 100 }), headers: headers(session) });
+  const changed = { jsonrpc: '2.0', method: 'notifications/tools/list_changed' };
+  expect(await stream.next(5000)).toEqual(changed);
+  // The second is sent 300 ms after its call, while the gateway's connection to the upstream
+  // is down and refused (the proxy points at a closed port).
+  await send(gateway.url, { body: toolCall('announce-later', { ms: 300 }), headers: headers(session) });
+  link.retarget(`http://127.0.0.1:${await freePort()}/mcp`);
+  link.cut();
+  await expect.poll(() => logged().filter((entry) => entry.announced !== undefined).length, { timeout: 5000 }).toBe(2);
+  link.retarget(upstream.url);
+  expect(await stream.next(20_000)).toEqual(changed);
+  expect(logged().filter((entry) => entry.method === 'GET' && entry.lastEventId !== null).length).toBeGreaterThan(0);
+  stream.close();
 });
 
 describe('clients resume by themselves', () => {
@@ -407,33 +455,24 @@ it("the GET stream: a list_changed sent while its connection was cut reaches the
   const through = await proxy(started.url);
   const session = await openSession(started.url, VERSION);
   // The GET stream through the proxy: its priming event names it; then the cut.
-  const primed = await new Promise<RawEvent>((resolve, reject) => {
-    const request = http.request(through.url, { headers: { accept: 'text/event-stream', ...headers(session) } });
-    request.on('error', () => {});
-    request.on('response', (response) => {
-      let text = '';
-      response.on('error', () => {});
-      response.on('data', (chunk: Buffer) => {
-        text += chunk.toString();
-        if (text.includes('\n\n')) resolve(rawEvents(text)[0]!);
-      });
-      response.on('end', () => reject(new Error('the GET stream ended')));
-    });
-    request.end();
-  });
+  const [primed] = await readUntil(
+    through.url,
+    { headers: { accept: 'text/event-stream', ...headers(session) } },
+    (events) => events.length > 0,
+  );
   through.cut();
-  expect(primed.id).toMatch(/^l[\w-]{22}\.0$/);
+  expect(primed!.id).toMatch(/^l[\w-]{22}\.0$/);
   const grown = await send(started.url, { body: toolCall('grow', {}), headers: headers(session) });
   expect(grown.status).toBe(200);
   // The list_changed went somewhere: into the cut stream's log, or waiting for the next GET stream.
-  const streamId = primed.id!.split('.')[0]!;
+  const streamId = primed!.id!.split('.')[0]!;
   await expect
     .poll(
       async () =>
         started.server.sessions.undelivered + ((await store.streamLog.read(session, streamId, 0, 10, Date.now()))?.events.length ?? 0),
     )
     .toBeGreaterThan(0);
-  const resumed = await openGetStream(started.url, { ...headers(session), 'last-event-id': primed.id! });
+  const resumed = await openGetStream(started.url, { ...headers(session), 'last-event-id': primed!.id! });
   expect(resumed.status).toBe(200);
   expect(await resumed.next(5000)).toEqual({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
   resumed.close();

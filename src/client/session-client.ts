@@ -74,9 +74,9 @@ export class SessionClient extends SessionFront {
    * Any message (e.g. the answer to a server-to-client request); resolves with the response to
    * a request. Messages that arrive on this exchange's stream before the response (progress, a
    * server-to-client request) go to `onRelated` when given (with their SSE event id, when they
-   * had one), else to `onMessage`; a promise
-   * from `onRelated` pauses the exchange's stream until it settles (backpressure). When
-   * `signal` aborts, the exchange is abandoned (its connection closed) and the call rejects.
+   * had one), else to `onMessage`; a promise from `onRelated` pauses the exchange's stream until
+   * it settles (backpressure). When `signal` aborts, the exchange is abandoned (its connection
+   * closed) and the call rejects.
    */
   async send(
     message: JsonRpcMessage,

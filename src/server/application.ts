@@ -179,11 +179,11 @@ export interface McpApplication {
   openStream?(context: RequestContext): AsyncIterable<JsonRpcMessage> | undefined;
   /**
    * Picks up a call whose process died before it answered, after the last message logged of
-   * it, whose cursor the application had tagged (`withCursor`; docs/RESUMPTION.md, "A call
-   * whose gateway died"): the rest of its messages, ending with the response. The gateway
-   * resumes its upstream's stream there. A stream that ends without the response, or fails,
-   * tells the client `SG_REQUEST_LOST`. `context.signal` bounds the work (the request timeout,
-   * the server's close).
+   * it, whose cursor the application had tagged (`withCursor`;
+   * docs/RESUMPTION.md, "A call whose gateway died"): the rest of its messages, ending with
+   * the response. The gateway resumes its upstream's stream there. A stream that ends without
+   * the response, or fails, tells the client `SG_REQUEST_LOST`. `context.signal` bounds the
+   * work (the request timeout, the server's close).
    */
   adopt?(call: OrphanedCall, context: RequestContext): AsyncIterable<JsonRpcMessage> | undefined;
   /**

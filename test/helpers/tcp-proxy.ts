@@ -23,6 +23,8 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => {});
     }
+    // A target that refuses (nothing listens there) closes the client's connection: refused too.
+    upstream.on('error', () => client.destroy());
     client.pipe(upstream);
     upstream.pipe(client);
   });

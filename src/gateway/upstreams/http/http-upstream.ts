@@ -120,9 +120,9 @@ class HttpUpstream implements McpApplication {
   }
 
   /**
-   * A call whose gateway died before it answered (docs/RESUMPTION.md, "A call whose gateway
-   * died"): its upstream stream resumed after the upstream event id logged last, on the
-   * upstream session stored in the record. What the upstream sent meanwhile, and the response,
+   * A call whose gateway died before it answered
+   * (docs/RESUMPTION.md, "A call whose gateway died"): its upstream stream resumed after the
+   * upstream event id logged last, on the upstream session stored in the record. What the upstream sent meanwhile, and the response,
    * come back; when the upstream cannot resume (it forgot the session or the events), the
    * stream ends without a response and the client is told the call was lost.
    */
