@@ -29,7 +29,8 @@ export async function* replayStream(
 ): AsyncGenerator<string> {
   const { log } = recorder;
   let after = from.seq;
-  let deadSince: number | undefined;
+  /** The writer was found dead once: the next finding is final. */
+  let foundDead = false;
   while (!signal.aborted) {
     const page = await log.read(sessionId, from.streamId, after, PAGE, now());
     if (!page) {
@@ -48,15 +49,15 @@ export async function* replayStream(
     if (page.head.done) return;
     if (!(await writerAlive(recorder, sessionId, from.streamId, page.head, now()))) {
       // One more read after the writer's lease ran out: its last batch may have landed meanwhile.
-      if (deadSince !== undefined) {
+      if (foundDead) {
         if (await adopt(page.head)) {
-          deadSince = undefined;
+          foundDead = false;
           continue;
         }
         if (page.head.requestId !== null) yield replayedEvent(from.streamId, after + 1, JSON.stringify(lostAnswer(page.head.requestId)));
         return;
       }
-      deadSince = now();
+      foundDead = true;
       continue;
     }
     await recorder.wait(sessionId, from.streamId, POLL_MS, signal);
