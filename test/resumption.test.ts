@@ -232,7 +232,8 @@ describe('kill -9 on the gateway (SQLite) mid-call, an HTTP upstream with an eve
     const session = await openSession(first.url, VERSION);
     const seen = await callAndCut(through, session, 1500);
     const db = new Database(file, { readonly: true });
-    const cursor = (): unknown => db.prepare('SELECT cursor FROM stream_heads WHERE session_id = ? AND last_seq >= 1').get(session);
+    const cursor = (): unknown =>
+      db.prepare('SELECT cursor FROM stream_heads WHERE session_id = ? AND last_seq >= 1 AND cursor IS NOT NULL').get(session);
     await expect.poll(cursor, { timeout: 5000 }).toBeTruthy();
     db.close();
     expect(await first.kill('SIGKILL')).toBeNull();

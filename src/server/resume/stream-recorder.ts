@@ -4,8 +4,9 @@
  * numbered here, sent at once, and written in batches (one store write per stream every
  * `BATCH_MS` at most), so a request never waits on the store. A stream is first written once
  * it is `BATCH_MS` old: one that ends before, delivered whole on its own connection, is never
- * written (nobody will resume it, and most calls are such), unless its client left first. Readers of the log (resumed streams) are woken when a batch
- * lands; readers on other replicas poll.
+ * written (nobody will resume it, and most calls are such), unless its client left first.
+ * Readers of the log (resumed streams) are woken when a batch lands; readers on other replicas
+ * poll.
  * The process says it is alive in the log (a lease renewed every 2 s), so a reader can tell a
  * stream whose writer died (a kill, a crash) from a slow one.
  */
