@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -273,6 +274,35 @@ describe('kill -9 on the gateway (SQLite) mid-call, an HTTP upstream with an eve
     expect(progressOf(events)).toEqual([]);
     expect(messageOf(events.at(-1)!)).toMatchObject({ id: 2, error: { code: -32603, data: { code: 'SG_REQUEST_LOST' } } });
   });
+});
+
+it('kill -9 on gateway A of a real Redis mid-call; the client resumes on B and C at once: one of them picks the call up (one upstream resumption), both give the rest and the result once', async () => {
+  const redis = await startRedis();
+  running.push({ kill: () => redis.stop() });
+  const upstreamLog = join(dir, 'claimed-upstream.jsonl');
+  writeFileSync(upstreamLog, '');
+  const upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--event-store', '--log', upstreamLog]);
+  running.push({ kill: () => upstream.kill() });
+  const args = ['--port', '0', '--store', redis.url, '--upstream', upstream.url, '--upstream-era', 'handshake'];
+  const [a, b, c] = await Promise.all([startCli(args), startCli(args), startCli(args)]);
+  for (const gateway of [a!, b!, c!]) running.push({ kill: () => gateway.kill('SIGKILL') });
+  const through = await proxy(a!.url);
+  const session = await openSession(a!.url, VERSION);
+  const seen = await callAndCut(through, session, 1500);
+  const streamId = seen.at(-1)!.id!.split('.')[0]!;
+  const client = new Redis(redis.url);
+  await expect.poll(() => client.hget(`sg:sh:${session}:${streamId}`, 'cursor'), { timeout: 5000 }).toBeTruthy();
+  client.disconnect();
+  expect(await a!.kill('SIGKILL')).toBeNull();
+  const [onB, onC] = await Promise.all([b!, c!].map((replica) => resume(replica.url, session, seen.at(-1)!.id!)));
+  expectExactlyOnce(seen, onB!.events, FIXTURE);
+  expectExactlyOnce(seen, onC!.events, FIXTURE);
+  const resumptions = readFileSync(upstreamLog, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { method: string; lastEventId: string | null })
+    .filter((entry) => entry.method === 'GET' && entry.lastEventId !== null);
+  expect(resumptions).toHaveLength(1);
 });
 
 it('a resumption from before the oldest event kept is told of the gap (a log message), then gets what is kept', async () => {
