@@ -285,18 +285,18 @@ it('kill -9 on gateway A of a real Redis mid-call; the client resumes on B and C
   running.push({ kill: () => upstream.kill() });
   const args = ['--port', '0', '--store', redis.url, '--upstream', upstream.url, '--upstream-era', 'handshake'];
   const [a, b, c] = await Promise.all([startCli(args), startCli(args), startCli(args)]);
-  for (const gateway of [a!, b!, c!]) running.push({ kill: () => gateway.kill('SIGKILL') });
-  const through = await proxy(a!.url);
-  const session = await openSession(a!.url, VERSION);
+  for (const gateway of [a, b, c]) running.push({ kill: () => gateway.kill('SIGKILL') });
+  const through = await proxy(a.url);
+  const session = await openSession(a.url, VERSION);
   const seen = await callAndCut(through, session, 1500);
   const streamId = seen.at(-1)!.id!.split('.')[0]!;
   const client = new Redis(redis.url);
   await expect.poll(() => client.hget(`sg:sh:${session}:${streamId}`, 'cursor'), { timeout: 5000 }).toBeTruthy();
   client.disconnect();
-  expect(await a!.kill('SIGKILL')).toBeNull();
-  const [onB, onC] = await Promise.all([b!, c!].map((replica) => resume(replica.url, session, seen.at(-1)!.id!)));
-  expectExactlyOnce(seen, onB!.events, FIXTURE);
-  expectExactlyOnce(seen, onC!.events, FIXTURE);
+  expect(await a.kill('SIGKILL')).toBeNull();
+  const [onB, onC] = await Promise.all([resume(b.url, session, seen.at(-1)!.id!), resume(c.url, session, seen.at(-1)!.id!)]);
+  expectExactlyOnce(seen, onB.events, FIXTURE);
+  expectExactlyOnce(seen, onC.events, FIXTURE);
   const resumptions = readFileSync(upstreamLog, 'utf8')
     .trim()
     .split('\n')
