@@ -23,6 +23,17 @@ const accepted = { status: 202 };
 const result = (request: Seen, value: string): string =>
   JSON.stringify({ jsonrpc: '2.0', id: request.body?.id, result: { content: [{ type: 'text', text: value }] } });
 
+/** A call's SSE answer that sends one progress event (id `e1`, `retry: retryMs`), then drops the connection. */
+function droppedAfterProgress(retryMs: number) {
+  const progress = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } });
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream' },
+    chunks: sse(`retry: ${retryMs}\nid: e1\ndata: ${progress}`),
+    drop: true,
+  };
+}
+
 describe('SSE streams', () => {
   it('a POST stream dropped before the response is resumed with GET + Last-Event-ID after `retry`', async () => {
     let getAt = 0;
@@ -31,13 +42,7 @@ describe('SSE streams', () => {
       if (request.body?.method === 'initialize') return initializeAnswer(request);
       if (request.body?.method === 'tools/call') {
         droppedAt = Date.now();
-        const progress = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } });
-        return {
-          status: 200,
-          headers: { 'content-type': 'text/event-stream' },
-          chunks: sse(`retry: 150\nid: e1\ndata: ${progress}`),
-          drop: true,
-        };
+        return droppedAfterProgress(150);
       }
       if (request.method === 'GET' && request.headers['last-event-id'] === 'e1') {
         getAt = Date.now();
@@ -58,13 +63,7 @@ describe('SSE streams', () => {
     const server = await scripted((request) => {
       if (request.body?.method === 'initialize') return initializeAnswer(request);
       if (request.body?.method === 'tools/call') {
-        const progress = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } });
-        return {
-          status: 200,
-          headers: { 'content-type': 'text/event-stream' },
-          chunks: sse(`retry: 10\nid: e1\ndata: ${progress}`),
-          drop: true,
-        };
+        return droppedAfterProgress(10);
       }
       // docs/RESUMPTION.md: an id the server does not keep gets an empty stream that ends at once.
       if (request.method === 'GET' && request.headers['last-event-id'] !== undefined) {

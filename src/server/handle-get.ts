@@ -37,13 +37,8 @@ export async function handleGet(core: ServerCore, incoming: Incoming): Promise<O
   if (recorder && lastEventId !== undefined && from?.kind !== 'l') return resumedCall(core, recorder, incoming, record, from);
   if (core.openStreams.has(record.id)) throw new SessiongateError('SG_STREAM_CONFLICT');
 
-  const session = sessionHandle(core.sessions, record);
-  const context = requestContext(incoming, {
-    session,
-    protocolVersion: record.protocolVersion,
-    principal: record.principal,
-    clientSessionId: clientSessionIdOf(incoming, undefined) ?? record.clientSessionId ?? undefined,
-  });
+  const context = streamContext(core, incoming, record);
+  const session = context.session!;
   core.openStreams.add(record.id);
   // A session whose client listens is not idle.
   const release = core.sessions.busy(record.id);
@@ -101,11 +96,15 @@ function adoptionContext(core: ServerCore, incoming: Incoming, record: SessionRe
   const timeout = core.inFlight.requestTimeoutMs;
   const closing = core.recorder!.closing;
   const signal = timeout > 0 ? AbortSignal.any([closing, AbortSignal.timeout(timeout)]) : closing;
-  const context = requestContext(incoming, {
+  return withSignal(streamContext(core, incoming, record), { signal });
+}
+
+/** What the application sees of a GET: the session, its revision and principal, the correlation id. */
+function streamContext(core: ServerCore, incoming: Incoming, record: SessionRecord): RequestContext {
+  return requestContext(incoming, {
     session: sessionHandle(core.sessions, record),
     protocolVersion: record.protocolVersion,
     principal: record.principal,
     clientSessionId: clientSessionIdOf(incoming, undefined) ?? record.clientSessionId ?? undefined,
   });
-  return withSignal(context, { signal });
 }

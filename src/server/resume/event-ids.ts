@@ -36,6 +36,11 @@ export function eventId(streamId: string, seq: number): string {
   return `${streamId}.${seq}`;
 }
 
+/** The SSE event of a stream's message number `seq` (sent live, or replayed from the log). */
+export function numberedEvent(streamId: string, seq: number, data: string): string {
+  return `id: ${eventId(streamId, seq)}\nevent: message\ndata: ${data}\n\n`;
+}
+
 /** Where a `Last-Event-ID` points, or undefined when it is not one of ours. */
 export function parseEventId(value: string): EventPosition | undefined {
   const match = SHAPE.exec(value);

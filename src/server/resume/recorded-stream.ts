@@ -93,8 +93,3 @@ async function drain(writer: StreamWriter, iterator: AsyncIterator<JsonRpcMessag
     writer.finish();
   }
 }
-
-/** An SSE event for a logged message (a replay). */
-export function replayedEvent(streamId: string, seq: number, data: string): string {
-  return `id: ${eventId(streamId, seq)}\nevent: message\ndata: ${data}\n\n`;
-}

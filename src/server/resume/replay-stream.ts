@@ -6,10 +6,11 @@
  * response. When the process running the call died first, the client gets the events logged
  * before and then an error for the call: never a hang, never a silent gap.
  */
+import type { JsonRpcMessage } from '../../protocol/jsonrpc.js';
 import type { LoggedEvent, StreamHead } from '../../store/stream-log.js';
 import { lostAnswer } from './adopt-call.js';
-import type { EventPosition } from './event-ids.js';
-import { replayedEvent } from './recorded-stream.js';
+import { sseEvent } from '../sse.js';
+import { type EventPosition, numberedEvent } from './event-ids.js';
 import type { StreamRecorder } from './stream-recorder.js';
 
 const PAGE = 200;
@@ -42,7 +43,7 @@ export async function* replayStream(
     }
     yield* gapNotice(page.events, after);
     for (const event of page.events) {
-      yield replayedEvent(from.streamId, event.seq, event.data);
+      yield numberedEvent(from.streamId, event.seq, event.data);
       after = event.seq;
     }
     if (page.events.length === PAGE) continue;
@@ -54,7 +55,7 @@ export async function* replayStream(
           foundDead = false;
           continue;
         }
-        if (page.head.requestId !== null) yield replayedEvent(from.streamId, after + 1, JSON.stringify(lostAnswer(page.head.requestId)));
+        if (page.head.requestId !== null) yield numberedEvent(from.streamId, after + 1, JSON.stringify(lostAnswer(page.head.requestId)));
         return;
       }
       foundDead = true;
@@ -81,7 +82,7 @@ export async function* replayKept(
     if (!page) return undefined;
     yield* gapNotice(page.events, after);
     for (const event of page.events) {
-      yield replayedEvent(from.streamId, event.seq, event.data);
+      yield numberedEvent(from.streamId, event.seq, event.data);
       after = event.seq;
     }
     if (page.events.length < PAGE) return after;
@@ -102,7 +103,7 @@ function* gapNotice(events: readonly LoggedEvent[], after: number): Generator<st
   const first = events[0];
   if (!first || first.seq <= after + 1) return;
   const missed = first.seq - after - 1;
-  const notice = {
+  const notice: JsonRpcMessage = {
     jsonrpc: '2.0',
     method: 'notifications/message',
     params: {
@@ -111,5 +112,5 @@ function* gapNotice(events: readonly LoggedEvent[], after: number): Generator<st
       data: { code: 'SG_EVENTS_TRIMMED', missed, message: `${missed} events of this stream were no longer kept when it was resumed` },
     },
   };
-  yield `event: message\ndata: ${JSON.stringify(notice)}\n\n`;
+  yield sseEvent(notice);
 }

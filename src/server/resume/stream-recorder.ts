@@ -12,7 +12,7 @@
  */
 import type { JsonRpcMessage, RequestId } from '../../protocol/jsonrpc.js';
 import type { LoggedEvent, StreamHead, StreamLog } from '../../store/stream-log.js';
-import { eventId, mintStreamId, type StreamKind } from './event-ids.js';
+import { mintStreamId, numberedEvent, type StreamKind } from './event-ids.js';
 import { cursorOf } from './stream-cursor.js';
 import type { ResumeSettings } from './resume-options.js';
 
@@ -62,7 +62,7 @@ export class StreamWriter {
     this.pending.push({ seq, data });
     this.cursor = cursorOf(message) ?? this.cursor;
     this.recorder.schedule(this);
-    return `id: ${eventId(this.streamId, seq)}\nevent: message\ndata: ${data}\n\n`;
+    return numberedEvent(this.streamId, seq, data);
   }
 
   /**
