@@ -44,6 +44,7 @@ export const option = {
   nonNegativeNumber: { must: 'must be a non-negative number', test: (v) => isNumber(v) && v >= 0 },
   finitePositive: { must: 'must be a positive number of milliseconds', test: (v) => isNumber(v) && Number.isFinite(v) && v > 0 },
   func: { must: 'must be a function', test: (v) => typeof v === 'function' },
+  boolean: { must: 'must be true or false', test: (v) => typeof v === 'boolean' },
   string: { must: 'must be a non-empty string', test: (v) => typeof v === 'string' && v !== '' },
   httpUrl: { must: 'must be an http(s) URL', test: (v) => isHttpUrl(v) },
   integerIn: (min: number, max: number): OptionCheck => ({

@@ -31,6 +31,14 @@ export class StateSlot<T> {
   }
 
   /**
+   * The same slot kept apart for one `scope` (`key@scope`): a federated server's state beside
+   * the others' in one record (docs/FEDERATION.md, "Sessions").
+   */
+  within(scope: string): StateSlot<T> {
+    return new StateSlot(`${this.key}@${scope}`, this.#schema);
+  }
+
+  /**
    * The value as stored: plain JSON, a copy (so a later change to the caller's object is not a
    * silent change to a record a memory store holds). Undefined removes the key.
    */
