@@ -1,0 +1,42 @@
+/**
+ * @module gateway/session-context
+ * A downstream request's context with another view of its session: what an upstream
+ * application sees when the gateway gives it a session of the gateway's making (a sessionless
+ * client's conversation) or its own part of one (a federated server's view). Everything else
+ * (principal, identity, signal, headers, keep-alive) is the request's.
+ */
+import type { Identity, RequestContext, SessionHandle } from '../server/application.js';
+
+export class SessionContext implements RequestContext {
+  readonly #request: RequestContext;
+  readonly session: SessionHandle;
+  readonly protocolVersion: string;
+
+  /** `protocolVersion`: the session's revision when it is not the request's (a conversation's). */
+  constructor(request: RequestContext, session: SessionHandle, protocolVersion = request.protocolVersion) {
+    this.#request = request;
+    this.session = session;
+    this.protocolVersion = protocolVersion;
+  }
+  get principal(): string | null {
+    return this.#request.principal;
+  }
+  get clientSessionId(): string | undefined {
+    return this.#request.clientSessionId;
+  }
+  get identity(): Identity | undefined {
+    return this.#request.identity;
+  }
+  get signal(): AbortSignal {
+    return this.#request.signal;
+  }
+  keepAlive(): void {
+    this.#request.keepAlive?.();
+  }
+  header(name: string): string | undefined {
+    return this.#request.header(name);
+  }
+  headers(): Record<string, string | string[] | undefined> {
+    return this.#request.headers();
+  }
+}
