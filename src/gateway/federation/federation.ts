@@ -1,0 +1,489 @@
+/**
+ * @module gateway/federation/federation
+ * Many MCP servers behind one endpoint (docs/FEDERATION.md). A downstream session owns one
+ * upstream session per server, each the ordinary http or stdio upstream application (so each
+ * self-heals, survives restarts, and is ended with the session), each with its own part of the
+ * record (member-view.ts). The federation answers initialize itself, merges lists, routes each
+ * call to its server by name or URI, keeps the servers' own ids apart (federated-ids.ts), and
+ * keeps a server that is down, slow or crashing from touching the others.
+ */
+import { z } from 'zod';
+import { JSONRPC } from '../../protocol/failures.js';
+import {
+  isObject,
+  type JsonObject,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  requestKey,
+} from '../../protocol/jsonrpc.js';
+import { checkOptions, option, type OptionsSchema, required } from '../../protocol/options.js';
+import {
+  type EarlyEnd,
+  isStreamReply,
+  type McpApplication,
+  type OrphanedCall,
+  plainApplication,
+  type Reply,
+  type RequestContext,
+  type SessionPort,
+} from '../../server/application.js';
+import { MessageQueue } from '../../server/message-queue.js';
+import { stateSlot } from '../../session/state-slot.js';
+import { requireSession } from '../upstreams/require-session.js';
+import { fromClient, serverCursor, toClient } from './federated-ids.js';
+import { type FederatedServer, Member, type ServerState } from './member.js';
+import type { MemberContext } from './member-view.js';
+import { LISTS, type ListSources, mergedList, type Page, pageOf } from './merged-lists.js';
+import { ServerNames, SERVER_NAME } from './names.js';
+import { ResourceRoutes } from './resource-routes.js';
+import { rpcError } from './rpc-error.js';
+import { mergedCapabilities, mergedInstructions } from './merged-initialize.js';
+
+export interface FederationOptions {
+  /** The servers, in configuration order (the order of lists and of the resource collision rule). Required. */
+  servers: readonly FederatedServer[];
+  /** Between a server's name and its tool or prompt's (names.ts). Default `__`. */
+  namespaceSeparator?: string;
+  /** Open every server's upstream session at the downstream initialize instead of on first use. Default false. */
+  eagerUpstreams?: boolean;
+  /** Close a server's upstream session unused this long (ms; the downstream session lives on). Default 0: never. */
+  upstreamIdleTimeoutMs?: number;
+  /** The longest a list waits for one server (ms); past it the server is left out of that page. Default 10 000. */
+  listTimeoutMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export const federationSchema = {
+  servers: required(
+    option.custom('must be a non-empty list of servers with distinct [a-z0-9-] names', (value) => {
+      if (!Array.isArray(value) || value.length === 0) return false;
+      const names = value.map((server: unknown) =>
+        typeof server === 'object' && server !== null ? (server as { name?: unknown }).name : undefined,
+      );
+      return names.every((name) => typeof name === 'string' && SERVER_NAME.test(name)) && new Set(names).size === names.length;
+    }),
+  ),
+  namespaceSeparator: option.string,
+  eagerUpstreams: option.boolean,
+  upstreamIdleTimeoutMs: option.nonNegativeNumber,
+  listTimeoutMs: option.positiveInteger,
+  onError: option.func,
+} satisfies OptionsSchema;
+
+/** A server's health, as /healthz?servers=1 and the metrics show it. */
+export interface ServerHealth {
+  name: string;
+  target: string;
+  state: ServerState;
+  problem?: string;
+}
+
+export interface FederationApplication extends McpApplication {
+  /** Asks every server what it is (capabilities, health) once; resolves when all answered or failed. */
+  start(): Promise<void>;
+  servers(): ServerHealth[];
+  /** The server a request goes to (for policy and audit); undefined for one it does not name. */
+  serverOf(request: Pick<JsonRpcRequest, 'method' | 'params'>): string | undefined;
+}
+
+/** The log level the client set, replayed into servers opened after it. */
+const LEVEL = stateSlot('sessiongate.federation.level', z.string());
+
+export function federation(options: FederationOptions): FederationApplication {
+  checkOptions(federationSchema, options);
+  const federated = new Federation(options);
+  return Object.assign(plainApplication(federated), {
+    start: () => federated.start(),
+    servers: () => federated.servers(),
+    serverOf: (request: Pick<JsonRpcRequest, 'method' | 'params'>) => federated.serverOf(request),
+  });
+}
+
+class Federation implements McpApplication {
+  readonly #members: Member[];
+  readonly #byName: Map<string, Member>;
+  readonly #names: ServerNames;
+  readonly #routes = new ResourceRoutes();
+  readonly #options: FederationOptions;
+  readonly #onError: (error: unknown) => void;
+  /** Calls in flight by session and request id: where a client's cancellation goes. */
+  readonly #calls = new Map<string, Member>();
+  /** Sessions a list left a server out of (server -> session -> list_changed methods owed). */
+  readonly #owed = new Map<Member, Map<string, Set<string>>>();
+  /** Downstream GET streams open here: servers opened later join them. */
+  readonly #listening = new Map<string, { context: RequestContext; merge: (member: Member) => void }>();
+  #port: SessionPort | undefined;
+  readonly #idleSweep: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: FederationOptions) {
+    this.#options = options;
+    this.#onError = options.onError ?? (() => {});
+    this.#names = new ServerNames(options.namespaceSeparator);
+    this.#members = options.servers.map(
+      (server, index) =>
+        new Member(
+          server,
+          index,
+          (member, message) => toClient(member.name, message),
+          (member) => this.#recovered(member),
+        ),
+    );
+    this.#byName = new Map(this.#members.map((member) => [member.name, member]));
+    const idleMs = options.upstreamIdleTimeoutMs ?? 0;
+    if (idleMs > 0) {
+      this.#idleSweep = setInterval(() => this.#closeIdle(idleMs), Math.max(idleMs / 2, 50));
+      this.#idleSweep.unref();
+    }
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.#members.map((member) => member.check()));
+  }
+
+  servers(): ServerHealth[] {
+    return this.#members.map((member) => ({
+      name: member.name,
+      target: member.target,
+      state: member.state,
+      ...(member.problem ? { problem: member.problem } : {}),
+    }));
+  }
+
+  serverOf(request: Pick<JsonRpcRequest, 'method' | 'params'>): string | undefined {
+    const routed = this.#route({ jsonrpc: '2.0', id: 0, ...request });
+    return 'member' in routed ? routed.member.name : undefined;
+  }
+
+  async handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
+    requireSession(context);
+    this.#port ??= context.session!.port;
+    if (request.method === 'initialize') return this.#initialize(request, context);
+    if (request.method === 'ping') return { jsonrpc: '2.0', id: request.id, result: {} };
+    if (request.method === 'logging/setLevel') return this.#setLevel(request, context);
+    if (LISTS[request.method]) return mergedList(request, this.#listSources(context));
+    const routed = this.#route(request);
+    if ('error' in routed) return routed.error;
+    if ('ask' in routed) return this.#readUnlisted(request, context);
+    return this.#forward(routed.member, routed.request, context);
+  }
+
+  cancel(request: JsonRpcRequest, context: RequestContext, reason: EarlyEnd): void {
+    const member = this.#calls.get(callKey(context, request));
+    if (member && context.session) member.app.cancel?.(request, member.context(context), reason);
+  }
+
+  async receive(message: JsonRpcNotification | JsonRpcResponse, context: RequestContext): Promise<void> {
+    requireSession(context);
+    const answer = fromClient(message);
+    if (answer) {
+      const member = this.#byName.get(answer.server);
+      if (member) await member.app.receive(answer.message, member.context(context));
+      return;
+    }
+    // The federation sends each server its own `initialized` when it opens it; answers and
+    // progress not for a server's request of ours have nowhere to go.
+    if (!('method' in message) || message.method === 'notifications/initialized' || message.method === 'notifications/progress') return;
+    const requestId = message.method === 'notifications/cancelled' ? message.params?.['requestId'] : undefined;
+    const target =
+      typeof requestId === 'string' || typeof requestId === 'number' ? this.#calls.get(callKey(context, { id: requestId })) : undefined;
+    const members = target ? [target] : this.#members;
+    await Promise.all(
+      members.map(async (member) => {
+        const view = member.context(context);
+        if (member.isOpen(view)) await member.app.receive(message, view);
+      }),
+    );
+  }
+
+  openStream(context: RequestContext): AsyncIterable<JsonRpcMessage> {
+    const session = requireSession(context);
+    const sources: AsyncIterable<JsonRpcMessage>[] = [];
+    const merged = new MessageQueue<JsonRpcMessage>(() => {
+      if (this.#listening.get(session.id)?.context === context) this.#listening.delete(session.id);
+      for (const source of sources) void source[Symbol.asyncIterator]().return?.();
+    });
+    const merge = (member: Member): void => {
+      const source = member.app.openStream?.(member.context(context));
+      if (!source) return;
+      sources.push(source);
+      void (async () => {
+        for await (const message of source) merged.push(toClient(member.name, message));
+      })().catch(this.#onError);
+    };
+    for (const member of this.#members) if (member.isOpen(member.context(context))) merge(member);
+    this.#listening.set(session.id, { context, merge });
+    return merged;
+  }
+
+  adopt(call: OrphanedCall, context: RequestContext): AsyncIterable<JsonRpcMessage> | undefined {
+    const target = serverCursor(call.cursor);
+    const member = target && this.#byName.get(target.server);
+    if (!target || !member?.app.adopt) return undefined;
+    const rest = member.app.adopt({ requestId: call.requestId, cursor: target.cursor }, member.context(context));
+    return rest && this.#mapped(member, rest, () => {});
+  }
+
+  bind(sessions: SessionPort): void {
+    this.#port = sessions;
+    for (const member of this.#members) member.app.bind?.(member.port(sessions));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#idleSweep);
+    for (const member of this.#members) member.close();
+    await Promise.all(this.#members.map(async (member) => member.app.close?.()));
+  }
+
+  /** The downstream handshake, answered here: the servers' capabilities merged; their sessions opened on first use (or now, eagerly). */
+  async #initialize(request: JsonRpcRequest, context: RequestContext): Promise<JsonRpcResponse> {
+    if (this.#options.eagerUpstreams)
+      await Promise.all(this.#members.map((member) => this.#open(member, member.context(context)).catch(() => {})));
+    const instructions = mergedInstructions(this.#members);
+    return {
+      jsonrpc: '2.0',
+      id: request.id,
+      result: {
+        protocolVersion: context.session!.record.protocolVersion,
+        capabilities: mergedCapabilities(this.#members),
+        serverInfo: { name: 'sessiongate-federation', version: '1' },
+        ...(instructions ? { instructions } : {}),
+      },
+    };
+  }
+
+  /** The level goes to every server open now, and is kept for those opened later. */
+  async #setLevel(request: JsonRpcRequest, context: RequestContext): Promise<JsonRpcResponse> {
+    const session = context.session!;
+    const level = request.params?.['level'];
+    if (typeof level !== 'string') return rpcError(request.id, JSONRPC.INVALID_PARAMS, 'Invalid params: level must be a string');
+    await session.port.writeState(session.id, LEVEL, level);
+    await Promise.all(
+      this.#members.map(async (member) => {
+        const view = member.context(context);
+        if (!member.offers('logging') || !member.isOpen(view)) return;
+        await member.app.handle(request, view);
+      }),
+    );
+    return { jsonrpc: '2.0', id: request.id, result: {} };
+  }
+
+  #open(member: Member, view: MemberContext): Promise<void> {
+    return member.open(view, async (opened) => {
+      const level = LEVEL.read(opened.session.record.state);
+      if (level !== undefined && member.offers('logging'))
+        await member.app.handle(
+          { jsonrpc: '2.0', id: `sessiongate-level-${member.name}`, method: 'logging/setLevel', params: { level } },
+          opened,
+        );
+      this.#listening.get(opened.session.id)?.merge(member);
+    });
+  }
+
+  /** One request to one server: its session opened if need be, its answer with its messages rewritten. */
+  async #forward(member: Member, request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
+    const view = member.context(context);
+    try {
+      await this.#open(member, view);
+    } catch (error) {
+      member.failed((error as Error).message);
+      return serverFailure(member, request, (error as Error).message);
+    }
+    const sessionId = view.session.id;
+    const key = callKey(context, request);
+    this.#calls.set(key, member);
+    member.begin(sessionId);
+    const done = (): void => {
+      this.#calls.delete(key);
+      member.end(sessionId, Date.now());
+    };
+    let reply: Reply;
+    try {
+      reply = await member.app.handle(request, view);
+    } catch (error) {
+      done();
+      throw error;
+    }
+    if (isStreamReply(reply)) return this.#mapped(member, reply, done);
+    done();
+    return this.#checked(member, reply, request);
+  }
+
+  async *#mapped(member: Member, stream: AsyncIterable<JsonRpcMessage>, done: () => void): AsyncIterable<JsonRpcMessage> {
+    try {
+      for await (const message of stream)
+        yield 'method' in message
+          ? toClient(member.name, message)
+          : this.#checked(member, toClient(member.name, message) as JsonRpcResponse);
+    } finally {
+      done();
+    }
+  }
+
+  /** An answer the upstream application made because the server gave none: it names the server, and the server is checked. */
+  #checked(member: Member, response: JsonRpcResponse, request?: Pick<JsonRpcRequest, 'method'>): JsonRpcResponse {
+    if (!('error' in response) || !isUpstreamFailure(response.error)) return response;
+    member.failed(response.error.message);
+    return serverFailure(member, { id: response.id, method: request?.method }, response.error.message);
+  }
+
+  /** Where a request goes: its server and the request as that server must see it. */
+  #route(request: JsonRpcRequest): { member: Member; request: JsonRpcRequest } | { error: JsonRpcResponse } | { ask: true } {
+    const params = request.params ?? {};
+    switch (request.method) {
+      case 'tools/call':
+      case 'prompts/get':
+        return this.#byToolName(request, params['name'], (name) => ({ ...params, name }));
+      case 'resources/read':
+      case 'resources/subscribe':
+      case 'resources/unsubscribe':
+        return this.#byUri(request, params['uri']);
+      case 'completion/complete': {
+        const ref = params['ref'];
+        if (!isObject(ref)) break;
+        if (ref['type'] === 'ref/prompt') return this.#byToolName(request, ref['name'], (name) => ({ ...params, ref: { ...ref, name } }));
+        if (ref['type'] === 'ref/resource') return this.#byUri(request, ref['uri']);
+        break;
+      }
+      default:
+        return { error: rpcError(request.id, JSONRPC.METHOD_NOT_FOUND, `Method not found: ${request.method}`) };
+    }
+    return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, 'Invalid params') };
+  }
+
+  #byToolName(
+    request: JsonRpcRequest,
+    name: unknown,
+    rename: (name: string) => JsonObject,
+  ): { member: Member; request: JsonRpcRequest } | { error: JsonRpcResponse } {
+    const parts = typeof name === 'string' ? this.#names.split(name) : undefined;
+    const member = parts && this.#byName.get(parts.server);
+    if (!parts || !member) {
+      const kind = request.method === 'tools/call' ? 'tool' : 'prompt';
+      return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, `Unknown ${kind}: ${String(name)}`) };
+    }
+    return { member, request: { ...request, params: rename(parts.name) } };
+  }
+
+  #byUri(request: JsonRpcRequest, uri: unknown): { member: Member; request: JsonRpcRequest } | { error: JsonRpcResponse } | { ask: true } {
+    if (typeof uri !== 'string') return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, 'Invalid params: uri must be a string') };
+    const index = this.#routes.route(uri);
+    if (index !== undefined) return { member: this.#members[index]!, request };
+    if (request.method === 'resources/read') return { ask: true };
+    return { error: resourceNotFound(request, uri) };
+  }
+
+  /**
+   * A read of a URI no list has shown (the client knew it another way, or lists were never
+   * asked in this process): each server offering resources is asked in configuration order,
+   * and the first that has it answers (and is remembered for it).
+   */
+  async #readUnlisted(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
+    const uri = request.params!['uri'] as string;
+    for (const member of this.#members) {
+      if (!member.offers('resources') || member.state === 'down') continue;
+      const reply = await this.#forward(member, request, context);
+      if (isStreamReply(reply)) {
+        this.#routes.remember(uri, member.index);
+        return reply;
+      }
+      if ('result' in reply) {
+        this.#routes.remember(uri, member.index);
+        return reply;
+      }
+    }
+    return resourceNotFound(request, uri);
+  }
+
+  #listSources(context: RequestContext): ListSources {
+    return {
+      members: this.#members,
+      names: this.#names,
+      page: (member, request) => this.#page(member, request, context),
+      learned: (member, method, items) => {
+        if (method.startsWith('resources/')) this.#routes.learn(member.index, items);
+      },
+      leftOut: (member, method, answered) => this.#owe(member, context.session!.id, method, answered),
+    };
+  }
+
+  /** One server's page of a list, bounded by the list timeout. */
+  async #page(member: Member, request: JsonRpcRequest, context: RequestContext): Promise<Page> {
+    const answered = this.#forward(member, request, context).then(async (reply) => {
+      const response = isStreamReply(reply) ? await responseOfStream(reply) : reply;
+      return response && pageOf(request.method, response);
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.#options.listTimeoutMs ?? 10_000)));
+    try {
+      const page = await Promise.race([answered.catch(() => undefined), late]);
+      if (page === 'late') return { left: 'late', answered: answered.catch(() => undefined) };
+      return page ?? { left: 'failed' };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The session's list lacks `member`: it is told `list_changed` when the server can be listed
+   * again (a late answer arrived, or the server recovered).
+   */
+  #owe(member: Member, sessionId: string, method: string, answered: Promise<unknown> | undefined): void {
+    const changed = LISTS[method]!.changed;
+    if (answered) {
+      void answered.then(() => this.#tell(sessionId, changed));
+      return;
+    }
+    let sessions = this.#owed.get(member);
+    if (!sessions) this.#owed.set(member, (sessions = new Map<string, Set<string>>()));
+    let methods = sessions.get(sessionId);
+    if (!methods) sessions.set(sessionId, (methods = new Set<string>()));
+    methods.add(changed);
+  }
+
+  #recovered(member: Member): void {
+    const sessions = this.#owed.get(member);
+    this.#owed.delete(member);
+    for (const [sessionId, methods] of sessions ?? []) for (const method of methods) this.#tell(sessionId, method);
+  }
+
+  #tell(sessionId: string, method: string): void {
+    void this.#port?.toStream(sessionId, { jsonrpc: '2.0', method }).catch(this.#onError);
+  }
+
+  #closeIdle(idleMs: number): void {
+    const before = Date.now() - idleMs;
+    for (const member of this.#members) void member.closeIdle(before).catch(this.#onError);
+  }
+}
+
+/** Our upstream applications' own answer when the server gave none (upstream-failure.ts). */
+function isUpstreamFailure(error: { code: number; message: string }): boolean {
+  return error.code === JSONRPC.INTERNAL_ERROR && error.message.startsWith('Upstream error: ');
+}
+
+function serverFailure(
+  member: Member,
+  request: { id: JsonRpcResponse['id']; method?: string | undefined },
+  detail: string,
+): JsonRpcResponse {
+  const what = detail.replace(/^Upstream error: /, '');
+  return rpcError(request.id, JSONRPC.INTERNAL_ERROR, `Upstream error: server "${member.name}" is unavailable: ${what}`, {
+    server: member.name,
+  });
+}
+
+function resourceNotFound(request: JsonRpcRequest, uri: string): JsonRpcResponse {
+  // -32002: the MCP specification's "Resource not found".
+  return rpcError(request.id, -32002, 'Resource not found', { uri });
+}
+
+function callKey(context: RequestContext, request: Pick<JsonRpcRequest, 'id'>): string {
+  return `${context.session?.id ?? ''} ${String(requestKey(request.id))}`;
+}
+
+async function responseOfStream(stream: AsyncIterable<JsonRpcMessage>): Promise<JsonRpcResponse | undefined> {
+  for await (const message of stream) if (!('method' in message)) return message;
+  return undefined;
+}
