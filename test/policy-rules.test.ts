@@ -161,6 +161,25 @@ describe('policy files', () => {
   });
 });
 
+describe('rules naming servers (docs/FEDERATION.md)', () => {
+  const policy = compilePolicy({
+    default: 'allow',
+    rules: [
+      { id: 'no-billing', effect: 'deny', servers: ['billing'] },
+      { id: 'gh-admin', effect: 'approve', servers: ['github'], tools: ['github__admin_*'] },
+    ],
+  });
+  const to = (server: string | undefined, name: string) => ({ ...tool(name), server });
+
+  it('apply to calls to those servers only, narrowing the names they give', () => {
+    expect(decide(policy, person('alice'), to('billing', 'billing__charge'))).toBe('deny:no-billing');
+    expect(decide(policy, person('alice'), to('github', 'github__admin_delete'))).toBe('approve:gh-admin');
+    expect(decide(policy, person('alice'), to('other', 'github__admin_delete'))).toBe('allow:default');
+    expect(decide(policy, person('alice'), to(undefined, 'billing__charge'))).toBe('allow:default');
+    expect(policy.usable(person('alice'), to('billing', 'billing__list'))).toBe(false);
+  });
+});
+
 describe('the published schema', () => {
   it('schema/policy.schema.json is POLICY_SCHEMA (regenerate it when the schema changes)', () => {
     const published = JSON.parse(readFileSync(new URL('../schema/policy.schema.json', import.meta.url), 'utf8')) as unknown;

@@ -25,7 +25,12 @@ export interface Call {
   /** The tool or prompt name, or the resource URI; undefined for other methods. */
   name: string | undefined;
   arguments: unknown;
+  /** The federated server the call goes to, when the gateway fronts several (docs/FEDERATION.md). */
+  server?: string | undefined;
 }
+
+/** Which federated server a tool, prompt or resource belongs to (undefined: none, or unknown). */
+export type ServerOf = (call: Pick<Call, 'kind' | 'name'>) => string | undefined;
 
 /** Methods the policy's `default` governs; any other method passes unless a rule names it. */
 export const GOVERNED_METHODS: ReadonlySet<string> = new Set([
@@ -68,4 +73,11 @@ export function callerOf(
     anonymous: false,
     principal,
   };
+}
+
+/** The call a list entry stands for (its server too, in front of a federation). */
+export function listedCall(of: Pick<Call, 'method' | 'kind'>, name: string, serverOf: ServerOf | undefined): Call {
+  const call: Call = { ...of, name, arguments: undefined };
+  if (serverOf) call.server = serverOf(call);
+  return call;
 }

@@ -20,6 +20,7 @@ export class CompiledRule {
   readonly resources: NameSet | undefined;
   readonly prompts: NameSet | undefined;
   readonly methods: NameSet | undefined;
+  readonly #servers: ReadonlySet<string> | undefined;
   readonly #scopes: readonly string[] | undefined;
   readonly #clients: ReadonlySet<string> | undefined;
   readonly #claims: readonly (readonly [string, readonly unknown[]])[];
@@ -34,6 +35,7 @@ export class CompiledRule {
     this.resources = rule.resources && new NameSet(rule.resources);
     this.prompts = rule.prompts && new NameSet(rule.prompts);
     this.methods = rule.methods && new NameSet(rule.methods);
+    this.#servers = rule.servers && new Set(rule.servers);
     this.#scopes = rule.scopes;
     this.#clients = rule.clients && new Set(rule.clients);
     this.#claims = Object.entries(rule.claims ?? {}).map(([name, value]) => [name, Array.isArray(value) ? value : [value]] as const);
@@ -61,6 +63,8 @@ export class CompiledRule {
 
   /** The call is one this rule names; `listing`: the arguments are not known yet (a list). */
   names(call: Call, governed: boolean): boolean {
+    // `servers` narrows whatever else the rule names: a call to another server (or none) is not its.
+    if (this.#servers && (call.server === undefined || !this.#servers.has(call.server))) return false;
     if (this.coversAnyGoverned) return governed;
     if (this.methods?.has(call.method)) return true;
     if (call.name === undefined) return false;

@@ -30,6 +30,8 @@ export interface PolicyRule {
   resources?: string[];
   prompts?: string[];
   methods?: string[];
+  /** Federated servers (by name) whose calls the rule is about: every call named must go to one of them. */
+  servers?: string[];
   /** A JSON Schema the call's arguments must satisfy for the rule to apply. */
   arguments?: Record<string, unknown>;
   /** Shown to a denied caller. */

@@ -10,7 +10,7 @@ import { SessiongateError } from '../protocol/failures.js';
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
 import type { Identity, McpApplication, Reply, RequestContext, SessionPort } from '../server/application.js';
 import { isStreamReply, plainApplication } from '../server/application.js';
-import { type Call, type Caller, callerOf, callOf } from './call.js';
+import { type Call, type Caller, callerOf, callOf, listedCall, type ServerOf } from './call.js';
 import { durationMs } from './duration.js';
 import type { Decision, PolicyEvaluator } from './evaluator.js';
 import type { RateLimit } from './policy-document.js';
@@ -41,6 +41,8 @@ export interface PolicyGateOptions {
   limiter?: Limiter;
   /** How long a person asked to approve a call has to answer, ms. Default 300,000 (5 min). */
   approvalTimeoutMs?: number;
+  /** In front of a federation: the server of a tool, prompt or resource (for rules naming `servers`). */
+  serverOf?: ServerOf;
 }
 
 const verdicts = new WeakMap<JsonRpcRequest, Verdict>();
@@ -63,7 +65,8 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
   const approvals = new UserApprovals(options.approvalTimeoutMs ?? 300_000);
   const roundTrips = new RoundTripApprovals(options.approvalTimeoutMs ?? 300_000);
   const operators = new OperatorApprovals(options.approvalTimeoutMs ?? 300_000);
-  const seen = new SeenLists();
+  const serverOf = options.serverOf;
+  const seen = new SeenLists(serverOf);
   const callers = new WeakMap<Identity, Caller>();
   const callerFor = (context: RequestContext): Caller => {
     const identity = context.identity;
@@ -77,6 +80,7 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
     const policy = options.policy();
     const caller = callerFor(context);
     const call = callOf(request);
+    if (serverOf && call.kind !== 'method') call.server = serverOf(call);
     const decision = policy.decide(caller, call);
     const rule = decision.rule;
     const verdict = (kind: Verdict['decision']): void => void verdicts.set(request, { decision: kind, rule: rule?.id ?? null });
@@ -139,7 +143,7 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
         (names) => {
           if (context.session) seen.record(context.session, caller, request.method, names);
         },
-        (name) => policy.usable(caller, { ...list.call, name, arguments: undefined }),
+        (name) => policy.usable(caller, listedCall(list.call, name, serverOf)),
       ),
     );
   };

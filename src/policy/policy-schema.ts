@@ -47,6 +47,7 @@ export const POLICY_SCHEMA = {
           resources: stringList,
           prompts: stringList,
           methods: stringList,
+          servers: { ...stringList, description: 'Federated server names: the rule is about calls to these servers only.' },
           arguments: { type: 'object', description: 'A JSON Schema the call arguments must satisfy for the rule to apply.' },
           reason: { type: 'string', maxLength: 500 },
           approver: { enum: ['user', 'operator'] },

@@ -6,7 +6,7 @@
  */
 import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
 import type { SessionHandle } from '../server/application.js';
-import type { Call, Caller } from './call.js';
+import { type Call, type Caller, listedCall, type ServerOf } from './call.js';
 import type { PolicyEvaluator } from './evaluator.js';
 
 /** Each list method, the call its entries stand for, and the notification that says it changed. */
@@ -41,6 +41,11 @@ interface Seen {
 
 export class SeenLists {
   readonly #sessions = new Map<string, Seen>();
+  readonly #serverOf: ServerOf | undefined;
+
+  constructor(serverOf?: ServerOf) {
+    this.#serverOf = serverOf;
+  }
 
   /** `session` was shown `names` of `method`'s list (filtered for `caller`). */
   record(session: SessionHandle, caller: Caller, method: string, names: readonly string[]): void {
@@ -65,8 +70,7 @@ export class SeenLists {
       for (const [method, listed] of names) {
         const list = LISTS[method]!;
         if (notified.has(list.changed)) continue;
-        const view = (policy: PolicyEvaluator, name: string): boolean =>
-          policy.usable(caller, { ...list.call, name, arguments: undefined });
+        const view = (policy: PolicyEvaluator, name: string): boolean => policy.usable(caller, listedCall(list.call, name, this.#serverOf));
         if (![...listed].some((name) => view(previous, name) !== view(current, name))) continue;
         notified.add(list.changed);
         const notification: JsonRpcMessage = { jsonrpc: '2.0', method: list.changed };
