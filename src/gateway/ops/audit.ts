@@ -3,7 +3,7 @@
  * The audit trail: one JSON line per event, for every JSON-RPC message the gateway answers and
  * for every session created or ended: who (principal hash), which session (a short tag, never
  * the id), which conversation (the client correlation id), what (method and tool, resource or
- * prompt name), how it went (result or error code) and how long it took. The log they are
+ * prompt name, and the server it went to behind a federation), how it went (result or error code) and how long it took. The log they are
  * written to, hash-chained, is gateway/audit-log/audit-log.ts.
  */
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
@@ -48,6 +48,8 @@ export type AuditEvent =
       clientSessionId: string | null;
       method: string;
       name: string | null;
+      /** In front of a federation: the server the request went to (docs/FEDERATION.md). */
+      server?: string;
       /** `tool-error`: a tools/call answered with a result whose `isError` is true. */
       outcome: 'result' | 'error' | 'tool-error';
       code: number | null;
@@ -95,10 +97,16 @@ export function sessionEnded(record: SessionRecord, reason: EndReason): AuditEve
  * with `view`; a session created by a verified caller keeps that view in its state
  * (SESSION_IDENTITY, for the admin API), written while the upstream answers initialize.
  */
-export function audited(application: McpApplication, log: EventSink, view: IdentityView = subjectView): McpApplication {
+export function audited(
+  application: McpApplication,
+  log: EventSink,
+  view: IdentityView = subjectView,
+  serverOf?: (request: JsonRpcRequest) => string | undefined,
+): McpApplication {
   function record(request: JsonRpcRequest, context: RequestContext, started: number, response: JsonRpcResponse | undefined): void {
     const error = response && 'error' in response ? response.error : undefined;
     const session = context.session;
+    const server = serverOf?.(request);
     log.write({
       event: 'request',
       session: session ? sessionTag(session.id) : null,
@@ -107,6 +115,7 @@ export function audited(application: McpApplication, log: EventSink, view: Ident
       clientSessionId: context.clientSessionId ?? null,
       method: request.method,
       name: nameOf(request),
+      ...(server === undefined ? {} : { server }),
       outcome:
         !response || error ? 'error' : (response as { result: { isError?: unknown } }).result.isError === true ? 'tool-error' : 'result',
       code: error ? error.code : response ? null : -32603,

@@ -33,6 +33,8 @@ export interface MetricSources {
   undeliveredMessages(): number;
   /** Requests waiting for a turn at the upstream (fair-slots.ts); 0 for stdio. */
   upstreamWaiting(): number;
+  /** A federation's servers and whether each is up (docs/FEDERATION.md); absent without one. */
+  servers?(): readonly { name: string; state: string }[];
 }
 
 export class GatewayMetrics implements EventSink {
@@ -76,6 +78,18 @@ export class GatewayMetrics implements EventSink {
         this.set(sources.upstreamWaiting());
       },
     });
+    if (sources.servers) {
+      const servers = sources.servers.bind(sources);
+      new Gauge({
+        name: 'sessiongate_federated_server_up',
+        help: 'Each federated server: 1 while it answers, 0 while it is down (docs/FEDERATION.md)',
+        labelNames: ['server'],
+        registers,
+        collect() {
+          for (const server of servers()) this.set({ server: server.name }, server.state === 'down' ? 0 : 1);
+        },
+      });
+    }
     this.#created = new Counter({ name: 'sessiongate_sessions_created_total', help: 'Sessions created', registers });
     this.#ended = new Counter({
       name: 'sessiongate_sessions_ended_total',
