@@ -10,7 +10,13 @@ import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 
-const value = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
+const value = z.union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.record(z.string(), z.unknown())]);
+
+/**
+ * A repeatable option the file may also give as a map under its plural name (`servers` for
+ * `--server`): each entry, by name, goes through `configEntry`.
+ */
+export type MapOption = Option & { configEntry?: (name: string, raw: unknown, previous: unknown) => unknown };
 
 /** The environment variable of a flag: `--idle-timeout` -> `SESSIONGATE_IDLE_TIMEOUT`. */
 export function envName(flag: string): string {
@@ -40,6 +46,10 @@ export function applyConfigFile(command: Command, path: string): void {
   const result = schema.safeParse(parsed);
   if (!result.success) throw new InvalidArgumentError(`config file ${path}: must be a JSON object of flag names to values`);
   for (const [key, raw] of Object.entries(result.data)) {
+    if (!Array.isArray(raw) && typeof raw === 'object') {
+      applyMap(command, path, key, raw, known.get(key.replace(/s$/, '')));
+      continue;
+    }
     const option = known.get(key);
     if (!option || key === 'config') throw new InvalidArgumentError(`config file ${path}: unknown setting "${key}"`);
     const name = option.attributeName();
@@ -57,4 +67,20 @@ export function applyConfigFile(command: Command, path: string): void {
     }
     command.setOptionValueWithSource(name, current, 'config');
   }
+}
+
+function applyMap(command: Command, path: string, key: string, raw: Record<string, unknown>, option: MapOption | undefined): void {
+  if (!option?.configEntry || !key.endsWith('s')) throw new InvalidArgumentError(`config file ${path}: "${key}" cannot be a map`);
+  const name = option.attributeName();
+  const source = command.getOptionValueSource(name);
+  if (source === 'cli' || source === 'env') return;
+  let current: unknown = undefined;
+  for (const [entryName, entry] of Object.entries(raw)) {
+    try {
+      current = option.configEntry(entryName, entry, current);
+    } catch (error) {
+      throw new InvalidArgumentError(`config file ${path}: "${key}": ${(error as Error).message}`);
+    }
+  }
+  command.setOptionValueWithSource(name, current, 'config');
 }

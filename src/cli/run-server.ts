@@ -32,6 +32,8 @@ export async function runSessionServer(
     routes?: Routes;
     /** Who the caller is. Default: a keyed hash of the raw Authorization header (unverified). */
     authenticate?: SessionServerOptions['authenticate'];
+    /** What `/healthz?servers=1` adds (the gateway's federated servers). */
+    healthDetail?: () => Record<string, unknown>;
   } = {},
 ): Promise<{ server: SessionServer; listening: Listening }> {
   const store = await openStore(flags.store);
@@ -58,6 +60,7 @@ export async function runSessionServer(
   const listening = await listen(server, flags.port, flags.host, extra.routes, {
     allowedHosts: flags.allowedHosts,
     maxConnections: flags.maxConnections,
+    ...(extra.healthDetail ? { healthDetail: extra.healthDetail } : {}),
   });
   // SIGTERM/SIGINT: stop accepting, let calls under way finish (bounded), then answer what is
   // left (server.close), end streams and sessions' process-local resources (children stopped,

@@ -37,6 +37,8 @@ export interface ListenLimits {
   allowedHosts?: readonly string[] | undefined;
   /** Connections open at once; more are refused at accept. */
   maxConnections?: number;
+  /** What `/healthz?servers=1` adds (a federation's servers); plain `/healthz` stays "ok". */
+  healthDetail?: () => Record<string, unknown>;
 }
 
 /** A request's headers must arrive within this, and the whole request (a POST body) within REQUEST_MS. */
@@ -67,7 +69,14 @@ export async function listen(
       }
       server.node(req, res).catch(() => res.destroy());
     } else if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      const detail = limits.healthDetail && /[?&]servers=1(&|$)/.test(req.url ?? '') ? limits.healthDetail() : undefined;
+      if (!detail) res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      // Server names and targets are topology: only for hosts /mcp accepts.
+      else if (!hostAllowed(req.headers.host, limits.allowedHosts)) res.writeHead(403).end();
+      else
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+          .end(JSON.stringify({ ok: true, ...detail }));
     } else if (route && !hostAllowed(req.headers.host, limits.allowedHosts)) {
       // DNS rebinding: the Host check of /mcp applies to every route that tells or changes anything.
       res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'Forbidden: Host not allowed' }));

@@ -3,7 +3,8 @@
  * `sessiongate --upstream URL`: the gateway. Downstream it is the session server (every rule,
  * cap, expiry and identity binding); toward the upstream it is a session client that
  * re-initializes transparently. `--stdio` puts a stdio server behind it (one process per
- * session); `--demo-upstream` the bundled demo server.
+ * session); `--demo-upstream` the bundled demo server; `--server NAME=...` (repeated) many servers
+ * behind one endpoint (federation-plan.ts).
  */
 import type { Command } from 'commander';
 import { totalmem } from 'node:os';
@@ -21,6 +22,7 @@ import { addGatewayFlags, type GatewayFlags, gatewayFlags } from './gateway-flag
 import { gatewayAuth, type GatewayAuth } from './gateway-auth.js';
 import { serveGateway, type GatewayPlan, type HttpUpstreamLink } from './serve-gateway.js';
 import { probePool, probeStdio } from './startup-checks.js';
+import { federationPlan } from './federation-plan.js';
 import { upstreamTokenExchange } from './gateway-token-exchange.js';
 import { gatewayPolicy, type GatewayPolicy } from './gateway-policy.js';
 import type { TokenExchange } from '../../auth/token-exchange.js';
@@ -63,7 +65,13 @@ export function configureGateway(program: Command): Command {
         'sessiongate: warning: the policy asks operators to approve calls, but without --admin-token nobody can: they will time out\n',
       );
     }
-    const plan = flags.stdio ? await stdioPlan(flags, flags.stdio, session) : await httpPlan(flags);
+    const plan = flags.servers
+      ? await federationPlan(flags, flags.servers, session, () => reapOrphans(flags.childLedger), defaultStdioSessionCap).catch(
+          (error: Error) => fail(error.message),
+        )
+      : flags.stdio
+        ? await stdioPlan(flags, flags.stdio, session)
+        : await httpPlan(flags);
     if (policy)
       plan.summary.push(
         `  policy: ${flags.policy} (${policy.current().document.rules.length} rules, default ${policy.current().document.default ?? 'deny'})`,

@@ -11,15 +11,24 @@ import { httpUpstreamSchema } from '../../gateway/upstreams/http/http-upstream.j
 import { type ChildVariable, parseChildVariable } from '../../gateway/upstreams/stdio/child-environment.js';
 import { stdioUpstreamSchema } from '../../gateway/upstreams/stdio/stdio-upstream.js';
 import { isHttpUrl } from '../../protocol/options.js';
-import { envOption } from '../config-file.js';
+import { envOption, type MapOption } from '../config-file.js';
+import { DEFAULT_SEPARATOR, separatorProblem } from '../../gateway/federation/names.js';
+import { parseServerEntry, parseServerFlag, type ServerSpec } from './server-specs.js';
 import { DEFAULT_API_KEY_FILE } from '../keys/api-key-file.js';
 import { parser } from '../session-flags.js';
 import { parseCount, parseDuration, parsePort, parseSize } from '../units.js';
+import { parseCommand, parseHeader, parseHeaderName, parseIdentityHeader, parseUpstream } from './flag-parsers.js';
 
 export interface GatewayFlags {
   config: string | undefined;
   /** Replicas of one HTTP upstream (a pool); undefined with --stdio or --demo-upstream. */
   upstream: string[] | undefined;
+  /** Servers federated behind one endpoint (--server, or the config file's `servers`); undefined without. */
+  servers: ServerSpec[] | undefined;
+  namespaceSeparator: string;
+  eagerUpstreams: boolean;
+  /** Close a federated server's upstream session unused this long (ms); 0 never. */
+  upstreamIdleTimeoutMs: number;
   /** The stdio server's command and arguments. */
   stdio: [string, ...string[]] | undefined;
   stdioEnv: ChildVariable[];
@@ -78,13 +87,35 @@ export interface GatewayFlags {
 }
 
 const DEFAULT_CHILD_IDLE_MS = 5 * 60_000;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export function addGatewayFlags(program: Command): Command {
   program.addOption(
     envOption('--config <file>', 'read settings from a JSON file keyed by flag name (flags and SESSIONGATE_* variables win)'),
   );
-  return addAuthFlags(addOperationFlags(addStdioFlags(addUpstreamFlags(program))));
+  return addAuthFlags(addOperationFlags(addStdioFlags(addFederationFlags(addUpstreamFlags(program)))));
+}
+
+/** Many servers behind one endpoint (docs/FEDERATION.md). */
+function addFederationFlags(program: Command): Command {
+  const flag = envOption;
+  const server: MapOption = flag(
+    '--server <NAME=TARGET>',
+    'federate this server: NAME=URL or NAME=stdio:COMMAND (repeatable; tools become NAME__tool; excludes --upstream and --stdio)',
+  ).argParser(parseServerFlag);
+  server.configEntry = (name, raw, previous) => parseServerEntry(name, raw, previous as ServerSpec[] | undefined);
+  return program
+    .addOption(server)
+    .addOption(
+      flag('--namespace-separator <text>', "federation: between a server's name and its tool or prompt's")
+        .argParser(parser(parseSeparator))
+        .default(DEFAULT_SEPARATOR),
+    )
+    .addOption(flag('--eager-upstreams', "federation: open every server's upstream session at initialize, not on first use"))
+    .addOption(
+      flag('--upstream-idle-timeout <duration>', "federation: close a server's upstream session unused this long (reopened on use), or off")
+        .argParser(parser((text) => (text === 'off' ? 0 : parseDuration(text))))
+        .default(0, 'off'),
+    );
 }
 
 /** What is behind the gateway over HTTP, and how it is spoken to. */
@@ -266,6 +297,10 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
   return {
     config: values['config'] as string | undefined,
     upstream: values['upstream'] as string[] | undefined,
+    servers: values['server'] as ServerSpec[] | undefined,
+    namespaceSeparator: values['namespaceSeparator'] as string,
+    eagerUpstreams: values['eagerUpstreams'] === true,
+    upstreamIdleTimeoutMs: values['upstreamIdleTimeout'] as number,
     stdio: values['stdio'] as [string, ...string[]] | undefined,
     stdioEnv: (values['stdioEnv'] as ChildVariable[] | undefined) ?? [],
     childIdleTimeoutMs: values['childIdleTimeout'] as number,
@@ -312,46 +347,16 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
   };
 }
 
-function parseUpstream(text: string): string {
-  if (isHttpUrl(text)) return new URL(text).href;
-  throw new InvalidArgumentError(`invalid upstream "${text}" (use e.g. http://127.0.0.1:3000/mcp)`);
-}
-
-function parseHeaderName(text: string, previous: string[] = []): string[] {
-  if (!TOKEN.test(text)) throw new InvalidArgumentError(`invalid header name "${text}"`);
-  return [...previous, text.toLowerCase()];
-}
-
-function parseHeader(text: string, previous: Record<string, string> = {}): Record<string, string> {
-  const colon = text.indexOf(':');
-  const name = colon > 0 ? text.slice(0, colon).trim() : '';
-  if (!TOKEN.test(name)) throw new InvalidArgumentError(`invalid header "${text}" (use "NAME: VALUE")`);
-  return { ...previous, [name.toLowerCase()]: text.slice(colon + 1).trim() };
-}
-
 function parseToken(text: string): string {
   if (!/^[\x21-\x7e]{16,}$/.test(text)) throw new InvalidArgumentError('the admin token must be at least 16 visible ASCII characters');
   return text;
 }
 
 /** "COMMAND ARGS" with single or double quotes for arguments holding spaces. */
-function parseCommand(text: string): string[] {
-  const words: string[] = [];
-  for (const match of text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) words.push(match[1] ?? match[2] ?? match[3]!);
-  if (words.length === 0) throw new InvalidArgumentError('empty command');
-  return words;
-}
 
 function parseWholeNumber(text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new Error(`invalid count "${text}" (a whole number)`);
   return Number(text);
-}
-
-function parseIdentityHeader(text: string, previous: Record<string, string> = {}): Record<string, string> {
-  const [name = '', claim = ''] = text.split('=', 2);
-  if (!TOKEN.test(name) || !/^[\w.:-]+$/.test(claim))
-    throw new InvalidArgumentError(`invalid identity header "${text}" (use e.g. x-user=sub)`);
-  return { ...previous, [name.toLowerCase()]: claim };
 }
 
 function collect(text: string, previous: string[] = []): string[] {
@@ -361,4 +366,10 @@ function collect(text: string, previous: string[] = []): string[] {
 function parseHttpUrl(text: string): string {
   if (isHttpUrl(text)) return new URL(text).href;
   throw new Error(`invalid URL "${text}" (use e.g. https://idp.example.com/.well-known/jwks.json)`);
+}
+
+function parseSeparator(text: string): string {
+  const problem = separatorProblem(text);
+  if (problem) throw new Error(`invalid separator "${text}": it ${problem}`);
+  return text;
 }

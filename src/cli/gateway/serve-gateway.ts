@@ -18,6 +18,8 @@ import { GatewayMetrics } from '../../gateway/ops/metrics.js';
 import type { FairSlots } from '../../gateway/upstreams/fair-slots.js';
 import { withUpstreamTokens } from '../../gateway/upstreams/http/upstream-tokens.js';
 import { policyGate } from '../../policy/policy-gate.js';
+import type { FederationApplication } from '../../gateway/federation/federation.js';
+import type { ServerOf } from '../../policy/call.js';
 import type { GatewayPolicy } from './gateway-policy.js';
 import type { TokenExchange } from '../../auth/token-exchange.js';
 import type { HeaderPolicyOptions } from '../../gateway/upstreams/http/header-policy.js';
@@ -48,6 +50,8 @@ export interface GatewayPlan {
   policy?: GatewayPolicy;
   /** Each caller's own token for the HTTP upstream (--upstream-token-exchange). */
   upstreamTokens?: TokenExchange;
+  /** Set when many servers are federated (--server): their health, and the server of each call for policy and audit. */
+  federation?: FederationApplication;
   /** Runs at shutdown, after the server closed (the bundled demo upstream stops). */
   stop?: () => Promise<void>;
 }
@@ -61,6 +65,7 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
     liveSessions: async () => (await sessions?.count()) ?? 0,
     undeliveredMessages: () => sessions?.undelivered ?? 0,
     upstreamWaiting: () => http?.slots.waiting ?? 0,
+    ...(plan.federation && { servers: () => plan.federation!.servers() }),
   });
   const token = flags.adminToken;
   const recent = token === undefined ? undefined : new RecentEvents();
@@ -95,6 +100,7 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
         policy: () => policy.current(),
         subjectClaim: flags.principalClaim,
         approvalTimeoutMs: flags.approvalTimeoutMs,
+        ...(plan.federation && { serverOf: serverOfCall(plan.federation) }),
       })
     : undefined;
   // A reload tells the sessions whose lists it changed (list_changed on their GET stream).
@@ -104,9 +110,11 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   let operatorConsole: RouteHandler | undefined;
   const consoleRoute = (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => operatorConsole!(req, res, path);
   const auth = plan.auth;
-  const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events, view), session, {
+  const serverOf = plan.federation && ((request: Parameters<FederationApplication['serverOf']>[0]) => plan.federation!.serverOf(request));
+  const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events, view, serverOf), session, {
     authenticate: auth.authenticate,
     summary: [...plan.summary, ...(flags.audit ? [`  audit: ${flags.audit}`] : [])],
+    ...(plan.federation && { healthDetail: () => ({ servers: plan.federation!.servers() }) }),
     routes: {
       ...auth.routes,
       '/readyz': readinessRoute({
@@ -154,8 +162,17 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   process.stdout.write(lines.map((line) => `${line}\n`).join(''));
 }
 
+/** The server of a tool, prompt or resource, as the federation routes it (for rules naming `servers`). */
+function serverOfCall(federated: FederationApplication): ServerOf {
+  return (call) => {
+    if (call.kind === 'resource') return federated.serverOf({ method: 'resources/read', params: { uri: call.name ?? '' } });
+    return federated.serverOf({ method: call.kind === 'prompt' ? 'prompts/get' : 'tools/call', params: { name: call.name ?? '' } });
+  };
+}
+
 /** What the gateway fronts, as the console's rows name it. */
 function upstreamLabel(flags: GatewayFlags): string {
+  if (flags.servers) return flags.servers.map((server) => server.name).join(', ');
   if (flags.upstream) return flags.upstream.join(', ');
   if (flags.stdio) return `stdio: ${flags.stdio[0]}`;
   return flags.demoUpstream ? 'the demo server' : '';

@@ -1,0 +1,109 @@
+/**
+ * @module cli/gateway/federation-plan
+ * `--server NAME=...` (or the config file's `servers`): many servers behind one endpoint
+ * (docs/FEDERATION.md). Each server gets the ordinary upstream application with its own
+ * settings (the global flags where its entry gives none) and its own connections; the
+ * federation is probed once at start-up, and a server that does not answer is reported, not
+ * fatal: it joins when it comes up.
+ */
+import { keepAliveAgent, SHARED_POOL_CONNECTIONS } from '../../client/http.js';
+import { federation, type FederationApplication } from '../../gateway/federation/federation.js';
+import type { FederatedServer } from '../../gateway/federation/member.js';
+import { httpProbe, type ServerProbe, stdioProbe } from '../../gateway/federation/server-probe.js';
+import { FairSlots } from '../../gateway/upstreams/fair-slots.js';
+import { httpUpstream } from '../../gateway/upstreams/http/http-upstream.js';
+import type { ChildLedger } from '../../gateway/upstreams/stdio/child-ledger.js';
+import { childEnvironment } from '../../gateway/upstreams/stdio/child-environment.js';
+import { stdioUpstream } from '../../gateway/upstreams/stdio/stdio-upstream.js';
+import { report } from '../run-server.js';
+import type { SessionFlags } from '../session-flags.js';
+import type { GatewayFlags } from './gateway-flags.js';
+import type { GatewayPlan } from './serve-gateway.js';
+import type { ServerSpec } from './server-specs.js';
+
+export async function federationPlan(
+  flags: GatewayFlags,
+  specs: readonly ServerSpec[],
+  session: SessionFlags,
+  ledger: () => Promise<ChildLedger | undefined>,
+  defaultStdioCap: () => number,
+): Promise<Omit<GatewayPlan, 'auth'> & { federation: FederationApplication }> {
+  const problem = exclusions(flags);
+  if (problem) throw new Error(problem);
+  const stdio = specs.some((spec) => spec.stdio);
+  // Children cost memory whether their sessions work or not: stdio sessions get a cap by default.
+  if (stdio) session.maxSessions ??= defaultStdioCap();
+  const childLedger = stdio ? await ledger() : undefined;
+  const servers = specs.map((spec) =>
+    spec.stdio ? stdioServer(flags, spec, spec.stdio, childLedger) : httpServer(flags, spec, spec.url!),
+  );
+  const federated = federation({
+    servers,
+    namespaceSeparator: flags.namespaceSeparator,
+    eagerUpstreams: flags.eagerUpstreams,
+    upstreamIdleTimeoutMs: flags.upstreamIdleTimeoutMs,
+    onError: report,
+  });
+  await federated.start();
+  const summary = [`  servers (federated; tools and prompts as NAME${flags.namespaceSeparator}name):`];
+  for (const server of federated.servers())
+    summary.push(
+      `    ${server.name}: ${server.target}${server.state === 'down' ? ` (down: ${server.problem ?? 'no answer'}; joins when it answers)` : ''}`,
+    );
+  return { handshake: federated, http: undefined, replicas: [], summary, federation: federated };
+}
+
+function exclusions(flags: GatewayFlags): string | undefined {
+  if (flags.upstream || flags.stdio || flags.demoUpstream) return '--server excludes --upstream, --stdio and --demo-upstream';
+  if (flags.upstreamTokenExchange) return '--upstream-token-exchange takes one --upstream (not yet per federated server)';
+  if (flags.upstreamEra === 'sessionless')
+    return '--upstream-era sessionless takes one --upstream (federated servers speak the handshake era)';
+  return undefined;
+}
+
+function httpServer(flags: GatewayFlags, spec: ServerSpec, urls: string[]): FederatedServer {
+  const upstreamHeaders = spec.upstreamHeaders ?? flags.upstreamHeaders;
+  // Each server its own turns and connections: a slow one fills only its own (docs/FEDERATION.md, "Failure isolation").
+  const concurrency = spec.concurrency ?? flags.upstreamConcurrency;
+  const dispatcher = concurrency === SHARED_POOL_CONNECTIONS ? undefined : keepAliveAgent(concurrency);
+  const app = httpUpstream({
+    url: urls,
+    forwardHeaders: spec.forwardHeaders ?? flags.forwardHeaders,
+    upstreamHeaders,
+    identityHeaders: spec.identityHeaders ?? flags.identityHeaders,
+    slots: new FairSlots(concurrency),
+    ...(dispatcher ? { dispatcher } : {}),
+    maxMessageBytes: flags.maxMessageSize,
+    onError: report,
+  });
+  const probes = urls.map((url) => httpProbe(url, upstreamHeaders, dispatcher));
+  return { name: spec.name, app, probe: anyOf(probes), target: urls.map((url) => new URL(url).origin + new URL(url).pathname).join(', ') };
+}
+
+function stdioServer(
+  flags: GatewayFlags,
+  spec: ServerSpec,
+  stdio: [string, ...string[]],
+  ledger: ChildLedger | undefined,
+): FederatedServer {
+  const [command, ...args] = stdio;
+  // Only what the operator names reaches the child (child-environment.ts).
+  const env = childEnvironment(spec.stdioEnv ?? flags.stdioEnv);
+  const app = stdioUpstream({
+    command,
+    args,
+    env,
+    spares: spec.spares ?? flags.spares,
+    childIdleTimeoutMs: spec.childIdleTimeoutMs ?? flags.childIdleTimeoutMs,
+    maxMessageLength: flags.maxMessageSize,
+    ...(ledger ? { ledger } : {}),
+    onStderr: (tag, line) => process.stderr.write(`[${spec.name} ${tag ?? 'spare'}] ${line}\n`),
+    onError: report,
+  });
+  return { name: spec.name, app, probe: stdioProbe({ command, args, env }), target: `stdio: ${stdio.join(' ')}` };
+}
+
+/** A pool's probe: the first replica that answers. */
+function anyOf(probes: readonly ServerProbe[]): ServerProbe {
+  return () => Promise.any(probes.map((probe) => probe())).catch((error: AggregateError) => Promise.reject(error.errors[0] as Error));
+}
