@@ -7,11 +7,10 @@
  * call to its server by name or URI, keeps the servers' own ids apart (federated-ids.ts), and
  * keeps a server that is down, slow or crashing from touching the others.
  */
+import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { JSONRPC } from '../../protocol/failures.js';
 import {
-  isObject,
-  type JsonObject,
   type JsonRpcMessage,
   type JsonRpcNotification,
   type JsonRpcRequest,
@@ -26,6 +25,7 @@ import {
   type OrphanedCall,
   plainApplication,
   type Reply,
+  responseOf,
   type RequestContext,
   type SessionPort,
 } from '../../server/application.js';
@@ -36,8 +36,9 @@ import { fromClient, serverCursor, toClient } from './federated-ids.js';
 import { type FederatedServer, Member, type ServerState } from './member.js';
 import type { MemberContext } from './member-view.js';
 import { LISTS, type ListSources, mergedList, type Page, pageOf } from './merged-lists.js';
-import { ServerNames, SERVER_NAME } from './names.js';
-import { ResourceRoutes } from './resource-routes.js';
+import { separatorProblem, ServerNames, SERVER_NAME } from './names.js';
+import { OwedNotices } from './owed-notices.js';
+import { RequestRoutes, resourceNotFound } from './request-routes.js';
 import { rpcError } from './rpc-error.js';
 import { mergedCapabilities, mergedInstructions } from './merged-initialize.js';
 
@@ -65,7 +66,10 @@ export const federationSchema = {
       return names.every((name) => typeof name === 'string' && SERVER_NAME.test(name)) && new Set(names).size === names.length;
     }),
   ),
-  namespaceSeparator: option.string,
+  namespaceSeparator: option.custom(
+    'must be 1 to 8 characters, at least one outside [a-z0-9-], no spaces or "/"',
+    (value) => typeof value === 'string' && separatorProblem(value) === undefined,
+  ),
   eagerUpstreams: option.boolean,
   upstreamIdleTimeoutMs: option.nonNegativeNumber,
   listTimeoutMs: option.positiveInteger,
@@ -103,15 +107,13 @@ export function federation(options: FederationOptions): FederationApplication {
 
 class Federation implements McpApplication {
   readonly #members: Member[];
-  readonly #byName: Map<string, Member>;
   readonly #names: ServerNames;
-  readonly #routes = new ResourceRoutes();
+  readonly #routes: RequestRoutes;
   readonly #options: FederationOptions;
   readonly #onError: (error: unknown) => void;
   /** Calls in flight by session and request id: where a client's cancellation goes. */
   readonly #calls = new Map<string, Member>();
-  /** Sessions a list left a server out of (server -> session -> list_changed methods owed). */
-  readonly #owed = new Map<Member, Map<string, Set<string>>>();
+  readonly #owed: OwedNotices;
   /** Downstream GET streams open here: servers opened later join them. */
   readonly #listening = new Map<string, { context: RequestContext; merge: (member: Member) => void }>();
   #port: SessionPort | undefined;
@@ -127,10 +129,11 @@ class Federation implements McpApplication {
           server,
           index,
           (member, message) => toClient(member.name, message),
-          (member) => this.#recovered(member),
+          (member) => this.#owed.recovered(member),
         ),
     );
-    this.#byName = new Map(this.#members.map((member) => [member.name, member]));
+    this.#routes = new RequestRoutes(this.#members, this.#names);
+    this.#owed = new OwedNotices(() => this.#port, this.#onError);
     const idleMs = options.upstreamIdleTimeoutMs ?? 0;
     if (idleMs > 0) {
       this.#idleSweep = setInterval(() => this.#closeIdle(idleMs), Math.max(idleMs / 2, 50));
@@ -152,7 +155,7 @@ class Federation implements McpApplication {
   }
 
   serverOf(request: Pick<JsonRpcRequest, 'method' | 'params'>): string | undefined {
-    const routed = this.#route({ jsonrpc: '2.0', id: 0, ...request });
+    const routed = this.#routes.route({ jsonrpc: '2.0', id: 0, ...request });
     return 'member' in routed ? routed.member.name : undefined;
   }
 
@@ -162,8 +165,13 @@ class Federation implements McpApplication {
     if (request.method === 'initialize') return this.#initialize(request, context);
     if (request.method === 'ping') return { jsonrpc: '2.0', id: request.id, result: {} };
     if (request.method === 'logging/setLevel') return this.#setLevel(request, context);
-    if (LISTS[request.method]) return mergedList(request, this.#listSources(context));
-    const routed = this.#route(request);
+    if (LISTS[request.method]) {
+      // Every server's exchange listens on this one request's signal (two listeners each):
+      // past ten servers Node would warn of a leak that is not one.
+      setMaxListeners(Math.max(10, 3 * this.#members.length), context.signal);
+      return mergedList(request, this.#listSources(context));
+    }
+    const routed = this.#routes.route(request);
     if ('error' in routed) return routed.error;
     if ('ask' in routed) return this.#readUnlisted(request, context);
     return this.#forward(routed.member, routed.request, context);
@@ -178,7 +186,7 @@ class Federation implements McpApplication {
     requireSession(context);
     const answer = fromClient(message);
     if (answer) {
-      const member = this.#byName.get(answer.server);
+      const member = this.#routes.member(answer.server);
       if (member) await member.app.receive(answer.message, member.context(context));
       return;
     }
@@ -219,7 +227,7 @@ class Federation implements McpApplication {
 
   adopt(call: OrphanedCall, context: RequestContext): AsyncIterable<JsonRpcMessage> | undefined {
     const target = serverCursor(call.cursor);
-    const member = target && this.#byName.get(target.server);
+    const member = target && this.#routes.member(target.server);
     if (!target || !member?.app.adopt) return undefined;
     const rest = member.app.adopt({ requestId: call.requestId, cursor: target.cursor }, member.context(context));
     return rest && this.#mapped(member, rest, () => {});
@@ -239,7 +247,7 @@ class Federation implements McpApplication {
   /** The downstream handshake, answered here: the servers' capabilities merged; their sessions opened on first use (or now, eagerly). */
   async #initialize(request: JsonRpcRequest, context: RequestContext): Promise<JsonRpcResponse> {
     if (this.#options.eagerUpstreams)
-      await Promise.all(this.#members.map((member) => this.#open(member, member.context(context)).catch(() => {})));
+      await Promise.all(this.#members.map((member) => this.#open(member, member.context(context)).catch(() => member.failed())));
     const instructions = mergedInstructions(this.#members);
     return {
       jsonrpc: '2.0',
@@ -287,7 +295,7 @@ class Federation implements McpApplication {
     try {
       await this.#open(member, view);
     } catch (error) {
-      member.failed((error as Error).message);
+      member.failed();
       return serverFailure(member, request, (error as Error).message);
     }
     const sessionId = view.session.id;
@@ -324,54 +332,8 @@ class Federation implements McpApplication {
   /** An answer the upstream application made because the server gave none: it names the server, and the server is checked. */
   #checked(member: Member, response: JsonRpcResponse, request?: Pick<JsonRpcRequest, 'method'>): JsonRpcResponse {
     if (!('error' in response) || !isUpstreamFailure(response.error)) return response;
-    member.failed(response.error.message);
+    member.failed();
     return serverFailure(member, { id: response.id, method: request?.method }, response.error.message);
-  }
-
-  /** Where a request goes: its server and the request as that server must see it. */
-  #route(request: JsonRpcRequest): { member: Member; request: JsonRpcRequest } | { error: JsonRpcResponse } | { ask: true } {
-    const params = request.params ?? {};
-    switch (request.method) {
-      case 'tools/call':
-      case 'prompts/get':
-        return this.#byToolName(request, params['name'], (name) => ({ ...params, name }));
-      case 'resources/read':
-      case 'resources/subscribe':
-      case 'resources/unsubscribe':
-        return this.#byUri(request, params['uri']);
-      case 'completion/complete': {
-        const ref = params['ref'];
-        if (!isObject(ref)) break;
-        if (ref['type'] === 'ref/prompt') return this.#byToolName(request, ref['name'], (name) => ({ ...params, ref: { ...ref, name } }));
-        if (ref['type'] === 'ref/resource') return this.#byUri(request, ref['uri']);
-        break;
-      }
-      default:
-        return { error: rpcError(request.id, JSONRPC.METHOD_NOT_FOUND, `Method not found: ${request.method}`) };
-    }
-    return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, 'Invalid params') };
-  }
-
-  #byToolName(
-    request: JsonRpcRequest,
-    name: unknown,
-    rename: (name: string) => JsonObject,
-  ): { member: Member; request: JsonRpcRequest } | { error: JsonRpcResponse } {
-    const parts = typeof name === 'string' ? this.#names.split(name) : undefined;
-    const member = parts && this.#byName.get(parts.server);
-    if (!parts || !member) {
-      const kind = request.method === 'tools/call' ? 'tool' : 'prompt';
-      return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, `Unknown ${kind}: ${String(name)}`) };
-    }
-    return { member, request: { ...request, params: rename(parts.name) } };
-  }
-
-  #byUri(request: JsonRpcRequest, uri: unknown): { member: Member; request: JsonRpcRequest } | { error: JsonRpcResponse } | { ask: true } {
-    if (typeof uri !== 'string') return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, 'Invalid params: uri must be a string') };
-    const index = this.#routes.route(uri);
-    if (index !== undefined) return { member: this.#members[index]!, request };
-    if (request.method === 'resources/read') return { ask: true };
-    return { error: resourceNotFound(request, uri) };
   }
 
   /**
@@ -385,11 +347,11 @@ class Federation implements McpApplication {
       if (!member.offers('resources') || member.state === 'down') continue;
       const reply = await this.#forward(member, request, context);
       if (isStreamReply(reply)) {
-        this.#routes.remember(uri, member.index);
+        this.#routes.resources.remember(uri, member.index);
         return reply;
       }
       if ('result' in reply) {
-        this.#routes.remember(uri, member.index);
+        this.#routes.resources.remember(uri, member.index);
         return reply;
       }
     }
@@ -402,16 +364,16 @@ class Federation implements McpApplication {
       names: this.#names,
       page: (member, request) => this.#page(member, request, context),
       learned: (member, method, items) => {
-        if (method.startsWith('resources/')) this.#routes.learn(member.index, items);
+        if (method.startsWith('resources/')) this.#routes.resources.learn(member.index, items);
       },
-      leftOut: (member, method, answered) => this.#owe(member, context.session!.id, method, answered),
+      leftOut: (member, method, answered) => this.#owed.owe(member, context.session!.id, LISTS[method]!.changed, answered),
     };
   }
 
   /** One server's page of a list, bounded by the list timeout. */
   async #page(member: Member, request: JsonRpcRequest, context: RequestContext): Promise<Page> {
     const answered = this.#forward(member, request, context).then(async (reply) => {
-      const response = isStreamReply(reply) ? await responseOfStream(reply) : reply;
+      const response = await responseOf(reply).catch(() => undefined);
       return response && pageOf(request.method, response);
     });
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -423,33 +385,6 @@ class Federation implements McpApplication {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /**
-   * The session's list lacks `member`: it is told `list_changed` when the server can be listed
-   * again (a late answer arrived, or the server recovered).
-   */
-  #owe(member: Member, sessionId: string, method: string, answered: Promise<unknown> | undefined): void {
-    const changed = LISTS[method]!.changed;
-    if (answered) {
-      void answered.then(() => this.#tell(sessionId, changed));
-      return;
-    }
-    let sessions = this.#owed.get(member);
-    if (!sessions) this.#owed.set(member, (sessions = new Map<string, Set<string>>()));
-    let methods = sessions.get(sessionId);
-    if (!methods) sessions.set(sessionId, (methods = new Set<string>()));
-    methods.add(changed);
-  }
-
-  #recovered(member: Member): void {
-    const sessions = this.#owed.get(member);
-    this.#owed.delete(member);
-    for (const [sessionId, methods] of sessions ?? []) for (const method of methods) this.#tell(sessionId, method);
-  }
-
-  #tell(sessionId: string, method: string): void {
-    void this.#port?.toStream(sessionId, { jsonrpc: '2.0', method }).catch(this.#onError);
   }
 
   #closeIdle(idleMs: number): void {
@@ -474,16 +409,6 @@ function serverFailure(
   });
 }
 
-function resourceNotFound(request: JsonRpcRequest, uri: string): JsonRpcResponse {
-  // -32002: the MCP specification's "Resource not found".
-  return rpcError(request.id, -32002, 'Resource not found', { uri });
-}
-
 function callKey(context: RequestContext, request: Pick<JsonRpcRequest, 'id'>): string {
   return `${context.session?.id ?? ''} ${String(requestKey(request.id))}`;
-}
-
-async function responseOfStream(stream: AsyncIterable<JsonRpcMessage>): Promise<JsonRpcResponse | undefined> {
-  for await (const message of stream) if (!('method' in message)) return message;
-  return undefined;
 }
