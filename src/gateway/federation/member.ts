@@ -49,6 +49,7 @@ export class Member {
   readonly #onRecovered: (member: Member) => void;
   #port: MemberPort | undefined;
   #heal: ReturnType<typeof setTimeout> | undefined;
+  #checking: Promise<boolean> | undefined;
   #closed = false;
   /** Sessions whose upstream session with this server is open in this process. */
   readonly #open = new Set<string>();
@@ -180,16 +181,23 @@ export class Member {
     }
   }
 
-  /** A call or list found the server unreachable: it is down until a probe answers. */
-  failed(problem: string): void {
-    if (this.state === 'down' || this.#closed) return;
-    this.state = 'down';
-    this.problem = problem;
-    this.#scheduleHeal();
+  /**
+   * A call or list got no answer from the server: it is asked at once (one probe at a time),
+   * and taken for down only if that fails too; a failure of one call (an answer too large, a
+   * child that died) does not hide a server that answers.
+   */
+  failed(): void {
+    if (this.state === 'down' || this.#closed || this.#checking) return;
+    void this.check();
   }
 
-  /** Asks the server what it is (at start-up; again while it is down). */
-  async check(): Promise<boolean> {
+  /** Asks the server what it is (at start-up; at once when a call failed; every 2 s while it is down). */
+  check(): Promise<boolean> {
+    this.#checking ??= this.#check().finally(() => (this.#checking = undefined));
+    return this.#checking;
+  }
+
+  async #check(): Promise<boolean> {
     try {
       this.described = await this.#probe();
       const recovered = this.state === 'down';
