@@ -12,6 +12,15 @@ import { SessionClient } from '../src/client/session-client.js';
 import { OptionError } from '../src/protocol/options.js';
 import { httpUpstream } from '../src/gateway/upstreams/http/http-upstream.js';
 import { stdioUpstream } from '../src/gateway/upstreams/stdio/stdio-upstream.js';
+import { federation } from '../src/gateway/federation/federation.js';
+
+/** A federated server that is never reached (the options are refused before). */
+const server = (name: string) => ({
+  name,
+  app: { handle: () => Promise.reject(new Error('unused')), receive: () => {} },
+  probe: () => Promise.reject(new Error('unused')),
+  target: 'nowhere',
+});
 
 const application = { handle: () => Promise.reject(new Error('unused')), receive: () => {} };
 
@@ -56,6 +65,13 @@ it.each([
   ],
   ['spares', () => stdioUpstream({ command: 'x', args: [], spares: -1 }), /"spares" must be an integer from 0 to 64, got -1/],
   ['args', () => stdioUpstream({ command: 'x', args: 'a b' as never }), /"args" must be an array of arguments/],
+  [
+    'servers',
+    () => federation({ servers: [server('a'), server('a')] }),
+    /"servers" must be a non-empty list of servers with distinct \[a-z0-9-\] names/,
+  ],
+  ['servers', () => federation({ servers: [server('GitHub')] }), /distinct \[a-z0-9-\] names/],
+  ['namespaceSeparator', () => federation({ servers: [server('a')], namespaceSeparator: 'x' }), /at least one outside/],
 ])('%s: refused with SG_INVALID_OPTION, naming it', (name, build, message) => {
   const error = refusal(build);
   expect(error.code).toBe('SG_INVALID_OPTION');
