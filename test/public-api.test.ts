@@ -92,10 +92,13 @@ const PUBLIC: Record<string, string[]> = {
     'defaultLedgerDirectory',
     'eraRouter',
     'fanout',
+    'federation',
+    'httpProbe',
     'httpUpstream',
     'identityView',
     'sessionCreated',
     'sessionEnded',
+    'stdioProbe',
     'stdioUpstream',
   ],
   'sessiongate/policy': [

@@ -2,6 +2,9 @@
 export { httpUpstream, type HttpUpstreamOptions } from './upstreams/http/http-upstream.js';
 export { stdioUpstream, type StdioUpstreamOptions } from './upstreams/stdio/stdio-upstream.js';
 export { eraRouter, type EraRouterOptions, type UpstreamEra } from './eras/era-router.js';
+export { federation, type FederationApplication, type FederationOptions, type ServerHealth } from './federation/federation.js';
+export type { FederatedServer, ServerState } from './federation/member.js';
+export { httpProbe, stdioProbe, type ServerProbe } from './federation/server-probe.js';
 export type { HeaderPolicyOptions } from './upstreams/http/header-policy.js';
 export { FairSlots, DEFAULT_UPSTREAM_CONCURRENCY } from './upstreams/fair-slots.js';
 export { ChildLedger, defaultLedgerDirectory } from './upstreams/stdio/child-ledger.js';
