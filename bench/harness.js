@@ -79,8 +79,8 @@ export async function openSession(url, extra = {}) {
   return headers;
 }
 
-function load(url, headers, duration, overallRate) {
-  return autocannon({ url, method: 'POST', headers, body: CALL, connections: settings.connections, duration, overallRate });
+function load(url, headers, duration, overallRate, body = CALL) {
+  return autocannon({ url, method: 'POST', headers, body, connections: settings.connections, duration, overallRate });
 }
 
 function cpuOf(before, after, requests) {
@@ -96,20 +96,23 @@ export async function measure(name, script, session, env = {}) {
   return measureRunning(name, await start(script, env), session);
 }
 
-/** `measure` for a server started elsewhere: `{ url, cpu(): {user, system} in µs, stop() }`. */
-export async function measureRunning(name, server, session, headersFor = openSession) {
+/**
+ * `measure` for a server started elsewhere: `{ url, cpu(): {user, system} in µs, stop() }`;
+ * `body`: the call sent (default: tools/call echo "hello"; its answer must hold "hello").
+ */
+export async function measureRunning(name, server, session, headersFor = openSession, body = CALL) {
   const headers = session ? await headersFor(server.url) : JSON_HEADERS;
-  const probe = await (await fetch(server.url, { method: 'POST', headers, body: CALL })).text();
+  const probe = await (await fetch(server.url, { method: 'POST', headers, body })).text();
   if (!probe.includes('hello')) throw new Error(`${name}: wrong answer ${probe}`);
-  await load(server.url, headers, 2); // warm-up
+  await load(server.url, headers, 2, undefined, body); // warm-up
   let before = await server.cpu();
-  const full = await load(server.url, headers, settings.duration);
+  const full = await load(server.url, headers, settings.duration, undefined, body);
   let after = await server.cpu();
   const fullCpu = cpuOf(before, after, full.requests.total);
   before = await server.cpu();
-  const paced = await load(server.url, headers, settings.duration, settings.rate);
+  const paced = await load(server.url, headers, settings.duration, settings.rate, body);
   after = await server.cpu();
-  const serialP50 = await serialLatency(server.url, headers);
+  const serialP50 = await serialLatency(server.url, headers, 2000, body);
   await server.stop();
   for (const result of [full, paced]) {
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
@@ -128,12 +131,12 @@ export async function measureRunning(name, server, session, headersFor = openSes
  * Median latency in ms of calls made one after another on one keep-alive connection, timed
  * with a sub-millisecond clock (autocannon reports whole milliseconds).
  */
-async function serialLatency(url, headers, count = 2000) {
+export async function serialLatency(url, headers, count = 2000, body = CALL) {
   const agent = new Agent({ connections: 1 });
   const times = [];
   for (let i = 0; i < count; i++) {
     const started = performance.now();
-    const answer = await request(url, { method: 'POST', headers, body: CALL, dispatcher: agent });
+    const answer = await request(url, { method: 'POST', headers, body, dispatcher: agent });
     await answer.body.text();
     times.push(performance.now() - started);
   }

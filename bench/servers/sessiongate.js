@@ -1,4 +1,5 @@
-// Sessiongate's session server (memory store) with a trivial application that echoes.
+// Sessiongate's session server (memory store) with a trivial application that echoes; with
+// $TOOLS, tools/list answers that many tools (bench/federation.bench.js).
 import { createServer } from 'node:http';
 // BASELINE_DIST runs another build (bench/baseline.bench.js: this commit against an earlier one).
 const { createSessionServer } = await import(
@@ -6,6 +7,11 @@ const { createSessionServer } = await import(
 );
 import { serveStats, ready } from './ipc.js';
 
+const TOOLS = Array.from({ length: Number(process.env.TOOLS ?? 1) }, (_, i) => ({
+  name: i === 0 ? 'echo' : `tool_${i}`,
+  description: `Tool number ${i} of a benchmark server, with a description of ordinary length.`,
+  inputSchema: { type: 'object', properties: { text: { type: 'string' } } },
+}));
 const application = {
   async handle(request) {
     if (request.method === 'initialize') {
@@ -19,6 +25,7 @@ const application = {
         },
       };
     }
+    if (request.method === 'tools/list') return { jsonrpc: '2.0', id: request.id, result: { tools: TOOLS } };
     return { jsonrpc: '2.0', id: request.id, result: { content: [{ type: 'text', text: request.params?.arguments?.text ?? '' }] } };
   },
   receive() {},
