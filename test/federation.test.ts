@@ -20,8 +20,10 @@ import { federatedId, fromClient, serverId, toClient } from '../src/gateway/fede
 import { decodeCursor, encodeCursor } from '../src/gateway/federation/merged-cursor.js';
 import { ServerNames } from '../src/gateway/federation/names.js';
 import { type DemoProcess, runCli, startCli } from './helpers/demo-process.js';
-import { freePort } from './helpers/everything.js';
+import { EVERYTHING_STDIO, freePort } from './helpers/everything.js';
 import { readJsonLines } from './helpers/json-lines.js';
+import { openSession, postStream, send, toolCall } from './helpers/mcp-http.js';
+import { startRedis } from './helpers/redis.js';
 import { childrenOf, isAlive, type ServerProcess, startProcess } from './helpers/processes.js';
 
 const STDIO_SERVER = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
@@ -265,6 +267,37 @@ describe('three servers behind one gateway', () => {
   });
 });
 
+describe('a peer nobody here wrote: the reference server-everything behind the federation', () => {
+  it('prompts, completions of prompt and template arguments, and a URI found by its template reach it, beside another server', async () => {
+    const gw = await gateway(['--server', `ev=stdio:${EVERYTHING_STDIO}`, ...serverFlags({ a })]);
+    const { client } = await sdkClient(gw.url, 'everything');
+    const prompts = (await client.listPrompts()).prompts.map((prompt) => prompt.name);
+    expect(prompts).toEqual(expect.arrayContaining(['ev__simple-prompt', 'ev__completable-prompt']));
+    const prompt = await client.getPrompt({ name: 'ev__completable-prompt', arguments: { department: 'Sales', name: 'Eve' } });
+    expect(JSON.stringify(prompt.messages)).toContain('promote Eve to the head of the Sales team');
+    const departments = await client.complete({
+      ref: { type: 'ref/prompt', name: 'ev__completable-prompt' },
+      argument: { name: 'department', value: 'S' },
+    });
+    expect(departments.completion.values).toEqual(['Sales', 'Support']);
+
+    const templates = (await client.listResourceTemplates()).resourceTemplates.map((template) => template.uriTemplate);
+    expect(templates).toContain('demo://resource/dynamic/text/{resourceId}');
+    // Never listed: routed by the template's fixed beginning.
+    const read = await client.readResource({ uri: 'demo://resource/dynamic/text/3' });
+    expect(read.contents[0]?.uri).toBe('demo://resource/dynamic/text/3');
+    const ids = await client.complete({
+      ref: { type: 'ref/resource', uri: 'demo://resource/dynamic/text/{resourceId}' },
+      argument: { name: 'resourceId', value: '3' },
+    });
+    expect(ids.completion.values).toEqual(['3']);
+
+    const tools = (await client.listTools()).tools.map((tool) => tool.name);
+    expect(tools).toEqual(expect.arrayContaining(['ev__echo', 'a__echo']));
+    expect(text(await client.callTool({ name: 'ev__echo', arguments: { message: 'to everything' } }))).toContain('to everything');
+  });
+});
+
 describe('state across restarts and eras', () => {
   it('the gateway SIGKILLed and restarted on SQLite continues every upstream session', async () => {
     const store = `sqlite:${join(dir, 'federation.db')}`;
@@ -338,6 +371,25 @@ describe('state across restarts and eras', () => {
     await expect.poll(() => a.lines().some((line) => line.closed === first), { timeout: 10_000 }).toBe(true);
     expect(text(await client.callTool({ name: 'a__echo', arguments: { text: 'reopened' } }))).toBe('reopened');
     expect(a.sessions().length - opened.a).toBe(2);
+  });
+});
+
+describe('replicas on a shared Redis', () => {
+  it("a stdio server's request to the client, answered on another replica, reaches its child", async () => {
+    const redis = await startRedis();
+    running.push({ kill: () => redis.stop() });
+    const args = [`c=stdio:${process.execPath} ${STDIO_SERVER}`].flatMap((server) => ['--server', server]);
+    const [first, second] = await Promise.all([gateway([...args, '--store', redis.url]), gateway([...args, '--store', redis.url])]);
+    const id = await openSession(first.url);
+    const headers = { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' };
+    const stream = await postStream(first.url, headers, toolCall('c__ask', {}, 2));
+    const asked = (await stream.next(10_000)) as { id: string; method: string };
+    expect(asked.method).toBe('sampling/createMessage');
+    expect(asked.id).toMatch(/^c:/);
+    const answer = { jsonrpc: '2.0', id: asked.id, result: { role: 'assistant', content: { type: 'text', text: 'from B' }, model: 'm' } };
+    expect((await send(second.url, { headers, body: answer })).status).toBe(202);
+    expect(JSON.stringify(await stream.next(10_000))).toContain('client said from B');
+    stream.close();
   });
 });
 
