@@ -74,7 +74,7 @@ export class Member {
     this.#outbound = (message) => outbound(this, message);
   }
 
-  /** The server's view of the session port (one per port). */
+  /** The server's view of the session port (a federation serves one session server: the first port it sees is its port). */
   port(port: SessionPort): MemberPort {
     if (!this.#port)
       this.#port = new MemberPort(this.name, port, {
