@@ -296,15 +296,15 @@ class Federation implements McpApplication {
       await this.#open(member, view);
     } catch (error) {
       member.failed();
-      return serverFailure(member, request, (error as Error).message);
+      return serverFailure(member, request.id, (error as Error).message);
     }
     const sessionId = view.session.id;
     const key = callKey(context, request);
     this.#calls.set(key, member);
-    member.begin(sessionId);
+    member.callStarted(sessionId);
     const done = (): void => {
       this.#calls.delete(key);
-      member.end(sessionId, Date.now());
+      member.callEnded(sessionId, Date.now());
     };
     let reply: Reply;
     try {
@@ -315,7 +315,7 @@ class Federation implements McpApplication {
     }
     if (isStreamReply(reply)) return this.#mapped(member, reply, done);
     done();
-    return this.#checked(member, reply, request);
+    return this.#checked(member, reply);
   }
 
   async *#mapped(member: Member, stream: AsyncIterable<JsonRpcMessage>, done: () => void): AsyncIterable<JsonRpcMessage> {
@@ -330,10 +330,10 @@ class Federation implements McpApplication {
   }
 
   /** An answer the upstream application made because the server gave none: it names the server, and the server is checked. */
-  #checked(member: Member, response: JsonRpcResponse, request?: Pick<JsonRpcRequest, 'method'>): JsonRpcResponse {
+  #checked(member: Member, response: JsonRpcResponse): JsonRpcResponse {
     if (!('error' in response) || !isUpstreamFailure(response.error)) return response;
     member.failed();
-    return serverFailure(member, { id: response.id, method: request?.method }, response.error.message);
+    return serverFailure(member, response.id, response.error.message);
   }
 
   /**
@@ -398,13 +398,9 @@ function isUpstreamFailure(error: { code: number; message: string }): boolean {
   return error.code === JSONRPC.INTERNAL_ERROR && error.message.startsWith('Upstream error: ');
 }
 
-function serverFailure(
-  member: Member,
-  request: { id: JsonRpcResponse['id']; method?: string | undefined },
-  detail: string,
-): JsonRpcResponse {
+function serverFailure(member: Member, id: JsonRpcResponse['id'], detail: string): JsonRpcResponse {
   const what = detail.replace(/^Upstream error: /, '');
-  return rpcError(request.id, JSONRPC.INTERNAL_ERROR, `Upstream error: server "${member.name}" is unavailable: ${what}`, {
+  return rpcError(id, JSONRPC.INTERNAL_ERROR, `Upstream error: server "${member.name}" is unavailable: ${what}`, {
     server: member.name,
   });
 }

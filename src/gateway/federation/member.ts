@@ -149,11 +149,12 @@ export class Member {
   }
 
   /** A request to the server starts (for the idle timeout: never closed while one runs). */
-  begin(sessionId: string): void {
+  callStarted(sessionId: string): void {
     this.#busy.set(sessionId, (this.#busy.get(sessionId) ?? 0) + 1);
   }
 
-  end(sessionId: string, now: number): void {
+  /** A request to the server answered (the idle timeout counts from `now`). */
+  callEnded(sessionId: string, now: number): void {
     const left = (this.#busy.get(sessionId) ?? 1) - 1;
     if (left <= 0) this.#busy.delete(sessionId);
     else this.#busy.set(sessionId, left);
