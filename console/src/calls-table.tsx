@@ -3,7 +3,7 @@ import type { AuditEvent } from './api.js';
 
 export function CallsTable({ calls, caption }: { calls: AuditEvent[]; caption: string }) {
   return (
-    <div class="table">
+    <div class="table" tabIndex={0} role="region" aria-label={caption}>
       <table>
         <caption>{caption}</caption>
         <HeaderRow names={['Time', 'Session', 'Identity', 'Method', 'Name', 'Outcome', 'Duration', 'Decision']} />

@@ -56,7 +56,8 @@ export function Sessions({ sessions }: { sessions: SessionRow[] }) {
       <p role="status" class="status">
         {message}
       </p>
-      <div class="table">
+      {/* Scrolls sideways on a phone: focusable, so a keyboard can scroll it even with no row (and no button) in it. */}
+      <div class="table" tabIndex={0} role="region" aria-label="Sessions table">
         <table>
           <HeaderRow
             names={['Session', 'Client', 'Identity', 'Era', 'Upstream', 'Age', 'Idle', 'Time left', 'Calls', 'Last call', 'Action']}
