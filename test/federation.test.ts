@@ -40,6 +40,7 @@ interface LogLine {
   client?: string | null;
   pid?: number;
   slowDone?: number;
+  scoped?: string;
 }
 
 /** An HTTP fixture server of the test's, restartable on its port, with its log. */
@@ -200,6 +201,17 @@ describe('three servers behind one gateway', () => {
     expect(progress).toEqual([1, 2, 3]);
     expect(a.lines().some((line) => line.slowDone === 900)).toBe(false);
     expect(text(await slow)).toBe('slow done');
+
+    // Session-scoped calls: the level to every open server that logs, a subscription to the URI's server only.
+    await client.setLoggingLevel('debug');
+    await client.subscribeResource({ uri: 'test://watched' });
+    const scoped = (log: Upstream) =>
+      log
+        .lines()
+        .filter((line) => line.scoped !== undefined)
+        .map((line) => line.scoped);
+    expect(scoped(a)).toEqual(['logging/setLevel', 'resources/subscribe']);
+    expect(scoped(b)).toEqual(['logging/setLevel']);
 
     // Unknown names are the client's mistake, with the protocol's error.
     await expect(client.callTool({ name: 'zz__echo', arguments: {} })).rejects.toThrow(/-32602.*Unknown tool/);
