@@ -155,8 +155,7 @@ class Federation implements McpApplication {
   }
 
   serverOf(request: Pick<JsonRpcRequest, 'method' | 'params'>): string | undefined {
-    const routed = this.#routes.route({ jsonrpc: '2.0', id: 0, ...request });
-    return 'member' in routed ? routed.member.name : undefined;
+    return this.#routes.serverOf(request)?.name;
   }
 
   async handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {

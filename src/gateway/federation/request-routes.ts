@@ -33,45 +33,74 @@ export class RequestRoutes {
   }
 
   route(request: JsonRpcRequest): Route {
-    const params = request.params ?? {};
-    switch (request.method) {
-      case 'tools/call':
-      case 'prompts/get':
-        return this.#byServerName(request, params['name'], (name) => ({ ...params, name }));
-      case 'resources/read':
-      case 'resources/subscribe':
-      case 'resources/unsubscribe':
-        return this.#byUri(request, params['uri']);
-      case 'completion/complete': {
-        const ref = params['ref'];
-        if (!isObject(ref)) break;
-        if (ref['type'] === 'ref/prompt') return this.#byServerName(request, ref['name'], (name) => ({ ...params, ref: { ...ref, name } }));
-        if (ref['type'] === 'ref/resource') return this.#byUri(request, ref['uri']);
-        break;
-      }
-      default:
-        return { error: rpcError(request.id, JSONRPC.METHOD_NOT_FOUND, `Method not found: ${request.method}`) };
-    }
-    return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, 'Invalid params') };
+    const target = targetOf(request);
+    if (target === undefined) return { error: rpcError(request.id, JSONRPC.METHOD_NOT_FOUND, `Method not found: ${request.method}`) };
+    if (target === 'invalid') return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, 'Invalid params') };
+    return 'uri' in target ? this.#byUri(request, target.uri) : this.#byServerName(request, target);
   }
 
-  /** A tool or prompt (or a prompt's completion) by the server part of its name. */
-  #byServerName(request: JsonRpcRequest, name: unknown, rename: (name: string) => JsonObject): Route {
-    const parts = typeof name === 'string' ? this.#names.split(name) : undefined;
-    const member = parts && this.#byName.get(parts.server);
-    if (!parts || !member) {
+  /** The server a request goes to, without rewriting it (policy and audit ask on every call). */
+  serverOf(request: Pick<JsonRpcRequest, 'method' | 'params'>): Member | undefined {
+    const target = targetOf(request);
+    if (target === undefined || target === 'invalid') return undefined;
+    if ('uri' in target) return typeof target.uri === 'string' ? this.#located(target.uri) : undefined;
+    return this.#named(target.name)?.member;
+  }
+
+  /** A tool or prompt (or a prompt's completion) by the server part of its name, renamed to the server's own. */
+  #byServerName(request: JsonRpcRequest, target: Named): Route {
+    const named = this.#named(target.name);
+    if (!named) {
       const kind = request.method === 'tools/call' ? 'tool' : 'prompt';
-      return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, `Unknown ${kind}: ${String(name)}`) };
+      return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, `Unknown ${kind}: ${String(target.name)}`) };
     }
-    return { member, request: { ...request, params: rename(parts.name) } };
+    const params = request.params ?? {};
+    const renamed = target.ref ? { ...params, ref: { ...target.ref, name: named.own } } : { ...params, name: named.own };
+    return { member: named.member, request: { ...request, params: renamed } };
   }
 
   #byUri(request: JsonRpcRequest, uri: unknown): Route {
     if (typeof uri !== 'string') return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, 'Invalid params: uri must be a string') };
-    const index = this.resources.route(uri);
-    if (index !== undefined) return { member: this.#members[index]!, request };
+    const member = this.#located(uri);
+    if (member) return { member, request };
     if (request.method === 'resources/read') return { ask: true };
     return { error: resourceNotFound(request, uri) };
+  }
+
+  #named(name: unknown): { member: Member; own: string } | undefined {
+    const parts = typeof name === 'string' ? this.#names.split(name) : undefined;
+    const member = parts && this.#byName.get(parts.server);
+    return member && { member, own: parts.name };
+  }
+
+  #located(uri: string): Member | undefined {
+    const index = this.resources.route(uri);
+    return index === undefined ? undefined : this.#members[index];
+  }
+}
+
+/** A server-prefixed name (of a tool or prompt, or a prompt completion's `ref`). */
+type Named = { name: unknown; ref?: JsonObject };
+
+/** What a request names a server by; undefined for a method no server answers, 'invalid' for a completion without a usable ref. */
+function targetOf(request: Pick<JsonRpcRequest, 'method' | 'params'>): Named | { uri: unknown } | 'invalid' | undefined {
+  const params = request.params ?? {};
+  switch (request.method) {
+    case 'tools/call':
+    case 'prompts/get':
+      return { name: params['name'] };
+    case 'resources/read':
+    case 'resources/subscribe':
+    case 'resources/unsubscribe':
+      return { uri: params['uri'] };
+    case 'completion/complete': {
+      const ref = params['ref'];
+      if (isObject(ref) && ref['type'] === 'ref/prompt') return { name: ref['name'], ref };
+      if (isObject(ref) && ref['type'] === 'ref/resource') return { uri: ref['uri'] };
+      return 'invalid';
+    }
+    default:
+      return undefined;
   }
 }
 
