@@ -92,7 +92,7 @@ describe('--policy (the documented minimal form)', () => {
     expect(await toolNames(alice)).toEqual(['echo', 'slow']);
     expect(await alice.callTool({ name: 'echo', arguments: { text: 'allowed' } })).toMatchObject({ content: [{ text: 'allowed' }] });
     const denied = await refusal(alice.callTool({ name: 'whoami', arguments: {} }));
-    expect(denied.code).toBe(-32050);
+    expect(denied.code).toBe(-31050);
     expect(denied.message).toContain('Denied by policy');
 
     const bob = await clientOf('bob', { groups: ['ops'] });
@@ -112,7 +112,7 @@ describe('--policy (the documented minimal form)', () => {
   it('a call that needs approval is refused, saying so, when the client cannot be asked', async () => {
     const alice = await clientOf('alice');
     const error = await refusal(alice.callTool({ name: 'slow', arguments: { ms: 1 } }));
-    expect(error.code).toBe(-32051);
+    expect(error.code).toBe(-31051);
     expect(error.message).toContain('cannot be asked');
     expect(upstreamCalls()).not.toContain('slow');
     await alice.close();
@@ -126,7 +126,7 @@ describe('--policy (the documented minimal form)', () => {
     });
     expect((await refusal(declining.callTool({ name: 'slow', arguments: { ms: 1 } }))).message).toContain('declined');
     expect(questions[0]).toContain('"slow"');
-    expect(questions[0]).toContain('{"ms":1}');
+    expect(questions[0]).toContain('"ms" = 1');
 
     const silent = await clientOf('alice', {}, async () => {
       await new Promise((resolve) => setTimeout(resolve, 3000)); // past --approval-timeout 2s
@@ -186,7 +186,7 @@ describe('--policy (the documented minimal form)', () => {
       body: { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'whoami', arguments: {}, _meta: META } },
       headers: { authorization: `Bearer ${token}`, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'whoami' },
     });
-    expect((answer.json as { error: { code: number } }).error.code).toBe(-32050);
+    expect((answer.json as { error: { code: number } }).error.code).toBe(-31050);
   });
 
   it('a sessionless caller is asked in the multi-round-trip form; the answer counts only for the same person, call and arguments', async () => {
@@ -203,7 +203,7 @@ describe('--policy (the documented minimal form)', () => {
     expect(asked.result.resultType).toBe('input_required');
     const [question] = Object.values(asked.result.inputRequests);
     expect(question?.method).toBe('elicitation/create');
-    expect(question?.params.message).toContain('{"ms":4}');
+    expect(question?.params.message).toContain('"ms" = 4');
     const key = Object.keys(asked.result.inputRequests)[0]!;
     const accept = { [key]: { action: 'accept', content: { approve: true } } };
     const before = upstreamCalls().filter((name) => name === 'slow').length;
@@ -211,7 +211,7 @@ describe('--policy (the documented minimal form)', () => {
     const tampered = (await call({ ms: 5 }, { inputResponses: accept, requestState: asked.result.requestState })).json as {
       error: { code: number; message: string };
     };
-    expect(tampered.error.code).toBe(-32051);
+    expect(tampered.error.code).toBe(-31051);
     const declined = (await call({ ms: 4 }, { inputResponses: { [key]: { action: 'decline' } }, requestState: asked.result.requestState }))
       .json as { error: { message: string } };
     expect(declined.error.message).toContain('declined');
@@ -243,7 +243,7 @@ describe('--policy (the documented minimal form)', () => {
     writeFileSync(policyFile, JSON.stringify(narrowed));
     await expect.poll(() => changes, { timeout: 10_000 }).toBe(2);
     await expect.poll(() => toolNames(alice), { timeout: 10_000 }).toEqual(['slow']);
-    expect((await refusal(alice.callTool({ name: 'echo', arguments: { text: 'x' } }))).code).toBe(-32050);
+    expect((await refusal(alice.callTool({ name: 'echo', arguments: { text: 'x' } }))).code).toBe(-31050);
 
     writeFileSync(policyFile, '{"rules": [{"id": "broken"}]}');
     await expect.poll(() => gateway.output(), { timeout: 10_000 }).toContain('kept the policy in force');

@@ -4,6 +4,7 @@
  * schema compiled once (docs/POLICY.md, "Rules").
  */
 import type { Call, Caller } from './call.js';
+import { isUriTemplate, normalizeResourcePattern } from '../protocol/resource-uri.js';
 import { NameSet } from './globs.js';
 import type { Effect, PolicyRule } from './policy-document.js';
 
@@ -21,6 +22,9 @@ export class CompiledRule {
   readonly prompts: NameSet | undefined;
   readonly methods: NameSet | undefined;
   readonly #servers: ReadonlySet<string> | undefined;
+  readonly #issuers: ReadonlySet<string> | undefined;
+  /** Names a person by what their token says (subjects, claims, scopes, clients): meaningful per issuer only. */
+  readonly #describesPeople: boolean;
   readonly #scopes: readonly string[] | undefined;
   readonly #clients: ReadonlySet<string> | undefined;
   readonly #claims: readonly (readonly [string, readonly unknown[]])[];
@@ -32,10 +36,15 @@ export class CompiledRule {
     this.strength = STRENGTH[rule.effect];
     this.subjects = rule.subjects && new Set(rule.subjects);
     this.tools = rule.tools && new NameSet(rule.tools);
-    this.resources = rule.resources && new NameSet(rule.resources);
+    // Patterns in the normal form the URIs they are matched against take (protocol/resource-uri.ts).
+    this.resources =
+      rule.resources &&
+      new NameSet(rule.resources.map((pattern) => (isUriTemplate(pattern) ? pattern : normalizeResourcePattern(pattern))));
     this.prompts = rule.prompts && new NameSet(rule.prompts);
     this.methods = rule.methods && new NameSet(rule.methods);
     this.#servers = rule.servers && new Set(rule.servers);
+    this.#issuers = rule.issuers && new Set(rule.issuers);
+    this.#describesPeople = Boolean(rule.subjects ?? rule.claims ?? rule.scopes ?? rule.clients);
     this.#scopes = rule.scopes;
     this.#clients = rule.clients && new Set(rule.clients);
     this.#claims = Object.entries(rule.claims ?? {}).map(([name, value]) => [name, Array.isArray(value) ? value : [value]] as const);
@@ -51,6 +60,10 @@ export class CompiledRule {
   appliesTo(caller: Caller): boolean {
     const rule = this.rule;
     if (rule.anonymous !== undefined && rule.anonymous !== caller.anonymous) return false;
+    // Another issuer's `sub: alice` is another person (docs/POLICY.md, "Issuers").
+    if (this.#issuers) {
+      if (caller.issuer === undefined || !this.#issuers.has(caller.issuer)) return false;
+    } else if (this.#describesPeople && !caller.ofDefaultIssuer) return false;
     if (this.subjects && (caller.subject === undefined || !this.subjects.has(caller.subject))) return false;
     if (this.#clients && (caller.clientId === undefined || !this.#clients.has(caller.clientId))) return false;
     if (this.#scopes && !this.#scopes.some((scope) => caller.scopes.has(scope))) return false;

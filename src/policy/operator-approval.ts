@@ -18,15 +18,12 @@ import { sessionTag } from '../session/id.js';
 import type { ApprovalRecord } from '../store/approval-record.js';
 import { durationMs } from './duration.js';
 import { policyRefusal } from './policy-errors.js';
-import { type ApprovalCall, summarised } from './user-approval.js';
+import type { ApprovalCall } from './user-approval.js';
 
 /** How often a waiting call looks at the store for a decision another replica made. */
 export const APPROVAL_POLL_MS = 500;
 /** How often a waiting call with a progress token is told it still waits. */
 export const APPROVAL_PROGRESS_MS = 10_000;
-
-/** How much of a call's arguments the operator is shown (JSON text). */
-const OPERATOR_SUMMARY_CHARS = 2000;
 
 /** An operator's decision at the admin API. */
 export interface OperatorDecision {
@@ -179,7 +176,8 @@ export class OperatorApprovals implements ApprovalDesk {
         client: (context.session?.record.initialize['clientInfo'] as JsonObject | undefined) ?? null,
         method: call.method,
         name: call.name ?? null,
-        arguments: summarised(call.arguments, OPERATOR_SUMMARY_CHARS),
+        // Whole: an operator approves only what they can read in full (the console folds long values).
+        arguments: JSON.stringify(call.arguments ?? {}),
         rule: rule.id,
         ...(rememberMs === undefined ? {} : { rememberMs }),
       },

@@ -20,6 +20,11 @@ export interface PolicyRule {
   effect: Effect;
   description?: string;
   // Who: every condition given must hold.
+  /**
+   * Identity providers (`iss`) whose callers the rule is about. Without it, a rule naming
+   * `subjects`, `claims`, `scopes` or `clients` is about the default issuer's callers only.
+   */
+  issuers?: string[];
   subjects?: string[];
   claims?: Record<string, string | number | boolean | (string | number | boolean)[]>;
   scopes?: string[];

@@ -7,6 +7,7 @@
  * (`verdictOf`).
  */
 import { SessiongateError } from '../protocol/failures.js';
+import { normalizedRequest } from '../protocol/request-hygiene.js';
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
 import type { Identity, McpApplication, Reply, RequestContext, SessionPort } from '../server/application.js';
 import { isStreamReply, plainApplication } from '../server/application.js';
@@ -18,7 +19,7 @@ import { policyRefusal } from './policy-errors.js';
 import { type Limiter, RateLimiter, storeLimiter, type Take } from './rate-limiter.js';
 import { LISTS, SeenLists } from './seen-lists.js';
 import { RoundTripApprovals } from './round-trip-approval.js';
-import { type ApprovalCall, type ApprovalOutcome, UserApprovals } from './user-approval.js';
+import { type ApprovalCall, type ApprovalOutcome, type StrayAnswer, UserApprovals } from './user-approval.js';
 import { type ApprovalDesk, OperatorApprovals } from './operator-approval.js';
 
 /** What the audit line says of a call's decision. */
@@ -35,6 +36,11 @@ export interface PolicyGateOptions {
   /** The claim whose value `subjects` lists. Default 'sub'. */
   subjectClaim?: string;
   /**
+   * The issuer whose callers rules without `issuers` describe (the gateway's first `--issuer`).
+   * Default: none, and such rules describe every caller (one identity provider, or API keys).
+   */
+  defaultIssuer?: string;
+  /**
    * Where `rateLimit` buckets are kept. Default: the session store, once the server binds the
    * gate (replicas on one store share them); in this process before that.
    */
@@ -43,6 +49,8 @@ export interface PolicyGateOptions {
   approvalTimeoutMs?: number;
   /** In front of a federation: the server of a tool, prompt or resource (for rules naming `servers`). */
   serverOf?: ServerOf;
+  /** Told of an answer to an approval question that the asked session and person did not give (it is ignored): for the audit. */
+  onStrayAnswer?: StrayAnswer;
 }
 
 const verdicts = new WeakMap<JsonRpcRequest, Verdict>();
@@ -70,23 +78,31 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
   const callers = new WeakMap<Identity, Caller>();
   const callerFor = (context: RequestContext): Caller => {
     const identity = context.identity;
-    if (!identity) return callerOf(undefined, context.principal, options.subjectClaim);
+    if (!identity) return callerOf(undefined, context.principal, options.subjectClaim, options.defaultIssuer);
     let caller = callers.get(identity);
-    if (!caller) callers.set(identity, (caller = callerOf(identity, context.principal, options.subjectClaim)));
+    if (!caller) callers.set(identity, (caller = callerOf(identity, context.principal, options.subjectClaim, options.defaultIssuer)));
     return caller;
   };
 
-  const handle = (request: JsonRpcRequest, context: RequestContext): Promise<Reply> | Reply => {
+  const handle = (given: JsonRpcRequest, context: RequestContext): Promise<Reply> | Reply => {
+    // Decided on, and forwarded in, the form the upstream acts on (docs/SECURITY.md); a verdict
+    // is kept under the request as it was given, which is what the audit holds.
+    const request = normalizedRequest(given);
     const policy = options.policy();
     const caller = callerFor(context);
     const call = callOf(request);
     if (serverOf && call.kind !== 'method') call.server = serverOf(call);
     const decision = policy.decide(caller, call);
     const rule = decision.rule;
-    const verdict = (kind: Verdict['decision']): void => void verdicts.set(request, { decision: kind, rule: rule?.id ?? null });
+    const verdict = (kind: Verdict['decision']): void => void verdicts.set(given, { decision: kind, rule: rule?.id ?? null });
     if (decision.effect === 'deny') {
       verdict('deny');
       return policyRefusal(request.id, 'SG_POLICY_DENIED', rule?.reason);
+    }
+    // A completion reveals what it completes; nobody is asked to approve one (a list shows approve as usable too).
+    if (request.method === 'completion/complete' && call.kind !== 'method' && decision.effect === 'approve') {
+      verdict('allow');
+      return application.handle(request, context);
     }
     if (decision.effect === 'approve') {
       const approval: ApprovalCall = {
@@ -95,19 +111,21 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
         call,
         rule: rule!,
         forward: () => application.handle(request, context),
-        settle: (outcome, approver) => void verdicts.set(request, { decision: outcome, rule: rule?.id ?? null, approver }),
+        settle: (outcome, approver) => void verdicts.set(given, { decision: outcome, rule: rule?.id ?? null, approver }),
       };
       if (rule?.approver === 'operator' && operators.available) return operators.ask(approval);
       if ((rule?.approver ?? 'user') === 'user' && approvals.canAsk(context)) return approvals.ask(approval);
       if ((rule?.approver ?? 'user') === 'user' && roundTrips.canAsk(request, context)) {
-        const judged = roundTrips.judge(request, context, call, rule?.remember === undefined ? undefined : durationMs(rule.remember));
-        if ('reply' in judged) {
-          verdict('approve-asked');
-          return judged.reply;
-        }
-        verdicts.set(request, { decision: judged.outcome, rule: rule?.id ?? null, approver: 'user' });
-        if (judged.outcome !== 'approve-accepted') return roundTrips.refusal(request, judged.outcome);
-        return application.handle(judged.forward, context);
+        const remember = rule?.remember === undefined ? undefined : durationMs(rule.remember);
+        return roundTrips.judge(request, context, call, remember).then((judged) => {
+          if ('reply' in judged) {
+            verdict('approve-asked');
+            return judged.reply;
+          }
+          verdicts.set(given, { decision: judged.outcome, rule: rule?.id ?? null, approver: 'user' });
+          if (judged.outcome !== 'approve-accepted') return roundTrips.refusal(request, judged.outcome, judged.why);
+          return application.handle(judged.forward, context);
+        });
       }
       // Nobody can be asked: a client without elicitation, or operators before the gate is bound to a store.
       verdict('approve-unavailable');
@@ -162,7 +180,7 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
     },
     receive: async (message: JsonRpcMessage, context: RequestContext) => {
       // A caller's answer to an approval question is the gate's, not the upstream's.
-      if (!approvals.take(message)) await application.receive(message, context);
+      if (!(await approvals.take(message, context, options.onStrayAnswer))) await application.receive(message, context);
     },
     bind(sessions: SessionPort) {
       // Buckets in the session store from now on: replicas sharing it share them.

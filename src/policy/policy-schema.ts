@@ -30,6 +30,11 @@ export const POLICY_SCHEMA = {
           id: { type: 'string', minLength: 1, maxLength: 128 },
           effect: { enum: ['allow', 'deny', 'approve'] },
           description: { type: 'string' },
+          issuers: {
+            ...stringList,
+            description:
+              "Issuers (iss) of the callers the rule is about. Default: the gateway's first --issuer, for rules naming subjects, claims, scopes or clients.",
+          },
           subjects: stringList,
           claims: {
             type: 'object',

@@ -7,7 +7,9 @@
  * answer in `inputResponses` and the state back. The state is integrity-protected (HMAC-SHA256
  * under a key the replicas on one store share) and binds the principal, the method, the tool and a hash of the
  * arguments, and expires with `--approval-timeout`: it cannot approve another person's call,
- * other arguments, or arrive late (docs/POLICY.md, "Approval").
+ * other arguments, or arrive late (docs/POLICY.md, "Approval"). Each state approves one call:
+ * its nonce is spent in the session store (every replica sees it) the first time it approves,
+ * unless the rule says `remember`.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ExpiringCache } from '../auth/expiring-cache.js';
@@ -17,7 +19,8 @@ import { META } from '../protocol/sessionless-meta.js';
 import type { RequestContext, SessionPort } from '../server/application.js';
 import type { Call } from './call.js';
 import { policyRefusal } from './policy-errors.js';
-import { type ApprovalOutcome, approvalQuestion, outcomeOf, REMEMBERED_APPROVALS } from './user-approval.js';
+import type { ApprovalBook } from '../store/approval-record.js';
+import { type ApprovalOutcome, approvalQuestion, outcomeOf, refusalReason, REMEMBERED_APPROVALS } from './user-approval.js';
 
 /** The key of the one input request an approval asks. */
 const INPUT_KEY = 'sessiongate.approval';
@@ -33,8 +36,14 @@ export class RoundTripApprovals {
     this.#timeoutMs = timeoutMs;
   }
 
-  /** Signs with a key every replica on the store shares, so a retry may reach any of them. */
-  async share(port: Pick<SessionPort, 'sharedSecret'>): Promise<void> {
+  /** Where spent states are kept once the gate is bound: the session store, which every replica shares. */
+  #book: ApprovalBook | undefined;
+  /** Until then, this process's own record of spent states. */
+  readonly #spent = new ExpiringCache<true>(REMEMBERED_APPROVALS);
+
+  /** Signs with a key every replica on the store shares, so a retry may reach any of them; spends states there. */
+  async share(port: Pick<SessionPort, 'sharedSecret' | 'approvals'>): Promise<void> {
+    this.#book = port.approvals;
     this.#key = await port.sharedSecret('approval-state', () => randomBytes(32).toString('base64url'));
   }
 
@@ -47,47 +56,77 @@ export class RoundTripApprovals {
   }
 
   /**
-   * The call's approval so far: the question (an input-required result) for a first call; for
-   * a call that brings an answer back, its outcome and the request to forward (without the
-   * round-trip fields).
+   * The call's approval so far: the question (an input-required result) for a first call, or a
+   * refusal when its arguments are too long to show; for a call that brings an answer back,
+   * its outcome and the request to forward (without the round-trip fields).
    */
-  judge(
+  async judge(
     request: JsonRpcRequest,
     context: RequestContext,
     call: Call,
     remember: number | undefined,
-  ): { reply: JsonRpcResponse } | { outcome: ApprovalOutcome; forward: JsonRpcRequest } {
+  ): Promise<{ reply: JsonRpcResponse } | { outcome: ApprovalOutcome; why?: string; forward: JsonRpcRequest }> {
     const params = request.params ?? {};
     const binding = this.#binding(context, call);
     const { inputResponses: responses, requestState: state, ...rest } = params;
     const forward = { ...request, params: rest };
     if (this.#remembered.get(binding, Date.now())) return { outcome: 'approve-accepted', forward };
-    if (!isObject(responses) || typeof state !== 'string') return { reply: this.#question(request, context, call, binding) };
-    if (!this.#valid(state, binding)) return { outcome: 'approve-timeout', forward };
+    if (!isObject(responses) || typeof state !== 'string') {
+      const question = approvalQuestion(context, call);
+      if (question === undefined) return { outcome: 'approve-declined', why: 'too-large', forward };
+      return { reply: this.#question(request, question, binding) };
+    }
+    const nonce = this.#valid(state, binding);
+    if (nonce === undefined) return { outcome: 'approve-timeout', forward };
     const answer = responses[INPUT_KEY];
-    const outcome = outcomeOf(isObject(answer) ? { jsonrpc: '2.0', id: 0, result: answer } : undefined);
-    if (outcome === 'approve-accepted' && remember !== undefined) this.#remembered.set(binding, true, Date.now() + remember);
-    return { outcome: outcome === 'approve-timeout' ? 'approve-declined' : outcome, forward };
+    const response: JsonRpcResponse | undefined = isObject(answer) ? { jsonrpc: '2.0', id: 0, result: answer } : undefined;
+    const outcome = outcomeOf(response);
+    if (outcome !== 'approve-accepted') return { outcome: 'approve-declined', why: refusalReason(response), forward };
+    if (remember !== undefined) this.#remembered.set(binding, true, Date.now() + remember);
+    else if (!(await this.#spend(nonce, Number(state.split('.')[0])))) return { outcome: 'approve-timeout', why: 'spent', forward };
+    return { outcome, forward };
   }
 
-  /** The refusal for an outcome other than accepted. */
-  refusal(request: JsonRpcRequest, outcome: ApprovalOutcome): JsonRpcResponse {
-    return policyRefusal(
-      request.id,
-      'SG_APPROVAL_REQUIRED',
-      outcome === 'approve-timeout' ? 'the approval expired or is not for this call' : 'declined',
-    );
+  /** Spends a state's nonce: true the first time, on any replica sharing the store. */
+  async #spend(nonce: string, expiresAt: number): Promise<boolean> {
+    if (!this.#book) {
+      if (this.#spent.get(nonce, Date.now())) return false;
+      this.#spent.set(nonce, true, expiresAt);
+      return true;
+    }
+    const claim = randomBytes(12).toString('base64url');
+    const kept = await this.#book.open({
+      id: `spent-state:${nonce}`,
+      status: 'approved', // never listed as waiting for an operator
+      createdAt: Date.now(),
+      expiresAt,
+      call: { claim },
+    });
+    return kept.call['claim'] === claim;
   }
 
-  #question(request: JsonRpcRequest, context: RequestContext, call: Call, binding: string): JsonRpcResponse {
+  /** The refusal for an outcome other than accepted (`why`: the reason judge gave). */
+  refusal(request: JsonRpcRequest, outcome: ApprovalOutcome, why: string | undefined): JsonRpcResponse {
+    const reason =
+      why === 'spent'
+        ? 'this approval was already used (each approves one call)'
+        : why === 'too-large'
+          ? 'its arguments are too long to be shown in full for approval'
+          : outcome === 'approve-timeout'
+            ? 'the approval expired or is not for this call'
+            : (why ?? 'declined');
+    return policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', reason);
+  }
+
+  #question(request: JsonRpcRequest, question: JsonObject, binding: string): JsonRpcResponse {
     const expires = Date.now() + this.#timeoutMs;
-    const payload = `${expires}.${binding}`;
+    const payload = `${expires}.${randomBytes(12).toString('base64url')}.${binding}`;
     return {
       jsonrpc: '2.0',
       id: request.id,
       result: {
         resultType: 'input_required',
-        inputRequests: { [INPUT_KEY]: { method: 'elicitation/create', params: approvalQuestion(context, call) } },
+        inputRequests: { [INPUT_KEY]: { method: 'elicitation/create', params: question } },
         requestState: `${payload}.${this.#sign(payload)}`,
       } satisfies JsonObject,
     };
@@ -100,13 +139,14 @@ export class RoundTripApprovals {
       .digest('base64url');
   }
 
-  #valid(state: string, binding: string): boolean {
-    const [expires, bound, signature] = state.split('.');
-    if (expires === undefined || bound === undefined || signature === undefined) return false;
-    const expected = Buffer.from(this.#sign(`${expires}.${bound}`));
+  /** The state's nonce when it is ours, unexpired and bound to this call; else undefined. */
+  #valid(state: string, binding: string): string | undefined {
+    const [expires, nonce, bound, signature, ...more] = state.split('.');
+    if (expires === undefined || nonce === undefined || bound === undefined || signature === undefined || more.length > 0) return undefined;
+    const expected = Buffer.from(this.#sign(`${expires}.${nonce}.${bound}`));
     const given = Buffer.from(signature);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
-    return bound === binding && Number(expires) > Date.now();
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    return bound === binding && Number(expires) > Date.now() ? nonce : undefined;
   }
 
   #sign(payload: string): string {

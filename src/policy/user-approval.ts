@@ -8,9 +8,8 @@
  * refuses it. With `remember`, one approval covers identical calls (same principal, session,
  * tool and arguments) for that long.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { ExpiringCache } from '../auth/expiring-cache.js';
-import { internalRequestId } from '../protocol/internal-ids.js';
 import { isResponse, type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
 import { isStreamReply, type Reply, type RequestContext } from '../server/application.js';
 import type { Call } from './call.js';
@@ -34,21 +33,34 @@ export interface ApprovalCall {
 /** Approvals `remember` keeps at most, per gate. */
 export const REMEMBERED_APPROVALS = 10_000;
 
-/** What the question asks for: one yes/no field. */
-const REQUESTED_SCHEMA: JsonObject = {
-  type: 'object',
-  properties: { approve: { type: 'boolean', title: 'Approve this call', default: false } },
-  required: ['approve'],
-};
-/** What every id of our questions starts with (internal-ids.ts: `sessiongate-approval-NONCE-`). */
-const APPROVAL_ID = internalRequestId('approval').replace(/\d+$/, '');
-const SUMMARY_CHARS = 300;
+/**
+ * What the question asks for: nothing. Accept approves and Decline refuses, so a person who
+ * presses Accept has approved, with no box to tick first (docs/POLICY.md, "Approval").
+ */
+const REQUESTED_SCHEMA: JsonObject = { type: 'object', properties: {} };
+/** What every id of our questions starts with; the rest is 128 random bits per question, so none can be guessed. */
+const APPROVAL_ID = 'sessiongate-approval-';
+/**
+ * The longest arguments a person is asked about, as the question shows them. Past it the call
+ * is refused rather than shown cut: a person approves only what they could read in full.
+ */
+export const MAX_SHOWN_ARGUMENTS = 8000;
 /** How often a wait tells the server the request is alive (well inside any request timeout of a second or more). */
 const KEEP_ALIVE_MS = 500;
 
+/** A question waiting for its answer, and whose answer counts: the session and person asked. */
+interface Question {
+  sessionId: string;
+  principal: string | null;
+  answer: (response: JsonRpcResponse | undefined) => void;
+}
+
+/** An answer that was not the asked person's: ignored, and told to whoever audits (the approval's id and the answering session). */
+export type StrayAnswer = (stray: { approval: string; context: RequestContext }) => void;
+
 export class UserApprovals {
   readonly #timeoutMs: number;
-  readonly #waiting = new Map<string, (response: JsonRpcResponse | undefined) => void>();
+  readonly #waiting = new Map<string, Question>();
   /** Approvals remembered (`remember`), by call (`#rememberKey`). */
   readonly #remembered = new ExpiringCache<true>(REMEMBERED_APPROVALS);
 
@@ -64,10 +76,21 @@ export class UserApprovals {
     return typeof elicitation === 'object' && elicitation !== null;
   }
 
-  /** A client's answer to one of our questions is taken here (true); anything else is not ours. */
-  take(message: JsonRpcMessage): boolean {
+  /**
+   * A client's answer to one of our questions is taken here (resolves true); anything else is
+   * not ours. It counts only from the session and person asked; a question asked on another
+   * replica gets the answer there (the session's holders), where the same check is made.
+   */
+  async take(message: JsonRpcMessage, context: RequestContext, stray: StrayAnswer | undefined): Promise<boolean> {
     if (!isResponse(message) || typeof message.id !== 'string' || !message.id.startsWith(APPROVAL_ID)) return false;
-    this.#waiting.get(message.id)?.(message);
+    const question = this.#waiting.get(message.id);
+    if (question && question.sessionId === context.session?.id && question.principal === context.principal) {
+      question.answer(message);
+      return true;
+    }
+    // Not asked here: the replicas holding this session's questions judge it, or nobody asked it in this session.
+    const session = context.session;
+    if (question || !session || !(await session.port.toHolders(session.id, message))) stray?.({ approval: message.id, context });
     return true; // a late answer to a question already given up on is dropped too
   }
 
@@ -89,13 +112,20 @@ export class UserApprovals {
     { request, context, call, rule, forward, settle }: ApprovalCall,
     remembered: string | undefined,
   ): AsyncGenerator<JsonRpcMessage> {
-    const id = internalRequestId('approval');
+    const question = approvalQuestion(context, call);
+    if (question === undefined) {
+      settle('approve-declined', 'user');
+      yield policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', tooLargeToShow(call));
+      return;
+    }
+    const id = APPROVAL_ID + randomBytes(16).toString('base64url');
     const answered = this.#wait(id, context);
-    yield { jsonrpc: '2.0', id, method: 'elicitation/create', params: approvalQuestion(context, call) };
-    const outcome = outcomeOf(await answered);
+    yield { jsonrpc: '2.0', id, method: 'elicitation/create', params: question };
+    const answer = await answered;
+    const outcome = outcomeOf(answer);
     settle(outcome, 'user');
     if (outcome !== 'approve-accepted') {
-      yield policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', outcome === 'approve-timeout' ? 'no answer in time' : 'declined');
+      yield policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', refusalReason(answer));
       return;
     }
     if (remembered !== undefined) this.#remembered.set(remembered, true, Date.now() + durationMs(rule.remember!));
@@ -106,20 +136,26 @@ export class UserApprovals {
 
   #wait(id: string, context: RequestContext): Promise<JsonRpcResponse | undefined> {
     const signal = context.signal;
+    const session = context.session!; // canAsk: a handshake-era session
     return new Promise((resolve) => {
       // Waiting for a person is not a stuck request: the server's deadline does not end it.
       const alive = setInterval(() => context.keepAlive?.(), KEEP_ALIVE_MS);
+      // The answer may be posted to another replica: it relays it to the session's holders, this one.
+      const release = session.port.hold(session.id, (message) => {
+        if (isResponse(message) && message.id === id) done(message);
+      });
       const done = (response: JsonRpcResponse | undefined): void => {
         clearInterval(alive);
         clearTimeout(timer);
         signal.removeEventListener('abort', gone);
+        release();
         this.#waiting.delete(id);
         resolve(response);
       };
       const gone = (): void => done(undefined);
       const timer = setTimeout(gone, this.#timeoutMs);
       signal.addEventListener('abort', gone, { once: true });
-      this.#waiting.set(id, done);
+      this.#waiting.set(id, { sessionId: session.id, principal: context.principal, answer: done });
     });
   }
 
@@ -131,32 +167,60 @@ export class UserApprovals {
   }
 }
 
-/** The elicitation's params: what is asked, in the form mode every revision with elicitation knows. */
-export function approvalQuestion(context: RequestContext, call: Call): JsonObject {
-  const args = summarised(call.arguments);
+/**
+ * The elicitation's params: what is asked, in the form mode every revision with elicitation
+ * knows; undefined when the arguments are too large to show in full (the call is then refused).
+ * Every argument is shown whole, one a line, shortest first: a long value cannot push a short
+ * one out of sight, whatever order the caller chose.
+ */
+export function approvalQuestion(context: RequestContext, call: Call): JsonObject | undefined {
+  const shown = shownArguments(call.arguments);
+  if (shown === undefined) return undefined;
   const what = call.kind === 'tool' ? `the tool "${call.name}"` : `${call.method} ${call.name ?? ''}`.trim();
   return {
     ...(context.protocolVersion >= '2025-11-25' ? { mode: 'form' } : {}),
-    message: `Allow ${what} with ${args}?`,
+    message: `Allow ${what}?\n${shown}\nAccept runs it with exactly these arguments; Decline refuses it.`,
     requestedSchema: REQUESTED_SCHEMA,
   };
 }
 
-/** A call's arguments as JSON text, cut after `chars` characters. */
-export function summarised(args: unknown, chars = SUMMARY_CHARS): string {
-  const text = JSON.stringify(args ?? {});
-  return text.length > chars ? `${text.slice(0, chars)}…` : text;
+/** Each argument on a line of its own (`name = JSON value`), shortest first; undefined past MAX_SHOWN_ARGUMENTS. */
+export function shownArguments(args: unknown): string | undefined {
+  const entries =
+    typeof args === 'object' && args !== null && !Array.isArray(args)
+      ? Object.entries(args as Record<string, unknown>).map(([name, value]) => `${JSON.stringify(name)} = ${JSON.stringify(value)}`)
+      : args === undefined
+        ? []
+        : [JSON.stringify(args)];
+  entries.sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+  const text = entries.length === 0 ? 'Arguments: none' : `Arguments (${entries.length}, shortest first):\n${entries.join('\n')}`;
+  return text.length > MAX_SHOWN_ARGUMENTS ? undefined : text;
 }
 
-/** The outcome an elicitation's answer gives: accepted only with `approve: true`; none at all is a timeout. */
+function tooLargeToShow(call: Call): string {
+  const size = JSON.stringify(call.arguments ?? {}).length;
+  return `its arguments (${size} characters) are too long to be shown in full for approval (at most ${MAX_SHOWN_ARGUMENTS}); an operator can approve it instead (approver: operator)`;
+}
+
+/**
+ * The outcome an elicitation's answer gives: Accept approves (unless its content says
+ * `approve: false`, the form older gateways asked); Decline and Cancel refuse; no answer at all
+ * is a timeout.
+ */
 export function outcomeOf(response: JsonRpcResponse | undefined): ApprovalOutcome {
   if (response === undefined) return 'approve-timeout';
-  if (!('result' in response)) return 'approve-declined';
+  if (!('result' in response) || response.result['action'] !== 'accept') return 'approve-declined';
   const content = response.result['content'];
-  const approved =
-    response.result['action'] === 'accept' &&
-    typeof content === 'object' &&
-    content !== null &&
-    (content as Record<string, unknown>)['approve'] === true;
-  return approved ? 'approve-accepted' : 'approve-declined';
+  const refused = typeof content === 'object' && content !== null && (content as Record<string, unknown>)['approve'] === false;
+  return refused ? 'approve-declined' : 'approve-accepted';
+}
+
+/** Why a person's answer refused the call, in the words the caller is told. */
+export function refusalReason(response: JsonRpcResponse | undefined): string {
+  if (response === undefined) return 'no answer in time';
+  if (!('result' in response)) return `the client could not ask (${response.error.message})`;
+  const action = response.result['action'];
+  if (action === 'decline') return 'the user declined it';
+  if (action === 'cancel') return 'the user dismissed the question without deciding';
+  return 'the user accepted with approve: false';
 }

@@ -10,6 +10,8 @@ import { eraRouter } from '../../gateway/eras/era-router.js';
 import { adminApi, RecentEvents } from '../../gateway/ops/admin.js';
 import { audited, fanout, sessionCreated, sessionEnded } from '../../gateway/ops/audit.js';
 import { gatewayAudit } from './gateway-audit.js';
+import { hygienic } from '../../gateway/stages/hygiene.js';
+import { sessionTag } from '../../session/id.js';
 import { ConsoleFeed } from '../../gateway/console/console-feed.js';
 import { consoleRoutes, type RouteHandler } from '../../gateway/console/console-routes.js';
 import { MetricHistory } from '../../gateway/console/metric-history.js';
@@ -99,7 +101,14 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
     ? policyGate(tokened, {
         policy: () => policy.current(),
         subjectClaim: flags.principalClaim,
+        ...(flags.issuers?.[0] !== undefined && { defaultIssuer: flags.issuers[0] }),
         approvalTimeoutMs: flags.approvalTimeoutMs,
+        onStrayAnswer: ({ context }) =>
+          events.write({
+            event: 'approval.stray-answer',
+            session: context.session ? sessionTag(context.session.id) : null,
+            principal: context.principal,
+          }),
         ...(plan.federation && { serverOf: serverOfCall(plan.federation) }),
       })
     : undefined;
@@ -111,33 +120,39 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   const consoleRoute = (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => operatorConsole!(req, res, path);
   const auth = plan.auth;
   const serverOf = plan.federation && ((request: Parameters<FederationApplication['serverOf']>[0]) => plan.federation!.serverOf(request));
-  const { server, listening } = await runSessionServer('sessiongate gateway', audited(app, events, view, serverOf), session, {
-    authenticate: auth.authenticate,
-    summary: [...plan.summary, ...(flags.audit ? [`  audit: ${flags.audit}`] : [])],
-    ...(plan.federation && { healthDetail: () => ({ servers: plan.federation!.servers() }) }),
-    routes: {
-      ...auth.routes,
-      '/readyz': readinessRoute({
-        store: () => sessions,
-        upstreams: plan.replicas,
-        upstreamHeaders: http?.upstreamHeaders,
-        saturation: connectionSaturation(() => listener, session.maxConnections),
-      }),
-      // On the MCP port unless --metrics-port gives it a listener of its own.
-      ...(flags.metricsPort === undefined ? { '/metrics': serveMetrics } : {}),
-      // Not mounted without a token: /admin/ is then an ordinary 404.
-      ...(token ? { '/admin/': (req: IncomingMessage, res: ServerResponse, path: string) => admin!(req, res, path) } : {}),
-      ...(token ? { '/console': consoleRoute, '/console/': consoleRoute } : {}),
+  const { server, listening } = await runSessionServer(
+    'sessiongate gateway',
+    // Hygiene outermost: the audit, the policy and routing all see the form the upstream acts on.
+    hygienic(audited(app, events, view, serverOf)),
+    session,
+    {
+      authenticate: auth.authenticate,
+      summary: [...plan.summary, ...(flags.audit ? [`  audit: ${flags.audit}`] : [])],
+      ...(plan.federation && { healthDetail: () => ({ servers: plan.federation!.servers() }) }),
+      routes: {
+        ...auth.routes,
+        '/readyz': readinessRoute({
+          store: () => sessions,
+          upstreams: plan.replicas,
+          upstreamHeaders: http?.upstreamHeaders,
+          saturation: connectionSaturation(() => listener, session.maxConnections),
+        }),
+        // On the MCP port unless --metrics-port gives it a listener of its own.
+        ...(flags.metricsPort === undefined ? { '/metrics': serveMetrics } : {}),
+        // Not mounted without a token: /admin/ is then an ordinary 404.
+        ...(token ? { '/admin/': (req: IncomingMessage, res: ServerResponse, path: string) => admin!(req, res, path) } : {}),
+        ...(token ? { '/console': consoleRoute, '/console/': consoleRoute } : {}),
+      },
+      async onShutdown() {
+        auth.close?.();
+        plan.policy?.close();
+        history?.stop();
+        await metricsListener?.close();
+        await plan.stop?.();
+        await audit?.close();
+      },
     },
-    async onShutdown() {
-      auth.close?.();
-      plan.policy?.close();
-      history?.stop();
-      await metricsListener?.close();
-      await plan.stop?.();
-      await audit?.close();
-    },
-  });
+  );
   sessions = server.sessions;
   listener = listening.http;
   if (token && recent) admin = adminApi(server.sessions, token, recent, gate?.approvals);

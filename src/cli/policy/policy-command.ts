@@ -6,12 +6,15 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { JsonObject, JsonValue } from '../../protocol/jsonrpc.js';
+import { normalizedRequest } from '../../protocol/request-hygiene.js';
 import { callerOf, callOf } from '../../policy/call.js';
 import { PolicyEvaluator } from '../../policy/evaluator.js';
 import { PolicyError, readPolicyFile } from '../../policy/read-policy.js';
 
 interface ExplainFlags {
   subject?: string;
+  issuer?: string;
+  defaultIssuer?: string;
   claims?: Record<string, unknown>;
   scopes?: string;
   client?: string;
@@ -35,6 +38,8 @@ export function policyCommand(): Command {
     .command('explain <file>')
     .description('print the decision for one call, and the rule that made it')
     .option('--subject <subject>', 'the caller (the principal claim; none: anonymous)')
+    .option('--issuer <iss>', "the caller's issuer (iss)")
+    .option('--default-issuer <iss>', "the gateway's first --issuer (rules without issuers describe its callers only)")
     .option('--claims <json>', 'the caller\'s other claims, as a JSON object (e.g. \'{"groups":["ops"]}\')', parseJsonObject)
     .option('--scopes <scopes>', "the token's scopes, space-separated")
     .option('--client <id>', 'the OAuth client id')
@@ -45,7 +50,8 @@ export function policyCommand(): Command {
     .option('--arguments <json>', "the call's arguments, as JSON", parseJson)
     .action((file: string, flags: ExplainFlags) => {
       const evaluator = new PolicyEvaluator(load(file));
-      const decision = evaluator.decide(callerFrom(flags), callOf(requestFrom(flags)));
+      // The request in the form the gateway decides on (a resource URI normalized, or refused).
+      const decision = evaluator.decide(callerFrom(flags), callOf(normalizedRequest({ jsonrpc: '2.0', id: 0, ...requestFrom(flags) })));
       const rule = decision.rule;
       const lines = [`decision: ${decision.effect}`, `rule: ${rule ? rule.id : '(none: the default)'}`];
       if (rule?.reason) lines.push(`reason: ${rule.reason}`);
@@ -72,7 +78,8 @@ function callerFrom(flags: ExplainFlags): ReturnType<typeof callerOf> {
   const claims: Record<string, unknown> = { ...flags.claims, ...(flags.subject === undefined ? {} : { sub: flags.subject }) };
   if (flags.scopes !== undefined) claims['scope'] = flags.scopes;
   if (flags.client !== undefined) claims['client_id'] = flags.client;
-  return callerOf({ claims }, 'explain');
+  if (flags.issuer !== undefined) claims['iss'] = flags.issuer;
+  return callerOf({ claims }, 'explain', 'sub', flags.defaultIssuer);
 }
 
 function requestFrom(flags: ExplainFlags): { method: string; params: JsonObject } {

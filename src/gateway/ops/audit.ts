@@ -6,7 +6,7 @@
  * prompt name, and the server it went to behind a federation), how it went (result or error code) and how long it took. The log they are
  * written to, hash-chained, is gateway/audit-log/audit-log.ts.
  */
-import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
+import { isObject, isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
 import type { McpApplication, Reply, RequestContext } from '../../server/application.js';
 import { isStreamReply, plainApplication } from '../../server/application.js';
 import { type Verdict, verdictOf } from '../../policy/policy-gate.js';
@@ -38,6 +38,15 @@ export type AuditEvent =
       approval?: string;
       /** The client's address, for sign-ins. */
       address?: string;
+    }
+  | {
+      /**
+       * An answer to a user-approval question from a session or person who was not asked (or
+       * to no question): ignored (docs/POLICY.md, "Approval"). Names who sent it.
+       */
+      event: 'approval.stray-answer';
+      session: string | null;
+      principal: string | null;
     }
   | {
       event: 'request';
@@ -188,7 +197,9 @@ function versionOf(response: JsonRpcResponse): string | undefined {
 /** The tool, prompt or resource a request is about. */
 function nameOf(request: JsonRpcRequest): string | null {
   const params = request.params;
-  const name = params?.['name'] ?? params?.['uri'];
+  // A completion is named by what it completes (its ref's prompt name or resource URI).
+  const ref = request.method === 'completion/complete' && isObject(params?.['ref']) ? params['ref'] : undefined;
+  const name = ref ? (ref['name'] ?? ref['uri']) : (params?.['name'] ?? params?.['uri']);
   // Client text: bounded, with a marker when cut.
   return typeof name === 'string' ? (name.length > 200 ? `${name.slice(0, 200)}…` : name) : null;
 }

@@ -11,6 +11,7 @@
  * request for it claims it, and the previous holder lets its child go once the calls in flight
  * there have been answered (a move never cuts a call; docs/ARCHITECTURE.md, "Replicas").
  */
+import { IDENTITY_META_KEY, normalizedRequest } from '../../../protocol/request-hygiene.js';
 import { isObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../../protocol/jsonrpc.js';
 import { checkOptions, option, type OptionsSchema, required } from '../../../protocol/options.js';
 import { isSessionScoped } from '../../../protocol/session-scoped.js';
@@ -173,12 +174,17 @@ class StdioUpstream implements McpApplication {
 }
 
 /** Where a stdio server finds the verified caller on every request (docs/AUTH.md): stdio has no headers. */
-export const IDENTITY_META_KEY = 'dev.sessiongate/identity';
+export { IDENTITY_META_KEY };
 
-/** The request with the caller's identity in `_meta` (issuer, subject, client, scopes; never a token), when verified. */
+/**
+ * The request with the caller's identity in `_meta` (issuer, subject, client, scopes; never a
+ * token) when verified, and without whatever a client put under that key in any case: only the
+ * gateway speaks there (docs/SECURITY.md).
+ */
 function withIdentity(request: JsonRpcRequest, identity: Identity | undefined): JsonRpcRequest {
-  if (!identity) return request;
-  const params = request.params ?? {};
+  const cleaned = normalizedRequest(request);
+  if (!identity) return cleaned;
+  const params = cleaned.params ?? {};
   const meta = isObject(params['_meta']) ? params['_meta'] : {};
-  return { ...request, params: { ...params, _meta: { ...meta, [IDENTITY_META_KEY]: { ...subjectView(identity) } } } };
+  return { ...cleaned, params: { ...params, _meta: { ...meta, [IDENTITY_META_KEY]: { ...subjectView(identity) } } } };
 }

@@ -1,0 +1,306 @@
+/**
+ * Issue 34: what the gateway promises, tried by someone who reads the docs and walks around
+ * them. A real gateway process (`sessiongate`), a real identity provider on loopback, and an
+ * official-SDK server (fixtures/sdk-vault-server.mjs) that logs every handler it runs: what
+ * counts is what the upstream did, never what the gateway thinks it forwarded. Each test here
+ * failed before its fix (docs/SECURITY.md lists the guarantees).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { type ElicitRequest, ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCli, type DemoProcess } from './helpers/demo-process.js';
+import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
+import { send } from './helpers/mcp-http.js';
+import { startProcess, type ServerProcess } from './helpers/processes.js';
+import { freePort } from './helpers/redis.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sg-attacks-'));
+const vaultLog = join(dir, 'vault.jsonl');
+const auditFile = join(dir, 'audit.jsonl');
+const PARTNER = 'https://partner.example.com';
+const POLICY = {
+  default: 'deny',
+  rules: [
+    { id: 'vault-public', effect: 'allow', resources: ['secret://vault/public/*'] },
+    { id: 'files-srv', effect: 'allow', resources: ['file:///srv/*'] },
+    { id: 'no-etc', effect: 'deny', resources: ['file:///etc/*'], reason: 'system files' },
+    { id: 'prompts', effect: 'allow', prompts: ['*'] },
+    { id: 'no-secret-prompt', effect: 'deny', prompts: ['secret_prompt'], reason: 'secret' },
+    { id: 'people-run', effect: 'approve', subjects: ['alice', 'bob', 'mallory'], tools: ['run'] },
+    { id: 'alice-echo', effect: 'allow', subjects: ['alice'], tools: ['echo'] },
+    { id: 'partner-echo', effect: 'allow', issuers: [PARTNER], subjects: ['carol'], tools: ['echo'] },
+  ],
+};
+let idp: IdentityProvider;
+let vault: ServerProcess;
+let gateway: DemoProcess;
+
+beforeAll(async () => {
+  const policyFile = join(dir, 'policy.json');
+  writeFileSync(policyFile, JSON.stringify(POLICY));
+  idp = await startIdentityProvider();
+  vault = await startProcess('sdk-vault-server.mjs', [String(await freePort()), '--log', vaultLog]);
+  gateway = await startCli([
+    ...['--port', '0', '--store', 'memory', '--upstream', vault.url, '--upstream-era', 'handshake', '--audit', auditFile],
+    ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, '--issuer', PARTNER],
+    ...['--policy', policyFile, '--approval-timeout', '20s'],
+  ]);
+}, 30_000);
+afterAll(async () => {
+  await gateway?.kill();
+  await vault?.kill();
+  await idp?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+type Ran = { ran: string; uri?: string; name?: string; ref?: string; arguments?: Record<string, unknown> };
+/** What the vault server's handlers ran. */
+const ran = (): Ran[] =>
+  readFileSync(vaultLog, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Ran);
+const auditLines = (): Record<string, unknown>[] =>
+  readFileSync(auditFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+async function signedIn(
+  sub: string,
+  answer?: (request: ElicitRequest) => Promise<ElicitResult>,
+  token?: string,
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const bearer = token ?? (await idp.token({ sub, aud: gateway.url }));
+  const client = new Client({ name: `attack-${sub}`, version: '1' }, answer ? { capabilities: { elicitation: {} } } : {});
+  if (answer) client.setRequestHandler(ElicitRequestSchema, (request) => answer(request));
+  const transport = new StreamableHTTPClientTransport(new URL(gateway.url), {
+    requestInit: { headers: { authorization: `Bearer ${bearer}` } },
+  });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+async function refusal(call: Promise<unknown>): Promise<{ code: number; message: string }> {
+  const error = (await call.then(
+    () => undefined,
+    (failure: unknown) => failure,
+  )) as { code: number; message: string } | undefined;
+  if (!error) throw new Error('the call was not refused');
+  return error;
+}
+
+describe('policy decides on the URI the server reads', () => {
+  it('dot segments, %2e%2e, case, blanks, localhost and // do not walk around a rule; the upstream gets the normal form', async () => {
+    const { client } = await signedIn('alice');
+    const read = (uri: string) => client.readResource({ uri });
+    // The allowed entry reads, and its spelled-around neighbour does not.
+    expect((await read('secret://vault/public/readme')).contents[0]).toMatchObject({ text: 'public readme' });
+    for (const uri of [
+      'secret://vault/public/../private/key',
+      'secret://vault/public/%2e%2e/private/key',
+      'secret://vault/public/.%2E/private/key',
+      'secret://vault/public/./../private/key',
+      'file:///srv/../etc/passwd',
+    ]) {
+      const error = await refusal(read(uri));
+      expect(error.code, uri).toBe(-31050);
+    }
+    // Deny rules hold against every spelling of what they name.
+    for (const uri of [
+      'FILE:///etc/passwd',
+      'file://localhost/etc/passwd',
+      ' file:///etc/passwd',
+      '\tfile:///etc/passwd',
+      'file:///etc/./passwd',
+    ]) {
+      const error = await refusal(read(uri));
+      expect(error.message, uri).toContain('system files');
+    }
+    // What has no one reading (an empty segment, an encoded slash, no scheme) is refused, not guessed at.
+    for (const uri of ['file:////etc/passwd', 'file:///srv/a%2F..%2F..%2Fetc/passwd', 'secret:opaque/../x', 'not a uri']) {
+      // HTTP 400 with -32602 in the body, which the SDK client reports as its HTTP status.
+      const error = await refusal(read(uri));
+      expect(error.message, uri).toContain('Invalid params: the resource URI is refused');
+    }
+    // A spelling that normalizes into the allowed area reads, and the upstream got the normal form.
+    expect((await read('SECRET://VAULT/public/./readme')).contents[0]).toMatchObject({ text: 'public readme' });
+    const reads = ran().filter((entry) => entry.ran === 'read');
+    expect(reads.map((entry) => entry.uri)).toEqual(['secret://vault/public/readme', 'secret://vault/public/readme']);
+    expect(reads.some((entry) => entry.uri?.includes('private') || entry.uri?.includes('etc'))).toBe(false);
+    // The audit names the URI that went upstream.
+    await expect
+      .poll(() =>
+        auditLines()
+          .filter((line) => line['method'] === 'resources/read' && line['decision'] === 'allow')
+          .map((line) => line['name']),
+      )
+      .toEqual(['secret://vault/public/readme', 'secret://vault/public/readme']);
+    await client.close();
+  });
+
+  it('a completion is governed by what it completes: a denied prompt completes nothing; so does a template no rule allows', async () => {
+    const { client } = await signedIn('alice');
+    const promptCompletion = await refusal(
+      client.complete({ ref: { type: 'ref/prompt', name: 'secret_prompt' }, argument: { name: 'code', value: 's' } }),
+    );
+    expect(promptCompletion.code).toBe(-31050);
+    const templateCompletion = await refusal(
+      client.complete({ ref: { type: 'ref/resource', uri: 'secret://vault/{area}/{key}' }, argument: { name: 'area', value: 'p' } }),
+    );
+    expect(templateCompletion.code).toBe(-31050);
+    expect(ran().filter((entry) => entry.ran === 'complete')).toEqual([]);
+    await expect
+      .poll(() =>
+        auditLines()
+          .filter((line) => line['method'] === 'completion/complete')
+          .map((line) => [line['name'], line['decision']]),
+      )
+      .toEqual([
+        ['secret_prompt', 'deny'],
+        ['secret://vault/{area}/{key}', 'deny'],
+      ]);
+    await client.close();
+  });
+});
+
+describe('who a rule is about', () => {
+  it("another issuer's sub: alice is not Alice; a rule naming that issuer is about its people", async () => {
+    const partnerToken = (sub: string) =>
+      new SignJWT({ sub, aud: gateway.url })
+        .setProtectedHeader({ alg: idp.keys[0]!.alg, kid: idp.keys[0]!.kid })
+        .setIssuer(PARTNER)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(idp.keys[0]!.privateKey);
+    const partnerAlice = await signedIn('alice', undefined, await partnerToken('alice'));
+    expect((await refusal(partnerAlice.client.callTool({ name: 'echo', arguments: { text: 'x' } }))).code).toBe(-31050);
+    const carol = await signedIn('carol', undefined, await partnerToken('carol'));
+    expect(await carol.client.callTool({ name: 'echo', arguments: { text: 'carol' } })).toMatchObject({ content: [{ text: 'carol' }] });
+    const ownCarol = await signedIn('carol');
+    expect((await refusal(ownCarol.client.callTool({ name: 'echo', arguments: { text: 'x' } }))).code).toBe(-31050);
+    expect(
+      ran()
+        .filter((entry) => entry.ran === 'tool' && entry.name === 'echo')
+        .map((entry) => entry.arguments),
+    ).toEqual([{ text: 'carol' }]);
+    await Promise.all([partnerAlice.client.close(), carol.client.close(), ownCarol.client.close()]);
+  });
+
+  it('a token issued in the future is refused', async () => {
+    const token = await new SignJWT({ sub: 'alice', aud: gateway.url })
+      .setProtectedHeader({ alg: idp.keys[0]!.alg, kid: idp.keys[0]!.kid })
+      .setIssuer(idp.issuer)
+      .setIssuedAt(Math.floor(Date.now() / 1000) + 3600)
+      .setExpirationTime('2h')
+      .sign(idp.keys[0]!.privateKey);
+    const answer = await send(gateway.url, {
+      body: {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+      },
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get('www-authenticate')).toContain('iat');
+  });
+});
+
+/** The ids of the elicitation requests a client's transport receives (read off the wire, beside the SDK). */
+function questionIds(transport: StreamableHTTPClientTransport): (string | number)[] {
+  const ids: (string | number)[] = [];
+  const original = transport.onmessage;
+  transport.onmessage = (message) => {
+    if ('method' in message && message.method === 'elicitation/create' && 'id' in message) ids.push(message.id);
+    original?.(message);
+  };
+  return ids;
+}
+
+const runs = (): Ran[] => ran().filter((entry) => entry.ran === 'tool' && entry.name === 'run');
+
+describe('approvals only the asked person can give', () => {
+  it("another session's answer to Bob's question is ignored (and audited); Bob's own answer decides", async () => {
+    let bobAnswers!: (result: ElicitResult) => void;
+    const bob = await signedIn('bob', () => new Promise((resolve) => (bobAnswers = resolve)));
+    const bobIds = questionIds(bob.transport);
+    const bobCall = bob.client.callTool({ name: 'run', arguments: { cmd: 'rm -rf /home/bob' } });
+    await expect.poll(() => bobIds.length).toBe(1);
+    // Mallory's own question's id tells her nothing of the next one: 128 random bits each.
+    const mallory = await signedIn('mallory', async () => ({ action: 'decline' }));
+    const malloryIds = questionIds(mallory.transport);
+    await refusal(mallory.client.callTool({ name: 'run', arguments: { cmd: 'true' } }));
+    expect(String(malloryIds[0])).toMatch(/^sessiongate-approval-[A-Za-z0-9_-]{22}$/);
+    expect(String(bobIds[0])).toMatch(/^sessiongate-approval-[A-Za-z0-9_-]{22}$/);
+    // Even holding Bob's id, her accept in her own session does nothing but leave an audit line.
+    await mallory.transport.send({ jsonrpc: '2.0', id: bobIds[0]!, result: { action: 'accept', content: {} } });
+    await expect.poll(() => auditLines().filter((line) => line['event'] === 'approval.stray-answer').length).toBe(1);
+    expect(runs()).toEqual([]);
+    bobAnswers({ action: 'decline' });
+    expect((await refusal(bobCall)).message).toContain('the user declined it');
+    expect(runs()).toEqual([]);
+    await Promise.all([bob.client.close(), mallory.client.close()]);
+  });
+
+  it('pressing Accept approves, with every argument shown whole, short ones first; arguments too long to show are refused', async () => {
+    const questions: string[] = [];
+    const alice = await signedIn('alice', async (request) => {
+      questions.push(request.params.message);
+      expect(request.params).toMatchObject({ requestedSchema: { type: 'object', properties: {} } });
+      return { action: 'accept', content: {} };
+    });
+    const note = 'routine cleanup, nothing to see here. '.repeat(50);
+    const done = await alice.client.callTool({ name: 'run', arguments: { note, cmd: 'rm -rf / --no-preserve-root' } });
+    expect(done).toMatchObject({ content: [{ text: 'ran rm -rf / --no-preserve-root' }] });
+    const lines = questions[0]!.split('\n');
+    expect(lines).toContain('"cmd" = "rm -rf / --no-preserve-root"');
+    expect(lines).toContain(`"note" = ${JSON.stringify(note)}`);
+    expect(lines.findIndex((line) => line.startsWith('"cmd"'))).toBeLessThan(lines.findIndex((line) => line.startsWith('"note"')));
+    const huge = await refusal(alice.client.callTool({ name: 'run', arguments: { note: 'x'.repeat(9000), cmd: 'true' } }));
+    expect(huge.message).toContain('too long to be shown in full');
+    expect(questions).toHaveLength(1);
+    expect(runs().map((entry) => entry.arguments?.['cmd'])).toEqual(['rm -rf / --no-preserve-root']);
+    await alice.client.close();
+  });
+
+  it('Decline and Cancel refuse, saying which', async () => {
+    const dismissing = await signedIn('alice', async () => ({ action: 'cancel' }));
+    expect((await refusal(dismissing.client.callTool({ name: 'run', arguments: { cmd: 'cancelled' } }))).message).toContain(
+      'dismissed the question without deciding',
+    );
+    await dismissing.client.close();
+  });
+
+  it('a sessionless approval state approves one call: replaying it runs nothing more', async () => {
+    const token = await idp.token({ sub: 'alice', aud: gateway.url });
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
+      'io.modelcontextprotocol/clientInfo': { name: 'replay', version: '1.0.0' },
+    };
+    const call = (extra: Record<string, unknown> = {}) =>
+      send(gateway.url, {
+        body: { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'run', arguments: { cmd: 'once' }, _meta: meta, ...extra } },
+        headers: { authorization: `Bearer ${token}`, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'run' },
+      });
+    const asked = (await call()).json as { result: { inputRequests: Record<string, unknown>; requestState: string } };
+    const key = Object.keys(asked.result.inputRequests)[0]!;
+    const answer = { inputResponses: { [key]: { action: 'accept', content: {} } }, requestState: asked.result.requestState };
+    const first = (await call(answer)).json as { result?: unknown };
+    expect(first.result).toMatchObject({ content: [{ text: 'ran once' }] });
+    for (let replay = 0; replay < 3; replay++) {
+      const again = (await call(answer)).json as { error: { code: number; message: string } };
+      expect(again.error.code).toBe(-31051);
+      expect(again.error.message).toContain('already used');
+    }
+    expect(runs().filter((entry) => entry.arguments?.['cmd'] === 'once')).toHaveLength(1);
+  });
+});
