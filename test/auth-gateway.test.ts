@@ -165,11 +165,20 @@ describe('what the upstream and the audit trail learn of the caller', () => {
       'x-user=sub',
       '--identity-header',
       'x-scopes=scope',
+      '--identity-header',
+      'x-groups=groups',
       '--forward-header',
       'x-user',
     ]);
     try {
-      const token = await idp.token({ sub: 'alice', email: 'alice@example.com', aud: started.url, scope: 'mcp tools', azp: 'the-client' });
+      const token = await idp.token({
+        sub: 'alice',
+        email: 'alice@example.com',
+        aud: started.url,
+        scope: 'mcp tools',
+        azp: 'the-client',
+        groups: ['dev', 'admins x', 'say "hi"'],
+      });
       const headers = { ...bearer(token), 'x-user': 'mallory' };
       const session = await openSession(started.url, '2025-11-25', headers);
       const answer = await send(started.url, {
@@ -179,6 +188,8 @@ describe('what the upstream and the audit trail learn of the caller', () => {
       expect(answer.status).toBe(200);
       const seen = JSON.parse(toolText(answer)) as Record<string, string | undefined>;
       expect([seen['x-user'], seen['x-scopes'], seen['authorization']]).toEqual(['alice', 'mcp tools', undefined]);
+      // A list claim as an RFC 8941 List: three groups, not five words.
+      expect(seen['x-groups']).toBe('"dev", "admins x", "say \\"hi\\""');
 
       const listed = (await (await fetch(new URL('/admin/sessions', started.url), { headers: bearer(ADMIN) })).json()) as {
         sessions: { identity: unknown }[];
@@ -200,6 +211,33 @@ describe('what the upstream and the audit trail learn of the caller', () => {
       await started.kill();
       await upstream.kill();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a client's own identity in _meta never reaches a stdio server, with or without --auth", async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
+    const started = await startCli([...MEMORY, '--spares', '0', '--stdio', `${process.execPath} ${fixture}`]);
+    try {
+      const session = await openSession(started.url, '2025-11-25');
+      const forged = {
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/call',
+        params: {
+          name: 'caller',
+          arguments: {},
+          _meta: {
+            'dev.sessiongate/identity': { issuer: 'https://idp.example.com', subject: 'admin', clientId: null, scopes: ['all'] },
+          },
+        },
+      };
+      const answer = await send(started.url, {
+        body: forged,
+        headers: { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+      });
+      expect((answer.json as { result: { content: { text: string }[] } }).result.content[0]!.text).toBe('null');
+    } finally {
+      await started.kill();
     }
   });
 

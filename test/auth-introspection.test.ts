@@ -118,14 +118,23 @@ it('an endpoint that is down, or refuses our client credentials, fails closed wi
   expect(wrongSecret.text).not.toContain('not-the-secret');
 });
 
-it('sessiongate --auth introspection: the secret from the environment (no flag shows it), sessions of the person', async () => {
-  tokens.set('opaque-dave', { active: true, sub: 'dave', iss: 'https://as.example.com', scope: 'mcp', exp: soon() });
+it('sessiongate --auth introspection: the secret from the environment (no flag shows it), sessions of the person, for this resource only', async () => {
   const args = ['--port', '0', '--store', 'memory', '--demo-upstream', '--auth', 'introspection', '--issuer', 'https://as.example.com'];
   const withEndpoint = [...args, '--introspection-url', url, '--introspection-client-id', CLIENT.id, '--required-scope', 'mcp'];
   const gateway = await startCli(withEndpoint, { SESSIONGATE_INTROSPECTION_CLIENT_SECRET: CLIENT.secret });
+  const person = { active: true, iss: 'https://as.example.com', scope: 'mcp', exp: soon() };
+  // Without --audience the audience is the gateway's own URL, as with JWTs (docs/AUTH.md).
+  tokens.set('opaque-dave', { ...person, sub: 'dave', aud: gateway.url });
+  tokens.set('opaque-dave-elsewhere', { ...person, sub: 'dave', aud: 'https://other-resource.example.com/mcp' });
+  tokens.set('opaque-dave-nowhere', { ...person, sub: 'dave' });
   try {
     expect(await openSession(gateway.url, '2025-11-25', bearer('opaque-dave'))).toBeTruthy();
     expect((await send(gateway.url, { body: toolCall('echo', { text: 'x' }), headers: bearer('opaque-unknown') })).status).toBe(401);
+    for (const token of ['opaque-dave-elsewhere', 'opaque-dave-nowhere']) {
+      const refused = await send(gateway.url, { body: toolCall('echo', { text: 'x' }), headers: bearer(token) });
+      expect(refused.status, token).toBe(401);
+      expect(refused.headers.get('www-authenticate'), token).toContain('aud');
+    }
   } finally {
     await gateway.kill();
   }

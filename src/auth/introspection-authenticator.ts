@@ -14,6 +14,7 @@ import {
   bearerAuthenticator,
   checkerUnavailable,
   identityOf,
+  issuedInFuture,
   refusedToken,
   requireScopes,
   type ResourceRules,
@@ -28,10 +29,16 @@ export interface IntrospectionAuthenticatorOptions {
   clientSecret: string;
   /** The resource metadata URL every challenge names (RFC 9728). Required. */
   resourceMetadataUrl: string;
-  /** Accepted audiences (`aud` of the answer), when the server names one. Default: any. */
-  audiences?: readonly string[];
+  /**
+   * Accepted audiences: the answer's `aud` must name one of them (an answer without `aud` is
+   * refused). Required: a token issued for another resource must not work here (the confused
+   * deputy, MCP authorization "Token Audience Binding"). Usually the resource's public URL.
+   */
+  audiences: readonly string[];
   /** Scopes every token must carry. Default: none. */
   requiredScopes?: readonly string[];
+  /** Tolerated difference between clocks for `iat`, ms. Default 60,000. */
+  clockSkewMs?: number;
   /** The longest an answer is remembered, ms (less when the token expires sooner). Default 60,000. */
   cacheMs?: number;
   /** The claim that names the person. Default 'sub'. */
@@ -50,8 +57,9 @@ export const introspectionAuthenticatorSchema = {
   clientId: required(option.string),
   clientSecret: required(option.string),
   resourceMetadataUrl: required(option.string),
-  audiences: option.strings('audiences'),
+  audiences: required(option.strings('audiences')),
   requiredScopes: option.strings('scopes'),
+  clockSkewMs: option.nonNegativeInteger,
   cacheMs: option.nonNegativeInteger,
   principalClaim: option.string,
   retryAfterSeconds: option.positiveInteger,
@@ -81,8 +89,8 @@ export function introspectionAuthenticator(options: IntrospectionAuthenticatorOp
     if (claims['active'] !== true) throw refusedToken(rules, 'the token is not active');
     const expires = typeof claims['exp'] === 'number' ? claims['exp'] * 1000 : undefined;
     if (expires !== undefined && expires <= now) throw refusedToken(rules, 'the token expired');
-    if (options.audiences && !audienceMatches(claims['aud'], options.audiences))
-      throw refusedToken(rules, 'the token\'s "aud" is not accepted');
+    if (issuedInFuture(claims['iat'], now, options.clockSkewMs ?? 60_000)) throw refusedToken(rules, 'the token\'s "iat" is in the future');
+    if (!audienceMatches(claims['aud'], options.audiences)) throw refusedToken(rules, 'the token\'s "aud" is not accepted');
     const person = claims[claim];
     if (typeof person !== 'string' || person === '') throw refusedToken(rules, `the token has no "${claim}"`);
     requireScopes(rules, claims);

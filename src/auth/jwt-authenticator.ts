@@ -19,6 +19,7 @@ import {
   bearerAuthenticator,
   checkerUnavailable,
   identityOf,
+  issuedInFuture,
   refusedToken,
   requireScopes,
   type ResourceRules,
@@ -122,6 +123,9 @@ export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticato
       // The key set could not be fetched or read: nobody is let in, and nobody is told their token is bad.
       throw checkerUnavailable(retryAfter, error);
     }
+    // jose checks `iat` only against a maximum age: a token issued in the future is refused here,
+    // past the same tolerance `nbf` has.
+    if (issuedInFuture(payload.iat, now, verify.clockTolerance * 1000)) throw refusedToken(rules, 'the token\'s "iat" is in the future');
     const person = payload[claim];
     if (typeof person !== 'string' || person === '') throw refusedToken(rules, `the token has no "${claim}"`);
     requireScopes(rules, payload);

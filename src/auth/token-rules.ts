@@ -102,6 +102,11 @@ export function clientIdOf(claims: Readonly<Record<string, unknown>>): string | 
   return typeof clientId === 'string' ? clientId : typeof azp === 'string' ? azp : undefined;
 }
 
+/** A token whose `iat` (seconds) lies further in the future than `skewMs` allows: refused (a clock set wrong, or a forged token). */
+export function issuedInFuture(iat: unknown, now: number, skewMs: number): boolean {
+  return typeof iat === 'number' && iat * 1000 > now + skewMs;
+}
+
 /** The person across token refreshes: issuer and subject, never the token. */
 export function identityOf(issuer: unknown, person: string, claims: Readonly<Record<string, unknown>>): VerifiedIdentity {
   return { principal: JSON.stringify([issuer ?? null, person]), claims };

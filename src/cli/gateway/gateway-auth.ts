@@ -132,15 +132,17 @@ function introspectionVerifier(flags: GatewayFlags): (resource: string, metadata
   const secret = secretFrom(flags.introspectionSecretFile, 'SESSIONGATE_INTROSPECTION_CLIENT_SECRET');
   if (!secret) throw new Error('--auth introspection needs --introspection-secret-file or SESSIONGATE_INTROSPECTION_CLIENT_SECRET');
   const { introspectionUrl: url, introspectionClientId: clientId } = flags;
-  return (_resource, metadataUrl) =>
+  return (resource, metadataUrl) =>
     introspectionAuthenticator({
       url,
       clientId,
       clientSecret: secret,
       resourceMetadataUrl: metadataUrl,
-      ...(flags.audiences ? { audiences: flags.audiences } : {}),
+      // As for JWTs: a token the person gave to another resource is not accepted here (docs/AUTH.md, A3).
+      audiences: flags.audiences ?? [resource],
       requiredScopes: flags.requiredScopes ?? [],
       cacheMs: flags.introspectionCacheMs,
+      clockSkewMs: flags.clockSkewMs,
       principalClaim: flags.principalClaim,
     });
 }

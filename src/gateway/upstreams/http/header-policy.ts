@@ -47,8 +47,27 @@ export function headerPolicy(options: HeaderPolicyOptions): (context: RequestCon
   };
 }
 
-/** A claim as a header value: text or numbers, lists space-separated; visible ASCII only (else not sent). */
+/**
+ * A claim as a header value (docs/AUTH.md, "Identity headers"): text or a number as it is; a
+ * list as an RFC 8941 List (strings quoted, `"` and `\\` escaped; integers bare), so
+ * `["dev", "admins x"]` is `"dev", "admins x"` and cannot be read as three groups. Visible
+ * ASCII only: a claim that cannot be written so is not sent (the header is dropped).
+ */
 function claimValue(claim: unknown): string | undefined {
-  const text = Array.isArray(claim) ? claim.join(' ') : typeof claim === 'string' || typeof claim === 'number' ? String(claim) : undefined;
+  const text = Array.isArray(claim)
+    ? structuredList(claim)
+    : typeof claim === 'string' || typeof claim === 'number'
+      ? String(claim)
+      : undefined;
   return text !== undefined && /^[\x20-\x7e]{1,1024}$/.test(text) ? text : undefined;
+}
+
+function structuredList(items: readonly unknown[]): string | undefined {
+  const members: string[] = [];
+  for (const item of items) {
+    if (typeof item === 'number' && Number.isSafeInteger(item)) members.push(String(item));
+    else if (typeof item === 'string' && /^[\x20-\x7e]*$/.test(item)) members.push(`"${item.replace(/[\\"]/g, '\\$&')}"`);
+    else return undefined;
+  }
+  return members.join(', ');
 }
