@@ -146,7 +146,7 @@ describe('approver "operator" on replicas sharing a Redis store', () => {
       expect((await admin(b.url, `/admin/approvals/${second.id}/deny`, { operator: 'dana', reason: 'not during the freeze' })).status).toBe(
         200,
       );
-      expect(await denied).toMatchObject({ code: -32051, message: expect.stringContaining('not during the freeze') as string });
+      expect(await denied).toMatchObject({ code: -31051, message: expect.stringContaining('not during the freeze') as string });
       expect(slowCallsUpstream()).toBe(before + 1);
 
       // Two operators at once, one on each replica: exactly one decision counts.
@@ -216,7 +216,7 @@ describe('approver "operator" on SQLite', () => {
       const newer = await theOnePending(second.url);
       expect(newer.id).toBe(asked.id); // the same call has the same approval id, asked anew
       expect((await admin(second.url, `/admin/approvals/${newer.id}/deny`, {})).status).toBe(200);
-      expect(await next).toMatchObject({ code: -32051 });
+      expect(await next).toMatchObject({ code: -31051 });
       await client.close();
     } finally {
       await second.kill();
@@ -232,7 +232,7 @@ describe('approver "operator" on one gateway', () => {
       const client = await clientOf(solo.url);
       const started = Date.now();
       const refused = await refusal(client.callTool({ name: 'slow', arguments: { ms: 34 } }, undefined, { timeout: 30_000 }));
-      expect(refused).toMatchObject({ code: -32051, message: expect.stringContaining('nobody approved it in time') as string });
+      expect(refused).toMatchObject({ code: -31051, message: expect.stringContaining('nobody approved it in time') as string });
       expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
       expect(await pending(solo.url)).toEqual([]);
       await expect
