@@ -34,8 +34,10 @@ export interface ConsoleApiOptions {
   secure: boolean;
 }
 
-/** Sign-in attempts per client address and minute. */
+/** Wrong sign-in attempts per client address and minute before they are answered 429, slowly. */
 const SIGN_INS_PER_MINUTE = 10;
+/** How long a wrong sign-in past the limit waits for its answer. */
+const WRONG_SIGN_IN_DELAY_MS = 1000;
 /** Console streams open at once, per replica. */
 const MAX_STREAMS = 20;
 
@@ -52,14 +54,23 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
 
   const signIn = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const address = req.socket.remoteAddress ?? 'unknown';
-    const taken = signIns.take(address, { requests: SIGN_INS_PER_MINUTE, perMs: 60_000 });
-    if (!taken.ok)
-      return json(res, 429, { error: 'too many sign-in attempts; try again later' }, { 'retry-after': String(taken.retryAfterSeconds) });
     const body = await smallJsonBody(req).catch(() => undefined);
     const token = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['token'] : undefined;
+    // The right token always signs in: behind a reverse proxy every operator shares one address,
+    // and a stranger's wrong guesses must not lock them out (docs/CONSOLE.md). Only wrong ones
+    // are counted, and past the limit answered slowly with 429; the token's length (16 or more
+    // visible characters) is what makes guessing hopeless.
     if (typeof token !== 'string' || !tokenMatches(token)) {
       audit.write({ event: 'console', action: 'sign-in-refused', console: null, session: null, address });
-      return json(res, 401, { error: 'wrong admin token' });
+      const taken = signIns.take(address, { requests: SIGN_INS_PER_MINUTE, perMs: 60_000 });
+      if (taken.ok) return json(res, 401, { error: 'wrong admin token' });
+      await new Promise((resolve) => setTimeout(resolve, WRONG_SIGN_IN_DELAY_MS).unref());
+      return json(
+        res,
+        429,
+        { error: 'too many wrong sign-in attempts; try again later' },
+        { 'retry-after': String(taken.retryAfterSeconds) },
+      );
     }
     const session = signedIn.open();
     audit.write({ event: 'console', action: 'sign-in', console: session.tag, session: null, address });
