@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../src/gateway/audit-log/audit-log.js';
 import { lineHash } from '../src/gateway/audit-log/audit-chain.js';
 import type { AuditEvent } from '../src/gateway/ops/audit.js';
@@ -188,6 +188,17 @@ describe('rotation', () => {
     await log.close();
     expect(lines(file)).toHaveLength(3);
     expect((await verify(file)).stdout).toBe('ok: 3 lines\n');
+    // Signed, the late line gets a final checkpoint of its own: the log still ends signed.
+    const keys = generateKeyPairSync('ed25519');
+    const signed = join(dir, 'late-signed.jsonl');
+    const signing = new AuditLog(signed, { replica: 'late-signed', signingKey: keys.privateKey });
+    signing.write(event(1));
+    await signing.close();
+    signing.write(event(2));
+    await signing.close();
+    const key = join(dir, 'late.pub');
+    writeFileSync(key, keys.publicKey.export({ type: 'spki', format: 'pem' }));
+    expect((await verify(signed, '--public-key', key)).stdout).toBe('ok: 5 lines, 2 signed checkpoints\n');
   });
 
   it('rotates a file older than the interval at its next line', async () => {
@@ -249,6 +260,134 @@ describe('signed checkpoints', () => {
     await logged(file, 3, { replica: 'plain' });
     const result = await verify(file, '--public-key', pem('any.pub', pair().publicKey));
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('replica plain has no signed checkpoint');
+    expect(result.stdout).toContain(
+      `${file}:1: replica plain's last 3 lines follow its last checkpoint and no final checkpoint ends the log`,
+    );
+  });
+
+  describe('a key holder forging without the key', () => {
+    const keys = pair();
+    const original = join(dir, 'to-forge.jsonl');
+    let publicKey = '';
+    let written: string[] = [];
+    const forge = async (name: string, text: string[], ...flags: string[]) => {
+      const file = join(dir, name);
+      write(file, text);
+      return { file, result: await verify(file, '--public-key', publicKey, '--checkpoint-every', '5', ...flags) };
+    };
+    /** The lines re-chained from `from` on, as a forger with write access but no key would. */
+    const rechained = (text: string[], from: number): string[] => {
+      let prev = (JSON.parse(text[from - 1]!) as { hash: string }).hash;
+      return text.map((line, i) => {
+        if (i < from) return line;
+        const fields = JSON.parse(line) as Record<string, unknown>;
+        fields['seq'] = (JSON.parse(text[from - 1]!) as { seq: number }).seq + (i - from) + 1;
+        fields['prev'] = prev;
+        fields['hash'] = lineHash(fields);
+        prev = fields['hash'] as string;
+        return JSON.stringify(fields);
+      });
+    };
+
+    beforeAll(async () => {
+      await logged(original, 12, { signingKey: keys.privateKey, checkpointEvery: 5, replica: 'signer' });
+      written = lines(original);
+      publicKey = pem('forge.pub', keys.publicKey);
+      // started, 5 events, checkpoint, 5 events, checkpoint, 2 events, final checkpoint
+      expect(JSON.parse(written.at(-1)!)).toMatchObject({ event: 'audit.checkpoint', final: true });
+    });
+
+    it('the clean log verifies; every clean shutdown ends in a signed final checkpoint, even right after one', async () => {
+      expect((await verify(original, '--public-key', publicKey, '--checkpoint-every', '5')).code).toBe(0);
+      const even = join(dir, 'even.jsonl');
+      await logged(even, 5, { signingKey: keys.privateKey, checkpointEvery: 5, replica: 'even' });
+      expect(
+        lines(even)
+          .slice(-2)
+          .map((line) => JSON.parse(line) as Record<string, unknown>),
+      ).toMatchObject([{ event: 'audit.checkpoint' }, { event: 'audit.checkpoint', final: true }]);
+      expect((await verify(even, '--public-key', publicKey)).code).toBe(0);
+    });
+
+    it('the tail cut off, with the final checkpoint or at an earlier one, fails naming the line', async () => {
+      const cut = await forge('cut.jsonl', written.slice(0, -1));
+      expect(cut.result.code).toBe(1);
+      expect(cut.result.stdout).toContain(`${cut.file}:14: replica signer's last 2 lines follow its last checkpoint`);
+      const atCheckpoint = await forge('cut-at-checkpoint.jsonl', written.slice(0, 7));
+      expect(atCheckpoint.result.code).toBe(1);
+      expect(atCheckpoint.result.stdout).toContain(
+        `${atCheckpoint.file}:7: replica signer's log ends at a checkpoint that is not its run's final one`,
+      );
+      // A log still being written says so instead: --open.
+      const open = await forge('open.jsonl', written.slice(0, -1), '--open');
+      expect(open.result.code).toBe(0);
+      expect(open.result.stderr).toContain('not yet signed: the log is open');
+    });
+
+    it('lines erased and the rest re-hashed, later checkpoints dropped, fails', async () => {
+      // Lines 9 and 10 (two events after the first checkpoint) erased, the rest re-chained, the checkpoints after them dropped.
+      const kept = [...written.slice(0, 8), ...written.slice(10)].filter((line, i) => i < 7 || !line.includes('"audit.checkpoint"'));
+      const { file, result } = await forge('erased.jsonl', rechained(kept, 8));
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(`${file}:8: replica signer's last`);
+    });
+
+    it('an invented restart (a stdout chain begun inside the file) blaming another person fails', async () => {
+      const restart = {
+        time: new Date().toISOString(),
+        replica: 'signer',
+        event: 'audit.started',
+        sink: 'stdout',
+        seq: 1,
+        prev: '0'.repeat(64),
+      };
+      const blame = { ...restart, event: 'request', method: 'tools/call', name: 'rm', principal: 'bob', seq: 2 };
+      const started = { ...restart, hash: lineHash(restart) };
+      const blamed = { ...blame, prev: started.hash, hash: '' };
+      blamed.hash = lineHash(blamed);
+      const { file, result } = await forge('restart.jsonl', [...written.slice(0, 9), JSON.stringify(started), JSON.stringify(blamed)]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(`${file}:10: a new run begins, but replica signer's run before it has no final checkpoint`);
+      // After the final checkpoint too: the invented run is covered by no signature.
+      const after = await forge('restart-after-end.jsonl', [...written, JSON.stringify(started), JSON.stringify(blamed)]);
+      expect(after.result.code).toBe(1);
+      expect(after.result.stdout).toContain('no final checkpoint ends the log');
+    });
+
+    it('garbage appended fails, with or without a newline; more lines than --checkpoint-every between checkpoints fail', async () => {
+      const file = join(dir, 'garbage.jsonl');
+      writeFileSync(file, `${written.join('\n')}\n{"garbage`);
+      const result = await verify(file, '--public-key', publicKey);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain('no signature covers it');
+      const newline = await forge('garbage-newline.jsonl', [...written, 'garbage']);
+      expect(newline.result.code).toBe(1);
+      const long = join(dir, 'long.jsonl');
+      await logged(long, 12, { signingKey: keys.privateKey, checkpointEvery: 10, replica: 'long' });
+      const strict = await verify(long, '--public-key', publicKey, '--checkpoint-every', '5');
+      expect(strict.code).toBe(1);
+      expect(strict.stdout).toContain('more than 5 lines without a checkpoint');
+    });
+
+    it('without a key the report says plainly what is not proven', async () => {
+      const result = await verify(original);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain('without --public-key only edits in place are found');
+    });
+  });
+});
+
+describe('lines are lines for every reader', () => {
+  it('U+2028, U+2029 and U+0085 from a client-chosen name are escaped, and the chain still verifies', async () => {
+    const file = join(dir, 'separators.jsonl');
+    const log = new AuditLog(file, { replica: 'separators' });
+    log.write({ ...(event(1) as Extract<AuditEvent, { event: 'request' }>), name: 'a\u2028b\u2029c\u0085d' });
+    await log.close();
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toMatch(/[\u2028\u2029\u0085]/);
+    expect(text).toContain('a\\u2028b\\u2029c\\u0085d');
+    expect(text.split(/\r?\n|\u2028|\u2029|\u0085/).filter(Boolean)).toHaveLength(2);
+    expect((JSON.parse(lines(file)[1]!) as { name: string }).name).toBe('a\u2028b\u2029c\u0085d');
+    expect((await verify(file)).stdout).toBe('ok: 2 lines\n');
   });
 });

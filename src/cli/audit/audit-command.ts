@@ -7,7 +7,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { AuditVerifier } from '../../gateway/audit-log/audit-verify.js';
 
 export function auditCommand(): Command {
@@ -15,9 +15,15 @@ export function auditCommand(): Command {
   audit
     .command('verify <files...>')
     .description('check the hash chain of audit files (a rotation: oldest first, the current file last)')
-    .option('--public-key <file>', 'an Ed25519 public key (PEM): every checkpoint signature must verify with it')
-    .action(async (files: string[], values: { publicKey?: string }) => {
-      const verifier = new AuditVerifier(values.publicKey === undefined ? undefined : publicKey(values.publicKey));
+    .option('--public-key <file>', 'an Ed25519 public key (PEM): signatures must cover every line')
+    .option('--checkpoint-every <n>', "with --public-key: the gateway's --audit-checkpoint-every", positiveInteger, 1000)
+    .option('--open', 'with --public-key: the newest file is still being written (its tail after the last checkpoint is a note)')
+    .action(async (files: string[], values: { publicKey?: string; checkpointEvery: number; open?: boolean }) => {
+      const verifier = new AuditVerifier({
+        ...(values.publicKey === undefined ? {} : { publicKey: publicKey(values.publicKey) }),
+        checkpointEvery: values.checkpointEvery,
+        open: values.open ?? false,
+      });
       for (const file of files) {
         let number = 0;
         for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
@@ -39,6 +45,12 @@ export function auditCommand(): Command {
       process.stdout.write(`ok: ${report.lines} lines${signed}\n`);
     });
   return audit;
+}
+
+function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
+  return value;
 }
 
 function publicKey(path: string): KeyObject {

@@ -29,28 +29,38 @@ export function lineHash(fields: Readonly<Record<string, unknown>>): string {
 /**
  * `fields` (without `seq`, `prev`, `hash`) as the next line after `head`: its text (no newline)
  * and the new head. The line is written in its canonical form with `hash` appended, so the
- * text before `,"hash":` is exactly what the hash covers, and the line is serialized once.
+ * text before `,"hash":` is what the hash covers (with U+2028, U+2029 and U+0085 escaped, which
+ * JSON.stringify leaves raw: some readers split lines there, docs/AUDIT.md), serialized once.
  */
 export function chainLine(fields: Record<string, unknown>, head: ChainHead): { text: string; head: ChainHead } {
   fields['seq'] = head.seq + 1;
   fields['prev'] = head.hash;
   const canonical = canonicalJson(fields);
   const hash = createHash('sha256').update(canonical).digest('hex');
-  return { text: `${canonical.slice(0, -1)},"hash":"${hash}"}`, head: { seq: head.seq + 1, hash } };
+  const text = `${canonical.slice(0, -1)},"hash":"${hash}"}`;
+  return { text: LINE_BREAKING.test(text) ? text.replace(LINE_BREAKING_ALL, escaped) : text, head: { seq: head.seq + 1, hash } };
 }
 
-/** What a checkpoint signs: the replica's chain head it follows. */
-export function checkpointPayload(replica: string, head: ChainHead): Buffer {
-  return Buffer.from(`sessiongate-audit-checkpoint\n${replica}\n${head.seq}\n${head.hash}`);
+/** Characters a JSON string may hold raw that some readers take as the end of a line. */
+const LINE_BREAKING = /[\u0085\u2028\u2029]/;
+const LINE_BREAKING_ALL = /[\u0085\u2028\u2029]/g;
+const escaped = (character: string): string => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/**
+ * What a checkpoint signs: the replica's chain head it follows, and whether it is the run's
+ * last (written at a clean shutdown): a log cut after an earlier checkpoint lacks that one.
+ */
+export function checkpointPayload(replica: string, head: ChainHead, final: boolean): Buffer {
+  return Buffer.from(`sessiongate-audit-checkpoint\n${replica}\n${head.seq}\n${head.hash}${final ? '\nfinal' : ''}`);
 }
 
-export function signCheckpoint(key: KeyObject, replica: string, head: ChainHead): string {
-  return sign(null, checkpointPayload(replica, head), key).toString('base64');
+export function signCheckpoint(key: KeyObject, replica: string, head: ChainHead, final: boolean): string {
+  return sign(null, checkpointPayload(replica, head, final), key).toString('base64');
 }
 
-export function checkpointValid(key: KeyObject, replica: string, head: ChainHead, signature: string): boolean {
+export function checkpointValid(key: KeyObject, replica: string, head: ChainHead, signature: string, final: boolean): boolean {
   try {
-    return verify(null, checkpointPayload(replica, head), key, Buffer.from(signature, 'base64'));
+    return verify(null, checkpointPayload(replica, head, final), key, Buffer.from(signature, 'base64'));
   } catch {
     return false;
   }

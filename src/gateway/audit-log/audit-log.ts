@@ -77,12 +77,17 @@ export class AuditLog implements EventSink {
   write(event: AuditEvent): void {
     if (this.#dueForRotation()) this.#rotate();
     this.#append(event);
-    if (this.#options.signingKey && ++this.#sinceCheckpoint >= (this.#options.checkpointEvery ?? 1000)) this.#checkpoint();
+    // After close (a session ended during shutdown) each line gets a final checkpoint of its own: the log still ends signed.
+    if (this.#options.signingKey && this.#closed) this.#checkpoint(true);
+    else if (this.#options.signingKey && ++this.#sinceCheckpoint >= (this.#options.checkpointEvery ?? 1000)) this.#checkpoint();
   }
 
-  /** Writes a last checkpoint (with a signing key), then flushes everything written so far. */
+  /**
+   * Writes the run's final checkpoint (with a signing key; always, so a log cut after an earlier
+   * checkpoint is told from a clean end), then flushes everything written so far.
+   */
   async close(): Promise<void> {
-    if (this.#options.signingKey && this.#sinceCheckpoint > 0) this.#checkpoint();
+    if (this.#options.signingKey && !this.#closed) this.#checkpoint(true);
     this.#flush();
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
@@ -128,9 +133,10 @@ export class AuditLog implements EventSink {
     }
   }
 
-  #checkpoint(): void {
+  #checkpoint(final = false): void {
     this.#sinceCheckpoint = 0;
-    this.#append({ event: 'audit.checkpoint', signature: signCheckpoint(this.#options.signingKey!, this.#replica, this.#head) });
+    const signature = signCheckpoint(this.#options.signingKey!, this.#replica, this.#head, final);
+    this.#append({ event: 'audit.checkpoint', ...(final ? { final: true } : {}), signature });
   }
 
   #dueForRotation(): boolean {
