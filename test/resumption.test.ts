@@ -254,10 +254,19 @@ describe('kill -9 on the gateway (SQLite) mid-call, an HTTP upstream with an eve
     running.push({ kill: () => upstream.kill() });
     const { args, session, seen } = await killedMidCall(upstream.url, join(dir, 'gateway-killed.db'));
     await expect.poll(() => readFileSync(upstreamLog, 'utf8'), { timeout: 10_000 }).toContain('"slowDone":1500');
-    const gateway = await restarted(args);
+    const audit = join(dir, 'adopted-audit.jsonl');
+    const gateway = await restarted([...args, '--audit', audit]);
     const { status, events } = await resume(gateway.url, session, seen.at(-1)!.id!);
     expect(status).toBe(200);
     expectExactlyOnce(seen, events, FIXTURE);
+    // The call the dead gateway began reached the upstream through this one: it leaves a line (issue 34).
+    const adopted = () =>
+      readFileSync(audit, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line['event'] === 'request.adopted');
+    await expect.poll(adopted, { timeout: 5000 }).toMatchObject([{ requestId: 2, outcome: 'result', code: null }]);
   });
 
   it('the upstream restarted meanwhile (its session and events are gone): a clear error for the call, never a hang', async () => {

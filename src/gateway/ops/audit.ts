@@ -7,7 +7,7 @@
  * written to, hash-chained, is gateway/audit-log/audit-log.ts.
  */
 import { isObject, isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
-import type { McpApplication, Reply, RequestContext } from '../../server/application.js';
+import type { McpApplication, OrphanedCall, Reply, RequestContext } from '../../server/application.js';
 import { isStreamReply, plainApplication } from '../../server/application.js';
 import { type Verdict, verdictOf } from '../../policy/policy-gate.js';
 import { type AuditIdentity, type IdentityView, SESSION_IDENTITY, subjectView } from './identity-view.js';
@@ -47,6 +47,22 @@ export type AuditEvent =
       event: 'approval.stray-answer';
       session: string | null;
       principal: string | null;
+    }
+  | {
+      /**
+       * A call another process began and died before answering, picked up here (`adopt`,
+       * docs/RESUMPTION.md): every call that reaches an upstream leaves a line, whichever path
+       * got it there. Its method is in the dead process's lines, if it wrote any.
+       */
+      event: 'request.adopted';
+      session: string | null;
+      principal: string | null;
+      identity: AuditIdentity | null;
+      clientSessionId: string | null;
+      requestId: string | number;
+      outcome: 'result' | 'error' | 'tool-error';
+      code: number | null;
+      durationMs: number;
     }
   | {
       event: 'request';
@@ -125,8 +141,7 @@ export function audited(
       method: request.method,
       name: nameOf(request),
       ...(server === undefined ? {} : { server }),
-      outcome:
-        !response || error ? 'error' : (response as { result: { isError?: unknown } }).result.isError === true ? 'tool-error' : 'result',
+      outcome: outcomeOf(response),
       code: error ? error.code : response ? null : -32603,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
       ...verdictOf(request),
@@ -143,9 +158,31 @@ export function audited(
     }
   }
 
+  const adopt = application.adopt?.bind(application);
   // Every other member delegated (plainApplication binds a class's methods, which a spread would drop).
   return {
     ...plainApplication(application),
+    ...(adopt && {
+      adopt(call: OrphanedCall, context: RequestContext) {
+        const rest = adopt(call, context);
+        if (!rest) return undefined;
+        const started = performance.now();
+        return watch(rest, (response) => {
+          const error = response && 'error' in response ? response.error : undefined;
+          log.write({
+            event: 'request.adopted',
+            session: context.session ? sessionTag(context.session.id) : null,
+            principal: context.principal,
+            identity: view(context.identity),
+            clientSessionId: context.clientSessionId ?? null,
+            requestId: call.requestId,
+            outcome: outcomeOf(response),
+            code: error ? error.code : response ? null : -32603,
+            durationMs: Math.round((performance.now() - started) * 10) / 10,
+          });
+        });
+      },
+    }),
     async handle(request, context) {
       const started = performance.now();
       let reply: Reply;
@@ -186,6 +223,12 @@ function watch(
       if (isResponse(message)) response = message;
     },
   );
+}
+
+/** How a call went: an error (none at all counts as one), a tool's own error, or a result. */
+function outcomeOf(response: JsonRpcResponse | undefined): 'result' | 'error' | 'tool-error' {
+  if (!response || 'error' in response) return 'error';
+  return response.result['isError'] === true ? 'tool-error' : 'result';
 }
 
 /** The revision an initialize result names, when it names one. */
