@@ -304,3 +304,21 @@ describe('approvals only the asked person can give', () => {
     expect(runs().filter((entry) => entry.arguments?.['cmd'] === 'once')).toHaveLength(1);
   });
 });
+
+describe('nobody stalls everyone', () => {
+  it('a stranger is refused before the body is read or parsed; a deep body is refused at its 66th bracket', async () => {
+    const deep = '['.repeat(4 * 1024 * 1024 - 1024);
+    const stranger = await send(gateway.url, { rawBody: deep });
+    expect(stranger.status).toBe(401);
+    const token = await idp.token({ sub: 'alice', aud: gateway.url });
+    const known = await send(gateway.url, { rawBody: deep, headers: { authorization: `Bearer ${token}` } });
+    expect(known.status).toBe(400);
+    expect(known.text).toContain('nested deeper than 64 levels');
+    // Brackets inside strings are text, not nesting.
+    const inString = await send(gateway.url, {
+      rawBody: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { note: '['.repeat(10_000) } }),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(inString.text).not.toContain('nested deeper');
+  });
+});

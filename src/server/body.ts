@@ -5,6 +5,8 @@
  * it is abandoned mid-stream (413). Adapters feed chunks to a `BodyLimit`; the rule lives here.
  */
 import { SessiongateError } from '../protocol/failures.js';
+import { jsonNestsDeeperThan } from '../protocol/json-depth.js';
+import { MAX_NESTING_DEPTH } from '../protocol/jsonrpc.js';
 import type { Incoming } from './exchange.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -49,6 +51,9 @@ export async function readJsonBody(incoming: Incoming, max: number): Promise<unk
   const declared = incoming.header('content-length');
   if (declared !== undefined && Number(declared) > max) throw new SessiongateError('SG_BODY_TOO_LARGE');
   const bytes = await incoming.readBody(new BodyLimit(max));
+  // Nesting bounded before parsing (protocol/json-depth.ts); a batch adds one level.
+  if (jsonNestsDeeperThan(bytes, MAX_NESTING_DEPTH + 1))
+    throw new SessiongateError('SG_INVALID_REQUEST', `Invalid JSON-RPC message: nested deeper than ${MAX_NESTING_DEPTH} levels`);
   let text: string;
   try {
     text = decoder.decode(bytes);

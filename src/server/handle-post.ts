@@ -32,17 +32,19 @@ export async function handlePost(core: ServerCore, incoming: Incoming): Promise<
     throw new SessiongateError('SG_UNSUPPORTED_MEDIA_TYPE');
   }
   if (!acceptsJsonAndSse(incoming.header('accept'))) throw new SessiongateError('SG_NOT_ACCEPTABLE');
+  // Who is calling is settled from the headers before the body is read or parsed: a stranger
+  // gets 401 without costing a parse (docs/SECURITY.md, "Nobody stalls everyone").
+  const pending = identityOf(core, incoming);
+  const identity = typeof pending === 'object' ? await pending : pending;
   const classified = classify(await readJsonBody(incoming, core.maxBodyBytes));
   try {
-    return await route(core, incoming, classified);
+    return await route(core, incoming, classified, identity);
   } catch (error) {
     throw withRequestId(error, 'message' in classified && isRequest(classified.message) ? classified.message.id : undefined);
   }
 }
 
-async function route(core: ServerCore, incoming: Incoming, classified: Classified): Promise<Outgoing> {
-  const pending = identityOf(core, incoming);
-  const identity = typeof pending === 'object' ? await pending : pending;
+async function route(core: ServerCore, incoming: Incoming, classified: Classified, identity: string | undefined): Promise<Outgoing> {
   switch (classified.kind) {
     case 'initialize':
       return initialize(core, incoming, classified.message, identity);
