@@ -322,3 +322,63 @@ describe('nobody stalls everyone', () => {
     expect(inString.text).not.toContain('nested deeper');
   });
 });
+
+describe('servers: rules in a federation hold whatever was listed, by whom, in which spelling', () => {
+  let fed: DemoProcess;
+  let other: ServerProcess;
+  const otherLog = join(dir, 'other.jsonl');
+  beforeAll(async () => {
+    other = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--paged', '--log', otherLog]);
+    const policyFile = join(dir, 'federated-policy.json');
+    writeFileSync(
+      policyFile,
+      JSON.stringify({ default: 'allow', rules: [{ id: 'no-b', effect: 'deny', servers: ['b'], reason: 'b is closed' }] }),
+    );
+    fed = await startCli([
+      ...['--port', '0', '--store', 'memory', '--server', `a=${vault.url}`, '--server', `b=${other.url}`],
+      ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, '--policy', policyFile],
+    ]);
+  }, 30_000);
+  afterAll(async () => {
+    await fed?.kill();
+    await other?.kill();
+  });
+  const otherRan = (): { method: string; name: string | null }[] =>
+    readFileSync(otherLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { method: string; name: string | null })
+      .filter(
+        (entry) => typeof entry.method === 'string' && (entry.method.startsWith('resources/') || entry.method === 'completion/complete'),
+      );
+
+  async function client(sub: string): Promise<Client> {
+    const token = await idp.token({ sub, aud: fed.url });
+    const mcp = new Client({ name: `fed-${sub}`, version: '1' });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(fed.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+    );
+    return mcp;
+  }
+
+  it("a read before any list, a re-spelled URI, and a read routed by another person's list never reach the denied server", async () => {
+    const bob = await client('bob');
+    // Nobody has listed anything: the URI is asked of the servers in order, and b is never asked.
+    for (const uri of ['test://item/3', 'TEST://item/./3', 'test://item/x/../3'])
+      expect((await refusal(bob.readResource({ uri }))).message, uri).toContain('b is closed');
+    // Alice lists (b's entries are filtered out for her too, but the gateway learns who has them).
+    const alice = await client('alice');
+    expect((await alice.listResources()).resources.map((entry) => entry.uri)).not.toContain('test://item/3');
+    await alice.listResourceTemplates();
+    expect((await refusal(bob.readResource({ uri: 'test://item/3' }))).message).toContain('b is closed');
+    const completion = await refusal(
+      bob.complete({ ref: { type: 'ref/resource', uri: 'test://item/{n}' }, argument: { name: 'n', value: '1' } }),
+    );
+    expect(completion.message).toContain('b is closed');
+    // b's own log: lists (made for Alice), never a read or a completion.
+    expect(otherRan().filter((entry) => entry.method !== 'resources/list' && entry.method !== 'resources/templates/list')).toEqual([]);
+    // a is still asked, and answers what it has.
+    expect((await bob.readResource({ uri: 'secret://vault/public/readme' })).contents[0]).toMatchObject({ text: 'public readme' });
+    await Promise.all([alice.close(), bob.close()]);
+  });
+});

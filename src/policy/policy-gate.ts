@@ -14,6 +14,7 @@ import { isStreamReply, plainApplication } from '../server/application.js';
 import { type Call, type Caller, callerOf, callOf, listedCall, type ServerOf } from './call.js';
 import { durationMs } from './duration.js';
 import type { Decision, PolicyEvaluator } from './evaluator.js';
+import { STRENGTH } from './compiled-rule.js';
 import type { RateLimit } from './policy-document.js';
 import { policyRefusal } from './policy-errors.js';
 import { type Limiter, RateLimiter, storeLimiter, type Take } from './rate-limiter.js';
@@ -49,6 +50,12 @@ export interface PolicyGateOptions {
   approvalTimeoutMs?: number;
   /** In front of a federation: the server of a tool, prompt or resource (for rules naming `servers`). */
   serverOf?: ServerOf;
+  /**
+   * In front of a federation: every server's name. A resource whose server is not known before
+   * it is read passes the gate when some server's rules would let it; the federation then asks
+   * `serverCheck` for the server it reaches (docs/POLICY.md, "Servers").
+   */
+  servers?: () => readonly string[];
   /** Told of an answer to an approval question that the asked session and person did not give (it is ignored): for the audit. */
   onStrayAnswer?: StrayAnswer;
 }
@@ -66,6 +73,11 @@ export interface PolicyGate extends McpApplication {
   policyChanged(previous: PolicyEvaluator): Promise<number>;
   /** Operator approvals, for the admin API (`GET /admin/approvals`, `POST .../approve|deny`). */
   readonly approvals: ApprovalDesk;
+  /**
+   * The decision on a request the gate passed, for the federated server it is about to reach:
+   * a refusal, or undefined to send it. A federation asks it for resources (`guard`).
+   */
+  serverCheck(request: JsonRpcRequest, context: RequestContext, server: string): JsonRpcResponse | undefined;
 }
 
 export function policyGate(application: McpApplication, options: PolicyGateOptions): PolicyGate {
@@ -92,7 +104,10 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
     const caller = callerFor(context);
     const call = callOf(request);
     if (serverOf && call.kind !== 'method') call.server = serverOf(call);
-    const decision = policy.decide(caller, call);
+    const decision =
+      call.kind === 'resource' && call.server === undefined && options.servers
+        ? mostPermissive(policy, caller, call, options.servers())
+        : policy.decide(caller, call);
     const rule = decision.rule;
     const verdict = (kind: Verdict['decision']): void => void verdicts.set(given, { decision: kind, rule: rule?.id ?? null });
     if (decision.effect === 'deny') {
@@ -191,7 +206,32 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
     },
     policyChanged: (previous) => seen.notifyChanges(previous, options.policy()),
     approvals: operators,
+    serverCheck(request, context, server) {
+      const call = { ...callOf(request), server };
+      const decision = options.policy().decide(callerFor(context), call);
+      const id = decision.rule?.id ?? null;
+      if (decision.effect === 'deny') {
+        verdicts.set(request, { decision: 'deny', rule: id });
+        return policyRefusal(request.id, 'SG_POLICY_DENIED', decision.rule?.reason);
+      }
+      // An approval asked before routing covers it; one this server alone needs was never asked.
+      if (decision.effect === 'approve' && verdicts.get(request)?.decision !== 'approve-accepted') {
+        verdicts.set(request, { decision: 'approve-unavailable', rule: id });
+        return policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', `server "${server}" needs approval for it`);
+      }
+      return undefined;
+    },
   };
+}
+
+/** Of the decisions for each server a resource may reach, the one that lets most through (the federation checks the one reached). */
+function mostPermissive(policy: PolicyEvaluator, caller: Caller, call: Call, servers: readonly string[]): Decision {
+  let best: Decision | undefined;
+  for (const server of servers) {
+    const decision = policy.decide(caller, { ...call, server });
+    if (!best || STRENGTH[decision.effect] > STRENGTH[best.effect]) best = decision;
+  }
+  return best ?? policy.decide(caller, call);
 }
 
 /** Whose bucket a call takes from: per principal and rule, or per principal, rule and tool. */

@@ -46,7 +46,7 @@ export function withoutForgedIdentity<M extends JsonRpcMessage>(message: M): M {
   const meta = holder?.['_meta'];
   if (!isObject(meta) || !(IDENTITY_META_KEY in meta)) return message;
   const cleaned = { ...holder, _meta: withoutIdentity(meta) };
-  return ('params' in message ? { ...message, params: cleaned } : { ...message, result: cleaned });
+  return 'params' in message ? { ...message, params: cleaned } : { ...message, result: cleaned };
 }
 
 function withoutIdentity(meta: JsonObject): JsonObject {

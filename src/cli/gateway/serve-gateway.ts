@@ -109,11 +109,16 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
             session: context.session ? sessionTag(context.session.id) : null,
             principal: context.principal,
           }),
-        ...(plan.federation && { serverOf: serverOfCall(plan.federation) }),
+        ...(plan.federation && {
+          serverOf: serverOfCall(plan.federation),
+          servers: () => plan.federation!.servers().map((server) => server.name),
+        }),
       })
     : undefined;
   // A reload tells the sessions whose lists it changed (list_changed on their GET stream).
   if (policy && gate) policy.onReload = (previous) => void gate.policyChanged(previous).catch(report);
+  // A federation asks the policy again for the server a resource request reaches.
+  if (gate && plan.federation) plan.federation.guard((request, context, server) => gate.serverCheck(request, context, server));
   const app = gate ?? tokened;
   let admin: ReturnType<typeof adminApi> | undefined;
   let operatorConsole: RouteHandler | undefined;

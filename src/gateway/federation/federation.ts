@@ -84,12 +84,21 @@ export interface ServerHealth {
   problem?: string;
 }
 
+/**
+ * The policy's last word on a request whose server only routing settles (a resource's read,
+ * subscription or completion): a refusal to answer instead of sending it to `server`, or
+ * undefined to send it (docs/POLICY.md, "Servers").
+ */
+export type ServerCheck = (request: JsonRpcRequest, context: RequestContext, server: string) => JsonRpcResponse | undefined;
+
 export interface FederationApplication extends McpApplication {
   /** Asks every server what it is (capabilities, health) once; resolves when all answered or failed. */
   start(): Promise<void>;
   servers(): ServerHealth[];
   /** The server a request goes to (for policy and audit); undefined for one it does not name. */
   serverOf(request: Pick<JsonRpcRequest, 'method' | 'params'>): string | undefined;
+  /** Every request for a resource is checked with `check` for the server it is about to reach, whoever's listing routed it there. */
+  guard(check: ServerCheck): void;
 }
 
 /** The log level the client set, replayed into servers opened after it. */
@@ -102,6 +111,7 @@ export function federation(options: FederationOptions): FederationApplication {
     start: () => federated.start(),
     servers: () => federated.servers(),
     serverOf: (request: Pick<JsonRpcRequest, 'method' | 'params'>) => federated.serverOf(request),
+    guard: (check: ServerCheck) => federated.guard(check),
   });
 }
 
@@ -117,6 +127,7 @@ class Federation implements McpApplication {
   /** Downstream GET streams open here: servers opened later join them. */
   readonly #listening = new Map<string, { context: RequestContext; merge: (member: Member) => void }>();
   #port: SessionPort | undefined;
+  #check: ServerCheck | undefined;
   readonly #idleSweep: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: FederationOptions) {
@@ -158,6 +169,10 @@ class Federation implements McpApplication {
     return this.#routes.serverOf(request)?.name;
   }
 
+  guard(check: ServerCheck): void {
+    this.#check = check;
+  }
+
   async handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
     requireSession(context);
     this.#port ??= context.session!.port;
@@ -173,6 +188,9 @@ class Federation implements McpApplication {
     const routed = this.#routes.route(request);
     if ('error' in routed) return routed.error;
     if ('ask' in routed) return this.#readUnlisted(request, context);
+    // Routed by a URI (who listed it, a template): the policy decides on the server it reaches.
+    const refusal = routed.byUri ? this.#check?.(request, context, routed.member.name) : undefined;
+    if (refusal) return refusal;
     return this.#forward(routed.member, routed.request, context);
   }
 
@@ -342,8 +360,15 @@ class Federation implements McpApplication {
    */
   async #readUnlisted(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
     const uri = request.params!['uri'] as string;
+    let refused: JsonRpcResponse | undefined;
     for (const member of this.#members) {
       if (!member.offers('resources') || member.state === 'down') continue;
+      // A server the policy keeps this caller from is never asked (docs/POLICY.md, "Servers").
+      const refusal = this.#check?.(request, context, member.name);
+      if (refusal) {
+        refused ??= refusal;
+        continue;
+      }
       const reply = await this.#forward(member, request, context);
       if (isStreamReply(reply)) {
         this.#routes.resources.remember(uri, member.index);
@@ -354,7 +379,7 @@ class Federation implements McpApplication {
         return reply;
       }
     }
-    return resourceNotFound(request, uri);
+    return refused ?? resourceNotFound(request, uri);
   }
 
   #listSources(context: RequestContext): ListSources {

@@ -14,7 +14,7 @@ import { ResourceRoutes } from './resource-routes.js';
 import { rpcError } from './rpc-error.js';
 
 /** A server and the request for it; an answer to give the client instead; or a URI to ask every server about. */
-export type Route = { member: Member; request: JsonRpcRequest } | { error: JsonRpcResponse } | { ask: true };
+export type Route = { member: Member; request: JsonRpcRequest; byUri?: true } | { error: JsonRpcResponse } | { ask: true };
 
 export class RequestRoutes {
   readonly resources = new ResourceRoutes();
@@ -62,7 +62,7 @@ export class RequestRoutes {
   #byUri(request: JsonRpcRequest, uri: unknown): Route {
     if (typeof uri !== 'string') return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, 'Invalid params: uri must be a string') };
     const member = this.#located(uri);
-    if (member) return { member, request };
+    if (member) return { member, request, byUri: true };
     if (request.method === 'resources/read') return { ask: true };
     return { error: resourceNotFound(request, uri) };
   }
