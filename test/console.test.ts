@@ -34,7 +34,20 @@ const audit = join(dir, 'audit.jsonl');
 const policy = join(dir, 'policy.json');
 writeFileSync(
   policy,
-  JSON.stringify({ default: 'allow', rules: [{ id: 'whoami-op', effect: 'approve', approver: 'operator', tools: ['whoami'] }] }),
+  JSON.stringify({
+    default: 'allow',
+    rules: [
+      { id: 'whoami-op', effect: 'approve', approver: 'operator', tools: ['whoami'] },
+      // A long argument: shown whole to the operator, folded (issue 34).
+      {
+        id: 'long-echo-op',
+        effect: 'approve',
+        approver: 'operator',
+        tools: ['echo'],
+        arguments: { type: 'object', properties: { text: { type: 'string', minLength: 500 } }, required: ['text'] },
+      },
+    ],
+  }),
 );
 let gateway: DemoProcess;
 let browser: Browser;
@@ -119,6 +132,18 @@ describe('the operator console', () => {
     expect((await held).isError).toBeFalsy();
     expect(await seriousViolations()).toEqual([]);
     await page.screenshot({ path: `${SHOTS}/session-detail.png` });
+
+    // Long arguments are never cut: folded, with their length, and whole a click away.
+    const long = `${'routine cleanup '.repeat(120)}THE END`;
+    const heldLong = recovering.callTool({ name: 'echo', arguments: { text: long } });
+    const folded = page.getByText(`(${JSON.stringify(long).length} characters: show all)`);
+    await folded.waitFor({ timeout: 10_000 });
+    await folded.click();
+    await page.getByText('THE END"', { exact: false }).first().waitFor();
+    expect(await seriousViolations()).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/session-approval-long.png` });
+    await page.getByRole('button', { name: 'Approve echo' }).click();
+    expect(await heldLong).toMatchObject({ content: [{ text: long }] });
 
     await page.getByRole('link', { name: 'Live tail' }).click();
     await page.getByRole('heading', { name: 'Live tail' }).waitFor();

@@ -56,10 +56,8 @@ export function SessionDetail({ id, tail }: { id: string; tail: AuditEvent[] }) 
         <ul class="approvals">
           {detail.approvals.map((approval) => (
             <li key={approval.id}>
-              <code>
-                {approval.call.name ?? approval.call.method} {approval.call.arguments}
-              </code>{' '}
-              (rule {approval.call.rule})
+              <code>{approval.call.name ?? approval.call.method}</code> (rule {approval.call.rule})
+              <ArgumentsView json={approval.call.arguments} />
               <button
                 type="button"
                 onClick={() => void decide(approval, 'approve')}
@@ -81,5 +79,48 @@ export function SessionDetail({ id, tail }: { id: string; tail: AuditEvent[] }) 
       )}
       <CallsTable calls={detail.calls} caption="Its calls (the last 20 this replica answered), oldest first" />
     </section>
+  );
+}
+
+/** Past this many characters a value is folded (a click shows it whole); nothing is ever cut. */
+const FOLD_AT = 160;
+
+/**
+ * A call's arguments as an operator approves them: every one, shortest first (as the user is
+ * asked, docs/POLICY.md), long values folded behind a summary that says how long they are.
+ */
+function ArgumentsView({ json }: { json: string }) {
+  let entries: [string, string][];
+  try {
+    const parsed = JSON.parse(json) as unknown;
+    entries =
+      typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+        ? Object.entries(parsed).map(([name, value]) => [name, JSON.stringify(value)])
+        : [['(arguments)', json]];
+  } catch {
+    entries = [['(arguments)', json]];
+  }
+  entries.sort((a, b) => a[1].length - b[1].length);
+  if (entries.length === 0) return <p class="arguments">No arguments.</p>;
+  return (
+    <dl class="arguments">
+      {entries.map(([name, value]) => (
+        <div key={name}>
+          <dt>{name}</dt>
+          <dd>
+            {value.length <= FOLD_AT ? (
+              <code>{value}</code>
+            ) : (
+              <details>
+                <summary>
+                  <code>{value.slice(0, FOLD_AT)}</code> ({value.length} characters: show all)
+                </summary>
+                <pre>{value}</pre>
+              </details>
+            )}
+          </dd>
+        </div>
+      ))}
+    </dl>
   );
 }
