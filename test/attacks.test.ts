@@ -382,3 +382,44 @@ describe('servers: rules in a federation hold whatever was listed, by whom, in w
     await Promise.all([alice.close(), bob.close()]);
   });
 });
+
+describe('one person cannot hold every upstream connection', () => {
+  it("Alice's slow calls from three sessions fill only her share: Bob's echo is answered while all of hers still run", async () => {
+    const slowLog = join(dir, 'slow.jsonl');
+    const upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--log', slowLog]);
+    const shared = await startCli([
+      ...['--port', '0', '--store', 'memory', '--upstream', upstream.url, '--upstream-era', 'handshake', '--upstream-concurrency', '4'],
+      ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer],
+    ]);
+    try {
+      const connect = async (sub: string): Promise<Client> => {
+        const token = await idp.token({ sub, aud: shared.url });
+        const mcp = new Client({ name: `share-${sub}`, version: '1' });
+        await mcp.connect(
+          new StreamableHTTPClientTransport(new URL(shared.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+        );
+        return mcp;
+      };
+      const alice = await Promise.all([connect('alice'), connect('alice'), connect('alice')]);
+      const slowCalls = alice.flatMap((session) =>
+        [0, 1].map(() => session.callTool({ name: 'slow', arguments: { ms: 6000 } }, undefined, { timeout: 60_000 })),
+      );
+      const slowStarted = (): number =>
+        readFileSync(slowLog, 'utf8')
+          .split('\n')
+          .filter((line) => line.includes('"name":"slow"')).length;
+      // Her share (2 of 4) reaches the upstream; the other four wait their turn at the gateway.
+      await expect.poll(slowStarted, { timeout: 10_000 }).toBe(2);
+      const bob = await connect('bob');
+      expect(await bob.callTool({ name: 'echo', arguments: { text: 'not stuck' } })).toMatchObject({ content: [{ text: 'not stuck' }] });
+      // Answered while every one of Alice's slow calls was still running: none has finished.
+      expect(readFileSync(slowLog, 'utf8')).not.toContain('slowDone');
+      // Nothing more to wait for: the clients leave (their calls are cancelled).
+      await Promise.all([...alice, bob].map((mcp) => mcp.close()));
+      await Promise.allSettled(slowCalls);
+    } finally {
+      await shared.kill();
+      await upstream.kill();
+    }
+  }, 60_000);
+});

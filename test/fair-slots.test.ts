@@ -20,7 +20,7 @@ function gate(log: string[], name: string): { work: () => Promise<string>; finis
 
 describe('FairSlots', () => {
   it('runs at most `capacity` at once; waiting sessions take turns, one per freed slot', async () => {
-    const slots = new FairSlots(2);
+    const slots = new FairSlots(2, 2); // each session a person of its own, allowed every slot
     const started: string[] = [];
     const flood = Array.from({ length: 6 }, (_, i) => gate(started, `a${i}`));
     const runs = flood.map((g) => slots.run('a', g.work));
@@ -77,5 +77,44 @@ describe('FairSlots', () => {
     ).rejects.toThrow('sync');
     expect(slots.running).toBe(0);
     expect(() => new FairSlots(0)).toThrow(/positive integer/);
+    expect(() => new FairSlots(4, 5)).toThrow(/from 1 to 4/);
+  });
+
+  it('one person holds at most their share, whatever their sessions; the rest goes to others, people and then sessions in turn', async () => {
+    const slots = new FairSlots(4); // a share of 2
+    expect(slots.perPrincipal).toBe(2);
+    const started: string[] = [];
+    const alice = ['s1', 's1', 's1', 's2', 's2', 's3'].map((session, i) => ({ session, ...gate(started, `alice-${session}-${i}`) }));
+    const runs = alice.map((call) => slots.run({ principal: 'alice', session: call.session }, call.work));
+    await Promise.resolve();
+    // Two slots free, and Alice at her share: her other four wait.
+    expect(started).toEqual(['alice-s1-0', 'alice-s1-1']);
+    const bob = gate(started, 'bob');
+    const bobRun = slots.run({ principal: 'bob', session: 'b1' }, bob.work);
+    await expect.poll(() => started).toContain('bob');
+    // Anonymous sessions are people of their own.
+    const anon = [gate(started, 'anon-x'), gate(started, 'anon-y')];
+    const anonRuns = [
+      slots.run({ principal: null, session: 'x' }, anon[0]!.work),
+      slots.run({ principal: null, session: 'y' }, anon[1]!.work),
+    ];
+    await expect.poll(() => started).toContain('anon-x');
+    expect(started).not.toContain('anon-y');
+    // Alice's freed slots go to her sessions in turn: s1's waiting call, then s2's, not s1's again.
+    alice[0]!.finish();
+    await expect.poll(() => started.length).toBe(5);
+    expect(started.at(-1)).toBe('alice-s1-2');
+    // The next freed slot: the next person in the ring (anonymous y waited since before), then Alice's s2.
+    alice[1]!.finish();
+    await expect.poll(() => started.length).toBe(6);
+    expect(started.at(-1)).toBe('anon-y');
+    bob.finish();
+    await expect.poll(() => started.length).toBe(7);
+    expect(started.at(-1)).toBe('alice-s2-3');
+    for (const call of alice) call.finish();
+    for (const call of anon) call.finish();
+    await Promise.all([...runs, bobRun, ...anonRuns]);
+    expect(slots.running).toBe(0);
+    expect(slots.waiting).toBe(0);
   });
 });

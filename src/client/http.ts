@@ -64,6 +64,7 @@ class Answer implements HttpAnswer {
 export interface SendOptions {
   body?: string;
   signal?: AbortSignal;
+  /** The pool for requests. Not for long-lived streams, which never share one with requests. */
   dispatcher?: Dispatcher;
   /** A stream that may stay open for long (GET, listen): sent through its own pool. */
   longLived?: boolean;
@@ -78,7 +79,9 @@ export function send(
 ): Promise<HttpAnswer> {
   const signal = options.signal;
   if (signal?.aborted) return Promise.reject(failed(method, signal.reason));
-  const dispatcher = options.dispatcher ?? (options.longLived ? sharedStreamAgent() : sharedAgent());
+  // A long-lived stream in a bounded request pool holds a connection requests need: with
+  // --upstream-concurrency 4, three sessions' GET streams left requests one connection.
+  const dispatcher = options.longLived ? sharedStreamAgent() : (options.dispatcher ?? sharedAgent());
   return new Promise((resolve, reject) => {
     const body = new ResponseBody();
     let answered = false;

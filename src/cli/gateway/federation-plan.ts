@@ -71,7 +71,8 @@ function httpServer(flags: GatewayFlags, spec: ServerSpec, urls: string[]): Fede
     forwardHeaders: spec.forwardHeaders ?? flags.forwardHeaders,
     upstreamHeaders,
     identityHeaders: spec.identityHeaders ?? flags.identityHeaders,
-    slots: new FairSlots(concurrency),
+    // The share is of this server's own connections: at most --upstream-share, at most all of them.
+    slots: new FairSlots(concurrency, flags.upstreamShare === undefined ? undefined : Math.min(flags.upstreamShare, concurrency)),
     ...(dispatcher ? { dispatcher } : {}),
     maxMessageBytes: flags.maxMessageSize,
     onError: report,

@@ -140,9 +140,11 @@ async function httpPlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>>
   if (replicas.length > 1 && flags.upstreamEra === 'sessionless') fail('--upstream-era sessionless takes one --upstream');
   // One set of turns and one pool of connections for every path to the upstream (fair-slots.ts).
   const concurrency = flags.upstreamConcurrency;
+  if (flags.upstreamShare !== undefined && flags.upstreamShare > concurrency)
+    fail('--upstream-share cannot be more than --upstream-concurrency');
   const shared = {
     ...headers,
-    slots: new FairSlots(concurrency),
+    slots: new FairSlots(concurrency, flags.upstreamShare),
     ...(concurrency === SHARED_POOL_CONNECTIONS ? {} : { dispatcher: keepAliveAgent(concurrency) }),
   };
   const handshake = httpUpstream({ url: replicas, ...shared, maxMessageBytes: flags.maxMessageSize, onError: report });

@@ -38,6 +38,8 @@ export interface GatewayFlags {
   spares: number;
   maxMessageSize: number;
   upstreamConcurrency: number;
+  /** The most upstream exchanges one person runs at once; undefined: half of upstreamConcurrency. */
+  upstreamShare: number | undefined;
   demoUpstream: boolean;
   audit: string | undefined;
   auditRotateBytes: number | undefined;
@@ -138,10 +140,16 @@ function addUpstreamFlags(program: Command): Command {
     .addOption(
       flag(
         '--upstream-concurrency <n>',
-        'HTTP: requests sent upstream at once (its connections), shared fairly among sessions (past it they wait their turn)',
+        'HTTP: requests sent upstream at once (its connections), shared fairly among people, then their sessions (past it they wait their turn)',
       )
         .argParser(parser(parseCount))
         .default(DEFAULT_UPSTREAM_CONCURRENCY),
+    )
+    .addOption(
+      flag(
+        '--upstream-share <n>',
+        'HTTP: the most of those one person runs at once, so the rest stay free for everybody else (default: half of --upstream-concurrency)',
+      ).argParser(parser(parseCount)),
     )
     .addOption(
       flag('--upstream-era <era>', 'auto (probe once with server/discover) | handshake | sessionless (2026-07-28)')
@@ -308,6 +316,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     spares: values['spares'] as number,
     maxMessageSize: values['maxMessageSize'] as number,
     upstreamConcurrency: values['upstreamConcurrency'] as number,
+    upstreamShare: values['upstreamShare'] as number | undefined,
     demoUpstream: values['demoUpstream'] === true,
     audit: values['audit'] as string | undefined,
     auditRotateBytes: values['auditRotateSize'] as number | undefined,

@@ -58,8 +58,8 @@ export function sessionlessForward(
         return stream;
       }
       const pending = new PendingReply();
-      // No session here: a conversation (its correlation id) or else its caller takes turns.
-      const turn = context.clientSessionId ?? context.principal ?? '';
+      // No session here: the caller's turn, then its conversation's (its correlation id).
+      const turn = { principal: context.principal, session: context.clientSessionId ?? context.principal ?? '' };
       slots
         .run(
           turn,

@@ -1,37 +1,62 @@
 /**
  * @module gateway/upstreams/fair-slots
- * The upstream's connections, shared fairly among sessions (docs/limits.md, "Requests"): at most
- * `capacity` exchanges run at once; past it each session waits in a line of its own and the lines
- * take turns, so one session's backlog never stands before another session's next request. A
- * session that floods holds at most what it had when the others arrived, and gets one more slot
- * per round, like everyone else.
+ * The upstream's connections, shared fairly among the people calling (docs/limits.md,
+ * "Requests"): at most `capacity` exchanges run at once, and at most `perPrincipal` of them for
+ * one person, so however many sessions and slow calls one person has, the rest of the slots
+ * stay free for everybody else. Past either bound, requests wait in lines: one ring of turns
+ * among people, and within each person one among their sessions. One person's backlog never
+ * stands before another person's next request, nor one session's before their other session's.
  */
 import { SHARED_POOL_CONNECTIONS } from '../../client/http.js';
 
 /** Exchanges at once by default: the connections of the client's shared keep-alive pool. */
 export const DEFAULT_UPSTREAM_CONCURRENCY = SHARED_POOL_CONNECTIONS;
 
+/**
+ * Whose turn a request takes: the person (`principal`; null when anonymous, whose sessions
+ * count as people of their own) and the session (or conversation). A plain string names both.
+ */
+export type Turn = string | { readonly principal: string | null; readonly session: string };
+
 /** Called with its slot already counted, so nobody else can take it meanwhile. */
-type Waiter = () => void;
+type Waiter = { readonly principal: string; start(): void };
+
+/** One person's waiting requests: a ring of their sessions' lines (a Map keeps insertion order). */
+type PersonLine = Map<string, Waiter[]>;
 
 export class FairSlots {
+  readonly capacity: number;
+  /** The most exchanges one person runs at once. */
+  readonly perPrincipal: number;
   #running = 0;
   #waiting = 0;
-  /** Each waiting session's line; a Map keeps insertion order, so it is also the ring of turns. */
-  readonly #lines = new Map<string, Waiter[]>();
+  /** Exchanges running per person (only people with some). */
+  readonly #runningOf = new Map<string, number>();
+  /** Each waiting person's line; the Map's order is the ring of turns. */
+  readonly #lines = new Map<string, PersonLine>();
 
-  constructor(readonly capacity: number) {
+  /**
+   * `perPrincipal` defaults to half the capacity (at least 1): one person alone still gets
+   * half the upstream, and the other half always waits for everybody else.
+   */
+  constructor(capacity: number, perPrincipal = Math.max(1, Math.floor(capacity / 2))) {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new TypeError(`sessiongate: upstream concurrency must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(perPrincipal) || perPrincipal < 1 || perPrincipal > capacity)
+      throw new TypeError(`sessiongate: the upstream share per principal must be an integer from 1 to ${capacity}, got ${perPrincipal}`);
+    this.capacity = capacity;
+    this.perPrincipal = perPrincipal;
   }
 
-  /** Exchanges running now, sessions waiting for a turn and their requests (for metrics and tests). */
+  /** Exchanges running now, people waiting for a turn and their requests (for metrics and tests). */
   get running(): number {
     return this.#running;
   }
 
   get waitingSessions(): number {
-    return this.#lines.size;
+    let sessions = 0;
+    for (const line of this.#lines.values()) sessions += line.size;
+    return sessions;
   }
 
   get waiting(): number {
@@ -39,61 +64,96 @@ export class FairSlots {
   }
 
   /**
-   * Runs `work` in `key`'s turn. If `signal` aborts while it waits, it leaves its line and the
-   * promise rejects with the signal's reason; `work` never starts.
+   * Runs `work` in the turn of `turn`'s person and session. If `signal` aborts while it waits,
+   * it leaves its line and the promise rejects with the signal's reason; `work` never starts.
    */
-  run<T>(key: string, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (this.#running < this.capacity && this.#lines.size === 0) {
-      this.#running++;
-      return this.#execute(work);
+  run<T>(turn: Turn, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const { principal, session } = typeof turn === 'string' ? { principal: turn, session: turn } : turn;
+    // Anonymous callers cannot be told apart: each session is a person of its own.
+    const person = principal ?? `session:${session}`;
+    if (this.#waiting === 0 && this.#running < this.capacity && (this.#runningOf.get(person) ?? 0) < this.perPrincipal) {
+      this.#take(person);
+      return this.#execute(person, work);
     }
-    return this.#wait(key, signal).then(() => this.#execute(work));
+    return this.#wait(person, session, signal).then(() => this.#execute(person, work));
   }
 
   /** Runs `work` in a slot already counted, and frees the slot when it settles (or throws). */
-  async #execute<T>(work: () => Promise<T>): Promise<T> {
+  async #execute<T>(person: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } finally {
-      this.#release();
+      this.#release(person);
     }
   }
 
-  #wait(key: string, signal: AbortSignal | undefined): Promise<void> {
+  #take(person: string): void {
+    this.#running++;
+    this.#runningOf.set(person, (this.#runningOf.get(person) ?? 0) + 1);
+  }
+
+  #wait(person: string, session: string, signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
-        const line = this.#lines.get(key);
-        const at = line?.indexOf(waiter) ?? -1;
-        if (at >= 0) line!.splice(at, 1);
-        if (line?.length === 0) this.#lines.delete(key);
+        const line = this.#lines.get(person);
+        const own = line?.get(session);
+        const at = own?.indexOf(waiter) ?? -1;
+        if (at >= 0) own!.splice(at, 1);
+        if (own?.length === 0) line!.delete(session);
+        if (line?.size === 0) this.#lines.delete(person);
         this.#waiting--;
         reject(abortError(signal!));
       };
-      const waiter: Waiter = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
+      const waiter: Waiter = {
+        principal: person,
+        start: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
       };
       this.#waiting++;
-      const line = this.#lines.get(key);
-      if (line) line.push(waiter);
-      else this.#lines.set(key, [waiter]);
+      let line = this.#lines.get(person);
+      if (!line) this.#lines.set(person, (line = new Map<string, Waiter[]>()));
+      const own = line.get(session);
+      if (own) own.push(waiter);
+      else line.set(session, [waiter]);
       signal?.addEventListener('abort', onAbort, { once: true });
+      // A free slot may be waiting for somebody under their share: this request, perhaps.
+      this.#dispatch();
     });
   }
 
-  /** A slot is free: the session whose turn it is takes it, then goes to the end of the ring. */
-  #release(): void {
+  #release(person: string): void {
     this.#running--;
-    const turn = this.#lines.entries().next();
-    if (turn.done) return;
-    const [key, line] = turn.value;
-    const waiter = line.shift()!;
-    this.#lines.delete(key);
-    if (line.length > 0) this.#lines.set(key, line);
-    this.#waiting--;
-    this.#running++;
-    waiter();
+    const left = this.#runningOf.get(person)! - 1;
+    if (left === 0) this.#runningOf.delete(person);
+    else this.#runningOf.set(person, left);
+    this.#dispatch();
+  }
+
+  /**
+   * While a slot is free, the next person in the ring under their share takes it (their next
+   * session in turn); both go to the end of their rings. People at their share keep their place.
+   */
+  #dispatch(): void {
+    while (this.#running < this.capacity && this.#waiting > 0) {
+      let next: Waiter | undefined;
+      for (const [person, line] of this.#lines) {
+        if ((this.#runningOf.get(person) ?? 0) >= this.perPrincipal) continue;
+        const [session, own] = line.entries().next().value!;
+        next = own.shift()!;
+        line.delete(session);
+        if (own.length > 0) line.set(session, own);
+        this.#lines.delete(person);
+        if (line.size > 0) this.#lines.set(person, line);
+        break;
+      }
+      if (!next) return; // everybody waiting is at their share
+      this.#waiting--;
+      this.#take(next.principal);
+      next.start();
+    }
   }
 }
 

@@ -65,7 +65,7 @@ async function run(call: Call): Promise<JsonRpcResponse> {
   for (let round = 0; ; round++) {
     const headers = { ...headersFor(context), ...(name === undefined ? {} : paramHeaderValues(params['arguments'], tools.of(name))) };
     const response = await slots.run(
-      session.id,
+      { principal: session.record.principal, session: session.id },
       // The sessionless client does not wait for a slow reader: bound-and-end (docs/limits.md, "Streams").
       () => client.request({ ...request, params }, (message) => void pending.push(message), headers, signal),
       signal,
