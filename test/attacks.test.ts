@@ -423,3 +423,35 @@ describe('one person cannot hold every upstream connection', () => {
     }
   }, 60_000);
 });
+
+describe('memory has a default bound', () => {
+  it('anonymous sessions stop at 1,000 together by default (bench/RESULTS.md: what each may cost)', async () => {
+    const bounded = await startCli(['--port', '0', '--store', 'memory', '--upstream', vault.url, '--upstream-era', 'handshake']);
+    try {
+      expect(bounded.output()).toMatch(/sessions: at most \d+, 1000 per person, 1000 anonymous together/);
+      const pad = 'x'.repeat(1024);
+      const open = (i: number) =>
+        send(bounded.url, {
+          body: {
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'initialize',
+            params: {
+              protocolVersion: '2025-11-25',
+              capabilities: { experimental: { pad: { data: pad } } },
+              clientInfo: { name: `anon-${i}`, version: '1' },
+            },
+          },
+        });
+      for (let batch = 0; batch < 1000; batch += 100) {
+        const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => open(batch + i)));
+        expect(answers.map((answer) => answer.status)).toEqual(Array.from({ length: 100 }, () => 200));
+      }
+      const refused = await open(1000);
+      expect(refused.status).toBe(503);
+      expect(refused.text).toContain('SG_SESSION_LIMIT');
+    } finally {
+      await bounded.kill();
+    }
+  }, 60_000);
+});

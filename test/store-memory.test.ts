@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../src/protocol/jsonrpc.js';
 import { DeadlineHeap } from '../src/store/memory/deadline-heap.js';
 import { MemoryStore } from '../src/store/memory/index.js';
+import { DEFAULT_STREAM_LOG_BYTES, MemoryStreamLog } from '../src/store/memory/memory-stream-log.js';
 import type { SessionRecord } from '../src/store/record.js';
 import { storeContract } from './helpers/store-contract.js';
 
@@ -103,5 +104,59 @@ describe('deadline heap', () => {
         );
       }),
     );
+  });
+});
+
+describe('memory stream log: a byte bound for the whole process (issue 34)', () => {
+  const head = { requestId: 1, owner: 'run', done: false, lastSeq: 1 };
+  const event = (seq: number, bytes: number) => ({ seq, data: 'x'.repeat(bytes) });
+  const write = (log: MemoryStreamLog, session: string, stream: string, events: { seq: number; data: string }[]) =>
+    log.write({
+      sessionId: session,
+      streamId: stream,
+      head: { ...head, lastSeq: events.at(-1)!.seq },
+      events,
+      keepUntil: Date.now() + 60_000,
+      maxEvents: 1000,
+    });
+
+  it('past maxBytes the oldest events written go first, whichever streams hold them; ends and sweeps count out', async () => {
+    const log = new MemoryStreamLog(2500);
+    await write(log, 's1', 'a', [event(1, 1000)]);
+    await write(log, 's2', 'b', [event(1, 1000)]);
+    expect(log.bytes).toBe(2000);
+    await write(log, 's3', 'c', [event(1, 1000)]);
+    expect(log.bytes).toBe(2000);
+    // a's event went (its head stays: a reader resuming from before it is told of the gap).
+    expect(await log.read('s1', 'a', 0, 10, Date.now())).toMatchObject({ head: { lastSeq: 1 }, events: [] });
+    expect((await log.read('s2', 'b', 0, 10, Date.now()))?.events).toHaveLength(1);
+    await log.drop('s2');
+    expect(log.bytes).toBe(1000);
+    await log.sweep(Date.now() + 120_000);
+    expect(log.bytes).toBe(0);
+  });
+
+  it('sixty abandoned 2 MB answers keep at most the bound, and what is kept is the newest', async () => {
+    const log = new MemoryStreamLog(DEFAULT_STREAM_LOG_BYTES);
+    for (let i = 0; i < 60; i++) await write(log, `s${i}`, 'post', [event(1, 2 * 1024 * 1024)]);
+    expect(log.bytes).toBeLessThanOrEqual(DEFAULT_STREAM_LOG_BYTES);
+    expect((await log.read('s59', 'post', 0, 10, Date.now()))?.events).toHaveLength(1);
+    expect((await log.read('s0', 'post', 0, 10, Date.now()))?.events).toHaveLength(0);
+  });
+
+  it('the count bound per stream counts its bytes out too', async () => {
+    const log = new MemoryStreamLog(1_000_000);
+    for (let seq = 1; seq <= 200; seq++)
+      await log.write({
+        sessionId: 's',
+        streamId: 'x',
+        head: { ...head, lastSeq: seq },
+        events: [event(seq, 10)],
+        keepUntil: Date.now() + 60_000,
+        maxEvents: 50,
+      });
+    expect(log.bytes).toBe(500);
+    const page = await log.read('s', 'x', 0, 100, Date.now());
+    expect(page?.events.map((e) => e.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 151 + i));
   });
 });

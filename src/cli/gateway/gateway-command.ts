@@ -72,6 +72,13 @@ export function configureGateway(program: Command): Command {
       : flags.stdio
         ? await stdioPlan(flags, flags.stdio, session)
         : await httpPlan(flags);
+    // Every session costs memory whether it works or not: bounded by default (docs/limits.md, "Sessions").
+    session.maxSessions ??= defaultSessionCap();
+    session.maxSessionsPerPrincipal ??= DEFAULT_SESSIONS_PER_PRINCIPAL;
+    const anonymous = session.maxAnonymousSessions ?? session.maxSessionsPerPrincipal;
+    plan.summary.push(
+      `  sessions: at most ${session.maxSessions}, ${session.maxSessionsPerPrincipal} per person, ${anonymous} anonymous together`,
+    );
     if (policy)
       plan.summary.push(
         `  policy: ${flags.policy} (${policy.current().document.rules.length} rules, default ${policy.current().document.default ?? 'deny'})`,
@@ -155,6 +162,20 @@ async function httpPlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>>
   const summary = [`  upstream: ${shown} (era: ${flags.upstreamEra})`];
   if (upstreamTokens) summary.push(`  upstream tokens: exchanged per person at ${flags.upstreamTokenExchange}`);
   return { handshake, http, replicas, summary, ...(upstreamTokens && { upstreamTokens }), ...(stop ? { stop } : {}) };
+}
+
+/** Live sessions of one person (and of all anonymous callers together) by default. */
+export const DEFAULT_SESSIONS_PER_PRINCIPAL = 1000;
+
+/**
+ * The default cap on live sessions of an HTTP upstream or a federation: one per 4 MiB of the
+ * machine's memory, between 1,000 and 100,000 (6,144 on 24 GiB). A session holding the largest
+ * initialize params allowed (64 KiB) costs the gateway about 320 KB (bench/RESULTS.md, "Issue
+ * 34": the record, the replayable handshake, the parse), so the cap keeps that worst case under
+ * a tenth of the memory.
+ */
+export function defaultSessionCap(totalBytes = totalmem()): number {
+  return Math.min(100_000, Math.max(1000, Math.floor(totalBytes / (4 * 1024 * 1024))));
 }
 
 /**
