@@ -11,7 +11,8 @@ import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:http';
 import { serveStats, ready } from './ipc.js';
 
-const dist = new URL('../../dist', import.meta.url).pathname;
+// BASELINE_DIST runs another build (bench/trust.bench.js); the request hygiene step is added when the build has one.
+const dist = process.env.BASELINE_DIST ?? new URL('../../dist', import.meta.url).pathname;
 const { httpUpstream } = await import(`${dist}/gateway/index.js`);
 const { createSessionServer } = await import(`${dist}/server/index.js`);
 const { jwtAuthenticator, apiKeyAuthenticator } = await import(`${dist}/auth/index.js`);
@@ -61,7 +62,9 @@ const sink =
       : env.AUDIT
         ? new AuditLog(env.AUDIT, { replica: 'bench' })
         : undefined;
-const application = sink ? audited(gated, fanout(sink, feed)) : gated;
+const observed = sink ? audited(gated, fanout(sink, feed)) : gated;
+const hygiene = await import(`${dist}/gateway/stages/hygiene.js`).catch(() => undefined);
+const application = hygiene ? hygiene.hygienic(observed) : observed;
 const sessions = createSessionServer({ application, authenticate });
 const server = createServer((req, res) => void sessions.node(req, res));
 serveStats();
