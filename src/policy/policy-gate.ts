@@ -7,15 +7,14 @@
  * (`verdictOf`).
  */
 import { SessiongateError } from '../protocol/failures.js';
-import { normalizedRequest } from '../protocol/request-hygiene.js';
 import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
 import type { Identity, McpApplication, Reply, RequestContext, SessionPort } from '../server/application.js';
 import { isStreamReply, plainApplication } from '../server/application.js';
 import { type Call, type Caller, callerOf, callOf, listedCall, type ServerOf } from './call.js';
 import { durationMs } from './duration.js';
 import type { Decision, PolicyEvaluator } from './evaluator.js';
-import { STRENGTH } from './compiled-rule.js';
-import type { RateLimit } from './policy-document.js';
+import { decideRequest } from './decide-request.js';
+import type { PolicyRule, RateLimit } from './policy-document.js';
 import { policyRefusal } from './policy-errors.js';
 import { type Limiter, RateLimiter, storeLimiter, type Take } from './rate-limiter.js';
 import { LISTS, SeenLists } from './seen-lists.js';
@@ -99,54 +98,16 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
   const handle = (given: JsonRpcRequest, context: RequestContext): Promise<Reply> | Reply => {
     // Decided on, and forwarded in, the form the upstream acts on (docs/SECURITY.md); a verdict
     // is kept under the request as it was given, which is what the audit holds.
-    const request = normalizedRequest(given);
     const policy = options.policy();
     const caller = callerFor(context);
-    const call = callOf(request);
-    if (serverOf && call.kind !== 'method') call.server = serverOf(call);
-    const decision =
-      call.kind === 'resource' && call.server === undefined && options.servers
-        ? mostPermissive(policy, caller, call, options.servers())
-        : policy.decide(caller, call);
+    const { request, call, decision } = decideRequest(policy, caller, given, options);
     const rule = decision.rule;
     const verdict = (kind: Verdict['decision']): void => void verdicts.set(given, { decision: kind, rule: rule?.id ?? null });
     if (decision.effect === 'deny') {
       verdict('deny');
       return policyRefusal(request.id, 'SG_POLICY_DENIED', rule?.reason);
     }
-    // A completion reveals what it completes; nobody is asked to approve one (a list shows approve as usable too).
-    if (request.method === 'completion/complete' && call.kind !== 'method' && decision.effect === 'approve') {
-      verdict('allow');
-      return application.handle(request, context);
-    }
-    if (decision.effect === 'approve') {
-      const approval: ApprovalCall = {
-        request,
-        context,
-        call,
-        rule: rule!,
-        forward: () => application.handle(request, context),
-        settle: (outcome, approver) => void verdicts.set(given, { decision: outcome, rule: rule?.id ?? null, approver }),
-      };
-      if (rule?.approver === 'operator' && operators.available) return operators.ask(approval);
-      if ((rule?.approver ?? 'user') === 'user' && approvals.canAsk(context)) return approvals.ask(approval);
-      if ((rule?.approver ?? 'user') === 'user' && roundTrips.canAsk(request, context)) {
-        const remember = rule?.remember === undefined ? undefined : durationMs(rule.remember);
-        return roundTrips.judge(request, context, call, remember).then((judged) => {
-          if ('reply' in judged) {
-            verdict('approve-asked');
-            return judged.reply;
-          }
-          verdicts.set(given, { decision: judged.outcome, rule: rule?.id ?? null, approver: 'user' });
-          if (judged.outcome !== 'approve-accepted') return roundTrips.refusal(request, judged.outcome, judged.why);
-          return application.handle(judged.forward, context);
-        });
-      }
-      // Nobody can be asked: a client without elicitation, or operators before the gate is bound to a store.
-      verdict('approve-unavailable');
-      const why = rule?.approver === 'operator' ? 'no operator can be asked yet' : 'this client cannot be asked for it';
-      return policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', why);
-    }
+    if (decision.effect === 'approve') return approve(given, request, context, call, rule!);
     const proceed = (): Promise<Reply> => {
       verdict('allow');
       return forwardListing(request, context, caller, policy);
@@ -162,6 +123,38 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
       throw rateLimited(request, rule.rateLimit!, taken.retryAfterSeconds);
     };
     return take instanceof Promise ? take.then(passed) : passed(take);
+  };
+
+  /** A call an `approve` rule decided: asked of whoever the rule names and can be asked, or refused. */
+  const approve = (
+    given: JsonRpcRequest,
+    request: JsonRpcRequest,
+    context: RequestContext,
+    call: Call,
+    rule: PolicyRule,
+  ): Reply | Promise<Reply> => {
+    const settle = (decision: Verdict['decision'], approver?: string): void =>
+      void verdicts.set(given, { decision, rule: rule.id, ...(approver === undefined ? {} : { approver }) });
+    const approval: ApprovalCall = { request, context, call, rule, forward: () => application.handle(request, context), settle };
+    const approver = rule.approver ?? 'user';
+    if (approver === 'operator' && operators.available) return operators.ask(approval);
+    if (approver === 'user' && approvals.canAsk(context)) return approvals.ask(approval);
+    if (approver === 'user' && roundTrips.canAsk(request, context)) {
+      const remember = rule.remember === undefined ? undefined : durationMs(rule.remember);
+      return roundTrips.judge(request, context, call, remember).then((judged) => {
+        if ('reply' in judged) {
+          settle('approve-asked');
+          return judged.reply;
+        }
+        settle(judged.outcome, 'user');
+        if (judged.outcome !== 'approve-accepted') return roundTrips.refusal(request, judged.outcome, judged.why);
+        return application.handle(judged.forward, context);
+      });
+    }
+    // Nobody can be asked: a client without elicitation, or operators before the gate is bound to a store.
+    settle('approve-unavailable');
+    const why = approver === 'operator' ? 'no operator can be asked yet' : 'this client cannot be asked for it';
+    return policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', why);
   };
 
   /** The call forwarded; a list's answer filtered for the caller (and what it listed remembered). */
@@ -222,16 +215,6 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
       return undefined;
     },
   };
-}
-
-/** Of the decisions for each server a resource may reach, the one that lets most through (the federation checks the one reached). */
-function mostPermissive(policy: PolicyEvaluator, caller: Caller, call: Call, servers: readonly string[]): Decision {
-  let best: Decision | undefined;
-  for (const server of servers) {
-    const decision = policy.decide(caller, { ...call, server });
-    if (!best || STRENGTH[decision.effect] > STRENGTH[best.effect]) best = decision;
-  }
-  return best ?? policy.decide(caller, call);
 }
 
 /** Whose bucket a call takes from: per principal and rule, or per principal, rule and tool. */

@@ -6,8 +6,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { JsonObject, JsonValue } from '../../protocol/jsonrpc.js';
-import { normalizedRequest } from '../../protocol/request-hygiene.js';
-import { callerOf, callOf } from '../../policy/call.js';
+import { callerOf, GOVERNED_METHODS } from '../../policy/call.js';
+import { decideRequest } from '../../policy/decide-request.js';
 import { PolicyEvaluator } from '../../policy/evaluator.js';
 import { PolicyError, readPolicyFile } from '../../policy/read-policy.js';
 
@@ -23,6 +23,8 @@ interface ExplainFlags {
   prompt?: string;
   method?: string;
   arguments?: JsonValue;
+  server?: string;
+  completion?: boolean;
 }
 
 export function policyCommand(): Command {
@@ -47,20 +49,42 @@ export function policyCommand(): Command {
     .option('--resource <uri>', 'a resources/read of this URI')
     .option('--prompt <name>', 'a prompts/get of this prompt')
     .option('--method <method>', 'any other method')
+    .option('--completion', 'a completion/complete of the --prompt or --resource (URI or URI template) given')
+    .option('--server <name>', 'behind a federation: the server the call goes to (rules naming servers)')
     .option('--arguments <json>', "the call's arguments, as JSON", parseJson)
     .action((file: string, flags: ExplainFlags) => {
       const evaluator = new PolicyEvaluator(load(file));
-      // The request in the form the gateway decides on (a resource URI normalized, or refused).
-      const decision = evaluator.decide(callerFrom(flags), callOf(normalizedRequest({ jsonrpc: '2.0', id: 0, ...requestFrom(flags) })));
+      const server = flags.server;
+      // Decided as the gateway decides (policy/decide-request.ts): the same function, the same steps.
+      const { decision } = explained(() =>
+        decideRequest(
+          evaluator,
+          callerFrom(flags),
+          { jsonrpc: '2.0', id: 0, ...requestFrom(flags) },
+          server === undefined ? {} : { serverOf: () => server },
+        ),
+      );
       const rule = decision.rule;
       const lines = [`decision: ${decision.effect}`, `rule: ${rule ? rule.id : '(none: the default)'}`];
       if (rule?.reason) lines.push(`reason: ${rule.reason}`);
       if (decision.effect === 'approve') lines.push(`approver: ${rule?.approver ?? 'user'}`);
       if (rule?.rateLimit)
         lines.push(`rate limit: ${rule.rateLimit.requests} per ${rule.rateLimit.per} (${rule.rateLimit.key ?? 'principal'})`);
+      if (!GOVERNED_METHODS.has(requestFrom(flags).method) && !rule)
+        lines.push('(this method is not governed: it passes unless a rule names it in methods)');
       process.stdout.write(`${lines.join('\n')}\n`);
     });
   return policy;
+}
+
+/** The decision, or the refusal the gateway would answer instead (a URI with no normal form), as one line and exit 1. */
+function explained<T>(decide: () => T): T {
+  try {
+    return decide();
+  } catch (error) {
+    process.stderr.write(`refused before any rule: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
 }
 
 function load(file: string): ReturnType<typeof readPolicyFile> {
@@ -83,6 +107,14 @@ function callerFrom(flags: ExplainFlags): ReturnType<typeof callerOf> {
 }
 
 function requestFrom(flags: ExplainFlags): { method: string; params: JsonObject } {
+  if (flags.completion) {
+    const argument = { name: 'x', value: '' };
+    if (flags.prompt !== undefined)
+      return { method: 'completion/complete', params: { ref: { type: 'ref/prompt', name: flags.prompt }, argument } };
+    if (flags.resource !== undefined)
+      return { method: 'completion/complete', params: { ref: { type: 'ref/resource', uri: flags.resource }, argument } };
+    throw new InvalidArgumentError('--completion goes with --prompt or --resource');
+  }
   const args: JsonObject = flags.arguments === undefined ? {} : { arguments: flags.arguments };
   if (flags.tool !== undefined) return { method: 'tools/call', params: { name: flags.tool, ...args } };
   if (flags.prompt !== undefined) return { method: 'prompts/get', params: { name: flags.prompt, ...args } };
