@@ -13,11 +13,11 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { type ElicitRequest, ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli, type DemoProcess } from './helpers/demo-process.js';
+import { runCli, startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
-import { send } from './helpers/mcp-http.js';
+import { initializeRequest, postStream, send, toolCall } from './helpers/mcp-http.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
-import { freePort } from './helpers/redis.js';
+import { freePort, startRedis } from './helpers/redis.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-attacks-'));
 const vaultLog = join(dir, 'vault.jsonl');
@@ -454,4 +454,119 @@ describe('memory has a default bound', () => {
       await bounded.kill();
     }
   }, 60_000);
+});
+
+describe('approvals across replicas sharing a Redis store', () => {
+  /** Both replicas are one resource: tokens name it, not either replica's address. */
+  const SHARED = 'https://gateway.example.com/mcp';
+  it("an answer posted to the other replica reaches Bob's question; Mallory's there is stray; a spent state stays spent", async () => {
+    const redis = await startRedis();
+    const policyFile = join(dir, 'replica-policy.json');
+    writeFileSync(policyFile, JSON.stringify({ default: 'deny', rules: [{ id: 'run', effect: 'approve', tools: ['run'] }] }));
+    const auditOf = (name: string) => join(dir, `replica-${name}.jsonl`);
+    const flags = (name: string) => [
+      ...['--port', '0', '--store', redis.url, '--upstream', vault.url, '--upstream-era', 'handshake', '--audit', auditOf(name)],
+      ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, '--policy', policyFile, '--audience', SHARED],
+    ];
+    const [a, b] = [await startCli(flags('a')), await startCli(flags('b'))];
+    try {
+      const sessionOf = async (sub: string) => {
+        const token = await idp.token({ sub, aud: SHARED });
+        const init = initializeRequest();
+        (init['params'] as { capabilities: object }).capabilities = { elicitation: {} };
+        const opened = await send(a.url, { body: init, headers: { authorization: `Bearer ${token}` } });
+        const headers = {
+          authorization: `Bearer ${token}`,
+          'mcp-session-id': opened.headers.get('mcp-session-id')!,
+          'mcp-protocol-version': '2025-11-25',
+        };
+        await send(a.url, { body: { jsonrpc: '2.0', method: 'notifications/initialized' }, headers });
+        return headers;
+      };
+      const bob = await sessionOf('bob');
+      const mallory = await sessionOf('mallory');
+      const call = await postStream(a.url, bob, toolCall('run', { cmd: 'bob-on-a' }, 5));
+      const question = (await call.next(10_000)) as { id: string; method: string };
+      expect(question.method).toBe('elicitation/create');
+      // Mallory, on replica b, in her own session, with Bob's question's id.
+      const stray = await send(b.url, {
+        body: { jsonrpc: '2.0', id: question.id, result: { action: 'accept', content: {} } },
+        headers: mallory,
+      });
+      expect(stray.status).toBe(202);
+      await expect.poll(() => readFileSync(auditOf('b'), 'utf8'), { timeout: 5000 }).toContain('"event":"approval.stray-answer"');
+      // Bob answers on replica b: relayed to a, which holds the question.
+      const answered = await send(b.url, {
+        body: { jsonrpc: '2.0', id: question.id, result: { action: 'accept', content: {} } },
+        headers: bob,
+      });
+      expect(answered.status).toBe(202);
+      expect(await call.next(10_000)).toMatchObject({ id: 5, result: { content: [{ text: 'ran bob-on-a' }] } });
+      expect(runs().filter((entry) => entry.arguments?.['cmd'] === 'bob-on-a')).toHaveLength(1);
+
+      // A sessionless state spent on a is spent on b too.
+      const token = await idp.token({ sub: 'carol', aud: SHARED });
+      const meta = {
+        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+        'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
+        'io.modelcontextprotocol/clientInfo': { name: 'replay', version: '1.0.0' },
+      };
+      const sessionless = (replica: DemoProcess, extra: Record<string, unknown> = {}) =>
+        send(replica.url, {
+          body: {
+            jsonrpc: '2.0',
+            id: 8,
+            method: 'tools/call',
+            params: { name: 'run', arguments: { cmd: 'carol-once' }, _meta: meta, ...extra },
+          },
+          headers: {
+            authorization: `Bearer ${token}`,
+            'mcp-protocol-version': '2026-07-28',
+            'mcp-method': 'tools/call',
+            'mcp-name': 'run',
+          },
+        });
+      const asked = (await sessionless(a)).json as { result: { inputRequests: Record<string, unknown>; requestState: string } };
+      const key = Object.keys(asked.result.inputRequests)[0]!;
+      const answer = { inputResponses: { [key]: { action: 'accept', content: {} } }, requestState: asked.result.requestState };
+      expect(((await sessionless(a, answer)).json as { result?: unknown }).result).toMatchObject({ content: [{ text: 'ran carol-once' }] });
+      expect(((await sessionless(b, answer)).json as { error: { message: string } }).error.message).toContain('already used');
+      expect(runs().filter((entry) => entry.arguments?.['cmd'] === 'carol-once')).toHaveLength(1);
+    } finally {
+      await a.kill();
+      await b.kill();
+      await redis.stop();
+    }
+  }, 60_000);
+});
+
+describe('sessiongate policy explain decides as the gateway does', () => {
+  it('for tools, resources in any spelling, prompts, completions, other issuers and federated servers', async () => {
+    const policyFile = join(dir, 'explain-policy.json');
+    writeFileSync(
+      policyFile,
+      JSON.stringify({ ...POLICY, rules: [...POLICY.rules, { id: 'no-b', effect: 'deny', servers: ['b'], reason: 'b is closed' }] }),
+    );
+    const explain = async (...args: string[]) => {
+      const result = await runCli(['policy', 'explain', policyFile, ...args]);
+      return result.code === 0 ? /decision: (\w+)/.exec(result.stdout)?.[1] : `refused: ${result.stderr.trim()}`;
+    };
+    const cases: [string[], string][] = [
+      [['--subject', 'alice', '--tool', 'echo'], 'allow'],
+      [['--subject', 'alice', '--issuer', PARTNER, '--default-issuer', idp.issuer, '--tool', 'echo'], 'deny'],
+      [['--subject', 'carol', '--issuer', PARTNER, '--default-issuer', idp.issuer, '--tool', 'echo'], 'allow'],
+      [['--resource', 'secret://vault/public/readme'], 'allow'],
+      [['--resource', 'secret://vault/public/../private/key'], 'deny'],
+      [['--resource', 'FILE://localhost/etc/passwd'], 'deny'],
+      [['--prompt', 'secret_prompt'], 'deny'],
+      [['--completion', '--prompt', 'secret_prompt'], 'deny'],
+      [['--completion', '--resource', 'secret://vault/{area}/{key}'], 'deny'],
+      [['--subject', 'alice', '--tool', 'run'], 'approve'],
+      [['--resource', 'secret://vault/public/readme', '--server', 'b'], 'deny'],
+      [['--resource', 'secret://vault/public/readme', '--server', 'a'], 'allow'],
+    ];
+    for (const [args, expected] of cases) expect(await explain(...args), args.join(' ')).toBe(expected);
+    expect(await explain('--resource', 'file:////etc/passwd')).toContain('refused: refused before any rule');
+    expect((await runCli(['policy', 'explain', policyFile, '--method', 'tools/list'])).stdout).toContain('not governed');
+  });
 });
