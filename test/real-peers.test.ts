@@ -193,6 +193,14 @@ describe('misconfiguration is refused at start-up, with the real reason', () => 
     expect(result.stderr).toContain('config file missing: /etc/demo.json');
   });
 
+  it('a stdio command that never speaks MCP (cat, a script that only waits) is refused, not accepted silently', async () => {
+    for (const command of ['cat', `${process.execPath} -e "setInterval(() => {}, 1000)"`]) {
+      const result = await runCli(['--port', '0', '--store', 'memory', '--stdio', command, '--probe-timeout', '1s']);
+      expect(result.code, command).toBe(1);
+      expect(result.stderr, command).toContain('did not answer an initialize within 1 s: is it an MCP server speaking JSON-RPC on stdout?');
+    }
+  });
+
   it('a wrong path on a real MCP server is refused with the HTTP status and URL', async () => {
     const upstream = await everything();
     const wrong = upstream.url.replace(/\/mcp$/, '/not-mcp');

@@ -48,7 +48,7 @@ export async function federationPlan(
   const summary = [`  servers (federated; tools and prompts as NAME${flags.namespaceSeparator}name):`];
   for (const server of federated.servers())
     summary.push(
-      `    ${server.name}: ${server.target}${server.state === 'down' ? ` (down: ${server.problem ?? 'no answer'}; joins when it answers)` : ''}`,
+      `    ${server.name}: ${server.target}${server.state !== 'down' ? '' : server.slow ? ` (slow: ${server.problem ?? 'no answer yet'}; joins when it answers)` : ` (down: ${server.problem ?? 'no answer'}; joins when it answers)`}`,
     );
   return { handshake: federated, http: undefined, replicas: [], summary, federation: federated };
 }
@@ -77,7 +77,7 @@ function httpServer(flags: GatewayFlags, spec: ServerSpec, urls: string[]): Fede
     maxMessageBytes: flags.maxMessageSize,
     onError: report,
   });
-  const probes = urls.map((url) => httpProbe(url, upstreamHeaders, dispatcher));
+  const probes = urls.map((url) => httpProbe(url, upstreamHeaders, dispatcher, flags.probeTimeoutMs));
   return { name: spec.name, app, probe: anyOf(probes), target: urls.map((url) => new URL(url).origin + new URL(url).pathname).join(', ') };
 }
 
@@ -101,7 +101,7 @@ function stdioServer(
     onStderr: (tag, line) => process.stderr.write(`[${spec.name} ${tag ?? 'spare'}] ${line}\n`),
     onError: report,
   });
-  return { name: spec.name, app, probe: stdioProbe({ command, args, env }), target: `stdio: ${stdio.join(' ')}` };
+  return { name: spec.name, app, probe: stdioProbe({ command, args, env }, flags.probeTimeoutMs), target: `stdio: ${stdio.join(' ')}` };
 }
 
 /** A pool's probe: the first replica that answers. */

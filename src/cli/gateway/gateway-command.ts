@@ -100,7 +100,7 @@ async function stdioPlan(flags: GatewayFlags, stdio: [string, ...string[]], sess
   // Only what the operator names reaches the child (child-environment.ts).
   const env = childEnvironment(flags.stdioEnv);
   const ledger = await reapOrphans(flags.childLedger);
-  const problem = await probeStdio({ command, args, env });
+  const problem = await probeStdio({ command, args, env }, flags.probeTimeoutMs);
   if (problem) fail(problem);
   const handshake = stdioUpstream({
     command,

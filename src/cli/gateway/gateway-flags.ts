@@ -5,6 +5,7 @@
  * `parser`), so the flag, the config file and the library accept the same values.
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_PROBE_TIMEOUT_MS } from '../../gateway/federation/server-probe.js';
 import type { UpstreamEra } from '../../gateway/eras/era-router.js';
 import { DEFAULT_UPSTREAM_CONCURRENCY } from '../../gateway/upstreams/fair-slots.js';
 import { httpUpstreamSchema } from '../../gateway/upstreams/http/http-upstream.js';
@@ -29,6 +30,8 @@ export interface GatewayFlags {
   eagerUpstreams: boolean;
   /** Close a federated server's upstream session unused this long (ms); 0 never. */
   upstreamIdleTimeoutMs: number;
+  /** How long a server has to answer the start-up probe (ms). */
+  probeTimeoutMs: number;
   /** The stdio server's command and arguments. */
   stdio: [string, ...string[]] | undefined;
   stdioEnv: ChildVariable[];
@@ -117,6 +120,11 @@ function addFederationFlags(program: Command): Command {
       flag('--upstream-idle-timeout <duration>', "federation: close a server's upstream session unused this long (reopened on use), or off")
         .argParser(parser((text) => (text === 'off' ? 0 : parseDuration(text))))
         .default(0, 'off'),
+    )
+    .addOption(
+      flag('--probe-timeout <duration>', 'how long a server has to answer the start-up initialize (a stdio command, a federated server)')
+        .argParser(parser(parseDuration))
+        .default(DEFAULT_PROBE_TIMEOUT_MS, '10s'),
     );
 }
 
@@ -309,6 +317,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     namespaceSeparator: values['namespaceSeparator'] as string,
     eagerUpstreams: values['eagerUpstreams'] === true,
     upstreamIdleTimeoutMs: values['upstreamIdleTimeout'] as number,
+    probeTimeoutMs: values['probeTimeout'] as number,
     stdio: values['stdio'] as [string, ...string[]] | undefined,
     stdioEnv: (values['stdioEnv'] as ChildVariable[] | undefined) ?? [],
     childIdleTimeoutMs: values['childIdleTimeout'] as number,

@@ -2,35 +2,39 @@
  * @module cli/gateway/startup-checks
  * A misconfigured upstream is found at start-up, with its real reason, instead of by the first
  * user as "the upstream process is not running" on every call: a stdio command is started once
- * and must answer a ping; an HTTP upstream must answer an initialize as an MCP server does (its
+ * and must answer an initialize; an HTTP upstream must answer an initialize as an MCP server does (its
  * session, if any, is DELETEd at once). The same HTTP probe serves `/readyz`.
  */
 import { request } from 'undici';
-import { StdioChild, type StdioCommand } from '../../gateway/upstreams/stdio/stdio-child.js';
+import { DEFAULT_PROBE_TIMEOUT_MS, ProbeTimeout, stdioProbe } from '../../gateway/federation/server-probe.js';
+import type { StdioCommand } from '../../gateway/upstreams/stdio/stdio-child.js';
 import { LATEST_HANDSHAKE_REVISION } from '../../protocol/revisions.js';
 import { internalRequestId } from '../../protocol/internal-ids.js';
 
 const STDERR_LINES_KEPT = 5;
 
-/** Starts the command once; undefined when it answered (or outlived the ready timeout), else why not. */
-export async function probeStdio(command: StdioCommand): Promise<string | undefined> {
-  const child = new StdioChild(command);
+/**
+ * Starts the command once and asks it to initialize, as the gateway will for every session;
+ * undefined when it answered within `timeoutMs`, else why not: it exited (its last stderr lines
+ * shown), refused, or never answered (a command that does not speak MCP on stdio, such as
+ * `cat`, or one slower than `--probe-timeout`).
+ */
+export async function probeStdio(command: StdioCommand, timeoutMs = DEFAULT_PROBE_TIMEOUT_MS): Promise<string | undefined> {
   const stderr: string[] = [];
-  child.bind({
-    onMessage: () => {},
-    onExit: () => {},
-    onStderr: (line) => void (stderr.push(line) > STDERR_LINES_KEPT && stderr.shift()),
-  });
-  await child.ready;
-  if (child.alive) {
-    await child.stop(1000);
+  const probe = stdioProbe(command, timeoutMs, (line) => void (stderr.push(line) > STDERR_LINES_KEPT && stderr.shift()));
+  try {
+    await probe();
     return undefined;
+  } catch (error) {
+    // Let the last stderr lines arrive: the pipe may deliver them after 'exit'.
+    await new Promise((resolve) => setImmediate(resolve));
+    const shown = [command.command, ...command.args].join(' ');
+    const tail = stderr.length > 0 ? `; its last stderr lines:\n  ${stderr.join('\n  ')}` : '';
+    if (error instanceof ProbeTimeout)
+      return `the stdio server "${shown}" did not answer an initialize within ${error.ms / 1000} s: is it an MCP server speaking JSON-RPC on stdout? (a slow one: --probe-timeout)${tail}`;
+    // "it exited with code 3", "it could not be started: ...", "it refused the initialize"
+    return `the stdio server "${shown}" ${(error as Error).message.replace(/^it /, '')}${tail}`;
   }
-  // Let the last stderr lines arrive: the pipe may deliver them after 'exit'.
-  await new Promise((resolve) => setImmediate(resolve));
-  const shown = [command.command, ...command.args].join(' ');
-  const tail = stderr.length > 0 ? `; its last stderr lines:\n  ${stderr.join('\n  ')}` : '';
-  return `the stdio server "${shown}" ${child.exitReason ?? 'exited'} before it answered${tail}`;
 }
 
 /**

@@ -13,6 +13,7 @@ import { JSONRPC } from '../../protocol/failures.js';
 import {
   type JsonRpcMessage,
   type JsonRpcNotification,
+  type JsonObject,
   type JsonRpcRequest,
   type JsonRpcResponse,
   requestKey,
@@ -82,6 +83,8 @@ export interface ServerHealth {
   target: string;
   state: ServerState;
   problem?: string;
+  /** Down only in that it has not answered in time yet (it may be starting). */
+  slow?: boolean;
 }
 
 /**
@@ -162,6 +165,7 @@ class Federation implements McpApplication {
       target: member.target,
       state: member.state,
       ...(member.problem ? { problem: member.problem } : {}),
+      ...(member.slow ? { slow: true } : {}),
     }));
   }
 
@@ -187,7 +191,7 @@ class Federation implements McpApplication {
     }
     const routed = this.#routes.route(request);
     if ('error' in routed) return routed.error;
-    if ('ask' in routed) return this.#readUnlisted(request, context);
+    if ('ask' in routed) return this.#askUnlisted(request, context);
     // Routed by a URI (who listed it, a template): the policy decides on the server it reaches.
     const refusal = routed.byUri ? this.#check?.(request, context, routed.member.name) : undefined;
     if (refusal) return refusal;
@@ -354,12 +358,16 @@ class Federation implements McpApplication {
   }
 
   /**
-   * A read of a URI no list has shown (the client knew it another way, or lists were never
-   * asked in this process): each server offering resources is asked in configuration order,
-   * and the first that has it answers (and is remembered for it).
+   * A read of a URI, or a completion of a URI template, no list has shown (the client knew it
+   * another way, or lists were never asked in this process): each server offering resources
+   * is asked in configuration order, and the first that has it answers (and is remembered for
+   * it: a template as a template, so its URIs route there too).
    */
-  async #readUnlisted(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
-    const uri = request.params!['uri'] as string;
+  async #askUnlisted(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
+    const template = request.method === 'completion/complete';
+    const uri = (template ? (request.params!['ref'] as JsonObject)['uri'] : request.params!['uri']) as string;
+    const remember = (member: Member): void =>
+      template ? this.#routes.resources.learn(member.index, [{ uriTemplate: uri }]) : this.#routes.resources.remember(uri, member.index);
     let refused: JsonRpcResponse | undefined;
     for (const member of this.#members) {
       if (!member.offers('resources') || member.state === 'down') continue;
@@ -370,12 +378,8 @@ class Federation implements McpApplication {
         continue;
       }
       const reply = await this.#forward(member, request, context);
-      if (isStreamReply(reply)) {
-        this.#routes.resources.remember(uri, member.index);
-        return reply;
-      }
-      if ('result' in reply) {
-        this.#routes.resources.remember(uri, member.index);
+      if (isStreamReply(reply) || 'result' in reply) {
+        remember(member);
         return reply;
       }
     }

@@ -12,7 +12,7 @@ import { type McpApplication, type RequestContext, responseOf, type SessionPort 
 import type { Disposer } from '../../session/live-registry.js';
 import { stateSlot } from '../../session/state-slot.js';
 import { MemberContext, MemberPort } from './member-view.js';
-import type { ServerProbe } from './server-probe.js';
+import { ProbeTimeout, type ServerProbe } from './server-probe.js';
 
 /** One server behind a federation. */
 export interface FederatedServer {
@@ -42,6 +42,8 @@ export class Member {
   state: ServerState = 'starting';
   /** Why it is down (or could not be probed). */
   problem: string | undefined;
+  /** Down only as far as anyone knows: its last probe got no answer in time (it may be starting). */
+  slow = false;
   /** What it answered the probe with; undefined until it did. */
   described: JsonObject | undefined;
   readonly #probe: ServerProbe;
@@ -204,11 +206,13 @@ export class Member {
       const recovered = this.state === 'down';
       this.state = 'up';
       this.problem = undefined;
+      this.slow = false;
       if (recovered) this.#onRecovered(this);
       return true;
     } catch (error) {
       this.state = 'down';
       this.problem = (error as Error).message;
+      this.slow = error instanceof ProbeTimeout;
       this.#scheduleHeal();
       return false;
     }

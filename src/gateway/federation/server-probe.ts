@@ -16,26 +16,50 @@ import { StdioChild, type StdioCommand } from '../upstreams/stdio/stdio-child.js
 export type ServerProbe = () => Promise<JsonObject>;
 
 const CLIENT_INFO = { name: 'sessiongate-federation-probe', version: '0' };
-const PROBE_TIMEOUT_MS = 5000;
+/** How long a probe waits for an initialize answer by default (`--probe-timeout`). */
+export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
+
+/** A server that has not answered yet: slow, perhaps, not known to be down. */
+export class ProbeTimeout extends Error {
+  override readonly name = 'ProbeTimeout';
+  constructor(readonly ms: number) {
+    super(`no answer within ${ms / 1000} s`);
+  }
+}
 
 /** Probes an HTTP server: initialize, then DELETE of the session it made. */
-export function httpProbe(url: string | URL, headers: Record<string, string> = {}, dispatcher?: Dispatcher): ServerProbe {
+export function httpProbe(
+  url: string | URL,
+  headers: Record<string, string> = {},
+  dispatcher?: Dispatcher,
+  timeoutMs = DEFAULT_PROBE_TIMEOUT_MS,
+): ServerProbe {
   return async () => {
     const client = new SessionClient(url, { headers, openStream: false, ...(dispatcher ? { dispatcher } : {}) });
-    const timeout = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+    const timer = deadline(timeoutMs);
     try {
-      return await Promise.race([client.connect({ clientInfo: CLIENT_INFO }), aborted(timeout)]);
+      return await Promise.race([client.connect({ clientInfo: CLIENT_INFO }), timer.passed]);
     } finally {
+      timer.clear();
       await client.close().catch(() => {});
     }
   };
 }
 
-/** Probes a stdio server: one process started, asked to initialize, stopped. */
-export function stdioProbe(command: StdioCommand): ServerProbe {
+/**
+ * Probes a stdio server: one process started, asked to initialize, stopped. A command that
+ * never speaks MCP (`cat`, a shell) is found here: it answers nothing, or not JSON-RPC.
+ * `onStderr` hears the child's stderr lines (for the reason a start-up check gives).
+ */
+export function stdioProbe(
+  command: StdioCommand,
+  timeoutMs = DEFAULT_PROBE_TIMEOUT_MS,
+  onStderr: (line: string) => void = () => {},
+): ServerProbe {
   return async () => {
     const child = new StdioChild(command);
     const id = internalRequestId('federation-probe');
+    const timer = deadline(timeoutMs);
     try {
       const answer = new Promise<JsonObject>((resolve, reject) => {
         child.bind({
@@ -45,18 +69,23 @@ export function stdioProbe(command: StdioCommand): ServerProbe {
             else reject(new Error('it refused the initialize'));
           },
           onExit: () => reject(new Error(`it ${child.exitReason ?? 'exited'}`)),
-          onStderr: () => {},
+          onStderr,
         });
       });
       const params = { protocolVersion: LATEST_HANDSHAKE_REVISION, capabilities: {}, clientInfo: CLIENT_INFO };
       child.send({ jsonrpc: '2.0', id, method: 'initialize', params });
-      return await Promise.race([answer, aborted(AbortSignal.timeout(PROBE_TIMEOUT_MS))]);
+      return await Promise.race([answer, timer.passed]);
     } finally {
+      timer.clear();
       await child.stop(1000);
     }
   };
 }
 
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('no answer in time')), { once: true }));
+/** A promise that rejects with ProbeTimeout after `ms`, and the way to call it off. */
+function deadline(ms: number): { passed: Promise<never>; clear(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const passed = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new ProbeTimeout(ms)), ms)));
+  passed.catch(() => {}); // raced; never left unhandled
+  return { passed, clear: () => clearTimeout(timer) };
 }
