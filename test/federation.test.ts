@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { SessionClientTransport } from '../src/client/session-client-transport.js';
 import { SessionlessClient } from '../src/client/sessionless-client.js';
 import { federatedId, fromClient, serverId, toClient } from '../src/gateway/federation/federated-ids.js';
@@ -307,6 +308,31 @@ describe('a peer nobody here wrote: the reference server-everything behind the f
     const tools = (await client.listTools()).tools.map((tool) => tool.name);
     expect(tools).toEqual(expect.arrayContaining(['ev__echo', 'a__echo']));
     expect(text(await client.callTool({ name: 'ev__echo', arguments: { message: 'to everything' } }))).toContain('to everything');
+  });
+
+  it("a template's completion on a fresh gateway, before anything was listed, finds the server that has the template", async () => {
+    const gw = await gateway([...serverFlags({ a }), '--server', `ev=stdio:${EVERYTHING_STDIO}`]);
+    const { client } = await sdkClient(gw.url, 'fresh-completion');
+    const ids = await client.complete({
+      ref: { type: 'ref/resource', uri: 'demo://resource/dynamic/text/{resourceId}' },
+      argument: { name: 'resourceId', value: '3' },
+    });
+    expect(ids.completion.values).toEqual(['3']);
+    // Remembered as that server's template: a URI of it now routes there directly.
+    expect((await client.readResource({ uri: 'demo://resource/dynamic/text/4' })).contents[0]?.uri).toBe('demo://resource/dynamic/text/4');
+
+    // Tasks do not pass through a federation yet: no tool says it supports them, and a call
+    // asking for one never gets a task handle nobody could reach (tasks/get would be -32601).
+    const tools = (await client.listTools()).tools;
+    expect(tools.map((tool) => tool.name)).toContain('ev__simulate-research-query');
+    expect(tools.filter((tool) => (tool as { execution?: { taskSupport?: unknown } }).execution?.taskSupport !== undefined)).toEqual([]);
+    const answer = await client
+      .request(
+        { method: 'tools/call', params: { name: 'ev__simulate-research-query', arguments: { topic: 'x' }, task: { ttl: 60_000 } } },
+        z.object({}).passthrough(),
+      )
+      .catch((error: unknown) => ({ error: String(error) }));
+    expect(answer).not.toHaveProperty('task');
   });
 });
 

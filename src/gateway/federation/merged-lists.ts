@@ -86,7 +86,19 @@ export function pageOf(method: string, response: JsonRpcResponse): { items: Json
   return { items, next: typeof next === 'string' && next !== '' ? next : undefined };
 }
 
+/**
+ * A server's tool or prompt under its federated name. A tool's `execution.taskSupport` is left
+ * out: tasks do not pass through a federation yet (docs/FEDERATION.md), and a client told it may
+ * ask for one would get a handle nobody can reach.
+ */
 function renamed(item: JsonValue, server: string, names: ServerNames): JsonValue {
   if (!isObject(item) || typeof item['name'] !== 'string') return item;
-  return { ...item, name: names.join(server, item['name']) };
+  const named: JsonObject = { ...item, name: names.join(server, item['name']) };
+  const execution = named['execution'];
+  if (isObject(execution) && 'taskSupport' in execution) {
+    const { taskSupport: _, ...rest } = execution;
+    if (Object.keys(rest).length > 0) named['execution'] = rest;
+    else delete named['execution'];
+  }
+  return named;
 }

@@ -54,7 +54,8 @@ export class RequestRoutes {
       const kind = request.method === 'tools/call' ? 'tool' : 'prompt';
       return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, `Unknown ${kind}: ${String(target.name)}`) };
     }
-    const params = request.params ?? {};
+    // A call asking to run as a task runs as an ordinary call: a task's handle could not be reached through a federation yet.
+    const { task: _, ...params } = request.params ?? {};
     const renamed = target.ref ? { ...params, ref: { ...target.ref, name: named.own } } : { ...params, name: named.own };
     return { member: named.member, request: { ...request, params: renamed } };
   }
@@ -63,7 +64,8 @@ export class RequestRoutes {
     if (typeof uri !== 'string') return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, 'Invalid params: uri must be a string') };
     const member = this.#located(uri);
     if (member) return { member, request, byUri: true };
-    if (request.method === 'resources/read') return { ask: true };
+    // Not listed yet: the servers are asked in turn (a read, or a template's completion on a fresh gateway).
+    if (request.method === 'resources/read' || request.method === 'completion/complete') return { ask: true };
     return { error: resourceNotFound(request, uri) };
   }
 
