@@ -9,9 +9,9 @@
  * tampering: the file's last line without a newline, or one followed by the `audit.started`
  * line that says how many bytes it had.
  *
- * With a public key nothing counts that no signature covers (docs/AUDIT.md, "What a signature
- * proves"): every checkpoint's signature must hold; no more than `checkpointEvery` events may
- * stand between two checkpoints; a run must end with its signed final checkpoint before the
+ * With a public key nothing counts that no signature covers
+ * (docs/AUDIT.md, "What a signature proves"): every checkpoint's signature must hold; no more
+ * than `checkpointEvery` events may stand between two checkpoints; a run must end with its signed final checkpoint before the
  * next run begins and at the end of the log (unless `open`: the newest file is still being
  * written, and its tail after the last checkpoint is a note); a line cut short is a failure.
  * Without a key the chain proves only that no line was edited in place: whoever can write the

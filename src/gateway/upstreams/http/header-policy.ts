@@ -48,8 +48,8 @@ export function headerPolicy(options: HeaderPolicyOptions): (context: RequestCon
 }
 
 /**
- * A claim as a header value (docs/AUTH.md, "Identity headers"): text or a number as it is; a
- * list as an RFC 8941 List (strings quoted, `"` and `\\` escaped; integers bare), so
+ * A claim as a header value (docs/AUTH.md, "What the upstream and the audit trail learn"):
+ * text or a number as it is; a list as an RFC 8941 List (strings quoted, `"` and `\\` escaped; integers bare), so
  * `["dev", "admins x"]` is `"dev", "admins x"` and cannot be read as three groups. Visible
  * ASCII only: a claim that cannot be written so is not sent (the header is dropped).
  */
