@@ -18,6 +18,7 @@ import { CallToolResultSchema, ProgressNotificationSchema } from '@modelcontextp
 import { SessionClient } from '../src/client/index.js';
 import { startCli, startDemo, type DemoProcess } from './helpers/demo-process.js';
 import { startProcess } from './helpers/processes.js';
+import { startEverythingHttp } from './helpers/everything.js';
 import { openGetStream, openSession, send, toolCall } from './helpers/mcp-http.js';
 import { fixtureServer } from './helpers/sdk-fixtures.js';
 import { startServer } from './helpers/test-server.js';
@@ -268,6 +269,50 @@ describe('kill -9 on the gateway (SQLite) mid-call, an HTTP upstream with an eve
         .filter((line) => line['event'] === 'request.adopted');
     await expect.poll(adopted, { timeout: 5000 }).toMatchObject([{ requestId: 2, outcome: 'result', code: null }]);
   });
+
+  it('server-everything, whose resumed stream replays and then goes quiet while its call runs on: SG_REQUEST_LOST at the request deadline, never a hang', async () => {
+    const upstream = await startEverythingHttp();
+    running.push({ kill: () => upstream.kill() });
+    const file = join(dir, 'gateway-killed-everything.db');
+    const args = [
+      '--port',
+      String(await freePort()),
+      '--store',
+      `sqlite:${file}`,
+      '--upstream',
+      upstream.url,
+      '--upstream-era',
+      'handshake',
+    ];
+    const first = await startCli([...args, '--request-timeout', '3s']);
+    running.push({ kill: () => first.kill('SIGKILL') });
+    const through = await proxy(first.url);
+    const session = await openSession(first.url, VERSION);
+    const params = { name: 'trigger-long-running-operation', arguments: { duration: 8, steps: 8 }, _meta: { progressToken: 'p' } };
+    const seen = await readUntil(
+      through.url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers(session) },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params }),
+      },
+      (events) => progressOf(events).length >= 2,
+    );
+    through.cut();
+    const db = new Database(file, { readonly: true });
+    const cursor = (): unknown =>
+      db.prepare('SELECT cursor FROM stream_heads WHERE session_id = ? AND last_seq >= 2 AND cursor IS NOT NULL').get(session);
+    await expect.poll(cursor, { timeout: 5000 }).toBeTruthy();
+    db.close();
+    expect(await first.kill('SIGKILL')).toBeNull();
+    const gateway = await startCli([...args, '--request-timeout', '3s']);
+    running.push({ kill: () => gateway.kill('SIGKILL') });
+    // The rest of the progress the upstream replayed, then, 3 s after its last message, the end.
+    const { status, events } = await resume(gateway.url, session, seen.at(-1)!.id!);
+    expect(status).toBe(200);
+    expect(progressOf(events).length).toBeGreaterThan(0);
+    expect(messageOf(events.at(-1)!)).toMatchObject({ id: 2, error: { code: -32603, data: { code: 'SG_REQUEST_LOST' } } });
+  }, 60_000);
 
   it('the upstream restarted meanwhile (its session and events are gone): a clear error for the call, never a hang', async () => {
     const port = String(await freePort());

@@ -217,7 +217,9 @@ async function resume(context: PostContext, lastEventId: string): Promise<Body> 
     context.url,
     'GET',
     { ...context.resumeHeaders(), accept: 'text/event-stream', 'last-event-id': lastEventId },
-    { dispatcher: context.dispatcher },
+    // The call's signal bounds its resumed stream too: a server that resumes and then sends
+    // nothing more (server-everything) held an adopted call, and its client's stream, for good.
+    { dispatcher: context.dispatcher, signal: context.signal },
   );
   if (resumed.status !== 200) {
     await resumed.body.dump();

@@ -19,6 +19,7 @@ import { type EventPosition, parseEventId } from './resume/event-ids.js';
 import { primingEvent } from './resume/recorded-stream.js';
 import { type Adopt, replayKept, replayStream } from './resume/replay-stream.js';
 import { adoptCall } from './resume/adopt-call.js';
+import { adoptionDeadline } from './resume/adoption-deadline.js';
 import type { RequestContext } from './application.js';
 import type { SessionRecord } from '../store/record.js';
 import type { StreamRecorder, StreamWriter } from './resume/stream-recorder.js';
@@ -90,13 +91,12 @@ function resumedCall(
 
 /**
  * The context an adopted call runs in: this GET's caller and session; its signal the request
- * timeout (from now) or the server's close, not the client's leaving (it may resume again).
+ * timeout (from the last message of the call, adoption-deadline.ts) or the server's close, not
+ * the client's leaving (it may resume again).
  */
 function adoptionContext(core: ServerCore, incoming: Incoming, record: SessionRecord): RequestContext {
-  const timeout = core.inFlight.requestTimeoutMs;
-  const closing = core.recorder!.closing;
-  const signal = timeout > 0 ? AbortSignal.any([closing, AbortSignal.timeout(timeout)]) : closing;
-  return withSignal(streamContext(core, incoming, record), { signal });
+  const deadline = adoptionDeadline(core.inFlight.requestTimeoutMs, core.recorder!.closing);
+  return withSignal(streamContext(core, incoming, record), deadline);
 }
 
 /** What the application sees of a GET: the session, its revision and principal, the correlation id. */

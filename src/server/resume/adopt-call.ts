@@ -33,15 +33,21 @@ export async function adoptCall(
   } catch {
     messages = undefined;
   }
-  void writeRest(writer, messages, head.requestId);
+  void writeRest(writer, messages, head.requestId, () => context.keepAlive?.());
   return true;
 }
 
-async function writeRest(writer: StreamWriter, messages: AsyncIterable<JsonRpcMessage> | undefined, requestId: RequestId): Promise<void> {
+async function writeRest(
+  writer: StreamWriter,
+  messages: AsyncIterable<JsonRpcMessage> | undefined,
+  requestId: RequestId,
+  alive: () => void,
+): Promise<void> {
   let answered = false;
   try {
     if (messages) {
       for await (const message of messages) {
+        alive(); // each message renews the request deadline, as for any request
         writer.record(message);
         answered ||= !('method' in message) && message.id === requestId;
       }
