@@ -85,19 +85,16 @@ describe('FairSlots', () => {
     expect(slots.perPrincipal).toBe(2);
     const started: string[] = [];
     const alice = ['s1', 's1', 's1', 's2', 's2', 's3'].map((session, i) => ({ session, ...gate(started, `alice-${session}-${i}`) }));
-    const runs = alice.map((call) => slots.run({ principal: 'alice', session: call.session }, call.work));
+    const runs = alice.map((call) => slots.run(call.session, call.work, undefined, 'alice'));
     await Promise.resolve();
     // Two slots free, and Alice at her share: her other four wait.
     expect(started).toEqual(['alice-s1-0', 'alice-s1-1']);
     const bob = gate(started, 'bob');
-    const bobRun = slots.run({ principal: 'bob', session: 'b1' }, bob.work);
+    const bobRun = slots.run('b1', bob.work, undefined, 'bob');
     await expect.poll(() => started).toContain('bob');
     // Anonymous sessions are people of their own.
     const anon = [gate(started, 'anon-x'), gate(started, 'anon-y')];
-    const anonRuns = [
-      slots.run({ principal: null, session: 'x' }, anon[0]!.work),
-      slots.run({ principal: null, session: 'y' }, anon[1]!.work),
-    ];
+    const anonRuns = [slots.run('x', anon[0]!.work, undefined, null), slots.run('y', anon[1]!.work, undefined, null)];
     await expect.poll(() => started).toContain('anon-x');
     expect(started).not.toContain('anon-y');
     // Alice's freed slots go to her sessions in turn: s1's waiting call, then s2's, not s1's again.

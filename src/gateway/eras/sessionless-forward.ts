@@ -59,13 +59,13 @@ export function sessionlessForward(
       }
       const pending = new PendingReply();
       // No session here: the caller's turn, then its conversation's (its correlation id).
-      const turn = { principal: context.principal, session: context.clientSessionId ?? context.principal ?? '' };
       slots
         .run(
-          turn,
+          context.clientSessionId ?? context.principal ?? '',
           // The sessionless client does not wait for a slow reader: bound-and-end (docs/limits.md, "Streams").
           () => client.request(request, (message) => void pending.push(message), upstreamHeaders(context), context.signal),
           context.signal,
+          context.principal,
         )
         .then(
           (response) => {

@@ -12,11 +12,8 @@ import { SHARED_POOL_CONNECTIONS } from '../../client/http.js';
 /** Exchanges at once by default: the connections of the client's shared keep-alive pool. */
 export const DEFAULT_UPSTREAM_CONCURRENCY = SHARED_POOL_CONNECTIONS;
 
-/**
- * Whose turn a request takes: the person (`principal`; null when anonymous, whose sessions
- * count as people of their own) and the session (or conversation). A plain string names both.
- */
-export type Turn = string | { readonly principal: string | null; readonly session: string };
+/** People with nothing running kept in the count table before it is swept. */
+const PEOPLE_KEPT = 4096;
 
 /** Called with its slot already counted, so nobody else can take it meanwhile. */
 type Waiter = { readonly principal: string; start(): void };
@@ -30,7 +27,10 @@ export class FairSlots {
   readonly perPrincipal: number;
   #running = 0;
   #waiting = 0;
-  /** Exchanges running per person (only people with some). */
+  /**
+   * Exchanges running per person. Entries at 0 stay (swept past PEOPLE_KEPT): adding and
+   * deleting one per request would churn a long-lived table on the hot path (issue 36).
+   */
   readonly #runningOf = new Map<string, number>();
   /** Each waiting person's line; the Map's order is the ring of turns. */
   readonly #lines = new Map<string, PersonLine>();
@@ -64,13 +64,13 @@ export class FairSlots {
   }
 
   /**
-   * Runs `work` in the turn of `turn`'s person and session. If `signal` aborts while it waits,
-   * it leaves its line and the promise rejects with the signal's reason; `work` never starts.
+   * Runs `work` in the turn of `session` and of its person (`principal`; null or not given: the
+   * session is a person of its own, as anonymous callers cannot be told apart). If `signal`
+   * aborts while it waits, it leaves its line and the promise rejects with the signal's
+   * reason; `work` never starts. The keys are the record's own strings: nothing is made per call.
    */
-  run<T>(turn: Turn, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const { principal, session } = typeof turn === 'string' ? { principal: turn, session: turn } : turn;
-    // Anonymous callers cannot be told apart: each session is a person of its own.
-    const person = principal ?? `session:${session}`;
+  run<T>(session: string, work: () => Promise<T>, signal?: AbortSignal, principal?: string | null): Promise<T> {
+    const person = principal ?? session;
     if (this.#waiting === 0 && this.#running < this.capacity && (this.#runningOf.get(person) ?? 0) < this.perPrincipal) {
       this.#take(person);
       return this.#execute(person, work);
@@ -126,10 +126,14 @@ export class FairSlots {
 
   #release(person: string): void {
     this.#running--;
-    const left = this.#runningOf.get(person)! - 1;
-    if (left === 0) this.#runningOf.delete(person);
-    else this.#runningOf.set(person, left);
-    this.#dispatch();
+    this.#runningOf.set(person, this.#runningOf.get(person)! - 1);
+    if (this.#runningOf.size > PEOPLE_KEPT) this.#sweep();
+    if (this.#waiting > 0) this.#dispatch();
+  }
+
+  /** Forgets the people with nothing running (their entries were kept to spare the table churn). */
+  #sweep(): void {
+    for (const [person, running] of this.#runningOf) if (running === 0) this.#runningOf.delete(person);
   }
 
   /**

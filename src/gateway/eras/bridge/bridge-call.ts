@@ -65,10 +65,11 @@ async function run(call: Call): Promise<JsonRpcResponse> {
   for (let round = 0; ; round++) {
     const headers = { ...headersFor(context), ...(name === undefined ? {} : paramHeaderValues(params['arguments'], tools.of(name))) };
     const response = await slots.run(
-      { principal: session.record.principal, session: session.id },
+      session.id,
       // The sessionless client does not wait for a slow reader: bound-and-end (docs/limits.md, "Streams").
       () => client.request({ ...request, params }, (message) => void pending.push(message), headers, signal),
       signal,
+      session.record.principal,
     );
     if ('error' in response) {
       // A HeaderMismatch on a call: the tool's annotations changed; list again, retry once.

@@ -30,7 +30,7 @@ import { upstreamFailure } from '../upstream-failure.js';
 import { upstreamCancel } from '../upstream-cancel.js';
 import { UpstreamPool, type UpstreamPoolOptions } from './upstream-pool.js';
 import { HttpLink } from './http-link.js';
-import { DEFAULT_UPSTREAM_CONCURRENCY, FairSlots, type Turn } from '../fair-slots.js';
+import { DEFAULT_UPSTREAM_CONCURRENCY, FairSlots } from '../fair-slots.js';
 
 export interface HttpUpstreamOptions extends HeaderPolicyOptions {
   /** The upstream MCP endpoint, or several replicas of one server (a pool). Required. */
@@ -136,7 +136,7 @@ class HttpUpstream implements McpApplication {
     };
     const { signal } = context;
     this.#slots
-      .run(turnOf(session), () => link.client.resumeCall(call.requestId, call.cursor, related, signal), signal)
+      .run(session.id, () => link.client.resumeCall(call.requestId, call.cursor, related, signal), signal, session.record.principal)
       .then(
         (response) => {
           rest.push(response);
@@ -162,9 +162,10 @@ class HttpUpstream implements McpApplication {
   ): void {
     this.#slots
       .run(
-        turnOf(session),
+        session.id,
         () => link.client.send(request, request.id, (message, eventId) => pending.push(tagged(message, eventId)), signal),
         signal,
+        session.record.principal,
       )
       .then(
         async (response) => {
@@ -230,9 +231,4 @@ function neverSent(error: unknown): boolean {
     cause = cause.cause;
   }
   return false;
-}
-
-/** Whose turn a session's exchange takes at the upstream: its person's, then its own (fair-slots.ts). */
-function turnOf(session: SessionHandle): Turn {
-  return { principal: session.record.principal, session: session.id };
 }
