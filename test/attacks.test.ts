@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
 import { initializeRequest, postStream, send, toolCall } from './helpers/mcp-http.js';
+import { refusal } from './helpers/refusal.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
 import { freePort, startRedis } from './helpers/redis.js';
 
@@ -85,15 +86,6 @@ async function signedIn(
   });
   await client.connect(transport);
   return { client, transport };
-}
-
-async function refusal(call: Promise<unknown>): Promise<{ code: number; message: string }> {
-  const error = (await call.then(
-    () => undefined,
-    (failure: unknown) => failure,
-  )) as { code: number; message: string } | undefined;
-  if (!error) throw new Error('the call was not refused');
-  return error;
 }
 
 describe('policy decides on the URI the server reads', () => {

@@ -22,6 +22,7 @@ import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
 import { send, toolCall } from './helpers/mcp-http.js';
 import { MINIMAL_POLICY } from './helpers/policies.js';
+import { refusal } from './helpers/refusal.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
 import { freePort, startRedis } from './helpers/redis.js';
 
@@ -74,16 +75,6 @@ function upstreamCalls(): string[] {
     .map((line) => JSON.parse(line) as { method: string; name: string | null })
     .filter((entry) => entry.method === 'tools/call')
     .map((entry) => entry.name ?? '');
-}
-
-/** The JSON-RPC error a call was answered with. */
-async function refusal(call: Promise<unknown>): Promise<{ code: number; message: string }> {
-  const error = (await call.then(
-    () => undefined,
-    (failure: unknown) => failure,
-  )) as { code: number; message: string } | undefined;
-  if (!error) throw new Error('the call was not refused');
-  return error;
 }
 
 describe('--policy (the documented minimal form)', () => {

@@ -9,10 +9,20 @@ interface Detail {
   approvals: Approval[];
 }
 
+/** How often a session's page looks again for approvals waiting on it. */
+const DETAIL_REFRESH_MS = 2000;
+
 export function SessionDetail({ id, tail }: { id: string; tail: AuditEvent[] }) {
   const [detail, setDetail] = useState<Detail | undefined>();
   const [error, setError] = useState('');
   const latest = tail.at(-1)?.time;
+  // Loaded again on every call anyone finishes, and every few seconds: a call held for approval
+  // finishes nothing until somebody decides it, and must still show up here.
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setTick((n) => n + 1), DETAIL_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, []);
   useEffect(() => {
     api<Detail>(`sessions/${encodeURIComponent(id)}`)
       .then((loaded) => {
@@ -20,7 +30,7 @@ export function SessionDetail({ id, tail }: { id: string; tail: AuditEvent[] }) 
         setError('');
       })
       .catch((failure: Error) => setError(failure.message));
-  }, [id, latest]);
+  }, [id, latest, tick]);
   const decide = async (approval: Approval, verb: 'approve' | 'deny'): Promise<void> => {
     await api(`approvals/${encodeURIComponent(approval.id)}/${verb}`, { method: 'POST' }).catch((failure: Error) =>
       setError(failure.message),

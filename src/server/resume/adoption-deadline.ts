@@ -1,8 +1,9 @@
 /**
  * @module server/resume/adoption-deadline
- * What bounds a call picked up after its process died (docs/RESUMPTION.md, "A call whose gateway
- * died"): the server's request deadline, counted like any request's from the last sign of life
- * (each message of the call renews it), or the server's close. Held by a timer of its own: an
+ * What bounds a call picked up after its process died
+ * (docs/RESUMPTION.md, "A call whose gateway died"): the server's request deadline, counted
+ * like any request's from the last sign of life (each message of the call renews it), or the
+ * server's close. Held by a timer of its own: an
  * `AbortSignal.timeout` that only a composite signal refers to can be collected before it fires,
  * and an upstream whose resumed stream went quiet then held the client's stream open for good.
  */
