@@ -64,6 +64,8 @@ describe('the installed package', () => {
       expect(() => readFileSync(join(app, 'node_modules', name, 'package.json')), name).toThrow();
     }
     expect(readFileSync(join(app, 'node_modules/@modelcontextprotocol/sdk/package.json'), 'utf8')).toContain('"version"');
+    // The license package.json names (MIT) ships with it.
+    expect(readFileSync(join(app, 'node_modules/sessiongate/LICENSE'), 'utf8')).toContain('MIT License');
   });
 
   it('`sessiongate --help` runs, and an unbuilt SQLite driver is named with the fix', async () => {
