@@ -88,11 +88,16 @@ function readUntil(
 }
 
 /**
- * POSTs `slow` (5 progress steps over `ms`) through the proxy and cuts every connection once
- * the first progress event is in: the events the client saw.
+ * POSTs a call (by default `slow`, progress steps over `ms`) through the proxy and cuts every
+ * connection once `progress` progress events are in: the events the client saw.
  */
-async function callAndCut(through: TcpProxy, session: string, ms: number): Promise<RawEvent[]> {
-  const params = { name: 'slow', arguments: { ms }, _meta: { progressToken: 'p' } };
+async function callAndCut(
+  through: TcpProxy,
+  session: string,
+  ms: number,
+  params: Record<string, unknown> = { name: 'slow', arguments: { ms }, _meta: { progressToken: 'p' } },
+  progress = 1,
+): Promise<RawEvent[]> {
   const seen = await readUntil(
     through.url,
     {
@@ -100,7 +105,7 @@ async function callAndCut(through: TcpProxy, session: string, ms: number): Promi
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers(session) },
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params }),
     },
-    (events) => events.some((event) => event.data !== '' && messageOf(event).method === 'notifications/progress'),
+    (events) => progressOf(events).length >= progress,
   );
   through.cut();
   return seen;
@@ -216,26 +221,28 @@ it('kill -9 on SQLite mid-call, restart: the resumed stream gives what was logge
 });
 
 describe('kill -9 on the gateway (SQLite) mid-call, an HTTP upstream with an event store; restarted, the gateway picks the call up', () => {
-  /** Cuts a gateway call after its first progress, waits until that is logged with the upstream's event id, kills the gateway. */
-  async function killedMidCall(upstreamUrl: string, file: string) {
+  /**
+   * Cuts a gateway call after its first progress events (`progress`; the fixture's `slow` by
+   * default), waits until they are logged with the upstream's event id, kills the gateway.
+   */
+  async function killedMidCall(
+    upstreamUrl: string,
+    file: string,
+    call: { extra?: string[]; params?: Record<string, unknown>; progress?: number } = {},
+  ) {
     const args = [
-      '--port',
-      String(await freePort()),
-      '--store',
-      `sqlite:${file}`,
-      '--upstream',
-      upstreamUrl,
-      '--upstream-era',
-      'handshake',
+      ...['--port', String(await freePort()), '--store', `sqlite:${file}`],
+      ...['--upstream', upstreamUrl, '--upstream-era', 'handshake', ...(call.extra ?? [])],
     ];
     const first = await startCli(args);
     running.push({ kill: () => first.kill('SIGKILL') });
     const through = await proxy(first.url);
     const session = await openSession(first.url, VERSION);
-    const seen = await callAndCut(through, session, 1500);
+    const progress = call.progress ?? 1;
+    const seen = await callAndCut(through, session, 1500, call.params, progress);
     const db = new Database(file, { readonly: true });
     const cursor = (): unknown =>
-      db.prepare('SELECT cursor FROM stream_heads WHERE session_id = ? AND last_seq >= 1 AND cursor IS NOT NULL').get(session);
+      db.prepare('SELECT cursor FROM stream_heads WHERE session_id = ? AND last_seq >= ? AND cursor IS NOT NULL').get(session, progress);
     await expect.poll(cursor, { timeout: 5000 }).toBeTruthy();
     db.close();
     expect(await first.kill('SIGKILL')).toBeNull();
@@ -273,40 +280,12 @@ describe('kill -9 on the gateway (SQLite) mid-call, an HTTP upstream with an eve
   it('server-everything, whose resumed stream replays and then goes quiet while its call runs on: SG_REQUEST_LOST at the request deadline, never a hang', async () => {
     const upstream = await startEverythingHttp();
     running.push({ kill: () => upstream.kill() });
-    const file = join(dir, 'gateway-killed-everything.db');
-    const args = [
-      '--port',
-      String(await freePort()),
-      '--store',
-      `sqlite:${file}`,
-      '--upstream',
-      upstream.url,
-      '--upstream-era',
-      'handshake',
-    ];
-    const first = await startCli([...args, '--request-timeout', '3s']);
-    running.push({ kill: () => first.kill('SIGKILL') });
-    const through = await proxy(first.url);
-    const session = await openSession(first.url, VERSION);
-    const params = { name: 'trigger-long-running-operation', arguments: { duration: 8, steps: 8 }, _meta: { progressToken: 'p' } };
-    const seen = await readUntil(
-      through.url,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers(session) },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params }),
-      },
-      (events) => progressOf(events).length >= 2,
-    );
-    through.cut();
-    const db = new Database(file, { readonly: true });
-    const cursor = (): unknown =>
-      db.prepare('SELECT cursor FROM stream_heads WHERE session_id = ? AND last_seq >= 2 AND cursor IS NOT NULL').get(session);
-    await expect.poll(cursor, { timeout: 5000 }).toBeTruthy();
-    db.close();
-    expect(await first.kill('SIGKILL')).toBeNull();
-    const gateway = await startCli([...args, '--request-timeout', '3s']);
-    running.push({ kill: () => gateway.kill('SIGKILL') });
+    const { args, session, seen } = await killedMidCall(upstream.url, join(dir, 'gateway-killed-everything.db'), {
+      extra: ['--request-timeout', '3s'],
+      params: { name: 'trigger-long-running-operation', arguments: { duration: 8, steps: 8 }, _meta: { progressToken: 'p' } },
+      progress: 2,
+    });
+    const gateway = await restarted(args);
     // The rest of the progress the upstream replayed, then, 3 s after its last message, the end.
     const { status, events } = await resume(gateway.url, session, seen.at(-1)!.id!);
     expect(status).toBe(200);

@@ -11,7 +11,7 @@
  * request for it claims it, and the previous holder lets its child go once the calls in flight
  * there have been answered (a move never cuts a call; docs/ARCHITECTURE.md, "Replicas").
  */
-import { IDENTITY_META_KEY, normalizedRequest } from '../../../protocol/request-hygiene.js';
+import { IDENTITY_META_KEY, withoutForgedIdentity } from '../../../protocol/request-hygiene.js';
 import { isObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../../protocol/jsonrpc.js';
 import { checkOptions, option, type OptionsSchema, required } from '../../../protocol/options.js';
 import { isSessionScoped } from '../../../protocol/session-scoped.js';
@@ -182,7 +182,7 @@ export { IDENTITY_META_KEY };
  * gateway speaks there (docs/SECURITY.md).
  */
 function withIdentity(request: JsonRpcRequest, identity: Identity | undefined): JsonRpcRequest {
-  const cleaned = normalizedRequest(request);
+  const cleaned = withoutForgedIdentity(request);
   if (!identity) return cleaned;
   const params = cleaned.params ?? {};
   const meta = isObject(params['_meta']) ? params['_meta'] : {};
