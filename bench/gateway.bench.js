@@ -3,18 +3,20 @@
 // gateway's own cost is not hidden behind a slow server). Direct: upstream on core 0. Through
 // the gateway: gateway on core 0 (its CPU per proxied request is what is reported), upstream on
 // core 1 with the load generator. When nginx is installed, nginx `proxy_pass` in the gateway's
-// place gives the floor of what proxying costs here. Rounds alternate; medians.
+// place gives the floor of what proxying costs here, and bench/servers/node-proxy.js (node:http
+// + undici forwarding bytes) the floor for a Node proxy. Rounds alternate; medians.
 //
 //   npm run bench:gateway    (ROUNDS=5 DURATION=10 RATE=2000 CONNECTIONS=10)
 import { machine, measure, measureRunning, median, publish, settings, start } from './harness.js';
 import { hasNginx, startNginx } from './nginx.js';
 
 const withNginx = hasNginx();
-const samples = { direct: [], gateway: [], nginx: [] };
+const samples = { direct: [], gateway: [], node: [], nginx: [] };
 const upstream = await start('sessiongate.js', {}, 1);
 for (let round = 1; round <= settings.rounds; round++) {
   samples.direct.push(await measure('direct', 'sessiongate.js', true));
   samples.gateway.push(await measure('gateway', 'gateway.js', true, { UPSTREAM: upstream.url }));
+  samples.node.push(await measure('node floor', 'node-proxy.js', true, { UPSTREAM: upstream.url }));
   if (withNginx) samples.nginx.push(await measureRunning('nginx', await startNginx(upstream.url), true));
   console.error(
     `round ${round}: ` +
@@ -32,6 +34,7 @@ await upstream.stop();
 const med = (list, key) => median(list.map((x) => x[key]));
 const row = (name, list) =>
   `| ${name} | ${Math.round(med(list, 'rps'))} | ${med(list, 'p50')} | ${med(list, 'p99')} | ${med(list, 'serialP50').toFixed(3)} | ${med(list, 'fullCpu').toFixed(1)} | ${med(list, 'cpu').toFixed(1)} |`;
+const ratioTo = (list) => median(samples.gateway.map((x, i) => x.cpu / list[i].cpu));
 const added = (list) => median(list.map((x, i) => x.serialP50 - samples.direct[i].serialP50));
 publish('gateway.md', [
   machine(),
@@ -41,9 +44,11 @@ publish('gateway.md', [
   '|---|---:|---:|---:|---:|---:|---:|',
   row('direct to the upstream (upstream process measured)', samples.direct),
   row('through the gateway (gateway process measured)', samples.gateway),
+  row('through the Node floor, node:http + undici forwarding bytes (proxy measured)', samples.node),
   ...(withNginx ? [row('through nginx proxy_pass (nginx worker measured)', samples.nginx)] : []),
   '',
   `gateway CPU per proxied request at equal load (median): ${med(samples.gateway, 'cpu').toFixed(1)} µs (target < 60)`,
   ...(withNginx ? [`nginx CPU per proxied request at equal load (median): ${med(samples.nginx, 'cpu').toFixed(1)} µs (the floor)`] : []),
+  `gateway / Node floor, CPU per request at equal load (paired median): ${ratioTo(samples.node).toFixed(2)}x${withNginx ? `; gateway / nginx ${ratioTo(samples.nginx).toFixed(2)}x; Node floor / nginx ${median(samples.node.map((x, i) => x.cpu / samples.nginx[i].cpu)).toFixed(2)}x` : ''}`,
   `added latency, serial p50 (paired median): gateway ${added(samples.gateway).toFixed(3)} ms (target < 0.5)${withNginx ? `, nginx ${added(samples.nginx).toFixed(3)} ms` : ''}`,
 ]);
