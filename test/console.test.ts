@@ -185,6 +185,47 @@ describe('the operator console', () => {
     await recovering.close();
   });
 
+  it('shows an operator what waits for them: a count in the header, the session row marked, each call with who, what, every argument, age and time left; denied from there', async () => {
+    const client = new Client({ name: 'console-waiting', version: '3.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(gateway.url));
+    await client.connect(transport);
+    const tag = sessionTag(transport.sessionId!);
+    const held = client.callTool({ name: 'whoami', arguments: {} }).then(
+      () => 'answered',
+      (error: { code: number }) => error.code,
+    );
+    await page.getByRole('link', { name: 'Sessions' }).click();
+    const approvalsLink = page.getByRole('link', { name: 'Approvals (1)' });
+    await approvalsLink.waitFor({ timeout: 10_000 });
+    // The held call has not finished, so no "last call" names it: the row says it waits.
+    await row(tag).getByText('waiting for approval: tools/call whoami').waitFor({ timeout: 10_000 });
+    const identity = await row(tag).locator('td').nth(2).textContent();
+    await page.screenshot({ path: `${SHOTS}/sessions-held.png` });
+
+    await approvalsLink.click();
+    await page.getByRole('heading', { name: 'Waiting for approval (1)' }).waitFor();
+    const card = page.locator('li[data-approval]');
+    const facts = async (): Promise<Record<string, string>> => {
+      const names = await card.locator('dl.facts dt').allTextContents();
+      const values = await card.locator('dl.facts dd').allTextContents();
+      return Object.fromEntries(names.map((name, i) => [name, values[i]!]));
+    };
+    expect(await facts()).toMatchObject({ Who: identity, Session: tag, Client: 'console-waiting 3.0.0' });
+    expect((await facts())['What']).toContain('tools/call whoami (rule whoami-op)');
+    expect(await card.getByText('No arguments.').count()).toBe(1);
+    // Its age grows and its time left (the 5 min approval timeout) shrinks, live.
+    await expect.poll(async () => (await facts())['Waiting'], { timeout: 10_000 }).toMatch(/^([1-9]\d*)s, 4m \d+s left$/);
+    expect(await seriousViolations()).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/approvals.png` });
+
+    await card.getByRole('button', { name: `Deny whoami in session ${tag}` }).click();
+    expect(await held).toBe(-31051);
+    await page.getByRole('link', { name: 'Approvals (0)' }).waitFor({ timeout: 10_000 });
+    await page.getByRole('heading', { name: 'Waiting for approval (0)' }).waitFor();
+    await page.getByRole('link', { name: 'Sessions' }).click();
+    await client.close();
+  });
+
   it('is readable at a phone width', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('heading', { name: /Sessions \(/ }).waitFor();

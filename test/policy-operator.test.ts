@@ -66,7 +66,15 @@ async function clientOf(url: string, sub = 'alice'): Promise<Client> {
 interface Pending {
   id: string;
   status: string;
-  call: { session: string | null; method: string; name: string; arguments: string; rule: string; client: { name: string } };
+  call: {
+    session: string | null;
+    identity: unknown;
+    method: string;
+    name: string;
+    arguments: string;
+    rule: string;
+    client: { name: string };
+  };
 }
 
 async function admin(url: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -125,6 +133,11 @@ describe('approver "operator" on replicas sharing a Redis store', () => {
       const asked = await theOnePending(b.url);
       expect(asked.call).toMatchObject({ method: 'tools/call', name: 'slow', arguments: '{"ms":30}', rule: 'alice-slow-op' });
       expect(asked.call.client.name).toBe('operator-alice');
+      // The same identity as the session's (issue 35): the person, not a hash of them.
+      const [session] = (await admin(b.url, '/admin/sessions')).json['sessions'] as { tag: string; identity: unknown }[];
+      expect(asked.call.identity).toMatchObject({ subject: 'alice', issuer: idp.issuer });
+      expect(asked.call.identity).toEqual(session!.identity);
+      expect(asked.call.session).toBe(session!.tag);
       await expect.poll(() => progress.length, { timeout: 15_000 }).toBe(1);
       expect(progress[0]!.message).toContain(asked.id);
       const before = slowCallsUpstream();

@@ -15,6 +15,8 @@ export interface SessionRow {
   leftMs: number;
   calls: number;
   lastCall: { time: string; method: string; name: string | null } | null;
+  /** Its calls waiting for an operator. */
+  held: { method: string; name: string | null }[];
 }
 
 export interface AuditEvent {
@@ -32,11 +34,23 @@ export interface AuditEvent {
   rule?: string | null;
 }
 
+/** A call waiting for an operator, with its age and time left on the gateway's clock. */
 export interface Approval {
   id: string;
   createdAt: number;
   expiresAt: number;
-  call: { session: string | null; method: string; name: string | null; arguments: string; rule: string };
+  ageMs: number;
+  leftMs: number;
+  call: {
+    session: string | null;
+    principal: string | null;
+    identity: SessionRow['identity'];
+    client: { name?: string; version?: string } | null;
+    method: string;
+    name: string | null;
+    arguments: string;
+    rule: string;
+  };
 }
 
 /** One point of the charts, as the gateway samples it. */
@@ -74,7 +88,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 }
 
 /** Who the row names: the verified subject, else the principal's tag, else anonymous. */
-export function identityOf(row: { identity: SessionRow['identity']; principal: string | null }): string {
+export function identityOf(row: { identity?: SessionRow['identity'] | undefined; principal: string | null }): string {
   return row.identity?.subject ?? (row.principal ? `principal ${row.principal.slice(0, 8)}` : 'anonymous');
 }
 

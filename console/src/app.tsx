@@ -1,6 +1,7 @@
 /** The console: signed out, the sign-in page; signed in, one live stream feeds every view. */
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type AuditEvent, type MetricPoint, type SessionRow, setCsrf } from './api.js';
+import { api, ApiError, type Approval, type AuditEvent, type MetricPoint, type SessionRow, setCsrf } from './api.js';
+import { Approvals } from './approvals.js';
 import { Charts } from './charts.js';
 import { LiveTail } from './live-tail.js';
 import { SessionDetail } from './session-detail.js';
@@ -39,6 +40,7 @@ export function App() {
 function Console({ onSignedOut }: { onSignedOut: () => void }) {
   const route = useRoute();
   const [sessions, setSessions] = useState<SessionRow[]>([]);
+  const [waiting, setWaiting] = useState<Approval[]>([]);
   const [tail, setTail] = useState<AuditEvent[]>([]);
   const [points, setPoints] = useState<MetricPoint[]>([]);
   const [live, setLive] = useState(false);
@@ -51,6 +53,7 @@ function Console({ onSignedOut }: { onSignedOut: () => void }) {
       api('me').catch((failure: unknown) => failure instanceof ApiError && failure.status === 401 && onSignedOut());
     };
     stream.addEventListener('sessions', (event) => setSessions(JSON.parse((event as MessageEvent<string>).data) as SessionRow[]));
+    stream.addEventListener('approvals', (event) => setWaiting(JSON.parse((event as MessageEvent<string>).data) as Approval[]));
     stream.addEventListener('metrics', (event) => setPoints(JSON.parse((event as MessageEvent<string>).data) as MetricPoint[]));
     stream.addEventListener('point', (event) =>
       setPoints((before) => [...before, JSON.parse((event as MessageEvent<string>).data) as MetricPoint].slice(-360)),
@@ -74,6 +77,9 @@ function Console({ onSignedOut }: { onSignedOut: () => void }) {
           <a href="#/sessions" aria-current={route === '#/sessions' ? 'page' : undefined}>
             Sessions
           </a>
+          <a href="#/approvals" aria-current={route === '#/approvals' ? 'page' : undefined} class={waiting.length > 0 ? 'waiting' : ''}>
+            Approvals ({waiting.length})
+          </a>
           <a href="#/tail" aria-current={route === '#/tail' ? 'page' : undefined}>
             Live tail
           </a>
@@ -91,6 +97,8 @@ function Console({ onSignedOut }: { onSignedOut: () => void }) {
       <main>
         {detail !== undefined ? (
           <SessionDetail id={decodeURIComponent(detail)} tail={tail} />
+        ) : route === '#/approvals' ? (
+          <Approvals calls={waiting} sessions={sessions} />
         ) : route === '#/tail' ? (
           <LiveTail tail={tail} />
         ) : route === '#/charts' ? (

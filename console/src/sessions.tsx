@@ -15,7 +15,15 @@ export function Sessions({ sessions }: { sessions: SessionRow[] }) {
     (row) =>
       (era === '' || row.era === era) &&
       (needle === '' ||
-        [row.tag, row.clientInfo?.name, row.clientInfo?.version, identityOf(row), row.upstream, row.lastCall?.name]
+        [
+          row.tag,
+          row.clientInfo?.name,
+          row.clientInfo?.version,
+          identityOf(row),
+          row.upstream,
+          row.lastCall?.name,
+          ...row.held.map((call) => call.name),
+        ]
           .filter(Boolean)
           .some((text) => String(text).toLowerCase().includes(needle))),
   );
@@ -64,7 +72,7 @@ export function Sessions({ sessions }: { sessions: SessionRow[] }) {
           />
           <tbody>
             {shown.map((row) => (
-              <tr key={row.id} data-session={row.tag}>
+              <tr key={row.id} data-session={row.tag} class={row.held.length > 0 ? 'held' : ''}>
                 <td>
                   <a href={`#/sessions/${encodeURIComponent(row.id)}`}>{row.tag}</a>
                 </td>
@@ -76,7 +84,17 @@ export function Sessions({ sessions }: { sessions: SessionRow[] }) {
                 <td>{duration(row.idleMs)}</td>
                 <td>{duration(row.leftMs)}</td>
                 <td>{row.calls}</td>
-                <td>{row.lastCall ? `${row.lastCall.method} ${row.lastCall.name ?? ''}` : '-'}</td>
+                <td>
+                  {row.held.length > 0 ? (
+                    <a href="#/approvals" class="badge">
+                      waiting for approval: {row.held.map((call) => `${call.method} ${call.name ?? ''}`.trim()).join(', ')}
+                    </a>
+                  ) : row.lastCall ? (
+                    `${row.lastCall.method} ${row.lastCall.name ?? ''}`
+                  ) : (
+                    '-'
+                  )}
+                </td>
                 <td>
                   <button type="button" class="danger" onClick={() => confirm(row)} aria-label={`Terminate session ${row.tag}`}>
                     Terminate

@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { isNotification, isObject, type JsonObject, type JsonRpcMessage, type JsonRpcRequest } from '../protocol/jsonrpc.js';
-import { isStreamReply, type Reply, type SessionPort } from '../server/application.js';
+import { isStreamReply, type Reply, type RequestContext, type SessionPort } from '../server/application.js';
 import { sessionTag } from '../session/id.js';
 import type { ApprovalRecord } from '../store/approval-record.js';
 import { durationMs } from './duration.js';
@@ -50,8 +50,12 @@ export class OperatorApprovals implements ApprovalDesk {
   /** Calls waiting here, by approval id: woken at once when this replica decides. */
   readonly #wakers = new Map<string, Set<() => void>>();
 
-  constructor(timeoutMs: number) {
+  readonly #describe: (context: RequestContext) => JsonObject | null;
+
+  /** `describe`: who a call came from, as the operator is shown it (PolicyGateOptions.describeCaller). */
+  constructor(timeoutMs: number, describe: (context: RequestContext) => JsonObject | null = () => null) {
     this.#timeoutMs = timeoutMs;
+    this.#describe = describe;
   }
 
   /** Approvals in this store from now on; until then none can be asked for. */
@@ -173,6 +177,7 @@ export class OperatorApprovals implements ApprovalDesk {
       call: {
         session: context.session ? sessionTag(context.session.id) : null,
         principal: context.principal,
+        identity: this.#describe(context),
         client: (context.session?.record.initialize['clientInfo'] as JsonObject | undefined) ?? null,
         method: call.method,
         name: call.name ?? null,

@@ -7,7 +7,7 @@
  * (`verdictOf`).
  */
 import { SessiongateError } from '../protocol/failures.js';
-import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
+import { isResponse, type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
 import type { Identity, McpApplication, Reply, RequestContext, SessionPort } from '../server/application.js';
 import { isStreamReply, plainApplication } from '../server/application.js';
 import { type Call, type Caller, callerOf, callOf, listedCall, type ServerOf } from './call.js';
@@ -57,6 +57,12 @@ export interface PolicyGateOptions {
   servers?: () => readonly string[];
   /** Told of an answer to an approval question that the asked session and person did not give (it is ignored): for the audit. */
   onStrayAnswer?: StrayAnswer;
+  /**
+   * Who a call held for an operator came from, as the operator is shown it (the gateway's
+   * identity view: the same name its session rows and audit lines give). Default: none, and the
+   * operator sees the principal's tag.
+   */
+  describeCaller?: (context: RequestContext) => JsonObject | null;
 }
 
 const verdicts = new WeakMap<JsonRpcRequest, Verdict>();
@@ -83,7 +89,7 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
   let limiter: Limiter = options.limiter ?? new RateLimiter();
   const approvals = new UserApprovals(options.approvalTimeoutMs ?? 300_000);
   const roundTrips = new RoundTripApprovals(options.approvalTimeoutMs ?? 300_000);
-  const operators = new OperatorApprovals(options.approvalTimeoutMs ?? 300_000);
+  const operators = new OperatorApprovals(options.approvalTimeoutMs ?? 300_000, options.describeCaller);
   const serverOf = options.serverOf;
   const seen = new SeenLists(serverOf);
   const callers = new WeakMap<Identity, Caller>();

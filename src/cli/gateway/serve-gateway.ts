@@ -103,6 +103,8 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
         subjectClaim: flags.principalClaim,
         ...(flags.issuers?.[0] !== undefined && { defaultIssuer: flags.issuers[0] }),
         approvalTimeoutMs: flags.approvalTimeoutMs,
+        // An operator sees who asked by the name the sessions and the audit give them.
+        describeCaller: (context) => view(context.identity),
         onStrayAnswer: ({ context }) =>
           events.write({
             event: 'approval.stray-answer',

@@ -2,8 +2,9 @@
  * @module gateway/console/console-api
  * The console's JSON API under /console/api/ (docs/CONSOLE.md): sign in with the admin token
  * (rate-limited per address, audited), sign out, the live sessions of every replica, one
- * session's calls and pending approvals, terminating a session, deciding an approval, and one
- * SSE stream with the sessions (every second), each call as it happens, and the charts' points.
+ * session's calls and pending approvals, every call waiting for an operator, terminating a
+ * session, deciding an approval, and one SSE stream with the sessions and the waiting calls
+ * (every second), each call as it happens, and the charts' points.
  * Everything but signing in needs the console cookie; everything that changes state also needs
  * the CSRF token in `x-csrf-token`.
  */
@@ -15,7 +16,7 @@ import type { SessionManager } from '../../session/session-manager.js';
 import { adminTokenCheck, json as answer, type RecentEvents, smallJsonBody } from '../ops/admin.js';
 import type { EventSink } from '../ops/audit.js';
 import type { ConsoleFeed } from './console-feed.js';
-import { sessionRow, sessionRows, streamConsole } from './console-stream.js';
+import { sessionRow, sessionRows, streamConsole, waitingCalls } from './console-stream.js';
 import { type ConsoleSession, ConsoleSessions, CONSOLE_SESSION_MS, csrfMatches, sessionCookie } from './console-sessions.js';
 import type { MetricHistory } from './metric-history.js';
 
@@ -51,6 +52,7 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
   const { sessions, recent, audit } = options;
   const row = sessionRow(options);
   const rows = sessionRows(options, row);
+  const waiting = waitingCalls(options);
 
   const signIn = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const address = req.socket.remoteAddress ?? 'unknown';
@@ -87,7 +89,7 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
       },
     },
     sessions: {
-      GET: async (_req, res) => json(res, 200, { sessions: await rows() }),
+      GET: async (_req, res) => json(res, 200, { sessions: await rows(await waiting()) }),
       DELETE: async (_req, res, session, id) => {
         const ended = await sessions.end(id, 'admin');
         if (ended) audit.write({ event: 'console', action: 'terminate', console: session.tag, session: sessionTag(id) });
@@ -99,16 +101,16 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
         const record = await sessions.peek(id);
         if (!record) return json(res, 404, { error: 'no such session' });
         const tag = sessionTag(id);
-        const approvals = (await options.approvals?.pending(500)) ?? [];
+        const approvals = (await waiting()).filter((approval) => approval.call['session'] === tag);
         json(res, 200, {
-          session: row(record),
+          session: row(record, approvals),
           calls: recent.of(tag).filter((event) => event.event === 'request'),
-          approvals: approvals.filter((approval) => approval.call['session'] === tag),
+          approvals,
         });
       },
     },
     approvals: {
-      GET: async (_req, res) => json(res, 200, { approvals: (await options.approvals?.pending(500)) ?? [] }),
+      GET: async (_req, res) => json(res, 200, { approvals: await waiting() }),
       POST: async (_req, res, session, rest) => {
         const [id, verb] = rest.split('/');
         if (!id || (verb !== 'approve' && verb !== 'deny')) return json(res, 404, { error: 'not found' });
@@ -127,7 +129,7 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
         if (streams >= MAX_STREAMS) return json(res, 503, { error: 'too many console streams open' });
         streams++;
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', ...SECURITY_HEADERS });
-        const stop = streamConsole(res, options, rows);
+        const stop = streamConsole(res, options, rows, waiting);
         req.once('close', () => {
           streams--;
           stop();

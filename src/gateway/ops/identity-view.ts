@@ -9,14 +9,15 @@ import { clientIdOf, scopesOf } from '../../auth/token-rules.js';
 import type { Identity } from '../../server/application.js';
 import { guarded, stateSlot } from '../../session/state-slot.js';
 
-export interface AuditIdentity {
+/** A type, not an interface: it is stored as JSON (a session's state, an approval record). */
+export type AuditIdentity = {
   issuer: string | null;
   /** The person: the `sub` claim, or the claim `--audit-identity-claim` names (an email, say). */
   subject: string | null;
   /** The OAuth client the person used (`client_id`, or `azp`). */
   clientId: string | null;
   scopes: string[];
-}
+};
 
 /** The view of a verified caller, or null for an anonymous one. */
 export type IdentityView = (identity: Identity | undefined) => AuditIdentity | null;
