@@ -420,7 +420,7 @@ describe('memory has a default bound', () => {
   it('anonymous sessions stop at 1,000 together by default (bench/RESULTS.md: what each may cost)', async () => {
     const bounded = await startCli(['--port', '0', '--store', 'memory', '--upstream', vault.url, '--upstream-era', 'handshake']);
     try {
-      expect(bounded.output()).toMatch(/sessions: at most \d+, 1000 per person, 1000 anonymous together/);
+      expect(bounded.output()).toMatch(/sessions: .*max \d+ sessions, max 1000 per person, max 1000 anonymous together/);
       const pad = 'x'.repeat(1024);
       const open = (i: number) =>
         send(bounded.url, {

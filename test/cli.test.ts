@@ -10,6 +10,7 @@ import { initializeRequest, openSession, send, toolCall } from './helpers/mcp-ht
 import { runCli, startCli, startDemo, type DemoProcess } from './helpers/demo-process.js';
 import { rawPost } from './helpers/raw-http.js';
 import { startRedis } from './helpers/redis.js';
+import { freePort, startEverythingHttp } from './helpers/everything.js';
 import { stdioUpstream, stdioUpstreamSchema } from '../src/gateway/upstreams/stdio/stdio-upstream.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-cli-'));
@@ -246,5 +247,97 @@ describe('bad flags', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain('cannot reach Redis');
+  });
+});
+
+describe("a newcomer's first hour (issue 35)", () => {
+  it('API keys: before any exists the gateway says how to add one; `keys list` names them, never a key or its hash', async () => {
+    const file = join(dir, 'keys', 'api-keys.jsonl');
+    const before = await runCli(['--demo-upstream', '--port', '0', '--store', 'memory', '--auth', 'api-keys', '--api-keys', file]);
+    expect(before.code).toBe(1);
+    expect(before.stderr.trim()).toBe(`error: there is no API key file at ${file} yet: add a key with \`sessiongate keys add NAME\``);
+    expect((await runCli(['keys', 'list', '--api-keys', file])).stderr).toContain('sessiongate keys add NAME');
+    const added = await runCli(['keys', 'add', 'ci-bot', '--api-keys', file, '--scope', 'read', '--scope', 'write']);
+    const key = added.stdout.trim();
+    await runCli(['keys', 'add', 'alice', '--api-keys', file]);
+    const listed = await runCli(['keys', 'list', '--api-keys', file]);
+    expect(listed.code).toBe(0);
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split('\t')[0]),
+    ).toEqual(['ci-bot', 'alice']);
+    expect(listed.stdout).toContain('scopes: read write');
+    const json = await runCli(['keys', 'list', '--api-keys', file, '--json']);
+    expect(JSON.parse(json.stdout.split('\n')[0]!)).toMatchObject({ name: 'ci-bot', scopes: ['read', 'write'] });
+    expect(listed.stdout + json.stdout).not.toContain(key);
+    expect(listed.stdout + json.stdout).not.toMatch(/sha256|[0-9a-f]{64}/);
+  });
+
+  it('the summary names the console (or how to turn it on), and /console/ without a token says how', async () => {
+    const off = await startCli(['--port', '0', '--store', 'memory', '--demo-upstream']);
+    running.push(off);
+    // Printed after the health line startCli waits for.
+    await expect.poll(() => off.output()).toContain('console: off (set SESSIONGATE_ADMIN_TOKEN to turn it on)');
+    const page = await fetch(off.url.replace(/\/mcp$/, '/console/'));
+    expect(page.status).toBe(404);
+    expect(await page.text()).toContain('start the gateway with an admin token (SESSIONGATE_ADMIN_TOKEN=');
+    const on = await startCli(['--port', '0', '--store', 'memory', '--demo-upstream'], {
+      SESSIONGATE_ADMIN_TOKEN: 'cli-test-admin-token-0123456789',
+    });
+    running.push(on);
+    await expect.poll(() => on.output()).toContain(`console: ${on.url.replace(/\/mcp$/, '/console/')}`);
+  });
+
+  it('--demo-upstream-port sets the demo server port; one in use is a one-line error', async () => {
+    const port = await freePort();
+    const gateway = await startCli(['--port', '0', '--store', 'memory', '--demo-upstream', '--demo-upstream-port', String(port)]);
+    running.push(gateway);
+    expect(gateway.output()).toContain(`bundled demo at http://127.0.0.1:${port}/mcp`);
+    const taken = await runCli(['--port', '0', '--store', 'memory', '--demo-upstream', '--demo-upstream-port', String(port)]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr.trim()).toBe(`error: --demo-upstream-port ${port} is in use`);
+  });
+
+  it('a policy naming people under --auth none is warned about at start-up', async () => {
+    const policy = join(dir, 'people.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        default: 'deny',
+        rules: [
+          { id: 'alice-echo', effect: 'allow', subjects: ['alice'], tools: ['echo'] },
+          { id: 'everyone-whoami', effect: 'allow', tools: ['whoami'] },
+        ],
+      }),
+    );
+    const gateway = await startCli(['--port', '0', '--store', 'memory', '--demo-upstream', '--policy', policy]);
+    running.push(gateway);
+    expect(gateway.output()).toContain('--auth none, so every caller is anonymous, yet rules name people (alice-echo)');
+    expect(gateway.output()).not.toContain('everyone-whoami)');
+  });
+
+  it('`policy explain` refuses a repeated --tool, or two calls at once', async () => {
+    const policy = join(dir, 'explain.json');
+    writeFileSync(policy, JSON.stringify({ default: 'allow', rules: [] }));
+    const twice = await runCli(['policy', 'explain', policy, '--tool', 'a', '--tool', 'b']);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain('--tool is given twice (a, b)');
+    const both = await runCli(['policy', 'explain', policy, '--tool', 'a', '--resource', 'file:///x']);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('name one call: --tool and --resource were both given');
+  });
+
+  it('an upstream of the deprecated HTTP+SSE transport (server-everything sse) is named as such, not as a wrong path', async () => {
+    const sse = await startEverythingHttp(undefined, 'sse');
+    try {
+      const { code, stderr } = await runCli(['--port', '0', '--store', 'memory', '--upstream', sse.url]);
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toContain(`the upstream at ${sse.url} speaks the deprecated HTTP+SSE transport`);
+    } finally {
+      await sse.kill();
+    }
   });
 });

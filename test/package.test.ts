@@ -11,9 +11,9 @@
  * is installed over the pinned one and exercised end to end.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -66,6 +66,21 @@ describe('the installed package', () => {
     expect(readFileSync(join(app, 'node_modules/@modelcontextprotocol/sdk/package.json'), 'utf8')).toContain('"version"');
     // The license package.json names (MIT) ships with it.
     expect(readFileSync(join(app, 'node_modules/sessiongate/LICENSE'), 'utf8')).toContain('MIT License');
+  });
+
+  it('every document the README and --help link to ships, and every source map points at a shipped file', async () => {
+    const installed = join(app, 'node_modules/sessiongate');
+    const readme = readFileSync(join(installed, 'README.md'), 'utf8');
+    const help = (await cli(['--help'])).stdout;
+    const linked = new Set([...`${readme}\n${help}`.matchAll(/\b(docs\/[\w.-]+\.(?:md|png))/g)].map((match) => match[1]!));
+    expect(linked.size).toBeGreaterThan(5);
+    for (const doc of linked) expect(existsSync(join(installed, doc)), doc).toBe(true);
+    const maps = readdirSync(join(installed, 'dist'), { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(50);
+    for (const map of maps) {
+      const { sources } = JSON.parse(readFileSync(join(installed, 'dist', map), 'utf8')) as { sources: string[] };
+      for (const source of sources) expect(existsSync(join(installed, 'dist', dirname(map), source)), `${map}: ${source}`).toBe(true);
+    }
   });
 
   it('`sessiongate --help` runs, and an unbuilt SQLite driver is named with the fix', async () => {

@@ -141,8 +141,9 @@ describe('policy files', () => {
     }
     expect(problems).toEqual(
       expect.arrayContaining([
-        '/ must NOT have additional properties',
-        '/rules/0/effect must be equal to one of the allowed values',
+        // Named so a person can fix it: the property, and the values it may take (issue 35).
+        '/ has an unknown property "defualt"',
+        '/rules/0/effect must be one of: "allow", "deny", "approve"',
         '/rules/0/tools must be array',
         '/rules/0/rateLimit/requests must be >= 1',
         '/rules/0/rateLimit/per must match pattern "^\\d+(ms|s|m|h|d)$"',
@@ -157,6 +158,12 @@ describe('policy files', () => {
       }),
     ).toThrow(/used twice/);
     expect(() => compilePolicy({ rules: [{ id: 'a', effect: 'allow', arguments: { type: 'nope' } }] })).toThrow(/not a valid JSON Schema/);
+    expect(() => compilePolicy({ rules: [{ id: 'a', tools: ['x'] }] })).toThrow(PolicyError);
+    try {
+      compilePolicy({ rules: [{ id: 'a', tools: ['x'] }] });
+    } catch (error) {
+      expect((error as PolicyError).problems).toContain('/rules/0 needs the property "effect"');
+    }
     expect(() => compilePolicy('rules: [unclosed')).toThrow(PolicyError);
   });
 });

@@ -77,8 +77,10 @@ export async function runSessionServer(
   });
   const caps = [
     flags.maxSessions && `max ${flags.maxSessions} sessions`,
-    flags.maxSessionsPerPrincipal && `max ${flags.maxSessionsPerPrincipal} per principal`,
-    flags.maxAnonymousSessions && `max ${flags.maxAnonymousSessions} anonymous`,
+    flags.maxSessionsPerPrincipal && `max ${flags.maxSessionsPerPrincipal} per person`,
+    // Unset, anonymous callers together share the per-person cap (session/options.ts).
+    (flags.maxAnonymousSessions ?? flags.maxSessionsPerPrincipal) &&
+      `max ${flags.maxAnonymousSessions ?? flags.maxSessionsPerPrincipal} anonymous together`,
   ].filter(Boolean);
   if (caps.length > 0) caps.push(CAP_POLICY_SUMMARY[flags.onCap]);
   const base = listening.url.replace(/\/mcp$/, '');

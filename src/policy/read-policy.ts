@@ -5,7 +5,7 @@
  * plus what a schema cannot say (rule ids unique, argument schemas that compile).
  */
 import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import type { PolicyDocument } from './policy-document.js';
 import { POLICY_SCHEMA } from './policy-schema.js';
@@ -47,7 +47,7 @@ export function parsePolicy(input: string | object, source = 'policy'): PolicyDo
     }
   }
   if (!validate(document)) {
-    const problems = (validate.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.message ?? 'is invalid'}`);
+    const problems = (validate.errors ?? []).map(problemOf);
     throw new PolicyError(source, [...new Set(problems)]);
   }
   const problems: string[] = [];
@@ -60,6 +60,24 @@ export function parsePolicy(input: string | object, source = 'policy'): PolicyDo
   });
   if (problems.length > 0) throw new PolicyError(source, problems);
   return document;
+}
+
+/** One schema error as a person fixes it: the property, and what it may be. */
+function problemOf(error: ErrorObject): string {
+  const where = error.instancePath || '/';
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'enum':
+      return `${where} must be one of: ${(params['allowedValues'] as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
+    case 'additionalProperties':
+      return `${where} has an unknown property "${String(params['additionalProperty'])}"`;
+    case 'required':
+      return `${where} needs the property "${String(params['missingProperty'])}"`;
+    case 'const':
+      return `${where} must be ${JSON.stringify(params['allowedValue'])}`;
+    default:
+      return `${where} ${error.message ?? 'is invalid'}`;
+  }
 }
 
 /**

@@ -30,10 +30,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts the reference server over Streamable HTTP and waits until it says it listens. */
-export async function startEverythingHttp(port?: number): Promise<EverythingHttp> {
+/**
+ * Starts the reference server over Streamable HTTP (or, `sse`, the deprecated HTTP+SSE
+ * transport, at /sse) and waits until it says it listens.
+ */
+export async function startEverythingHttp(port?: number, transport: 'streamableHttp' | 'sse' = 'streamableHttp'): Promise<EverythingHttp> {
   const chosen = port ?? (await freePort());
-  const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
+  const child = spawn(process.execPath, [EVERYTHING, transport], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env['PATH'] ?? '', PORT: String(chosen) },
   });
@@ -44,7 +47,7 @@ export async function startEverythingHttp(port?: number): Promise<EverythingHttp
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server-everything did not start: ${output}`)), 20_000);
     const check = (): void => {
-      if (!output.includes(`listening on port ${chosen}`)) return;
+      if (!output.includes(`listening on port ${chosen}`) && !output.includes(`running on port ${chosen}`)) return;
       clearTimeout(timer);
       resolve();
     };
@@ -56,7 +59,7 @@ export async function startEverythingHttp(port?: number): Promise<EverythingHttp
     });
   });
   return {
-    url: `http://127.0.0.1:${chosen}/mcp`,
+    url: `http://127.0.0.1:${chosen}/${transport === 'sse' ? 'sse' : 'mcp'}`,
     port: chosen,
     child,
     async kill() {

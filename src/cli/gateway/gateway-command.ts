@@ -27,6 +27,7 @@ import { upstreamTokenExchange } from './gateway-token-exchange.js';
 import { gatewayPolicy, type GatewayPolicy } from './gateway-policy.js';
 import type { TokenExchange } from '../../auth/token-exchange.js';
 import type { RequestContext } from '../../server/application.js';
+import type { PolicyRule } from '../../policy/policy-document.js';
 
 export const DEFAULT_GATEWAY_STORE = 'sqlite:.sessiongate/sessions.db';
 
@@ -60,6 +61,12 @@ export function configureGateway(program: Command): Command {
     } catch (error) {
       fail(`--policy ${(error as Error).message}`);
     }
+    const personal = flags.auth === 'none' ? policy?.current().document.rules.filter(namesPeople) : undefined;
+    if (personal && personal.length > 0) {
+      process.stderr.write(
+        `sessiongate: warning: --auth none, so every caller is anonymous, yet rules name people (${personal.map((rule) => rule.id).join(', ')}): they match nobody (see --auth jwt)\n`,
+      );
+    }
     if (policy?.current().document.rules.some((rule) => rule.approver === 'operator') && !flags.adminToken) {
       process.stderr.write(
         'sessiongate: warning: the policy asks operators to approve calls, but without --admin-token nobody can: they will time out\n',
@@ -75,16 +82,17 @@ export function configureGateway(program: Command): Command {
     // Every session costs memory whether it works or not: bounded by default (docs/limits.md, "Sessions").
     session.maxSessions ??= defaultSessionCap();
     session.maxSessionsPerPrincipal ??= DEFAULT_SESSIONS_PER_PRINCIPAL;
-    const anonymous = session.maxAnonymousSessions ?? session.maxSessionsPerPrincipal;
-    plan.summary.push(
-      `  sessions: at most ${session.maxSessions}, ${session.maxSessionsPerPrincipal} per person, ${anonymous} anonymous together`,
-    );
     if (policy)
       plan.summary.push(
         `  policy: ${flags.policy} (${policy.current().document.rules.length} rules, default ${policy.current().document.default ?? 'deny'})`,
       );
     await serveGateway({ ...plan, auth, ...(policy && { policy }) }, session, flags);
   });
+}
+
+/** Whether a rule is about who calls (it can match only a verified caller). */
+function namesPeople(rule: PolicyRule): boolean {
+  return [rule.issuers, rule.subjects, rule.claims, rule.scopes, rule.clients].some((field) => field !== undefined);
 }
 
 /** `--stdio`: one child per session; the command is started once first, to fail early and clearly. */
@@ -121,7 +129,7 @@ async function httpPlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>>
   let replicas = flags.upstream ?? [];
   if (flags.demoUpstream) {
     if (replicas.length > 0) fail('--upstream and --demo-upstream exclude each other');
-    const demo = await startDemoUpstream();
+    const demo = await startDemoUpstream(flags.demoUpstreamPort).catch((error: Error) => fail(error.message));
     replicas = [demo.url];
     stop = demo.stop;
   }

@@ -44,6 +44,8 @@ export interface GatewayFlags {
   /** The most upstream exchanges one person runs at once; undefined: half of upstreamConcurrency. */
   upstreamShare: number | undefined;
   demoUpstream: boolean;
+  /** The demo server's loopback port; 0 picks a free one. */
+  demoUpstreamPort: number;
   audit: string | undefined;
   auditRotateBytes: number | undefined;
   auditRotateMs: number | undefined;
@@ -208,6 +210,9 @@ function addOperationFlags(program: Command): Command {
   const flag = envOption;
   return program
     .addOption(flag('--demo-upstream', 'put the bundled demo MCP server behind the gateway (what `npm start` runs)'))
+    .addOption(
+      flag('--demo-upstream-port <port>', "the demo server's loopback port (0 picks a free one)").argParser(parser(parsePort)).default(0),
+    )
     .addOption(flag('--audit <target>', 'audit log: a file (appended) or stdout; hash-chained (docs/AUDIT.md)'))
     .addOption(flag('--audit-rotate-size <size>', 'start a new audit file past this size (e.g. 100MB)').argParser(parser(parseSize)))
     .addOption(
@@ -327,6 +332,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     upstreamConcurrency: values['upstreamConcurrency'] as number,
     upstreamShare: values['upstreamShare'] as number | undefined,
     demoUpstream: values['demoUpstream'] === true,
+    demoUpstreamPort: values['demoUpstreamPort'] as number,
     audit: values['audit'] as string | undefined,
     auditRotateBytes: values['auditRotateSize'] as number | undefined,
     auditRotateMs: values['auditRotateInterval'] as number | undefined,

@@ -148,7 +148,7 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
         ...(flags.metricsPort === undefined ? { '/metrics': serveMetrics } : {}),
         // Not mounted without a token: /admin/ is then an ordinary 404.
         ...(token ? { '/admin/': (req: IncomingMessage, res: ServerResponse, path: string) => admin!(req, res, path) } : {}),
-        ...(token ? { '/console': consoleRoute, '/console/': consoleRoute } : {}),
+        ...(token ? { '/console': consoleRoute, '/console/': consoleRoute } : { '/console': consoleOff, '/console/': consoleOff }),
       },
       async onShutdown() {
         auth.close?.();
@@ -180,8 +180,25 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
   server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
   if (flags.metricsPort !== undefined)
     metricsListener = await listenMetrics(flags.metricsPort, session.host, session.allowedHosts, serveMetrics);
-  const lines = [...auth.listening(listening.url), `  metrics: ${metricsListener?.url ?? listening.url.replace(/\/mcp$/, '/metrics')}`];
+  const base = listening.url.replace(/\/mcp$/, '');
+  const lines = [
+    ...auth.listening(listening.url),
+    `  metrics: ${metricsListener?.url ?? `${base}/metrics`}`,
+    token ? `  console: ${base}/console/ (sign in with the admin token)` : '  console: off (set SESSIONGATE_ADMIN_TOKEN to turn it on)',
+  ];
   process.stdout.write(lines.map((line) => `${line}\n`).join(''));
+}
+
+/**
+ * `/console/` without an admin token: not a bare 404 but how to turn it on. Says nothing a
+ * stranger could use: only that the console is off on this gateway.
+ */
+function consoleOff(_req: IncomingMessage, res: ServerResponse): void {
+  res
+    .writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+    .end(
+      'The operator console is off: start the gateway with an admin token (SESSIONGATE_ADMIN_TOKEN=..., or --admin-token) to turn it on (docs/CONSOLE.md).\n',
+    );
 }
 
 /** The server of a tool, prompt or resource, as the federation routes it (for rules naming `servers`). */

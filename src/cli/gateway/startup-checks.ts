@@ -72,7 +72,34 @@ export async function probeHttp(
   if (tokenRequired && answer.statusCode === 401 && /^bearer\b/i.test(String(answer.headers['www-authenticate'] ?? ''))) return undefined;
   const kind = /"result"\s*:/.test(text) ? 'result' : /"code"\s*:\s*-32601\b/.test(text) ? 'method-not-found' : 'other';
   if ((answer.statusCode === 200 && kind === 'result') || kind === 'method-not-found') return undefined;
+  if (await speaksHttpSse(url, headers, timeoutMs))
+    return `the upstream at ${shown} speaks the deprecated HTTP+SSE transport (protocol 2024-11-05: a GET stream that names a POST endpoint), which sessiongate does not support as an upstream; point --upstream at the server's Streamable HTTP endpoint (often /mcp), or run it with --stdio`;
   return `the upstream at ${shown} answered an initialize with HTTP ${answer.statusCode}${kind === 'other' ? ' and no MCP answer (is the path right?)' : ''}`;
+}
+
+/**
+ * Whether `url` is an HTTP+SSE endpoint of the 2024-11-05 transport: a GET opens a stream whose
+ * first event is `endpoint` (where to POST). Read for at most `timeoutMs`, then let go.
+ */
+async function speaksHttpSse(url: string, headers: Record<string, string>, timeoutMs: number): Promise<boolean> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const answer = await request(url, { method: 'GET', headers: { ...headers, accept: 'text/event-stream' }, signal });
+    if (answer.statusCode !== 200 || !String(answer.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+      await answer.body.dump();
+      return false;
+    }
+    let seen = '';
+    for await (const chunk of answer.body) {
+      seen += (chunk as Buffer).toString();
+      if (/^event:\s*endpoint\s*$/m.test(seen)) break;
+      if (seen.length > 4096) break;
+    }
+    answer.body.destroy();
+    return /^event:\s*endpoint\s*$/m.test(seen);
+  } catch {
+    return false;
+  }
 }
 
 function describeConnectionError(error: unknown, shown: string): string {

@@ -11,9 +11,30 @@ import { type ApiKey, problemWithKey } from '../../auth/api-key-authenticator.js
 
 export const DEFAULT_API_KEY_FILE = '.sessiongate/api-keys.jsonl';
 
-/** The keys of `path`; throws naming the file and line of the first bad one. */
+/** A key as `sessiongate keys list` shows it: never its hash. */
+export interface ListedKey {
+  name: string;
+  scopes: string[];
+  created: string | null;
+}
+
+/** The keys of `path`; throws naming the file and line of the first bad one, or how to make the file. */
 export function readApiKeyFile(path: string): ApiKey[] {
-  const keys: ApiKey[] = [];
+  return keyLines(path).map(({ name, sha256, claims }) => ({ name, sha256, ...(claims ? { claims } : {}) }));
+}
+
+/** The keys of `path` as `keys list` shows them. */
+export function listApiKeys(path: string): ListedKey[] {
+  return keyLines(path).map(({ name, claims, created }) => ({
+    name,
+    scopes: typeof claims?.['scope'] === 'string' ? claims['scope'].split(' ').filter(Boolean) : [],
+    created: typeof created === 'string' ? created : null,
+  }));
+}
+
+function keyLines(path: string): (ApiKey & { created?: unknown })[] {
+  if (!existsSync(path)) throw new Error(`there is no API key file at ${path} yet: add a key with \`sessiongate keys add NAME\``);
+  const keys: (ApiKey & { created?: unknown })[] = [];
   const names = new Set<string>();
   readFileSync(path, 'utf8')
     .split('\n')
@@ -29,10 +50,10 @@ export function readApiKeyFile(path: string): ApiKey[] {
       }
       const problem = problemWithKey(key);
       if (problem !== undefined) throw new Error(`${where}: ${problem}`);
-      const { name, sha256, claims } = key as ApiKey;
-      if (names.has(name)) throw new Error(`${where}: "${name}" is listed twice`);
-      names.add(name);
-      keys.push({ name, sha256, ...(claims ? { claims } : {}) });
+      const listed = key as ApiKey & { created?: unknown };
+      if (names.has(listed.name)) throw new Error(`${where}: "${listed.name}" is listed twice`);
+      names.add(listed.name);
+      keys.push(listed);
     });
   return keys;
 }

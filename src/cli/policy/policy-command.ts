@@ -39,28 +39,29 @@ export function policyCommand(): Command {
   policy
     .command('explain <file>')
     .description('print the decision for one call, and the rule that made it')
-    .option('--subject <subject>', 'the caller (the principal claim; none: anonymous)')
-    .option('--issuer <iss>', "the caller's issuer (iss)")
+    .option('--subject <subject>', 'the caller (the principal claim; none: anonymous)', once('--subject'))
+    .option('--issuer <iss>', "the caller's issuer (iss)", once('--issuer'))
     .option('--default-issuer <iss>', "the gateway's first --issuer (rules without issuers describe its callers only)")
     .option('--claims <json>', 'the caller\'s other claims, as a JSON object (e.g. \'{"groups":["ops"]}\')', parseJsonObject)
-    .option('--scopes <scopes>', "the token's scopes, space-separated")
-    .option('--client <id>', 'the OAuth client id')
-    .option('--tool <name>', 'a tools/call of this tool')
-    .option('--resource <uri>', 'a resources/read of this URI')
-    .option('--prompt <name>', 'a prompts/get of this prompt')
-    .option('--method <method>', 'any other method')
+    .option('--scopes <scopes>', "the token's scopes, space-separated", once('--scopes'))
+    .option('--client <id>', 'the OAuth client id', once('--client'))
+    .option('--tool <name>', 'a tools/call of this tool', once('--tool'))
+    .option('--resource <uri>', 'a resources/read of this URI', once('--resource'))
+    .option('--prompt <name>', 'a prompts/get of this prompt', once('--prompt'))
+    .option('--method <method>', 'any other method', once('--method'))
     .option('--completion', 'a completion/complete of the --prompt or --resource (URI or URI template) given')
-    .option('--server <name>', 'behind a federation: the server the call goes to (rules naming servers)')
+    .option('--server <name>', 'behind a federation: the server the call goes to (rules naming servers)', once('--server'))
     .option('--arguments <json>', "the call's arguments, as JSON", parseJson)
     .action((file: string, flags: ExplainFlags) => {
       const evaluator = new PolicyEvaluator(load(file));
       const server = flags.server;
+      const request = requestFrom(flags);
       // Decided as the gateway decides (policy/decide-request.ts): the same function, the same steps.
       const { decision } = explained(() =>
         decideRequest(
           evaluator,
           callerFrom(flags),
-          { jsonrpc: '2.0', id: 0, ...requestFrom(flags) },
+          { jsonrpc: '2.0', id: 0, ...request },
           server === undefined ? {} : { serverOf: () => server },
         ),
       );
@@ -70,7 +71,7 @@ export function policyCommand(): Command {
       if (decision.effect === 'approve') lines.push(`approver: ${rule?.approver ?? 'user'}`);
       if (rule?.rateLimit)
         lines.push(`rate limit: ${rule.rateLimit.requests} per ${rule.rateLimit.per} (${rule.rateLimit.key ?? 'principal'})`);
-      if (!GOVERNED_METHODS.has(requestFrom(flags).method) && !rule)
+      if (!GOVERNED_METHODS.has(request.method) && !rule)
         lines.push('(this method is not governed: it passes unless a rule names it in methods)');
       process.stdout.write(`${lines.join('\n')}\n`);
     });
@@ -106,7 +107,17 @@ function callerFrom(flags: ExplainFlags): ReturnType<typeof callerOf> {
   return callerOf({ claims }, 'explain', 'sub', flags.defaultIssuer);
 }
 
+/** A parser for a flag given at most once: a second value is an error, not a silent replacement. */
+function once(flag: string): (value: string, previous: string | undefined) => string {
+  return (value, previous) => {
+    if (previous !== undefined) throw new InvalidArgumentError(`${flag} is given twice (${previous}, ${value}): explain decides one call`);
+    return value;
+  };
+}
+
 function requestFrom(flags: ExplainFlags): { method: string; params: JsonObject } {
+  const named = (['tool', 'resource', 'prompt', 'method'] as const).filter((kind) => flags[kind] !== undefined);
+  if (named.length > 1) throw new InvalidArgumentError(`name one call: --${named.join(' and --')} were both given`);
   if (flags.completion) {
     const argument = { name: 'x', value: '' };
     if (flags.prompt !== undefined)
