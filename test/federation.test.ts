@@ -20,6 +20,8 @@ import { SessionlessClient } from '../src/client/sessionless-client.js';
 import { federatedId, fromClient, serverId, toClient } from '../src/gateway/federation/federated-ids.js';
 import { decodeCursor, encodeCursor } from '../src/gateway/federation/merged-cursor.js';
 import { ServerNames } from '../src/gateway/federation/names.js';
+import type { Member } from '../src/gateway/federation/member.js';
+import { mergedInstructions } from '../src/gateway/federation/merged-initialize.js';
 import { type DemoProcess, runCli, startCli } from './helpers/demo-process.js';
 import { EVERYTHING_STDIO, freePort } from './helpers/everything.js';
 import { readJsonLines } from './helpers/json-lines.js';
@@ -133,6 +135,33 @@ describe('names, ids and cursors', () => {
     expect(asked).toMatchObject({ id: 'a:n7', params: { _meta: { progressToken: 'a:n3' } } });
     expect(fromClient({ jsonrpc: '2.0', id: 'a:n7', result: {} })).toEqual({ server: 'a', message: { jsonrpc: '2.0', id: 7, result: {} } });
     expect(fromClient({ jsonrpc: '2.0', id: 7, result: {} })).toBeUndefined();
+  });
+
+  it("nests each server's instructions under its own heading, its headings pushed down, code blocks untouched", () => {
+    const member = (name: string, instructions?: string) =>
+      ({ name, described: instructions === undefined ? {} : { instructions } }) as Member;
+    const merged = mergedInstructions([
+      member('docs', '# Docs server\nUse search first.\n## Limits\nTen a minute.\n```sh\n# a shell comment\n```'),
+      member('quiet'),
+      member('deep', '##### Five\n###### Six'),
+    ]);
+    expect(merged).toBe(
+      [
+        '## docs',
+        '### Docs server',
+        'Use search first.',
+        '#### Limits',
+        'Ten a minute.',
+        '```sh',
+        '# a shell comment',
+        '```',
+        '',
+        '## deep',
+        '###### Five',
+        '###### Six',
+      ].join('\n'),
+    );
+    expect(mergedInstructions([member('quiet'), member('blank', '  ')])).toBeUndefined();
   });
 
   it('refuses a cursor it did not make or that names an unknown server', () => {

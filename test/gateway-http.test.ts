@@ -179,6 +179,25 @@ describe('gateway to an HTTP upstream (official SDK McpServer)', () => {
     expect(initializes).toHaveLength(2);
     await client.close();
   });
+  it('the upstream down during a call: the caller is told the cause (not the address), the operator the URL and the cause, once', async () => {
+    const port = await freePort();
+    const upstream: ServerProcess = await startProcess('sdk-stateful-server.mjs', [String(port)]);
+    processes.push(upstream);
+    const told: string[] = [];
+    const gateway = await gatewayTo(upstream.url, { onError: (error) => told.push((error as Error).message) });
+    const client = new Client({ name: 'd', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url)));
+    await upstream.kill('SIGKILL');
+    for (let i = 0; i < 3; i++) {
+      const failure = (await client.callTool({ name: 'whoami' }).catch((error: unknown) => error)) as Error;
+      expect(failure.message).toContain('connection refused (is the server running?)');
+      expect(failure.message).not.toContain(String(port));
+    }
+    expect(told.filter((message) => message.startsWith('upstream '))).toEqual([
+      `upstream ${upstream.url}: connection refused (is the server running?); calls to it are answered with an upstream error`,
+    ]);
+    await client.close();
+  });
 });
 
 describe('the gateway command', () => {

@@ -188,6 +188,18 @@ describe('approver "operator" on replicas sharing a Redis store', () => {
           ['approve-declined', 'admin:dana'],
           ['approve-declined', 'admin'],
         ]);
+      // The wait for the operator is told apart, and the latency metric leaves it out (issue 35).
+      const held = auditLines(audit).filter((line) => line['rule'] === 'alice-slow-op');
+      for (const line of held) expect(line['approvalWaitMs']).toBeLessThanOrEqual(line['durationMs'] as number);
+      const waited = held.reduce((sum, line) => sum + (line['approvalWaitMs'] as number), 0);
+      expect(waited).toBeGreaterThan(100);
+      const calls = auditLines(audit).filter((line) => line['method'] === 'tools/call');
+      const upstreamSeconds =
+        calls.reduce((sum, line) => sum + (line['durationMs'] as number) - ((line['approvalWaitMs'] as number) || 0), 0) / 1000;
+      const metrics = await (await fetch(a.url.replace(/\/mcp$/, '/metrics'))).text();
+      const observed = Number(/sessiongate_request_duration_seconds_sum\{method="tools\/call"\} (\S+)/.exec(metrics)![1]);
+      expect(observed).toBeCloseTo(upstreamSeconds, 1);
+      expect(observed).toBeLessThan(waited / 1000);
       await client.close();
     } finally {
       await a.kill();

@@ -31,8 +31,9 @@ function Chart({ spec, points }: { spec: ChartSpec; points: MetricPoint[] }) {
       {
         width: Math.max(element.clientWidth, 280),
         height: 180,
-        // Always the last hour, however few points there are yet.
-        scales: { x: { time: true, range: (_plot, _min, max) => [max - 3600, max] } },
+        // From the first point (the gateway's start) while it is younger than an hour, then the last hour;
+        // never less than a minute wide.
+        scales: { x: { time: true, range: (_plot, min, max) => [Math.min(Math.max(max - 3600, min), max - 60), max] } },
         series: [{}, ...spec.series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2 }))],
         axes: [{}, { size: 60 }],
       },
@@ -59,7 +60,11 @@ export function Charts({ points }: { points: MetricPoint[] }) {
   return (
     <section aria-labelledby="charts-title">
       <h2 id="charts-title">The last hour</h2>
-      <p>One point every 10 seconds, from this replica's metrics ({points.length} so far).</p>
+      <p>
+        One point every 10 seconds, from this replica's metrics ({points.length} so far), since{' '}
+        {points.length > 0 && points.length < 360 ? 'the gateway started' : 'an hour ago'}. Latency leaves out time spent waiting for a
+        person to approve a call.
+      </p>
       <div class="charts">
         {CHARTS.map((spec) => (
           <Chart key={spec.title} spec={spec} points={points} />

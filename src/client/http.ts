@@ -45,7 +45,35 @@ function sharedStreamAgent(): Agent {
 }
 
 function failed(method: string, cause: unknown): SessionClientError {
-  return new SessionClientError('SG_CLIENT_CONNECTION', `${method} failed`, { cause });
+  const why = connectionProblem(cause);
+  return new SessionClientError('SG_CLIENT_CONNECTION', `${method} failed${why === undefined ? '' : `: ${why}`}`, { cause });
+}
+
+/** What went wrong with a connection, in words (never an address: messages may reach a gateway's clients). */
+const CONNECTION_PROBLEMS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (is the server running?)',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve (DNS unavailable)',
+  ECONNRESET: 'the connection was reset',
+  EPIPE: 'the connection was closed',
+  ETIMEDOUT: 'the connection timed out',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+  UND_ERR_SOCKET: 'the server closed the connection',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'no answer in time',
+  UND_ERR_BODY_TIMEOUT: 'the answer stalled',
+};
+
+/** The cause's code, looked for down its chain of causes. */
+export function connectionProblem(error: unknown): string | undefined {
+  let cause: unknown = error;
+  for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && code in CONNECTION_PROBLEMS) return CONNECTION_PROBLEMS[code];
+    cause = cause.cause;
+  }
+  return undefined;
 }
 
 class Answer implements HttpAnswer {

@@ -28,6 +28,8 @@ export interface Verdict {
   rule: string | null;
   /** Who approved or refused an approval: 'user' (the caller, asked), or the operator's admin identity. */
   approver?: string;
+  /** How long the call waited for that person, ms: not the upstream's time (the latency metric leaves it out). */
+  approvalWaitMs?: number;
 }
 
 export interface PolicyGateOptions {
@@ -139,8 +141,13 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
     call: Call,
     rule: PolicyRule,
   ): Reply | Promise<Reply> => {
+    const askedAt = performance.now();
     const settle = (decision: Verdict['decision'], approver?: string): void =>
-      void verdicts.set(given, { decision, rule: rule.id, ...(approver === undefined ? {} : { approver }) });
+      void verdicts.set(given, {
+        decision,
+        rule: rule.id,
+        ...(approver === undefined ? {} : { approver, approvalWaitMs: Math.round(performance.now() - askedAt) }),
+      });
     const approval: ApprovalCall = { request, context, call, rule, forward: () => application.handle(request, context), settle };
     const approver = rule.approver ?? 'user';
     if (approver === 'operator' && operators.available) return operators.ask(approval);

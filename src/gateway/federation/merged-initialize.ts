@@ -28,6 +28,23 @@ export function mergedInstructions(members: readonly Member[]): string | undefin
   const parts = members
     .map((member) => ({ name: member.name, text: member.described?.['instructions'] }))
     .filter((part): part is { name: string; text: string } => typeof part.text === 'string' && part.text.trim() !== '')
-    .map((part) => `## ${part.name}\n${part.text.trim()}`);
+    .map((part) => `## ${part.name}\n${nestedHeadings(part.text.trim())}`);
   return parts.length > 0 ? parts.join('\n\n') : undefined;
+}
+
+/**
+ * A server's own Markdown headings pushed two levels down, so they sit under its `## NAME` and
+ * none reads as a sibling of another server's section (code blocks left as they are).
+ */
+function nestedHeadings(text: string): string {
+  let fenced = false;
+  return text
+    .split('\n')
+    .map((line) => {
+      if (/^\s{0,3}(```|~~~)/.test(line)) fenced = !fenced;
+      if (fenced) return line;
+      const heading = /^ {0,3}(#{1,6})(\s.*|)$/.exec(line);
+      return heading ? `${'#'.repeat(Math.min(heading[1]!.length + 2, 6))}${heading[2]}` : line;
+    })
+    .join('\n');
 }

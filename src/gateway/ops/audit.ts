@@ -82,6 +82,9 @@ export type AuditEvent =
       /** With --policy: what it decided, and by which rule (null: the default). */
       decision?: Verdict['decision'];
       rule?: string | null;
+      approver?: string;
+      /** How long the call waited for a person to approve it (included in durationMs). */
+      approvalWaitMs?: number;
     };
 
 /** Where events go: the audit log, metrics, or several at once (`fanout`). */

@@ -123,7 +123,8 @@ export class GatewayMetrics implements EventSink {
       case 'request': {
         const method = KNOWN_METHODS.has(event.method) ? event.method : 'other';
         this.#requests.inc({ method, outcome: event.outcome });
-        this.#duration.observe({ method }, event.durationMs / 1000);
+        // A person's think time is not the gateway's or the upstream's (docs/POLICY.md, "The audit trail").
+        this.#duration.observe({ method }, (event.durationMs - (event.approvalWaitMs ?? 0)) / 1000);
         break;
       }
     }

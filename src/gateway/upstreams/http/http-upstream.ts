@@ -8,6 +8,7 @@
  * client never notices (docs/PROTOCOL.md, section 6).
  */
 import type { Dispatcher } from 'undici';
+import { connectionProblem } from '../../../client/http.js';
 import { SessionClient } from '../../../client/session-client.js';
 import { checkOptions, isHttpUrl, option, type OptionsSchema, required } from '../../../protocol/options.js';
 import { isSessionScoped } from '../../../protocol/session-scoped.js';
@@ -31,6 +32,9 @@ import { upstreamCancel } from '../upstream-cancel.js';
 import { UpstreamPool, type UpstreamPoolOptions } from './upstream-pool.js';
 import { HttpLink } from './http-link.js';
 import { DEFAULT_UPSTREAM_CONCURRENCY, FairSlots } from '../fair-slots.js';
+
+/** How often one upstream's failing calls are told to the operator at most. */
+const UPSTREAM_TROUBLE_EVERY_MS = 10_000;
 
 export interface HttpUpstreamOptions extends HeaderPolicyOptions {
   /** The upstream MCP endpoint, or several replicas of one server (a pool). Required. */
@@ -76,6 +80,8 @@ class HttpUpstream implements McpApplication {
   readonly #slots: FairSlots;
   /** Each downstream session's upstream session, on this replica. */
   readonly #links = new Map<string, HttpLink>();
+  /** When each upstream URL's failure was last told to `onError` (a few URLs, never per request). */
+  readonly #toldAt = new Map<string, number>();
 
   constructor(options: HttpUpstreamOptions) {
     this.#options = options;
@@ -181,9 +187,23 @@ class HttpUpstream implements McpApplication {
             link.move(this.#pool, session, this.#onError);
             return this.#exchange(link, session, request, pending, signal, true);
           }
+          this.#tellOperator(link.url.href, error);
           pending.respond(upstreamFailure(request.id, (error as Error).message));
         },
       );
+  }
+
+  /**
+   * An upstream that fails calls is told to the operator (`onError`) with its URL, at most once
+   * per URL every UPSTREAM_TROUBLE_EVERY_MS; the caller's answer names the cause, never the URL
+   * (docs/SECURITY.md, "A caller learns no internal address").
+   */
+  #tellOperator(url: string, error: unknown): void {
+    const problem = connectionProblem(error);
+    const now = Date.now();
+    if (problem === undefined || now - (this.#toldAt.get(url) ?? -Infinity) < UPSTREAM_TROUBLE_EVERY_MS) return;
+    this.#toldAt.set(url, now);
+    this.#onError(new Error(`upstream ${url}: ${problem}; calls to it are answered with an upstream error`));
   }
 
   /** The session's link: made on its first request here (a new session, or one continued after a restart or a move). */
