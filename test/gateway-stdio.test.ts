@@ -177,7 +177,7 @@ describe('gateway to a stdio upstream', () => {
 describe('sessiongate --stdio', () => {
   it('serves a stdio server per session, and SIGTERM leaves no child or orphan behind', async () => {
     const gatewayProcess = await startGateway(['--port', '0', '--store', 'memory', '--stdio', `"${process.execPath}" ${FIXTURE}`]);
-    const { client } = await connect(gatewayProcess.url);
+    const { client, transport } = await connect(gatewayProcess.url);
     const pid = Number(text(await client.callTool({ name: 'whoami' })));
     expect(isAlive(pid)).toBe(true);
     const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(gatewayProcess.pid)], { encoding: 'utf8' })
@@ -186,9 +186,17 @@ describe('sessiongate --stdio', () => {
       .map(Number);
     expect(children).toContain(pid);
     expect(children.length).toBe(3); // the session's child and two spares
+    // /metrics counts them as the process table does (issue 35).
+    const gauge = async (): Promise<number> => {
+      const text = await (await fetch(gatewayProcess.url.replace(/\/mcp$/, '/metrics'))).text();
+      return Number(/^sessiongate_stdio_children (\d+)$/m.exec(text)![1]);
+    };
+    expect(await gauge()).toBe(3);
+    await transport.terminateSession();
+    await client.close();
+    await expect.poll(gauge, { timeout: 10_000 }).toBe(2); // the session's child stopped at DELETE; the spares stay
     expect(await gatewayProcess.kill('SIGTERM')).toBe(0);
     for (const child of children) expect(isAlive(child)).toBe(false);
-    await client.close().catch(() => {});
   });
 });
 

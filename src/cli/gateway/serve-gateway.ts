@@ -11,6 +11,7 @@ import { adminApi, RecentEvents } from '../../gateway/ops/admin.js';
 import { audited, fanout, sessionCreated, sessionEnded } from '../../gateway/ops/audit.js';
 import { gatewayAudit } from './gateway-audit.js';
 import { hygienic } from '../../gateway/stages/hygiene.js';
+import { StdioChild } from '../../gateway/upstreams/stdio/stdio-child.js';
 import { sessionTag } from '../../session/id.js';
 import { ConsoleFeed } from '../../gateway/console/console-feed.js';
 import { consoleRoutes, type RouteHandler } from '../../gateway/console/console-routes.js';
@@ -67,6 +68,7 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
     liveSessions: async () => (await sessions?.count()) ?? 0,
     undeliveredMessages: () => sessions?.undelivered ?? 0,
     upstreamWaiting: () => http?.slots.waiting ?? 0,
+    stdioChildren: () => StdioChild.running,
     ...(plan.federation && { servers: () => plan.federation!.servers() }),
   });
   const token = flags.adminToken;

@@ -35,6 +35,8 @@ export interface MetricSources {
   upstreamWaiting(): number;
   /** A federation's servers and whether each is up (docs/FEDERATION.md); absent without one. */
   servers?(): readonly { name: string; state: string }[];
+  /** Child processes of stdio upstreams alive now; absent: 0. */
+  stdioChildren?(): number;
 }
 
 export class GatewayMetrics implements EventSink {
@@ -52,6 +54,14 @@ export class GatewayMetrics implements EventSink {
       registers,
       async collect() {
         this.set(await sources.liveSessions());
+      },
+    });
+    new Gauge({
+      name: 'sessiongate_stdio_children',
+      help: "Child processes of this gateway's stdio upstreams alive now (sessions' children, spares and start-up probes)",
+      registers,
+      collect() {
+        this.set(sources.stdioChildren?.() ?? 0);
       },
     });
     new Gauge({

@@ -43,6 +43,12 @@ export interface ChildEvents {
 }
 
 export class StdioChild {
+  static #running = 0;
+  /** Children of this process alive now, of every stdio upstream (the `sessiongate_stdio_children` gauge). */
+  static get running(): number {
+    return StdioChild.#running;
+  }
+
   readonly pid: number | undefined;
   readonly #process: ChildProcessWithoutNullStreams;
   readonly stopped: Promise<void>;
@@ -64,8 +70,10 @@ export class StdioChild {
   constructor(command: StdioCommand) {
     this.#process = spawn(command.command, [...command.args], { stdio: ['pipe', 'pipe', 'pipe'], env: environmentOf(command) });
     this.pid = this.#process.pid;
+    if (this.pid !== undefined) StdioChild.#running++;
     this.stopped = new Promise<void>((resolve) => {
       const done = (reason: string): void => {
+        if (this.#alive && this.pid !== undefined) StdioChild.#running--;
         this.#alive = false;
         this.#exitReason ??= reason;
         this.#events?.onExit();
