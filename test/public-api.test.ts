@@ -79,7 +79,14 @@ const PUBLIC: Record<string, string[]> = {
     'toNodeHandler',
     'withCursor',
   ],
-  'sessiongate/client': ['CLIENT_ERRORS', 'SessionClient', 'SessionClientError', 'SessionClientTransport', 'SessionExpiredError'],
+  'sessiongate/client': [
+    'CLIENT_ERRORS',
+    'SessionClient',
+    'SessionClientError',
+    'SessionClientTransport',
+    'SessionExpiredError',
+    'bridgeStdio',
+  ],
   'sessiongate/gateway': [
     'AuditLog',
     'ChildLedger',

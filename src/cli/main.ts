@@ -3,6 +3,7 @@
  * The `sessiongate` command. A bad flag exits non-zero with a one-line error naming it.
  */
 import { Command } from 'commander';
+import { connectCommand } from './connect/connect-command.js';
 import { demoCommand } from './demo/demo-command.js';
 import { configureGateway } from './gateway/gateway-command.js';
 import { auditCommand } from './audit/audit-command.js';
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<void> {
   program.addCommand(keysCommand());
   program.addCommand(policyCommand());
   program.addCommand(auditCommand());
+  program.addCommand(connectCommand());
   configureGateway(program);
   await program.parseAsync(argv);
 }

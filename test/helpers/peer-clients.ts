@@ -31,6 +31,18 @@ export function inspectorCli(url: string, args: string[]): Promise<string> {
   });
 }
 
+/** One `mcp-inspector-cli --cli COMMAND ARGS... INSPECTOR_ARGS` run against a stdio server; its stdout. */
+export function inspectorCliStdio(command: string, args: string[], inspectorArgs: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [INSPECTOR_CLI, '--cli', command, ...args, ...inspectorArgs],
+      { cwd: dirname(INSPECTOR_CLI), timeout: 60_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`inspector cli failed: ${error.message}\n${stderr}`)) : resolve(stdout)),
+    );
+  });
+}
+
 /** An SDK client speaking stdio to `mcp-remote URL --transport http-only` (its state in a fresh folder). */
 export async function viaMcpRemote(url: string): Promise<Client> {
   const client = new Client({ name: 'through-mcp-remote', version: '1' });
