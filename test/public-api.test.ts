@@ -105,6 +105,7 @@ const PUBLIC: Record<string, string[]> = {
     'identityView',
     'sessionCreated',
     'sessionEnded',
+    'sseUpstream',
     'stdioProbe',
     'stdioUpstream',
   ],

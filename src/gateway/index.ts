@@ -1,6 +1,7 @@
 /** @module sessiongate/gateway — MCP servers behind sessiongate's sessions. */
 export { httpUpstream, type HttpUpstreamOptions } from './upstreams/http/http-upstream.js';
 export { stdioUpstream, type StdioUpstreamOptions } from './upstreams/stdio/stdio-upstream.js';
+export { sseUpstream, type SseUpstreamOptions } from './upstreams/sse/sse-upstream.js';
 export { eraRouter, type EraRouterOptions, type UpstreamEra } from './eras/era-router.js';
 export { federation, type FederationApplication, type FederationOptions, type ServerHealth } from './federation/federation.js';
 export type { FederatedServer, ServerState } from './federation/member.js';

@@ -14,6 +14,7 @@ import { httpUpstream } from '../../gateway/upstreams/http/http-upstream.js';
 import { ChildLedger } from '../../gateway/upstreams/stdio/child-ledger.js';
 import { childEnvironment } from '../../gateway/upstreams/stdio/child-environment.js';
 import { stdioUpstream } from '../../gateway/upstreams/stdio/stdio-upstream.js';
+import { sseUpstream } from '../../gateway/upstreams/sse/sse-upstream.js';
 import { applyConfigFile } from '../config-file.js';
 import { report } from '../run-server.js';
 import { addSessionFlags, LOOPBACK, type SessionFlags, sessionFlags } from '../session-flags.js';
@@ -21,7 +22,7 @@ import { startDemoUpstream } from './demo-upstream.js';
 import { addGatewayFlags, type GatewayFlags, gatewayFlags } from './gateway-flags.js';
 import { gatewayAuth, type GatewayAuth } from './gateway-auth.js';
 import { serveGateway, type GatewayPlan, type HttpUpstreamLink } from './serve-gateway.js';
-import { probePool, probeStdio } from './startup-checks.js';
+import { probeHttpSse, probePool, probeStdio } from './startup-checks.js';
 import { federationPlan } from './federation-plan.js';
 import { upstreamTokenExchange } from './gateway-token-exchange.js';
 import { gatewayPolicy, type GatewayPolicy } from './gateway-policy.js';
@@ -78,7 +79,9 @@ export function configureGateway(program: Command): Command {
         )
       : flags.stdio
         ? await stdioPlan(flags, flags.stdio, session)
-        : await httpPlan(flags);
+        : flags.upstreamTransport === 'sse'
+          ? await ssePlan(flags)
+          : await httpPlan(flags);
     // Every session costs memory whether it works or not: bounded by default (docs/limits.md, "Sessions").
     session.maxSessions ??= defaultSessionCap();
     session.maxSessionsPerPrincipal ??= DEFAULT_SESSIONS_PER_PRINCIPAL;
@@ -121,6 +124,36 @@ async function stdioPlan(flags: GatewayFlags, stdio: [string, ...string[]], sess
     onError: report,
   });
   return { handshake, http: undefined, replicas: [], summary: [`  upstream: stdio ${stdio.join(' ')} (one process per session)`] };
+}
+
+/** `--upstream URL --upstream-transport sse`: a server of the deprecated HTTP+SSE transport, one event stream per session. */
+async function ssePlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>> {
+  const [url, ...more] = flags.upstream ?? [];
+  if (url === undefined || more.length > 0 || flags.demoUpstream) fail('--upstream-transport sse takes exactly one --upstream');
+  if (flags.upstreamTokenExchange) fail('--upstream-token-exchange needs a Streamable HTTP --upstream');
+  if (flags.identityHeaders || flags.forwardHeaders)
+    fail('--identity-header and --forward-header need a Streamable HTTP --upstream (an event stream is shared by the calls of a session)');
+  if (flags.upstreamEra === 'sessionless') fail('--upstream-era sessionless needs a Streamable HTTP --upstream');
+  const problem = await probeHttpSse(url, flags.upstreamHeaders ?? {}, flags.probeTimeoutMs);
+  if (problem) fail(problem);
+  const handshake = sseUpstream({
+    url,
+    ...(flags.upstreamHeaders && { upstreamHeaders: flags.upstreamHeaders }),
+    idleTimeoutMs: flags.childIdleTimeoutMs,
+    maxMessageLength: flags.maxMessageSize,
+    openTimeoutMs: flags.probeTimeoutMs,
+    onError: report,
+  });
+  process.stderr.write(
+    'sessiongate: warning: --upstream-transport sse speaks the HTTP+SSE transport MCP deprecated in 2025-03-26; move the server to Streamable HTTP when you can\n',
+  );
+  const shown = new URL(url).origin + new URL(url).pathname;
+  return {
+    handshake,
+    http: undefined,
+    replicas: [],
+    summary: [`  upstream: ${shown} (HTTP+SSE, deprecated: one event stream per session)`],
+  };
 }
 
 /** `--upstream` (one or a pool of replicas) or `--demo-upstream`: probed at start-up unless it is the demo. */

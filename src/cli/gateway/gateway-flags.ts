@@ -44,6 +44,8 @@ export interface GatewayFlags {
   /** The most upstream exchanges one person runs at once; undefined: half of upstreamConcurrency. */
   upstreamShare: number | undefined;
   demoUpstream: boolean;
+  /** How the HTTP upstream is spoken to: Streamable HTTP, or the deprecated HTTP+SSE transport. */
+  upstreamTransport: 'streamable-http' | 'sse';
   /** The demo server's loopback port; 0 picks a free one. */
   demoUpstreamPort: number;
   audit: string | undefined;
@@ -160,6 +162,14 @@ function addUpstreamFlags(program: Command): Command {
         '--upstream-share <n>',
         'HTTP: the most of those one person runs at once, so the rest stay free for everybody else (default: half of --upstream-concurrency)',
       ).argParser(parser(parseCount)),
+    )
+    .addOption(
+      flag(
+        '--upstream-transport <transport>',
+        'streamable-http | sse (the deprecated HTTP+SSE transport of protocol 2024-11-05: one event stream per session)',
+      )
+        .choices(['streamable-http', 'sse'])
+        .default('streamable-http'),
     )
     .addOption(
       flag('--upstream-era <era>', 'auto (probe once with server/discover) | handshake | sessionless (2026-07-28)')
@@ -344,6 +354,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     approvalTimeoutMs: values['approvalTimeout'] as number,
     adminToken: values['adminToken'] as string | undefined,
     upstreamEra: values['upstreamEra'] as UpstreamEra | 'auto',
+    upstreamTransport: values['upstreamTransport'] as 'streamable-http' | 'sse',
     withoutCorrelationId: values['withoutCorrelationId'] as 'principal' | 'request',
     forwardHeaders: values['forwardHeader'] as string[] | undefined,
     upstreamHeaders: values['upstreamHeader'] as Record<string, string> | undefined,

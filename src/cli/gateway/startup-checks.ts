@@ -73,7 +73,7 @@ export async function probeHttp(
   const kind = /"result"\s*:/.test(text) ? 'result' : /"code"\s*:\s*-32601\b/.test(text) ? 'method-not-found' : 'other';
   if ((answer.statusCode === 200 && kind === 'result') || kind === 'method-not-found') return undefined;
   if (await speaksHttpSse(url, headers, timeoutMs))
-    return `the upstream at ${shown} speaks the deprecated HTTP+SSE transport (protocol 2024-11-05: a GET stream that names a POST endpoint), which sessiongate does not support as an upstream; point --upstream at the server's Streamable HTTP endpoint (often /mcp), or run it with --stdio`;
+    return `the upstream at ${shown} speaks the deprecated HTTP+SSE transport (protocol 2024-11-05: a GET stream that names a POST endpoint), which Streamable HTTP cannot reach: add --upstream-transport sse, or point --upstream at the server's Streamable HTTP endpoint (often /mcp)`;
   return `the upstream at ${shown} answered an initialize with HTTP ${answer.statusCode}${kind === 'other' ? ' and no MCP answer (is the path right?)' : ''}`;
 }
 
@@ -81,7 +81,7 @@ export async function probeHttp(
  * Whether `url` is an HTTP+SSE endpoint of the 2024-11-05 transport: a GET opens a stream whose
  * first event is `endpoint` (where to POST). Read for at most `timeoutMs`, then let go.
  */
-async function speaksHttpSse(url: string, headers: Record<string, string>, timeoutMs: number): Promise<boolean> {
+async function speaksHttpSse(url: string, headers: Record<string, string>, timeoutMs: number, rethrow = false): Promise<boolean> {
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     const answer = await request(url, { method: 'GET', headers: { ...headers, accept: 'text/event-stream' }, signal });
@@ -97,9 +97,21 @@ async function speaksHttpSse(url: string, headers: Record<string, string>, timeo
     }
     answer.body.destroy();
     return /^event:\s*endpoint\s*$/m.test(seen);
-  } catch {
+  } catch (error) {
+    if (rethrow) throw error;
     return false;
   }
+}
+
+/** For `--upstream-transport sse`: undefined when `url` is an HTTP+SSE event stream that names its endpoint, else why not. */
+export async function probeHttpSse(url: string, headers: Record<string, string>, timeoutMs: number): Promise<string | undefined> {
+  const shown = new URL(url).origin + new URL(url).pathname;
+  try {
+    if (await speaksHttpSse(url, headers, timeoutMs, true)) return undefined;
+  } catch (error) {
+    return describeConnectionError(error, shown);
+  }
+  return `the upstream at ${shown} is not an HTTP+SSE event stream (a GET that names a POST endpoint); for Streamable HTTP leave out --upstream-transport`;
 }
 
 function describeConnectionError(error: unknown, shown: string): string {

@@ -4,6 +4,7 @@
  * start. Every child (spare or not) is started through the spawn queue and written down in the
  * ledger while it runs.
  */
+import type { ChannelSource } from '../message-channel.js';
 import type { ChildLedger } from './child-ledger.js';
 import { SpawnQueue } from './spawn-queue.js';
 import { type StdioCommand, StdioChild } from './stdio-child.js';
@@ -18,7 +19,7 @@ export interface SparePoolOptions {
   onStderr: (line: string) => void;
 }
 
-export class SparePool {
+export class SparePool implements ChannelSource {
   readonly #options: SparePoolOptions;
   readonly #queue = new SpawnQueue();
   readonly #ready: StdioChild[] = [];

@@ -4,6 +4,7 @@
  * transport). Stopping it is SIGTERM, then SIGKILL after a grace period; `stopped` settles only
  * once the process is really gone, so no path leaves a child behind.
  */
+import type { ChannelEvents, MessageChannel } from '../message-channel.js';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { isWellFormedMessage, type JsonRpcMessage } from '../../../protocol/jsonrpc.js';
 import { childEnvironment } from './child-environment.js';
@@ -34,15 +35,7 @@ const MAX_STDERR_LINE = 64 * 1024;
 /** A server that does not answer a ping before initialize is taken as ready after this long. */
 const READY_TIMEOUT_MS = 5000;
 
-export interface ChildEvents {
-  onMessage(message: JsonRpcMessage): void;
-  /** The child exited (by itself or killed). */
-  onExit(): void;
-  /** A line the child wrote to stderr. */
-  onStderr(line: string): void;
-}
-
-export class StdioChild {
+export class StdioChild implements MessageChannel {
   static #running = 0;
   /** Children of this process alive now, of every stdio upstream (the `sessiongate_stdio_children` gauge). */
   static get running(): number {
@@ -60,7 +53,7 @@ export class StdioChild {
    */
   readonly ready: Promise<void>;
   #markReady!: () => void;
-  #events: ChildEvents | undefined;
+  #events: ChannelEvents | undefined;
   #overLimit: string | undefined;
   #alive = true;
   #exitReason: string | undefined;
@@ -127,7 +120,7 @@ export class StdioChild {
   }
 
   /** Who hears this child from now on (a spare gets its session when taken). */
-  bind(events: ChildEvents): void {
+  bind(events: ChannelEvents): void {
     this.#events = events;
     if (!this.#alive) events.onExit();
   }
@@ -157,9 +150,10 @@ export class StdioChild {
     clearTimeout(timer);
   }
 
-  /** Why the gateway stopped this child, if it did for something it sent. */
-  get stoppedFor(): string | undefined {
-    return this.#overLimit;
+  /** Why calls on it fail once it has ended (MessageChannel). */
+  get endedWhy(): string {
+    if (this.#overLimit !== undefined) return `the upstream process was stopped: ${this.#overLimit}`;
+    return 'the upstream process exited';
   }
 
   #read(line: string): void {

@@ -1,12 +1,13 @@
 /**
- * @module gateway/upstreams/stdio/stdio-link
- * One session's child process and the calls in flight on it: the child is started (or taken
- * from the spares) on first use and again after it dies or was stopped, with the stored
- * handshake and session-scoped calls replayed; its messages go to the call they belong to or
- * to the session's GET stream.
+ * @module gateway/upstreams/channel-link
+ * One session's channel to the upstream (message-channel.ts: a stdio channel, an HTTP+SSE
+ * connection) and the calls in flight on it: the channel is opened (a channel taken from the
+ * spares) on first use and again after it ended or was stopped, with the stored handshake and
+ * session-scoped calls replayed; its messages go to the call they belong to or to the
+ * session's GET stream.
  */
-import { SessiongateError } from '../../../protocol/failures.js';
-import { internalRequestId } from '../../../protocol/internal-ids.js';
+import { SessiongateError } from '../../protocol/failures.js';
+import { internalRequestId } from '../../protocol/internal-ids.js';
 import {
   type JsonRpcMessage,
   type JsonRpcRequest,
@@ -16,23 +17,23 @@ import {
   isRequestList,
   isResponse,
   requestKey,
-} from '../../../protocol/jsonrpc.js';
-import { ScopedCalls } from '../../../protocol/session-scoped.js';
-import { type Reply, responseOf, type SessionHandle, type SessionPort } from '../../../server/application.js';
-import { PendingReply, slowCallReader } from '../../../server/pending-reply.js';
-import { sessionTag } from '../../../session/id.js';
-import { guarded, stateSlot } from '../../../session/state-slot.js';
-import { upstreamCancel } from '../upstream-cancel.js';
-import { upstreamFailure } from '../upstream-failure.js';
-import type { StdioChild } from './stdio-child.js';
+} from '../../protocol/jsonrpc.js';
+import { ScopedCalls } from '../../protocol/session-scoped.js';
+import { type Reply, responseOf, type SessionHandle, type SessionPort } from '../../server/application.js';
+import { PendingReply, slowCallReader } from '../../server/pending-reply.js';
+import { sessionTag } from '../../session/id.js';
+import { guarded, stateSlot } from '../../session/state-slot.js';
+import { upstreamCancel } from './upstream-cancel.js';
+import { upstreamFailure } from './upstream-failure.js';
+import type { MessageChannel } from './message-channel.js';
 
-/** The session-scoped calls a new child of the session replays (after a restart, an idle stop, a move). */
+/** The session-scoped calls a new channel of the session replays (after a restart, an idle stop, a move). */
 const SCOPED = stateSlot('sessiongate.stdio', guarded(isRequestList));
 
 /** What every link of one upstream shares. */
 export interface LinkSetting {
-  /** A child for a session (a spare, or a start of its own). */
-  takeChild: () => Promise<StdioChild>;
+  /** A channel for a session (a spare, or a start of its own). */
+  takeChannel: () => Promise<MessageChannel>;
   /** Time between SIGTERM and SIGKILL, ms. */
   grace: number;
   onStderr: (tag: string, line: string) => void;
@@ -46,24 +47,24 @@ interface Pending {
   beforeResponse: ((response: JsonRpcResponse) => Promise<void>) | undefined;
 }
 
-export class StdioLink {
+export class ChannelLink {
   readonly sessionId: string;
   /** For messages to the session's GET stream, wherever it is open. */
   readonly #port: SessionPort;
   /** The session's short tag in log lines (never the id). */
   readonly tag: string;
-  /** When the last message went to or came from the child (for the child idle timeout). */
+  /** When the last message went to or came from the channel (for the channel idle timeout). */
   lastActivity = Date.now();
   readonly #setting: LinkSetting;
-  #child: StdioChild | undefined;
-  #starting: Promise<StdioChild> | undefined;
+  #channel: MessageChannel | undefined;
+  #starting: Promise<MessageChannel> | undefined;
   readonly #pending = new Map<string | number, Pending>();
   #ended = false;
-  /** The session holds resource subscriptions: its child is kept, or updates would be lost. */
+  /** The session holds resource subscriptions: its channel is kept, or updates would be lost. */
   #subscribed = false;
-  /** Runs when the last call in flight is answered (a moved link waits for it to stop its child). */
+  /** Runs when the last call in flight is answered (a moved link waits for it to stop its channel). */
   #onSettled: (() => void) | undefined;
-  /** Call streams whose clients have fallen behind: the child's stdout is paused while any has. */
+  /** Call streams whose clients have fallen behind: the channel's output is paused while any has. */
   readonly #behind = new Set<Promise<void>>();
 
   constructor(session: SessionHandle, setting: LinkSetting) {
@@ -82,38 +83,38 @@ export class StdioLink {
   }
 
   /**
-   * The session's child: a spare for a new session; after a death or restart, a new one with the
+   * The session's channel: a spare for a new session; after a death or restart, a new one with the
    * handshake replayed from `session` (the current request's view of the record: what was
    * remembered since the link was made is in it).
    */
-  child(session: SessionHandle, fresh: boolean): Promise<StdioChild> {
-    if (this.#child?.alive) return Promise.resolve(this.#child);
+  channel(session: SessionHandle, fresh: boolean): Promise<MessageChannel> {
+    if (this.#channel?.alive) return Promise.resolve(this.#channel);
     this.#starting ??= this.#start(session, fresh).finally(() => (this.#starting = undefined));
     return this.#starting;
   }
 
-  /** Sends a request to the child; its answer (or an error when the child dies first) is the reply. */
-  call(child: StdioChild, request: JsonRpcRequest, beforeResponse?: (response: JsonRpcResponse) => Promise<void>): Promise<Reply> {
+  /** Sends a request to the channel; its answer (or an error when the channel dies first) is the reply. */
+  call(channel: MessageChannel, request: JsonRpcRequest, beforeResponse?: (response: JsonRpcResponse) => Promise<void>): Promise<Reply> {
     const key = requestKey(request.id);
-    // The child answers by id: a second request under an id still in flight would take the
+    // The channel answers by id: a second request under an id still in flight would take the
     // first one's answer and leave the first caller waiting forever.
     if (this.#pending.has(key)) return Promise.reject(new SessiongateError('SG_REQUEST_ID_IN_USE'));
     const meta = request.params?.['_meta'];
     const reply = new PendingReply(() => this.#setting.onError(slowCallReader(this.tag)));
     this.#pending.set(key, { reply, progressToken: isObject(meta) ? meta['progressToken'] : undefined, beforeResponse });
-    if (!child.send(request)) {
+    if (!channel.send(request)) {
       this.#settle(key);
-      reply.respond(upstreamFailure(request.id, 'the upstream process is not running'));
+      reply.respond(upstreamFailure(request.id, channel.endedWhy));
     }
     return reply.reply;
   }
 
   /**
-   * The request ended before the child answered (its deadline, its session's end, its client
+   * The request ended before the channel answered (its deadline, its session's end, its client
    * gone: without resumable streams nobody can receive the answer any more): its id is freed
-   * and the child is told to stop (notifications/cancelled), so abandoned calls cannot pile up.
+   * and the channel is told to stop (notifications/cancelled), so abandoned calls cannot pile up.
    */
-  cancelOnAbort(child: StdioChild, id: RequestId, signal: AbortSignal): void {
+  cancelOnAbort(channel: MessageChannel, id: RequestId, signal: AbortSignal): void {
     const key = requestKey(id);
     const entry = this.#pending.get(key);
     if (!entry) return;
@@ -121,7 +122,7 @@ export class StdioLink {
       if (this.#pending.get(key) !== entry) return;
       this.#settle(key);
       entry.reply.respond(upstreamFailure(id, 'the request was cancelled'));
-      child.send(upstreamCancel(id));
+      channel.send(upstreamCancel(id));
     };
     if (signal.aborted) return onAbort();
     // Per request, so it goes with the request; once answered, onAbort does nothing.
@@ -136,23 +137,23 @@ export class StdioLink {
     await session.port.writeState(session.id, SCOPED, scoped.list());
   }
 
-  /** Sends a message that expects no answer (a notification, a client's answer to the child). */
+  /** Sends a message that expects no answer (a notification, a client's answer to the channel). */
   send(message: JsonRpcMessage): void {
-    this.#child?.send(message);
+    this.#channel?.send(message);
   }
 
   /**
-   * Stops the child when nothing went either way since `before` (the session lives on; its next
-   * message starts a fresh child). Not while a call is in flight, nor with resource subscriptions.
+   * Stops the channel when nothing went either way since `before` (the session lives on; its next
+   * message starts a fresh channel). Not while a call is in flight, nor with resource subscriptions.
    */
   stopIfIdleSince(before: number): void {
-    const child = this.#child;
-    if (!child || this.#pending.size > 0 || this.lastActivity > before || this.#subscribed) return;
-    this.#child = undefined;
-    void child.stop(this.#setting.grace);
+    const channel = this.#channel;
+    if (!channel || this.#pending.size > 0 || this.lastActivity > before || this.#subscribed) return;
+    this.#channel = undefined;
+    void channel.stop(this.#setting.grace);
   }
 
-  /** The session ended here: no child is started any more. */
+  /** The session ended here: no channel is started any more. */
   end(): void {
     this.#ended = true;
   }
@@ -163,34 +164,33 @@ export class StdioLink {
     this.#onSettled = then;
   }
 
-  /** Stops the child (one still starting, once started). */
+  /** Stops the channel (one still starting, once started). */
   async stop(): Promise<void> {
     this.#onSettled = undefined;
-    const child = this.#child ?? (await this.#starting?.catch(() => undefined));
-    await child?.stop(this.#setting.grace);
+    const channel = this.#channel ?? (await this.#starting?.catch(() => undefined));
+    await channel?.stop(this.#setting.grace);
   }
 
-  async #start(session: SessionHandle, fresh: boolean): Promise<StdioChild> {
-    const child = await this.#setting.takeChild();
-    this.#bind(child);
-    if (!fresh) await this.#replay(session, child);
+  async #start(session: SessionHandle, fresh: boolean): Promise<MessageChannel> {
+    const channel = await this.#setting.takeChannel();
+    this.#bind(channel);
+    if (!fresh) await this.#replay(session, channel);
     if (this.#ended) {
-      await child.stop(this.#setting.grace);
+      await channel.stop(this.#setting.grace);
       throw new Error('session ended');
     }
-    this.#child = child;
-    return child;
+    this.#channel = channel;
+    return channel;
   }
 
-  #bind(child: StdioChild): void {
-    child.bind({
+  #bind(channel: MessageChannel): void {
+    channel.bind({
       onStderr: (line) => this.#setting.onStderr(this.tag, line),
       onMessage: (message) => this.#route(message),
       onExit: () => {
-        if (this.#child === child) this.#child = undefined;
+        if (this.#channel === channel) this.#channel = undefined;
         // In-flight requests get an error, never a hang, and are not retried.
-        const why =
-          child.stoppedFor === undefined ? 'the upstream process exited' : `the upstream process was stopped: ${child.stoppedFor}`;
+        const why = channel.endedWhy;
         for (const [key, entry] of this.#pending) {
           this.#settle(key);
           entry.reply.respond(upstreamFailure(typeof key === 'number' ? key : key.slice(2), why));
@@ -199,7 +199,7 @@ export class StdioLink {
     });
   }
 
-  /** A message from the child: the answer to its request, or something for the client. */
+  /** A message from the channel: the answer to its request, or something for the client. */
   #route(message: JsonRpcMessage): void {
     this.touch();
     if (isResponse(message)) {
@@ -211,7 +211,7 @@ export class StdioLink {
       else entry.reply.respond(message);
       return;
     }
-    // stdio carries no "related request": progress follows its token; anything else sent while a
+    // a channel carries no "related request": progress follows its token; anything else sent while a
     // call is in flight rides on the latest call's stream; otherwise it goes to the GET stream.
     const token = message.method === 'notifications/progress' ? message.params?.['progressToken'] : undefined;
     let target: Pending | undefined;
@@ -222,17 +222,17 @@ export class StdioLink {
   }
 
   /**
-   * A call's client reads its stream more slowly than the child writes: the child's stdout is
+   * A call's client reads its stream more slowly than the channel writes: the channel's stdout is
    * paused until every such stream has caught up (docs/limits.md, "Streams"), so what waits is
-   * in the pipe, not in the gateway's memory.
+   * in the pipe (or the socket), not in the gateway's memory.
    */
   #holdOutput(behind: Promise<void>): void {
     if (this.#behind.has(behind)) return;
     this.#behind.add(behind);
-    this.#child?.pauseOutput();
+    this.#channel?.pauseOutput();
     void behind.then(() => {
       this.#behind.delete(behind);
-      if (this.#behind.size === 0) this.#child?.resumeOutput();
+      if (this.#behind.size === 0) this.#channel?.resumeOutput();
     });
   }
 
@@ -241,7 +241,7 @@ export class StdioLink {
     if (this.#pending.size === 0) this.#onSettled?.();
   }
 
-  async #replay(session: SessionHandle, child: StdioChild): Promise<void> {
+  async #replay(session: SessionHandle, channel: MessageChannel): Promise<void> {
     const scoped = scopedOf(session).list();
     this.#subscribed = hasSubscriptions(scoped);
     const initialize: JsonRpcRequest = {
@@ -250,10 +250,10 @@ export class StdioLink {
       method: 'initialize',
       params: session.record.initialize,
     };
-    const answer = await responseOf(await this.call(child, initialize));
+    const answer = await responseOf(await this.call(channel, initialize));
     if ('error' in answer) throw new Error(`the upstream refused the replayed initialize: ${answer.error.message}`);
-    child.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    for (const request of scoped) await responseOf(await this.call(child, { ...request, id: internalRequestId('replay') }));
+    channel.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    for (const request of scoped) await responseOf(await this.call(channel, { ...request, id: internalRequestId('replay') }));
   }
 }
 
