@@ -4,6 +4,7 @@
  * own (client/response-body.ts) instead of a Readable per answer; cheaper per request than
  * `request`, and much cheaper than fetch. Network failures become SG_CLIENT_CONNECTION.
  */
+import type { Abortable } from '../protocol/cancellation.js';
 import { Agent, type Dispatcher } from 'undici';
 import { SessionClientError } from './errors.js';
 import { ResponseBody } from './response-body.js';
@@ -91,7 +92,7 @@ class Answer implements HttpAnswer {
 
 export interface SendOptions {
   body?: string;
-  signal?: AbortSignal;
+  signal?: Abortable;
   /** The pool for requests. Not for long-lived streams, which never share one with requests. */
   dispatcher?: Dispatcher;
   /** A stream that may stay open for long (GET, listen): sent through its own pool. */

@@ -6,6 +6,7 @@
  * resumed with GET + Last-Event-ID when the server gave event ids, else it is a connection
  * error: a dropped call is never re-sent.
  */
+import type { Abortable } from '../protocol/cancellation.js';
 import type { Dispatcher } from 'undici';
 import { SESSION_ID } from '../protocol/headers.js';
 import { isWellFormedMessage, type JsonRpcMessage, type JsonRpcResponse, type RequestId } from '../protocol/jsonrpc.js';
@@ -33,7 +34,7 @@ export interface PostContext {
   /** Headers for a resumption GET (session id, version, correlation id). */
   resumeHeaders(): Record<string, string>;
   /** Abandons the exchange (the connection is closed) when it aborts. */
-  signal?: AbortSignal | undefined;
+  signal?: Abortable | undefined;
   /** The largest message accepted (a JSON answer in bytes, an SSE event in characters). */
   maxMessageBytes: number;
 }

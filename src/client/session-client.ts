@@ -9,6 +9,7 @@
  * const result = await client.request('tools/call', { name: 'echo', arguments: { text: 'hi' } });
  * await client.close();
  */
+import type { Abortable } from '../protocol/cancellation.js';
 import type { JsonObject, JsonRpcMessage, JsonRpcResponse, RequestId } from '../protocol/jsonrpc.js';
 import { LATEST_HANDSHAKE_REVISION } from '../protocol/revisions.js';
 import { SessionClientError } from './errors.js';
@@ -82,7 +83,7 @@ export class SessionClient extends SessionFront {
     message: JsonRpcMessage,
     requestId?: RequestId,
     onRelated?: Related,
-    signal?: AbortSignal,
+    signal?: Abortable,
   ): Promise<JsonRpcResponse | undefined> {
     if (this.closed) throw new SessionClientError('SG_CLIENT_CLOSED');
     return this.core.exchange(message, this.#relatedOnly(requestId, onRelated), signal);
@@ -93,7 +94,7 @@ export class SessionClient extends SessionFront {
    * upstream answered): the call's stream after `lastEventId` (an event id `onRelated` was
    * given), its messages to `onRelated` as for `send`; resolves with its response.
    */
-  async resumeCall(requestId: RequestId, lastEventId: string, onRelated?: Related, signal?: AbortSignal): Promise<JsonRpcResponse> {
+  async resumeCall(requestId: RequestId, lastEventId: string, onRelated?: Related, signal?: Abortable): Promise<JsonRpcResponse> {
     if (this.closed) throw new SessionClientError('SG_CLIENT_CLOSED');
     return this.core.resumeCall(requestId, lastEventId, this.#relatedOnly(requestId, onRelated), signal);
   }

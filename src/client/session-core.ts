@@ -11,6 +11,7 @@
  * - C5: DELETE on close, bounded in time;
  * - with an `authProvider`, the SDK's OAuth flow on 401/403 and one more try (oauth-steps.ts).
  */
+import type { Abortable } from '../protocol/cancellation.js';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { CLIENT_SESSION_ID, PROTOCOL_VERSION, SESSION_ID } from '../protocol/headers.js';
@@ -118,7 +119,7 @@ export class SessionCore {
   async exchange(
     message: JsonRpcMessage,
     deliver: (message: JsonRpcMessage, eventId?: string) => void | Promise<void>,
-    signal?: AbortSignal,
+    signal?: Abortable,
   ): Promise<JsonRpcResponse | undefined> {
     let response: JsonRpcResponse | undefined;
     try {
@@ -142,7 +143,7 @@ export class SessionCore {
   async #exchangeRecovering(
     message: JsonRpcMessage,
     deliver: (message: JsonRpcMessage, eventId?: string) => void | Promise<void>,
-    signal?: AbortSignal,
+    signal?: Abortable,
   ): Promise<JsonRpcResponse | undefined> {
     const outbound = this.#withCorrelation(message);
     const sentWith = this.sessionId;
@@ -216,7 +217,7 @@ export class SessionCore {
   async #send(
     message: JsonRpcMessage,
     deliver: (message: JsonRpcMessage, eventId?: string) => void | Promise<void>,
-    signal?: AbortSignal,
+    signal?: Abortable,
   ): Promise<JsonRpcResponse | undefined> {
     const isInitialize = 'method' in message && message.method === 'initialize';
     const headers = { ...(await this.headers(message)), accept: ACCEPT_BOTH, 'content-type': 'application/json' };
@@ -251,7 +252,7 @@ export class SessionCore {
     requestId: RequestId,
     lastEventId: string,
     deliver: (message: JsonRpcMessage, eventId?: string) => void | Promise<void>,
-    signal?: AbortSignal,
+    signal?: Abortable,
   ): Promise<JsonRpcResponse> {
     const headers = { ...(await this.headers()), accept: ACCEPT_BOTH };
     return resumeCall(this.#postContext(headers, deliver, signal), requestId, lastEventId);
@@ -260,7 +261,7 @@ export class SessionCore {
   #postContext(
     headers: Record<string, string>,
     deliver: (message: JsonRpcMessage, eventId?: string) => void | Promise<void>,
-    signal: AbortSignal | undefined,
+    signal: Abortable | undefined,
   ): PostContext {
     return {
       url: this.url,

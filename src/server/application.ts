@@ -4,6 +4,7 @@
  * rules and the session gate have passed. The official SDK binding and the gateway's upstream
  * forwarder both implement `McpApplication`.
  */
+import type { Abortable } from '../protocol/cancellation.js';
 import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse, RequestId } from '../protocol/jsonrpc.js';
 import type { Disposer } from '../session/live-registry.js';
 import type { NewSession } from '../session/session-manager.js';
@@ -123,6 +124,12 @@ export interface RequestContext {
   headers(): Record<string, string | string[] | undefined>;
   /** Aborted when the client's connection closes. */
   readonly signal: AbortSignal;
+  /**
+   * Aborted when `signal` is, without an EventTarget behind it (protocol/cancellation.ts): the
+   * cheap way to listen on the request path. Optional for contexts made outside the server
+   * (use `context.cancellation ?? context.signal`).
+   */
+  readonly cancellation?: Abortable;
   /**
    * A sign of life for a request that sends nothing while it waits (a call waiting for a
    * person): the server's request deadline (`requestTimeoutMs`) counts from now. Optional for

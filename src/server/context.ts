@@ -4,6 +4,7 @@
  * Classes rather than object literals: they are built on every request, and a stable shape
  * with prototype methods is measurably cheaper (see bench/RESULTS.md).
  */
+import type { Abortable } from '../protocol/cancellation.js';
 import { CLIENT_SESSION_ID, isValidClientSessionId } from '../protocol/headers.js';
 import { SessiongateError } from '../protocol/failures.js';
 import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
@@ -41,7 +42,7 @@ export function clientSessionIdOf(incoming: Incoming, message: JsonRpcMessage | 
 }
 
 /** What gives the request's signal when first asked: the exchange, or the request's flight (server/in-flight.ts). */
-type SignalSource = { readonly signal: AbortSignal; keepAlive?(): void };
+type SignalSource = { readonly signal: AbortSignal; readonly cancellation?: Abortable; keepAlive?(): void };
 
 class Context implements RequestContext {
   readonly #incoming: Incoming;
@@ -75,6 +76,11 @@ class Context implements RequestContext {
   /** Read lazily: the adapter (or the flight) creates an AbortController only when somebody asks. */
   get signal(): AbortSignal {
     return this.#signalSource.signal;
+  }
+
+  /** The flight's light stand-in for `signal`; before a flight takes the context over, the exchange's signal. */
+  get cancellation(): Abortable {
+    return this.#signalSource.cancellation ?? this.#signalSource.signal;
   }
 
   keepAlive(): void {

@@ -210,7 +210,8 @@ async function dispatch(core: ServerCore, incoming: Incoming, messages: JsonRpcM
  */
 function answerOf(core: ServerCore, incoming: Incoming, request: JsonRpcRequest, context: RequestContext, shared = false): Promise<Reply> {
   // S12: with resumption, a client that leaves does not cancel; `notifications/cancelled` does.
-  const client = core.recorder !== undefined && context.session !== undefined ? STAYS : incoming;
+  // No shared never-aborting signal stands in for it: each request would add a listener to it.
+  const client = core.recorder !== undefined && context.session !== undefined ? undefined : incoming;
   const flight = core.inFlight.admit(request.id, context.session?.id, context.principal, client);
   const { application } = core;
   return core.inFlight.run(
@@ -219,9 +220,6 @@ function answerOf(core: ServerCore, incoming: Incoming, request: JsonRpcRequest,
     application.cancel && ((reason) => application.cancel!(request, context, reason)),
   );
 }
-
-/** The client of a resumable call, as far as its flight is concerned: it never leaves. */
-const STAYS = { signal: new AbortController().signal };
 
 /** `notifications/cancelled` ends the request it names (its stream may outlive the client's connection). */
 function cancelIfAsked(core: ServerCore, sessionId: string, message: JsonRpcMessage): void {

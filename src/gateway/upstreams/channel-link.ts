@@ -6,6 +6,7 @@
  * session-scoped calls replayed; its messages go to the call they belong to or to the
  * session's GET stream.
  */
+import type { Abortable } from '../../protocol/cancellation.js';
 import { SessiongateError } from '../../protocol/failures.js';
 import { internalRequestId } from '../../protocol/internal-ids.js';
 import {
@@ -114,7 +115,7 @@ export class ChannelLink {
    * gone: without resumable streams nobody can receive the answer any more): its id is freed
    * and the channel is told to stop (notifications/cancelled), so abandoned calls cannot pile up.
    */
-  cancelOnAbort(channel: MessageChannel, id: RequestId, signal: AbortSignal): void {
+  cancelOnAbort(channel: MessageChannel, id: RequestId, signal: Abortable): void {
     const key = requestKey(id);
     const entry = this.#pending.get(key);
     if (!entry) return;

@@ -72,7 +72,7 @@ export class ChannelUpstream implements McpApplication {
         }
       : undefined;
     const reply = link.call(channel, withIdentity(request, context.identity), keep);
-    link.cancelOnAbort(channel, request.id, context.signal);
+    link.cancelOnAbort(channel, request.id, context.cancellation ?? context.signal);
     // A stdio spare taken is replaced once this initialize is answered, not while it runs: a
     // loading child would take CPU from the one answering.
     if (request.method === 'initialize')

@@ -7,6 +7,7 @@
  * among people, and within each person one among their sessions. One person's backlog never
  * stands before another person's next request, nor one session's before their other session's.
  */
+import type { Abortable } from '../../protocol/cancellation.js';
 import { SHARED_POOL_CONNECTIONS } from '../../client/http.js';
 
 /** Exchanges at once by default: the connections of the client's shared keep-alive pool. */
@@ -69,7 +70,7 @@ export class FairSlots {
    * aborts while it waits, it leaves its line and the promise rejects with the signal's
    * reason; `work` never starts. The keys are the record's own strings: nothing is made per call.
    */
-  run<T>(session: string, work: () => Promise<T>, signal?: AbortSignal, principal?: string | null): Promise<T> {
+  run<T>(session: string, work: () => Promise<T>, signal?: Abortable, principal?: string | null): Promise<T> {
     const person = principal ?? session;
     if (this.#waiting === 0 && this.#running < this.capacity && (this.#runningOf.get(person) ?? 0) < this.perPrincipal) {
       this.#take(person);
@@ -92,7 +93,7 @@ export class FairSlots {
     this.#runningOf.set(person, (this.#runningOf.get(person) ?? 0) + 1);
   }
 
-  #wait(person: string, session: string, signal: AbortSignal | undefined): Promise<void> {
+  #wait(person: string, session: string, signal: Abortable | undefined): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
@@ -161,6 +162,6 @@ export class FairSlots {
   }
 }
 
-function abortError(signal: AbortSignal): Error {
+function abortError(signal: Abortable): Error {
   return signal.reason instanceof Error ? signal.reason : new Error('aborted while waiting for a turn at the upstream');
 }

@@ -7,6 +7,7 @@
  * (404) is re-initialized by the client core and the request retried once: the downstream
  * client never notices (docs/PROTOCOL.md, section 6).
  */
+import type { Abortable } from '../../../protocol/cancellation.js';
 import type { Dispatcher } from 'undici';
 import { connectionProblem } from '../../../client/http.js';
 import { SessionClient } from '../../../client/session-client.js';
@@ -98,7 +99,8 @@ class HttpUpstream implements McpApplication {
     // The request ended before its answer (deadline, session end, client gone: without
     // resumable streams nobody can receive the answer): the exchange is abandoned, and the
     // upstream told to stop the work (notifications/cancelled), so it holds no connection.
-    const signal = context.signal;
+    // The light stand-in for context.signal: an AbortSignal per proxied call cost a tenth of the CPU (protocol/cancellation.ts).
+    const signal = context.cancellation ?? context.signal;
     signal.addEventListener('abort', () => void link.client.send(upstreamCancel(request.id)).catch(() => {}), { once: true });
     this.#exchange(link, session, request, pending, signal, false);
     return pending.reply;
@@ -163,7 +165,7 @@ class HttpUpstream implements McpApplication {
     session: SessionHandle,
     request: JsonRpcRequest,
     pending: PendingReply,
-    signal: AbortSignal,
+    signal: Abortable,
     retried: boolean,
   ): void {
     this.#slots
