@@ -501,6 +501,56 @@ describe('configuration, policy and audit per server', () => {
     );
   });
 
+  it('SIGHUP applies a changed `servers` map live: a server added, one removed, one changed; clients told the lists changed; a broken file changes nothing', async () => {
+    const config = join(dir, 'reload.json');
+    const write = (settings: Record<string, unknown>): void => writeFileSync(config, JSON.stringify(settings));
+    const stdioC = { stdio: `${process.execPath} ${STDIO_SERVER}` };
+    write({ servers: { a: { url: `http://127.0.0.1:${a.port}/mcp` }, c: stdioC }, 'idle-timeout': '30m' });
+    const gw = await gateway(['--config', config]);
+    const { client } = await sdkClient(gw.url, 'reload');
+    const names = async (): Promise<string[]> => (await client.listTools()).tools.map((tool) => tool.name.split('__')[0]!);
+    expect(new Set(await names())).toEqual(new Set(['a', 'c']));
+    let listChanged = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => void listChanged++);
+    // The SDK client's GET stream is open once the gateway's start-up summary and the initialized notification are through.
+    await expect.poll(() => client.ping().then(() => true)).toBe(true);
+
+    await client.callTool({ name: 'c__echo', arguments: { text: 'c has a child for this session' } });
+    const cChildren = childrenOf(gw.pid);
+    expect(cChildren.length).toBeGreaterThan(0);
+
+    // b added, c removed, a changed (a header), and a setting that only a restart applies.
+    write({
+      servers: {
+        a: { url: `http://127.0.0.1:${a.port}/mcp`, headers: { 'x-team': 'reloaded' } },
+        b: { url: `http://127.0.0.1:${b.port}/mcp` },
+      },
+      'idle-timeout': '10m',
+    });
+    process.kill(gw.pid, 'SIGHUP');
+    await expect
+      .poll(() => gw.output(), { timeout: 15_000 })
+      .toContain(
+        `SIGHUP: ${config}: servers reloaded: added b; changed a; removed c; changed in the file, applied at the next start: idle-timeout`,
+      );
+    await expect.poll(() => listChanged, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(new Set(await names())).toEqual(new Set(['a', 'b']));
+    await expect(client.callTool({ name: 'c__echo', arguments: { text: 'gone' } })).rejects.toThrow(/Unknown tool/);
+    // The removed server's children are stopped.
+    await expect.poll(() => cChildren.filter(isAlive), { timeout: 10_000 }).toEqual([]);
+    expect(text(await client.callTool({ name: 'b__echo', arguments: { text: 'new' } }))).toContain('new');
+    const headers = JSON.parse(text(await client.callTool({ name: 'a__headers', arguments: {} }))) as Record<string, string>;
+    expect(headers['x-team']).toBe('reloaded');
+    const health = (await (await fetch(gw.url.replace(/\/mcp$/, '/healthz?servers=1'))).json()) as { servers: { name: string }[] };
+    expect(health.servers.map((server) => server.name)).toEqual(['a', 'b']);
+
+    // A file with a mistake: what runs is kept, and the reason is printed.
+    writeFileSync(config, JSON.stringify({ servers: { a: { url: 'ftp://nope' } } }));
+    process.kill(gw.pid, 'SIGHUP');
+    await expect.poll(() => gw.output(), { timeout: 10_000 }).toContain('kept what was running');
+    expect(new Set(await names())).toEqual(new Set(['a', 'b']));
+  });
+
   it('refuses bad server settings at start-up, naming them', async () => {
     const bad = async (args: string[]): Promise<string> => {
       const { code, stderr } = await runCli(['--port', '0', '--store', 'memory', ...args]);

@@ -27,16 +27,18 @@ export async function federationPlan(
   session: SessionFlags,
   ledger: () => Promise<ChildLedger | undefined>,
   defaultStdioCap: () => number,
-): Promise<Omit<GatewayPlan, 'auth'> & { federation: FederationApplication }> {
+): Promise<
+  Omit<GatewayPlan, 'auth'> & { federation: FederationApplication; reloadServers: (specs: readonly ServerSpec[]) => Promise<string> }
+> {
   const problem = exclusions(flags);
   if (problem) throw new Error(problem);
   const stdio = specs.some((spec) => spec.stdio);
   // Children cost memory whether their sessions work or not: stdio sessions get a cap by default.
   if (stdio) session.maxSessions ??= defaultStdioCap();
-  const childLedger = stdio ? await ledger() : undefined;
-  const servers = specs.map((spec) =>
-    spec.stdio ? stdioServer(flags, spec, spec.stdio, childLedger) : httpServer(flags, spec, spec.url!),
-  );
+  let childLedger = stdio ? await ledger() : undefined;
+  const build = (spec: ServerSpec): FederatedServer =>
+    spec.stdio ? stdioServer(flags, spec, spec.stdio, childLedger) : httpServer(flags, spec, spec.url!);
+  const servers = specs.map(build);
   const federated = federation({
     servers,
     namespaceSeparator: flags.namespaceSeparator,
@@ -50,7 +52,22 @@ export async function federationPlan(
     summary.push(
       `    ${server.name}: ${server.target}${server.state !== 'down' ? '' : server.slow ? ` (slow: ${server.problem ?? 'no answer yet'}; joins when it answers)` : ` (down: ${server.problem ?? 'no answer'}; joins when it answers)`}`,
     );
-  return { handshake: federated, http: undefined, replicas: [], summary, federation: federated };
+  // What each server was built from: a reload rebuilds only those whose entry changed.
+  let built = new Map(specs.map((spec) => [spec.name, JSON.stringify(spec)]));
+  const reloadServers = async (next: readonly ServerSpec[]): Promise<string> => {
+    if (next.some((spec) => spec.stdio)) childLedger ??= await ledger();
+    const wanted = new Map(next.map((spec) => [spec.name, JSON.stringify(spec)]));
+    const remove = [...built.keys()].filter((name) => wanted.get(name) !== built.get(name));
+    const add = next.filter((spec) => built.get(spec.name) !== wanted.get(spec.name));
+    if (remove.length === 0 && add.length === 0) return 'servers unchanged';
+    await federated.reconfigure({ remove, add: add.map(build), order: next.map((spec) => spec.name) });
+    const changed = add.filter((spec) => built.has(spec.name)).map((spec) => spec.name);
+    const gone = remove.filter((name) => !wanted.has(name));
+    const joined = add.filter((spec) => !built.has(spec.name)).map((spec) => spec.name);
+    built = wanted;
+    return `servers reloaded: ${[joined.length && `added ${joined.join(', ')}`, changed.length && `changed ${changed.join(', ')}`, gone.length && `removed ${gone.join(', ')}`].filter(Boolean).join('; ')}`;
+  };
+  return { handshake: federated, http: undefined, replicas: [], summary, federation: federated, reloadServers };
 }
 
 function exclusions(flags: GatewayFlags): string | undefined {

@@ -6,7 +6,8 @@
  * session); `--demo-upstream` the bundled demo server; `--server NAME=...` (repeated) many servers
  * behind one endpoint (federation-plan.ts).
  */
-import type { Command } from 'commander';
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { keepAliveAgent, SHARED_POOL_CONNECTIONS } from '../../client/http.js';
 import { FairSlots } from '../../gateway/upstreams/fair-slots.js';
@@ -18,6 +19,7 @@ import { sseUpstream } from '../../gateway/upstreams/sse/sse-upstream.js';
 import { applyConfigFile } from '../config-file.js';
 import { report } from '../run-server.js';
 import { addSessionFlags, LOOPBACK, type SessionFlags, sessionFlags } from '../session-flags.js';
+import type { ServerSpec } from './server-specs.js';
 import { startDemoUpstream } from './demo-upstream.js';
 import { addGatewayFlags, type GatewayFlags, gatewayFlags } from './gateway-flags.js';
 import { gatewayAuth, type GatewayAuth } from './gateway-auth.js';
@@ -90,7 +92,44 @@ export function configureGateway(program: Command): Command {
         `  policy: ${flags.policy} (${policy.current().document.rules.length} rules, default ${policy.current().document.default ?? 'deny'})`,
       );
     await serveGateway({ ...plan, auth, ...(policy && { policy }) }, session, flags);
+    const configFile = values['config'];
+    if (typeof configFile === 'string') reloadOnHangUp(program, configFile, plan.reloadServers);
   });
+}
+
+/**
+ * SIGHUP reads the config file again (docs/FEDERATION.md, "Reloading"): the `servers` it lists
+ * are applied live (when the command line gave none); any other setting that changed is named,
+ * to take effect at the next start. The policy file has its own reload (gateway-policy.ts).
+ */
+function reloadOnHangUp(
+  program: Command,
+  path: string,
+  reloadServers: ((specs: readonly ServerSpec[]) => Promise<string>) | undefined,
+): void {
+  const serversFromFile = program.getOptionValueSource('server') === 'config';
+  let loaded = settingsIn(path);
+  process.on('SIGHUP', () => {
+    void (async () => {
+      const now = settingsIn(path);
+      const fresh = addGatewayFlags(addSessionFlags(new Command(), { store: DEFAULT_GATEWAY_STORE }));
+      applyConfigFile(fresh, path);
+      const changed = [...new Set([...Object.keys(loaded), ...Object.keys(now)])].filter(
+        (key) => key !== 'servers' && key !== 'server' && JSON.stringify(loaded[key]) !== JSON.stringify(now[key]),
+      );
+      const lines: string[] = [];
+      if (reloadServers && serversFromFile) lines.push(await reloadServers((fresh.opts()['server'] as ServerSpec[] | undefined) ?? []));
+      else if (JSON.stringify(loaded['servers']) !== JSON.stringify(now['servers']))
+        lines.push('servers in the file not applied: the command line names the servers (or this gateway fronts one upstream)');
+      if (changed.length > 0) lines.push(`changed in the file, applied at the next start: ${changed.join(', ')}`);
+      loaded = now;
+      process.stderr.write(`sessiongate: SIGHUP: ${path}: ${lines.join('; ') || 'nothing changed'}\n`);
+    })().catch((error: Error) => process.stderr.write(`sessiongate: SIGHUP: ${path}: kept what was running: ${error.message}\n`));
+  });
+}
+
+function settingsIn(path: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 }
 
 /** Whether a rule is about who calls (it can match only a verified caller). */

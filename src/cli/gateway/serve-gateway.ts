@@ -4,6 +4,7 @@
  * audit trail (when asked), metrics, the admin API (with a token) and readiness, then the
  * serving steps every command shares (run-server.ts).
  */
+import type { ServerSpec } from './server-specs.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { eraRouter } from '../../gateway/eras/era-router.js';
@@ -57,6 +58,8 @@ export interface GatewayPlan {
   federation?: FederationApplication;
   /** Runs at shutdown, after the server closed (the bundled demo upstream stops). */
   stop?: () => Promise<void>;
+  /** A federation's servers changed in the config file (SIGHUP): applied live; what changed, in words. */
+  reloadServers?: (specs: readonly ServerSpec[]) => Promise<string>;
 }
 
 export async function serveGateway(plan: GatewayPlan, session: SessionFlags, flags: GatewayFlags): Promise<void> {

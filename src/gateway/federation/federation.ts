@@ -102,7 +102,24 @@ export interface FederationApplication extends McpApplication {
   serverOf(request: Pick<JsonRpcRequest, 'method' | 'params'>): string | undefined;
   /** Every request for a resource is checked with `check` for the server it is about to reach, whoever's listing routed it there. */
   guard(check: ServerCheck): void;
+  /**
+   * Changes the servers while it serves (docs/FEDERATION.md, "Reloading"): `remove` are closed
+   * (their calls in flight fail, their upstream sessions end), `add` are probed and join, and
+   * `order` is the configuration order after the change. Sessions listening here are told that
+   * every list changed.
+   */
+  reconfigure(change: ServerChange): Promise<void>;
 }
+
+/** What a reload changes in a federation: servers gone, servers new (or changed: removed and added under the same name), the order after. */
+export interface ServerChange {
+  remove: readonly string[];
+  add: readonly FederatedServer[];
+  order: readonly string[];
+}
+
+/** What a session is told when the servers change under it. */
+const LIST_CHANGED = ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'];
 
 /** The log level the client set, replayed into servers opened after it. */
 const LEVEL = stateSlot('sessiongate.federation.level', z.string());
@@ -115,13 +132,14 @@ export function federation(options: FederationOptions): FederationApplication {
     servers: () => federated.servers(),
     serverOf: (request: Pick<JsonRpcRequest, 'method' | 'params'>) => federated.serverOf(request),
     guard: (check: ServerCheck) => federated.guard(check),
+    reconfigure: (change: ServerChange) => federated.reconfigure(change),
   });
 }
 
 class Federation implements McpApplication {
-  readonly #members: Member[];
+  #members: Member[];
   readonly #names: ServerNames;
-  readonly #routes: RequestRoutes;
+  #routes: RequestRoutes;
   readonly #options: FederationOptions;
   readonly #onError: (error: unknown) => void;
   /** Calls in flight by session and request id: where a client's cancellation goes. */
@@ -137,15 +155,7 @@ class Federation implements McpApplication {
     this.#options = options;
     this.#onError = options.onError ?? (() => {});
     this.#names = new ServerNames(options.namespaceSeparator);
-    this.#members = options.servers.map(
-      (server, index) =>
-        new Member(
-          server,
-          index,
-          (member, message) => toClient(member.name, message),
-          (member) => this.#owed.recovered(member),
-        ),
-    );
+    this.#members = options.servers.map((server, index) => this.#member(server, index));
     this.#routes = new RequestRoutes(this.#members, this.#names);
     this.#owed = new OwedNotices(() => this.#port, this.#onError);
     const idleMs = options.upstreamIdleTimeoutMs ?? 0;
@@ -157,6 +167,34 @@ class Federation implements McpApplication {
 
   async start(): Promise<void> {
     await Promise.all(this.#members.map((member) => member.check()));
+  }
+
+  async reconfigure({ remove, add, order }: ServerChange): Promise<void> {
+    const kept = this.#members.filter((member) => !remove.includes(member.name));
+    const joining = add.map((server) => this.#member(server, 0));
+    const byName = new Map([...kept, ...joining].map((member) => [member.name, member]));
+    if (order.length !== byName.size || order.some((name) => !byName.has(name)))
+      throw new TypeError('sessiongate: reconfigure: order must name every server after the change, once');
+    const retired = this.#members.filter((member) => remove.includes(member.name));
+    this.#members = order.map((name, index) => Object.assign(byName.get(name)!, { index }));
+    // Routes learned from the old servers' lists are dropped; the next lists teach the new ones.
+    this.#routes = new RequestRoutes(this.#members, this.#names);
+    if (this.#port) for (const member of joining) member.app.bind?.(member.port(this.#port));
+    for (const member of retired) member.close();
+    await Promise.all([...joining.map((member) => member.check()), ...retired.map(async (member) => member.app.close?.())]);
+    const port = this.#port;
+    if (!port) return;
+    for (const sessionId of this.#listening.keys())
+      for (const method of LIST_CHANGED) void port.toStream(sessionId, { jsonrpc: '2.0', method }).catch(this.#onError);
+  }
+
+  #member(server: FederatedServer, index: number): Member {
+    return new Member(
+      server,
+      index,
+      (member, message) => toClient(member.name, message),
+      (member) => this.#owed.recovered(member),
+    );
   }
 
   servers(): ServerHealth[] {

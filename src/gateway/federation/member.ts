@@ -38,7 +38,8 @@ export class Member {
   readonly name: string;
   readonly app: McpApplication;
   readonly target: string;
-  readonly index: number;
+  /** Its place in the configuration order (a reload may move it). */
+  index: number;
   state: ServerState = 'starting';
   /** Why it is down (or could not be probed). */
   problem: string | undefined;

@@ -94,9 +94,14 @@ export class ChannelUpstream implements McpApplication {
     (await link.channel(session, false)).send(message);
   }
 
+  /** Ends every channel: those of sessions still here too (a federation's reload removing this server; at shutdown, sessions end first). */
   async close(): Promise<void> {
     clearInterval(this.#idleSweep);
     await Promise.all([...this.#draining.values()].map((letGo) => letGo()));
+    const links = [...this.#links.values()];
+    this.#links.clear();
+    for (const link of links) link.end();
+    await Promise.all(links.map((link) => link.stop()));
     await this.#source.close();
   }
 
