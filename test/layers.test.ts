@@ -1,5 +1,6 @@
 /**
- * DESIGN.md layers: data flows top to bottom; a layer imports only the ones below it.
+ * docs/ARCHITECTURE.md, "Layers": data flows top to bottom; a layer imports only the ones below
+ * it, whether by `import ... from`, `export ... from` or a dynamic `import()`.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -28,13 +29,28 @@ function files(dir: string): string[] {
   });
 }
 
+/** The relative modules a source imports: `import ... from`, `export ... from`, `import()`. */
+function importsOf(text: string): string[] {
+  return [...text.matchAll(/(?:from\s+|import\(\s*)'(\.[^']+)'/g)].map((match) => match[1]!);
+}
+
+it('sees every kind of import', () => {
+  const sample = [
+    "import type { T } from '../a.js';",
+    "export { b } from './b.js';",
+    "const { C } = await import('../c/index.js');",
+    "import d from 'node:fs';",
+  ].join('\n');
+  expect(importsOf(sample)).toEqual(['../a.js', './b.js', '../c/index.js']);
+});
+
 it('every import points down the layers', () => {
   const violations: string[] = [];
   for (const file of files(SRC)) {
     const layer = relative(SRC, file).split('/')[0]!;
     if (!(layer in ALLOWED)) continue; // src/index.ts re-exports
-    for (const [, target] of readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)) {
-      const resolved = relative(SRC, join(file, '..', target!)).split('/')[0]!;
+    for (const target of importsOf(readFileSync(file, 'utf8'))) {
+      const resolved = relative(SRC, join(file, '..', target)).split('/')[0]!;
       if (resolved !== layer && !ALLOWED[layer]!.includes(resolved)) violations.push(`${relative(SRC, file)} imports ${target}`);
     }
   }

@@ -6,6 +6,7 @@
  * reload applies to the next call of every session. Each decision is kept for the audit line
  * (`verdictOf`).
  */
+import { LIST_METHODS } from '../protocol/lists.js';
 import { SessiongateError } from '../protocol/failures.js';
 import { isResponse, type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
 import type { Identity, McpApplication, Reply, RequestContext, SessionPort } from '../server/application.js';
@@ -17,7 +18,7 @@ import { decideRequest } from './decide-request.js';
 import type { PolicyRule, RateLimit } from './policy-document.js';
 import { policyRefusal } from './policy-errors.js';
 import { type Limiter, RateLimiter, storeLimiter, type Take } from './rate-limiter.js';
-import { LISTS, SeenLists } from './seen-lists.js';
+import { SeenLists } from './seen-lists.js';
 import { RoundTripApprovals } from './round-trip-approval.js';
 import { type ApprovalCall, type ApprovalOutcome, type StrayAnswer, UserApprovals } from './user-approval.js';
 import { type ApprovalDesk, OperatorApprovals } from './operator-approval.js';
@@ -172,7 +173,7 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
 
   /** The call forwarded; a list's answer filtered for the caller (and what it listed remembered). */
   const forwardListing = (request: JsonRpcRequest, context: RequestContext, caller: Caller, policy: PolicyEvaluator): Promise<Reply> => {
-    const list = LISTS[request.method];
+    const list = LIST_METHODS[request.method];
     const reply = application.handle(request, context);
     if (!list) return reply;
     return reply.then((answer) =>
@@ -249,7 +250,12 @@ function rateLimited(request: JsonRpcRequest, limit: RateLimit, retryAfterSecond
  * The reply with its response's list filtered by `keep` (a stream's other messages pass
  * unchanged); `listed` is told every name the upstream listed, before filtering.
  */
-function filtered(reply: Reply, list: (typeof LISTS)[string], listed: (names: string[]) => void, keep: (name: string) => boolean): Reply {
+function filtered(
+  reply: Reply,
+  list: (typeof LIST_METHODS)[string],
+  listed: (names: string[]) => void,
+  keep: (name: string) => boolean,
+): Reply {
   const filter = (response: JsonRpcResponse): JsonRpcResponse => {
     const entries = 'result' in response ? response.result[list.field] : undefined;
     if (!('result' in response) || !Array.isArray(entries)) return response;

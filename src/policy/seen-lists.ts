@@ -5,32 +5,10 @@
  * per list, and the caller they were filtered for. Forgotten when the session ends.
  */
 import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
+import { LIST_METHODS } from '../protocol/lists.js';
 import type { SessionHandle } from '../server/application.js';
-import { type Call, type Caller, listedCall, type ServerOf } from './call.js';
+import { type Caller, listedCall, type ServerOf } from './call.js';
 import type { PolicyEvaluator } from './evaluator.js';
-
-/** Each list method, the call its entries stand for, and the notification that says it changed. */
-export const LISTS: Readonly<Record<string, { field: string; key: string; call: Pick<Call, 'method' | 'kind'>; changed: string }>> = {
-  'tools/list': { field: 'tools', key: 'name', call: { method: 'tools/call', kind: 'tool' }, changed: 'notifications/tools/list_changed' },
-  'prompts/list': {
-    field: 'prompts',
-    key: 'name',
-    call: { method: 'prompts/get', kind: 'prompt' },
-    changed: 'notifications/prompts/list_changed',
-  },
-  'resources/list': {
-    field: 'resources',
-    key: 'uri',
-    call: { method: 'resources/read', kind: 'resource' },
-    changed: 'notifications/resources/list_changed',
-  },
-  'resources/templates/list': {
-    field: 'resourceTemplates',
-    key: 'uriTemplate',
-    call: { method: 'resources/read', kind: 'resource' },
-    changed: 'notifications/resources/list_changed',
-  },
-};
 
 interface Seen {
   session: SessionHandle;
@@ -68,7 +46,7 @@ export class SeenLists {
     for (const { session, caller, names } of this.#sessions.values()) {
       const notified = new Set<string>();
       for (const [method, listed] of names) {
-        const list = LISTS[method]!;
+        const list = LIST_METHODS[method]!;
         if (notified.has(list.changed)) continue;
         const view = (policy: PolicyEvaluator, name: string): boolean => policy.usable(caller, listedCall(list.call, name, this.#serverOf));
         if (![...listed].some((name) => view(previous, name) !== view(current, name))) continue;

@@ -9,6 +9,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
+import { LIST_CHANGED_NOTIFICATIONS, LIST_METHODS } from '../../protocol/lists.js';
 import { JSONRPC } from '../../protocol/failures.js';
 import {
   type JsonRpcMessage,
@@ -36,7 +37,7 @@ import { requireSession } from '../upstreams/require-session.js';
 import { fromClient, serverCursor, toClient } from './federated-ids.js';
 import { type FederatedServer, Member, type ServerState } from './member.js';
 import type { MemberContext } from './member-view.js';
-import { LISTS, type ListSources, mergedList, type Page, pageOf } from './merged-lists.js';
+import { type ListSources, mergedList, type Page, pageOf } from './merged-lists.js';
 import { separatorProblem, ServerNames, SERVER_NAME } from './names.js';
 import { OwedNotices } from './owed-notices.js';
 import { RequestRoutes, resourceNotFound } from './request-routes.js';
@@ -118,9 +119,6 @@ export interface ServerChange {
   order: readonly string[];
 }
 
-/** What a session is told when the servers change under it. */
-const LIST_CHANGED = ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'];
-
 /** The log level the client set, replayed into servers opened after it. */
 const LEVEL = stateSlot('sessiongate.federation.level', z.string());
 
@@ -185,7 +183,7 @@ class Federation implements McpApplication {
     const port = this.#port;
     if (!port) return;
     for (const sessionId of this.#listening.keys())
-      for (const method of LIST_CHANGED) void port.toStream(sessionId, { jsonrpc: '2.0', method }).catch(this.#onError);
+      for (const method of LIST_CHANGED_NOTIFICATIONS) void port.toStream(sessionId, { jsonrpc: '2.0', method }).catch(this.#onError);
   }
 
   #member(server: FederatedServer, index: number): Member {
@@ -221,7 +219,7 @@ class Federation implements McpApplication {
     if (request.method === 'initialize') return this.#initialize(request, context);
     if (request.method === 'ping') return { jsonrpc: '2.0', id: request.id, result: {} };
     if (request.method === 'logging/setLevel') return this.#setLevel(request, context);
-    if (LISTS[request.method]) {
+    if (LIST_METHODS[request.method]) {
       // Every server's exchange listens on this one request's signal (two listeners each):
       // past ten servers Node would warn of a leak that is not one.
       setMaxListeners(Math.max(10, 3 * this.#members.length), context.signal);
@@ -432,7 +430,7 @@ class Federation implements McpApplication {
       learned: (member, method, items) => {
         if (method.startsWith('resources/')) this.#routes.resources.learn(member.index, items);
       },
-      leftOut: (member, method, answered) => this.#owed.owe(member, context.session!.id, LISTS[method]!.changed, answered),
+      leftOut: (member, method, answered) => this.#owed.owe(member, context.session!.id, LIST_METHODS[method]!.changed, answered),
     };
   }
 

@@ -8,24 +8,12 @@
  * the session is told `list_changed` once it can be listed again.
  */
 import { JSONRPC } from '../../protocol/failures.js';
+import { LIST_METHODS } from '../../protocol/lists.js';
 import { isObject, type JsonObject, type JsonRpcRequest, type JsonRpcResponse, type JsonValue } from '../../protocol/jsonrpc.js';
 import { decodeCursor, encodeCursor } from './merged-cursor.js';
 import type { Member } from './member.js';
 import type { ServerNames } from './names.js';
 import { rpcError } from './rpc-error.js';
-
-/** What each list method returns, under which capability, and whether its items are named by server. */
-export const LISTS: Readonly<Record<string, { field: string; capability: string; named: boolean; changed: string }>> = {
-  'tools/list': { field: 'tools', capability: 'tools', named: true, changed: 'notifications/tools/list_changed' },
-  'prompts/list': { field: 'prompts', capability: 'prompts', named: true, changed: 'notifications/prompts/list_changed' },
-  'resources/list': { field: 'resources', capability: 'resources', named: false, changed: 'notifications/resources/list_changed' },
-  'resources/templates/list': {
-    field: 'resourceTemplates',
-    capability: 'resources',
-    named: false,
-    changed: 'notifications/resources/list_changed',
-  },
-};
 
 /** One server's page, or why there is none (`late`: it may still answer). */
 export type Page = { items: JsonValue[]; next: string | undefined } | { left: 'failed' | 'late'; answered?: Promise<unknown> };
@@ -42,7 +30,7 @@ export interface ListSources {
 }
 
 export async function mergedList(request: JsonRpcRequest, sources: ListSources): Promise<JsonRpcResponse> {
-  const list = LISTS[request.method]!;
+  const list = LIST_METHODS[request.method]!;
   const cursor = request.params?.['cursor'];
   const known = new Set(sources.members.map((member) => member.name));
   let positions: ReadonlyMap<string, string | undefined>;
@@ -80,7 +68,7 @@ export async function mergedList(request: JsonRpcRequest, sources: ListSources):
 /** A server's page from its answer; undefined when the answer is not a list. */
 export function pageOf(method: string, response: JsonRpcResponse): { items: JsonValue[]; next: string | undefined } | undefined {
   if (!('result' in response)) return undefined;
-  const items = response.result[LISTS[method]!.field];
+  const items = response.result[LIST_METHODS[method]!.field];
   if (!Array.isArray(items)) return undefined;
   const next = response.result['nextCursor'];
   return { items, next: typeof next === 'string' && next !== '' ? next : undefined };
