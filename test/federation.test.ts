@@ -284,6 +284,7 @@ describe('three servers behind one gateway', () => {
     await lost.process.kill('SIGKILL');
     const failed = await client.callTool({ name: 'a__echo', arguments: { text: 'while down' } }).catch((error: Error) => error);
     expect(String(failed)).toMatch(/server "a" is unavailable/);
+    expect((failed as Error & { data?: unknown }).data).toEqual({ code: 'SG_UPSTREAM_UNAVAILABLE', server: 'a' });
     // The others answer as before.
     expect(text(await client.callTool({ name: 'b__echo', arguments: { text: 'b fine' } }))).toBe('b fine');
     expect(text(await client.callTool({ name: 'c__echo', arguments: { text: 'c fine' } }))).toBe('c fine');

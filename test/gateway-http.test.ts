@@ -192,6 +192,8 @@ describe('gateway to an HTTP upstream (official SDK McpServer)', () => {
       const failure = (await client.callTool({ name: 'whoami' }).catch((error: unknown) => error)) as Error;
       expect(failure.message).toContain('connection refused (is the server running?)');
       expect(failure.message).not.toContain(String(port));
+      // Told apart by its stable code, not its words (docs/errors.md).
+      expect((failure as Error & { data?: unknown }).data).toEqual({ code: 'SG_UPSTREAM_UNAVAILABLE' });
     }
     expect(told.filter((message) => message.startsWith('upstream '))).toEqual([
       `upstream ${upstream.url}: connection refused (is the server running?); calls to it are answered with an upstream error`,

@@ -9,6 +9,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
+import { isUpstreamFailure, upstreamFailure } from '../upstreams/upstream-failure.js';
 import { LIST_CHANGED_NOTIFICATIONS, LIST_METHODS } from '../../protocol/lists.js';
 import { JSONRPC } from '../../protocol/failures.js';
 import {
@@ -457,16 +458,9 @@ class Federation implements McpApplication {
   }
 }
 
-/** Our upstream applications' own answer when the server gave none (upstream-failure.ts). */
-function isUpstreamFailure(error: { code: number; message: string }): boolean {
-  return error.code === JSONRPC.INTERNAL_ERROR && error.message.startsWith('Upstream error: ');
-}
-
 function serverFailure(member: Member, id: JsonRpcResponse['id'], detail: string): JsonRpcResponse {
   const what = detail.replace(/^Upstream error: /, '');
-  return rpcError(id, JSONRPC.INTERNAL_ERROR, `Upstream error: server "${member.name}" is unavailable: ${what}`, {
-    server: member.name,
-  });
+  return upstreamFailure(id, `server "${member.name}" is unavailable: ${what}`, { server: member.name });
 }
 
 function callKey(context: RequestContext, request: Pick<JsonRpcRequest, 'id'>): string {

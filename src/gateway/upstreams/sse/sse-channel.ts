@@ -12,9 +12,9 @@
  */
 import { connectionProblem, send as httpSend } from '../../../client/http.js';
 import { SseParser } from '../../../client/sse-parser.js';
-import { JSONRPC } from '../../../protocol/failures.js';
 import { isWellFormedMessage, type JsonRpcMessage } from '../../../protocol/jsonrpc.js';
 import type { ChannelEvents, MessageChannel } from '../message-channel.js';
+import { upstreamFailure } from '../upstream-failure.js';
 
 export interface SseChannelOptions {
   /** Sent on the GET and on every POST (static upstream headers). */
@@ -178,12 +178,7 @@ export class SseChannel implements MessageChannel {
     if (problem === undefined) return;
     this.#events?.onStderr(problem);
     // A request it refused is answered here, never left waiting for an answer that cannot come.
-    if ('method' in message && 'id' in message)
-      this.#events?.onMessage({
-        jsonrpc: '2.0',
-        id: message.id,
-        error: { code: JSONRPC.INTERNAL_ERROR, message: `Upstream error: ${problem}` },
-      });
+    if ('method' in message && 'id' in message) this.#events?.onMessage(upstreamFailure(message.id, problem));
   }
 
   #end(why: string): void {
