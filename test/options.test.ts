@@ -4,7 +4,9 @@
  * must be and what it got (docs/errors.md, "Configuration errors").
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { durationMs } from '../src/policy/duration.js';
 import { SessionManager } from '../src/session/session-manager.js';
 import { createSessionServer } from '../src/server/session-server.js';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
@@ -82,4 +84,17 @@ it.each([
 it('accepts the defaults, Infinity for caps and 0 where 0 means none', () => {
   expect(() => new SessionManager({ maxSessions: Infinity, sweepIntervalMs: 0 })).not.toThrow();
   expect(() => createSessionServer({ application, requestTimeoutMs: 0 }).close()).not.toThrow();
+});
+
+describe('every argument error is coded', () => {
+  it('no source throws a bare TypeError: arguments are refused with OptionError (SG_INVALID_OPTION) naming them', () => {
+    const root = new URL('../src/', import.meta.url);
+    const bare = readdirSync(root, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .filter((file) => /throw new TypeError\(/.test(readFileSync(new URL(file, root), 'utf8')));
+    expect(bare).toEqual([]);
+    expect(() => durationMs('soon')).toThrow(
+      expect.objectContaining({ name: 'OptionError', code: 'SG_INVALID_OPTION', option: 'duration' }),
+    );
+  });
 });

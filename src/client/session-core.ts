@@ -11,6 +11,7 @@
  * - C5: DELETE on close, bounded in time;
  * - with an `authProvider`, the SDK's OAuth flow on 401/403 and one more try (oauth-steps.ts).
  */
+import { OptionError } from '../protocol/options.js';
 import type { Abortable } from '../protocol/cancellation.js';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
@@ -136,7 +137,7 @@ export class SessionCore {
 
   /** Completes an OAuth flow the user authorized (the SDK transport's `finishAuth`). */
   async finishAuth(authorizationCode: string): Promise<void> {
-    if (!this.#oauth) throw new TypeError('sessiongate: finishAuth needs the authProvider option');
+    if (!this.#oauth) throw new OptionError('authProvider', 'sessiongate: finishAuth needs the authProvider option');
     await this.#oauth.finish(authorizationCode);
   }
 

@@ -2,6 +2,7 @@
  * @module protocol/revisions
  * The protocol revisions Sessiongate speaks and how a version is negotiated (docs/PROTOCOL.md, section 3).
  */
+import { OptionError } from './options.js';
 
 /** Handshake-era revisions, oldest first. */
 export const HANDSHAKE_REVISIONS = ['2025-03-26', '2025-06-18', '2025-11-25'] as const;
@@ -38,7 +39,7 @@ export function negotiateRevision(requested: string, supported: readonly string[
   const known = supported.indexOf(requested);
   if (known >= 0) return supported[known]!;
   const latest = supported[supported.length - 1];
-  if (latest === undefined) throw new TypeError('negotiateRevision: no supported revisions');
+  if (latest === undefined) throw new OptionError('revisions', 'negotiateRevision: no supported revisions');
   return latest;
 }
 

@@ -5,6 +5,7 @@
  * atomically (docs/ARCHITECTURE.md, "Session state"), so two parts written at once never lose
  * each other, and a value read back after a restart or an upgrade is checked, not cast.
  */
+import { OptionError } from '../protocol/options.js';
 import type { JsonObject, JsonValue } from '../protocol/jsonrpc.js';
 
 /** What a slot's values must pass: zod schemas fit, as does anything with this method. */
@@ -17,7 +18,7 @@ export class StateSlot<T> {
   readonly #schema: SlotSchema<T>;
 
   constructor(key: string, schema: SlotSchema<T>) {
-    if (key === '') throw new TypeError('sessiongate: a state slot needs a non-empty key');
+    if (key === '') throw new OptionError('key', 'sessiongate: a state slot needs a non-empty key');
     this.key = key;
     this.#schema = schema;
   }

@@ -11,6 +11,7 @@
  *   may have slid its idle deadline;
  * - an entry is trusted for `ttlMs` at most, bounding any message that was lost anyway.
  */
+import { OptionError } from '../protocol/options.js';
 import type { JsonValue } from '../protocol/jsonrpc.js';
 import type { ApprovalRecord, ApprovalStatus } from './approval-record.js';
 import type { StreamLog } from './stream-log.js';
@@ -42,7 +43,7 @@ export class CachingStore implements SessionStore {
   constructor(store: SessionStore & { readonly bus: SessionBus }, options: CachingStoreOptions = {}) {
     // Types say so; a JavaScript caller may still pass a store of one process (nothing to cache for).
     if ((store.bus as SessionBus | undefined) === undefined)
-      throw new TypeError('sessiongate: CachingStore fronts a store shared by replicas (one with a bus, such as RedisStore)');
+      throw new OptionError('store', 'sessiongate: CachingStore fronts a store shared by replicas (one with a bus, such as RedisStore)');
     this.#store = store;
     this.#bus = store.bus;
     this.#ttlMs = options.ttlMs ?? 30_000;

@@ -7,6 +7,7 @@
  * Ed25519-signed checkpoint every N lines and at close. Lines are written in order, in batches
  * at most 20 ms old, and flushed on close.
  */
+import { OptionError } from '../../protocol/options.js';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
@@ -58,7 +59,7 @@ export class AuditLog implements EventSink {
     this.#replica = options.replica ?? hostname();
     if (target === 'stdout') {
       if (options.rotateBytes !== undefined || options.rotateMs !== undefined)
-        throw new TypeError('sessiongate: audit rotation needs an audit file, not stdout');
+        throw new OptionError('rotate', 'sessiongate: audit rotation needs an audit file, not stdout');
       this.#path = undefined;
       this.#append({ event: 'audit.started', sink: 'stdout' });
       return;

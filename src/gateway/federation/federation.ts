@@ -7,6 +7,7 @@
  * call to its server by name or URI, keeps the servers' own ids apart (federated-ids.ts), and
  * keeps a server that is down, slow or crashing from touching the others.
  */
+import { OptionError } from '../../protocol/options.js';
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { isUpstreamFailure, upstreamFailure } from '../upstreams/upstream-failure.js';
@@ -173,7 +174,7 @@ class Federation implements McpApplication {
     const joining = add.map((server) => this.#member(server, 0));
     const byName = new Map([...kept, ...joining].map((member) => [member.name, member]));
     if (order.length !== byName.size || order.some((name) => !byName.has(name)))
-      throw new TypeError('sessiongate: reconfigure: order must name every server after the change, once');
+      throw new OptionError('order', 'sessiongate: reconfigure: order must name every server after the change, once');
     const retired = this.#members.filter((member) => remove.includes(member.name));
     this.#members = order.map((name, index) => Object.assign(byName.get(name)!, { index }));
     // Routes learned from the old servers' lists are dropped; the next lists teach the new ones.

@@ -5,6 +5,7 @@
  * `[a-z0-9-]+` and the separator holds a character they cannot, so the first separator in a
  * name always ends the server's part, whatever the tool is called.
  */
+import { OptionError } from '../../protocol/options.js';
 
 /** What a federated server may be called. */
 export const SERVER_NAME = /^[a-z0-9-]{1,64}$/;
@@ -24,7 +25,7 @@ export class ServerNames {
 
   constructor(separator = DEFAULT_SEPARATOR) {
     const problem = separatorProblem(separator);
-    if (problem) throw new TypeError(`sessiongate: the namespace separator "${separator}" ${problem}`);
+    if (problem) throw new OptionError('namespaceSeparator', `sessiongate: the namespace separator "${separator}" ${problem}`);
     this.separator = separator;
   }
 

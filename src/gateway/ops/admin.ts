@@ -7,6 +7,7 @@
  * is compared in constant time; without it the answer is 401, and without a configured token the
  * routes do not exist (404).
  */
+import { OptionError } from '../../protocol/options.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sessionTag } from '../../session/id.js';
@@ -59,7 +60,7 @@ export class RecentEvents implements EventSink {
 
 /** A check of the admin token, in constant time whatever the length of what is given. */
 export function adminTokenCheck(token: string): (given: string | undefined) => boolean {
-  if (token.length < 16) throw new TypeError('sessiongate: the admin token must have at least 16 characters');
+  if (token.length < 16) throw new OptionError('adminToken', 'sessiongate: the admin token must have at least 16 characters');
   const expected = digest(token);
   return (given) => timingSafeEqual(digest(given ?? ''), expected);
 }

@@ -7,6 +7,7 @@
  * among people, and within each person one among their sessions. One person's backlog never
  * stands before another person's next request, nor one session's before their other session's.
  */
+import { OptionError } from '../../protocol/options.js';
 import type { Abortable } from '../../protocol/cancellation.js';
 import { SHARED_POOL_CONNECTIONS } from '../../client/http.js';
 
@@ -42,9 +43,12 @@ export class FairSlots {
    */
   constructor(capacity: number, perPrincipal = Math.max(1, Math.floor(capacity / 2))) {
     if (!Number.isInteger(capacity) || capacity < 1)
-      throw new TypeError(`sessiongate: upstream concurrency must be a positive integer, got ${capacity}`);
+      throw new OptionError('capacity', `sessiongate: upstream concurrency must be a positive integer, got ${capacity}`);
     if (!Number.isInteger(perPrincipal) || perPrincipal < 1 || perPrincipal > capacity)
-      throw new TypeError(`sessiongate: the upstream share per principal must be an integer from 1 to ${capacity}, got ${perPrincipal}`);
+      throw new OptionError(
+        'perPrincipal',
+        `sessiongate: the upstream share per principal must be an integer from 1 to ${capacity}, got ${perPrincipal}`,
+      );
     this.capacity = capacity;
     this.perPrincipal = perPrincipal;
   }

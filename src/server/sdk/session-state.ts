@@ -7,6 +7,7 @@
  * Keys starting with `sessiongate.` are the binding's own (the session-scoped calls it replays
  * into a rebuilt instance): hidden from `get` and `all`, refused by `set` and `delete`.
  */
+import { OptionError } from '../../protocol/options.js';
 import type { JsonObject, JsonValue } from '../../protocol/jsonrpc.js';
 import { type SlotSchema, type StateSlot, stateSlot } from '../../session/state-slot.js';
 
@@ -23,7 +24,8 @@ export function reservedSlot<T>(key: string, schema: SlotSchema<T>): StateSlot<T
 }
 
 function checkKey(key: string): void {
-  if (key.startsWith(RESERVED_PREFIX)) throw new TypeError(`sessiongate: state keys starting with "${RESERVED_PREFIX}" are reserved`);
+  if (key.startsWith(RESERVED_PREFIX))
+    throw new OptionError('key', `sessiongate: state keys starting with "${RESERVED_PREFIX}" are reserved`);
 }
 
 export class SessionState {

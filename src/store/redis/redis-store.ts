@@ -7,6 +7,7 @@
  *
  * The store's clock and Redis's must roughly agree (the native TTL uses Redis's time).
  */
+import { OptionError } from '../../protocol/options.js';
 import { checkOptions, option } from '../../protocol/options.js';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { ioredis } from './ioredis.js';
@@ -73,7 +74,7 @@ export class RedisStore implements SessionStore {
     const clustered = options.client instanceof ioredis().Cluster || target?.kind === 'cluster';
     this.#prefix = options.prefix ?? (clustered ? '{sg}:' : 'sg:');
     if (clustered && !/\{[^}]+\}/.test(this.#prefix))
-      throw new TypeError(`sessiongate: on a Redis Cluster the prefix needs a hash tag such as "{sg}:", got "${this.#prefix}"`);
+      throw new OptionError('prefix', `sessiongate: on a Redis Cluster the prefix needs a hash tag such as "{sg}:", got "${this.#prefix}"`);
     checkOptions({ expiryGraceMs: option.nonNegativeInteger }, options);
     this.#grace = options.expiryGraceMs ?? 60_000;
     const timeout = options.commandTimeoutMs ?? 1000;

@@ -11,6 +11,7 @@
  * Rendezvous hashing moves only the sessions of a replica that goes away: the others keep
  * their pick, and every gateway replica computes the same pick without talking to the others.
  */
+import { OptionError } from '../../../protocol/options.js';
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 
@@ -28,7 +29,7 @@ export class UpstreamPool {
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(urls: readonly (string | URL)[], options: UpstreamPoolOptions = {}) {
-    if (urls.length === 0) throw new TypeError('sessiongate: an upstream pool needs at least one URL');
+    if (urls.length === 0) throw new OptionError('url', 'sessiongate: an upstream pool needs at least one URL');
     this.urls = urls.map((url) => new URL(url));
     this.#timeoutMs = options.healthTimeoutMs ?? 1000;
     const interval = options.healthIntervalMs ?? 2000;

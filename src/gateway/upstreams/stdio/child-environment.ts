@@ -6,6 +6,7 @@
  * operator names with `--stdio-env`, never the gateway's own settings or credentials
  * (docs/limits.md, "Child processes").
  */
+import { OptionError } from '../../../protocol/options.js';
 
 /** Copied from the gateway's environment when set: what a program needs to start and behave. */
 export const INHERITED_VARIABLES: readonly string[] = [
@@ -40,8 +41,9 @@ export type ChildVariable = { name: string; copy: true } | { name: string; copy:
 export function parseChildVariable(text: string): ChildVariable {
   const equals = text.indexOf('=');
   const name = equals === -1 ? text : text.slice(0, equals);
-  if (!NAME.test(name)) throw new TypeError(`invalid variable name "${name}" (letters, digits and _)`);
-  if (name.toUpperCase().startsWith(RESERVED_PREFIX)) throw new TypeError(`${name}: SESSIONGATE_* variables are never given to a child`);
+  if (!NAME.test(name)) throw new OptionError('env', `invalid variable name "${name}" (letters, digits and _)`);
+  if (name.toUpperCase().startsWith(RESERVED_PREFIX))
+    throw new OptionError('env', `${name}: SESSIONGATE_* variables are never given to a child`);
   return equals === -1 ? { name, copy: true } : { name, copy: false, value: text.slice(equals + 1) };
 }
 
