@@ -7,15 +7,41 @@
 // + undici forwarding bytes) the floor for a Node proxy. Rounds alternate; medians.
 //
 //   npm run bench:gateway    (ROUNDS=5 DURATION=10 RATE=2000 CONNECTIONS=10)
-import { machine, measure, measureRunning, median, publish, settings, start } from './harness.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hasTaskset, machine, measure, measureRunning, median, publish, settings, start } from './harness.js';
 import { hasNginx, startNginx } from './nginx.js';
+import { cpuMicros, startListening } from './processes.js';
+
+const SESSIONGATE = new URL('../bin/sessiongate.js', import.meta.url).pathname;
+const storeDir = mkdtempSync(join(tmpdir(), 'sg-gateway-bench-'));
+let cliPort = 21000 + Math.floor(Math.random() * 20000);
+
+/**
+ * `sessiongate --upstream URL` as a user runs it: default flags (the SQLite store, hygiene, both
+ * eras, the audit events feeding /metrics), its own process on core 0; CPU read from /proc.
+ */
+async function startCliGateway(upstreamUrl, round) {
+  const port = String(cliPort++);
+  const url = `http://127.0.0.1:${port}/mcp`;
+  const args = [SESSIONGATE, '--upstream', upstreamUrl, '--port', port, '--store', `sqlite:${join(storeDir, `${round}.db`)}`];
+  const command = hasTaskset ? 'taskset' : process.execPath;
+  const gateway = await startListening(command, hasTaskset ? ['-c', '0', process.execPath, ...args] : args, url);
+  const cpu = () => {
+    const micros = cpuMicros(gateway.pid);
+    return { user: micros, system: 0 };
+  };
+  return { url, cpu: async () => cpu(), stop: gateway.stop };
+}
 
 const withNginx = hasNginx();
-const samples = { direct: [], gateway: [], node: [], nginx: [] };
+const samples = { direct: [], gateway: [], cli: [], node: [], nginx: [] };
 const upstream = await start('sessiongate.js', {}, 1);
 for (let round = 1; round <= settings.rounds; round++) {
   samples.direct.push(await measure('direct', 'sessiongate.js', true));
   samples.gateway.push(await measure('gateway', 'gateway.js', true, { UPSTREAM: upstream.url }));
+  samples.cli.push(await measureRunning('cli', await startCliGateway(upstream.url, round), true));
   samples.node.push(await measure('node floor', 'node-proxy.js', true, { UPSTREAM: upstream.url }));
   if (withNginx) samples.nginx.push(await measureRunning('nginx', await startNginx(upstream.url), true));
   console.error(
@@ -30,11 +56,12 @@ for (let round = 1; round <= settings.rounds; round++) {
   );
 }
 await upstream.stop();
+rmSync(storeDir, { recursive: true, force: true });
 
 const med = (list, key) => median(list.map((x) => x[key]));
 const row = (name, list) =>
   `| ${name} | ${Math.round(med(list, 'rps'))} | ${med(list, 'p50')} | ${med(list, 'p99')} | ${med(list, 'serialP50').toFixed(3)} | ${med(list, 'fullCpu').toFixed(1)} | ${med(list, 'cpu').toFixed(1)} |`;
-const ratioTo = (list) => median(samples.gateway.map((x, i) => x.cpu / list[i].cpu));
+const ratioTo = (list, of = samples.gateway) => median(of.map((x, i) => x.cpu / list[i].cpu));
 const added = (list) => median(list.map((x, i) => x.serialP50 - samples.direct[i].serialP50));
 publish('gateway.md', [
   machine(),
@@ -43,12 +70,14 @@ publish('gateway.md', [
   '| path | req/s | p50 ms | p99 ms | serial p50 ms | CPU µs/req of the measured process, full speed | same, at equal load |',
   '|---|---:|---:|---:|---:|---:|---:|',
   row('direct to the upstream (upstream process measured)', samples.direct),
-  row('through the gateway (gateway process measured)', samples.gateway),
+  row('through the gateway core: session server + httpUpstream (gateway process measured)', samples.gateway),
+  row('through `sessiongate --upstream URL`, default flags, SQLite store (CLI process measured)', samples.cli),
   row('through the Node floor, node:http + undici forwarding bytes (proxy measured)', samples.node),
   ...(withNginx ? [row('through nginx proxy_pass (nginx worker measured)', samples.nginx)] : []),
   '',
   `gateway CPU per proxied request at equal load (median): ${med(samples.gateway, 'cpu').toFixed(1)} µs (target < 60)`,
   ...(withNginx ? [`nginx CPU per proxied request at equal load (median): ${med(samples.nginx, 'cpu').toFixed(1)} µs (the floor)`] : []),
-  `gateway / Node floor, CPU per request at equal load (paired median): ${ratioTo(samples.node).toFixed(2)}x${withNginx ? `; gateway / nginx ${ratioTo(samples.nginx).toFixed(2)}x; Node floor / nginx ${median(samples.node.map((x, i) => x.cpu / samples.nginx[i].cpu)).toFixed(2)}x` : ''}`,
+  `CLI with default flags / Node floor, CPU per request at equal load (paired median): ${ratioTo(samples.node, samples.cli).toFixed(2)}x${withNginx ? `; / nginx ${ratioTo(samples.nginx, samples.cli).toFixed(2)}x` : ''}`,
+  `gateway core / Node floor, CPU per request at equal load (paired median): ${ratioTo(samples.node).toFixed(2)}x${withNginx ? `; gateway / nginx ${ratioTo(samples.nginx).toFixed(2)}x; Node floor / nginx ${median(samples.node.map((x, i) => x.cpu / samples.nginx[i].cpu)).toFixed(2)}x` : ''}`,
   `added latency, serial p50 (paired median): gateway ${added(samples.gateway).toFixed(3)} ms (target < 0.5)${withNginx ? `, nginx ${added(samples.nginx).toFixed(3)} ms` : ''}`,
 ]);

@@ -1,9 +1,10 @@
-// Where the gateway's CPU goes: bench/servers/gateway.js (or $SCRIPT) in front of the session
-// server, run with --cpu-prof under a steady load ($RATE req/s of tools/call for $DURATION s,
-// $CONNECTIONS connections), then the top self-time entries of the profile, idle left out.
-// For bench/RESULTS.md, before and after a change of the request path.
+// Where the gateway's CPU goes: bench/servers/gateway.js (or $SCRIPT; or, with CLI=1, the
+// `sessiongate --upstream URL` command with default flags) in front of the session server, run
+// with --cpu-prof under a steady load ($RATE req/s of tools/call for $DURATION s, $CONNECTIONS
+// connections), then the top self-time entries of the profile, idle left out. For
+// bench/RESULTS.md, before and after a change of the request path.
 //
-//   node bench/profile.bench.js    (SCRIPT=gateway.js RATE=2000 DURATION=10 CONNECTIONS=16 TOP=15)
+//   node bench/profile.bench.js    (SCRIPT=gateway.js CLI=1 RATE=2000 DURATION=10 CONNECTIONS=16 TOP=15)
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,18 +12,30 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { CALL, hasTaskset, openSession, settings, start } from './harness.js';
 
-const script = process.env.SCRIPT ?? 'gateway.js';
+const cli = process.env.CLI === '1';
+const script = cli ? 'sessiongate --upstream URL' : (process.env.SCRIPT ?? 'gateway.js');
 const top = Number(process.env.TOP ?? 15);
 const dir = mkdtempSync(join(tmpdir(), 'sg-profile-'));
 const upstream = await start('sessiongate.js', {}, 1);
 
 // SIGTERM exits normally, so the profile is written.
 const onTerm = `data:text/javascript,process.on('SIGTERM',()=>process.exit(0))`;
-const args = ['--cpu-prof', '--cpu-prof-dir', dir, '--import', onTerm, new URL(`./servers/${script}`, import.meta.url).pathname];
-const options = { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, UPSTREAM: upstream.url } };
+const target = cli
+  ? [new URL('../bin/sessiongate.js', import.meta.url).pathname, '--upstream', upstream.url, '--port', '0', '--store', `sqlite:${join(dir, 'sessions.db')}`]
+  : [new URL(`./servers/${script}`, import.meta.url).pathname];
+const args = ['--cpu-prof', '--cpu-prof-dir', dir, '--import', onTerm, ...target];
+const options = { stdio: ['ignore', cli ? 'pipe' : 'inherit', 'inherit', 'ipc'], env: { ...process.env, UPSTREAM: upstream.url } };
 const child = hasTaskset ? spawn('taskset', ['-c', '0', process.execPath, ...args], options) : spawn(process.execPath, args, options);
-const port = await new Promise((resolve) => child.once('message', (message) => resolve(message.port)));
-const url = `http://127.0.0.1:${port}/mcp`;
+const url = cli
+  ? await new Promise((resolve) => {
+      let printed = '';
+      child.stdout.on('data', (chunk) => {
+        printed += chunk;
+        const match = /listening on (\S+)/.exec(printed);
+        if (match) resolve(match[1]);
+      });
+    })
+  : `http://127.0.0.1:${await new Promise((resolve) => child.once('message', (message) => resolve(message.port)))}/mcp`;
 const headers = await openSession(url);
 const load = (duration, overallRate) =>
   autocannon({ url, method: 'POST', headers, body: CALL, connections: settings.connections, duration, overallRate });
