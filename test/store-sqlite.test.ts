@@ -28,6 +28,28 @@ describe('SqliteStore durability', () => {
     await second.close();
   });
 
+  it('a record read again unchanged is not parsed again, yet a write by another process on the file is seen at once', async () => {
+    const path = join(dir, 'two-processes.db');
+    const now = Date.now();
+    const reader = new SqliteStore(path);
+    const writer = new SqliteStore(path);
+    const r = record(now, { principal: 'p' });
+    await writer.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
+    const first = (await reader.get(r.id, now))!;
+    const again = (await reader.get(r.id, now))!;
+    // Unchanged: the parsed parts are the same objects (read-only, as the memory store's), the record a new one.
+    expect(again.initialize).toBe(first.initialize);
+    expect(again).not.toBe(first);
+    await writer.writeState(r.id, 'step', 7);
+    const after = (await reader.get(r.id, now))!;
+    expect(after.state).toEqual({ step: 7 });
+    expect(first.state).toEqual({});
+    await writer.delete(r.id);
+    expect(await reader.get(r.id, now)).toBeUndefined();
+    await reader.close();
+    await writer.close();
+  });
+
   it('opens a file whose stream log predates cursors, adding the columns', async () => {
     const path = join(dir, 'before-cursors.db');
     const old = new Database(path);

@@ -32,6 +32,7 @@ export class SqliteStore implements SessionStore {
   readonly #takeTx;
   readonly #openApprovalTx;
   readonly streamLog: StreamLog;
+  readonly #parsed = new ParsedData();
 
   /** `path` is a file (created if missing) or ':memory:'. */
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -80,7 +81,8 @@ export class SqliteStore implements SessionStore {
       for (const row of rows) this.#stmt.remove.get(row.id);
       this.#stmt.forgetBuckets.run(now, limit); // full again: the same as no bucket
       this.#stmt.forgetApprovals.run(now, limit);
-      return rows.map(toRecord);
+      for (const row of rows) this.#parsed.forget(row.id);
+      return rows.map((row) => toRecord(row));
     });
   }
 
@@ -90,7 +92,7 @@ export class SqliteStore implements SessionStore {
 
   async get(id: string, now: number): Promise<SessionRecord | undefined> {
     const row = this.#stmt.get.get(id, now);
-    return row && toRecord(row);
+    return row && toRecord(row, this.#parsed.of(row));
   }
 
   async touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<boolean> {
@@ -110,6 +112,7 @@ export class SqliteStore implements SessionStore {
   }
 
   async delete(id: string): Promise<SessionRecord | undefined> {
+    this.#parsed.forget(id);
     const row = this.#stmt.remove.get(id);
     return row && toRecord(row);
   }
@@ -135,7 +138,7 @@ export class SqliteStore implements SessionStore {
 
   async list(cursor: string | undefined, limit: number, now: number): Promise<{ records: SessionRecord[]; next: string | undefined }> {
     const rows = this.#stmt.page.all(cursor ?? '', now, limit + 1);
-    const records = rows.slice(0, limit).map(toRecord);
+    const records = rows.slice(0, limit).map((row) => toRecord(row));
     return { records, next: rows.length > limit ? records.at(-1)!.id : undefined };
   }
 
@@ -190,15 +193,43 @@ export class SqliteStore implements SessionStore {
   }
 }
 
-function toRecord(row: Row): SessionRecord {
+function toRecord(row: Row, data: RecordData = JSON.parse(row.data) as RecordData): SessionRecord {
   return {
-    ...(JSON.parse(row.data) as RecordData),
+    ...data,
     id: row.id,
     principal: row.principal,
     lastSeenAt: row.last_seen_at,
     idleExpiresAt: row.idle_expires_at,
     absoluteExpiresAt: row.absolute_expires_at,
   };
+}
+
+/** Parsed record data kept for at most this many sessions (the oldest first let go). */
+const MAX_PARSED = 10_000;
+
+/**
+ * The record data of each session as last read here, by its text: a session read again on every
+ * request, unchanged, is compared (a string compare) instead of parsed again, which was half of
+ * the per-request store cost on the gateway's path (bench/RESULTS.md, "Issue 36"). The row is
+ * still read every time, so a write by another process sharing the file is seen at once. The
+ * parsed objects are shared between reads, as the memory store shares its records: records are
+ * read-only (store/record.ts).
+ */
+class ParsedData {
+  readonly #byId = new Map<string, { text: string; data: RecordData }>();
+
+  of(row: Row): RecordData {
+    const known = this.#byId.get(row.id);
+    if (known !== undefined && known.text === row.data) return known.data;
+    const data = JSON.parse(row.data) as RecordData;
+    if (known === undefined && this.#byId.size >= MAX_PARSED) this.#byId.delete(this.#byId.keys().next().value!);
+    this.#byId.set(row.id, { text: row.data, data });
+    return data;
+  }
+
+  forget(id: string): void {
+    this.#byId.delete(id);
+  }
 }
 
 /** Opens (creating if missing) the database file, with errors that say what to do. */
