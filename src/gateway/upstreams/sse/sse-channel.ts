@@ -162,20 +162,19 @@ export class SseChannel implements MessageChannel {
     if (!this.#alive || this.#endpoint === undefined) return;
     let problem: string | undefined;
     try {
+      // Aborted with the stream: a POST the server never answers cannot hold up the channel's end (or shutdown).
       const answer = await httpSend(
         this.#endpoint,
         'POST',
         { ...this.#options.headers, 'content-type': 'application/json' },
-        {
-          body: JSON.stringify(message),
-        },
+        { body: JSON.stringify(message), signal: this.#stream.signal },
       );
       await answer.body.dump();
       if (answer.status < 200 || answer.status >= 300) problem = `the upstream refused a message with HTTP ${answer.status}`;
     } catch (error) {
       problem = `a message could not be sent: ${connectionProblem(error) ?? (error as Error).message}`;
     }
-    if (problem === undefined) return;
+    if (problem === undefined || !this.#alive) return;
     this.#events?.onStderr(problem);
     // A request it refused is answered here, never left waiting for an answer that cannot come.
     if ('method' in message && 'id' in message) this.#events?.onMessage(upstreamFailure(message.id, problem));
