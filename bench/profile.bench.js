@@ -21,7 +21,15 @@ const upstream = await start('sessiongate.js', {}, 1);
 // SIGTERM exits normally, so the profile is written.
 const onTerm = `data:text/javascript,process.on('SIGTERM',()=>process.exit(0))`;
 const target = cli
-  ? [new URL('../bin/sessiongate.js', import.meta.url).pathname, '--upstream', upstream.url, '--port', '0', '--store', `sqlite:${join(dir, 'sessions.db')}`]
+  ? [
+      new URL('../bin/sessiongate.js', import.meta.url).pathname,
+      '--upstream',
+      upstream.url,
+      '--port',
+      '0',
+      '--store',
+      `sqlite:${join(dir, 'sessions.db')}`,
+    ]
   : [new URL(`./servers/${script}`, import.meta.url).pathname];
 const args = ['--cpu-prof', '--cpu-prof-dir', dir, '--import', onTerm, ...target];
 const options = { stdio: ['ignore', cli ? 'pipe' : 'inherit', 'inherit', 'ipc'], env: { ...process.env, UPSTREAM: upstream.url } };
