@@ -14,7 +14,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../src/gateway/audit-log/audit-log.js';
 import { lineHash } from '../src/gateway/audit-log/audit-chain.js';
-import type { AuditEvent } from '../src/gateway/ops/audit.js';
+import type { AuditEvent } from '../src/gateway/audit-events.js';
 import { runCli, startCli } from './helpers/demo-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-audit-chain-'));

@@ -9,8 +9,10 @@ export { httpProbe, stdioProbe, type ServerProbe } from './federation/server-pro
 export type { HeaderPolicyOptions } from './upstreams/http/header-policy.js';
 export { FairSlots, DEFAULT_UPSTREAM_CONCURRENCY } from './upstreams/fair-slots.js';
 export { ChildLedger, defaultLedgerDirectory } from './upstreams/stdio/child-ledger.js';
-export { audited, fanout, sessionCreated, sessionEnded, type AuditEvent, type EventSink } from './ops/audit.js';
+export { audited } from './ops/audit.js';
+export { fanout, sessionCreated, sessionEnded, type AuditEvent, type EventSink } from './audit-events.js';
 export { AuditLog, type AuditLogOptions } from './audit-log/audit-log.js';
-export { identityView, type AuditIdentity, type IdentityView } from './ops/identity-view.js';
+export { identityView, type AuditIdentity, type IdentityView } from './identity-view.js';
 export { GatewayMetrics, type MetricSources } from './ops/metrics.js';
-export { adminApi, RecentEvents } from './ops/admin.js';
+export { adminApi } from './ops/admin.js';
+export { RecentEvents } from './ops/recent-events.js';

@@ -6,7 +6,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { type AuditEvent, audited, type EventSink, sessionEnded } from '../../src/gateway/ops/audit.js';
+import { audited } from '../../src/gateway/ops/audit.js';
+import { type AuditEvent, type EventSink, sessionEnded } from '../../src/gateway/audit-events.js';
 import { stdioUpstream } from '../../src/gateway/upstreams/stdio/stdio-upstream.js';
 import { ManualClock } from '../helpers/clock.js';
 import { openSession, send, toolCall } from '../helpers/mcp-http.js';

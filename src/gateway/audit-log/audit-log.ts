@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { checkOptions, option } from '../../protocol/options.js';
-import type { AuditEvent, EventSink } from '../ops/audit.js';
+import type { AuditEvent, EventSink } from '../audit-events.js';
 import { type ChainHead, chainLine, EMPTY_CHAIN, signCheckpoint } from './audit-chain.js';
 import { readAuditTail } from './audit-file-tail.js';
 

@@ -4,8 +4,8 @@
  * each event to the console streams open right now, and does nothing else; with none open, a
  * write is one size check.
  */
-import type { TimedEvent } from '../ops/admin.js';
-import type { AuditEvent, EventSink } from '../ops/audit.js';
+import type { TimedEvent } from '../ops/recent-events.js';
+import type { AuditEvent, EventSink } from '../audit-events.js';
 
 export class ConsoleFeed implements EventSink {
   readonly #watchers = new Set<(event: TimedEvent) => void>();

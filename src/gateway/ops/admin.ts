@@ -15,48 +15,9 @@ import type { SessionManager } from '../../session/session-manager.js';
 import { MAX_LISTED_APPROVALS } from '../../store/approval-record.js';
 import { expiresAt, type SessionRecord } from '../../store/record.js';
 import type { ApprovalDesk } from '../../policy/operator-approval.js';
-import { BodyLimit, readChunks } from '../../server/body.js';
-import type { AuditEvent, EventSink } from './audit.js';
-import { SESSION_IDENTITY } from './identity-view.js';
-
-const RECENT_PER_SESSION = 20;
-
-export type TimedEvent = AuditEvent & { time: string };
-const SESSIONS_REMEMBERED = 10_000;
-
-/** What this replica saw of one session: its last events, and how many calls it answered. */
-interface SessionActivity {
-  events: TimedEvent[];
-  calls: number;
-}
-
-/** The last events of each session, for `GET /admin/sessions/:id` and the console. Bounded in both directions. */
-export class RecentEvents implements EventSink {
-  readonly #bySession = new Map<string, SessionActivity>();
-
-  write(event: AuditEvent): void {
-    if (event.session === null) return;
-    let activity = this.#bySession.get(event.session);
-    if (!activity) {
-      if (this.#bySession.size >= SESSIONS_REMEMBERED) this.#bySession.delete(this.#bySession.keys().next().value!);
-      activity = { events: [], calls: 0 };
-      this.#bySession.set(event.session, activity);
-    }
-    if (event.event === 'request') activity.calls++;
-    activity.events.push({ time: new Date().toISOString(), ...event });
-    if (activity.events.length > RECENT_PER_SESSION) activity.events.shift();
-  }
-
-  of(tag: string): TimedEvent[] {
-    return this.#bySession.get(tag)?.events ?? [];
-  }
-
-  /** Requests this replica answered in the session, and the last of them. */
-  calls(tag: string): { count: number; last: TimedEvent | undefined } {
-    const activity = this.#bySession.get(tag);
-    return { count: activity?.calls ?? 0, last: activity?.events.findLast((event) => event.event === 'request') };
-  }
-}
+import { json, smallJsonBody } from '../http-json.js';
+import type { RecentEvents } from './recent-events.js';
+import { SESSION_IDENTITY } from '../identity-view.js';
 
 /** A check of the admin token, in constant time whatever the length of what is given. */
 export function adminTokenCheck(token: string): (given: string | undefined) => boolean {
@@ -83,17 +44,6 @@ export function summary(record: SessionRecord): Record<string, unknown> {
     lastSeenAt: new Date(record.lastSeenAt).toISOString(),
     expiresAt: new Date(expiresAt(record)).toISOString(),
   };
-}
-
-/** A JSON answer that no cache keeps (the admin API's and the console's). */
-export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
-}
-
-/** A small JSON request body (at most 4 KiB): undefined when empty; throws when too large or not JSON. */
-export async function smallJsonBody(req: IncomingMessage): Promise<unknown> {
-  const text = new TextDecoder().decode(await readChunks(req, new BodyLimit(4096)));
-  return text.trim() === '' ? undefined : JSON.parse(text);
 }
 
 /** The handler for everything under `/admin/`; `approvals` when a policy may ask operators. */

@@ -6,7 +6,7 @@
  */
 import { MessageQueue } from '../../server/message-queue.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuditEvent, EventSink } from './audit.js';
+import type { AuditEvent, EventSink } from '../audit-events.js';
 
 /** Method labels are client-chosen text: only MCP's own methods become labels. */
 const KNOWN_METHODS = new Set([

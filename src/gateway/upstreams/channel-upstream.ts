@@ -16,7 +16,7 @@ import { IDENTITY_META_KEY, withoutForgedIdentity } from '../../protocol/request
 import { isObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
 import { isSessionScoped } from '../../protocol/session-scoped.js';
 import { type Identity, type McpApplication, type Reply, type RequestContext, type SessionHandle } from '../../server/application.js';
-import { subjectView } from '../ops/identity-view.js';
+import { subjectView } from '../identity-view.js';
 import { ChannelLink, type LinkSetting } from './channel-link.js';
 import type { ChannelSource, MessageChannel } from './message-channel.js';
 import { requireSession } from './require-session.js';

@@ -27,7 +27,7 @@ import {
   type SessionPort,
 } from '../../../server/application.js';
 import type { SessionRecord } from '../../../store/record.js';
-import { watched } from '../../ops/watched-stream.js';
+import { watched } from '../../../server/watched-stream.js';
 import { upstreamFailure } from '../../upstreams/upstream-failure.js';
 import type { ToolHeaders } from '../tool-headers.js';
 import { ConversationContext } from './conversation-context.js';

@@ -1,11 +1,11 @@
 /**
- * @module gateway/ops/watched-stream
+ * @module server/watched-stream
  * A stream of messages passed through untouched, telling the watcher about each message and,
  * once, about its end: when it finished or when the client left. An iterator rather than a
  * generator: `return()` must reach the source at once when the client leaves, not wait for the
  * source's next message.
  */
-import type { JsonRpcMessage } from '../../protocol/jsonrpc.js';
+import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
 
 export function watched(
   messages: AsyncIterable<JsonRpcMessage>,

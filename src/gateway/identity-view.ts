@@ -1,13 +1,13 @@
 /**
- * @module gateway/ops/identity-view
+ * @module gateway/identity-view
  * Who called, as the gateway shows it (audit events, the admin API, a stdio server's `_meta`):
  * issuer, the person, the OAuth client and the scopes, from the verified claims; never the
  * token, nor any part of it (docs/AUTH.md). A session keeps its creator's view in its state, so
  * the admin API can show it after a restart.
  */
-import { clientIdOf, scopesOf } from '../../auth/token-rules.js';
-import type { Identity } from '../../server/application.js';
-import { guarded, stateSlot } from '../../session/state-slot.js';
+import { clientIdOf, scopesOf } from '../auth/token-rules.js';
+import type { Identity } from '../server/application.js';
+import { guarded, stateSlot } from '../session/state-slot.js';
 
 /** A type, not an interface: it is stored as JSON (a session's state, an approval record). */
 export type AuditIdentity = {

@@ -1,0 +1,117 @@
+/**
+ * @module gateway/audit-events
+ * What the gateway reports happened (docs/AUDIT.md): a request answered, a call picked up
+ * after a crash, a session created or ended, a console action, an answer to an approval
+ * question nobody asked; and where such events go (`EventSink`: the audit log, the metrics,
+ * the console, several at once with `fanout`). Shared by ops/ (which writes them), audit-log/
+ * and console/ (which read them).
+ */
+import type { Verdict } from '../policy/policy-gate.js';
+import { sessionTag } from '../session/id.js';
+import type { EndReason, SessionRecord } from '../store/record.js';
+import type { AuditIdentity } from './identity-view.js';
+
+export type AuditEvent =
+  | {
+      event: 'session.created';
+      session: string;
+      principal: string | null;
+      /** With a verified identity; null without. */
+      identity: AuditIdentity | null;
+      clientSessionId: string | null;
+      protocolVersion: string;
+    }
+  | { event: 'session.ended'; session: string; principal: string | null; clientSessionId: string | null; reason: EndReason }
+  | {
+      /** What an operator did in the console (docs/CONSOLE.md): signing in (or being refused), out, ending a session, deciding an approval. */
+      event: 'console';
+      action: 'sign-in' | 'sign-in-refused' | 'sign-out' | 'terminate' | 'approve' | 'deny';
+      /** The console session's tag (never its cookie); null for a refused sign-in. */
+      console: string | null;
+      /** The session acted on (its tag), if any. */
+      session: string | null;
+      /** The approval decided, if any. */
+      approval?: string;
+      /** The client's address, for sign-ins. */
+      address?: string;
+    }
+  | {
+      /**
+       * An answer to a user-approval question from a session or person who was not asked (or
+       * to no question): ignored (docs/POLICY.md, "Approval"). Names who sent it.
+       */
+      event: 'approval.stray-answer';
+      session: string | null;
+      principal: string | null;
+    }
+  | {
+      /**
+       * A call another process began and died before answering, picked up here (`adopt`,
+       * docs/RESUMPTION.md): every call that reaches an upstream leaves a line, whichever path
+       * got it there. Its method is in the dead process's lines, if it wrote any.
+       */
+      event: 'request.adopted';
+      session: string | null;
+      principal: string | null;
+      identity: AuditIdentity | null;
+      clientSessionId: string | null;
+      requestId: string | number;
+      outcome: 'result' | 'error' | 'tool-error';
+      code: number | null;
+      durationMs: number;
+    }
+  | {
+      event: 'request';
+      session: string | null;
+      principal: string | null;
+      /** With a verified identity (`--auth jwt`); null without. */
+      identity: AuditIdentity | null;
+      clientSessionId: string | null;
+      method: string;
+      name: string | null;
+      /** In front of a federation: the server the request went to (docs/FEDERATION.md). */
+      server?: string;
+      /** `tool-error`: a tools/call answered with a result whose `isError` is true. */
+      outcome: 'result' | 'error' | 'tool-error';
+      code: number | null;
+      durationMs: number;
+      /** With --policy: what it decided, and by which rule (null: the default). */
+      decision?: Verdict['decision'];
+      rule?: string | null;
+      approver?: string;
+      /** How long the call waited for a person to approve it (included in durationMs). */
+      approvalWaitMs?: number;
+    };
+
+/** Where events go: the audit log, metrics, or several at once (`fanout`). */
+export interface EventSink {
+  write(event: AuditEvent): void;
+}
+
+export function fanout(...sinks: (EventSink | undefined)[]): EventSink {
+  const present = sinks.filter((sink): sink is EventSink => sink !== undefined);
+  return { write: (event) => present.forEach((sink) => sink.write(event)) };
+}
+
+/** The event for a session the gateway made itself (a sessionless client's conversation). */
+export function sessionCreated(record: SessionRecord, identity: AuditIdentity | null = null): AuditEvent {
+  return {
+    event: 'session.created',
+    session: sessionTag(record.id),
+    principal: record.principal,
+    identity,
+    clientSessionId: record.clientSessionId,
+    protocolVersion: record.protocolVersion,
+  };
+}
+
+/** The event for a session that ended (from `SessionManager.onEnd`). */
+export function sessionEnded(record: SessionRecord, reason: EndReason): AuditEvent {
+  return {
+    event: 'session.ended',
+    session: sessionTag(record.id),
+    principal: record.principal,
+    clientSessionId: record.clientSessionId,
+    reason,
+  };
+}
