@@ -60,6 +60,8 @@ export class ChannelLink {
   #channel: MessageChannel | undefined;
   #starting: Promise<MessageChannel> | undefined;
   readonly #pending = new Map<string | number, Pending>();
+  /** Ids whose request was cancelled upstream, until the server has taken the cancellation in. */
+  readonly #cancelling = new Map<string | number, Promise<void>>();
   #ended = false;
   /** The session holds resource subscriptions: its channel is kept, or updates would be lost. */
   #subscribed = false;
@@ -103,10 +105,17 @@ export class ChannelLink {
     const meta = request.params?.['_meta'];
     const reply = new PendingReply(() => this.#setting.onError(slowCallReader(this.tag)));
     this.#pending.set(key, { reply, progressToken: isObject(meta) ? meta['progressToken'] : undefined, beforeResponse });
-    if (!channel.send(request)) {
+    const write = (): void => {
+      if (channel.send(request)) return;
       this.#settle(key);
       reply.respond(upstreamFailure(request.id, channel.endedWhy));
-    }
+    };
+    // An id whose earlier request was just cancelled upstream waits until the server has taken
+    // the cancellation in: the SDK applies `notifications/cancelled` a turn later, to whatever
+    // request holds that id then, and so cancelled the new request that reused it.
+    const cancelling = this.#cancelling.get(key);
+    if (cancelling) void cancelling.then(write);
+    else write();
     return reply.reply;
   }
 
@@ -124,10 +133,30 @@ export class ChannelLink {
       this.#settle(key);
       entry.reply.respond(upstreamFailure(id, 'the request was cancelled'));
       channel.send(upstreamCancel(id));
+      this.#barrierAfterCancel(channel, key);
     };
     if (signal.aborted) return onAbort();
     // Per request, so it goes with the request; once answered, onAbort does nothing.
     signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  /**
+   * A ping after a cancellation: the server answers it only after it has handled the
+   * cancellation sent before it (messages are read in order), so a request reusing the id is
+   * written after that answer (or the channel's end). Kept per id only while it lasts.
+   */
+  #barrierAfterCancel(channel: MessageChannel, key: string | number): void {
+    const ping: JsonRpcRequest = { jsonrpc: '2.0', id: internalRequestId('after-cancel'), method: 'ping' };
+    const barrier = this.call(channel, ping)
+      .then(responseOf)
+      .then(
+        () => {},
+        () => {},
+      )
+      .finally(() => {
+        if (this.#cancelling.get(key) === barrier) this.#cancelling.delete(key);
+      });
+    this.#cancelling.set(key, barrier);
   }
 
   /** Keeps a session-scoped call that succeeded in the record, for replays after a restart. */
