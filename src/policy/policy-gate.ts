@@ -147,7 +147,8 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
       void verdicts.set(given, {
         decision,
         rule: rule.id,
-        ...(approver === undefined ? {} : { approver, approvalWaitMs: Math.round(performance.now() - askedAt) }),
+        // Rounded as the audit rounds durationMs (0.1 ms), so a wait never reads longer than its call.
+        ...(approver === undefined ? {} : { approver, approvalWaitMs: Math.round((performance.now() - askedAt) * 10) / 10 }),
       });
     const approval: ApprovalCall = { request, context, call, rule, forward: () => application.handle(request, context), settle };
     const approver = rule.approver ?? 'user';
