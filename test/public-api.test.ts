@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
+import { EXCHANGE_CLIENT, startAuthorizationServer, type AuthorizationServer } from './helpers/authorization-server.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
+import { freePort } from './helpers/redis.js';
 
 const ENTRY_POINTS: Record<string, string> = {
   sessiongate: '../dist/index.js',
@@ -55,6 +56,7 @@ const PUBLIC: Record<string, string[]> = {
     'systemClock',
   ],
   'sessiongate/auth': [
+    'TokenExchange',
     'WELL_KNOWN_RESOURCE',
     'apiKeyAuthenticator',
     'bearerToken',
@@ -73,7 +75,10 @@ const PUBLIC: Record<string, string[]> = {
     'SessionState',
     'bindMcpServer',
     'createSessionServer',
+    'RequestKey',
+    'compose',
     'isStreamReply',
+    'listen',
     'responseOf',
     'toFetchHandler',
     'toNodeHandler',
@@ -89,12 +94,15 @@ const PUBLIC: Record<string, string[]> = {
   ],
   'sessiongate/gateway': [
     'AuditLog',
+    'createGateway',
+    'resourceServer',
     'ChildLedger',
     'DEFAULT_UPSTREAM_CONCURRENCY',
     'FairSlots',
     'GatewayMetrics',
     'RecentEvents',
     'adminApi',
+    'auditStage',
     'audited',
     'defaultLedgerDirectory',
     'eraRouter',
@@ -121,6 +129,7 @@ const PUBLIC: Record<string, string[]> = {
     'compilePolicy',
     'parsePolicy',
     'policyGate',
+    'policyStage',
     'readPolicyFile',
     'storeLimiter',
     'verdictOf',
@@ -171,29 +180,57 @@ describe('the public API', () => {
 
 describe('the gateway assembled from public exports only', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sg-exports-'));
-  let upstream: EverythingHttp | undefined;
+  const token = 'public-api-admin-token';
+  let as: AuthorizationServer | undefined;
+  let upstream: ServerProcess | undefined;
   let gateway: ServerProcess | undefined;
   afterAll(async () => {
     await gateway?.kill();
     await upstream?.kill();
+    await as?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves the reference server to the official SDK client, with audit, metrics and the admin API', async () => {
-    upstream = await startEverythingHttp();
+  it('createGateway serves the official SDK client with JWTs, exchanged upstream tokens, audit, metrics, readiness, the admin API and the console', async () => {
+    as = await startAuthorizationServer();
+    upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort())]);
     const audit = join(dir, 'audit.jsonl');
-    const token = 'public-api-admin-token';
-    gateway = await startProcess('gateway-from-exports.mjs', [upstream.url, audit, token]);
-    const client = new Client({ name: 'exports', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url)));
-    const echoed = await client.callTool({ name: 'echo', arguments: { message: 'from exports' } });
-    expect(JSON.stringify(echoed)).toContain('from exports');
+    gateway = await startProcess(
+      'gateway-from-exports.mjs',
+      [upstream.url, audit, as.issuer, as.jwksUri, `${as.issuer}/exchange`, EXCHANGE_CLIENT.id],
+      { SESSIONGATE_ADMIN_TOKEN: token, EXCHANGE_CLIENT_SECRET: EXCHANGE_CLIENT.secret },
+    );
     const base = gateway.url.replace(/\/mcp$/, '');
-    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/sessiongate_requests_total\{method="tools\/call",outcome="result"\} 1/);
-    const listed = (await (await fetch(`${base}/admin/sessions`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
-      sessions: unknown[];
-    };
+    // A stranger is refused and pointed at the metadata, which names the identity provider.
+    const stranger = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(stranger.status).toBe(401);
+    expect(stranger.headers.get('www-authenticate')).toContain('resource_metadata=');
+    const metadata = (await (await fetch(`${base}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
+    expect(metadata).toMatchObject({ resource: gateway.url, authorization_servers: [as.issuer] });
+
+    const alice = await as.accessToken('alice', gateway.url);
+    const client = new Client({ name: 'exports', version: '1' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers: { authorization: `Bearer ${alice}` } } }),
+    );
+    const echoed = await client.callTool({ name: 'echo', arguments: { text: 'from exports' } });
+    expect(JSON.stringify(echoed)).toContain('from exports');
+    const seen = await client.callTool({ name: 'headers', arguments: {} });
+    const upstreamAuthorization = (JSON.parse((seen.content as { text: string }[])[0]!.text) as Record<string, string>)['authorization'];
+    expect(upstreamAuthorization).toMatch(/^Bearer /);
+    expect(upstreamAuthorization).not.toContain(alice);
+    expect(as.exchanges).toBe(1);
+
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/sessiongate_requests_total\{method="tools\/call",outcome="result"\} 2/);
+    const ready = await fetch(`${base}/readyz`);
+    expect([ready.status, await ready.json()]).toEqual([200, { ready: true }]);
+    const admin = { headers: { authorization: `Bearer ${token}` } };
+    const listed = (await (await fetch(`${base}/admin/sessions`, admin)).json()) as { sessions: { identity: unknown }[] };
     expect(listed.sessions).toHaveLength(1);
+    expect(listed.sessions[0]!.identity).toMatchObject({ subject: 'alice', issuer: as.issuer });
+    const page = await fetch(`${base}/console/`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, expect.stringContaining('text/html')]);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     await client.close();
     await expect.poll(() => readFileSync(audit, 'utf8')).toContain('"method":"tools/call"');
   });

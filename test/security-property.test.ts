@@ -102,6 +102,7 @@ describe('approval answers (policy/user-approval.ts)', () => {
   function contextOf(sessionId: string, principal: string | null, signal: AbortSignal): RequestContext {
     const port = { hold: () => () => {}, toHolders: async () => false } as unknown as SessionPort;
     const record = { id: sessionId, initialize: { capabilities: { elicitation: {} } } } as unknown as SessionRecord;
+    const values = new Map<unknown, unknown>();
     return {
       session: { id: sessionId, record, port },
       protocolVersion: '2025-11-25',
@@ -111,6 +112,8 @@ describe('approval answers (policy/user-approval.ts)', () => {
       header: () => undefined,
       headers: () => ({}),
       signal,
+      get: <T>(key: unknown) => values.get(key) as T | undefined,
+      set: (key, value) => void values.set(key, value),
     };
   }
 

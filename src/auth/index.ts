@@ -16,3 +16,4 @@ export {
 export { protectedResourceMetadata, resourceMetadataUrl, type ResourceMetadataOptions, WELL_KNOWN_RESOURCE } from './resource-metadata.js';
 export { challengeHeader, type Challenge } from './challenge.js';
 export { bearerToken } from './bearer.js';
+export { TokenExchange, type TokenExchangeOptions } from './token-exchange.js';

@@ -1,13 +1,15 @@
 /**
  * @module cli/run-server
  * What every serving command does: open the store, build the session server from the session
- * flags, listen, print a start-up summary, and shut down cleanly on SIGTERM/SIGINT.
+ * flags, listen, print a start-up summary, and shut down cleanly on SIGTERM/SIGINT (the
+ * gateway does the same around createGateway: gateway/serve-gateway.ts).
  */
 import type { McpApplication } from '../server/application.js';
 import { createSessionServer, type SessionServer } from '../server/session-server.js';
 import type { SessionServerOptions } from '../server/options.js';
 import type { SessionFlags } from './session-flags.js';
-import { listen, onShutdownSignal, type Listening, type Routes } from './serve.js';
+import { listen, type Listening } from '../server/listen.js';
+import { onShutdownSignal } from './shutdown-signal.js';
 import { describeStore, openStore } from './store-spec.js';
 import { formatDuration } from './units.js';
 import type { CapPolicy } from '../session/options.js';
@@ -22,24 +24,9 @@ const CAP_POLICY_SUMMARY: Record<CapPolicy, string> = {
   'evict-any': 'least recently used session evicted past a cap',
 };
 
-export async function runSessionServer(
-  title: string,
-  application: McpApplication,
-  flags: SessionFlags,
-  extra: {
-    summary?: string[];
-    onShutdown?: () => Promise<void>;
-    routes?: Routes;
-    /** Who the caller is. Default: a keyed hash of the raw Authorization header (unverified). */
-    authenticate?: SessionServerOptions['authenticate'];
-    /** What `/healthz?servers=1` adds (the gateway's federated servers). */
-    healthDetail?: () => Record<string, unknown>;
-  } = {},
-): Promise<{ server: SessionServer; listening: Listening }> {
-  const store = await openStore(flags.store);
-  const server = createSessionServer({
-    application,
-    store,
+/** The session server's options the session flags give (README, "Options (`createSessionServer`)"). */
+export function sessionServerOptions(flags: SessionFlags) {
+  return {
     idleTimeoutMs: flags.idleTimeoutMs,
     maxLifetimeMs: flags.maxLifetimeMs,
     maxSessions: flags.maxSessions,
@@ -53,28 +40,49 @@ export async function runSessionServer(
     maxInflightPerSession: flags.maxInflightPerSession,
     maxInflightPerPrincipal: flags.maxInflightPerPrincipal,
     resume: flags.resume,
-    // By default the principal is a keyed hash of the Authorization header when one is sent.
-    authenticate: extra.authenticate ?? ((request) => request.header('authorization')),
+  } satisfies Omit<SessionServerOptions, 'application' | 'store'>;
+}
+
+export async function runSessionServer(
+  title: string,
+  application: McpApplication,
+  flags: SessionFlags,
+): Promise<{ server: SessionServer; listening: Listening }> {
+  const store = await openStore(flags.store);
+  const server = createSessionServer({
+    ...sessionServerOptions(flags),
+    application,
+    store,
+    // The principal is a keyed hash of the Authorization header when one is sent.
+    authenticate: (request) => request.header('authorization'),
     onError: report,
   });
-  const listening = await listen(server, flags.port, flags.host, extra.routes, {
-    allowedHosts: flags.allowedHosts,
-    maxConnections: flags.maxConnections,
-    ...(extra.healthDetail ? { healthDetail: extra.healthDetail } : {}),
-  });
+  const listening = await listen(
+    server,
+    flags.port,
+    flags.host,
+    {},
+    {
+      allowedHosts: flags.allowedHosts,
+      maxConnections: flags.maxConnections,
+    },
+  );
   // SIGTERM/SIGINT: stop accepting, let calls under way finish (bounded), then answer what is
-  // left (server.close), end streams and sessions' process-local resources (children stopped,
-  // upstreams released), flush, close.
+  // left (server.close), end streams and sessions' process-local resources, flush, close.
   onShutdownSignal(async () => {
     await listening.stop(flags.shutdownGraceMs);
-    // A memory store's sessions end with the process: say so (audit "shutdown"). Durable
-    // stores keep them for the next start.
+    // A memory store's sessions end with the process: say so. Durable stores keep them for the next start.
     if (flags.store.kind === 'memory') await server.sessions.endAll('shutdown');
     await server.close();
     await listening.close();
-    await extra.onShutdown?.();
     await store.close();
   });
+  process.stdout.write(startupSummary(title, listening.url, flags, []).join('\n') + '\n');
+  return { server, listening };
+}
+
+/** The start-up summary's lines: where, what is in front (`extra`), the store, the session limits, health. */
+export function startupSummary(title: string, url: string, flags: SessionFlags, extra: readonly string[], readiness = false): string[] {
   const caps = [
     flags.maxSessions && `max ${flags.maxSessions} sessions`,
     flags.maxSessionsPerPrincipal && `max ${flags.maxSessionsPerPrincipal} per person`,
@@ -83,16 +91,12 @@ export async function runSessionServer(
       `max ${flags.maxAnonymousSessions ?? flags.maxSessionsPerPrincipal} anonymous together`,
   ].filter(Boolean);
   if (caps.length > 0) caps.push(CAP_POLICY_SUMMARY[flags.onCap]);
-  const base = listening.url.replace(/\/mcp$/, '');
-  process.stdout.write(
-    [
-      `${title} listening on ${listening.url}`,
-      ...(extra.summary ?? []),
-      `  store: ${describeStore(flags.store)}`,
-      `  sessions: idle timeout ${formatDuration(flags.idleTimeoutMs)}, lifetime ${formatDuration(flags.maxLifetimeMs)}${caps.length ? ', ' + caps.join(', ') : ''}`,
-      `  health: ${base}/healthz${extra.routes?.['/readyz'] ? ` (liveness), ${base}/readyz (readiness)` : ''}`,
-      '',
-    ].join('\n'),
-  );
-  return { server, listening };
+  const base = url.replace(/\/mcp$/, '');
+  return [
+    `${title} listening on ${url}`,
+    ...extra,
+    `  store: ${describeStore(flags.store)}`,
+    `  sessions: idle timeout ${formatDuration(flags.idleTimeoutMs)}, lifetime ${formatDuration(flags.maxLifetimeMs)}${caps.length ? ', ' + caps.join(', ') : ''}`,
+    `  health: ${base}/healthz${readiness ? ` (liveness), ${base}/readyz (readiness)` : ''}`,
+  ];
 }

@@ -1,4 +1,10 @@
-/** @module sessiongate/gateway — MCP servers behind sessiongate's sessions. */
+/**
+ * @module sessiongate/gateway — MCP servers behind sessiongate's sessions: `createGateway`
+ * builds the whole gateway `sessiongate` runs; its parts are here too, for other compositions.
+ */
+export { createGateway, type Gateway, type GatewayAddress, type GatewayListening } from './create-gateway.js';
+export type { GatewayOptions, GatewayAuth, PolicySource, AuditSink, HttpUpstreamLink } from './gateway-options.js';
+export { resourceServer, type ResourceServerOptions } from './resource-server.js';
 export { httpUpstream, type HttpUpstreamOptions } from './upstreams/http/http-upstream.js';
 export { stdioUpstream, type StdioUpstreamOptions } from './upstreams/stdio/stdio-upstream.js';
 export { sseUpstream, type SseUpstreamOptions } from './upstreams/sse/sse-upstream.js';
@@ -9,7 +15,7 @@ export { httpProbe, stdioProbe, type ServerProbe } from './federation/server-pro
 export type { HeaderPolicyOptions } from './upstreams/http/header-policy.js';
 export { FairSlots, DEFAULT_UPSTREAM_CONCURRENCY } from './upstreams/fair-slots.js';
 export { ChildLedger, defaultLedgerDirectory } from './upstreams/stdio/child-ledger.js';
-export { audited } from './ops/audit.js';
+export { audited, auditStage } from './ops/audit.js';
 export { fanout, sessionCreated, sessionEnded, type AuditEvent, type EventSink } from './audit-events.js';
 export { AuditLog, type AuditLogOptions } from './audit-log/audit-log.js';
 export { identityView, type AuditIdentity, type IdentityView } from './identity-view.js';

@@ -5,7 +5,9 @@
  * client's conversation) or its own part of one (a federated server's view). Everything else
  * (principal, identity, signal, headers, keep-alive) is the request's.
  */
+import type { Abortable } from '../protocol/cancellation.js';
 import type { Identity, RequestContext, SessionHandle } from '../server/application.js';
+import type { RequestKey } from '../server/request-key.js';
 
 export class SessionContext implements RequestContext {
   readonly #request: RequestContext;
@@ -30,8 +32,18 @@ export class SessionContext implements RequestContext {
   get signal(): AbortSignal {
     return this.#request.signal;
   }
+  get cancellation(): Abortable {
+    return this.#request.cancellation ?? this.#request.signal;
+  }
   keepAlive(): void {
     this.#request.keepAlive?.();
+  }
+  /** The request's own values: a stage inside sees what one outside left, and the other way round. */
+  get<T>(key: RequestKey<T>): T | undefined {
+    return this.#request.get(key);
+  }
+  set<T>(key: RequestKey<T>, value: T): void {
+    this.#request.set(key, value);
   }
   header(name: string): string | undefined {
     return this.#request.header(name);

@@ -7,7 +7,15 @@
 export { compilePolicy, PolicyEvaluator, type Decision } from './evaluator.js';
 export { parsePolicy, readPolicyFile, PolicyError } from './read-policy.js';
 export { POLICY_SCHEMA } from './policy-schema.js';
-export { policyGate, verdictOf, type PolicyGateOptions, type Verdict } from './policy-gate.js';
+export {
+  policyGate,
+  policyStage,
+  verdictOf,
+  type PolicyControls,
+  type PolicyGate,
+  type PolicyGateOptions,
+  type Verdict,
+} from './policy-gate.js';
 export { callerOf, callOf, GOVERNED_METHODS, type Call, type Caller, type CallKind } from './call.js';
 export { POLICY_ERRORS, type PolicyErrorCode } from './policy-errors.js';
 export { RateLimiter, storeLimiter, type Limiter } from './rate-limiter.js';

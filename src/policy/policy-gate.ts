@@ -8,9 +8,11 @@
  */
 import { LIST_METHODS } from '../protocol/lists.js';
 import { SessiongateError } from '../protocol/failures.js';
-import { isResponse, type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
+import { isResponse, type JsonObject, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
 import type { Identity, McpApplication, Reply, RequestContext, SessionPort } from '../server/application.js';
-import { isStreamReply, plainApplication } from '../server/application.js';
+import { isStreamReply } from '../server/application.js';
+import { RequestKey } from '../server/request-key.js';
+import { compose, type Stage } from '../server/stage.js';
 import { type Call, type Caller, callerOf, callOf, listedCall, type ServerOf } from './call.js';
 import { durationMs } from './duration.js';
 import type { Decision, PolicyEvaluator } from './evaluator.js';
@@ -22,6 +24,8 @@ import { SeenLists } from './seen-lists.js';
 import { RoundTripApprovals } from './round-trip-approval.js';
 import { type ApprovalCall, type ApprovalOutcome, type StrayAnswer, UserApprovals } from './user-approval.js';
 import { type ApprovalDesk, OperatorApprovals } from './operator-approval.js';
+
+type Next = (request: JsonRpcRequest, context: RequestContext) => Promise<Reply>;
 
 /** What the audit line says of a call's decision. */
 export interface Verdict {
@@ -68,27 +72,42 @@ export interface PolicyGateOptions {
   describeCaller?: (context: RequestContext) => JsonObject | null;
 }
 
-const verdicts = new WeakMap<JsonRpcRequest, Verdict>();
+/** Where the gate leaves its decision on a request, for the audit stage around it. */
+const VERDICT = new RequestKey<Verdict>('policy.verdict');
 
 /** The policy's decision on a request the gate saw (for the audit trail). */
-export function verdictOf(request: JsonRpcRequest): Verdict | undefined {
-  return verdicts.get(request);
+export function verdictOf(context: RequestContext): Verdict | undefined {
+  return context.get(VERDICT);
 }
 
-/** The gate: an application, and what a reload tells it. */
-export interface PolicyGate extends McpApplication {
+/** What the gate offers besides its stage: what a reload tells it, the operators' desk, the federation's check. */
+export interface PolicyControls {
   /** The policy changed from `previous`: sessions whose lists it changed get `list_changed`; resolves with how many. */
-  policyChanged(previous: PolicyEvaluator): Promise<number>;
+  readonly policyChanged: (previous: PolicyEvaluator) => Promise<number>;
   /** Operator approvals, for the admin API (`GET /admin/approvals`, `POST .../approve|deny`). */
   readonly approvals: ApprovalDesk;
   /**
    * The decision on a request the gate passed, for the federated server it is about to reach:
    * a refusal, or undefined to send it. A federation asks it for resources (`guard`).
    */
-  serverCheck(request: JsonRpcRequest, context: RequestContext, server: string): JsonRpcResponse | undefined;
+  readonly serverCheck: (request: JsonRpcRequest, context: RequestContext, server: string) => JsonRpcResponse | undefined;
 }
 
+/** The gate: an application with the policy stage around it, and its controls. */
+export type PolicyGate = McpApplication & PolicyControls;
+
+/** `application` behind the policy stage alone. */
 export function policyGate(application: McpApplication, options: PolicyGateOptions): PolicyGate {
+  const stage = policyStage(options);
+  return Object.assign(compose(application, [stage]), {
+    policyChanged: stage.policyChanged,
+    approvals: stage.approvals,
+    serverCheck: stage.serverCheck,
+  });
+}
+
+/** The policy stage: rules decided on each call, lists filtered, approvals asked. */
+export function policyStage(options: PolicyGateOptions): Stage & PolicyControls {
   let limiter: Limiter = options.limiter ?? new RateLimiter();
   const approvals = new UserApprovals(options.approvalTimeoutMs ?? 300_000);
   const roundTrips = new RoundTripApprovals(options.approvalTimeoutMs ?? 300_000);
@@ -104,22 +123,22 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
     return caller;
   };
 
-  const handle = (given: JsonRpcRequest, context: RequestContext): Promise<Reply> | Reply => {
-    // Decided on, and forwarded in, the form the upstream acts on (docs/SECURITY.md); a verdict
-    // is kept under the request as it was given, which is what the audit holds.
+  const handle = (given: JsonRpcRequest, context: RequestContext, next: Next): Promise<Reply> | Reply => {
+    // Decided on, and forwarded in, the form the upstream acts on (docs/SECURITY.md); the
+    // verdict is left on the request's context for the audit stage around this one.
     const policy = options.policy();
     const caller = callerFor(context);
     const { request, call, decision } = decideRequest(policy, caller, given, options);
     const rule = decision.rule;
-    const verdict = (kind: Verdict['decision']): void => void verdicts.set(given, { decision: kind, rule: rule?.id ?? null });
+    const verdict = (kind: Verdict['decision']): void => context.set(VERDICT, { decision: kind, rule: rule?.id ?? null });
     if (decision.effect === 'deny') {
       verdict('deny');
       return policyRefusal(request.id, 'SG_POLICY_DENIED', rule?.reason);
     }
-    if (decision.effect === 'approve') return approve(given, request, context, call, rule!);
+    if (decision.effect === 'approve') return approve(request, context, call, rule!, next);
     const proceed = (): Promise<Reply> => {
       verdict('allow');
-      return forwardListing(request, context, caller, policy);
+      return forwardListing(request, context, caller, policy, next);
     };
     if (!rule?.rateLimit) return proceed();
     const take = limiter.take(bucketKey(caller, call, decision), {
@@ -135,22 +154,16 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
   };
 
   /** A call an `approve` rule decided: asked of whoever the rule names and can be asked, or refused. */
-  const approve = (
-    given: JsonRpcRequest,
-    request: JsonRpcRequest,
-    context: RequestContext,
-    call: Call,
-    rule: PolicyRule,
-  ): Reply | Promise<Reply> => {
+  const approve = (request: JsonRpcRequest, context: RequestContext, call: Call, rule: PolicyRule, next: Next): Reply | Promise<Reply> => {
     const askedAt = performance.now();
     const settle = (decision: Verdict['decision'], approver?: string): void =>
-      void verdicts.set(given, {
+      context.set(VERDICT, {
         decision,
         rule: rule.id,
         // Rounded as the audit rounds durationMs (0.1 ms), so a wait never reads longer than its call.
         ...(approver === undefined ? {} : { approver, approvalWaitMs: Math.round((performance.now() - askedAt) * 10) / 10 }),
       });
-    const approval: ApprovalCall = { request, context, call, rule, forward: () => application.handle(request, context), settle };
+    const approval: ApprovalCall = { request, context, call, rule, forward: () => next(request, context), settle };
     const approver = rule.approver ?? 'user';
     if (approver === 'operator' && operators.available) return operators.ask(approval);
     if (approver === 'user' && approvals.canAsk(context)) return approvals.ask(approval);
@@ -163,7 +176,7 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
         }
         settle(judged.outcome, 'user');
         if (judged.outcome !== 'approve-accepted') return roundTrips.refusal(request, judged.outcome, judged.why);
-        return application.handle(judged.forward, context);
+        return next(judged.forward, context);
       });
     }
     // Nobody can be asked: a client without elicitation, or operators before the gate is bound to a store.
@@ -173,9 +186,15 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
   };
 
   /** The call forwarded; a list's answer filtered for the caller (and what it listed remembered). */
-  const forwardListing = (request: JsonRpcRequest, context: RequestContext, caller: Caller, policy: PolicyEvaluator): Promise<Reply> => {
+  const forwardListing = (
+    request: JsonRpcRequest,
+    context: RequestContext,
+    caller: Caller,
+    policy: PolicyEvaluator,
+    next: Next,
+  ): Promise<Reply> => {
     const list = LIST_METHODS[request.method];
-    const reply = application.handle(request, context);
+    const reply = next(request, context);
     if (!list) return reply;
     return reply.then((answer) =>
       filtered(
@@ -189,42 +208,40 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
     );
   };
 
-  // Every other member delegated (plainApplication binds a class's methods, which a spread would drop).
   return {
-    ...plainApplication(application),
-    handle(request, context) {
+    name: 'policy',
+    handle(request, context, next) {
       // No async wrapper: a passed call costs no extra promise (bench/RESULTS.md, "Issue 18").
       try {
-        const reply = handle(request, context);
+        const reply = handle(request, context, next);
         return reply instanceof Promise ? reply : Promise.resolve(reply);
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     },
-    receive: async (message: JsonRpcMessage, context: RequestContext) => {
+    receive: async (message, context, next) => {
       // A caller's answer to an approval question is the gate's, not the upstream's.
-      if (!(await approvals.take(message, context, options.onStrayAnswer))) await application.receive(message, context);
+      if (!(await approvals.take(message, context, options.onStrayAnswer))) await next(message, context);
     },
     bind(sessions: SessionPort) {
       // Buckets in the session store from now on: replicas sharing it share them.
       if (!options.limiter) limiter = storeLimiter(sessions);
       roundTrips.share(sessions).catch(() => {}); // until then (or if the store fails), this process's own key
       operators.bind(sessions);
-      application.bind?.(sessions);
     },
     policyChanged: (previous) => seen.notifyChanges(previous, options.policy()),
     approvals: operators,
-    serverCheck(request, context, server) {
+    serverCheck: (request, context, server) => {
       const call = { ...callOf(request), server };
       const decision = options.policy().decide(callerFor(context), call);
       const id = decision.rule?.id ?? null;
       if (decision.effect === 'deny') {
-        verdicts.set(request, { decision: 'deny', rule: id });
+        context.set(VERDICT, { decision: 'deny', rule: id });
         return policyRefusal(request.id, 'SG_POLICY_DENIED', decision.rule?.reason);
       }
       // An approval asked before routing covers it; one this server alone needs was never asked.
-      if (decision.effect === 'approve' && verdicts.get(request)?.decision !== 'approve-accepted') {
-        verdicts.set(request, { decision: 'approve-unavailable', rule: id });
+      if (decision.effect === 'approve' && context.get(VERDICT)?.decision !== 'approve-accepted') {
+        context.set(VERDICT, { decision: 'approve-unavailable', rule: id });
         return policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', `server "${server}" needs approval for it`);
       }
       return undefined;

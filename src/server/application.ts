@@ -4,6 +4,7 @@
  * rules and the session gate have passed. The official SDK binding and the gateway's upstream
  * forwarder both implement `McpApplication`.
  */
+import type { RequestKey } from './request-key.js';
 import type { Abortable } from '../protocol/cancellation.js';
 import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse, RequestId } from '../protocol/jsonrpc.js';
 import type { Disposer } from '../session/live-registry.js';
@@ -136,6 +137,10 @@ export interface RequestContext {
    * contexts made outside the server.
    */
   keepAlive?(): void;
+  /** A value a stage left on this request (server/request-key.ts), or undefined. */
+  get<T>(key: RequestKey<T>): T | undefined;
+  /** Leaves a value on this request for the stages around this one. */
+  set<T>(key: RequestKey<T>, value: T): void;
 }
 
 /**

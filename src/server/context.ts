@@ -14,6 +14,7 @@ import type { SessionRecord } from '../store/record.js';
 import type { Identity, RequestContext, SessionHandle, SessionPort } from './application.js';
 import type { Incoming } from './exchange.js';
 import { portOf } from './session-port.js';
+import { type RequestKey, RequestValues } from './request-key.js';
 
 /** One request's view of its session: the record as resolved for it, and the port. */
 class Handle implements SessionHandle {
@@ -47,6 +48,7 @@ type SignalSource = { readonly signal: AbortSignal; readonly cancellation?: Abor
 class Context implements RequestContext {
   readonly #incoming: Incoming;
   #signalSource: SignalSource;
+  #values: RequestValues | undefined;
   readonly session: SessionHandle | undefined;
   readonly protocolVersion: string;
   readonly principal: string | null;
@@ -85,6 +87,14 @@ class Context implements RequestContext {
 
   keepAlive(): void {
     this.#signalSource.keepAlive?.();
+  }
+
+  get<T>(key: RequestKey<T>): T | undefined {
+    return this.#values?.get(key);
+  }
+
+  set<T>(key: RequestKey<T>, value: T): void {
+    (this.#values ??= new RequestValues()).set(key, value);
   }
 
   /** This context, or a copy when `shared` (a batch), whose signal comes from `source`. */

@@ -7,30 +7,18 @@
  * RFC 9728 metadata that tells clients where to get a token (docs/AUTH.md).
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JSONWebKeySet } from 'jose';
 import { apiKeyAuthenticator } from '../../auth/api-key-authenticator.js';
 import { introspectionAuthenticator } from '../../auth/introspection-authenticator.js';
 import { type Authenticator, jwtAuthenticator } from '../../auth/jwt-authenticator.js';
-import { protectedResourceMetadata, resourceMetadataUrl, WELL_KNOWN_RESOURCE } from '../../auth/resource-metadata.js';
-import { SessiongateError } from '../../protocol/failures.js';
-import type { SessionServerOptions } from '../../server/options.js';
+import { resourceServer } from '../../gateway/resource-server.js';
+import type { GatewayAuth } from '../../gateway/gateway-options.js';
 import { report } from '../run-server.js';
-import type { Routes } from '../serve.js';
 import { readApiKeyFile } from '../keys/api-key-file.js';
 import type { GatewayFlags } from './gateway-flags.js';
 import { secretFrom } from './secret.js';
 
-export interface GatewayAuth {
-  /** For the session server: the caller's principal (or a thrown 401/403/503). */
-  authenticate: NonNullable<SessionServerOptions['authenticate']>;
-  /** The metadata routes (none without --auth jwt). */
-  routes: Routes;
-  /** Called once the gateway listens: its URL is the default public URL (the resource, the audience). */
-  listening(url: string): string[];
-  /** Stops watching what it reads (the API key file). */
-  close?(): void;
-}
+export type { GatewayAuth };
 
 export function gatewayAuth(flags: GatewayFlags): GatewayAuth {
   if (flags.auth === 'none') {
@@ -48,36 +36,13 @@ export function gatewayAuth(flags: GatewayFlags): GatewayAuth {
     throw new Error(`--auth ${flags.auth} needs --issuer (the identity provider whose tokens are accepted)`);
   const issuers = flags.issuers;
   const makeVerifier = flags.auth === 'jwt' ? jwtVerifier(flags, issuers) : introspectionVerifier(flags);
-  /** Set once the gateway listens (the public URL is then known). */
-  let ready: { verify: Authenticator; metadata: string; paths: string[] } | undefined;
-  const serveMetadata = (req: IncomingMessage, res: ServerResponse, path: string): void => {
-    // Browser clients read the metadata across origins (MCP authorization, "Protected Resource Metadata").
-    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET', 'access-control-allow-headers': '*' };
-    if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
-    if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { ...cors, allow: 'GET' }).end();
-    if (!ready?.paths.includes(path)) return void res.writeHead(404, cors).end();
-    res.writeHead(200, { ...cors, 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(ready.metadata);
-  };
-  return {
-    authenticate: (request) => {
-      // Until the gateway listens nobody is let in (fail closed); it listens before it is reachable.
-      if (!ready) throw new SessiongateError('SG_AUTH_UNAVAILABLE', undefined, { headers: { 'retry-after': '1' } });
-      return ready.verify(request);
-    },
-    routes: { [WELL_KNOWN_RESOURCE]: serveMetadata, [`${WELL_KNOWN_RESOURCE}/`]: serveMetadata },
-    listening(url) {
-      const resource = flags.publicUrl ?? url;
-      const metadataUrl = resourceMetadataUrl(resource);
-      ready = {
-        verify: makeVerifier(resource, metadataUrl),
-        metadata: JSON.stringify(
-          protectedResourceMetadata({ resource, authorizationServers: issuers, scopesSupported: flags.requiredScopes ?? [] }),
-        ),
-        paths: [WELL_KNOWN_RESOURCE, new URL(metadataUrl).pathname],
-      };
-      return [`  auth: ${flags.auth} (issuers ${issuers.join(', ')}; metadata ${metadataUrl})`];
-    },
-  };
+  return resourceServer({
+    issuers,
+    verifier: makeVerifier,
+    scopes: flags.requiredScopes ?? [],
+    ...(flags.publicUrl !== undefined && { publicUrl: flags.publicUrl }),
+    kind: flags.auth,
+  });
 }
 
 /**

@@ -24,7 +24,7 @@ import { startDemoUpstream } from './demo-upstream.js';
 import { addGatewayFlags, type GatewayFlags, gatewayFlags } from './gateway-flags.js';
 import { gatewayAuth, type GatewayAuth } from './gateway-auth.js';
 import { serveGateway, type GatewayPlan, type HttpUpstreamLink } from './serve-gateway.js';
-import { probeHttpSse, probePool, probeStdio } from './startup-checks.js';
+import { probeHttpSse, probePool, probeStdio } from '../../gateway/upstreams/upstream-probes.js';
 import { federationPlan } from './federation-plan.js';
 import { upstreamTokenExchange } from './gateway-token-exchange.js';
 import { gatewayPolicy, type GatewayPolicy } from './gateway-policy.js';

@@ -8,26 +8,25 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import { PolicyEvaluator } from '../../policy/evaluator.js';
 import { readPolicyFile } from '../../policy/read-policy.js';
+import type { PolicySource } from '../../gateway/gateway-options.js';
 import { report } from '../run-server.js';
 
-export interface GatewayPolicy {
-  /** The policy in force. */
-  current(): PolicyEvaluator;
+export interface GatewayPolicy extends PolicySource {
   /** Reads the file again (what a change or SIGHUP does); false when it was refused. */
   reload(): boolean;
-  /** Told after each reload that took, with the policy it replaced. */
-  onReload: ((previous: PolicyEvaluator) => void) | undefined;
+  onReload(listener: (previous: PolicyEvaluator) => void): void;
   close(): void;
 }
 
 export function gatewayPolicy(path: string): GatewayPolicy {
   let current = new PolicyEvaluator(readPolicyFile(path));
+  const listeners: ((previous: PolicyEvaluator) => void)[] = [];
   const reload = (): boolean => {
     try {
       const previous = current;
       current = new PolicyEvaluator(readPolicyFile(path));
       process.stderr.write(`sessiongate: policy reloaded from ${path} (${current.document.rules.length} rules)\n`);
-      gateway.onReload?.(previous);
+      for (const listener of listeners) listener(previous);
       return true;
     } catch (error) {
       report(new Error(`--policy: kept the policy in force: ${(error as Error).message}`));
@@ -38,14 +37,13 @@ export function gatewayPolicy(path: string): GatewayPolicy {
   // Polled, not fs.watch: it sees a file an editor replaces, and never keeps the process alive.
   watchFile(path, { persistent: false, interval: 1000 }, onChange);
   process.on('SIGHUP', onChange);
-  const gateway: GatewayPolicy = {
+  return {
     current: () => current,
     reload,
-    onReload: undefined,
+    onReload: (listener) => void listeners.push(listener),
     close() {
       unwatchFile(path, onChange);
       process.off('SIGHUP', onChange);
     },
   };
-  return gateway;
 }

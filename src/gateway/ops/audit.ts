@@ -7,8 +7,9 @@
  * written to, hash-chained, is gateway/audit-log/audit-log.ts.
  */
 import { isObject, isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
-import type { McpApplication, OrphanedCall, Reply, RequestContext } from '../../server/application.js';
-import { isStreamReply, plainApplication } from '../../server/application.js';
+import type { McpApplication, Reply, RequestContext } from '../../server/application.js';
+import { isStreamReply } from '../../server/application.js';
+import { compose, type Stage } from '../../server/stage.js';
 import { verdictOf } from '../../policy/policy-gate.js';
 import { type IdentityView, SESSION_IDENTITY, subjectView } from '../identity-view.js';
 import type { EventSink } from '../audit-events.js';
@@ -16,9 +17,8 @@ import { sessionTag } from '../../session/id.js';
 import { watched } from '../../server/watched-stream.js';
 
 /**
- * Wraps an application so every request it answers leaves one event in `log`, naming the caller
- * with `view`; a session created by a verified caller keeps that view in its state
- * (SESSION_IDENTITY, for the admin API), written while the upstream answers initialize.
+ * `application` behind the audit stage alone: every request it answers, and every call it
+ * adopts after a crash, leaves one event in `log`.
  */
 export function audited(
   application: McpApplication,
@@ -26,6 +26,20 @@ export function audited(
   view: IdentityView = subjectView,
   serverOf?: (request: JsonRpcRequest) => string | undefined,
 ): McpApplication {
+  return compose(application, [auditStage(log, view, serverOf)]);
+}
+
+/**
+ * The audit stage: one event in `log` per request answered and per call adopted, naming the
+ * caller with `view` and carrying the policy's verdict when a policy stage inside left one; a
+ * session created by a verified caller keeps that view in its state (SESSION_IDENTITY, for the
+ * admin API), written while the upstream answers initialize.
+ */
+export function auditStage(
+  log: EventSink,
+  view: IdentityView = subjectView,
+  serverOf?: (request: JsonRpcRequest) => string | undefined,
+): Stage {
   function record(request: JsonRpcRequest, context: RequestContext, started: number, response: JsonRpcResponse | undefined): void {
     const error = response && 'error' in response ? response.error : undefined;
     const session = context.session;
@@ -42,7 +56,7 @@ export function audited(
       outcome: outcomeOf(response),
       code: error ? error.code : response ? null : -32603,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
-      ...verdictOf(request),
+      ...verdictOf(context),
     });
     if (request.method === 'initialize' && session && response && !error) {
       log.write({
@@ -56,39 +70,35 @@ export function audited(
     }
   }
 
-  const adopt = application.adopt?.bind(application);
-  // Every other member delegated (plainApplication binds a class's methods, which a spread would drop).
   return {
-    ...plainApplication(application),
-    ...(adopt && {
-      adopt(call: OrphanedCall, context: RequestContext) {
-        const rest = adopt(call, context);
-        if (!rest) return undefined;
-        const started = performance.now();
-        return watch(rest, (response) => {
-          const error = response && 'error' in response ? response.error : undefined;
-          log.write({
-            event: 'request.adopted',
-            session: context.session ? sessionTag(context.session.id) : null,
-            principal: context.principal,
-            identity: view(context.identity),
-            clientSessionId: context.clientSessionId ?? null,
-            requestId: call.requestId,
-            outcome: outcomeOf(response),
-            code: error ? error.code : response ? null : -32603,
-            durationMs: Math.round((performance.now() - started) * 10) / 10,
-          });
+    name: 'audit',
+    adopt(call, context, next) {
+      const rest = next(call, context);
+      if (!rest) return undefined;
+      const started = performance.now();
+      return watch(rest, (response) => {
+        const error = response && 'error' in response ? response.error : undefined;
+        log.write({
+          event: 'request.adopted',
+          session: context.session ? sessionTag(context.session.id) : null,
+          principal: context.principal,
+          identity: view(context.identity),
+          clientSessionId: context.clientSessionId ?? null,
+          requestId: call.requestId,
+          outcome: outcomeOf(response),
+          code: error ? error.code : response ? null : -32603,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
         });
-      },
-    }),
-    async handle(request, context) {
+      });
+    },
+    async handle(request, context, next) {
       const started = performance.now();
       let reply: Reply;
       try {
         reply =
           request.method === 'initialize'
-            ? (await Promise.all([application.handle(request, context), keepIdentity(context, view)]))[0]
-            : await application.handle(request, context);
+            ? (await Promise.all([next(request, context), keepIdentity(context, view)]))[0]
+            : await next(request, context);
       } catch (error) {
         record(request, context, started, undefined);
         throw error;

@@ -8,11 +8,13 @@
  */
 import { bearerToken } from '../../../auth/bearer.js';
 import type { TokenExchange } from '../../../auth/token-exchange.js';
-import type { JsonRpcMessage, JsonRpcRequest } from '../../../protocol/jsonrpc.js';
+import type { JsonRpcMessage } from '../../../protocol/jsonrpc.js';
 import { SessiongateError } from '../../../protocol/failures.js';
-import { type McpApplication, type OrphanedCall, plainApplication, type Reply, type RequestContext } from '../../../server/application.js';
+import type { McpApplication, RequestContext } from '../../../server/application.js';
+import { compose, type Stage } from '../../../server/stage.js';
 
-export function withUpstreamTokens(application: McpApplication, exchange: TokenExchange): McpApplication {
+/** The exchange stage: a caller's own upstream token is held before anything of theirs goes upstream. */
+export function upstreamTokenStage(exchange: TokenExchange): Stage {
   const ready = (context: RequestContext): Promise<void> | undefined => {
     const token = bearerToken(context.header('authorization'));
     // Authentication ran first (docs/AUTH.md): a caller without a verified token is not here.
@@ -21,29 +23,30 @@ export function withUpstreamTokens(application: McpApplication, exchange: TokenE
     return exchange.ready(context.principal, token, typeof exp === 'number' ? exp * 1000 : undefined);
   };
   return {
-    ...plainApplication(application),
-    handle(request: JsonRpcRequest, context: RequestContext): Promise<Reply> {
+    name: 'upstream-tokens',
+    handle(request, context, next) {
       const exchanging = ready(context);
-      return exchanging ? exchanging.then(() => application.handle(request, context)) : application.handle(request, context);
+      return exchanging ? exchanging.then(() => next(request, context)) : next(request, context);
     },
-    async receive(message: JsonRpcMessage, context: RequestContext): Promise<void> {
+    async receive(message, context, next) {
       const exchanging = ready(context);
       if (exchanging) await exchanging;
-      await application.receive(message, context);
+      await next(message, context);
     },
-    ...(application.openStream && {
-      openStream: (context: RequestContext) => {
-        // A GET stream cannot wait: it uses the token held (its session's requests got one),
-        // and a stream opened first after a restart gets one here for its reconnection.
-        ready(context)?.catch(() => {});
-        return application.openStream!(context);
-      },
-    }),
-    ...(application.adopt && {
-      // An adopted call resumes its upstream stream with a token for this caller, fetched first.
-      adopt: (call: OrphanedCall, context: RequestContext) => afterReady(ready(context), () => application.adopt!(call, context)),
-    }),
+    openStream(context, next) {
+      // A GET stream cannot wait: it uses the token held (its session's requests got one),
+      // and a stream opened first after a restart gets one here for its reconnection.
+      ready(context)?.catch(() => {});
+      return next(context);
+    },
+    // An adopted call resumes its upstream stream with a token for this caller, fetched first.
+    adopt: (call, context, next) => afterReady(ready(context), () => next(call, context)),
   };
+}
+
+/** `application` behind the exchange stage alone. */
+export function withUpstreamTokens(application: McpApplication, exchange: TokenExchange): McpApplication {
+  return compose(application, [upstreamTokenStage(exchange)]);
 }
 
 /** The messages of `open()`, opened once `ready` settled (a token exchange), or at once. */

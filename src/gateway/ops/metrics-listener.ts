@@ -1,12 +1,12 @@
 /**
- * @module cli/gateway/metrics-listener
+ * @module gateway/ops/metrics-listener
  * `--metrics-port`: `/metrics` on a listener of its own, so Prometheus can scrape it on an
  * internal port while the MCP port faces callers (it is then not served there). Same host and
  * same host-name check as the MCP listener (docs/limits.md, "Connections").
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { hostAllowed } from '../../server/origin.js';
-import { HEADERS_MS, listenOn, REQUEST_MS } from '../serve.js';
+import { HEADERS_MS, listenOn, REQUEST_MS } from '../../server/listen.js';
 
 export interface MetricsListener {
   readonly url: string;

@@ -1,5 +1,5 @@
 /**
- * @module cli/gateway/readiness
+ * @module gateway/ops/readiness
  * `GET /readyz`: whether this gateway can serve a new session now. The store must answer within
  * a second, and an HTTP upstream (one replica of a pool) must answer an initialize; the upstream
  * answer is kept for two seconds so a busy probe loop does not become upstream load; and the
@@ -7,7 +7,7 @@
  * else 503 with the reasons. `/healthz` stays liveness only.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { probeHttp } from './startup-checks.js';
+import { probeHttp } from '../upstreams/upstream-probes.js';
 
 const STORE_TIMEOUT_MS = 1000;
 const UPSTREAM_CACHE_MS = 2000;
@@ -58,12 +58,13 @@ export function readinessRoute(sources: ReadinessSources): (req: IncomingMessage
   };
 }
 
-/** Saturation of a listener: 90% or more of its connection cap open. */
-export function connectionSaturation(server: () => Server | undefined, maxConnections: number): () => Promise<string | undefined> {
+/** Saturation of a listener: 90% or more of its connection cap open (never without a cap). */
+export function connectionSaturation(server: () => Server | undefined): () => Promise<string | undefined> {
   return () =>
     new Promise((resolve) => {
       const listening = server();
-      if (!listening) return resolve(undefined);
+      const maxConnections = listening?.maxConnections;
+      if (!listening || maxConnections === undefined || !Number.isFinite(maxConnections)) return resolve(undefined);
       listening.getConnections((error, open) => {
         if (error || open < maxConnections * 0.9) return resolve(undefined);
         resolve(`saturated: ${open} of ${maxConnections} connections open`);

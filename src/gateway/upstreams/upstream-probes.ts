@@ -1,13 +1,13 @@
 /**
- * @module cli/gateway/startup-checks
+ * @module gateway/upstreams/upstream-probes
  * A misconfigured upstream is found at start-up, with its real reason, instead of by the first
  * user as "the upstream process is not running" on every call: a stdio command is started once
  * and must answer an initialize; an HTTP upstream must answer an initialize as an MCP server does (its
  * session, if any, is DELETEd at once). The same HTTP probe serves `/readyz`.
  */
 import { request } from 'undici';
-import { DEFAULT_PROBE_TIMEOUT_MS, ProbeTimeout, stdioProbe } from '../../gateway/federation/server-probe.js';
-import type { StdioCommand } from '../../gateway/upstreams/stdio/stdio-child.js';
+import { DEFAULT_PROBE_TIMEOUT_MS, ProbeTimeout, stdioProbe } from '../federation/server-probe.js';
+import type { StdioCommand } from './stdio/stdio-child.js';
 import { LATEST_HANDSHAKE_REVISION } from '../../protocol/revisions.js';
 import { internalRequestId } from '../../protocol/internal-ids.js';
 

@@ -1,12 +1,14 @@
 /**
- * @module cli/serve
- * The HTTP listener shared by CLI commands: `/mcp` to the session server, `/healthz`, and a
- * graceful shutdown on SIGTERM/SIGINT.
+ * @module server/listen
+ * A node:http listener for a session server: `/mcp` to it, `/healthz`, extra routes (the
+ * gateway's /readyz, /metrics, /admin/, /console/) under the same Host check, connection and
+ * slow-client limits (docs/limits.md, "Connections"), and a two-step shutdown (stop accepting
+ * and let calls under way finish, then close what is left).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostAllowed } from '../server/origin.js';
-import type { SessionServer } from '../server/session-server.js';
+import { hostAllowed } from './origin.js';
+import type { SessionServer } from './session-server.js';
 
 export interface Listening {
   readonly url: string;
@@ -127,23 +129,4 @@ export async function listenOn(http: Server, port: number, host: string): Promis
   });
   const address = http.address() as AddressInfo;
   return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-}
-
-/** Runs `stop` once on SIGTERM or SIGINT, then exits. */
-export function onShutdownSignal(stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`sessiongate: ${signal} received, shutting down\n`);
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`sessiongate: shutdown failed: ${(error as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', handler);
-  process.once('SIGINT', handler);
 }

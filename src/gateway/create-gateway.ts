@@ -1,0 +1,253 @@
+/**
+ * @module gateway/create-gateway
+ * The whole gateway `sessiongate` runs, from options (gateway-options.ts): the upstream behind
+ * both eras, then the stages composed once around it (server/stage.ts): request hygiene
+ * outermost, the audit, and only when asked for the policy with its approvals and token
+ * exchange; the session server around that; and beside /mcp
+ * the routes an operator uses (/readyz, /metrics, /admin/, /console/, the auth metadata).
+ * The CLI is flag parsing plus this call (docs/ARCHITECTURE.md, "One gateway").
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type PolicyControls, policyStage } from '../policy/policy-gate.js';
+import type { JsonRpcRequest } from '../protocol/jsonrpc.js';
+import { compose, type Stage } from '../server/stage.js';
+import { listen, type Listening, type Routes } from '../server/listen.js';
+import { createSessionServer, type SessionServer } from '../server/session-server.js';
+import { sessionTag } from '../session/id.js';
+import type { SessionManager } from '../session/session-manager.js';
+import { type EventSink, fanout, sessionCreated, sessionEnded } from './audit-events.js';
+import { ConsoleFeed } from './console/console-feed.js';
+import type { ConsoleApiOptions } from './console/console-api.js';
+import { consoleRoutes } from './console/console-routes.js';
+import { MetricHistory } from './console/metric-history.js';
+import { eraRouter } from './eras/era-router.js';
+import type { FederationApplication } from './federation/federation.js';
+import { checkGatewayOptions, type GatewayOptions } from './gateway-options.js';
+import { identityView, type IdentityView, SESSION_IDENTITY } from './identity-view.js';
+import { adminApi } from './ops/admin.js';
+import { auditStage } from './ops/audit.js';
+import { GatewayMetrics } from './ops/metrics.js';
+import { listenMetrics, type MetricsListener } from './ops/metrics-listener.js';
+import { connectionSaturation, readinessRoute } from './ops/readiness.js';
+import { RecentEvents } from './ops/recent-events.js';
+import { hygieneStage } from './stages/hygiene.js';
+import { upstreamTokenStage } from './upstreams/http/upstream-tokens.js';
+import { StdioChild } from './upstreams/stdio/stdio-child.js';
+import type { ServerOf } from '../policy/call.js';
+
+/** Where the gateway listens. */
+export interface GatewayAddress {
+  port: number;
+  host: string;
+  /** Connections open at once on the MCP port (docs/limits.md, "Connections"). Default: no cap. */
+  maxConnections?: number;
+  /** Serve /metrics on a listener of its own on this port (same host), not on the MCP port. */
+  metricsPort?: number;
+}
+
+export interface GatewayListening {
+  /** The MCP endpoint, http://HOST:PORT/mcp. */
+  readonly url: string;
+  readonly listening: Listening;
+  /** Lines for a start-up summary: auth, metrics, console. */
+  readonly summary: string[];
+}
+
+export interface Gateway {
+  readonly server: SessionServer;
+  readonly sessions: SessionManager;
+  readonly metrics: GatewayMetrics;
+  /** The policy's controls, when a policy was given (its approvals, `policyChanged`). */
+  readonly policy: PolicyControls | undefined;
+  /** Every route beside /mcp and /healthz (for a listener of the caller's own). */
+  readonly routes: Routes;
+  /** Listens (once): /mcp, /healthz and `routes` under one Host check. */
+  listen(address: GatewayAddress): Promise<GatewayListening>;
+  /**
+   * Stops accepting, lets calls under way finish (at most `graceMs`), ends sessions when asked
+   * (a memory store's die with the process), then closes the server, the listeners, the
+   * policy's and the auth's watchers and the audit. The store stays open (its opener closes it).
+   */
+  close(options?: { graceMs?: number; endSessions?: boolean }): Promise<void>;
+}
+
+export function createGateway(options: GatewayOptions): Gateway {
+  checkGatewayOptions(options);
+  const { http, federation, adminToken } = options;
+  const onError = options.onError ?? (() => {});
+  let listening: Listening | undefined;
+  let metricsListener: MetricsListener | undefined;
+  const metrics = new GatewayMetrics({
+    // Read when scraped, once the server below exists.
+    liveSessions: () => server.sessions.count(),
+    undeliveredMessages: () => server.sessions.undelivered,
+    upstreamWaiting: () => http?.slots.waiting ?? 0,
+    stdioChildren: () => StdioChild.running,
+    ...(federation && { servers: () => federation.servers() }),
+  });
+  const operator = adminToken === undefined ? undefined : operatorParts(metrics, adminToken);
+  const events = fanout(options.audit, metrics, operator?.recent, operator?.feed);
+  const view = identityView(options.identityClaim);
+  const routed = eraRouter({
+    handshake: options.upstream,
+    ...http,
+    era: http ? (http.era ?? 'auto') : 'handshake',
+    ...(options.withoutCorrelationId && { withoutCorrelationId: options.withoutCorrelationId }),
+    onError,
+    async onConversation(record, context) {
+      const identity = view(context.identity);
+      if (identity) await server.sessions.writeState(record.id, SESSION_IDENTITY.key, SESSION_IDENTITY.encode(identity));
+      events.write(sessionCreated(record, identity));
+    },
+  });
+  // The stages, composed once, outermost first; what was not asked for is not there
+  // (docs/ARCHITECTURE.md, "One gateway"). Hygiene outermost: the audit, the policy and routing
+  // all see the form the upstream acts on. Policy before token exchange: a denied call costs no exchange.
+  const gate = options.policy && gated(options, view, events.write.bind(events));
+  const serverOf = federation && ((request: JsonRpcRequest) => federation.serverOf(request));
+  const stages: Stage[] = [hygieneStage, auditStage(events, view, serverOf)];
+  if (gate) stages.push(gate);
+  if (options.upstreamTokens) stages.push(upstreamTokenStage(options.upstreamTokens));
+  const application = compose(routed, stages);
+  const server = createSessionServer({
+    ...options.sessions,
+    application,
+    store: options.store,
+    // Without auth the principal is a keyed hash of the Authorization header when one is sent.
+    authenticate: options.auth?.authenticate ?? ((request) => request.header('authorization')),
+    onError,
+  });
+  server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
+
+  const serveMetrics = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
+    const text = await metrics.text();
+    res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+  };
+  const admin = operator && adminApi(server.sessions, operator.token, operator.recent, gate?.approvals);
+  const console = operator?.console({
+    sessions: server.sessions,
+    audit: events,
+    upstream: options.label ?? http?.url ?? '',
+    approvals: gate?.approvals,
+    secure: options.publicUrl?.startsWith('https:') ?? false,
+  });
+  const replicas = http ? (http.replicas ?? [http.url]) : [];
+  let separateMetrics = false;
+  const routes: Routes = {
+    ...options.auth?.routes,
+    '/readyz': readinessRoute({
+      store: () => server.sessions,
+      upstreams: replicas,
+      upstreamHeaders: http?.upstreamHeaders,
+      saturation: connectionSaturation(() => listening?.http),
+    }),
+    // On the MCP port unless metricsPort gives it a listener of its own.
+    '/metrics': (req, res) => (separateMetrics ? void res.writeHead(404).end() : serveMetrics(req, res)),
+    // Not mounted without a token: /admin/ is then an ordinary 404.
+    ...(admin && { '/admin/': admin }),
+    ...(console ?? { '/console': consoleOff, '/console/': consoleOff }),
+  };
+
+  return {
+    server,
+    sessions: server.sessions,
+    metrics,
+    policy: gate,
+    routes,
+    async listen(address) {
+      if (listening) throw new Error('sessiongate: the gateway listens already');
+      const allowedHosts = options.sessions?.allowedHosts;
+      listening = await listen(server, address.port, address.host, routes, {
+        allowedHosts,
+        ...(address.maxConnections !== undefined && { maxConnections: address.maxConnections }),
+        ...(federation && { healthDetail: () => ({ servers: federation.servers() }) }),
+      });
+      if (address.metricsPort !== undefined) {
+        separateMetrics = true;
+        metricsListener = await listenMetrics(address.metricsPort, address.host, allowedHosts, serveMetrics);
+      }
+      operator?.history.start();
+      const base = listening.url.replace(/\/mcp$/, '');
+      const summary = [
+        ...(options.auth?.listening?.(listening.url) ?? []),
+        `  metrics: ${metricsListener?.url ?? `${base}/metrics`}`,
+        operator
+          ? `  console: ${base}/console/ (sign in with the admin token)`
+          : '  console: off (set SESSIONGATE_ADMIN_TOKEN to turn it on)',
+      ];
+      return { url: listening.url, listening, summary };
+    },
+    async close({ graceMs = 10_000, endSessions = false } = {}) {
+      await listening?.stop(graceMs);
+      if (endSessions) await server.sessions.endAll('shutdown');
+      await server.close();
+      await listening?.close();
+      options.auth?.close?.();
+      options.policy?.close?.();
+      operator?.history.stop();
+      await metricsListener?.close();
+      await options.audit?.close?.();
+    },
+  };
+}
+
+/** The admin API's and the console's parts: recent events, the console's feed and charts. */
+function operatorParts(metrics: GatewayMetrics, token: string) {
+  const recent = new RecentEvents();
+  // The console: audit events reach it only while one watches.
+  const feed = new ConsoleFeed();
+  const history = new MetricHistory(metrics.registry);
+  return {
+    token,
+    recent,
+    feed,
+    history,
+    console: (parts: Omit<ConsoleApiOptions, 'adminToken' | 'recent' | 'feed' | 'history'>): Routes =>
+      consoleRoutes({ ...parts, adminToken: token, recent, feed, history }),
+  };
+}
+
+/** The policy gate, told of reloads; a federation asks it again for the server a resource request reaches. */
+function gated(options: GatewayOptions, view: IdentityView, write: EventSink['write']): Stage & PolicyControls {
+  const { policy, federation } = options;
+  const gate = policyStage({
+    policy: () => policy!.current(),
+    ...(options.principalClaim !== undefined && { subjectClaim: options.principalClaim }),
+    ...(options.defaultIssuer !== undefined && { defaultIssuer: options.defaultIssuer }),
+    ...(options.approvalTimeoutMs !== undefined && { approvalTimeoutMs: options.approvalTimeoutMs }),
+    // An operator sees who asked by the name the sessions and the audit give them.
+    describeCaller: (context) => view(context.identity),
+    onStrayAnswer: ({ context }) =>
+      write({
+        event: 'approval.stray-answer',
+        session: context.session ? sessionTag(context.session.id) : null,
+        principal: context.principal,
+      }),
+    ...(federation && { serverOf: serverOfCall(federation), servers: () => federation.servers().map((server) => server.name) }),
+  });
+  // A reload tells the sessions whose lists it changed (list_changed on their GET stream).
+  policy!.onReload?.((previous) => void gate.policyChanged(previous).catch(options.onError ?? (() => {})));
+  federation?.guard((request, context, server) => gate.serverCheck(request, context, server));
+  return gate;
+}
+
+/** The server of a tool, prompt or resource, as the federation routes it (for rules naming `servers`). */
+function serverOfCall(federated: FederationApplication): ServerOf {
+  return (call) => {
+    if (call.kind === 'resource') return federated.serverOf({ method: 'resources/read', params: { uri: call.name ?? '' } });
+    return federated.serverOf({ method: call.kind === 'prompt' ? 'prompts/get' : 'tools/call', params: { name: call.name ?? '' } });
+  };
+}
+
+/**
+ * `/console/` without an admin token: not a bare 404 but how to turn it on. Says nothing a
+ * stranger could use: only that the console is off on this gateway.
+ */
+function consoleOff(_req: IncomingMessage, res: ServerResponse): void {
+  res
+    .writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+    .end(
+      'The operator console is off: start the gateway with an admin token (SESSIONGATE_ADMIN_TOKEN=..., or --admin-token) to turn it on (docs/CONSOLE.md).\n',
+    );
+}

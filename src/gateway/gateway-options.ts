@@ -1,0 +1,108 @@
+/**
+ * @module gateway/gateway-options
+ * What `createGateway` takes (create-gateway.ts): the upstream application, the store, and each
+ * feature the gateway composes around it, every one off unless given (docs/ARCHITECTURE.md,
+ * "One gateway"). Checked by one schema (protocol/options.ts).
+ */
+import type { TokenExchange } from '../auth/token-exchange.js';
+import type { PolicyEvaluator } from '../policy/evaluator.js';
+import { checkOptions, option, OptionError, required } from '../protocol/options.js';
+import type { McpApplication } from '../server/application.js';
+import type { Routes } from '../server/listen.js';
+import type { SessionServerOptions } from '../server/options.js';
+import type { SessionStore } from '../store/store.js';
+import type { EventSink } from './audit-events.js';
+import type { UpstreamEra } from './eras/era-router.js';
+import type { FederationApplication } from './federation/federation.js';
+import type { FairSlots } from './upstreams/fair-slots.js';
+import type { HeaderPolicyOptions } from './upstreams/http/header-policy.js';
+import type { Dispatcher } from 'undici';
+
+/** A Streamable HTTP upstream: where it is, and the connections and turns every path to it shares (fair-slots.ts). */
+export type HttpUpstreamLink = { url: string; slots: FairSlots; dispatcher?: Dispatcher } & HeaderPolicyOptions;
+
+/** Who may call the gateway. */
+export interface GatewayAuth {
+  /** The caller's principal, or a thrown 401/403/503 (`sessiongate/auth`'s authenticators). */
+  authenticate: NonNullable<SessionServerOptions['authenticate']>;
+  /** Routes it serves beside /mcp (RFC 9728 metadata). */
+  routes?: Routes;
+  /** Told the URL the gateway listens on (the default public URL); returns lines for a start-up summary. */
+  listening?(url: string): string[];
+  /** Stops what it watches. */
+  close?(): void;
+}
+
+/** The policy in force, and how a new one is announced (a file read again). */
+export interface PolicySource {
+  current(): PolicyEvaluator;
+  /** Registers what runs after each reload that took, with the policy it replaced. */
+  onReload?(listener: (previous: PolicyEvaluator) => void): void;
+  close?(): void;
+}
+
+/** An audit sink the gateway closes when it closes (AuditLog). */
+export type AuditSink = EventSink & { close?(): Promise<void> };
+
+export interface GatewayOptions {
+  /** The application in front of the upstream: `httpUpstream`, `stdioUpstream`, `sseUpstream` or a `federation`. */
+  upstream: McpApplication;
+  /** Sessions, secrets, buckets, approvals and the event log (the caller opens and closes it). */
+  store: SessionStore;
+  /**
+   * Set for a Streamable HTTP upstream: sessionless (2026-07-28) callers and upstreams are then
+   * served too (eras/era-router.ts), and `/readyz` asks one of `replicas` (default: `url`).
+   */
+  http?: HttpUpstreamLink & { replicas?: readonly string[]; era?: UpstreamEra | 'auto' };
+  /** Set when `upstream` is a federation: rules naming `servers`, the audit's server, `/healthz?servers=1`. */
+  federation?: FederationApplication;
+  /** The session server's limits (caps, timeouts, origins, resumption); defaults as `createSessionServer`'s. */
+  sessions?: Omit<SessionServerOptions, 'application' | 'store' | 'authenticate' | 'onError'>;
+  /** Who may call. Default: a keyed hash of the raw Authorization header binds a session, nothing verified. */
+  auth?: GatewayAuth;
+  /** Who may call what (docs/POLICY.md). Default: no policy. */
+  policy?: PolicySource;
+  /** How long a person or an operator has to approve a call, ms. Default 300,000. */
+  approvalTimeoutMs?: number;
+  /** The claim rules' `subjects` list. Default 'sub'. */
+  principalClaim?: string;
+  /** The issuer whose callers rules without `issuers` describe. Default: none. */
+  defaultIssuer?: string;
+  /** Each caller's own token for the HTTP upstream (RFC 8693), exchanged after the policy passed a call. */
+  upstreamTokens?: TokenExchange;
+  /** Where audit events go besides the metrics (an `AuditLog`); closed with the gateway. */
+  audit?: AuditSink;
+  /** The claim that names a person in audit lines, session rows and approvals. Default 'sub'. */
+  identityClaim?: string;
+  /** Turns on the admin API (/admin/) and the operator console (/console/); at least 16 characters. */
+  adminToken?: string;
+  /** What the gateway fronts, as the console's rows name it. Default: the HTTP upstream's URL. */
+  label?: string;
+  /** The URL callers use, when not the one it listens on (the resource of its tokens; `Secure` console cookies on https). */
+  publicUrl?: string;
+  /** Sessionless callers without a correlation id (eras/conversations). Default 'principal'. */
+  withoutCorrelationId?: 'principal' | 'request';
+  /** Told of failures no caller sees (an audit write, a lost upstream). Default: none. */
+  onError?: (error: unknown) => void;
+}
+
+const SCHEMA = {
+  upstream: required(option.custom('must be an McpApplication', (value) => typeof (value as McpApplication | null)?.handle === 'function')),
+  store: required(option.custom('must be a SessionStore', (value) => typeof value === 'object' && value !== null)),
+  approvalTimeoutMs: option.finitePositive,
+  principalClaim: option.string,
+  identityClaim: option.string,
+  defaultIssuer: option.string,
+  label: option.string,
+  publicUrl: option.httpUrl,
+  withoutCorrelationId: option.oneOf(['principal', 'request']),
+  onError: option.func,
+};
+
+export function checkGatewayOptions(options: GatewayOptions): void {
+  checkOptions(SCHEMA, options);
+  if (options.adminToken !== undefined && (typeof options.adminToken !== 'string' || options.adminToken.length < 16))
+    throw new OptionError('adminToken', 'sessiongate: option "adminToken" must have at least 16 characters');
+  if (options.upstreamTokens && !options.http)
+    throw new OptionError('upstreamTokens', 'sessiongate: option "upstreamTokens" needs an HTTP upstream (option "http")');
+}
