@@ -90,8 +90,8 @@ describe('on a Redis Cluster (three masters)', () => {
     );
     const now = Date.now();
     const r = record(now);
-    await a.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
-    expect(await b.get(r.id, now)).toEqual(r);
+    await a.sessions.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
+    expect(await b.sessions.get(r.id, now)).toEqual(r);
     const heard: unknown[] = [];
     b.bus.listen('holder', r.id, (payload) => heard.push(payload));
     await expect.poll(() => a.bus.send('holder', r.id, { n: 1 })).toBe(1);

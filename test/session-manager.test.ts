@@ -6,17 +6,26 @@ import { SessionManager } from '../src/session/session-manager.js';
 import type { SessionOptions } from '../src/session/options.js';
 import { LiveRegistry } from '../src/session/live-registry.js';
 import { MemoryStore } from '../src/store/memory/index.js';
+import { MemorySessions } from '../src/store/memory/memory-sessions.js';
 import type { DisposeReason as EndReason } from '../src/session/live-registry.js';
 import { ManualClock } from './helpers/clock.js';
 
 const INIT = { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' } };
 
-/** A real MemoryStore that counts its touch writes. */
-class CountingStore extends MemoryStore {
+/** A real memory session table that counts its touch writes. */
+class CountingSessions extends MemorySessions {
   touches = 0;
   override touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<boolean> {
     this.touches++;
     return super.touch(id, lastSeenAt, idleExpiresAt);
+  }
+}
+
+/** A real MemoryStore whose session table counts its touch writes. */
+class CountingStore extends MemoryStore {
+  override readonly sessions = new CountingSessions();
+  get touches(): number {
+    return this.sessions.touches;
   }
 }
 

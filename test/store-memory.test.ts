@@ -28,57 +28,57 @@ describe('memory store: what an idle record costs', () => {
   it('keeps equal initialize params once while a record uses them, and forgets them after', async () => {
     const store = new MemoryStore();
     const first = params();
-    await store.create(recordOf('a', first), limits, 0);
-    await store.create(recordOf('b', params()), limits, 0);
-    expect((await store.get('b', 0))!.initialize).toBe(first);
-    await store.create(recordOf('c', { ...params(), capabilities: { roots: {} } }), limits, 0);
-    expect((await store.get('c', 0))!.initialize).not.toBe(first);
-    await store.delete('a');
+    await store.sessions.create(recordOf('a', first), limits, 0);
+    await store.sessions.create(recordOf('b', params()), limits, 0);
+    expect((await store.sessions.get('b', 0))!.initialize).toBe(first);
+    await store.sessions.create(recordOf('c', { ...params(), capabilities: { roots: {} } }), limits, 0);
+    expect((await store.sessions.get('c', 0))!.initialize).not.toBe(first);
+    await store.sessions.delete('a');
     // Still used by b: still the kept one.
-    await store.create(recordOf('d', params()), limits, 0);
-    expect((await store.get('d', 0))!.initialize).toBe(first);
-    await store.delete('b');
-    await store.delete('d');
+    await store.sessions.create(recordOf('d', params()), limits, 0);
+    expect((await store.sessions.get('d', 0))!.initialize).toBe(first);
+    await store.sessions.delete('b');
+    await store.sessions.delete('d');
     const fresh = params();
-    await store.create(recordOf('e', fresh), limits, 0);
-    expect((await store.get('e', 0))!.initialize).toBe(fresh);
+    await store.sessions.create(recordOf('e', fresh), limits, 0);
+    expect((await store.sessions.get('e', 0))!.initialize).toBe(fresh);
   });
 
   it('a record handed out is a copy: a later touch, or the slot taken again by another session, does not show through', async () => {
     const store = new MemoryStore();
-    await store.create(recordOf('a', params()), limits, 0);
-    const before = (await store.get('a', 0))!;
-    await store.touch('a', 500, 1_500);
+    await store.sessions.create(recordOf('a', params()), limits, 0);
+    const before = (await store.sessions.get('a', 0))!;
+    await store.sessions.touch('a', 500, 1_500);
     expect(before.lastSeenAt).toBe(0);
-    expect((await store.get('a', 0))!.idleExpiresAt).toBe(1_500);
-    await store.delete('a');
-    await store.create({ ...recordOf('b', params()), principal: 'p', createdAt: 7 }, limits, 0);
+    expect((await store.sessions.get('a', 0))!.idleExpiresAt).toBe(1_500);
+    await store.sessions.delete('a');
+    await store.sessions.create({ ...recordOf('b', params()), principal: 'p', createdAt: 7 }, limits, 0);
     expect(before.id).toBe('a');
     expect(before.principal).toBeNull();
     expect(before.createdAt).toBe(0);
-    expect(await store.get('a', 0)).toBeUndefined();
-    expect((await store.get('b', 0))!).toMatchObject({ id: 'b', principal: 'p', createdAt: 7 });
+    expect(await store.sessions.get('a', 0)).toBeUndefined();
+    expect((await store.sessions.get('b', 0))!).toMatchObject({ id: 'b', principal: 'p', createdAt: 7 });
   });
 
   it("a principal's sessions are kept under one entry and found for its cap", async () => {
     const store = new MemoryStore();
     const principal = (suffix: string): string => `principal-${suffix}`.slice(0, -1) + suffix;
-    await store.create({ ...recordOf('a', params()), principal: principal('x') }, limits, 0);
-    await store.create({ ...recordOf('b', params()), principal: principal('x') }, limits, 0);
-    expect((await store.get('b', 0))!.principal).toBe('principal-x');
-    expect(await store.soonestToExpire({ principal: 'principal-x' }, 0)).toBe('a');
+    await store.sessions.create({ ...recordOf('a', params()), principal: principal('x') }, limits, 0);
+    await store.sessions.create({ ...recordOf('b', params()), principal: principal('x') }, limits, 0);
+    expect((await store.sessions.get('b', 0))!.principal).toBe('principal-x');
+    expect(await store.sessions.soonestToExpire({ principal: 'principal-x' }, 0)).toBe('a');
   });
 
   it('an empty state is shared and frozen; a set state is kept as given', async () => {
     const store = new MemoryStore();
-    await store.create(recordOf('a', params()), limits, 0);
-    await store.create(recordOf('b', params()), limits, 0);
-    const empty = (await store.get('a', 0))!.state;
-    expect((await store.get('b', 0))!.state).toBe(empty);
+    await store.sessions.create(recordOf('a', params()), limits, 0);
+    await store.sessions.create(recordOf('b', params()), limits, 0);
+    const empty = (await store.sessions.get('a', 0))!.state;
+    expect((await store.sessions.get('b', 0))!.state).toBe(empty);
     expect(Object.isFrozen(empty)).toBe(true);
-    await store.writeState('a', 'n', 1);
-    expect((await store.get('a', 0))!.state).toEqual({ n: 1 });
-    expect((await store.get('b', 0))!.state).toEqual({});
+    await store.sessions.writeState('a', 'n', 1);
+    expect((await store.sessions.get('a', 0))!.state).toEqual({ n: 1 });
+    expect((await store.sessions.get('b', 0))!.state).toEqual({});
   });
 });
 

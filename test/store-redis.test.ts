@@ -25,11 +25,11 @@ describe('RedisStore', () => {
     const b = new RedisStore({ ...PATIENT, url: redis.url, prefix: 'shared:' });
     const now = Date.now();
     const r = record(now);
-    await a.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
-    expect(await b.get(r.id, now)).toEqual(r);
-    expect(await b.sharedSecret('k', () => 'b')).toBe(await a.sharedSecret('k', () => 'a'));
-    expect(await b.delete(r.id)).toEqual(r);
-    expect(await a.delete(r.id)).toBeUndefined();
+    await a.sessions.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
+    expect(await b.sessions.get(r.id, now)).toEqual(r);
+    expect(await b.secrets.shared('k', () => 'b')).toBe(await a.secrets.shared('k', () => 'a'));
+    expect(await b.sessions.delete(r.id)).toEqual(r);
+    expect(await a.sessions.delete(r.id)).toBeUndefined();
     await a.close();
     await b.close();
   });
@@ -38,7 +38,7 @@ describe('RedisStore', () => {
     const store = new RedisStore({ ...PATIENT, url: redis.url, prefix: 'ttl:', expiryGraceMs: 1000 });
     const now = Date.now();
     const r = record(now, { idleExpiresAt: now + 2000 });
-    await store.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
+    await store.sessions.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
     const { Redis } = await import('ioredis');
     const raw = new Redis(redis.url);
     const ttl = await raw.pttl(`ttl:s:${r.id}`);
@@ -55,7 +55,7 @@ describe('RedisStore', () => {
       await store.ready();
       await down.stop();
       const started = Date.now();
-      await expect(store.get('x'.repeat(32), Date.now())).rejects.toMatchObject({ code: 'SG_STORE_UNAVAILABLE' });
+      await expect(store.sessions.get('x'.repeat(32), Date.now())).rejects.toMatchObject({ code: 'SG_STORE_UNAVAILABLE' });
       expect(Date.now() - started).toBeLessThan(1000);
     } finally {
       await store.close();

@@ -18,13 +18,13 @@ describe('SqliteStore durability', () => {
     const now = Date.now();
     const first = new SqliteStore(path);
     const r = record(now, { principal: 'p' });
-    await first.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
-    await first.writeState(r.id, 'step', 3);
-    const secret = await first.sharedSecret('principal-key', () => 'k1');
+    await first.sessions.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
+    await first.sessions.writeState(r.id, 'step', 3);
+    const secret = await first.secrets.shared('principal-key', () => 'k1');
     await first.close();
     const second = new SqliteStore(path);
-    expect(await second.get(r.id, now)).toEqual({ ...r, state: { step: 3 } });
-    expect(await second.sharedSecret('principal-key', () => 'k2')).toBe(secret);
+    expect(await second.sessions.get(r.id, now)).toEqual({ ...r, state: { step: 3 } });
+    expect(await second.secrets.shared('principal-key', () => 'k2')).toBe(secret);
     await second.close();
   });
 
@@ -34,18 +34,18 @@ describe('SqliteStore durability', () => {
     const reader = new SqliteStore(path);
     const writer = new SqliteStore(path);
     const r = record(now, { principal: 'p' });
-    await writer.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
-    const first = (await reader.get(r.id, now))!;
-    const again = (await reader.get(r.id, now))!;
+    await writer.sessions.create(r, { maxSessions: Infinity, maxSessionsPerPrincipal: Infinity, maxAnonymousSessions: Infinity }, now);
+    const first = (await reader.sessions.get(r.id, now))!;
+    const again = (await reader.sessions.get(r.id, now))!;
     // Unchanged: the parsed parts are the same objects (read-only, as the memory store's), the record a new one.
     expect(again.initialize).toBe(first.initialize);
     expect(again).not.toBe(first);
-    await writer.writeState(r.id, 'step', 7);
-    const after = (await reader.get(r.id, now))!;
+    await writer.sessions.writeState(r.id, 'step', 7);
+    const after = (await reader.sessions.get(r.id, now))!;
     expect(after.state).toEqual({ step: 7 });
     expect(first.state).toEqual({});
-    await writer.delete(r.id);
-    expect(await reader.get(r.id, now)).toBeUndefined();
+    await writer.sessions.delete(r.id);
+    expect(await reader.sessions.get(r.id, now)).toBeUndefined();
     await reader.close();
     await writer.close();
   });
@@ -74,6 +74,33 @@ describe('SqliteStore durability', () => {
       maxEvents: 10,
     });
     expect((await store.streamLog.read('s1', 'c2', 0, 10, Date.now()))!.head).toEqual(head);
+    await store.close();
+  });
+
+  it('bounds buckets and approvals on its own: takes forget buckets full again, opens drop approvals past their time', async () => {
+    const path = join(dir, 'bounded.db');
+    const store = new SqliteStore(path);
+    const rows = (table: string): number => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    const t0 = Date.now();
+    // Ten buckets of one token refilled in a second: full again (forgettable) a second later.
+    for (let i = 0; i < 10; i++) await store.buckets.take(`k${i}`, 1, 1 / 1000, t0);
+    expect(rows('buckets')).toBe(10);
+    for (let i = 0; i < 5; i++) await store.buckets.take('busy', 1, 1 / 1000, t0 + 10_000 + i);
+    expect(rows('buckets')).toBe(1);
+    const open = (id: string, at: number) =>
+      store.approvals.open({ id, status: 'pending', createdAt: at, expiresAt: at + 1000, call: { tool: 'slow' } }, at);
+    for (let i = 0; i < 4; i++) await open(`old${i}`, t0);
+    expect(rows('approvals')).toBe(4);
+    await open('new0', t0 + 10_000);
+    await open('new1', t0 + 10_000);
+    expect(rows('approvals')).toBe(2);
     await store.close();
   });
 

@@ -213,6 +213,8 @@ function gated(options: GatewayOptions, view: IdentityView, write: EventSink['wr
   const { policy, federation } = options;
   const gate = policyStage({
     policy: () => policy!.current(),
+    // Buckets and approvals in the gateway's backend: replicas on it share them.
+    store: options.store,
     ...(options.principalClaim !== undefined && { subjectClaim: options.principalClaim }),
     ...(options.defaultIssuer !== undefined && { defaultIssuer: options.defaultIssuer }),
     ...(options.approvalTimeoutMs !== undefined && { approvalTimeoutMs: options.approvalTimeoutMs }),

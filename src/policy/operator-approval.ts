@@ -13,9 +13,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { isNotification, isObject, type JsonObject, type JsonRpcMessage, type JsonRpcRequest } from '../protocol/jsonrpc.js';
-import { isStreamReply, type Reply, type RequestContext, type SessionPort } from '../server/application.js';
+import { isStreamReply, type Reply, type RequestContext } from '../server/application.js';
 import { sessionTag } from '../session/id.js';
-import type { ApprovalRecord } from '../store/approval-record.js';
+import type { ApprovalBook, ApprovalRecord } from '../store/approval-record.js';
 import { durationMs } from './duration.js';
 import { policyRefusal } from './policy-errors.js';
 import type { ApprovalCall } from './user-approval.js';
@@ -44,9 +44,15 @@ export interface ApprovalDesk {
   decide(id: string, decision: OperatorDecision): Promise<DecisionResult>;
 }
 
+/** Approvals on the backend, read on the server's clock. */
+export interface ApprovalsAtHand {
+  readonly approvals: ApprovalBook;
+  now(): number;
+}
+
 export class OperatorApprovals implements ApprovalDesk {
   readonly #timeoutMs: number;
-  #port: Pick<SessionPort, 'approvals' | 'now'> | undefined;
+  #port: ApprovalsAtHand | undefined;
   /** Calls waiting here, by approval id: woken at once when this replica decides. */
   readonly #wakers = new Map<string, Set<() => void>>();
 
@@ -59,7 +65,7 @@ export class OperatorApprovals implements ApprovalDesk {
   }
 
   /** Approvals in this store from now on; until then none can be asked for. */
-  bind(port: Pick<SessionPort, 'approvals' | 'now'>): void {
+  bind(port: ApprovalsAtHand): void {
     this.#port = port;
   }
 
@@ -97,7 +103,7 @@ export class OperatorApprovals implements ApprovalDesk {
     return { decided };
   }
 
-  async *#waiting(approval: ApprovalCall, port: Pick<SessionPort, 'approvals' | 'now'>): AsyncGenerator<JsonRpcMessage> {
+  async *#waiting(approval: ApprovalCall, port: ApprovalsAtHand): AsyncGenerator<JsonRpcMessage> {
     const { request, context } = approval;
     const book = port.approvals;
     const fresh = (): ApprovalRecord => this.#record(approval, port.now());

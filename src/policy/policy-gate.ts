@@ -6,6 +6,8 @@
  * reload applies to the next call of every session. Each decision is kept for the audit line
  * (`verdictOf`).
  */
+import { approvalBook } from '../store/approval-record.js';
+import type { SessionStore } from '../store/store.js';
 import { LIST_METHODS } from '../protocol/lists.js';
 import { SessiongateError } from '../protocol/failures.js';
 import { isResponse, type JsonObject, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
@@ -48,9 +50,13 @@ export interface PolicyGateOptions {
    */
   defaultIssuer?: string;
   /**
-   * Where `rateLimit` buckets are kept. Default: the session store, once the server binds the
-   * gate (replicas on one store share them); in this process before that.
+   * The backend whose rate-limit buckets and operator approvals the gate uses, shared by the
+   * replicas on it (the session server's store; `createGateway` passes it). Default: none, so
+   * buckets are kept in this process and no operator can be asked (`approver: operator` calls
+   * are refused as unavailable).
    */
+  store?: Pick<SessionStore, 'buckets' | 'approvals'>;
+  /** Where `rateLimit` buckets are kept, overriding `store`'s. */
   limiter?: Limiter;
   /** How long a person asked to approve a call has to answer, ms. Default 300,000 (5 min). */
   approvalTimeoutMs?: number;
@@ -224,10 +230,12 @@ export function policyStage(options: PolicyGateOptions): Stage & PolicyControls 
       if (!(await approvals.take(message, context, options.onStrayAnswer))) await next(message, context);
     },
     bind(sessions: SessionPort) {
-      // Buckets in the session store from now on: replicas sharing it share them.
-      if (!options.limiter) limiter = storeLimiter(sessions);
-      roundTrips.share(sessions).catch(() => {}); // until then (or if the store fails), this process's own key
-      operators.bind(sessions);
+      // On the server's clock from now on; with a backend, its buckets and approvals, which replicas on it share.
+      const now = (): number => sessions.now();
+      const book = options.store && approvalBook(options.store.approvals, now);
+      if (options.store && !options.limiter) limiter = storeLimiter(options.store.buckets, now);
+      roundTrips.share(sessions, book).catch(() => {}); // until then (or if the store fails), this process's own key
+      if (book) operators.bind({ approvals: book, now });
     },
     policyChanged: (previous) => seen.notifyChanges(previous, options.policy()),
     approvals: operators,

@@ -7,6 +7,7 @@
  * `SessionPort`): replicas on one Redis or SQLite file share them; `RateLimiter` keeps them in
  * this process, bounded, least recently used first out, until then (or for a caller's own use).
  */
+import type { BucketStore } from '../store/bucket-store.js';
 import { type Bucket, takeFrom } from '../store/token-bucket.js';
 
 export interface BucketRule {
@@ -45,7 +46,7 @@ export class RateLimiter implements Limiter {
   }
 }
 
-/** Buckets in the session store behind `port` (shared by the replicas using it). */
-export function storeLimiter(port: { takeToken(key: string, capacity: number, refillPerMs: number): Promise<number> }): Limiter {
-  return { take: async (key, rule) => taken(await port.takeToken(key, rule.requests, rule.requests / rule.perMs)) };
+/** Buckets in a backend (shared by the replicas using it), read at `now()`. */
+export function storeLimiter(buckets: BucketStore, now: () => number = Date.now): Limiter {
+  return { take: async (key, rule) => taken(await buckets.take(key, rule.requests, rule.requests / rule.perMs, now())) };
 }

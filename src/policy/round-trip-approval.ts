@@ -42,8 +42,8 @@ export class RoundTripApprovals {
   readonly #spent = new ExpiringCache<true>(REMEMBERED_APPROVALS);
 
   /** Signs with a key every replica on the store shares, so a retry may reach any of them; spends states there. */
-  async share(port: Pick<SessionPort, 'sharedSecret' | 'approvals'>): Promise<void> {
-    this.#book = port.approvals;
+  async share(port: Pick<SessionPort, 'sharedSecret'>, approvals: ApprovalBook | undefined): Promise<void> {
+    this.#book = approvals;
     this.#key = await port.sharedSecret('approval-state', () => randomBytes(32).toString('base64url'));
   }
 

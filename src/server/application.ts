@@ -10,7 +10,6 @@ import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcRespon
 import type { Disposer } from '../session/live-registry.js';
 import type { NewSession } from '../session/session-manager.js';
 import type { StateSlot } from '../session/state-slot.js';
-import type { ApprovalBook } from '../store/approval-record.js';
 import type { SessionRecord } from '../store/record.js';
 
 /**
@@ -84,19 +83,11 @@ export interface SessionPort {
   /** Ends a session as a DELETE would. False when it was not live. */
   end(sessionId: string): Promise<boolean>;
   /**
-   * Takes one token from the rate-limit bucket `key` (up to `capacity`, refilled at
-   * `refillPerMs`) in the session store, so replicas sharing it share the bucket: 0 when taken,
-   * else the ms until one will be there.
-   */
-  takeToken(key: string, capacity: number, refillPerMs: number): Promise<number>;
-  /**
    * A secret every process using the session store shares, under `name` (made by `create` on
    * first use, then the same for everybody, across restarts with a durable store): for what
    * one replica signs and another checks.
    */
   sharedSecret(name: string, create: () => string): Promise<string>;
-  /** Operator approvals in the session store, which every replica sharing it sees (docs/POLICY.md). */
-  readonly approvals: ApprovalBook;
 }
 
 /**

@@ -9,7 +9,6 @@ import { sessionTag } from '../session/id.js';
 import type { Disposer } from '../session/live-registry.js';
 import type { NewSession, SessionManager } from '../session/session-manager.js';
 import type { StateSlot } from '../session/state-slot.js';
-import type { ApprovalBook } from '../store/approval-record.js';
 import type { SessionRecord } from '../store/record.js';
 import type { SessionPort } from './application.js';
 import { MessageQueue, streamBound } from './message-queue.js';
@@ -47,14 +46,6 @@ class Port implements SessionPort {
 
   sharedSecret(name: string, create: () => string): Promise<string> {
     return this.#sessions.sharedSecret(`application:${name}`, create);
-  }
-
-  takeToken(key: string, capacity: number, refillPerMs: number): Promise<number> {
-    return this.#sessions.takeToken(key, capacity, refillPerMs);
-  }
-
-  get approvals(): ApprovalBook {
-    return this.#sessions.approvals;
   }
 
   toStream(sessionId: string, message: JsonRpcMessage): Promise<boolean> {

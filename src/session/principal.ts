@@ -5,7 +5,7 @@
  * the store's shared secret, so it survives restarts and is the same on every replica.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import type { SessionStore } from '../store/store.js';
+import type { SecretStore } from '../store/secret-store.js';
 
 const SECRET_NAME = 'principal-key';
 const CACHE_LIMIT = 1024;
@@ -15,11 +15,11 @@ export class PrincipalHasher {
   /** Recent identity -> hash; hashing is per request, identities repeat. */
   readonly #cache = new Map<string, string>();
 
-  constructor(store: SessionStore, configuredKey?: string) {
+  constructor(secrets: SecretStore, configuredKey?: string) {
     this.#key =
       configuredKey !== undefined
         ? Promise.resolve(configuredKey)
-        : store.sharedSecret(SECRET_NAME, () => randomBytes(32).toString('base64url'));
+        : secrets.shared(SECRET_NAME, () => randomBytes(32).toString('base64url'));
     // A rejected key load is reported by whoever awaits hash(); never unhandled here.
     this.#key.catch(() => {});
   }

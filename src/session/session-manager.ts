@@ -6,10 +6,10 @@
  */
 import { SessiongateError } from '../protocol/failures.js';
 import type { JsonObject, JsonRpcMessage, JsonValue } from '../protocol/jsonrpc.js';
-import type { ApprovalBook } from '../store/approval-record.js';
 import { type EndReason, expiryReason, type SessionRecord } from '../store/record.js';
 import { MemoryStore } from '../store/memory/index.js';
-import type { SessionStore, VictimScope } from '../store/store.js';
+import type { SessionTable, VictimScope } from '../store/session-table.js';
+import type { SessionStore } from '../store/store.js';
 import type { StreamLog } from '../store/stream-log.js';
 import { type Clock, systemClock } from './clock.js';
 import { isWellFormedSessionId, mintSessionId } from './id.js';
@@ -53,6 +53,8 @@ export const MAX_STORED_INITIALIZE_BYTES = 64 * 1024;
 
 export class SessionManager {
   readonly #store: SessionStore;
+  /** The backend's session table: the capability this manager is about (store/session-table.ts). */
+  readonly #sessions: SessionTable;
   /** What this process holds for each session (SDK instances, children, links). */
   readonly #live: LiveRegistry;
   /** Messages for a session's GET stream or resource holders, on this replica or another. */
@@ -75,11 +77,12 @@ export class SessionManager {
   constructor(options: SessionOptions = {}) {
     this.#policy = resolveSessionOptions(options);
     this.#store = options.store ?? new MemoryStore();
+    this.#sessions = this.#store.sessions;
     this.#clock = options.clock ?? systemClock;
     this.#onError = options.onError ?? (() => {});
     this.#live = new LiveRegistry(this.#onError);
     this.#relay = new SessionRelay(this.#store.bus, this.#clock);
-    this.#principals = new PrincipalHasher(this.#store, options.principalKey);
+    this.#principals = new PrincipalHasher(this.#store.secrets, options.principalKey);
     this.#unsubscribe = this.#store.bus?.subscribe({
       // Another replica ended a session: free what this one holds for it (its child, its link).
       message: (message) => {
@@ -167,17 +170,17 @@ export class SessionManager {
     const policy = this.#policy;
     const now = this.now();
     for (let evictions = 0; ; evictions++) {
-      const outcome = await this.#store.create(record, policy, now);
+      const outcome = await this.#sessions.create(record, policy, now);
       if (outcome === 'created') return true;
       if (outcome === 'duplicate') return false;
       const refusal = capReached(outcome, record.principal, policy.capRetryAfterSeconds);
       if (policy.onCap === 'reject' || evictions === MAX_EVICTIONS) throw refusal;
       // Another initialize may take the freed slot first; a few rounds settle it, then 503.
-      const victim = await this.#store.soonestToExpire(victimScope(outcome, record.principal, policy.onCap), now);
+      const victim = await this.#sessions.soonestToExpire(victimScope(outcome, record.principal, policy.onCap), now);
       if (victim === undefined) throw refusal;
       // The slot is free once the record is gone; its resources (a child's SIGTERM grace) are
       // freed meanwhile, so racing initializes do not evict more while this one waits.
-      const evicted = await this.#store.delete(victim);
+      const evicted = await this.#sessions.delete(victim);
       void this.#release(victim, evicted, 'cap');
     }
   }
@@ -199,7 +202,7 @@ export class SessionManager {
   async resolveFor(id: string, principalHash: string | null | Promise<string | null>): Promise<SessionRecord> {
     if (!isWellFormedSessionId(id)) throw new SessiongateError('SG_SESSION_NOT_FOUND');
     const now = this.now();
-    const record = await this.#store.get(id, now);
+    const record = await this.#sessions.get(id, now);
     if (!record) {
       if (this.#live.has(id)) void this.#collect(id);
       throw new SessiongateError('SG_SESSION_NOT_FOUND');
@@ -211,7 +214,7 @@ export class SessionManager {
     // Coarse sliding expiry: a store write only once a fraction of the idle window has passed.
     if (now - record.lastSeenAt >= this.#policy.touchIntervalMs) {
       const idleExpiresAt = now + this.#policy.idleTimeoutMs;
-      if (!(await this.#store.touch(id, now, idleExpiresAt))) throw new SessiongateError('SG_SESSION_NOT_FOUND');
+      if (!(await this.#sessions.touch(id, now, idleExpiresAt))) throw new SessiongateError('SG_SESSION_NOT_FOUND');
       return { ...record, lastSeenAt: now, idleExpiresAt };
     }
     return record;
@@ -254,7 +257,7 @@ export class SessionManager {
   async #touch(id: string): Promise<void> {
     const now = this.now();
     try {
-      await this.#store.touch(id, now, now + this.#policy.idleTimeoutMs);
+      await this.#sessions.touch(id, now, now + this.#policy.idleTimeoutMs);
     } catch (error) {
       this.#onError(error);
     }
@@ -262,55 +265,39 @@ export class SessionManager {
 
   /** Sets one key of a session's state (undefined removes it); other replicas are told to drop cached copies. */
   async writeState(id: string, key: string, value: JsonValue | undefined): Promise<boolean> {
-    const written = await this.#store.writeState(id, key, value);
+    const written = await this.#sessions.writeState(id, key, value);
     this.#store.bus?.publish({ kind: 'changed', id });
     return written;
   }
 
   /** Sets the protocol version initialize agreed on (the application's answer may differ from the request). */
   setProtocolVersion(id: string, protocolVersion: string): Promise<boolean> {
-    return this.#store.setProtocolVersion(id, protocolVersion);
+    return this.#sessions.setProtocolVersion(id, protocolVersion);
   }
 
   /** A live record by id alone, whoever owns it: for operators (the admin API), never for a caller's request. */
   peek(id: string): Promise<SessionRecord | undefined> {
-    return isWellFormedSessionId(id) ? this.#store.get(id, this.now()) : Promise.resolve(undefined);
+    return isWellFormedSessionId(id) ? this.#sessions.get(id, this.now()) : Promise.resolve(undefined);
   }
 
   /** A page of live sessions (see SessionStore.list). */
   list(cursor: string | undefined, limit: number): Promise<{ records: SessionRecord[]; next: string | undefined }> {
-    return this.#store.list(cursor, limit, this.now());
+    return this.#sessions.list(cursor, limit, this.now());
   }
 
   /** Live (not yet swept) sessions in the store. */
   count(): Promise<number> {
-    return this.#store.count();
+    return this.#sessions.count();
   }
 
-  /** A secret every process on this store shares (created on first use; see SessionStore.sharedSecret). */
+  /** A secret every process on this backend shares (created on first use; store/secret-store.ts). */
   sharedSecret(name: string, create: () => string): Promise<string> {
-    return this.#store.sharedSecret(name, create);
+    return this.#store.secrets.shared(name, create);
   }
 
-  /** Takes a token from a rate-limit bucket in the store, shared by every replica on it (0: taken; else ms to wait). */
-  takeToken(key: string, capacity: number, refillPerMs: number): Promise<number> {
-    return this.#store.takeToken(key, capacity, refillPerMs, this.now());
-  }
-
-  /** Operator approvals in the store, which every replica on it shares (store/approval-record.ts). */
   /** The store's event log of resumable streams, if it keeps one. */
   get streamLog(): StreamLog | undefined {
     return this.#store.streamLog;
-  }
-
-  get approvals(): ApprovalBook {
-    const store = this.#store;
-    return {
-      open: (record) => store.openApproval(record, this.now()),
-      get: (id) => store.getApproval(id, this.now()),
-      list: (limit) => store.listApprovals(this.now(), limit),
-      move: (id, from, next) => store.moveApproval(id, from, next, this.now()),
-    };
   }
 
   /** Sessions this process holds resources for. */
@@ -374,7 +361,7 @@ export class SessionManager {
 
   /** Ends a session (DELETE, admin, cap eviction). False when it was not live. */
   async end(id: string, reason: EndReason): Promise<boolean> {
-    const record = await this.#store.delete(id);
+    const record = await this.#sessions.delete(id);
     await this.#release(id, record, reason);
     return record !== undefined;
   }
@@ -385,7 +372,7 @@ export class SessionManager {
    */
   async endAll(reason: EndReason): Promise<void> {
     for (;;) {
-      const { records } = await this.#store.list(undefined, SWEEP_BATCH, this.now());
+      const { records } = await this.#sessions.list(undefined, SWEEP_BATCH, this.now());
       if (records.length === 0) return;
       await Promise.all(records.map((record) => this.end(record.id, reason)));
     }
@@ -418,7 +405,7 @@ export class SessionManager {
     let ended = 0;
     try {
       for (;;) {
-        const expired = await this.#store.sweepExpired(this.now(), SWEEP_BATCH);
+        const expired = await this.#sessions.sweepExpired(this.now(), SWEEP_BATCH);
         for (const record of expired) {
           const reason = expiryReason(record);
           this.#tellOthers(record.id, reason);

@@ -13,11 +13,14 @@
  */
 import { OptionError } from '../protocol/options.js';
 import type { JsonValue } from '../protocol/jsonrpc.js';
-import type { ApprovalRecord, ApprovalStatus } from './approval-record.js';
+import type { ApprovalStore } from './approval-record.js';
+import type { BucketStore } from './bucket-store.js';
+import type { SecretStore } from './secret-store.js';
 import type { StreamLog } from './stream-log.js';
 import type { SessionBus } from './bus.js';
 import { isLive, type SessionRecord } from './record.js';
-import type { CreateLimits, CreateOutcome, SessionStore, VictimScope } from './store.js';
+import type { CreateLimits, CreateOutcome, SessionTable, VictimScope } from './session-table.js';
+import type { SessionStore } from './store.js';
 
 export interface CachingStoreOptions {
   /** How long an entry is trusted without news. Default 30 s. */
@@ -32,35 +35,66 @@ interface Entry {
   readAt: number;
 }
 
+/**
+ * A shared backend with its session records cached in this replica. Its other capabilities are
+ * the backend's own: secrets, buckets and approvals are never cached (any replica may change
+ * one, and its caller waits for that), nor are stream events (a resuming replica reads what
+ * the writer wrote).
+ */
 export class CachingStore implements SessionStore {
   readonly #store: SessionStore;
-  readonly #bus: SessionBus;
-  readonly #ttlMs: number;
-  readonly #maxEntries: number;
-  readonly #entries = new Map<string, Entry>();
-  readonly #unsubscribe: () => void;
+  readonly #sessions: CachingSessions;
+  readonly bus: SessionBus;
 
   constructor(store: SessionStore & { readonly bus: SessionBus }, options: CachingStoreOptions = {}) {
     // Types say so; a JavaScript caller may still pass a store of one process (nothing to cache for).
     if ((store.bus as SessionBus | undefined) === undefined)
       throw new OptionError('store', 'sessiongate: CachingStore fronts a store shared by replicas (one with a bus, such as RedisStore)');
     this.#store = store;
-    this.#bus = store.bus;
+    this.bus = store.bus;
+    this.#sessions = new CachingSessions(store.sessions, store.bus, options);
+  }
+
+  get sessions(): SessionTable {
+    return this.#sessions;
+  }
+  get secrets(): SecretStore {
+    return this.#store.secrets;
+  }
+  get buckets(): BucketStore {
+    return this.#store.buckets;
+  }
+  get approvals(): ApprovalStore {
+    return this.#store.approvals;
+  }
+  get streamLog(): StreamLog | undefined {
+    return this.#store.streamLog;
+  }
+
+  async close(): Promise<void> {
+    this.#sessions.close();
+    await this.#store.close();
+  }
+}
+
+/** The session table with a cache of the records read in this replica, kept true by the bus. */
+class CachingSessions implements SessionTable {
+  readonly #store: SessionTable;
+  readonly #bus: SessionBus;
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #entries = new Map<string, Entry>();
+  readonly #unsubscribe: () => void;
+
+  constructor(store: SessionTable, bus: SessionBus, options: CachingStoreOptions) {
+    this.#store = store;
+    this.#bus = bus;
     this.#ttlMs = options.ttlMs ?? 30_000;
     this.#maxEntries = options.maxEntries ?? 100_000;
-    this.#unsubscribe = this.#bus.subscribe({
+    this.#unsubscribe = bus.subscribe({
       message: (message) => void this.#entries.delete(message.id),
       reset: () => this.#entries.clear(),
     });
-  }
-
-  get bus(): SessionBus {
-    return this.#bus;
-  }
-
-  /** Stream events are never cached: a resuming replica reads what the writer wrote. */
-  get streamLog(): StreamLog | undefined {
-    return this.#store.streamLog;
   }
 
   async get(id: string, now: number): Promise<SessionRecord | undefined> {
@@ -128,35 +162,9 @@ export class CachingStore implements SessionStore {
     return this.#store.count();
   }
 
-  takeToken(key: string, capacity: number, refillPerMs: number, now: number): Promise<number> {
-    return this.#store.takeToken(key, capacity, refillPerMs, now);
-  }
-
-  sharedSecret(name: string, create: () => string): Promise<string> {
-    return this.#store.sharedSecret(name, create);
-  }
-
-  // Approvals are never cached: any replica may decide one, and its caller waits for that.
-  openApproval(record: ApprovalRecord, now: number): Promise<ApprovalRecord> {
-    return this.#store.openApproval(record, now);
-  }
-
-  getApproval(id: string, now: number): Promise<ApprovalRecord | undefined> {
-    return this.#store.getApproval(id, now);
-  }
-
-  listApprovals(now: number, limit: number): Promise<ApprovalRecord[]> {
-    return this.#store.listApprovals(now, limit);
-  }
-
-  moveApproval(id: string, from: ApprovalStatus, next: ApprovalRecord | undefined, now: number): Promise<boolean> {
-    return this.#store.moveApproval(id, from, next, now);
-  }
-
-  async close(): Promise<void> {
+  close(): void {
     this.#unsubscribe();
     this.#entries.clear();
-    await this.#store.close();
   }
 
   #remember(record: SessionRecord, now: number): void {

@@ -13,7 +13,6 @@ import type { RequestContext, SessionHandle, SessionPort } from '../../server/ap
 import type { Disposer } from '../../session/live-registry.js';
 import type { NewSession } from '../../session/session-manager.js';
 import type { StateSlot } from '../../session/state-slot.js';
-import type { ApprovalBook } from '../../store/approval-record.js';
 import type { SessionRecord } from '../../store/record.js';
 import { SessionContext } from '../session-context.js';
 
@@ -103,14 +102,8 @@ export class MemberPort implements SessionPort {
   end(sessionId: string): Promise<boolean> {
     return this.#port.end(sessionId);
   }
-  takeToken(key: string, capacity: number, refillPerMs: number): Promise<number> {
-    return this.#port.takeToken(key, capacity, refillPerMs);
-  }
   sharedSecret(name: string, create: () => string): Promise<string> {
     return this.#port.sharedSecret(`${name}@${this.#server}`, create);
-  }
-  get approvals(): ApprovalBook {
-    return this.#port.approvals;
   }
 }
 
