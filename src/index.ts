@@ -8,6 +8,7 @@
  * `sessiongate/gateway`. Nothing else of `src/` is public.
  */
 export { SessiongateError, isSessiongateError, FAILURES, JSONRPC, type FailureCode } from './protocol/failures.js';
+export { ANSWERS, errorResponse, type AnswerCode, type AnswerSpec } from './protocol/answers.js';
 export {
   HANDSHAKE_REVISIONS,
   SESSIONLESS_REVISION,

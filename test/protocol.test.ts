@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_ERRORS } from '../src/client/errors.js';
+import { ANSWERS, errorResponse } from '../src/protocol/answers.js';
 import { FAILURES, failureAnswer, SessiongateError } from '../src/protocol/failures.js';
 import { classify } from '../src/protocol/jsonrpc.js';
 import { accepts, mediaTypeEssence } from '../src/protocol/media-type.js';
@@ -23,6 +24,23 @@ describe('failure registry', () => {
     const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
     for (const [code, spec] of Object.entries(POLICY_ERRORS))
       expect(doc).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${spec.rpc}\\s*\\|`));
+  });
+
+  it('documents every in-band answer with its JSON-RPC code', () => {
+    const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+    for (const [code, spec] of Object.entries(ANSWERS)) expect(doc).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${spec.rpc}\\s*\\|`));
+  });
+
+  it('builds every JSON-RPC error answer one way: the registry number, its message or a detail, the stable code in data', () => {
+    expect(errorResponse(7, 'SG_RESOURCE_NOT_FOUND', undefined, { uri: 'x:y' })).toEqual({
+      jsonrpc: '2.0',
+      id: 7,
+      error: { code: -32002, message: 'Resource not found', data: { uri: 'x:y', code: 'SG_RESOURCE_NOT_FOUND' } },
+    });
+    // A detail replaces the message; data cannot hide the code.
+    expect(errorResponse(null, 'SG_REQUEST_TIMEOUT', 'no answer in 5 s', { code: 'forged' })).toMatchObject({
+      error: { code: -32001, message: 'no answer in 5 s', data: { code: 'SG_REQUEST_TIMEOUT' } },
+    });
   });
 
   it('documents every client error code too', () => {

@@ -27,6 +27,7 @@ const ENTRY_POINTS: Record<string, string> = {
 /** The runtime exports, by entry point: a change here is a change of the public API (and of the README). */
 const PUBLIC: Record<string, string[]> = {
   sessiongate: [
+    'ANSWERS',
     'CLIENT_SESSION_ID',
     'CachingStore',
     'DEFAULT_NEGOTIATED_REVISION',
@@ -44,6 +45,7 @@ const PUBLIC: Record<string, string[]> = {
     'SessionManager',
     'SessiongateError',
     'StateSlot',
+    'errorResponse',
     'guarded',
     'isHandshakeRevision',
     'isSessionScoped',

@@ -9,6 +9,7 @@
  * -32000 for itself and its implementations, and MCP 2026-07-28 keeps -32020 to -32099 for the
  * specification. Until 0.2 they were -32050 and -32051; the `SG_*` names never changed.
  */
+import { errorResponse } from '../protocol/answers.js';
 import type { JsonRpcResponse, RequestId } from '../protocol/jsonrpc.js';
 
 export const POLICY_ERRORS = {
@@ -20,7 +21,8 @@ export const POLICY_ERRORS = {
 
 export type PolicyErrorCode = keyof typeof POLICY_ERRORS;
 
+/** The refusal `code` of request `id`, its message followed by `detail` when there is one. */
 export function policyRefusal(id: RequestId, code: PolicyErrorCode, detail?: string): JsonRpcResponse {
-  const { rpc, message } = POLICY_ERRORS[code];
-  return { jsonrpc: '2.0', id, error: { code: rpc, message: detail ? `${message}: ${detail}` : message, data: { code } } };
+  const message = detail ? `${POLICY_ERRORS[code].message}: ${detail}` : undefined;
+  return errorResponse(id, code, message, undefined, POLICY_ERRORS);
 }

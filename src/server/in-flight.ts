@@ -20,7 +20,8 @@
  * of 2 under load (bench/RESULTS.md, "Issue 36"). A session's list head is kept while the session
  * has flights and dropped by the sweep, not per request.
  */
-import { JSONRPC, SessiongateError } from '../protocol/failures.js';
+import { errorResponse } from '../protocol/answers.js';
+import { SessiongateError } from '../protocol/failures.js';
 import { type Abortable, Cancellation } from '../protocol/cancellation.js';
 import type { JsonRpcMessage, JsonRpcResponse, RequestId } from '../protocol/jsonrpc.js';
 import { type EarlyEnd, isStreamReply, type Reply } from './application.js';
@@ -295,11 +296,7 @@ export class InFlight {
   endSession(sessionId: string, atShutdown = false): void {
     for (const flight of this.#flightsOf(sessionId)) {
       if (atShutdown) flight.endEarly(shuttingDown(flight.requestId), 'shutdown');
-      else
-        flight.endEarly(
-          failure(flight.requestId, JSONRPC.BAD_REQUEST, 'The session ended while the request was in flight', 'SG_SESSION_ENDED'),
-          'session-ended',
-        );
+      else flight.endEarly(errorResponse(flight.requestId, 'SG_SESSION_ENDED'), 'session-ended');
     }
     this.#bySession.delete(sessionId);
   }
@@ -378,7 +375,7 @@ export class InFlight {
       for (const flight of this.#every()) {
         if (flight.lastSign > oldest) continue;
         flight.endEarly(
-          failure(flight.requestId, REQUEST_TIMEOUT, `Request timed out (no answer or progress for ${seconds} s)`, 'SG_REQUEST_TIMEOUT'),
+          errorResponse(flight.requestId, 'SG_REQUEST_TIMEOUT', `Request timed out (no answer or progress for ${seconds} s)`),
           'timeout',
         );
       }
@@ -391,18 +388,11 @@ export class InFlight {
 
 const RETRY = { headers: { 'retry-after': '1' } };
 
-/** The code MCP's SDKs use for a request that timed out. */
-const REQUEST_TIMEOUT = -32001;
-
 /** The POST of a request cancelled before any answer still needs one. */
 function cancelledAnswer(id: RequestId): JsonRpcResponse {
-  return failure(id, JSONRPC.BAD_REQUEST, 'The request was cancelled', 'SG_REQUEST_CANCELLED');
+  return errorResponse(id, 'SG_REQUEST_CANCELLED');
 }
 
 function shuttingDown(id: RequestId): JsonRpcResponse {
-  return failure(id, JSONRPC.INTERNAL_ERROR, 'The server is shutting down', 'SG_SHUTTING_DOWN');
-}
-
-function failure(id: RequestId, code: number, message: string, stableCode: string): JsonRpcResponse {
-  return { jsonrpc: '2.0', id, error: { code, message, data: { code: stableCode } } };
+  return errorResponse(id, 'SG_SHUTTING_DOWN');
 }

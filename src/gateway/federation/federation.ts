@@ -7,12 +7,12 @@
  * call to its server by name or URI, keeps the servers' own ids apart (federated-ids.ts), and
  * keeps a server that is down, slow or crashing from touching the others.
  */
+import { errorResponse } from '../../protocol/answers.js';
 import { OptionError } from '../../protocol/options.js';
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { isUpstreamFailure, upstreamFailure } from '../upstreams/upstream-failure.js';
 import { LIST_CHANGED_NOTIFICATIONS, LIST_METHODS } from '../../protocol/lists.js';
-import { JSONRPC } from '../../protocol/failures.js';
 import {
   type JsonRpcMessage,
   type JsonRpcNotification,
@@ -43,7 +43,6 @@ import { type ListSources, mergedList, type Page, pageOf } from './merged-lists.
 import { separatorProblem, ServerNames, SERVER_NAME } from './names.js';
 import { OwedNotices } from './owed-notices.js';
 import { RequestRoutes, resourceNotFound } from './request-routes.js';
-import { rpcError } from './rpc-error.js';
 import { mergedCapabilities, mergedInstructions } from './merged-initialize.js';
 
 export interface FederationOptions {
@@ -324,7 +323,7 @@ class Federation implements McpApplication {
   async #setLevel(request: JsonRpcRequest, context: RequestContext): Promise<JsonRpcResponse> {
     const session = context.session!;
     const level = request.params?.['level'];
-    if (typeof level !== 'string') return rpcError(request.id, JSONRPC.INVALID_PARAMS, 'Invalid params: level must be a string');
+    if (typeof level !== 'string') return errorResponse(request.id, 'SG_BAD_PARAMS', 'Invalid params: level must be a string');
     await session.port.writeState(session.id, LEVEL, level);
     await Promise.all(
       this.#members.map(async (member) => {

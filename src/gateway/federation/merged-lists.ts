@@ -7,13 +7,12 @@
  * A server that is down, fails or is slower than the list timeout is left out of this page;
  * the session is told `list_changed` once it can be listed again.
  */
-import { JSONRPC } from '../../protocol/failures.js';
+import { errorResponse } from '../../protocol/answers.js';
 import { LIST_METHODS } from '../../protocol/lists.js';
 import { isObject, type JsonObject, type JsonRpcRequest, type JsonRpcResponse, type JsonValue } from '../../protocol/jsonrpc.js';
 import { decodeCursor, encodeCursor } from './merged-cursor.js';
 import type { Member } from './member.js';
 import type { ServerNames } from './names.js';
-import { rpcError } from './rpc-error.js';
 
 /** One server's page, or why there is none (`late`: it may still answer). */
 export type Page = { items: JsonValue[]; next: string | undefined } | { left: 'failed' | 'late'; answered?: Promise<unknown> };
@@ -41,7 +40,7 @@ export async function mergedList(request: JsonRpcRequest, sources: ListSources):
     positions = new Map(asked.map((member) => [member.name, undefined]));
   } else {
     const decoded = typeof cursor === 'string' ? decodeCursor(cursor, known) : undefined;
-    if (!decoded) return rpcError(request.id, JSONRPC.INVALID_PARAMS, 'Invalid params: the cursor is not one this gateway gave');
+    if (!decoded) return errorResponse(request.id, 'SG_BAD_PARAMS', 'Invalid params: the cursor is not one this gateway gave');
     positions = decoded;
   }
   const asked = sources.members.filter((member) => positions.has(member.name));

@@ -6,12 +6,11 @@
  * completion by what it completes. A name or method no server has is the client's mistake,
  * answered here with the protocol's error.
  */
-import { JSONRPC } from '../../protocol/failures.js';
+import { errorResponse } from '../../protocol/answers.js';
 import { isObject, type JsonObject, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
 import type { Member } from './member.js';
 import type { ServerNames } from './names.js';
 import { ResourceRoutes } from './resource-routes.js';
-import { rpcError } from './rpc-error.js';
 
 /** A server and the request for it; an answer to give the client instead; or a URI to ask every server about. */
 export type Route = { member: Member; request: JsonRpcRequest; byUri?: true } | { error: JsonRpcResponse } | { ask: true };
@@ -34,8 +33,8 @@ export class RequestRoutes {
 
   route(request: JsonRpcRequest): Route {
     const target = targetOf(request);
-    if (target === undefined) return { error: rpcError(request.id, JSONRPC.METHOD_NOT_FOUND, `Method not found: ${request.method}`) };
-    if (target === 'invalid') return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, 'Invalid params') };
+    if (target === undefined) return { error: errorResponse(request.id, 'SG_NO_ROUTE', `Method not found: ${request.method}`) };
+    if (target === 'invalid') return { error: errorResponse(request.id, 'SG_BAD_PARAMS') };
     return 'uri' in target ? this.#byUri(request, target.uri) : this.#byServerName(request, target);
   }
 
@@ -52,7 +51,7 @@ export class RequestRoutes {
     const named = this.#named(target.name);
     if (!named) {
       const kind = request.method === 'tools/call' ? 'tool' : 'prompt';
-      return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, `Unknown ${kind}: ${String(target.name)}`) };
+      return { error: errorResponse(request.id, 'SG_BAD_PARAMS', `Unknown ${kind}: ${String(target.name)}`) };
     }
     // A call asking to run as a task runs as an ordinary call: a task's handle could not be reached through a federation yet.
     const { task: _, ...params } = request.params ?? {};
@@ -61,7 +60,7 @@ export class RequestRoutes {
   }
 
   #byUri(request: JsonRpcRequest, uri: unknown): Route {
-    if (typeof uri !== 'string') return { error: rpcError(request.id, JSONRPC.INVALID_PARAMS, 'Invalid params: uri must be a string') };
+    if (typeof uri !== 'string') return { error: errorResponse(request.id, 'SG_BAD_PARAMS', 'Invalid params: uri must be a string') };
     const member = this.#located(uri);
     if (member) return { member, request, byUri: true };
     // Not listed yet: the servers are asked in turn (a read, or a template's completion on a fresh gateway).
@@ -108,5 +107,5 @@ function targetOf(request: Pick<JsonRpcRequest, 'method' | 'params'>): Named | {
 
 export function resourceNotFound(request: JsonRpcRequest, uri: string): JsonRpcResponse {
   // -32002: the MCP specification's "Resource not found".
-  return rpcError(request.id, -32002, 'Resource not found', { uri });
+  return errorResponse(request.id, 'SG_RESOURCE_NOT_FOUND', undefined, { uri });
 }

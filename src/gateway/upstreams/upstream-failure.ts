@@ -1,26 +1,17 @@
-/** @module gateway/upstreams/upstream-failure — the answer when the upstream could not give one. */
+/** @module gateway/upstreams/upstream-failure — the answer when the upstream could not give one (protocol/answers.ts). */
+import { answerCodeOf, errorResponse } from '../../protocol/answers.js';
 import { JSONRPC } from '../../protocol/failures.js';
 import type { JsonRpcResponse, RequestId } from '../../protocol/jsonrpc.js';
 
 /** The stable code of an answer the gateway made because the upstream gave none (docs/errors.md). */
 export const UPSTREAM_UNAVAILABLE = 'SG_UPSTREAM_UNAVAILABLE';
 
-/** A JSON-RPC error for the client, never a hang. */
+/** A JSON-RPC error for the client, never a hang: "Upstream error: " and the cause. */
 export function upstreamFailure(id: RequestId | null, detail: string, data: Record<string, string> = {}): JsonRpcResponse {
-  return {
-    jsonrpc: '2.0',
-    id,
-    error: { code: JSONRPC.INTERNAL_ERROR, message: `Upstream error: ${detail}`, data: { code: UPSTREAM_UNAVAILABLE, ...data } },
-  };
+  return errorResponse(id, UPSTREAM_UNAVAILABLE, `Upstream error: ${detail}`, data);
 }
 
 /** Whether an error is one `upstreamFailure` made (by its code, not its words). */
 export function isUpstreamFailure(error: { code: number; data?: unknown }): boolean {
-  const data = error.data;
-  return (
-    error.code === JSONRPC.INTERNAL_ERROR &&
-    typeof data === 'object' &&
-    data !== null &&
-    (data as Record<string, unknown>)['code'] === UPSTREAM_UNAVAILABLE
-  );
+  return error.code === JSONRPC.INTERNAL_ERROR && answerCodeOf(error) === UPSTREAM_UNAVAILABLE;
 }

@@ -7,6 +7,7 @@
  * application cannot get it, with `SG_REQUEST_LOST`. Readers follow the log as for any live
  * writer.
  */
+import { errorResponse } from '../../protocol/answers.js';
 import type { JsonRpcMessage, RequestId } from '../../protocol/jsonrpc.js';
 import type { StreamHead } from '../../store/stream-log.js';
 import type { McpApplication, RequestContext } from '../application.js';
@@ -62,13 +63,5 @@ async function writeRest(
 
 /** The answer for a call whose process ended before it answered (docs/errors.md). */
 export function lostAnswer(id: RequestId): JsonRpcMessage {
-  return {
-    jsonrpc: '2.0',
-    id,
-    error: {
-      code: -32603,
-      message: 'The server running this request stopped before answering it; it may or may not have completed',
-      data: { code: 'SG_REQUEST_LOST' },
-    },
-  };
+  return errorResponse(id, 'SG_REQUEST_LOST');
 }

@@ -12,10 +12,11 @@
  * An idle transport holds no table: one request at a time (the common case) takes one slot,
  * concurrent ones a map made when needed.
  */
+import { errorResponse } from '../../protocol/answers.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { cancelledNotification } from '../../protocol/cancelled.js';
-import { JSONRPC, SessiongateError } from '../../protocol/failures.js';
+import { SessiongateError } from '../../protocol/failures.js';
 import { type JsonRpcMessage, type JsonRpcRequest, type RequestId, requestKey } from '../../protocol/jsonrpc.js';
 import type { Reply } from '../application.js';
 import { PendingReply } from '../pending-reply.js';
@@ -119,7 +120,7 @@ export class SessionTransport implements Transport {
   cancel(id: RequestId, reason: string): void {
     const pending = this.#take(requestKey(id));
     if (pending === undefined) return; // answered meanwhile
-    pending.respond({ jsonrpc: '2.0', id, error: { code: JSONRPC.REQUEST_CANCELLED, message: `Request cancelled: ${reason}` } });
+    pending.respond(errorResponse(id, 'SG_REQUEST_CANCELLED', `Request cancelled: ${reason}`));
     this.onmessage?.(cancelledNotification(id, reason));
   }
 

@@ -12,8 +12,8 @@
  *   kept in the session and answered here;
  * - the GET stream is fed by a `subscriptions/listen` upstream, reopened while it is wanted.
  */
+import { errorResponse } from '../../../protocol/answers.js';
 import type { SessionlessClient } from '../../../client/sessionless-client.js';
-import { JSONRPC } from '../../../protocol/failures.js';
 import {
   isObject,
   type JsonObject,
@@ -71,8 +71,7 @@ class HandshakeBridge implements McpApplication {
         return ok;
       case 'resources/subscribe':
       case 'resources/unsubscribe':
-        if (typeof uri !== 'string')
-          return { jsonrpc: '2.0', id: request.id, error: { code: JSONRPC.INVALID_PARAMS, message: 'uri is required' } };
+        if (typeof uri !== 'string') return errorResponse(request.id, 'SG_BAD_PARAMS', 'Invalid params: uri is required');
         await link.subscribe(session, context, uri, request.method === 'resources/subscribe');
         return ok;
       default:

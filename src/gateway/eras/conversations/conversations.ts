@@ -13,7 +13,8 @@
  * `_meta` log level; `server/discover` is answered from the upstream's initialize result;
  * `subscriptions/listen` becomes the conversation's GET stream, filtered and acknowledged.
  */
-import { isSessiongateError, JSONRPC } from '../../../protocol/failures.js';
+import { errorResponse } from '../../../protocol/answers.js';
+import { isSessiongateError } from '../../../protocol/failures.js';
 import { internalRequestId } from '../../../protocol/internal-ids.js';
 import type { JsonRpcRequest, JsonRpcResponse } from '../../../protocol/jsonrpc.js';
 import { checkParamHeaders } from '../../../protocol/param-headers.js';
@@ -136,11 +137,7 @@ class ConversationsBridge implements Conversations {
     const answer: JsonRpcResponse =
       message.method === 'ping'
         ? { jsonrpc: '2.0', id: message.id, result: {} }
-        : {
-            jsonrpc: '2.0',
-            id: message.id,
-            error: { code: JSONRPC.METHOD_NOT_FOUND, message: `${message.method} cannot reach a 2026-07-28 client through this gateway` },
-          };
+        : errorResponse(message.id, 'SG_NO_ROUTE', `${message.method} cannot reach a 2026-07-28 client through this gateway`);
     void Promise.resolve(this.#upstream.receive(answer, context)).catch(() => {});
   }
 
