@@ -3,13 +3,19 @@
  * The `sessiongate` command. A bad flag exits non-zero with a one-line error naming it.
  */
 import { Command } from 'commander';
-import { connectCommand } from './connect/connect-command.js';
-import { demoCommand } from './demo/demo-command.js';
-import { configureGateway } from './gateway/gateway-command.js';
-import { auditCommand } from './audit/audit-command.js';
-import { keysCommand } from './keys/keys-command.js';
-import { policyCommand } from './policy/policy-command.js';
 import { VERSION } from './version.js';
+
+/**
+ * Each subcommand is loaded only when it runs (or for help): `sessiongate keys list` does not
+ * load the gateway, the SDK or the stores.
+ */
+const SUBCOMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  demo: async () => (await import('./demo/demo-command.js')).demoCommand(),
+  keys: async () => (await import('./keys/keys-command.js')).keysCommand(),
+  policy: async () => (await import('./policy/policy-command.js')).policyCommand(),
+  audit: async () => (await import('./audit/audit-command.js')).auditCommand(),
+  connect: async () => (await import('./connect/connect-command.js')).connectCommand(),
+};
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('sessiongate')
@@ -22,12 +28,15 @@ export async function main(argv: string[]): Promise<void> {
       // Commander already printed the one-line message; help and version exit 0.
       process.exit(error.exitCode);
     });
-  program.addCommand(demoCommand());
-  program.addCommand(keysCommand());
-  program.addCommand(policyCommand());
-  program.addCommand(auditCommand());
-  program.addCommand(connectCommand());
-  configureGateway(program);
+  const first = argv[2];
+  const named = first !== undefined && Object.hasOwn(SUBCOMMANDS, first) ? SUBCOMMANDS[first] : undefined;
+  const help = argv.includes('--help') || argv.includes('-h');
+  // A subcommand: that one alone. Flags only: the gateway alone. Help or an unknown word: all, so both list them.
+  if (named) program.addCommand(await named());
+  else if (help || (first !== undefined && !first.startsWith('-')))
+    for (const load of Object.values(SUBCOMMANDS)) program.addCommand(await load());
+  const versionOnly = first === '--version' || first === '-V';
+  if (!named && !versionOnly) (await import('./gateway/gateway-command.js')).configureGateway(program);
   await program.parseAsync(argv);
 }
 
