@@ -73,43 +73,43 @@ export class Flight {
   }
 
   /**
-   * Aborted when the client leaves or the request ends early. Made on first read: most
-   * applications never read it.
+   * Aborted when the client leaves or the request ends early: an AbortSignal that follows
+   * `cancellation`, for applications that want one. Made on first read: most never read it.
    */
   get signal(): AbortSignal {
     if (!this.#controller) {
       const controller = (this.#controller = new AbortController());
-      if (this.#endedEarly) controller.abort(new Error('the request ended early'));
-      if (this.ended || !this.#client) return controller.signal;
-      if (this.#clientSignal === undefined) {
-        this.#clientSignal = this.#client.signal;
-        if (!this.#clientSignal.aborted) this.#clientSignal.addEventListener('abort', this.#onClientGone, { once: true });
-      }
-      if (this.#clientSignal.aborted) controller.abort(this.#clientSignal.reason);
+      const cancellation = this.#cancellationMade();
+      if (cancellation.aborted) controller.abort(cancellation.reason);
+      else cancellation.addEventListener('abort', () => controller.abort(cancellation.reason));
     }
     return this.#controller.signal;
   }
 
   /**
-   * The same as `signal` without an EventTarget (protocol/cancellation.ts): what the gateway's
-   * upstreams listen to. Made on first read.
+   * The one record of the request ending early or its client leaving, without an EventTarget
+   * (protocol/cancellation.ts): what the gateway's upstreams listen to. Made on first read.
    */
   get cancellation(): Abortable {
+    return this.#cancellationMade();
+  }
+
+  #cancellationMade(): Cancellation {
     if (!this.#cancellation) {
       const cancellation = (this.#cancellation = new Cancellation());
       if (this.#endedEarly) cancellation.abort(new Error('the request ended early'));
       if (this.ended || !this.#client) return cancellation;
-      if (this.#clientSignal === undefined) {
-        this.#clientSignal = this.#client.signal;
-        if (!this.#clientSignal.aborted) this.#clientSignal.addEventListener('abort', this.#onClientGone, { once: true });
+      const client = this.#client.signal;
+      if (client.aborted) cancellation.abort(client.reason);
+      else {
+        this.#clientSignal = client;
+        client.addEventListener('abort', this.#onClientGone, { once: true });
       }
-      if (this.#clientSignal.aborted) cancellation.abort(this.#clientSignal.reason);
     }
     return this.#cancellation;
   }
 
   readonly #onClientGone = (): void => {
-    this.#controller?.abort(this.#clientSignal?.reason);
     this.#cancellation?.abort(this.#clientSignal?.reason);
   };
 
@@ -136,9 +136,8 @@ export class Flight {
     this.ended = true;
     this.#endedEarly = true;
     this.#end?.(response);
-    const why = new Error(`the request ended early: ${reason}`);
-    this.#controller?.abort(why);
-    this.#cancellation?.abort(why);
+    // The signal, when one was made, follows the cancellation.
+    this.#cancellation?.abort(new Error(`the request ended early: ${reason}`));
     this.cancel?.(reason);
   }
 
