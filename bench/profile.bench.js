@@ -4,7 +4,9 @@
 // connections), then the top self-time entries of the profile, idle left out. For
 // bench/RESULTS.md, before and after a change of the request path.
 //
-//   node bench/profile.bench.js    (SCRIPT=gateway.js CLI=1 RATE=2000 DURATION=10 CONNECTIONS=16 TOP=15)
+// LIST=1: the load is tools/list of an upstream with 100 tools (18 KB answers) instead.
+//
+//   node bench/profile.bench.js    (SCRIPT=gateway.js CLI=1 LIST=1 RATE=2000 DURATION=10 CONNECTIONS=16 TOP=15)
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +18,9 @@ const cli = process.env.CLI === '1';
 const script = cli ? 'sessiongate --upstream URL' : (process.env.SCRIPT ?? 'gateway.js');
 const top = Number(process.env.TOP ?? 15);
 const dir = mkdtempSync(join(tmpdir(), 'sg-profile-'));
-const upstream = await start('sessiongate.js', {}, 1);
+const list = process.env.LIST === '1';
+const body = list ? JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }) : CALL;
+const upstream = await start('sessiongate.js', list ? { TOOLS: '100' } : {}, 1);
 
 // SIGTERM exits normally, so the profile is written.
 const onTerm = `data:text/javascript,process.on('SIGTERM',()=>process.exit(0))`;
@@ -46,7 +50,7 @@ const url = cli
   : `http://127.0.0.1:${await new Promise((resolve) => child.once('message', (message) => resolve(message.port)))}/mcp`;
 const headers = await openSession(url);
 const load = (duration, overallRate) =>
-  autocannon({ url, method: 'POST', headers, body: CALL, connections: settings.connections, duration, overallRate });
+  autocannon({ url, method: 'POST', headers, body, connections: settings.connections, duration, overallRate });
 await load(2); // warm-up
 const result = await load(settings.duration, settings.rate);
 if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx, ${result.errors} errors`);
