@@ -21,8 +21,11 @@ function run(script: string): Promise<{ code: number | null; output: string }> {
   });
 }
 
-it.each(['node-http.js', 'express.js', 'fastify.js', 'hono.js'])('examples/%s serves a session end to end and exits 0', async (script) => {
-  const { code, output } = await run(script);
-  expect(output).toContain('ok:');
-  expect(code).toBe(0);
-});
+it.each(['node-http.js', 'express.js', 'fastify.js', 'hono.js', 'gateway.js'])(
+  'examples/%s serves a session end to end and exits 0',
+  async (script) => {
+    const { code, output } = await run(script);
+    expect(output).toContain('ok:');
+    expect(code).toBe(0);
+  },
+);
