@@ -73,123 +73,155 @@ export interface Gateway {
 
 export function createGateway(options: GatewayOptions): Gateway {
   checkGatewayOptions(options);
-  const { http, federation, adminToken } = options;
-  const onError = options.onError ?? (() => {});
-  let listening: Listening | undefined;
-  let metricsListener: MetricsListener | undefined;
-  const metrics = new GatewayMetrics({
-    // Read when scraped, once the server below exists.
-    liveSessions: () => server.sessions.count(),
-    undeliveredMessages: () => server.sessions.undelivered,
-    upstreamWaiting: () => http?.slots.waiting ?? 0,
-    stdioChildren: () => StdioChild.running,
-    ...(federation && { servers: () => federation.servers() }),
-  });
-  const operator = adminToken === undefined ? undefined : operatorParts(metrics, adminToken);
-  const events = fanout(options.audit, metrics, operator?.recent, operator?.feed);
-  const view = identityView(options.identityClaim);
-  const routed = eraRouter({
-    handshake: options.upstream,
-    ...http,
-    era: http ? (http.era ?? 'auto') : 'handshake',
-    ...(options.withoutCorrelationId && { withoutCorrelationId: options.withoutCorrelationId }),
-    onError,
-    async onConversation(record, context) {
-      const identity = view(context.identity);
-      if (identity) await server.sessions.writeState(record.id, SESSION_IDENTITY.key, SESSION_IDENTITY.encode(identity));
-      events.write(sessionCreated(record, identity));
-    },
-  });
-  // The stages, composed once, outermost first; what was not asked for is not there
-  // (docs/ARCHITECTURE.md, "One gateway"). Hygiene outermost: the audit, the policy and routing
-  // all see the form the upstream acts on. Policy before token exchange: a denied call costs no exchange.
+  return new AssembledGateway(options);
+}
+
+class AssembledGateway implements Gateway {
+  readonly server: SessionServer;
+  readonly metrics: GatewayMetrics;
+  readonly policy: PolicyControls | undefined;
+  readonly routes: Routes;
+  readonly #options: GatewayOptions;
+  readonly #operator: ReturnType<typeof operatorParts> | undefined;
+  #listening: Listening | undefined;
+  #metricsListener: MetricsListener | undefined;
+
+  constructor(options: GatewayOptions) {
+    this.#options = options;
+    const { http, federation } = options;
+    const onError = options.onError ?? (() => {});
+    this.metrics = new GatewayMetrics({
+      // Read when scraped, once the server below exists.
+      liveSessions: () => this.server.sessions.count(),
+      undeliveredMessages: () => this.server.sessions.undelivered,
+      upstreamWaiting: () => http?.slots.waiting ?? 0,
+      stdioChildren: () => StdioChild.running,
+      ...(federation && { servers: () => federation.servers() }),
+    });
+    const operator = options.adminToken === undefined ? undefined : operatorParts(this.metrics, options.adminToken);
+    this.#operator = operator;
+    const events = fanout(options.audit, this.metrics, operator?.recent, operator?.feed);
+    const view = identityView(options.identityClaim);
+    const routed = eraRouter({
+      handshake: options.upstream,
+      ...http,
+      era: http ? (http.era ?? 'auto') : 'handshake',
+      ...(options.withoutCorrelationId && { withoutCorrelationId: options.withoutCorrelationId }),
+      onError,
+      onConversation: async (record, context) => {
+        const identity = view(context.identity);
+        if (identity) await this.server.sessions.writeState(record.id, SESSION_IDENTITY.key, SESSION_IDENTITY.encode(identity));
+        events.write(sessionCreated(record, identity));
+      },
+    });
+    const { stages, gate } = stagesFor(options, events, view);
+    this.policy = gate;
+    this.server = createSessionServer({
+      ...options.sessions,
+      application: compose(routed, stages),
+      store: options.store,
+      // Without auth the principal is a keyed hash of the Authorization header when one is sent.
+      authenticate: options.auth?.authenticate ?? ((request) => request.header('authorization')),
+      onError,
+    });
+    this.server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
+    this.routes = this.#routesFor(events, gate);
+  }
+
+  get sessions(): SessionManager {
+    return this.server.sessions;
+  }
+
+  async listen(address: GatewayAddress): Promise<GatewayListening> {
+    if (this.#listening) throw new Error('sessiongate: the gateway listens already');
+    const { sessions, federation, auth } = this.#options;
+    const allowedHosts = sessions?.allowedHosts;
+    const listening = await listen(this.server, address.port, address.host, this.routes, {
+      allowedHosts,
+      ...(address.maxConnections !== undefined && { maxConnections: address.maxConnections }),
+      ...(federation && { healthDetail: () => ({ servers: federation.servers() }) }),
+    });
+    this.#listening = listening;
+    if (address.metricsPort !== undefined)
+      this.#metricsListener = await listenMetrics(address.metricsPort, address.host, allowedHosts, this.#serveMetrics);
+    this.#operator?.history.start();
+    const base = listening.url.replace(/\/mcp$/, '');
+    const summary = [
+      ...(auth?.listening?.(listening.url) ?? []),
+      `  metrics: ${this.#metricsListener?.url ?? `${base}/metrics`}`,
+      this.#operator
+        ? `  console: ${base}/console/ (sign in with the admin token)`
+        : '  console: off (set SESSIONGATE_ADMIN_TOKEN to turn it on)',
+    ];
+    return { url: listening.url, listening, summary };
+  }
+
+  async close({ graceMs = 10_000, endSessions = false }: { graceMs?: number; endSessions?: boolean } = {}): Promise<void> {
+    await this.#listening?.stop(graceMs);
+    if (endSessions) await this.server.sessions.endAll('shutdown');
+    await this.server.close();
+    await this.#listening?.close();
+    this.#options.auth?.close?.();
+    this.#options.policy?.close?.();
+    this.#operator?.history.stop();
+    await this.#metricsListener?.close();
+    await this.#options.audit?.close?.();
+  }
+
+  /** /metrics, on the MCP port unless a metrics port gives it a listener of its own. */
+  readonly #serveMetrics = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
+    const text = await this.metrics.text();
+    res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text);
+  };
+
+  /** Every route beside /mcp: the auth metadata, /readyz, /metrics, and with the admin token /admin/ and /console/. */
+  #routesFor(events: EventSink, gate: PolicyControls | undefined): Routes {
+    const { http, auth, label, publicUrl } = this.#options;
+    const operator = this.#operator;
+    const sessions = this.server.sessions;
+    const admin = operator && adminApi(sessions, operator.token, operator.recent, gate?.approvals);
+    const operatorConsole = operator?.console({
+      sessions,
+      audit: events,
+      upstream: label ?? http?.url ?? '',
+      approvals: gate?.approvals,
+      secure: publicUrl?.startsWith('https:') ?? false,
+    });
+    return {
+      ...auth?.routes,
+      '/readyz': readinessRoute({
+        store: () => sessions,
+        upstreams: http ? (http.replicas ?? [http.url]) : [],
+        upstreamHeaders: http?.upstreamHeaders,
+        saturation: connectionSaturation(() => this.#listening?.http),
+      }),
+      '/metrics': (req, res) => (this.#metricsListener ? void res.writeHead(404).end() : this.#serveMetrics(req, res)),
+      // Not mounted without a token: /admin/ is then an ordinary 404.
+      ...(admin && { '/admin/': admin }),
+      ...(operatorConsole ?? { '/console': consoleOff, '/console/': consoleOff }),
+    };
+  }
+}
+
+/**
+ * The stages, composed once, outermost first; what was not asked for is not there
+ * (docs/ARCHITECTURE.md, "One gateway"). Hygiene outermost: the audit, the policy and routing
+ * all see the form the upstream acts on. Policy before token exchange: a denied call costs no
+ * exchange.
+ */
+function stagesFor(
+  options: GatewayOptions,
+  events: EventSink,
+  view: IdentityView,
+): { stages: Stage[]; gate: (Stage & PolicyControls) | undefined } {
+  const { federation } = options;
   const gate = options.policy && gated(options, view, events.write.bind(events));
   const serverOf = federation && ((request: JsonRpcRequest) => federation.serverOf(request));
   const stages: Stage[] = [hygieneStage, auditStage(events, view, serverOf)];
   if (gate) stages.push(gate);
   if (options.upstreamTokens) stages.push(upstreamTokenStage(options.upstreamTokens));
-  const application = compose(routed, stages);
-  const server = createSessionServer({
-    ...options.sessions,
-    application,
-    store: options.store,
-    // Without auth the principal is a keyed hash of the Authorization header when one is sent.
-    authenticate: options.auth?.authenticate ?? ((request) => request.header('authorization')),
-    onError,
-  });
-  server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
-
-  const serveMetrics = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
-    const text = await metrics.text();
-    res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
-  };
-  const admin = operator && adminApi(server.sessions, operator.token, operator.recent, gate?.approvals);
-  const console = operator?.console({
-    sessions: server.sessions,
-    audit: events,
-    upstream: options.label ?? http?.url ?? '',
-    approvals: gate?.approvals,
-    secure: options.publicUrl?.startsWith('https:') ?? false,
-  });
-  const replicas = http ? (http.replicas ?? [http.url]) : [];
-  let separateMetrics = false;
-  const routes: Routes = {
-    ...options.auth?.routes,
-    '/readyz': readinessRoute({
-      store: () => server.sessions,
-      upstreams: replicas,
-      upstreamHeaders: http?.upstreamHeaders,
-      saturation: connectionSaturation(() => listening?.http),
-    }),
-    // On the MCP port unless metricsPort gives it a listener of its own.
-    '/metrics': (req, res) => (separateMetrics ? void res.writeHead(404).end() : serveMetrics(req, res)),
-    // Not mounted without a token: /admin/ is then an ordinary 404.
-    ...(admin && { '/admin/': admin }),
-    ...(console ?? { '/console': consoleOff, '/console/': consoleOff }),
-  };
-
-  return {
-    server,
-    sessions: server.sessions,
-    metrics,
-    policy: gate,
-    routes,
-    async listen(address) {
-      if (listening) throw new Error('sessiongate: the gateway listens already');
-      const allowedHosts = options.sessions?.allowedHosts;
-      listening = await listen(server, address.port, address.host, routes, {
-        allowedHosts,
-        ...(address.maxConnections !== undefined && { maxConnections: address.maxConnections }),
-        ...(federation && { healthDetail: () => ({ servers: federation.servers() }) }),
-      });
-      if (address.metricsPort !== undefined) {
-        separateMetrics = true;
-        metricsListener = await listenMetrics(address.metricsPort, address.host, allowedHosts, serveMetrics);
-      }
-      operator?.history.start();
-      const base = listening.url.replace(/\/mcp$/, '');
-      const summary = [
-        ...(options.auth?.listening?.(listening.url) ?? []),
-        `  metrics: ${metricsListener?.url ?? `${base}/metrics`}`,
-        operator
-          ? `  console: ${base}/console/ (sign in with the admin token)`
-          : '  console: off (set SESSIONGATE_ADMIN_TOKEN to turn it on)',
-      ];
-      return { url: listening.url, listening, summary };
-    },
-    async close({ graceMs = 10_000, endSessions = false } = {}) {
-      await listening?.stop(graceMs);
-      if (endSessions) await server.sessions.endAll('shutdown');
-      await server.close();
-      await listening?.close();
-      options.auth?.close?.();
-      options.policy?.close?.();
-      operator?.history.stop();
-      await metricsListener?.close();
-      await options.audit?.close?.();
-    },
-  };
+  return { stages, gate };
 }
 
 /** The admin API's and the console's parts: recent events, the console's feed and charts. */
