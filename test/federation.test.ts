@@ -503,6 +503,7 @@ describe('configuration, policy and audit per server', () => {
   });
 
   it('SIGHUP applies a changed `servers` map live: a server added, one removed, one changed; clients told the lists changed; a broken file changes nothing', async () => {
+    const earlier = new Set(a.sessions());
     const config = join(dir, 'reload.json');
     const write = (settings: Record<string, unknown>): void => writeFileSync(config, JSON.stringify(settings));
     const stdioC = { stdio: `${process.execPath} ${STDIO_SERVER}` };
@@ -519,6 +520,10 @@ describe('configuration, policy and audit per server', () => {
     await client.callTool({ name: 'c__echo', arguments: { text: 'c has a child for this session' } });
     const cChildren = childrenOf(gw.pid);
     expect(cChildren.length).toBeGreaterThan(0);
+    // The upstream session a holds for this client: the one opened since this test began.
+    await client.callTool({ name: 'a__echo', arguments: { text: 'a has a session for this client' } });
+    const ours = a.sessions().filter((id) => !earlier.has(id));
+    expect(ours).toHaveLength(1);
 
     // b added, c removed, a changed (a header), and a setting that only a restart applies.
     write({
@@ -537,8 +542,9 @@ describe('configuration, policy and audit per server', () => {
     await expect.poll(() => listChanged, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(new Set(await names())).toEqual(new Set(['a', 'b']));
     await expect(client.callTool({ name: 'c__echo', arguments: { text: 'gone' } })).rejects.toThrow(/Unknown tool/);
-    // The removed server's children are stopped.
+    // The removed server's children are stopped; the changed server's old upstream session is ended (DELETE), not left to expire.
     await expect.poll(() => cChildren.filter(isAlive), { timeout: 10_000 }).toEqual([]);
+    await expect.poll(() => a.lines().some((line) => line.closed === ours[0]), { timeout: 10_000 }).toBe(true);
     expect(text(await client.callTool({ name: 'b__echo', arguments: { text: 'new' } }))).toContain('new');
     const headers = JSON.parse(text(await client.callTool({ name: 'a__headers', arguments: {} }))) as Record<string, string>;
     expect(headers['x-team']).toBe('reloaded');

@@ -196,6 +196,12 @@ export interface McpApplication {
   bind?(sessions: SessionPort): void;
   /** Frees what the application holds outside sessions (spare processes); called by close(). */
   close?(): Promise<void>;
+  /**
+   * The application is removed for good while the server runs on (a federation's server left
+   * the configuration): what it holds for sessions is ended as a session's end would end it
+   * (an upstream session DELETEd), not kept for a restart as `close` keeps it; then it closes.
+   */
+  retire?(): Promise<void>;
 }
 
 /**
@@ -208,6 +214,7 @@ export function plainApplication(app: McpApplication): McpApplication {
   if (app.cancel) plain.cancel = app.cancel.bind(app);
   if (app.openStream) plain.openStream = app.openStream.bind(app);
   if (app.adopt) plain.adopt = app.adopt.bind(app);
+  if (app.retire) plain.retire = app.retire.bind(app);
   if (app.bind) plain.bind = app.bind.bind(app);
   if (app.close) plain.close = app.close.bind(app);
   return plain;

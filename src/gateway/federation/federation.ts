@@ -180,7 +180,9 @@ class Federation implements McpApplication {
     this.#routes = new RequestRoutes(this.#members, this.#names);
     if (this.#port) for (const member of joining) member.app.bind?.(member.port(this.#port));
     for (const member of retired) member.close();
-    await Promise.all([...joining.map((member) => member.check()), ...retired.map(async (member) => member.app.close?.())]);
+    // A server that left is retired: its upstream sessions end (an HTTP server's are DELETEd), not kept as at shutdown.
+    const retire = async (member: Member): Promise<void> => await (member.app.retire ?? member.app.close)?.call(member.app);
+    await Promise.all([...joining.map((member) => member.check()), ...retired.map(retire)]);
     const port = this.#port;
     if (!port) return;
     for (const sessionId of this.#listening.keys())
