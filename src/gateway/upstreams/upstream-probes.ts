@@ -79,35 +79,36 @@ export async function probeHttp(
 
 /**
  * Whether `url` is an HTTP+SSE endpoint of the 2024-11-05 transport: a GET opens a stream whose
- * first event is `endpoint` (where to POST). Read for at most `timeoutMs`, then let go.
+ * first event is `endpoint` (where to POST). Read for at most `timeoutMs`, then let go; a
+ * connection that fails throws.
  */
-async function speaksHttpSse(url: string, headers: Record<string, string>, timeoutMs: number, rethrow = false): Promise<boolean> {
+async function namesAnEndpoint(url: string, headers: Record<string, string>, timeoutMs: number): Promise<boolean> {
   const signal = AbortSignal.timeout(timeoutMs);
-  try {
-    const answer = await request(url, { method: 'GET', headers: { ...headers, accept: 'text/event-stream' }, signal });
-    if (answer.statusCode !== 200 || !String(answer.headers['content-type'] ?? '').startsWith('text/event-stream')) {
-      await answer.body.dump();
-      return false;
-    }
-    let seen = '';
-    for await (const chunk of answer.body) {
-      seen += (chunk as Buffer).toString();
-      if (/^event:\s*endpoint\s*$/m.test(seen)) break;
-      if (seen.length > 4096) break;
-    }
-    answer.body.destroy();
-    return /^event:\s*endpoint\s*$/m.test(seen);
-  } catch (error) {
-    if (rethrow) throw error;
+  const answer = await request(url, { method: 'GET', headers: { ...headers, accept: 'text/event-stream' }, signal });
+  if (answer.statusCode !== 200 || !String(answer.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+    await answer.body.dump();
     return false;
   }
+  let seen = '';
+  for await (const chunk of answer.body) {
+    seen += (chunk as Buffer).toString();
+    if (/^event:\s*endpoint\s*$/m.test(seen)) break;
+    if (seen.length > 4096) break;
+  }
+  answer.body.destroy();
+  return /^event:\s*endpoint\s*$/m.test(seen);
+}
+
+/** The same, a failed connection counting as no. */
+async function speaksHttpSse(url: string, headers: Record<string, string>, timeoutMs: number): Promise<boolean> {
+  return namesAnEndpoint(url, headers, timeoutMs).catch(() => false);
 }
 
 /** For `--upstream-transport sse`: undefined when `url` is an HTTP+SSE event stream that names its endpoint, else why not. */
 export async function probeHttpSse(url: string, headers: Record<string, string>, timeoutMs: number): Promise<string | undefined> {
   const shown = new URL(url).origin + new URL(url).pathname;
   try {
-    if (await speaksHttpSse(url, headers, timeoutMs, true)) return undefined;
+    if (await namesAnEndpoint(url, headers, timeoutMs)) return undefined;
   } catch (error) {
     return describeConnectionError(error, shown);
   }
