@@ -2,8 +2,9 @@
  * @module cli/run-server
  * What every serving command does: open the store, build the session server from the session
  * flags, listen, print a start-up summary, and shut down cleanly on SIGTERM/SIGINT (the
- * gateway does the same around createGateway: gateway/serve-gateway.ts).
+ * gateway does the same around createGateway: cli/gateway/serve-gateway.ts).
  */
+import { unverifiedAuthorization } from '../gateway/gateway-options.js';
 import type { McpApplication } from '../server/application.js';
 import { createSessionServer, type SessionServer } from '../server/session-server.js';
 import type { SessionServerOptions } from '../server/options.js';
@@ -53,8 +54,7 @@ export async function runSessionServer(
     ...sessionServerOptions(flags),
     application,
     store,
-    // The principal is a keyed hash of the Authorization header when one is sent.
-    authenticate: (request) => request.header('authorization'),
+    authenticate: unverifiedAuthorization,
     onError: report,
   });
   const listening = await listen(

@@ -22,7 +22,7 @@ import { consoleRoutes } from './console/console-routes.js';
 import { MetricHistory } from './console/metric-history.js';
 import { eraRouter } from './eras/era-router.js';
 import type { FederationApplication } from './federation/federation.js';
-import { checkGatewayOptions, type GatewayOptions } from './gateway-options.js';
+import { checkGatewayOptions, type GatewayOptions, unverifiedAuthorization } from './gateway-options.js';
 import { identityView, type IdentityView, SESSION_IDENTITY } from './identity-view.js';
 import { adminApi } from './ops/admin.js';
 import { auditStage } from './ops/audit.js';
@@ -120,8 +120,7 @@ class AssembledGateway implements Gateway {
       ...options.sessions,
       application: compose(routed, stages),
       store: options.store,
-      // Without auth the principal is a keyed hash of the Authorization header when one is sent.
-      authenticate: options.auth?.authenticate ?? ((request) => request.header('authorization')),
+      authenticate: options.auth?.authenticate ?? unverifiedAuthorization,
       onError,
     });
     this.server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));

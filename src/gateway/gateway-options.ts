@@ -12,6 +12,7 @@ import type { Routes } from '../server/listen.js';
 import type { SessionServerOptions } from '../server/options.js';
 import type { SessionStore } from '../store/store.js';
 import type { EventSink } from './audit-events.js';
+import { MIN_ADMIN_TOKEN_LENGTH } from './ops/admin.js';
 import type { UpstreamEra } from './eras/era-router.js';
 import type { FederationApplication } from './federation/federation.js';
 import type { FairSlots } from './upstreams/fair-slots.js';
@@ -20,6 +21,12 @@ import type { Dispatcher } from 'undici';
 
 /** A Streamable HTTP upstream: where it is, and the connections and turns every path to it shares (fair-slots.ts). */
 export type HttpUpstreamLink = { url: string; slots: FairSlots; dispatcher?: Dispatcher } & HeaderPolicyOptions;
+
+/**
+ * The principal when nothing is verified (`--auth none`, and createGateway without `auth`): the
+ * raw Authorization header, which the session manager keeps only as a keyed hash.
+ */
+export const unverifiedAuthorization: GatewayAuth['authenticate'] = (request) => request.header('authorization');
 
 /** Who may call the gateway. */
 export interface GatewayAuth {
@@ -101,8 +108,9 @@ const SCHEMA = {
 
 export function checkGatewayOptions(options: GatewayOptions): void {
   checkOptions(SCHEMA, options);
-  if (options.adminToken !== undefined && (typeof options.adminToken !== 'string' || options.adminToken.length < 16))
-    throw new OptionError('adminToken', 'sessiongate: option "adminToken" must have at least 16 characters');
+  // Checked before anything is built (adminApi checks it again when it is made).
+  if (options.adminToken !== undefined && (typeof options.adminToken !== 'string' || options.adminToken.length < MIN_ADMIN_TOKEN_LENGTH))
+    throw new OptionError('adminToken', `sessiongate: option "adminToken" must have at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
   if (options.upstreamTokens && !options.http)
     throw new OptionError('upstreamTokens', 'sessiongate: option "upstreamTokens" needs an HTTP upstream (option "http")');
 }

@@ -14,7 +14,7 @@ import type { SessionRecord } from '../store/record.js';
 import type { Identity, RequestContext, SessionHandle, SessionPort } from './application.js';
 import type { Incoming } from './exchange.js';
 import { portOf } from './session-port.js';
-import { type RequestKey, RequestValues } from './request-key.js';
+import type { RequestKey } from './request-key.js';
 
 /** One request's view of its session: the record as resolved for it, and the port. */
 class Handle implements SessionHandle {
@@ -48,7 +48,8 @@ type SignalSource = { readonly signal: AbortSignal; readonly cancellation?: Abor
 class Context implements RequestContext {
   readonly #incoming: Incoming;
   #signalSource: SignalSource;
-  #values: RequestValues | undefined;
+  /** What stages left on this request: no map until one is set (most requests carry none). */
+  #values: Map<RequestKey<unknown>, unknown> | undefined;
   readonly session: SessionHandle | undefined;
   readonly protocolVersion: string;
   readonly principal: string | null;
@@ -90,11 +91,11 @@ class Context implements RequestContext {
   }
 
   get<T>(key: RequestKey<T>): T | undefined {
-    return this.#values?.get(key);
+    return this.#values?.get(key) as T | undefined;
   }
 
   set<T>(key: RequestKey<T>, value: T): void {
-    (this.#values ??= new RequestValues()).set(key, value);
+    (this.#values ??= new Map()).set(key, value);
   }
 
   /** This context, or a copy when `shared` (a batch), whose signal comes from `source`. */

@@ -10,16 +10,3 @@ export class RequestKey<T> {
   declare readonly type: T;
   constructor(readonly name: string) {}
 }
-
-/** The values of one request: no map until one is set (most requests carry none). */
-export class RequestValues {
-  #values: Map<RequestKey<unknown>, unknown> | undefined;
-
-  get<T>(key: RequestKey<T>): T | undefined {
-    return this.#values?.get(key) as T | undefined;
-  }
-
-  set<T>(key: RequestKey<T>, value: T): void {
-    (this.#values ??= new Map()).set(key, value);
-  }
-}

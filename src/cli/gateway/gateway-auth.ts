@@ -12,7 +12,7 @@ import { apiKeyAuthenticator } from '../../auth/api-key-authenticator.js';
 import { introspectionAuthenticator } from '../../auth/introspection-authenticator.js';
 import { type Authenticator, jwtAuthenticator } from '../../auth/jwt-authenticator.js';
 import { resourceServer } from '../../gateway/resource-server.js';
-import type { GatewayAuth } from '../../gateway/gateway-options.js';
+import { type GatewayAuth, unverifiedAuthorization } from '../../gateway/gateway-options.js';
 import { report } from '../run-server.js';
 import { readApiKeyFile } from '../keys/api-key-file.js';
 import type { GatewayFlags } from './gateway-flags.js';
@@ -25,8 +25,7 @@ export function gatewayAuth(flags: GatewayFlags): GatewayAuth {
     if (flags.identityHeaders)
       throw new Error('--identity-header needs --auth jwt, introspection or api-keys (there is no verified identity to send)');
     return {
-      // The principal is a keyed hash of the Authorization header when one is sent (unverified).
-      authenticate: (request) => request.header('authorization'),
+      authenticate: unverifiedAuthorization,
       routes: {},
       listening: () => [],
     };

@@ -21,7 +21,8 @@ import { SESSION_IDENTITY } from '../identity-view.js';
 
 /** A check of the admin token, in constant time whatever the length of what is given. */
 export function adminTokenCheck(token: string): (given: string | undefined) => boolean {
-  if (token.length < 16) throw new OptionError('adminToken', 'sessiongate: the admin token must have at least 16 characters');
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH)
+    throw new OptionError('adminToken', `sessiongate: the admin token must have at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
   const expected = digest(token);
   return (given) => timingSafeEqual(digest(given ?? ''), expected);
 }
@@ -47,6 +48,9 @@ export function summary(record: SessionRecord): Record<string, unknown> {
 }
 
 /** The handler for everything under `/admin/`; `approvals` when a policy may ask operators. */
+/** The shortest admin token accepted. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
 export function adminApi(
   sessions: SessionManager,
   token: string,

@@ -12,6 +12,11 @@ import type { RedisConnection } from './redis-connection.js';
 
 type Fields = Record<string, string>;
 
+/** The hash of session `id` under `prefix` (the bus claims it too: redis-store.ts). */
+export function sessionKey(prefix: string, id: string): string {
+  return `${prefix}s:${id}`;
+}
+
 export class RedisSessions implements SessionTable {
   readonly #redis: RedisConnection;
 
@@ -115,7 +120,7 @@ export class RedisSessions implements SessionTable {
   }
 
   #key(id: string): string {
-    return `${this.#redis.prefix}s:${id}`;
+    return sessionKey(this.#redis.prefix, id);
   }
   #idsKey(): string {
     return `${this.#redis.prefix}ids`;

@@ -12,7 +12,7 @@ import { RedisBuckets } from './redis-buckets.js';
 import { RedisBus } from './redis-bus.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
 import { RedisSecrets } from './redis-secrets.js';
-import { RedisSessions } from './redis-sessions.js';
+import { RedisSessions, sessionKey } from './redis-sessions.js';
 import { RedisStreamLog } from './redis-stream-log.js';
 
 export type { RedisStoreOptions };
@@ -39,7 +39,7 @@ export class RedisStore implements SessionStore {
   /** Replicas on this store tell each other of ended and moved sessions here (pub/sub). */
   get bus(): RedisBus {
     const redis = this.#redis;
-    this.#bus ??= new RedisBus(redis.redis, redis.prefix, (id) => redis.call(() => redis.redis.sgClaim(`${redis.prefix}s:${id}`)));
+    this.#bus ??= new RedisBus(redis.redis, redis.prefix, (id) => redis.call(() => redis.redis.sgClaim(sessionKey(redis.prefix, id))));
     return this.#bus;
   }
 
