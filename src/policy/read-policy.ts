@@ -5,7 +5,7 @@
  * plus what a schema cannot say (rule ids unique, argument schemas that compile).
  */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import type { PolicyDocument } from './policy-document.js';
 import { POLICY_SCHEMA } from './policy-schema.js';
@@ -23,7 +23,8 @@ export class PolicyError extends Error {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-const validate = ajv.compile<PolicyDocument>(POLICY_SCHEMA);
+/** Compiled on the first policy read, not at import: a gateway without a policy never pays for it. */
+let validate: ValidateFunction<PolicyDocument> | undefined;
 
 /** Reads and checks the policy file at `path`. Throws PolicyError naming the file. */
 export function readPolicyFile(path: string): PolicyDocument {
@@ -46,6 +47,7 @@ export function parsePolicy(input: string | object, source = 'policy'): PolicyDo
       throw new PolicyError(source, [`not JSON or YAML: ${(error as Error).message.split('\n')[0]}`]);
     }
   }
+  validate ??= ajv.compile<PolicyDocument>(POLICY_SCHEMA);
   if (!validate(document)) {
     const problems = (validate.errors ?? []).map(problemOf);
     throw new PolicyError(source, [...new Set(problems)]);
