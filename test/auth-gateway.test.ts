@@ -116,7 +116,11 @@ describe('sessiongate --auth jwt', () => {
       const scraped = await fetch(metricsUrl);
       expect(scraped.status).toBe(200);
       expect(await scraped.text()).toContain('sessiongate_sessions_live');
-      expect((await fetch(new URL('/metrics', started.url))).status).toBe(404);
+      const elsewhere = await fetch(new URL('/metrics', started.url));
+      expect(elsewhere.status).toBe(404);
+      const said = ((await elsewhere.json()) as { error: string }).error;
+      expect(said).toContain('a port of its own');
+      expect(said).not.toContain(new URL(metricsUrl).port);
       expect((await fetch(new URL('/healthz', started.url))).status).toBe(200);
     } finally {
       expect(await started.kill()).toBe(0);

@@ -195,12 +195,22 @@ class AssembledGateway implements Gateway {
         upstreamHeaders: http?.upstreamHeaders,
         saturation: connectionSaturation(() => this.#listening?.http),
       }),
-      '/metrics': (req, res) => (this.#metricsListener ? void res.writeHead(404).end() : this.#serveMetrics(req, res)),
+      '/metrics': (req, res) => (this.#metricsListener ? void metricsElsewhere(res) : this.#serveMetrics(req, res)),
       // Not mounted without a token: /admin/ is then an ordinary 404.
       ...(admin && { '/admin/': admin }),
       ...(operatorConsole ?? { '/console': consoleOff, '/console/': consoleOff }),
     };
   }
+}
+
+/**
+ * /metrics asked on the MCP port of a gateway that serves it on a port of its own: a 404 that
+ * says so, without naming the port (docs/SECURITY.md, "A caller learns no internal address").
+ */
+function metricsElsewhere(res: ServerResponse): void {
+  res
+    .writeHead(404, { 'content-type': 'application/json' })
+    .end(JSON.stringify({ error: 'Not Found: this gateway serves /metrics on a port of its own (metricsPort)' }));
 }
 
 /**
