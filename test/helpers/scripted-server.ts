@@ -9,6 +9,8 @@ export interface Seen {
   method: string;
   headers: IncomingHttpHeaders;
   body: { id?: unknown; method?: string; params?: Record<string, unknown> } | undefined;
+  /** The body as it arrived, byte for byte (UTF-8). */
+  text: string;
 }
 
 export interface Script {
@@ -39,7 +41,7 @@ export async function scriptedServer(answer: (request: Seen, index: number) => S
       } catch {
         body = undefined;
       }
-      const request = { method: req.method ?? '', headers: req.headers, body };
+      const request = { method: req.method ?? '', headers: req.headers, body, text };
       seen.push(request);
       const script = answer(request, seen.length - 1);
       if (script.hang) return;
