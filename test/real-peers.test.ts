@@ -117,36 +117,37 @@ describe('server-everything over stdio', () => {
 });
 
 describe('a session at work is not idle', () => {
-  const longCall = { name: 'trigger-long-running-operation', arguments: { duration: 6, steps: 3 } };
+  // Three idle timeouts long: a call that only its own work keeps the session alive through.
+  const longCall = { name: 'trigger-long-running-operation', arguments: { duration: 3, steps: 3 } };
 
-  it('stdio: a 6 s call under a 2 s idle timeout completes, and the session lives on', async () => {
-    const { url } = await gateway(['--stdio', EVERYTHING_STDIO, '--spares', '0', '--idle-timeout', '2s']);
+  it('stdio: a 3 s call under a 1 s idle timeout completes, and the session lives on', async () => {
+    const { url } = await gateway(['--stdio', EVERYTHING_STDIO, '--spares', '0', '--idle-timeout', '1s']);
     const client = await sdkClient(url);
     expect(text(await client.callTool(longCall, undefined, { timeout: 20_000 }))).toContain('completed');
     expect(text(await client.callTool({ name: 'echo', arguments: { message: 'alive' } }))).toContain('alive');
   });
 
-  it('HTTP: a 6 s call under a 2 s idle timeout completes, and the session lives on', async () => {
+  it('HTTP: a 3 s call under a 1 s idle timeout completes, and the session lives on', async () => {
     const upstream = await everything();
-    const { url } = await gateway(['--upstream', upstream.url, '--idle-timeout', '2s']);
+    const { url } = await gateway(['--upstream', upstream.url, '--idle-timeout', '1s']);
     const client = await sdkClient(url);
     expect(text(await client.callTool(longCall, undefined, { timeout: 20_000 }))).toContain('completed');
     expect(text(await client.callTool({ name: 'echo', arguments: { message: 'alive' } }))).toContain('alive');
   });
 
   it('a client that only listens on its GET stream keeps its session past the idle timeout', async () => {
-    const { url } = await gateway(['--stdio', EVERYTHING_STDIO, '--spares', '0', '--idle-timeout', '2s']);
+    const { url } = await gateway(['--stdio', EVERYTHING_STDIO, '--spares', '0', '--idle-timeout', '1s']);
     const sessionId = await openSession(url);
     const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
     const ping = async (id: number): Promise<number> => (await send(url, { headers, body: { jsonrpc: '2.0', id, method: 'ping' } })).status;
     const listening = await openGetStream(url, headers);
     // Three idle timeouts pass with no request: the open stream alone keeps the session.
-    await new Promise((resolve) => setTimeout(resolve, 6000));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(await ping(9)).toBe(200);
     listening.close();
     // Once it closes, the idle clock runs again: with no request for three idle timeouts, the
     // session has ended (a ping would itself keep it alive, so there is one, at the end).
-    await new Promise((resolve) => setTimeout(resolve, 6000));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(await ping(10)).toBe(404);
   });
 });
