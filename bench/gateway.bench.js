@@ -10,30 +10,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasTaskset, machine, measure, measureRunning, median, publish, settings, start } from './harness.js';
+import { machine, measure, measureRunning, median, publish, settings, start } from './harness.js';
 import { hasNginx, startNginx } from './nginx.js';
-import { cpuMicros, startListening } from './processes.js';
+import { startCliGateway } from './processes.js';
 
-const SESSIONGATE = new URL('../bin/sessiongate.js', import.meta.url).pathname;
 const storeDir = mkdtempSync(join(tmpdir(), 'sg-gateway-bench-'));
-let cliPort = 21000 + Math.floor(Math.random() * 20000);
-
-/**
- * `sessiongate --upstream URL` as a user runs it: default flags (the SQLite store, hygiene, both
- * eras, the audit events feeding /metrics), its own process on core 0; CPU read from /proc.
- */
-async function startCliGateway(upstreamUrl, round) {
-  const port = String(cliPort++);
-  const url = `http://127.0.0.1:${port}/mcp`;
-  const args = [SESSIONGATE, '--upstream', upstreamUrl, '--port', port, '--store', `sqlite:${join(storeDir, `${round}.db`)}`];
-  const command = hasTaskset ? 'taskset' : process.execPath;
-  const gateway = await startListening(command, hasTaskset ? ['-c', '0', process.execPath, ...args] : args, url);
-  const cpu = () => {
-    const micros = cpuMicros(gateway.pid);
-    return { user: micros, system: 0 };
-  };
-  return { url, cpu: async () => cpu(), stop: gateway.stop };
-}
 
 const withNginx = hasNginx();
 const samples = { direct: [], gateway: [], cli: [], node: [], nginx: [] };
@@ -41,7 +22,7 @@ const upstream = await start('sessiongate.js', {}, 1);
 for (let round = 1; round <= settings.rounds; round++) {
   samples.direct.push(await measure('direct', 'sessiongate.js', true));
   samples.gateway.push(await measure('gateway', 'gateway.js', true, { UPSTREAM: upstream.url }));
-  samples.cli.push(await measureRunning('cli', await startCliGateway(upstream.url, round), true));
+  samples.cli.push(await measureRunning('cli', await startCliGateway(upstream.url, join(storeDir, `${round}.db`)), true));
   samples.node.push(await measure('node floor', 'node-proxy.js', true, { UPSTREAM: upstream.url }));
   if (withNginx) samples.nginx.push(await measureRunning('nginx', await startNginx(upstream.url), true));
   console.error(

@@ -2,6 +2,24 @@
 // wait for its port, read CPU time and memory from /proc, list its descendants.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { hasTaskset } from './harness.js';
+
+const SESSIONGATE = new URL('../bin/sessiongate.js', import.meta.url).pathname;
+let cliPort = 21000 + Math.floor(Math.random() * 20000);
+
+/**
+ * `sessiongate --upstream URL` as a user runs it: default flags (the SQLite store at
+ * `storeFile`, hygiene, both eras, the audit events feeding /metrics), its own process on
+ * core 0; CPU read from /proc.
+ */
+export async function startCliGateway(upstreamUrl, storeFile) {
+  const port = String(cliPort++);
+  const url = `http://127.0.0.1:${port}/mcp`;
+  const args = [SESSIONGATE, '--upstream', upstreamUrl, '--port', port, '--store', `sqlite:${storeFile}`];
+  const command = hasTaskset ? 'taskset' : process.execPath;
+  const gateway = await startListening(command, hasTaskset ? ['-c', '0', process.execPath, ...args] : args, url);
+  return { url, cpu: async () => ({ user: cpuMicros(gateway.pid), system: 0 }), stop: gateway.stop };
+}
 
 const started = new Set();
 // A benchmark that fails must not leave its servers (and their children) running.
