@@ -246,7 +246,7 @@ describe('no request holds anything forever', () => {
     const [flooding, other] = [await open(), await open()];
     const finished: string[] = [];
     const call = (id: number) => {
-      const params = { name: 'trigger-long-running-operation', arguments: { duration: 2, steps: 1 } };
+      const params = { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 1 } };
       return send(started.url, { body: { jsonrpc: '2.0', id, method: 'tools/call', params }, headers: flooding }).then(() => {
         finished.push(`call ${id}`);
       });

@@ -22,6 +22,8 @@ import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
+/** A dependency-free stdio server (whoami only) for tests that start many children. */
+const TINY = fileURLToPath(new URL('./fixtures/tiny-stdio-server.mjs', import.meta.url));
 const running: RunningServer[] = [];
 const gateways: DemoProcess[] = [];
 afterEach(async () => {
@@ -36,15 +38,15 @@ async function startGateway(args: string[]): Promise<DemoProcess> {
   return started;
 }
 
-const fixtureChildren = (): number[] => childrenRunning('stdio-server.mjs');
+const fixtureChildren = (fixture = FIXTURE): number[] => childrenRunning(fixture);
 
 function text(result: unknown): string {
   return (result as { content: { text: string }[] }).content[0]!.text;
 }
 
-async function gateway(options: Parameters<typeof startServer>[0] = {}, spares = 2): Promise<RunningServer> {
+async function gateway(options: Parameters<typeof startServer>[0] = {}, spares = 2, fixture = FIXTURE): Promise<RunningServer> {
   const server = await startServer({
-    application: stdioUpstream({ command: process.execPath, args: [FIXTURE], spares, killGraceMs: 500, onStderr: () => {} }),
+    application: stdioUpstream({ command: process.execPath, args: [fixture], spares, killGraceMs: 500, onStderr: () => {} }),
     ...options,
   });
   running.push(server);
@@ -141,7 +143,8 @@ describe('gateway to a stdio upstream', () => {
   // after another took over 30 s, so they are opened five at a time with a budget to match.
   it('idle expiry and cap-free churn leave no child behind (50 sessions, process table checked)', { timeout: 120_000 }, async () => {
     const clock = new ManualClock();
-    const { url, server } = await gateway({ clock, idleTimeoutMs: 60_000 }, 2);
+    // The tiny server: the gateway's handling of children is under test, not the SDK's start-up.
+    const { url, server } = await gateway({ clock, idleTimeoutMs: 60_000 }, 2, TINY);
     const pids: number[] = [];
     const clients: Client[] = [];
     const open = async (i: number): Promise<void> => {
@@ -156,7 +159,7 @@ describe('gateway to a stdio upstream', () => {
     await server.sessions.sweep();
     await expect.poll(() => pids.filter(isAlive).length, { timeout: 10_000 }).toBe(0);
     // Only the spares are left.
-    expect(fixtureChildren()).toHaveLength(2);
+    expect(fixtureChildren(TINY)).toHaveLength(2);
     for (const client of clients) await client.close().catch(() => {});
   });
 
@@ -204,8 +207,7 @@ describe('sessiongate --stdio --on-cap evict', () => {
   it('past --max-sessions the least recently used session ends: 404, its child stopped, audited with reason cap', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sg-cap-'));
     const audit = join(dir, 'audit.jsonl');
-    const tiny = fileURLToPath(new URL('./fixtures/tiny-stdio-server.mjs', import.meta.url));
-    const args = ['--port', '0', '--store', 'memory', '--stdio', `"${process.execPath}" ${tiny}`, '--max-sessions', '2'];
+    const args = ['--port', '0', '--store', 'memory', '--stdio', `"${process.execPath}" ${TINY}`, '--max-sessions', '2'];
     // A 2 s idle window: touches land every 200 ms, so "least recently used" is observable.
     const gatewayProcess = await startGateway([...args, '--idle-timeout', '2s', '--on-cap', 'evict', '--audit', audit]);
     const whoami = async (id: string) => {
