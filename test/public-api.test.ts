@@ -82,6 +82,7 @@ const PUBLIC: Record<string, string[]> = {
     'isStreamReply',
     'listen',
     'responseOf',
+    'shutDown',
     'toFetchHandler',
     'toNodeHandler',
     'withCursor',

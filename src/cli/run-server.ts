@@ -9,7 +9,7 @@ import type { McpApplication } from '../server/application.js';
 import { createSessionServer, type SessionServer } from '../server/session-server.js';
 import type { SessionServerOptions } from '../server/options.js';
 import type { SessionFlags } from './session-flags.js';
-import { listen, type Listening } from '../server/listen.js';
+import { listen, type Listening, shutDown } from '../server/listen.js';
 import { onShutdownSignal } from './shutdown-signal.js';
 import { describeStore, openStore } from './store-spec.js';
 import { formatDuration } from './units.js';
@@ -70,11 +70,8 @@ export async function runSessionServer(
   // SIGTERM/SIGINT: stop accepting, let calls under way finish (bounded), then answer what is
   // left (server.close), end streams and sessions' process-local resources, flush, close.
   onShutdownSignal(async () => {
-    await listening.stop(flags.shutdownGraceMs);
     // A memory store's sessions end with the process: say so. Durable stores keep them for the next start.
-    if (flags.store.kind === 'memory') await server.sessions.endAll('shutdown');
-    await server.close();
-    await listening.close();
+    await shutDown(server, listening, { graceMs: flags.shutdownGraceMs, endSessions: flags.store.kind === 'memory' });
     await store.close();
   });
   process.stdout.write(startupSummary(title, listening.url, flags, []).join('\n') + '\n');

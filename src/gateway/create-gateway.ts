@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type PolicyControls, policyStage } from '../policy/policy-gate.js';
 import type { JsonRpcRequest } from '../protocol/jsonrpc.js';
 import { compose, type Stage } from '../server/stage.js';
-import { listen, type Listening, type Routes } from '../server/listen.js';
+import { listen, type Listening, type Routes, shutDown } from '../server/listen.js';
 import { createSessionServer, type SessionServer } from '../server/session-server.js';
 import { sessionTag } from '../session/id.js';
 import type { SessionManager } from '../session/session-manager.js';
@@ -22,7 +22,7 @@ import { consoleRoutes } from './console/console-routes.js';
 import { MetricHistory } from './console/metric-history.js';
 import { eraRouter } from './eras/era-router.js';
 import type { FederationApplication } from './federation/federation.js';
-import { checkGatewayOptions, type GatewayOptions, unverifiedAuthorization } from './gateway-options.js';
+import { checkGatewayOptions, type GatewayOptions, type PolicySource, unverifiedAuthorization } from './gateway-options.js';
 import { identityView, type IdentityView, SESSION_IDENTITY } from './identity-view.js';
 import { adminApi } from './ops/admin.js';
 import { auditStage } from './ops/audit.js';
@@ -156,10 +156,12 @@ class AssembledGateway implements Gateway {
   }
 
   async close({ graceMs = 10_000, endSessions = false }: { graceMs?: number; endSessions?: boolean } = {}): Promise<void> {
-    await this.#listening?.stop(graceMs);
-    if (endSessions) await this.server.sessions.endAll('shutdown');
-    await this.server.close();
-    await this.#listening?.close();
+    if (this.#listening) await shutDown(this.server, this.#listening, { graceMs, endSessions });
+    else {
+      // Never listened (a gateway built and closed, as a test or an embedding may).
+      if (endSessions) await this.server.sessions.endAll('shutdown');
+      await this.server.close();
+    }
     this.#options.auth?.close?.();
     this.#options.policy?.close?.();
     this.#operator?.history.stop();
@@ -225,7 +227,7 @@ function stagesFor(
   view: IdentityView,
 ): { stages: Stage[]; gate: (Stage & PolicyControls) | undefined } {
   const { federation } = options;
-  const gate = options.policy && gated(options, view, events.write.bind(events));
+  const gate = options.policy && gated(options.policy, options, view, events.write.bind(events));
   const serverOf = federation && ((request: JsonRpcRequest) => federation.serverOf(request));
   const stages: Stage[] = [hygieneStage, auditStage(events, view, serverOf)];
   if (gate) stages.push(gate);
@@ -250,10 +252,10 @@ function operatorParts(metrics: GatewayMetrics, token: string) {
 }
 
 /** The policy gate, told of reloads; a federation asks it again for the server a resource request reaches. */
-function gated(options: GatewayOptions, view: IdentityView, write: EventSink['write']): Stage & PolicyControls {
-  const { policy, federation } = options;
+function gated(policy: PolicySource, options: GatewayOptions, view: IdentityView, write: EventSink['write']): Stage & PolicyControls {
+  const { federation } = options;
   const gate = policyStage({
-    policy: () => policy!.current(),
+    policy: () => policy.current(),
     // Buckets and approvals in the gateway's backend: replicas on it share them.
     store: options.store,
     ...(options.principalClaim !== undefined && { subjectClaim: options.principalClaim }),
@@ -270,7 +272,7 @@ function gated(options: GatewayOptions, view: IdentityView, write: EventSink['wr
     ...(federation && { serverOf: serverOfCall(federation), servers: () => federation.servers().map((server) => server.name) }),
   });
   // A reload tells the sessions whose lists it changed (list_changed on their GET stream).
-  policy!.onReload?.((previous) => void gate.policyChanged(previous).catch(options.onError ?? (() => {})));
+  policy.onReload?.((previous) => void gate.policyChanged(previous).catch(options.onError ?? (() => {})));
   federation?.guard((request, context, server) => gate.serverCheck(request, context, server));
   return gate;
 }

@@ -29,6 +29,8 @@ export interface Servers {
 
 /** Throws 400 / -32602 (SG_INVALID_PARAMS) for a resource URI with no normal form. */
 export function decideRequest(policy: PolicyEvaluator, caller: Caller, given: JsonRpcRequest, where: Servers = {}): RequestDecision {
+  // Normalized here too: a policy may be composed without the hygiene stage, and a request
+  // already in its normal form comes back as the same object (docs/SECURITY.md, "Decided on the normal form").
   const request = normalizedRequest(given);
   const call = callOf(request);
   if (where.serverOf && call.kind !== 'method') call.server = where.serverOf(call);

@@ -12,7 +12,7 @@ export { isStreamReply, responseOf } from './application.js';
 export type { Incoming, Outgoing } from './exchange.js';
 export { toNodeHandler, type NodeHandler } from './node-adapter.js';
 export { toFetchHandler } from './web-adapter.js';
-export { listen, type Listening, type ListenLimits, type Routes } from './listen.js';
+export { listen, type Listening, type ListenLimits, type Routes, shutDown } from './listen.js';
 export { compose, type Stage } from './stage.js';
 export { RequestKey } from './request-key.js';
 export { LOCAL_HOSTNAMES } from './origin.js';
