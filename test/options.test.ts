@@ -4,7 +4,9 @@
  * must be and what it got (docs/errors.md, "Configuration errors").
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { durationMs } from '../src/policy/duration.js';
 import { SessionManager } from '../src/session/session-manager.js';
@@ -15,6 +17,8 @@ import { OptionError } from '../src/protocol/options.js';
 import { httpUpstream } from '../src/gateway/upstreams/http/http-upstream.js';
 import { stdioUpstream } from '../src/gateway/upstreams/stdio/stdio-upstream.js';
 import { federation } from '../src/gateway/federation/federation.js';
+import { ChildLedger } from '../src/gateway/upstreams/stdio/child-ledger.js';
+import { RedisStore } from '../src/store/redis/redis-store.js';
 
 /** A federated server that is never reached (the options are refused before). */
 const server = (name: string) => ({
@@ -96,5 +100,18 @@ describe('every argument error is coded', () => {
     expect(() => durationMs('soon')).toThrow(
       expect.objectContaining({ name: 'OptionError', code: 'SG_INVALID_OPTION', option: 'duration' }),
     );
+  });
+
+  it("a public constructor's argument checked outside an options object is coded too: a Redis URL, a child ledger open to others", () => {
+    const coded = (option: string) => expect.objectContaining({ name: 'OptionError', code: 'SG_INVALID_OPTION', option });
+    for (const url of ['redis://[bad', 'http://h:1', 'redis-cluster://a:1/0', 'redis-sentinel://s1:26379', 'redis-cluster://a:99999'])
+      expect(() => new RedisStore({ url }), url).toThrow(coded('url'));
+    const open = mkdtempSync(join(tmpdir(), 'sg-ledger-'));
+    chmodSync(open, 0o777);
+    try {
+      expect(() => new ChildLedger(open)).toThrow(coded('directory'));
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
   });
 });

@@ -11,6 +11,7 @@
  *
  * No ioredis here: the CLI parses `--store` without loading the Redis client.
  */
+import { OptionError } from '../../protocol/options.js';
 export interface RedisNode {
   host: string;
   port: number;
@@ -31,26 +32,26 @@ export function parseRedisTarget(text: string): RedisTarget {
       new URL(text);
       return { kind: 'server', url: text };
     } catch {
-      throw new Error(`"${text}" is not a valid redis:// URL`);
+      throw new OptionError('url', `"${text}" is not a valid redis:// URL`);
     }
   }
   const match = MULTI.exec(text);
-  if (!match) throw new Error(`"${text}" is not a redis://, rediss://, redis-cluster:// or redis-sentinel:// URL`);
+  if (!match) throw new OptionError('url', `"${text}" is not a redis://, rediss://, redis-cluster:// or redis-sentinel:// URL`);
   const [, scheme, auth, hosts, path] = match;
   const defaultPort = scheme === 'redis-sentinel' ? 26379 : 6379;
   const nodes = hosts!.split(',').map((host) => {
     const node = NODE.exec(host.trim());
     const port = Number(node?.[3] ?? defaultPort);
-    if (!node || !(port > 0 && port < 65536)) throw new Error(`"${host}" in "${scheme}://" is not host:port`);
+    if (!node || !(port > 0 && port < 65536)) throw new OptionError('url', `"${host}" in "${scheme}://" is not host:port`);
     return { host: node[1] ?? node[2]!, port };
   });
   const credentials = auth === undefined ? {} : credentialsOf(auth);
   if (scheme === 'redis-cluster') {
-    if (path) throw new Error('redis-cluster:// takes no path (a cluster has one database)');
+    if (path) throw new OptionError('url', 'redis-cluster:// takes no path (a cluster has one database)');
     return { kind: 'cluster', nodes, ...credentials };
   }
   const name = decodeURIComponent(path ?? '');
-  if (name === '') throw new Error('redis-sentinel:// needs the master name as its path: redis-sentinel://host:port/mymaster');
+  if (name === '') throw new OptionError('url', 'redis-sentinel:// needs the master name as its path: redis-sentinel://host:port/mymaster');
   return { kind: 'sentinel', sentinels: nodes, name, ...credentials };
 }
 

@@ -13,6 +13,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OptionError } from '../../../protocol/options.js';
 
 /** A process, as /proc tells it apart from any later one with the same pid. */
 interface ProcessMark {
@@ -66,7 +67,7 @@ export class ChildLedger {
     // Its files name processes to signal: only a directory of this user's, closed to others.
     const { uid, mode } = statSync(directory);
     if ((process.getuid !== undefined && uid !== process.getuid()) || (mode & 0o077) !== 0) {
-      throw new Error(`the child ledger ${directory} must belong to this user with mode 0700 (--child-ledger DIR, or off)`);
+      throw new OptionError('directory', `the child ledger ${directory} must belong to this user with mode 0700 (--child-ledger DIR, or off)`);
     }
   }
 
