@@ -67,7 +67,10 @@ export class ChildLedger {
     // Its files name processes to signal: only a directory of this user's, closed to others.
     const { uid, mode } = statSync(directory);
     if ((process.getuid !== undefined && uid !== process.getuid()) || (mode & 0o077) !== 0) {
-      throw new OptionError('directory', `the child ledger ${directory} must belong to this user with mode 0700 (--child-ledger DIR, or off)`);
+      throw new OptionError(
+        'directory',
+        `the child ledger ${directory} must belong to this user with mode 0700 (--child-ledger DIR, or off)`,
+      );
     }
   }
 
