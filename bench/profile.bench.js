@@ -5,6 +5,7 @@
 // bench/RESULTS.md, before and after a change of the request path.
 //
 // LIST=1: the load is tools/list of an upstream with 100 tools (18 KB answers) instead.
+// BY=file: self time summed per source file instead of per function.
 //
 //   node bench/profile.bench.js    (SCRIPT=gateway.js CLI=1 LIST=1 RATE=2000 DURATION=10 CONNECTIONS=16 TOP=15)
 import autocannon from 'autocannon';
@@ -65,7 +66,8 @@ const self = new Map();
 profile.samples.forEach((id, index) => {
   const { callFrame } = byId.get(id);
   const where = callFrame.url ? `${basename(callFrame.url)}:${callFrame.lineNumber + 1}` : '';
-  const key = `${callFrame.functionName || '(anonymous)'} ${where}`.trim();
+  const key =
+    process.env.BY === 'file' && callFrame.url ? basename(callFrame.url) : `${callFrame.functionName || '(anonymous)'} ${where}`.trim();
   self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[index] ?? 0));
 });
 self.delete('(idle)');

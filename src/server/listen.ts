@@ -78,7 +78,8 @@ export async function listen(
   // a connection up to 40 s past its header deadline).
   const http = createServer({ connectionsCheckingInterval: 2000 }, (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
-    const route = routeFor(routes, path);
+    // /mcp first: the route table is looked up only for the operator's routes, not per MCP request.
+    const route = path === '/mcp' ? undefined : routeFor(routes, path);
     if (path === '/mcp') {
       if (req.method !== 'GET') {
         inFlight++;
