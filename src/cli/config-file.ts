@@ -8,9 +8,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { z } from 'zod';
 
-const value = z.union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.record(z.string(), z.unknown())]);
+/** A setting's value in the file: a flag's text, number or switch, a list of texts, or a map (`servers`). */
+type Setting = string | number | boolean | string[] | Record<string, unknown>;
+
+function isSetting(value: unknown): value is Setting {
+  if (Array.isArray(value)) return value.every((item) => typeof item === 'string');
+  return ['string', 'number', 'boolean'].includes(typeof value) || (typeof value === 'object' && value !== null);
+}
 
 /**
  * A repeatable option the file may also give as a map under its plural name (`servers` for
@@ -42,10 +47,9 @@ export function applyConfigFile(command: Command, path: string): void {
     throw new InvalidArgumentError(`cannot read config file ${path}: ${(error as Error).message}`);
   }
   const known = new Map(command.options.filter((o) => o.long).map((o) => [o.long!.slice(2), o]));
-  const schema = z.record(z.string(), value);
-  const result = schema.safeParse(parsed);
-  if (!result.success) throw new InvalidArgumentError(`config file ${path}: must be a JSON object of flag names to values`);
-  for (const [key, raw] of Object.entries(result.data)) {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every(isSetting))
+    throw new InvalidArgumentError(`config file ${path}: must be a JSON object of flag names to values`);
+  for (const [key, raw] of Object.entries(parsed as Record<string, Setting>)) {
     if (!Array.isArray(raw) && typeof raw === 'object') {
       applyMap(command, path, key, raw, known.get(key.replace(/s$/, '')));
       continue;

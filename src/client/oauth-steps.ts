@@ -10,7 +10,7 @@
  * a server that binds sessions to the person (sessiongate's gateway) accepts the new token on
  * the same session.
  */
-import { auth, type OAuthClientProvider, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { SessionClientError } from './errors.js';
 
 export class OAuthSteps {
@@ -64,6 +64,9 @@ export class OAuthSteps {
   }
 
   async #run(authorizationCode: string | undefined): Promise<void> {
+    // The SDK's flow is loaded when a flow runs: a client (or a gateway's upstream link) that
+    // never meets a challenge does not load the SDK and its zod at start-up.
+    const { auth, UnauthorizedError } = await import('@modelcontextprotocol/sdk/client/auth.js');
     const result = await auth(this.#provider, {
       serverUrl: this.#serverUrl,
       ...(authorizationCode === undefined ? {} : { authorizationCode }),

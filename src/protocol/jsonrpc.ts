@@ -47,6 +47,10 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+export function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
 /**
  * JSON-RPC ids the gateway accepts: strings, and integers a double holds exactly. A fractional
  * id or one past 2^53 would not survive a round trip through JavaScript (docs/limits.md).

@@ -20,7 +20,6 @@ import { applyConfigFile } from '../config-file.js';
 import { report } from '../run-server.js';
 import { addSessionFlags, LOOPBACK, type SessionFlags, sessionFlags } from '../session-flags.js';
 import type { ServerSpec } from './server-specs.js';
-import { startDemoUpstream } from './demo-upstream.js';
 import { addGatewayFlags, type GatewayFlags, gatewayFlags } from './gateway-flags.js';
 import { gatewayAuth, type GatewayAuth } from './gateway-auth.js';
 import { serveGateway, type GatewayPlan, type HttpUpstreamLink } from './serve-gateway.js';
@@ -201,6 +200,8 @@ async function httpPlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>>
   let replicas = flags.upstream ?? [];
   if (flags.demoUpstream) {
     if (replicas.length > 0) fail('--upstream and --demo-upstream exclude each other');
+    // Loaded only here: the demo server brings the SDK and zod, which a gateway in front of a real server never needs.
+    const { startDemoUpstream } = await import('./demo-upstream.js');
     const demo = await startDemoUpstream(flags.demoUpstreamPort).catch((error: Error) => fail(error.message));
     replicas = [demo.url];
     stop = demo.stop;

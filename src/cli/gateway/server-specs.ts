@@ -5,7 +5,8 @@
  * entries may also carry the per-server settings the single-server flags give globally.
  */
 import { InvalidArgumentError } from 'commander';
-import { z } from 'zod';
+import { createRequire } from 'node:module';
+import type * as Zod from 'zod';
 import { type ChildVariable, parseChildVariable } from '../../gateway/upstreams/stdio/child-environment.js';
 import { SERVER_NAME } from '../../gateway/federation/names.js';
 import { parseDuration } from '../units.js';
@@ -38,23 +39,32 @@ export function parseServerFlag(text: string, previous: ServerSpec[] = []): Serv
   return withServer(previous, { name, ...targetOf(name, target) });
 }
 
-const entry = z
-  .object({
-    url: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
-    stdio: z.string().optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    forwardHeaders: z.array(z.string()).optional(),
-    identityHeaders: z.record(z.string(), z.string()).optional(),
-    env: z.array(z.string()).optional(),
-    spares: z.number().int().min(0).max(64).optional(),
-    childIdleTimeout: z.union([z.string(), z.literal(0)]).optional(),
-    concurrency: z.number().int().positive().optional(),
-  })
-  .strict();
+/**
+ * The shape of a `servers` entry, built on the first entry: zod is loaded then, so a start
+ * without a config file's servers does not pay the 120 ms its loading takes (bench/RESULTS.md).
+ */
+function entrySchema() {
+  const { z } = createRequire(import.meta.url)('zod') as typeof Zod;
+  return z
+    .object({
+      url: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+      stdio: z.string().optional(),
+      headers: z.record(z.string(), z.string()).optional(),
+      forwardHeaders: z.array(z.string()).optional(),
+      identityHeaders: z.record(z.string(), z.string()).optional(),
+      env: z.array(z.string()).optional(),
+      spares: z.number().int().min(0).max(64).optional(),
+      childIdleTimeout: z.union([z.string(), z.literal(0)]).optional(),
+      concurrency: z.number().int().positive().optional(),
+    })
+    .strict();
+}
+let entry: ReturnType<typeof entrySchema> | undefined;
 
 /** One entry of the config file's `servers` map (checked field by field with the flags' own parsers). */
 export function parseServerEntry(name: string, raw: unknown, previous: ServerSpec[] = []): ServerSpec[] {
   if (!SERVER_NAME.test(name)) throw new InvalidArgumentError(`server name "${name}" must be [a-z0-9-]`);
+  entry ??= entrySchema();
   const parsed = entry.safeParse(raw);
   if (!parsed.success) throw new InvalidArgumentError(`server "${name}": ${parsed.error.issues.map(issueText).join('; ')}`);
   const value = parsed.data;
@@ -101,6 +111,6 @@ function withServer(previous: ServerSpec[], spec: ServerSpec): ServerSpec[] {
   return [...previous, spec];
 }
 
-function issueText(issue: z.core.$ZodIssue): string {
+function issueText(issue: Zod.core.$ZodIssue): string {
   return `${issue.path.join('.') || 'entry'}: ${issue.message}`;
 }

@@ -10,10 +10,10 @@
 import { errorResponse } from '../../protocol/answers.js';
 import { OptionError } from '../../protocol/options.js';
 import { setMaxListeners } from 'node:events';
-import { z } from 'zod';
 import { isUpstreamFailure, upstreamFailure } from '../upstreams/upstream-failure.js';
 import { LIST_CHANGED_NOTIFICATIONS, LIST_METHODS } from '../../protocol/lists.js';
 import {
+  isString,
   type JsonRpcMessage,
   type JsonRpcNotification,
   type JsonObject,
@@ -34,7 +34,7 @@ import {
   type SessionPort,
 } from '../../server/application.js';
 import { MessageQueue } from '../../server/message-queue.js';
-import { stateSlot } from '../../session/state-slot.js';
+import { guarded, stateSlot } from '../../session/state-slot.js';
 import { requireSession } from '../upstreams/require-session.js';
 import { fromClient, serverCursor, toClient } from './federated-ids.js';
 import { type FederatedServer, Member, type ServerState } from './member.js';
@@ -121,7 +121,7 @@ export interface ServerChange {
 }
 
 /** The log level the client set, replayed into servers opened after it. */
-const LEVEL = stateSlot('sessiongate.federation.level', z.string());
+const LEVEL = stateSlot('sessiongate.federation.level', guarded(isString));
 
 export function federation(options: FederationOptions): FederationApplication {
   checkOptions(federationSchema, options);

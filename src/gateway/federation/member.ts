@@ -5,12 +5,11 @@
  * opened on first use by replaying the downstream initialize (docs/FEDERATION.md, "Sessions"),
  * remembered in the record so a restarted gateway continues them, closed when idle.
  */
-import { z } from 'zod';
 import { internalRequestId } from '../../protocol/internal-ids.js';
 import { isObject, type JsonObject, type JsonRpcMessage, type JsonRpcRequest } from '../../protocol/jsonrpc.js';
 import { type McpApplication, type RequestContext, responseOf, type SessionPort } from '../../server/application.js';
 import type { Disposer } from '../../session/live-registry.js';
-import { stateSlot } from '../../session/state-slot.js';
+import { guarded, stateSlot } from '../../session/state-slot.js';
 import { MemberContext, MemberPort } from './member-view.js';
 import { ProbeTimeout, type ServerProbe } from './server-probe.js';
 
@@ -29,7 +28,10 @@ export interface FederatedServer {
 export type ServerState = 'starting' | 'up' | 'down';
 
 /** Whether this server's upstream session of the downstream session was opened (kept as `...@NAME`). */
-const OPENED = stateSlot('sessiongate.federation.open', z.literal(true));
+const OPENED = stateSlot(
+  'sessiongate.federation.open',
+  guarded((value): value is true => value === true),
+);
 
 /** How often a server that went down is asked again. */
 const HEAL_INTERVAL_MS = 2000;

@@ -6,10 +6,10 @@
  * requests waiting for the client's answer, and the upstream listen stream that feeds the
  * session's GET stream while the client holds it open.
  */
-import { z } from 'zod';
 import type { SessionlessClient } from '../../../client/sessionless-client.js';
 import {
   isObject,
+  isString,
   isResponse,
   type JsonObject,
   type JsonRpcMessage,
@@ -21,7 +21,7 @@ import { pause, reconnectDelay } from '../../../protocol/reconnect.js';
 import { META, type SessionlessMeta, withSessionlessMeta } from '../../../protocol/sessionless-meta.js';
 import { SESSIONLESS_REVISION } from '../../../protocol/revisions.js';
 import type { RequestContext, SessionHandle, SessionPort } from '../../../server/application.js';
-import { stateSlot } from '../../../session/state-slot.js';
+import { guarded, stateSlot } from '../../../session/state-slot.js';
 import type { FairSlots } from '../../upstreams/fair-slots.js';
 import type { ToolHeaders } from '../tool-headers.js';
 
@@ -35,15 +35,23 @@ export interface BridgeUpstream {
   onError: (error: unknown) => void;
 }
 
-const bridgeState = z.object({
+interface BridgeState {
   /** The upstream's capabilities from `server/discover`: what a listen stream may ask for. */
-  capabilities: z.custom<JsonObject>(isObject),
-  level: z.string().optional(),
-  subscriptions: z.array(z.string()),
-});
-type BridgeState = z.infer<typeof bridgeState>;
+  capabilities: JsonObject;
+  level?: string | undefined;
+  subscriptions: string[];
+}
+function isBridgeState(value: unknown): value is BridgeState {
+  return (
+    isObject(value) &&
+    isObject(value['capabilities']) &&
+    (value['level'] === undefined || isString(value['level'])) &&
+    Array.isArray(value['subscriptions']) &&
+    value['subscriptions'].every(isString)
+  );
+}
 /** Where the bridge keeps its part of a session, in the record's state (survives restarts). */
-const BRIDGE = stateSlot('sessiongate.bridge', bridgeState);
+const BRIDGE = stateSlot('sessiongate.bridge', guarded(isBridgeState));
 /** The first wait before a failed listen stream is reopened, ms (then doubled per failure). */
 const RECONNECT_BASE_MS = 500;
 

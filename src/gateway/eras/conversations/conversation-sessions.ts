@@ -7,7 +7,6 @@
  * replicas the store's atomic insert under the derived id lets exactly one win while the others
  * wait for it to be ready (its upstream handshake done).
  */
-import { z } from 'zod';
 import { SessiongateError } from '../../../protocol/failures.js';
 import { internalRequestId } from '../../../protocol/internal-ids.js';
 import { isObject, type JsonObject, type JsonRpcRequest, type JsonRpcResponse } from '../../../protocol/jsonrpc.js';
@@ -15,13 +14,16 @@ import { LATEST_HANDSHAKE_REVISION } from '../../../protocol/revisions.js';
 import type { SessionlessMeta } from '../../../protocol/sessionless-meta.js';
 import { type McpApplication, type RequestContext, responseOf, type SessionPort } from '../../../server/application.js';
 import { mintSessionId } from '../../../session/id.js';
-import { stateSlot } from '../../../session/state-slot.js';
+import { guarded, stateSlot } from '../../../session/state-slot.js';
 import type { SessionRecord } from '../../../store/record.js';
 import { ConversationContext } from './conversation-context.js';
 import type { InitializeResult } from './sessionless-answers.js';
 
 /** Where a conversation keeps the upstream's initialize result, in its record's state. */
-const CONVERSATION = stateSlot('sessiongate.conversation', z.object({ initializeResult: z.custom<JsonObject>(isObject) }));
+const CONVERSATION = stateSlot(
+  'sessiongate.conversation',
+  guarded((value): value is { initializeResult: JsonObject } => isObject(value) && isObject(value['initializeResult'])),
+);
 /** Client capabilities a 2026-07-28 client cannot use through this bridge (no MRTR toward it). */
 const UNBRIDGED_CAPABILITIES = ['sampling', 'elicitation', 'roots'];
 /** How often a replica waiting for another one's conversation looks whether it is ready, ms. */

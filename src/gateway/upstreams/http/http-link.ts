@@ -4,10 +4,9 @@
  * pool replica it lives on, and the two state slots that let a restarted gateway (or another
  * replica) continue it.
  */
-import { z } from 'zod';
 import { SessionClient } from '../../../client/session-client.js';
 import { isSessionSnapshot, type SessionSnapshot } from '../../../client/session-core.js';
-import type { JsonObject, JsonRpcMessage } from '../../../protocol/jsonrpc.js';
+import { isString, type JsonObject, type JsonRpcMessage } from '../../../protocol/jsonrpc.js';
 import type { RequestContext, SessionHandle, SessionPort } from '../../../server/application.js';
 import { guarded, stateSlot } from '../../../session/state-slot.js';
 import { sessionTag } from '../../../session/id.js';
@@ -17,7 +16,7 @@ import type { UpstreamPool } from './upstream-pool.js';
 /** Where the upstream session is kept in the downstream session's state. */
 const SNAPSHOT = stateSlot<SessionSnapshot>('sessiongate.upstream', guarded(isSessionSnapshot));
 /** Which replica of a pool the session is pinned to. */
-const PINNED_URL = stateSlot('sessiongate.upstreamUrl', z.string());
+const PINNED_URL = stateSlot('sessiongate.upstreamUrl', guarded(isString));
 
 /** Which upstream a session is on and its upstream session's tag, as its state says (for the console). */
 export function upstreamOf(state: JsonObject): { url: string | undefined; session: string | undefined } {
