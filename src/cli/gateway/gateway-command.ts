@@ -201,8 +201,10 @@ async function httpPlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>>
   if (flags.demoUpstream) {
     if (replicas.length > 0) fail('--upstream and --demo-upstream exclude each other');
     // Loaded only here: the demo server brings the SDK and zod, which a gateway in front of a real server never needs.
-    const { startDemoUpstream } = await import('./demo-upstream.js');
-    const demo = await startDemoUpstream(flags.demoUpstreamPort).catch((error: Error) => fail(error.message));
+    // A missing SDK (a peer dependency) is then this one line, like a port in use.
+    const demo = await import('./demo-upstream.js')
+      .then(({ startDemoUpstream }) => startDemoUpstream(flags.demoUpstreamPort))
+      .catch((error: Error) => fail(error.message));
     replicas = [demo.url];
     stop = demo.stop;
   }
