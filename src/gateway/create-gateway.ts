@@ -156,12 +156,7 @@ class AssembledGateway implements Gateway {
   }
 
   async close({ graceMs = 10_000, endSessions = false }: { graceMs?: number; endSessions?: boolean } = {}): Promise<void> {
-    if (this.#listening) await shutDown(this.server, this.#listening, { graceMs, endSessions });
-    else {
-      // Never listened (a gateway built and closed, as a test or an embedding may).
-      if (endSessions) await this.server.sessions.endAll('shutdown');
-      await this.server.close();
-    }
+    await shutDown(this.server, this.#listening, { graceMs, endSessions });
     this.#options.auth?.close?.();
     this.#options.policy?.close?.();
     this.#operator?.history.stop();

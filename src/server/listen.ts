@@ -44,20 +44,20 @@ export interface ListenLimits {
 }
 
 /**
- * The one shutdown order of a listening session server: stop accepting and let exchanges under
+ * The one shutdown order of a session server (listening, or never made to): stop accepting and let exchanges under
  * way finish (at most `graceMs`), end every session when asked (a memory store's sessions end
  * with the process: the audit says "shutdown"), answer what is left and free each session's
  * process-local resources (server.close), then end the streams and close the listener.
  */
 export async function shutDown(
   server: SessionServer,
-  listening: Listening,
+  listening: Listening | undefined,
   { graceMs, endSessions }: { graceMs: number; endSessions: boolean },
 ): Promise<void> {
-  await listening.stop(graceMs);
+  await listening?.stop(graceMs);
   if (endSessions) await server.sessions.endAll('shutdown');
   await server.close();
-  await listening.close();
+  await listening?.close();
 }
 
 /** A request's headers must arrive within this, and the whole request (a POST body) within REQUEST_MS. */

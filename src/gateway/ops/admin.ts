@@ -19,6 +19,9 @@ import { json, smallJsonBody } from '../http-json.js';
 import type { RecentEvents } from './recent-events.js';
 import { SESSION_IDENTITY } from '../identity-view.js';
 
+/** The shortest admin token accepted. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
 /** A check of the admin token, in constant time whatever the length of what is given. */
 export function adminTokenCheck(token: string): (given: string | undefined) => boolean {
   if (token.length < MIN_ADMIN_TOKEN_LENGTH)
@@ -48,9 +51,6 @@ export function summary(record: SessionRecord): Record<string, unknown> {
 }
 
 /** The handler for everything under `/admin/`; `approvals` when a policy may ask operators. */
-/** The shortest admin token accepted. */
-export const MIN_ADMIN_TOKEN_LENGTH = 16;
-
 export function adminApi(
   sessions: SessionManager,
   token: string,

@@ -38,6 +38,8 @@ export class HttpLink {
   context: RequestContext;
   /** Whether the client's GET stream is open on this replica (the upstream's follows it). */
   listening = false;
+  /** Takes the link off its session's end (set by whoever attached it: http-upstream.ts). */
+  detach: () => void = () => {};
 
   /**
    * The link of a session this process has none for: a new session, or a live one the gateway

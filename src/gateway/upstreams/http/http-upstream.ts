@@ -79,9 +79,8 @@ class HttpUpstream implements McpApplication {
   readonly #headersFor: (context: RequestContext) => Record<string, string>;
   readonly #onError: (error: unknown) => void;
   readonly #slots: FairSlots;
-  /** Each downstream session's upstream session, on this replica, and how to take it off its session. */
+  /** Each downstream session's upstream session, on this replica. */
   readonly #links = new Map<string, HttpLink>();
-  readonly #detach = new Map<string, () => void>();
   /** When each upstream URL's failure was last told to `onError` (a few URLs, never per request). */
   readonly #toldAt = new Map<string, number>();
 
@@ -162,11 +161,10 @@ class HttpUpstream implements McpApplication {
 
   /** Removed from a federation: every upstream session it opened is ended (DELETE, C5), then it closes. */
   async retire(): Promise<void> {
-    const links = [...this.#links];
+    const links = [...this.#links.values()];
     this.#links.clear();
-    for (const [sessionId] of links) this.#detach.get(sessionId)?.();
-    this.#detach.clear();
-    await Promise.all(links.map(([, link]) => link.end('admin').catch(this.#onError)));
+    for (const link of links) link.detach();
+    await Promise.all(links.map((link) => link.end('admin').catch(this.#onError)));
     await this.close();
   }
 
@@ -231,12 +229,10 @@ class HttpUpstream implements McpApplication {
     }
     const link = new HttpLink(session, context, pool, (of, url) => this.#makeClient(of, url));
     this.#links.set(session.id, link);
-    const detach = session.port.attach(session.id, async (reason) => {
+    link.detach = session.port.attach(session.id, async (reason) => {
       this.#links.delete(session.id);
-      this.#detach.delete(session.id);
       await link.end(reason).catch(this.#onError);
     });
-    this.#detach.set(session.id, detach);
     if (!pool.isUp(link.url)) link.move(pool, session, this.#onError);
     return link;
   }
