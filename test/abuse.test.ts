@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from './helpers/test-server.js';
 import type { JsonRpcResponse } from '../src/protocol/jsonrpc.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { EVERYTHING_STDIO, freePort, startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
 import { initializeRequest, openSession, postStream, send } from './helpers/mcp-http.js';
 import { startProcess } from './helpers/processes.js';
@@ -21,12 +22,16 @@ import { pausedCallStream, untilStalled } from './helpers/paused-stream.js';
 
 const ADMIN_TOKEN = 'abuse-test-admin-token';
 
-/** The gateway CLI on a free port with a memory store, and `args`. */
-function memoryGateway(args: string[]): Promise<DemoProcess> {
+/** The gateway CLI's gateway, in process, on a free port with a memory store, and `args`. */
+function memoryGateway(args: string[]): Promise<InProcessGateway> {
+  return startGateway(['--port', '0', '--store', 'memory', ...args]);
+}
+/** The same as the real command, for what reads its stderr or signals it. */
+function memoryGatewayProcess(args: string[]): Promise<DemoProcess> {
   return startCli(['--port', '0', '--store', 'memory', ...args]);
 }
 let upstream: EverythingHttp;
-let gateway: DemoProcess;
+let gateway: InProcessGateway;
 let headers: Record<string, string>;
 
 beforeAll(async () => {
@@ -35,7 +40,7 @@ beforeAll(async () => {
   headers = { 'mcp-session-id': await openSession(gateway.url), 'mcp-protocol-version': '2025-11-25' };
 });
 afterAll(async () => {
-  await gateway?.kill('SIGKILL');
+  await gateway?.kill();
   await upstream?.kill();
 });
 
@@ -149,9 +154,9 @@ describe('client mistakes are 4xx with a stable code, never 500', () => {
 });
 
 describe('no request holds anything forever', () => {
-  const gateways: DemoProcess[] = [];
+  const gateways: { kill(): Promise<unknown> }[] = [];
   afterAll(async () => {
-    for (const started of gateways) await started.kill('SIGKILL');
+    for (const started of gateways) await started.kill();
   });
   async function gatewayWith(args: string[]): Promise<{
     url: string;
@@ -268,7 +273,7 @@ describe('no request holds anything forever', () => {
   });
 
   it('SIGTERM exits within --shutdown-grace with calls in flight, answering them', async () => {
-    const started = await memoryGateway(['--upstream', upstream.url, '--shutdown-grace', '1s']);
+    const started = await memoryGatewayProcess(['--upstream', upstream.url, '--shutdown-grace', '1s']);
     gateways.push(started);
     const headers = { 'mcp-session-id': await openSession(started.url), 'mcp-protocol-version': '2025-11-25' };
     const params = { name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 }, _meta: { progressToken: 's' } };
@@ -298,7 +303,7 @@ describe('a message over --max-message-size fails its call, not the gateway', ()
 
   it('stdio: the child is restarted with the reason, and the session goes on', async () => {
     const started = await memoryGateway(['--spares', '0', '--max-message-size', '1mb', '--stdio', `${process.execPath} ${FIXTURE}`]);
-    closers.push(() => started.kill('SIGKILL'));
+    closers.push(() => started.kill());
     const session = { 'mcp-session-id': await openSession(started.url), 'mcp-protocol-version': '2025-11-25' };
     const whoami = async (id: number): Promise<unknown> =>
       (
@@ -339,7 +344,7 @@ describe('a message over --max-message-size fails its call, not the gateway', ()
     });
     closers.push(() => upstream.close());
     const started = await memoryGateway(['--max-message-size', '1mb', '--upstream', upstream.url]);
-    closers.push(() => started.kill('SIGKILL'));
+    closers.push(() => started.kill());
     const session = { 'mcp-session-id': await openSession(started.url), 'mcp-protocol-version': '2025-11-25' };
     expect(JSON.stringify((await send(started.url, { body: bigCall(1, 100_000), headers: session })).json)).toContain('h'.repeat(1000));
     const refused = await send(started.url, { body: bigCall(2, 3 * 1024 * 1024), headers: session });
@@ -384,7 +389,7 @@ describe('session caps an attacker can neither walk around nor turn against othe
       }
       expect(await ping(victim, victimAuth)).toBe(200);
     } finally {
-      await started.kill('SIGKILL');
+      await started.kill();
     }
   });
 });
@@ -420,7 +425,7 @@ describe('connections', () => {
       for (const socket of held) socket.destroy();
       await expect.poll(async () => (await fetch(readyz)).status, { timeout: 5000 }).toBe(200);
     } finally {
-      await started.kill('SIGKILL');
+      await started.kill();
     }
   });
 
@@ -437,7 +442,7 @@ describe('connections', () => {
         .poll(async () => (await fetch(started.url.replace(/\/mcp$/, '/healthz')).catch(() => undefined))?.status, { timeout: 5000 })
         .toBe(200);
     } finally {
-      await started.kill('SIGKILL');
+      await started.kill();
     }
   });
 });
@@ -496,7 +501,7 @@ function openSocket(host: string, port: number): Promise<Socket> {
 describe('a client that does not read its stream', () => {
   it('a GET stream with more than 8 MiB waiting unread is ended, with the reason logged', async () => {
     const fixture = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
-    const started = await memoryGateway(['--spares', '0', '--stdio', `${process.execPath} ${fixture}`]);
+    const started = await memoryGatewayProcess(['--spares', '0', '--stdio', `${process.execPath} ${fixture}`]);
     try {
       const sessionId = await openSession(started.url);
       const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
@@ -528,7 +533,7 @@ describe('a client that does not read its stream', () => {
     const log = join(mkdtempSync(join(tmpdir(), 'sg-behind-')), 'upstream.log');
     writeFileSync(log, '');
     const sdkUpstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--log', log]);
-    const started = await memoryGateway(['--upstream', sdkUpstream.url]);
+    const started = await memoryGatewayProcess(['--upstream', sdkUpstream.url]);
     try {
       const sessionId = await openSession(started.url);
       const reader = await pausedCallStream(started.url, sessionId);
@@ -547,7 +552,7 @@ describe('a client that does not read its stream', () => {
 
   it('a call stream read slowly pauses the child instead of being ended: nothing lost, nothing piled up', async () => {
     const fixture = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
-    const started = await memoryGateway(['--spares', '0', '--stdio', `${process.execPath} ${fixture}`]);
+    const started = await memoryGatewayProcess(['--spares', '0', '--stdio', `${process.execPath} ${fixture}`]);
     try {
       const reader = await pausedCallStream(started.url, await openSession(started.url));
       // The gateway stops reading the child (the gauge says so) rather than ending the stream...
@@ -610,7 +615,7 @@ describe('an upstream that answers with broken JSON-RPC', () => {
       expect(reply.status).toBe(200);
       expect(reply.json).toMatchObject({ jsonrpc: '2.0', id: 7, error: { code: -32603 } });
     } finally {
-      await started.kill('SIGKILL');
+      await started.kill();
       await upstream.close();
     }
   });
@@ -624,7 +629,7 @@ describe('an upstream that answers with broken JSON-RPC', () => {
       expect(answer.json).toMatchObject({ error: { code: -32603 } });
       expect(started.output()).toContain('listening');
     } finally {
-      await started.kill('SIGKILL');
+      await started.kill();
       await upstream.close();
     }
   });

@@ -22,7 +22,8 @@ import { addSessionFlags, LOOPBACK, type SessionFlags, sessionFlags } from '../s
 import type { ServerSpec } from './server-specs.js';
 import { addGatewayFlags, type GatewayFlags, gatewayFlags } from './gateway-flags.js';
 import { gatewayAuth, type GatewayAuth } from './gateway-auth.js';
-import { serveGateway, type GatewayPlan, type HttpUpstreamLink } from './serve-gateway.js';
+import { serveGateway, type GatewayPlan, type HttpUpstreamLink, type ServedGateway } from './serve-gateway.js';
+import { onShutdownSignal } from '../shutdown-signal.js';
 import { probeHttpSse, probePool, probeStdio } from '../../gateway/upstreams/upstream-probes.js';
 import { federationPlan } from './federation-plan.js';
 import { upstreamTokenExchange } from './gateway-token-exchange.js';
@@ -36,64 +37,100 @@ export const DEFAULT_GATEWAY_STORE = 'sqlite:.sessiongate/sessions.db';
 export function configureGateway(program: Command): Command {
   addGatewayFlags(addSessionFlags(program, { store: DEFAULT_GATEWAY_STORE }));
   return program.action(async (values: Record<string, unknown>) => {
-    if (typeof values['config'] === 'string') {
-      try {
-        applyConfigFile(program, values['config']);
-      } catch (error) {
-        fail((error as Error).message);
-      }
-      values = program.opts();
-    }
-    const session = sessionFlags(values);
-    const flags = gatewayFlags(values);
-    let auth: GatewayAuth;
+    const served = await startGateway(program, values, (line) => process.stderr.write(`sessiongate: ${line}\n`)).catch((error: unknown) => {
+      if (!(error instanceof StartRefused)) throw error;
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exit(1);
+    });
+    onShutdownSignal(() => served.stop());
+    process.stdout.write(served.summary.map((line) => `${line}\n`).join(''));
+    const configFile = values['config'];
+    if (typeof configFile === 'string') reloadOnHangUp(program, configFile, served.reloadServers);
+  });
+}
+
+/**
+ * The gateway `sessiongate ARGS` runs, started in this process: what the command does short of
+ * printing and handling signals. Tests use it for every rule that needs no process of its own.
+ */
+export async function gatewayFromArgs(args: readonly string[], warn: (line: string) => void = () => {}): Promise<StartedGateway> {
+  const program = addGatewayFlags(addSessionFlags(new Command('sessiongate'), { store: DEFAULT_GATEWAY_STORE }))
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  program.parse(args, { from: 'user' });
+  return startGateway(program, program.opts(), warn);
+}
+
+/** The gateway running, and what SIGHUP applies live (docs/FEDERATION.md, "Reloading"). */
+export interface StartedGateway extends ServedGateway {
+  reloadServers?: (specs: readonly ServerSpec[]) => Promise<string>;
+}
+
+/** A flag combination or an upstream that stops the start, in one line (printed as `error: ...`). */
+export class StartRefused extends Error {
+  override readonly name = 'StartRefused';
+}
+
+async function startGateway(program: Command, values: Record<string, unknown>, warn: (line: string) => void): Promise<StartedGateway> {
+  if (typeof values['config'] === 'string') {
     try {
-      auth = gatewayAuth(flags);
+      applyConfigFile(program, values['config']);
     } catch (error) {
       fail((error as Error).message);
     }
-    if (flags.auth === 'none' && !LOOPBACK.test(session.host)) {
-      process.stderr.write(
-        `sessiongate: warning: --auth none on ${session.host}: anyone who reaches it can open sessions (see --auth jwt)\n`,
-      );
-    }
-    let policy: GatewayPolicy | undefined;
-    try {
-      policy = flags.policy === undefined ? undefined : gatewayPolicy(flags.policy);
-    } catch (error) {
-      fail(`--policy ${(error as Error).message}`);
-    }
-    const personal = flags.auth === 'none' ? policy?.current().document.rules.filter(namesPeople) : undefined;
-    if (personal && personal.length > 0) {
-      process.stderr.write(
-        `sessiongate: warning: --auth none, so every caller is anonymous, yet rules name people (${personal.map((rule) => rule.id).join(', ')}): they match nobody (see --auth jwt)\n`,
-      );
-    }
-    if (policy?.current().document.rules.some((rule) => rule.approver === 'operator') && !flags.adminToken) {
-      process.stderr.write(
-        'sessiongate: warning: the policy asks operators to approve calls, but without --admin-token nobody can: they will time out\n',
-      );
-    }
-    const plan = flags.servers
-      ? await federationPlan(flags, flags.servers, session, () => reapOrphans(flags.childLedger), defaultStdioSessionCap).catch(
-          (error: Error) => fail(error.message),
-        )
+    values = program.opts();
+  }
+  const session = sessionFlags(values);
+  const flags = gatewayFlags(values);
+  let auth: GatewayAuth;
+  try {
+    auth = gatewayAuth(flags);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (flags.auth === 'none' && !LOOPBACK.test(session.host)) {
+    warn(`warning: --auth none on ${session.host}: anyone who reaches it can open sessions (see --auth jwt)`);
+  }
+  let policy: GatewayPolicy | undefined;
+  try {
+    policy = flags.policy === undefined ? undefined : gatewayPolicy(flags.policy);
+  } catch (error) {
+    auth.close?.();
+    fail(`--policy ${(error as Error).message}`);
+  }
+  const personal = flags.auth === 'none' ? policy?.current().document.rules.filter(namesPeople) : undefined;
+  if (personal && personal.length > 0) {
+    warn(
+      `warning: --auth none, so every caller is anonymous, yet rules name people (${personal.map((rule) => rule.id).join(', ')}): they match nobody (see --auth jwt)`,
+    );
+  }
+  if (policy?.current().document.rules.some((rule) => rule.approver === 'operator') && !flags.adminToken) {
+    warn('warning: the policy asks operators to approve calls, but without --admin-token nobody can: they will time out');
+  }
+  const reap = (): Promise<ChildLedger | undefined> => reapOrphans(flags.childLedger, warn);
+  const plan = await (
+    flags.servers
+      ? federationPlan(flags, flags.servers, session, reap, defaultStdioSessionCap).catch((error: Error) => fail(error.message))
       : flags.stdio
-        ? await stdioPlan(flags, flags.stdio, session)
+        ? stdioPlan(flags, flags.stdio, session, reap)
         : flags.upstreamTransport === 'sse'
-          ? await ssePlan(flags)
-          : await httpPlan(flags);
-    // Every session costs memory whether it works or not: bounded by default (docs/limits.md, "Sessions").
-    session.maxSessions ??= defaultSessionCap();
-    session.maxSessionsPerPrincipal ??= DEFAULT_SESSIONS_PER_PRINCIPAL;
-    if (policy)
-      plan.summary.push(
-        `  policy: ${flags.policy} (${policy.current().document.rules.length} rules, default ${policy.current().document.default ?? 'deny'})`,
-      );
-    await serveGateway({ ...plan, auth, ...(policy && { policy }) }, session, flags);
-    const configFile = values['config'];
-    if (typeof configFile === 'string') reloadOnHangUp(program, configFile, plan.reloadServers);
+          ? ssePlan(flags, warn)
+          : httpPlan(flags)
+  ).catch((error: unknown) => {
+    // Refused before it served: the files they watch are let go (a test runs many starts in one process).
+    auth.close?.();
+    policy?.close();
+    throw error;
   });
+  // Every session costs memory whether it works or not: bounded by default (docs/limits.md, "Sessions").
+  session.maxSessions ??= defaultSessionCap();
+  session.maxSessionsPerPrincipal ??= DEFAULT_SESSIONS_PER_PRINCIPAL;
+  if (policy)
+    plan.summary.push(
+      `  policy: ${flags.policy} (${policy.current().document.rules.length} rules, default ${policy.current().document.default ?? 'deny'})`,
+    );
+  const served = await serveGateway({ ...plan, auth, ...(policy && { policy }) }, session, flags);
+  return { ...served, ...(plan.reloadServers && { reloadServers: plan.reloadServers }) };
 }
 
 /**
@@ -137,7 +174,12 @@ function namesPeople(rule: PolicyRule): boolean {
 }
 
 /** `--stdio`: one child per session; the command is started once first, to fail early and clearly. */
-async function stdioPlan(flags: GatewayFlags, stdio: [string, ...string[]], session: SessionFlags): Promise<Omit<GatewayPlan, 'auth'>> {
+async function stdioPlan(
+  flags: GatewayFlags,
+  stdio: [string, ...string[]],
+  session: SessionFlags,
+  reap: () => Promise<ChildLedger | undefined>,
+): Promise<Omit<GatewayPlan, 'auth'>> {
   if (flags.upstream || flags.demoUpstream) fail('--stdio excludes --upstream and --demo-upstream');
   if (flags.identityHeaders) fail('--identity-header needs an HTTP --upstream (headers are what HTTP carries)');
   if (flags.upstreamTokenExchange) fail('--upstream-token-exchange needs an HTTP --upstream (a token is sent in a header)');
@@ -148,7 +190,7 @@ async function stdioPlan(flags: GatewayFlags, stdio: [string, ...string[]], sess
   const [command, ...args] = stdio;
   // Only what the operator names reaches the child (child-environment.ts).
   const env = childEnvironment(flags.stdioEnv);
-  const ledger = await reapOrphans(flags.childLedger);
+  const ledger = await reap();
   const problem = await probeStdio({ command, args, env }, flags.probeTimeoutMs);
   if (problem) fail(problem);
   const handshake = stdioUpstream({
@@ -165,7 +207,7 @@ async function stdioPlan(flags: GatewayFlags, stdio: [string, ...string[]], sess
 }
 
 /** `--upstream URL --upstream-transport sse`: a server of the deprecated HTTP+SSE transport, one event stream per session. */
-async function ssePlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>> {
+async function ssePlan(flags: GatewayFlags, warn: (line: string) => void): Promise<Omit<GatewayPlan, 'auth'>> {
   const [url, ...more] = flags.upstream ?? [];
   if (url === undefined || more.length > 0 || flags.demoUpstream) fail('--upstream-transport sse takes exactly one --upstream');
   if (flags.upstreamTokenExchange) fail('--upstream-token-exchange needs a Streamable HTTP --upstream');
@@ -182,8 +224,8 @@ async function ssePlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>> 
     openTimeoutMs: flags.probeTimeoutMs,
     onError: report,
   });
-  process.stderr.write(
-    'sessiongate: warning: --upstream-transport sse speaks the HTTP+SSE transport MCP deprecated in 2025-03-26; move the server to Streamable HTTP when you can\n',
+  warn(
+    'warning: --upstream-transport sse speaks the HTTP+SSE transport MCP deprecated in 2025-03-26; move the server to Streamable HTTP when you can',
   );
   const shown = new URL(url).origin + new URL(url).pathname;
   return {
@@ -270,15 +312,12 @@ export function defaultStdioSessionCap(totalBytes = totalmem()): number {
 }
 
 /** Opens the child ledger (unless off) and stops what a previous run left behind, saying so. */
-async function reapOrphans(directory: string | undefined): Promise<ChildLedger | undefined> {
+async function reapOrphans(directory: string | undefined, warn: (line: string) => void): Promise<ChildLedger | undefined> {
   if (directory === 'off') return undefined;
   try {
     const ledger = new ChildLedger(directory);
     const reaped = await ledger.reapOrphans();
-    if (reaped.length > 0)
-      process.stderr.write(
-        `sessiongate: stopped ${reaped.length} child process(es) a previous run left behind (pids ${reaped.join(', ')})\n`,
-      );
+    if (reaped.length > 0) warn(`stopped ${reaped.length} child process(es) a previous run left behind (pids ${reaped.join(', ')})`);
     return ledger;
   } catch (error) {
     return fail((error as Error).message);
@@ -286,6 +325,5 @@ async function reapOrphans(directory: string | undefined): Promise<ChildLedger |
 }
 
 function fail(message: string): never {
-  process.stderr.write(`error: ${message}\n`);
-  process.exit(1);
+  throw new StartRefused(message);
 }

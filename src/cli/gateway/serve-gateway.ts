@@ -1,8 +1,9 @@
 /**
  * @module cli/gateway/serve-gateway
  * The gateway the flags describe: the plan (gateway-command.ts, federation-plan.ts) handed to
- * `createGateway` (gateway/create-gateway.ts), listening, a start-up summary, and a clean stop on
- * SIGTERM/SIGINT. Everything it serves is built by that one call of the public API.
+ * `createGateway` (gateway/create-gateway.ts), listening, its start-up summary and its clean stop.
+ * Everything it serves is built by that one call of the public API. What the process does with
+ * them (print, stop on SIGTERM/SIGINT) is the command's: a test runs the same gateway in process.
  */
 import type { ServerSpec } from './server-specs.js';
 import { createGateway, type Gateway } from '../../gateway/create-gateway.js';
@@ -11,7 +12,6 @@ import type { GatewayAuth, HttpUpstreamLink, PolicySource } from '../../gateway/
 import type { TokenExchange } from '../../auth/token-exchange.js';
 import type { McpApplication } from '../../server/application.js';
 import { report, sessionServerOptions, startupSummary } from '../run-server.js';
-import { onShutdownSignal } from '../shutdown-signal.js';
 import { openStore } from '../store-spec.js';
 import type { SessionFlags } from '../session-flags.js';
 import { gatewayAudit } from './gateway-audit.js';
@@ -42,7 +42,21 @@ export interface GatewayPlan {
   reloadServers?: (specs: readonly ServerSpec[]) => Promise<string>;
 }
 
-export async function serveGateway(plan: GatewayPlan, session: SessionFlags, flags: GatewayFlags): Promise<Gateway> {
+/** A gateway listening as the flags describe. */
+export interface ServedGateway {
+  gateway: Gateway;
+  url: string;
+  /** The start-up summary, a line each. */
+  summary: string[];
+  /**
+   * What SIGTERM does: stop accepting, let calls under way finish (bounded by the grace), answer
+   * what is left, end streams and sessions' process-local resources (children stopped, upstreams
+   * released), flush the audit, close the store.
+   */
+  stop(): Promise<void>;
+}
+
+export async function serveGateway(plan: GatewayPlan, session: SessionFlags, flags: GatewayFlags): Promise<ServedGateway> {
   const audit = gatewayAudit(flags);
   const store = await openStore(session.store);
   const { http } = plan;
@@ -66,26 +80,31 @@ export async function serveGateway(plan: GatewayPlan, session: SessionFlags, fla
     withoutCorrelationId: flags.withoutCorrelationId,
     onError: report,
   });
-  const { url, summary } = await gateway.listen({
-    port: session.port,
-    host: session.host,
-    maxConnections: session.maxConnections,
-    ...(flags.metricsPort !== undefined && { metricsPort: flags.metricsPort }),
-  });
-  // SIGTERM/SIGINT: stop accepting, let calls under way finish (bounded), then answer what is
-  // left, end streams and sessions' process-local resources (children stopped, upstreams
-  // released), flush the audit, close the store.
-  onShutdownSignal(async () => {
+  const stop = async (): Promise<void> => {
     // A memory store's sessions end with the process: say so (audit "shutdown"). Durable
     // stores keep them for the next start.
     await gateway.close({ graceMs: session.shutdownGraceMs, endSessions: session.store.kind === 'memory' });
     await plan.stop?.();
     await store.close();
-  });
+  };
+  const { url, summary } = await gateway
+    .listen({
+      port: session.port,
+      host: session.host,
+      maxConnections: session.maxConnections,
+      ...(flags.metricsPort !== undefined && { metricsPort: flags.metricsPort }),
+    })
+    .catch(async (error: unknown) => {
+      await stop(); // a port in use leaves nothing running: no demo upstream, no open store
+      throw error;
+    });
   const audited = flags.audit ? [`  audit: ${flags.audit}`] : [];
-  const lines = [...startupSummary('sessiongate gateway', url, session, [...plan.summary, ...audited], true), ...summary];
-  process.stdout.write(lines.map((line) => `${line}\n`).join(''));
-  return gateway;
+  return {
+    gateway,
+    url,
+    summary: [...startupSummary('sessiongate gateway', url, session, [...plan.summary, ...audited], true), ...summary],
+    stop,
+  };
 }
 
 /** What the gateway fronts, as the console's rows name it. */
