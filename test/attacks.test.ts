@@ -14,6 +14,7 @@ import { type ElicitRequest, ElicitRequestSchema, type ElicitResult } from '@mod
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type DemoProcess } from './helpers/demo-process.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
 import { initializeRequest, postStream, send, toolCall } from './helpers/mcp-http.js';
 import { refusal } from './helpers/refusal.js';
@@ -39,14 +40,14 @@ const POLICY = {
 };
 let idp: IdentityProvider;
 let vault: ServerProcess;
-let gateway: DemoProcess;
+let gateway: InProcessGateway;
 
 beforeAll(async () => {
   const policyFile = join(dir, 'policy.json');
   writeFileSync(policyFile, JSON.stringify(POLICY));
   idp = await startIdentityProvider();
   vault = await startProcess('sdk-vault-server.mjs', [String(await freePort()), '--log', vaultLog]);
-  gateway = await startCli([
+  gateway = await startGateway([
     ...['--port', '0', '--store', 'memory', '--upstream', vault.url, '--upstream-era', 'handshake', '--audit', auditFile],
     ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, '--issuer', PARTNER],
     ...['--policy', policyFile, '--approval-timeout', '20s'],
@@ -316,7 +317,7 @@ describe('nobody stalls everyone', () => {
 });
 
 describe('servers: rules in a federation hold whatever was listed, by whom, in which spelling', () => {
-  let fed: DemoProcess;
+  let fed: InProcessGateway;
   let other: ServerProcess;
   const otherLog = join(dir, 'other.jsonl');
   beforeAll(async () => {
@@ -326,7 +327,7 @@ describe('servers: rules in a federation hold whatever was listed, by whom, in w
       policyFile,
       JSON.stringify({ default: 'allow', rules: [{ id: 'no-b', effect: 'deny', servers: ['b'], reason: 'b is closed' }] }),
     );
-    fed = await startCli([
+    fed = await startGateway([
       ...['--port', '0', '--store', 'memory', '--server', `a=${vault.url}`, '--server', `b=${other.url}`],
       ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, '--policy', policyFile],
     ]);
@@ -379,7 +380,7 @@ describe('one person cannot hold every upstream connection', () => {
   it("Alice's slow calls from three sessions fill only her share: Bob's echo is answered while all of hers still run", async () => {
     const slowLog = join(dir, 'slow.jsonl');
     const upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--log', slowLog]);
-    const shared = await startCli([
+    const shared = await startGateway([
       ...['--port', '0', '--store', 'memory', '--upstream', upstream.url, '--upstream-era', 'handshake', '--upstream-concurrency', '4'],
       ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer],
     ]);
@@ -418,7 +419,7 @@ describe('one person cannot hold every upstream connection', () => {
 
 describe('memory has a default bound', () => {
   it('anonymous sessions stop at 1,000 together by default (bench/RESULTS.md: what each may cost)', async () => {
-    const bounded = await startCli(['--port', '0', '--store', 'memory', '--upstream', vault.url, '--upstream-era', 'handshake']);
+    const bounded = await startGateway(['--port', '0', '--store', 'memory', '--upstream', vault.url, '--upstream-era', 'handshake']);
     try {
       expect(bounded.output()).toMatch(/sessions: .*max \d+ sessions, max 1000 per person, max 1000 anonymous together/);
       const pad = 'x'.repeat(1024);

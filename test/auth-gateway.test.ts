@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli, runCli, type DemoProcess } from './helpers/demo-process.js';
+import { runCli } from './helpers/demo-process.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
 import { openSession, send, toolCall, toolText } from './helpers/mcp-http.js';
 import { startProcess } from './helpers/processes.js';
@@ -16,11 +17,11 @@ import { freePort } from './helpers/redis.js';
 
 const ADMIN = 'admin-token-0123456789';
 let idp: IdentityProvider;
-let gateway: DemoProcess;
+let gateway: InProcessGateway;
 
 beforeAll(async () => {
   idp = await startIdentityProvider();
-  gateway = await startCli([...MEMORY, '--demo-upstream', '--admin-token', ADMIN, ...jwtFlags(), '--required-scope', 'mcp']);
+  gateway = await startGateway([...MEMORY, '--demo-upstream', '--admin-token', ADMIN, ...jwtFlags(), '--required-scope', 'mcp']);
 }, 30_000);
 afterAll(async () => {
   await gateway?.kill();
@@ -107,10 +108,9 @@ describe('sessiongate --auth jwt', () => {
   });
 
   it('--metrics-port moves /metrics to a port of its own, unauthenticated, as /healthz stays', async () => {
-    const started = await startCli([...MEMORY, '--demo-upstream', ...jwtFlags(), '--metrics-port', '0']);
+    const started = await startGateway([...MEMORY, '--demo-upstream', ...jwtFlags(), '--metrics-port', '0']);
     try {
-      // Printed once the gateway listens, after the lines startCli waits for.
-      await expect.poll(() => started.output()).toMatch(/metrics: \S+/);
+      expect(started.output()).toMatch(/metrics: \S+/);
       const metricsUrl = /metrics: (\S+)/.exec(started.output())![1]!;
       expect(new URL(metricsUrl).port).not.toBe(new URL(started.url).port);
       const scraped = await fetch(metricsUrl);
@@ -152,7 +152,7 @@ describe('what the upstream and the audit trail learn of the caller', () => {
     const upstream = await startProcess('sdk-stateful-server.mjs', [String(port)]);
     const dir = mkdtempSync(join(tmpdir(), 'sg-auth-audit-'));
     const audit = join(dir, 'audit.jsonl');
-    const started = await startCli([
+    const started = await startGateway([
       ...MEMORY,
       '--upstream',
       upstream.url,
@@ -220,7 +220,7 @@ describe('what the upstream and the audit trail learn of the caller', () => {
 
   it("a client's own identity in _meta never reaches a stdio server, with or without --auth", async () => {
     const fixture = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
-    const started = await startCli([...MEMORY, '--spares', '0', '--stdio', `${process.execPath} ${fixture}`]);
+    const started = await startGateway([...MEMORY, '--spares', '0', '--stdio', `${process.execPath} ${fixture}`]);
     try {
       const session = await openSession(started.url, '2025-11-25');
       const forged = {
@@ -247,7 +247,7 @@ describe('what the upstream and the audit trail learn of the caller', () => {
 
   it('a stdio server finds the verified caller in _meta of every request', async () => {
     const fixture = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
-    const started = await startCli([...MEMORY, '--spares', '0', '--stdio', `${process.execPath} ${fixture}`, ...jwtFlags()]);
+    const started = await startGateway([...MEMORY, '--spares', '0', '--stdio', `${process.execPath} ${fixture}`, ...jwtFlags()]);
     try {
       const token = await idp.token({ sub: 'erin', aud: started.url, scope: 'mcp' });
       const session = await openSession(started.url, '2025-11-25', bearer(token));

@@ -13,6 +13,7 @@ import { httpUpstream } from '../src/gateway/upstreams/http/http-upstream.js';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
 import { readJsonLines, type AuditLine } from './helpers/json-lines.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
+import { startGateway } from './helpers/in-process-gateway.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
 import { openGetStream, openSession, send, toolCall } from './helpers/mcp-http.js';
 import { freePort } from './helpers/redis.js';
@@ -204,7 +205,8 @@ describe('gateway to an HTTP upstream (official SDK McpServer)', () => {
 
 describe('the gateway command', () => {
   it('GET /metrics serves Prometheus metrics fed by the same events as the audit', async () => {
-    const gateway = await startProcessFromBin(['--port', '0', '--store', 'memory', '--demo-upstream']);
+    const gateway = await startGateway(['--port', '0', '--store', 'memory', '--demo-upstream']);
+    processes.push(gateway);
     const metricsUrl = gateway.url.replace(/\/mcp$/, '/metrics');
     const transport = new StreamableHTTPClientTransport(new URL(gateway.url));
     const client = new Client({ name: 'd', version: '1' });

@@ -12,7 +12,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, type Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DemoProcess, runCli, startCli } from './helpers/demo-process.js';
+import { runCli } from './helpers/demo-process.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { type EverythingHttp, freePort, startEverythingHttp } from './helpers/everything.js';
 import { initializeRequest, send } from './helpers/mcp-http.js';
 
@@ -27,8 +28,8 @@ async function everythingSse(port?: number): Promise<EverythingHttp> {
   return server;
 }
 
-async function gatewayTo(url: string): Promise<DemoProcess> {
-  const gateway = await startCli(['--port', '0', '--store', 'memory', '--upstream', url, '--upstream-transport', 'sse']);
+async function gatewayTo(url: string): Promise<InProcessGateway> {
+  const gateway = await startGateway(['--port', '0', '--store', 'memory', '--upstream', url, '--upstream-transport', 'sse']);
   cleanups.push(() => gateway.kill());
   return gateway;
 }
@@ -137,7 +138,7 @@ describe('an HTTP+SSE upstream (server-everything sse)', () => {
       () => new Promise((resolve) => (elsewhere.closeAllConnections(), elsewhere.close(resolve))),
       () => new Promise((resolve) => (hostile.closeAllConnections(), hostile.close(resolve))),
     );
-    const gateway = await startCli([
+    const gateway = await startGateway([
       ...['--port', '0', '--store', 'memory', '--upstream', `http://127.0.0.1:${(hostile.address() as AddressInfo).port}/sse`],
       ...['--upstream-transport', 'sse', '--upstream-header', 'Authorization: Bearer upstream-secret'],
     ]);

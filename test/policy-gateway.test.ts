@@ -19,6 +19,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
 import { send, toolCall } from './helpers/mcp-http.js';
 import { MINIMAL_POLICY } from './helpers/policies.js';
@@ -32,13 +33,13 @@ const upstreamLog = join(dir, 'upstream.jsonl');
 const audit = join(dir, 'audit.jsonl');
 let idp: IdentityProvider;
 let upstream: ServerProcess;
-let gateway: DemoProcess;
+let gateway: InProcessGateway;
 
 beforeAll(async () => {
   writeFileSync(policyFile, JSON.stringify(MINIMAL_POLICY));
   idp = await startIdentityProvider();
   upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--log', upstreamLog]);
-  gateway = await startCli([
+  gateway = await startGateway([
     ...['--port', '0', '--store', 'memory', '--upstream', upstream.url, '--upstream-era', 'handshake', '--audit', audit],
     ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, '--policy', policyFile, '--approval-timeout', '2s'],
   ]);
@@ -249,7 +250,7 @@ describe('--policy and a paginated list', () => {
     const pagedUpstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--paged']);
     const file = join(dir, 'paged-policy.yaml');
     writeFileSync(file, 'rules:\n  - id: alice-ones\n    effect: allow\n    subjects: [alice]\n    resources: ["test://item/1*"]\n');
-    const paged = await startCli([
+    const paged = await startGateway([
       ...['--port', '0', '--store', 'memory', '--upstream', pagedUpstream.url, '--upstream-era', 'handshake'],
       ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, '--policy', file],
     ]);

@@ -10,6 +10,7 @@ import { LoggingMessageNotificationSchema, ToolListChangedNotificationSchema } f
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SessionClientTransport } from '../src/client/session-client-transport.js';
 import { runCli, startCli, type DemoProcess } from './helpers/demo-process.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { EVERYTHING_STDIO, startEverythingHttp, type EverythingHttp } from './helpers/everything.js';
 import { openGetStream, openSession, send } from './helpers/mcp-http.js';
 import { childrenOf, isAlive } from './helpers/processes.js';
@@ -20,7 +21,15 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function gateway(args: string[], env: Record<string, string> = {}): Promise<DemoProcess> {
+/** The command's gateway, in this process (helpers/in-process-gateway.ts). */
+async function gateway(args: string[]): Promise<InProcessGateway> {
+  const started = await startGateway(['--port', '0', '--store', 'memory', ...args]);
+  cleanups.push(() => started.kill());
+  return started;
+}
+
+/** The real command, for what its environment or its child processes show. */
+async function gatewayProcess(args: string[], env: Record<string, string> = {}): Promise<DemoProcess> {
   const started = await startCli(['--port', '0', '--store', 'memory', ...args], env);
   cleanups.push(() => started.kill('SIGKILL'));
   return started;
@@ -72,7 +81,7 @@ describe('server-everything over HTTP', () => {
 
 describe('server-everything over stdio', () => {
   it("a child sees none of the gateway's secrets, only the harmless list and what --stdio-env names", async () => {
-    const { url } = await gateway(
+    const { url } = await gatewayProcess(
       ['--stdio', EVERYTHING_STDIO, '--spares', '0', '--stdio-env', 'KEPT_FOR_CHILD', '--stdio-env', 'SET_FOR_CHILD=fixed'],
       {
         SESSIONGATE_ADMIN_TOKEN: 'admin-token-that-must-not-leak',
@@ -241,7 +250,7 @@ describe('children of idle sessions', () => {
   });
 
   it('Inspector CLI and mcp-remote clients never DELETE: their idle children are stopped while the sessions live on', async () => {
-    const started = await gateway(['--stdio', EVERYTHING_STDIO, '--spares', '0', '--child-idle-timeout', '1s']);
+    const started = await gatewayProcess(['--stdio', EVERYTHING_STDIO, '--spares', '0', '--child-idle-timeout', '1s']);
     const live = async (): Promise<number> =>
       Number(/^sessiongate_sessions_live (\d+)$/m.exec(await (await fetch(started.url.replace(/\/mcp$/, '/metrics'))).text())?.[1]);
     for (const run of [1, 2]) {

@@ -93,7 +93,7 @@ async function startGateway(program: Command, values: Record<string, unknown>, w
   }
   let policy: GatewayPolicy | undefined;
   try {
-    policy = flags.policy === undefined ? undefined : gatewayPolicy(flags.policy);
+    policy = flags.policy === undefined ? undefined : gatewayPolicy(flags.policy, warn);
   } catch (error) {
     auth.close?.();
     fail(`--policy ${(error as Error).message}`);

@@ -9,7 +9,6 @@ import { unwatchFile, watchFile } from 'node:fs';
 import { PolicyEvaluator } from '../../policy/evaluator.js';
 import { readPolicyFile } from '../../policy/read-policy.js';
 import type { PolicySource } from '../../gateway/gateway-options.js';
-import { report } from '../run-server.js';
 
 export interface GatewayPolicy extends PolicySource {
   /** Reads the file again (what a change or SIGHUP does); false when it was refused. */
@@ -18,18 +17,19 @@ export interface GatewayPolicy extends PolicySource {
   close(): void;
 }
 
-export function gatewayPolicy(path: string): GatewayPolicy {
+/** `warn` gets each line the command prints to stderr (without the `sessiongate: ` prefix). */
+export function gatewayPolicy(path: string, warn: (line: string) => void): GatewayPolicy {
   let current = new PolicyEvaluator(readPolicyFile(path));
   const listeners: ((previous: PolicyEvaluator) => void)[] = [];
   const reload = (): boolean => {
     try {
       const previous = current;
       current = new PolicyEvaluator(readPolicyFile(path));
-      process.stderr.write(`sessiongate: policy reloaded from ${path} (${current.document.rules.length} rules)\n`);
+      warn(`policy reloaded from ${path} (${current.document.rules.length} rules)`);
       for (const listener of listeners) listener(previous);
       return true;
     } catch (error) {
-      report(new Error(`--policy: kept the policy in force: ${(error as Error).message}`));
+      warn(`--policy: kept the policy in force: ${(error as Error).message}`);
       return false;
     }
   };
