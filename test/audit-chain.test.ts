@@ -16,6 +16,7 @@ import { AuditLog } from '../src/gateway/audit-log/audit-log.js';
 import { lineHash } from '../src/gateway/audit-log/audit-chain.js';
 import type { AuditEvent } from '../src/gateway/audit-events.js';
 import { runCli, startCli } from './helpers/demo-process.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-audit-chain-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,12 +60,10 @@ describe('a real gateway', () => {
   const file = join(dir, 'gateway.jsonl');
 
   it('verifies every audited path; an edited, removed, reordered or inserted line is reported where it is', async () => {
-    const gateway = await startCli(
-      ['--port', '0', '--store', 'memory', '--demo-upstream', '--audit', file, '--policy', policy, '--replica-id', 'gw-1'],
-      {
-        SESSIONGATE_ADMIN_TOKEN: 'audit-chain-admin-token-0123456789',
-      },
-    );
+    const gateway = await startGateway([
+      ...['--port', '0', '--store', 'memory', '--demo-upstream', '--audit', file, '--policy', policy, '--replica-id', 'gw-1'],
+      ...['--admin-token', 'audit-chain-admin-token-0123456789'],
+    ]);
     try {
       const client = new Client({ name: 'audit-chain', version: '1' });
       const transport = new StreamableHTTPClientTransport(new URL(gateway.url));

@@ -13,15 +13,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionClientTransport } from '../src/client/index.js';
 import { startAuthorizationServer, type AuthorizationServer } from './helpers/authorization-server.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { TestOAuthClient } from './helpers/oauth-client.js';
 
 const ADMIN = 'admin-token-0123456789';
 let as: AuthorizationServer;
-let gateway: DemoProcess;
+let gateway: InProcessGateway;
 
 beforeAll(async () => {
   as = await startAuthorizationServer();
-  gateway = await startCli([
+  gateway = await startGateway([
     ...['--port', '0', '--store', 'memory', '--demo-upstream', '--admin-token', ADMIN],
     ...['--auth', 'jwt', '--jwks-uri', as.jwksUri, '--issuer', as.issuer, '--required-scope', 'mcp'],
   ]);
@@ -88,7 +89,7 @@ describe('a client with an OAuthClientProvider, through the gateway', () => {
   });
 
   it('a 403 insufficient_scope steps up once: refused while the person lacks the scope, through once it is granted', async () => {
-    const strict = await startCli([
+    const strict = await startGateway([
       ...['--port', '0', '--store', 'memory', '--demo-upstream'],
       ...['--auth', 'jwt', '--jwks-uri', as.jwksUri, '--issuer', as.issuer, '--required-scope', 'mcp', '--required-scope', 'admin'],
     ]);

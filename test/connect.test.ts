@@ -13,6 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, type DemoProcess, runCli, startCli } from './helpers/demo-process.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { readJsonLines } from './helpers/json-lines.js';
 import { inspectorCliStdio } from './helpers/peer-clients.js';
 
@@ -20,15 +21,15 @@ const ADMIN = 'connect-test-admin-token-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'sg-connect-'));
 const keys = join(dir, 'keys.jsonl');
 const audit = join(dir, 'audit.jsonl');
-let gateway: DemoProcess;
+let gateway: InProcessGateway;
 let key: string;
 
 beforeAll(async () => {
   key = (await runCli(['keys', 'add', 'desktop', '--api-keys', keys])).stdout.trim();
-  gateway = await startCli(
-    ['--port', '0', '--store', 'memory', '--demo-upstream', '--auth', 'api-keys', '--api-keys', keys, '--audit', audit],
-    { SESSIONGATE_ADMIN_TOKEN: ADMIN },
-  );
+  gateway = await startGateway([
+    ...['--port', '0', '--store', 'memory', '--demo-upstream', '--auth', 'api-keys', '--api-keys', keys, '--audit', audit],
+    ...['--admin-token', ADMIN],
+  ]);
 }, 30_000);
 afterAll(async () => {
   await gateway?.kill();

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionClientTransport } from '../src/client/index.js';
 import { sessionTag } from '../src/session/id.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 
 const ADMIN = 'console-test-admin-token-0123456789';
 const SHOTS = 'test-results/console';
@@ -49,7 +50,7 @@ writeFileSync(
     ],
   }),
 );
-let gateway: DemoProcess;
+let gateway: InProcessGateway;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -57,9 +58,19 @@ let base: string;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  gateway = await startCli(['--port', '0', '--store', 'memory', '--demo-upstream', '--audit', audit, '--policy', policy], {
-    SESSIONGATE_ADMIN_TOKEN: ADMIN,
-  });
+  gateway = await startGateway([
+    '--port',
+    '0',
+    '--store',
+    'memory',
+    '--demo-upstream',
+    '--audit',
+    audit,
+    '--policy',
+    policy,
+    '--admin-token',
+    ADMIN,
+  ]);
   base = gateway.url.replace(/\/mcp$/, '');
   browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });

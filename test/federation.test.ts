@@ -23,6 +23,7 @@ import { ServerNames } from '../src/gateway/federation/names.js';
 import type { Member } from '../src/gateway/federation/member.js';
 import { mergedInstructions } from '../src/gateway/federation/merged-initialize.js';
 import { type DemoProcess, runCli, startCli } from './helpers/demo-process.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { EVERYTHING_STDIO, freePort } from './helpers/everything.js';
 import { readJsonLines } from './helpers/json-lines.js';
 import { openSession, postStream, send, toolCall } from './helpers/mcp-http.js';
@@ -95,8 +96,18 @@ function serverFlags(servers: { a?: Upstream; b?: Upstream; c?: boolean } = { a,
   ];
 }
 
-async function gateway(args: string[]): Promise<DemoProcess> {
-  const started = await startCli(['--port', '0', '--store', 'memory', '--child-ledger', 'off', '--spares', '0', ...args]);
+const GATEWAY_FLAGS = ['--port', '0', '--store', 'memory', '--child-ledger', 'off', '--spares', '0'];
+
+/** The command's gateway, in this process (helpers/in-process-gateway.ts). */
+async function gateway(args: string[]): Promise<InProcessGateway> {
+  const started = await startGateway([...GATEWAY_FLAGS, ...args]);
+  running.push(started);
+  return started;
+}
+
+/** The real command, for what its child processes or a signal to it show. */
+async function gatewayProcess(args: string[]): Promise<DemoProcess> {
+  const started = await startCli([...GATEWAY_FLAGS, ...args]);
   running.push(started);
   return started;
 }
@@ -176,7 +187,7 @@ describe('names, ids and cursors', () => {
 
 describe('three servers behind one gateway', () => {
   it('merges and pages lists, routes calls by name and URI, one upstream session per server per session, DELETE ends them all', async () => {
-    const gw = await gateway(serverFlags());
+    const gw = await gatewayProcess(serverFlags());
     const sessionsBefore = { a: a.sessions().length, b: b.sessions().length };
     const { client, transport } = await sdkClient(gw.url);
 
@@ -508,7 +519,7 @@ describe('configuration, policy and audit per server', () => {
     const write = (settings: Record<string, unknown>): void => writeFileSync(config, JSON.stringify(settings));
     const stdioC = { stdio: `${process.execPath} ${STDIO_SERVER}` };
     write({ servers: { a: { url: `http://127.0.0.1:${a.port}/mcp` }, c: stdioC }, 'idle-timeout': '30m' });
-    const gw = await gateway(['--config', config]);
+    const gw = await gatewayProcess(['--config', config]);
     const { client } = await sdkClient(gw.url, 'reload');
     const names = async (): Promise<string[]> => (await client.listTools()).tools.map((tool) => tool.name.split('__')[0]!);
     expect(new Set(await names())).toEqual(new Set(['a', 'c']));

@@ -19,21 +19,29 @@ import { readJsonLines, type AuditLine } from './helpers/json-lines.js';
 import { childrenRunning, isAlive } from './helpers/processes.js';
 import { openSession, ID_REUSE_REFUSED, reuseIdInFlight, send, toolCall } from './helpers/mcp-http.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { startServer, type RunningServer } from './helpers/test-server.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
 /** A dependency-free stdio server (whoami only) for tests that start many children. */
 const TINY = fileURLToPath(new URL('./fixtures/tiny-stdio-server.mjs', import.meta.url));
 const running: RunningServer[] = [];
-const gateways: DemoProcess[] = [];
+const gateways: { kill(): Promise<unknown> }[] = [];
 afterEach(async () => {
   for (const server of running.splice(0)) await server.close();
-  for (const gateway of gateways.splice(0)) await gateway.kill('SIGKILL');
+  for (const gateway of gateways.splice(0)) await gateway.kill();
 });
 
 /** The CLI as a process, stopped after the test even when it fails. */
-async function startGateway(args: string[]): Promise<DemoProcess> {
+async function gatewayProcess(args: string[]): Promise<DemoProcess> {
   const started = await startCli(args);
+  gateways.push({ kill: () => started.kill('SIGKILL') });
+  return started;
+}
+
+/** The command's gateway in this process (helpers/in-process-gateway.ts), stopped after the test. */
+async function commandGateway(args: string[]): Promise<InProcessGateway> {
+  const started = await startGateway(args);
   gateways.push(started);
   return started;
 }
@@ -179,11 +187,11 @@ describe('gateway to a stdio upstream', () => {
 
 describe('sessiongate --stdio', () => {
   it('serves a stdio server per session, and SIGTERM leaves no child or orphan behind', async () => {
-    const gatewayProcess = await startGateway(['--port', '0', '--store', 'memory', '--stdio', `"${process.execPath}" ${FIXTURE}`]);
-    const { client, transport } = await connect(gatewayProcess.url);
+    const started = await gatewayProcess(['--port', '0', '--store', 'memory', '--stdio', `"${process.execPath}" ${FIXTURE}`]);
+    const { client, transport } = await connect(started.url);
     const pid = Number(text(await client.callTool({ name: 'whoami' })));
     expect(isAlive(pid)).toBe(true);
-    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(gatewayProcess.pid)], { encoding: 'utf8' })
+    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(started.pid)], { encoding: 'utf8' })
       .trim()
       .split(/\s+/)
       .map(Number);
@@ -191,14 +199,14 @@ describe('sessiongate --stdio', () => {
     expect(children.length).toBe(3); // the session's child and two spares
     // /metrics counts them as the process table does (issue 35).
     const gauge = async (): Promise<number> => {
-      const text = await (await fetch(gatewayProcess.url.replace(/\/mcp$/, '/metrics'))).text();
+      const text = await (await fetch(started.url.replace(/\/mcp$/, '/metrics'))).text();
       return Number(/^sessiongate_stdio_children (\d+)$/m.exec(text)![1]);
     };
     expect(await gauge()).toBe(3);
     await transport.terminateSession();
     await client.close();
     await expect.poll(gauge, { timeout: 10_000 }).toBe(2); // the session's child stopped at DELETE; the spares stay
-    expect(await gatewayProcess.kill('SIGTERM')).toBe(0);
+    expect(await started.kill('SIGTERM')).toBe(0);
     for (const child of children) expect(isAlive(child)).toBe(false);
   });
 });
@@ -209,27 +217,27 @@ describe('sessiongate --stdio --on-cap evict', () => {
     const audit = join(dir, 'audit.jsonl');
     const args = ['--port', '0', '--store', 'memory', '--stdio', `"${process.execPath}" ${TINY}`, '--max-sessions', '2'];
     // A 2 s idle window: touches land every 200 ms, so "least recently used" is observable.
-    const gatewayProcess = await startGateway([...args, '--idle-timeout', '2s', '--on-cap', 'evict', '--audit', audit]);
+    const started = await commandGateway([...args, '--idle-timeout', '2s', '--on-cap', 'evict', '--audit', audit]);
     const whoami = async (id: string) => {
-      const answer = await send(gatewayProcess.url, {
+      const answer = await send(started.url, {
         body: toolCall('whoami', {}),
         headers: { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' },
       });
       return { status: answer.status, pid: Number(/"text":"(\d+)"/.exec(answer.text)?.[1]) };
     };
-    const first = await openSession(gatewayProcess.url);
+    const first = await openSession(started.url);
     const firstPid = (await whoami(first)).pid;
-    const second = await openSession(gatewayProcess.url);
+    const second = await openSession(started.url);
     const secondPid = (await whoami(second)).pid;
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await whoami(first)).status).toBe(200); // now the second is the least recently used
-    const third = await openSession(gatewayProcess.url);
+    const third = await openSession(started.url);
     expect((await whoami(second)).status).toBe(404);
     expect((await whoami(first)).status).toBe(200);
     expect((await whoami(third)).status).toBe(200);
     await expect.poll(() => isAlive(secondPid)).toBe(false);
     expect(isAlive(firstPid)).toBe(true);
-    expect(await gatewayProcess.kill('SIGTERM')).toBe(0);
+    expect(await started.kill()).toBe(0);
     const ended = readJsonLines<AuditLine>(audit).filter((event) => event.event === 'session.ended');
     expect(ended.map((event) => event.reason)).toEqual(['cap', 'shutdown', 'shutdown']);
     rmSync(dir, { recursive: true, force: true });
@@ -240,7 +248,7 @@ describe('admin API', () => {
   const TOKEN = 'admin-token-0123456789';
 
   it('refuses a missing or wrong token (401); lists, shows with recent events, and terminates (child stopped)', async () => {
-    const gatewayProcess = await startGateway([
+    const started = await commandGateway([
       '--port',
       '0',
       '--store',
@@ -250,8 +258,8 @@ describe('admin API', () => {
       '--stdio',
       `"${process.execPath}" ${FIXTURE}`,
     ]);
-    const base = gatewayProcess.url.replace(/\/mcp$/, '/admin/sessions');
-    const { client, transport } = await connect(gatewayProcess.url);
+    const base = started.url.replace(/\/mcp$/, '/admin/sessions');
+    const { client, transport } = await connect(started.url);
     const pid = Number(text(await client.callTool({ name: 'whoami' })));
     const id = transport.sessionId!;
 
@@ -274,11 +282,11 @@ describe('admin API', () => {
     await expect.poll(() => isAlive(pid)).toBe(false);
     expect((await fetch(`${base}/${id}`, { method: 'DELETE', headers: auth })).status).toBe(404);
     await expect(client.callTool({ name: 'whoami' })).rejects.toMatchObject({ code: 404 });
-    expect(await gatewayProcess.kill('SIGTERM')).toBe(0);
+    expect(await started.kill()).toBe(0);
   });
 
   it('does not exist without --admin-token (404)', async () => {
-    const gatewayProcess = await startGateway([
+    const started = await commandGateway([
       '--port',
       '0',
       '--store',
@@ -288,10 +296,10 @@ describe('admin API', () => {
       '--spares',
       '0',
     ]);
-    const response = await fetch(gatewayProcess.url.replace(/\/mcp$/, '/admin/sessions'), {
+    const response = await fetch(started.url.replace(/\/mcp$/, '/admin/sessions'), {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
     expect(response.status).toBe(404);
-    expect(await gatewayProcess.kill('SIGTERM')).toBe(0);
+    expect(await started.kill()).toBe(0);
   });
 });

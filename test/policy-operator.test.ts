@@ -13,6 +13,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { startIdentityProvider, type IdentityProvider } from './helpers/identity-provider.js';
 import { send, sseMessages } from './helpers/mcp-http.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
@@ -47,13 +48,19 @@ afterAll(async () => {
 
 /** A gateway with this test's policy and admin token; `extra` flags after the common ones. */
 function gateway(store: string, extra: string[] = []): Promise<DemoProcess> {
-  return startCli(
-    [
-      ...['--port', '0', '--store', store, '--upstream', upstream.url, '--upstream-era', 'handshake', '--policy', policyFile],
-      ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, ...extra],
-    ],
-    { SESSIONGATE_ADMIN_TOKEN: ADMIN },
-  );
+  return startCli(flags(store, extra), { SESSIONGATE_ADMIN_TOKEN: ADMIN });
+}
+
+/** The same gateway in this process (helpers/in-process-gateway.ts), for a test that needs no restart. */
+function gatewayInProcess(store: string, extra: string[] = []): Promise<InProcessGateway> {
+  return startGateway([...flags(store, extra), '--admin-token', ADMIN]);
+}
+
+function flags(store: string, extra: string[]): string[] {
+  return [
+    ...['--port', '0', '--store', store, '--upstream', upstream.url, '--upstream-era', 'handshake', '--policy', policyFile],
+    ...['--auth', 'jwt', '--jwks-uri', idp.jwksUri, '--issuer', idp.issuer, ...extra],
+  ];
 }
 
 async function clientOf(url: string, sub = 'alice'): Promise<Client> {
@@ -252,7 +259,7 @@ describe('approver "operator" on SQLite', () => {
 describe('approver "operator" on one gateway', () => {
   it('the approval timeout refuses the call, even past a shorter request timeout; bad decisions are 400 and 404; a sessionless call is held too', async () => {
     const audit = join(dir, 'audit-timeout.jsonl');
-    const solo = await gateway('memory', ['--audit', audit, '--approval-timeout', '3s', '--request-timeout', '1s']);
+    const solo = await gatewayInProcess('memory', ['--audit', audit, '--approval-timeout', '3s', '--request-timeout', '1s']);
     try {
       const client = await clientOf(solo.url);
       const started = Date.now();

@@ -13,14 +13,14 @@ import { introspectionAuthenticator } from '../../auth/introspection-authenticat
 import { type Authenticator, jwtAuthenticator } from '../../auth/jwt-authenticator.js';
 import { resourceServer } from '../../gateway/resource-server.js';
 import { type GatewayAuth, unverifiedAuthorization } from '../../gateway/gateway-options.js';
-import { report } from '../run-server.js';
 import { readApiKeyFile } from '../keys/api-key-file.js';
 import type { GatewayFlags } from './gateway-flags.js';
 import { secretFrom } from './secret.js';
 
 export type { GatewayAuth };
 
-export function gatewayAuth(flags: GatewayFlags): GatewayAuth {
+/** `warn` gets each line the command prints to stderr (without the `sessiongate: ` prefix). */
+export function gatewayAuth(flags: GatewayFlags, warn: (line: string) => void): GatewayAuth {
   if (flags.auth === 'none') {
     if (flags.identityHeaders)
       throw new Error('--identity-header needs --auth jwt, introspection or api-keys (there is no verified identity to send)');
@@ -30,7 +30,7 @@ export function gatewayAuth(flags: GatewayFlags): GatewayAuth {
       listening: () => [],
     };
   }
-  if (flags.auth === 'api-keys') return apiKeysAuth(flags.apiKeys, flags.requiredScopes ?? []);
+  if (flags.auth === 'api-keys') return apiKeysAuth(flags.apiKeys, flags.requiredScopes ?? [], warn);
   if (!flags.issuers || flags.issuers.length === 0)
     throw new Error(`--auth ${flags.auth} needs --issuer (the identity provider whose tokens are accepted)`);
   const issuers = flags.issuers;
@@ -49,14 +49,14 @@ export function gatewayAuth(flags: GatewayFlags): GatewayAuth {
  * changes, so `sessiongate keys add` and `keys remove` take effect without a restart; a file
  * that turns bad keeps the keys read before, and says so. No metadata: there is nothing to discover.
  */
-function apiKeysAuth(path: string, requiredScopes: string[]): GatewayAuth {
+function apiKeysAuth(path: string, requiredScopes: string[], warn: (line: string) => void): GatewayAuth {
   const load = (): Authenticator => apiKeyAuthenticator({ keys: readApiKeyFile(path), requiredScopes });
   let verify = load();
   const reload = (): void => {
     try {
       verify = load();
     } catch (error) {
-      report(new Error(`--api-keys: kept the keys read before: ${(error as Error).message}`));
+      warn(`--api-keys: kept the keys read before: ${(error as Error).message}`);
     }
   };
   // Polled, not fs.watch: it sees a file replaced by an editor too, and never keeps the process alive.

@@ -84,7 +84,7 @@ async function startGateway(program: Command, values: Record<string, unknown>, w
   const flags = gatewayFlags(values);
   let auth: GatewayAuth;
   try {
-    auth = gatewayAuth(flags);
+    auth = gatewayAuth(flags, warn);
   } catch (error) {
     fail((error as Error).message);
   }
