@@ -16,7 +16,7 @@ import { AuditLog } from '../src/gateway/audit-log/audit-log.js';
 import { lineHash } from '../src/gateway/audit-log/audit-chain.js';
 import type { AuditEvent } from '../src/gateway/audit-events.js';
 import { runCli, startCli } from './helpers/demo-process.js';
-import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
+import { startGateway } from './helpers/in-process-gateway.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-audit-chain-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -12,7 +12,6 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionClientTransport } from '../src/client/index.js';
 import { startAuthorizationServer, type AuthorizationServer } from './helpers/authorization-server.js';
-import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { TestOAuthClient } from './helpers/oauth-client.js';
 

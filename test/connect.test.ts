@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type DemoProcess, runCli, startCli } from './helpers/demo-process.js';
+import { BIN, runCli } from './helpers/demo-process.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { readJsonLines } from './helpers/json-lines.js';
 import { inspectorCliStdio } from './helpers/peer-clients.js';

@@ -18,7 +18,6 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionClientTransport } from '../src/client/index.js';
 import { sessionTag } from '../src/session/id.js';
-import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 
 const ADMIN = 'console-test-admin-token-0123456789';

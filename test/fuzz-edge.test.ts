@@ -4,7 +4,6 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { edgeRequests, sendEdge } from './helpers/edge-fuzz.js';
 import { openSession } from './helpers/mcp-http.js';
