@@ -1,14 +1,32 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** Files that count the process's own timers and sockets: a file before them in a shared worker would show in the count. */
+const ALONE = ['test/leaks.test.ts', 'test/client-property.test.ts', 'test/session-manager.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // Real sockets and real processes. Most files spend their time waiting on a child or a
-    // timer rather than computing, so three files at once on a 2-core machine finish sooner
-    // than two (5.0 min against 6.3 min for the suite, 2026-12-07) and still pass under a
-    // busy machine (the suite is run with a CPU burner beside it before every stop).
-    maxWorkers: 3,
+    // Real sockets and real processes. Many files spend much of their time waiting on a child
+    // or a timer rather than computing, so four files at once on a 2-core machine finish sooner
+    // than three or two (bench/RESULTS.md, "The suite's time") and still pass under a busy
+    // machine (the suite is run with a CPU burner beside it before every stop).
+    maxWorkers: 4,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'shared',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...ALONE],
+          // Files share a worker's module graph instead of loading it afresh per file: the
+          // suite is CPU-bound, and re-importing the SDK, undici and our sources for each of
+          // 60-odd files was about a sixth of its CPU (bench/RESULTS.md, "The suite's time").
+          // What a file starts it stops in its own afterAll/afterEach.
+          isolate: false,
+        },
+      },
+      { extends: true, test: { name: 'alone', include: ALONE } },
+    ],
   },
 });

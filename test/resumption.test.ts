@@ -17,6 +17,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CallToolResultSchema, ProgressNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { SessionClient } from '../src/client/index.js';
 import { startCli, startDemo, type DemoProcess } from './helpers/demo-process.js';
+import { startGateway } from './helpers/in-process-gateway.js';
 import { startProcess } from './helpers/processes.js';
 import { startEverythingHttp } from './helpers/everything.js';
 import { openGetStream, openSession, send, toolCall } from './helpers/mcp-http.js';
@@ -371,8 +372,8 @@ describe('through the gateway: the upstream call goes on while the client is awa
       running.push({ kill: () => upstream.kill() });
       upstreamArgs = ['--upstream', upstream.url, '--upstream-era', 'handshake'];
     } else upstreamArgs = ['--stdio', `"${process.execPath}" ${stdioFixture}`];
-    const gateway = await startCli(['--port', '0', '--store', 'memory', ...upstreamArgs]);
-    running.push({ kill: () => gateway.kill('SIGKILL') });
+    const gateway = await startGateway(['--port', '0', '--store', 'memory', ...upstreamArgs]);
+    running.push(gateway);
     const through = await proxy(gateway.url);
     const session = await openSession(gateway.url, VERSION);
     const seen = await callAndCut(through, session, 900);
@@ -386,8 +387,8 @@ it('the gateway resumes its own upstream call with Last-Event-ID when the upstre
   const upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--event-store']);
   running.push({ kill: () => upstream.kill() });
   const link = await proxy(upstream.url);
-  const gateway = await startCli(['--port', '0', '--store', 'memory', '--upstream', link.url, '--upstream-era', 'handshake']);
-  running.push({ kill: () => gateway.kill('SIGKILL') });
+  const gateway = await startGateway(['--port', '0', '--store', 'memory', '--upstream', link.url, '--upstream-era', 'handshake']);
+  running.push(gateway);
   const session = await openSession(gateway.url, VERSION);
   const params = { name: 'slow', arguments: { ms: 900 }, _meta: { progressToken: 'p' } };
   const answer = await fetch(gateway.url, {
@@ -417,8 +418,8 @@ it("the gateway's upstream GET stream: a notification the upstream sent while th
   const upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort()), '--event-store', '--log', upstreamLog]);
   running.push({ kill: () => upstream.kill() });
   const link = await proxy(upstream.url);
-  const gateway = await startCli(['--port', '0', '--store', 'memory', '--upstream', link.url, '--upstream-era', 'handshake']);
-  running.push({ kill: () => gateway.kill('SIGKILL') });
+  const gateway = await startGateway(['--port', '0', '--store', 'memory', '--upstream', link.url, '--upstream-era', 'handshake']);
+  running.push(gateway);
   const session = await openSession(gateway.url, VERSION);
   const logged = (): { method: string; lastEventId: string | null; announced?: number }[] =>
     readFileSync(upstreamLog, 'utf8')
@@ -473,8 +474,8 @@ describe('clients resume by themselves', () => {
     ['our server (the SDK binding)', 'demo'],
     ['the gateway', 'gateway'],
   ])('the official SDK client: resumptionToken after a cut, from a new client, against %s', async (_name, kind) => {
-    const target = kind === 'demo' ? await demo() : await startCli(['--port', '0', '--store', 'memory', '--demo-upstream']);
-    if (kind === 'gateway') running.push({ kill: () => target.kill('SIGKILL') });
+    const target = kind === 'demo' ? await demo() : await startGateway(['--port', '0', '--store', 'memory', '--demo-upstream']);
+    if (kind === 'gateway') running.push(target);
     const through = await proxy(target.url);
     const first = new StreamableHTTPClientTransport(new URL(through.url), { reconnectionOptions: NO_RECONNECT });
     const client = new Client({ name: 'sdk-resume', version: '1.0.0' });
