@@ -19,7 +19,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type EraRouterOptions, eraRouter } from '../src/gateway/eras/era-router.js';
 import { httpUpstream } from '../src/gateway/upstreams/http/http-upstream.js';
 import { bindMcpServer } from '../src/server/sdk/sdk-binding.js';
-import { startCli } from './helpers/demo-process.js';
+import { startGateway } from './helpers/in-process-gateway.js';
 import { readJsonLines } from './helpers/json-lines.js';
 import { ACCEPT_BOTH, send, sseMessages } from './helpers/mcp-http.js';
 import { isAlive } from './helpers/processes.js';
@@ -506,7 +506,7 @@ describe('the sessiongate command, sessionless clients, a stdio upstream', () =>
 
   it('one child per conversation, the correlation id in every audit event and child log line, none left after', async () => {
     const audit = join(dir, 'audit.jsonl');
-    const gateway = await startCli([
+    const gateway = await startGateway([
       '--port',
       '0',
       '--store',
@@ -518,7 +518,7 @@ describe('the sessiongate command, sessionless clients, a stdio upstream', () =>
       '--stdio',
       `${process.execPath} ${STDIO_FIXTURE}`,
     ]);
-    closers.push(() => gateway.kill('SIGKILL'));
+    closers.push(() => gateway.kill());
     const [a, b] = ['0e0f6f7a-1b2c-4d3e-8f90-a1b2c3d4e5f6', '7c6b5a49-3827-4165-9e8d-7f6e5d4c3b2a'];
     const call = async (id: string, tool: string) =>
       text(result((await sessionless(gateway.url, 'tools/call', { name: tool, arguments: {} }, { 'mcp-client-session-id': id })).json));
@@ -529,7 +529,7 @@ describe('the sessiongate command, sessionless clients, a stdio upstream', () =>
     expect([await call(a, 'count'), await call(a, 'count'), await call(b, 'count')]).toEqual(['1', '2', '1']);
     expect(gateway.output()).toMatch(new RegExp(`\\[[0-9a-f]{8} ${a}\\] stdio fixture ${pidA} up`));
 
-    expect(await gateway.kill('SIGTERM')).toBe(0);
+    expect(await gateway.kill()).toBe(0);
     for (const pid of [pidA, pidB]) expect(isAlive(Number(pid))).toBe(false);
     const lines = readJsonLines<Record<string, unknown>>(audit);
     const requests = lines.filter((line) => line['event'] === 'request');

@@ -10,19 +10,19 @@ import { gatewayFromArgs } from '../../src/cli/gateway/gateway-command.js';
 
 export interface InProcessGateway {
   url: string;
-  /** The start-up summary and the warnings, as the command prints them. */
+  /** What the command would print: its stderr lines (warnings, errors, children's output), then its summary. */
   output(): string;
   /** Stops it as SIGTERM stops the command (drain, end sessions, close); resolves with 0 like a clean exit. */
   kill(): Promise<number>;
 }
 
 export async function startGateway(args: string[]): Promise<InProcessGateway> {
-  const warnings: string[] = [];
-  const served = await gatewayFromArgs(args, (line) => warnings.push(`sessiongate: ${line}`));
+  const printed: string[] = [];
+  const served = await gatewayFromArgs(args, (line) => printed.push(line));
   let stopped: Promise<number> | undefined;
   return {
     url: served.url,
-    output: () => [...warnings, ...served.summary].map((line) => `${line}\n`).join(''),
+    output: () => [...printed, ...served.summary].map((line) => `${line}\n`).join(''),
     kill: () => (stopped ??= served.stop().then(() => 0)),
   };
 }

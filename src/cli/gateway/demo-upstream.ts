@@ -9,10 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { LOCAL_HOSTNAMES } from '../../server/origin.js';
 import { createSessionServer } from '../../server/session-server.js';
 import { demoApplication } from '../demo/demo-command.js';
-import { report } from '../run-server.js';
 
-export async function startDemoUpstream(port = 0): Promise<{ url: string; stop: () => Promise<void> }> {
-  const demo = createSessionServer({ application: demoApplication(), allowedHosts: LOCAL_HOSTNAMES, onError: report });
+export async function startDemoUpstream(
+  port: number,
+  onError: (error: unknown) => void,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const demo = createSessionServer({ application: demoApplication(), allowedHosts: LOCAL_HOSTNAMES, onError });
   const http = createServer((req, res) => void demo.node(req, res));
   await new Promise<void>((resolve, reject) => {
     http.once('error', (error: NodeJS.ErrnoException) =>

@@ -15,11 +15,11 @@ import { httpUpstream } from '../../gateway/upstreams/http/http-upstream.js';
 import type { ChildLedger } from '../../gateway/upstreams/stdio/child-ledger.js';
 import { childEnvironment } from '../../gateway/upstreams/stdio/child-environment.js';
 import { stdioUpstream } from '../../gateway/upstreams/stdio/stdio-upstream.js';
-import { report } from '../run-server.js';
 import type { SessionFlags } from '../session-flags.js';
 import type { GatewayFlags } from './gateway-flags.js';
 import type { GatewayPlan } from './serve-gateway.js';
 import type { ServerSpec } from './server-specs.js';
+import type { GatewayOutput } from './gateway-output.js';
 
 export async function federationPlan(
   flags: GatewayFlags,
@@ -27,6 +27,7 @@ export async function federationPlan(
   session: SessionFlags,
   ledger: () => Promise<ChildLedger | undefined>,
   defaultStdioCap: () => number,
+  output: GatewayOutput,
 ): Promise<
   Omit<GatewayPlan, 'auth'> & { federation: FederationApplication; reloadServers: (specs: readonly ServerSpec[]) => Promise<string> }
 > {
@@ -37,14 +38,14 @@ export async function federationPlan(
   if (stdio) session.maxSessions ??= defaultStdioCap();
   let childLedger = stdio ? await ledger() : undefined;
   const build = (spec: ServerSpec): FederatedServer =>
-    spec.stdio ? stdioServer(flags, spec, spec.stdio, childLedger) : httpServer(flags, spec, spec.url!);
+    spec.stdio ? stdioServer(flags, spec, spec.stdio, childLedger, output) : httpServer(flags, spec, spec.url!, output);
   const servers = specs.map(build);
   const federated = federation({
     servers,
     namespaceSeparator: flags.namespaceSeparator,
     eagerUpstreams: flags.eagerUpstreams,
     upstreamIdleTimeoutMs: flags.upstreamIdleTimeoutMs,
-    onError: report,
+    onError: output.report,
   });
   await federated.start();
   const summary = [`  servers (federated; tools and prompts as NAME${flags.namespaceSeparator}name):`];
@@ -78,7 +79,7 @@ function exclusions(flags: GatewayFlags): string | undefined {
   return undefined;
 }
 
-function httpServer(flags: GatewayFlags, spec: ServerSpec, urls: string[]): FederatedServer {
+function httpServer(flags: GatewayFlags, spec: ServerSpec, urls: string[], output: GatewayOutput): FederatedServer {
   const upstreamHeaders = spec.upstreamHeaders ?? flags.upstreamHeaders;
   // Each server its own turns and connections: a slow one fills only its own (docs/FEDERATION.md, "Failure isolation").
   const concurrency = spec.concurrency ?? flags.upstreamConcurrency;
@@ -92,7 +93,7 @@ function httpServer(flags: GatewayFlags, spec: ServerSpec, urls: string[]): Fede
     slots: new FairSlots(concurrency, flags.upstreamShare === undefined ? undefined : Math.min(flags.upstreamShare, concurrency)),
     ...(dispatcher ? { dispatcher } : {}),
     maxMessageBytes: flags.maxMessageSize,
-    onError: report,
+    onError: output.report,
   });
   const probes = urls.map((url) => httpProbe(url, upstreamHeaders, dispatcher, flags.probeTimeoutMs));
   return { name: spec.name, app, probe: anyOf(probes), target: urls.map((url) => new URL(url).origin + new URL(url).pathname).join(', ') };
@@ -103,6 +104,7 @@ function stdioServer(
   spec: ServerSpec,
   stdio: [string, ...string[]],
   ledger: ChildLedger | undefined,
+  output: GatewayOutput,
 ): FederatedServer {
   const [command, ...args] = stdio;
   // Only what the operator names reaches the child (child-environment.ts).
@@ -115,8 +117,8 @@ function stdioServer(
     childIdleTimeoutMs: spec.childIdleTimeoutMs ?? flags.childIdleTimeoutMs,
     maxMessageLength: flags.maxMessageSize,
     ...(ledger ? { ledger } : {}),
-    onStderr: (tag, line) => process.stderr.write(`[${spec.name} ${tag ?? 'spare'}] ${line}\n`),
-    onError: report,
+    onStderr: (tag, line) => output.print(`[${spec.name} ${tag ?? 'spare'}] ${line}`),
+    onError: output.report,
   });
   return { name: spec.name, app, probe: stdioProbe({ command, args, env }, flags.probeTimeoutMs), target: `stdio: ${stdio.join(' ')}` };
 }

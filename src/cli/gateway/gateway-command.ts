@@ -17,13 +17,13 @@ import { childEnvironment } from '../../gateway/upstreams/stdio/child-environmen
 import { stdioUpstream } from '../../gateway/upstreams/stdio/stdio-upstream.js';
 import { sseUpstream } from '../../gateway/upstreams/sse/sse-upstream.js';
 import { applyConfigFile } from '../config-file.js';
-import { report } from '../run-server.js';
 import { addSessionFlags, LOOPBACK, type SessionFlags, sessionFlags } from '../session-flags.js';
 import type { ServerSpec } from './server-specs.js';
 import { addGatewayFlags, type GatewayFlags, gatewayFlags } from './gateway-flags.js';
 import { gatewayAuth, type GatewayAuth } from './gateway-auth.js';
 import { serveGateway, type GatewayPlan, type HttpUpstreamLink, type ServedGateway } from './serve-gateway.js';
 import { onShutdownSignal } from '../shutdown-signal.js';
+import { gatewayOutput, type GatewayOutput } from './gateway-output.js';
 import { probeHttpSse, probePool, probeStdio } from '../../gateway/upstreams/upstream-probes.js';
 import { federationPlan } from './federation-plan.js';
 import { upstreamTokenExchange } from './gateway-token-exchange.js';
@@ -37,7 +37,8 @@ export const DEFAULT_GATEWAY_STORE = 'sqlite:.sessiongate/sessions.db';
 export function configureGateway(program: Command): Command {
   addGatewayFlags(addSessionFlags(program, { store: DEFAULT_GATEWAY_STORE }));
   return program.action(async (values: Record<string, unknown>) => {
-    const served = await startGateway(program, values, (line) => process.stderr.write(`sessiongate: ${line}\n`)).catch((error: unknown) => {
+    const output = gatewayOutput((line) => process.stderr.write(`${line}\n`));
+    const served = await startGateway(program, values, output).catch((error: unknown) => {
       if (!(error instanceof StartRefused)) throw error;
       process.stderr.write(`error: ${error.message}\n`);
       process.exit(1);
@@ -53,12 +54,12 @@ export function configureGateway(program: Command): Command {
  * The gateway `sessiongate ARGS` runs, started in this process: what the command does short of
  * printing and handling signals. Tests use it for every rule that needs no process of its own.
  */
-export async function gatewayFromArgs(args: readonly string[], warn: (line: string) => void = () => {}): Promise<StartedGateway> {
+export async function gatewayFromArgs(args: readonly string[], print: (line: string) => void = () => {}): Promise<StartedGateway> {
   const program = addGatewayFlags(addSessionFlags(new Command('sessiongate'), { store: DEFAULT_GATEWAY_STORE }))
     .exitOverride()
     .configureOutput({ writeErr: () => {}, writeOut: () => {} });
   program.parse(args, { from: 'user' });
-  return startGateway(program, program.opts(), warn);
+  return startGateway(program, program.opts(), gatewayOutput(print));
 }
 
 /** The gateway running, and what SIGHUP applies live (docs/FEDERATION.md, "Reloading"). */
@@ -71,7 +72,8 @@ export class StartRefused extends Error {
   override readonly name = 'StartRefused';
 }
 
-async function startGateway(program: Command, values: Record<string, unknown>, warn: (line: string) => void): Promise<StartedGateway> {
+async function startGateway(program: Command, values: Record<string, unknown>, output: GatewayOutput): Promise<StartedGateway> {
+  const { warn } = output;
   if (typeof values['config'] === 'string') {
     try {
       applyConfigFile(program, values['config']);
@@ -110,12 +112,12 @@ async function startGateway(program: Command, values: Record<string, unknown>, w
   const reap = (): Promise<ChildLedger | undefined> => reapOrphans(flags.childLedger, warn);
   const plan = await (
     flags.servers
-      ? federationPlan(flags, flags.servers, session, reap, defaultStdioSessionCap).catch((error: Error) => fail(error.message))
+      ? federationPlan(flags, flags.servers, session, reap, defaultStdioSessionCap, output).catch((error: Error) => fail(error.message))
       : flags.stdio
-        ? stdioPlan(flags, flags.stdio, session, reap)
+        ? stdioPlan(flags, flags.stdio, session, reap, output)
         : flags.upstreamTransport === 'sse'
-          ? ssePlan(flags, warn)
-          : httpPlan(flags)
+          ? ssePlan(flags, output)
+          : httpPlan(flags, output)
   ).catch((error: unknown) => {
     // Refused before it served: the files they watch are let go (a test runs many starts in one process).
     auth.close?.();
@@ -129,7 +131,7 @@ async function startGateway(program: Command, values: Record<string, unknown>, w
     plan.summary.push(
       `  policy: ${flags.policy} (${policy.current().document.rules.length} rules, default ${policy.current().document.default ?? 'deny'})`,
     );
-  const served = await serveGateway({ ...plan, auth, ...(policy && { policy }) }, session, flags);
+  const served = await serveGateway({ ...plan, auth, ...(policy && { policy }) }, session, flags, output.report);
   return { ...served, ...(plan.reloadServers && { reloadServers: plan.reloadServers }) };
 }
 
@@ -179,6 +181,7 @@ async function stdioPlan(
   stdio: [string, ...string[]],
   session: SessionFlags,
   reap: () => Promise<ChildLedger | undefined>,
+  output: GatewayOutput,
 ): Promise<Omit<GatewayPlan, 'auth'>> {
   if (flags.upstream || flags.demoUpstream) fail('--stdio excludes --upstream and --demo-upstream');
   if (flags.identityHeaders) fail('--identity-header needs an HTTP --upstream (headers are what HTTP carries)');
@@ -201,13 +204,14 @@ async function stdioPlan(
     childIdleTimeoutMs: flags.childIdleTimeoutMs,
     maxMessageLength: flags.maxMessageSize,
     ...(ledger ? { ledger } : {}),
-    onError: report,
+    onStderr: (tag, line) => output.print(`[${tag ?? 'spare'}] ${line}`),
+    onError: output.report,
   });
   return { handshake, http: undefined, replicas: [], summary: [`  upstream: stdio ${stdio.join(' ')} (one process per session)`] };
 }
 
 /** `--upstream URL --upstream-transport sse`: a server of the deprecated HTTP+SSE transport, one event stream per session. */
-async function ssePlan(flags: GatewayFlags, warn: (line: string) => void): Promise<Omit<GatewayPlan, 'auth'>> {
+async function ssePlan(flags: GatewayFlags, output: GatewayOutput): Promise<Omit<GatewayPlan, 'auth'>> {
   const [url, ...more] = flags.upstream ?? [];
   if (url === undefined || more.length > 0 || flags.demoUpstream) fail('--upstream-transport sse takes exactly one --upstream');
   if (flags.upstreamTokenExchange) fail('--upstream-token-exchange needs a Streamable HTTP --upstream');
@@ -222,9 +226,10 @@ async function ssePlan(flags: GatewayFlags, warn: (line: string) => void): Promi
     idleTimeoutMs: flags.childIdleTimeoutMs,
     maxMessageLength: flags.maxMessageSize,
     openTimeoutMs: flags.probeTimeoutMs,
-    onError: report,
+    onStderr: (tag, line) => output.print(`[${tag ?? 'sse'}] ${line}`),
+    onError: output.report,
   });
-  warn(
+  output.warn(
     'warning: --upstream-transport sse speaks the HTTP+SSE transport MCP deprecated in 2025-03-26; move the server to Streamable HTTP when you can',
   );
   const shown = new URL(url).origin + new URL(url).pathname;
@@ -237,7 +242,7 @@ async function ssePlan(flags: GatewayFlags, warn: (line: string) => void): Promi
 }
 
 /** `--upstream` (one or a pool of replicas) or `--demo-upstream`: probed at start-up unless it is the demo. */
-async function httpPlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>> {
+async function httpPlan(flags: GatewayFlags, output: GatewayOutput): Promise<Omit<GatewayPlan, 'auth'>> {
   let stop: (() => Promise<void>) | undefined;
   let replicas = flags.upstream ?? [];
   if (flags.demoUpstream) {
@@ -245,7 +250,7 @@ async function httpPlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>>
     // Loaded only here: the demo server brings the SDK and zod, which a gateway in front of a real server never needs.
     // A missing SDK (a peer dependency) is then this one line, like a port in use.
     const demo = await import('./demo-upstream.js')
-      .then(({ startDemoUpstream }) => startDemoUpstream(flags.demoUpstreamPort))
+      .then(({ startDemoUpstream }) => startDemoUpstream(flags.demoUpstreamPort, output.report))
       .catch((error: Error) => fail(error.message));
     replicas = [demo.url];
     stop = demo.stop;
@@ -279,7 +284,7 @@ async function httpPlan(flags: GatewayFlags): Promise<Omit<GatewayPlan, 'auth'>>
     slots: new FairSlots(concurrency, flags.upstreamShare),
     ...(concurrency === SHARED_POOL_CONNECTIONS ? {} : { dispatcher: keepAliveAgent(concurrency) }),
   };
-  const handshake = httpUpstream({ url: replicas, ...shared, maxMessageBytes: flags.maxMessageSize, onError: report });
+  const handshake = httpUpstream({ url: replicas, ...shared, maxMessageBytes: flags.maxMessageSize, onError: output.report });
   const http: HttpUpstreamLink = { url, ...shared };
   const shown = flags.demoUpstream
     ? `bundled demo at ${url}`

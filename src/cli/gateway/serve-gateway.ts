@@ -11,7 +11,7 @@ import type { FederationApplication } from '../../gateway/federation/federation.
 import type { GatewayAuth, HttpUpstreamLink, PolicySource } from '../../gateway/gateway-options.js';
 import type { TokenExchange } from '../../auth/token-exchange.js';
 import type { McpApplication } from '../../server/application.js';
-import { report, sessionServerOptions, startupSummary } from '../run-server.js';
+import { sessionServerOptions, startupSummary } from '../run-server.js';
 import { openStore } from '../store-spec.js';
 import type { SessionFlags } from '../session-flags.js';
 import { gatewayAudit } from './gateway-audit.js';
@@ -56,7 +56,13 @@ export interface ServedGateway {
   stop(): Promise<void>;
 }
 
-export async function serveGateway(plan: GatewayPlan, session: SessionFlags, flags: GatewayFlags): Promise<ServedGateway> {
+/** `report` gets what goes wrong while it serves (the command prints it on stderr). */
+export async function serveGateway(
+  plan: GatewayPlan,
+  session: SessionFlags,
+  flags: GatewayFlags,
+  report: (error: unknown) => void,
+): Promise<ServedGateway> {
   const audit = gatewayAudit(flags);
   const store = await openStore(session.store);
   const { http } = plan;
