@@ -8,9 +8,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Real sockets and real processes. Many files spend much of their time waiting on a child
-    // or a timer rather than computing, so four files at once on a 2-core machine finish sooner
-    // than three or two (bench/RESULTS.md, "The suite's time") and still pass under a busy
-    // machine (the suite is run with a CPU burner beside it before every stop).
+    // or a timer rather than computing, so four files at once on a 2-core machine finish no
+    // later than three (paired: bench/RESULTS.md, "The suite's time") and still pass under a
+    // busy machine (the suite is run with a CPU burner beside it before every stop).
     maxWorkers: 4,
     projects: [
       {

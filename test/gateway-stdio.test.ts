@@ -211,6 +211,30 @@ describe('sessiongate --stdio', () => {
   });
 });
 
+describe('sessiongate --stdio refused late', () => {
+  it('a start refused after its spare children were spawned (the store cannot be opened) leaves none behind', async () => {
+    // A directory: better-sqlite3 cannot open it as a database file.
+    const path = mkdtempSync(join(tmpdir(), 'sg-not-a-file-'));
+    const marker = `refused-start-${process.pid}`;
+    try {
+      const args = [
+        '--port',
+        '0',
+        '--store',
+        `sqlite:${path}`,
+        '--child-ledger',
+        'off',
+        '--stdio',
+        `${process.execPath} ${TINY} ${marker}`,
+      ];
+      await expect(startGateway(args)).rejects.toThrow(path);
+      await expect.poll(() => childrenRunning(marker), { timeout: 10_000 }).toEqual([]);
+    } finally {
+      rmSync(path, { recursive: true });
+    }
+  });
+});
+
 describe('sessiongate --stdio --on-cap evict', () => {
   it('past --max-sessions the least recently used session ends: 404, its child stopped, audited with reason cap', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sg-cap-'));

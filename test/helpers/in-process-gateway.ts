@@ -3,8 +3,9 @@
  * cli/gateway/gateway-command.ts: the same flags, plan and `createGateway` call as the command).
  * For every gateway rule that needs no process of its own: a start of the real command costs
  * about 0.6 s of CPU, and the suite is CPU-bound (bench/RESULTS.md, "The suite's time"). A test
- * that kills the gateway, restarts it, reads its exit code or its stderr, or passes it
- * environment variables starts the real command (demo-process.ts).
+ * that kills the gateway, restarts it, reads its exit code, its child processes or everything
+ * the process writes, or passes it environment variables starts the real command
+ * (demo-process.ts).
  */
 import { gatewayFromArgs } from '../../src/cli/gateway/gateway-command.js';
 

@@ -110,6 +110,12 @@ async function startGateway(program: Command, values: Record<string, unknown>, o
     warn('warning: the policy asks operators to approve calls, but without --admin-token nobody can: they will time out');
   }
   const reap = (): Promise<ChildLedger | undefined> => reapOrphans(flags.childLedger, warn);
+  // Refused before it served: what it opened is let go (a test runs many starts in one process).
+  const refused = (error: unknown): never => {
+    auth.close?.();
+    policy?.close();
+    throw error;
+  };
   const plan = await (
     flags.servers
       ? federationPlan(flags, flags.servers, session, reap, defaultStdioSessionCap, output).catch((error: Error) => fail(error.message))
@@ -118,12 +124,7 @@ async function startGateway(program: Command, values: Record<string, unknown>, o
         : flags.upstreamTransport === 'sse'
           ? ssePlan(flags, output)
           : httpPlan(flags, output)
-  ).catch((error: unknown) => {
-    // Refused before it served: the files they watch are let go (a test runs many starts in one process).
-    auth.close?.();
-    policy?.close();
-    throw error;
-  });
+  ).catch(refused);
   // Every session costs memory whether it works or not: bounded by default (docs/limits.md, "Sessions").
   session.maxSessions ??= defaultSessionCap();
   session.maxSessionsPerPrincipal ??= DEFAULT_SESSIONS_PER_PRINCIPAL;
@@ -131,7 +132,7 @@ async function startGateway(program: Command, values: Record<string, unknown>, o
     plan.summary.push(
       `  policy: ${flags.policy} (${policy.current().document.rules.length} rules, default ${policy.current().document.default ?? 'deny'})`,
     );
-  const served = await serveGateway({ ...plan, auth, ...(policy && { policy }) }, session, flags, output.report);
+  const served = await serveGateway({ ...plan, auth, ...(policy && { policy }) }, session, flags, output.report).catch(refused);
   return { ...served, ...(plan.reloadServers && { reloadServers: plan.reloadServers }) };
 }
 

@@ -63,8 +63,18 @@ export async function serveGateway(
   flags: GatewayFlags,
   report: (error: unknown) => void,
 ): Promise<ServedGateway> {
-  const audit = gatewayAudit(flags);
-  const store = await openStore(session.store);
+  let audit: ReturnType<typeof gatewayAudit>;
+  let store: Awaited<ReturnType<typeof openStore>>;
+  try {
+    audit = gatewayAudit(flags);
+    store = await openStore(session.store);
+  } catch (error) {
+    // Nothing left running: the plan's spare children and demo upstream stop, the audit file closes.
+    await audit?.close();
+    await plan.handshake.close?.();
+    await plan.stop?.();
+    throw error;
+  }
   const { http } = plan;
   const gateway = createGateway({
     upstream: plan.handshake,
