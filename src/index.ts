@@ -43,6 +43,7 @@ export type { SessionTable, CreateLimits, CreateOutcome, VictimScope } from './s
 export type { SecretStore } from './store/secret-store.js';
 export type { BucketStore } from './store/bucket-store.js';
 export type { ApprovalStore, ApprovalRecord, ApprovalStatus } from './store/approval-record.js';
+export type { GrantStore } from './store/grant-store.js';
 export type { StreamLog, LoggedEvent, StreamHead, StreamPage, StreamWrite } from './store/stream-log.js';
 export type { SessionRecord, EndReason } from './store/record.js';
 export type { SessionBus, BusMessage } from './store/bus.js';

@@ -7,6 +7,7 @@
  */
 import type { ApprovalStore } from './approval-record.js';
 import type { BucketStore } from './bucket-store.js';
+import type { GrantStore } from './grant-store.js';
 import type { SessionBus } from './bus.js';
 import type { SecretStore } from './secret-store.js';
 import type { SessionTable } from './session-table.js';
@@ -21,6 +22,11 @@ export interface SessionStore {
   readonly buckets: BucketStore;
   /** Operator approvals every process on the backend sees (the policy's `approver: operator`). */
   readonly approvals: ApprovalStore;
+  /**
+   * What the gateway's authorization server keeps (clients, codes, consents, refresh families).
+   * Absent in a backend that keeps none: the gateway then cannot issue tokens (`--auth oauth`).
+   */
+  readonly grants?: GrantStore;
   /**
    * How replicas sharing this backend tell each other about sessions (pub/sub on Redis). Absent
    * for a backend only one process uses (memory, SQLite).

@@ -1,6 +1,6 @@
 /**
  * THE store contract: one suite per backend (memory, SQLite, real Redis), one group of promises
- * per capability: the session table, secrets, rate-limit buckets, approvals, the stream log.
+ * per capability: the session table, secrets, rate-limit buckets, approvals, grants, the stream log.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintSessionId } from '../../src/session/id.js';
@@ -343,6 +343,35 @@ export function storeContract(name: string, open: () => Promise<SessionStore>): 
       expect(await store.approvals.move(old.id, 'pending', { ...old, status: 'approved' }, later)).toBe(false);
       const fresh = { ...old, createdAt: later, expiresAt: later + MINUTE };
       expect(await store.approvals.open(fresh, later)).toEqual(fresh);
+    });
+
+    it('grants: added once while live, read until their time, then gone and addable anew', async () => {
+      const store_ = store.grants!;
+      expect(await store_.add('code:a', 'one', now + 1000, now)).toBe(true);
+      expect(await store_.add('code:a', 'two', now + 1000, now)).toBe(false);
+      expect(await store_.get('code:a', now + 999)).toBe('one');
+      expect(await store_.get('code:b', now)).toBeUndefined();
+      expect(await store_.get('code:a', now + 1000)).toBeUndefined();
+      expect(await store_.add('code:a', 'three', now + 3000, now + 1000)).toBe(true);
+      expect(await store_.get('code:a', now + 1001)).toBe('three');
+    });
+
+    it('grants: a swap happens once, only from the value it expects and only while live', async () => {
+      const grants = store.grants!;
+      await grants.add('refresh:x', 'fresh', now + MINUTE, now);
+      // One refresh token presented twice at once, on two replicas: exactly one rotates it.
+      const swaps = await Promise.all([
+        grants.swap('refresh:x', 'fresh', 'used-by-1', now + MINUTE, now + 1),
+        grants.swap('refresh:x', 'fresh', 'used-by-2', now + MINUTE, now + 1),
+      ]);
+      expect(swaps.filter(Boolean)).toHaveLength(1);
+      expect(await grants.get('refresh:x', now + 2)).toBe(swaps[0] ? 'used-by-1' : 'used-by-2');
+      expect(await grants.swap('refresh:x', 'fresh', undefined, now, now + 2)).toBe(false);
+      const current = (await grants.get('refresh:x', now + 2))!;
+      expect(await grants.swap('refresh:x', current, undefined, now, now + 2)).toBe(true);
+      expect(await grants.get('refresh:x', now + 2)).toBeUndefined();
+      await grants.add('code:y', 'live', now + 10, now);
+      expect(await grants.swap('code:y', 'live', 'used', now + MINUTE, now + 10)).toBe(false);
     });
 
     describe('stream log', () => {

@@ -5,6 +5,7 @@
 import type { SessionStore } from '../store.js';
 import { MemoryApprovals } from './memory-approvals.js';
 import { MemoryBuckets } from './memory-buckets.js';
+import { MemoryGrants } from './memory-grants.js';
 import { MemorySecrets } from './memory-secrets.js';
 import { MemorySessions } from './memory-sessions.js';
 import { MemoryStreamLog } from './memory-stream-log.js';
@@ -14,6 +15,7 @@ export class MemoryStore implements SessionStore {
   readonly secrets = new MemorySecrets();
   readonly buckets = new MemoryBuckets();
   readonly approvals = new MemoryApprovals();
+  readonly grants = new MemoryGrants();
   readonly streamLog = new MemoryStreamLog();
 
   async close(): Promise<void> {}

@@ -9,7 +9,7 @@ import { SessiongateError } from '../../protocol/failures.js';
 import { checkOptions, option, OptionError } from '../../protocol/options.js';
 import type { CreateOutcome } from '../session-table.js';
 import { ioredis } from './ioredis.js';
-import { CLAIM, CREATE, DELETE, DELETE_FIELD, MOVE_APPROVAL, OPEN_APPROVAL, SET_FIELD, SWEEP, TAKE_TOKEN, TOUCH } from './scripts.js';
+import { ADD_GRANT, CLAIM, CREATE, DELETE, DELETE_FIELD, MOVE_APPROVAL, OPEN_APPROVAL, SET_FIELD, SWAP_GRANT, SWEEP, TAKE_TOKEN, TOUCH } from './scripts.js';
 import { parseRedisTarget, type RedisTarget } from './target.js';
 
 export interface RedisStoreOptions {
@@ -44,6 +44,8 @@ export interface Scripted {
   sgTakeToken(...args: (string | number)[]): Promise<number>;
   sgOpenApproval(...args: (string | number)[]): Promise<string>;
   sgMoveApproval(...args: (string | number)[]): Promise<number>;
+  sgAddGrant(...args: (string | number)[]): Promise<number>;
+  sgSwapGrant(...args: (string | number)[]): Promise<number>;
 }
 
 export class RedisConnection {
@@ -89,6 +91,8 @@ export class RedisConnection {
     client.defineCommand('sgTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
     client.defineCommand('sgOpenApproval', { numberOfKeys: 2, lua: OPEN_APPROVAL });
     client.defineCommand('sgMoveApproval', { numberOfKeys: 2, lua: MOVE_APPROVAL });
+    client.defineCommand('sgAddGrant', { numberOfKeys: 1, lua: ADD_GRANT });
+    client.defineCommand('sgSwapGrant', { numberOfKeys: 1, lua: SWAP_GRANT });
     this.redis = client as (Redis | Cluster) & Scripted;
   }
 

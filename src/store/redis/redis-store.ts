@@ -8,6 +8,7 @@
  */
 import type { SessionStore } from '../store.js';
 import { RedisApprovals } from './redis-approvals.js';
+import { RedisGrants } from './redis-grants.js';
 import { RedisBuckets } from './redis-buckets.js';
 import { RedisBus } from './redis-bus.js';
 import { RedisConnection, type RedisStoreOptions } from './redis-connection.js';
@@ -24,6 +25,7 @@ export class RedisStore implements SessionStore {
   readonly secrets: RedisSecrets;
   readonly buckets: RedisBuckets;
   readonly approvals: RedisApprovals;
+  readonly grants: RedisGrants;
   readonly streamLog: RedisStreamLog;
 
   constructor(options: RedisStoreOptions = {}) {
@@ -33,6 +35,7 @@ export class RedisStore implements SessionStore {
     this.secrets = new RedisSecrets(redis);
     this.buckets = new RedisBuckets(redis);
     this.approvals = new RedisApprovals(redis);
+    this.grants = new RedisGrants(redis);
     this.streamLog = new RedisStreamLog(redis.redis, redis.prefix, (command) => redis.call(command));
   }
 

@@ -147,3 +147,30 @@ end
 if ARGV[6] == 'pending' then redis.call('ZADD', KEYS[2], tonumber(record.createdAt), ARGV[4]) else redis.call('ZREM', KEYS[2], ARGV[4]) end
 return 1
 `;
+
+/**
+ * Grants (redis-grants.ts) are kept as "expiresAt:value" with a native TTL as well, so a grant
+ * past its time (by the caller's clock) is gone even before Redis drops it. ADD_GRANT: KEYS[1];
+ * ARGV kept text, its TTL in ms, now. 1 when no live grant was there and this one is kept.
+ */
+export const ADD_GRANT = `
+local kept = redis.call('GET', KEYS[1])
+if kept and tonumber(string.match(kept, '^(%d+):')) > tonumber(ARGV[3]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
+/**
+ * SWAP_GRANT: KEYS[1]; ARGV the expected kept text, the next ('' forgets it), its TTL in ms,
+ * now. 1 when the live grant was the expected one and is now replaced.
+ */
+export const SWAP_GRANT = `
+local kept = redis.call('GET', KEYS[1])
+if kept ~= ARGV[1] or tonumber(string.match(kept, '^(%d+):')) <= tonumber(ARGV[4]) then return 0 end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 1
+`;

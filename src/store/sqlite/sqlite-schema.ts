@@ -39,4 +39,6 @@ CREATE TABLE IF NOT EXISTS approvals (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS approvals_pending ON approvals (created_at) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS approvals_by_expiry ON approvals (expires_at);
+CREATE TABLE IF NOT EXISTS grants (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS grants_by_expiry ON grants (expires_at);
 `;

@@ -12,6 +12,7 @@ import { SCHEMA } from './sqlite-schema.js';
 import { SqliteStreamLog } from './sqlite-stream-log.js';
 import type { SessionStore } from '../store.js';
 import { SqliteApprovals } from './sqlite-approvals.js';
+import { SqliteGrants } from './sqlite-grants.js';
 import { SqliteBuckets } from './sqlite-buckets.js';
 import { SqliteSecrets } from './sqlite-secrets.js';
 import { SqliteSessions } from './sqlite-sessions.js';
@@ -27,6 +28,7 @@ export class SqliteStore implements SessionStore {
   readonly secrets: SqliteSecrets;
   readonly buckets: SqliteBuckets;
   readonly approvals: SqliteApprovals;
+  readonly grants: SqliteGrants;
   readonly streamLog: SqliteStreamLog;
 
   /** `path` is a file (created if missing) or ':memory:'. */
@@ -42,6 +44,7 @@ export class SqliteStore implements SessionStore {
     this.secrets = new SqliteSecrets(db);
     this.buckets = new SqliteBuckets(db);
     this.approvals = new SqliteApprovals(db);
+    this.grants = new SqliteGrants(db);
     this.streamLog = new SqliteStreamLog(db);
   }
 
