@@ -7,7 +7,6 @@
  * cookie or the CSRF token; axe-core finds no serious accessibility violation. Screenshots of
  * every view go to test-results/console/.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,16 +17,12 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionClientTransport } from '../src/client/index.js';
 import { sessionTag } from '../src/session/id.js';
+import { chromiumPath } from './helpers/browser.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 
 const ADMIN = 'console-test-admin-token-0123456789';
 const SHOTS = 'test-results/console';
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** Debian's chromium (CI installs it): its absence fails the suite, it never skips it. */
-function chromiumPath(): string {
-  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-console-'));
 const audit = join(dir, 'audit.jsonl');

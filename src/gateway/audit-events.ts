@@ -37,6 +37,28 @@ export type AuditEvent =
     }
   | {
       /**
+       * What the gateway's authorization server did (docs/AUTH.md, "The gateway as the
+       * authorization server"): a client registered, a person signed in, consented or refused,
+       * tokens issued, refreshed or revoked, a code or refresh token presented a second time
+       * (its grant then revoked). Names the client and the person, never a token.
+       */
+      event: 'oauth';
+      action:
+        | 'client.registered'
+        | 'sign-in'
+        | 'consent.granted'
+        | 'consent.refused'
+        | 'token.issued'
+        | 'token.refreshed'
+        | 'token.revoked'
+        | 'code.reused'
+        | 'refresh.reused';
+      client: string;
+      /** The person (email and subject as the identity provider gave them); null for a registration. */
+      person: string | null;
+    }
+  | {
+      /**
        * An answer to a user-approval question from a session or person who was not asked (or
        * to no question): ignored (docs/POLICY.md, "Approval"). Names who sent it.
        */

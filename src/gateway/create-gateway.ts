@@ -102,6 +102,7 @@ class AssembledGateway implements Gateway {
     this.#operator = operator;
     const events = fanout(options.audit, this.metrics, operator?.recent, operator?.feed);
     const view = identityView(options.identityClaim);
+    options.auth?.attach?.(options.store, events);
     const routed = eraRouter({
       handshake: options.upstream,
       ...http,

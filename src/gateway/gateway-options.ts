@@ -34,6 +34,8 @@ export interface GatewayAuth {
   authenticate: NonNullable<SessionServerOptions['authenticate']>;
   /** Routes it serves beside /mcp (RFC 9728 metadata). */
   routes?: Routes;
+  /** Given the gateway's store and audit when the gateway is assembled (the authorization server keeps its grants there). */
+  attach?(store: SessionStore, events: EventSink): void;
   /** Told the URL the gateway listens on (the default public URL); returns lines for a start-up summary. */
   listening?(url: string): string[];
   /** Stops what it watches. */

@@ -5,6 +5,9 @@
 export { createGateway, type Gateway, type GatewayAddress, type GatewayListening } from './create-gateway.js';
 export type { GatewayOptions, GatewayAuth, PolicySource, AuditSink, HttpUpstreamLink } from './gateway-options.js';
 export { resourceServer, type ResourceServerOptions } from './resource-server.js';
+export { authorizationServer, type AuthorizationServerOptions } from './authorization-server/authorization-server.js';
+export type { LoginProviderOptions } from './authorization-server/login-provider.js';
+export type { MetadataDocumentOptions } from './authorization-server/client-metadata-document.js';
 export { httpUpstream, type HttpUpstreamOptions } from './upstreams/http/http-upstream.js';
 export { stdioUpstream, type StdioUpstreamOptions } from './upstreams/stdio/stdio-upstream.js';
 export { sseUpstream, type SseUpstreamOptions } from './upstreams/sse/sse-upstream.js';

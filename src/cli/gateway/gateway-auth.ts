@@ -11,6 +11,7 @@ import type { JSONWebKeySet } from 'jose';
 import { apiKeyAuthenticator } from '../../auth/api-key-authenticator.js';
 import { introspectionAuthenticator } from '../../auth/introspection-authenticator.js';
 import { type Authenticator, jwtAuthenticator } from '../../auth/jwt-authenticator.js';
+import { authorizationServer } from '../../gateway/authorization-server/authorization-server.js';
 import { resourceServer } from '../../gateway/resource-server.js';
 import { type GatewayAuth, unverifiedAuthorization } from '../../gateway/gateway-options.js';
 import { readApiKeyFile } from '../keys/api-key-file.js';
@@ -23,7 +24,7 @@ export type { GatewayAuth };
 export function gatewayAuth(flags: GatewayFlags, warn: (line: string) => void): GatewayAuth {
   if (flags.auth === 'none') {
     if (flags.identityHeaders)
-      throw new Error('--identity-header needs --auth jwt, introspection or api-keys (there is no verified identity to send)');
+      throw new Error('--identity-header needs --auth jwt, introspection, api-keys or oauth (there is no verified identity to send)');
     return {
       authenticate: unverifiedAuthorization,
       routes: {},
@@ -31,6 +32,7 @@ export function gatewayAuth(flags: GatewayFlags, warn: (line: string) => void): 
     };
   }
   if (flags.auth === 'api-keys') return apiKeysAuth(flags.apiKeys, flags.requiredScopes ?? [], warn);
+  if (flags.auth === 'oauth') return oauthServer(flags);
   if (!flags.issuers || flags.issuers.length === 0)
     throw new Error(`--auth ${flags.auth} needs --issuer (the identity provider whose tokens are accepted)`);
   const issuers = flags.issuers;
@@ -67,6 +69,33 @@ function apiKeysAuth(path: string, requiredScopes: string[], warn: (line: string
     listening: () => [`  auth: api-keys (from ${path}, read again when it changes)`],
     close: () => unwatchFile(path, reload),
   };
+}
+
+/**
+ * `--auth oauth`: the gateway issues the tokens; people sign in at `--login-issuer`. The client
+ * secret there comes from a file or the environment (SESSIONGATE_LOGIN_CLIENT_SECRET), never
+ * from a flag a process list shows.
+ */
+function oauthServer(flags: GatewayFlags): GatewayAuth {
+  if (!flags.loginIssuer || !flags.loginClientId) throw new Error('--auth oauth needs --login-issuer and --login-client-id');
+  const secret = secretFrom(flags.loginClientSecretFile, 'SESSIONGATE_LOGIN_CLIENT_SECRET');
+  if (!secret) throw new Error('--auth oauth needs --login-client-secret-file or SESSIONGATE_LOGIN_CLIENT_SECRET');
+  return authorizationServer({
+    login: {
+      issuer: flags.loginIssuer,
+      clientId: flags.loginClientId,
+      clientSecret: secret,
+      ...(flags.loginScopes && { scopes: flags.loginScopes }),
+      ...(flags.loginPrompt !== undefined && { prompt: flags.loginPrompt }),
+    },
+    requiredScopes: flags.requiredScopes ?? [],
+    principalClaim: flags.principalClaim,
+    accessTokenMs: flags.accessTokenTtlMs,
+    refreshFamilyMs: flags.refreshTtlMs,
+    clockSkewMs: flags.clockSkewMs,
+    clientDocuments: { allowPrivateAddresses: flags.allowPrivateClientDocuments },
+    ...(flags.publicUrl !== undefined && { publicUrl: flags.publicUrl }),
+  });
 }
 
 /** `--auth jwt`: checked at start-up; the authenticator is made once the public URL is known. */

@@ -66,7 +66,18 @@ export interface GatewayFlags {
   withoutCorrelationId: 'principal' | 'request';
   forwardHeaders: string[] | undefined;
   upstreamHeaders: Record<string, string> | undefined;
-  auth: 'none' | 'jwt' | 'introspection' | 'api-keys';
+  auth: 'none' | 'jwt' | 'introspection' | 'api-keys' | 'oauth';
+  /** --auth oauth: the identity provider people sign in at, the gateway's client there, and how it is asked. */
+  loginIssuer: string | undefined;
+  loginClientId: string | undefined;
+  loginClientSecretFile: string | undefined;
+  loginScopes: string[] | undefined;
+  loginPrompt: string | undefined;
+  /** --auth oauth: the gateway's access tokens' lifetime, and a sign-in's refresh tokens' at most. */
+  accessTokenTtlMs: number;
+  refreshTtlMs: number;
+  /** --auth oauth: fetch clients' metadata documents from loopback and private addresses (development). */
+  allowPrivateClientDocuments: boolean;
   /** The API key file of --auth api-keys. */
   apiKeys: string;
   introspectionUrl: string | undefined;
@@ -259,15 +270,33 @@ function addAuthFlags(program: Command): Command {
     .addOption(
       flag(
         '--auth <mode>',
-        'who may call: none (sessions bound to the raw Authorization header, unverified) | jwt (verified tokens) | introspection (RFC 7662) | api-keys (--api-keys)',
+        'who may call: none (sessions bound to the raw Authorization header, unverified) | jwt (verified tokens) | introspection (RFC 7662) | api-keys (--api-keys) | oauth (the gateway issues tokens; people sign in at --login-issuer)',
       )
-        .choices(['none', 'jwt', 'introspection', 'api-keys'])
+        .choices(['none', 'jwt', 'introspection', 'api-keys', 'oauth'])
         .default('none'),
     )
     .addOption(
       flag('--api-keys <file>', 'api-keys: the key file (`sessiongate keys add NAME` writes it; hashes only)').default(
         DEFAULT_API_KEY_FILE,
       ),
+    )
+    .addOption(flag('--login-issuer <url>', 'oauth: the OpenID provider people sign in at').argParser(parser(parseHttpUrl)))
+    .addOption(flag('--login-client-id <id>', "oauth: the gateway's client id at the OpenID provider"))
+    .addOption(
+      flag('--login-client-secret-file <file>', 'oauth: a file holding that client secret (or SESSIONGATE_LOGIN_CLIENT_SECRET)'),
+    )
+    .addOption(flag('--login-scope <scope>', "oauth: a scope asked of the OpenID provider (repeatable; default: openid email profile)").argParser(collect))
+    .addOption(flag('--login-prompt <prompt>', 'oauth: the prompt sent to the OpenID provider (login, select_account, consent)'))
+    .addOption(
+      flag('--access-token-ttl <duration>', "oauth: lifetime of the gateway's access tokens").argParser(parser(parseDuration)).default(900_000, '15m'),
+    )
+    .addOption(
+      flag('--refresh-ttl <duration>', "oauth: how long a sign-in's refresh tokens go on at most")
+        .argParser(parser(parseDuration))
+        .default(30 * 86_400_000, '30d'),
+    )
+    .addOption(
+      flag('--allow-private-client-documents', 'oauth: fetch client metadata documents from loopback and private addresses (development only)'),
     )
     .addOption(flag('--jwks-uri <url>', "jwt: the identity provider's key set (JWKS) URL").argParser(parser(parseHttpUrl)))
     .addOption(flag('--introspection-url <url>', 'introspection: the endpoint (RFC 7662)').argParser(parser(parseHttpUrl)))
@@ -360,6 +389,14 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     upstreamHeaders: values['upstreamHeader'] as Record<string, string> | undefined,
     auth: values['auth'] as GatewayFlags['auth'],
     apiKeys: values['apiKeys'] as string,
+    loginIssuer: values['loginIssuer'] as string | undefined,
+    loginClientId: values['loginClientId'] as string | undefined,
+    loginClientSecretFile: values['loginClientSecretFile'] as string | undefined,
+    loginScopes: values['loginScope'] as string[] | undefined,
+    loginPrompt: values['loginPrompt'] as string | undefined,
+    accessTokenTtlMs: values['accessTokenTtl'] as number,
+    refreshTtlMs: values['refreshTtl'] as number,
+    allowPrivateClientDocuments: values['allowPrivateClientDocuments'] === true,
     introspectionUrl: values['introspectionUrl'] as string | undefined,
     introspectionClientId: values['introspectionClientId'] as string | undefined,
     introspectionSecretFile: values['introspectionSecretFile'] as string | undefined,

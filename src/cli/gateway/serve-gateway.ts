@@ -86,7 +86,7 @@ export async function serveGateway(
     ...(plan.policy && { policy: plan.policy }),
     approvalTimeoutMs: flags.approvalTimeoutMs,
     principalClaim: flags.principalClaim,
-    ...(flags.issuers?.[0] !== undefined && { defaultIssuer: flags.issuers[0] }),
+    ...(defaultIssuer(flags) !== undefined && { defaultIssuer: defaultIssuer(flags) }),
     ...(plan.upstreamTokens && { upstreamTokens: plan.upstreamTokens }),
     ...(audit && { audit }),
     identityClaim: flags.auditIdentityClaim,
@@ -129,4 +129,9 @@ function upstreamLabel(flags: GatewayFlags): string {
   if (flags.upstream) return flags.upstream.join(', ');
   if (flags.stdio) return `stdio: ${flags.stdio[0]}`;
   return flags.demoUpstream ? 'the demo server' : 'an MCP server';
+}
+
+/** Whose callers the policy's rules without `issuers` describe: the first --issuer, or the provider people sign in at. */
+function defaultIssuer(flags: GatewayFlags): string | undefined {
+  return flags.issuers?.[0] ?? (flags.auth === 'oauth' ? flags.loginIssuer : undefined);
 }

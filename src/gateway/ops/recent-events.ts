@@ -21,7 +21,8 @@ export class RecentEvents implements EventSink {
   readonly #bySession = new Map<string, SessionActivity>();
 
   write(event: AuditEvent): void {
-    if (event.session === null) return;
+    // Sign-ins and grants belong to no session.
+    if (event.event === 'oauth' || event.session === null) return;
     let activity = this.#bySession.get(event.session);
     if (!activity) {
       if (this.#bySession.size >= SESSIONS_REMEMBERED) this.#bySession.delete(this.#bySession.keys().next().value!);

@@ -1,0 +1,143 @@
+/**
+ * @module gateway/authorization-server/login-provider
+ * The identity provider people sign in at (docs/AUTH.md, "Sign-in through the gateway"): the
+ * gateway is its OpenID Connect client with a static client id, the authorization code flow
+ * with PKCE (S256) and a nonce, and the ID token verified by `jose` against the provider's
+ * published keys (issuer, audience, expiry, nonce). What the provider says about the person
+ * (issuer, subject, groups, email, roles) becomes the identity of every token the gateway
+ * issues, so policy rules written for the provider's tokens keep working.
+ */
+import { createHash } from 'node:crypto';
+import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import { request } from 'undici';
+import { basicClientAuth } from '../../auth/client-form.js';
+import type { Person } from './grant-records.js';
+import { OAuthError } from './oauth-error.js';
+
+export interface LoginProviderOptions {
+  /** The provider's issuer; its metadata is read from `/.well-known/openid-configuration` under it. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Scopes asked of the provider. Default 'openid email profile'. */
+  scopes?: readonly string[];
+  /** The `prompt` sent (e.g. 'login', 'select_account', 'consent'). Default: none. */
+  prompt?: string;
+  /** More authorization parameters some providers need (e.g. Entra's `domain_hint`). Default: none. */
+  extraParameters?: Readonly<Record<string, string>>;
+  /** How long a call to the provider may take, ms. Default 10,000. */
+  timeoutMs?: number;
+}
+
+interface ProviderMetadata {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  jwks_uri: string;
+  token_endpoint_auth_methods_supported?: string[];
+}
+
+/** Claims of an ID token that describe the token, not the person: not carried into the gateway's tokens. */
+const TOKEN_CLAIMS = new Set(['iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'nonce', 'at_hash', 'c_hash', 's_hash', 'azp', 'auth_time', 'sid', 'acr', 'amr']);
+/** The person's claims kept, at most (bytes of JSON): they travel in every access token. */
+const MAX_CLAIMS_BYTES = 4096;
+
+export class LoginProvider {
+  readonly #options: LoginProviderOptions;
+  #metadata: Promise<{ metadata: ProviderMetadata; keys: ReturnType<typeof createRemoteJWKSet> }> | undefined;
+
+  constructor(options: LoginProviderOptions) {
+    this.#options = options;
+  }
+
+  get issuer(): string {
+    return this.#options.issuer;
+  }
+
+  /** Where the browser goes to sign in. */
+  async authorizationUrl(redirectUri: string, state: string, nonce: string, verifier: string): Promise<string> {
+    const { metadata } = await this.#discovered();
+    const url = new URL(metadata.authorization_endpoint);
+    const parameters: Record<string, string> = {
+      ...this.#options.extraParameters,
+      response_type: 'code',
+      client_id: this.#options.clientId,
+      redirect_uri: redirectUri,
+      scope: (this.#options.scopes ?? ['openid', 'email', 'profile']).join(' '),
+      state,
+      nonce,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      ...(this.#options.prompt !== undefined && { prompt: this.#options.prompt }),
+    };
+    for (const [name, value] of Object.entries(parameters)) url.searchParams.set(name, value);
+    return url.href;
+  }
+
+  /** The person the provider's `code` is for; a thrown `access_denied` when the provider or its ID token says no. */
+  async person(code: string, redirectUri: string, nonce: string, verifier: string): Promise<Person> {
+    const { metadata, keys } = await this.#discovered();
+    const { clientId, clientSecret } = this.#options;
+    const form: Record<string, string> = { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier };
+    const postOnly = metadata.token_endpoint_auth_methods_supported?.length === 1 && metadata.token_endpoint_auth_methods_supported[0] === 'client_secret_post';
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    if (postOnly) Object.assign(form, { client_id: clientId, client_secret: clientSecret });
+    else headers['authorization'] = basicClientAuth({ clientId, clientSecret });
+    const timeout = this.#options.timeoutMs ?? 10_000;
+    const answer = await request(metadata.token_endpoint, {
+      method: 'POST',
+      headers,
+      body: new URLSearchParams(form).toString(),
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+    }).catch((error: unknown) => {
+      throw new OAuthError('temporarily_unavailable', `the identity provider could not be reached: ${(error as Error).message}`);
+    });
+    const body = (await answer.body.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+    if (answer.statusCode !== 200 || typeof body?.['id_token'] !== 'string')
+      throw new OAuthError('access_denied', `the identity provider did not issue an ID token (${String(body?.['error'] ?? answer.statusCode)})`);
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(body['id_token'], keys, { issuer: metadata.issuer, audience: clientId }));
+    } catch (error) {
+      throw new OAuthError('access_denied', `the identity provider's ID token is not valid: ${(error as Error).message}`);
+    }
+    if (payload['nonce'] !== nonce) throw new OAuthError('access_denied', "the identity provider's ID token is for another sign-in (nonce)");
+    if (typeof payload.sub !== 'string' || payload.sub === '') throw new OAuthError('access_denied', "the identity provider's ID token names no subject");
+    return { issuer: metadata.issuer, subject: payload.sub, claims: personClaims(payload) };
+  }
+
+  #discovered(): Promise<{ metadata: ProviderMetadata; keys: ReturnType<typeof createRemoteJWKSet> }> {
+    this.#metadata ??= this.#discover();
+    // A provider down at the first sign-in is asked again at the next.
+    this.#metadata.catch(() => (this.#metadata = undefined));
+    return this.#metadata;
+  }
+
+  async #discover(): Promise<{ metadata: ProviderMetadata; keys: ReturnType<typeof createRemoteJWKSet> }> {
+    const issuer = this.#options.issuer.replace(/\/$/, '');
+    const timeout = this.#options.timeoutMs ?? 10_000;
+    const answer = await request(`${issuer}/.well-known/openid-configuration`, { headersTimeout: timeout, bodyTimeout: timeout }).catch(
+      (error: unknown) => {
+        throw new OAuthError('temporarily_unavailable', `the identity provider could not be reached: ${(error as Error).message}`);
+      },
+    );
+    const metadata = (await answer.body.json().catch(() => undefined)) as ProviderMetadata | undefined;
+    if (answer.statusCode !== 200 || !metadata?.authorization_endpoint || !metadata.token_endpoint || !metadata.jwks_uri)
+      throw new OAuthError('temporarily_unavailable', 'the identity provider published no usable OpenID configuration');
+    // OpenID Connect Discovery section 4.3: the issuer in the document is the one asked for.
+    if (metadata.issuer.replace(/\/$/, '') !== issuer) throw new OAuthError('temporarily_unavailable', "the identity provider's configuration names another issuer");
+    return { metadata, keys: createRemoteJWKSet(new URL(metadata.jwks_uri)) };
+  }
+}
+
+/** The ID token's claims about the person (not about the token), bounded. */
+function personClaims(payload: JWTPayload): Record<string, unknown> {
+  const claims: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(payload)) if (!TOKEN_CLAIMS.has(name)) claims[name] = value;
+  if (JSON.stringify(claims).length <= MAX_CLAIMS_BYTES) return claims;
+  // Too much to carry in every token: the names policy most often uses, and the subject.
+  const kept: Record<string, unknown> = {};
+  for (const name of ['sub', 'email', 'name', 'preferred_username', 'groups', 'roles']) if (name in claims) kept[name] = claims[name];
+  return kept;
+}

@@ -1,0 +1,56 @@
+/**
+ * A real OpenID provider on loopback for sign-in tests: `oidc-provider` (the certified Node
+ * implementation) with its own login and consent forms (its development interactions), people
+ * whose claims the test sets, and one confidential client: the gateway. Its port is taken
+ * before the provider is made, since the provider must know its own issuer, while the
+ * gateway's callback (the client's redirect URI) is known only once the gateway listens.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Provider from 'oidc-provider';
+
+export interface OpenIdProvider {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Claims of each person by login name (their subject is the login name). */
+  people: Map<string, Record<string, unknown>>;
+  /** Starts serving, with the gateway's callback as the client's redirect URI. */
+  serve(redirectUri: string): void;
+  close(): Promise<void>;
+}
+
+export async function startOpenIdProvider(): Promise<OpenIdProvider> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const people = new Map<string, Record<string, unknown>>();
+  const clientId = 'sessiongate';
+  const clientSecret = 'gateway-secret-0123456789abcdef';
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    people,
+    serve(redirectUri) {
+      const provider = new Provider(issuer, {
+        clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'] }],
+        pkce: { required: () => true },
+        claims: { openid: ['sub'], email: ['email'], profile: ['name', 'groups'] },
+        conformIdTokenClaims: false,
+        findAccount: (_ctx, id) => ({
+          accountId: id,
+          claims: () => ({ sub: id, ...(people.get(id) ?? {}) }),
+        }),
+        cookies: { keys: ['test-cookie-key-0123456789'] },
+        ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
+      });
+      server.on('request', provider.callback());
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
