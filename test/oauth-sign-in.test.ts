@@ -7,6 +7,7 @@
  * session; a refresh token used twice ends its grant; revocation ends access at the next
  * request.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionClientTransport } from '../src/client/index.js';
 import { launchChromium } from './helpers/browser.js';
+import { browserSignIn } from './helpers/browser-sign-in.js';
 import { freePort } from './helpers/everything.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { TestOAuthClient } from './helpers/oauth-client.js';
@@ -39,7 +41,16 @@ beforeAll(async () => {
   gateway = await startGateway([
     ...['--port', '0', '--store', 'memory', '--upstream', upstream.url, '--upstream-era', 'handshake', '--admin-token', ADMIN],
     ...['--auth', 'oauth', '--login-issuer', idp.issuer, '--login-client-id', idp.clientId, '--login-client-secret-file', secretFile],
-    ...['--required-scope', 'mcp', '--identity-header', 'x-user=email', '--identity-header', 'x-groups=groups'],
+    ...[
+      '--registrations-per-hour',
+      '1000',
+      '--required-scope',
+      'mcp',
+      '--identity-header',
+      'x-user=email',
+      '--identity-header',
+      'x-groups=groups',
+    ],
   ]);
   idp.serve(`${new URL(gateway.url).origin}/oauth/callback`);
   browser = await launchChromium();
@@ -51,33 +62,9 @@ afterAll(async () => {
   await idp?.close();
 });
 
-/**
- * The person's browser: opens the authorization URL, signs in at the provider as `login`,
- * continues past the provider's own consent, answers the gateway's consent; returns where the
- * gateway sent the browser back to (the client's redirect URI, caught before it is loaded).
- */
-async function signIn(url: URL, login: string, decision: 'allow' | 'deny' = 'allow'): Promise<URL> {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    let redirected: (url: URL) => void;
-    const back = new Promise<URL>((resolve) => (redirected = resolve));
-    await page.route('http://127.0.0.1:9/**', async (route) => {
-      redirected(new URL(route.request().url()));
-      await route.fulfill({ status: 200, contentType: 'text/plain', body: 'back at the client' });
-    });
-    await page.goto(url.href);
-    await page.fill('input[name=login]', login);
-    await page.fill('input[name=password]', 'any password');
-    await page.click('button[type=submit]');
-    await page.click('button[type=submit]'); // the provider's own "Continue"
-    await page.waitForSelector(`button[value=${decision}]`);
-    expect(await page.textContent('h1')).toContain('sessiongate test host');
-    await page.click(`button[value=${decision}]`);
-    return await back;
-  } finally {
-    await context.close();
-  }
+/** The person's browser (helpers/browser-sign-in.ts), in this file's chromium. */
+function signIn(url: URL, login: string, decision: 'allow' | 'deny' = 'allow'): Promise<URL> {
+  return browserSignIn(browser, url, login, decision);
 }
 
 const seenHeaders = (result: unknown): Record<string, string | undefined> =>
@@ -105,3 +92,278 @@ describe('the official SDK client signs in through the gateway', () => {
     await client.close();
   }, 60_000);
 });
+
+describe('refresh, reuse and revocation', () => {
+  it('SessionClientTransport keeps its MCP session across a refresh; the rotated-out refresh token, used again, ends the grant', async () => {
+    const provider = new TestOAuthClient();
+    const first = new SessionClientTransport(gateway.url, { authProvider: provider, openStream: false });
+    await expect(new Client({ name: 'sg-host', version: '1' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
+    await first.finishAuth((await signIn(provider.authorizationUrl!, 'bob')).searchParams.get('code')!);
+    const transport = new SessionClientTransport(gateway.url, { authProvider: provider, openStream: false });
+    const client = new Client({ name: 'sg-host', version: '1' });
+    await client.connect(transport);
+    expect(seenHeaders(await client.callTool({ name: 'headers', arguments: {} }))['x-user']).toBe('bob@example.com');
+    const session = transport.sessionId;
+
+    // The access token is refused (as when it expires): the client refreshes and goes on in its session.
+    const before = provider.tokens()!;
+    provider.saveTokens({ ...before, access_token: `${before.access_token.slice(0, -4)}AAAA` });
+    expect(seenHeaders(await client.callTool({ name: 'headers', arguments: {} }))['x-user']).toBe('bob@example.com');
+    expect(transport.sessionId).toBe(session);
+    const after = provider.tokens()!;
+    expect(after.refresh_token).not.toBe(before.refresh_token);
+
+    // The old refresh token again (a thief's copy): refused, and every token of the grant with it.
+    const reuse = await tokenRequest({
+      grant_type: 'refresh_token',
+      refresh_token: before.refresh_token!,
+      client_id: provider.clientInformation()!.client_id,
+    });
+    expect(reuse.status).toBe(400);
+    expect(((await reuse.json()) as { error: string }).error).toBe('invalid_grant');
+    const refused = await mcpPost(after.access_token);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toMatch(/error="invalid_token", error_description="the token was revoked"/);
+    const next = await tokenRequest({
+      grant_type: 'refresh_token',
+      refresh_token: after.refresh_token!,
+      client_id: provider.clientInformation()!.client_id,
+    });
+    expect(next.status).toBe(400);
+    await client.close().catch(() => {});
+  }, 60_000);
+
+  it('revocation (RFC 7009) ends access at the next request', async () => {
+    const { client, tokens } = await manualSignIn('alice');
+    expect((await mcpPost(tokens.access_token)).status).toBe(200);
+    const revoked = await form('/oauth/revoke', { token: tokens.refresh_token, client_id: client });
+    expect(revoked.status).toBe(200);
+    expect((await mcpPost(tokens.access_token)).status).toBe(401);
+    // Revoking what is unknown is answered 200 too, and says nothing.
+    expect((await form('/oauth/revoke', { token: 'never-issued', client_id: client })).status).toBe(200);
+  }, 60_000);
+});
+
+describe('consent', () => {
+  it("is remembered per person and client: the same person's next sign-in for that client asks no more; another person is asked", async () => {
+    const client = await register();
+    const first = await signIn(authorizeUrl(client, pkce()), 'alice');
+    expect(first.searchParams.has('code')).toBe(true);
+    const again = await browserSignIn(browser, authorizeUrl(client, pkce()), 'alice', 'remembered');
+    expect(again.searchParams.has('code')).toBe(true);
+    const other = await signIn(authorizeUrl(client, pkce()), 'bob');
+    expect(other.searchParams.has('code')).toBe(true);
+  }, 60_000);
+});
+
+describe('what is refused', () => {
+  it('a code used twice (and the grant it gave ends), a wrong PKCE verifier, another redirect URI, another client', async () => {
+    const client = await register();
+    const flow = pkce();
+    const back = await signIn(authorizeUrl(client, flow), 'alice');
+    const code = back.searchParams.get('code')!;
+    const redeem = (fields: Record<string, string>) =>
+      tokenRequest({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT,
+        client_id: client,
+        code_verifier: flow.verifier,
+        ...fields,
+      });
+    const errorOf = async (answer: Response) => [answer.status, ((await answer.json()) as { error: string }).error];
+    expect(await errorOf(await redeem({ code_verifier: pkce().verifier }))).toEqual([400, 'invalid_grant']);
+    expect(await errorOf(await redeem({ redirect_uri: 'http://127.0.0.1:9/elsewhere' }))).toEqual([400, 'invalid_grant']);
+    expect(await errorOf(await redeem({ client_id: await register() }))).toEqual([400, 'invalid_grant']);
+    expect(await errorOf(await redeem({ resource: 'https://another.example/mcp' }))).toEqual([400, 'invalid_target']);
+    const good = await redeem({});
+    expect(good.status).toBe(200);
+    const tokens = (await good.json()) as { access_token: string };
+    expect((await mcpPost(tokens.access_token)).status).toBe(200);
+    expect(await errorOf(await redeem({}))).toEqual([400, 'invalid_grant']);
+    expect((await mcpPost(tokens.access_token)).status).toBe(401);
+  }, 60_000);
+
+  it('consent refused goes back to the client as access_denied, with its state and our issuer', async () => {
+    const client = await register();
+    const back = await signIn(authorizeUrl(client, pkce(), { state: 'xyz' }), 'bob', 'deny');
+    expect(Object.fromEntries(back.searchParams)).toMatchObject({ error: 'access_denied', state: 'xyz', iss: new URL(gateway.url).origin });
+    expect(back.searchParams.has('code')).toBe(false);
+  }, 60_000);
+
+  it('an authorization request with a redirect URI the client did not register is shown to the person, never redirected', async () => {
+    const client = await register();
+    const url = authorizeUrl(client, pkce(), { redirect_uri: 'https://attacker.example/cb' });
+    const answer = await fetch(url, { redirect: 'manual' });
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get('location')).toBeNull();
+    expect(answer.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(await answer.text()).toContain('redirect_uri is not one the client registered');
+  });
+
+  it('requests that can go back to the client are answered there: another resource, no PKCE, plain PKCE', async () => {
+    const client = await register();
+    const errorFor = async (fields: Record<string, string | undefined>) => {
+      const answer = await fetch(authorizeUrl(client, pkce(), fields), { redirect: 'manual' });
+      expect(answer.status).toBe(303);
+      const to = new URL(answer.headers.get('location')!);
+      expect(to.origin + to.pathname).toBe(REDIRECT);
+      return to.searchParams.get('error');
+    };
+    expect(await errorFor({ resource: 'https://another.example/mcp' })).toBe('invalid_target');
+    expect(await errorFor({ code_challenge: undefined })).toBe('invalid_request');
+    expect(await errorFor({ code_challenge_method: 'plain' })).toBe('invalid_request');
+    expect(await errorFor({ response_type: 'token' })).toBe('unsupported_response_type');
+  });
+
+  it("someone else's browser cannot continue a sign-in: the consent page and the provider's callback are bound to the browser that started it", async () => {
+    const client = await register();
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(authorizeUrl(client, pkce()).href);
+      await page.fill('input[name=login]', 'alice');
+      await page.fill('input[name=password]', 'any password');
+      await page.click('button[type=submit]');
+      await page.click('button[type=submit]');
+      await page.waitForSelector('button[value=allow]');
+      const consentUrl = page.url();
+      // The link, opened by another browser (no cookie, or another's): refused, nothing shown.
+      const stranger = await fetch(consentUrl);
+      expect(stranger.status).toBe(403);
+      const other = await browser.newContext();
+      const otherPage = await other.newPage();
+      const shown = await otherPage.goto(consentUrl);
+      expect(shown?.status()).toBe(403);
+      await other.close();
+      // A forged answer without the page's form token: refused.
+      const signInId = new URL(consentUrl).searchParams.get('sign_in')!;
+      const forged = await page.request.post(new URL('/oauth/consent', gateway.url).href, {
+        form: { sign_in: signInId, form_token: 'guessed', decision: 'allow' },
+        maxRedirects: 0,
+      });
+      expect(forged.status()).toBe(403);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it('registration refuses what it cannot honour; metadata names every endpoint', async () => {
+    const bad = async (body: unknown) => {
+      const answer = await fetch(new URL('/oauth/register', gateway.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return [answer.status, ((await answer.json()) as { error: string }).error];
+    };
+    expect(await bad({ redirect_uris: ['http://example.com/cb'] })).toEqual([400, 'invalid_redirect_uri']);
+    expect(await bad({ redirect_uris: ['javascript:alert(1)'] })).toEqual([400, 'invalid_redirect_uri']);
+    expect(await bad({ redirect_uris: ['https://ok.example/cb#frag'] })).toEqual([400, 'invalid_redirect_uri']);
+    expect(await bad({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' })).toEqual([
+      400,
+      'invalid_client_metadata',
+    ]);
+    expect(await bad({ redirect_uris: [REDIRECT], grant_types: ['client_credentials'] })).toEqual([400, 'invalid_client_metadata']);
+    const metadata = (await (await fetch(new URL('/.well-known/oauth-authorization-server', gateway.url))).json()) as Record<
+      string,
+      unknown
+    >;
+    const origin = new URL(gateway.url).origin;
+    expect(metadata).toMatchObject({
+      issuer: origin,
+      authorization_endpoint: `${origin}/oauth/authorize`,
+      token_endpoint: `${origin}/oauth/token`,
+      registration_endpoint: `${origin}/oauth/register`,
+      revocation_endpoint: `${origin}/oauth/revoke`,
+      jwks_uri: `${origin}/oauth/jwks`,
+      code_challenge_methods_supported: ['S256'],
+      client_id_metadata_document_supported: true,
+      authorization_response_iss_parameter_supported: true,
+    });
+    const resource = (await (await fetch(new URL('/.well-known/oauth-protected-resource/mcp', gateway.url))).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(resource['authorization_servers']).toEqual([origin]);
+    const keys = (await (await fetch(new URL('/oauth/jwks', gateway.url))).json()) as { keys: { d?: string; kid: string }[] };
+    expect(keys.keys.length).toBe(3);
+    expect(keys.keys.every((key) => key.d === undefined)).toBe(true);
+  });
+});
+
+const REDIRECT = 'http://127.0.0.1:9/callback';
+
+function pkce(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(40).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+async function register(): Promise<string> {
+  const answer = await fetch(new URL('/oauth/register', gateway.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: 'sessiongate test host', redirect_uris: [REDIRECT] }),
+  });
+  expect(answer.status).toBe(201);
+  return ((await answer.json()) as { client_id: string }).client_id;
+}
+
+function authorizeUrl(client: string, flow: { challenge: string }, fields: Record<string, string | undefined> = {}): URL {
+  const url = new URL('/oauth/authorize', gateway.url);
+  const all: Record<string, string | undefined> = {
+    response_type: 'code',
+    client_id: client,
+    redirect_uri: REDIRECT,
+    code_challenge: flow.challenge,
+    code_challenge_method: 'S256',
+    resource: gateway.url,
+    scope: 'mcp',
+    state: 'st',
+    ...fields,
+  };
+  for (const [name, value] of Object.entries(all)) if (value !== undefined) url.searchParams.set(name, value);
+  return url;
+}
+
+/** A sign-in by hand (no SDK): registered, signed in by the browser, the code redeemed. */
+async function manualSignIn(login: string): Promise<{ client: string; tokens: { access_token: string; refresh_token: string } }> {
+  const client = await register();
+  const flow = pkce();
+  const code = (await signIn(authorizeUrl(client, flow), login)).searchParams.get('code')!;
+  const answer = await tokenRequest({
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT,
+    client_id: client,
+    code_verifier: flow.verifier,
+  });
+  expect(answer.status).toBe(200);
+  return { client, tokens: (await answer.json()) as { access_token: string; refresh_token: string } };
+}
+
+function form(path: string, fields: Record<string, string>): Promise<Response> {
+  return fetch(new URL(path, gateway.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+function tokenRequest(fields: Record<string, string>): Promise<Response> {
+  return form('/oauth/token', fields);
+}
+
+/** An initialize with `token`. */
+function mcpPost(token: string): Promise<Response> {
+  return fetch(gateway.url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    }),
+  });
+}

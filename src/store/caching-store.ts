@@ -15,6 +15,7 @@ import { OptionError } from '../protocol/options.js';
 import type { JsonValue } from '../protocol/jsonrpc.js';
 import type { ApprovalStore } from './approval-record.js';
 import type { BucketStore } from './bucket-store.js';
+import type { GrantStore } from './grant-store.js';
 import type { SecretStore } from './secret-store.js';
 import type { StreamLog } from './stream-log.js';
 import type { SessionBus } from './bus.js';
@@ -37,7 +38,7 @@ interface Entry {
 
 /**
  * A shared backend with its session records cached in this replica. Its other capabilities are
- * the backend's own: secrets, buckets and approvals are never cached (any replica may change
+ * the backend's own: secrets, buckets, approvals and grants are never cached (any replica may change
  * one, and its caller waits for that), nor are stream events (a resuming replica reads what
  * the writer wrote).
  */
@@ -66,6 +67,9 @@ export class CachingStore implements SessionStore {
   }
   get approvals(): ApprovalStore {
     return this.#store.approvals;
+  }
+  get grants(): GrantStore | undefined {
+    return this.#store.grants;
   }
   get streamLog(): StreamLog | undefined {
     return this.#store.streamLog;

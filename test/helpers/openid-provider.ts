@@ -5,7 +5,7 @@
  * before the provider is made, since the provider must know its own issuer, while the
  * gateway's callback (the client's redirect URI) is known only once the gateway listens.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 
@@ -15,7 +15,7 @@ export interface OpenIdProvider {
   clientSecret: string;
   /** Claims of each person by login name (their subject is the login name). */
   people: Map<string, Record<string, unknown>>;
-  /** Starts serving, with the gateway's callback as the client's redirect URI. */
+  /** Serves, with the gateway's callback as one more of the client's redirect URIs. */
   serve(redirectUri: string): void;
   close(): Promise<void>;
 }
@@ -27,14 +27,20 @@ export async function startOpenIdProvider(): Promise<OpenIdProvider> {
   const people = new Map<string, Record<string, unknown>>();
   const clientId = 'sessiongate';
   const clientSecret = 'gateway-secret-0123456789abcdef';
+  const redirectUris: string[] = [];
+  let serving: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => (serving ? serving(req, res) : res.writeHead(503).end()));
   return {
     issuer,
     clientId,
     clientSecret,
     people,
     serve(redirectUri) {
+      redirectUris.push(redirectUri);
       const provider = new Provider(issuer, {
-        clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'] }],
+        clients: [
+          { client_id: clientId, client_secret: clientSecret, redirect_uris: [...redirectUris], grant_types: ['authorization_code'] },
+        ],
         pkce: { required: () => true },
         claims: { openid: ['sub'], email: ['email'], profile: ['name', 'groups'] },
         conformIdTokenClaims: false,
@@ -45,7 +51,8 @@ export async function startOpenIdProvider(): Promise<OpenIdProvider> {
         cookies: { keys: ['test-cookie-key-0123456789'] },
         ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
       });
-      server.on('request', provider.callback());
+      const handle = provider.callback();
+      serving = (req, res) => void handle(req, res);
     },
     close: () =>
       new Promise<void>((resolve) => {

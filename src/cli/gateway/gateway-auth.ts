@@ -94,6 +94,7 @@ function oauthServer(flags: GatewayFlags): GatewayAuth {
     refreshFamilyMs: flags.refreshTtlMs,
     clockSkewMs: flags.clockSkewMs,
     clientDocuments: { allowPrivateAddresses: flags.allowPrivateClientDocuments },
+    registrationsPerHour: flags.registrationsPerHour,
     ...(flags.publicUrl !== undefined && { publicUrl: flags.publicUrl }),
   });
 }

@@ -76,6 +76,8 @@ export interface GatewayFlags {
   /** --auth oauth: the gateway's access tokens' lifetime, and a sign-in's refresh tokens' at most. */
   accessTokenTtlMs: number;
   refreshTtlMs: number;
+  /** --auth oauth: dynamic registrations one address may make per hour. */
+  registrationsPerHour: number;
   /** --auth oauth: fetch clients' metadata documents from loopback and private addresses (development). */
   allowPrivateClientDocuments: boolean;
   /** The API key file of --auth api-keys. */
@@ -282,13 +284,17 @@ function addAuthFlags(program: Command): Command {
     )
     .addOption(flag('--login-issuer <url>', 'oauth: the OpenID provider people sign in at').argParser(parser(parseHttpUrl)))
     .addOption(flag('--login-client-id <id>', "oauth: the gateway's client id at the OpenID provider"))
+    .addOption(flag('--login-client-secret-file <file>', 'oauth: a file holding that client secret (or SESSIONGATE_LOGIN_CLIENT_SECRET)'))
     .addOption(
-      flag('--login-client-secret-file <file>', 'oauth: a file holding that client secret (or SESSIONGATE_LOGIN_CLIENT_SECRET)'),
+      flag('--login-scope <scope>', 'oauth: a scope asked of the OpenID provider (repeatable; default: openid email profile)').argParser(
+        collect,
+      ),
     )
-    .addOption(flag('--login-scope <scope>', "oauth: a scope asked of the OpenID provider (repeatable; default: openid email profile)").argParser(collect))
     .addOption(flag('--login-prompt <prompt>', 'oauth: the prompt sent to the OpenID provider (login, select_account, consent)'))
     .addOption(
-      flag('--access-token-ttl <duration>', "oauth: lifetime of the gateway's access tokens").argParser(parser(parseDuration)).default(900_000, '15m'),
+      flag('--access-token-ttl <duration>', "oauth: lifetime of the gateway's access tokens")
+        .argParser(parser(parseDuration))
+        .default(900_000, '15m'),
     )
     .addOption(
       flag('--refresh-ttl <duration>', "oauth: how long a sign-in's refresh tokens go on at most")
@@ -296,7 +302,15 @@ function addAuthFlags(program: Command): Command {
         .default(30 * 86_400_000, '30d'),
     )
     .addOption(
-      flag('--allow-private-client-documents', 'oauth: fetch client metadata documents from loopback and private addresses (development only)'),
+      flag('--registrations-per-hour <n>', 'oauth: dynamic client registrations one address may make per hour')
+        .argParser(parser(parseCount))
+        .default(10),
+    )
+    .addOption(
+      flag(
+        '--allow-private-client-documents',
+        'oauth: fetch client metadata documents from loopback and private addresses (development only)',
+      ),
     )
     .addOption(flag('--jwks-uri <url>', "jwt: the identity provider's key set (JWKS) URL").argParser(parser(parseHttpUrl)))
     .addOption(flag('--introspection-url <url>', 'introspection: the endpoint (RFC 7662)').argParser(parser(parseHttpUrl)))
@@ -397,6 +411,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     accessTokenTtlMs: values['accessTokenTtl'] as number,
     refreshTtlMs: values['refreshTtl'] as number,
     allowPrivateClientDocuments: values['allowPrivateClientDocuments'] === true,
+    registrationsPerHour: values['registrationsPerHour'] as number,
     introspectionUrl: values['introspectionUrl'] as string | undefined,
     introspectionClientId: values['introspectionClientId'] as string | undefined,
     introspectionSecretFile: values['introspectionSecretFile'] as string | undefined,

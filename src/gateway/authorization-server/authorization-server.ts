@@ -12,7 +12,16 @@ import { errors } from 'jose';
 import { bearerToken } from '../../auth/bearer.js';
 import { ExpiringCache } from '../../auth/expiring-cache.js';
 import { protectedResourceMetadata, resourceMetadataUrl, WELL_KNOWN_RESOURCE } from '../../auth/resource-metadata.js';
-import { type Authenticator, checkerUnavailable, identityOf, noToken, refusedToken, requireScopes, type ResourceRules, type VerifiedIdentity } from '../../auth/token-rules.js';
+import {
+  type Authenticator,
+  checkerUnavailable,
+  identityOf,
+  noToken,
+  refusedToken,
+  requireScopes,
+  type ResourceRules,
+  type VerifiedIdentity,
+} from '../../auth/token-rules.js';
 import { SessiongateError } from '../../protocol/failures.js';
 import { checkOptions, option, OptionError, required } from '../../protocol/options.js';
 import type { Routes } from '../../server/listen.js';
@@ -63,10 +72,17 @@ export interface AuthorizationServerOptions {
 }
 
 const SCHEMA = {
-  login: required(option.custom('must be { issuer, clientId, clientSecret }', (value) => {
-    const login = value as Partial<LoginProviderOptions> | null;
-    return typeof login?.issuer === 'string' && /^https?:\/\//.test(login.issuer) && typeof login.clientId === 'string' && typeof login.clientSecret === 'string';
-  })),
+  login: required(
+    option.custom('must be { issuer, clientId, clientSecret }', (value) => {
+      const login = value as Partial<LoginProviderOptions> | null;
+      return (
+        typeof login?.issuer === 'string' &&
+        /^https?:\/\//.test(login.issuer) &&
+        typeof login.clientId === 'string' &&
+        typeof login.clientSecret === 'string'
+      );
+    }),
+  ),
   scopes: option.strings('scopes'),
   requiredScopes: option.strings('scopes'),
   principalClaim: option.string,
@@ -97,14 +113,24 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
   const rules = (): ResourceRules => ({ resourceMetadataUrl: urls?.metadataUrl, requiredScopes });
 
   const attach = (store: SessionStore, events: EventSink): void => {
-    if (!store.grants) throw new OptionError('auth', 'sessiongate: --auth oauth needs a store that keeps grants (memory, SQLite and Redis do)');
+    if (!store.grants)
+      throw new OptionError(
+        'auth',
+        'sessiongate: option "auth" (an authorization server) needs a store that keeps grants (memory, SQLite and Redis do)',
+      );
     const now = (): number => Date.now();
     const records = new GrantRecords(store.grants, now);
     const known = (): { issuer: string; resource: string } => {
       if (!urls) throw new SessiongateError('SG_AUTH_UNAVAILABLE', undefined, { headers: { 'retry-after': '1' } });
       return urls;
     };
-    const tokens = new IssuedTokens(records, new SigningKeys(store.secrets, rotationMs), { accessMs: accessTokenMs, familyMs: options.refreshFamilyMs ?? 30 * DAY }, () => known().issuer, now);
+    const tokens = new IssuedTokens(
+      records,
+      new SigningKeys(store.secrets, rotationMs),
+      { accessMs: accessTokenMs, familyMs: options.refreshFamilyMs ?? 30 * DAY },
+      () => known().issuer,
+      now,
+    );
     context = {
       records,
       tokens,
@@ -112,7 +138,12 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
       documents,
       events,
       buckets: store.buckets,
-      lifetimes: { signInMs: 10 * MINUTE, codeMs: MINUTE, consentMs: options.consentMs ?? 90 * DAY, registrationMs: options.registrationMs ?? 180 * DAY },
+      lifetimes: {
+        signInMs: 10 * MINUTE,
+        codeMs: MINUTE,
+        consentMs: options.consentMs ?? 90 * DAY,
+        registrationMs: options.registrationMs ?? 180 * DAY,
+      },
       scopes,
       registrationsPerHour: options.registrationsPerHour ?? 10,
       urls: known,
@@ -142,7 +173,8 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
     return identity;
   };
 
-  const serve = (handler: (context: ServerContext, req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
+  const serve =
+    (handler: (context: ServerContext, req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
     async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       if (!context || !urls) return void res.writeHead(503, { 'retry-after': '1' }).end();
       await handler(context, req, res);
@@ -154,7 +186,9 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
     if (!urls) return void res.writeHead(503, { ...cors, 'retry-after': '1' }).end();
     res.writeHead(200, { ...cors, 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(JSON.stringify(document()));
   };
-  const resourceMetadata = metadata(() => protectedResourceMetadata({ resource: urls!.resource, authorizationServers: [urls!.issuer], scopesSupported: scopes }));
+  const resourceMetadata = metadata(() =>
+    protectedResourceMetadata({ resource: urls!.resource, authorizationServers: [urls!.issuer], scopesSupported: scopes }),
+  );
   const serverMetadata = metadata(() => authorizationServerMetadata(urls!.issuer, scopes));
   const routes: Routes = {
     [WELL_KNOWN_RESOURCE]: resourceMetadata,
@@ -170,9 +204,12 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
     [OAUTH_PATHS.register]: serve(registrationEndpoint),
     [OAUTH_PATHS.jwks]: serve(async (ctx, req, res) => {
       const keys = await ctx.tokens.jwks();
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300', 'access-control-allow-origin': '*' }).end(JSON.stringify(keys));
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300', 'access-control-allow-origin': '*' })
+        .end(JSON.stringify(keys));
     }),
-    [OAUTH_PATHS.style]: (_req, res) => void res.writeHead(200, { 'content-type': 'text/css', 'cache-control': 'max-age=3600' }).end(STYLESHEET),
+    [OAUTH_PATHS.style]: (_req, res) =>
+      void res.writeHead(200, { 'content-type': 'text/css', 'cache-control': 'max-age=3600' }).end(STYLESHEET),
   };
 
   return {
@@ -182,7 +219,9 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
     listening(url) {
       const resource = options.publicUrl ?? url;
       urls = { issuer: new URL(resource).origin, resource, metadataUrl: resourceMetadataUrl(resource) };
-      return [`  auth: oauth (the gateway issues tokens; people sign in at ${options.login.issuer}; metadata ${urls.issuer}${WELL_KNOWN_AUTHORIZATION_SERVER})`];
+      return [
+        `  auth: oauth (the gateway issues tokens; people sign in at ${options.login.issuer}; metadata ${urls.issuer}${WELL_KNOWN_AUTHORIZATION_SERVER})`,
+      ];
     },
   };
 }
@@ -207,7 +246,14 @@ async function checkToken(
   }
   const { claims, family } = access;
   const person = family.person;
-  const described: Record<string, unknown> = { ...person.claims, iss: person.issuer, sub: person.subject, client_id: family.clientId, scope: family.scope.join(' '), exp: claims.exp };
+  const described: Record<string, unknown> = {
+    ...person.claims,
+    iss: person.issuer,
+    sub: person.subject,
+    client_id: family.clientId,
+    scope: family.scope.join(' '),
+    exp: claims.exp,
+  };
   requireScopes(rules, described);
   const claim = options.principalClaim ?? 'sub';
   const named = described[claim];

@@ -62,19 +62,33 @@ export async function authorize(context: ServerContext, req: IncomingMessage, re
 }
 
 /** What the client asked for, checked; a thrown OAuthError goes back to its redirect URI. */
-function checkedRequest(context: ServerContext, query: Map<string, string>, client: ClientRecord, redirectUri: string): AuthorizationRequest {
+function checkedRequest(
+  context: ServerContext,
+  query: Map<string, string>,
+  client: ClientRecord,
+  redirectUri: string,
+): AuthorizationRequest {
   const state = query.get('state');
-  if (state !== undefined && state.length > MAX_STATE) throw new OAuthError('invalid_request', `state is longer than ${MAX_STATE} characters`);
+  if (state !== undefined && state.length > MAX_STATE)
+    throw new OAuthError('invalid_request', `state is longer than ${MAX_STATE} characters`);
   if (query.get('response_type') !== 'code') throw new OAuthError('unsupported_response_type', 'response_type must be code');
   const challenge = query.get('code_challenge');
   if (challenge === undefined) throw new OAuthError('invalid_request', 'code_challenge is missing: PKCE is required');
   if (query.get('code_challenge_method') !== 'S256') throw new OAuthError('invalid_request', 'code_challenge_method must be S256');
-  if (!PKCE_CHALLENGE.test(challenge)) throw new OAuthError('invalid_request', 'code_challenge is not an S256 challenge (43 base64url characters)');
+  if (!PKCE_CHALLENGE.test(challenge))
+    throw new OAuthError('invalid_request', 'code_challenge is not an S256 challenge (43 base64url characters)');
   const { resource } = context.urls();
   const asked = query.get('resource');
   // RFC 8707: a token for another resource is not ours to issue.
   if (asked !== undefined && asked !== resource) throw new OAuthError('invalid_target', `this server issues tokens for ${resource} only`);
-  return { clientId: client.client_id, redirectUri, state, codeChallenge: challenge, scope: grantedScope(context, query.get('scope')), resource };
+  return {
+    clientId: client.client_id,
+    redirectUri,
+    state,
+    codeChallenge: challenge,
+    scope: grantedScope(context, query.get('scope')),
+    resource,
+  };
 }
 
 /** The scopes asked for that this resource knows; all it knows when none are asked for (RFC 6749 section 3.3). */
@@ -97,7 +111,8 @@ export async function loginCallback(context: ServerContext, req: IncomingMessage
   const code = query.get('code');
   let person: Person;
   try {
-    if (query.has('error') || code === null) throw new OAuthError('access_denied', `the identity provider refused the sign-in (${query.get('error') ?? 'no code'})`);
+    if (query.has('error') || code === null)
+      throw new OAuthError('access_denied', `the identity provider refused the sign-in (${query.get('error') ?? 'no code'})`);
     person = await context.login.person(code, callbackUrl(context), signIn.login.nonce, signIn.login.verifier);
   } catch (error) {
     await context.records.signIns.replace(id, read, undefined, 0);
@@ -136,7 +151,13 @@ export async function consent(context: ServerContext, req: IncomingMessage, res:
   const { request, person } = { request: signIn.request, person: signIn.person };
   if (form.get('decision') !== 'allow') {
     context.events.write({ event: 'oauth', action: 'consent.refused', client: request.clientId, person: personName(person) });
-    return redirectWithError(context, res, request.redirectUri, request.state, new OAuthError('access_denied', 'the person did not allow access'));
+    return redirectWithError(
+      context,
+      res,
+      request.redirectUri,
+      request.state,
+      new OAuthError('access_denied', 'the person did not allow access'),
+    );
   }
   const key = consentKey(person, request.clientId);
   await context.records.consents.remove(key);
@@ -172,12 +193,24 @@ async function redirectWithCode(context: ServerContext, res: ServerResponse, req
   redirectTo(context, res, request.redirectUri, request.state, { code });
 }
 
-function redirectWithError(context: ServerContext, res: ServerResponse, redirectUri: string, state: string | undefined, error: unknown): void {
+function redirectWithError(
+  context: ServerContext,
+  res: ServerResponse,
+  redirectUri: string,
+  state: string | undefined,
+  error: unknown,
+): void {
   const failure = error instanceof OAuthError ? error : new OAuthError('server_error', 'the authorization server failed');
   redirectTo(context, res, redirectUri, state, { error: failure.error, error_description: failure.message });
 }
 
-function redirectTo(context: ServerContext, res: ServerResponse, redirectUri: string, state: string | undefined, fields: Record<string, string>): void {
+function redirectTo(
+  context: ServerContext,
+  res: ServerResponse,
+  redirectUri: string,
+  state: string | undefined,
+  fields: Record<string, string>,
+): void {
   const url = new URL(redirectUri);
   for (const [name, value] of Object.entries(fields)) url.searchParams.set(name, value);
   if (state !== undefined) url.searchParams.set('state', state);

@@ -76,7 +76,7 @@ export class MetadataDocuments {
       connect: {
         // Connect to the address checked, whatever the name resolves to by then (DNS rebinding).
         lookup: (_host, options, callback) =>
-          (options as { all?: boolean }).all ? callback(null, [pinned] as never, undefined as never) : callback(null, pinned.address, pinned.family),
+          (options as { all?: boolean }).all ? callback(null, [pinned] as never) : callback(null, pinned.address, pinned.family),
         servername: url.hostname,
         ...(this.#options.ca !== undefined && { ca: this.#options.ca as string | string[] }),
         timeout: timeoutMs,
@@ -98,7 +98,7 @@ export class MetadataDocuments {
       }
       const declared = Number(answer.headers['content-length'] ?? 0);
       if (declared > maxBytes) {
-        await answer.body.destroy();
+        answer.body.destroy();
         throw new OAuthError('invalid_client', `the client metadata document is larger than ${maxBytes} bytes`);
       }
       const text = await boundedText(answer.body, maxBytes);

@@ -26,7 +26,10 @@ export function clientRecord(clientId: string, metadata: unknown, registration: 
   }
   const method = fields['token_endpoint_auth_method'];
   if (method !== undefined && method !== 'none')
-    throw new OAuthError('invalid_client_metadata', 'token_endpoint_auth_method must be "none": this server registers public clients, which prove themselves by PKCE');
+    throw new OAuthError(
+      'invalid_client_metadata',
+      'token_endpoint_auth_method must be "none": this server registers public clients, which prove themselves by PKCE',
+    );
   if ('client_secret' in fields) throw new OAuthError('invalid_client_metadata', 'a public client has no client_secret');
   onlyFrom(fields, 'grant_types', ['authorization_code', 'refresh_token']);
   onlyFrom(fields, 'response_types', ['code']);
@@ -54,7 +57,8 @@ function onlyFrom(fields: Record<string, unknown>, name: string, allowed: readon
 function text(fields: Record<string, unknown>, name: string, max: number): Record<string, string> {
   const value = fields[name];
   if (value === undefined) return {};
-  if (typeof value !== 'string' || value.length > max) throw new OAuthError('invalid_client_metadata', `${name} must be a string of at most ${max} characters`);
+  if (typeof value !== 'string' || value.length > max)
+    throw new OAuthError('invalid_client_metadata', `${name} must be a string of at most ${max} characters`);
   return { [name]: value };
 }
 

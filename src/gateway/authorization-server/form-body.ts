@@ -12,7 +12,8 @@ const MAX_BODY = 8192;
 
 export async function formBody(req: IncomingMessage): Promise<Map<string, string>> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
+  if (type !== 'application/x-www-form-urlencoded')
+    throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
   return singleValued(new URLSearchParams(await bodyText(req)));
 }
 

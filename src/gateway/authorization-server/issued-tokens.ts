@@ -78,7 +78,8 @@ export class IssuedTokens {
     const family = await this.#records.families.get(read.value.family);
     if (!family) throw new OAuthError('invalid_grant', 'the refresh token is not known, expired or revoked');
     if (family.clientId !== clientId) throw new OAuthError('invalid_grant', 'the refresh token was issued to another client');
-    const rotated = !read.value.used && (await this.#records.refreshTokens.replace(key, read, { ...read.value, used: true }, family.expiresAt));
+    const rotated =
+      !read.value.used && (await this.#records.refreshTokens.replace(key, read, { ...read.value, used: true }, family.expiresAt));
     if (!rotated) {
       // Presented again after it was rotated: whoever holds the family's tokens, it ends here.
       await this.endFamily(family.id);
@@ -95,7 +96,8 @@ export class IssuedTokens {
     const family = await this.#records.families.get(familyId);
     if (!family) return undefined;
     // RFC 7009 section 2.1: a client may revoke only the tokens issued to it.
-    if (clientId !== undefined && family.clientId !== clientId) throw new OAuthError('invalid_client', 'the token was issued to another client');
+    if (clientId !== undefined && family.clientId !== clientId)
+      throw new OAuthError('invalid_client', 'the token was issued to another client');
     await this.endFamily(family.id);
     return family;
   }
@@ -112,18 +114,22 @@ export class IssuedTokens {
   /** The access token's claims and live family, or a thrown jose error / `RevokedToken`. */
   async verify(token: string, resource: string, clockSkewMs: number): Promise<VerifiedAccess> {
     const now = this.#now();
-    const { payload } = await jwtVerify(token, async (header) => {
-      const key = await this.#keys.verificationKey(header.kid, now);
-      if (!key) throw new errors.JWKSNoMatchingKey();
-      return key;
-    }, {
-      issuer: this.#issuer(),
-      audience: resource,
-      algorithms: ['ES256'],
-      typ: 'at+jwt',
-      clockTolerance: Math.round(clockSkewMs / 1000),
-      currentDate: new Date(now),
-    });
+    const { payload } = await jwtVerify(
+      token,
+      async (header) => {
+        const key = await this.#keys.verificationKey(header.kid, now);
+        if (!key) throw new errors.JWKSNoMatchingKey();
+        return key;
+      },
+      {
+        issuer: this.#issuer(),
+        audience: resource,
+        algorithms: ['ES256'],
+        typ: 'at+jwt',
+        clockTolerance: Math.round(clockSkewMs / 1000),
+        currentDate: new Date(now),
+      },
+    );
     const family = typeof payload['fam'] === 'string' ? await this.#records.families.get(payload['fam']) : undefined;
     if (!family) throw new RevokedToken();
     return { claims: payload, family };
@@ -131,11 +137,15 @@ export class IssuedTokens {
 
   async #accessFamily(token: string): Promise<string | undefined> {
     try {
-      const { payload } = await jwtVerify(token, async (header) => {
-        const key = await this.#keys.verificationKey(header.kid, this.#now());
-        if (!key) throw new errors.JWKSNoMatchingKey();
-        return key;
-      }, { issuer: this.#issuer(), algorithms: ['ES256'], clockTolerance: 60 });
+      const { payload } = await jwtVerify(
+        token,
+        async (header) => {
+          const key = await this.#keys.verificationKey(header.kid, this.#now());
+          if (!key) throw new errors.JWKSNoMatchingKey();
+          return key;
+        },
+        { issuer: this.#issuer(), algorithms: ['ES256'], clockTolerance: 60 },
+      );
       return typeof payload['fam'] === 'string' ? payload['fam'] : undefined;
     } catch {
       return undefined;

@@ -38,7 +38,23 @@ interface ProviderMetadata {
 }
 
 /** Claims of an ID token that describe the token, not the person: not carried into the gateway's tokens. */
-const TOKEN_CLAIMS = new Set(['iss', 'aud', 'exp', 'iat', 'nbf', 'jti', 'nonce', 'at_hash', 'c_hash', 's_hash', 'azp', 'auth_time', 'sid', 'acr', 'amr']);
+const TOKEN_CLAIMS = new Set([
+  'iss',
+  'aud',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'nonce',
+  'at_hash',
+  'c_hash',
+  's_hash',
+  'azp',
+  'auth_time',
+  'sid',
+  'acr',
+  'amr',
+]);
 /** The person's claims kept, at most (bytes of JSON): they travel in every access token. */
 const MAX_CLAIMS_BYTES = 4096;
 
@@ -79,7 +95,9 @@ export class LoginProvider {
     const { metadata, keys } = await this.#discovered();
     const { clientId, clientSecret } = this.#options;
     const form: Record<string, string> = { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier };
-    const postOnly = metadata.token_endpoint_auth_methods_supported?.length === 1 && metadata.token_endpoint_auth_methods_supported[0] === 'client_secret_post';
+    const postOnly =
+      metadata.token_endpoint_auth_methods_supported?.length === 1 &&
+      metadata.token_endpoint_auth_methods_supported[0] === 'client_secret_post';
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     if (postOnly) Object.assign(form, { client_id: clientId, client_secret: clientSecret });
     else headers['authorization'] = basicClientAuth({ clientId, clientSecret });
@@ -94,16 +112,20 @@ export class LoginProvider {
       throw new OAuthError('temporarily_unavailable', `the identity provider could not be reached: ${(error as Error).message}`);
     });
     const body = (await answer.body.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-    if (answer.statusCode !== 200 || typeof body?.['id_token'] !== 'string')
-      throw new OAuthError('access_denied', `the identity provider did not issue an ID token (${String(body?.['error'] ?? answer.statusCode)})`);
+    if (answer.statusCode !== 200 || typeof body?.['id_token'] !== 'string') {
+      const said = typeof body?.['error'] === 'string' ? body['error'] : `HTTP ${answer.statusCode}`;
+      throw new OAuthError('access_denied', `the identity provider did not issue an ID token (${said})`);
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(body['id_token'], keys, { issuer: metadata.issuer, audience: clientId }));
     } catch (error) {
       throw new OAuthError('access_denied', `the identity provider's ID token is not valid: ${(error as Error).message}`);
     }
-    if (payload['nonce'] !== nonce) throw new OAuthError('access_denied', "the identity provider's ID token is for another sign-in (nonce)");
-    if (typeof payload.sub !== 'string' || payload.sub === '') throw new OAuthError('access_denied', "the identity provider's ID token names no subject");
+    if (payload['nonce'] !== nonce)
+      throw new OAuthError('access_denied', "the identity provider's ID token is for another sign-in (nonce)");
+    if (typeof payload.sub !== 'string' || payload.sub === '')
+      throw new OAuthError('access_denied', "the identity provider's ID token names no subject");
     return { issuer: metadata.issuer, subject: payload.sub, claims: personClaims(payload) };
   }
 
@@ -126,7 +148,8 @@ export class LoginProvider {
     if (answer.statusCode !== 200 || !metadata?.authorization_endpoint || !metadata.token_endpoint || !metadata.jwks_uri)
       throw new OAuthError('temporarily_unavailable', 'the identity provider published no usable OpenID configuration');
     // OpenID Connect Discovery section 4.3: the issuer in the document is the one asked for.
-    if (metadata.issuer.replace(/\/$/, '') !== issuer) throw new OAuthError('temporarily_unavailable', "the identity provider's configuration names another issuer");
+    if (metadata.issuer.replace(/\/$/, '') !== issuer)
+      throw new OAuthError('temporarily_unavailable', "the identity provider's configuration names another issuer");
     return { metadata, keys: createRemoteJWKSet(new URL(metadata.jwks_uri)) };
   }
 }

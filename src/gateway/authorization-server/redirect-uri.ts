@@ -20,10 +20,13 @@ export function redirectUriProblem(uri: unknown): string | undefined {
   if (url.hash !== '' || uri.includes('#')) return `redirect URI ${uri} has a fragment`;
   if (url.username !== '' || url.password !== '') return `redirect URI ${uri} carries credentials`;
   if (url.protocol === 'https:') return undefined;
-  if (url.protocol === 'http:') return isLoopback(url) ? undefined : `redirect URI ${uri} is http and not loopback (https or a loopback address)`;
+  if (url.protocol === 'http:')
+    return isLoopback(url) ? undefined : `redirect URI ${uri} is http and not loopback (https or a loopback address)`;
   if (['javascript:', 'data:', 'file:', 'vbscript:', 'blob:'].includes(url.protocol)) return `redirect URI ${uri} has a forbidden scheme`;
   // A private-use scheme of a native app (RFC 8252 section 7.1), such as cursor:// or vscode://.
-  return /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$|^[a-z][a-z0-9+.-]*:$/.test(url.protocol) ? undefined : `redirect URI ${uri} has an invalid scheme`;
+  return /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$|^[a-z][a-z0-9+.-]*:$/.test(url.protocol)
+    ? undefined
+    : `redirect URI ${uri} has an invalid scheme`;
 }
 
 /** Whether `presented` is one of `registered` (RFC 8252: a loopback's port may vary). */

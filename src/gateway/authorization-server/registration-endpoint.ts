@@ -21,7 +21,9 @@ export async function registrationEndpoint(context: ServerContext, req: Incoming
     const perHour = context.registrationsPerHour;
     const waitMs = await context.buckets.take(`oauth-register:${address}`, perHour, perHour / HOUR, context.now());
     if (waitMs > 0)
-      throw new OAuthError('slow_down', `this address registered ${perHour} clients in the last hour`, { 'retry-after': String(Math.ceil(waitMs / 1000)) });
+      throw new OAuthError('slow_down', `this address registered ${perHour} clients in the last hour`, {
+        'retry-after': String(Math.ceil(waitMs / 1000)),
+      });
     const metadata = await jsonBody(req);
     const client = clientRecord(`sgc_${randomToken(18)}`, metadata, 'dynamic');
     const now = context.now();

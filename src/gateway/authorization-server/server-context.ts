@@ -44,7 +44,11 @@ export interface ServerContext {
 export async function clientFor(context: ServerContext, clientId: string): Promise<ClientRecord> {
   if (isMetadataDocumentUrl(clientId)) return context.documents.client(clientId);
   const client = clientId.length <= 200 ? await context.records.clients.get(clientId) : undefined;
-  if (!client) throw new OAuthError('invalid_client', 'client_id is not registered here (register at the registration endpoint, or use a metadata document URL)');
+  if (!client)
+    throw new OAuthError(
+      'invalid_client',
+      'client_id is not registered here (register at the registration endpoint, or use a metadata document URL)',
+    );
   return client;
 }
 

@@ -75,7 +75,12 @@ export class SigningKeys {
     const jwk = JSON.parse(text) as JWK;
     const { d: _private, ...publicPart } = jwk;
     const publicJwk: JWK = { ...publicPart, kid, alg: ALGORITHM, use: 'sig' };
-    return { kid, privateKey: await importJWK({ ...jwk, alg: ALGORITHM }, ALGORITHM), publicKey: await importJWK(publicJwk, ALGORITHM), publicJwk };
+    return {
+      kid,
+      privateKey: await importJWK({ ...jwk, alg: ALGORITHM }, ALGORITHM),
+      publicKey: await importJWK(publicJwk, ALGORITHM),
+      publicJwk,
+    };
   }
 }
 

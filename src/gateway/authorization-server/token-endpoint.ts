@@ -38,7 +38,8 @@ export async function revocationEndpoint(context: ServerContext, req: IncomingMe
   try {
     const form = await publicClientForm(req);
     const family = await context.tokens.revoke(required(form, 'token'), form.get('client_id'));
-    if (family) context.events.write({ event: 'oauth', action: 'token.revoked', client: family.clientId, person: personName(family.person) });
+    if (family)
+      context.events.write({ event: 'oauth', action: 'token.revoked', client: family.clientId, person: personName(family.person) });
     // RFC 7009 section 2.2: answered 200 whether or not the token was known.
     res.writeHead(200, { 'cache-control': 'no-store' }).end();
   } catch (error) {
@@ -60,7 +61,8 @@ async function redeemCode(context: ServerContext, form: Map<string, string>, cli
   if (request.clientId !== clientId) throw new OAuthError('invalid_grant', 'the code was issued to another client');
   if (request.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri is not the one the code was sent to');
   const resource = form.get('resource');
-  if (resource !== undefined && resource !== request.resource) throw new OAuthError('invalid_target', `the code is for ${request.resource}`);
+  if (resource !== undefined && resource !== request.resource)
+    throw new OAuthError('invalid_target', `the code is for ${request.resource}`);
   if (!PKCE_VERIFIER.test(verifier) || createHash('sha256').update(verifier).digest('base64url') !== request.codeChallenge)
     throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
   const familyId = randomToken(18);
@@ -76,7 +78,13 @@ async function refresh(context: ServerContext, form: Map<string, string>, client
   try {
     const { answer, family } = await context.tokens.refresh(required(form, 'refresh_token'), clientId);
     const asked = form.get('scope');
-    if (asked !== undefined && !asked.split(' ').filter(Boolean).every((scope) => family.scope.includes(scope)))
+    if (
+      asked !== undefined &&
+      !asked
+        .split(' ')
+        .filter(Boolean)
+        .every((scope) => family.scope.includes(scope))
+    )
       throw new OAuthError('invalid_scope', 'a refresh cannot add scopes the grant does not have');
     context.events.write({ event: 'oauth', action: 'token.refreshed', client: clientId, person: personName(family.person) });
     return answer;

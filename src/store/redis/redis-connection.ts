@@ -9,7 +9,20 @@ import { SessiongateError } from '../../protocol/failures.js';
 import { checkOptions, option, OptionError } from '../../protocol/options.js';
 import type { CreateOutcome } from '../session-table.js';
 import { ioredis } from './ioredis.js';
-import { ADD_GRANT, CLAIM, CREATE, DELETE, DELETE_FIELD, MOVE_APPROVAL, OPEN_APPROVAL, SET_FIELD, SWAP_GRANT, SWEEP, TAKE_TOKEN, TOUCH } from './scripts.js';
+import {
+  ADD_GRANT,
+  CLAIM,
+  CREATE,
+  DELETE,
+  DELETE_FIELD,
+  MOVE_APPROVAL,
+  OPEN_APPROVAL,
+  SET_FIELD,
+  SWAP_GRANT,
+  SWEEP,
+  TAKE_TOKEN,
+  TOUCH,
+} from './scripts.js';
 import { parseRedisTarget, type RedisTarget } from './target.js';
 
 export interface RedisStoreOptions {

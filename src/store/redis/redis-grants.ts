@@ -15,7 +15,9 @@ export class RedisGrants implements GrantStore {
   }
 
   async add(key: string, value: string, expiresAt: number, now: number): Promise<boolean> {
-    const added = await this.#redis.call(() => this.#redis.redis.sgAddGrant(this.#key(key), kept(value, expiresAt), ttl(expiresAt, now), now));
+    const added = await this.#redis.call(() =>
+      this.#redis.redis.sgAddGrant(this.#key(key), kept(value, expiresAt), ttl(expiresAt, now), now),
+    );
     return added === 1;
   }
 

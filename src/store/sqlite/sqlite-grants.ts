@@ -34,7 +34,8 @@ export class SqliteGrants implements GrantStore {
   }
 
   async swap(key: string, expected: string, next: string | undefined, expiresAt: number, now: number): Promise<boolean> {
-    const changed = next === undefined ? this.#stmt.remove.run(key, expected, now) : this.#stmt.replace.run(next, expiresAt, key, expected, now);
+    const changed =
+      next === undefined ? this.#stmt.remove.run(key, expected, now) : this.#stmt.replace.run(next, expiresAt, key, expected, now);
     return changed.changes === 1;
   }
 }

@@ -1,0 +1,43 @@
+/**
+ * A person signing in through the gateway with a real browser: opens the authorization URL,
+ * signs in at the OpenID provider (helpers/openid-provider.ts) as `login`, continues past the
+ * provider's own consent, answers the gateway's consent (unless it remembers one: `consent:
+ * 'remembered'`), and returns where the gateway sent the browser back to: the client's
+ * redirect URI on 127.0.0.1:9, caught before it is loaded.
+ */
+import type { Browser } from 'playwright-core';
+import { expect } from 'vitest';
+
+export async function browserSignIn(
+  browser: Browser,
+  url: URL,
+  login: string,
+  decision: 'allow' | 'deny' | 'remembered' = 'allow',
+  clientName = 'sessiongate test host',
+  /** Runs while the browser is at the provider's login form (a test switching replicas). */
+  atProvider: () => void = () => {},
+): Promise<URL> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    let redirected: (url: URL) => void;
+    const back = new Promise<URL>((resolve) => (redirected = resolve));
+    await page.route('http://127.0.0.1:9/**', async (route) => {
+      redirected(new URL(route.request().url()));
+      await route.fulfill({ status: 200, contentType: 'text/plain', body: 'back at the client' });
+    });
+    await page.goto(url.href);
+    atProvider();
+    await page.fill('input[name=login]', login);
+    await page.fill('input[name=password]', 'any password');
+    await page.click('button[type=submit]');
+    await page.click('button[type=submit]'); // the provider's own "Continue"
+    if (decision === 'remembered') return await back;
+    await page.waitForSelector(`button[value=${decision}]`);
+    expect(await page.textContent('h1')).toContain(clientName);
+    await page.click(`button[value=${decision}]`);
+    return await back;
+  } finally {
+    await context.close();
+  }
+}
