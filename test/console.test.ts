@@ -10,19 +10,17 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionClientTransport } from '../src/client/index.js';
 import { sessionTag } from '../src/session/id.js';
-import { chromiumPath } from './helpers/browser.js';
+import { chromiumPath, seriousViolations } from './helpers/browser.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 
 const ADMIN = 'console-test-admin-token-0123456789';
 const SHOTS = 'test-results/console';
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const dir = mkdtempSync(join(tmpdir(), 'sg-console-'));
 const audit = join(dir, 'audit.jsonl');
@@ -76,17 +74,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Serious or critical axe-core violations on the page as it is now. */
-async function seriousViolations(): Promise<string[]> {
-  // Evaluated through the debugging protocol, which the page's CSP does not govern.
-  await page.evaluate(AXE);
-  const result = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; help: string }[] }> } }).axe;
-    return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help }));
-  });
-  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`);
-}
-
 const bystanderCall = (client: Client) => client.callTool({ name: 'echo', arguments: { text: 'alive' } });
 
 const row = (tag: string) => page.locator(`tr[data-session="${tag}"]`);
@@ -97,7 +84,7 @@ describe('the operator console', () => {
     await page.getByLabel('Admin token').fill('not-the-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 }).toBe('wrong admin token');
-    expect(await seriousViolations()).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SHOTS}/sign-in.png` });
     await page.getByLabel('Admin token').fill(ADMIN);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -123,7 +110,7 @@ describe('the operator console', () => {
     await row(second).waitFor({ timeout: 10_000 });
     await recovering.callTool({ name: 'echo', arguments: { text: 'seen by the console' } });
     await expect.poll(() => row(first).locator('td').nth(8).textContent(), { timeout: 10_000 }).toBe('2');
-    expect(await seriousViolations()).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SHOTS}/sessions.png` });
 
     // A call held for an operator: approved from the session's page.
@@ -135,7 +122,7 @@ describe('the operator console', () => {
     await page.screenshot({ path: `${SHOTS}/session-approval.png` });
     await page.getByRole('button', { name: 'Approve' }).click();
     expect((await held).isError).toBeFalsy();
-    expect(await seriousViolations()).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SHOTS}/session-detail.png` });
 
     // Long arguments are never cut: folded, with their length, and whole a click away.
@@ -145,7 +132,7 @@ describe('the operator console', () => {
     await folded.waitFor({ timeout: 10_000 });
     await folded.click();
     await page.getByText('THE END"', { exact: false }).first().waitFor();
-    expect(await seriousViolations()).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SHOTS}/session-approval-long.png` });
     await page.getByRole('button', { name: 'Approve echo' }).click();
     expect(await heldLong).toMatchObject({ content: [{ text: long }] });
@@ -157,14 +144,14 @@ describe('the operator console', () => {
     // Both echo calls (the one seen at once, the long one approved), whenever their batches arrive; no other call.
     await expect.poll(() => page.locator('tbody tr').count(), { timeout: 10_000 }).toBe(2);
     expect((await page.locator('tbody tr').allTextContents()).every((row) => row.includes('echo'))).toBe(true);
-    expect(await seriousViolations()).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SHOTS}/live-tail.png` });
 
     await page.getByRole('link', { name: 'Charts' }).click();
     await page.getByRole('heading', { name: 'The last hour' }).waitFor();
     // A point every 10 s: the first after the gateway's first 10 s, with these calls in it.
     await page.getByText(/\(([1-9]\d*) so far\)/).waitFor({ timeout: 25_000 });
-    expect(await seriousViolations()).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SHOTS}/charts.png` });
 
     await page.getByRole('link', { name: 'Sessions' }).click();
@@ -222,7 +209,7 @@ describe('the operator console', () => {
     expect(await card.getByText('No arguments.').count()).toBe(1);
     // Its age grows and its time left (the 5 min approval timeout) shrinks, live.
     await expect.poll(async () => (await facts())['Waiting'], { timeout: 10_000 }).toMatch(/^([1-9]\d*)s, 4m \d+s left$/);
-    expect(await seriousViolations()).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: `${SHOTS}/approvals.png` });
 
     await card.getByRole('button', { name: `Deny whoami in session ${tag}` }).click();
@@ -237,7 +224,7 @@ describe('the operator console', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('heading', { name: /Sessions \(/ }).waitFor();
     await page.screenshot({ path: `${SHOTS}/sessions-phone.png`, fullPage: true });
-    expect(await seriousViolations()).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 

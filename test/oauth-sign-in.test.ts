@@ -8,7 +8,7 @@
  * request.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -17,7 +17,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionClientTransport } from '../src/client/index.js';
-import { launchChromium } from './helpers/browser.js';
+import { launchChromium, seriousViolations } from './helpers/browser.js';
 import { browserSignIn } from './helpers/browser-sign-in.js';
 import { freePort } from './helpers/everything.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
@@ -30,16 +30,32 @@ let idp: OpenIdProvider;
 let upstream: ServerProcess;
 let gateway: InProcessGateway;
 let browser: Browser;
+let audit: string;
 
 beforeAll(async () => {
   idp = await startOpenIdProvider();
   idp.people.set('alice', { email: 'alice@example.com', name: 'Alice', groups: ['eng'] });
   idp.people.set('bob', { email: 'bob@example.com', name: 'Bob', groups: ['ops'] });
-  const secretFile = join(mkdtempSync(join(tmpdir(), 'sg-oauth-')), 'login-secret');
+  const dir = mkdtempSync(join(tmpdir(), 'sg-oauth-'));
+  const secretFile = join(dir, 'login-secret');
+  audit = join(dir, 'audit.jsonl');
   writeFileSync(secretFile, idp.clientSecret);
   upstream = await startProcess('sdk-stateful-server.mjs', [String(await freePort())]);
   gateway = await startGateway([
-    ...['--port', '0', '--store', 'memory', '--upstream', upstream.url, '--upstream-era', 'handshake', '--admin-token', ADMIN],
+    ...[
+      '--port',
+      '0',
+      '--store',
+      'memory',
+      '--upstream',
+      upstream.url,
+      '--upstream-era',
+      'handshake',
+      '--admin-token',
+      ADMIN,
+      '--audit',
+      audit,
+    ],
     ...['--auth', 'oauth', '--login-issuer', idp.issuer, '--login-client-id', idp.clientId, '--login-client-secret-file', secretFile],
     ...[
       '--registrations-per-hour',
@@ -290,6 +306,55 @@ describe('what is refused', () => {
     expect(keys.keys.length).toBe(3);
     expect(keys.keys.every((key) => key.d === undefined)).toBe(true);
   });
+});
+
+// Last: the audit holds what every test above did.
+describe('what the audit and the pages show', () => {
+  it('every registration, sign-in, consent, grant, refresh, reuse and revocation left an audit line naming client and person, never a token', async () => {
+    const lines = readFileSync(audit, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; action?: string; client?: string; person?: string | null });
+    const actions = new Set(lines.filter((line) => line.event === 'oauth').map((line) => line.action));
+    for (const action of [
+      'client.registered',
+      'sign-in',
+      'consent.granted',
+      'consent.refused',
+      'token.issued',
+      'token.refreshed',
+      'refresh.reused',
+      'token.revoked',
+      'code.reused',
+    ])
+      expect(actions, action).toContain(action);
+    expect(lines.find((line) => line.action === 'token.issued')?.person).toMatch(/@example\.com \(/);
+    expect(readFileSync(audit, 'utf8')).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}/); // no JWT anywhere
+  });
+
+  it('the consent page and the error page pass axe-core, under a CSP that allows no script and no framing', async () => {
+    const client = await register();
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(authorizeUrl(client, pkce()).href);
+      await page.fill('input[name=login]', 'alice');
+      await page.fill('input[name=password]', 'any password');
+      await page.click('button[type=submit]');
+      const consent = page.waitForResponse((answer) => answer.url().includes('/oauth/consent'));
+      await page.click('button[type=submit]');
+      const headers = (await consent).headers();
+      expect(headers['content-security-policy']).toMatch(/default-src 'none'.*frame-ancestors 'none'/);
+      expect(headers['content-security-policy']).not.toMatch(/script-src/);
+      await page.waitForSelector('button[value=allow]');
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.goto(new URL('/oauth/authorize?client_id=nobody', gateway.url).href);
+      expect(await page.textContent('h1')).toContain('cannot go on');
+      expect(await seriousViolations(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 });
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
