@@ -302,9 +302,9 @@ function addAuthFlags(program: Command): Command {
         .default(30 * 86_400_000, '30d'),
     )
     .addOption(
-      flag('--registrations-per-hour <n>', 'oauth: dynamic client registrations one address may make per hour')
+      flag('--registrations-per-hour <n>', 'oauth: dynamic client registrations one address may make per hour (hosted clients register from shared addresses)')
         .argParser(parser(parseCount))
-        .default(10),
+        .default(60),
     )
     .addOption(
       flag(

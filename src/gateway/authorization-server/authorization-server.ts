@@ -61,7 +61,7 @@ export interface AuthorizationServerOptions {
   consentMs?: number;
   /** How long a dynamic registration is kept, ms. Default 180 days. */
   registrationMs?: number;
-  /** Registrations one address may make per hour. Default 10. */
+  /** Registrations one address may make per hour. Default 60 (hosted clients such as Claude and ChatGPT register from addresses all their users share). */
   registrationsPerHour?: number;
   /** Fetching clients' metadata documents (CIMD): limits, and loopback/private addresses for development. */
   clientDocuments?: MetadataDocumentOptions;
@@ -145,7 +145,7 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
         registrationMs: options.registrationMs ?? 180 * DAY,
       },
       scopes,
-      registrationsPerHour: options.registrationsPerHour ?? 10,
+      registrationsPerHour: options.registrationsPerHour ?? 60,
       urls: known,
       secureCookies: () => urls?.issuer.startsWith('https:') ?? false,
       now,
