@@ -149,8 +149,23 @@ describe('refresh, reuse and revocation', () => {
     await client.close().catch(() => {});
   }, 60_000);
 
-  it('revocation (RFC 7009) ends access at the next request', async () => {
-    const { client, tokens } = await manualSignIn('alice');
+  it('a refresh asking for more scope is refused and leaves the token usable; revocation (RFC 7009) ends access at the next request', async () => {
+    const { client, tokens: first } = await manualSignIn('alice');
+    const wider = await tokenRequest({
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token,
+      client_id: client,
+      scope: 'mcp admin',
+    });
+    expect([wider.status, ((await wider.json()) as { error: string }).error]).toEqual([400, 'invalid_scope']);
+    const refreshed = await tokenRequest({
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token,
+      client_id: client,
+      scope: 'mcp',
+    });
+    expect(refreshed.status).toBe(200);
+    const tokens = (await refreshed.json()) as { access_token: string; refresh_token: string };
     expect((await mcpPost(tokens.access_token)).status).toBe(200);
     const revoked = await form('/oauth/revoke', { token: tokens.refresh_token, client_id: client });
     expect(revoked.status).toBe(200);
@@ -302,10 +317,68 @@ describe('what is refused', () => {
       unknown
     >;
     expect(resource['authorization_servers']).toEqual([origin]);
+    // A client in a browser may call the token endpoint from its own origin (no cookies are involved).
+    const preflight = await fetch(new URL('/oauth/token', gateway.url), {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    });
+    expect([preflight.status, preflight.headers.get('access-control-allow-origin')]).toEqual([204, '*']);
     const keys = (await (await fetch(new URL('/oauth/jwks', gateway.url))).json()) as { keys: { d?: string; kid: string }[] };
     expect(keys.keys.length).toBe(3);
     expect(keys.keys.every((key) => key.d === undefined)).toBe(true);
   });
+});
+
+describe('withdrawing access', () => {
+  it("a person sees the clients they allowed on their own page and withdraws one: its tokens stop at the next request; another person's page is theirs alone", async () => {
+    const { client, tokens } = await manualSignIn('bob');
+    expect((await mcpPost(tokens.access_token)).status).toBe(200);
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(new URL('/oauth/grants', gateway.url).href);
+      await page.fill('input[name=login]', 'bob');
+      await page.fill('input[name=password]', 'any password');
+      await page.click('button[type=submit]');
+      await page.click('button[type=submit]');
+      await page.waitForSelector('h1:has-text("Applications you allowed")');
+      expect(await page.textContent('main')).toContain('bob@example.com');
+      expect(await seriousViolations(page)).toEqual([]);
+      const withdraw = page.locator(`form:has(input[value="${client}"]) button`);
+      await withdraw.click();
+      await page.waitForSelector('h1:has-text("Applications you allowed")');
+      expect(await page.locator(`input[value="${client}"]`).count()).toBe(0);
+      // A forged withdrawal without the page's form token, even from the signed-in browser: refused.
+      const forged = await page.request.post(new URL('/oauth/grants', gateway.url).href, {
+        form: { client_id: 'x', form_token: 'guessed' },
+        maxRedirects: 0,
+      });
+      expect(forged.status()).toBe(403);
+    } finally {
+      await context.close();
+    }
+    const refused = await mcpPost(tokens.access_token);
+    expect(refused.status).toBe(401);
+    const refresh = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: client });
+    expect(refresh.status).toBe(400);
+    // The consent is forgotten too: the next sign-in for that client asks again.
+    const again = await signIn(authorizeUrl(client, pkce()), 'bob');
+    expect(again.searchParams.has('code')).toBe(true);
+  }, 60_000);
+
+  it('an operator lists and withdraws what a person allowed through the admin API', async () => {
+    const { client, tokens } = await manualSignIn('alice');
+    const admin = (method: string, query: string) =>
+      fetch(new URL(`/admin/grants?${query}`, gateway.url), { method, headers: { authorization: `Bearer ${ADMIN}` } });
+    const person = `issuer=${encodeURIComponent(idp.issuer)}&subject=alice`;
+    const listed = (await (await admin('GET', person)).json()) as { grants: { clientId: string; families: string[] }[] };
+    const grant = listed.grants.find((entry) => entry.clientId === client);
+    expect(grant?.families.length).toBe(1);
+    expect((await fetch(new URL(`/admin/grants?${person}`, gateway.url))).status).toBe(401);
+    expect((await admin('DELETE', `${person}&client_id=${client}`)).status).toBe(200);
+    expect((await admin('DELETE', `${person}&client_id=${client}`)).status).toBe(404);
+    expect((await mcpPost(tokens.access_token)).status).toBe(401);
+  }, 60_000);
 });
 
 // Last: the audit holds what every test above did.

@@ -12,13 +12,19 @@ const REAL_CLIENTS = {
   claude: ['https://claude.ai/api/mcp/auth_callback', 'https://claude.com/api/mcp/auth_callback'],
   chatgpt: ['https://chatgpt.com/connector_platform_oauth_redirect'],
   vscode: ['https://insiders.vscode.dev/redirect', 'https://vscode.dev/redirect', 'http://127.0.0.1/', 'http://127.0.0.1:33418/'],
-  cursor: ['cursor://anysphere.cursor-mcp/oauth/callback', 'https://www.cursor.com/agents/mcp/oauth/callback', 'http://localhost:8787/callback'],
+  cursor: [
+    'cursor://anysphere.cursor-mcp/oauth/callback',
+    'https://www.cursor.com/agents/mcp/oauth/callback',
+    'http://localhost:8787/callback',
+  ],
 };
 
 describe('redirect URIs', () => {
   it('what the clients people use register is accepted', () => {
     for (const [client, uris] of Object.entries(REAL_CLIENTS))
-      expect(clientRecord(`sgc_${client}`, { redirect_uris: uris, token_endpoint_auth_method: 'none' }, 'dynamic').redirect_uris).toEqual(uris);
+      expect(clientRecord(`sgc_${client}`, { redirect_uris: uris, token_endpoint_auth_method: 'none' }, 'dynamic').redirect_uris).toEqual(
+        uris,
+      );
   });
 
   it('VS Code on another free port matches its portless loopback registration; nothing else does', () => {

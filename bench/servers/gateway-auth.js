@@ -3,11 +3,15 @@
 // `apiKeyAuthenticator` for the one key whose hash is $API_KEY_SHA256, else with the default (a
 // keyed hash of the raw Authorization header, what `--auth none` does). With $EXCHANGE_URL,
 // each caller's token is exchanged there for an upstream token, as --upstream-token-exchange does.
+// With $OAUTH_TOKEN_FILE, the gateway is the authorization server of `--auth oauth`
+// (authorizationServer on a memory store): it mints one access token of its own for a person
+// and writes it to that file, and checks each request as --auth oauth does (the token's
+// signature once, its grant's family in the store every time).
 // With $POLICY (a policy document as JSON), calls pass policyGate first, as --policy does.
 // With $AUDIT (a file), every request is written to the hash-chained audit log, as --audit
 // does; with $AUDIT_WATCHED too, a console's live tail is watching (events as SSE frames,
 // written out in batches by the console's own batchedFrames).
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { serveStats, ready } from './ipc.js';
 
@@ -21,16 +25,18 @@ const { withUpstreamTokens } = await import(`${dist}/gateway/upstreams/http/upst
 const { compilePolicy, policyGate } = await import(`${dist}/policy/index.js`);
 
 const env = process.env;
-const authenticate = env.JWKS
-  ? jwtAuthenticator({
-      jwks: JSON.parse(env.JWKS),
-      issuers: [env.ISSUER],
-      audiences: [env.AUDIENCE],
-      resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp',
-    })
-  : env.API_KEY_SHA256
-    ? apiKeyAuthenticator({ keys: [{ name: 'bench', sha256: env.API_KEY_SHA256 }] })
-    : (request) => request.header('authorization');
+const authenticate = env.OAUTH_TOKEN_FILE
+  ? await oauthAuthenticator(env.OAUTH_TOKEN_FILE)
+  : env.JWKS
+    ? jwtAuthenticator({
+        jwks: JSON.parse(env.JWKS),
+        issuers: [env.ISSUER],
+        audiences: [env.AUDIENCE],
+        resourceMetadataUrl: 'http://127.0.0.1/.well-known/oauth-protected-resource/mcp',
+      })
+    : env.API_KEY_SHA256
+      ? apiKeyAuthenticator({ keys: [{ name: 'bench', sha256: env.API_KEY_SHA256 }] })
+      : (request) => request.header('authorization');
 const exchange = env.EXCHANGE_URL
   ? new TokenExchange({ url: env.EXCHANGE_URL, clientId: 'gateway', clientSecret: 'secret', audience: env.UPSTREAM })
   : undefined;
@@ -69,3 +75,44 @@ const sessions = createSessionServer({ application, authenticate });
 const server = createServer((req, res) => void sessions.node(req, res));
 serveStats();
 server.listen(0, '127.0.0.1', () => ready(server));
+
+/** --auth oauth's authenticator, and a token it issued written to `file`. */
+async function oauthAuthenticator(file) {
+  const { authorizationServer } = await import(`${dist}/gateway/index.js`);
+  const { MemoryStore } = await import(`${dist}/index.js`);
+  const { GrantRecords } = await import(`${dist}/gateway/authorization-server/grant-records.js`);
+  const { IssuedTokens } = await import(`${dist}/gateway/authorization-server/issued-tokens.js`);
+  const { SigningKeys } = await import(`${dist}/gateway/authorization-server/signing-keys.js`);
+  const store = new MemoryStore();
+  const resource = process.env.AUDIENCE;
+  const auth = authorizationServer({
+    login: { issuer: 'https://idp.example.com', clientId: 'gateway', clientSecret: 'secret' },
+    publicUrl: resource,
+  });
+  auth.attach(store, { write() {} });
+  auth.listening(resource);
+  const week = 7 * 86_400_000;
+  const tokens = new IssuedTokens(
+    new GrantRecords(store.grants, Date.now),
+    new SigningKeys(store.secrets, week),
+    { accessMs: 3_600_000, familyMs: 86_400_000 },
+    () => new URL(resource).origin,
+    Date.now,
+  );
+  const request = {
+    clientId: 'sgc_bench',
+    redirectUri: 'http://127.0.0.1:9/cb',
+    state: undefined,
+    codeChallenge: 'x',
+    scope: ['mcp'],
+    resource,
+  };
+  const person = {
+    issuer: 'https://idp.example.com',
+    subject: 'alice',
+    claims: { sub: 'alice', email: 'alice@example.com', groups: ['eng'] },
+  };
+  const { answer } = await tokens.startFamily(request, person, 'bench-family');
+  writeFileSync(file, answer.access_token);
+  return auth.authenticate;
+}

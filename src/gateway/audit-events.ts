@@ -48,6 +48,7 @@ export type AuditEvent =
         | 'sign-in'
         | 'consent.granted'
         | 'consent.refused'
+        | 'consent.withdrawn'
         | 'token.issued'
         | 'token.refreshed'
         | 'token.revoked'
@@ -56,6 +57,8 @@ export type AuditEvent =
       client: string;
       /** The person (email and subject as the identity provider gave them); null for a registration. */
       person: string | null;
+      /** For a withdrawal: by the person on their page, or by an operator (the admin API). */
+      by?: 'person' | 'operator';
     }
   | {
       /**

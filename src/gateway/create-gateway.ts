@@ -177,7 +177,7 @@ class AssembledGateway implements Gateway {
     const { http, auth, label, publicUrl } = this.#options;
     const operator = this.#operator;
     const sessions = this.server.sessions;
-    const admin = operator && adminApi(sessions, operator.token, operator.recent, gate?.approvals);
+    const admin = operator && adminApi(sessions, operator.token, operator.recent, gate?.approvals, auth?.grants);
     const operatorConsole = operator?.console({
       sessions,
       audit: events,

@@ -12,6 +12,7 @@ import type { Routes } from '../server/listen.js';
 import type { SessionServerOptions } from '../server/options.js';
 import type { SessionStore } from '../store/store.js';
 import type { EventSink } from './audit-events.js';
+import type { ClientGrant } from './authorization-server/grant-records.js';
 import { MIN_ADMIN_TOKEN_LENGTH } from './ops/admin.js';
 import type { UpstreamEra } from './eras/era-router.js';
 import type { FederationApplication } from './federation/federation.js';
@@ -28,12 +29,27 @@ export type HttpUpstreamLink = { url: string; slots: FairSlots; dispatcher?: Dis
  */
 export const unverifiedAuthorization: GatewayAuth['authenticate'] = (request) => request.header('authorization');
 
+/** A person as the identity provider names them. */
+export interface PersonName {
+  issuer: string;
+  subject: string;
+}
+
+/** The admin API's view of what people allowed an authorization server's clients. */
+export interface GrantAdministration {
+  list(person: PersonName): Promise<readonly ClientGrant[]>;
+  /** Forgets the consent and ends the client's grants: true when there was something to withdraw. */
+  withdraw(person: PersonName, clientId: string): Promise<boolean>;
+}
+
 /** Who may call the gateway. */
 export interface GatewayAuth {
   /** The caller's principal, or a thrown 401/403/503 (`sessiongate/auth`'s authenticators). */
   authenticate: NonNullable<SessionServerOptions['authenticate']>;
   /** Routes it serves beside /mcp (RFC 9728 metadata). */
   routes?: Routes;
+  /** What people allowed (`--auth oauth`), for the admin API: listed and withdrawn per person. */
+  grants?: GrantAdministration;
   /** Given the gateway's store and audit when the gateway is assembled (the authorization server keeps its grants there). */
   attach?(store: SessionStore, events: EventSink): void;
   /** Told the URL the gateway listens on (the default public URL); returns lines for a start-up summary. */

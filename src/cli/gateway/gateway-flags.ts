@@ -302,7 +302,10 @@ function addAuthFlags(program: Command): Command {
         .default(30 * 86_400_000, '30d'),
     )
     .addOption(
-      flag('--registrations-per-hour <n>', 'oauth: dynamic client registrations one address may make per hour (hosted clients register from shared addresses)')
+      flag(
+        '--registrations-per-hour <n>',
+        'oauth: dynamic client registrations one address may make per hour (hosted clients register from shared addresses)',
+      )
         .argParser(parser(parseCount))
         .default(60),
     )

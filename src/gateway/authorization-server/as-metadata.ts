@@ -12,6 +12,7 @@ export const OAUTH_PATHS = {
   jwks: '/oauth/jwks',
   callback: '/oauth/callback',
   consent: '/oauth/consent',
+  grants: '/oauth/grants',
   style: '/oauth/style.css',
 } as const;
 

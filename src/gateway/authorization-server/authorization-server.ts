@@ -32,6 +32,8 @@ import { authorizationServerMetadata, OAUTH_PATHS, WELL_KNOWN_AUTHORIZATION_SERV
 import { authorize, consent, loginCallback } from './browser-flow.js';
 import { MetadataDocuments, type MetadataDocumentOptions } from './client-metadata-document.js';
 import { GrantRecords } from './grant-records.js';
+import { grantsEndpoint } from './grants-page.js';
+import { PersonGrants } from './person-grants.js';
 import { IssuedTokens, RevokedToken } from './issued-tokens.js';
 import { LoginProvider, type LoginProviderOptions } from './login-provider.js';
 import { STYLESHEET } from './pages.js';
@@ -109,6 +111,7 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
   const documents = new MetadataDocuments(options.clientDocuments);
   let urls: { issuer: string; resource: string; metadataUrl: string } | undefined;
   let context: ServerContext | undefined;
+  let people: PersonGrants | undefined;
   const verified = new ExpiringCache<Omit<VerifiedIdentity, never> & { family: string }>(10_000);
   const rules = (): ResourceRules => ({ resourceMetadataUrl: urls?.metadataUrl, requiredScopes });
 
@@ -124,16 +127,20 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
       if (!urls) throw new SessiongateError('SG_AUTH_UNAVAILABLE', undefined, { headers: { 'retry-after': '1' } });
       return urls;
     };
+    const familyMs = options.refreshFamilyMs ?? 30 * DAY;
     const tokens = new IssuedTokens(
       records,
       new SigningKeys(store.secrets, rotationMs),
-      { accessMs: accessTokenMs, familyMs: options.refreshFamilyMs ?? 30 * DAY },
+      { accessMs: accessTokenMs, familyMs },
       () => known().issuer,
       now,
     );
+    const consentMs = options.consentMs ?? 90 * DAY;
+    people = new PersonGrants(records, Math.max(consentMs, familyMs), now);
     context = {
       records,
       tokens,
+      people,
       login,
       documents,
       events,
@@ -166,10 +173,10 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
       verified.set(key, identity, checked.until);
     }
     // Revocation ends access at the next request, on every replica (issued-tokens.ts).
-    const family = await context.records.families.get(identity.family).catch((error: unknown) => {
+    const live = await context.records.families.has(identity.family).catch((error: unknown) => {
       throw checkerUnavailable(1, error);
     });
-    if (!family) throw refusedToken(rules(), 'the token was revoked');
+    if (!live) throw refusedToken(rules(), 'the token was revoked');
     return identity;
   };
 
@@ -178,6 +185,22 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
     async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       if (!context || !urls) return void res.writeHead(503, { 'retry-after': '1' }).end();
       await handler(context, req, res);
+    };
+  /**
+   * The endpoints a client calls itself (token, registration, revocation, keys): readable across
+   * origins, for clients that run in a browser. They take no cookie, so any origin may call them.
+   */
+  const crossOrigin =
+    (handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
+    async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      res.setHeader('access-control-allow-origin', '*');
+      if (req.method !== 'OPTIONS') return handler(req, res);
+      const preflight = {
+        'access-control-allow-methods': 'GET, POST',
+        'access-control-allow-headers': 'content-type, authorization',
+        'access-control-max-age': '600',
+      };
+      res.writeHead(204, preflight).end();
     };
   const metadata = (document: () => Record<string, unknown>) => (req: IncomingMessage, res: ServerResponse) => {
     const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET', 'access-control-allow-headers': '*' };
@@ -199,15 +222,16 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
     [OAUTH_PATHS.authorize]: serve(authorize),
     [OAUTH_PATHS.callback]: serve(loginCallback),
     [OAUTH_PATHS.consent]: serve(consent),
-    [OAUTH_PATHS.token]: serve(tokenEndpoint),
-    [OAUTH_PATHS.revoke]: serve(revocationEndpoint),
-    [OAUTH_PATHS.register]: serve(registrationEndpoint),
-    [OAUTH_PATHS.jwks]: serve(async (ctx, req, res) => {
-      const keys = await ctx.tokens.jwks();
-      res
-        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300', 'access-control-allow-origin': '*' })
-        .end(JSON.stringify(keys));
-    }),
+    [OAUTH_PATHS.grants]: serve(grantsEndpoint),
+    [OAUTH_PATHS.token]: crossOrigin(serve(tokenEndpoint)),
+    [OAUTH_PATHS.revoke]: crossOrigin(serve(revocationEndpoint)),
+    [OAUTH_PATHS.register]: crossOrigin(serve(registrationEndpoint)),
+    [OAUTH_PATHS.jwks]: crossOrigin(
+      serve(async (ctx, _req, res) => {
+        const keys = await ctx.tokens.jwks();
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(JSON.stringify(keys));
+      }),
+    ),
     [OAUTH_PATHS.style]: (_req, res) =>
       void res.writeHead(200, { 'content-type': 'text/css', 'cache-control': 'max-age=3600' }).end(STYLESHEET),
   };
@@ -216,6 +240,14 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
     authenticate,
     routes,
     attach,
+    grants: {
+      list: (person) => (people ? people.list(person) : Promise.resolve([])),
+      async withdraw(person, clientId) {
+        if (!people || !context || !(await people.withdraw(person, clientId))) return false;
+        context.events.write({ event: 'oauth', action: 'consent.withdrawn', client: clientId, person: person.subject, by: 'operator' });
+        return true;
+      },
+    },
     listening(url) {
       const resource = options.publicUrl ?? url;
       urls = { issuer: new URL(resource).origin, resource, metadataUrl: resourceMetadataUrl(resource) };

@@ -18,6 +18,7 @@ import { formBody, singleValued } from './form-body.js';
 import type { AuthorizationRequest, ClientRecord, Person, SignIn } from './grant-records.js';
 import { randomToken, sha256 } from './grant-records.js';
 import { OAuthError } from './oauth-error.js';
+import { startManaging } from './grants-page.js';
 import { consentPage, errorPage } from './pages.js';
 import { redirectUriMatches } from './redirect-uri.js';
 import { clientFor, consentKey, personName, type ServerContext } from './server-context.js';
@@ -116,7 +117,13 @@ export async function loginCallback(context: ServerContext, req: IncomingMessage
     person = await context.login.person(code, callbackUrl(context), signIn.login.nonce, signIn.login.verifier);
   } catch (error) {
     await context.records.signIns.replace(id, read, undefined, 0);
+    if (!request) return errorPage(res, 403, error instanceof OAuthError ? error.message : 'The sign-in failed.');
     return redirectWithError(context, res, request.redirectUri, request.state, error);
+  }
+  if (!request) {
+    // Signed in to see what they allowed (grants-page.ts), not for a client.
+    if (!(await context.records.signIns.replace(id, read, undefined, 0))) return errorPage(res, 400, 'This sign-in was completed already.');
+    return startManaging(context, res, signIn.browser, person);
   }
   context.events.write({ event: 'oauth', action: 'sign-in', client: request.clientId, person: personName(person) });
   const remembered = await context.records.consents.get(consentKey(person, request.clientId));
@@ -143,7 +150,7 @@ export async function consent(context: ServerContext, req: IncomingMessage, res:
   const id = form.get('sign_in') ?? '';
   const read = id.length <= 64 ? await context.records.signIns.read(id) : undefined;
   const signIn = read?.value;
-  if (!read || !signIn?.person) return errorPage(res, 400, 'This sign-in is unknown or has expired.');
+  if (!read || !signIn?.person || !signIn.request) return errorPage(res, 400, 'This sign-in is unknown or has expired.');
   if (!sameBrowser(context, req, signIn) || !sameSecret(form.get('form_token') ?? '', signIn.formToken))
     return errorPage(res, 403, 'This answer does not come from the page that asked.');
   // Used once: a second submission (or a replica racing) finds it gone.
@@ -162,6 +169,12 @@ export async function consent(context: ServerContext, req: IncomingMessage, res:
   const key = consentKey(person, request.clientId);
   await context.records.consents.remove(key);
   await context.records.consents.add(key, { scope: request.scope, at: context.now() }, context.now() + context.lifetimes.consentMs);
+  const client = await clientFor(context, request.clientId).catch(() => undefined);
+  await context.people.consented(
+    person,
+    client ?? { client_id: request.clientId, redirect_uris: [], registration: 'dynamic' },
+    request.scope,
+  );
   context.events.write({ event: 'oauth', action: 'consent.granted', client: request.clientId, person: personName(person) });
   return redirectWithCode(context, res, request, person);
 }
@@ -169,7 +182,7 @@ export async function consent(context: ServerContext, req: IncomingMessage, res:
 async function showConsent(context: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const id = new URL(req.url ?? '/', 'http://gateway').searchParams.get('sign_in') ?? '';
   const signIn = id.length <= 64 ? await context.records.signIns.get(id) : undefined;
-  if (!signIn?.person) return errorPage(res, 400, 'This sign-in is unknown or has expired.');
+  if (!signIn?.person || !signIn.request) return errorPage(res, 400, 'This sign-in is unknown or has expired.');
   if (!sameBrowser(context, req, signIn)) return errorPage(res, 403, 'This sign-in was started in another browser.');
   const client = await clientFor(context, signIn.request.clientId).catch(() => undefined);
   if (!client) return errorPage(res, 400, 'The client that asked is no longer known.');
@@ -218,7 +231,7 @@ function redirectTo(
   res.writeHead(303, { location: url.href, 'cache-control': 'no-store' }).end();
 }
 
-function callbackUrl(context: ServerContext): string {
+export function callbackUrl(context: ServerContext): string {
   return `${context.urls().issuer}${OAUTH_PATHS.callback}`;
 }
 
@@ -232,12 +245,12 @@ function cookieName(context: ServerContext): string {
   return context.secureCookies() ? '__Host-sg_signin' : 'sg_signin';
 }
 
-function cookie(context: ServerContext, value: string): string {
+export function cookie(context: ServerContext, value: string): string {
   const secure = context.secureCookies() ? '; Secure' : '';
   return `${cookieName(context)}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600${secure}`;
 }
 
-function browserCookie(context: ServerContext, req: IncomingMessage): string | undefined {
+export function browserCookie(context: ServerContext, req: IncomingMessage): string | undefined {
   const wanted = cookieName(context);
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [name, value] = part.trim().split('=', 2);
@@ -251,7 +264,7 @@ function sameBrowser(context: ServerContext, req: IncomingMessage, signIn: SignI
   return value !== undefined && sameSecret(sha256(value), signIn.browser);
 }
 
-function sameSecret(a: string, b: string): boolean {
+export function sameSecret(a: string, b: string): boolean {
   const [x, y] = [Buffer.from(a), Buffer.from(b)];
   return x.length === y.length && timingSafeEqual(x, y);
 }

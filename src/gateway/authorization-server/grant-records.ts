@@ -36,9 +36,12 @@ export interface AuthorizationRequest {
   readonly resource: string;
 }
 
-/** A sign-in under way: the request, the browser it belongs to, the identity provider's leg, then the person. */
+/**
+ * A sign-in under way: the client's request (none when the person signs in to manage what they
+ * allowed), the browser it belongs to, the identity provider's leg, then the person.
+ */
 export interface SignIn {
-  readonly request: AuthorizationRequest;
+  readonly request: AuthorizationRequest | undefined;
   /** SHA-256 of the browser's binding cookie: only that browser continues it. */
   readonly browser: string;
   /** The consent form's anti-forgery value. */
@@ -67,6 +70,27 @@ export interface FamilyRecord {
 export interface RefreshRecord {
   readonly family: string;
   readonly used: boolean;
+}
+
+/** A client a person allowed, and the grants (refresh families) it holds. */
+export interface ClientGrant {
+  readonly clientId: string;
+  readonly clientName: string | undefined;
+  readonly scope: readonly string[];
+  /** When the person last allowed it (ms); undefined when only a grant is recorded. */
+  readonly consentedAt: number | undefined;
+  readonly families: readonly string[];
+}
+
+/** What one person allowed, by client id. */
+export interface PersonRecord {
+  readonly grants: Readonly<Record<string, ClientGrant>>;
+}
+
+/** A person signed in to see and withdraw what they allowed: kept under the SHA-256 of the browser's cookie. */
+export interface ManagerRecord {
+  readonly person: Person;
+  readonly formToken: string;
 }
 
 export interface ConsentRecord {
@@ -105,6 +129,11 @@ export class RecordKind<T> {
     return text === undefined ? undefined : { value: JSON.parse(text) as T, text };
   }
 
+  /** Whether a record is kept under `key` (nothing parsed: the request path asks this of every token's family). */
+  async has(key: string): Promise<boolean> {
+    return (await this.#grants.get(this.#prefix + key, this.#now())) !== undefined;
+  }
+
   async get(key: string): Promise<T | undefined> {
     return (await this.read(key))?.value;
   }
@@ -129,6 +158,10 @@ export class GrantRecords {
   readonly families: RecordKind<FamilyRecord>;
   readonly refreshTokens: RecordKind<RefreshRecord>;
   readonly consents: RecordKind<ConsentRecord>;
+  /** Per person, what they allowed (person-grants.ts). */
+  readonly people: RecordKind<PersonRecord>;
+  /** A person's page of what they allowed, signed in (grants-page.ts). */
+  readonly managers: RecordKind<ManagerRecord>;
 
   constructor(grants: GrantStore, now: () => number) {
     this.clients = new RecordKind(grants, 'client:', now);
@@ -137,5 +170,7 @@ export class GrantRecords {
     this.families = new RecordKind(grants, 'family:', now);
     this.refreshTokens = new RecordKind(grants, 'refresh:', now);
     this.consents = new RecordKind(grants, 'consent:', now);
+    this.people = new RecordKind(grants, 'person:', now);
+    this.managers = new RecordKind(grants, 'manager:', now);
   }
 }

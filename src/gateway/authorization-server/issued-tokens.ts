@@ -71,13 +71,16 @@ export class IssuedTokens {
    * Rotates `token`: the next refresh token of its family and a fresh access token. A token used
    * before ends its family. Throws `invalid_grant` for any token not (or no longer) good.
    */
-  async refresh(token: string, clientId: string): Promise<{ answer: TokenAnswer; family: FamilyRecord }> {
+  async refresh(token: string, clientId: string, askedScope?: readonly string[]): Promise<{ answer: TokenAnswer; family: FamilyRecord }> {
     const key = sha256(token);
     const read = await this.#records.refreshTokens.read(key);
     if (!read) throw new OAuthError('invalid_grant', 'the refresh token is not known, expired or revoked');
     const family = await this.#records.families.get(read.value.family);
     if (!family) throw new OAuthError('invalid_grant', 'the refresh token is not known, expired or revoked');
     if (family.clientId !== clientId) throw new OAuthError('invalid_grant', 'the refresh token was issued to another client');
+    // Checked before the token is rotated: a refused refresh leaves the client its token.
+    if (askedScope && !askedScope.every((scope) => family.scope.includes(scope)))
+      throw new OAuthError('invalid_scope', 'a refresh cannot add scopes the grant does not have');
     const rotated =
       !read.value.used && (await this.#records.refreshTokens.replace(key, read, { ...read.value, used: true }, family.expiresAt));
     if (!rotated) {

@@ -7,6 +7,7 @@
  * client chose (its name, its redirect host) is escaped.
  */
 import type { ServerResponse } from 'node:http';
+import type { ClientGrant } from './grant-records.js';
 
 const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'self'; img-src https:; base-uri 'none'; frame-ancestors 'none'";
 
@@ -28,6 +29,7 @@ h1 { font-size: 1.4rem; }
 .card { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; padding: 1rem 1.25rem; }
 .client { display: flex; gap: 0.75rem; align-items: center; }
 .client img { width: 48px; height: 48px; object-fit: contain; }
+.grants { list-style: none; padding: 0; display: grid; gap: 1rem; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.4rem 1rem; }
 dt { color: #4a5560; }
 dd { margin: 0; word-break: break-all; }
@@ -83,6 +85,29 @@ export function consentPage(res: ServerResponse, view: ConsentView): void {
 <button class="deny" type="submit" name="decision" value="deny">Deny</button></div>
 </form></div>`;
   res.writeHead(200, PAGE_HEADERS).end(page('Allow access', body));
+}
+
+export interface GrantsView {
+  person: string;
+  formToken: string;
+  grants: readonly ClientGrant[];
+}
+
+/** What the person allowed, each client with a button that withdraws it. */
+export function grantsPage(res: ServerResponse, view: GrantsView): void {
+  const rows = view.grants.map(
+    (grant) => `<li class="card"><p><strong>${escapeHtml(grant.clientName ?? grant.clientId)}</strong></p>
+<dl><dt>Client</dt><dd>${escapeHtml(grant.clientId)}</dd>
+<dt>Access</dt><dd>${grant.scope.length > 0 ? grant.scope.map(escapeHtml).join(', ') : 'as you'}</dd>
+<dt>Allowed</dt><dd>${grant.consentedAt === undefined ? '-' : new Date(grant.consentedAt).toISOString().slice(0, 10)}</dd>
+<dt>Signed-in grants</dt><dd>${grant.families.length}</dd></dl>
+<form method="post" action="/oauth/grants"><input type="hidden" name="client_id" value="${escapeHtml(grant.clientId)}">
+<input type="hidden" name="form_token" value="${escapeHtml(view.formToken)}">
+<div class="actions"><button class="deny" type="submit">Withdraw access of ${escapeHtml(grant.clientName ?? grant.clientId)}</button></div></form></li>`,
+  );
+  const body = `<h1>Applications you allowed</h1><p>Signed in as ${escapeHtml(view.person)}.</p>
+${rows.length > 0 ? `<ul class="grants">${rows.join('\n')}</ul>` : '<p class="card">You have not allowed any application.</p>'}`;
+  res.writeHead(200, PAGE_HEADERS).end(page('Applications you allowed', body));
 }
 
 /** A failure that cannot go back to the client (its redirect URI is unknown or not its own): said to the person. */

@@ -12,6 +12,7 @@ import type { ClientRecord, GrantRecords, Person } from './grant-records.js';
 import { sha256 } from './grant-records.js';
 import type { IssuedTokens } from './issued-tokens.js';
 import type { LoginProvider } from './login-provider.js';
+import type { PersonGrants } from './person-grants.js';
 import { OAuthError } from './oauth-error.js';
 
 export interface Lifetimes {
@@ -24,6 +25,8 @@ export interface Lifetimes {
 export interface ServerContext {
   readonly records: GrantRecords;
   readonly tokens: IssuedTokens;
+  /** What each person allowed, for them and for operators to see and withdraw. */
+  readonly people: PersonGrants;
   readonly login: LoginProvider;
   readonly documents: MetadataDocuments;
   readonly events: EventSink;
@@ -53,7 +56,7 @@ export async function clientFor(context: ServerContext, clientId: string): Promi
 }
 
 /** Where a person's consent to a client is remembered. */
-export function consentKey(person: Person, clientId: string): string {
+export function consentKey(person: Pick<Person, 'issuer' | 'subject'>, clientId: string): string {
   return sha256(JSON.stringify([person.issuer, person.subject, clientId]));
 }
 

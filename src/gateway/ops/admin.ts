@@ -3,7 +3,8 @@
  * The admin API, mounted only when a token is configured: list live sessions (paged), show one
  * with its recent audit events, terminate one (its child is stopped, its upstream session
  * DELETEd, through the same disposers as any other end); list the calls waiting for an
- * operator's approval and approve or deny one (docs/POLICY.md, "Operator approval"). The token
+ * operator's approval and approve or deny one (docs/POLICY.md, "Operator approval"); with
+ * `--auth oauth`, list and withdraw what a person allowed (docs/AUTH.md). The token
  * is compared in constant time; without it the answer is 401, and without a configured token the
  * routes do not exist (404).
  */
@@ -18,6 +19,7 @@ import type { ApprovalDesk } from '../../policy/operator-approval.js';
 import { json, smallJsonBody } from '../http-json.js';
 import type { RecentEvents } from './recent-events.js';
 import { SESSION_IDENTITY } from '../identity-view.js';
+import type { GrantAdministration } from '../gateway-options.js';
 
 /** The shortest admin token accepted. */
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
@@ -56,6 +58,7 @@ export function adminApi(
   token: string,
   recent: RecentEvents,
   approvals?: ApprovalDesk,
+  grants?: GrantAdministration,
 ): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> {
   const tokenMatches = adminTokenCheck(token);
 
@@ -66,6 +69,7 @@ export function adminApi(
     }
     const url = new URL(path + (req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''), 'http://admin');
     if (url.pathname.startsWith('/admin/approvals')) return approvalRoutes(req, res, url, approvals);
+    if (url.pathname === '/admin/grants') return grantRoutes(req, res, url, grants);
     const match = /^\/admin\/sessions(?:\/([^/]+))?$/.exec(url.pathname);
     if (!match) return json(res, 404, { error: 'not found' });
     const id = match[1] === undefined ? undefined : decodedSegment(match[1]);
@@ -86,6 +90,24 @@ export function adminApi(
     }
     return json(res, 405, { error: 'method not allowed' }, { allow: 'GET, DELETE' });
   };
+}
+
+/**
+ * `GET /admin/grants?issuer=&subject=`: the clients a person allowed (`--auth oauth`);
+ * `DELETE /admin/grants?issuer=&subject=&client_id=`: withdraws one (its tokens stop at the next
+ * request). Without an authorization server there is nothing to list: 404.
+ */
+async function grantRoutes(req: IncomingMessage, res: ServerResponse, url: URL, grants: GrantAdministration | undefined): Promise<void> {
+  if (!grants) return json(res, 404, { error: 'not found (the gateway issues no tokens: --auth oauth)' });
+  const [issuer, subject] = [url.searchParams.get('issuer'), url.searchParams.get('subject')];
+  if (!issuer || !subject) return json(res, 400, { error: 'issuer and subject are required' });
+  if (req.method === 'GET') return json(res, 200, { grants: await grants.list({ issuer, subject }) });
+  if (req.method !== 'DELETE') return json(res, 405, { error: 'method not allowed' }, { allow: 'GET, DELETE' });
+  const clientId = url.searchParams.get('client_id');
+  if (!clientId) return json(res, 400, { error: 'client_id is required' });
+  return (await grants.withdraw({ issuer, subject }, clientId))
+    ? json(res, 200, { withdrawn: true })
+    : json(res, 404, { error: 'no such grant' });
 }
 
 /** `GET /admin/approvals`, `POST /admin/approvals/{id}/approve|deny`. */
