@@ -99,6 +99,7 @@ const PUBLIC: Record<string, string[]> = {
     'AuditLog',
     'createGateway',
     'resourceServer',
+    'authorizationServer',
     'ChildLedger',
     'DEFAULT_UPSTREAM_CONCURRENCY',
     'FairSlots',

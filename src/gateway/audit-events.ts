@@ -37,10 +37,10 @@ export type AuditEvent =
     }
   | {
       /**
-       * What the gateway's authorization server did (docs/AUTH.md, "The gateway as the
-       * authorization server"): a client registered, a person signed in, consented or refused,
-       * tokens issued, refreshed or revoked, a code or refresh token presented a second time
-       * (its grant then revoked). Names the client and the person, never a token.
+       * What the gateway's authorization server did: a client registered, a person signed in,
+       * consented, refused or withdrew, tokens issued, refreshed or revoked, a code or refresh
+       * token presented a second time (its grant then revoked). Names the client and the person,
+       * never a token. See docs/AUTH.md, "Tokens the gateway issues".
        */
       event: 'oauth';
       action:

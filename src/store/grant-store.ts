@@ -1,7 +1,7 @@
 /**
  * @module store/grant-store
- * What the gateway's authorization server keeps (docs/AUTH.md, "The gateway as the
- * authorization server"): registered clients, authorization codes, consents, refresh-token
+ * What the gateway's authorization server keeps
+ * (docs/AUTH.md, "The gateway as the authorization server"): registered clients, authorization codes, consents, refresh-token
  * families, sign-ins under way. Each is a value under a key until a time; every change that
  * decides something (a code used once, a refresh token rotated once) is a compare-and-set, so
  * two replicas never both win.

@@ -1,9 +1,10 @@
 /**
  * @module gateway/authorization-server/browser-flow
- * The part of the authorization code flow a person's browser walks (docs/AUTH.md, "Sign-in
- * through the gateway"): the client's authorization request is checked, the person signs in at
- * the identity provider, consents here to this client (the specification's confused-deputy rule
- * for a proxy with one static client id at the provider), and the client gets a code.
+ * The part of the authorization code flow a person's browser walks
+ * (docs/AUTH.md, "Sign-in, consent, codes"): the client's authorization request is checked,
+ * the person signs in at the identity provider, consents here to this client (the
+ * specification's confused-deputy rule for a proxy with one static client id at the
+ * provider), and the client gets a code.
  *
  * Each step is bound to the one before: the sign-in to the browser that started it (a cookie
  * whose hash the sign-in keeps, so a link to someone else's sign-in leads nowhere), the consent

@@ -1,6 +1,6 @@
 /**
  * @module gateway/authorization-server/login-provider
- * The identity provider people sign in at (docs/AUTH.md, "Sign-in through the gateway"): the
+ * The identity provider people sign in at (docs/AUTH.md, "Sign-in, consent, codes"): the
  * gateway is its OpenID Connect client with a static client id, the authorization code flow
  * with PKCE (S256) and a nonce, and the ID token verified by `jose` against the provider's
  * published keys (issuer, audience, expiry, nonce). What the provider says about the person
