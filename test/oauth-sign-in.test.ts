@@ -211,6 +211,10 @@ describe('what is refused', () => {
     expect(good.status).toBe(200);
     const tokens = (await good.json()) as { access_token: string };
     expect((await mcpPost(tokens.access_token)).status).toBe(200);
+    // The token names the subject, never what the provider said about the person (the client can read it).
+    const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims).toMatchObject({ sub: 'alice', aud: gateway.url, client_id: client, scope: 'mcp' });
+    expect(JSON.stringify(claims)).not.toMatch(/example\.com|groups|eng/);
     expect(await errorOf(await redeem({}))).toEqual([400, 'invalid_grant']);
     expect((await mcpPost(tokens.access_token)).status).toBe(401);
   }, 60_000);

@@ -6,7 +6,9 @@
  * share it, and a refresh token presented a second time (stolen, or replayed) ends the family,
  * so neither the thief nor the client keeps access (OAuth 2.1 section 4.3.1). An access token
  * names its family and is honoured only while the family lives, so revoking ends access at the
- * next request, on every replica.
+ * next request, on every replica. What the identity provider said about the person stays in the
+ * family, in the store: the token carries the subject, not the person's email or groups, since
+ * the client (and whoever runs it) can read it.
  */
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import type { AuthorizationRequest, FamilyRecord, GrantRecords, Person } from './grant-records.js';
@@ -169,8 +171,6 @@ export class IssuedTokens {
         client_id: family.clientId,
         scope,
         fam: family.id,
-        idp: family.person.issuer,
-        ext: family.person.claims,
         iat: Math.floor(now / 1000),
         exp: Math.floor(now / 1000) + expiresIn,
         jti: randomToken(12),

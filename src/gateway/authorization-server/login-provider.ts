@@ -122,6 +122,9 @@ export class LoginProvider {
     } catch (error) {
       throw new OAuthError('access_denied', `the identity provider's ID token is not valid: ${(error as Error).message}`);
     }
+    // OpenID Connect Core 3.1.3.7: with several audiences, the token must say it was issued to us.
+    if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload['azp'] !== clientId)
+      throw new OAuthError('access_denied', "the identity provider's ID token was issued to another party (azp)");
     if (payload['nonce'] !== nonce)
       throw new OAuthError('access_denied', "the identity provider's ID token is for another sign-in (nonce)");
     if (typeof payload.sub !== 'string' || payload.sub === '')
