@@ -370,6 +370,30 @@ describe('withdrawing access', () => {
     expect(again.searchParams.has('code')).toBe(true);
   }, 60_000);
 
+  it('an operator looks up what a person allowed in the console and withdraws it there', async () => {
+    const { client, tokens } = await manualSignIn('bob');
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(new URL('/console/', gateway.url).href);
+      await page.getByLabel('Admin token').fill(ADMIN);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('link', { name: 'Grants' }).click();
+      await page.getByLabel('Issuer').fill(idp.issuer);
+      await page.getByLabel('Subject').fill('bob');
+      await page.getByRole('button', { name: 'Look up' }).click();
+      const entry = page.locator(`li[data-client="${client}"]`);
+      await entry.waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
+      await entry.getByRole('button').click();
+      await page.getByText(`withdrawn.`).waitFor();
+      expect(await page.locator(`li[data-client="${client}"]`).count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+    expect((await mcpPost(tokens.access_token)).status).toBe(401);
+  }, 60_000);
+
   it('an operator lists and withdraws what a person allowed through the admin API', async () => {
     const { client, tokens } = await manualSignIn('alice');
     const admin = (method: string, query: string) =>

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type Approval, type AuditEvent, type MetricPoint, type SessionRow, setCsrf } from './api.js';
 import { Approvals } from './approvals.js';
 import { Charts } from './charts.js';
+import { Grants } from './grants.js';
 import { LiveTail } from './live-tail.js';
 import { SessionDetail } from './session-detail.js';
 import { Sessions } from './sessions.js';
@@ -23,9 +24,14 @@ function useRoute(): string {
 
 export function App() {
   const [state, setState] = useState<'checking' | 'out' | 'in'>('checking');
+  const [grants, setGrants] = useState(false);
   const signedIn = (csrf: string): void => {
     setCsrf(csrf);
     setState('in');
+    // Whether the gateway issues tokens (a Grants view), asked once signed in.
+    api<{ grants?: boolean }>('me')
+      .then((me) => setGrants(me.grants === true))
+      .catch(() => undefined);
   };
   useEffect(() => {
     api<{ csrf: string }>('me')
@@ -34,10 +40,10 @@ export function App() {
   }, []);
   if (state === 'checking') return <p>Loading…</p>;
   if (state === 'out') return <SignIn onSignedIn={signedIn} />;
-  return <Console onSignedOut={() => setState('out')} />;
+  return <Console grants={grants} onSignedOut={() => setState('out')} />;
 }
 
-function Console({ onSignedOut }: { onSignedOut: () => void }) {
+function Console({ grants, onSignedOut }: { grants: boolean; onSignedOut: () => void }) {
   const route = useRoute();
   const [sessions, setSessions] = useState<SessionRow[]>([]);
   const [waiting, setWaiting] = useState<Approval[]>([]);
@@ -86,6 +92,11 @@ function Console({ onSignedOut }: { onSignedOut: () => void }) {
           <a href="#/charts" aria-current={route === '#/charts' ? 'page' : undefined}>
             Charts
           </a>
+          {grants ? (
+            <a href="#/grants" aria-current={route === '#/grants' ? 'page' : undefined}>
+              Grants
+            </a>
+          ) : null}
         </nav>
         <span class={live ? 'live' : 'offline'} role="status">
           {live ? 'live' : 'reconnecting'}
@@ -103,6 +114,8 @@ function Console({ onSignedOut }: { onSignedOut: () => void }) {
           <LiveTail tail={tail} />
         ) : route === '#/charts' ? (
           <Charts points={points} />
+        ) : route === '#/grants' ? (
+          <Grants />
         ) : (
           <Sessions sessions={sessions} />
         )}

@@ -25,13 +25,15 @@ export type AuditEvent =
   | {
       /** What an operator did in the console (docs/CONSOLE.md): signing in (or being refused), out, ending a session, deciding an approval. */
       event: 'console';
-      action: 'sign-in' | 'sign-in-refused' | 'sign-out' | 'terminate' | 'approve' | 'deny';
+      action: 'sign-in' | 'sign-in-refused' | 'sign-out' | 'terminate' | 'approve' | 'deny' | 'withdraw';
       /** The console session's tag (never its cookie); null for a refused sign-in. */
       console: string | null;
       /** The session acted on (its tag), if any. */
       session: string | null;
       /** The approval decided, if any. */
       approval?: string;
+      /** The client whose access was withdrawn (`withdraw`). */
+      client?: string;
       /** The client's address, for sign-ins. */
       address?: string;
     }

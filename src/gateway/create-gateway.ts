@@ -183,6 +183,7 @@ class AssembledGateway implements Gateway {
       audit: events,
       upstream: label ?? http?.url ?? '',
       approvals: gate?.approvals,
+      grants: auth?.grants,
       secure: publicUrl?.startsWith('https:') ?? false,
     });
     return {

@@ -3,7 +3,8 @@
  * The console's JSON API under /console/api/ (docs/CONSOLE.md): sign in with the admin token
  * (rate-limited per address, audited), sign out, the live sessions of every replica, one
  * session's calls and pending approvals, every call waiting for an operator, terminating a
- * session, deciding an approval, and one SSE stream with the sessions and the waiting calls
+ * session, deciding an approval, looking up and withdrawing what a person allowed the gateway's
+ * clients (`--auth oauth`), and one SSE stream with the sessions and the waiting calls
  * (every second), each call as it happens, and the charts' points.
  * Everything but signing in needs the console cookie; everything that changes state also needs
  * the CSRF token in `x-csrf-token`.
@@ -17,6 +18,7 @@ import { json as answer, smallJsonBody } from '../http-json.js';
 import { adminTokenCheck } from '../ops/admin.js';
 import type { RecentEvents } from '../ops/recent-events.js';
 import type { EventSink } from '../audit-events.js';
+import type { GrantAdministration, PersonName } from '../gateway-options.js';
 import type { ConsoleFeed } from './console-feed.js';
 import { sessionRow, sessionRows, streamConsole, waitingCalls } from './console-stream.js';
 import { type ConsoleSession, ConsoleSessions, CONSOLE_SESSION_MS, csrfMatches, sessionCookie } from './console-sessions.js';
@@ -33,6 +35,8 @@ export interface ConsoleApiOptions {
   /** What the gateway fronts, as its rows show it. */
   upstream: string;
   approvals?: ApprovalDesk | undefined;
+  /** What people allowed the gateway's clients (`--auth oauth`): looked up and withdrawn per person. */
+  grants?: GrantAdministration | undefined;
   /** Cookies get `Secure` (served over TLS, or behind an https public URL). */
   secure: boolean;
 }
@@ -82,7 +86,7 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
   };
 
   const routes: Record<string, Record<string, Handler>> = {
-    me: { GET: async (_req, res, session) => json(res, 200, { csrf: session.csrf }) },
+    me: { GET: async (_req, res, session) => json(res, 200, { csrf: session.csrf, grants: options.grants !== undefined }) },
     'sign-out': {
       POST: async (_req, res, session) => {
         signedIn.close(session);
@@ -123,6 +127,22 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
         if (!('decided' in result)) return json(res, result.error === 'unknown' ? 404 : 409, { error: result.error });
         audit.write({ event: 'console', action: verb, console: session.tag, session: null, approval: id });
         json(res, 200, { approval: result.decided });
+      },
+    },
+    grants: {
+      GET: async (req, res) => {
+        const person = personOf(req);
+        if (!options.grants) return json(res, 404, { error: 'the gateway issues no tokens (--auth oauth)' });
+        if (!person) return json(res, 400, { error: 'issuer and subject are required' });
+        json(res, 200, { grants: await options.grants.list(person) });
+      },
+      DELETE: async (req, res, session, clientId) => {
+        const person = personOf(req);
+        if (!options.grants) return json(res, 404, { error: 'the gateway issues no tokens (--auth oauth)' });
+        if (!person || clientId === '') return json(res, 400, { error: 'issuer, subject and the client are required' });
+        const withdrawn = await options.grants.withdraw(person, clientId);
+        if (withdrawn) audit.write({ event: 'console', action: 'withdraw', console: session.tag, session: null, client: clientId });
+        json(res, withdrawn ? 200 : 404, withdrawn ? { withdrawn: true } : { error: 'no such grant' });
       },
     },
     metrics: { GET: async (_req, res) => json(res, 200, { points: options.history.points }) },
@@ -175,6 +195,13 @@ export const SECURITY_HEADERS = {
 /** The admin API's JSON answer, with every console response's protection. */
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   answer(res, status, body, { ...SECURITY_HEADERS, ...headers });
+}
+
+/** The person a grants request names: `?issuer=&subject=`. */
+function personOf(req: IncomingMessage): PersonName | undefined {
+  const query = new URL(req.url ?? '/', 'http://console').searchParams;
+  const [issuer, subject] = [query.get('issuer'), query.get('subject')];
+  return issuer && subject ? { issuer, subject } : undefined;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
