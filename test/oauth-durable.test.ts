@@ -18,7 +18,7 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionClientTransport } from '../src/client/index.js';
 import { launchChromium } from './helpers/browser.js';
-import { browserSignIn } from './helpers/browser-sign-in.js';
+import { bearerInitialize, browserSignIn } from './helpers/browser-sign-in.js';
 import { startCli, type DemoProcess } from './helpers/demo-process.js';
 import { freePort } from './helpers/everything.js';
 import { TestOAuthClient } from './helpers/oauth-client.js';
@@ -166,11 +166,11 @@ describe('two replicas on one Redis', () => {
       await client.close();
       const token = provider.tokens()!.access_token;
       to(a);
-      expect((await initialize(publicUrl, token, noReuse)).status).toBe(200);
+      expect((await bearerInitialize(publicUrl, token, noReuse)).status).toBe(200);
 
       // A gateway on the same store for another resource: the same signing keys, yet not its token.
       const other = await gatewayProcess(await freePort(), redis.url);
-      const refused = await initialize(other.url, token);
+      const refused = await bearerInitialize(other.url, token);
       expect(refused.status).toBe(401);
       expect(refused.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
 
@@ -182,23 +182,10 @@ describe('two replicas on one Redis', () => {
       });
       expect(revoked.status).toBe(200);
       to(b);
-      expect((await initialize(publicUrl, token, noReuse)).status).toBe(401);
+      expect((await bearerInitialize(publicUrl, token, noReuse)).status).toBe(401);
     } finally {
       await fresh.close();
       await balancer.close();
     }
   }, 120_000);
 });
-
-function initialize(url: string, token: string, send: typeof fetch = fetch): Promise<Response> {
-  return send(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-    }),
-  });
-}

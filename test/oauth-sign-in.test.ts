@@ -18,7 +18,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionClientTransport } from '../src/client/index.js';
 import { launchChromium, seriousViolations } from './helpers/browser.js';
-import { browserSignIn } from './helpers/browser-sign-in.js';
+import { bearerInitialize, browserSignIn, loginAtProvider } from './helpers/browser-sign-in.js';
 import { freePort } from './helpers/everything.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { TestOAuthClient } from './helpers/oauth-client.js';
@@ -257,10 +257,7 @@ describe('what is refused', () => {
     try {
       const page = await context.newPage();
       await page.goto(authorizeUrl(client, pkce()).href);
-      await page.fill('input[name=login]', 'alice');
-      await page.fill('input[name=password]', 'any password');
-      await page.click('button[type=submit]');
-      await page.click('button[type=submit]');
+      await loginAtProvider(page, 'alice');
       await page.waitForSelector('button[value=allow]');
       const consentUrl = page.url();
       // The link, opened by another browser (no cookie, or another's): refused, nothing shown.
@@ -341,10 +338,7 @@ describe('withdrawing access', () => {
     try {
       const page = await context.newPage();
       await page.goto(new URL('/oauth/grants', gateway.url).href);
-      await page.fill('input[name=login]', 'bob');
-      await page.fill('input[name=password]', 'any password');
-      await page.click('button[type=submit]');
-      await page.click('button[type=submit]');
+      await loginAtProvider(page, 'bob');
       await page.waitForSelector('h1:has-text("Applications you allowed")');
       expect(await page.textContent('main')).toContain('bob@example.com');
       expect(await seriousViolations(page)).toEqual([]);
@@ -439,12 +433,11 @@ describe('what the audit and the pages show', () => {
     try {
       const page = await context.newPage();
       await page.goto(authorizeUrl(client, pkce()).href);
-      await page.fill('input[name=login]', 'alice');
-      await page.fill('input[name=password]', 'any password');
-      await page.click('button[type=submit]');
-      const consent = page.waitForResponse((answer) => answer.url().includes('/oauth/consent'));
-      await page.click('button[type=submit]');
-      const headers = (await consent).headers();
+      let consent: Promise<{ headers(): Record<string, string> }> | undefined;
+      await loginAtProvider(page, 'alice', () => {
+        consent = page.waitForResponse((answer) => answer.url().includes('/oauth/consent'));
+      });
+      const headers = (await consent!).headers();
       expect(headers['content-security-policy']).toMatch(/default-src 'none'.*frame-ancestors 'none'/);
       expect(headers['content-security-policy']).not.toMatch(/script-src/);
       await page.waitForSelector('button[value=allow]');
@@ -522,14 +515,5 @@ function tokenRequest(fields: Record<string, string>): Promise<Response> {
 
 /** An initialize with `token`. */
 function mcpPost(token: string): Promise<Response> {
-  return fetch(gateway.url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-    }),
-  });
+  return bearerInitialize(gateway.url, token);
 }

@@ -15,24 +15,25 @@ interface ClientGrant {
 }
 
 export function Grants() {
-  const [issuer, setIssuer] = useState('');
-  const [subject, setSubject] = useState('');
+  const [person, setPerson] = useState<{ issuer: string; subject: string } | undefined>(undefined);
   const [grants, setGrants] = useState<ClientGrant[] | undefined>(undefined);
   const [message, setMessage] = useState('');
-  const person = (): string => `issuer=${encodeURIComponent(issuer)}&subject=${encodeURIComponent(subject)}`;
-  const lookUp = async (): Promise<void> => {
+  const query = (who: { issuer: string; subject: string }): string =>
+    `issuer=${encodeURIComponent(who.issuer)}&subject=${encodeURIComponent(who.subject)}`;
+  const lookUp = async (who: { issuer: string; subject: string }): Promise<void> => {
     try {
-      setGrants((await api<{ grants: ClientGrant[] }>(`grants?${person()}`)).grants);
+      setGrants((await api<{ grants: ClientGrant[] }>(`grants?${query(who)}`)).grants);
+      setPerson(who);
       setMessage('');
     } catch (failure) {
       setMessage((failure as Error).message);
     }
   };
-  const withdraw = async (grant: ClientGrant): Promise<void> => {
+  const withdraw = async (who: { issuer: string; subject: string }, grant: ClientGrant): Promise<void> => {
     try {
-      await api(`grants/${encodeURIComponent(grant.clientId)}?${person()}`, { method: 'DELETE' });
+      await api(`grants/${encodeURIComponent(grant.clientId)}?${query(who)}`, { method: 'DELETE' });
+      await lookUp(who);
       setMessage(`Access of ${grant.clientName ?? grant.clientId} withdrawn.`);
-      await lookUp();
     } catch (failure) {
       setMessage((failure as Error).message);
     }
@@ -44,21 +45,23 @@ export function Grants() {
         class="filters"
         onSubmit={(event) => {
           event.preventDefault();
-          void lookUp();
+          // Read from the form as submitted, not from state a render behind.
+          const data = new FormData(event.currentTarget);
+          void lookUp({ issuer: String(data.get('issuer') ?? ''), subject: String(data.get('subject') ?? '') });
         }}
       >
         <label>
-          Issuer <input name="issuer" value={issuer} onInput={(event) => setIssuer(event.currentTarget.value)} />
+          Issuer <input name="issuer" />
         </label>
         <label>
-          Subject <input name="subject" value={subject} onInput={(event) => setSubject(event.currentTarget.value)} />
+          Subject <input name="subject" />
         </label>
         <button type="submit">Look up</button>
       </form>
       <p role="status" class="status">
         {message}
       </p>
-      {grants === undefined ? null : grants.length === 0 ? (
+      {grants === undefined || person === undefined ? null : grants.length === 0 ? (
         <p>No application allowed.</p>
       ) : (
         <ul class="approvals">
@@ -76,7 +79,7 @@ export function Grants() {
                 <dt>Signed-in grants</dt>
                 <dd>{grant.families.length}</dd>
               </dl>
-              <button type="button" onClick={() => void withdraw(grant)}>
+              <button type="button" onClick={() => void withdraw(person, grant)}>
                 Withdraw access of {grant.clientName ?? grant.clientId}
               </button>
             </li>

@@ -5,7 +5,7 @@
  * 'remembered'`), and returns where the gateway sent the browser back to: the client's
  * redirect URI on 127.0.0.1:9, caught before it is loaded.
  */
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 export async function browserSignIn(
@@ -28,10 +28,7 @@ export async function browserSignIn(
     });
     await page.goto(url.href);
     atProvider();
-    await page.fill('input[name=login]', login);
-    await page.fill('input[name=password]', 'any password');
-    await page.click('button[type=submit]');
-    await page.click('button[type=submit]'); // the provider's own "Continue"
+    await loginAtProvider(page, login);
     if (decision === 'remembered') return await back;
     await page.waitForSelector(`button[value=${decision}]`);
     expect(await page.textContent('h1')).toContain(clientName);
@@ -40,4 +37,27 @@ export async function browserSignIn(
   } finally {
     await context.close();
   }
+}
+
+/** At the provider's login form: signs in as `login` and continues past the provider's own consent. */
+export async function loginAtProvider(page: Page, login: string, beforeContinue: () => void = () => {}): Promise<void> {
+  await page.fill('input[name=login]', login);
+  await page.fill('input[name=password]', 'any password');
+  await page.click('button[type=submit]');
+  beforeContinue();
+  await page.click('button[type=submit]'); // the provider's own "Continue"
+}
+
+/** An MCP initialize carrying `token` (the request a gateway with --auth checks first). */
+export function bearerInitialize(url: string, token: string, send: typeof fetch = fetch): Promise<Response> {
+  return send(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    }),
+  });
 }

@@ -46,21 +46,33 @@ export async function authorize(context: ServerContext, req: IncomingMessage, re
   }
   const state = query.get('state');
   try {
-    const request = checkedRequest(context, query, client, redirectUri);
-    const browser = browserCookie(context, req) ?? randomToken(24);
-    const id = randomToken(24);
-    const signIn: SignIn = {
-      request,
-      browser: sha256(browser),
-      formToken: randomToken(24),
-      login: { nonce: randomToken(24), verifier: randomToken(48) },
-    };
-    await context.records.signIns.add(id, signIn, context.now() + context.lifetimes.signInMs);
-    const to = await context.login.authorizationUrl(callbackUrl(context), id, signIn.login.nonce, signIn.login.verifier);
-    res.writeHead(302, { location: to, 'set-cookie': cookie(context, browser), 'cache-control': 'no-store' }).end();
+    await sendToProvider(context, req, res, checkedRequest(context, query, client, redirectUri));
   } catch (error) {
     redirectWithError(context, res, redirectUri, state, error);
   }
+}
+
+/**
+ * Keeps a sign-in for `request` (none: the person signs in to see what they allowed) bound to
+ * this browser, and sends the browser to the identity provider.
+ */
+export async function sendToProvider(
+  context: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  request: AuthorizationRequest | undefined,
+): Promise<void> {
+  const browser = browserCookie(context, req) ?? randomToken(24);
+  const id = randomToken(24);
+  const signIn: SignIn = {
+    request,
+    browser: sha256(browser),
+    formToken: randomToken(24),
+    login: { nonce: randomToken(24), verifier: randomToken(48) },
+  };
+  await context.records.signIns.add(id, signIn, context.now() + context.lifetimes.signInMs);
+  const to = await context.login.authorizationUrl(callbackUrl(context), id, signIn.login.nonce, signIn.login.verifier);
+  res.writeHead(302, { location: to, 'set-cookie': cookie(context, browser), 'cache-control': 'no-store' }).end();
 }
 
 /** What the client asked for, checked; a thrown OAuthError goes back to its redirect URI. */

@@ -7,9 +7,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OAUTH_PATHS } from './as-metadata.js';
-import { browserCookie, callbackUrl, cookie, sameSecret } from './browser-flow.js';
+import { browserCookie, sameSecret, sendToProvider } from './browser-flow.js';
 import { formBody } from './form-body.js';
-import type { Person, SignIn } from './grant-records.js';
+import type { Person } from './grant-records.js';
 import { randomToken, sha256 } from './grant-records.js';
 import { errorPage, grantsPage } from './pages.js';
 import { personName, type ServerContext } from './server-context.js';
@@ -22,7 +22,7 @@ export async function grantsEndpoint(context: ServerContext, req: IncomingMessag
   const browser = browserCookie(context, req);
   const manager = browser === undefined ? undefined : await context.records.managers.get(sha256(browser));
   if (req.method === 'GET') {
-    if (!manager) return signInToManage(context, res, browser);
+    if (!manager) return sendToProvider(context, req, res, undefined);
     const grants = await context.people.list(manager.person);
     return grantsPage(res, { person: personName(manager.person), formToken: manager.formToken, grants });
   }
@@ -51,18 +51,4 @@ export async function startManaging(context: ServerContext, res: ServerResponse,
   await context.records.managers.remove(browser);
   await context.records.managers.add(browser, { person, formToken: randomToken(24) }, context.now() + MANAGING_MS);
   res.writeHead(303, { location: OAUTH_PATHS.grants, 'cache-control': 'no-store' }).end();
-}
-
-async function signInToManage(context: ServerContext, res: ServerResponse, known: string | undefined): Promise<void> {
-  const browser = known ?? randomToken(24);
-  const id = randomToken(24);
-  const signIn: SignIn = {
-    request: undefined,
-    browser: sha256(browser),
-    formToken: randomToken(24),
-    login: { nonce: randomToken(24), verifier: randomToken(48) },
-  };
-  await context.records.signIns.add(id, signIn, context.now() + context.lifetimes.signInMs);
-  const to = await context.login.authorizationUrl(callbackUrl(context), id, signIn.login.nonce, signIn.login.verifier);
-  res.writeHead(302, { location: to, 'set-cookie': cookie(context, browser), 'cache-control': 'no-store' }).end();
 }
