@@ -47,7 +47,11 @@ export function Grants() {
           event.preventDefault();
           // Read from the form as submitted, not from state a render behind.
           const data = new FormData(event.currentTarget);
-          void lookUp({ issuer: String(data.get('issuer') ?? ''), subject: String(data.get('subject') ?? '') });
+          const field = (name: string): string => {
+            const value = data.get(name);
+            return typeof value === 'string' ? value : '';
+          };
+          void lookUp({ issuer: field('issuer'), subject: field('subject') });
         }}
       >
         <label>
