@@ -43,6 +43,12 @@ export interface ServerContext {
   readonly now: () => number;
 }
 
+/** The context and the URLs, once the gateway is assembled and listens. */
+export interface Ready {
+  readonly context: ServerContext;
+  readonly urls: { readonly issuer: string; readonly resource: string };
+}
+
 /** The client `clientId` names: a metadata document (an https URL) or a registration kept here. */
 export async function clientFor(context: ServerContext, clientId: string): Promise<ClientRecord> {
   if (isMetadataDocumentUrl(clientId)) return context.documents.client(clientId);
