@@ -69,6 +69,12 @@ export class PersonGrants {
   /** Forgets the consent to `clientId` and ends every grant it holds: true when there was something to withdraw. */
   async withdraw(person: Pick<Person, 'issuer' | 'subject'>, clientId: string): Promise<boolean> {
     let withdrawn: ClientGrant | undefined;
+    const known = await this.#people.get(personKey(person));
+    // Nothing recorded for that client: nothing is written (an operator's guess creates no record).
+    if (known?.grants[clientId] === undefined) {
+      await this.#records.consents.remove(consentKey(person, clientId));
+      return false;
+    }
     await this.#update(person, (grants) => {
       withdrawn = grants[clientId];
       const { [clientId]: _gone, ...rest } = grants;
