@@ -212,6 +212,22 @@ describe('bad flags', () => {
     expect(() => stdioUpstream({ command: 'x', args: [], spares: 65 })).toThrow(`"spares" ${stdioUpstreamSchema.spares.must}, got 65`);
   });
 
+  it('--auth oauth refuses to start without what it needs, a secrets key of the wrong size, and a login parameter the protocol owns', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-cli-oauth-'));
+    const [secret, key] = [join(dir, 'secret'), join(dir, 'key')];
+    writeFileSync(secret, 's3cret');
+    writeFileSync(key, 'too short');
+    const base = ['--port', '0', '--store', 'memory', '--demo-upstream', '--auth', 'oauth'];
+    const login = ['--login-issuer', 'http://127.0.0.1:1', '--login-client-id', 'gateway', '--login-client-secret-file', secret];
+    let result = await runCli([...base, '--login-issuer', 'http://127.0.0.1:1']);
+    expect([result.code, result.stderr]).toEqual([1, expect.stringContaining('--auth oauth needs --login-issuer and --login-client-id')]);
+    result = await runCli([...base, ...login, '--secrets-key-file', key]);
+    expect([result.code, result.stderr]).toEqual([1, expect.stringContaining('must be 32 bytes')]);
+    result = await runCli([...base, ...login, '--login-param', 'redirect_uri=https://evil.example/']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('--login-param cannot set redirect_uri');
+  });
+
   it('an unreachable upstream exits non-zero with one line', async () => {
     const { code, stderr } = await runCli(['--port', '0', '--store', 'memory', '--upstream', 'http://127.0.0.1:1/mcp']);
     expect(code).toBe(1);

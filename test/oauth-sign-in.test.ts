@@ -23,6 +23,7 @@ import { freePort } from './helpers/everything.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { TestOAuthClient } from './helpers/oauth-client.js';
 import { startOpenIdProvider, type OpenIdProvider } from './helpers/openid-provider.js';
+import { openSession, send, toolCall, toolText } from './helpers/mcp-http.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
 
 const ADMIN = 'oauth-test-admin-token-0123456789';
@@ -403,6 +404,57 @@ describe('withdrawing access', () => {
   }, 60_000);
 });
 
+describe("the identity provider's own word, asked again", () => {
+  let rechecking: InProcessGateway;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-oauth-recheck-'));
+    const [secretFile, keyFile] = [join(dir, 'login-secret'), join(dir, 'secrets-key')];
+    writeFileSync(secretFile, idp.clientSecret);
+    writeFileSync(keyFile, randomBytes(32).toString('hex'));
+    rechecking = await startGateway([
+      ...['--port', '0', '--store', 'memory', '--upstream', upstream.url, '--upstream-era', 'handshake', '--audit', audit],
+      ...['--auth', 'oauth', '--login-issuer', idp.issuer, '--login-client-id', idp.clientId, '--login-client-secret-file', secretFile],
+      ...['--login-scope', 'openid', '--login-scope', 'email', '--login-scope', 'profile', '--login-scope', 'offline_access'],
+      ...['--login-prompt', 'consent', '--secrets-key-file', keyFile, '--login-recheck', '1ms', '--required-scope', 'mcp'],
+      ...['--identity-header', 'x-groups=groups'],
+    ]);
+    idp.serve(`${new URL(rechecking.url).origin}/oauth/callback`);
+  }, 60_000);
+  afterAll(async () => {
+    await rechecking?.kill();
+  });
+
+  it('a refresh asks the provider again: new groups are seen; a person the provider no longer signs in loses the grant', async () => {
+    idp.people.set('erin', { email: 'erin@example.com', groups: ['eng'] });
+    const { client, tokens } = await manualSignIn('erin', rechecking.url);
+    expect((await mcpPost(tokens.access_token, rechecking.url)).status).toBe(200);
+    // The provider still signs Erin in: the refresh works (and the provider's own token was rotated there).
+    idp.people.set('erin', { email: 'erin@example.com', groups: ['ops'] });
+    const first = await tokenRequest(
+      { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: client },
+      rechecking.url,
+    );
+    expect(first.status).toBe(200);
+    const next = (await first.json()) as { access_token: string; refresh_token: string };
+    const bearer = { authorization: `Bearer ${next.access_token}` };
+    const session = await openSession(rechecking.url, '2025-11-25', bearer);
+    const seen = await send(rechecking.url, {
+      body: toolCall('headers', {}),
+      headers: { ...bearer, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+    });
+    expect((JSON.parse(toolText(seen)) as Record<string, string>)['x-groups']).toBe('"ops"');
+    // Disabled at the provider: the next refresh is refused and the grant ends with it.
+    idp.people.set('erin', { email: 'erin@example.com', groups: ['ops'], disabled: true });
+    const second = await tokenRequest(
+      { grant_type: 'refresh_token', refresh_token: next.refresh_token, client_id: client },
+      rechecking.url,
+    );
+    expect([second.status, ((await second.json()) as { error: string }).error]).toEqual([400, 'invalid_grant']);
+    expect((await mcpPost(next.access_token, rechecking.url)).status).toBe(401);
+    idp.people.delete('erin');
+  }, 60_000);
+});
+
 // Last: the audit holds what every test above did.
 describe('what the audit and the pages show', () => {
   it('every registration, sign-in, consent, grant, refresh, reuse and revocation left an audit line naming client and person, never a token', async () => {
@@ -458,8 +510,8 @@ function pkce(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-async function register(): Promise<string> {
-  const answer = await fetch(new URL('/oauth/register', gateway.url), {
+async function register(base = gateway.url): Promise<string> {
+  const answer = await fetch(new URL('/oauth/register', base), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ client_name: 'sessiongate test host', redirect_uris: [REDIRECT] }),
@@ -468,15 +520,20 @@ async function register(): Promise<string> {
   return ((await answer.json()) as { client_id: string }).client_id;
 }
 
-function authorizeUrl(client: string, flow: { challenge: string }, fields: Record<string, string | undefined> = {}): URL {
-  const url = new URL('/oauth/authorize', gateway.url);
+function authorizeUrl(
+  client: string,
+  flow: { challenge: string },
+  fields: Record<string, string | undefined> = {},
+  base = gateway.url,
+): URL {
+  const url = new URL('/oauth/authorize', base);
   const all: Record<string, string | undefined> = {
     response_type: 'code',
     client_id: client,
     redirect_uri: REDIRECT,
     code_challenge: flow.challenge,
     code_challenge_method: 'S256',
-    resource: gateway.url,
+    resource: base,
     scope: 'mcp',
     state: 'st',
     ...fields,
@@ -486,34 +543,40 @@ function authorizeUrl(client: string, flow: { challenge: string }, fields: Recor
 }
 
 /** A sign-in by hand (no SDK): registered, signed in by the browser, the code redeemed. */
-async function manualSignIn(login: string): Promise<{ client: string; tokens: { access_token: string; refresh_token: string } }> {
-  const client = await register();
+async function manualSignIn(
+  login: string,
+  base = gateway.url,
+): Promise<{ client: string; tokens: { access_token: string; refresh_token: string } }> {
+  const client = await register(base);
   const flow = pkce();
-  const code = (await signIn(authorizeUrl(client, flow), login)).searchParams.get('code')!;
-  const answer = await tokenRequest({
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: REDIRECT,
-    client_id: client,
-    code_verifier: flow.verifier,
-  });
+  const code = (await signIn(authorizeUrl(client, flow, {}, base), login)).searchParams.get('code')!;
+  const answer = await tokenRequest(
+    {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: client,
+      code_verifier: flow.verifier,
+    },
+    base,
+  );
   expect(answer.status).toBe(200);
   return { client, tokens: (await answer.json()) as { access_token: string; refresh_token: string } };
 }
 
-function form(path: string, fields: Record<string, string>): Promise<Response> {
-  return fetch(new URL(path, gateway.url), {
+function form(path: string, fields: Record<string, string>, base = gateway.url): Promise<Response> {
+  return fetch(new URL(path, base), {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(fields).toString(),
   });
 }
 
-function tokenRequest(fields: Record<string, string>): Promise<Response> {
-  return form('/oauth/token', fields);
+function tokenRequest(fields: Record<string, string>, base = gateway.url): Promise<Response> {
+  return form('/oauth/token', fields, base);
 }
 
 /** An initialize with `token`. */
-function mcpPost(token: string): Promise<Response> {
-  return bearerInitialize(gateway.url, token);
+function mcpPost(token: string, base = gateway.url): Promise<Response> {
+  return bearerInitialize(base, token);
 }

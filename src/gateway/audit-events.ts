@@ -55,7 +55,8 @@ export type AuditEvent =
         | 'token.refreshed'
         | 'token.revoked'
         | 'code.reused'
-        | 'refresh.reused';
+        | 'refresh.reused'
+        | 'provider.signed-out';
       client: string;
       /** The person (email and subject as the identity provider gave them); null for a registration. */
       person: string | null;

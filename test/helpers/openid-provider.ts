@@ -13,7 +13,7 @@ export interface OpenIdProvider {
   issuer: string;
   clientId: string;
   clientSecret: string;
-  /** Claims of each person by login name (their subject is the login name). */
+  /** Claims of each person by login name (their subject is the login name); `disabled: true` makes them unknown. */
   people: Map<string, Record<string, unknown>>;
   /** Serves, with the gateway's callback as one more of the client's redirect URIs. */
   serve(redirectUri: string): void;
@@ -39,15 +39,19 @@ export async function startOpenIdProvider(): Promise<OpenIdProvider> {
       redirectUris.push(redirectUri);
       const provider = new Provider(issuer, {
         clients: [
-          { client_id: clientId, client_secret: clientSecret, redirect_uris: [...redirectUris], grant_types: ['authorization_code'] },
+          {
+            client_id: clientId,
+            client_secret: clientSecret,
+            redirect_uris: [...redirectUris],
+            grant_types: ['authorization_code', 'refresh_token'],
+          },
         ],
         pkce: { required: () => true },
         claims: { openid: ['sub'], email: ['email'], profile: ['name', 'groups'] },
         conformIdTokenClaims: false,
-        findAccount: (_ctx, id) => ({
-          accountId: id,
-          claims: () => ({ sub: id, ...(people.get(id) ?? {}) }),
-        }),
+        // A person marked `disabled` is unknown to the provider from then on (its refresh refused).
+        findAccount: (_ctx, id) =>
+          people.get(id)?.['disabled'] === true ? undefined : { accountId: id, claims: () => ({ sub: id, ...(people.get(id) ?? {}) }) },
         cookies: { keys: ['test-cookie-key-0123456789'] },
         ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
       });

@@ -39,3 +39,29 @@ export function parseIdentityHeader(text: string, previous: Record<string, strin
     throw new InvalidArgumentError(`invalid identity header "${text}" (use e.g. x-user=sub)`);
   return { ...previous, [name.toLowerCase()]: claim };
 }
+
+/**
+ * `--login-param NAME=VALUE` (repeatable): an extra parameter of the authorization request at
+ * the identity provider (Google's `access_type=offline`, Entra's `domain_hint`). The protocol's
+ * own parameters cannot be set this way.
+ */
+export function parseLoginParameter(text: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = text.indexOf('=');
+  const [name, value] = at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + 1)];
+  if (!/^[\w.-]+$/.test(name) || value === '')
+    throw new InvalidArgumentError(`invalid login parameter "${text}" (use e.g. access_type=offline)`);
+  if (PROTOCOL_PARAMETERS.has(name)) throw new InvalidArgumentError(`--login-param cannot set ${name} (the gateway sets it)`);
+  return { ...previous, [name]: value };
+}
+
+const PROTOCOL_PARAMETERS = new Set([
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'prompt',
+]);

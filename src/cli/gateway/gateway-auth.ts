@@ -80,6 +80,7 @@ function oauthServer(flags: GatewayFlags): GatewayAuth {
   if (!flags.loginIssuer || !flags.loginClientId) throw new Error('--auth oauth needs --login-issuer and --login-client-id');
   const secret = secretFrom(flags.loginClientSecretFile, 'SESSIONGATE_LOGIN_CLIENT_SECRET');
   if (!secret) throw new Error('--auth oauth needs --login-client-secret-file or SESSIONGATE_LOGIN_CLIENT_SECRET');
+  const secretsKey = secretFrom(flags.secretsKeyFile, 'SESSIONGATE_SECRETS_KEY');
   return authorizationServer({
     login: {
       issuer: flags.loginIssuer,
@@ -87,6 +88,7 @@ function oauthServer(flags: GatewayFlags): GatewayAuth {
       clientSecret: secret,
       ...(flags.loginScopes && { scopes: flags.loginScopes }),
       ...(flags.loginPrompt !== undefined && { prompt: flags.loginPrompt }),
+      ...(flags.loginParameters && { extraParameters: flags.loginParameters }),
     },
     requiredScopes: flags.requiredScopes ?? [],
     principalClaim: flags.principalClaim,
@@ -95,6 +97,8 @@ function oauthServer(flags: GatewayFlags): GatewayAuth {
     clockSkewMs: flags.clockSkewMs,
     clientDocuments: { allowPrivateAddresses: flags.allowPrivateClientDocuments },
     registrationsPerHour: flags.registrationsPerHour,
+    providerRecheckMs: flags.loginRecheckMs,
+    ...(secretsKey !== undefined && { secretsKey }),
     ...(flags.publicUrl !== undefined && { publicUrl: flags.publicUrl }),
   });
 }

@@ -18,7 +18,7 @@ import { parseServerEntry, parseServerFlag, type ServerSpec } from './server-spe
 import { DEFAULT_API_KEY_FILE } from '../keys/api-key-file.js';
 import { parser } from '../session-flags.js';
 import { parseCount, parseDuration, parsePort, parseSize } from '../units.js';
-import { parseCommand, parseHeader, parseHeaderName, parseIdentityHeader, parseUpstream } from './flag-parsers.js';
+import { parseCommand, parseHeader, parseHeaderName, parseIdentityHeader, parseLoginParameter, parseUpstream } from './flag-parsers.js';
 
 export interface GatewayFlags {
   config: string | undefined;
@@ -73,9 +73,13 @@ export interface GatewayFlags {
   loginClientSecretFile: string | undefined;
   loginScopes: string[] | undefined;
   loginPrompt: string | undefined;
+  loginParameters: Record<string, string> | undefined;
   /** --auth oauth: the gateway's access tokens' lifetime, and a sign-in's refresh tokens' at most. */
   accessTokenTtlMs: number;
   refreshTtlMs: number;
+  /** --auth oauth: the file of the key that seals the identity provider's refresh tokens; how often the provider is asked again. */
+  secretsKeyFile: string | undefined;
+  loginRecheckMs: number;
   /** --auth oauth: dynamic registrations one address may make per hour. */
   registrationsPerHour: number;
   /** --auth oauth: fetch clients' metadata documents from loopback and private addresses (development). */
@@ -290,6 +294,12 @@ function addAuthFlags(program: Command): Command {
         collect,
       ),
     )
+    .addOption(
+      flag(
+        '--login-param <NAME=VALUE>',
+        'oauth: an extra authorization parameter at the OpenID provider (repeatable; e.g. access_type=offline)',
+      ).argParser(parseLoginParameter),
+    )
     .addOption(flag('--login-prompt <prompt>', 'oauth: the prompt sent to the OpenID provider (login, select_account, consent)'))
     .addOption(
       flag('--access-token-ttl <duration>', "oauth: lifetime of the gateway's access tokens")
@@ -300,6 +310,17 @@ function addAuthFlags(program: Command): Command {
       flag('--refresh-ttl <duration>', "oauth: how long a sign-in's refresh tokens go on at most")
         .argParser(parser(parseDuration))
         .default(30 * 86_400_000, '30d'),
+    )
+    .addOption(
+      flag(
+        '--secrets-key-file <file>',
+        "oauth: a 32-byte key (hex or base64) sealing the identity provider's refresh tokens at rest (or SESSIONGATE_SECRETS_KEY)",
+      ),
+    )
+    .addOption(
+      flag('--login-recheck <duration>', "oauth: how long the provider's word that a person is signed in holds before a refresh asks again")
+        .argParser(parser(parseDuration))
+        .default(3_600_000, '1h'),
     )
     .addOption(
       flag(
@@ -411,10 +432,13 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     loginClientSecretFile: values['loginClientSecretFile'] as string | undefined,
     loginScopes: values['loginScope'] as string[] | undefined,
     loginPrompt: values['loginPrompt'] as string | undefined,
+    loginParameters: values['loginParam'] as Record<string, string> | undefined,
     accessTokenTtlMs: values['accessTokenTtl'] as number,
     refreshTtlMs: values['refreshTtl'] as number,
     allowPrivateClientDocuments: values['allowPrivateClientDocuments'] === true,
     registrationsPerHour: values['registrationsPerHour'] as number,
+    secretsKeyFile: values['secretsKeyFile'] as string | undefined,
+    loginRecheckMs: values['loginRecheck'] as number,
     introspectionUrl: values['introspectionUrl'] as string | undefined,
     introspectionClientId: values['introspectionClientId'] as string | undefined,
     introspectionSecretFile: values['introspectionSecretFile'] as string | undefined,

@@ -22,6 +22,8 @@ import { IssuedTokens } from './issued-tokens.js';
 import { LoginProvider, type LoginProviderOptions } from './login-provider.js';
 import { oauthRoutes } from './oauth-routes.js';
 import { PersonGrants } from './person-grants.js';
+import { providerRecheck } from './provider-recheck.js';
+import { SecretSealer } from './sealed-secret.js';
 import type { Ready, ServerContext } from './server-context.js';
 import { SigningKeys } from './signing-keys.js';
 
@@ -52,6 +54,13 @@ export interface AuthorizationServerOptions {
   clientDocuments?: MetadataDocumentOptions;
   /** Tolerated difference between clocks, ms. Default 60,000. */
   clockSkewMs?: number;
+  /**
+   * The key (32 bytes, as 64 hex digits or base64) that seals the identity provider's refresh
+   * tokens at rest. Without it they are not kept, and the provider is never asked again.
+   */
+  secretsKey?: string;
+  /** How long the provider's word that a person is signed in holds before a refresh asks it again, ms. Default 3,600,000. */
+  providerRecheckMs?: number;
   /** The URL callers use, when not the one it listens on. */
   publicUrl?: string;
 }
@@ -78,6 +87,8 @@ const SCHEMA = {
   registrationMs: option.finitePositive,
   registrationsPerHour: option.positiveInteger,
   clockSkewMs: option.nonNegativeInteger,
+  secretsKey: option.string,
+  providerRecheckMs: option.nonNegativeInteger,
   publicUrl: option.httpUrl,
 };
 
@@ -91,6 +102,7 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
   const requiredScopes = options.requiredScopes ?? [];
   const scopes = [...new Set([...(options.scopes ?? []), ...requiredScopes])];
   const login = new LoginProvider(options.login);
+  const sealer = options.secretsKey === undefined ? undefined : SecretSealer.fromText(options.secretsKey);
   const documents = new MetadataDocuments(options.clientDocuments);
   let urls: { issuer: string; resource: string; metadataUrl: string } | undefined;
   let context: ServerContext | undefined;
@@ -110,12 +122,14 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
       return urls;
     };
     const familyMs = options.refreshFamilyMs ?? 30 * DAY;
+    const recheck = sealer && providerRecheck(records, login, sealer, options.providerRecheckMs ?? 60 * MINUTE, now);
     const tokens = new IssuedTokens(
       records,
       new SigningKeys(store.secrets, rotationMs),
       { accessMs: accessTokenMs, familyMs },
       () => known().issuer,
       now,
+      recheck,
     );
     const consentMs = options.consentMs ?? 90 * DAY;
     people = new PersonGrants(records, Math.max(consentMs, familyMs), now);
@@ -124,6 +138,7 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
       tokens,
       people,
       login,
+      sealer,
       documents,
       events,
       buckets: store.buckets,

@@ -21,6 +21,7 @@ import { randomToken, sha256 } from './grant-records.js';
 import { OAuthError } from './oauth-error.js';
 import { startManaging } from './grants-page.js';
 import { consentPage, errorPage } from './pages.js';
+import { sealedFor } from './provider-recheck.js';
 import { redirectUriMatches } from './redirect-uri.js';
 import { clientFor, consentKey, personName, type ServerContext } from './server-context.js';
 
@@ -124,10 +125,13 @@ export async function loginCallback(context: ServerContext, req: IncomingMessage
   const { request } = signIn;
   const code = query.get('code');
   let person: Person;
+  let upstream: string | undefined;
   try {
     if (query.has('error') || code === null)
       throw new OAuthError('access_denied', `the identity provider refused the sign-in (${query.get('error') ?? 'no code'})`);
-    person = await context.login.person(code, callbackUrl(context), signIn.login.nonce, signIn.login.verifier);
+    const signedIn = await context.login.signIn(code, callbackUrl(context), signIn.login.nonce, signIn.login.verifier);
+    person = signedIn.person;
+    upstream = signedIn.refreshToken && context.sealer?.seal(signedIn.refreshToken, sealedFor(person));
   } catch (error) {
     await context.records.signIns.replace(id, read, undefined, 0);
     if (!request) return errorPage(res, 403, error instanceof OAuthError ? error.message : 'The sign-in failed.');
@@ -142,9 +146,9 @@ export async function loginCallback(context: ServerContext, req: IncomingMessage
   const remembered = await context.records.consents.get(consentKey(person, request.clientId));
   if (remembered && request.scope.every((scope) => remembered.scope.includes(scope))) {
     if (!(await context.records.signIns.replace(id, read, undefined, 0))) return errorPage(res, 400, 'This sign-in was completed already.');
-    return redirectWithCode(context, res, request, person);
+    return redirectWithCode(context, res, request, person, upstream);
   }
-  const next: SignIn = { ...signIn, person };
+  const next: SignIn = { ...signIn, person, ...(upstream !== undefined && { upstream }) };
   if (!(await context.records.signIns.replace(id, read, next, context.now() + context.lifetimes.signInMs)))
     return errorPage(res, 400, 'This sign-in was completed already.');
   res.writeHead(303, { location: `${OAUTH_PATHS.consent}?sign_in=${encodeURIComponent(id)}`, 'cache-control': 'no-store' }).end();
@@ -189,7 +193,7 @@ export async function consent(context: ServerContext, req: IncomingMessage, res:
     request.scope,
   );
   context.events.write({ event: 'oauth', action: 'consent.granted', client: request.clientId, person: personName(person) });
-  return redirectWithCode(context, res, request, person);
+  return redirectWithCode(context, res, request, person, signIn.upstream);
 }
 
 async function showConsent(context: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -213,9 +217,19 @@ async function showConsent(context: ServerContext, req: IncomingMessage, res: Se
 }
 
 /** A code for the request, sent to the client's redirect URI with its state and our issuer (RFC 9207). */
-async function redirectWithCode(context: ServerContext, res: ServerResponse, request: AuthorizationRequest, person: Person): Promise<void> {
+async function redirectWithCode(
+  context: ServerContext,
+  res: ServerResponse,
+  request: AuthorizationRequest,
+  person: Person,
+  upstream: string | undefined,
+): Promise<void> {
   const code = randomToken(32);
-  await context.records.codes.add(sha256(code), { request, person }, context.now() + context.lifetimes.codeMs);
+  await context.records.codes.add(
+    sha256(code),
+    { request, person, ...(upstream !== undefined && { upstream }) },
+    context.now() + context.lifetimes.codeMs,
+  );
   redirectTo(context, res, request.redirectUri, request.state, { code });
 }
 

@@ -48,11 +48,15 @@ export interface SignIn {
   readonly formToken: string;
   readonly login: { readonly nonce: string; readonly verifier: string };
   readonly person?: Person;
+  /** The identity provider's refresh token, sealed (sealed-secret.ts), when it gave one and a key is configured. */
+  readonly upstream?: string;
 }
 
 export interface CodeRecord {
   readonly request: AuthorizationRequest;
   readonly person: Person;
+  /** The identity provider's refresh token, sealed, for the grant this code starts. */
+  readonly upstream?: string;
   /** Set once the code was redeemed: the family it started (a second redemption revokes it). */
   readonly redeemedBy?: string;
 }
@@ -65,6 +69,8 @@ export interface FamilyRecord {
   readonly person: Person;
   readonly createdAt: number;
   readonly expiresAt: number;
+  /** The identity provider's refresh token (sealed) and when the provider last said the person is signed in. */
+  readonly upstream?: { readonly sealed: string; readonly checkedAt: number };
 }
 
 export interface RefreshRecord {

@@ -44,8 +44,17 @@ export class IssuedTokens {
   readonly #lifetimes: TokenLifetimes;
   readonly #issuer: () => string;
   readonly #now: () => number;
+  readonly #recheck: ((family: FamilyRecord) => Promise<FamilyRecord | undefined>) | undefined;
 
-  constructor(records: GrantRecords, keys: SigningKeys, lifetimes: TokenLifetimes, issuer: () => string, now: () => number) {
+  constructor(
+    records: GrantRecords,
+    keys: SigningKeys,
+    lifetimes: TokenLifetimes,
+    issuer: () => string,
+    now: () => number,
+    recheck?: (family: FamilyRecord) => Promise<FamilyRecord | undefined>,
+  ) {
+    this.#recheck = recheck;
     this.#records = records;
     this.#keys = keys;
     this.#lifetimes = lifetimes;
@@ -54,7 +63,12 @@ export class IssuedTokens {
   }
 
   /** A new family for a redeemed code: its first access and refresh tokens. */
-  async startFamily(request: AuthorizationRequest, person: Person, id: string): Promise<{ answer: TokenAnswer; family: FamilyRecord }> {
+  async startFamily(
+    request: AuthorizationRequest,
+    person: Person,
+    id: string,
+    upstream?: string,
+  ): Promise<{ answer: TokenAnswer; family: FamilyRecord }> {
     const now = this.#now();
     const family: FamilyRecord = {
       id,
@@ -64,6 +78,7 @@ export class IssuedTokens {
       person,
       createdAt: now,
       expiresAt: now + this.#lifetimes.familyMs,
+      ...(upstream !== undefined && { upstream: { sealed: upstream, checkedAt: now } }),
     };
     await this.#records.families.add(family.id, family, family.expiresAt);
     return { answer: await this.#tokens(family), family };
@@ -83,6 +98,13 @@ export class IssuedTokens {
     // Checked before the token is rotated: a refused refresh leaves the client its token.
     if (askedScope && !askedScope.every((scope) => family.scope.includes(scope)))
       throw new OAuthError('invalid_scope', 'a refresh cannot add scopes the grant does not have');
+    // The identity provider asked again, when it is time (provider-recheck.ts): a person it no
+    // longer signs in ends the grant, before anything is rotated.
+    const current = this.#recheck ? await this.#recheck(family) : family;
+    if (!current) {
+      await this.endFamily(family.id);
+      throw new ProviderSignedOut(family);
+    }
     const rotated =
       !read.value.used && (await this.#records.refreshTokens.replace(key, read, { ...read.value, used: true }, family.expiresAt));
     if (!rotated) {
@@ -90,7 +112,7 @@ export class IssuedTokens {
       await this.endFamily(family.id);
       throw new ReusedRefreshToken(family);
     }
-    return { answer: await this.#tokens(family), family };
+    return { answer: await this.#tokens(current), family: current };
   }
 
   /** The family of `token` (a refresh token or an access token of this server), if it is one; ends it. */
@@ -195,6 +217,16 @@ export class ReusedRefreshToken extends OAuthError {
 
   constructor(family: FamilyRecord) {
     super('invalid_grant', 'the refresh token was used before; every token of its grant is revoked');
+    this.family = family;
+  }
+}
+
+/** A refresh refused because the identity provider no longer signs the person in: the grant has ended. */
+export class ProviderSignedOut extends OAuthError {
+  readonly family: FamilyRecord;
+
+  constructor(family: FamilyRecord) {
+    super('invalid_grant', 'the identity provider no longer signs this person in; sign in again');
     this.family = family;
   }
 }

@@ -90,42 +90,81 @@ export class LoginProvider {
     return url.href;
   }
 
-  /** The person the provider's `code` is for; a thrown `access_denied` when the provider or its ID token says no. */
-  async person(code: string, redirectUri: string, nonce: string, verifier: string): Promise<Person> {
-    const { metadata, keys } = await this.#discovered();
+  /**
+   * The person the provider's `code` is for, and the provider's refresh token when it gave one
+   * (with `offline_access`); a thrown `access_denied` when the provider or its ID token says no.
+   */
+  async signIn(code: string, redirectUri: string, nonce: string, verifier: string): Promise<{ person: Person; refreshToken?: string }> {
+    const { status, body } = await this.#tokenRequest({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    });
+    if (status !== 200 || typeof body?.['id_token'] !== 'string') {
+      const said = typeof body?.['error'] === 'string' ? body['error'] : `HTTP ${status}`;
+      throw new OAuthError('access_denied', `the identity provider did not issue an ID token (${said})`);
+    }
+    const person = await this.#verified(body['id_token'], nonce);
+    const refreshToken = body['refresh_token'];
+    return { person, ...(typeof refreshToken === 'string' && refreshToken !== '' && { refreshToken }) };
+  }
+
+  /**
+   * Asks the provider again about `person` with its refresh token: the person as it now describes
+   * them (a new ID token, when it sends one) and the refresh token to keep. A thrown
+   * `invalid_grant` when the provider no longer signs the person in; `temporarily_unavailable`
+   * when it cannot say.
+   */
+  async refresh(refreshToken: string, person: Person): Promise<{ person: Person; refreshToken: string }> {
+    const { status, body } = await this.#tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken });
+    if (status >= 500 || body === undefined)
+      throw new OAuthError('temporarily_unavailable', `the identity provider could not say whether ${person.subject} is still signed in`);
+    if (status !== 200) throw new OAuthError('invalid_grant', 'the identity provider no longer signs this person in');
+    const idToken = body['id_token'];
+    const now = typeof idToken === 'string' ? await this.#verified(idToken, undefined) : person;
+    if (now.subject !== person.subject) throw new OAuthError('invalid_grant', "the identity provider's new ID token names another person");
+    const next = body['refresh_token'];
+    return { person: now, refreshToken: typeof next === 'string' && next !== '' ? next : refreshToken };
+  }
+
+  async #tokenRequest(form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> | undefined }> {
+    const { metadata } = await this.#discovered();
     const { clientId, clientSecret } = this.#options;
-    const form: Record<string, string> = { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier };
     const postOnly =
       metadata.token_endpoint_auth_methods_supported?.length === 1 &&
       metadata.token_endpoint_auth_methods_supported[0] === 'client_secret_post';
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-    if (postOnly) Object.assign(form, { client_id: clientId, client_secret: clientSecret });
-    else headers['authorization'] = basicClientAuth({ clientId, clientSecret });
+    const fields = postOnly ? { ...form, client_id: clientId, client_secret: clientSecret } : form;
+    if (!postOnly) headers['authorization'] = basicClientAuth({ clientId, clientSecret });
     const timeout = this.#options.timeoutMs ?? 10_000;
     const answer = await request(metadata.token_endpoint, {
       method: 'POST',
       headers,
-      body: new URLSearchParams(form).toString(),
+      body: new URLSearchParams(fields).toString(),
       headersTimeout: timeout,
       bodyTimeout: timeout,
     }).catch((error: unknown) => {
       throw new OAuthError('temporarily_unavailable', `the identity provider could not be reached: ${(error as Error).message}`);
     });
     const body = (await answer.body.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-    if (answer.statusCode !== 200 || typeof body?.['id_token'] !== 'string') {
-      const said = typeof body?.['error'] === 'string' ? body['error'] : `HTTP ${answer.statusCode}`;
-      throw new OAuthError('access_denied', `the identity provider did not issue an ID token (${said})`);
-    }
+    return { status: answer.statusCode, body: typeof body === 'object' && body !== null && !Array.isArray(body) ? body : undefined };
+  }
+
+  /** The person an ID token names, checked (a nonce only at sign-in: a refresh's ID token has none). */
+  async #verified(idToken: string, nonce: string | undefined): Promise<Person> {
+    const { metadata, keys } = await this.#discovered();
+    const { clientId } = this.#options;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(body['id_token'], keys, { issuer: metadata.issuer, audience: clientId }));
+      ({ payload } = await jwtVerify(idToken, keys, { issuer: metadata.issuer, audience: clientId }));
     } catch (error) {
       throw new OAuthError('access_denied', `the identity provider's ID token is not valid: ${(error as Error).message}`);
     }
     // OpenID Connect Core 3.1.3.7: with several audiences, the token must say it was issued to us.
     if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload['azp'] !== clientId)
       throw new OAuthError('access_denied', "the identity provider's ID token was issued to another party (azp)");
-    if (payload['nonce'] !== nonce)
+    if (nonce !== undefined && payload['nonce'] !== nonce)
       throw new OAuthError('access_denied', "the identity provider's ID token is for another sign-in (nonce)");
     if (typeof payload.sub !== 'string' || payload.sub === '')
       throw new OAuthError('access_denied', "the identity provider's ID token names no subject");

@@ -13,6 +13,7 @@ import { sha256 } from './grant-records.js';
 import type { IssuedTokens } from './issued-tokens.js';
 import type { LoginProvider } from './login-provider.js';
 import type { PersonGrants } from './person-grants.js';
+import type { SecretSealer } from './sealed-secret.js';
 import { OAuthError } from './oauth-error.js';
 
 export interface Lifetimes {
@@ -28,6 +29,8 @@ export interface ServerContext {
   /** What each person allowed, for them and for operators to see and withdraw. */
   readonly people: PersonGrants;
   readonly login: LoginProvider;
+  /** Seals the identity provider's refresh tokens; none configured: they are not kept. */
+  readonly sealer: SecretSealer | undefined;
   readonly documents: MetadataDocuments;
   readonly events: EventSink;
   readonly buckets: BucketStore;

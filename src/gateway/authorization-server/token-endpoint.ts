@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formBody } from './form-body.js';
 import { randomToken, sha256 } from './grant-records.js';
-import { ReusedRefreshToken, type TokenAnswer } from './issued-tokens.js';
+import { ProviderSignedOut, ReusedRefreshToken, type TokenAnswer } from './issued-tokens.js';
 import { answerOAuthError, OAuthError } from './oauth-error.js';
 import { personName, type ServerContext } from './server-context.js';
 
@@ -52,7 +52,7 @@ async function redeemCode(context: ServerContext, form: Map<string, string>, cli
   const key = sha256(code);
   const read = await context.records.codes.read(key);
   if (!read) throw new OAuthError('invalid_grant', 'the code is not known or has expired');
-  const { request, person, redeemedBy } = read.value;
+  const { request, person, redeemedBy, upstream } = read.value;
   if (redeemedBy !== undefined) {
     await context.tokens.endFamily(redeemedBy);
     context.events.write({ event: 'oauth', action: 'code.reused', client: request.clientId, person: personName(person) });
@@ -69,7 +69,7 @@ async function redeemCode(context: ServerContext, form: Map<string, string>, cli
   // Kept (as redeemed) until it would have expired, so a second redemption is recognised.
   if (!(await context.records.codes.replace(key, read, { ...read.value, redeemedBy: familyId }, context.now() + context.lifetimes.codeMs)))
     throw new OAuthError('invalid_grant', 'the code was used before');
-  const { answer } = await context.tokens.startFamily(request, person, familyId);
+  const { answer } = await context.tokens.startFamily(request, person, familyId, upstream);
   await context.people.granted(person, clientId, familyId);
   context.events.write({ event: 'oauth', action: 'token.issued', client: clientId, person: personName(person) });
   return answer;
@@ -84,6 +84,8 @@ async function refresh(context: ServerContext, form: Map<string, string>, client
   } catch (error) {
     if (error instanceof ReusedRefreshToken)
       context.events.write({ event: 'oauth', action: 'refresh.reused', client: clientId, person: personName(error.family.person) });
+    if (error instanceof ProviderSignedOut)
+      context.events.write({ event: 'oauth', action: 'provider.signed-out', client: clientId, person: personName(error.family.person) });
     throw error;
   }
 }
