@@ -411,12 +411,18 @@ describe("the identity provider's own word, asked again", () => {
     const [secretFile, keyFile] = [join(dir, 'login-secret'), join(dir, 'secrets-key')];
     writeFileSync(secretFile, idp.clientSecret);
     writeFileSync(keyFile, randomBytes(32).toString('hex'));
+    // A rule written for the provider's own tokens (its groups claim), unchanged (docs/POLICY.md).
+    const policy = join(dir, 'policy.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({ default: 'allow', rules: [{ id: 'ops-no-echo', effect: 'deny', claims: { groups: 'ops' }, tools: ['echo'] }] }),
+    );
     rechecking = await startGateway([
       ...['--port', '0', '--store', 'memory', '--upstream', upstream.url, '--upstream-era', 'handshake', '--audit', audit],
       ...['--auth', 'oauth', '--login-issuer', idp.issuer, '--login-client-id', idp.clientId, '--login-client-secret-file', secretFile],
       ...['--login-scope', 'openid', '--login-scope', 'email', '--login-scope', 'profile', '--login-scope', 'offline_access'],
       ...['--login-prompt', 'consent', '--secrets-key-file', keyFile, '--login-recheck', '1ms', '--required-scope', 'mcp'],
-      ...['--identity-header', 'x-groups=groups'],
+      ...['--identity-header', 'x-groups=groups', '--policy', policy],
     ]);
     idp.serve(`${new URL(rechecking.url).origin}/oauth/callback`);
   }, 60_000);
@@ -428,6 +434,16 @@ describe("the identity provider's own word, asked again", () => {
     idp.people.set('erin', { email: 'erin@example.com', groups: ['eng'] });
     const { client, tokens } = await manualSignIn('erin', rechecking.url);
     expect((await mcpPost(tokens.access_token, rechecking.url)).status).toBe(200);
+    const echo = async (token: string): Promise<string> => {
+      const bearer = { authorization: `Bearer ${token}` };
+      const session = await openSession(rechecking.url, '2025-11-25', bearer);
+      const answer = await send(rechecking.url, {
+        body: toolCall('echo', { text: 'hi' }),
+        headers: { ...bearer, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+      });
+      return answer.text;
+    };
+    expect(await echo(tokens.access_token)).toContain('"text":"hi"');
     // The provider still signs Erin in: the refresh works (and the provider's own token was rotated there).
     idp.people.set('erin', { email: 'erin@example.com', groups: ['ops'] });
     const first = await tokenRequest(
@@ -443,6 +459,8 @@ describe("the identity provider's own word, asked again", () => {
       headers: { ...bearer, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
     });
     expect((JSON.parse(toolText(seen)) as Record<string, string>)['x-groups']).toBe('"ops"');
+    // The policy sees the provider's groups as they are now: ops may not echo.
+    expect(await echo(next.access_token)).toContain('SG_POLICY_DENIED');
     // Disabled at the provider: the next refresh is refused and the grant ends with it.
     idp.people.set('erin', { email: 'erin@example.com', groups: ['ops'], disabled: true });
     const second = await tokenRequest(

@@ -286,7 +286,12 @@ function addAuthFlags(program: Command): Command {
         DEFAULT_API_KEY_FILE,
       ),
     )
-    .addOption(flag('--login-issuer <url>', 'oauth: the OpenID provider people sign in at').argParser(parser(parseHttpUrl)))
+    .addOption(
+      flag(
+        '--login-issuer <url>',
+        "oauth: the OpenID provider people sign in at, exactly as it names itself (its discovery document's issuer)",
+      ).argParser(parser(parseIssuerUrl)),
+    )
     .addOption(flag('--login-client-id <id>', "oauth: the gateway's client id at the OpenID provider"))
     .addOption(flag('--login-client-secret-file <file>', 'oauth: a file holding that client secret (or SESSIONGATE_LOGIN_CLIENT_SECRET)'))
     .addOption(
@@ -480,6 +485,12 @@ function collect(text: string, previous: string[] = []): string[] {
 function parseHttpUrl(text: string): string {
   if (isHttpUrl(text)) return new URL(text).href;
   throw new Error(`invalid URL "${text}" (use e.g. https://idp.example.com/.well-known/jwks.json)`);
+}
+
+/** An issuer: an http(s) URL kept exactly as written (issuers are compared as text, OpenID Connect Discovery 4.3). */
+function parseIssuerUrl(text: string): string {
+  if (isHttpUrl(text)) return text;
+  throw new Error(`invalid issuer "${text}" (use it exactly as the provider names itself, e.g. https://login.example.com)`);
 }
 
 function parseSeparator(text: string): string {

@@ -189,9 +189,14 @@ export class LoginProvider {
     const metadata = (await answer.body.json().catch(() => undefined)) as ProviderMetadata | undefined;
     if (answer.statusCode !== 200 || !metadata?.authorization_endpoint || !metadata.token_endpoint || !metadata.jwks_uri)
       throw new OAuthError('temporarily_unavailable', 'the identity provider published no usable OpenID configuration');
-    // OpenID Connect Discovery section 4.3: the issuer in the document is the one asked for.
-    if (metadata.issuer.replace(/\/$/, '') !== issuer)
-      throw new OAuthError('temporarily_unavailable', "the identity provider's configuration names another issuer");
+    // OpenID Connect Discovery section 4.3: the issuer in the document is exactly the one asked
+    // for. Exactly: it becomes the people's issuer, which policy rules and the default issuer
+    // compare as text, so "https://idp/" configured for an "https://idp" would match no rule.
+    if (metadata.issuer !== this.#options.issuer)
+      throw new OAuthError(
+        'temporarily_unavailable',
+        `the identity provider calls itself ${metadata.issuer}, not ${this.#options.issuer} as configured (the issuer must be given exactly)`,
+      );
     return { metadata, keys: createRemoteJWKSet(new URL(metadata.jwks_uri)) };
   }
 }
