@@ -101,6 +101,11 @@ describe('the gateway restarted between every step (SQLite)', () => {
     await expect(new Client({ name: 'doc-host', version: '1' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
     expect(provider.authorizationUrl?.searchParams.get('client_id')).toBe(`${documents.origin}/host.json`);
     expect(provider.clientInformation()?.client_id).toBe(`${documents.origin}/host.json`);
+    // A redirect URI its document does not list: said to the person, never sent there.
+    const elsewhere = new URL(provider.authorizationUrl!);
+    elsewhere.searchParams.set('redirect_uri', 'https://attacker.example/callback');
+    const refused = await fetch(elsewhere, { redirect: 'manual' });
+    expect([refused.status, refused.headers.get('location')]).toEqual([400, null]);
 
     await restart(); // the authorization request is not kept yet: the sign-in starts after this
     const back = await browserSignIn(browser, provider.authorizationUrl!, 'carol', 'allow', 'Document host');
