@@ -237,6 +237,18 @@ describe('what is refused', () => {
     expect(await answer.text()).toContain('redirect_uri is not one the client registered');
   });
 
+  it('one address makes the gateway fetch at most 60 client metadata documents an hour, whatever their URLs', async () => {
+    const pageFor = async (n: number): Promise<string> => {
+      const url = new URL('/oauth/authorize', gateway.url);
+      url.searchParams.set('client_id', `https://127.0.0.1/client-${n}.json`);
+      const answer = await fetch(url, { redirect: 'manual' });
+      expect(answer.status).toBe(400);
+      return answer.text();
+    };
+    for (let n = 0; n < 60; n++) expect(await pageFor(n)).toContain('loopback or private');
+    expect(await pageFor(60)).toContain('fetched in the last hour');
+  });
+
   it('requests that can go back to the client are answered there: another resource, no PKCE, plain PKCE', async () => {
     const client = await register();
     const errorFor = async (fields: Record<string, string | undefined>) => {

@@ -38,7 +38,7 @@ export async function authorize(context: ServerContext, req: IncomingMessage, re
     query = singleValued(new URL(req.url ?? '/', 'http://gateway').searchParams);
     const clientId = query.get('client_id');
     if (!clientId) throw new OAuthError('invalid_request', 'client_id is missing');
-    client = await clientFor(context, clientId);
+    client = await clientFor(context, clientId, req.socket.remoteAddress);
     redirectUri = query.get('redirect_uri') ?? (client.redirect_uris.length === 1 ? client.redirect_uris[0]! : '');
     if (!redirectUriMatches(redirectUri, client.redirect_uris))
       throw new OAuthError('invalid_redirect_uri', 'redirect_uri is not one the client registered');

@@ -50,11 +50,15 @@ export class MetadataDocuments {
     };
   }
 
-  /** The client `clientId` describes, or a thrown `invalid_client` saying why not. */
-  async client(clientId: string): Promise<ClientRecord> {
+  /**
+   * The client `clientId` describes, or a thrown `invalid_client` saying why not. `beforeFetch`
+   * runs when the document is not kept, before anything else is done for it (a rate limit).
+   */
+  async client(clientId: string, beforeFetch?: () => Promise<void>): Promise<ClientRecord> {
     const now = Date.now();
     const kept = this.#cache.get(clientId, now);
     if (kept) return kept;
+    await beforeFetch?.();
     const url = documentUrl(clientId);
     const { document, cacheMs } = await this.#fetch(url);
     if (document['client_id'] !== clientId)

@@ -52,9 +52,25 @@ export interface Ready {
   readonly urls: { readonly issuer: string; readonly resource: string };
 }
 
-/** The client `clientId` names: a metadata document (an https URL) or a registration kept here. */
-export async function clientFor(context: ServerContext, clientId: string): Promise<ClientRecord> {
-  if (isMetadataDocumentUrl(clientId)) return context.documents.client(clientId);
+/** Metadata documents one address may make the gateway fetch per hour (a stranger chooses their URLs). */
+const DOCUMENT_FETCHES_PER_HOUR = 60;
+
+/**
+ * The client `clientId` names: a metadata document (an https URL) or a registration kept here.
+ * A document not kept yet is fetched at most DOCUMENT_FETCHES_PER_HOUR times an hour for one
+ * `address` (every replica counting together), whatever the URLs.
+ */
+export async function clientFor(context: ServerContext, clientId: string, address = 'unknown'): Promise<ClientRecord> {
+  if (isMetadataDocumentUrl(clientId))
+    return context.documents.client(clientId, async () => {
+      const perHour = DOCUMENT_FETCHES_PER_HOUR;
+      const waitMs = await context.buckets.take(`oauth-document:${address}`, perHour, perHour / 3_600_000, context.now());
+      if (waitMs > 0)
+        throw new OAuthError(
+          'invalid_client',
+          `this address had ${perHour} client metadata documents fetched in the last hour; try again later`,
+        );
+    });
   const client = clientId.length <= 200 ? await context.records.clients.get(clientId) : undefined;
   if (!client)
     throw new OAuthError(
