@@ -97,7 +97,8 @@ describe('the gateway restarted between every step (SQLite)', () => {
     };
 
     const provider = new DocumentClient(`${documents.origin}/host.json`);
-    const first = new StreamableHTTPClientTransport(new URL(gateway.url), { authProvider: provider });
+    // This package's client with the SDK's authProvider: it names itself by the document (CIMD).
+    const first = new SessionClientTransport(gateway.url, { authProvider: provider, openStream: false });
     await expect(new Client({ name: 'doc-host', version: '1' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
     expect(provider.authorizationUrl?.searchParams.get('client_id')).toBe(`${documents.origin}/host.json`);
     expect(provider.clientInformation()?.client_id).toBe(`${documents.origin}/host.json`);
