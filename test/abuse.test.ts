@@ -255,7 +255,7 @@ describe('no request holds anything forever', () => {
       .toBe(429);
     expect(refused?.headers.get('retry-after')).toBe('1');
     // Another session is not affected.
-    const other = { 'mcp-session-id': await openSession(url), 'mcp-protocol-version': '2025-11-25' };
+    const other = { 'mcp-session-id': await openWithinDeadline(url), 'mcp-protocol-version': '2025-11-25' };
     expect((await send(url, { body: { jsonrpc: '2.0', id: 1, method: 'ping' }, headers: other })).status).toBe(200);
     await Promise.all(held);
   });
