@@ -16,6 +16,13 @@ import type { StreamRecorder } from './stream-recorder.js';
 const PAGE = 200;
 /** How often a reader looks again when no local batch woke it (the writer may be another replica). */
 const POLL_MS = 250;
+/**
+ * How long a stream not (yet) in the log is looked for before it is taken for unknown. Events
+ * are sent before they are written (docs/RESUMPTION.md, "The log"), so a client that left can
+ * ask another replica before its writer has noticed and written it; the writer does so at
+ * once, but under load "at once" has taken a few hundred milliseconds.
+ */
+export const FIRST_WRITE_GRACE_MS = 2000;
 
 /** Picks up a call whose writer died (adopt-call.ts); true when the stream has a live writer again. */
 export type Adopt = (head: StreamHead) => Promise<boolean>;
@@ -32,12 +39,13 @@ export async function* replayStream(
   let after = from.seq;
   /** The writer was found dead once: the next finding is final. */
   let foundDead = false;
+  const lookUntil = now() + FIRST_WRITE_GRACE_MS;
   while (!signal.aborted) {
     const page = await log.read(sessionId, from.streamId, after, PAGE, now());
     if (!page) {
-      // Unknown, another session's, or no longer kept: an empty stream. Unless this process
-      // writes it and its first batch has not landed yet.
-      if (!recorder.writes(sessionId, from.streamId)) return;
+      // Unknown, another session's, or no longer kept: an empty stream. Unless its first batch
+      // has not landed yet: this process writes it, or another may, within the grace.
+      if (!recorder.writes(sessionId, from.streamId) && now() >= lookUntil) return;
       await recorder.wait(sessionId, from.streamId, POLL_MS, signal);
       continue;
     }
