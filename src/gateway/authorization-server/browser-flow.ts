@@ -173,6 +173,9 @@ export async function consent(context: ServerContext, req: IncomingMessage, res:
   // Used once: a second submission (or a replica racing) finds it gone.
   if (!(await context.records.signIns.replace(id, read, undefined, 0))) return errorPage(res, 400, 'This sign-in was completed already.');
   const { request, person } = { request: signIn.request, person: signIn.person };
+  // A client no longer known (its registration expired meanwhile) gets no consent recorded.
+  const client = await clientFor(context, request.clientId).catch(() => undefined);
+  if (!client) return errorPage(res, 400, 'The client that asked is no longer known.');
   if (form.get('decision') !== 'allow') {
     context.events.write({ event: 'oauth', action: 'consent.refused', client: request.clientId, person: personName(person) });
     return redirectWithError(
@@ -186,12 +189,7 @@ export async function consent(context: ServerContext, req: IncomingMessage, res:
   const key = consentKey(person, request.clientId);
   await context.records.consents.remove(key);
   await context.records.consents.add(key, { scope: request.scope, at: context.now() }, context.now() + context.lifetimes.consentMs);
-  const client = await clientFor(context, request.clientId).catch(() => undefined);
-  await context.people.consented(
-    person,
-    client ?? { client_id: request.clientId, redirect_uris: [], registration: 'dynamic' },
-    request.scope,
-  );
+  await context.people.consented(person, client, request.scope);
   context.events.write({ event: 'oauth', action: 'consent.granted', client: request.clientId, person: personName(person) });
   return redirectWithCode(context, res, request, person, signIn.upstream);
 }

@@ -11,6 +11,7 @@ import type { Routes } from '../../server/listen.js';
 import { authorizationServerMetadata, OAUTH_PATHS, WELL_KNOWN_AUTHORIZATION_SERVER, WELL_KNOWN_OPENID } from './as-metadata.js';
 import { authorize, consent, loginCallback } from './browser-flow.js';
 import { grantsEndpoint } from './grants-page.js';
+import { answerOAuthError, OAuthError } from './oauth-error.js';
 import { STYLESHEET } from './pages.js';
 import { registrationEndpoint } from './registration-endpoint.js';
 import type { Ready, ServerContext } from './server-context.js';
@@ -22,7 +23,14 @@ export function oauthRoutes(ready: () => Ready | undefined, scopes: readonly str
     async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       const parts = ready();
       if (!parts) return void res.writeHead(503, { 'retry-after': '1' }).end();
-      await handler(parts.context, req, res);
+      try {
+        await handler(parts.context, req, res);
+      } catch (error) {
+        // A refusal thrown past an endpoint (a grant record another replica kept changing) is
+        // answered as itself, not as the listener's 500; anything else still is a failure.
+        if (!(error instanceof OAuthError) || res.headersSent) throw error;
+        answerOAuthError(res, error);
+      }
     };
   /**
    * The endpoints a client calls itself (token, registration, revocation, keys): readable across

@@ -8,6 +8,7 @@
  */
 import type { ClientGrant, ClientRecord, GrantRecords, Person, PersonRecord, RecordKind } from './grant-records.js';
 import { sha256 } from './grant-records.js';
+import { OAuthError } from './oauth-error.js';
 import { consentKey } from './server-context.js';
 
 export type { ClientGrant };
@@ -97,7 +98,7 @@ export class PersonGrants {
       const done = read ? await this.#people.replace(key, read, next, expiresAt) : await this.#people.add(key, next, expiresAt);
       if (done) return;
     }
-    throw new Error("the person's grants changed too often to be recorded");
+    throw new OAuthError('temporarily_unavailable', "the person's grants changed too often to be recorded; try again");
   }
 }
 
