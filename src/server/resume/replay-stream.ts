@@ -18,7 +18,7 @@ const PAGE = 200;
 const POLL_MS = 250;
 /**
  * How long a stream not (yet) in the log is looked for before it is taken for unknown. Events
- * are sent before they are written (docs/RESUMPTION.md, "The log"), so a client that left can
+ * are sent before they are written (docs/RESUMPTION.md, "What Sessiongate does"), so a client that left can
  * ask another replica before its writer has noticed and written it; the writer does so at
  * once, but under load "at once" has taken a few hundred milliseconds.
  */
