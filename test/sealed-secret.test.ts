@@ -37,3 +37,18 @@ describe('a sealed secret', () => {
       expect(() => SecretSealer.fromText(text)).toThrow(OptionError);
   });
 });
+
+describe('a key ring (rotation)', () => {
+  it('seals under the first key and opens under any held: the old key, listed second, still opens what it sealed', () => {
+    const [old, next] = [randomBytes(32), randomBytes(32)];
+    const before = new SecretSealer(old).seal('grant', 'r');
+    const ring = SecretSealer.fromText(`# rotated\n${next.toString('hex')}\n\n${old.toString('base64')}\n`);
+    expect(ring.open(before, 'r')).toBe('grant');
+    expect(ring.sealedUnderCurrent(before)).toBe(false);
+    const after = ring.seal('grant', 'r');
+    expect(ring.sealedUnderCurrent(after)).toBe(true);
+    expect(new SecretSealer(old).open(after, 'r')).toBeUndefined();
+    expect(new SecretSealer(next).open(after, 'r')).toBe('grant');
+    expect(SecretSealer.keyIdOf(before)).not.toBe(ring.currentKeyId);
+  });
+});

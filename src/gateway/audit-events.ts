@@ -65,6 +65,21 @@ export type AuditEvent =
     }
   | {
       /**
+       * A person's own credentials for an upstream server (docs/CREDENTIALS.md): connected
+       * (they authorized it), refreshed, a refresh refused (they are asked to connect again),
+       * or disconnected by them or an operator. Names the server and the person, never a token.
+       */
+      event: 'credentials';
+      action: 'connected' | 'refreshed' | 'refresh.failed' | 'disconnected';
+      server: string;
+      person: string;
+      /** For a disconnection: by the person on their page, or by an operator (the admin API). */
+      by?: 'person' | 'operator';
+      /** For a failed refresh: what the server's authorization server said. */
+      reason?: string;
+    }
+  | {
+      /**
        * An answer to a user-approval question from a session or person who was not asked (or
        * to no question): ignored (docs/POLICY.md, "Approval"). Names who sent it.
        */

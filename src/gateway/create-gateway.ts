@@ -19,6 +19,8 @@ import { type EventSink, fanout, sessionCreated, sessionEnded } from './audit-ev
 import { ConsoleFeed } from './console/console-feed.js';
 import type { ConsoleApiOptions } from './console/console-api.js';
 import { consoleRoutes } from './console/console-routes.js';
+import { connectionRoutes } from './credentials/connection-pages.js';
+import { credentialStage } from './credentials/credential-stage.js';
 import { MetricHistory } from './console/metric-history.js';
 import { eraRouter } from './eras/era-router.js';
 import type { FederationApplication } from './federation/federation.js';
@@ -103,6 +105,7 @@ class AssembledGateway implements Gateway {
     const events = fanout(options.audit, this.metrics, operator?.recent, operator?.feed);
     const view = identityView(options.identityClaim);
     options.auth?.attach?.(options.store, events);
+    options.credentials?.attach(options.store, events);
     const routed = eraRouter({
       handshake: options.upstream,
       ...http,
@@ -148,6 +151,7 @@ class AssembledGateway implements Gateway {
     const base = listening.url.replace(/\/mcp$/, '');
     const summary = [
       ...(auth?.listening?.(listening.url) ?? []),
+      ...(this.#options.credentials?.listening(new URL(this.#options.publicUrl ?? listening.url).origin) ?? []),
       `  metrics: ${this.#metricsListener?.url ?? `${base}/metrics`}`,
       this.#operator
         ? `  console: ${base}/console/ (sign in with the admin token)`
@@ -177,7 +181,8 @@ class AssembledGateway implements Gateway {
     const { http, auth, label, publicUrl } = this.#options;
     const operator = this.#operator;
     const sessions = this.server.sessions;
-    const admin = operator && adminApi(sessions, operator.token, operator.recent, gate?.approvals, auth?.grants);
+    const { credentials } = this.#options;
+    const admin = operator && adminApi(sessions, operator.token, operator.recent, gate?.approvals, auth?.grants, credentials);
     const operatorConsole = operator?.console({
       sessions,
       audit: events,
@@ -188,6 +193,7 @@ class AssembledGateway implements Gateway {
     });
     return {
       ...auth?.routes,
+      ...(credentials && auth?.browser && connectionRoutes(credentials, auth.browser)),
       '/readyz': readinessRoute({
         store: () => sessions,
         upstreams: http ? (http.replicas ?? [http.url]) : [],
@@ -215,8 +221,8 @@ function metricsElsewhere(res: ServerResponse): void {
 /**
  * The stages, composed once, outermost first; what was not asked for is not there
  * (docs/ARCHITECTURE.md, "One gateway"). Hygiene outermost: the audit, the policy and routing
- * all see the form the upstream acts on. Policy before token exchange: a denied call costs no
- * exchange.
+ * all see the form the upstream acts on. Policy before token exchange and per-person
+ * credentials: a denied call costs no exchange and no vault read.
  */
 function stagesFor(
   options: GatewayOptions,
@@ -229,6 +235,7 @@ function stagesFor(
   const stages: Stage[] = [hygieneStage, auditStage(events, view, serverOf)];
   if (gate) stages.push(gate);
   if (options.upstreamTokens) stages.push(upstreamTokenStage(options.upstreamTokens));
+  if (options.credentials) stages.push(credentialStage(options.credentials));
   return { stages, gate };
 }
 

@@ -12,7 +12,9 @@ import type { Routes } from '../server/listen.js';
 import type { SessionServerOptions } from '../server/options.js';
 import type { SessionStore } from '../store/store.js';
 import type { EventSink } from './audit-events.js';
+import type { BrowserPeople } from './authorization-server/browser-people.js';
 import type { ClientGrant } from './authorization-server/grant-records.js';
+import type { CredentialBroker } from './credentials/credential-broker.js';
 import { MIN_ADMIN_TOKEN_LENGTH } from './ops/admin.js';
 import type { UpstreamEra } from './eras/era-router.js';
 import type { FederationApplication } from './federation/federation.js';
@@ -50,6 +52,8 @@ export interface GatewayAuth {
   routes?: Routes;
   /** What people allowed (`--auth oauth`), for the admin API: listed and withdrawn per person. */
   grants?: GrantAdministration;
+  /** Who a browser is (`--auth oauth`: people sign in at the identity provider), for the pages people see of their own. */
+  browser?: BrowserPeople;
   /** Given the gateway's store and audit when the gateway is assembled (the authorization server keeps its grants there). */
   attach?(store: SessionStore, events: EventSink): void;
   /** Told the URL the gateway listens on (the default public URL); returns lines for a start-up summary. */
@@ -95,6 +99,13 @@ export interface GatewayOptions {
   defaultIssuer?: string;
   /** Each caller's own token for the HTTP upstream (RFC 8693), exchanged after the policy passed a call. */
   upstreamTokens?: TokenExchange;
+  /**
+   * Each person's own credentials for the HTTP upstream (docs/CREDENTIALS.md): connected on a
+   * page of theirs, kept in the store's vault, sent as the upstream's `Authorization` (the
+   * upstream's `upstreamAuthorization` header option reads `authorization` of it). Needs an
+   * `auth` that signs people in (`authorizationServer`).
+   */
+  credentials?: CredentialBroker;
   /** Where audit events go besides the metrics (an `AuditLog`); closed with the gateway. */
   audit?: AuditSink;
   /** The claim that names a person in audit lines, session rows and approvals. Default 'sub'. */
@@ -129,6 +140,16 @@ export function checkGatewayOptions(options: GatewayOptions): void {
   // Checked before anything is built (adminApi checks it again when it is made).
   if (options.adminToken !== undefined && (typeof options.adminToken !== 'string' || options.adminToken.length < MIN_ADMIN_TOKEN_LENGTH))
     throw new OptionError('adminToken', `sessiongate: option "adminToken" must have at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
+  if (options.credentials && !options.auth?.browser)
+    throw new OptionError(
+      'credentials',
+      'sessiongate: option "credentials" needs an auth that signs people in (authorizationServer, --auth oauth): people connect on a page of their own',
+    );
+  if (options.credentials && options.upstreamTokens)
+    throw new OptionError(
+      'credentials',
+      'sessiongate: options "credentials" and "upstreamTokens" both set the upstream\'s Authorization: pick one',
+    );
   if (options.upstreamTokens && !options.http)
     throw new OptionError('upstreamTokens', 'sessiongate: option "upstreamTokens" needs an HTTP upstream (option "http")');
 }

@@ -33,6 +33,16 @@ export const ANSWERS = {
   SG_NO_ROUTE: { rpc: JSONRPC.METHOD_NOT_FOUND, message: 'Method not found' },
   /** Params the gateway itself must read are wrong (a name no server has, a foreign cursor, a missing URI). */
   SG_BAD_PARAMS: { rpc: JSONRPC.INVALID_PARAMS, message: 'Invalid params' },
+  /**
+   * The caller has not connected the upstream with their own credentials (docs/CREDENTIALS.md):
+   * MCP's URLElicitationRequiredError (2025-11-25), its data naming the page that connects it.
+   */
+  SG_CONNECTION_REQUIRED: { rpc: -32042, message: 'This server acts with your own account there: connect it first' },
+  /** The caller's credentials for the upstream could not be renewed just now (its authorization server did not answer). */
+  SG_CREDENTIALS_UNAVAILABLE: {
+    rpc: JSONRPC.INTERNAL_ERROR,
+    message: 'Your credentials for this server could not be renewed; try again shortly',
+  },
   /** A resource URI no federated server claims (MCP's -32002). */
   SG_RESOURCE_NOT_FOUND: { rpc: -32002, message: 'Resource not found' },
 } as const satisfies Record<string, AnswerSpec>;

@@ -74,6 +74,7 @@ export async function federationPlan(
 function exclusions(flags: GatewayFlags): string | undefined {
   if (flags.upstream || flags.stdio || flags.demoUpstream) return '--server excludes --upstream, --stdio and --demo-upstream';
   if (flags.upstreamTokenExchange) return '--upstream-token-exchange takes one --upstream (not yet per federated server)';
+  if (flags.upstreamCredentials) return '--upstream-credentials takes one --upstream (not yet per federated server)';
   if (flags.upstreamEra === 'sessionless')
     return '--upstream-era sessionless takes one --upstream (federated servers speak the handshake era)';
   return undefined;

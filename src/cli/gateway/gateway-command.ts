@@ -27,6 +27,8 @@ import { gatewayOutput, type GatewayOutput } from './gateway-output.js';
 import { probeHttpSse, probePool, probeStdio } from '../../gateway/upstreams/upstream-probes.js';
 import { federationPlan } from './federation-plan.js';
 import { upstreamTokenExchange } from './gateway-token-exchange.js';
+import { upstreamCredentials } from './gateway-credentials.js';
+import type { CredentialBroker } from '../../gateway/credentials/credential-broker.js';
 import { gatewayPolicy, type GatewayPolicy } from './gateway-policy.js';
 import type { TokenExchange } from '../../auth/token-exchange.js';
 import type { RequestContext } from '../../server/application.js';
@@ -187,6 +189,7 @@ async function stdioPlan(
   if (flags.upstream || flags.demoUpstream) fail('--stdio excludes --upstream and --demo-upstream');
   if (flags.identityHeaders) fail('--identity-header needs an HTTP --upstream (headers are what HTTP carries)');
   if (flags.upstreamTokenExchange) fail('--upstream-token-exchange needs an HTTP --upstream (a token is sent in a header)');
+  if (flags.upstreamCredentials) fail('--upstream-credentials needs an HTTP --upstream (stdio servers get no per-person credentials yet)');
   if (flags.upstreamEra === 'sessionless')
     fail('--upstream-era sessionless needs an HTTP --upstream (stdio servers speak the handshake era)');
   // Children cost memory whether their sessions work or not: stdio sessions get a cap by default.
@@ -216,6 +219,7 @@ async function ssePlan(flags: GatewayFlags, output: GatewayOutput): Promise<Omit
   const [url, ...more] = flags.upstream ?? [];
   if (url === undefined || more.length > 0 || flags.demoUpstream) fail('--upstream-transport sse takes exactly one --upstream');
   if (flags.upstreamTokenExchange) fail('--upstream-token-exchange needs a Streamable HTTP --upstream');
+  if (flags.upstreamCredentials) fail('--upstream-credentials needs a Streamable HTTP --upstream');
   if (flags.identityHeaders || flags.forwardHeaders)
     fail('--identity-header and --forward-header need a Streamable HTTP --upstream (an event stream is shared by the calls of a session)');
   if (flags.upstreamEra === 'sessionless') fail('--upstream-era sessionless needs a Streamable HTTP --upstream');
@@ -259,8 +263,10 @@ async function httpPlan(flags: GatewayFlags, output: GatewayOutput): Promise<Omi
   const url = replicas[0];
   if (url === undefined) fail("required option '--upstream <url>' not specified (or --stdio, --demo-upstream)");
   let upstreamTokens: TokenExchange | undefined;
+  let credentials: CredentialBroker | undefined;
   try {
     upstreamTokens = upstreamTokenExchange(flags, url);
+    credentials = upstreamCredentials(flags, url);
   } catch (error) {
     fail((error as Error).message);
   }
@@ -269,10 +275,12 @@ async function httpPlan(flags: GatewayFlags, output: GatewayOutput): Promise<Omi
     upstreamHeaders: flags.upstreamHeaders,
     identityHeaders: flags.identityHeaders,
     ...(upstreamTokens && { upstreamAuthorization: (context: RequestContext) => upstreamTokens.authorization(context.principal ?? '') }),
+    ...(credentials && { upstreamAuthorization: (context: RequestContext) => credentials.authorization(context.identity?.principal) }),
   };
   if (!flags.demoUpstream) {
     // An upstream that wants each person's token refuses the probe, which has none: that 401 counts as an answer.
-    const problem = await probePool(replicas, headers.upstreamHeaders, upstreamTokens !== undefined);
+    const perPerson = upstreamTokens !== undefined || credentials !== undefined;
+    const problem = await probePool(replicas, headers.upstreamHeaders, perPerson);
     if (problem) fail(problem);
   }
   if (replicas.length > 1 && flags.upstreamEra === 'sessionless') fail('--upstream-era sessionless takes one --upstream');
@@ -292,7 +300,15 @@ async function httpPlan(flags: GatewayFlags, output: GatewayOutput): Promise<Omi
     : replicas.map((replica) => new URL(replica).origin + new URL(replica).pathname).join(', ');
   const summary = [`  upstream: ${shown} (era: ${flags.upstreamEra})`];
   if (upstreamTokens) summary.push(`  upstream tokens: exchanged per person at ${flags.upstreamTokenExchange}`);
-  return { handshake, http, replicas, summary, ...(upstreamTokens && { upstreamTokens }), ...(stop ? { stop } : {}) };
+  return {
+    handshake,
+    http,
+    replicas,
+    summary,
+    ...(upstreamTokens && { upstreamTokens }),
+    ...(credentials && { credentials }),
+    ...(stop ? { stop } : {}),
+  };
 }
 
 /** Live sessions of one person (and of all anonymous callers together) by default. */

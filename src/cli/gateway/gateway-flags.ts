@@ -110,6 +110,13 @@ export interface GatewayFlags {
   tokenExchangeScope: string | undefined;
   /** Header name -> verified claim sent upstream in it. */
   identityHeaders: Record<string, string> | undefined;
+  /** `oauth`: each person connects the upstream with their own OAuth grant (docs/CREDENTIALS.md). */
+  upstreamCredentials: 'oauth' | undefined;
+  upstreamName: string | undefined;
+  upstreamClientId: string | undefined;
+  upstreamClientSecretFile: string | undefined;
+  upstreamScope: string | undefined;
+  upstreamAuthorizationServer: string | undefined;
 }
 
 const DEFAULT_CHILD_IDLE_MS = 5 * 60_000;
@@ -389,6 +396,32 @@ function addAuthFlags(program: Command): Command {
     .addOption(flag('--token-exchange-audience <aud>', 'token exchange: the audience asked for (default: the upstream URL)'))
     .addOption(flag('--token-exchange-scope <scope>', 'token exchange: the scope asked for (default: the server decides)'))
     .addOption(
+      flag(
+        '--upstream-credentials <kind>',
+        'oauth: each person connects the upstream with their own account there, their token sent in its place (needs --auth oauth and --secrets-key-file)',
+      ).choices(['oauth']),
+    )
+    .addOption(flag('--upstream-name <name>', 'upstream credentials: the name people see on their pages (default: the upstream host)'))
+    .addOption(
+      flag(
+        '--upstream-client-id <id>',
+        "upstream credentials: this gateway's client id at the upstream's authorization server (default: registered there, RFC 7591)",
+      ),
+    )
+    .addOption(
+      flag(
+        '--upstream-client-secret-file <file>',
+        "upstream credentials: a file holding that client's secret (or SESSIONGATE_UPSTREAM_CLIENT_SECRET; default: a public client)",
+      ),
+    )
+    .addOption(flag('--upstream-scope <scope>', 'upstream credentials: the scope asked for (default: the server decides)'))
+    .addOption(
+      flag(
+        '--upstream-authorization-server <issuer>',
+        "upstream credentials: the upstream's authorization server (default: the one its RFC 9728 metadata names)",
+      ).argParser(parser(parseHttpUrl)),
+    )
+    .addOption(
       flag('--public-url <url>', "the gateway's external MCP URL, behind a proxy (the resource id; default: where it listens)").argParser(
         parser(parseHttpUrl),
       ),
@@ -457,6 +490,12 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     principalClaim: values['principalClaim'] as string,
     publicUrl: values['publicUrl'] as string | undefined,
     identityHeaders: values['identityHeader'] as Record<string, string> | undefined,
+    upstreamCredentials: values['upstreamCredentials'] as 'oauth' | undefined,
+    upstreamName: values['upstreamName'] as string | undefined,
+    upstreamClientId: values['upstreamClientId'] as string | undefined,
+    upstreamClientSecretFile: values['upstreamClientSecretFile'] as string | undefined,
+    upstreamScope: values['upstreamScope'] as string | undefined,
+    upstreamAuthorizationServer: values['upstreamAuthorizationServer'] as string | undefined,
     auditIdentityClaim: values['auditIdentityClaim'] as string,
     upstreamTokenExchange: values['upstreamTokenExchange'] as string | undefined,
     tokenExchangeClientId: values['tokenExchangeClientId'] as string | undefined,

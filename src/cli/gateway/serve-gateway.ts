@@ -10,6 +10,7 @@ import { createGateway, type Gateway } from '../../gateway/create-gateway.js';
 import type { FederationApplication } from '../../gateway/federation/federation.js';
 import type { GatewayAuth, HttpUpstreamLink, PolicySource } from '../../gateway/gateway-options.js';
 import type { TokenExchange } from '../../auth/token-exchange.js';
+import type { CredentialBroker } from '../../gateway/credentials/credential-broker.js';
 import type { McpApplication } from '../../server/application.js';
 import { sessionServerOptions, startupSummary } from '../run-server.js';
 import { openStore } from '../store-spec.js';
@@ -34,6 +35,8 @@ export interface GatewayPlan {
   policy?: PolicySource;
   /** Each caller's own token for the HTTP upstream (--upstream-token-exchange). */
   upstreamTokens?: TokenExchange;
+  /** Each person's own credentials for the HTTP upstream (--upstream-credentials). */
+  credentials?: CredentialBroker;
   /** Set when many servers are federated (--server): their health, and the server of each call for policy and audit. */
   federation?: FederationApplication;
   /** Runs at shutdown, after the server closed (the bundled demo upstream stops). */
@@ -88,6 +91,7 @@ export async function serveGateway(
     principalClaim: flags.principalClaim,
     ...(defaultIssuer(flags) !== undefined && { defaultIssuer: defaultIssuer(flags) }),
     ...(plan.upstreamTokens && { upstreamTokens: plan.upstreamTokens }),
+    ...(plan.credentials && { credentials: plan.credentials }),
     ...(audit && { audit }),
     identityClaim: flags.auditIdentityClaim,
     ...(flags.adminToken !== undefined && { adminToken: flags.adminToken }),
@@ -103,6 +107,11 @@ export async function serveGateway(
     await plan.stop?.();
     await store.close();
   };
+  // A wrong --secrets-key-file is one line now, not a failure at the first person's call.
+  await plan.credentials?.checkKey().catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
   const { url, summary } = await gateway
     .listen({
       port: session.port,

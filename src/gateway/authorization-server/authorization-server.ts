@@ -24,6 +24,7 @@ import { oauthRoutes } from './oauth-routes.js';
 import { PersonGrants } from './person-grants.js';
 import { providerRecheck } from './provider-recheck.js';
 import { SecretSealer } from './sealed-secret.js';
+import { browserPeople } from './browser-people.js';
 import type { Ready, ServerContext } from './server-context.js';
 import { SigningKeys } from './signing-keys.js';
 
@@ -160,6 +161,7 @@ export function authorizationServer(options: AuthorizationServerOptions): Gatewa
   return {
     authenticate: issuedTokenAuthenticator(ready, options, rules),
     routes: oauthRoutes(ready, scopes),
+    browser: browserPeople(ready, options.principalClaim),
     attach,
     grants: {
       list: (person) => (people ? people.list(person) : Promise.resolve([])),

@@ -54,19 +54,22 @@ export async function authorize(context: ServerContext, req: IncomingMessage, re
 }
 
 /**
- * Keeps a sign-in for `request` (none: the person signs in to see what they allowed) bound to
- * this browser, and sends the browser to the identity provider.
+ * Keeps a sign-in for `request` (none: the person signs in to a page of their own, `returnTo`,
+ * by default what they allowed) bound to this browser, and sends the browser to the identity
+ * provider.
  */
 export async function sendToProvider(
   context: ServerContext,
   req: IncomingMessage,
   res: ServerResponse,
   request: AuthorizationRequest | undefined,
+  returnTo?: string,
 ): Promise<void> {
   const browser = browserCookie(context, req) ?? randomToken(24);
   const id = randomToken(24);
   const signIn: SignIn = {
     request,
+    ...(returnTo !== undefined && { returnTo }),
     browser: sha256(browser),
     formToken: randomToken(24),
     login: { nonce: randomToken(24), verifier: randomToken(48) },
@@ -140,7 +143,7 @@ export async function loginCallback(context: ServerContext, req: IncomingMessage
   if (!request) {
     // Signed in to see what they allowed (grants-page.ts), not for a client.
     if (!(await context.records.signIns.replace(id, read, undefined, 0))) return errorPage(res, 400, 'This sign-in was completed already.');
-    return startManaging(context, res, signIn.browser, person);
+    return startManaging(context, res, signIn.browser, person, signIn.returnTo);
   }
   context.events.write({ event: 'oauth', action: 'sign-in', client: request.clientId, person: personName(person) });
   const remembered = await context.records.consents.get(consentKey(person, request.clientId));

@@ -50,6 +50,8 @@ export interface SignIn {
   readonly person?: Person;
   /** The identity provider's refresh token, sealed (sealed-secret.ts), when it gave one and a key is configured. */
   readonly upstream?: string;
+  /** For a sign-in to a page of the person's own (no request): the path it returns to. */
+  readonly returnTo?: string;
 }
 
 export interface CodeRecord {

@@ -46,9 +46,20 @@ export async function grantsEndpoint(context: ServerContext, req: IncomingMessag
   res.writeHead(303, { location: OAUTH_PATHS.grants, 'cache-control': 'no-store' }).end();
 }
 
-/** After the identity provider's callback for a sign-in to manage: this browser may see the page for a while. */
-export async function startManaging(context: ServerContext, res: ServerResponse, browser: string, person: Person): Promise<void> {
+/**
+ * After the identity provider's callback for a sign-in to a page of the person's own: this
+ * browser may see their pages for a while (this one, their connections: browser-people.ts).
+ */
+export async function startManaging(
+  context: ServerContext,
+  res: ServerResponse,
+  browser: string,
+  person: Person,
+  returnTo: string = OAUTH_PATHS.grants,
+): Promise<void> {
   await context.records.managers.remove(browser);
   await context.records.managers.add(browser, { person, formToken: randomToken(24) }, context.now() + MANAGING_MS);
-  res.writeHead(303, { location: OAUTH_PATHS.grants, 'cache-control': 'no-store' }).end();
+  // Only a path of this gateway (the sign-in was started here with it): never another origin.
+  const location = /^\/(?![/\\])/.test(returnTo) ? returnTo : OAUTH_PATHS.grants;
+  res.writeHead(303, { location, 'cache-control': 'no-store' }).end();
 }

@@ -20,6 +20,7 @@ import {
   type VerifiedIdentity,
 } from '../../auth/token-rules.js';
 import { SessiongateError } from '../../protocol/failures.js';
+import type { Person } from './grant-records.js';
 import { RevokedToken } from './issued-tokens.js';
 import type { Ready, ServerContext } from './server-context.js';
 
@@ -87,4 +88,14 @@ async function checkToken(
   const named = described[claim];
   if (typeof named !== 'string' || named === '') throw refusedToken(rules, `the person has no ${claim} claim`);
   return { identity: { ...identityOf(person.issuer, named, described), family: family.id }, until: (claims.exp ?? 0) * 1000 };
+}
+
+/**
+ * The principal a person's requests carry (as `issuedTokenIdentity` makes it), for a person
+ * signed in on a page rather than by a token; undefined when they lack the principal claim.
+ */
+export function personPrincipal(person: Person, principalClaim = 'sub'): string | undefined {
+  const described: Record<string, unknown> = { ...person.claims, iss: person.issuer, sub: person.subject };
+  const named = described[principalClaim];
+  return typeof named === 'string' && named !== '' ? identityOf(person.issuer, named, described).principal : undefined;
 }

@@ -110,6 +110,11 @@ ${rows.length > 0 ? `<ul class="grants">${rows.join('\n')}</ul>` : '<p class="ca
   res.writeHead(200, PAGE_HEADERS).end(page('Applications you allowed', body));
 }
 
+/** A page of the gateway's own (`body`: HTML whose every variable part went through `escapeHtml`). */
+export function sendPage(res: ServerResponse, status: number, title: string, body: string): void {
+  res.writeHead(status, PAGE_HEADERS).end(page(title, body));
+}
+
 /** A failure that cannot go back to the client (its redirect URI is unknown or not its own): said to the person. */
 export function errorPage(res: ServerResponse, status: number, message: string): void {
   const body = `<h1>This sign-in cannot go on</h1><div class="card"><p>${escapeHtml(message)}</p>

@@ -20,6 +20,8 @@ import { json, smallJsonBody } from '../http-json.js';
 import type { RecentEvents } from './recent-events.js';
 import { SESSION_IDENTITY } from '../identity-view.js';
 import type { GrantAdministration } from '../gateway-options.js';
+import { identityOf } from '../../auth/token-rules.js';
+import type { CredentialBroker } from '../credentials/credential-broker.js';
 
 /** The shortest admin token accepted. */
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
@@ -59,6 +61,7 @@ export function adminApi(
   recent: RecentEvents,
   approvals?: ApprovalDesk,
   grants?: GrantAdministration,
+  connections?: CredentialBroker,
 ): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> {
   const tokenMatches = adminTokenCheck(token);
 
@@ -70,6 +73,7 @@ export function adminApi(
     const url = new URL(path + (req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''), 'http://admin');
     if (url.pathname.startsWith('/admin/approvals')) return approvalRoutes(req, res, url, approvals);
     if (url.pathname === '/admin/grants') return grantRoutes(req, res, url, grants);
+    if (url.pathname === '/admin/connections') return connectionRoutes(req, res, url, connections);
     const match = /^\/admin\/sessions(?:\/([^/]+))?$/.exec(url.pathname);
     if (!match) return json(res, 404, { error: 'not found' });
     const id = match[1] === undefined ? undefined : decodedSegment(match[1]);
@@ -108,6 +112,25 @@ async function grantRoutes(req: IncomingMessage, res: ServerResponse, url: URL, 
   return (await grants.withdraw({ issuer, subject }, clientId))
     ? json(res, 200, { withdrawn: true })
     : json(res, 404, { error: 'no such grant' });
+}
+
+/**
+ * `GET /admin/connections?issuer=&subject=`: what a person connected with their own credentials
+ * (docs/CREDENTIALS.md; never a token); `DELETE /admin/connections?issuer=&subject=&server=`
+ * disconnects it (their next call asks them to connect again). `subject` is the value of the
+ * principal claim (`sub` by default).
+ */
+async function connectionRoutes(req: IncomingMessage, res: ServerResponse, url: URL, broker: CredentialBroker | undefined): Promise<void> {
+  if (!broker) return json(res, 404, { error: 'not found (no upstream takes per-person credentials)' });
+  const [issuer, subject] = [url.searchParams.get('issuer'), url.searchParams.get('subject')];
+  if (!issuer || !subject) return json(res, 400, { error: 'issuer and subject are required' });
+  const principal = identityOf(issuer, subject, {}).principal;
+  if (req.method === 'GET') return json(res, 200, { connections: await broker.list(principal) });
+  if (req.method !== 'DELETE') return json(res, 405, { error: 'method not allowed' }, { allow: 'GET, DELETE' });
+  if (url.searchParams.get('server') !== broker.server) return json(res, 404, { error: 'no such server' });
+  return (await broker.disconnect(principal, 'operator'))
+    ? json(res, 200, { disconnected: true })
+    : json(res, 404, { error: 'no such connection' });
 }
 
 /** `GET /admin/approvals`, `POST /admin/approvals/{id}/approve|deny`. */

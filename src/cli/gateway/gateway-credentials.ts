@@ -1,0 +1,49 @@
+/**
+ * @module cli/gateway/gateway-credentials
+ * `--upstream-credentials oauth`: each person connects the HTTP upstream with their own account
+ * there, and their token is sent in place of any other (docs/CREDENTIALS.md). People connect on
+ * a page of their own, so the gateway must sign them in (`--auth oauth`); their tokens are
+ * sealed in the vault, so a key is required (`--secrets-key-file`).
+ */
+import { CredentialBroker } from '../../gateway/credentials/credential-broker.js';
+import type { GatewayFlags } from './gateway-flags.js';
+import { secretFrom } from './secret.js';
+
+export const UPSTREAM_CLIENT_SECRET_VARIABLE = 'SESSIONGATE_UPSTREAM_CLIENT_SECRET';
+const SECRETS_KEY_VARIABLE = 'SESSIONGATE_SECRETS_KEY';
+
+/** The broker the flags ask for (undefined without the flag); throws a one-line reason when they do not fit. */
+export function upstreamCredentials(flags: GatewayFlags, upstreamUrl: string): CredentialBroker | undefined {
+  if (flags.upstreamCredentials === undefined) {
+    const stray = [
+      flags.upstreamName !== undefined && '--upstream-name',
+      flags.upstreamClientId !== undefined && '--upstream-client-id',
+      flags.upstreamClientSecretFile !== undefined && '--upstream-client-secret-file',
+      flags.upstreamScope !== undefined && '--upstream-scope',
+      flags.upstreamAuthorizationServer !== undefined && '--upstream-authorization-server',
+    ].find(Boolean);
+    if (stray) throw new Error(`${stray} needs --upstream-credentials oauth`);
+    return undefined;
+  }
+  if (flags.auth !== 'oauth')
+    throw new Error('--upstream-credentials oauth needs --auth oauth (people connect on a page of their own, signed in by the gateway)');
+  if (flags.upstreamTokenExchange)
+    throw new Error('--upstream-credentials and --upstream-token-exchange both set the upstream token: pick one');
+  if (flags.forwardHeaders?.includes('authorization'))
+    throw new Error("--upstream-credentials sends each person's own token upstream: --forward-header authorization would send another");
+  const secretsKey = secretFrom(flags.secretsKeyFile, SECRETS_KEY_VARIABLE);
+  if (secretsKey === undefined)
+    throw new Error(`--upstream-credentials oauth needs --secrets-key-file or ${SECRETS_KEY_VARIABLE} (the vault is sealed under it)`);
+  const clientSecret = secretFrom(flags.upstreamClientSecretFile, UPSTREAM_CLIENT_SECRET_VARIABLE);
+  if (clientSecret !== undefined && flags.upstreamClientId === undefined)
+    throw new Error('an upstream client secret needs --upstream-client-id (the client it is the secret of)');
+  return new CredentialBroker({
+    resource: upstreamUrl,
+    secretsKey,
+    server: flags.upstreamName,
+    clientId: flags.upstreamClientId,
+    clientSecret,
+    scope: flags.upstreamScope,
+    authorizationServer: flags.upstreamAuthorizationServer,
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * @module gateway/credentials/connection-pages
+ * The pages where a person connects an upstream server to their own account there, sees what
+ * they connected and disconnects it (docs/CREDENTIALS.md, "Connecting"). Every page is the
+ * signed-in person's own (browser-people.ts: they sign in at the identity provider first), so
+ * a link someone else sent connects nothing of theirs: the connection is kept under whoever
+ * signed in in this browser, and the authorization server's answer is taken only in the
+ * browser, and for the person, that started it. Starting a connection is a form post from the
+ * page (its form token), never a bare link: a page elsewhere cannot make a browser connect.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Routes } from '../../server/listen.js';
+import type { BrowserPeople, BrowserPerson } from '../authorization-server/browser-people.js';
+import { formBody } from '../authorization-server/form-body.js';
+import { randomToken, RecordKind, sha256 } from '../authorization-server/grant-records.js';
+import { escapeHtml, sendPage } from '../authorization-server/pages.js';
+import { sameSecret } from '../authorization-server/browser-flow.js';
+import { CONNECTIONS_PATHS, type CredentialBroker } from './credential-broker.js';
+
+/** A connection being authorized: whose, in which browser, and its PKCE verifier. */
+interface PendingConnection {
+  readonly principal: string;
+  readonly person: string;
+  readonly browser: string;
+  readonly verifier: string;
+}
+
+const PENDING_MS = 10 * 60_000;
+
+export function connectionRoutes(broker: CredentialBroker, people: BrowserPeople): Routes {
+  const pending = (): RecordKind<PendingConnection> => new RecordKind(broker.parts.grants, 'connect:', Date.now);
+  /** The person signed in here, or undefined after sending the browser to sign in (back to `returnTo`). */
+  const signedIn = async (req: IncomingMessage, res: ServerResponse, returnTo: string): Promise<BrowserPerson | undefined> => {
+    const person = await people.signedIn(req);
+    if (person) return person;
+    if (req.method === 'GET') await people.signIn(req, res, returnTo);
+    else failure(res, 403, 'Your sign-in on this page has expired. Open the page again.');
+    return undefined;
+  };
+
+  return {
+    async [CONNECTIONS_PATHS.page](req, res) {
+      if (req.method !== 'GET' && req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST' }).end();
+      const person = await signedIn(req, res, CONNECTIONS_PATHS.page);
+      if (!person) return;
+      if (req.method === 'GET') return connectionsPage(res, person, broker);
+      const form = await formBody(req).catch(() => undefined);
+      if (!form || !sameSecret(form.get('form_token') ?? '', person.formToken))
+        return failure(res, 403, 'This answer does not come from the page that asked.');
+      if (form.get('server') === broker.server) await broker.disconnect(person.principal, 'person');
+      res.writeHead(303, { location: CONNECTIONS_PATHS.page, 'cache-control': 'no-store' }).end();
+    },
+
+    async [CONNECTIONS_PATHS.connect](req, res) {
+      if (req.method !== 'GET' && req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST' }).end();
+      const server = new URL(req.url ?? '/', 'http://gateway').searchParams.get('server') ?? broker.server;
+      if (server !== broker.server) return failure(res, 404, 'This gateway has no server of that name.');
+      const person = await signedIn(req, res, `${CONNECTIONS_PATHS.connect}?server=${encodeURIComponent(server)}`);
+      if (!person) return;
+      if (req.method === 'GET') return connectPage(res, person, broker.server);
+      const form = await formBody(req).catch(() => undefined);
+      if (!form || !sameSecret(form.get('form_token') ?? '', person.formToken))
+        return failure(res, 403, 'This answer does not come from the page that asked.');
+      const state = randomToken(24);
+      const verifier = randomToken(48);
+      const record: PendingConnection = { principal: person.principal, person: person.name, browser: person.browser, verifier };
+      await pending().add(sha256(state), record, Date.now() + PENDING_MS);
+      let to: string;
+      try {
+        to = await broker.parts.oauth.authorizationUrl(state, verifier);
+      } catch (error) {
+        return failure(res, 503, `${broker.server}'s authorization server cannot be reached: ${(error as Error).message}`);
+      }
+      res.writeHead(303, { location: to, 'cache-control': 'no-store' }).end();
+    },
+
+    async [CONNECTIONS_PATHS.callback](req, res) {
+      if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
+      const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
+      const state = query.get('state') ?? '';
+      const read = state.length <= 64 ? await pending().read(sha256(state)) : undefined;
+      // Used once, whatever happens next.
+      if (!read || !(await pending().replace(sha256(state), read, undefined, 0)))
+        return failure(res, 400, 'This connection is unknown, has expired, or was completed already.');
+      const person = await people.signedIn(req);
+      if (!person || !sameSecret(person.browser, read.value.browser) || person.principal !== read.value.principal)
+        return failure(res, 403, 'This connection was started in another browser, or by someone else.');
+      const code = query.get('code');
+      if (code === null || query.has('error'))
+        return failure(res, 403, `${broker.server} did not authorize the connection (${query.get('error') ?? 'no code'}).`);
+      try {
+        const { oauth } = broker.parts;
+        if (!(await oauth.issuerMatches(query.get('iss')))) return failure(res, 403, 'The answer came from another authorization server.');
+        await broker.connect(person.principal, person.name, await oauth.exchangeCode(code, read.value.verifier));
+      } catch (error) {
+        return failure(res, 502, `${broker.server} did not complete the connection: ${(error as Error).message}`);
+      }
+      sendPage(
+        res,
+        200,
+        `${broker.server} connected`,
+        `<h1>${escapeHtml(broker.server)} is connected</h1><div class="card"><p>Your calls to ${escapeHtml(broker.server)} now act as you there.</p>
+<p>Go back to your application and try again. <a href="${CONNECTIONS_PATHS.page}">Your connections</a></p></div>`,
+      );
+    },
+  };
+}
+
+async function connectionsPage(res: ServerResponse, person: BrowserPerson, broker: CredentialBroker): Promise<void> {
+  const [connection] = await broker.list(person.principal);
+  const date = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+  const server = escapeHtml(broker.server);
+  const card = connection
+    ? `<li class="card"><p><strong>${server}</strong>: connected</p>
+<dl><dt>Connected</dt><dd>${date(connection.connectedAt)} UTC</dd><dt>Renewed</dt><dd>${date(connection.refreshedAt)} UTC</dd></dl>
+<form method="post" action="${CONNECTIONS_PATHS.page}"><input type="hidden" name="server" value="${server}">
+<input type="hidden" name="form_token" value="${escapeHtml(person.formToken)}">
+<div class="actions"><button class="deny" type="submit">Disconnect ${server}</button></div></form></li>`
+    : `<li class="card"><p><strong>${server}</strong>: not connected</p>
+<p><a href="${CONNECTIONS_PATHS.connect}?server=${encodeURIComponent(broker.server)}">Connect ${server}</a></p></li>`;
+  sendPage(
+    res,
+    200,
+    'Your connections',
+    `<h1>Servers connected to your accounts</h1><p>Signed in as ${escapeHtml(person.name)}.</p><ul class="grants">${card}</ul>`,
+  );
+}
+
+function connectPage(res: ServerResponse, person: BrowserPerson, server: string): void {
+  const name = escapeHtml(server);
+  sendPage(
+    res,
+    200,
+    `Connect ${server}`,
+    `<h1>Connect ${name}</h1><div class="card"><p>Signed in as ${escapeHtml(person.name)}.</p>
+<p>Calls you make to ${name} through this gateway will act with your own account there. You will be asked there to allow it.</p>
+<form method="post" action="${CONNECTIONS_PATHS.connect}?server=${encodeURIComponent(server)}">
+<input type="hidden" name="form_token" value="${escapeHtml(person.formToken)}">
+<div class="actions"><button class="allow" type="submit">Connect ${name}</button></div></form></div>`,
+  );
+}
+
+function failure(res: ServerResponse, status: number, message: string): void {
+  sendPage(res, status, 'Connection failed', `<h1>This connection cannot go on</h1><div class="card"><p>${escapeHtml(message)}</p></div>`);
+}

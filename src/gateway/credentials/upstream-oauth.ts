@@ -1,0 +1,265 @@
+/**
+ * @module gateway/credentials/upstream-oauth
+ * The gateway as the OAuth client of an upstream server's authorization server
+ * (docs/CREDENTIALS.md, "Connecting"): found from the server's RFC 9728 metadata and the
+ * authorization server's RFC 8414 metadata (or given), registered with a client id the operator
+ * gives or by RFC 7591 registration on first use (kept in the store's secrets, so replicas and
+ * restarts share one), the authorization code flow with PKCE (S256), RFC 8707's `resource` (the
+ * upstream's URL) in the authorization and every token request, RFC 9207's `iss` checked when
+ * the server sends it.
+ */
+import { createHash } from 'node:crypto';
+import { request } from 'undici';
+import { basicClientAuth } from '../../auth/client-form.js';
+import type { GrantStore } from '../../store/grant-store.js';
+import { sha256 } from '../authorization-server/grant-records.js';
+import type { UpstreamTokens } from './vault.js';
+
+export interface UpstreamOAuthOptions {
+  /** The upstream server's URL: the resource tokens are asked for. */
+  resource: string;
+  /** Its authorization server's issuer. Default: the first the server's RFC 9728 metadata names. */
+  authorizationServer?: string | undefined;
+  /** A client registered there beforehand. Default: registered dynamically (RFC 7591) on first use. */
+  clientId?: string | undefined;
+  /** That client's secret (a confidential client). Default: none (a public client). */
+  clientSecret?: string | undefined;
+  /** The scope asked for. Default: none (the server's default). */
+  scope?: string | undefined;
+  /** How long a call to the authorization server may take, ms. Default 10,000. */
+  timeoutMs?: number | undefined;
+}
+
+interface ServerMetadata {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  registration_endpoint?: string;
+  revocation_endpoint?: string;
+  authorization_response_iss_parameter_supported?: boolean;
+}
+
+interface Client {
+  clientId: string;
+  clientSecret?: string | undefined;
+}
+
+/** The authorization server refused a grant (a code, a refresh token): the person must connect again. */
+export class GrantRefused extends Error {
+  constructor(readonly reason: string) {
+    super(`the authorization server refused the grant (${reason})`);
+    this.name = 'GrantRefused';
+  }
+}
+
+/** The authorization server could not be asked, or answered nothing usable. */
+export class AuthorizationServerUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthorizationServerUnavailable';
+  }
+}
+
+/** How long a registration made here is kept (the authorization server may forget it sooner: then it is made again). */
+const REGISTRATION_KEPT_MS = 365 * 24 * 3600_000;
+/** Errors meaning "not this grant" (RFC 6749 section 5.2), as opposed to "the server is broken". */
+const REFUSALS: ReadonlySet<unknown> = new Set(['invalid_grant', 'invalid_target', 'invalid_scope', 'unauthorized_client']);
+
+export class UpstreamOAuth {
+  readonly #options: UpstreamOAuthOptions;
+  readonly #grants: GrantStore;
+  readonly #redirectUri: () => string;
+  #metadata: Promise<ServerMetadata> | undefined;
+  #client: Promise<Client> | undefined;
+
+  /** `redirectUri`: the gateway's callback (known once it listens). */
+  constructor(options: UpstreamOAuthOptions, grants: GrantStore, redirectUri: () => string) {
+    this.#options = options;
+    this.#grants = grants;
+    this.#redirectUri = redirectUri;
+  }
+
+  /** Where the person's browser goes to authorize the gateway for them. */
+  async authorizationUrl(state: string, verifier: string): Promise<string> {
+    const metadata = await this.#discovered();
+    const { clientId } = await this.#registered();
+    const url = new URL(metadata.authorization_endpoint);
+    const parameters: Record<string, string> = {
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: this.#redirectUri(),
+      state,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      resource: this.#options.resource,
+      ...(this.#options.scope !== undefined && { scope: this.#options.scope }),
+    };
+    for (const [name, value] of Object.entries(parameters)) url.searchParams.set(name, value);
+    return url.href;
+  }
+
+  /** RFC 9207: the `iss` of an authorization response, when present (or required), is the server's. */
+  async issuerMatches(iss: string | null): Promise<boolean> {
+    const metadata = await this.#discovered();
+    if (iss === null) return metadata.authorization_response_iss_parameter_supported !== true;
+    return iss === metadata.issuer;
+  }
+
+  /** The tokens the authorization code is for. */
+  exchangeCode(code: string, verifier: string): Promise<UpstreamTokens> {
+    return this.#tokens({ grant_type: 'authorization_code', code, redirect_uri: this.#redirectUri(), code_verifier: verifier });
+  }
+
+  /** New tokens for a refresh token (the same refresh token kept when the server sends none). */
+  async refresh(refreshToken: string): Promise<UpstreamTokens> {
+    const tokens = await this.#tokens({ grant_type: 'refresh_token', refresh_token: refreshToken });
+    return { ...tokens, refreshToken: tokens.refreshToken ?? refreshToken };
+  }
+
+  /** Tells the authorization server a token is no longer wanted (RFC 7009), when it has an endpoint for it; failures are ignored. */
+  async revoke(token: string): Promise<void> {
+    const metadata = await this.#discovered().catch(() => undefined);
+    if (!metadata?.revocation_endpoint) return;
+    await this.#post(metadata.revocation_endpoint, { token }).catch(() => undefined);
+  }
+
+  async #tokens(form: Record<string, string>): Promise<UpstreamTokens> {
+    const metadata = await this.#discovered();
+    const { status, body } = await this.#post(metadata.token_endpoint, { ...form, resource: this.#options.resource });
+    if (status === 400 || status === 401) {
+      const error = body?.['error'];
+      if (REFUSALS.has(error) || status === 401) throw new GrantRefused(typeof error === 'string' ? error : `HTTP ${status}`);
+    }
+    const accessToken = body?.['access_token'];
+    const tokenType = body?.['token_type'];
+    if (status !== 200 || typeof accessToken !== 'string' || !/^[\x21-\x7e]+$/.test(accessToken))
+      throw new AuthorizationServerUnavailable(`the authorization server answered ${status} without a usable access_token`);
+    if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')
+      throw new AuthorizationServerUnavailable(`the authorization server issued a ${String(tokenType)} token, not a bearer token`);
+    const expiresIn = body?.['expires_in'];
+    const refreshToken = body?.['refresh_token'];
+    const scope = body?.['scope'];
+    return {
+      accessToken,
+      ...(typeof refreshToken === 'string' && refreshToken !== '' && { refreshToken }),
+      ...(typeof expiresIn === 'number' && expiresIn > 0 && { expiresAt: Date.now() + expiresIn * 1000 }),
+      ...(typeof scope === 'string' && { scope }),
+    };
+  }
+
+  async #post(url: string, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> | undefined }> {
+    const client = await this.#registered();
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    if (client.clientSecret === undefined) form = { ...form, client_id: client.clientId };
+    else headers['authorization'] = basicClientAuth({ clientId: client.clientId, clientSecret: client.clientSecret });
+    return this.#fetchJson(url, { method: 'POST', headers, body: new URLSearchParams(form).toString() });
+  }
+
+  async #fetchJson(
+    url: string,
+    init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string } = {},
+  ): Promise<{ status: number; body: Record<string, unknown> | undefined }> {
+    const timeout = this.#options.timeoutMs ?? 10_000;
+    const answer = await request(url, { ...init, headersTimeout: timeout, bodyTimeout: timeout }).catch((error: unknown) => {
+      throw new AuthorizationServerUnavailable(`${new URL(url).origin} could not be reached: ${(error as Error).message}`);
+    });
+    const body: unknown = await answer.body.json().catch(() => undefined);
+    const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+    return { status: answer.statusCode, body: isObject ? (body as Record<string, unknown>) : undefined };
+  }
+
+  #discovered(): Promise<ServerMetadata> {
+    this.#metadata ??= this.#discover();
+    // A server down now is asked again next time.
+    this.#metadata.catch(() => (this.#metadata = undefined));
+    return this.#metadata;
+  }
+
+  async #discover(): Promise<ServerMetadata> {
+    const issuer = this.#options.authorizationServer ?? (await this.#issuerFromResource());
+    for (const url of wellKnown(issuer, ['oauth-authorization-server', 'openid-configuration'])) {
+      const { status, body } = await this.#fetchJson(url);
+      if (status !== 200 || !body) continue;
+      const metadata = body as unknown as ServerMetadata;
+      // RFC 8414 section 3.3: the metadata is the issuer's own, exactly.
+      if (metadata.issuer !== issuer)
+        throw new AuthorizationServerUnavailable(
+          `the authorization server at ${url} calls itself ${String(metadata.issuer)}, not ${issuer}`,
+        );
+      if (typeof metadata.authorization_endpoint !== 'string' || typeof metadata.token_endpoint !== 'string')
+        throw new AuthorizationServerUnavailable(`the authorization server ${issuer} publishes no authorization or token endpoint`);
+      return metadata;
+    }
+    throw new AuthorizationServerUnavailable(`the authorization server ${issuer} publishes no RFC 8414 metadata`);
+  }
+
+  /** RFC 9728: the authorization server the upstream names in its protected resource metadata. */
+  async #issuerFromResource(): Promise<string> {
+    const { resource } = this.#options;
+    for (const url of wellKnown(resource, ['oauth-protected-resource'])) {
+      const { status, body } = await this.#fetchJson(url);
+      if (status !== 200 || !body) continue;
+      // RFC 9728 section 3.3: the metadata is for this very resource.
+      if (body['resource'] !== resource)
+        throw new AuthorizationServerUnavailable(`the upstream's resource metadata is for ${String(body['resource'])}, not ${resource}`);
+      const servers = body['authorization_servers'];
+      if (Array.isArray(servers) && typeof servers[0] === 'string') return servers[0];
+      break;
+    }
+    throw new AuthorizationServerUnavailable(`the upstream ${resource} names no authorization server in its RFC 9728 metadata`);
+  }
+
+  #registered(): Promise<Client> {
+    const { clientId, clientSecret } = this.#options;
+    if (clientId !== undefined) return Promise.resolve({ clientId, clientSecret });
+    this.#client ??= this.#register();
+    this.#client.catch(() => (this.#client = undefined));
+    return this.#client;
+  }
+
+  /** RFC 7591, once for every replica: the first registration kept in the store is the one used. */
+  async #register(): Promise<Client> {
+    const metadata = await this.#discovered();
+    const key = `upstream-client:${sha256(JSON.stringify([metadata.issuer, this.#redirectUri()]))}`;
+    const kept = await this.#grants.get(key, Date.now());
+    if (kept !== undefined) return JSON.parse(kept) as Client;
+    if (!metadata.registration_endpoint)
+      throw new AuthorizationServerUnavailable(
+        `the authorization server ${metadata.issuer} offers no registration: give the gateway's client id there (--upstream-client-id)`,
+      );
+    const { status, body } = await this.#fetchJson(metadata.registration_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({
+        client_name: 'Sessiongate',
+        redirect_uris: [this.#redirectUri()],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+      }),
+    });
+    const clientId = body?.['client_id'];
+    if (status !== 201 && status !== 200) throw new AuthorizationServerUnavailable(`registration at ${metadata.issuer} answered ${status}`);
+    if (typeof clientId !== 'string') throw new AuthorizationServerUnavailable(`registration at ${metadata.issuer} gave no client_id`);
+    const secret = body?.['client_secret'];
+    const client: Client = { clientId, ...(typeof secret === 'string' && { clientSecret: secret }) };
+    // Two replicas registering at once: the first kept is the one both use.
+    const now = Date.now();
+    if (await this.#grants.add(key, JSON.stringify(client), now + REGISTRATION_KEPT_MS, now)) return client;
+    const first = await this.#grants.get(key, now);
+    return first === undefined ? client : (JSON.parse(first) as Client);
+  }
+}
+
+/** RFC 8414 / RFC 9728 well-known URLs: the suffix inserted before the path, then at the root. */
+function wellKnown(base: string, suffixes: readonly string[]): string[] {
+  const url = new URL(base);
+  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+  const urls: string[] = [];
+  for (const suffix of suffixes) {
+    urls.push(`${url.origin}/.well-known/${suffix}${path}`);
+    if (path !== '')
+      urls.push(suffix === 'openid-configuration' ? `${url.origin}${path}/.well-known/${suffix}` : `${url.origin}/.well-known/${suffix}`);
+  }
+  return urls;
+}

@@ -1,0 +1,281 @@
+/**
+ * Each person's own credentials upstream (docs/CREDENTIALS.md), end to end: people sign in
+ * through the gateway (`--auth oauth`, a real OpenID provider) with the official SDK client;
+ * the upstream is an official-SDK server that acts as whoever's token it gets, behind its own
+ * authorization server (oidc-provider: registration, resource indicators, rotated refresh
+ * tokens). A real browser (chromium) connects each person's account there on the gateway's
+ * page. Without a connection the call is not sent and the client gets the URL to connect
+ * (URLElicitationRequiredError); with one, the upstream sees that person and nobody else.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, seriousViolations } from './helpers/browser.js';
+import { browserSignIn, loginAtProvider } from './helpers/browser-sign-in.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
+import { TestOAuthClient } from './helpers/oauth-client.js';
+import { startOpenIdProvider, type OpenIdProvider } from './helpers/openid-provider.js';
+import { startProtectedUpstream, type ProtectedUpstream } from './helpers/protected-upstream.js';
+
+const ADMIN = 'credentials-test-admin-token-0123456789';
+let idp: OpenIdProvider;
+let upstream: ProtectedUpstream;
+let gateway: InProcessGateway;
+let browser: Browser;
+let audit: string;
+
+beforeAll(async () => {
+  idp = await startOpenIdProvider();
+  upstream = await startProtectedUpstream();
+  for (const person of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) {
+    idp.people.set(person, { email: `${person}@example.com` });
+    upstream.people.add(person);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sg-credentials-'));
+  const loginSecret = join(dir, 'login-secret');
+  const vaultKey = join(dir, 'vault.key');
+  audit = join(dir, 'audit.jsonl');
+  writeFileSync(loginSecret, idp.clientSecret);
+  writeFileSync(vaultKey, randomBytes(32).toString('hex'));
+  gateway = await startGateway([
+    ...['--port', '0', '--store', 'memory', '--upstream', upstream.url, '--upstream-era', 'handshake'],
+    ...['--admin-token', ADMIN, '--audit', audit],
+    ...['--auth', 'oauth', '--login-issuer', idp.issuer, '--login-client-id', idp.clientId, '--login-client-secret-file', loginSecret],
+    ...['--upstream-credentials', 'oauth', '--upstream-name', 'issues', '--upstream-scope', 'mcp', '--secrets-key-file', vaultKey],
+  ]);
+  idp.serve(`${new URL(gateway.url).origin}/oauth/callback`);
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.kill();
+  await upstream?.close();
+  await idp?.close();
+});
+
+/** A person signed in through the gateway with the SDK's own OAuth flow: their client's auth provider. */
+async function signedIn(login: string): Promise<TestOAuthClient> {
+  const provider = new TestOAuthClient();
+  const transport = new StreamableHTTPClientTransport(new URL(gateway.url), { authProvider: provider });
+  await new Client({ name: 'host', version: '1' }).connect(transport).catch(() => undefined);
+  const back = await browserSignIn(browser, provider.authorizationUrl!, login);
+  await transport.finishAuth(back.searchParams.get('code')!);
+  return provider;
+}
+
+async function connectClient(provider: TestOAuthClient): Promise<Client> {
+  const client = new Client({ name: 'host', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url), { authProvider: provider }));
+  return client;
+}
+
+/** What the client is told when it cannot go on: the URL-elicitation error's data. */
+async function refusal(attempt: Promise<unknown>): Promise<{ code: number; url: string }> {
+  const error = await attempt.then(
+    () => undefined,
+    (failure: unknown) => failure,
+  );
+  expect(error).toBeInstanceOf(McpError);
+  const { code, data } = error as McpError;
+  const elicitations = (data as { elicitations: { mode: string; url: string; elicitationId: string }[] }).elicitations;
+  expect(elicitations[0]).toMatchObject({ mode: 'url', elicitationId: expect.stringMatching(/^[\w-]{22}$/) });
+  return { code, url: elicitations[0]!.url };
+}
+
+/**
+ * In a fresh browser: opens `url` (the gateway's connect page), signs in at the gateway's
+ * identity provider as `login`, presses Connect, signs in at the upstream's authorization server
+ * as `upstreamLogin`, and returns the page it ends on.
+ */
+async function connectInBrowser(
+  url: string,
+  login: string,
+  upstreamLogin = login,
+): Promise<{ title: string; page: Page; close: () => Promise<void> }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url);
+  await loginAtProvider(page, login);
+  await page.click('button.allow');
+  await loginAtProvider(page, upstreamLogin);
+  await page.waitForSelector('h1');
+  return { title: (await page.textContent('h1')) ?? '', page, close: () => context.close() };
+}
+
+const whoami = async (client: Client): Promise<string> =>
+  ((await client.callTool({ name: 'whoami', arguments: {} })) as { content: { text: string }[] }).content[0]!.text;
+
+const auditLines = (): Record<string, unknown>[] =>
+  readFileSync(audit, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+describe('each person acts upstream as themselves', () => {
+  it('no connection: nothing is sent, the client gets the page to connect; once Alice and Bob connected, each call carries their own token', async () => {
+    const alice = await signedIn('alice');
+    const bob = await signedIn('bob');
+    const before = upstream.calls.length;
+    // The session cannot even open upstream without a token: initialize is refused with the URL.
+    const { code, url } = await refusal(connectClient(alice));
+    expect(code).toBe(-32042);
+    expect(url).toBe(`${new URL(gateway.url).origin}/connections/connect?server=issues`);
+
+    const connected = await connectInBrowser(url, 'alice');
+    expect(connected.title).toBe('issues is connected');
+    await connected.close();
+    const aliceClient = await connectClient(alice);
+    expect(await whoami(aliceClient)).toBe('alice');
+    // Bob, still unconnected, is refused; Alice's connection is not his.
+    await refusal(connectClient(bob));
+    await (await connectInBrowser(url, 'bob')).close();
+    const bobClient = await connectClient(bob);
+    expect(await whoami(bobClient)).toBe('bob');
+    expect(await whoami(aliceClient)).toBe('alice');
+    expect(upstream.calls.slice(before).map((call) => call.subject)).toEqual(['alice', 'bob', 'alice']);
+    // Neither person's gateway token ever reached the upstream.
+    const gatewayTokens = [alice.tokens()!.access_token, bob.tokens()!.access_token];
+    for (const call of upstream.calls) expect(gatewayTokens).not.toContain(call.token);
+    await aliceClient.close();
+    await bobClient.close();
+    await expect
+      .poll(() => auditLines().filter((line) => line['event'] === 'credentials'), { timeout: 5000 })
+      .toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ action: 'connected', server: 'issues', person: 'alice@example.com (alice)' }),
+          expect.objectContaining({ action: 'connected', server: 'issues', person: 'bob@example.com (bob)' }),
+        ]),
+      );
+    expect(readFileSync(audit, 'utf8')).not.toContain(upstream.calls[0]!.token);
+  }, 120_000);
+
+  it("a link sent by someone else connects the account of whoever signs in to follow it, never the sender's", async () => {
+    const carol = await signedIn('carol');
+    const { url } = await refusal(connectClient(carol));
+    // Dave opens the link Carol's client was given: he signs in as himself, and it is his connection.
+    await (await connectInBrowser(url, 'dave')).close();
+    await refusal(connectClient(carol));
+    const dave = await signedIn('dave');
+    const daveClient = await connectClient(dave);
+    expect(await whoami(daveClient)).toBe('dave');
+    await daveClient.close();
+  }, 120_000);
+});
+
+const admin = (path: string, method = 'GET'): Promise<Response> =>
+  fetch(new URL(path, gateway.url), { method, headers: { authorization: `Bearer ${ADMIN}` } });
+
+interface Listed {
+  connections: { server: string; person: string; connectedAt: number; refreshedAt: number; expiresAt: number | null }[];
+}
+
+/** Waits (bounded) until the person's token is due for renewal: past half its life, as the broker renews short-lived tokens. */
+async function untilRenewalDue(subject: string): Promise<void> {
+  const listed = (await (await admin(`/admin/connections?issuer=${encodeURIComponent(idp.issuer)}&subject=${subject}`)).json()) as Listed;
+  const { expiresAt, refreshedAt } = listed.connections[0]!;
+  const due = expiresAt! - Math.min(60_000, (expiresAt! - refreshedAt) / 2);
+  await expect.poll(() => Date.now() >= due, { timeout: 15_000, interval: 100 }).toBe(true);
+}
+
+const connectUrl = (): string => `${new URL(gateway.url).origin}/connections/connect?server=issues`;
+
+describe('renewal', () => {
+  it('20 calls at once when the token is due: one refresh at the authorization server, and every call acts as the person', async () => {
+    upstream.accessTokenSeconds = 4;
+    const erin = await signedIn('erin');
+    await (await connectInBrowser(connectUrl(), 'erin')).close();
+    upstream.accessTokenSeconds = 600;
+    const client = await connectClient(erin);
+    expect(await whoami(client)).toBe('erin');
+    await untilRenewalDue('erin');
+    const before = upstream.refreshes.granted;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => whoami(client)));
+    expect(answers).toEqual(Array(20).fill('erin'));
+    expect(upstream.refreshes.granted - before).toBe(1);
+    await expect
+      .poll(auditLines, { timeout: 5000 })
+      .toContainEqual(expect.objectContaining({ event: 'credentials', action: 'refreshed', person: 'erin@example.com (erin)' }));
+    await client.close();
+  }, 120_000);
+
+  it('a refresh the authorization server refuses forgets the connection: the next call asks the person to connect again', async () => {
+    upstream.accessTokenSeconds = 4;
+    const frank = await signedIn('frank');
+    await (await connectInBrowser(connectUrl(), 'frank')).close();
+    upstream.accessTokenSeconds = 600;
+    const client = await connectClient(frank);
+    expect(await whoami(client)).toBe('frank');
+    upstream.people.delete('frank'); // the upstream no longer knows him: his refresh token is refused
+    await untilRenewalDue('frank');
+    const { code } = await refusal(whoami(client));
+    expect(code).toBe(-32042);
+    expect(upstream.refreshes.refused).toBeGreaterThan(0);
+    await expect
+      .poll(auditLines, { timeout: 5000 })
+      .toContainEqual(
+        expect.objectContaining({
+          event: 'credentials',
+          action: 'refresh.failed',
+          person: 'frank@example.com (frank)',
+          reason: 'invalid_grant',
+        }),
+      );
+    await client.close();
+  }, 120_000);
+});
+
+describe('disconnecting', () => {
+  it('a person disconnects on their own page (a form token required); the next call asks again', async () => {
+    const alice = await signedIn('alice');
+    const client = await connectClient(alice);
+    expect(await whoami(client)).toBe('alice');
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${new URL(gateway.url).origin}/connections`);
+      await loginAtProvider(page, 'alice');
+      await page.waitForSelector('h1:has-text("Servers connected")');
+      expect(await page.textContent('li.card')).toContain('issues: connected');
+      expect(await seriousViolations(page)).toEqual([]);
+      const forged = await page.request.post(`${new URL(gateway.url).origin}/connections`, { form: { server: 'issues' } });
+      expect(forged.status()).toBe(403);
+      await page.click('button.deny');
+      await page.waitForSelector('li.card:has-text("not connected")');
+    } finally {
+      await context.close();
+    }
+    await refusal(whoami(client));
+    await expect
+      .poll(auditLines, { timeout: 5000 })
+      .toContainEqual(
+        expect.objectContaining({ event: 'credentials', action: 'disconnected', person: 'alice@example.com (alice)', by: 'person' }),
+      );
+    await client.close();
+  }, 120_000);
+
+  it('an operator sees who connected what (never a token) and disconnects a person; their next call asks again', async () => {
+    const bob = await signedIn('bob');
+    const client = await connectClient(bob);
+    expect(await whoami(client)).toBe('bob');
+    const query = `/admin/connections?issuer=${encodeURIComponent(idp.issuer)}&subject=bob`;
+    const listed = await (await admin(query)).text();
+    expect(JSON.parse(listed)).toMatchObject({ connections: [{ server: 'issues', person: 'bob@example.com (bob)' }] });
+    for (const call of upstream.calls) expect(listed).not.toContain(call.token);
+    expect((await admin(`${query}&server=other`, 'DELETE')).status).toBe(404);
+    expect((await admin(`${query}&server=issues`, 'DELETE')).status).toBe(200);
+    expect((await admin(`${query}&server=issues`, 'DELETE')).status).toBe(404);
+    await refusal(whoami(client));
+    await expect
+      .poll(auditLines, { timeout: 5000 })
+      .toContainEqual(
+        expect.objectContaining({ event: 'credentials', action: 'disconnected', person: 'bob@example.com (bob)', by: 'operator' }),
+      );
+    await client.close();
+  }, 120_000);
+});
