@@ -24,6 +24,8 @@ export interface ProtectedUpstream {
   issuer: string;
   /** Each call of `whoami`: the subject its token named and the token itself. */
   calls: { subject: string; token: string }[];
+  /** Every access and refresh token its authorization server issued (what must never be found in clear elsewhere). */
+  issued: string[];
   /** Refresh-token grants answered; and those refused. */
   refreshes: { granted: number; refused: number };
   /** People who may sign in at the authorization server (login name -> true); deleting one refuses their refresh. */
@@ -42,6 +44,7 @@ export async function startProtectedUpstream(): Promise<ProtectedUpstream> {
     url,
     issuer,
     calls: [],
+    issued: [],
     refreshes: { granted: 0, refused: 0 },
     people: new Set(),
     accessTokenSeconds: 600,
@@ -79,6 +82,8 @@ export async function startProtectedUpstream(): Promise<ProtectedUpstream> {
   });
   provider.on('grant.success', (ctx) => {
     if (ctx.oidc.params?.['grant_type'] === 'refresh_token') upstream.refreshes.granted++;
+    const body = ctx.body as Record<string, unknown> | undefined;
+    for (const name of ['access_token', 'refresh_token']) if (typeof body?.[name] === 'string') upstream.issued.push(body[name]);
   });
   provider.on('grant.error', (ctx) => {
     if (ctx.oidc.params?.['grant_type'] === 'refresh_token') upstream.refreshes.refused++;
