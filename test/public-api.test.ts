@@ -101,6 +101,7 @@ const PUBLIC: Record<string, string[]> = {
     'resourceServer',
     'authorizationServer',
     'ChildLedger',
+    'CredentialBroker',
     'DEFAULT_UPSTREAM_CONCURRENCY',
     'FairSlots',
     'GatewayMetrics',
