@@ -228,6 +228,41 @@ describe('bad flags', () => {
     expect(result.stderr).toContain('--login-param cannot set redirect_uri');
   });
 
+  it('--upstream-credentials refuses to start without a gateway that signs people in or a vault key, or beside another upstream token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-cli-credentials-'));
+    const [secret, key] = [join(dir, 'secret'), join(dir, 'key')];
+    writeFileSync(secret, 's3cret');
+    writeFileSync(key, 'ab'.repeat(32));
+    const base = ['--port', '0', '--store', 'memory', '--demo-upstream'];
+    const oauth = [
+      '--auth',
+      'oauth',
+      '--login-issuer',
+      'http://127.0.0.1:1',
+      '--login-client-id',
+      'gateway',
+      '--login-client-secret-file',
+      secret,
+    ];
+    const cases: [string[], string][] = [
+      [[...base, '--upstream-credentials', 'oauth', '--secrets-key-file', key], '--upstream-credentials oauth needs --auth oauth'],
+      [[...base, ...oauth, '--upstream-credentials', 'oauth'], '--upstream-credentials oauth needs --secrets-key-file'],
+      [[...base, ...oauth, '--upstream-client-id', 'x'], '--upstream-client-id needs --upstream-credentials oauth'],
+      [
+        [...base, ...oauth, '--upstream-credentials', 'oauth', '--secrets-key-file', key, '--forward-header', 'authorization'],
+        '--forward-header authorization would send another',
+      ],
+      [
+        ['--port', '0', '--store', 'memory', '--stdio', 'node', ...oauth, '--upstream-credentials', 'oauth', '--secrets-key-file', key],
+        '--upstream-credentials needs an HTTP --upstream',
+      ],
+    ];
+    for (const [args, said] of cases) {
+      const result = await runCli(args);
+      expect([result.code, result.stderr]).toEqual([1, expect.stringContaining(said)]);
+    }
+  });
+
   it('an unreachable upstream exits non-zero with one line', async () => {
     const { code, stderr } = await runCli(['--port', '0', '--store', 'memory', '--upstream', 'http://127.0.0.1:1/mcp']);
     expect(code).toBe(1);
