@@ -5,7 +5,9 @@
 // with `--upstream-token-exchange` (a token per person, held: the warm path is a look-up; the
 // exchange endpoint is served by this process) and `oauth` (the gateway's own tokens: the
 // signature once per token, the grant's family in the store on every request; issue 37 asks at
-// most 1.05x of jwt), in an order rotated round by round; ratios to
+// most 1.05x of jwt), `jwt+credentials` (each person's own upstream token from the vault,
+// issue 38) against `jwt+static-header` (one fixed upstream Authorization; at most 1.05x), in an
+// order rotated round by round; ratios to
 // `none` paired per round. Then, in this process, the cold cost: verifying tokens never seen
 // before, against the cached path.
 //
@@ -55,6 +57,9 @@ const MODES = {
   'api-keys': { env: { ...env, API_KEY_SHA256: apiKey.sha256 }, credential: apiKey.key },
   'jwt+exchange': { env: { ...jwtEnv, EXCHANGE_URL: exchangeUrl }, credential: token },
 };
+// Issue 38: each person's own upstream token (the broker's look-up, its stage) against one static Authorization.
+MODES['jwt+static-header'] = { env: { ...jwtEnv, STATIC_AUTHORIZATION: 'Bearer shared-upstream-token' }, credential: token };
+MODES['jwt+credentials'] = { env: { ...jwtEnv, CREDENTIALS: '1' }, credential: token };
 const tokenFile = join(mkdtempSync(join(tmpdir(), 'sg-bench-oauth-')), 'token');
 MODES.oauth = { env: { ...env, OAUTH_TOKEN_FILE: tokenFile, AUDIENCE }, credential: undefined };
 // MODES=jwt,oauth runs only those (a tighter paired comparison); `none` is always run, as the ratios' base.
@@ -106,6 +111,11 @@ publish('auth.md', [
   ...(samples.oauth?.length && samples.jwt?.length
     ? [
         `oauth / jwt, CPU per request paired per round: at equal load ${median(samples.oauth.map((x, i) => x.cpu / samples.jwt[i].cpu)).toFixed(3)}x, at full speed ${median(samples.oauth.map((x, i) => x.fullCpu / samples.jwt[i].fullCpu)).toFixed(3)}x (issue 37: at most 1.05x).`,
+      ]
+    : []),
+  ...(samples['jwt+credentials']?.length && samples['jwt+static-header']?.length
+    ? [
+        `jwt+credentials / jwt+static-header, CPU per request paired per round: at equal load ${median(samples['jwt+credentials'].map((x, i) => x.cpu / samples['jwt+static-header'][i].cpu)).toFixed(3)}x, at full speed ${median(samples['jwt+credentials'].map((x, i) => x.fullCpu / samples['jwt+static-header'][i].fullCpu)).toFixed(3)}x (issue 38: at most 1.05x).`,
       ]
     : []),
   `A token's first use (RS256 signature, claims, in this process): ${cold.toFixed(1)} µs; each later use (its SHA-256 looked up): ${warm.toFixed(1)} µs.`,

@@ -185,7 +185,7 @@ describe('two replicas on one Redis', () => {
           if (type === 'string') held.push(key, (await reader.get(key)) ?? '');
           else if (type === 'hash') held.push(key, JSON.stringify(await reader.hgetall(key)));
           else if (type === 'stream') held.push(key, JSON.stringify(await reader.xrange(key, '-', '+')));
-          else if (type === 'zset') held.push(key, JSON.stringify(await reader.zrange(key, 0, -1)));
+          else if (type === 'zset') held.push(key, JSON.stringify(await reader.zrange(key, '0', '-1')));
           else if (type === 'set') held.push(key, JSON.stringify(await reader.smembers(key)));
           else if (type === 'list') held.push(key, JSON.stringify(await reader.lrange(key, 0, -1)));
         }

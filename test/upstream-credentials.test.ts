@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitationCompleteNotificationSchema, ElicitRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, seriousViolations } from './helpers/browser.js';
@@ -33,7 +33,7 @@ let audit: string;
 beforeAll(async () => {
   idp = await startOpenIdProvider();
   upstream = await startProtectedUpstream();
-  for (const person of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) {
+  for (const person of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'ivan', 'judy']) {
     idp.people.set(person, { email: `${person}@example.com` });
     upstream.people.add(person);
   }
@@ -216,16 +216,14 @@ describe('renewal', () => {
     const { code } = await refusal(whoami(client));
     expect(code).toBe(-32042);
     expect(upstream.refreshes.refused).toBeGreaterThan(0);
-    await expect
-      .poll(auditLines, { timeout: 5000 })
-      .toContainEqual(
-        expect.objectContaining({
-          event: 'credentials',
-          action: 'refresh.failed',
-          person: 'frank@example.com (frank)',
-          reason: 'invalid_grant',
-        }),
-      );
+    await expect.poll(auditLines, { timeout: 5000 }).toContainEqual(
+      expect.objectContaining({
+        event: 'credentials',
+        action: 'refresh.failed',
+        person: 'frank@example.com (frank)',
+        reason: 'invalid_grant',
+      }),
+    );
     await client.close();
   }, 120_000);
 });
@@ -276,6 +274,56 @@ describe('disconnecting', () => {
       .toContainEqual(
         expect.objectContaining({ event: 'credentials', action: 'disconnected', person: 'bob@example.com (bob)', by: 'operator' }),
       );
+    await client.close();
+  }, 120_000);
+});
+
+describe('asked in the call (URL-mode elicitation)', () => {
+  /** A client that opens URLs: each URL elicitation is accepted at once, and the person connects in the browser meanwhile. */
+  async function urlClient(provider: TestOAuthClient, login: string, answer: 'accept' | 'decline' = 'accept') {
+    const client = new Client({ name: 'host', version: '1' }, { capabilities: { elicitation: { url: {} } } });
+    const asked: { mode?: string; url?: string; elicitationId?: string }[] = [];
+    const completed: string[] = [];
+    const browsing: Promise<void>[] = [];
+    client.setRequestHandler(ElicitRequestSchema, (request) => {
+      const params = request.params as { mode?: string; url?: string; elicitationId?: string };
+      asked.push(params);
+      if (answer === 'accept') browsing.push(connectInBrowser(params.url!, login).then(({ close }) => close()));
+      return { action: answer };
+    });
+    client.setNotificationHandler(ElicitationCompleteNotificationSchema, (notification) => {
+      completed.push(notification.params.elicitationId);
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url), { authProvider: provider }));
+    return { client, asked, completed, browsing };
+  }
+
+  it('a person whose connection was lost is asked in the call; once they connected, the client is told and the call goes on', async () => {
+    const ivan = await signedIn('ivan');
+    await (await connectInBrowser(connectUrl(), 'ivan')).close();
+    const { client, asked, completed, browsing } = await urlClient(ivan, 'ivan');
+    expect(await whoami(client)).toBe('ivan');
+    const query = `/admin/connections?issuer=${encodeURIComponent(idp.issuer)}&subject=ivan&server=issues`;
+    expect((await admin(query, 'DELETE')).status).toBe(200);
+    expect(await whoami(client)).toBe('ivan'); // asked, connected in the browser, then answered
+    await Promise.all(browsing);
+    expect(asked).toEqual([{ mode: 'url', url: connectUrl(), elicitationId: expect.any(String), message: expect.any(String) }]);
+    expect(completed).toEqual([asked[0]!.elicitationId]);
+    await client.close();
+  }, 120_000);
+
+  it('declined: the call is not sent and ends with the URL to connect', async () => {
+    const judy = await signedIn('judy');
+    await (await connectInBrowser(connectUrl(), 'judy')).close();
+    const { client, asked } = await urlClient(judy, 'judy', 'decline');
+    expect(await whoami(client)).toBe('judy');
+    const calls = upstream.calls.length;
+    const query = `/admin/connections?issuer=${encodeURIComponent(idp.issuer)}&subject=judy&server=issues`;
+    expect((await admin(query, 'DELETE')).status).toBe(200);
+    const { code } = await refusal(whoami(client));
+    expect(code).toBe(-32042);
+    expect(asked).toHaveLength(1);
+    expect(upstream.calls.length).toBe(calls);
     await client.close();
   }, 120_000);
 });

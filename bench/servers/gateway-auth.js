@@ -7,6 +7,9 @@
 // (authorizationServer on a memory store): it mints one access token of its own for a person
 // and writes it to that file, and checks each request as --auth oauth does (the token's
 // signature once, its grant's family in the store every time).
+// With $CREDENTIALS, each person's own upstream token is sent (CredentialBroker and its stage,
+// as --upstream-credentials oauth does), the person's connection made beforehand in a memory
+// store's vault; $STATIC_AUTHORIZATION sends one fixed Authorization instead (--upstream-header).
 // With $POLICY (a policy document as JSON), calls pass policyGate first, as --policy does.
 // With $AUDIT (a file), every request is written to the hash-chained audit log, as --audit
 // does; with $AUDIT_WATCHED too, a console's live tail is watching (events as SSE frames,
@@ -40,11 +43,19 @@ const authenticate = env.OAUTH_TOKEN_FILE
 const exchange = env.EXCHANGE_URL
   ? new TokenExchange({ url: env.EXCHANGE_URL, clientId: 'gateway', clientSecret: 'secret', audience: env.UPSTREAM })
   : undefined;
+const broker = env.CREDENTIALS ? await connectedBroker(env.UPSTREAM) : undefined;
 const upstream = httpUpstream({
   url: env.UPSTREAM,
   ...(exchange && { upstreamAuthorization: (context) => exchange.authorization(context.principal ?? '') }),
+  ...(broker && { upstreamAuthorization: (context) => broker.authorization(context.identity?.principal) }),
+  ...(env.STATIC_AUTHORIZATION && { upstreamHeaders: { authorization: env.STATIC_AUTHORIZATION } }),
 });
-const tokened = exchange ? withUpstreamTokens(upstream, exchange) : upstream;
+const { compose } = await import(`${dist}/server/stage.js`);
+const tokened = exchange
+  ? withUpstreamTokens(upstream, exchange)
+  : broker
+    ? compose(upstream, [(await import(`${dist}/gateway/credentials/credential-stage.js`)).credentialStage(broker)])
+    : upstream;
 const policy = env.POLICY ? compilePolicy(JSON.parse(env.POLICY)) : undefined;
 const gated = policy ? policyGate(tokened, { policy: () => policy }) : tokened;
 const { audited, fanout, AuditLog } = await import(`${dist}/gateway/index.js`);
@@ -115,4 +126,18 @@ async function oauthAuthenticator(file) {
   const { answer } = await tokens.startFamily(request, person, 'bench-family');
   writeFileSync(file, answer.access_token);
   return auth.authenticate;
+}
+
+/** --upstream-credentials oauth's broker on a memory store, alice (as jwt names her) connected. */
+async function connectedBroker(resource) {
+  const { CredentialBroker } = await import(`${dist}/gateway/index.js`);
+  const { MemoryStore } = await import(`${dist}/index.js`);
+  const store = new MemoryStore();
+  const credentials = new CredentialBroker({ resource, secretsKey: 'ab'.repeat(32) });
+  credentials.attach(store, { write() {} });
+  credentials.listening('http://127.0.0.1');
+  await credentials.checkKey();
+  const principal = JSON.stringify([env.ISSUER, 'alice']);
+  await credentials.connect(principal, 'alice', { accessToken: 'alice-upstream-token', expiresAt: Date.now() + 86_400_000 });
+  return credentials;
 }

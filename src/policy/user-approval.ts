@@ -8,9 +8,10 @@
  * refuses it. With `remember`, one approval covers identical calls (same principal, session,
  * tool and arguments) for that long.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { ExpiringCache } from '../auth/expiring-cache.js';
-import { isResponse, type JsonObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
+import type { JsonObject, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../protocol/jsonrpc.js';
+import { ClientQuestions } from '../server/client-questions.js';
 import { isStreamReply, type Reply, type RequestContext } from '../server/application.js';
 import type { Call } from './call.js';
 import { durationMs } from './duration.js';
@@ -45,53 +46,28 @@ const APPROVAL_ID = 'sessiongate-approval-';
  * is refused rather than shown cut: a person approves only what they could read in full.
  */
 export const MAX_SHOWN_ARGUMENTS = 8000;
-/** How often a wait tells the server the request is alive (well inside any request timeout of a second or more). */
-const KEEP_ALIVE_MS = 500;
-
-/** A question waiting for its answer, and whose answer counts: the session and person asked. */
-interface Question {
-  sessionId: string;
-  principal: string | null;
-  answer: (response: JsonRpcResponse | undefined) => void;
-}
 
 /** An answer that was not the asked person's: ignored, and told to whoever audits (the approval's id and the answering session). */
 export type StrayAnswer = (stray: { approval: string; context: RequestContext }) => void;
 
 export class UserApprovals {
-  readonly #timeoutMs: number;
-  readonly #waiting = new Map<string, Question>();
+  /** The questions in flight and their answers (server/client-questions.ts: only the asked session and person count). */
+  readonly #questions: ClientQuestions;
   /** Approvals remembered (`remember`), by call (`#rememberKey`). */
   readonly #remembered = new ExpiringCache<true>(REMEMBERED_APPROVALS);
 
   constructor(timeoutMs: number) {
-    this.#timeoutMs = timeoutMs;
+    this.#questions = new ClientQuestions(APPROVAL_ID, timeoutMs);
   }
 
   /** The caller can be asked: a handshake-era session whose client declared elicitation. */
   canAsk(context: RequestContext): boolean {
-    const capabilities = context.session?.record.initialize['capabilities'];
-    const elicitation =
-      typeof capabilities === 'object' && capabilities !== null ? (capabilities as Record<string, unknown>)['elicitation'] : undefined;
-    return typeof elicitation === 'object' && elicitation !== null;
+    return ClientQuestions.canElicit(context);
   }
 
-  /**
-   * A client's answer to one of our questions is taken here (resolves true); anything else is
-   * not ours. It counts only from the session and person asked; a question asked on another
-   * replica gets the answer there (the session's holders), where the same check is made.
-   */
-  async take(message: JsonRpcMessage, context: RequestContext, stray: StrayAnswer | undefined): Promise<boolean> {
-    if (!isResponse(message) || typeof message.id !== 'string' || !message.id.startsWith(APPROVAL_ID)) return false;
-    const question = this.#waiting.get(message.id);
-    if (question && question.sessionId === context.session?.id && question.principal === context.principal) {
-      question.answer(message);
-      return true;
-    }
-    // Not asked here: the replicas holding this session's questions judge it, or nobody asked it in this session.
-    const session = context.session;
-    if (question || !session || !(await session.port.toHolders(session.id, message))) stray?.({ approval: message.id, context });
-    return true; // a late answer to a question already given up on is dropped too
+  /** A client's answer to one of our questions is taken here (resolves true); anything else is not ours. */
+  take(message: JsonRpcMessage, context: RequestContext, stray: StrayAnswer | undefined): Promise<boolean> {
+    return this.#questions.take(message, context, stray && (({ question, context: from }) => stray({ approval: question, context: from })));
   }
 
   /**
@@ -118,8 +94,8 @@ export class UserApprovals {
       yield policyRefusal(request.id, 'SG_APPROVAL_REQUIRED', tooLargeToShow(call));
       return;
     }
-    const id = APPROVAL_ID + randomBytes(16).toString('base64url');
-    const answered = this.#wait(id, context);
+    const id = this.#questions.newId();
+    const answered = this.#questions.wait(id, context);
     yield { jsonrpc: '2.0', id, method: 'elicitation/create', params: question };
     const answer = await answered;
     const outcome = outcomeOf(answer);
@@ -132,31 +108,6 @@ export class UserApprovals {
     const reply = await forward();
     if (isStreamReply(reply)) yield* reply;
     else yield reply;
-  }
-
-  #wait(id: string, context: RequestContext): Promise<JsonRpcResponse | undefined> {
-    const signal = context.signal;
-    const session = context.session!; // canAsk: a handshake-era session
-    return new Promise((resolve) => {
-      // Waiting for a person is not a stuck request: the server's deadline does not end it.
-      const alive = setInterval(() => context.keepAlive?.(), KEEP_ALIVE_MS);
-      // The answer may be posted to another replica: it relays it to the session's holders, this one.
-      const release = session.port.hold(session.id, (message) => {
-        if (isResponse(message) && message.id === id) done(message);
-      });
-      const done = (response: JsonRpcResponse | undefined): void => {
-        clearInterval(alive);
-        clearTimeout(timer);
-        signal.removeEventListener('abort', gone);
-        release();
-        this.#waiting.delete(id);
-        resolve(response);
-      };
-      const gone = (): void => done(undefined);
-      const timer = setTimeout(gone, this.#timeoutMs);
-      signal.addEventListener('abort', gone, { once: true });
-      this.#waiting.set(id, { sessionId: session.id, principal: context.principal, answer: done });
-    });
   }
 
   #rememberKey(context: RequestContext, call: Call): string {

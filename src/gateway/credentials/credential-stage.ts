@@ -3,20 +3,31 @@
  * Per-person credentials on the request path (docs/CREDENTIALS.md, "On each call"): before a
  * caller's message goes upstream, a token of theirs for it is held (credential-broker.ts); the
  * header policy then sends it as the upstream's `Authorization`. A caller who has not connected
- * the server gets MCP's URLElicitationRequiredError naming the page that connects it, and
- * nothing of theirs reaches the upstream; never another person's token, never a shared one.
+ * the server is asked to connect it in the call (URL-mode elicitation) when their client can
+ * open URLs, else gets MCP's URLElicitationRequiredError naming the page; either way nothing of
+ * theirs reaches the upstream before they connected: never another person's token, never a
+ * shared one.
  * After the policy: a denied call costs no vault read.
  */
 import { randomBytes } from 'node:crypto';
 import { errorResponse } from '../../protocol/answers.js';
 import { SessiongateError } from '../../protocol/failures.js';
 import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../../protocol/jsonrpc.js';
-import type { RequestContext } from '../../server/application.js';
+import { isStreamReply, type Reply, type RequestContext } from '../../server/application.js';
+import { ClientQuestions } from '../../server/client-questions.js';
 import type { Stage } from '../../server/stage.js';
 import { AuthorizationServerUnavailable } from './upstream-oauth.js';
 import { ConnectionRequired, type CredentialBroker } from './credential-broker.js';
 
+/** What every id of the stage's questions starts with (server/client-questions.ts). */
+const QUESTION_ID = 'sessiongate-connect-';
+/** How long a person asked in the call has to connect. */
+export const CONNECT_WAIT_MS = 10 * 60_000;
+/** How often the vault is looked at while a person connects (their connection may land on any replica). */
+const CONNECTED_POLL_MS = 1000;
+
 export function credentialStage(broker: CredentialBroker): Stage {
+  const questions = new ClientQuestions(QUESTION_ID, CONNECT_WAIT_MS);
   const ready = (context: RequestContext): Promise<void> | undefined => {
     const principal = context.identity?.principal;
     // Authentication ran first (docs/AUTH.md): a caller without a verified identity is not here.
@@ -35,10 +46,15 @@ export function credentialStage(broker: CredentialBroker): Stage {
       if (!loading) return next(request, context);
       return loading.then(
         () => next(request, context),
-        (error: unknown) => refusal(request, error),
+        (error: unknown) =>
+          // A client that can open a URL is asked in the call, which goes on once the person connected.
+          error instanceof ConnectionRequired && request.method !== 'initialize' && ClientQuestions.canElicit(context, 'url')
+            ? askToConnect(broker, questions, request, context, next)
+            : refusal(request, error),
       );
     },
     async receive(message, context, next) {
+      if (questions.ours(message)) return void (await questions.take(message, context, undefined));
       const loading = ready(context);
       // A notification of a caller with no connection has nowhere to go: the upstream would refuse it.
       if (
@@ -70,6 +86,71 @@ export function connectionRequired(request: JsonRpcRequest, server: string, url:
   return errorResponse(request.id, 'SG_CONNECTION_REQUIRED', message, {
     elicitations: [{ mode: 'url', elicitationId, url, message: `Connect ${server} to your account` }],
   });
+}
+
+/**
+ * The call's stream when its caller has not connected and their client opens URLs (2025-11-25's
+ * URL-mode elicitation): the connect page is offered by `elicitation/create`; once accepted, the
+ * vault is watched until the person's connection lands (on any replica), the client is told
+ * (`notifications/elicitation/complete`) and the call goes on. Declined, dismissed, or not
+ * connected within CONNECT_WAIT_MS: the URLElicitationRequiredError, as a client that cannot
+ * be asked gets.
+ */
+async function* askToConnect(
+  broker: CredentialBroker,
+  questions: ClientQuestions,
+  request: JsonRpcRequest,
+  context: RequestContext,
+  next: (request: JsonRpcRequest, context: RequestContext) => Promise<Reply>,
+): AsyncGenerator<JsonRpcMessage> {
+  const elicitationId = randomBytes(16).toString('base64url');
+  const id = questions.newId();
+  const answered = questions.wait(id, context);
+  yield {
+    jsonrpc: '2.0',
+    id,
+    method: 'elicitation/create',
+    params: {
+      mode: 'url',
+      elicitationId,
+      url: broker.connectUrl,
+      message: `Connect ${broker.server} to your account there: your calls to it act as you.`,
+    },
+  };
+  const answer = await answered;
+  const accepted = answer !== undefined && 'result' in answer && answer.result['action'] === 'accept';
+  if (!accepted || !(await connected(broker, context))) {
+    yield connectionRequired(request, broker.server, broker.connectUrl);
+    return;
+  }
+  yield { jsonrpc: '2.0', method: 'notifications/elicitation/complete', params: { elicitationId } };
+  const reply = await next(request, context);
+  if (isStreamReply(reply)) yield* reply;
+  else yield reply;
+}
+
+/** Resolves true once the caller's connection is in the vault; false when the call ends or CONNECT_WAIT_MS passes first. */
+async function connected(broker: CredentialBroker, context: RequestContext): Promise<boolean> {
+  const principal = context.identity!.principal;
+  const until = Date.now() + CONNECT_WAIT_MS;
+  while (!context.signal.aborted && Date.now() < until) {
+    context.keepAlive?.();
+    const loaded = await (broker.ready(principal) ?? Promise.resolve()).then(
+      () => true,
+      () => false,
+    );
+    if (loaded) return true;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, CONNECTED_POLL_MS);
+      context.signal.addEventListener('abort', done, { once: true });
+      function done(): void {
+        clearTimeout(timer);
+        context.signal.removeEventListener('abort', done);
+        resolve();
+      }
+    });
+  }
+  return false;
 }
 
 /** The messages of `open()`, opened once `ready` settled, or at once; nothing when it failed. */
