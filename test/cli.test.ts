@@ -247,7 +247,7 @@ describe('bad flags', () => {
     const cases: [string[], string][] = [
       [[...base, '--upstream-credentials', 'oauth', '--secrets-key-file', key], '--upstream-credentials oauth needs --auth oauth'],
       [[...base, ...oauth, '--upstream-credentials', 'oauth'], '--upstream-credentials oauth needs --secrets-key-file'],
-      [[...base, ...oauth, '--upstream-client-id', 'x'], '--upstream-client-id needs --upstream-credentials oauth'],
+      [[...base, ...oauth, '--upstream-client-id', 'x'], '--upstream-client-id needs --upstream-credentials'],
       [
         [...base, ...oauth, '--upstream-credentials', 'oauth', '--secrets-key-file', key, '--forward-header', 'authorization'],
         '--forward-header authorization would send another',

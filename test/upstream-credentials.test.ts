@@ -22,6 +22,8 @@ import { startGateway, type InProcessGateway } from './helpers/in-process-gatewa
 import { TestOAuthClient } from './helpers/oauth-client.js';
 import { startOpenIdProvider, type OpenIdProvider } from './helpers/openid-provider.js';
 import { startProtectedUpstream, type ProtectedUpstream } from './helpers/protected-upstream.js';
+import { freePort } from './helpers/everything.js';
+import { startProcess, type ServerProcess } from './helpers/processes.js';
 
 const ADMIN = 'credentials-test-admin-token-0123456789';
 let idp: OpenIdProvider;
@@ -325,5 +327,76 @@ describe('asked in the call (URL-mode elicitation)', () => {
     expect(asked).toHaveLength(1);
     expect(upstream.calls.length).toBe(calls);
     await client.close();
+  }, 120_000);
+});
+
+describe('a key each person pastes (--upstream-credentials secret)', () => {
+  let keyed: InProcessGateway;
+  let plain: ServerProcess;
+  beforeAll(async () => {
+    plain = await startProcess('sdk-stateful-server.mjs', [String(await freePort())]);
+    const dir = mkdtempSync(join(tmpdir(), 'sg-credentials-secret-'));
+    const [loginSecret, vaultKey] = [join(dir, 'login-secret'), join(dir, 'vault.key')];
+    writeFileSync(loginSecret, idp.clientSecret);
+    writeFileSync(vaultKey, randomBytes(32).toString('hex'));
+    keyed = await startGateway([
+      ...['--port', '0', '--store', 'memory', '--upstream', plain.url, '--upstream-era', 'handshake'],
+      ...['--auth', 'oauth', '--login-issuer', idp.issuer, '--login-client-id', idp.clientId, '--login-client-secret-file', loginSecret],
+      ...['--upstream-credentials', 'secret', '--upstream-secret-header', 'X-Api-Key', '--upstream-name', 'search'],
+      ...['--secrets-key-file', vaultKey, '--upstream-header', 'x-api-key: shared-key-never-sent'],
+    ]);
+    idp.serve(`${new URL(keyed.url).origin}/oauth/callback`);
+  }, 60_000);
+  afterAll(async () => {
+    await keyed?.kill();
+    await plain?.kill();
+  });
+
+  async function signedInAt(login: string): Promise<TestOAuthClient> {
+    const provider = new TestOAuthClient();
+    const transport = new StreamableHTTPClientTransport(new URL(keyed.url), { authProvider: provider });
+    await new Client({ name: 'host', version: '1' }).connect(transport).catch(() => undefined);
+    await transport.finishAuth((await browserSignIn(browser, provider.authorizationUrl!, login)).searchParams.get('code')!);
+    return provider;
+  }
+
+  async function pasteKey(url: string, login: string, key: string): Promise<string> {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(url);
+      await loginAtProvider(page, login);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.fill('input[name=secret]', key);
+      await page.click('button.allow');
+      await page.waitForSelector('h1');
+      return (await page.textContent('h1')) ?? '';
+    } finally {
+      await context.close();
+    }
+  }
+
+  const apiKeySeen = async (client: Client): Promise<string | undefined> =>
+    (
+      JSON.parse(
+        ((await client.callTool({ name: 'headers', arguments: {} })) as { content: { text: string }[] }).content[0]!.text,
+      ) as Record<string, string>
+    )['x-api-key'];
+
+  it("each person pastes their own key on their page; the upstream gets theirs in its header, never the shared one or another person's", async () => {
+    const [alice, bob] = [await signedInAt('alice'), await signedInAt('bob')];
+    const first = new Client({ name: 'host', version: '1' });
+    const { url } = await refusal(first.connect(new StreamableHTTPClientTransport(new URL(keyed.url), { authProvider: alice })));
+    expect(url).toBe(`${new URL(keyed.url).origin}/connections/connect?server=search`);
+    expect(await pasteKey(url, 'alice', 'alice-key-123')).toBe('search is connected');
+    // A key with a space or a line break in it is refused (the browser already drops the line break): it could be a header of its own.
+    expect(await pasteKey(url, 'bob', 'bob-key\r\nx-evil: 1')).toBe('This connection cannot go on');
+    expect(await pasteKey(url, 'bob', 'bob-key-456')).toBe('search is connected');
+    const [aliceClient, bobClient] = [new Client({ name: 'host', version: '1' }), new Client({ name: 'host', version: '1' })];
+    await aliceClient.connect(new StreamableHTTPClientTransport(new URL(keyed.url), { authProvider: alice }));
+    await bobClient.connect(new StreamableHTTPClientTransport(new URL(keyed.url), { authProvider: bob }));
+    expect([await apiKeySeen(aliceClient), await apiKeySeen(bobClient)]).toEqual(['alice-key-123', 'bob-key-456']);
+    await aliceClient.close();
+    await bobClient.close();
   }, 120_000);
 });

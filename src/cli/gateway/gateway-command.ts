@@ -275,7 +275,10 @@ async function httpPlan(flags: GatewayFlags, output: GatewayOutput): Promise<Omi
     upstreamHeaders: flags.upstreamHeaders,
     identityHeaders: flags.identityHeaders,
     ...(upstreamTokens && { upstreamAuthorization: (context: RequestContext) => upstreamTokens.authorization(context.principal ?? '') }),
-    ...(credentials && { upstreamAuthorization: (context: RequestContext) => credentials.authorization(context.identity?.principal) }),
+    ...(credentials && {
+      upstreamAuthorization: (context: RequestContext) => credentials.authorization(context.identity?.principal),
+      upstreamAuthorizationHeader: credentials.header,
+    }),
   };
   if (!flags.demoUpstream) {
     // An upstream that wants each person's token refuses the probe, which has none: that 401 counts as an answer.

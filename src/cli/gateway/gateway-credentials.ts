@@ -1,7 +1,8 @@
 /**
  * @module cli/gateway/gateway-credentials
- * `--upstream-credentials oauth`: each person connects the HTTP upstream with their own account
- * there, and their token is sent in place of any other (docs/CREDENTIALS.md). People connect on
+ * `--upstream-credentials oauth|secret`: each person connects the HTTP upstream with their own
+ * account there (or pastes their own key for it), and their credential is sent in place of any
+ * other (docs/CREDENTIALS.md). People connect on
  * a page of their own, so the gateway must sign them in (`--auth oauth`); their tokens are
  * sealed in the vault, so a key is required (`--secrets-key-file`).
  */
@@ -21,24 +22,32 @@ export function upstreamCredentials(flags: GatewayFlags, upstreamUrl: string): C
       flags.upstreamClientSecretFile !== undefined && '--upstream-client-secret-file',
       flags.upstreamScope !== undefined && '--upstream-scope',
       flags.upstreamAuthorizationServer !== undefined && '--upstream-authorization-server',
+      flags.upstreamSecretHeader !== undefined && '--upstream-secret-header',
     ].find(Boolean);
-    if (stray) throw new Error(`${stray} needs --upstream-credentials oauth`);
+    if (stray) throw new Error(`${stray} needs --upstream-credentials`);
     return undefined;
   }
+  const kind = flags.upstreamCredentials;
   if (flags.auth !== 'oauth')
-    throw new Error('--upstream-credentials oauth needs --auth oauth (people connect on a page of their own, signed in by the gateway)');
+    throw new Error(`--upstream-credentials ${kind} needs --auth oauth (people connect on a page of their own, signed in by the gateway)`);
+  if (kind === 'secret' && (flags.upstreamClientId ?? flags.upstreamClientSecretFile ?? flags.upstreamScope ?? flags.upstreamAuthorizationServer))
+    throw new Error('--upstream-client-id, --upstream-client-secret-file, --upstream-scope and --upstream-authorization-server are for --upstream-credentials oauth');
+  if (kind === 'oauth' && flags.upstreamSecretHeader !== undefined) throw new Error('--upstream-secret-header is for --upstream-credentials secret');
   if (flags.upstreamTokenExchange)
     throw new Error('--upstream-credentials and --upstream-token-exchange both set the upstream token: pick one');
-  if (flags.forwardHeaders?.includes('authorization'))
-    throw new Error("--upstream-credentials sends each person's own token upstream: --forward-header authorization would send another");
+  const header = (kind === 'secret' ? flags.upstreamSecretHeader : undefined)?.toLowerCase() ?? 'authorization';
+  if (flags.forwardHeaders?.includes(header))
+    throw new Error(`--upstream-credentials sends each person's own credential in ${header}: --forward-header ${header} would send another`);
   const secretsKey = secretFrom(flags.secretsKeyFile, SECRETS_KEY_VARIABLE);
   if (secretsKey === undefined)
-    throw new Error(`--upstream-credentials oauth needs --secrets-key-file or ${SECRETS_KEY_VARIABLE} (the vault is sealed under it)`);
+    throw new Error(`--upstream-credentials ${kind} needs --secrets-key-file or ${SECRETS_KEY_VARIABLE} (the vault is sealed under it)`);
   const clientSecret = secretFrom(flags.upstreamClientSecretFile, UPSTREAM_CLIENT_SECRET_VARIABLE);
   if (clientSecret !== undefined && flags.upstreamClientId === undefined)
     throw new Error('an upstream client secret needs --upstream-client-id (the client it is the secret of)');
   return new CredentialBroker({
     resource: upstreamUrl,
+    kind,
+    secretHeader: flags.upstreamSecretHeader,
     secretsKey,
     server: flags.upstreamName,
     clientId: flags.upstreamClientId,

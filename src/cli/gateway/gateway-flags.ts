@@ -110,8 +110,9 @@ export interface GatewayFlags {
   tokenExchangeScope: string | undefined;
   /** Header name -> verified claim sent upstream in it. */
   identityHeaders: Record<string, string> | undefined;
-  /** `oauth`: each person connects the upstream with their own OAuth grant (docs/CREDENTIALS.md). */
-  upstreamCredentials: 'oauth' | undefined;
+  /** Each person's own credential for the upstream (docs/CREDENTIALS.md): their OAuth grant, or a key they paste. */
+  upstreamCredentials: 'oauth' | 'secret' | undefined;
+  upstreamSecretHeader: string | undefined;
   upstreamName: string | undefined;
   upstreamClientId: string | undefined;
   upstreamClientSecretFile: string | undefined;
@@ -398,8 +399,11 @@ function addAuthFlags(program: Command): Command {
     .addOption(
       flag(
         '--upstream-credentials <kind>',
-        'oauth: each person connects the upstream with their own account there, their token sent in its place (needs --auth oauth and --secrets-key-file)',
-      ).choices(['oauth']),
+        "each person's own credential for the upstream (needs --auth oauth and --secrets-key-file): oauth (they connect their account there) or secret (they paste a key on their page)",
+      ).choices(['oauth', 'secret']),
+    )
+    .addOption(
+      flag('--upstream-secret-header <name>', 'upstream credentials secret: the header each key goes in (default: authorization, as a bearer token)'),
     )
     .addOption(flag('--upstream-name <name>', 'upstream credentials: the name people see on their pages (default: the upstream host)'))
     .addOption(
@@ -490,7 +494,8 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     principalClaim: values['principalClaim'] as string,
     publicUrl: values['publicUrl'] as string | undefined,
     identityHeaders: values['identityHeader'] as Record<string, string> | undefined,
-    upstreamCredentials: values['upstreamCredentials'] as 'oauth' | undefined,
+    upstreamCredentials: values['upstreamCredentials'] as 'oauth' | 'secret' | undefined,
+    upstreamSecretHeader: values['upstreamSecretHeader'] as string | undefined,
     upstreamName: values['upstreamName'] as string | undefined,
     upstreamClientId: values['upstreamClientId'] as string | undefined,
     upstreamClientSecretFile: values['upstreamClientSecretFile'] as string | undefined,

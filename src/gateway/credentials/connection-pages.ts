@@ -57,10 +57,18 @@ export function connectionRoutes(broker: CredentialBroker, people: BrowserPeople
       if (server !== broker.server) return failure(res, 404, 'This gateway has no server of that name.');
       const person = await signedIn(req, res, `${CONNECTIONS_PATHS.connect}?server=${encodeURIComponent(server)}`);
       if (!person) return;
-      if (req.method === 'GET') return connectPage(res, person, broker.server);
+      if (req.method === 'GET') return connectPage(res, person, broker);
       const form = await formBody(req).catch(() => undefined);
       if (!form || !sameSecret(form.get('form_token') ?? '', person.formToken))
         return failure(res, 403, 'This answer does not come from the page that asked.');
+      if (broker.kind === 'secret') {
+        const secret = (form.get('secret') ?? '').trim();
+        // What a header can carry, nothing else: a key with a line break would be a header of its own.
+        if (!/^[\x21-\x7e]{1,4096}$/.test(secret))
+          return failure(res, 400, 'The key must be 1 to 4096 visible characters, without spaces or line breaks.');
+        await broker.connect(person.principal, person.name, { accessToken: secret });
+        return connectedPage(res, broker.server);
+      }
       const state = randomToken(24);
       const verifier = randomToken(48);
       const record: PendingConnection = { principal: person.principal, person: person.name, browser: person.browser, verifier };
@@ -95,13 +103,7 @@ export function connectionRoutes(broker: CredentialBroker, people: BrowserPeople
       } catch (error) {
         return failure(res, 502, `${broker.server} did not complete the connection: ${(error as Error).message}`);
       }
-      sendPage(
-        res,
-        200,
-        `${broker.server} connected`,
-        `<h1>${escapeHtml(broker.server)} is connected</h1><div class="card"><p>Your calls to ${escapeHtml(broker.server)} now act as you there.</p>
-<p>Go back to your application and try again. <a href="${CONNECTIONS_PATHS.page}">Your connections</a></p></div>`,
-      );
+      connectedPage(res, broker.server);
     },
   };
 }
@@ -126,17 +128,34 @@ async function connectionsPage(res: ServerResponse, person: BrowserPerson, broke
   );
 }
 
-function connectPage(res: ServerResponse, person: BrowserPerson, server: string): void {
+function connectPage(res: ServerResponse, person: BrowserPerson, broker: CredentialBroker): void {
+  const { server } = broker;
   const name = escapeHtml(server);
+  // A key is asked for on this page (never in the client); OAuth asks the server's own page.
+  const how =
+    broker.kind === 'secret'
+      ? `<p>Calls you make to ${name} through this gateway will use your own key for it. It is kept sealed and sent only to ${name}.</p>
+<p><label for="secret">Your key for ${name}</label><br><input id="secret" name="secret" type="password" autocomplete="off" required maxlength="4096"></p>`
+      : `<p>Calls you make to ${name} through this gateway will act with your own account there. You will be asked there to allow it.</p>`;
   sendPage(
     res,
     200,
     `Connect ${server}`,
     `<h1>Connect ${name}</h1><div class="card"><p>Signed in as ${escapeHtml(person.name)}.</p>
-<p>Calls you make to ${name} through this gateway will act with your own account there. You will be asked there to allow it.</p>
 <form method="post" action="${CONNECTIONS_PATHS.connect}?server=${encodeURIComponent(server)}">
+${how}
 <input type="hidden" name="form_token" value="${escapeHtml(person.formToken)}">
 <div class="actions"><button class="allow" type="submit">Connect ${name}</button></div></form></div>`,
+  );
+}
+
+function connectedPage(res: ServerResponse, server: string): void {
+  sendPage(
+    res,
+    200,
+    `${server} connected`,
+    `<h1>${escapeHtml(server)} is connected</h1><div class="card"><p>Your calls to ${escapeHtml(server)} now act as you there.</p>
+<p>Go back to your application and try again. <a href="${CONNECTIONS_PATHS.page}">Your connections</a></p></div>`,
   );
 }
 

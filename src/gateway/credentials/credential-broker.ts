@@ -18,6 +18,14 @@ import { AuthorizationServerUnavailable, GrantRefused, UpstreamOAuth, type Upstr
 import { type Connection, type ConnectionSummary, type UpstreamTokens, Vault } from './vault.js';
 
 export interface CredentialBrokerOptions extends UpstreamOAuthOptions {
+  /**
+   * `oauth`: each person's grant at the upstream's authorization server (connected in the
+   * browser, renewed). `secret`: a key each person pastes once on their page (for servers
+   * without OAuth), sent in `secretHeader`. Default 'oauth'.
+   */
+  kind?: 'oauth' | 'secret' | undefined;
+  /** `secret`: the header it goes in (`authorization` sends it as a bearer token). Default 'authorization'. */
+  secretHeader?: string | undefined;
   /** The upstream's name on the pages and in the audit. Default: its URL's host. */
   server?: string | undefined;
   /** The operator's key(s) sealing the vault (`--secrets-key-file`: one key a line, the first seals). Required. */
@@ -58,6 +66,9 @@ interface Parts {
 
 export class CredentialBroker {
   readonly server: string;
+  readonly kind: 'oauth' | 'secret';
+  /** The upstream header a person's credential goes in. */
+  readonly header: string;
   readonly #options: CredentialBrokerOptions;
   readonly #sealer: SecretSealer;
   readonly #held = new Map<string, Held>();
@@ -69,6 +80,10 @@ export class CredentialBroker {
     if (!URL.canParse(options.resource)) throw new OptionError('resource', 'sessiongate: option "resource" must be a URL');
     this.#options = options;
     this.server = options.server ?? new URL(options.resource).host;
+    this.kind = options.kind ?? 'oauth';
+    this.header = this.kind === 'secret' ? (options.secretHeader ?? 'authorization').toLowerCase() : 'authorization';
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(this.header))
+      throw new OptionError('secretHeader', 'sessiongate: option "secretHeader" must be a header name');
     this.#sealer = SecretSealer.fromText(options.secretsKey);
   }
 
@@ -157,7 +172,7 @@ export class CredentialBroker {
     this.#held.delete(principal);
     if (!gone || !read) return gone;
     const { refreshToken, accessToken } = read.tokens;
-    await oauth.revoke(refreshToken ?? accessToken);
+    if (this.kind === 'oauth') await oauth.revoke(refreshToken ?? accessToken);
     events.write({ event: 'credentials', action: 'disconnected', server: this.server, person: read.person, by });
     return true;
   }
@@ -170,8 +185,9 @@ export class CredentialBroker {
       this.#held.delete(principal);
       throw new ConnectionRequired(this.server);
     }
+    const credential = connection.tokens.accessToken;
     this.#hold(principal, {
-      authorization: `Bearer ${connection.tokens.accessToken}`,
+      authorization: this.header === 'authorization' ? `Bearer ${credential}` : credential,
       until: Math.min(now + RECHECK_MS, renewAt(connection)),
     });
   }

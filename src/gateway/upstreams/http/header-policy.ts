@@ -21,12 +21,15 @@ export interface HeaderPolicyOptions {
    * `Authorization` in place of any other. Default: none.
    */
   upstreamAuthorization?: (context: RequestContext) => string | undefined;
+  /** The header `upstreamAuthorization`'s value goes in (a per-person API key's own header). Default 'authorization'. */
+  upstreamAuthorizationHeader?: string;
 }
 
 /** The headers one downstream request sends upstream under the policy. */
 export function headerPolicy(options: HeaderPolicyOptions): (context: RequestContext) => Record<string, string> {
   const forward = (options.forwardHeaders ?? []).map((name) => name.toLowerCase());
   const identity = Object.entries(options.identityHeaders ?? {}).map(([name, claim]) => [name.toLowerCase(), claim] as const);
+  const personal = (options.upstreamAuthorizationHeader ?? 'authorization').toLowerCase();
   return (context) => {
     const headers: Record<string, string> = { ...options.upstreamHeaders };
     for (const name of forward) {
@@ -40,8 +43,8 @@ export function headerPolicy(options: HeaderPolicyOptions): (context: RequestCon
     }
     if (options.upstreamAuthorization) {
       const value = options.upstreamAuthorization(context);
-      if (value === undefined) delete headers['authorization'];
-      else headers['authorization'] = value;
+      if (value === undefined) delete headers[personal];
+      else headers[personal] = value;
     }
     return headers;
   };
