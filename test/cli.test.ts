@@ -254,7 +254,11 @@ describe('bad flags', () => {
       ],
       [
         ['--port', '0', '--store', 'memory', '--stdio', 'node', ...oauth, '--upstream-credentials', 'oauth', '--secrets-key-file', key],
-        '--upstream-credentials needs an HTTP --upstream',
+        '--upstream-credentials oauth needs an HTTP --upstream',
+      ],
+      [
+        ['--port', '0', '--store', 'memory', '--stdio', 'node', ...oauth, '--upstream-credentials', 'secret', '--secrets-key-file', key],
+        'needs --upstream-credential-meta KEY',
       ],
     ];
     for (const [args, said] of cases) {

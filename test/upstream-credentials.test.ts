@@ -10,6 +10,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -398,5 +399,59 @@ describe('a key each person pastes (--upstream-credentials secret)', () => {
     expect([await apiKeySeen(aliceClient), await apiKeySeen(bobClient)]).toEqual(['alice-key-123', 'bob-key-456']);
     await aliceClient.close();
     await bobClient.close();
+  }, 120_000);
+});
+
+describe("a stdio server: each person's key in a _meta field (--upstream-credential-meta)", () => {
+  let stdioGateway: InProcessGateway;
+  const fixture = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-credentials-stdio-'));
+    const [loginSecret, vaultKey] = [join(dir, 'login-secret'), join(dir, 'vault.key')];
+    writeFileSync(loginSecret, idp.clientSecret);
+    writeFileSync(vaultKey, randomBytes(32).toString('hex'));
+    stdioGateway = await startGateway([
+      ...['--port', '0', '--store', 'memory', '--stdio', `"${process.execPath}" ${fixture}`],
+      ...['--auth', 'oauth', '--login-issuer', idp.issuer, '--login-client-id', idp.clientId, '--login-client-secret-file', loginSecret],
+      ...['--upstream-credentials', 'secret', '--upstream-credential-meta', 'example.com/api-key', '--upstream-name', 'local'],
+      ...['--secrets-key-file', vaultKey],
+    ]);
+    idp.serve(`${new URL(stdioGateway.url).origin}/oauth/callback`);
+  }, 60_000);
+  afterAll(async () => {
+    await stdioGateway?.kill();
+  });
+
+  it("the child gets the caller's own key in the _meta key of each request; a key the client put there itself is replaced", async () => {
+    const provider = new TestOAuthClient();
+    const transport = new StreamableHTTPClientTransport(new URL(stdioGateway.url), { authProvider: provider });
+    await new Client({ name: 'host', version: '1' }).connect(transport).catch(() => undefined);
+    await transport.finishAuth((await browserSignIn(browser, provider.authorizationUrl!, 'alice')).searchParams.get('code')!);
+    const { url } = await refusal(
+      new Client({ name: 'host', version: '1' }).connect(
+        new StreamableHTTPClientTransport(new URL(stdioGateway.url), { authProvider: provider }),
+      ),
+    );
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(url);
+      await loginAtProvider(page, 'alice');
+      await page.fill('input[name=secret]', 'alice-stdio-key');
+      await page.click('button.allow');
+      await page.waitForSelector('h1:has-text("local is connected")');
+    } finally {
+      await context.close();
+    }
+    const client = new Client({ name: 'host', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(stdioGateway.url), { authProvider: provider }));
+    const meta = async (own?: Record<string, unknown>) =>
+      JSON.parse(
+        ((await client.callTool({ name: 'meta', arguments: {}, ...(own && { _meta: own }) })) as { content: { text: string }[] })
+          .content[0]!.text,
+      ) as Record<string, unknown>;
+    expect((await meta())['example.com/api-key']).toBe('alice-stdio-key');
+    expect((await meta({ 'example.com/api-key': 'forged' }))['example.com/api-key']).toBe('alice-stdio-key');
+    await client.close();
   }, 120_000);
 });

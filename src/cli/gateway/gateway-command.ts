@@ -189,7 +189,12 @@ async function stdioPlan(
   if (flags.upstream || flags.demoUpstream) fail('--stdio excludes --upstream and --demo-upstream');
   if (flags.identityHeaders) fail('--identity-header needs an HTTP --upstream (headers are what HTTP carries)');
   if (flags.upstreamTokenExchange) fail('--upstream-token-exchange needs an HTTP --upstream (a token is sent in a header)');
-  if (flags.upstreamCredentials) fail('--upstream-credentials needs an HTTP --upstream (stdio servers get no per-person credentials yet)');
+  let credentials: CredentialBroker | undefined;
+  try {
+    credentials = upstreamCredentials(flags, undefined);
+  } catch (error) {
+    fail((error as Error).message);
+  }
   if (flags.upstreamEra === 'sessionless')
     fail('--upstream-era sessionless needs an HTTP --upstream (stdio servers speak the handshake era)');
   // Children cost memory whether their sessions work or not: stdio sessions get a cap by default.
@@ -211,7 +216,13 @@ async function stdioPlan(
     onStderr: (tag, line) => output.print(`[${tag ?? 'spare'}] ${line}`),
     onError: output.report,
   });
-  return { handshake, http: undefined, replicas: [], summary: [`  upstream: stdio ${stdio.join(' ')} (one process per session)`] };
+  return {
+    handshake,
+    http: undefined,
+    replicas: [],
+    summary: [`  upstream: stdio ${stdio.join(' ')} (one process per session)`],
+    ...(credentials && { credentials }),
+  };
 }
 
 /** `--upstream URL --upstream-transport sse`: a server of the deprecated HTTP+SSE transport, one event stream per session. */

@@ -14,7 +14,7 @@ export const UPSTREAM_CLIENT_SECRET_VARIABLE = 'SESSIONGATE_UPSTREAM_CLIENT_SECR
 const SECRETS_KEY_VARIABLE = 'SESSIONGATE_SECRETS_KEY';
 
 /** The broker the flags ask for (undefined without the flag); throws a one-line reason when they do not fit. */
-export function upstreamCredentials(flags: GatewayFlags, upstreamUrl: string): CredentialBroker | undefined {
+export function upstreamCredentials(flags: GatewayFlags, upstreamUrl: string | undefined): CredentialBroker | undefined {
   if (flags.upstreamCredentials === undefined) {
     const stray = [
       flags.upstreamName !== undefined && '--upstream-name',
@@ -23,6 +23,7 @@ export function upstreamCredentials(flags: GatewayFlags, upstreamUrl: string): C
       flags.upstreamScope !== undefined && '--upstream-scope',
       flags.upstreamAuthorizationServer !== undefined && '--upstream-authorization-server',
       flags.upstreamSecretHeader !== undefined && '--upstream-secret-header',
+      flags.upstreamCredentialMeta !== undefined && '--upstream-credential-meta',
     ].find(Boolean);
     if (stray) throw new Error(`${stray} needs --upstream-credentials`);
     return undefined;
@@ -35,6 +36,13 @@ export function upstreamCredentials(flags: GatewayFlags, upstreamUrl: string): C
   if (kind === 'oauth' && flags.upstreamSecretHeader !== undefined) throw new Error('--upstream-secret-header is for --upstream-credentials secret');
   if (flags.upstreamTokenExchange)
     throw new Error('--upstream-credentials and --upstream-token-exchange both set the upstream token: pick one');
+  // A stdio server: the credential in each request's `_meta` (there are no headers).
+  if (upstreamUrl === undefined) {
+    if (kind === 'oauth') throw new Error('--upstream-credentials oauth needs an HTTP --upstream (its RFC 9728 metadata names its authorization server)');
+    if (flags.upstreamCredentialMeta === undefined)
+      throw new Error("--upstream-credentials secret with --stdio needs --upstream-credential-meta KEY (the _meta key each request carries the person's key in)");
+    if (flags.upstreamSecretHeader !== undefined) throw new Error('--upstream-secret-header is for an HTTP --upstream (stdio has no headers)');
+  } else if (flags.upstreamCredentialMeta !== undefined) throw new Error('--upstream-credential-meta is for a --stdio upstream (HTTP gets a header)');
   const header = (kind === 'secret' ? flags.upstreamSecretHeader : undefined)?.toLowerCase() ?? 'authorization';
   if (flags.forwardHeaders?.includes(header))
     throw new Error(`--upstream-credentials sends each person's own credential in ${header}: --forward-header ${header} would send another`);
@@ -48,6 +56,7 @@ export function upstreamCredentials(flags: GatewayFlags, upstreamUrl: string): C
     resource: upstreamUrl,
     kind,
     secretHeader: flags.upstreamSecretHeader,
+    metaKey: flags.upstreamCredentialMeta,
     secretsKey,
     server: flags.upstreamName,
     clientId: flags.upstreamClientId,

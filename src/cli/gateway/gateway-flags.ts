@@ -113,6 +113,7 @@ export interface GatewayFlags {
   /** Each person's own credential for the upstream (docs/CREDENTIALS.md): their OAuth grant, or a key they paste. */
   upstreamCredentials: 'oauth' | 'secret' | undefined;
   upstreamSecretHeader: string | undefined;
+  upstreamCredentialMeta: string | undefined;
   upstreamName: string | undefined;
   upstreamClientId: string | undefined;
   upstreamClientSecretFile: string | undefined;
@@ -403,6 +404,12 @@ function addAuthFlags(program: Command): Command {
       ).choices(['oauth', 'secret']),
     )
     .addOption(
+      flag(
+        '--upstream-credential-meta <key>',
+        "upstream credentials with --stdio: the _meta key of each request's params each person's key goes in",
+      ),
+    )
+    .addOption(
       flag('--upstream-secret-header <name>', 'upstream credentials secret: the header each key goes in (default: authorization, as a bearer token)'),
     )
     .addOption(flag('--upstream-name <name>', 'upstream credentials: the name people see on their pages (default: the upstream host)'))
@@ -496,6 +503,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     identityHeaders: values['identityHeader'] as Record<string, string> | undefined,
     upstreamCredentials: values['upstreamCredentials'] as 'oauth' | 'secret' | undefined,
     upstreamSecretHeader: values['upstreamSecretHeader'] as string | undefined,
+    upstreamCredentialMeta: values['upstreamCredentialMeta'] as string | undefined,
     upstreamName: values['upstreamName'] as string | undefined,
     upstreamClientId: values['upstreamClientId'] as string | undefined,
     upstreamClientSecretFile: values['upstreamClientSecretFile'] as string | undefined,

@@ -75,7 +75,7 @@ export function connectionRoutes(broker: CredentialBroker, people: BrowserPeople
       await pending().add(sha256(state), record, Date.now() + PENDING_MS);
       let to: string;
       try {
-        to = await broker.parts.oauth.authorizationUrl(state, verifier);
+        to = await broker.parts.oauth!.authorizationUrl(state, verifier); // `secret` answered above
       } catch (error) {
         return failure(res, 503, `${broker.server}'s authorization server cannot be reached: ${(error as Error).message}`);
       }
@@ -98,6 +98,7 @@ export function connectionRoutes(broker: CredentialBroker, people: BrowserPeople
         return failure(res, 403, `${broker.server} did not authorize the connection (${query.get('error') ?? 'no code'}).`);
       try {
         const { oauth } = broker.parts;
+        if (!oauth) return failure(res, 404, 'This server takes no OAuth connection.');
         if (!(await oauth.issuerMatches(query.get('iss')))) return failure(res, 403, 'The answer came from another authorization server.');
         await broker.connect(person.principal, person.name, await oauth.exchangeCode(code, read.value.verifier));
       } catch (error) {

@@ -17,7 +17,9 @@ import { SecretSealer } from '../authorization-server/sealed-secret.js';
 import { AuthorizationServerUnavailable, GrantRefused, UpstreamOAuth, type UpstreamOAuthOptions } from './upstream-oauth.js';
 import { type Connection, type ConnectionSummary, type UpstreamTokens, Vault } from './vault.js';
 
-export interface CredentialBrokerOptions extends UpstreamOAuthOptions {
+export interface CredentialBrokerOptions extends Omit<UpstreamOAuthOptions, 'resource'> {
+  /** The upstream server's URL: the resource OAuth tokens are asked for. Required for `oauth`. */
+  resource?: string | undefined;
   /**
    * `oauth`: each person's grant at the upstream's authorization server (connected in the
    * browser, renewed). `secret`: a key each person pastes once on their page (for servers
@@ -26,8 +28,13 @@ export interface CredentialBrokerOptions extends UpstreamOAuthOptions {
   kind?: 'oauth' | 'secret' | undefined;
   /** `secret`: the header it goes in (`authorization` sends it as a bearer token). Default 'authorization'. */
   secretHeader?: string | undefined;
-  /** The upstream's name on the pages and in the audit. Default: its URL's host. */
+  /** The upstream's name on the pages and in the audit. Default: its URL's host (`upstream` without one). */
   server?: string | undefined;
+  /**
+   * For a stdio server: the `_meta` key of each request's params the credential goes in
+   * (instead of a header). Default: none (a header).
+   */
+  metaKey?: string | undefined;
   /** The operator's key(s) sealing the vault (`--secrets-key-file`: one key a line, the first seals). Required. */
   secretsKey: string;
   /** How long a connection that can be refreshed is kept after its last refresh, ms. Default 90 days. */
@@ -53,13 +60,16 @@ const HELD_MAX = 10_000;
 
 interface Held {
   readonly authorization: string;
+  /** The credential itself (for a `_meta` key). */
+  readonly credential: string;
   /** Read from the vault again from then on. */
   readonly until: number;
 }
 
 interface Parts {
   readonly vault: Vault;
-  readonly oauth: UpstreamOAuth;
+  /** `oauth` only. */
+  readonly oauth: UpstreamOAuth | undefined;
   readonly grants: GrantStore;
   readonly events: EventSink;
 }
@@ -69,6 +79,8 @@ export class CredentialBroker {
   readonly kind: 'oauth' | 'secret';
   /** The upstream header a person's credential goes in. */
   readonly header: string;
+  /** Or the `_meta` key of each request it goes in (a stdio server). */
+  readonly metaKey: string | undefined;
   readonly #options: CredentialBrokerOptions;
   readonly #sealer: SecretSealer;
   readonly #held = new Map<string, Held>();
@@ -77,10 +89,13 @@ export class CredentialBroker {
   #origin: string | undefined;
 
   constructor(options: CredentialBrokerOptions) {
-    if (!URL.canParse(options.resource)) throw new OptionError('resource', 'sessiongate: option "resource" must be a URL');
-    this.#options = options;
-    this.server = options.server ?? new URL(options.resource).host;
     this.kind = options.kind ?? 'oauth';
+    const { resource } = options;
+    if (resource === undefined ? this.kind === 'oauth' : !URL.canParse(resource))
+      throw new OptionError('resource', 'sessiongate: option "resource" must be a URL (the upstream OAuth tokens are for)');
+    this.#options = options;
+    this.server = options.server ?? (resource === undefined ? 'upstream' : new URL(resource).host);
+    this.metaKey = options.metaKey;
     this.header = this.kind === 'secret' ? (options.secretHeader ?? 'authorization').toLowerCase() : 'authorization';
     if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(this.header))
       throw new OptionError('secretHeader', 'sessiongate: option "secretHeader" must be a header name');
@@ -96,7 +111,11 @@ export class CredentialBroker {
       );
     const now = (): number => Date.now();
     const vault = new Vault(store.grants, this.#sealer, this.#options.connectionMs ?? 90 * 24 * 3600_000, now);
-    const oauth = new UpstreamOAuth(this.#options, store.grants, () => this.callbackUrl);
+    const { resource } = this.#options;
+    const oauth =
+      this.kind === 'oauth' && resource !== undefined
+        ? new UpstreamOAuth({ ...this.#options, resource }, store.grants, () => this.callbackUrl)
+        : undefined;
     this.#parts = { vault, oauth, grants: store.grants, events };
   }
 
@@ -152,6 +171,11 @@ export class CredentialBroker {
     return principal === undefined ? undefined : this.#held.get(principal)?.authorization;
   }
 
+  /** `principal`'s credential itself (a stdio server's `_meta` key), once `ready` settled. */
+  credential(principal: string | undefined): string | undefined {
+    return principal === undefined ? undefined : this.#held.get(principal)?.credential;
+  }
+
   /** What `principal` connected (this one server), tokens left sealed. */
   list(principal: string): Promise<ConnectionSummary[]> {
     return this.parts.vault.list(principal, [this.server]);
@@ -172,7 +196,7 @@ export class CredentialBroker {
     this.#held.delete(principal);
     if (!gone || !read) return gone;
     const { refreshToken, accessToken } = read.tokens;
-    if (this.kind === 'oauth') await oauth.revoke(refreshToken ?? accessToken);
+    await oauth?.revoke(refreshToken ?? accessToken);
     events.write({ event: 'credentials', action: 'disconnected', server: this.server, person: read.person, by });
     return true;
   }
@@ -188,6 +212,7 @@ export class CredentialBroker {
     const credential = connection.tokens.accessToken;
     this.#hold(principal, {
       authorization: this.header === 'authorization' ? `Bearer ${credential}` : credential,
+      credential,
       until: Math.min(now + RECHECK_MS, renewAt(connection)),
     });
   }
@@ -229,6 +254,7 @@ export class CredentialBroker {
         if (usable(current)) return current;
         throw new GrantRefused('the token expired and the server gave no refresh token');
       }
+      if (!oauth) throw new GrantRefused('a key is not renewed');
       const tokens = await oauth.refresh(refreshToken);
       if (!(await vault.refreshed(principal, current, tokens))) return await vault.read(principal, this.server);
       events.write({ event: 'credentials', action: 'refreshed', server: this.server, person: current.person });

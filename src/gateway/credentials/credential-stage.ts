@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { errorResponse } from '../../protocol/answers.js';
+import { isSessionScoped } from '../../protocol/session-scoped.js';
 import { SessiongateError } from '../../protocol/failures.js';
 import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../../protocol/jsonrpc.js';
 import { isStreamReply, type Reply, type RequestContext } from '../../server/application.js';
@@ -28,6 +29,17 @@ const CONNECTED_POLL_MS = 1000;
 
 export function credentialStage(broker: CredentialBroker): Stage {
   const questions = new ClientQuestions(QUESTION_ID, CONNECT_WAIT_MS);
+  const key = broker.metaKey;
+  /** The request as it goes upstream: for a stdio server, the caller's credential in its `_meta` key. */
+  const carrying = (request: JsonRpcRequest, context: RequestContext): JsonRpcRequest => {
+    // A session-scoped call is kept in the session's record to be replayed after a restart
+    // (upstreams/channel-link.ts): it carries no credential, which would be kept there in clear.
+    if (key === undefined || isSessionScoped(request.method)) return request;
+    const params = request.params ?? {};
+    const meta = typeof params['_meta'] === 'object' && params['_meta'] !== null ? params['_meta'] : {};
+    const credential = broker.credential(context.identity?.principal) ?? '';
+    return { ...request, params: { ...params, _meta: { ...meta, [key]: credential } } };
+  };
   const ready = (context: RequestContext): Promise<void> | undefined => {
     const principal = context.identity?.principal;
     // Authentication ran first (docs/AUTH.md): a caller without a verified identity is not here.
@@ -43,18 +55,20 @@ export function credentialStage(broker: CredentialBroker): Stage {
     name: 'credentials',
     handle(request, context, next) {
       const loading = ready(context);
-      if (!loading) return next(request, context);
+      if (!loading) return next(carrying(request, context), context);
       return loading.then(
-        () => next(request, context),
+        () => next(carrying(request, context), context),
         (error: unknown) =>
           // A client that can open a URL is asked in the call, which goes on once the person connected.
           error instanceof ConnectionRequired && request.method !== 'initialize' && ClientQuestions.canElicit(context, 'url')
-            ? askToConnect(broker, questions, request, context, next)
+            ? askToConnect(broker, questions, request, context, () => next(carrying(request, context), context))
             : refusal(request, error),
       );
     },
     async receive(message, context, next) {
       if (questions.ours(message)) return void (await questions.take(message, context, undefined));
+      // Only the gateway puts a credential in the `_meta` key: a client's own is removed.
+      if (key !== undefined) message = withoutKey(message, key);
       const loading = ready(context);
       // A notification of a caller with no connection has nowhere to go: the upstream would refuse it.
       if (
@@ -101,7 +115,7 @@ async function* askToConnect(
   questions: ClientQuestions,
   request: JsonRpcRequest,
   context: RequestContext,
-  next: (request: JsonRpcRequest, context: RequestContext) => Promise<Reply>,
+  forward: () => Promise<Reply>,
 ): AsyncGenerator<JsonRpcMessage> {
   const elicitationId = randomBytes(16).toString('base64url');
   const id = questions.newId();
@@ -124,7 +138,7 @@ async function* askToConnect(
     return;
   }
   yield { jsonrpc: '2.0', method: 'notifications/elicitation/complete', params: { elicitationId } };
-  const reply = await next(request, context);
+  const reply = await forward();
   if (isStreamReply(reply)) yield* reply;
   else yield reply;
 }
@@ -151,6 +165,17 @@ async function connected(broker: CredentialBroker, context: RequestContext): Pro
     });
   }
   return false;
+}
+
+/** A notification or a response without `key` in its `_meta` (params', or the result's). */
+function withoutKey<T extends JsonRpcMessage>(message: T, key: string): T {
+  const holder = 'params' in message ? message.params : 'result' in message ? message.result : undefined;
+  const meta = holder?.['_meta'];
+  if (typeof meta !== 'object' || meta === null || !(key in meta)) return message;
+  const { [key]: _dropped, ...kept } = meta as Record<string, unknown>;
+  return 'params' in message
+    ? { ...message, params: { ...message.params, _meta: kept } }
+    : { ...message, result: { ...(message as { result: Record<string, unknown> }).result, _meta: kept } };
 }
 
 /** The messages of `open()`, opened once `ready` settled, or at once; nothing when it failed. */
