@@ -410,11 +410,23 @@ describe("a stdio server: each person's key in a _meta field (--upstream-credent
     const [loginSecret, vaultKey] = [join(dir, 'login-secret'), join(dir, 'vault.key')];
     writeFileSync(loginSecret, idp.clientSecret);
     writeFileSync(vaultKey, randomBytes(32).toString('hex'));
+    // Rules that let `meta` on for people who connected this server, `echo` for those who connected one it does not serve.
+    const policy = join(dir, 'policy.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        default: 'allow',
+        rules: [
+          { id: 'meta-needs-local', effect: 'allow', tools: ['meta'], requires: ['local'] },
+          { id: 'echo-needs-elsewhere', effect: 'allow', tools: ['echo'], requires: ['elsewhere'] },
+        ],
+      }),
+    );
     stdioGateway = await startGateway([
       ...['--port', '0', '--store', 'memory', '--stdio', `"${process.execPath}" ${fixture}`],
       ...['--auth', 'oauth', '--login-issuer', idp.issuer, '--login-client-id', idp.clientId, '--login-client-secret-file', loginSecret],
       ...['--upstream-credentials', 'secret', '--upstream-credential-meta', 'example.com/api-key', '--upstream-name', 'local'],
-      ...['--secrets-key-file', vaultKey],
+      ...['--secrets-key-file', vaultKey, '--policy', policy],
     ]);
     idp.serve(`${new URL(stdioGateway.url).origin}/oauth/callback`);
   }, 60_000);
@@ -452,6 +464,14 @@ describe("a stdio server: each person's key in a _meta field (--upstream-credent
       ) as Record<string, unknown>;
     expect((await meta())['example.com/api-key']).toBe('alice-stdio-key');
     expect((await meta({ 'example.com/api-key': 'forged' }))['example.com/api-key']).toBe('alice-stdio-key');
+    // The policy's `requires`: a server she has not connected (here: one nobody can) keeps `echo` from her.
+    const refused = await client.callTool({ name: 'echo', arguments: { text: 'hi' } }).then(
+      () => undefined,
+      (error: unknown) => error as McpError,
+    );
+    // (The SDK rebuilds a -32042 as its UrlElicitationRequiredError, keeping the elicitations of its data.)
+    expect(refused).toMatchObject({ code: -32042, data: { elicitations: [] } });
+    expect(refused?.message).toContain('This call needs your own account connected first: elsewhere');
     await client.close();
   }, 120_000);
 });

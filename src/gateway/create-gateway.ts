@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type PolicyControls, policyStage } from '../policy/policy-gate.js';
+import type { RequestContext } from '../server/application.js';
 import type { JsonRpcRequest } from '../protocol/jsonrpc.js';
 import { compose, type Stage } from '../server/stage.js';
 import { listen, type Listening, type Routes, shutDown } from '../server/listen.js';
@@ -265,6 +266,11 @@ function gated(policy: PolicySource, options: GatewayOptions, view: IdentityView
     ...(options.principalClaim !== undefined && { subjectClaim: options.principalClaim }),
     ...(options.defaultIssuer !== undefined && { defaultIssuer: options.defaultIssuer }),
     ...(options.approvalTimeoutMs !== undefined && { approvalTimeoutMs: options.approvalTimeoutMs }),
+    // Rules that `requires` a connection ask the broker (docs/CREDENTIALS.md).
+    ...(options.credentials && {
+      missingConnections: (context: RequestContext, servers: readonly string[]) =>
+        options.credentials!.missing(context.identity?.principal, servers),
+    }),
     // An operator sees who asked by the name the sessions and the audit give them.
     describeCaller: (context) => view(context.identity),
     onStrayAnswer: ({ context }) =>

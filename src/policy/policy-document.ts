@@ -37,6 +37,12 @@ export interface PolicyRule {
   methods?: string[];
   /** Federated servers (by name) whose calls the rule is about: every call named must go to one of them. */
   servers?: string[];
+  /**
+   * Servers the caller must have connected with their own credentials (docs/CREDENTIALS.md):
+   * an allow or approve from this rule lets the call on only then; otherwise the caller is told
+   * to connect them (the URL-elicitation error). Not a condition of who the rule is about.
+   */
+  requires?: string[];
   /** A JSON Schema the call's arguments must satisfy for the rule to apply. */
   arguments?: Record<string, unknown>;
   /** Shown to a denied caller. */

@@ -20,7 +20,7 @@ import { durationMs } from './duration.js';
 import type { Decision, PolicyEvaluator } from './evaluator.js';
 import { decideRequest } from './decide-request.js';
 import type { PolicyRule, RateLimit } from './policy-document.js';
-import { policyRefusal } from './policy-errors.js';
+import { connectionRefusal, policyRefusal } from './policy-errors.js';
 import { type Limiter, RateLimiter, storeLimiter, type Take } from './rate-limiter.js';
 import { SeenLists } from './seen-lists.js';
 import { RoundTripApprovals } from './round-trip-approval.js';
@@ -68,6 +68,12 @@ export interface PolicyGateOptions {
    * `serverCheck` for the server it reaches (docs/POLICY.md, "Servers").
    */
   servers?: () => readonly string[];
+  /**
+   * For rules that `requires` connections (docs/CREDENTIALS.md): those of `servers` the caller
+   * has not connected, each with the page that connects it (a server the gateway does not know
+   * is never connected). Default: none, and such a rule lets no call on.
+   */
+  missingConnections?: (context: RequestContext, servers: readonly string[]) => Promise<{ server: string; url: string | undefined }[]>;
   /** Told of an answer to an approval question that the asked session and person did not give (it is ignored): for the audit. */
   onStrayAnswer?: StrayAnswer;
   /**
@@ -141,6 +147,37 @@ export function policyStage(options: PolicyGateOptions): Stage & PolicyControls 
       verdict('deny');
       return policyRefusal(request.id, 'SG_POLICY_DENIED', rule?.reason);
     }
+    if (rule?.requires?.length)
+      return connectedFirst(request, context, rule.id, rule.requires, () => decided(request, context, caller, policy, call, decision, next));
+    return decided(request, context, caller, policy, call, decision, next);
+  };
+
+  /** A call the rule `requires` connections for: refused, naming where to connect, until the caller has them all. */
+  const connectedFirst = async (
+    request: JsonRpcRequest,
+    context: RequestContext,
+    ruleId: string,
+    servers: readonly string[],
+    go: () => Promise<Reply> | Reply,
+  ): Promise<Reply> => {
+    const missing = options.missingConnections ? await options.missingConnections(context, servers) : servers.map((server) => ({ server, url: undefined }));
+    if (missing.length === 0) return go();
+    context.set(VERDICT, { decision: 'deny', rule: ruleId });
+    return connectionRefusal(request.id, missing);
+  };
+
+  /** A call the policy let on (allow, approve), with what its rule adds: a rate limit, an approval. */
+  const decided = (
+    request: JsonRpcRequest,
+    context: RequestContext,
+    caller: Caller,
+    policy: PolicyEvaluator,
+    call: Call,
+    decision: ReturnType<typeof decideRequest>['decision'],
+    next: Next,
+  ): Promise<Reply> | Reply => {
+    const rule = decision.rule;
+    const verdict = (kind: Verdict['decision']): void => context.set(VERDICT, { decision: kind, rule: rule?.id ?? null });
     if (decision.effect === 'approve') return approve(request, context, call, rule!, next);
     const proceed = (): Promise<Reply> => {
       verdict('allow');

@@ -176,6 +176,27 @@ export class CredentialBroker {
     return principal === undefined ? undefined : this.#held.get(principal)?.credential;
   }
 
+  /**
+   * Those of `servers` `principal` has not connected, each with its connect page: a policy rule
+   * that `requires` them (docs/POLICY.md). A server this broker does not serve is never connected.
+   */
+  async missing(principal: string | undefined, servers: readonly string[]): Promise<{ server: string; url: string | undefined }[]> {
+    const missing: { server: string; url: string | undefined }[] = [];
+    for (const server of servers) {
+      if (server !== this.server || principal === undefined) {
+        missing.push({ server, url: undefined });
+        continue;
+      }
+      // Expired and not renewable just now still counts as connected: the call says so itself.
+      const loaded = await (this.ready(principal) ?? Promise.resolve()).then(
+        () => true,
+        (error: unknown) => !(error instanceof ConnectionRequired),
+      );
+      if (!loaded) missing.push({ server, url: this.connectUrl });
+    }
+    return missing;
+  }
+
   /** What `principal` connected (this one server), tokens left sealed. */
   list(principal: string): Promise<ConnectionSummary[]> {
     return this.parts.vault.list(principal, [this.server]);
