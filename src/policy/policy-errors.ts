@@ -38,7 +38,9 @@ export function policyRefusal(id: RequestId, code: PolicyErrorCode, detail?: str
  */
 export function connectionRefusal(id: RequestId, missing: readonly { server: string; url: string | undefined }[]): JsonRpcResponse {
   const elicitations = missing.flatMap(({ server, url }) =>
-    url === undefined ? [] : [{ mode: 'url', elicitationId: randomBytes(16).toString('base64url'), url, message: `Connect ${server} to your account` }],
+    url === undefined
+      ? []
+      : [{ mode: 'url', elicitationId: randomBytes(16).toString('base64url'), url, message: `Connect ${server} to your account` }],
   );
   const names = missing.map(({ server }) => server);
   const message = `${POLICY_ERRORS.SG_CONNECTION_REQUIRED.message}: ${names.join(', ')}`;

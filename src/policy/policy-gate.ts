@@ -148,7 +148,9 @@ export function policyStage(options: PolicyGateOptions): Stage & PolicyControls 
       return policyRefusal(request.id, 'SG_POLICY_DENIED', rule?.reason);
     }
     if (rule?.requires?.length)
-      return connectedFirst(request, context, rule.id, rule.requires, () => decided(request, context, caller, policy, call, decision, next));
+      return connectedFirst(request, context, rule.id, rule.requires, () =>
+        decided(request, context, caller, policy, call, decision, next),
+      );
     return decided(request, context, caller, policy, call, decision, next);
   };
 
@@ -160,7 +162,9 @@ export function policyStage(options: PolicyGateOptions): Stage & PolicyControls 
     servers: readonly string[],
     go: () => Promise<Reply> | Reply,
   ): Promise<Reply> => {
-    const missing = options.missingConnections ? await options.missingConnections(context, servers) : servers.map((server) => ({ server, url: undefined }));
+    const missing = options.missingConnections
+      ? await options.missingConnections(context, servers)
+      : servers.map((server) => ({ server, url: undefined }));
     if (missing.length === 0) return go();
     context.set(VERDICT, { decision: 'deny', rule: ruleId });
     return connectionRefusal(request.id, missing);

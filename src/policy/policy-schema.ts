@@ -55,7 +55,8 @@ export const POLICY_SCHEMA = {
           servers: { ...stringList, description: 'Federated server names: the rule is about calls to these servers only.' },
           requires: {
             ...stringList,
-            description: "Servers the caller must have connected with their own credentials (docs/CREDENTIALS.md) for an allow or approve to let the call on.",
+            description:
+              'Servers the caller must have connected with their own credentials (docs/CREDENTIALS.md) for an allow or approve to let the call on.',
           },
           arguments: { type: 'object', description: 'A JSON Schema the call arguments must satisfy for the rule to apply.' },
           reason: { type: 'string', maxLength: 500 },

@@ -31,21 +31,34 @@ export function upstreamCredentials(flags: GatewayFlags, upstreamUrl: string | u
   const kind = flags.upstreamCredentials;
   if (flags.auth !== 'oauth')
     throw new Error(`--upstream-credentials ${kind} needs --auth oauth (people connect on a page of their own, signed in by the gateway)`);
-  if (kind === 'secret' && (flags.upstreamClientId ?? flags.upstreamClientSecretFile ?? flags.upstreamScope ?? flags.upstreamAuthorizationServer))
-    throw new Error('--upstream-client-id, --upstream-client-secret-file, --upstream-scope and --upstream-authorization-server are for --upstream-credentials oauth');
-  if (kind === 'oauth' && flags.upstreamSecretHeader !== undefined) throw new Error('--upstream-secret-header is for --upstream-credentials secret');
+  if (
+    kind === 'secret' &&
+    (flags.upstreamClientId ?? flags.upstreamClientSecretFile ?? flags.upstreamScope ?? flags.upstreamAuthorizationServer)
+  )
+    throw new Error(
+      '--upstream-client-id, --upstream-client-secret-file, --upstream-scope and --upstream-authorization-server are for --upstream-credentials oauth',
+    );
+  if (kind === 'oauth' && flags.upstreamSecretHeader !== undefined)
+    throw new Error('--upstream-secret-header is for --upstream-credentials secret');
   if (flags.upstreamTokenExchange)
     throw new Error('--upstream-credentials and --upstream-token-exchange both set the upstream token: pick one');
   // A stdio server: the credential in each request's `_meta` (there are no headers).
   if (upstreamUrl === undefined) {
-    if (kind === 'oauth') throw new Error('--upstream-credentials oauth needs an HTTP --upstream (its RFC 9728 metadata names its authorization server)');
+    if (kind === 'oauth')
+      throw new Error('--upstream-credentials oauth needs an HTTP --upstream (its RFC 9728 metadata names its authorization server)');
     if (flags.upstreamCredentialMeta === undefined)
-      throw new Error("--upstream-credentials secret with --stdio needs --upstream-credential-meta KEY (the _meta key each request carries the person's key in)");
-    if (flags.upstreamSecretHeader !== undefined) throw new Error('--upstream-secret-header is for an HTTP --upstream (stdio has no headers)');
-  } else if (flags.upstreamCredentialMeta !== undefined) throw new Error('--upstream-credential-meta is for a --stdio upstream (HTTP gets a header)');
+      throw new Error(
+        "--upstream-credentials secret with --stdio needs --upstream-credential-meta KEY (the _meta key each request carries the person's key in)",
+      );
+    if (flags.upstreamSecretHeader !== undefined)
+      throw new Error('--upstream-secret-header is for an HTTP --upstream (stdio has no headers)');
+  } else if (flags.upstreamCredentialMeta !== undefined)
+    throw new Error('--upstream-credential-meta is for a --stdio upstream (HTTP gets a header)');
   const header = (kind === 'secret' ? flags.upstreamSecretHeader : undefined)?.toLowerCase() ?? 'authorization';
   if (flags.forwardHeaders?.includes(header))
-    throw new Error(`--upstream-credentials sends each person's own credential in ${header}: --forward-header ${header} would send another`);
+    throw new Error(
+      `--upstream-credentials sends each person's own credential in ${header}: --forward-header ${header} would send another`,
+    );
   const secretsKey = secretFrom(flags.secretsKeyFile, SECRETS_KEY_VARIABLE);
   if (secretsKey === undefined)
     throw new Error(`--upstream-credentials ${kind} needs --secrets-key-file or ${SECRETS_KEY_VARIABLE} (the vault is sealed under it)`);

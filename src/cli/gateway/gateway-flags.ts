@@ -410,7 +410,10 @@ function addAuthFlags(program: Command): Command {
       ),
     )
     .addOption(
-      flag('--upstream-secret-header <name>', 'upstream credentials secret: the header each key goes in (default: authorization, as a bearer token)'),
+      flag(
+        '--upstream-secret-header <name>',
+        'upstream credentials secret: the header each key goes in (default: authorization, as a bearer token)',
+      ),
     )
     .addOption(flag('--upstream-name <name>', 'upstream credentials: the name people see on their pages (default: the upstream host)'))
     .addOption(
