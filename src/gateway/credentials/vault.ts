@@ -54,6 +54,8 @@ const PREFIX = 'vault:';
 const KEY_CHECK = 'vault-key-check';
 const KEY_CHECK_TEXT = 'sessiongate vault';
 const CENTURY_MS = 100 * 365 * 24 * 3600_000;
+/** Compare-and-set tries of a new connection before it gives up. */
+const CONNECT_TRIES = 8;
 
 export class Vault {
   readonly #grants: GrantStore;
@@ -127,12 +129,14 @@ export class Vault {
     const id = recordId(principal, server);
     const now = this.#now();
     const next = this.#sealed(id, { server, person, connectedAt: now, refreshedAt: now }, tokens);
-    for (;;) {
+    const keepUntil = this.#keepUntil(tokens.expiresAt ?? null, now, tokens);
+    // Compare-and-set, tried again while another writer (a renewal on another replica) changes the record.
+    for (let tries = 0; tries < CONNECT_TRIES; tries++) {
       const kept = await this.#grants.get(id, now);
-      const keepUntil = this.#keepUntil(tokens.expiresAt ?? null, now, tokens);
       if (kept === undefined ? await this.#grants.add(id, next, keepUntil, now) : await this.#grants.swap(id, kept, next, keepUntil, now))
         return;
     }
+    throw new Error('the connection changed too often to be kept; try again');
   }
 
   /** Replaces the tokens of the connection read as `read` (a refresh): false when it changed meanwhile. */
