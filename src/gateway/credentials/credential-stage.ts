@@ -34,7 +34,8 @@ export function credentialStage(broker: CredentialBroker): Stage {
   const carrying = (request: JsonRpcRequest, context: RequestContext): JsonRpcRequest => {
     // A session-scoped call is kept in the session's record to be replayed after a restart
     // (upstreams/channel-link.ts): it carries no credential, which would be kept there in clear.
-    if (key === undefined || isSessionScoped(request.method)) return request;
+    if (key === undefined) return request;
+    if (isSessionScoped(request.method)) return withoutKey(request, key);
     const params = request.params ?? {};
     const meta = typeof params['_meta'] === 'object' && params['_meta'] !== null ? params['_meta'] : {};
     const credential = broker.credential(context.identity?.principal) ?? '';
@@ -167,7 +168,7 @@ async function connected(broker: CredentialBroker, context: RequestContext): Pro
   return false;
 }
 
-/** A notification or a response without `key` in its `_meta` (params', or the result's). */
+/** A message without `key` in its `_meta` (params', or a response's result's). */
 function withoutKey<T extends JsonRpcMessage>(message: T, key: string): T {
   const holder = 'params' in message ? message.params : 'result' in message ? message.result : undefined;
   const meta = holder?.['_meta'];
