@@ -269,7 +269,10 @@ describe('disconnecting', () => {
     expect(JSON.parse(listed)).toMatchObject({ connections: [{ server: 'issues', person: 'bob@example.com (bob)' }] });
     for (const call of upstream.calls) expect(listed).not.toContain(call.token);
     expect((await admin(`${query}&server=other`, 'DELETE')).status).toBe(404);
+    const revoked = upstream.revocations;
     expect((await admin(`${query}&server=issues`, 'DELETE')).status).toBe(200);
+    // Its refresh token is revoked at the upstream's authorization server too (RFC 7009).
+    expect(upstream.revocations).toBe(revoked + 1);
     expect((await admin(`${query}&server=issues`, 'DELETE')).status).toBe(404);
     await refusal(whoami(client));
     await expect

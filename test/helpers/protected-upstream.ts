@@ -28,6 +28,8 @@ export interface ProtectedUpstream {
   issued: string[];
   /** Refresh-token grants answered; and those refused. */
   refreshes: { granted: number; refused: number };
+  /** Grants revoked at its revocation endpoint (RFC 7009). */
+  revocations: number;
   /** People who may sign in at the authorization server (login name -> true); deleting one refuses their refresh. */
   people: Set<string>;
   /** Lifetime of access tokens issued from now on, seconds. */
@@ -46,6 +48,7 @@ export async function startProtectedUpstream(): Promise<ProtectedUpstream> {
     calls: [],
     issued: [],
     refreshes: { granted: 0, refused: 0 },
+    revocations: 0,
     people: new Set(),
     accessTokenSeconds: 600,
     close: async () => {
@@ -85,6 +88,7 @@ export async function startProtectedUpstream(): Promise<ProtectedUpstream> {
     const body = ctx.body as Record<string, unknown> | undefined;
     for (const name of ['access_token', 'refresh_token']) if (typeof body?.[name] === 'string') upstream.issued.push(body[name]);
   });
+  provider.on('grant.revoked', () => void upstream.revocations++);
   provider.on('grant.error', (ctx) => {
     if (ctx.oidc.params?.['grant_type'] === 'refresh_token') upstream.refreshes.refused++;
   });

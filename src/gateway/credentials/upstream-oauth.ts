@@ -128,7 +128,10 @@ export class UpstreamOAuth {
     const { status, body } = await this.#post(metadata.token_endpoint, { ...form, resource: this.#options.resource });
     if (status === 400 || status === 401) {
       const error = body?.['error'];
-      if (REFUSALS.has(error) || status === 401) throw new GrantRefused(typeof error === 'string' ? error : `HTTP ${status}`);
+      // The server no longer knows the client this gateway registered: registered again at the next connection.
+      if (error === 'invalid_client' || status === 401) await this.#forgetRegistration(metadata);
+      if (REFUSALS.has(error) || error === 'invalid_client' || status === 401)
+        throw new GrantRefused(typeof error === 'string' ? error : `HTTP ${status}`);
     }
     const accessToken = body?.['access_token'];
     const tokenType = body?.['token_type'];
@@ -217,10 +220,23 @@ export class UpstreamOAuth {
     return this.#client;
   }
 
+  #registrationKey(metadata: ServerMetadata): string {
+    return `upstream-client:${sha256(JSON.stringify([metadata.issuer, this.#redirectUri()]))}`;
+  }
+
+  /** Forgets a registration made here (never a client id the operator gave), on every replica. */
+  async #forgetRegistration(metadata: ServerMetadata): Promise<void> {
+    if (this.#options.clientId !== undefined) return;
+    this.#client = undefined;
+    const key = this.#registrationKey(metadata);
+    const kept = await this.#grants.get(key, Date.now());
+    if (kept !== undefined) await this.#grants.swap(key, kept, undefined, 0, Date.now());
+  }
+
   /** RFC 7591, once for every replica: the first registration kept in the store is the one used. */
   async #register(): Promise<Client> {
     const metadata = await this.#discovered();
-    const key = `upstream-client:${sha256(JSON.stringify([metadata.issuer, this.#redirectUri()]))}`;
+    const key = this.#registrationKey(metadata);
     const kept = await this.#grants.get(key, Date.now());
     if (kept !== undefined) return JSON.parse(kept) as Client;
     if (!metadata.registration_endpoint)
