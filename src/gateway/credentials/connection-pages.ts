@@ -27,86 +27,109 @@ interface PendingConnection {
 
 const PENDING_MS = 10 * 60_000;
 
+/** What each page needs: the broker, who the browser is, and the connections under way. */
+interface Pages {
+  readonly broker: CredentialBroker;
+  readonly people: BrowserPeople;
+  readonly pending: RecordKind<PendingConnection>;
+}
+
 export function connectionRoutes(broker: CredentialBroker, people: BrowserPeople): Routes {
-  const pending = (): RecordKind<PendingConnection> => new RecordKind(broker.parts.grants, 'connect:', Date.now);
-  /** The person signed in here, or undefined after sending the browser to sign in (back to `returnTo`). */
-  const signedIn = async (req: IncomingMessage, res: ServerResponse, returnTo: string): Promise<BrowserPerson | undefined> => {
-    const person = await people.signedIn(req);
-    if (person) return person;
-    if (req.method === 'GET') await people.signIn(req, res, returnTo);
-    else failure(res, 403, 'Your sign-in on this page has expired. Open the page again.');
-    return undefined;
-  };
-
+  // Made on first use: the broker is given its store when the gateway is assembled.
+  let pages: Pages | undefined;
+  const at = (): Pages => (pages ??= { broker, people, pending: new RecordKind(broker.parts.grants, 'connect:', Date.now) });
   return {
-    async [CONNECTIONS_PATHS.page](req, res) {
-      if (req.method !== 'GET' && req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST' }).end();
-      const person = await signedIn(req, res, CONNECTIONS_PATHS.page);
-      if (!person) return;
-      if (req.method === 'GET') return connectionsPage(res, person, broker);
-      const form = await formBody(req).catch(() => undefined);
-      if (!form || !sameSecret(form.get('form_token') ?? '', person.formToken))
-        return failure(res, 403, 'This answer does not come from the page that asked.');
-      if (form.get('server') === broker.server) await broker.disconnect(person.principal, 'person');
-      res.writeHead(303, { location: CONNECTIONS_PATHS.page, 'cache-control': 'no-store' }).end();
-    },
-
-    async [CONNECTIONS_PATHS.connect](req, res) {
-      if (req.method !== 'GET' && req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST' }).end();
-      const server = new URL(req.url ?? '/', 'http://gateway').searchParams.get('server') ?? broker.server;
-      if (server !== broker.server) return failure(res, 404, 'This gateway has no server of that name.');
-      const person = await signedIn(req, res, `${CONNECTIONS_PATHS.connect}?server=${encodeURIComponent(server)}`);
-      if (!person) return;
-      if (req.method === 'GET') return connectPage(res, person, broker);
-      const form = await formBody(req).catch(() => undefined);
-      if (!form || !sameSecret(form.get('form_token') ?? '', person.formToken))
-        return failure(res, 403, 'This answer does not come from the page that asked.');
-      if (broker.kind === 'secret') {
-        const secret = (form.get('secret') ?? '').trim();
-        // What a header can carry, nothing else: a key with a line break would be a header of its own.
-        if (!/^[\x21-\x7e]{1,4096}$/.test(secret))
-          return failure(res, 400, 'The key must be 1 to 4096 visible characters, without spaces or line breaks.');
-        await broker.connect(person.principal, person.name, { accessToken: secret });
-        return connectedPage(res, broker.server);
-      }
-      const state = randomToken(24);
-      const verifier = randomToken(48);
-      const record: PendingConnection = { principal: person.principal, person: person.name, browser: person.browser, verifier };
-      await pending().add(sha256(state), record, Date.now() + PENDING_MS);
-      let to: string;
-      try {
-        to = await broker.parts.oauth!.authorizationUrl(state, verifier); // `secret` answered above
-      } catch (error) {
-        return failure(res, 503, `${broker.server}'s authorization server cannot be reached: ${(error as Error).message}`);
-      }
-      res.writeHead(303, { location: to, 'cache-control': 'no-store' }).end();
-    },
-
-    async [CONNECTIONS_PATHS.callback](req, res) {
-      if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
-      const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
-      const state = query.get('state') ?? '';
-      const read = state.length <= 64 ? await pending().read(sha256(state)) : undefined;
-      // Used once, whatever happens next.
-      if (!read || !(await pending().replace(sha256(state), read, undefined, 0)))
-        return failure(res, 400, 'This connection is unknown, has expired, or was completed already.');
-      const person = await people.signedIn(req);
-      if (!person || !sameSecret(person.browser, read.value.browser) || person.principal !== read.value.principal)
-        return failure(res, 403, 'This connection was started in another browser, or by someone else.');
-      const code = query.get('code');
-      if (code === null || query.has('error'))
-        return failure(res, 403, `${broker.server} did not authorize the connection (${query.get('error') ?? 'no code'}).`);
-      try {
-        const { oauth } = broker.parts;
-        if (!oauth) return failure(res, 404, 'This server takes no OAuth connection.');
-        if (!(await oauth.issuerMatches(query.get('iss')))) return failure(res, 403, 'The answer came from another authorization server.');
-        await broker.connect(person.principal, person.name, await oauth.exchangeCode(code, read.value.verifier));
-      } catch (error) {
-        return failure(res, 502, `${broker.server} did not complete the connection: ${(error as Error).message}`);
-      }
-      connectedPage(res, broker.server);
-    },
+    [CONNECTIONS_PATHS.page]: (req, res) => listPage(at(), req, res),
+    [CONNECTIONS_PATHS.connect]: (req, res) => connect(at(), req, res),
+    [CONNECTIONS_PATHS.callback]: (req, res) => callback(at(), req, res),
   };
+}
+
+/** The person signed in here, or undefined after sending the browser to sign in (back to `returnTo`). */
+async function signedIn(pages: Pages, req: IncomingMessage, res: ServerResponse, returnTo: string): Promise<BrowserPerson | undefined> {
+  const person = await pages.people.signedIn(req);
+  if (person) return person;
+  if (req.method === 'GET') await pages.people.signIn(req, res, returnTo);
+  else failure(res, 403, 'Your sign-in on this page has expired. Open the page again.');
+  return undefined;
+}
+
+/** A form posted from the person's own page (its form token), or undefined after refusing it. */
+async function ownForm(req: IncomingMessage, res: ServerResponse, person: BrowserPerson): Promise<Map<string, string> | undefined> {
+  const form = await formBody(req).catch(() => undefined);
+  if (form && sameSecret(form.get('form_token') ?? '', person.formToken)) return form;
+  failure(res, 403, 'This answer does not come from the page that asked.');
+  return undefined;
+}
+
+/** GET `/connections`: what the person connected; POST: disconnects it. */
+async function listPage(pages: Pages, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { broker } = pages;
+  if (req.method !== 'GET' && req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST' }).end();
+  const person = await signedIn(pages, req, res, CONNECTIONS_PATHS.page);
+  if (!person) return;
+  if (req.method === 'GET') return connectionsPage(res, person, broker);
+  const form = await ownForm(req, res, person);
+  if (!form) return;
+  if (form.get('server') === broker.server) await broker.disconnect(person.principal, 'person');
+  res.writeHead(303, { location: CONNECTIONS_PATHS.page, 'cache-control': 'no-store' }).end();
+}
+
+/** GET `/connections/connect`: asks the person to confirm; POST: keeps their key, or sends them to the server's authorization server. */
+async function connect(pages: Pages, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { broker } = pages;
+  if (req.method !== 'GET' && req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST' }).end();
+  const server = new URL(req.url ?? '/', 'http://gateway').searchParams.get('server') ?? broker.server;
+  if (server !== broker.server) return failure(res, 404, 'This gateway has no server of that name.');
+  const person = await signedIn(pages, req, res, `${CONNECTIONS_PATHS.connect}?server=${encodeURIComponent(server)}`);
+  if (!person) return;
+  if (req.method === 'GET') return connectPage(res, person, broker);
+  const form = await ownForm(req, res, person);
+  if (!form) return;
+  if (broker.kind === 'secret') {
+    const secret = (form.get('secret') ?? '').trim();
+    // What a header can carry, nothing else: a key with a line break would be a header of its own.
+    if (!/^[\x21-\x7e]{1,4096}$/.test(secret))
+      return failure(res, 400, 'The key must be 1 to 4096 visible characters, without spaces or line breaks.');
+    await broker.connect(person.principal, person.name, { accessToken: secret });
+    return connectedPage(res, broker.server);
+  }
+  const [state, verifier] = [randomToken(24), randomToken(48)];
+  const record: PendingConnection = { principal: person.principal, person: person.name, browser: person.browser, verifier };
+  await pages.pending.add(sha256(state), record, Date.now() + PENDING_MS);
+  let to: string;
+  try {
+    to = await broker.parts.oauth!.authorizationUrl(state, verifier); // `secret` answered above
+  } catch (error) {
+    return failure(res, 503, `${broker.server}'s authorization server cannot be reached: ${(error as Error).message}`);
+  }
+  res.writeHead(303, { location: to, 'cache-control': 'no-store' }).end();
+}
+
+/** GET `/connections/callback`: the server's authorization server's answer, taken once, in the browser and for the person that started it. */
+async function callback({ broker, people, pending }: Pages, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
+  const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
+  const state = query.get('state') ?? '';
+  const read = state.length <= 64 ? await pending.read(sha256(state)) : undefined;
+  // Used once, whatever happens next.
+  if (!read || !(await pending.replace(sha256(state), read, undefined, 0)))
+    return failure(res, 400, 'This connection is unknown, has expired, or was completed already.');
+  const person = await people.signedIn(req);
+  if (!person || !sameSecret(person.browser, read.value.browser) || person.principal !== read.value.principal)
+    return failure(res, 403, 'This connection was started in another browser, or by someone else.');
+  const code = query.get('code');
+  if (code === null || query.has('error'))
+    return failure(res, 403, `${broker.server} did not authorize the connection (${query.get('error') ?? 'no code'}).`);
+  const { oauth } = broker.parts;
+  if (!oauth) return failure(res, 404, 'This server takes no OAuth connection.');
+  try {
+    if (!(await oauth.issuerMatches(query.get('iss')))) return failure(res, 403, 'The answer came from another authorization server.');
+    await broker.connect(person.principal, person.name, await oauth.exchangeCode(code, read.value.verifier));
+  } catch (error) {
+    return failure(res, 502, `${broker.server} did not complete the connection: ${(error as Error).message}`);
+  }
+  connectedPage(res, broker.server);
 }
 
 async function connectionsPage(res: ServerResponse, person: BrowserPerson, broker: CredentialBroker): Promise<void> {
