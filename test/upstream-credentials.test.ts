@@ -36,7 +36,7 @@ let audit: string;
 beforeAll(async () => {
   idp = await startOpenIdProvider();
   upstream = await startProtectedUpstream();
-  for (const person of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'ivan', 'judy']) {
+  for (const person of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'ivan', 'judy', 'kim']) {
     idp.people.set(person, { email: `${person}@example.com` });
     upstream.people.add(person);
   }
@@ -280,6 +280,34 @@ describe('disconnecting', () => {
       .toContainEqual(
         expect.objectContaining({ event: 'credentials', action: 'disconnected', person: 'bob@example.com (bob)', by: 'operator' }),
       );
+    await client.close();
+  }, 120_000);
+});
+
+// After the disconnections: they check revocations, which a forgotten client no longer makes.
+describe('a registration the authorization server forgot', () => {
+  it('its refusal (invalid_client) drops the connection; connecting again registers the gateway again and works', async () => {
+    upstream.accessTokenSeconds = 4;
+    const kim = await signedIn('kim');
+    await (await connectInBrowser(connectUrl(), 'kim')).close();
+    upstream.accessTokenSeconds = 600;
+    const client = await connectClient(kim);
+    expect(await whoami(client)).toBe('kim');
+    const registrations = upstream.registrations;
+    await upstream.forgetClients();
+    await untilRenewalDue('kim');
+    await refusal(whoami(client));
+    await expect.poll(auditLines, { timeout: 5000 }).toContainEqual(
+      expect.objectContaining({
+        event: 'credentials',
+        action: 'refresh.failed',
+        person: 'kim@example.com (kim)',
+        reason: 'invalid_client',
+      }),
+    );
+    await (await connectInBrowser(connectUrl(), 'kim')).close();
+    expect(upstream.registrations).toBe(registrations + 1);
+    expect(await whoami(client)).toBe('kim');
     await client.close();
   }, 120_000);
 });

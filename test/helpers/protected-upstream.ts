@@ -30,6 +30,10 @@ export interface ProtectedUpstream {
   refreshes: { granted: number; refused: number };
   /** Grants revoked at its revocation endpoint (RFC 7009). */
   revocations: number;
+  /** Clients registered with it (RFC 7591). */
+  registrations: number;
+  /** Forgets every client registered with it (as a server that lost or expired them). */
+  forgetClients(): Promise<void>;
   /** People who may sign in at the authorization server (login name -> true); deleting one refuses their refresh. */
   people: Set<string>;
   /** Lifetime of access tokens issued from now on, seconds. */
@@ -42,6 +46,9 @@ export async function startProtectedUpstream(): Promise<ProtectedUpstream> {
   const asServer = await listening(createServer());
   const url = `http://127.0.0.1:${port(mcpServer)}/mcp`;
   const issuer = `http://127.0.0.1:${port(asServer)}`;
+  const registered: string[] = [];
+  // eslint-disable-next-line prefer-const -- made below, once the provider knows its resource
+  let provider: Provider;
   const upstream: ProtectedUpstream = {
     url,
     issuer,
@@ -49,6 +56,12 @@ export async function startProtectedUpstream(): Promise<ProtectedUpstream> {
     issued: [],
     refreshes: { granted: 0, refused: 0 },
     revocations: 0,
+    registrations: 0,
+    forgetClients: async () => {
+      // The model's storage (its static `adapter`, which @types/oidc-provider does not declare).
+      const clients = provider.Client as unknown as { adapter: { destroy(id: string): Promise<void> } };
+      for (const id of registered.splice(0)) await clients.adapter.destroy(id);
+    },
     people: new Set(),
     accessTokenSeconds: 600,
     close: async () => {
@@ -59,7 +72,7 @@ export async function startProtectedUpstream(): Promise<ProtectedUpstream> {
     },
   };
 
-  const provider = new Provider(issuer, {
+  provider = new Provider(issuer, {
     features: {
       registration: { enabled: true },
       revocation: { enabled: true },
@@ -89,6 +102,10 @@ export async function startProtectedUpstream(): Promise<ProtectedUpstream> {
     for (const name of ['access_token', 'refresh_token']) if (typeof body?.[name] === 'string') upstream.issued.push(body[name]);
   });
   provider.on('grant.revoked', () => void upstream.revocations++);
+  provider.on('registration_create.success', (_ctx, client) => {
+    upstream.registrations++;
+    registered.push(client.clientId);
+  });
   provider.on('grant.error', (ctx) => {
     if (ctx.oidc.params?.['grant_type'] === 'refresh_token') upstream.refreshes.refused++;
   });
