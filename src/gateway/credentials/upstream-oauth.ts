@@ -62,6 +62,8 @@ export class AuthorizationServerUnavailable extends Error {
 
 /** How long a registration made here is kept (the authorization server may forget it sooner: then it is made again). */
 const REGISTRATION_KEPT_MS = 365 * 24 * 3600_000;
+/** The most an authorization server's (or the upstream's metadata) answer may take: they are small JSON objects. */
+const MAX_ANSWER_BYTES = 64 * 1024;
 /** Errors meaning "not this grant" (RFC 6749 section 5.2), as opposed to "the server is broken". */
 const REFUSALS: ReadonlySet<unknown> = new Set(['invalid_grant', 'invalid_target', 'invalid_scope', 'unauthorized_client']);
 
@@ -126,13 +128,19 @@ export class UpstreamOAuth {
   async #tokens(form: Record<string, string>): Promise<UpstreamTokens> {
     const metadata = await this.#discovered();
     const { status, body } = await this.#post(metadata.token_endpoint, { ...form, resource: this.#options.resource });
-    if (status === 400 || status === 401) {
-      const error = body?.['error'];
-      // The server no longer knows the client this gateway registered: registered again at the next connection.
-      if (error === 'invalid_client' || status === 401) await this.#forgetRegistration(metadata);
-      if (REFUSALS.has(error) || error === 'invalid_client' || status === 401)
-        throw new GrantRefused(typeof error === 'string' ? error : `HTTP ${status}`);
+    const error = body?.['error'];
+    if (error === 'invalid_client' || status === 401) {
+      // The operator's client refused: their configuration is wrong, not the person's grant.
+      if (this.#options.clientId !== undefined)
+        throw new AuthorizationServerUnavailable(
+          "the authorization server refused the gateway's client (check --upstream-client-id and its secret)",
+        );
+      // A client this gateway registered and the server no longer knows: registered again at the
+      // next connection; the person's grant was that client's, so it is gone too.
+      await this.#forgetRegistration(metadata);
+      throw new GrantRefused('invalid_client');
     }
+    if (status === 400 && REFUSALS.has(error)) throw new GrantRefused(String(error));
     const accessToken = body?.['access_token'];
     const tokenType = body?.['token_type'];
     if (status !== 200 || typeof accessToken !== 'string' || !/^[\x21-\x7e]+$/.test(accessToken))
@@ -166,7 +174,7 @@ export class UpstreamOAuth {
     const answer = await request(url, { ...init, headersTimeout: timeout, bodyTimeout: timeout }).catch((error: unknown) => {
       throw new AuthorizationServerUnavailable(`${new URL(url).origin} could not be reached: ${(error as Error).message}`);
     });
-    const body: unknown = await answer.body.json().catch(() => undefined);
+    const body = await boundedJson(answer.body);
     const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
     return { status: answer.statusCode, body: isObject ? (body as Record<string, unknown>) : undefined };
   }
@@ -264,6 +272,25 @@ export class UpstreamOAuth {
     if (await this.#grants.add(key, JSON.stringify(client), now + REGISTRATION_KEPT_MS, now)) return client;
     const first = await this.#grants.get(key, now);
     return first === undefined ? client : (JSON.parse(first) as Client);
+  }
+}
+
+/** An answer's JSON, read up to MAX_ANSWER_BYTES (past it, or not JSON: undefined). */
+async function boundedJson(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += chunk.length;
+      if (size > MAX_ANSWER_BYTES) {
+        body.destroy();
+        return undefined;
+      }
+      chunks.push(chunk);
+    }
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
   }
 }
 
