@@ -433,12 +433,14 @@ it("the gateway's upstream GET stream: a notification the upstream sent while th
   await send(gateway.url, { body: toolCall('announce-later', { ms: 100 }), headers: headers(session) });
   const changed = { jsonrpc: '2.0', method: 'notifications/tools/list_changed' };
   expect(await stream.next(5000)).toEqual(changed);
-  // The second is sent 300 ms after its call, while the gateway's connection to the upstream
-  // is down and refused (the proxy points at a closed port).
-  await send(gateway.url, { body: toolCall('announce-later', { ms: 300 }), headers: headers(session) });
-  link.retarget(`http://127.0.0.1:${await freePort()}/mcp`);
+  // The second is sent 2 s after its call, while the gateway's connection to the upstream is
+  // down and refused (the proxy points at a closed port, found before: under load, finding it
+  // once took longer than the 300 ms this test first waited, and the notification went live).
+  const closed = `http://127.0.0.1:${await freePort()}/mcp`;
+  await send(gateway.url, { body: toolCall('announce-later', { ms: 2000 }), headers: headers(session) });
+  link.retarget(closed);
   link.cut();
-  await expect.poll(() => logged().filter((entry) => entry.announced !== undefined).length, { timeout: 5000 }).toBe(2);
+  await expect.poll(() => logged().filter((entry) => entry.announced !== undefined).length, { timeout: 10_000 }).toBe(2);
   link.retarget(upstream.url);
   expect(await stream.next(20_000)).toEqual(changed);
   expect(logged().filter((entry) => entry.method === 'GET' && entry.lastEventId !== null).length).toBeGreaterThan(0);
