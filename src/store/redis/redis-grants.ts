@@ -27,11 +27,9 @@ export class RedisGrants implements GrantStore {
   }
 
   async swap(key: string, expected: string, next: string | undefined, expiresAt: number, now: number): Promise<boolean> {
-    const text = await this.#redis.call(() => this.#redis.redis.get(this.#key(key)));
-    // The expected value's kept text, with the expiry it is kept under, is what the script compares.
-    if (text === null || liveValue(text, now) !== expected) return false;
+    // One round trip: the script compares the live value (its expiry not passed) with `expected`.
     const swapped = await this.#redis.call(() =>
-      this.#redis.redis.sgSwapGrant(this.#key(key), text, next === undefined ? '' : kept(next, expiresAt), ttl(expiresAt, now), now),
+      this.#redis.redis.sgSwapGrant(this.#key(key), expected, next === undefined ? '' : kept(next, expiresAt), ttl(expiresAt, now), now),
     );
     return swapped === 1;
   }

@@ -161,12 +161,14 @@ return 1
 `;
 
 /**
- * SWAP_GRANT: KEYS[1]; ARGV the expected kept text, the next ('' forgets it), its TTL in ms,
+ * SWAP_GRANT: KEYS[1]; ARGV the expected value (without its expiry), the next ('' forgets it), its TTL in ms,
  * now. 1 when the live grant was the expected one and is now replaced.
  */
 export const SWAP_GRANT = `
 local kept = redis.call('GET', KEYS[1])
-if kept ~= ARGV[1] or tonumber(string.match(kept, '^(%d+):')) <= tonumber(ARGV[4]) then return 0 end
+if not kept then return 0 end
+local at, value = string.match(kept, '^(%d+):(.*)$')
+if value ~= ARGV[1] or tonumber(at) <= tonumber(ARGV[4]) then return 0 end
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1])
 else
