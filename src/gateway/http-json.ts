@@ -16,3 +16,9 @@ export async function smallJsonBody(req: IncomingMessage): Promise<unknown> {
   const text = new TextDecoder().decode(await readChunks(req, new BodyLimit(4096)));
   return text.trim() === '' ? undefined : JSON.parse(text);
 }
+
+/** The person an admin or console request names: `?issuer=&subject=` (both required). */
+export function personQuery(url: URL): { issuer: string; subject: string } | undefined {
+  const [issuer, subject] = [url.searchParams.get('issuer'), url.searchParams.get('subject')];
+  return issuer && subject ? { issuer, subject } : undefined;
+}

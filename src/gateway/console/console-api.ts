@@ -14,7 +14,7 @@ import type { ApprovalDesk } from '../../policy/operator-approval.js';
 import { RateLimiter } from '../../policy/rate-limiter.js';
 import { sessionTag } from '../../session/id.js';
 import type { SessionManager } from '../../session/session-manager.js';
-import { json as answer, smallJsonBody } from '../http-json.js';
+import { json as answer, personQuery, smallJsonBody } from '../http-json.js';
 import { adminTokenCheck } from '../ops/admin.js';
 import type { RecentEvents } from '../ops/recent-events.js';
 import type { EventSink } from '../audit-events.js';
@@ -199,9 +199,7 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 
 /** The person a grants request names: `?issuer=&subject=`. */
 function personOf(req: IncomingMessage): PersonName | undefined {
-  const query = new URL(req.url ?? '/', 'http://console').searchParams;
-  const [issuer, subject] = [query.get('issuer'), query.get('subject')];
-  return issuer && subject ? { issuer, subject } : undefined;
+  return personQuery(new URL(req.url ?? '/', 'http://console'));
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -16,7 +16,7 @@ import type { SessionManager } from '../../session/session-manager.js';
 import { MAX_LISTED_APPROVALS } from '../../store/approval-record.js';
 import { expiresAt, type SessionRecord } from '../../store/record.js';
 import type { ApprovalDesk } from '../../policy/operator-approval.js';
-import { json, smallJsonBody } from '../http-json.js';
+import { json, personQuery, smallJsonBody } from '../http-json.js';
 import type { RecentEvents } from './recent-events.js';
 import { SESSION_IDENTITY } from '../identity-view.js';
 import type { GrantAdministration } from '../gateway-options.js';
@@ -103,15 +103,13 @@ export function adminApi(
  */
 async function grantRoutes(req: IncomingMessage, res: ServerResponse, url: URL, grants: GrantAdministration | undefined): Promise<void> {
   if (!grants) return json(res, 404, { error: 'not found (the gateway issues no tokens: --auth oauth)' });
-  const [issuer, subject] = [url.searchParams.get('issuer'), url.searchParams.get('subject')];
-  if (!issuer || !subject) return json(res, 400, { error: 'issuer and subject are required' });
-  if (req.method === 'GET') return json(res, 200, { grants: await grants.list({ issuer, subject }) });
+  const person = personQuery(url);
+  if (!person) return json(res, 400, { error: 'issuer and subject are required' });
+  if (req.method === 'GET') return json(res, 200, { grants: await grants.list(person) });
   if (req.method !== 'DELETE') return json(res, 405, { error: 'method not allowed' }, { allow: 'GET, DELETE' });
   const clientId = url.searchParams.get('client_id');
   if (!clientId) return json(res, 400, { error: 'client_id is required' });
-  return (await grants.withdraw({ issuer, subject }, clientId))
-    ? json(res, 200, { withdrawn: true })
-    : json(res, 404, { error: 'no such grant' });
+  return (await grants.withdraw(person, clientId)) ? json(res, 200, { withdrawn: true }) : json(res, 404, { error: 'no such grant' });
 }
 
 /**
@@ -122,9 +120,9 @@ async function grantRoutes(req: IncomingMessage, res: ServerResponse, url: URL, 
  */
 async function connectionRoutes(req: IncomingMessage, res: ServerResponse, url: URL, broker: CredentialBroker | undefined): Promise<void> {
   if (!broker) return json(res, 404, { error: 'not found (no upstream takes per-person credentials)' });
-  const [issuer, subject] = [url.searchParams.get('issuer'), url.searchParams.get('subject')];
-  if (!issuer || !subject) return json(res, 400, { error: 'issuer and subject are required' });
-  const principal = identityOf(issuer, subject, {}).principal;
+  const person = personQuery(url);
+  if (!person) return json(res, 400, { error: 'issuer and subject are required' });
+  const principal = identityOf(person.issuer, person.subject, {}).principal;
   if (req.method === 'GET') return json(res, 200, { connections: await broker.list(principal) });
   if (req.method !== 'DELETE') return json(res, 405, { error: 'method not allowed' }, { allow: 'GET, DELETE' });
   if (url.searchParams.get('server') !== broker.server) return json(res, 404, { error: 'no such server' });
