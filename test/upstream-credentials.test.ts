@@ -234,6 +234,7 @@ describe('renewal', () => {
 describe('disconnecting', () => {
   it('a person disconnects on their own page (a form token required); the next call asks again', async () => {
     const alice = await signedIn('alice');
+    await (await connectInBrowser(connectUrl(), 'alice')).close(); // whatever ran before
     const client = await connectClient(alice);
     expect(await whoami(client)).toBe('alice');
     const context = await browser.newContext();
@@ -262,6 +263,7 @@ describe('disconnecting', () => {
 
   it('an operator sees who connected what (never a token) and disconnects a person; their next call asks again', async () => {
     const bob = await signedIn('bob');
+    await (await connectInBrowser(connectUrl(), 'bob')).close(); // whatever ran before
     const client = await connectClient(bob);
     expect(await whoami(client)).toBe('bob');
     const query = `/admin/connections?issuer=${encodeURIComponent(idp.issuer)}&subject=bob`;
