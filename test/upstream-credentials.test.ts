@@ -264,6 +264,10 @@ describe('disconnecting', () => {
   it('an operator sees who connected what (never a token) and disconnects a person; their next call asks again', async () => {
     const bob = await signedIn('bob');
     await (await connectInBrowser(connectUrl(), 'bob')).close(); // whatever ran before
+    // Connecting again replaces the grant, and the one replaced is revoked at the authorization server.
+    const before = upstream.revocations;
+    await (await connectInBrowser(connectUrl(), 'bob')).close();
+    expect(upstream.revocations).toBe(before + 1);
     const client = await connectClient(bob);
     expect(await whoami(client)).toBe('bob');
     const query = `/admin/connections?issuer=${encodeURIComponent(idp.issuer)}&subject=bob`;

@@ -204,9 +204,14 @@ export class CredentialBroker {
 
   /** Keeps a new connection (the person authorized it in their browser). */
   async connect(principal: string, person: string, tokens: UpstreamTokens): Promise<void> {
-    await this.parts.vault.connect(principal, this.server, person, tokens);
+    const { vault, oauth, events } = this.parts;
+    const replaced = await vault.read(principal, this.server);
+    await vault.connect(principal, this.server, person, tokens);
     this.#held.delete(principal);
-    this.parts.events.write({ event: 'credentials', action: 'connected', server: this.server, person });
+    events.write({ event: 'credentials', action: 'connected', server: this.server, person });
+    // The grant it replaces is no longer wanted: the authorization server is told so (RFC 7009).
+    if (replaced && replaced.tokens.refreshToken !== tokens.refreshToken)
+      await oauth?.revoke(replaced.tokens.refreshToken ?? replaced.tokens.accessToken);
   }
 
   /** Forgets the connection and tells the authorization server so: true when there was one. */
