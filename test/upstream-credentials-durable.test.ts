@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './helpers/browser.js';
-import { browserSignIn, loginAtProvider } from './helpers/browser-sign-in.js';
+import { loginAtProvider, signInThrough } from './helpers/browser-sign-in.js';
 import { runCli, startCli, type DemoProcess } from './helpers/demo-process.js';
 import { freePort } from './helpers/everything.js';
 import { TestOAuthClient } from './helpers/oauth-client.js';
@@ -74,10 +74,7 @@ async function gatewayProcess(port: number, store: string, key: string, extra: s
 
 /** Signs `login` in through the gateway at `url` (the SDK's OAuth flow, a real browser) and connects their account upstream. */
 async function signInAndConnect(url: string, login: string): Promise<TestOAuthClient> {
-  const provider = new TestOAuthClient();
-  const transport = new StreamableHTTPClientTransport(new URL(url), { authProvider: provider });
-  await new Client({ name: 'host', version: '1' }).connect(transport).catch(() => undefined);
-  await transport.finishAuth((await browserSignIn(browser, provider.authorizationUrl!, login)).searchParams.get('code')!);
+  const provider = await signInThrough(browser, url, login);
   const context = await browser.newContext();
   try {
     const page = await context.newPage();

@@ -18,7 +18,7 @@ import { ElicitationCompleteNotificationSchema, ElicitRequestSchema, McpError } 
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, seriousViolations } from './helpers/browser.js';
-import { browserSignIn, loginAtProvider } from './helpers/browser-sign-in.js';
+import { loginAtProvider, signInThrough } from './helpers/browser-sign-in.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { TestOAuthClient } from './helpers/oauth-client.js';
 import { startOpenIdProvider, type OpenIdProvider } from './helpers/openid-provider.js';
@@ -63,14 +63,7 @@ afterAll(async () => {
 });
 
 /** A person signed in through the gateway with the SDK's own OAuth flow: their client's auth provider. */
-async function signedIn(login: string): Promise<TestOAuthClient> {
-  const provider = new TestOAuthClient();
-  const transport = new StreamableHTTPClientTransport(new URL(gateway.url), { authProvider: provider });
-  await new Client({ name: 'host', version: '1' }).connect(transport).catch(() => undefined);
-  const back = await browserSignIn(browser, provider.authorizationUrl!, login);
-  await transport.finishAuth(back.searchParams.get('code')!);
-  return provider;
-}
+const signedIn = (login: string): Promise<TestOAuthClient> => signInThrough(browser, gateway.url, login);
 
 async function connectClient(provider: TestOAuthClient): Promise<Client> {
   const client = new Client({ name: 'host', version: '1' });
@@ -390,13 +383,7 @@ describe('a key each person pastes (--upstream-credentials secret)', () => {
     await plain?.kill();
   });
 
-  async function signedInAt(login: string): Promise<TestOAuthClient> {
-    const provider = new TestOAuthClient();
-    const transport = new StreamableHTTPClientTransport(new URL(keyed.url), { authProvider: provider });
-    await new Client({ name: 'host', version: '1' }).connect(transport).catch(() => undefined);
-    await transport.finishAuth((await browserSignIn(browser, provider.authorizationUrl!, login)).searchParams.get('code')!);
-    return provider;
-  }
+  const signedInAt = (login: string): Promise<TestOAuthClient> => signInThrough(browser, keyed.url, login);
 
   async function pasteKey(url: string, login: string, key: string): Promise<string> {
     const context = await browser.newContext();
@@ -472,10 +459,7 @@ describe("a stdio server: each person's key in a _meta field (--upstream-credent
   });
 
   it("the child gets the caller's own key in the _meta key of each request; a key the client put there itself is replaced", async () => {
-    const provider = new TestOAuthClient();
-    const transport = new StreamableHTTPClientTransport(new URL(stdioGateway.url), { authProvider: provider });
-    await new Client({ name: 'host', version: '1' }).connect(transport).catch(() => undefined);
-    await transport.finishAuth((await browserSignIn(browser, provider.authorizationUrl!, 'alice')).searchParams.get('code')!);
+    const provider = await signInThrough(browser, stdioGateway.url, 'alice');
     const { url } = await refusal(
       new Client({ name: 'host', version: '1' }).connect(
         new StreamableHTTPClientTransport(new URL(stdioGateway.url), { authProvider: provider }),

@@ -142,9 +142,8 @@ export function policyStage(options: PolicyGateOptions): Stage & PolicyControls 
     const caller = callerFor(context);
     const { request, call, decision } = decideRequest(policy, caller, given, options);
     const rule = decision.rule;
-    const verdict = (kind: Verdict['decision']): void => context.set(VERDICT, { decision: kind, rule: rule?.id ?? null });
     if (decision.effect === 'deny') {
-      verdict('deny');
+      context.set(VERDICT, { decision: 'deny', rule: rule?.id ?? null });
       return policyRefusal(request.id, 'SG_POLICY_DENIED', rule?.reason);
     }
     if (rule?.requires?.length)

@@ -5,8 +5,11 @@
  * 'remembered'`), and returns where the gateway sent the browser back to: the client's
  * redirect URI on 127.0.0.1:9, caught before it is loaded.
  */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { TestOAuthClient } from './oauth-client.js';
 
 export async function browserSignIn(
   browser: Browser,
@@ -60,4 +63,17 @@ export function bearerInitialize(url: string, token: string, send: typeof fetch 
       params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
     }),
   });
+}
+
+/**
+ * `login` signed in through the gateway at `url` as the official SDK client does it: refused
+ * (401), registered, signed in in the browser, the code redeemed. The auth provider holding the
+ * person's tokens.
+ */
+export async function signInThrough(browser: Browser, url: string, login: string): Promise<TestOAuthClient> {
+  const provider = new TestOAuthClient();
+  const transport = new StreamableHTTPClientTransport(new URL(url), { authProvider: provider });
+  await new Client({ name: 'host', version: '1' }).connect(transport).catch(() => undefined);
+  await transport.finishAuth((await browserSignIn(browser, provider.authorizationUrl!, login)).searchParams.get('code')!);
+  return provider;
 }

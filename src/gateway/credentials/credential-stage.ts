@@ -72,14 +72,7 @@ export function credentialStage(broker: CredentialBroker): Stage {
       if (key !== undefined) message = withoutKey(message, key);
       const loading = ready(context);
       // A notification of a caller with no connection has nowhere to go: the upstream would refuse it.
-      if (
-        loading &&
-        !(await loading.then(
-          () => true,
-          () => false,
-        ))
-      )
-        return;
+      if (loading && !(await settled(loading))) return;
       await next(message, context);
     },
     openStream(context, next) {
@@ -150,11 +143,7 @@ async function connected(broker: CredentialBroker, context: RequestContext): Pro
   const until = Date.now() + CONNECT_WAIT_MS;
   while (!context.signal.aborted && Date.now() < until) {
     context.keepAlive?.();
-    const loaded = await (broker.ready(principal) ?? Promise.resolve()).then(
-      () => true,
-      () => false,
-    );
-    if (loaded) return true;
+    if (await settled(broker.ready(principal))) return true;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, CONNECTED_POLL_MS);
       context.signal.addEventListener('abort', done, { once: true });
@@ -184,14 +173,17 @@ async function* afterReady(
   ready: Promise<unknown> | undefined,
   open: () => AsyncIterable<JsonRpcMessage> | undefined,
 ): AsyncGenerator<JsonRpcMessage> {
-  if (
-    ready &&
-    !(await ready.then(
-      () => true,
-      () => false,
-    ))
-  )
-    return;
+  if (ready && !(await settled(ready))) return;
   const messages = open();
   if (messages) yield* messages;
+}
+
+/** Whether `loading` (none: held already) fulfils: a caller's credential is ready. */
+function settled(loading: Promise<unknown> | undefined): Promise<boolean> {
+  return loading === undefined
+    ? Promise.resolve(true)
+    : loading.then(
+        () => true,
+        () => false,
+      );
 }
