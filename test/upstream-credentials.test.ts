@@ -15,10 +15,10 @@ import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitationCompleteNotificationSchema, ElicitRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, seriousViolations } from './helpers/browser.js';
-import { loginAtProvider, signInThrough } from './helpers/browser-sign-in.js';
+import { connectThrough, loginAtProvider, refusal, signInThrough } from './helpers/browser-sign-in.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { TestOAuthClient } from './helpers/oauth-client.js';
 import { startOpenIdProvider, type OpenIdProvider } from './helpers/openid-provider.js';
@@ -71,38 +71,8 @@ async function connectClient(provider: TestOAuthClient): Promise<Client> {
   return client;
 }
 
-/** What the client is told when it cannot go on: the URL-elicitation error's data. */
-async function refusal(attempt: Promise<unknown>): Promise<{ code: number; url: string }> {
-  const error = await attempt.then(
-    () => undefined,
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(McpError);
-  const { code, data } = error as McpError;
-  const elicitations = (data as { elicitations: { mode: string; url: string; elicitationId: string }[] }).elicitations;
-  expect(elicitations[0]).toMatchObject({ mode: 'url', elicitationId: expect.stringMatching(/^[\w-]{22}$/) });
-  return { code, url: elicitations[0]!.url };
-}
-
-/**
- * In a fresh browser: opens `url` (the gateway's connect page), signs in at the gateway's
- * identity provider as `login`, presses Connect, signs in at the upstream's authorization server
- * as `upstreamLogin`, and returns the page it ends on.
- */
-async function connectInBrowser(
-  url: string,
-  login: string,
-  upstreamLogin = login,
-): Promise<{ title: string; page: Page; close: () => Promise<void> }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(url);
-  await loginAtProvider(page, login);
-  await page.click('button.allow');
-  await loginAtProvider(page, upstreamLogin);
-  await page.waitForSelector('h1');
-  return { title: (await page.textContent('h1')) ?? '', page, close: () => context.close() };
-}
+const connectInBrowser = (url: string, login: string, upstreamLogin = login): ReturnType<typeof connectThrough> =>
+  connectThrough(browser, url, login, upstreamLogin);
 
 const whoami = async (client: Client): Promise<string> =>
   ((await client.callTool({ name: 'whoami', arguments: {} })) as { content: { text: string }[] }).content[0]!.text;

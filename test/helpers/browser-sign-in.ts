@@ -7,6 +7,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { TestOAuthClient } from './oauth-client.js';
@@ -76,4 +77,38 @@ export async function signInThrough(browser: Browser, url: string, login: string
   await new Client({ name: 'host', version: '1' }).connect(transport).catch(() => undefined);
   await transport.finishAuth((await browserSignIn(browser, provider.authorizationUrl!, login)).searchParams.get('code')!);
   return provider;
+}
+
+/** What the client is told when it cannot go on without a connection: the URL-elicitation error's data. */
+export async function refusal(attempt: Promise<unknown>): Promise<{ code: number; url: string }> {
+  const error = await attempt.then(
+    () => undefined,
+    (failure: unknown) => failure,
+  );
+  expect(error).toBeInstanceOf(McpError);
+  const { code, data } = error as McpError;
+  const elicitations = (data as { elicitations: { mode: string; url: string; elicitationId: string }[] }).elicitations;
+  expect(elicitations[0]).toMatchObject({ mode: 'url', elicitationId: expect.stringMatching(/^[\w-]{22}$/) });
+  return { code, url: elicitations[0]!.url };
+}
+
+/**
+ * In a fresh browser: opens `url` (the gateway's connect page), signs in at the gateway's
+ * identity provider as `login`, presses Connect, signs in at the upstream's authorization server
+ * as `upstreamLogin`, and returns the page it ends on.
+ */
+export async function connectThrough(
+  browser: Browser,
+  url: string,
+  login: string,
+  upstreamLogin = login,
+): Promise<{ title: string; page: Page; close: () => Promise<void> }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url);
+  await loginAtProvider(page, login);
+  await page.click('button.allow');
+  await loginAtProvider(page, upstreamLogin);
+  await page.waitForSelector('h1');
+  return { title: (await page.textContent('h1')) ?? '', page, close: () => context.close() };
 }
