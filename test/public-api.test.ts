@@ -102,6 +102,7 @@ const PUBLIC: Record<string, string[]> = {
     'authorizationServer',
     'ChildLedger',
     'CredentialBroker',
+    'Connections',
     'DEFAULT_UPSTREAM_CONCURRENCY',
     'FairSlots',
     'GatewayMetrics',

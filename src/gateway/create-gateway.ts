@@ -22,6 +22,7 @@ import type { ConsoleApiOptions } from './console/console-api.js';
 import { consoleRoutes } from './console/console-routes.js';
 import { connectionRoutes } from './credentials/connection-pages.js';
 import { credentialStage } from './credentials/credential-stage.js';
+import { Connections } from './credentials/connections.js';
 import { MetricHistory } from './console/metric-history.js';
 import { eraRouter } from './eras/era-router.js';
 import type { FederationApplication } from './federation/federation.js';
@@ -85,6 +86,8 @@ class AssembledGateway implements Gateway {
   readonly policy: PolicyControls | undefined;
   readonly routes: Routes;
   readonly #options: GatewayOptions;
+  /** The servers people connect with their own credentials, when any. */
+  readonly #connections: Connections | undefined;
   readonly #operator: ReturnType<typeof operatorParts> | undefined;
   #listening: Listening | undefined;
   #metricsListener: MetricsListener | undefined;
@@ -106,7 +109,12 @@ class AssembledGateway implements Gateway {
     const events = fanout(options.audit, this.metrics, operator?.recent, operator?.feed);
     const view = identityView(options.identityClaim);
     options.auth?.attach?.(options.store, events);
-    options.credentials?.attach(options.store, events);
+    const connections = options.credentials && new Connections(options.credentials);
+    this.#connections = connections;
+    connections?.attach(options.store, events);
+    // A person who connected a server of a federation sees its tools: their sessions here list again.
+    if (connections && federation)
+      connections.onConnected((principal) => federation.listsChanged((context) => context.identity?.principal === principal));
     const routed = eraRouter({
       handshake: options.upstream,
       ...http,
@@ -119,7 +127,7 @@ class AssembledGateway implements Gateway {
         events.write(sessionCreated(record, identity));
       },
     });
-    const { stages, gate } = stagesFor(options, events, view);
+    const { stages, gate } = stagesFor(options, connections, events, view);
     this.policy = gate;
     this.server = createSessionServer({
       ...options.sessions,
@@ -152,7 +160,7 @@ class AssembledGateway implements Gateway {
     const base = listening.url.replace(/\/mcp$/, '');
     const summary = [
       ...(auth?.listening?.(listening.url) ?? []),
-      ...(this.#options.credentials?.listening(new URL(this.#options.publicUrl ?? listening.url).origin) ?? []),
+      ...(this.#connections?.listening(new URL(this.#options.publicUrl ?? listening.url).origin) ?? []),
       `  metrics: ${this.#metricsListener?.url ?? `${base}/metrics`}`,
       this.#operator
         ? `  console: ${base}/console/ (sign in with the admin token)`
@@ -182,7 +190,7 @@ class AssembledGateway implements Gateway {
     const { http, auth, label, publicUrl } = this.#options;
     const operator = this.#operator;
     const sessions = this.server.sessions;
-    const { credentials } = this.#options;
+    const credentials = this.#connections;
     const admin = operator && adminApi(sessions, operator.token, operator.recent, gate?.approvals, auth?.grants, credentials);
     const operatorConsole = operator?.console({
       sessions,
@@ -227,16 +235,17 @@ function metricsElsewhere(res: ServerResponse): void {
  */
 function stagesFor(
   options: GatewayOptions,
+  connections: Connections | undefined,
   events: EventSink,
   view: IdentityView,
 ): { stages: Stage[]; gate: (Stage & PolicyControls) | undefined } {
   const { federation } = options;
-  const gate = options.policy && gated(options.policy, options, view, events.write.bind(events));
+  const gate = options.policy && gated(options.policy, options, connections, view, events.write.bind(events));
   const serverOf = federation && ((request: JsonRpcRequest) => federation.serverOf(request));
   const stages: Stage[] = [hygieneStage, auditStage(events, view, serverOf)];
   if (gate) stages.push(gate);
   if (options.upstreamTokens) stages.push(upstreamTokenStage(options.upstreamTokens));
-  if (options.credentials) stages.push(credentialStage(options.credentials));
+  if (connections) stages.push(credentialStage(connections, serverOf));
   return { stages, gate };
 }
 
@@ -257,7 +266,13 @@ function operatorParts(metrics: GatewayMetrics, token: string) {
 }
 
 /** The policy gate, told of reloads; a federation asks it again for the server a resource request reaches. */
-function gated(policy: PolicySource, options: GatewayOptions, view: IdentityView, write: EventSink['write']): Stage & PolicyControls {
+function gated(
+  policy: PolicySource,
+  options: GatewayOptions,
+  connections: Connections | undefined,
+  view: IdentityView,
+  write: EventSink['write'],
+): Stage & PolicyControls {
   const { federation } = options;
   const gate = policyStage({
     policy: () => policy.current(),
@@ -267,9 +282,9 @@ function gated(policy: PolicySource, options: GatewayOptions, view: IdentityView
     ...(options.defaultIssuer !== undefined && { defaultIssuer: options.defaultIssuer }),
     ...(options.approvalTimeoutMs !== undefined && { approvalTimeoutMs: options.approvalTimeoutMs }),
     // Rules that `requires` a connection ask the broker (docs/CREDENTIALS.md).
-    ...(options.credentials && {
+    ...(connections && {
       missingConnections: (context: RequestContext, servers: readonly string[]) =>
-        options.credentials!.missing(context.identity?.principal, servers),
+        connections.missing(context.identity?.principal, servers),
     }),
     // An operator sees who asked by the name the sessions and the audit give them.
     describeCaller: (context) => view(context.identity),

@@ -100,12 +100,13 @@ export interface GatewayOptions {
   /** Each caller's own token for the HTTP upstream (RFC 8693), exchanged after the policy passed a call. */
   upstreamTokens?: TokenExchange;
   /**
-   * Each person's own credentials for the HTTP upstream (docs/CREDENTIALS.md): connected on a
-   * page of theirs, kept in the store's vault, sent as the upstream's `Authorization` (the
-   * upstream's `upstreamAuthorization` header option reads `authorization` of it). Needs an
-   * `auth` that signs people in (`authorizationServer`).
+   * Each person's own credentials upstream (docs/CREDENTIALS.md): connected on a page of
+   * theirs, kept in the store's vault, sent as the upstream's `Authorization` (each upstream's
+   * `upstreamAuthorization` header option reads `authorization` of its broker). One broker for
+   * the single upstream; for a federation, one per server people connect, each named as the
+   * server is (`server`). Needs an `auth` that signs people in (`authorizationServer`).
    */
-  credentials?: CredentialBroker;
+  credentials?: CredentialBroker | readonly CredentialBroker[];
   /** Where audit events go besides the metrics (an `AuditLog`); closed with the gateway. */
   audit?: AuditSink;
   /** The claim that names a person in audit lines, session rows and approvals. Default 'sub'. */
@@ -145,6 +146,7 @@ export function checkGatewayOptions(options: GatewayOptions): void {
       'credentials',
       'sessiongate: option "credentials" needs an auth that signs people in (authorizationServer, --auth oauth): people connect on a page of their own',
     );
+  if (options.credentials) checkBrokers(options);
   if (options.credentials && options.upstreamTokens)
     throw new OptionError(
       'credentials',
@@ -152,4 +154,24 @@ export function checkGatewayOptions(options: GatewayOptions): void {
     );
   if (options.upstreamTokens && !options.http)
     throw new OptionError('upstreamTokens', 'sessiongate: option "upstreamTokens" needs an HTTP upstream (option "http")');
+}
+
+/** One broker for the single upstream; a federation's each for a server of it. */
+function checkBrokers({ credentials, federation }: GatewayOptions): void {
+  const brokers: readonly CredentialBroker[] = Array.isArray(credentials) ? credentials : [credentials as CredentialBroker];
+  if (!federation) {
+    if (brokers.length !== 1)
+      throw new OptionError(
+        'credentials',
+        'sessiongate: option "credentials" takes one broker for one upstream (several for a federation)',
+      );
+    return;
+  }
+  const names = new Set(federation.servers().map((server) => server.name));
+  const stray = brokers.find((broker) => !names.has(broker.server));
+  if (stray)
+    throw new OptionError(
+      'credentials',
+      `sessiongate: option "credentials" names "${stray.server}", which is not a server of the federation`,
+    );
 }

@@ -10,6 +10,7 @@ export type { LoginProviderOptions } from './authorization-server/login-provider
 export type { MetadataDocumentOptions } from './authorization-server/client-metadata-document.js';
 export type { BrowserPeople, BrowserPerson } from './authorization-server/browser-people.js';
 export { CredentialBroker, type CredentialBrokerOptions } from './credentials/credential-broker.js';
+export { Connections } from './credentials/connections.js';
 export { httpUpstream, type HttpUpstreamOptions } from './upstreams/http/http-upstream.js';
 export { stdioUpstream, type StdioUpstreamOptions } from './upstreams/stdio/stdio-upstream.js';
 export { sseUpstream, type SseUpstreamOptions } from './upstreams/sse/sse-upstream.js';

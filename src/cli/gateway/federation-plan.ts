@@ -20,6 +20,9 @@ import type { GatewayFlags } from './gateway-flags.js';
 import type { GatewayPlan } from './serve-gateway.js';
 import type { ServerSpec } from './server-specs.js';
 import type { GatewayOutput } from './gateway-output.js';
+import { serverCredentials, strayCompanion } from './gateway-credentials.js';
+import type { CredentialBroker } from '../../gateway/credentials/credential-broker.js';
+import type { RequestContext } from '../../server/application.js';
 
 export async function federationPlan(
   flags: GatewayFlags,
@@ -37,8 +40,16 @@ export async function federationPlan(
   // Children cost memory whether their sessions work or not: stdio sessions get a cap by default.
   if (stdio) session.maxSessions ??= defaultStdioCap();
   let childLedger = stdio ? await ledger() : undefined;
+  // Each person's own credentials, per server that asks for them (fixed at start: a reload keeps them).
+  const brokers = new Map<string, CredentialBroker>();
+  for (const spec of specs) {
+    const broker = serverCredentials(flags, spec);
+    if (broker) brokers.set(spec.name, broker);
+  }
   const build = (spec: ServerSpec): FederatedServer =>
-    spec.stdio ? stdioServer(flags, spec, spec.stdio, childLedger, output) : httpServer(flags, spec, spec.url!, output);
+    spec.stdio
+      ? stdioServer(flags, spec, spec.stdio, childLedger, output)
+      : httpServer(flags, spec, spec.url!, output, brokers.get(spec.name));
   const servers = specs.map(build);
   const federated = federation({
     servers,
@@ -57,6 +68,8 @@ export async function federationPlan(
   let built = new Map(specs.map((spec) => [spec.name, JSON.stringify(spec)]));
   const reloadServers = async (next: readonly ServerSpec[]): Promise<string> => {
     if (next.some((spec) => spec.stdio)) childLedger ??= await ledger();
+    const moved = credentialsChanged(specs, next);
+    if (moved) throw new Error(`server "${moved}": its credentials change at the next start, not by a reload`);
     const wanted = new Map(next.map((spec) => [spec.name, JSON.stringify(spec)]));
     const remove = [...built.keys()].filter((name) => wanted.get(name) !== built.get(name));
     const add = next.filter((spec) => built.get(spec.name) !== wanted.get(spec.name));
@@ -68,19 +81,36 @@ export async function federationPlan(
     built = wanted;
     return `servers reloaded: ${[joined.length && `added ${joined.join(', ')}`, changed.length && `changed ${changed.join(', ')}`, gone.length && `removed ${gone.join(', ')}`].filter(Boolean).join('; ')}`;
   };
-  return { handshake: federated, http: undefined, replicas: [], summary, federation: federated, reloadServers };
+  return {
+    handshake: federated,
+    http: undefined,
+    replicas: [],
+    summary,
+    federation: federated,
+    reloadServers,
+    ...(brokers.size > 0 && { credentials: [...brokers.values()] }),
+  };
 }
 
 function exclusions(flags: GatewayFlags): string | undefined {
   if (flags.upstream || flags.stdio || flags.demoUpstream) return '--server excludes --upstream, --stdio and --demo-upstream';
   if (flags.upstreamTokenExchange) return '--upstream-token-exchange takes one --upstream (not yet per federated server)';
-  if (flags.upstreamCredentials) return '--upstream-credentials takes one --upstream (not yet per federated server)';
+  if (flags.upstreamCredentials)
+    return "--upstream-credentials takes one --upstream (a federated server's own: its config entry's credentials)";
+  const stray = strayCompanion(flags);
+  if (stray) return `${stray} is for one --upstream (a federated server's own: its config entry's credentials)`;
   if (flags.upstreamEra === 'sessionless')
     return '--upstream-era sessionless takes one --upstream (federated servers speak the handshake era)';
   return undefined;
 }
 
-function httpServer(flags: GatewayFlags, spec: ServerSpec, urls: string[], output: GatewayOutput): FederatedServer {
+function httpServer(
+  flags: GatewayFlags,
+  spec: ServerSpec,
+  urls: string[],
+  output: GatewayOutput,
+  broker: CredentialBroker | undefined,
+): FederatedServer {
   const upstreamHeaders = spec.upstreamHeaders ?? flags.upstreamHeaders;
   // Each server its own turns and connections: a slow one fills only its own (docs/FEDERATION.md, "Failure isolation").
   const concurrency = spec.concurrency ?? flags.upstreamConcurrency;
@@ -90,14 +120,26 @@ function httpServer(flags: GatewayFlags, spec: ServerSpec, urls: string[], outpu
     forwardHeaders: spec.forwardHeaders ?? flags.forwardHeaders,
     upstreamHeaders,
     identityHeaders: spec.identityHeaders ?? flags.identityHeaders,
+    ...(broker && {
+      upstreamAuthorization: (context: RequestContext) => broker.authorization(context.identity?.principal),
+      upstreamAuthorizationHeader: broker.header,
+    }),
     // The share is of this server's own connections: at most --upstream-share, at most all of them.
     slots: new FairSlots(concurrency, flags.upstreamShare === undefined ? undefined : Math.min(flags.upstreamShare, concurrency)),
     ...(dispatcher ? { dispatcher } : {}),
     maxMessageBytes: flags.maxMessageSize,
     onError: output.report,
   });
-  const probes = urls.map((url) => httpProbe(url, upstreamHeaders, dispatcher, flags.probeTimeoutMs));
-  return { name: spec.name, app, probe: anyOf(probes), target: urls.map((url) => new URL(url).origin + new URL(url).pathname).join(', ') };
+  // A server that wants each person's token refuses the probe, which has none: that 401 counts as an answer.
+  const probes = urls.map((url) => httpProbe(url, upstreamHeaders, dispatcher, flags.probeTimeoutMs, broker !== undefined));
+  return {
+    name: spec.name,
+    app,
+    probe: anyOf(probes),
+    target: urls.map((url) => new URL(url).origin + new URL(url).pathname).join(', '),
+    // A person who has not connected it is not shown it (docs/CREDENTIALS.md, "Several servers").
+    ...(broker && { admits: (context: RequestContext) => broker.authorization(context.identity?.principal) !== undefined }),
+  };
 }
 
 function stdioServer(
@@ -122,6 +164,13 @@ function stdioServer(
     onError: output.report,
   });
   return { name: spec.name, app, probe: stdioProbe({ command, args, env }, flags.probeTimeoutMs), target: `stdio: ${stdio.join(' ')}` };
+}
+
+/** The first server whose `credentials` entry a reload would change, if any. */
+function credentialsChanged(before: readonly ServerSpec[], after: readonly ServerSpec[]): string | undefined {
+  const was = new Map(before.map((spec) => [spec.name, JSON.stringify(spec.credentials)]));
+  const names = new Set([...before, ...after].filter((spec) => spec.credentials).map((spec) => spec.name));
+  return [...names].find((name) => was.get(name) !== JSON.stringify(after.find((spec) => spec.name === name)?.credentials));
 }
 
 /** A pool's probe: the first replica that answers. */

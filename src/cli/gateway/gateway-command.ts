@@ -221,7 +221,7 @@ async function stdioPlan(
     http: undefined,
     replicas: [],
     summary: [`  upstream: stdio ${stdio.join(' ')} (one process per session)`],
-    ...(credentials && { credentials }),
+    ...(credentials && { credentials: [credentials] }),
   };
 }
 
@@ -320,7 +320,7 @@ async function httpPlan(flags: GatewayFlags, output: GatewayOutput): Promise<Omi
     replicas,
     summary,
     ...(upstreamTokens && { upstreamTokens }),
-    ...(credentials && { credentials }),
+    ...(credentials && { credentials: [credentials] }),
     ...(stop ? { stop } : {}),
   };
 }

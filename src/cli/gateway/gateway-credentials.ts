@@ -1,13 +1,15 @@
 /**
  * @module cli/gateway/gateway-credentials
- * `--upstream-credentials oauth|secret`: each person connects the HTTP upstream with their own
- * account there (or pastes their own key for it), and their credential is sent in place of any
- * other (docs/CREDENTIALS.md). People connect on
+ * `--upstream-credentials oauth|secret` (or a federated server's `credentials` entry): each
+ * person connects the HTTP upstream with their own account there (or pastes their own key for
+ * it), and their credential is sent in place of any other (docs/CREDENTIALS.md). People connect on
  * a page of their own, so the gateway must sign them in (`--auth oauth`); their tokens are
  * sealed in the vault, so a key is required (`--secrets-key-file`).
  */
-import { CredentialBroker } from '../../gateway/credentials/credential-broker.js';
+import { readFileSync } from 'node:fs';
+import { CredentialBroker, type CredentialBrokerOptions } from '../../gateway/credentials/credential-broker.js';
 import type { GatewayFlags } from './gateway-flags.js';
+import type { ServerSpec } from './server-specs.js';
 import { secretFrom } from './secret.js';
 
 export const UPSTREAM_CLIENT_SECRET_VARIABLE = 'SESSIONGATE_UPSTREAM_CLIENT_SECRET';
@@ -16,21 +18,11 @@ const SECRETS_KEY_VARIABLE = 'SESSIONGATE_SECRETS_KEY';
 /** The broker the flags ask for (undefined without the flag); throws a one-line reason when they do not fit. */
 export function upstreamCredentials(flags: GatewayFlags, upstreamUrl: string | undefined): CredentialBroker | undefined {
   if (flags.upstreamCredentials === undefined) {
-    const stray = [
-      flags.upstreamName !== undefined && '--upstream-name',
-      flags.upstreamClientId !== undefined && '--upstream-client-id',
-      flags.upstreamClientSecretFile !== undefined && '--upstream-client-secret-file',
-      flags.upstreamScope !== undefined && '--upstream-scope',
-      flags.upstreamAuthorizationServer !== undefined && '--upstream-authorization-server',
-      flags.upstreamSecretHeader !== undefined && '--upstream-secret-header',
-      flags.upstreamCredentialMeta !== undefined && '--upstream-credential-meta',
-    ].find(Boolean);
+    const stray = strayCompanion(flags);
     if (stray) throw new Error(`${stray} needs --upstream-credentials`);
     return undefined;
   }
   const kind = flags.upstreamCredentials;
-  if (flags.auth !== 'oauth')
-    throw new Error(`--upstream-credentials ${kind} needs --auth oauth (people connect on a page of their own, signed in by the gateway)`);
   if (
     kind === 'secret' &&
     (flags.upstreamClientId ?? flags.upstreamClientSecretFile ?? flags.upstreamScope ?? flags.upstreamAuthorizationServer)
@@ -40,8 +32,6 @@ export function upstreamCredentials(flags: GatewayFlags, upstreamUrl: string | u
     );
   if (kind === 'oauth' && flags.upstreamSecretHeader !== undefined)
     throw new Error('--upstream-secret-header is for --upstream-credentials secret');
-  if (flags.upstreamTokenExchange)
-    throw new Error('--upstream-credentials and --upstream-token-exchange both set the upstream token: pick one');
   // A stdio server: the credential in each request's `_meta` (there are no headers).
   if (upstreamUrl === undefined) {
     if (kind === 'oauth')
@@ -54,27 +44,80 @@ export function upstreamCredentials(flags: GatewayFlags, upstreamUrl: string | u
       throw new Error('--upstream-secret-header is for an HTTP --upstream (stdio has no headers)');
   } else if (flags.upstreamCredentialMeta !== undefined)
     throw new Error('--upstream-credential-meta is for a --stdio upstream (HTTP gets a header)');
-  const header = (kind === 'secret' ? flags.upstreamSecretHeader : undefined)?.toLowerCase() ?? 'authorization';
-  if (flags.forwardHeaders?.includes(header))
-    throw new Error(
-      `--upstream-credentials sends each person's own credential in ${header}: --forward-header ${header} would send another`,
-    );
-  const secretsKey = secretFrom(flags.secretsKeyFile, SECRETS_KEY_VARIABLE);
-  if (secretsKey === undefined)
-    throw new Error(`--upstream-credentials ${kind} needs --secrets-key-file or ${SECRETS_KEY_VARIABLE} (the vault is sealed under it)`);
   const clientSecret = secretFrom(flags.upstreamClientSecretFile, UPSTREAM_CLIENT_SECRET_VARIABLE);
   if (clientSecret !== undefined && flags.upstreamClientId === undefined)
     throw new Error('an upstream client secret needs --upstream-client-id (the client it is the secret of)');
-  return new CredentialBroker({
+  return broker(flags, '--upstream-credentials', flags.forwardHeaders, {
     resource: upstreamUrl,
     kind,
     secretHeader: flags.upstreamSecretHeader,
     metaKey: flags.upstreamCredentialMeta,
-    secretsKey,
     server: flags.upstreamName,
     clientId: flags.upstreamClientId,
     clientSecret,
     scope: flags.upstreamScope,
     authorizationServer: flags.upstreamAuthorizationServer,
   });
+}
+
+/**
+ * The broker of a federated server whose config entry has `credentials` (docs/CREDENTIALS.md,
+ * "Several servers"); undefined without. Named as the server is: its pages, its audit lines and
+ * a rule's `requires` use that name.
+ */
+export function serverCredentials(flags: GatewayFlags, spec: ServerSpec): CredentialBroker | undefined {
+  const settings = spec.credentials;
+  if (settings === undefined) return undefined;
+  const where = `server "${spec.name}": credentials`;
+  const { kind } = settings;
+  if (kind === 'secret' && (settings.clientId ?? settings.clientSecretFile ?? settings.scope ?? settings.authorizationServer))
+    throw new Error(`${where}: clientId, clientSecretFile, scope and authorizationServer are for kind "oauth"`);
+  if (kind === 'oauth' && settings.secretHeader !== undefined) throw new Error(`${where}: secretHeader is for kind "secret"`);
+  const clientSecret =
+    settings.clientSecretFile === undefined ? undefined : readFileSync(settings.clientSecretFile, 'utf8').trim() || undefined;
+  if (clientSecret !== undefined && settings.clientId === undefined)
+    throw new Error(`${where}: clientSecretFile needs clientId (the client it is the secret of)`);
+  return broker(flags, where, spec.forwardHeaders ?? flags.forwardHeaders, {
+    resource: spec.url![0],
+    kind,
+    secretHeader: settings.secretHeader,
+    server: spec.name,
+    clientId: settings.clientId,
+    clientSecret,
+    scope: settings.scope,
+    authorizationServer: settings.authorizationServer,
+  });
+}
+
+/** A companion of --upstream-credentials given without it. */
+export function strayCompanion(flags: GatewayFlags): string | undefined {
+  return [
+    flags.upstreamName !== undefined && '--upstream-name',
+    flags.upstreamClientId !== undefined && '--upstream-client-id',
+    flags.upstreamClientSecretFile !== undefined && '--upstream-client-secret-file',
+    flags.upstreamScope !== undefined && '--upstream-scope',
+    flags.upstreamAuthorizationServer !== undefined && '--upstream-authorization-server',
+    flags.upstreamSecretHeader !== undefined && '--upstream-secret-header',
+    flags.upstreamCredentialMeta !== undefined && '--upstream-credential-meta',
+  ].find((name): name is string => typeof name === 'string');
+}
+
+/** What every broker needs, checked the same way wherever it is asked for (`where` names it in the reason). */
+function broker(
+  flags: GatewayFlags,
+  where: string,
+  forwardHeaders: readonly string[] | undefined,
+  options: Omit<CredentialBrokerOptions, 'secretsKey'>,
+): CredentialBroker {
+  const kind = options.kind ?? 'oauth';
+  if (flags.auth !== 'oauth')
+    throw new Error(`${where} ${kind} needs --auth oauth (people connect on a page of their own, signed in by the gateway)`);
+  if (flags.upstreamTokenExchange) throw new Error(`${where} and --upstream-token-exchange both set the upstream token: pick one`);
+  const header = (kind === 'secret' ? options.secretHeader : undefined)?.toLowerCase() ?? 'authorization';
+  if (forwardHeaders?.includes(header))
+    throw new Error(`${where} sends each person's own credential in ${header}: --forward-header ${header} would send another`);
+  const secretsKey = secretFrom(flags.secretsKeyFile, SECRETS_KEY_VARIABLE);
+  if (secretsKey === undefined)
+    throw new Error(`${where} ${kind} needs --secrets-key-file or ${SECRETS_KEY_VARIABLE} (the vault is sealed under it)`);
+  return new CredentialBroker({ ...options, secretsKey });
 }

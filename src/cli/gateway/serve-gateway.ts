@@ -35,8 +35,8 @@ export interface GatewayPlan {
   policy?: PolicySource;
   /** Each caller's own token for the HTTP upstream (--upstream-token-exchange). */
   upstreamTokens?: TokenExchange;
-  /** Each person's own credentials for the HTTP upstream (--upstream-credentials). */
-  credentials?: CredentialBroker;
+  /** Each person's own credentials: the upstream's (--upstream-credentials), or federated servers' (their `credentials` entry). */
+  credentials?: readonly CredentialBroker[];
   /** Set when many servers are federated (--server): their health, and the server of each call for policy and audit. */
   federation?: FederationApplication;
   /** Runs at shutdown, after the server closed (the bundled demo upstream stops). */
@@ -91,7 +91,7 @@ export async function serveGateway(
     principalClaim: flags.principalClaim,
     ...(defaultIssuer(flags) !== undefined && { defaultIssuer: defaultIssuer(flags) }),
     ...(plan.upstreamTokens && { upstreamTokens: plan.upstreamTokens }),
-    ...(plan.credentials && { credentials: plan.credentials }),
+    ...(plan.credentials?.length && { credentials: plan.credentials }),
     ...(audit && { audit }),
     identityClaim: flags.auditIdentityClaim,
     ...(flags.adminToken !== undefined && { adminToken: flags.adminToken }),
@@ -108,7 +108,8 @@ export async function serveGateway(
     await store.close();
   };
   // A wrong --secrets-key-file is one line now, not a failure at the first person's call.
-  await plan.credentials?.checkKey().catch(async (error: unknown) => {
+  // One vault, one key check, whichever broker reads it.
+  await plan.credentials?.[0]?.checkKey().catch(async (error: unknown) => {
     await stop();
     throw error;
   });

@@ -27,6 +27,18 @@ export interface ServerSpec {
   childIdleTimeoutMs?: number;
   /** HTTP: requests sent to it at once. */
   concurrency?: number;
+  /** HTTP: each person's own credentials for it (docs/CREDENTIALS.md, "Several servers"). */
+  credentials?: ServerCredentials;
+}
+
+/** A server's `credentials` entry: what `--upstream-credentials` and its companions give the single upstream. */
+export interface ServerCredentials {
+  kind: 'oauth' | 'secret';
+  clientId?: string;
+  clientSecretFile?: string;
+  scope?: string;
+  authorizationServer?: string;
+  secretHeader?: string;
 }
 
 /** `--server NAME=TARGET`, repeatable. */
@@ -56,6 +68,21 @@ function entrySchema() {
       spares: z.number().int().min(0).max(64).optional(),
       childIdleTimeout: z.union([z.string(), z.literal(0)]).optional(),
       concurrency: z.number().int().positive().optional(),
+      credentials: z
+        .union([
+          z.enum(['oauth', 'secret']),
+          z
+            .object({
+              kind: z.enum(['oauth', 'secret']),
+              clientId: z.string().min(1).optional(),
+              clientSecretFile: z.string().min(1).optional(),
+              scope: z.string().min(1).optional(),
+              authorizationServer: z.url({ protocol: /^https?$/ }).optional(),
+              secretHeader: z.string().min(1).optional(),
+            })
+            .strict(),
+        ])
+        .optional(),
     })
     .strict();
 }
@@ -87,8 +114,12 @@ export function parseServerEntry(name: string, raw: unknown, previous: ServerSpe
   if (value.childIdleTimeout !== undefined)
     spec.childIdleTimeoutMs = value.childIdleTimeout === 0 || value.childIdleTimeout === 'off' ? 0 : parseDuration(value.childIdleTimeout);
   if (value.concurrency !== undefined) spec.concurrency = value.concurrency;
-  if (spec.stdio && (spec.upstreamHeaders || spec.forwardHeaders || spec.identityHeaders || spec.concurrency))
-    throw new InvalidArgumentError(`server "${name}": headers and concurrency are for HTTP servers`);
+  if (value.credentials !== undefined)
+    spec.credentials = typeof value.credentials === 'string' ? { kind: value.credentials } : stripUndefined(value.credentials);
+  if (spec.stdio && (spec.upstreamHeaders || spec.forwardHeaders || spec.identityHeaders || spec.concurrency || spec.credentials))
+    throw new InvalidArgumentError(
+      `server "${name}": headers, concurrency and credentials are for HTTP servers (a stdio server's per-person key: the single --stdio with --upstream-credential-meta)`,
+    );
   if (spec.url && (spec.stdioEnv || spec.spares !== undefined || spec.childIdleTimeoutMs !== undefined))
     throw new InvalidArgumentError(`server "${name}": env, spares and childIdleTimeout are for stdio servers`);
   return withServer(previous, spec);
@@ -109,6 +140,10 @@ function targetOf(name: string, target: string): Pick<ServerSpec, 'url' | 'stdio
 function withServer(previous: ServerSpec[], spec: ServerSpec): ServerSpec[] {
   if (previous.some((known) => known.name === spec.name)) throw new InvalidArgumentError(`server "${spec.name}" is named twice`);
   return [...previous, spec];
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as T;
 }
 
 function issueText(issue: Zod.core.$ZodIssue): string {

@@ -16,9 +16,12 @@ import { randomToken, RecordKind, sha256 } from '../authorization-server/grant-r
 import { escapeHtml, sendPage } from '../authorization-server/pages.js';
 import { sameSecret } from '../authorization-server/browser-flow.js';
 import { CONNECTIONS_PATHS, type CredentialBroker } from './credential-broker.js';
+import type { Connections } from './connections.js';
+import type { ConnectionSummary } from './vault.js';
 
-/** A connection being authorized: whose, in which browser, and its PKCE verifier. */
+/** A connection being authorized: of which server, whose, in which browser, and its PKCE verifier. */
 interface PendingConnection {
+  readonly server: string;
   readonly principal: string;
   readonly person: string;
   readonly browser: string;
@@ -27,17 +30,18 @@ interface PendingConnection {
 
 const PENDING_MS = 10 * 60_000;
 
-/** What each page needs: the broker, who the browser is, and the connections under way. */
+/** What each page needs: the servers' brokers, who the browser is, and the connections under way. */
 interface Pages {
-  readonly broker: CredentialBroker;
+  readonly connections: Connections;
   readonly people: BrowserPeople;
   readonly pending: RecordKind<PendingConnection>;
 }
 
-export function connectionRoutes(broker: CredentialBroker, people: BrowserPeople): Routes {
-  // Made on first use: the broker is given its store when the gateway is assembled.
+export function connectionRoutes(connections: Connections, people: BrowserPeople): Routes {
+  // Made on first use: the brokers are given their store when the gateway is assembled.
   let pages: Pages | undefined;
-  const at = (): Pages => (pages ??= { broker, people, pending: new RecordKind(broker.parts.grants, 'connect:', Date.now) });
+  const at = (): Pages =>
+    (pages ??= { connections, people, pending: new RecordKind(connections.brokers[0]!.parts.grants, 'connect:', Date.now) });
   return {
     [CONNECTIONS_PATHS.page]: (req, res) => listPage(at(), req, res),
     [CONNECTIONS_PATHS.connect]: (req, res) => connect(at(), req, res),
@@ -64,23 +68,26 @@ async function ownForm(req: IncomingMessage, res: ServerResponse, person: Browse
 
 /** GET `/connections`: what the person connected; POST: disconnects it. */
 async function listPage(pages: Pages, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { broker } = pages;
+  const { connections } = pages;
   if (req.method !== 'GET' && req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST' }).end();
   const person = await signedIn(pages, req, res, CONNECTIONS_PATHS.page);
   if (!person) return;
-  if (req.method === 'GET') return connectionsPage(res, person, broker);
+  if (req.method === 'GET') return connectionsPage(res, person, connections);
   const form = await ownForm(req, res, person);
   if (!form) return;
-  if (form.get('server') === broker.server) await broker.disconnect(person.principal, 'person');
+  await connections.broker(form.get('server'))?.disconnect(person.principal, 'person');
   res.writeHead(303, { location: CONNECTIONS_PATHS.page, 'cache-control': 'no-store' }).end();
 }
 
 /** GET `/connections/connect`: asks the person to confirm; POST: keeps their key, or sends them to the server's authorization server. */
 async function connect(pages: Pages, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { broker } = pages;
   if (req.method !== 'GET' && req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST' }).end();
-  const server = new URL(req.url ?? '/', 'http://gateway').searchParams.get('server') ?? broker.server;
-  if (server !== broker.server) return failure(res, 404, 'This gateway has no server of that name.');
+  const { connections } = pages;
+  const named = new URL(req.url ?? '/', 'http://gateway').searchParams.get('server');
+  // Without a name: the one server, when there is one.
+  const server = named ?? (connections.servers.length === 1 ? connections.servers[0]! : '');
+  const broker = connections.broker(server);
+  if (!broker) return failure(res, 404, 'This gateway has no server of that name people connect.');
   const person = await signedIn(pages, req, res, `${CONNECTIONS_PATHS.connect}?server=${encodeURIComponent(server)}`);
   if (!person) return;
   if (req.method === 'GET') return connectPage(res, person, broker);
@@ -95,7 +102,7 @@ async function connect(pages: Pages, req: IncomingMessage, res: ServerResponse):
     return connectedPage(res, broker.server);
   }
   const [state, verifier] = [randomToken(24), randomToken(48)];
-  const record: PendingConnection = { principal: person.principal, person: person.name, browser: person.browser, verifier };
+  const record: PendingConnection = { server, principal: person.principal, person: person.name, browser: person.browser, verifier };
   await pages.pending.add(sha256(state), record, Date.now() + PENDING_MS);
   let to: string;
   try {
@@ -107,7 +114,7 @@ async function connect(pages: Pages, req: IncomingMessage, res: ServerResponse):
 }
 
 /** GET `/connections/callback`: the server's authorization server's answer, taken once, in the browser and for the person that started it. */
-async function callback({ broker, people, pending }: Pages, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function callback({ connections, people, pending }: Pages, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET' }).end();
   const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
   const state = query.get('state') ?? '';
@@ -118,6 +125,9 @@ async function callback({ broker, people, pending }: Pages, req: IncomingMessage
   const person = await people.signedIn(req);
   if (!person || !sameSecret(person.browser, read.value.browser) || person.principal !== read.value.principal)
     return failure(res, 403, 'This connection was started in another browser, or by someone else.');
+  // The server it was started for (a reload may have removed it since).
+  const broker = connections.broker(read.value.server);
+  if (!broker) return failure(res, 404, 'This gateway no longer has that server.');
   const code = query.get('code');
   if (code === null || query.has('error'))
     return failure(res, 403, `${broker.server} did not authorize the connection (${query.get('error') ?? 'no code'}).`);
@@ -132,24 +142,29 @@ async function callback({ broker, people, pending }: Pages, req: IncomingMessage
   connectedPage(res, broker.server);
 }
 
-async function connectionsPage(res: ServerResponse, person: BrowserPerson, broker: CredentialBroker): Promise<void> {
-  const [connection] = await broker.list(person.principal);
+async function connectionsPage(res: ServerResponse, person: BrowserPerson, connections: Connections): Promise<void> {
+  const connected = new Map((await connections.list(person.principal)).map((connection) => [connection.server, connection]));
+  const cards = connections.servers.map((name) => card(name, connected.get(name), person)).join('\n');
+  sendPage(
+    res,
+    200,
+    'Your connections',
+    `<h1>Servers connected to your accounts</h1><p>Signed in as ${escapeHtml(person.name)}.</p><ul class="grants">${cards}</ul>`,
+  );
+}
+
+/** One server on the person's page: connected (and a button to disconnect) or a link to connect. */
+function card(name: string, connection: ConnectionSummary | undefined, person: BrowserPerson): string {
   const date = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
-  const server = escapeHtml(broker.server);
-  const card = connection
+  const server = escapeHtml(name);
+  return connection
     ? `<li class="card"><p><strong>${server}</strong>: connected</p>
 <dl><dt>Connected</dt><dd>${date(connection.connectedAt)} UTC</dd><dt>Renewed</dt><dd>${date(connection.refreshedAt)} UTC</dd></dl>
 <form method="post" action="${CONNECTIONS_PATHS.page}"><input type="hidden" name="server" value="${server}">
 <input type="hidden" name="form_token" value="${escapeHtml(person.formToken)}">
 <div class="actions"><button class="deny" type="submit">Disconnect ${server}</button></div></form></li>`
     : `<li class="card"><p><strong>${server}</strong>: not connected</p>
-<p><a href="${CONNECTIONS_PATHS.connect}?server=${encodeURIComponent(broker.server)}">Connect ${server}</a></p></li>`;
-  sendPage(
-    res,
-    200,
-    'Your connections',
-    `<h1>Servers connected to your accounts</h1><p>Signed in as ${escapeHtml(person.name)}.</p><ul class="grants">${card}</ul>`,
-  );
+<p><a href="${CONNECTIONS_PATHS.connect}?server=${encodeURIComponent(name)}">Connect ${server}</a></p></li>`;
 }
 
 function connectPage(res: ServerResponse, person: BrowserPerson, broker: CredentialBroker): void {

@@ -87,6 +87,7 @@ export class CredentialBroker {
   readonly #loading = new Map<string, Promise<void>>();
   #parts: Parts | undefined;
   #origin: string | undefined;
+  #onConnected: (principal: string) => void = () => {};
 
   constructor(options: CredentialBrokerOptions) {
     this.kind = options.kind ?? 'oauth';
@@ -176,25 +177,9 @@ export class CredentialBroker {
     return principal === undefined ? undefined : this.#held.get(principal)?.credential;
   }
 
-  /**
-   * Those of `servers` `principal` has not connected, each with its connect page: a policy rule
-   * that `requires` them (docs/POLICY.md). A server this broker does not serve is never connected.
-   */
-  async missing(principal: string | undefined, servers: readonly string[]): Promise<{ server: string; url: string | undefined }[]> {
-    const missing: { server: string; url: string | undefined }[] = [];
-    for (const server of servers) {
-      if (server !== this.server || principal === undefined) {
-        missing.push({ server, url: undefined });
-        continue;
-      }
-      // Expired and not renewable just now still counts as connected: the call says so itself.
-      const loaded = await (this.ready(principal) ?? Promise.resolve()).then(
-        () => true,
-        (error: unknown) => !(error instanceof ConnectionRequired),
-      );
-      if (!loaded) missing.push({ server, url: this.connectUrl });
-    }
-    return missing;
+  /** Calls `listener` when a person connected this server here (connections.ts: their sessions are told their lists changed). */
+  onConnected(listener: (principal: string) => void): void {
+    this.#onConnected = listener;
   }
 
   /** What `principal` connected (this one server), tokens left sealed. */
@@ -209,6 +194,7 @@ export class CredentialBroker {
     await vault.connect(principal, this.server, person, tokens);
     this.#held.delete(principal);
     events.write({ event: 'credentials', action: 'connected', server: this.server, person });
+    this.#onConnected(principal);
     // The grant it replaces is no longer wanted: the authorization server is told so (RFC 7009).
     if (replaced && replaced.tokens.refreshToken !== tokens.refreshToken)
       await oauth?.revoke(replaced.tokens.refreshToken ?? replaced.tokens.accessToken);

@@ -19,6 +19,7 @@ import { ClientQuestions } from '../../server/client-questions.js';
 import type { Stage } from '../../server/stage.js';
 import { AuthorizationServerUnavailable } from './upstream-oauth.js';
 import { ConnectionRequired, type CredentialBroker } from './credential-broker.js';
+import type { Connections } from './connections.js';
 
 /** What every id of the stage's questions starts with (server/client-questions.ts). */
 const QUESTION_ID = 'sessiongate-connect-';
@@ -27,27 +28,38 @@ export const CONNECT_WAIT_MS = 10 * 60_000;
 /** How often the vault is looked at while a person connects (their connection may land on any replica). */
 const CONNECTED_POLL_MS = 1000;
 
-export function credentialStage(broker: CredentialBroker): Stage {
+/**
+ * The stage for `connections`; with a federation, `serverOf` names the server a request goes
+ * to, and only a request for a server people connect waits for (or asks for) a connection.
+ */
+export function credentialStage(connections: Connections, serverOf?: (request: JsonRpcRequest) => string | undefined): Stage {
   const questions = new ClientQuestions(QUESTION_ID, CONNECT_WAIT_MS);
-  const key = broker.metaKey;
-  /** The request as it goes upstream: for a stdio server, the caller's credential in its `_meta` key. */
-  const carrying = (request: JsonRpcRequest, context: RequestContext): JsonRpcRequest => {
+  const keys = connections.brokers.flatMap((broker) => (broker.metaKey === undefined ? [] : [broker.metaKey]));
+  const single = serverOf === undefined ? connections.brokers[0] : undefined;
+  /** The request as it goes upstream: a client's own credential keys removed; for a stdio server, the caller's in its `_meta` key. */
+  const carrying = (request: JsonRpcRequest, context: RequestContext, broker: CredentialBroker | undefined): JsonRpcRequest => {
+    const bare = keys.reduce((message, key) => withoutKey(message, key), request);
+    const key = broker?.metaKey;
     // A session-scoped call is kept in the session's record to be replayed after a restart
     // (upstreams/channel-link.ts): it carries no credential, which would be kept there in clear.
-    if (key === undefined) return request;
-    if (isSessionScoped(request.method)) return withoutKey(request, key);
-    const params = request.params ?? {};
+    if (key === undefined || isSessionScoped(request.method)) return bare;
+    const params = bare.params ?? {};
     const meta = typeof params['_meta'] === 'object' && params['_meta'] !== null ? params['_meta'] : {};
-    const credential = broker.credential(context.identity?.principal) ?? '';
-    return { ...request, params: { ...params, _meta: { ...meta, [key]: credential } } };
+    const credential = broker!.credential(context.identity?.principal) ?? '';
+    return { ...bare, params: { ...params, _meta: { ...meta, [key]: credential } } };
   };
-  const ready = (context: RequestContext): Promise<void> | undefined => {
+  /**
+   * The caller's credentials loaded: for one server (undefined at once when held); for a
+   * federation's message to no one server, every server's they connected (a list then shows
+   * the servers they connected: docs/CREDENTIALS.md, "Several servers").
+   */
+  const ready = (context: RequestContext, broker: CredentialBroker | undefined): Promise<void> | undefined => {
     const principal = context.identity?.principal;
     // Authentication ran first (docs/AUTH.md): a caller without a verified identity is not here.
     if (principal === undefined) return Promise.reject(new SessiongateError('SG_UNAUTHENTICATED'));
-    return broker.ready(principal);
+    return broker ? broker.ready(principal) : connections.warm(principal);
   };
-  const refusal = (request: JsonRpcRequest, error: unknown): JsonRpcResponse => {
+  const refusal = (request: JsonRpcRequest, error: unknown, broker: CredentialBroker): JsonRpcResponse => {
     if (error instanceof ConnectionRequired) return connectionRequired(request, broker.server, broker.connectUrl);
     if (error instanceof AuthorizationServerUnavailable) return errorResponse(request.id, 'SG_CREDENTIALS_UNAVAILABLE');
     throw error;
@@ -55,32 +67,36 @@ export function credentialStage(broker: CredentialBroker): Stage {
   return {
     name: 'credentials',
     handle(request, context, next) {
-      const loading = ready(context);
-      if (!loading) return next(carrying(request, context), context);
-      return loading.then(
-        () => next(carrying(request, context), context),
-        (error: unknown) =>
-          // A client that can open a URL is asked in the call, which goes on once the person connected.
-          error instanceof ConnectionRequired && request.method !== 'initialize' && ClientQuestions.canElicit(context, 'url')
-            ? askToConnect(broker, questions, request, context, () => next(carrying(request, context), context))
-            : refusal(request, error),
+      const server = serverOf?.(request);
+      const broker = single ?? connections.broker(server);
+      const forward = (): Promise<Reply> => next(carrying(request, context, broker), context);
+      // A federation's request for a server nobody connects needs nothing; one for no single
+      // server (a list, initialize, an unlisted resource) loads every connection of the caller.
+      const loading = broker || server === undefined ? ready(context, broker) : undefined;
+      if (!loading) return forward();
+      if (!broker) return loading.then(forward);
+      return loading.then(forward, (error: unknown) =>
+        // A client that can open a URL is asked in the call, which goes on once the person connected.
+        error instanceof ConnectionRequired && request.method !== 'initialize' && ClientQuestions.canElicit(context, 'url')
+          ? askToConnect(broker, questions, request, context, forward)
+          : refusal(request, error, broker),
       );
     },
     async receive(message, context, next) {
       if (questions.ours(message)) return void (await questions.take(message, context, undefined));
-      // Only the gateway puts a credential in the `_meta` key: a client's own is removed.
-      if (key !== undefined) message = withoutKey(message, key);
-      const loading = ready(context);
+      // Only the gateway puts a credential in a `_meta` key: a client's own is removed.
+      message = keys.reduce((bare, key) => withoutKey(bare, key), message);
+      const loading = ready(context, single);
       // A notification of a caller with no connection has nowhere to go: the upstream would refuse it.
       if (loading && !(await settled(loading))) return;
       await next(message, context);
     },
     openStream(context, next) {
-      // A GET stream cannot wait: it uses the token held (its session's requests got one).
-      ready(context)?.catch(() => {});
+      // A GET stream cannot wait: it uses the tokens held (its session's requests got them).
+      ready(context, single)?.catch(() => {});
       return next(context);
     },
-    adopt: (call, context, next) => afterReady(ready(context), () => next(call, context)),
+    adopt: (call, context, next) => afterReady(ready(context, single), () => next(call, context)),
   };
 }
 

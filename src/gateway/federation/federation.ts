@@ -105,6 +105,11 @@ export interface FederationApplication extends McpApplication {
   /** Every request for a resource is checked with `check` for the server it is about to reach, whoever's listing routed it there. */
   guard(check: ServerCheck): void;
   /**
+   * Tells the sessions listening here (their GET stream) whose caller `which` picks that every
+   * list changed: a person who connected a server sees its tools (docs/CREDENTIALS.md).
+   */
+  listsChanged(which: (context: RequestContext) => boolean): void;
+  /**
    * Changes the servers while it serves (docs/FEDERATION.md, "Reloading"): `remove` are closed
    * (their calls in flight fail, their upstream sessions end), `add` are probed and join, and
    * `order` is the configuration order after the change. Sessions listening here are told that
@@ -132,6 +137,7 @@ export function federation(options: FederationOptions): FederationApplication {
     serverOf: (request: Pick<JsonRpcRequest, 'method' | 'params'>) => federated.serverOf(request),
     guard: (check: ServerCheck) => federated.guard(check),
     reconfigure: (change: ServerChange) => federated.reconfigure(change),
+    listsChanged: (which: (context: RequestContext) => boolean) => federated.listsChanged(which),
   });
 }
 
@@ -183,10 +189,15 @@ class Federation implements McpApplication {
     // A server that left is retired: its upstream sessions end (an HTTP server's are DELETEd), not kept as at shutdown.
     const retire = async (member: Member): Promise<void> => await (member.app.retire ?? member.app.close)?.call(member.app);
     await Promise.all([...joining.map((member) => member.check()), ...retired.map(retire)]);
+    this.listsChanged(() => true);
+  }
+
+  listsChanged(which: (context: RequestContext) => boolean): void {
     const port = this.#port;
     if (!port) return;
-    for (const sessionId of this.#listening.keys())
-      for (const method of LIST_CHANGED_NOTIFICATIONS) void port.toStream(sessionId, { jsonrpc: '2.0', method }).catch(this.#onError);
+    for (const [sessionId, { context }] of this.#listening)
+      if (which(context))
+        for (const method of LIST_CHANGED_NOTIFICATIONS) void port.toStream(sessionId, { jsonrpc: '2.0', method }).catch(this.#onError);
   }
 
   #member(server: FederatedServer, index: number): Member {
@@ -307,7 +318,11 @@ class Federation implements McpApplication {
   /** The downstream handshake, answered here: the servers' capabilities merged; their sessions opened on first use (or now, eagerly). */
   async #initialize(request: JsonRpcRequest, context: RequestContext): Promise<JsonRpcResponse> {
     if (this.#options.eagerUpstreams)
-      await Promise.all(this.#members.map((member) => this.#open(member, member.context(context)).catch(() => member.failed())));
+      await Promise.all(
+        this.#members
+          .filter((member) => member.admits(context))
+          .map((member) => this.#open(member, member.context(context)).catch(() => member.failed())),
+      );
     const instructions = mergedInstructions(this.#members);
     return {
       jsonrpc: '2.0',
@@ -409,7 +424,7 @@ class Federation implements McpApplication {
       template ? this.#routes.resources.learn(member.index, [{ uriTemplate: uri }]) : this.#routes.resources.remember(uri, member.index);
     let refused: JsonRpcResponse | undefined;
     for (const member of this.#members) {
-      if (!member.offers('resources') || member.state === 'down') continue;
+      if (!member.offers('resources') || member.state === 'down' || !member.admits(context)) continue;
       // A server the policy keeps this caller from is never asked (docs/POLICY.md, "Servers").
       const refusal = this.#check?.(request, context, member.name);
       if (refusal) {
@@ -428,6 +443,7 @@ class Federation implements McpApplication {
   #listSources(context: RequestContext): ListSources {
     return {
       members: this.#members,
+      admits: (member) => member.admits(context),
       names: this.#names,
       page: (member, request) => this.#page(member, request, context),
       learned: (member, method, items) => {

@@ -23,6 +23,12 @@ export interface FederatedServer {
   probe: ServerProbe;
   /** Where it is, as /healthz?servers=1 shows it (a URL, `stdio: COMMAND`). */
   target: string;
+  /**
+   * Whether the server can be reached for this caller now: false when it acts with each
+   * person's own credentials and the caller has none loaded; lists leave it out for them
+   * (docs/CREDENTIALS.md, "Several servers"). Default: always.
+   */
+  admits?: (context: RequestContext) => boolean;
 }
 
 export type ServerState = 'starting' | 'up' | 'down';
@@ -40,6 +46,8 @@ export class Member {
   readonly name: string;
   readonly app: McpApplication;
   readonly target: string;
+  /** Whether this caller can reach it now (FederatedServer.admits). */
+  readonly admits: (context: RequestContext) => boolean;
   /** Its place in the configuration order (a reload may move it). */
   index: number;
   state: ServerState = 'starting';
@@ -73,6 +81,7 @@ export class Member {
     this.name = server.name;
     this.app = server.app;
     this.target = server.target;
+    this.admits = server.admits ?? (() => true);
     this.index = index;
     this.#probe = server.probe;
     this.#onRecovered = onRecovered;

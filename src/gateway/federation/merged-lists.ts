@@ -19,6 +19,8 @@ export type Page = { items: JsonValue[]; next: string | undefined } | { left: 'f
 
 export interface ListSources {
   members: readonly Member[];
+  /** Whether the caller can reach `member` now: one they cannot is left out, owing nothing (member.ts, `admits`). */
+  admits(member: Member): boolean;
   names: ServerNames;
   /** Asks one server for one page of the list. */
   page(member: Member, request: JsonRpcRequest): Promise<Page>;
@@ -34,7 +36,7 @@ export async function mergedList(request: JsonRpcRequest, sources: ListSources):
   const known = new Set(sources.members.map((member) => member.name));
   let positions: ReadonlyMap<string, string | undefined>;
   if (cursor === undefined) {
-    const asked = sources.members.filter((member) => member.offers(list.capability) && member.state !== 'down');
+    const asked = sources.members.filter((member) => member.offers(list.capability) && member.state !== 'down' && sources.admits(member));
     for (const member of sources.members)
       if (member.state === 'down' && member.offers(list.capability)) sources.leftOut(member, request.method, undefined);
     positions = new Map(asked.map((member) => [member.name, undefined]));
@@ -43,7 +45,7 @@ export async function mergedList(request: JsonRpcRequest, sources: ListSources):
     if (!decoded) return errorResponse(request.id, 'SG_BAD_PARAMS', 'Invalid params: the cursor is not one this gateway gave');
     positions = decoded;
   }
-  const asked = sources.members.filter((member) => positions.has(member.name));
+  const asked = sources.members.filter((member) => positions.has(member.name) && sources.admits(member));
   const pages = await Promise.all(
     asked.map((member) => {
       const position = positions.get(member.name);

@@ -7,6 +7,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { SessionClient } from '../../client/session-client.js';
+import { SessionClientError } from '../../client/errors.js';
 import { internalRequestId } from '../../protocol/internal-ids.js';
 import { isObject, type JsonObject, type JsonRpcMessage } from '../../protocol/jsonrpc.js';
 import { LATEST_HANDSHAKE_REVISION } from '../../protocol/revisions.js';
@@ -27,18 +28,26 @@ export class ProbeTimeout extends Error {
   }
 }
 
-/** Probes an HTTP server: initialize, then DELETE of the session it made. */
+/**
+ * Probes an HTTP server: initialize, then DELETE of the session it made. With `tokenRequired`
+ * (a server that acts with each person's own token: the probe has none), a 401 with a Bearer
+ * challenge counts as an answer that says nothing of its capabilities.
+ */
 export function httpProbe(
   url: string | URL,
   headers: Record<string, string> = {},
   dispatcher?: Dispatcher,
   timeoutMs = DEFAULT_PROBE_TIMEOUT_MS,
+  tokenRequired = false,
 ): ServerProbe {
   return async () => {
     const client = new SessionClient(url, { headers, openStream: false, ...(dispatcher ? { dispatcher } : {}) });
     const timer = deadline(timeoutMs);
     try {
       return await Promise.race([client.connect({ clientInfo: CLIENT_INFO }), timer.passed]);
+    } catch (error) {
+      if (tokenRequired && asksForToken(error)) return {};
+      throw error;
     } finally {
       timer.clear();
       await client.close().catch(() => {});
@@ -80,6 +89,11 @@ export function stdioProbe(
       await child.stop(1000);
     }
   };
+}
+
+/** A 401 whose challenge asks for a Bearer token: a resource server, there and answering. */
+function asksForToken(error: unknown): boolean {
+  return error instanceof SessionClientError && error.status === 401 && /^bearer\b/i.test(error.challenge ?? '');
 }
 
 /** A promise that rejects with ProbeTimeout after `ms`, and the way to call it off. */

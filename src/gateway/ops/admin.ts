@@ -21,7 +21,7 @@ import type { RecentEvents } from './recent-events.js';
 import { SESSION_IDENTITY } from '../identity-view.js';
 import type { GrantAdministration } from '../gateway-options.js';
 import { identityOf } from '../../auth/token-rules.js';
-import type { CredentialBroker } from '../credentials/credential-broker.js';
+import type { Connections } from '../credentials/connections.js';
 
 /** The shortest admin token accepted. */
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
@@ -61,7 +61,7 @@ export function adminApi(
   recent: RecentEvents,
   approvals?: ApprovalDesk,
   grants?: GrantAdministration,
-  connections?: CredentialBroker,
+  connections?: Connections,
 ): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> {
   const tokenMatches = adminTokenCheck(token);
 
@@ -118,14 +118,15 @@ async function grantRoutes(req: IncomingMessage, res: ServerResponse, url: URL, 
  * disconnects it (their next call asks them to connect again). `subject` is the value of the
  * principal claim (`sub` by default).
  */
-async function connectionRoutes(req: IncomingMessage, res: ServerResponse, url: URL, broker: CredentialBroker | undefined): Promise<void> {
-  if (!broker) return json(res, 404, { error: 'not found (no upstream takes per-person credentials)' });
+async function connectionRoutes(req: IncomingMessage, res: ServerResponse, url: URL, connections: Connections | undefined): Promise<void> {
+  if (!connections) return json(res, 404, { error: 'not found (no upstream takes per-person credentials)' });
   const person = personQuery(url);
   if (!person) return json(res, 400, { error: 'issuer and subject are required' });
   const principal = identityOf(person.issuer, person.subject, {}).principal;
-  if (req.method === 'GET') return json(res, 200, { connections: await broker.list(principal) });
+  if (req.method === 'GET') return json(res, 200, { connections: await connections.list(principal) });
   if (req.method !== 'DELETE') return json(res, 405, { error: 'method not allowed' }, { allow: 'GET, DELETE' });
-  if (url.searchParams.get('server') !== broker.server) return json(res, 404, { error: 'no such server' });
+  const broker = connections.broker(url.searchParams.get('server') ?? undefined);
+  if (!broker) return json(res, 404, { error: 'no such server' });
   return (await broker.disconnect(principal, 'operator'))
     ? json(res, 200, { disconnected: true })
     : json(res, 404, { error: 'no such connection' });

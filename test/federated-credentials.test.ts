@@ -1,0 +1,248 @@
+/**
+ * Each person's own credentials for several servers of a federation (docs/CREDENTIALS.md,
+ * "Several servers"): two official-SDK servers, each behind an authorization server of its own
+ * (oidc-provider), and one server that takes no credentials, federated behind a gateway that
+ * signs people in (`--auth oauth`, a real OpenID provider). A real browser (chromium) connects
+ * each server on the gateway's page. A person sees the tools of the servers they connected and
+ * of the open one; a call to a server they did not connect is not sent and names that server's
+ * page; each server gets that person's token of its own authorization server, never another's.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './helpers/browser.js';
+import { connectThrough, loginAtProvider, refusal, signInThrough } from './helpers/browser-sign-in.js';
+import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
+import type { TestOAuthClient } from './helpers/oauth-client.js';
+import { startOpenIdProvider, type OpenIdProvider } from './helpers/openid-provider.js';
+import { startProtectedUpstream, type ProtectedUpstream } from './helpers/protected-upstream.js';
+import { startServer, type RunningServer } from './helpers/test-server.js';
+import { gatewayFromArgs } from '../src/cli/gateway/gateway-command.js';
+import { parseServerEntry } from '../src/cli/gateway/server-specs.js';
+
+const ADMIN = 'federated-credentials-admin-token-0123';
+let idp: OpenIdProvider;
+let issues: ProtectedUpstream;
+let tasks: ProtectedUpstream;
+let open: RunningServer;
+let gateway: InProcessGateway;
+let browser: Browser;
+let audit: string;
+let dir: string;
+let signIn: string[];
+
+beforeAll(async () => {
+  [idp, issues, tasks, open] = await Promise.all([
+    startOpenIdProvider(),
+    startProtectedUpstream(),
+    startProtectedUpstream(),
+    startServer(),
+  ]);
+  for (const person of ['alice', 'bob']) {
+    idp.people.set(person, { email: `${person}@example.com` });
+    issues.people.add(person);
+    tasks.people.add(person);
+  }
+  dir = mkdtempSync(join(tmpdir(), 'sg-federated-credentials-'));
+  const loginSecret = join(dir, 'login-secret');
+  const vaultKey = join(dir, 'vault.key');
+  const config = join(dir, 'gateway.json');
+  audit = join(dir, 'audit.jsonl');
+  writeFileSync(loginSecret, idp.clientSecret);
+  writeFileSync(vaultKey, randomBytes(32).toString('hex'));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      servers: {
+        issues: { url: issues.url, credentials: { kind: 'oauth', scope: 'mcp' } },
+        tasks: { url: tasks.url, credentials: { kind: 'oauth', scope: 'mcp' } },
+        open: { url: open.url },
+      },
+    }),
+  );
+  signIn = ['--auth', 'oauth', '--login-issuer', idp.issuer, '--login-client-id', idp.clientId, '--login-client-secret-file', loginSecret];
+  gateway = await startGateway([
+    ...['--port', '0', '--store', 'memory', '--config', config, '--admin-token', ADMIN, '--audit', audit],
+    ...signIn,
+    ...['--secrets-key-file', vaultKey],
+  ]);
+  idp.serve(`${new URL(gateway.url).origin}/oauth/callback`);
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.kill();
+  await Promise.all([issues?.close(), tasks?.close(), open?.close(), idp?.close()]);
+});
+
+const origin = (): string => new URL(gateway.url).origin;
+const connectUrl = (server: string): string => `${origin()}/connections/connect?server=${server}`;
+
+/** A signed-in person's client, counting the `tools/list_changed` it is told of. */
+async function connectClient(provider: TestOAuthClient): Promise<{ client: Client; toolsChanged: () => number }> {
+  const client = new Client({ name: 'host', version: '1' });
+  let changed = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
+  await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url), { authProvider: provider }));
+  return { client, toolsChanged: () => changed };
+}
+
+const toolNames = async (client: Client): Promise<string[]> => (await client.listTools()).tools.map((tool) => tool.name).sort();
+const whoami = async (client: Client, server: string): Promise<string> =>
+  ((await client.callTool({ name: `${server}__whoami`, arguments: {} })) as { content: { text: string }[] }).content[0]!.text;
+
+describe('per-person credentials for servers of a federation', () => {
+  it('each person sees and reaches what they connected, each server gets their token of its own authorization server', async () => {
+    // A server that wants each person's token refuses the gateway's own probe: that counts as up.
+    const health = (await (await fetch(`${origin()}/healthz?servers=1`)).json()) as { servers: { name: string; state: string }[] };
+    expect(health.servers.map(({ name, state }) => [name, state])).toEqual([
+      ['issues', 'up'],
+      ['tasks', 'up'],
+      ['open', 'up'],
+    ]);
+    const alice = await signInThrough(browser, gateway.url, 'alice');
+    const { client, toolsChanged } = await connectClient(alice);
+    // Nothing connected yet: the open server's tools only, and a call elsewhere names that server's page.
+    const openTools = await toolNames(client);
+    expect(openTools.length).toBeGreaterThan(0);
+    expect(openTools.every((name) => name.startsWith('open__'))).toBe(true);
+    const before = { issues: issues.calls.length, tasks: tasks.calls.length };
+    const { code, url } = await refusal(whoami(client, 'issues'));
+    expect([code, url]).toEqual([-32042, connectUrl('issues')]);
+    expect((await refusal(whoami(client, 'tasks'))).url).toBe(connectUrl('tasks'));
+
+    // Alice connects issues: her session is told its tools changed, and issues' tools join the list.
+    const connected = await connectThrough(browser, url, 'alice');
+    expect(connected.title).toBe('issues is connected');
+    await connected.close();
+    await expect.poll(toolsChanged, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await toolNames(client)).toEqual([...openTools, 'issues__whoami'].sort());
+    expect(await whoami(client, 'issues')).toBe('alice');
+    await refusal(whoami(client, 'tasks'));
+
+    await (await connectThrough(browser, connectUrl('tasks'), 'alice')).close();
+    expect(await whoami(client, 'tasks')).toBe('alice');
+    expect(await whoami(client, 'issues')).toBe('alice');
+    // Each server got tokens its own authorization server issued (each checks its audience too).
+    const gotIssues = issues.calls.slice(before.issues).map((call) => call.token);
+    const gotTasks = tasks.calls.slice(before.tasks).map((call) => call.token);
+    expect(gotIssues).toHaveLength(2);
+    expect(gotTasks).toHaveLength(1);
+    for (const token of gotIssues) expect(issues.issued).toContain(token);
+    for (const token of gotTasks) expect(tasks.issued).toContain(token);
+    expect(gotIssues.some((token) => tasks.issued.includes(token))).toBe(false);
+    await client.close();
+
+    // Bob connected nothing: Alice's connections are not his.
+    const bob = await signInThrough(browser, gateway.url, 'bob');
+    const bobs = await connectClient(bob);
+    expect(await toolNames(bobs.client)).toEqual(openTools);
+    await refusal(whoami(bobs.client, 'issues'));
+    await bobs.client.close();
+    expect(issues.calls.slice(before.issues + 2)).toEqual([]);
+  }, 180_000);
+
+  it("the person's page lists every server to connect; an operator sees and removes one server's connection", async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${origin()}/connections`);
+      await loginAtProvider(page, 'alice');
+      await page.waitForSelector('h1:has-text("Servers connected")');
+      const cards = await page.locator('li.card').allTextContents();
+      expect(cards.map((text) => text.split('\n')[0]!.trim())).toEqual(['issues: connected', 'tasks: connected']);
+    } finally {
+      await context.close();
+    }
+    // A server that takes no credentials has no page to connect it.
+    expect((await fetch(connectUrl('open'))).status).toBe(404);
+    const person = `issuer=${encodeURIComponent(idp.issuer)}&subject=alice`;
+    const admin = (path: string, method = 'GET'): Promise<Response> =>
+      fetch(`${origin()}${path}`, { method, headers: { authorization: `Bearer ${ADMIN}` } });
+    const listed = (await (await admin(`/admin/connections?${person}`)).json()) as { connections: { server: string }[] };
+    expect(listed.connections.map((connection) => connection.server)).toEqual(['issues', 'tasks']);
+    expect((await admin(`/admin/connections?${person}&server=open`, 'DELETE')).status).toBe(404);
+    expect((await admin(`/admin/connections?${person}&server=tasks`, 'DELETE')).status).toBe(200);
+    const after = (await (await admin(`/admin/connections?${person}`)).json()) as { connections: { server: string }[] };
+    expect(after.connections.map((connection) => connection.server)).toEqual(['issues']);
+
+    const alice = await signInThrough(browser, gateway.url, 'alice');
+    const { client } = await connectClient(alice);
+    expect(await whoami(client, 'issues')).toBe('alice');
+    expect((await refusal(whoami(client, 'tasks'))).url).toBe(connectUrl('tasks'));
+    expect((await toolNames(client)).filter((name) => !name.startsWith('open__'))).toEqual(['issues__whoami']);
+    await client.close();
+    const lines = readFileSync(audit, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.filter((line) => line['event'] === 'credentials').map((line) => [line['action'], line['server']])).toEqual([
+      ['connected', 'issues'],
+      ['connected', 'tasks'],
+      ['disconnected', 'tasks'],
+    ]);
+    for (const token of [...issues.issued, ...tasks.issued]) expect(readFileSync(audit, 'utf8')).not.toContain(token);
+  }, 120_000);
+});
+
+describe('settings', () => {
+  /** The reason `sessiongate ARGS` (with a config file of `servers`) refuses to start. */
+  const refused = async (servers: Record<string, unknown>, args: string[]): Promise<string> => {
+    const config = join(dir, `refused-${randomBytes(4).toString('hex')}.json`);
+    writeFileSync(config, JSON.stringify({ servers }));
+    const error = await gatewayFromArgs(['--port', '0', '--store', 'memory', '--config', config, ...args]).then(
+      () => new Error('it started'),
+      (failure: Error) => failure,
+    );
+    return error.message;
+  };
+
+  it('refuses per-person credentials that cannot work, each in one line naming the server', async () => {
+    const key = join(dir, 'refused.key');
+    writeFileSync(key, randomBytes(32).toString('hex'));
+    const protectedServer = { url: issues.url, credentials: 'oauth' };
+    expect(await refused({ issues: protectedServer }, ['--secrets-key-file', key])).toMatch(
+      /server "issues": credentials oauth needs --auth oauth/,
+    );
+    expect(await refused({ issues: protectedServer }, signIn)).toMatch(/server "issues": credentials oauth needs --secrets-key-file/);
+    expect(
+      await refused({ issues: { ...protectedServer, forwardHeaders: ['authorization'] } }, [...signIn, '--secrets-key-file', key]),
+    ).toMatch(/--forward-header authorization would send another/);
+    expect(await refused({ local: { stdio: 'node x.js', credentials: 'secret' } }, signIn)).toMatch(/credentials are for HTTP servers/);
+    expect(await refused({ issues: { ...protectedServer, credentials: { kind: 'secret', scope: 'mcp' } } }, signIn)).toMatch(
+      /scope .* are for kind "oauth"/,
+    );
+    expect(await refused({ issues: { ...protectedServer, credentials: 'maybe' } }, signIn)).toMatch(/server "issues": credentials/);
+    expect(await refused({ issues: { url: issues.url } }, [...signIn, '--upstream-client-id', 'x'])).toMatch(
+      /--upstream-client-id is for one --upstream/,
+    );
+  });
+
+  it("a reload keeps each server's credentials as they started: changing them is refused, what runs is kept", async () => {
+    const key = join(dir, 'reload.key');
+    writeFileSync(key, randomBytes(32).toString('hex'));
+    const config = join(dir, 'reload.json');
+    writeFileSync(config, JSON.stringify({ servers: { issues: { url: issues.url, credentials: 'oauth' }, open: { url: open.url } } }));
+    const served = await gatewayFromArgs(['--port', '0', '--store', 'memory', '--config', config, ...signIn, '--secrets-key-file', key]);
+    try {
+      const secretNow = parseServerEntry('open', { url: open.url }, parseServerEntry('issues', { url: issues.url, credentials: 'secret' }));
+      await expect(served.reloadServers!(secretNow)).rejects.toThrow(/server "issues": its credentials change at the next start/);
+      const without = parseServerEntry('open', { url: open.url });
+      await expect(served.reloadServers!(without)).rejects.toThrow(/server "issues"/);
+      const added = parseServerEntry(
+        'more',
+        { url: open.url },
+        parseServerEntry('open', { url: open.url }, parseServerEntry('issues', { url: issues.url, credentials: 'oauth' })),
+      );
+      expect(await served.reloadServers!(added)).toBe('servers reloaded: added more');
+    } finally {
+      await served.stop();
+    }
+  });
+});
