@@ -36,6 +36,15 @@ let browser: Browser;
 let audit: string;
 let dir: string;
 let signIn: string[];
+let policy: string;
+const writePolicy = (rules: Record<string, unknown>[]): void => writeFileSync(policy, JSON.stringify({ default: 'allow', rules }));
+const NOT_BOB = {
+  id: 'tasks-not-bob',
+  effect: 'deny',
+  subjects: ['bob'],
+  connections: ['tasks'],
+  reason: 'tasks is for the planning team',
+};
 
 beforeAll(async () => {
   [idp, issues, tasks, open] = await Promise.all([
@@ -54,6 +63,8 @@ beforeAll(async () => {
   const vaultKey = join(dir, 'vault.key');
   const config = join(dir, 'gateway.json');
   audit = join(dir, 'audit.jsonl');
+  policy = join(dir, 'policy.json');
+  writePolicy([NOT_BOB]);
   writeFileSync(loginSecret, idp.clientSecret);
   writeFileSync(vaultKey, randomBytes(32).toString('hex'));
   writeFileSync(
@@ -68,7 +79,7 @@ beforeAll(async () => {
   );
   signIn = ['--auth', 'oauth', '--login-issuer', idp.issuer, '--login-client-id', idp.clientId, '--login-client-secret-file', loginSecret];
   gateway = await startGateway([
-    ...['--port', '0', '--store', 'memory', '--config', config, '--admin-token', ADMIN, '--audit', audit],
+    ...['--port', '0', '--store', 'memory', '--config', config, '--admin-token', ADMIN, '--audit', audit, '--policy', policy],
     ...signIn,
     ...['--secrets-key-file', vaultKey],
   ]);
@@ -188,6 +199,50 @@ describe('per-person credentials for servers of a federation', () => {
       ['disconnected', 'tasks'],
     ]);
     for (const token of [...issues.issued, ...tasks.issued]) expect(readFileSync(audit, 'utf8')).not.toContain(token);
+  }, 120_000);
+});
+
+describe('the policy decides who may connect what, and use it', () => {
+  it('a rule naming connections keeps a person from connecting a server, and from using a connection made before it', async () => {
+    // Bob may not connect tasks: the page says why, before anything is asked of tasks' server.
+    const registrations = tasks.registrations;
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(connectUrl('tasks')); // to sign in first, then back
+      const answer = page.waitForResponse((response) => response.url() === connectUrl('tasks'));
+      await loginAtProvider(page, 'bob');
+      expect((await answer).status()).toBe(403);
+      expect(await page.textContent('main')).toContain('tasks is for the planning team');
+      await page.goto(`${origin()}/connections`);
+      const cards = await page.locator('li.card').allTextContents();
+      expect(cards.map((text) => text.replace(/\s+/g, ' ').trim())).toEqual([
+        'issues: not connected Connect issues',
+        'tasks: not available to you tasks is for the planning team',
+      ]);
+    } finally {
+      await context.close();
+    }
+    expect(tasks.registrations).toBe(registrations);
+
+    // Alice connected issues before a rule forbade it: her connection is no longer used, and issues leaves her lists.
+    const alice = await signInThrough(browser, gateway.url, 'alice');
+    const { client } = await connectClient(alice);
+    expect(await whoami(client, 'issues')).toBe('alice');
+    writePolicy([
+      NOT_BOB,
+      { id: 'issues-not-alice', effect: 'deny', subjects: ['alice'], connections: ['issues'], reason: 'issues is closed to you' },
+    ]);
+    await expect
+      .poll(() => whoami(client, 'issues').catch((error: Error) => error.message), { timeout: 10_000, interval: 200 })
+      .toMatch(/-31050.*issues is closed to you/);
+    // From then on, nothing of hers reaches issues.
+    const calls = issues.calls.length;
+    await expect(whoami(client, 'issues')).rejects.toThrow(/issues is closed to you/);
+    expect((await toolNames(client)).some((name) => name.startsWith('issues__'))).toBe(false);
+    expect(issues.calls.length).toBe(calls);
+    await client.close();
+    writePolicy([NOT_BOB]);
   }, 120_000);
 });
 

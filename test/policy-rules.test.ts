@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { callerOf, callOf, compilePolicy, POLICY_SCHEMA, PolicyError, RateLimiter, readPolicyFile } from '../src/policy/index.js';
 import type { JsonObject } from '../src/protocol/jsonrpc.js';
 import { MINIMAL_POLICY } from './helpers/policies.js';
+import { connectionCall } from '../src/policy/call.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'sg-policy-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -184,6 +185,36 @@ describe('rules naming servers (docs/FEDERATION.md)', () => {
     expect(decide(policy, person('alice'), to('other', 'github__admin_delete'))).toBe('allow:default');
     expect(decide(policy, person('alice'), to(undefined, 'billing__charge'))).toBe('allow:default');
     expect(policy.usable(person('alice'), to('billing', 'billing__list'))).toBe(false);
+  });
+});
+
+describe('connections (docs/POLICY.md, "Connections")', () => {
+  const policy = compilePolicy({
+    rules: [
+      { id: 'everyone-in', effect: 'allow', tools: ['*'] },
+      { id: 'no-drive-for-contractors', effect: 'deny', claims: { groups: 'contractors' }, connections: ['drive*'], reason: 'staff only' },
+      { id: 'bob-out', effect: 'deny', subjects: ['bob'] },
+      { id: 'wiki-here', effect: 'deny', servers: ['wiki'], connections: ['*'] },
+    ],
+  });
+
+  it('only rules naming connections decide one: a deny default and who-only rules do not', () => {
+    expect(policy.governsConnections).toBe(true);
+    expect(decide(policy, person('alice'), connectionCall('drive'))).toBe('allow:default');
+    expect(decide(policy, person('bob'), connectionCall('drive'))).toBe('allow:default');
+    expect(decide(policy, person('carl', { groups: ['contractors'] }), connectionCall('drive-eu'))).toBe('deny:no-drive-for-contractors');
+    expect(decide(policy, person('carl', { groups: ['contractors'] }), connectionCall('tracker'))).toBe('allow:default');
+    // `servers` narrows a connection rule to the servers it names.
+    expect(decide(policy, person('alice'), connectionCall('wiki'))).toBe('deny:wiki-here');
+    // A rule naming connections is not about calls.
+    expect(decide(policy, person('carl', { groups: ['contractors'] }), tool('drive'))).toBe('allow:everyone-in');
+    expect(compilePolicy({ rules: [{ id: 'x', effect: 'deny', subjects: ['bob'] }] }).governsConnections).toBe(false);
+  });
+
+  it('a connection is allowed or denied, never approved', () => {
+    expect(() => compilePolicy({ rules: [{ id: 'ask', effect: 'approve', connections: ['drive'] }] })).toThrow(
+      /\/rules\/0 names connections: its effect must be allow or deny/,
+    );
   });
 });
 

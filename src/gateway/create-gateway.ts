@@ -128,6 +128,13 @@ class AssembledGateway implements Gateway {
       },
     });
     const { stages, gate } = stagesFor(options, connections, events, view);
+    // Who may connect what, and use it, is the policy's (docs/POLICY.md, "Connections").
+    if (connections && gate)
+      connections.governedBy((claims, principal, server) => {
+        const decision = gate.connectionDecision(claims, principal, server);
+        if (decision?.effect !== 'deny') return undefined;
+        return decision.rule?.reason ?? `the policy does not let you connect ${server}`;
+      });
     this.policy = gate;
     this.server = createSessionServer({
       ...options.sessions,

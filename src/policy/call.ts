@@ -25,16 +25,26 @@ export interface Caller {
   principal: string | null;
 }
 
-export type CallKind = 'tool' | 'resource' | 'prompt' | 'method';
+export type CallKind = 'tool' | 'resource' | 'prompt' | 'method' | 'connection';
 
 export interface Call {
   method: string;
   kind: CallKind;
-  /** The tool or prompt name, or the resource URI; undefined for other methods. */
+  /** The tool or prompt name, the resource URI, or the server connected; undefined for other methods. */
   name: string | undefined;
   arguments: unknown;
   /** The federated server the call goes to, when the gateway fronts several (docs/FEDERATION.md). */
   server?: string | undefined;
+}
+
+/**
+ * A person connecting `server` with their own credentials, or using the connection they made
+ * (docs/POLICY.md, "Connections"): no method the default governs, so only rules naming
+ * `connections` decide it, and a policy that names none lets everyone connect (a connection
+ * alone reaches nothing: every call made with it is decided as any call is).
+ */
+export function connectionCall(server: string): Call {
+  return { method: 'sessiongate/connect', kind: 'connection', name: server, arguments: undefined, server };
 }
 
 /** Which federated server a tool, prompt or resource belongs to (undefined: none, or unknown). */

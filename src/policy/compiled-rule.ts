@@ -21,6 +21,7 @@ export class CompiledRule {
   readonly resources: NameSet | undefined;
   readonly prompts: NameSet | undefined;
   readonly methods: NameSet | undefined;
+  readonly connections: NameSet | undefined;
   readonly #servers: ReadonlySet<string> | undefined;
   readonly #issuers: ReadonlySet<string> | undefined;
   /** Names a person by what their token says (subjects, claims, scopes, clients): meaningful per issuer only. */
@@ -42,6 +43,7 @@ export class CompiledRule {
       new NameSet(rule.resources.map((pattern) => (isUriTemplate(pattern) ? pattern : normalizeResourcePattern(pattern))));
     this.prompts = rule.prompts && new NameSet(rule.prompts);
     this.methods = rule.methods && new NameSet(rule.methods);
+    this.connections = rule.connections && new NameSet(rule.connections);
     this.#servers = rule.servers && new Set(rule.servers);
     this.#issuers = rule.issuers && new Set(rule.issuers);
     this.#describesPeople = Boolean(rule.subjects ?? rule.claims ?? rule.scopes ?? rule.clients);
@@ -51,9 +53,9 @@ export class CompiledRule {
     this.#arguments = rule.arguments && compileSchema(rule.arguments);
   }
 
-  /** A rule that names no tool, resource, prompt or method covers every call the default governs. */
+  /** A rule that names no tool, resource, prompt, method or connection covers every call the default governs. */
   get coversAnyGoverned(): boolean {
-    return !this.tools && !this.resources && !this.prompts && !this.methods;
+    return !this.tools && !this.resources && !this.prompts && !this.methods && !this.connections;
   }
 
   /** Every who-condition holds for `caller`. */
@@ -84,6 +86,7 @@ export class CompiledRule {
     if (call.kind === 'tool') return this.tools?.has(call.name) ?? false;
     if (call.kind === 'resource') return this.resources?.has(call.name) ?? false;
     if (call.kind === 'prompt') return this.prompts?.has(call.name) ?? false;
+    if (call.kind === 'connection') return this.connections?.has(call.name) ?? false;
     return false;
   }
 

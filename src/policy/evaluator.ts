@@ -55,13 +55,17 @@ export class PolicyEvaluator {
     tool: new NameIndex(),
     resource: new NameIndex(),
     prompt: new NameIndex(),
+    connection: new NameIndex(),
   };
   readonly #methods = new NameIndex();
   readonly #anyGoverned = new Candidates();
+  /** Some rule names `connections`: using a connection is then checked on each call (docs/POLICY.md, "Connections"). */
+  readonly governsConnections: boolean;
 
   constructor(document: PolicyDocument) {
     this.document = document;
     this.#default = document.default ?? 'deny';
+    this.governsConnections = document.rules.some((rule) => rule.connections !== undefined);
     const compile = argumentSchemaCompiler();
     document.rules.forEach((rule, index) => {
       const compiled = new CompiledRule(rule, index, compile);
@@ -69,6 +73,7 @@ export class PolicyEvaluator {
       this.#byKind.tool.add(compiled, compiled.tools);
       this.#byKind.resource.add(compiled, compiled.resources);
       this.#byKind.prompt.add(compiled, compiled.prompts);
+      this.#byKind.connection.add(compiled, compiled.connections);
       this.#methods.add(compiled, compiled.methods);
     });
   }

@@ -38,6 +38,11 @@ export interface PolicyRule {
   /** Federated servers (by name) whose calls the rule is about: every call named must go to one of them. */
   servers?: string[];
   /**
+   * Servers (globs) a person connects with their own credentials (docs/CREDENTIALS.md): the rule
+   * is about connecting them, and using a connection made. `allow` or `deny` only.
+   */
+  connections?: string[];
+  /**
    * Servers the caller must have connected with their own credentials (docs/CREDENTIALS.md):
    * an allow or approve from this rule lets the call on only then; otherwise the caller is told
    * to connect them (the URL-elicitation error). Not a condition of who the rule is about.

@@ -15,7 +15,7 @@ import type { Identity, McpApplication, Reply, RequestContext, SessionPort } fro
 import { isStreamReply } from '../server/application.js';
 import { RequestKey } from '../server/request-key.js';
 import { compose, type Stage } from '../server/stage.js';
-import { type Call, type Caller, callerOf, callOf, listedCall, type ServerOf } from './call.js';
+import { type Call, type Caller, callerOf, callOf, connectionCall, listedCall, type ServerOf } from './call.js';
 import { durationMs } from './duration.js';
 import type { Decision, PolicyEvaluator } from './evaluator.js';
 import { decideRequest } from './decide-request.js';
@@ -103,6 +103,12 @@ export interface PolicyControls {
    * a refusal, or undefined to send it. A federation asks it for resources (`guard`).
    */
   readonly serverCheck: (request: JsonRpcRequest, context: RequestContext, server: string) => JsonRpcResponse | undefined;
+  /**
+   * Whether the person with `claims` (and `principal`) may connect `server`, or use the
+   * connection they made (docs/POLICY.md, "Connections"); undefined when no rule names
+   * `connections` (everyone may).
+   */
+  readonly connectionDecision: (claims: Readonly<Record<string, unknown>>, principal: string, server: string) => Decision | undefined;
 }
 
 /** The gate: an application with the policy stage around it, and its controls. */
@@ -115,6 +121,7 @@ export function policyGate(application: McpApplication, options: PolicyGateOptio
     policyChanged: stage.policyChanged,
     approvals: stage.approvals,
     serverCheck: stage.serverCheck,
+    connectionDecision: stage.connectionDecision,
   });
 }
 
@@ -279,6 +286,11 @@ export function policyStage(options: PolicyGateOptions): Stage & PolicyControls 
     },
     policyChanged: (previous) => seen.notifyChanges(previous, options.policy()),
     approvals: operators,
+    connectionDecision: (claims, principal, server) => {
+      const policy = options.policy();
+      if (!policy.governsConnections) return undefined;
+      return policy.decide(callerOf({ claims }, principal, options.subjectClaim, options.defaultIssuer), connectionCall(server));
+    },
     serverCheck: (request, context, server) => {
       const call = { ...callOf(request), server };
       const decision = options.policy().decide(callerFor(context), call);

@@ -53,6 +53,11 @@ export const POLICY_SCHEMA = {
           prompts: stringList,
           methods: stringList,
           servers: { ...stringList, description: 'Federated server names: the rule is about calls to these servers only.' },
+          connections: {
+            ...stringList,
+            description:
+              'Servers (globs) people connect with their own credentials (docs/CREDENTIALS.md): the rule is about connecting them and using the connection. allow or deny only.',
+          },
           requires: {
             ...stringList,
             description:

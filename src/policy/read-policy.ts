@@ -57,6 +57,9 @@ export function parsePolicy(input: string | object, source = 'policy'): PolicyDo
   document.rules.forEach((rule, index) => {
     if (ids.has(rule.id)) problems.push(`/rules/${index}/id "${rule.id}" is used twice`);
     ids.add(rule.id);
+    // Connecting is done on a page, not in a call: nobody could be asked to approve it there.
+    if (rule.connections !== undefined && rule.effect === 'approve')
+      problems.push(`/rules/${index} names connections: its effect must be allow or deny (a connection is not approved)`);
     if (rule.arguments !== undefined && !ajv.validateSchema(rule.arguments))
       problems.push(`/rules/${index}/arguments is not a valid JSON Schema: ${ajv.errorsText(ajv.errors)}`);
   });

@@ -121,7 +121,7 @@ function httpServer(
     upstreamHeaders,
     identityHeaders: spec.identityHeaders ?? flags.identityHeaders,
     ...(broker && {
-      upstreamAuthorization: (context: RequestContext) => broker.authorization(context.identity?.principal),
+      upstreamAuthorization: (context: RequestContext) => broker.authorization(context.identity),
       upstreamAuthorizationHeader: broker.header,
     }),
     // The share is of this server's own connections: at most --upstream-share, at most all of them.
@@ -138,7 +138,7 @@ function httpServer(
     probe: anyOf(probes),
     target: urls.map((url) => new URL(url).origin + new URL(url).pathname).join(', '),
     // A person who has not connected it is not shown it (docs/CREDENTIALS.md, "Several servers").
-    ...(broker && { admits: (context: RequestContext) => broker.authorization(context.identity?.principal) !== undefined }),
+    ...(broker && { admits: (context: RequestContext) => broker.authorization(context.identity) !== undefined }),
   };
 }
 

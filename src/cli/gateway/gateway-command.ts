@@ -287,7 +287,7 @@ async function httpPlan(flags: GatewayFlags, output: GatewayOutput): Promise<Omi
     identityHeaders: flags.identityHeaders,
     ...(upstreamTokens && { upstreamAuthorization: (context: RequestContext) => upstreamTokens.authorization(context.principal ?? '') }),
     ...(credentials && {
-      upstreamAuthorization: (context: RequestContext) => credentials.authorization(context.identity?.principal),
+      upstreamAuthorization: (context: RequestContext) => credentials.authorization(context.identity),
       upstreamAuthorizationHeader: credentials.header,
     }),
   };

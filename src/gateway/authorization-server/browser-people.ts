@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { browserCookie, sendToProvider } from './browser-flow.js';
 import { sha256 } from './grant-records.js';
-import { personPrincipal } from './issued-token-check.js';
+import { personClaims, personPrincipal } from './issued-token-check.js';
 import { personName, type Ready } from './server-context.js';
 
 /** A person signed in in this browser. */
@@ -17,6 +17,8 @@ export interface BrowserPerson {
   readonly principal: string;
   /** How pages and the audit name them. */
   readonly name: string;
+  /** Their claims as their requests carry them (what a policy rule about them reads). */
+  readonly claims: Readonly<Record<string, unknown>>;
   /** What a form on their page must carry (a form posted from elsewhere lacks it). */
   readonly formToken: string;
   /** SHA-256 of the browser's binding cookie: a flow started here continues only here. */
@@ -44,7 +46,8 @@ export function browserPeople(ready: () => Ready | undefined, principalClaim: st
       const manager = await context().records.managers.get(browser);
       const principal = manager && personPrincipal(manager.person, principalClaim);
       if (!manager || principal === undefined) return undefined;
-      return { principal, name: personName(manager.person), formToken: manager.formToken, browser };
+      const claims = personClaims(manager.person);
+      return { principal, name: personName(manager.person), claims, formToken: manager.formToken, browser };
     },
     signIn: (req, res, returnTo) => sendToProvider(context(), req, res, undefined, returnTo),
   };

@@ -90,12 +90,17 @@ async function checkToken(
   return { identity: { ...identityOf(person.issuer, named, described), family: family.id }, until: (claims.exp ?? 0) * 1000 };
 }
 
+/** What a person's requests say of them (their identity's claims, as a policy reads them), but for the token's own. */
+export function personClaims(person: Person): Record<string, unknown> {
+  return { ...person.claims, iss: person.issuer, sub: person.subject };
+}
+
 /**
  * The principal a person's requests carry (as `issuedTokenIdentity` makes it), for a person
  * signed in on a page rather than by a token; undefined when they lack the principal claim.
  */
 export function personPrincipal(person: Person, principalClaim = 'sub'): string | undefined {
-  const described: Record<string, unknown> = { ...person.claims, iss: person.issuer, sub: person.subject };
+  const described = personClaims(person);
   const named = described[principalClaim];
   return typeof named === 'string' && named !== '' ? identityOf(person.issuer, named, described).principal : undefined;
 }

@@ -90,6 +90,8 @@ async function connect(pages: Pages, req: IncomingMessage, res: ServerResponse):
   if (!broker) return failure(res, 404, 'This gateway has no server of that name people connect.');
   const person = await signedIn(pages, req, res, `${CONNECTIONS_PATHS.connect}?server=${encodeURIComponent(server)}`);
   if (!person) return;
+  const forbidden = broker.refusal(person);
+  if (forbidden) return failure(res, 403, forbidden);
   if (req.method === 'GET') return connectPage(res, person, broker);
   const form = await ownForm(req, res, person);
   if (!form) return;
@@ -128,6 +130,9 @@ async function callback({ connections, people, pending }: Pages, req: IncomingMe
   // The server it was started for (a reload may have removed it since).
   const broker = connections.broker(read.value.server);
   if (!broker) return failure(res, 404, 'This gateway no longer has that server.');
+  // The policy may have changed since the connection started.
+  const forbidden = broker.refusal(person);
+  if (forbidden) return failure(res, 403, forbidden);
   const code = query.get('code');
   if (code === null || query.has('error'))
     return failure(res, 403, `${broker.server} did not authorize the connection (${query.get('error') ?? 'no code'}).`);
@@ -144,7 +149,7 @@ async function callback({ connections, people, pending }: Pages, req: IncomingMe
 
 async function connectionsPage(res: ServerResponse, person: BrowserPerson, connections: Connections): Promise<void> {
   const connected = new Map((await connections.list(person.principal)).map((connection) => [connection.server, connection]));
-  const cards = connections.servers.map((name) => card(name, connected.get(name), person)).join('\n');
+  const cards = connections.brokers.map((broker) => card(broker, connected.get(broker.server), person)).join('\n');
   sendPage(
     res,
     200,
@@ -153,10 +158,16 @@ async function connectionsPage(res: ServerResponse, person: BrowserPerson, conne
   );
 }
 
-/** One server on the person's page: connected (and a button to disconnect) or a link to connect. */
-function card(name: string, connection: ConnectionSummary | undefined, person: BrowserPerson): string {
+/**
+ * One server on the person's page: connected (and a button to disconnect), a link to connect,
+ * or why the policy does not let them (a connection made before stays listed, to disconnect).
+ */
+function card(broker: CredentialBroker, connection: ConnectionSummary | undefined, person: BrowserPerson): string {
   const date = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+  const name = broker.server;
   const server = escapeHtml(name);
+  const forbidden = connection ? undefined : broker.refusal(person);
+  if (forbidden) return `<li class="card"><p><strong>${server}</strong>: not available to you</p>\n<p>${escapeHtml(forbidden)}</p></li>`;
   return connection
     ? `<li class="card"><p><strong>${server}</strong>: connected</p>
 <dl><dt>Connected</dt><dd>${date(connection.connectedAt)} UTC</dd><dt>Renewed</dt><dd>${date(connection.refreshedAt)} UTC</dd></dl>

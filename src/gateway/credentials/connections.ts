@@ -9,7 +9,7 @@
 import type { EventSink } from '../audit-events.js';
 import { OptionError } from '../../protocol/options.js';
 import type { SessionStore } from '../../store/store.js';
-import { ConnectionRequired, type CredentialBroker } from './credential-broker.js';
+import { type ConnectionPolicy, ConnectionRequired, type CredentialBroker } from './credential-broker.js';
 import type { ConnectionSummary } from './vault.js';
 
 export class Connections {
@@ -51,6 +51,11 @@ export class Connections {
   async checkKey(): Promise<void> {
     // One vault for all: one check says it.
     await this.brokers[0]!.checkKey();
+  }
+
+  /** Told the policy once the gateway is assembled (without one, everyone may connect every server). */
+  governedBy(policy: ConnectionPolicy): void {
+    for (const broker of this.#brokers.values()) broker.governedBy(policy);
   }
 
   /** Calls `listener` when a person connected a server (on this replica). */

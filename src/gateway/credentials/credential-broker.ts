@@ -16,6 +16,13 @@ import { sha256 } from '../authorization-server/grant-records.js';
 import { SecretSealer } from '../authorization-server/sealed-secret.js';
 import { AuthorizationServerUnavailable, GrantRefused, UpstreamOAuth, type UpstreamOAuthOptions } from './upstream-oauth.js';
 import { type Connection, type ConnectionSummary, type UpstreamTokens, Vault } from './vault.js';
+import type { Identity } from '../../server/application.js';
+
+/**
+ * The policy's word on a person connecting a server or using their connection: why not, or
+ * undefined when they may (docs/POLICY.md, "Connections").
+ */
+export type ConnectionPolicy = (claims: Readonly<Record<string, unknown>>, principal: string, server: string) => string | undefined;
 
 export interface CredentialBrokerOptions extends Omit<UpstreamOAuthOptions, 'resource'> {
   /** The upstream server's URL: the resource OAuth tokens are asked for. Required for `oauth`. */
@@ -88,6 +95,7 @@ export class CredentialBroker {
   #parts: Parts | undefined;
   #origin: string | undefined;
   #onConnected: (principal: string) => void = () => {};
+  #policy: ConnectionPolicy = () => undefined;
 
   constructor(options: CredentialBrokerOptions) {
     this.kind = options.kind ?? 'oauth';
@@ -167,14 +175,33 @@ export class CredentialBroker {
     return loading;
   }
 
-  /** The `Authorization` for `principal`'s requests upstream, once `ready` settled. */
-  authorization(principal: string | undefined): string | undefined {
-    return principal === undefined ? undefined : this.#held.get(principal)?.authorization;
+  /**
+   * The `Authorization` for the caller's requests upstream, once `ready` settled; undefined
+   * without one, or when the policy forbids them this connection (docs/POLICY.md, "Connections").
+   */
+  authorization(identity: Identity | undefined): string | undefined {
+    return this.#usable(identity)?.authorization;
   }
 
-  /** `principal`'s credential itself (a stdio server's `_meta` key), once `ready` settled. */
-  credential(principal: string | undefined): string | undefined {
-    return principal === undefined ? undefined : this.#held.get(principal)?.credential;
+  /** The caller's credential itself (a stdio server's `_meta` key), on the same terms. */
+  credential(identity: Identity | undefined): string | undefined {
+    return this.#usable(identity)?.credential;
+  }
+
+  /** Told the policy once the gateway is assembled (connections.ts). */
+  governedBy(policy: ConnectionPolicy): void {
+    this.#policy = policy;
+  }
+
+  /** Why the policy forbids the person this server's connection (to make or to use); undefined when it does not. */
+  refusal(identity: Identity): string | undefined {
+    return this.#policy(identity.claims, identity.principal, this.server);
+  }
+
+  #usable(identity: Identity | undefined): Held | undefined {
+    if (identity === undefined) return undefined;
+    const held = this.#held.get(identity.principal);
+    return held && this.refusal(identity) === undefined ? held : undefined;
   }
 
   /** Calls `listener` when a person connected this server here (connections.ts: their sessions are told their lists changed). */

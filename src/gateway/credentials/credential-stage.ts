@@ -20,6 +20,7 @@ import type { Stage } from '../../server/stage.js';
 import { AuthorizationServerUnavailable } from './upstream-oauth.js';
 import { ConnectionRequired, type CredentialBroker } from './credential-broker.js';
 import type { Connections } from './connections.js';
+import { policyRefusal } from '../../policy/policy-errors.js';
 
 /** What every id of the stage's questions starts with (server/client-questions.ts). */
 const QUESTION_ID = 'sessiongate-connect-';
@@ -45,7 +46,7 @@ export function credentialStage(connections: Connections, serverOf?: (request: J
     if (key === undefined || isSessionScoped(request.method)) return bare;
     const params = bare.params ?? {};
     const meta = typeof params['_meta'] === 'object' && params['_meta'] !== null ? params['_meta'] : {};
-    const credential = broker!.credential(context.identity?.principal) ?? '';
+    const credential = broker!.credential(context.identity) ?? '';
     return { ...bare, params: { ...params, _meta: { ...meta, [key]: credential } } };
   };
   /**
@@ -69,6 +70,9 @@ export function credentialStage(connections: Connections, serverOf?: (request: J
     handle(request, context, next) {
       const server = serverOf?.(request);
       const broker = single ?? connections.broker(server);
+      // A connection the policy forbids this person is not used, whether or not they made it.
+      const forbidden = broker && context.identity && broker.refusal(context.identity);
+      if (forbidden) return Promise.resolve(policyRefusal(request.id, 'SG_POLICY_DENIED', forbidden));
       const forward = (): Promise<Reply> => next(carrying(request, context, broker), context);
       // A federation's request for a server nobody connects needs nothing; one for no single
       // server (a list, initialize, an unlisted resource) loads every connection of the caller.
