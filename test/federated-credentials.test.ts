@@ -173,6 +173,8 @@ describe('per-person credentials for servers of a federation', () => {
     }
     // A server that takes no credentials has no page to connect it.
     expect((await fetch(connectUrl('open'))).status).toBe(404);
+    // A gateway whose public URL is not https publishes no client metadata document (none would fetch it).
+    expect((await fetch(`${origin()}/connections/client-metadata.json`)).status).toBe(404);
     const person = `issuer=${encodeURIComponent(idp.issuer)}&subject=alice`;
     const admin = (path: string, method = 'GET'): Promise<Response> =>
       fetch(`${origin()}${path}`, { method, headers: { authorization: `Bearer ${ADMIN}` } });

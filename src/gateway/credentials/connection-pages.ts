@@ -46,7 +46,33 @@ export function connectionRoutes(connections: Connections, people: BrowserPeople
     [CONNECTIONS_PATHS.page]: (req, res) => listPage(at(), req, res),
     [CONNECTIONS_PATHS.connect]: (req, res) => connect(at(), req, res),
     [CONNECTIONS_PATHS.callback]: (req, res) => callback(at(), req, res),
+    [CONNECTIONS_PATHS.client]: (req, res) => clientDocument(connections.brokers[0]!, req, res),
   };
+}
+
+/**
+ * GET `/connections/client-metadata.json`: the gateway as an OAuth client of upstream servers'
+ * authorization servers, described where its client id points (CIMD, MCP authorization
+ * 2025-11-25): a public client (PKCE) sending people back to its callback. Only an https
+ * gateway's is used as a client id; the server fetching it checks `client_id` is its URL.
+ */
+function clientDocument(broker: CredentialBroker, req: IncomingMessage, res: ServerResponse): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
+  const clientId = broker.documentUrl;
+  if (clientId === undefined)
+    return void res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: 'this gateway publishes its client metadata document only at an https public URL' }));
+  const document = {
+    client_id: clientId,
+    client_name: 'Sessiongate',
+    client_uri: new URL(clientId).origin,
+    redirect_uris: [broker.callbackUrl],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
+  };
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=3600' }).end(JSON.stringify(document));
 }
 
 /** The person signed in here, or undefined after sending the browser to sign in (back to `returnTo`). */

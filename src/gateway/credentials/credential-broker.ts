@@ -123,7 +123,12 @@ export class CredentialBroker {
     const { resource } = this.#options;
     const oauth =
       this.kind === 'oauth' && resource !== undefined
-        ? new UpstreamOAuth({ ...this.#options, resource }, store.grants, () => this.callbackUrl)
+        ? new UpstreamOAuth(
+            { ...this.#options, resource },
+            store.grants,
+            () => this.callbackUrl,
+            () => this.documentUrl,
+          )
         : undefined;
     this.#parts = { vault, oauth, grants: store.grants, events };
   }
@@ -137,6 +142,15 @@ export class CredentialBroker {
   /** Where the upstream's authorization server sends people back. */
   get callbackUrl(): string {
     return `${this.#listeningOrigin()}${CONNECTIONS_PATHS.callback}`;
+  }
+
+  /**
+   * Where the gateway publishes its OAuth client metadata document (connection-pages.ts), when
+   * its public URL is https (the only kind an authorization server fetches); else undefined.
+   */
+  get documentUrl(): string | undefined {
+    const origin = this.#origin;
+    return origin?.startsWith('https://') ? `${origin}${CONNECTIONS_PATHS.client}` : undefined;
   }
 
   /** The page that connects the server (what a caller without a connection is told to open). */
@@ -322,6 +336,7 @@ export const CONNECTIONS_PATHS = {
   page: '/connections',
   connect: '/connections/connect',
   callback: '/connections/callback',
+  client: '/connections/client-metadata.json',
 } as const;
 
 /** When the connection's token is to be renewed: before it expires by a minute, or half its life when shorter. */

@@ -2,9 +2,10 @@
  * @module gateway/credentials/upstream-oauth
  * The gateway as the OAuth client of an upstream server's authorization server
  * (docs/CREDENTIALS.md, "Connecting"): found from the server's RFC 9728 metadata and the
- * authorization server's RFC 8414 metadata (or given), registered with a client id the operator
- * gives or by RFC 7591 registration on first use (kept in the store's secrets, so replicas and
- * restarts share one), the authorization code flow with PKCE (S256), RFC 8707's `resource` (the
+ * authorization server's RFC 8414 metadata (or given), known by a client id the operator gives,
+ * else by the client ID metadata document the gateway publishes (CIMD, where the server takes
+ * one and the gateway's public URL is https), else by RFC 7591 registration on first use (kept
+ * in the store's grants, so replicas and restarts share one), the authorization code flow with PKCE (S256), RFC 8707's `resource` (the
  * upstream's URL) in the authorization and every token request, RFC 9207's `iss` checked when
  * the server sends it.
  */
@@ -36,12 +37,15 @@ interface ServerMetadata {
   token_endpoint: string;
   registration_endpoint?: string;
   revocation_endpoint?: string;
+  client_id_metadata_document_supported?: boolean;
   authorization_response_iss_parameter_supported?: boolean;
 }
 
 interface Client {
   clientId: string;
   clientSecret?: string | undefined;
+  /** The client id is the gateway's metadata document: the server reads it, nothing is registered. */
+  document?: true;
 }
 
 /** The authorization server refused a grant (a code, a refresh token): the person must connect again. */
@@ -71,14 +75,24 @@ export class UpstreamOAuth {
   readonly #options: UpstreamOAuthOptions;
   readonly #grants: GrantStore;
   readonly #redirectUri: () => string;
+  readonly #documentUrl: () => string | undefined;
   #metadata: Promise<ServerMetadata> | undefined;
   #client: Promise<Client> | undefined;
 
-  /** `redirectUri`: the gateway's callback (known once it listens). */
-  constructor(options: UpstreamOAuthOptions, grants: GrantStore, redirectUri: () => string) {
+  /**
+   * `redirectUri`: the gateway's callback (known once it listens); `documentUrl`: where the
+   * gateway publishes its client metadata document (undefined while its public URL is not https).
+   */
+  constructor(
+    options: UpstreamOAuthOptions,
+    grants: GrantStore,
+    redirectUri: () => string,
+    documentUrl: () => string | undefined = () => undefined,
+  ) {
     this.#options = options;
     this.#grants = grants;
     this.#redirectUri = redirectUri;
+    this.#documentUrl = documentUrl;
   }
 
   /** Where the person's browser goes to authorize the gateway for them. */
@@ -135,6 +149,9 @@ export class UpstreamOAuth {
         throw new AuthorizationServerUnavailable(
           "the authorization server refused the gateway's client (check --upstream-client-id and its secret)",
         );
+      // Its own document refused: nothing to register again.
+      if ((await this.#registered()).document)
+        throw new AuthorizationServerUnavailable("the authorization server refused the gateway's client metadata document");
       // A client this gateway registered and the server no longer knows: registered again at the
       // next connection; the person's grant was that client's, so it is gone too.
       await this.#forgetRegistration(metadata);
@@ -241,9 +258,15 @@ export class UpstreamOAuth {
     if (kept !== undefined) await this.#grants.swap(key, kept, undefined, 0, Date.now());
   }
 
-  /** RFC 7591, once for every replica: the first registration kept in the store is the one used. */
+  /**
+   * The gateway's metadata document where the server takes one (MCP authorization 2025-11-25
+   * prefers it to registration: nothing to keep, nothing to lose); else RFC 7591, once for
+   * every replica: the first registration kept in the store is the one used.
+   */
   async #register(): Promise<Client> {
     const metadata = await this.#discovered();
+    const document = this.#documentUrl();
+    if (metadata.client_id_metadata_document_supported === true && document !== undefined) return { clientId: document, document: true };
     const key = this.#registrationKey(metadata);
     const kept = await this.#grants.get(key, Date.now());
     if (kept !== undefined) return JSON.parse(kept) as Client;
