@@ -18,7 +18,7 @@ import { ElicitationCompleteNotificationSchema, ElicitRequestSchema, McpError } 
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, seriousViolations } from './helpers/browser.js';
-import { connectThrough, loginAtProvider, refusal, signInThrough } from './helpers/browser-sign-in.js';
+import { bearerInitialize, connectThrough, loginAtProvider, refusal, signInThrough } from './helpers/browser-sign-in.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { TestOAuthClient } from './helpers/oauth-client.js';
 import { startOpenIdProvider, type OpenIdProvider } from './helpers/openid-provider.js';
@@ -36,7 +36,7 @@ let audit: string;
 beforeAll(async () => {
   idp = await startOpenIdProvider();
   upstream = await startProtectedUpstream();
-  for (const person of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'ivan', 'judy', 'kim']) {
+  for (const person of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'ivan', 'judy', 'kim', 'lee', 'mallory']) {
     idp.people.set(person, { email: `${person}@example.com` });
     upstream.people.add(person);
   }
@@ -210,8 +210,11 @@ describe('disconnecting', () => {
       expect(await seriousViolations(page)).toEqual([]);
       const forged = await page.request.post(`${new URL(gateway.url).origin}/connections`, { form: { server: 'issues' } });
       expect(forged.status()).toBe(403);
+      const revoked = upstream.revocations;
       await page.click('button.deny');
       await page.waitForSelector('li.card:has-text("not connected")');
+      // The authorization server is told too (RFC 7009): the grant is dead there, not only forgotten here.
+      expect(upstream.revocations).toBe(revoked + 1);
     } finally {
       await context.close();
     }
@@ -315,6 +318,43 @@ describe('asked in the call (URL-mode elicitation)', () => {
     await client.close();
   }, 120_000);
 
+  it("an answer to the question from someone else's session does not count: only the person asked ends or continues the call", async () => {
+    // Mallory has a session of her own (she connected), and learns the id of the question Lee is asked.
+    const mallory = await signedIn('mallory');
+    await (await connectInBrowser(connectUrl(), 'mallory')).close();
+    const opened = await bearerInitialize(gateway.url, mallory.tokens()!.access_token);
+    const malloryAnswers = (id: string | number): Promise<Response> =>
+      fetch(gateway.url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${mallory.tokens()!.access_token}`,
+          'mcp-session-id': opened.headers.get('mcp-session-id')!,
+          'mcp-protocol-version': '2025-11-25',
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id, result: { action: 'decline' } }),
+      });
+    const lee = await signedIn('lee');
+    await (await connectInBrowser(connectUrl(), 'lee')).close();
+    const client = new Client({ name: 'host', version: '1' }, { capabilities: { elicitation: { url: {} } } });
+    const strays: number[] = [];
+    client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
+      // Before Lee answers, Mallory declines in his place, from her session.
+      strays.push((await malloryAnswers(extra.requestId)).status);
+      await (await connectInBrowser((request.params as { url: string }).url, 'lee')).close();
+      return { action: 'accept' };
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url), { authProvider: lee }));
+    expect(await whoami(client)).toBe('lee');
+    expect((await admin(`/admin/connections?issuer=${encodeURIComponent(idp.issuer)}&subject=lee&server=issues`, 'DELETE')).status).toBe(
+      200,
+    );
+    expect(await whoami(client)).toBe('lee'); // Mallory's decline did not end it
+    expect(strays).toEqual([202]);
+    await client.close();
+  }, 120_000);
+
   it('declined: the call is not sent and ends with the URL to connect', async () => {
     const judy = await signedIn('judy');
     await (await connectInBrowser(connectUrl(), 'judy')).close();
@@ -328,6 +368,54 @@ describe('asked in the call (URL-mode elicitation)', () => {
     expect(asked).toHaveLength(1);
     expect(upstream.calls.length).toBe(calls);
     await client.close();
+  }, 120_000);
+});
+
+describe('a client the operator registered (--upstream-client-id)', () => {
+  it("a wrong secret for it is the operator's mistake, said as such: no connection is kept, nothing is registered instead", async () => {
+    const port = await freePort();
+    const callback = `http://127.0.0.1:${port}/connections/callback`;
+    const metadata = (await (await fetch(`${upstream.issuer}/.well-known/openid-configuration`)).json()) as {
+      registration_endpoint: string;
+    };
+    const registered = (await (
+      await fetch(metadata.registration_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          redirect_uris: [callback],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'client_secret_basic',
+        }),
+      })
+    ).json()) as { client_id: string };
+    const dir = mkdtempSync(join(tmpdir(), 'sg-credentials-client-'));
+    const [loginSecret, clientSecret, vaultKey] = [join(dir, 'login'), join(dir, 'client'), join(dir, 'vault.key')];
+    writeFileSync(loginSecret, idp.clientSecret);
+    writeFileSync(clientSecret, 'not-the-secret-it-was-given');
+    writeFileSync(vaultKey, randomBytes(32).toString('hex'));
+    const given = await startGateway([
+      ...['--port', String(port), '--host', '127.0.0.1', '--store', 'memory', '--upstream', upstream.url, '--upstream-era', 'handshake'],
+      ...['--auth', 'oauth', '--login-issuer', idp.issuer, '--login-client-id', idp.clientId, '--login-client-secret-file', loginSecret],
+      ...['--upstream-credentials', 'oauth', '--upstream-name', 'issues', '--upstream-scope', 'mcp', '--secrets-key-file', vaultKey],
+      ...['--upstream-client-id', registered.client_id, '--upstream-client-secret-file', clientSecret],
+    ]);
+    try {
+      idp.serve(`http://127.0.0.1:${port}/oauth/callback`);
+      const registrations = upstream.registrations;
+      const ended = await connectInBrowser(`http://127.0.0.1:${port}/connections/connect?server=issues`, 'kim');
+      expect(ended.title).toBe('This connection cannot go on');
+      expect(await ended.page.textContent('main')).toContain("refused the gateway's client (check --upstream-client-id and its secret)");
+      await ended.close();
+      expect(upstream.registrations).toBe(registrations);
+      const kim = await signInThrough(browser, given.url, 'kim');
+      await refusal(
+        new Client({ name: 'host', version: '1' }).connect(new StreamableHTTPClientTransport(new URL(given.url), { authProvider: kim })),
+      );
+    } finally {
+      await given.kill();
+    }
   }, 120_000);
 });
 
