@@ -273,7 +273,7 @@ describe('settings', () => {
     ).toMatch(/--forward-header authorization would send another/);
     expect(await refused({ local: { stdio: 'node x.js', credentials: 'secret' } }, signIn)).toMatch(/credentials are for HTTP servers/);
     expect(await refused({ issues: { ...protectedServer, credentials: { kind: 'secret', scope: 'mcp' } } }, signIn)).toMatch(
-      /scope .* are for kind "oauth"/,
+      /scope, .* are for kind "oauth"/,
     );
     expect(await refused({ issues: { ...protectedServer, credentials: 'maybe' } }, signIn)).toMatch(/server "issues": credentials/);
     expect(await refused({ issues: { url: issues.url } }, [...signIn, '--upstream-client-id', 'x'])).toMatch(

@@ -88,6 +88,7 @@ describe('each person acts upstream as themselves', () => {
     const alice = await signedIn('alice');
     const bob = await signedIn('bob');
     const before = upstream.calls.length;
+    const resourcesBefore = upstream.resourcesAsked.length;
     // The session cannot even open upstream without a token: initialize is refused with the URL.
     const { code, url } = await refusal(connectClient(alice));
     expect(code).toBe(-32042);
@@ -105,6 +106,8 @@ describe('each person acts upstream as themselves', () => {
     expect(await whoami(bobClient)).toBe('bob');
     expect(await whoami(aliceClient)).toBe('alice');
     expect(upstream.calls.slice(before).map((call) => call.subject)).toEqual(['alice', 'bob', 'alice']);
+    // RFC 8707: every authorization and token request named the upstream (two of each).
+    expect(upstream.resourcesAsked.slice(resourcesBefore)).toEqual(Array(4).fill(upstream.url));
     // Neither person's gateway token ever reached the upstream.
     const gatewayTokens = [alice.tokens()!.access_token, bob.tokens()!.access_token];
     for (const call of upstream.calls) expect(gatewayTokens).not.toContain(call.token);
@@ -415,6 +418,36 @@ describe('a client the operator registered (--upstream-client-id)', () => {
       );
     } finally {
       await given.kill();
+    }
+  }, 120_000);
+});
+
+describe('an authorization server that refuses RFC 8707 (--upstream-resource-indicator off)', () => {
+  it('is never sent `resource`, and its tokens still serve: it decides their audience itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-credentials-resource-'));
+    const [loginSecret, vaultKey] = [join(dir, 'login'), join(dir, 'vault.key')];
+    writeFileSync(loginSecret, idp.clientSecret);
+    writeFileSync(vaultKey, randomBytes(32).toString('hex'));
+    const plain = await startGateway([
+      ...['--port', '0', '--store', 'memory', '--upstream', upstream.url, '--upstream-era', 'handshake'],
+      ...['--auth', 'oauth', '--login-issuer', idp.issuer, '--login-client-id', idp.clientId, '--login-client-secret-file', loginSecret],
+      ...['--upstream-credentials', 'oauth', '--upstream-name', 'issues', '--upstream-scope', 'mcp', '--secrets-key-file', vaultKey],
+      ...['--upstream-resource-indicator', 'off'],
+    ]);
+    try {
+      idp.serve(`${new URL(plain.url).origin}/oauth/callback`);
+      const asked = upstream.resourcesAsked.length;
+      await (await connectInBrowser(`${new URL(plain.url).origin}/connections/connect?server=issues`, 'kim')).close();
+      const kim = await signInThrough(browser, plain.url, 'kim');
+      const client = new Client({ name: 'host', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(plain.url), { authProvider: kim }));
+      expect(await whoami(client)).toBe('kim');
+      await client.close();
+      const sent = upstream.resourcesAsked.slice(asked);
+      expect(sent.length).toBeGreaterThanOrEqual(2); // the authorization, the code's exchange
+      expect(sent).toEqual(sent.map(() => undefined));
+    } finally {
+      await plain.kill();
     }
   }, 120_000);
 });

@@ -28,6 +28,8 @@ export interface ProtectedUpstream {
   issued: string[];
   /** Refresh-token grants answered; and those refused. */
   refreshes: { granted: number; refused: number };
+  /** The RFC 8707 `resource` of every authorization and token request it answered (undefined: not sent). */
+  resourcesAsked: (string | undefined)[];
   /** Grants revoked at its revocation endpoint (RFC 7009). */
   revocations: number;
   /** Clients registered with it (RFC 7591). */
@@ -56,6 +58,7 @@ export async function startProtectedUpstream(): Promise<ProtectedUpstream> {
     issued: [],
     refreshes: { granted: 0, refused: 0 },
     revocations: 0,
+    resourcesAsked: [],
     registrations: 0,
     forgetClients: async () => {
       // The model's storage (its static `adapter`, which @types/oidc-provider does not declare).
@@ -96,7 +99,10 @@ export async function startProtectedUpstream(): Promise<ProtectedUpstream> {
     cookies: { keys: ['upstream-cookie-key-0123456789'] },
     ttl: { Interaction: 600, Session: 3600, Grant: 3600, RefreshToken: 3600 },
   });
+  // As the client sent it (the provider's own params hold its default resource when none was sent).
   provider.on('grant.success', (ctx) => {
+    const sent = (ctx.oidc as unknown as { body?: Record<string, unknown> }).body?.['resource'];
+    upstream.resourcesAsked.push(typeof sent === 'string' ? sent : undefined);
     if (ctx.oidc.params?.['grant_type'] === 'refresh_token') upstream.refreshes.granted++;
     const body = ctx.body as Record<string, unknown> | undefined;
     for (const name of ['access_token', 'refresh_token']) if (typeof body?.[name] === 'string') upstream.issued.push(body[name]);
@@ -110,7 +116,11 @@ export async function startProtectedUpstream(): Promise<ProtectedUpstream> {
     if (ctx.oidc.params?.['grant_type'] === 'refresh_token') upstream.refreshes.refused++;
   });
   const handle = provider.callback();
-  asServer.on('request', (req: IncomingMessage, res: ServerResponse) => void handle(req, res));
+  asServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const asked = new URL(req.url ?? '/', issuer);
+    if (asked.pathname === '/auth') upstream.resourcesAsked.push(asked.searchParams.get('resource') ?? undefined);
+    void handle(req, res);
+  });
 
   const keys = createRemoteJWKSet(new URL(`${issuer}/jwks`));
   const metadataPath = '/.well-known/oauth-protected-resource/mcp';

@@ -25,10 +25,14 @@ export function upstreamCredentials(flags: GatewayFlags, upstreamUrl: string | u
   const kind = flags.upstreamCredentials;
   if (
     kind === 'secret' &&
-    (flags.upstreamClientId ?? flags.upstreamClientSecretFile ?? flags.upstreamScope ?? flags.upstreamAuthorizationServer)
+    (flags.upstreamClientId ??
+      flags.upstreamClientSecretFile ??
+      flags.upstreamScope ??
+      flags.upstreamAuthorizationServer ??
+      flags.upstreamResourceIndicator)
   )
     throw new Error(
-      '--upstream-client-id, --upstream-client-secret-file, --upstream-scope and --upstream-authorization-server are for --upstream-credentials oauth',
+      '--upstream-client-id, --upstream-client-secret-file, --upstream-scope, --upstream-authorization-server and --upstream-resource-indicator are for --upstream-credentials oauth',
     );
   if (kind === 'oauth' && flags.upstreamSecretHeader !== undefined)
     throw new Error('--upstream-secret-header is for --upstream-credentials secret');
@@ -56,6 +60,7 @@ export function upstreamCredentials(flags: GatewayFlags, upstreamUrl: string | u
     clientId: flags.upstreamClientId,
     clientSecret,
     scope: flags.upstreamScope,
+    resourceIndicator: flags.upstreamResourceIndicator !== 'off',
     authorizationServer: flags.upstreamAuthorizationServer,
   });
 }
@@ -70,8 +75,10 @@ export function serverCredentials(flags: GatewayFlags, spec: ServerSpec): Creden
   if (settings === undefined) return undefined;
   const where = `server "${spec.name}": credentials`;
   const { kind } = settings;
-  if (kind === 'secret' && (settings.clientId ?? settings.clientSecretFile ?? settings.scope ?? settings.authorizationServer))
-    throw new Error(`${where}: clientId, clientSecretFile, scope and authorizationServer are for kind "oauth"`);
+  const oauthOnly =
+    settings.clientId ?? settings.clientSecretFile ?? settings.scope ?? settings.authorizationServer ?? settings.resourceIndicator;
+  if (kind === 'secret' && oauthOnly !== undefined)
+    throw new Error(`${where}: clientId, clientSecretFile, scope, authorizationServer and resourceIndicator are for kind "oauth"`);
   if (kind === 'oauth' && settings.secretHeader !== undefined) throw new Error(`${where}: secretHeader is for kind "secret"`);
   const clientSecret =
     settings.clientSecretFile === undefined ? undefined : readFileSync(settings.clientSecretFile, 'utf8').trim() || undefined;
@@ -85,6 +92,7 @@ export function serverCredentials(flags: GatewayFlags, spec: ServerSpec): Creden
     clientId: settings.clientId,
     clientSecret,
     scope: settings.scope,
+    resourceIndicator: settings.resourceIndicator,
     authorizationServer: settings.authorizationServer,
   });
 }
@@ -97,6 +105,7 @@ export function strayCompanion(flags: GatewayFlags): string | undefined {
     flags.upstreamClientSecretFile !== undefined && '--upstream-client-secret-file',
     flags.upstreamScope !== undefined && '--upstream-scope',
     flags.upstreamAuthorizationServer !== undefined && '--upstream-authorization-server',
+    flags.upstreamResourceIndicator !== undefined && '--upstream-resource-indicator',
     flags.upstreamSecretHeader !== undefined && '--upstream-secret-header',
     flags.upstreamCredentialMeta !== undefined && '--upstream-credential-meta',
   ].find((name): name is string => typeof name === 'string');

@@ -118,6 +118,7 @@ export interface GatewayFlags {
   upstreamClientId: string | undefined;
   upstreamClientSecretFile: string | undefined;
   upstreamScope: string | undefined;
+  upstreamResourceIndicator: 'on' | 'off' | undefined;
   upstreamAuthorizationServer: string | undefined;
 }
 
@@ -431,6 +432,12 @@ function addAuthFlags(program: Command): Command {
     .addOption(flag('--upstream-scope <scope>', 'upstream credentials: the scope asked for (default: the server decides)'))
     .addOption(
       flag(
+        '--upstream-resource-indicator <on|off>',
+        "upstream credentials: send RFC 8707's resource to the upstream's authorization server (off for one that refuses it, e.g. Entra ID; default: on)",
+      ).choices(['on', 'off']),
+    )
+    .addOption(
+      flag(
         '--upstream-authorization-server <issuer>',
         "upstream credentials: the upstream's authorization server (default: the one its RFC 9728 metadata names)",
       ).argParser(parser(parseHttpUrl)),
@@ -511,6 +518,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     upstreamClientId: values['upstreamClientId'] as string | undefined,
     upstreamClientSecretFile: values['upstreamClientSecretFile'] as string | undefined,
     upstreamScope: values['upstreamScope'] as string | undefined,
+    upstreamResourceIndicator: values['upstreamResourceIndicator'] as 'on' | 'off' | undefined,
     upstreamAuthorizationServer: values['upstreamAuthorizationServer'] as string | undefined,
     auditIdentityClaim: values['auditIdentityClaim'] as string,
     upstreamTokenExchange: values['upstreamTokenExchange'] as string | undefined,

@@ -37,6 +37,8 @@ export interface ServerCredentials {
   clientId?: string;
   clientSecretFile?: string;
   scope?: string;
+  /** Send RFC 8707's `resource` (default true). */
+  resourceIndicator?: boolean;
   authorizationServer?: string;
   secretHeader?: string;
 }
@@ -77,6 +79,7 @@ function entrySchema() {
               clientId: z.string().min(1).optional(),
               clientSecretFile: z.string().min(1).optional(),
               scope: z.string().min(1).optional(),
+              resourceIndicator: z.boolean().optional(),
               authorizationServer: z.url({ protocol: /^https?$/ }).optional(),
               secretHeader: z.string().min(1).optional(),
             })

@@ -27,6 +27,12 @@ export interface UpstreamOAuthOptions {
   clientSecret?: string | undefined;
   /** The scope asked for. Default: none (the server's default). */
   scope?: string | undefined;
+  /**
+   * Send RFC 8707's `resource` (the upstream's URL) in the authorization and token requests.
+   * Off for a server that refuses the parameter (Entra ID does), which then decides the token's
+   * audience itself. Default true.
+   */
+  resourceIndicator?: boolean | undefined;
   /** How long a call to the authorization server may take, ms. Default 10,000. */
   timeoutMs?: number | undefined;
 }
@@ -107,11 +113,16 @@ export class UpstreamOAuth {
       state,
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
-      resource: this.#options.resource,
+      ...this.#resourceParameter(),
       ...(this.#options.scope !== undefined && { scope: this.#options.scope }),
     };
     for (const [name, value] of Object.entries(parameters)) url.searchParams.set(name, value);
     return url.href;
+  }
+
+  /** RFC 8707's `resource`, unless the operator turned it off for this server. */
+  #resourceParameter(): { resource?: string } {
+    return this.#options.resourceIndicator === false ? {} : { resource: this.#options.resource };
   }
 
   /** RFC 9207: the `iss` of an authorization response, when present (or required), is the server's. */
@@ -141,7 +152,7 @@ export class UpstreamOAuth {
 
   async #tokens(form: Record<string, string>): Promise<UpstreamTokens> {
     const metadata = await this.#discovered();
-    const { status, body } = await this.#post(metadata.token_endpoint, { ...form, resource: this.#options.resource });
+    const { status, body } = await this.#post(metadata.token_endpoint, { ...form, ...this.#resourceParameter() });
     const error = body?.['error'];
     if (error === 'invalid_client' || status === 401) {
       // The operator's client refused: their configuration is wrong, not the person's grant.
