@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { Cancellation } from '../src/protocol/cancellation.js';
 import type { JsonRpcMessage } from '../src/protocol/jsonrpc.js';
-import type { SessionHandle } from '../src/server/application.js';
+import type { RequestContext, SessionHandle } from '../src/server/application.js';
 import { ChannelLink } from '../src/gateway/upstreams/channel-link.js';
 import type { ChannelEvents, MessageChannel } from '../src/gateway/upstreams/message-channel.js';
 
@@ -40,7 +40,7 @@ describe('a channel link', () => {
   it('writes a request reusing a just-cancelled id only after the ping behind the cancellation is answered', async () => {
     const channel = new ScriptedChannel();
     const link = new ChannelLink(session, { takeChannel: async () => channel, grace: 0, onStderr: () => {}, onError: () => {} });
-    const opened = await link.channel(session, true);
+    const opened = await link.channel(session, true, {} as RequestContext);
     const first = link.call(opened, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow' } });
     const cancelled = new Cancellation();
     link.cancelOnAbort(opened, 1, cancelled);

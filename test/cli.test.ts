@@ -258,7 +258,7 @@ describe('bad flags', () => {
       ],
       [
         ['--port', '0', '--store', 'memory', '--stdio', 'node', ...oauth, '--upstream-credentials', 'secret', '--secrets-key-file', key],
-        'needs --upstream-credential-meta KEY',
+        'needs one of --upstream-credential-meta KEY',
       ],
     ];
     for (const [args, said] of cases) {

@@ -74,6 +74,23 @@ async function connectClient(provider: TestOAuthClient): Promise<Client> {
 const connectInBrowser = (url: string, login: string, upstreamLogin = login): ReturnType<typeof connectThrough> =>
   connectThrough(browser, url, login, upstreamLogin);
 
+/** In a fresh browser: signs in as `login` at the connect page `url`, pastes `key`, and returns the heading it ends on. */
+async function pasteKey(url: string, login: string, key: string): Promise<string> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(url);
+    await loginAtProvider(page, login);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.fill('input[name=secret]', key);
+    await page.click('button.allow');
+    await page.waitForSelector('h1');
+    return (await page.textContent('h1')) ?? '';
+  } finally {
+    await context.close();
+  }
+}
+
 const whoami = async (client: Client): Promise<string> =>
   ((await client.callTool({ name: 'whoami', arguments: {} })) as { content: { text: string }[] }).content[0]!.text;
 
@@ -476,22 +493,6 @@ describe('a key each person pastes (--upstream-credentials secret)', () => {
 
   const signedInAt = (login: string): Promise<TestOAuthClient> => signInThrough(browser, keyed.url, login);
 
-  async function pasteKey(url: string, login: string, key: string): Promise<string> {
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
-      await page.goto(url);
-      await loginAtProvider(page, login);
-      expect(await seriousViolations(page)).toEqual([]);
-      await page.fill('input[name=secret]', key);
-      await page.click('button.allow');
-      await page.waitForSelector('h1');
-      return (await page.textContent('h1')) ?? '';
-    } finally {
-      await context.close();
-    }
-  }
-
   const apiKeySeen = async (client: Client): Promise<string | undefined> =>
     (
       JSON.parse(
@@ -514,6 +515,54 @@ describe('a key each person pastes (--upstream-credentials secret)', () => {
     expect([await apiKeySeen(aliceClient), await apiKeySeen(bobClient)]).toEqual(['alice-key-123', 'bob-key-456']);
     await aliceClient.close();
     await bobClient.close();
+  }, 120_000);
+});
+
+describe("a stdio server: each person's key in their own child's environment (--upstream-credential-env)", () => {
+  let envGateway: InProcessGateway;
+  const fixture = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-credentials-env-'));
+    const [loginSecret, vaultKey] = [join(dir, 'login-secret'), join(dir, 'vault.key')];
+    writeFileSync(loginSecret, idp.clientSecret);
+    writeFileSync(vaultKey, randomBytes(32).toString('hex'));
+    envGateway = await startGateway([
+      ...['--port', '0', '--store', 'memory', '--stdio', `"${process.execPath}" ${fixture}`, '--spares', '2'],
+      ...['--auth', 'oauth', '--login-issuer', idp.issuer, '--login-client-id', idp.clientId, '--login-client-secret-file', loginSecret],
+      ...['--upstream-credentials', 'secret', '--upstream-credential-env', 'EXAMPLE_API_KEY', '--upstream-name', 'local'],
+      ...['--secrets-key-file', vaultKey],
+    ]);
+    idp.serve(`${new URL(envGateway.url).origin}/oauth/callback`);
+  }, 60_000);
+  afterAll(async () => {
+    await envGateway?.kill();
+  });
+
+  it("each session's child is started for its person, with their key and nobody else's; one without a key gets no child", async () => {
+    const connectPage = `${new URL(envGateway.url).origin}/connections/connect?server=local`;
+    const seen = async (login: string): Promise<{ key: string; pid: string }> => {
+      const provider = await signInThrough(browser, envGateway.url, login);
+      const client = new Client({ name: 'host', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(envGateway.url), { authProvider: provider }));
+      const text = async (name: string): Promise<string> =>
+        ((await client.callTool({ name: 'env', arguments: { name } })) as { content: { text: string }[] }).content[0]!.text;
+      const seenBy = { key: await text('EXAMPLE_API_KEY'), pid: await text('PID') };
+      await client.close();
+      return seenBy;
+    };
+    expect(await pasteKey(connectPage, 'alice', 'alice-env-key')).toBe('local is connected');
+    expect(await pasteKey(connectPage, 'bob', 'bob-env-key')).toBe('local is connected');
+    const [alice, bob] = [await seen('alice'), await seen('bob')];
+    expect([alice.key, bob.key]).toEqual(['alice-env-key', 'bob-env-key']);
+    expect(alice.pid).not.toBe(bob.pid);
+    // Carol has no key: her initialize is refused before any child is started for her.
+    const carol = await signInThrough(browser, envGateway.url, 'carol');
+    await refusal(
+      new Client({ name: 'host', version: '1' }).connect(
+        new StreamableHTTPClientTransport(new URL(envGateway.url), { authProvider: carol }),
+      ),
+    );
+    expect(envGateway.output()).not.toContain('alice-env-key');
   }, 120_000);
 });
 

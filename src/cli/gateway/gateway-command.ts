@@ -205,10 +205,20 @@ async function stdioPlan(
   const ledger = await reap();
   const problem = await probeStdio({ command, args, env }, flags.probeTimeoutMs);
   if (problem) fail(problem);
+  const variable = flags.upstreamCredentialEnv;
   const handshake = stdioUpstream({
     command,
     args,
     env,
+    // Each person's own key in their own child's environment (read when it starts: the stage loaded it).
+    ...(credentials &&
+      variable !== undefined && {
+        personalEnvironment: (context: RequestContext) => {
+          const key = credentials.credential(context.identity);
+          if (key === undefined) throw new Error('no key of the caller is held for it');
+          return { [variable]: key };
+        },
+      }),
     spares: flags.spares,
     childIdleTimeoutMs: flags.childIdleTimeoutMs,
     maxMessageLength: flags.maxMessageSize,
@@ -220,7 +230,7 @@ async function stdioPlan(
     handshake,
     http: undefined,
     replicas: [],
-    summary: [`  upstream: stdio ${stdio.join(' ')} (one process per session)`],
+    summary: [`  upstream: stdio ${stdio.join(' ')} (one process per session${variable === undefined ? '' : ', started for its person'})`],
     ...(credentials && { credentials: [credentials] }),
   };
 }

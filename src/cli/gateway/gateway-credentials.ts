@@ -36,18 +36,18 @@ export function upstreamCredentials(flags: GatewayFlags, upstreamUrl: string | u
     );
   if (kind === 'oauth' && flags.upstreamSecretHeader !== undefined)
     throw new Error('--upstream-secret-header is for --upstream-credentials secret');
-  // A stdio server: the credential in each request's `_meta` (there are no headers).
+  // A stdio server: the credential in each request's `_meta`, or in its child's environment (there are no headers).
   if (upstreamUrl === undefined) {
     if (kind === 'oauth')
       throw new Error('--upstream-credentials oauth needs an HTTP --upstream (its RFC 9728 metadata names its authorization server)');
-    if (flags.upstreamCredentialMeta === undefined)
+    if ((flags.upstreamCredentialMeta === undefined) === (flags.upstreamCredentialEnv === undefined))
       throw new Error(
-        "--upstream-credentials secret with --stdio needs --upstream-credential-meta KEY (the _meta key each request carries the person's key in)",
+        "--upstream-credentials secret with --stdio needs one of --upstream-credential-meta KEY (the _meta key each request carries the person's key in) and --upstream-credential-env NAME (the variable each person's own child gets it in)",
       );
     if (flags.upstreamSecretHeader !== undefined)
       throw new Error('--upstream-secret-header is for an HTTP --upstream (stdio has no headers)');
-  } else if (flags.upstreamCredentialMeta !== undefined)
-    throw new Error('--upstream-credential-meta is for a --stdio upstream (HTTP gets a header)');
+  } else if (flags.upstreamCredentialMeta !== undefined || flags.upstreamCredentialEnv !== undefined)
+    throw new Error('--upstream-credential-meta and --upstream-credential-env are for a --stdio upstream (HTTP gets a header)');
   const clientSecret = secretFrom(flags.upstreamClientSecretFile, UPSTREAM_CLIENT_SECRET_VARIABLE);
   if (clientSecret !== undefined && flags.upstreamClientId === undefined)
     throw new Error('an upstream client secret needs --upstream-client-id (the client it is the secret of)');
@@ -108,6 +108,7 @@ export function strayCompanion(flags: GatewayFlags): string | undefined {
     flags.upstreamResourceIndicator !== undefined && '--upstream-resource-indicator',
     flags.upstreamSecretHeader !== undefined && '--upstream-secret-header',
     flags.upstreamCredentialMeta !== undefined && '--upstream-credential-meta',
+    flags.upstreamCredentialEnv !== undefined && '--upstream-credential-env',
   ].find((name): name is string => typeof name === 'string');
 }
 

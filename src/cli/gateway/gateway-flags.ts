@@ -114,6 +114,7 @@ export interface GatewayFlags {
   upstreamCredentials: 'oauth' | 'secret' | undefined;
   upstreamSecretHeader: string | undefined;
   upstreamCredentialMeta: string | undefined;
+  upstreamCredentialEnv: string | undefined;
   upstreamName: string | undefined;
   upstreamClientId: string | undefined;
   upstreamClientSecretFile: string | undefined;
@@ -412,6 +413,12 @@ function addAuthFlags(program: Command): Command {
     )
     .addOption(
       flag(
+        '--upstream-credential-env <name>',
+        "upstream credentials with --stdio: the environment variable each person's own child gets their key in (no spares)",
+      ).argParser(parser(parseChildVariableName)),
+    )
+    .addOption(
+      flag(
         '--upstream-secret-header <name>',
         'upstream credentials secret: the header each key goes in (default: authorization, as a bearer token)',
       ),
@@ -514,6 +521,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     upstreamCredentials: values['upstreamCredentials'] as 'oauth' | 'secret' | undefined,
     upstreamSecretHeader: values['upstreamSecretHeader'] as string | undefined,
     upstreamCredentialMeta: values['upstreamCredentialMeta'] as string | undefined,
+    upstreamCredentialEnv: values['upstreamCredentialEnv'] as string | undefined,
     upstreamName: values['upstreamName'] as string | undefined,
     upstreamClientId: values['upstreamClientId'] as string | undefined,
     upstreamClientSecretFile: values['upstreamClientSecretFile'] as string | undefined,
@@ -560,4 +568,11 @@ function parseSeparator(text: string): string {
   const problem = separatorProblem(text);
   if (problem) throw new Error(`invalid separator "${text}": it ${problem}`);
   return text;
+}
+
+/** A child's variable by name alone (`NAME`, without a value: the gateway gives it). */
+function parseChildVariableName(text: string): string {
+  const variable = parseChildVariable(text);
+  if (!variable.copy) throw new InvalidArgumentError(`"${text}": give the variable's name alone`);
+  return variable.name;
 }

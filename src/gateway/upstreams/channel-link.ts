@@ -20,7 +20,7 @@ import {
   requestKey,
 } from '../../protocol/jsonrpc.js';
 import { ScopedCalls } from '../../protocol/session-scoped.js';
-import { type Reply, responseOf, type SessionHandle, type SessionPort } from '../../server/application.js';
+import { type Reply, type RequestContext, responseOf, type SessionHandle, type SessionPort } from '../../server/application.js';
 import { PendingReply, slowCallReader } from '../../server/pending-reply.js';
 import { sessionTag } from '../../session/id.js';
 import { guarded, stateSlot } from '../../session/state-slot.js';
@@ -33,8 +33,8 @@ const SCOPED = stateSlot('sessiongate.stdio', guarded(isRequestList));
 
 /** What every link of one upstream shares. */
 export interface LinkSetting {
-  /** A channel for a session (a spare, or a start of its own). */
-  takeChannel: () => Promise<MessageChannel>;
+  /** A channel for a session (a spare, or a start of its own), for the request `context` is of. */
+  takeChannel: (context: RequestContext) => Promise<MessageChannel>;
   /** Time between SIGTERM and SIGKILL, ms. */
   grace: number;
   onStderr: (tag: string, line: string) => void;
@@ -90,9 +90,9 @@ export class ChannelLink {
    * handshake replayed from `session` (the current request's view of the record: what was
    * remembered since the link was made is in it).
    */
-  channel(session: SessionHandle, fresh: boolean): Promise<MessageChannel> {
+  channel(session: SessionHandle, fresh: boolean, context: RequestContext): Promise<MessageChannel> {
     if (this.#channel?.alive) return Promise.resolve(this.#channel);
-    this.#starting ??= this.#start(session, fresh).finally(() => (this.#starting = undefined));
+    this.#starting ??= this.#start(session, fresh, context).finally(() => (this.#starting = undefined));
     return this.#starting;
   }
 
@@ -201,8 +201,8 @@ export class ChannelLink {
     await channel?.stop(this.#setting.grace);
   }
 
-  async #start(session: SessionHandle, fresh: boolean): Promise<MessageChannel> {
-    const channel = await this.#setting.takeChannel();
+  async #start(session: SessionHandle, fresh: boolean, context: RequestContext): Promise<MessageChannel> {
+    const channel = await this.#setting.takeChannel(context);
     this.#bind(channel);
     if (!fresh) await this.#replay(session, channel);
     if (this.#ended) {

@@ -47,7 +47,7 @@ export class ChannelUpstream implements McpApplication {
   constructor({ source, grace, idleMs, onStderr, onError, cannotOpen }: ChannelUpstreamSetting) {
     this.#source = source;
     this.#cannotOpen = cannotOpen;
-    this.#setting = { takeChannel: () => source.take(), grace, onStderr, onError };
+    this.#setting = { takeChannel: (context) => source.take(context), grace, onStderr, onError };
     if (idleMs > 0) {
       this.#idleSweep = setInterval(() => this.#endIdleChannels(idleMs), Math.max(idleMs / 2, 50));
       this.#idleSweep.unref();
@@ -60,7 +60,7 @@ export class ChannelUpstream implements McpApplication {
     link.touch();
     let channel: MessageChannel;
     try {
-      channel = await link.channel(session, request.method === 'initialize');
+      channel = await link.channel(session, request.method === 'initialize', context);
     } catch (error) {
       return upstreamFailure(request.id, `${this.#cannotOpen}: ${(error as Error).message}`);
     }
@@ -91,7 +91,7 @@ export class ChannelUpstream implements McpApplication {
     if (!here && (await session.port.toHolders(session.id, message))) return;
     const link = here ?? this.#linkFor(session);
     link.touch();
-    (await link.channel(session, false)).send(message);
+    (await link.channel(session, false, context)).send(message);
   }
 
   /** Ends every channel: those of sessions still here too (a federation's reload removing this server; at shutdown, sessions end first). */

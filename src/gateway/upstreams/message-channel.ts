@@ -7,6 +7,7 @@
  * (channel-upstream.ts) keeps one link per session.
  */
 import type { JsonRpcMessage } from '../../protocol/jsonrpc.js';
+import type { RequestContext } from '../../server/application.js';
 
 export interface ChannelEvents {
   onMessage(message: JsonRpcMessage): void;
@@ -33,7 +34,8 @@ export interface MessageChannel {
 
 /** Where a link gets a fresh channel for its session. */
 export interface ChannelSource {
-  take(): Promise<MessageChannel>;
+  /** A channel for the session of the request `context` is for (whose person may shape it: a stdio child's environment). */
+  take(context: RequestContext): Promise<MessageChannel>;
   /** A channel was taken for a new session and its initialize answered (a pool tops up). */
   refill(): void;
   close(): Promise<void>;

@@ -5,6 +5,7 @@
  * ledger while it runs.
  */
 import type { ChannelSource } from '../message-channel.js';
+import type { RequestContext } from '../../../server/application.js';
 import type { ChildLedger } from './child-ledger.js';
 import { SpawnQueue } from './spawn-queue.js';
 import { type StdioCommand, StdioChild } from './stdio-child.js';
@@ -17,6 +18,11 @@ export interface SparePoolOptions {
   ledger: ChildLedger | undefined;
   /** A spare's stderr line (it has no session yet). */
   onStderr: (line: string) => void;
+  /**
+   * Variables a session's child gets from the person it serves (stdio-upstream.ts,
+   * `personalEnvironment`): then no spares are kept, each child is started for its person.
+   */
+  personal?: ((context: RequestContext) => Readonly<Record<string, string>>) | undefined;
 }
 
 export class SparePool implements ChannelSource {
@@ -28,12 +34,18 @@ export class SparePool implements ChannelSource {
   #closed = false;
 
   constructor(options: SparePoolOptions) {
-    this.#options = options;
+    this.#options = options.personal ? { ...options, target: 0 } : options;
     this.refill();
   }
 
   /** A child for a session: a spare (ready, or at least started), else a start ahead of spare refills. */
-  async take(): Promise<StdioChild> {
+  async take(context: RequestContext): Promise<StdioChild> {
+    const { personal } = this.#options;
+    if (personal) {
+      // Read now, before the start waits its turn: a person without the variables gets no child.
+      const env = { ...this.#options.command.env, ...personal(context) };
+      return (await this.#queue.start('session', () => this.#spawn({ ...this.#options.command, env })))!;
+    }
     return this.#ready.shift() ?? (await this.#queue.start('session', () => this.#spawn()))!;
   }
 
@@ -69,8 +81,8 @@ export class SparePool implements ChannelSource {
     this.#ready.push(spare);
   }
 
-  #spawn(): StdioChild {
-    const child = new StdioChild(this.#options.command);
+  #spawn(command: StdioCommand = this.#options.command): StdioChild {
+    const child = new StdioChild(command);
     const { ledger } = this.#options;
     if (ledger) {
       ledger.record(child.pid);

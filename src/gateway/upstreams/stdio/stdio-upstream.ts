@@ -7,7 +7,7 @@
  */
 import { IDENTITY_META_KEY } from '../../../protocol/request-hygiene.js';
 import { checkOptions, option, type OptionsSchema, required } from '../../../protocol/options.js';
-import { type McpApplication, plainApplication } from '../../../server/application.js';
+import { type McpApplication, plainApplication, type RequestContext } from '../../../server/application.js';
 import { ChannelUpstream } from '../channel-upstream.js';
 import type { ChildLedger } from './child-ledger.js';
 import { SparePool } from './spare-pool.js';
@@ -31,6 +31,13 @@ export interface StdioUpstreamOptions extends StdioCommand {
    * gateway left behind (`ChildLedger.reapOrphans`). Default: none.
    */
   ledger?: ChildLedger;
+  /**
+   * Variables each session's child gets from the person it serves, added to `env` when it is
+   * started (their own key for the server: docs/CREDENTIALS.md, "A stdio server"); throwing
+   * starts no child. A child is then started for each session: `spares` does not apply. The
+   * values never reach the session record, the audit or any log. Default: none.
+   */
+  personalEnvironment?: (context: RequestContext) => Readonly<Record<string, string>>;
   /** A child's stderr line, with the session's short tag (never the id). Default: to stderr. */
   onStderr?: (sessionTag: string | undefined, line: string) => void;
   onError?: (error: unknown) => void;
@@ -44,6 +51,7 @@ export const stdioUpstreamSchema = {
   killGraceMs: option.nonNegativeInteger,
   childIdleTimeoutMs: option.nonNegativeNumber,
   maxMessageLength: option.positiveInteger,
+  personalEnvironment: option.func,
   onStderr: option.func,
   onError: option.func,
 } satisfies OptionsSchema;
@@ -58,6 +66,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
     grace,
     ledger: options.ledger,
     onStderr: (line) => onStderr(undefined, line),
+    personal: options.personalEnvironment,
   });
   return plainApplication(
     new ChannelUpstream({
