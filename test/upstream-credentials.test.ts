@@ -24,6 +24,7 @@ import { TestOAuthClient } from './helpers/oauth-client.js';
 import { startOpenIdProvider, type OpenIdProvider } from './helpers/openid-provider.js';
 import { startProtectedUpstream, type ProtectedUpstream } from './helpers/protected-upstream.js';
 import { freePort } from './helpers/everything.js';
+import { send } from './helpers/mcp-http.js';
 import { startProcess, type ServerProcess } from './helpers/processes.js';
 
 const ADMIN = 'credentials-test-admin-token-0123456789';
@@ -36,7 +37,7 @@ let audit: string;
 beforeAll(async () => {
   idp = await startOpenIdProvider();
   upstream = await startProtectedUpstream();
-  for (const person of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'ivan', 'judy', 'kim', 'lee', 'mallory']) {
+  for (const person of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'ivan', 'judy', 'kim', 'lee', 'mallory', 'nina']) {
     idp.people.set(person, { email: `${person}@example.com` });
     upstream.people.add(person);
   }
@@ -373,6 +374,56 @@ describe('asked in the call (URL-mode elicitation)', () => {
     expect(await whoami(client)).toBe('lee'); // Mallory's decline did not end it
     expect(strays).toEqual([202]);
     await client.close();
+  }, 120_000);
+
+  it('a sessionless (2026-07-28) client is asked in the multi-round-trip form; its retry goes on once the person connected', async () => {
+    const nina = await signedIn('nina');
+    const call = (capabilities: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      send(gateway.url, {
+        body: {
+          jsonrpc: '2.0',
+          id: 7,
+          method: 'tools/call',
+          params: {
+            name: 'whoami',
+            arguments: {},
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+              'io.modelcontextprotocol/clientCapabilities': capabilities,
+              'io.modelcontextprotocol/clientInfo': { name: 'sessionless', version: '1' },
+            },
+            ...extra,
+          },
+        },
+        headers: {
+          authorization: `Bearer ${nina.tokens()!.access_token}`,
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/call',
+          'mcp-name': 'whoami',
+        },
+      });
+    const opensUrls = { elicitation: { url: {} } };
+    const calls = upstream.calls.length;
+    // A client that cannot open URLs is told where to connect.
+    expect(((await call({ elicitation: {} })).json as { error: { code: number } }).error.code).toBe(-32042);
+    const asked = (await call(opensUrls)).json as {
+      result: { resultType: string; inputRequests: Record<string, { method: string; params: Record<string, unknown> }> };
+    };
+    expect(asked.result.resultType).toBe('input_required');
+    const [[key, question]] = Object.entries(asked.result.inputRequests) as [[string, { method: string; params: Record<string, unknown> }]];
+    expect(question).toEqual({
+      method: 'elicitation/create',
+      params: { mode: 'url', url: connectUrl(), elicitationId: expect.stringMatching(/^[\w-]{22}$/), message: expect.any(String) },
+    });
+    const declined = (await call(opensUrls, { inputResponses: { [key]: { action: 'decline' } } })).json as { error: { code: number } };
+    expect(declined.error.code).toBe(-32042);
+    expect(upstream.calls.length).toBe(calls);
+    // Accepted: the retry waits while Nina connects in her browser, then goes on as her.
+    const retry = call(opensUrls, { inputResponses: { [key]: { action: 'accept' } } });
+    await (await connectInBrowser(connectUrl(), 'nina')).close();
+    const done = (await retry).json as { result: { content: { text: string }[] } };
+    expect(done.result.content[0]!.text).toBe('nina');
+    expect(upstream.calls.slice(calls).map((made) => made.subject)).toEqual(['nina']);
   }, 120_000);
 
   it('declined: the call is not sent and ends with the URL to connect', async () => {

@@ -3,8 +3,9 @@
  * Per-person credentials on the request path (docs/CREDENTIALS.md, "On each call"): before a
  * caller's message goes upstream, a token of theirs for it is held (credential-broker.ts); the
  * header policy then sends it as the upstream's `Authorization`. A caller who has not connected
- * the server is asked to connect it in the call (URL-mode elicitation) when their client can
- * open URLs, else gets MCP's URLElicitationRequiredError naming the page; either way nothing of
+ * the server is asked to connect it in the call (URL-mode elicitation: on the call's stream in a
+ * session, in 2026-07-28's multi-round-trip form without one) when their client can open URLs,
+ * else gets MCP's URLElicitationRequiredError naming the page; either way nothing of
  * theirs reaches the upstream before they connected: never another person's token, never a
  * shared one.
  * After the policy: a denied call costs no vault read.
@@ -12,8 +13,10 @@
 import { randomBytes } from 'node:crypto';
 import { errorResponse } from '../../protocol/answers.js';
 import { isSessionScoped } from '../../protocol/session-scoped.js';
+import { isSessionlessRevision } from '../../protocol/revisions.js';
+import { META } from '../../protocol/sessionless-meta.js';
 import { SessiongateError } from '../../protocol/failures.js';
-import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../../protocol/jsonrpc.js';
+import { isObject, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
 import { isStreamReply, type Reply, type RequestContext } from '../../server/application.js';
 import { ClientQuestions } from '../../server/client-questions.js';
 import type { Stage } from '../../server/stage.js';
@@ -67,7 +70,9 @@ export function credentialStage(connections: Connections, serverOf?: (request: J
   };
   return {
     name: 'credentials',
-    handle(request, context, next) {
+    handle(asked, context, next) {
+      // A 2026-07-28 retry brings the answer to the connect question back: it goes no further.
+      const { request, answer } = withoutConnectAnswer(asked);
       const server = serverOf?.(request);
       const broker = single ?? connections.broker(server);
       // A connection the policy forbids this person is not used, whether or not they made it.
@@ -79,12 +84,14 @@ export function credentialStage(connections: Connections, serverOf?: (request: J
       const loading = broker || server === undefined ? ready(context, broker) : undefined;
       if (!loading) return forward();
       if (!broker) return loading.then(forward);
-      return loading.then(forward, (error: unknown) =>
+      return loading.then(forward, (error: unknown): Reply | Promise<Reply> => {
+        if (!(error instanceof ConnectionRequired) || request.method === 'initialize') return refusal(request, error, broker);
         // A client that can open a URL is asked in the call, which goes on once the person connected.
-        error instanceof ConnectionRequired && request.method !== 'initialize' && ClientQuestions.canElicit(context, 'url')
-          ? askToConnect(broker, questions, request, context, forward)
-          : refusal(request, error, broker),
-      );
+        if (ClientQuestions.canElicit(context, 'url')) return askToConnect(broker, questions, request, context, forward);
+        if (answer === 'accept') return connected(broker, context).then((done) => (done ? forward() : refusal(request, error, broker)));
+        if (answer === undefined && canAskRoundTrip(request, context)) return connectQuestion(request, broker);
+        return refusal(request, error, broker);
+      });
     },
     async receive(message, context, next) {
       if (questions.ours(message)) return void (await questions.take(message, context, undefined));
@@ -155,6 +162,48 @@ async function* askToConnect(
   const reply = await forward();
   if (isStreamReply(reply)) yield* reply;
   else yield reply;
+}
+
+/** The key of the connect question in a 2026-07-28 `input_required` result. */
+const INPUT_KEY = 'sessiongate.connect';
+
+/** A sessionless (2026-07-28) caller whose client declared it opens URLs: asked in the multi-round-trip form. */
+function canAskRoundTrip(request: JsonRpcRequest, context: RequestContext): boolean {
+  if (context.session !== undefined || !isSessionlessRevision(context.protocolVersion)) return false;
+  const meta = request.params?.['_meta'];
+  const capabilities = isObject(meta) ? meta[META.clientCapabilities] : undefined;
+  const elicitation = isObject(capabilities) ? capabilities['elicitation'] : undefined;
+  return isObject(elicitation) && isObject(elicitation['url']);
+}
+
+/**
+ * The connect question as 2026-07-28 asks it (SEP-2322): an `input_required` result with one
+ * URL-mode `elicitation/create`; the client opens the page and sends the call again with its
+ * answer under `inputResponses`. Nothing is bound to a state: the answer grants nothing, the
+ * retry goes on only once the vault holds the caller's connection.
+ */
+function connectQuestion(request: JsonRpcRequest, broker: CredentialBroker): JsonRpcResponse {
+  const params = {
+    mode: 'url',
+    elicitationId: randomBytes(16).toString('base64url'),
+    url: broker.connectUrl,
+    message: `Connect ${broker.server} to your account there: your calls to it act as you.`,
+  };
+  return {
+    jsonrpc: '2.0',
+    id: request.id,
+    result: { resultType: 'input_required', inputRequests: { [INPUT_KEY]: { method: 'elicitation/create', params } } },
+  };
+}
+
+/** A retry's answer to the connect question (`accept`, or anything else as `decline`), and the request without it. */
+function withoutConnectAnswer(request: JsonRpcRequest): { request: JsonRpcRequest; answer: 'accept' | 'decline' | undefined } {
+  const responses = request.params?.['inputResponses'];
+  if (!isObject(responses) || !(INPUT_KEY in responses)) return { request, answer: undefined };
+  const { [INPUT_KEY]: answered, ...others } = responses;
+  const { inputResponses: _ours, ...params } = request.params!;
+  const answer = isObject(answered) && answered['action'] === 'accept' ? 'accept' : 'decline';
+  return { request: { ...request, params: Object.keys(others).length > 0 ? { ...params, inputResponses: others } : params }, answer };
 }
 
 /** Resolves true once the caller's connection is in the vault; false when the call ends or CONNECT_WAIT_MS passes first. */
