@@ -16,7 +16,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './helpers/browser.js';
+import { launchChromium, seriousViolations } from './helpers/browser.js';
 import { connectThrough, loginAtProvider, refusal, signInThrough } from './helpers/browser-sign-in.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import type { TestOAuthClient } from './helpers/oauth-client.js';
@@ -201,6 +201,47 @@ describe('per-person credentials for servers of a federation', () => {
       ['disconnected', 'tasks'],
     ]);
     for (const token of [...issues.issued, ...tasks.issued]) expect(readFileSync(audit, 'utf8')).not.toContain(token);
+  }, 120_000);
+});
+
+describe('the operator console', () => {
+  it("shows what a person connected (never a token) and disconnects it; the audit names the console's action", async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${origin()}/console/`);
+      await page.getByLabel('Admin token').fill(ADMIN);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('link', { name: 'Grants' }).click();
+      await page.getByLabel('Issuer').fill(idp.issuer);
+      await page.getByLabel('Subject').fill('alice');
+      await page.getByRole('button', { name: 'Look up' }).click();
+      const entry = page.locator('li[data-server="issues"]');
+      await entry.waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
+      const shown = (await page.content()).toLowerCase();
+      for (const token of issues.issued) expect(shown).not.toContain(token.toLowerCase());
+      await entry.getByRole('button', { name: 'Disconnect issues' }).click();
+      await page.getByText('issues disconnected.').waitFor();
+      expect(await page.locator('li[data-server]').count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+    const alice = await signInThrough(browser, gateway.url, 'alice');
+    const { client } = await connectClient(alice);
+    expect((await refusal(whoami(client, 'issues'))).url).toBe(connectUrl('issues'));
+    await client.close();
+    const consoleActions = (): unknown[] =>
+      readFileSync(audit, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line['event'] === 'console');
+    await expect
+      .poll(consoleActions, { timeout: 5000 })
+      .toContainEqual(expect.objectContaining({ action: 'disconnect', server: 'issues' }));
+    // Connected again for what follows.
+    await (await connectThrough(browser, connectUrl('issues'), 'alice')).close();
   }, 120_000);
 });
 

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type Approval, type AuditEvent, type MetricPoint, type SessionRow, setCsrf } from './api.js';
 import { Approvals } from './approvals.js';
 import { Charts } from './charts.js';
-import { Grants } from './grants.js';
+import { Grants, type PeopleViews } from './grants.js';
 import { LiveTail } from './live-tail.js';
 import { SessionDetail } from './session-detail.js';
 import { Sessions } from './sessions.js';
@@ -24,13 +24,13 @@ function useRoute(): string {
 
 export function App() {
   const [state, setState] = useState<'checking' | 'out' | 'in'>('checking');
-  const [grants, setGrants] = useState(false);
+  const [people, setPeople] = useState<PeopleViews>({ grants: false, connections: false });
   const signedIn = (csrf: string): void => {
     setCsrf(csrf);
     setState('in');
-    // Whether the gateway issues tokens (a Grants view), asked once signed in.
-    api<{ grants?: boolean }>('me')
-      .then((me) => setGrants(me.grants === true))
+    // Whether the gateway issues tokens, or brokers people's own credentials (the Grants view), asked once signed in.
+    api<{ grants?: boolean; connections?: boolean }>('me')
+      .then((me) => setPeople({ grants: me.grants === true, connections: me.connections === true }))
       .catch(() => undefined);
   };
   useEffect(() => {
@@ -40,10 +40,10 @@ export function App() {
   }, []);
   if (state === 'checking') return <p>Loading…</p>;
   if (state === 'out') return <SignIn onSignedIn={signedIn} />;
-  return <Console grants={grants} onSignedOut={() => setState('out')} />;
+  return <Console people={people} onSignedOut={() => setState('out')} />;
 }
 
-function Console({ grants, onSignedOut }: { grants: boolean; onSignedOut: () => void }) {
+function Console({ people, onSignedOut }: { people: PeopleViews; onSignedOut: () => void }) {
   const route = useRoute();
   const [sessions, setSessions] = useState<SessionRow[]>([]);
   const [waiting, setWaiting] = useState<Approval[]>([]);
@@ -92,7 +92,7 @@ function Console({ grants, onSignedOut }: { grants: boolean; onSignedOut: () => 
           <a href="#/charts" aria-current={route === '#/charts' ? 'page' : undefined}>
             Charts
           </a>
-          {grants ? (
+          {people.grants || people.connections ? (
             <a href="#/grants" aria-current={route === '#/grants' ? 'page' : undefined}>
               Grants
             </a>
@@ -115,7 +115,7 @@ function Console({ grants, onSignedOut }: { grants: boolean; onSignedOut: () => 
         ) : route === '#/charts' ? (
           <Charts points={points} />
         ) : route === '#/grants' ? (
-          <Grants />
+          <Grants views={people} />
         ) : (
           <Sessions sessions={sessions} />
         )}

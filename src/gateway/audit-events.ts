@@ -25,7 +25,7 @@ export type AuditEvent =
   | {
       /** What an operator did in the console (docs/CONSOLE.md): signing in (or being refused), out, ending a session, deciding an approval. */
       event: 'console';
-      action: 'sign-in' | 'sign-in-refused' | 'sign-out' | 'terminate' | 'approve' | 'deny' | 'withdraw';
+      action: 'sign-in' | 'sign-in-refused' | 'sign-out' | 'terminate' | 'approve' | 'deny' | 'withdraw' | 'disconnect';
       /** The console session's tag (never its cookie); null for a refused sign-in. */
       console: string | null;
       /** The session acted on (its tag), if any. */
@@ -34,6 +34,8 @@ export type AuditEvent =
       approval?: string;
       /** The client whose access was withdrawn (`withdraw`). */
       client?: string;
+      /** The server a person's connection to was removed (`disconnect`). */
+      server?: string;
       /** The client's address, for sign-ins. */
       address?: string;
     }

@@ -205,6 +205,7 @@ class AssembledGateway implements Gateway {
       upstream: label ?? http?.url ?? '',
       approvals: gate?.approvals,
       grants: auth?.grants,
+      connections: this.#connections,
       secure: publicUrl?.startsWith('https:') ?? false,
     });
     return {

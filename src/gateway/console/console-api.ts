@@ -16,6 +16,8 @@ import { sessionTag } from '../../session/id.js';
 import type { SessionManager } from '../../session/session-manager.js';
 import { json as answer, personQuery, smallJsonBody } from '../http-json.js';
 import { adminTokenCheck } from '../ops/admin.js';
+import { identityOf } from '../../auth/token-rules.js';
+import type { Connections } from '../credentials/connections.js';
 import type { RecentEvents } from '../ops/recent-events.js';
 import type { EventSink } from '../audit-events.js';
 import type { GrantAdministration, PersonName } from '../gateway-options.js';
@@ -37,6 +39,8 @@ export interface ConsoleApiOptions {
   approvals?: ApprovalDesk | undefined;
   /** What people allowed the gateway's clients (`--auth oauth`): looked up and withdrawn per person. */
   grants?: GrantAdministration | undefined;
+  /** The servers people connect with their own credentials: what a person connected, looked up and disconnected (never a token). */
+  connections?: Connections | undefined;
   /** Cookies get `Secure` (served over TLS, or behind an https public URL). */
   secure: boolean;
 }
@@ -86,7 +90,10 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
   };
 
   const routes: Record<string, Record<string, Handler>> = {
-    me: { GET: async (_req, res, session) => json(res, 200, { csrf: session.csrf, grants: options.grants !== undefined }) },
+    me: {
+      GET: async (_req, res, session) =>
+        json(res, 200, { csrf: session.csrf, grants: options.grants !== undefined, connections: options.connections !== undefined }),
+    },
     'sign-out': {
       POST: async (_req, res, session) => {
         signedIn.close(session);
@@ -145,6 +152,23 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
         json(res, withdrawn ? 200 : 404, withdrawn ? { withdrawn: true } : { error: 'no such grant' });
       },
     },
+    connections: {
+      GET: async (req, res) => {
+        const principal = principalOf(req);
+        if (!options.connections) return json(res, 404, { error: 'no upstream takes per-person credentials' });
+        if (principal === undefined) return json(res, 400, { error: 'issuer and subject are required' });
+        json(res, 200, { connections: await options.connections.list(principal) });
+      },
+      DELETE: async (req, res, session, server) => {
+        const principal = principalOf(req);
+        const broker = options.connections?.broker(server);
+        if (principal === undefined) return json(res, 400, { error: 'issuer, subject and the server are required' });
+        if (!broker) return json(res, 404, { error: 'no such server' });
+        const gone = await broker.disconnect(principal, 'operator');
+        if (gone) audit.write({ event: 'console', action: 'disconnect', console: session.tag, session: null, server });
+        json(res, gone ? 200 : 404, gone ? { disconnected: true } : { error: 'no such connection' });
+      },
+    },
     metrics: { GET: async (_req, res) => json(res, 200, { points: options.history.points }) },
     stream: {
       GET: async (req, res) => {
@@ -200,6 +224,12 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 /** The person a grants request names: `?issuer=&subject=`. */
 function personOf(req: IncomingMessage): PersonName | undefined {
   return personQuery(new URL(req.url ?? '/', 'http://console'));
+}
+
+/** The principal of the person a connections request names (their requests' own, docs/AUTH.md). */
+function principalOf(req: IncomingMessage): string | undefined {
+  const person = personOf(req);
+  return person && identityOf(person.issuer, person.subject, {}).principal;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -33,7 +33,7 @@ export interface StdioUpstreamOptions extends StdioCommand {
   ledger?: ChildLedger;
   /**
    * Variables each session's child gets from the person it serves, added to `env` when it is
-   * started (their own key for the server: docs/CREDENTIALS.md, "A stdio server"); throwing
+   * started (their own key for the server: docs/CREDENTIALS.md); throwing
    * starts no child. A child is then started for each session: `spares` does not apply. The
    * values never reach the session record, the audit or any log. Default: none.
    */
