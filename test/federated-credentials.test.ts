@@ -10,6 +10,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -17,7 +18,7 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, seriousViolations } from './helpers/browser.js';
-import { connectThrough, loginAtProvider, refusal, signInThrough } from './helpers/browser-sign-in.js';
+import { connectThrough, loginAtProvider, pasteKeyThrough, refusal, signInThrough } from './helpers/browser-sign-in.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import type { TestOAuthClient } from './helpers/oauth-client.js';
 import { startOpenIdProvider, type OpenIdProvider } from './helpers/openid-provider.js';
@@ -289,6 +290,59 @@ describe('the policy decides who may connect what, and use it', () => {
   }, 120_000);
 });
 
+describe("stdio servers of a federation: each person's key in their child's environment, or in each request's _meta", () => {
+  let local: InProcessGateway;
+  const fixture = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
+  beforeAll(async () => {
+    const key = join(dir, 'stdio.key');
+    writeFileSync(key, randomBytes(32).toString('hex'));
+    const config = join(dir, 'stdio.json');
+    const command = `"${process.execPath}" ${fixture}`;
+    writeFileSync(
+      config,
+      JSON.stringify({
+        servers: {
+          envkey: { stdio: command, credentials: { kind: 'secret', env: 'EXAMPLE_API_KEY' } },
+          metakey: { stdio: command, credentials: { kind: 'secret', meta: 'example.com/api-key' } },
+        },
+      }),
+    );
+    local = await startGateway(['--port', '0', '--store', 'memory', '--config', config, ...signIn, '--secrets-key-file', key]);
+    idp.serve(`${new URL(local.url).origin}/oauth/callback`);
+  }, 60_000);
+  afterAll(async () => {
+    await local?.kill();
+  });
+
+  it('each server gets the key the person gave it, in the place it reads it from; a forged key is replaced', async () => {
+    const page = (server: string): string => `${new URL(local.url).origin}/connections/connect?server=${server}`;
+    expect(await pasteKeyThrough(browser, page('envkey'), 'alice', 'alice-env-key')).toBe('envkey is connected');
+    expect(await pasteKeyThrough(browser, page('metakey'), 'alice', 'alice-meta-key')).toBe('metakey is connected');
+    const alice = await signInThrough(browser, local.url, 'alice');
+    const client = new Client({ name: 'host', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(local.url), { authProvider: alice }));
+    const text = async (name: string, args: Record<string, unknown>, meta?: Record<string, unknown>): Promise<string> =>
+      ((await client.callTool({ name, arguments: args, ...(meta && { _meta: meta }) })) as { content: { text: string }[] }).content[0]!
+        .text;
+    expect(await text('envkey__env', { name: 'EXAMPLE_API_KEY' })).toBe('alice-env-key');
+    expect(JSON.parse(await text('metakey__meta', {}))).toMatchObject({ 'example.com/api-key': 'alice-meta-key' });
+    expect(JSON.parse(await text('metakey__meta', {}, { 'example.com/api-key': 'forged' }))).toMatchObject({
+      'example.com/api-key': 'alice-meta-key',
+    });
+    // The env server reads no _meta key, the meta server's child has no key in its environment.
+    expect(await text('metakey__env', { name: 'EXAMPLE_API_KEY' })).toBe('');
+    await client.close();
+
+    // Bob gave no key: neither server is listed for him, and a call is not sent.
+    const bob = await signInThrough(browser, local.url, 'bob');
+    const bobs = new Client({ name: 'host', version: '1' });
+    await bobs.connect(new StreamableHTTPClientTransport(new URL(local.url), { authProvider: bob }));
+    expect((await bobs.listTools()).tools).toEqual([]);
+    expect((await refusal(bobs.callTool({ name: 'envkey__env', arguments: { name: 'EXAMPLE_API_KEY' } }))).url).toBe(page('envkey'));
+    await bobs.close();
+  }, 120_000);
+});
+
 describe('settings', () => {
   /** The reason `sessiongate ARGS` (with a config file of `servers`) refuses to start. */
   const refused = async (servers: Record<string, unknown>, args: string[]): Promise<string> => {
@@ -312,7 +366,13 @@ describe('settings', () => {
     expect(
       await refused({ issues: { ...protectedServer, forwardHeaders: ['authorization'] } }, [...signIn, '--secrets-key-file', key]),
     ).toMatch(/--forward-header authorization would send another/);
-    expect(await refused({ local: { stdio: 'node x.js', credentials: 'secret' } }, signIn)).toMatch(/credentials are for HTTP servers/);
+    expect(await refused({ local: { stdio: 'node x.js', credentials: 'secret' } }, signIn)).toMatch(
+      /server "local": credentials: a stdio server needs one of meta .* and env/,
+    );
+    expect(await refused({ local: { stdio: 'node x.js', credentials: 'oauth' } }, signIn)).toMatch(/a stdio server takes kind "secret"/);
+    expect(await refused({ issues: { ...protectedServer, credentials: { kind: 'secret', env: 'KEY' } } }, signIn)).toMatch(
+      /meta and env are for stdio servers/,
+    );
     expect(await refused({ issues: { ...protectedServer, credentials: { kind: 'secret', scope: 'mcp' } } }, signIn)).toMatch(
       /scope, .* are for kind "oauth"/,
     );

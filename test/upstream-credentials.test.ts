@@ -18,7 +18,7 @@ import { ElicitationCompleteNotificationSchema, ElicitRequestSchema, McpError } 
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, seriousViolations } from './helpers/browser.js';
-import { bearerInitialize, connectThrough, loginAtProvider, refusal, signInThrough } from './helpers/browser-sign-in.js';
+import { bearerInitialize, connectThrough, loginAtProvider, pasteKeyThrough, refusal, signInThrough } from './helpers/browser-sign-in.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { TestOAuthClient } from './helpers/oauth-client.js';
 import { startOpenIdProvider, type OpenIdProvider } from './helpers/openid-provider.js';
@@ -75,22 +75,7 @@ async function connectClient(provider: TestOAuthClient): Promise<Client> {
 const connectInBrowser = (url: string, login: string, upstreamLogin = login): ReturnType<typeof connectThrough> =>
   connectThrough(browser, url, login, upstreamLogin);
 
-/** In a fresh browser: signs in as `login` at the connect page `url`, pastes `key`, and returns the heading it ends on. */
-async function pasteKey(url: string, login: string, key: string): Promise<string> {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    await page.goto(url);
-    await loginAtProvider(page, login);
-    expect(await seriousViolations(page)).toEqual([]);
-    await page.fill('input[name=secret]', key);
-    await page.click('button.allow');
-    await page.waitForSelector('h1');
-    return (await page.textContent('h1')) ?? '';
-  } finally {
-    await context.close();
-  }
-}
+const pasteKey = (url: string, login: string, key: string): Promise<string> => pasteKeyThrough(browser, url, login, key);
 
 const whoami = async (client: Client): Promise<string> =>
   ((await client.callTool({ name: 'whoami', arguments: {} })) as { content: { text: string }[] }).content[0]!.text;

@@ -11,6 +11,7 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { TestOAuthClient } from './oauth-client.js';
+import { seriousViolations } from './browser.js';
 
 export async function browserSignIn(
   browser: Browser,
@@ -111,4 +112,21 @@ export async function connectThrough(
   await loginAtProvider(page, upstreamLogin);
   await page.waitForSelector('h1');
   return { title: (await page.textContent('h1')) ?? '', page, close: () => context.close() };
+}
+
+/** In a fresh browser: signs in as `login` at the connect page `url`, pastes `key`, and returns the heading it ends on. */
+export async function pasteKeyThrough(browser: Browser, url: string, login: string, key: string): Promise<string> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(url);
+    await loginAtProvider(page, login);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.fill('input[name=secret]', key);
+    await page.click('button.allow');
+    await page.waitForSelector('h1');
+    return (await page.textContent('h1')) ?? '';
+  } finally {
+    await context.close();
+  }
 }

@@ -20,7 +20,7 @@ import type { GatewayFlags } from './gateway-flags.js';
 import type { GatewayPlan } from './serve-gateway.js';
 import type { ServerSpec } from './server-specs.js';
 import type { GatewayOutput } from './gateway-output.js';
-import { serverCredentials, strayCompanion } from './gateway-credentials.js';
+import { personalKey, serverCredentials, strayCompanion } from './gateway-credentials.js';
 import type { CredentialBroker } from '../../gateway/credentials/credential-broker.js';
 import type { RequestContext } from '../../server/application.js';
 
@@ -48,7 +48,7 @@ export async function federationPlan(
   }
   const build = (spec: ServerSpec): FederatedServer =>
     spec.stdio
-      ? stdioServer(flags, spec, spec.stdio, childLedger, output)
+      ? stdioServer(flags, spec, spec.stdio, childLedger, output, brokers.get(spec.name))
       : httpServer(flags, spec, spec.url!, output, brokers.get(spec.name));
   const servers = specs.map(build);
   const federated = federation({
@@ -148,6 +148,7 @@ function stdioServer(
   stdio: [string, ...string[]],
   ledger: ChildLedger | undefined,
   output: GatewayOutput,
+  broker: CredentialBroker | undefined,
 ): FederatedServer {
   const [command, ...args] = stdio;
   // Only what the operator names reaches the child (child-environment.ts).
@@ -162,8 +163,16 @@ function stdioServer(
     ...(ledger ? { ledger } : {}),
     onStderr: (tag, line) => output.print(`[${spec.name} ${tag ?? 'spare'}] ${line}`),
     onError: output.report,
+    // Each person's own key, in their child's environment or each request's `_meta` (docs/CREDENTIALS.md, "Several servers").
+    ...(broker && personalKey(broker, { env: spec.credentials?.env, meta: spec.credentials?.meta })),
   });
-  return { name: spec.name, app, probe: stdioProbe({ command, args, env }, flags.probeTimeoutMs), target: `stdio: ${stdio.join(' ')}` };
+  return {
+    name: spec.name,
+    app,
+    probe: stdioProbe({ command, args, env }, flags.probeTimeoutMs),
+    target: `stdio: ${stdio.join(' ')}`,
+    ...(broker && { admits: (context: RequestContext) => broker.authorization(context.identity) !== undefined }),
+  };
 }
 
 /** The first server whose `credentials` entry a reload would change, if any. */

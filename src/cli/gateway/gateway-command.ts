@@ -27,7 +27,7 @@ import { gatewayOutput, type GatewayOutput } from './gateway-output.js';
 import { probeHttpSse, probePool, probeStdio } from '../../gateway/upstreams/upstream-probes.js';
 import { federationPlan } from './federation-plan.js';
 import { upstreamTokenExchange } from './gateway-token-exchange.js';
-import { upstreamCredentials } from './gateway-credentials.js';
+import { personalKey, upstreamCredentials } from './gateway-credentials.js';
 import type { CredentialBroker } from '../../gateway/credentials/credential-broker.js';
 import { gatewayPolicy, type GatewayPolicy } from './gateway-policy.js';
 import type { TokenExchange } from '../../auth/token-exchange.js';
@@ -210,15 +210,7 @@ async function stdioPlan(
     command,
     args,
     env,
-    // Each person's own key in their own child's environment (read when it starts: the stage loaded it).
-    ...(credentials &&
-      variable !== undefined && {
-        personalEnvironment: (context: RequestContext) => {
-          const key = credentials.credential(context.identity);
-          if (key === undefined) throw new Error('no key of the caller is held for it');
-          return { [variable]: key };
-        },
-      }),
+    ...(credentials && personalKey(credentials, { env: variable, meta: flags.upstreamCredentialMeta })),
     spares: flags.spares,
     childIdleTimeoutMs: flags.childIdleTimeoutMs,
     maxMessageLength: flags.maxMessageSize,

@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import { CredentialBroker, type CredentialBrokerOptions } from '../../gateway/credentials/credential-broker.js';
 import type { GatewayFlags } from './gateway-flags.js';
 import type { ServerSpec } from './server-specs.js';
+import type { RequestContext } from '../../server/application.js';
+import type { StdioUpstreamOptions } from '../../gateway/upstreams/stdio/stdio-upstream.js';
 import { secretFrom } from './secret.js';
 
 export const UPSTREAM_CLIENT_SECRET_VARIABLE = 'SESSIONGATE_UPSTREAM_CLIENT_SECRET';
@@ -85,9 +87,10 @@ export function serverCredentials(flags: GatewayFlags, spec: ServerSpec): Creden
   if (clientSecret !== undefined && settings.clientId === undefined)
     throw new Error(`${where}: clientSecretFile needs clientId (the client it is the secret of)`);
   return broker(flags, where, spec.forwardHeaders ?? flags.forwardHeaders, {
-    resource: spec.url![0],
+    resource: spec.url?.[0],
     kind,
     secretHeader: settings.secretHeader,
+    metaKey: settings.meta,
     server: spec.name,
     clientId: settings.clientId,
     clientSecret,
@@ -130,4 +133,24 @@ function broker(
   if (secretsKey === undefined)
     throw new Error(`${where} ${kind} needs --secrets-key-file or ${SECRETS_KEY_VARIABLE} (the vault is sealed under it)`);
   return new CredentialBroker({ ...options, secretsKey });
+}
+
+/**
+ * How a stdio server gets each person's own key (the stage loaded it before the request): in
+ * its child's environment when the child starts (`env`), or in a `_meta` key of each request
+ * (`meta`). A caller without one gets nothing started and nothing sent.
+ */
+export function personalKey(
+  broker: CredentialBroker,
+  where: { env?: string | undefined; meta?: string | undefined },
+): Pick<StdioUpstreamOptions, 'personalEnvironment' | 'personalMeta'> {
+  const keyOf = (context: RequestContext): string => {
+    const key = broker.credential(context.identity);
+    if (key === undefined) throw new Error(`no key of the caller is held for ${broker.server}`);
+    return key;
+  };
+  const { env, meta } = where;
+  if (env !== undefined) return { personalEnvironment: (context) => ({ [env]: keyOf(context) }) };
+  if (meta !== undefined) return { personalMeta: (context) => ({ [meta]: keyOf(context) }) };
+  return {};
 }

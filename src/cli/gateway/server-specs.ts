@@ -27,7 +27,7 @@ export interface ServerSpec {
   childIdleTimeoutMs?: number;
   /** HTTP: requests sent to it at once. */
   concurrency?: number;
-  /** HTTP: each person's own credentials for it (docs/CREDENTIALS.md, "Several servers"). */
+  /** Each person's own credentials for it (docs/CREDENTIALS.md, "Several servers"). */
   credentials?: ServerCredentials;
 }
 
@@ -41,6 +41,10 @@ export interface ServerCredentials {
   resourceIndicator?: boolean;
   authorizationServer?: string;
   secretHeader?: string;
+  /** A stdio server's: the `_meta` key each request carries the key in. */
+  meta?: string;
+  /** A stdio server's: the variable each person's own child gets the key in. */
+  env?: string;
 }
 
 /** `--server NAME=TARGET`, repeatable. */
@@ -82,6 +86,8 @@ function entrySchema() {
               resourceIndicator: z.boolean().optional(),
               authorizationServer: z.url({ protocol: /^https?$/ }).optional(),
               secretHeader: z.string().min(1).optional(),
+              meta: z.string().min(1).max(256).optional(),
+              env: z.string().min(1).optional(),
             })
             .strict(),
         ])
@@ -119,10 +125,10 @@ export function parseServerEntry(name: string, raw: unknown, previous: ServerSpe
   if (value.concurrency !== undefined) spec.concurrency = value.concurrency;
   if (value.credentials !== undefined)
     spec.credentials = typeof value.credentials === 'string' ? { kind: value.credentials } : stripUndefined(value.credentials);
-  if (spec.stdio && (spec.upstreamHeaders || spec.forwardHeaders || spec.identityHeaders || spec.concurrency || spec.credentials))
-    throw new InvalidArgumentError(
-      `server "${name}": headers, concurrency and credentials are for HTTP servers (a stdio server's per-person key: the single --stdio with --upstream-credential-meta)`,
-    );
+  if (spec.stdio && (spec.upstreamHeaders || spec.forwardHeaders || spec.identityHeaders || spec.concurrency))
+    throw new InvalidArgumentError(`server "${name}": headers and concurrency are for HTTP servers`);
+  const problem = spec.credentials && credentialsProblem(spec.credentials, spec.stdio !== undefined);
+  if (problem) throw new InvalidArgumentError(`server "${name}": credentials: ${problem}`);
   if (spec.url && (spec.stdioEnv || spec.spares !== undefined || spec.childIdleTimeoutMs !== undefined))
     throw new InvalidArgumentError(`server "${name}": env, spares and childIdleTimeout are for stdio servers`);
   return withServer(previous, spec);
@@ -143,6 +149,21 @@ function targetOf(name: string, target: string): Pick<ServerSpec, 'url' | 'stdio
 function withServer(previous: ServerSpec[], spec: ServerSpec): ServerSpec[] {
   if (previous.some((known) => known.name === spec.name)) throw new InvalidArgumentError(`server "${spec.name}" is named twice`);
   return [...previous, spec];
+}
+
+/** What does not fit in a server's `credentials`: a stdio server takes keys, in `meta` or `env`; an HTTP one neither. */
+function credentialsProblem(credentials: ServerCredentials, stdio: boolean): string | undefined {
+  if (!stdio) return credentials.meta !== undefined || credentials.env !== undefined ? 'meta and env are for stdio servers' : undefined;
+  if (credentials.kind !== 'secret')
+    return 'a stdio server takes kind "secret" (it has no RFC 9728 metadata to find an authorization server)';
+  if ((credentials.meta === undefined) === (credentials.env === undefined))
+    return 'a stdio server needs one of meta (the _meta key each request carries the key in) and env (the variable its child gets it in)';
+  if (credentials.env === undefined) return undefined;
+  try {
+    return parseChildVariable(credentials.env).copy ? undefined : "env is a variable's name alone";
+  } catch (error) {
+    return `env: ${(error as Error).message}`;
+  }
 }
 
 function stripUndefined<T extends object>(value: T): T {

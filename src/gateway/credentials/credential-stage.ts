@@ -2,7 +2,8 @@
  * @module gateway/credentials/credential-stage
  * Per-person credentials on the request path (docs/CREDENTIALS.md, "On each call"): before a
  * caller's message goes upstream, a token of theirs for it is held (credential-broker.ts); the
- * header policy then sends it as the upstream's `Authorization`. A caller who has not connected
+ * upstream then sends it: an HTTP upstream's header policy as `Authorization`, a stdio
+ * upstream in a `_meta` key or its child's environment. A caller who has not connected
  * the server is asked to connect it in the call (URL-mode elicitation: on the call's stream in a
  * session, in 2026-07-28's multi-round-trip form without one) when their client can open URLs,
  * else gets MCP's URLElicitationRequiredError naming the page; either way nothing of
@@ -12,7 +13,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { errorResponse } from '../../protocol/answers.js';
-import { isSessionScoped } from '../../protocol/session-scoped.js';
 import { isSessionlessRevision } from '../../protocol/revisions.js';
 import { META } from '../../protocol/sessionless-meta.js';
 import { SessiongateError } from '../../protocol/failures.js';
@@ -40,18 +40,12 @@ export function credentialStage(connections: Connections, serverOf?: (request: J
   const questions = new ClientQuestions(QUESTION_ID, CONNECT_WAIT_MS);
   const keys = connections.brokers.flatMap((broker) => (broker.metaKey === undefined ? [] : [broker.metaKey]));
   const single = serverOf === undefined ? connections.brokers[0] : undefined;
-  /** The request as it goes upstream: a client's own credential keys removed; for a stdio server, the caller's in its `_meta` key. */
-  const carrying = (request: JsonRpcRequest, context: RequestContext, broker: CredentialBroker | undefined): JsonRpcRequest => {
-    const bare = keys.reduce((message, key) => withoutKey(message, key), request);
-    const key = broker?.metaKey;
-    // A session-scoped call is kept in the session's record to be replayed after a restart
-    // (upstreams/channel-link.ts): it carries no credential, which would be kept there in clear.
-    if (key === undefined || isSessionScoped(request.method)) return bare;
-    const params = bare.params ?? {};
-    const meta = typeof params['_meta'] === 'object' && params['_meta'] !== null ? params['_meta'] : {};
-    const credential = broker!.credential(context.identity) ?? '';
-    return { ...bare, params: { ...params, _meta: { ...meta, [key]: credential } } };
-  };
+  /**
+   * The request as it goes on: a `_meta` key a credential goes in, removed (only the upstream
+   * puts the caller's own there: stdio-upstream.ts, `personalMeta`), so a client cannot pose
+   * as anyone with a key of its own.
+   */
+  const bare = <T extends JsonRpcMessage>(message: T): T => keys.reduce((stripped, key) => withoutKey(stripped, key), message);
   /**
    * The caller's credentials loaded: for one server (undefined at once when held); for a
    * federation's message to no one server, every server's they connected (a list then shows
@@ -78,7 +72,7 @@ export function credentialStage(connections: Connections, serverOf?: (request: J
       // A connection the policy forbids this person is not used, whether or not they made it.
       const forbidden = broker && context.identity && broker.refusal(context.identity);
       if (forbidden) return Promise.resolve(policyRefusal(request.id, 'SG_POLICY_DENIED', forbidden));
-      const forward = (): Promise<Reply> => next(carrying(request, context, broker), context);
+      const forward = (): Promise<Reply> => next(bare(request), context);
       // A federation's request for a server nobody connects needs nothing; one for no single
       // server (a list, initialize, an unlisted resource) loads every connection of the caller.
       const loading = broker || server === undefined ? ready(context, broker) : undefined;
@@ -96,7 +90,7 @@ export function credentialStage(connections: Connections, serverOf?: (request: J
     async receive(message, context, next) {
       if (questions.ours(message)) return void (await questions.take(message, context, undefined));
       // Only the gateway puts a credential in a `_meta` key: a client's own is removed.
-      message = keys.reduce((bare, key) => withoutKey(bare, key), message);
+      message = bare(message);
       const loading = ready(context, single);
       // A notification of a caller with no connection has nowhere to go: the upstream would refuse it.
       if (loading && !(await settled(loading))) return;

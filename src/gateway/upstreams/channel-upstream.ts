@@ -33,20 +33,27 @@ export interface ChannelUpstreamSetting {
   onError: (error: unknown) => void;
   /** What a channel that could not be opened answers. */
   cannotOpen: string;
+  /**
+   * `_meta` entries each request carries for the person it is made for (their own key:
+   * stdio-upstream.ts, `personalMeta`); throwing sends nothing. Session-scoped calls carry none.
+   */
+  personalMeta?: ((context: RequestContext) => Readonly<Record<string, string>>) | undefined;
 }
 
 export class ChannelUpstream implements McpApplication {
   readonly #source: ChannelSource;
   readonly #setting: LinkSetting;
   readonly #cannotOpen: string;
+  readonly #personalMeta: ChannelUpstreamSetting['personalMeta'];
   readonly #links = new Map<string, ChannelLink>();
   /** Links of sessions moved to another replica, finishing their calls in flight; stopped at close. */
   readonly #draining = new Map<ChannelLink, () => Promise<void>>();
   readonly #idleSweep: ReturnType<typeof setInterval> | undefined;
 
-  constructor({ source, grace, idleMs, onStderr, onError, cannotOpen }: ChannelUpstreamSetting) {
+  constructor({ source, grace, idleMs, onStderr, onError, cannotOpen, personalMeta }: ChannelUpstreamSetting) {
     this.#source = source;
     this.#cannotOpen = cannotOpen;
+    this.#personalMeta = personalMeta;
     this.#setting = { takeChannel: (context) => source.take(context), grace, onStderr, onError };
     if (idleMs > 0) {
       this.#idleSweep = setInterval(() => this.#endIdleChannels(idleMs), Math.max(idleMs / 2, 50));
@@ -71,7 +78,16 @@ export class ChannelUpstream implements McpApplication {
           if ('result' in response) await link.remember(session, request).catch(this.#setting.onError);
         }
       : undefined;
-    const reply = link.call(channel, withIdentity(request, context.identity), keep);
+    let sent = withIdentity(request, context.identity);
+    // A session-scoped call is kept in the session's record to be replayed: it carries no key, which would be kept there in clear.
+    if (this.#personalMeta && !keep) {
+      try {
+        sent = withMeta(sent, this.#personalMeta(context));
+      } catch (error) {
+        return upstreamFailure(request.id, (error as Error).message);
+      }
+    }
+    const reply = link.call(channel, sent, keep);
     link.cancelOnAbort(channel, request.id, context.cancellation ?? context.signal);
     // A stdio spare taken is replaced once this initialize is answered, not while it runs: a
     // loading child would take CPU from the one answering.
@@ -144,6 +160,13 @@ export class ChannelUpstream implements McpApplication {
  * token) when verified, and without whatever a client put under that key in any case: only the
  * gateway speaks there (docs/SECURITY.md).
  */
+/** `request` with `entries` added to its params' `_meta` (in place of any of the same name). */
+function withMeta(request: JsonRpcRequest, entries: Readonly<Record<string, string>>): JsonRpcRequest {
+  const params = request.params ?? {};
+  const meta = isObject(params['_meta']) ? params['_meta'] : {};
+  return { ...request, params: { ...params, _meta: { ...meta, ...entries } } };
+}
+
 function withIdentity(request: JsonRpcRequest, identity: Identity | undefined): JsonRpcRequest {
   const cleaned = withoutForgedIdentity(request);
   if (!identity) return cleaned;

@@ -38,6 +38,13 @@ export interface StdioUpstreamOptions extends StdioCommand {
    * values never reach the session record, the audit or any log. Default: none.
    */
   personalEnvironment?: (context: RequestContext) => Readonly<Record<string, string>>;
+  /**
+   * `_meta` entries each request carries for the person it is made for (their own key, in the
+   * `_meta` key the server reads it from); throwing sends nothing. Session-scoped calls
+   * (`logging/setLevel`, `resources/subscribe`) carry none: they are kept in the session's record
+   * to be replayed. Default: none.
+   */
+  personalMeta?: (context: RequestContext) => Readonly<Record<string, string>>;
   /** A child's stderr line, with the session's short tag (never the id). Default: to stderr. */
   onStderr?: (sessionTag: string | undefined, line: string) => void;
   onError?: (error: unknown) => void;
@@ -52,6 +59,7 @@ export const stdioUpstreamSchema = {
   childIdleTimeoutMs: option.nonNegativeNumber,
   maxMessageLength: option.positiveInteger,
   personalEnvironment: option.func,
+  personalMeta: option.func,
   onStderr: option.func,
   onError: option.func,
 } satisfies OptionsSchema;
@@ -76,6 +84,7 @@ export function stdioUpstream(options: StdioUpstreamOptions): McpApplication {
       onStderr,
       onError: options.onError ?? (() => {}),
       cannotOpen: 'the upstream process could not be started',
+      personalMeta: options.personalMeta,
     }),
   );
 }
