@@ -47,14 +47,18 @@ const broker = env.CREDENTIALS ? await connectedBroker(env.UPSTREAM) : undefined
 const upstream = httpUpstream({
   url: env.UPSTREAM,
   ...(exchange && { upstreamAuthorization: (context) => exchange.authorization(context.principal ?? '') }),
-  ...(broker && { upstreamAuthorization: (context) => broker.authorization(context.identity?.principal) }),
+  ...(broker && { upstreamAuthorization: (context) => broker.authorization(context.identity) }),
   ...(env.STATIC_AUTHORIZATION && { upstreamHeaders: { authorization: env.STATIC_AUTHORIZATION } }),
 });
 const { compose } = await import(`${dist}/server/stage.js`);
 const tokened = exchange
   ? withUpstreamTokens(upstream, exchange)
   : broker
-    ? compose(upstream, [(await import(`${dist}/gateway/credentials/credential-stage.js`)).credentialStage(broker)])
+    ? compose(upstream, [
+        (await import(`${dist}/gateway/credentials/credential-stage.js`)).credentialStage(
+          new (await import(`${dist}/gateway/credentials/connections.js`)).Connections(broker),
+        ),
+      ])
     : upstream;
 const policy = env.POLICY ? compilePolicy(JSON.parse(env.POLICY)) : undefined;
 const gated = policy ? policyGate(tokened, { policy: () => policy }) : tokened;
