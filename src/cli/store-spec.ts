@@ -47,7 +47,7 @@ export async function openStore(spec: StoreSpec): Promise<SessionStore> {
       const { RedisStore } = await import('../store/redis/index.js');
       const store = new RedisStore({ url: spec.url });
       try {
-        await store.ready();
+        await firstAnswer(store);
       } catch (error) {
         await store.close();
         throw new Error(`cannot reach Redis at ${describeStore(spec)}`, { cause: error });
@@ -55,6 +55,26 @@ export async function openStore(spec: StoreSpec): Promise<SessionStore> {
       // A replica keeps a cache of the records it serves, kept true by the store's bus.
       const { CachingStore } = await import('../store/caching-store.js');
       return new CachingStore(store);
+    }
+  }
+}
+
+/**
+ * How long a start waits for Redis's first answer. Longer than a request's wait (the store's
+ * command timeout, 1 s): a cluster client's first connection discovers the slots over every
+ * node, which a loaded machine has been seen to take past a second; a start is not a request.
+ */
+const STORE_START_MS = 5000;
+
+/** Resolves once the store answers; rejects with its last failure after STORE_START_MS. */
+async function firstAnswer(store: { ready(): Promise<void> }): Promise<void> {
+  const until = Date.now() + STORE_START_MS;
+  for (;;) {
+    try {
+      return await store.ready();
+    } catch (error) {
+      if (Date.now() >= until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 }
