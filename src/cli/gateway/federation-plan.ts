@@ -138,7 +138,7 @@ function httpServer(
     probe: anyOf(probes),
     target: urls.map((url) => new URL(url).origin + new URL(url).pathname).join(', '),
     // A person who has not connected it is not shown it (docs/CREDENTIALS.md, "Several servers").
-    ...(broker && { admits: (context: RequestContext) => broker.authorization(context.identity) !== undefined }),
+    ...(broker && { admits: holdsCredential(broker) }),
   };
 }
 
@@ -171,8 +171,13 @@ function stdioServer(
     app,
     probe: stdioProbe({ command, args, env }, flags.probeTimeoutMs),
     target: `stdio: ${stdio.join(' ')}`,
-    ...(broker && { admits: (context: RequestContext) => broker.authorization(context.identity) !== undefined }),
+    ...(broker && { admits: holdsCredential(broker) }),
   };
+}
+
+/** A server people connect admits a caller whose credential for it is held (and the policy lets them use). */
+function holdsCredential(broker: CredentialBroker): (context: RequestContext) => boolean {
+  return (context) => broker.authorization(context.identity) !== undefined;
 }
 
 /** The first server whose `credentials` entry a reload would change, if any. */

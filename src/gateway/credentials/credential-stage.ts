@@ -132,30 +132,30 @@ async function* askToConnect(
   context: RequestContext,
   forward: () => Promise<Reply>,
 ): AsyncGenerator<JsonRpcMessage> {
-  const elicitationId = randomBytes(16).toString('base64url');
+  const params = connectElicitation(broker);
   const id = questions.newId();
   const answered = questions.wait(id, context);
-  yield {
-    jsonrpc: '2.0',
-    id,
-    method: 'elicitation/create',
-    params: {
-      mode: 'url',
-      elicitationId,
-      url: broker.connectUrl,
-      message: `Connect ${broker.server} to your account there: your calls to it act as you.`,
-    },
-  };
+  yield { jsonrpc: '2.0', id, method: 'elicitation/create', params };
   const answer = await answered;
   const accepted = answer !== undefined && 'result' in answer && answer.result['action'] === 'accept';
   if (!accepted || !(await connected(broker, context))) {
     yield connectionRequired(request, broker.server, broker.connectUrl);
     return;
   }
-  yield { jsonrpc: '2.0', method: 'notifications/elicitation/complete', params: { elicitationId } };
+  yield { jsonrpc: '2.0', method: 'notifications/elicitation/complete', params: { elicitationId: params.elicitationId } };
   const reply = await forward();
   if (isStreamReply(reply)) yield* reply;
   else yield reply;
+}
+
+/** The connect question's `elicitation/create` params (URL mode), asked in a session's stream or a 2026-07-28 result alike. */
+function connectElicitation(broker: CredentialBroker): { mode: 'url'; elicitationId: string; url: string; message: string } {
+  return {
+    mode: 'url',
+    elicitationId: randomBytes(16).toString('base64url'),
+    url: broker.connectUrl,
+    message: `Connect ${broker.server} to your account there: your calls to it act as you.`,
+  };
 }
 
 /** The key of the connect question in a 2026-07-28 `input_required` result. */
@@ -177,12 +177,7 @@ function canAskRoundTrip(request: JsonRpcRequest, context: RequestContext): bool
  * retry goes on only once the vault holds the caller's connection.
  */
 function connectQuestion(request: JsonRpcRequest, broker: CredentialBroker): JsonRpcResponse {
-  const params = {
-    mode: 'url',
-    elicitationId: randomBytes(16).toString('base64url'),
-    url: broker.connectUrl,
-    message: `Connect ${broker.server} to your account there: your calls to it act as you.`,
-  };
+  const params = connectElicitation(broker);
   return {
     jsonrpc: '2.0',
     id: request.id,
