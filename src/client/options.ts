@@ -4,13 +4,14 @@
  */
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Dispatcher } from 'undici';
+import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
 
 export interface SessionClientOptions {
   /**
-   * Extra request headers (e.g. `authorization`), or a function returning them per request.
-   * Never logged and never put in error messages.
+   * Extra request headers (e.g. `authorization`), or a function returning them per request
+   * (given the message a POST carries). Never logged and never put in error messages.
    */
-  headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
+  headers?: Record<string, string> | ((message?: JsonRpcMessage) => Record<string, string> | Promise<Record<string, string>>);
   /**
    * The conversation's correlation id (SEP-2822 draft), sent on every request as
    * `Mcp-Client-Session-Id` and `params._meta.clientSessionId`. Default: a new lower-case UUID

@@ -101,7 +101,7 @@ export class SessionCore {
 
   /** Headers common to every request: caller's, correlation id, session id and version (C2, C3). */
   async headers(message?: JsonRpcMessage): Promise<Record<string, string>> {
-    const extra = typeof this.#options.headers === 'function' ? await this.#options.headers() : this.#options.headers;
+    const extra = typeof this.#options.headers === 'function' ? await this.#options.headers(message) : this.#options.headers;
     const headers: Record<string, string> = { ...extra };
     const authorization = await this.#oauth?.authorization();
     if (authorization !== undefined) headers['authorization'] = authorization;

@@ -35,6 +35,8 @@ import { listenMetrics, type MetricsListener } from './ops/metrics-listener.js';
 import { connectionSaturation, readinessRoute } from './ops/readiness.js';
 import { RecentEvents } from './ops/recent-events.js';
 import { hygieneStage } from './stages/hygiene.js';
+import { tracingStage } from './ops/tracing.js';
+import { tracedUpstream } from './ops/upstream-spans.js';
 import { upstreamTokenStage } from './upstreams/http/upstream-tokens.js';
 import { StdioChild } from './upstreams/stdio/stdio-child.js';
 import type { ServerOf } from '../policy/call.js';
@@ -115,8 +117,10 @@ class AssembledGateway implements Gateway {
     // A person who connected a server of a federation sees its tools: their sessions here list again.
     if (connections && federation)
       connections.onConnected((principal) => federation.listsChanged((context) => context.identity?.principal === principal));
+    // One span per exchange with the single upstream; a federation's servers trace their own (tracedUpstream).
+    const traced = options.tracing && !federation;
     const routed = eraRouter({
-      handshake: options.upstream,
+      handshake: traced ? tracedUpstream(options.upstream) : options.upstream,
       ...http,
       era: http ? (http.era ?? 'auto') : 'handshake',
       ...(options.withoutCorrelationId && { withoutCorrelationId: options.withoutCorrelationId }),
@@ -183,6 +187,7 @@ class AssembledGateway implements Gateway {
     this.#operator?.history.stop();
     await this.#metricsListener?.close();
     await this.#options.audit?.close?.();
+    await this.#options.tracing?.close?.();
   }
 
   /** /metrics, on the MCP port unless a metrics port gives it a listener of its own. */
@@ -251,6 +256,8 @@ function stagesFor(
   const gate = options.policy && gated(options.policy, options, connections, view, events.write.bind(events));
   const serverOf = federation && ((request: JsonRpcRequest) => federation.serverOf(request));
   const stages: Stage[] = [hygieneStage, auditStage(events, view, serverOf)];
+  // Outermost: the request's span holds everything the gateway does for it, a refusal included.
+  if (options.tracing) stages.unshift(tracingStage(options.tracing));
   if (gate) stages.push(gate);
   if (options.upstreamTokens) stages.push(upstreamTokenStage(options.upstreamTokens));
   if (connections) stages.push(credentialStage(connections, serverOf));

@@ -4,6 +4,7 @@
  * feature the gateway composes around it, every one off unless given (docs/ARCHITECTURE.md,
  * "One gateway"). Checked by one schema (protocol/options.ts).
  */
+import type { TracingOptions } from './ops/tracing.js';
 import type { TokenExchange } from '../auth/token-exchange.js';
 import type { PolicyEvaluator } from '../policy/evaluator.js';
 import { checkOptions, option, OptionError, required } from '../protocol/options.js';
@@ -119,6 +120,13 @@ export interface GatewayOptions {
   publicUrl?: string;
   /** Sessionless callers without a correlation id (eras/conversations). Default 'principal'. */
   withoutCorrelationId?: 'principal' | 'request';
+  /**
+   * OpenTelemetry traces (docs/OBSERVABILITY.md): a span per MCP request and spans inside it;
+   * closed with the gateway. The single upstream's exchanges get spans of their own; a
+   * federation's servers get them when each server's application is `tracedUpstream`. Default:
+   * off, and the request path does nothing for it.
+   */
+  tracing?: TracingOptions;
   /** Told of failures no caller sees (an audit write, a lost upstream). Default: none. */
   onError?: (error: unknown) => void;
 }
@@ -133,6 +141,7 @@ const SCHEMA = {
   label: option.string,
   publicUrl: option.httpUrl,
   withoutCorrelationId: option.oneOf(['principal', 'request']),
+  tracing: option.custom('must be an object of tracing options', (value) => typeof value === 'object' && value !== null),
   onError: option.func,
 };
 

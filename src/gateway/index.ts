@@ -26,5 +26,8 @@ export { fanout, sessionCreated, sessionEnded, type AuditEvent, type EventSink }
 export { AuditLog, type AuditLogOptions } from './audit-log/audit-log.js';
 export { identityView, type AuditIdentity, type IdentityView } from './identity-view.js';
 export { GatewayMetrics, type MetricSources } from './ops/metrics.js';
+export { tracingStage, W3C_PROPAGATOR, type TracingOptions } from './ops/tracing.js';
+export { tracedUpstream, upstreamSpans } from './ops/upstream-spans.js';
+export { otlpTracing, type OtlpTracingOptions } from './ops/otlp-tracing.js';
 export { adminApi } from './ops/admin.js';
 export { RecentEvents } from './ops/recent-events.js';

@@ -23,6 +23,7 @@ import type { PolicyRule, RateLimit } from './policy-document.js';
 import { connectionRefusal, policyRefusal } from './policy-errors.js';
 import { type Limiter, RateLimiter, storeLimiter, type Take } from './rate-limiter.js';
 import { SeenLists } from './seen-lists.js';
+import { approvalSpan, decided as decidedSpan, decisionSpan, rateLimitSpan } from './policy-spans.js';
 import { RoundTripApprovals } from './round-trip-approval.js';
 import { type ApprovalCall, type ApprovalOutcome, type StrayAnswer, UserApprovals } from './user-approval.js';
 import { type ApprovalDesk, OperatorApprovals } from './operator-approval.js';
@@ -147,7 +148,9 @@ export function policyStage(options: PolicyGateOptions): Stage & PolicyControls 
     // verdict is left on the request's context for the audit stage around this one.
     const policy = options.policy();
     const caller = callerFor(context);
+    const span = decisionSpan(context);
     const { request, call, decision } = decideRequest(policy, caller, given, options);
+    if (span) decidedSpan(span, decision);
     const rule = decision.rule;
     if (decision.effect === 'deny') {
       context.set(VERDICT, { decision: 'deny', rule: rule?.id ?? null });
@@ -194,11 +197,13 @@ export function policyStage(options: PolicyGateOptions): Stage & PolicyControls 
       return forwardListing(request, context, caller, policy, next);
     };
     if (!rule?.rateLimit) return proceed();
+    const limitSpan = rateLimitSpan(context, rule.id);
     const take = limiter.take(bucketKey(caller, call, decision), {
       requests: rule.rateLimit.requests,
       perMs: durationMs(rule.rateLimit.per),
     });
     const passed = (taken: Take): Promise<Reply> => {
+      limitSpan?.(taken.ok);
       if (taken.ok) return proceed();
       verdict('rate-limited');
       throw rateLimited(request, rule.rateLimit!, taken.retryAfterSeconds);
@@ -209,15 +214,18 @@ export function policyStage(options: PolicyGateOptions): Stage & PolicyControls 
   /** A call an `approve` rule decided: asked of whoever the rule names and can be asked, or refused. */
   const approve = (request: JsonRpcRequest, context: RequestContext, call: Call, rule: PolicyRule, next: Next): Reply | Promise<Reply> => {
     const askedAt = performance.now();
-    const settle = (decision: Verdict['decision'], approver?: string): void =>
+    const approver = rule.approver ?? 'user';
+    const waited = approvalSpan(context, rule.id, approver);
+    const settle = (decision: Verdict['decision'], answeredBy?: string): void => {
+      waited?.(decision, answeredBy);
       context.set(VERDICT, {
         decision,
         rule: rule.id,
         // Rounded as the audit rounds durationMs (0.1 ms), so a wait never reads longer than its call.
-        ...(approver === undefined ? {} : { approver, approvalWaitMs: Math.round((performance.now() - askedAt) * 10) / 10 }),
+        ...(answeredBy === undefined ? {} : { approver: answeredBy, approvalWaitMs: Math.round((performance.now() - askedAt) * 10) / 10 }),
       });
+    };
     const approval: ApprovalCall = { request, context, call, rule, forward: () => next(request, context), settle };
-    const approver = rule.approver ?? 'user';
     if (approver === 'operator' && operators.available) return operators.ask(approval);
     if (approver === 'user' && approvals.canAsk(context)) return approvals.ask(approval);
     if (approver === 'user' && roundTrips.canAsk(request, context)) {

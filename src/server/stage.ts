@@ -69,6 +69,8 @@ export function compose(application: McpApplication, stages: readonly Stage[]): 
   if (openStream) composed.openStream = openStream;
   if (adopt) composed.adopt = adopt;
   if (cancel) composed.cancel = cancel;
+  // Leaving a federation ends what the application opened upstream (no stage takes part in that).
+  if (application.retire) composed.retire = application.retire.bind(application);
   const binds = stages.filter((stage) => stage.bind !== undefined);
   if (binds.length > 0 || application.bind !== undefined)
     composed.bind = (sessions) => {

@@ -1,7 +1,8 @@
 /**
  * @module server/watched-stream
- * A stream of messages passed through untouched, telling the watcher about each message and,
- * once, about its end: when it finished or when the client left. An iterator rather than a
+ * A stream of messages passed through, telling the watcher about each message (which it may
+ * hand back changed: the tracing stage adds the trace to a server's messages) and, once, about
+ * its end: when it finished or when the client left. An iterator rather than a
  * generator: `return()` must reach the source at once when the client leaves, not wait for the
  * source's next message.
  */
@@ -10,7 +11,7 @@ import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
 export function watched(
   messages: AsyncIterable<JsonRpcMessage>,
   onEnd: () => void,
-  onMessage: (message: JsonRpcMessage) => void = () => {},
+  onMessage: (message: JsonRpcMessage) => JsonRpcMessage | void = () => {},
 ): AsyncIterableIterator<JsonRpcMessage> {
   const source = messages[Symbol.asyncIterator]();
   let ended = false;
@@ -22,9 +23,12 @@ export function watched(
   return {
     async next() {
       const next = await source.next();
-      if (next.done) finish();
-      else onMessage(next.value);
-      return next;
+      if (next.done) {
+        finish();
+        return next;
+      }
+      const changed = onMessage(next.value);
+      return changed === undefined ? next : { done: false, value: changed };
     },
     async return() {
       finish();

@@ -6,6 +6,7 @@
  * federation is probed once at start-up, and a server that does not answer is reported, not
  * fatal: it joins when it comes up.
  */
+import { tracedUpstream } from '../../gateway/ops/upstream-spans.js';
 import { keepAliveAgent, SHARED_POOL_CONNECTIONS } from '../../client/http.js';
 import { federation, type FederationApplication } from '../../gateway/federation/federation.js';
 import type { FederatedServer } from '../../gateway/federation/member.js';
@@ -120,6 +121,7 @@ function httpServer(
     forwardHeaders: spec.forwardHeaders ?? flags.forwardHeaders,
     upstreamHeaders,
     identityHeaders: spec.identityHeaders ?? flags.identityHeaders,
+    traceHeaders: flags.traced,
     ...(broker && {
       upstreamAuthorization: (context: RequestContext) => broker.authorization(context.identity),
       upstreamAuthorizationHeader: broker.header,
@@ -134,7 +136,7 @@ function httpServer(
   const probes = urls.map((url) => httpProbe(url, upstreamHeaders, dispatcher, flags.probeTimeoutMs, broker !== undefined));
   return {
     name: spec.name,
-    app,
+    app: flags.traced ? tracedUpstream(app, spec.name) : app,
     probe: anyOf(probes),
     target: urls.map((url) => new URL(url).origin + new URL(url).pathname).join(', '),
     // A person who has not connected it is not shown it (docs/CREDENTIALS.md, "Several servers").
@@ -168,7 +170,7 @@ function stdioServer(
   });
   return {
     name: spec.name,
-    app,
+    app: flags.traced ? tracedUpstream(app, spec.name) : app,
     probe: stdioProbe({ command, args, env }, flags.probeTimeoutMs),
     target: `stdio: ${stdio.join(' ')}`,
     ...(broker && { admits: holdsCredential(broker) }),

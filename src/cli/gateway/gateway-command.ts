@@ -287,6 +287,7 @@ async function httpPlan(flags: GatewayFlags, output: GatewayOutput): Promise<Omi
     forwardHeaders: flags.forwardHeaders,
     upstreamHeaders: flags.upstreamHeaders,
     identityHeaders: flags.identityHeaders,
+    traceHeaders: flags.traced,
     ...(upstreamTokens && { upstreamAuthorization: (context: RequestContext) => upstreamTokens.authorization(context.principal ?? '') }),
     ...(credentials && {
       upstreamAuthorization: (context: RequestContext) => credentials.authorization(context.identity),

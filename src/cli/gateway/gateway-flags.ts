@@ -4,6 +4,7 @@
  * A flag that feeds a library option is checked by that option's schema too (session-flags.ts,
  * `parser`), so the flag, the config file and the library accept the same values.
  */
+import { tracingWanted } from './gateway-tracing.js';
 import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_PROBE_TIMEOUT_MS } from '../../gateway/federation/server-probe.js';
 import type { UpstreamEra } from '../../gateway/eras/era-router.js';
@@ -61,6 +62,12 @@ export interface GatewayFlags {
   approvalTimeoutMs: number;
   /** Serve /metrics on this port instead of the MCP port. */
   metricsPort: number | undefined;
+  /** OpenTelemetry traces: on (true: the OTEL_* variables say where), or the collector's URL. */
+  otel: string | true | undefined;
+  /** The verified claim a span names the caller by (`enduser.id`); none by default. */
+  otelPrincipalClaim: string | undefined;
+  /** Whether the gateway traces: `--otel`, or the OTEL_* variables (gateway-tracing.ts). */
+  traced: boolean;
   adminToken: string | undefined;
   upstreamEra: UpstreamEra | 'auto';
   withoutCorrelationId: 'principal' | 'request';
@@ -273,6 +280,13 @@ function addOperationFlags(program: Command): Command {
     )
     .addOption(flag('--metrics-port <port>', 'serve /metrics on this port (same host) instead of the MCP port').argParser(parsePort))
     .addOption(
+      flag(
+        '--otel [url]',
+        'OpenTelemetry traces by OTLP/HTTP to the collector at url (default: the OTEL_EXPORTER_OTLP_* variables, else http://localhost:4318)',
+      ),
+    )
+    .addOption(flag('--otel-principal-claim <claim>', 'the verified claim a span names the caller by (enduser.id); default: none'))
+    .addOption(
       flag('--audit-identity-claim <claim>', 'the verified claim the audit log and admin API name a person by (e.g. email)').default('sub'),
     )
     .addOption(
@@ -483,6 +497,9 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     auditCheckpointEvery: values['auditCheckpointEvery'] as number,
     replicaId: values['replicaId'] as string | undefined,
     metricsPort: values['metricsPort'] as number | undefined,
+    otel: values['otel'] as string | true | undefined,
+    otelPrincipalClaim: values['otelPrincipalClaim'] as string | undefined,
+    traced: tracingWanted(values['otel'] as string | true | undefined),
     policy: values['policy'] as string | undefined,
     approvalTimeoutMs: values['approvalTimeout'] as number,
     adminToken: values['adminToken'] as string | undefined,

@@ -16,6 +16,7 @@ import { sessionServerOptions, startupSummary } from '../run-server.js';
 import { openStore } from '../store-spec.js';
 import type { SessionFlags } from '../session-flags.js';
 import { gatewayAudit } from './gateway-audit.js';
+import { gatewayTracing } from './gateway-tracing.js';
 import type { GatewayFlags } from './gateway-flags.js';
 
 export type { HttpUpstreamLink };
@@ -68,10 +69,13 @@ export async function serveGateway(
 ): Promise<ServedGateway> {
   let audit: ReturnType<typeof gatewayAudit>;
   let store: Awaited<ReturnType<typeof openStore>>;
+  let traces: ReturnType<typeof gatewayTracing>;
   try {
+    traces = gatewayTracing(flags);
     audit = gatewayAudit(flags);
     store = await openStore(session.store);
   } catch (error) {
+    await traces?.tracing.close?.();
     // Nothing left running: the plan's spare children and demo upstream stop, the audit file closes.
     await audit?.close();
     await plan.handshake.close?.();
@@ -98,6 +102,7 @@ export async function serveGateway(
     label: upstreamLabel(flags),
     ...(flags.publicUrl !== undefined && { publicUrl: flags.publicUrl }),
     withoutCorrelationId: flags.withoutCorrelationId,
+    ...(traces && { tracing: traces.tracing }),
     onError: report,
   });
   const stop = async (): Promise<void> => {
@@ -125,6 +130,7 @@ export async function serveGateway(
       throw error;
     });
   const audited = flags.audit ? [`  audit: ${flags.audit}`] : [];
+  if (traces) audited.push(traces.line);
   return {
     gateway,
     url,

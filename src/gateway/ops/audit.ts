@@ -15,6 +15,7 @@ import { type IdentityView, SESSION_IDENTITY, subjectView } from '../identity-vi
 import type { EventSink } from '../audit-events.js';
 import { sessionTag } from '../../session/id.js';
 import { watched } from '../../server/watched-stream.js';
+import { traceOf } from '../../server/request-trace.js';
 
 /**
  * `application` behind the audit stage alone: every request it answers, and every call it
@@ -57,6 +58,7 @@ export function auditStage(
       code: error ? error.code : response ? null : -32603,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
       ...verdictOf(context),
+      ...traceIdOf(context),
     });
     if (request.method === 'initialize' && session && response && !error) {
       log.write({
@@ -88,6 +90,7 @@ export function auditStage(
           outcome: outcomeOf(response),
           code: error ? error.code : response ? null : -32603,
           durationMs: Math.round((performance.now() - started) * 10) / 10,
+          ...traceIdOf(context),
         });
       });
     },
@@ -110,6 +113,12 @@ export function auditStage(
       return watch(reply, (response) => record(request, context, started, response));
     },
   };
+}
+
+/** The request's trace id, when the gateway traces (docs/OBSERVABILITY.md, "How they join"). */
+function traceIdOf(context: RequestContext): { traceId: string } | undefined {
+  const traced = traceOf(context);
+  return traced && { traceId: traced.traceId };
 }
 
 /** Stores the creator's identity view with a session being initialized by a verified caller. */

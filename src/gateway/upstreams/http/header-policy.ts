@@ -7,7 +7,9 @@
  * anywhere else is dropped, so a client cannot pose as somebody. The same holds for the
  * `Authorization` of a token exchanged for the caller (upstream-tokens.ts).
  */
+import type { JsonRpcMessage } from '../../../protocol/jsonrpc.js';
 import type { RequestContext } from '../../../server/application.js';
+import { metaCarrier } from '../../../server/request-trace.js';
 
 export interface HeaderPolicyOptions {
   /** Downstream request headers copied upstream (lower-case names). Default: none. */
@@ -23,14 +25,21 @@ export interface HeaderPolicyOptions {
   upstreamAuthorization?: (context: RequestContext) => string | undefined;
   /** The header `upstreamAuthorization`'s value goes in (a per-person API key's own header). Default 'authorization'. */
   upstreamAuthorizationHeader?: string;
+  /**
+   * The trace context a message carries in `params._meta` also sent as `traceparent`,
+   * `tracestate` and `baggage` headers, for an upstream whose HTTP instrumentation reads those
+   * (docs/OBSERVABILITY.md, "Traces"). Default false; the CLI turns it on with tracing.
+   */
+  traceHeaders?: boolean;
 }
 
-/** The headers one downstream request sends upstream under the policy. */
-export function headerPolicy(options: HeaderPolicyOptions): (context: RequestContext) => Record<string, string> {
+/** The headers one downstream request (`message`, when the upstream request is known) sends upstream under the policy. */
+export function headerPolicy(options: HeaderPolicyOptions): (context: RequestContext, message?: JsonRpcMessage) => Record<string, string> {
   const forward = (options.forwardHeaders ?? []).map((name) => name.toLowerCase());
   const identity = Object.entries(options.identityHeaders ?? {}).map(([name, claim]) => [name.toLowerCase(), claim] as const);
   const personal = (options.upstreamAuthorizationHeader ?? 'authorization').toLowerCase();
-  return (context) => {
+  const traced = options.traceHeaders === true;
+  return (context, message) => {
     const headers: Record<string, string> = { ...options.upstreamHeaders };
     for (const name of forward) {
       const value = context.header(name);
@@ -46,6 +55,9 @@ export function headerPolicy(options: HeaderPolicyOptions): (context: RequestCon
       if (value === undefined) delete headers[personal];
       else headers[personal] = value;
     }
+    // Last: the upstream's parent is the gateway's span, whatever a forwarded header said.
+    const carrier = traced && message ? metaCarrier(message) : undefined;
+    if (carrier) Object.assign(headers, carrier);
     return headers;
   };
 }

@@ -65,6 +65,7 @@ export const httpUpstreamSchema = {
   ),
   maxMessageBytes: option.positiveInteger,
   forwardHeaders: option.strings('header names'),
+  traceHeaders: option.boolean,
   onError: option.func,
 } satisfies OptionsSchema;
 
@@ -76,7 +77,7 @@ export function httpUpstream(options: HttpUpstreamOptions): McpApplication {
 class HttpUpstream implements McpApplication {
   readonly #options: HttpUpstreamOptions;
   readonly #pool: UpstreamPool;
-  readonly #headersFor: (context: RequestContext) => Record<string, string>;
+  readonly #headersFor: ReturnType<typeof headerPolicy>;
   readonly #onError: (error: unknown) => void;
   readonly #slots: FairSlots;
   /** Each downstream session's upstream session, on this replica. */
@@ -243,7 +244,7 @@ class HttpUpstream implements McpApplication {
       maxMessageBytes: this.#options.maxMessageBytes,
       // The downstream conversation's correlation id travels upstream unchanged.
       clientSessionId: link.context.clientSessionId ?? false,
-      headers: () => this.#headersFor(link.context),
+      headers: (message) => this.#headersFor(link.context, message),
       onMessage: (message) => link.toClient(message),
     });
   }

@@ -1,0 +1,80 @@
+/**
+ * @module gateway/ops/otlp-tracing
+ * Tracing exported by OTLP over HTTP with the OpenTelemetry SDK (docs/OBSERVABILITY.md,
+ * "Turning it on"): what `sessiongate --otel` runs, for a gateway of one's own. The standard
+ * variables are read as the OpenTelemetry SDK documents them: `OTEL_EXPORTER_OTLP_ENDPOINT`
+ * (a base: `/v1/traces` is added) or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (as is),
+ * `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` (`http/protobuf`, the default, or `http/json`),
+ * `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS`, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
+ * `OTEL_TRACES_SAMPLER` / `_ARG` and `OTEL_BSP_*`. Spans leave in batches from a bounded queue
+ * (2048 by default; past it they are dropped), so a collector that is slow or gone costs a
+ * caller nothing.
+ */
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { OptionError } from '../../protocol/options.js';
+import type { TracingOptions } from './tracing.js';
+
+export interface OtlpTracingOptions {
+  /**
+   * The collector: a base URL (`http://collector:4318`, `/v1/traces` added) or the traces URL
+   * itself (ending in `/v1/traces`). Default: the OTEL_EXPORTER_OTLP_* variables, else
+   * `http://localhost:4318`.
+   */
+  endpoint?: string;
+  /** `http/protobuf` or `http/json`. Default: the OTEL_EXPORTER_OTLP_* variables, else `http/protobuf`. */
+  protocol?: 'http/protobuf' | 'http/json';
+  /** A claim of the verified caller recorded as `enduser.id`. Default: none. */
+  principalClaim?: string;
+  /** How long closing waits for the last spans to leave, ms. Default 5000. */
+  closeTimeoutMs?: number;
+}
+
+const PROTOCOLS = ['http/protobuf', 'http/json'];
+
+/** Tracing options for `createGateway`: a tracer whose spans go to an OTLP collector, closed with the gateway. */
+export function otlpTracing(options: OtlpTracingOptions = {}): TracingOptions {
+  const env = process.env;
+  const protocol = options.protocol ?? env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'] ?? 'http/protobuf';
+  if (!PROTOCOLS.includes(protocol))
+    throw new OptionError('protocol', `sessiongate: OTLP protocol "${protocol}" is not supported here: use http/protobuf or http/json`);
+  const url = options.endpoint === undefined ? undefined : tracesUrl(options.endpoint);
+  const exporter: SpanExporter = protocol === 'http/json' ? new JsonExporter(url ? { url } : {}) : new ProtobufExporter(url ? { url } : {});
+  // The gateway's name unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES say otherwise (later wins).
+  const resource = resourceFromAttributes({ 'service.name': 'sessiongate' }).merge(detectResources({ detectors: [envDetector] }));
+  const provider = new BasicTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
+  const closeTimeoutMs = options.closeTimeoutMs ?? 5000;
+  return {
+    tracer: provider.getTracer('sessiongate'),
+    ...(options.principalClaim !== undefined && { principalClaim: options.principalClaim }),
+    close: () => bounded(provider.shutdown(), closeTimeoutMs),
+  };
+}
+
+/** The traces URL of `endpoint`: as given when it names `/v1/traces`, else that path under it. */
+function tracesUrl(endpoint: string): string {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new OptionError('endpoint', `sessiongate: the OTLP endpoint "${endpoint}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new OptionError('endpoint', `sessiongate: the OTLP endpoint "${endpoint}" must be http(s)`);
+  if (url.pathname.endsWith('/v1/traces')) return url.href;
+  url.pathname = `${url.pathname.replace(/\/$/, '')}/v1/traces`;
+  return url.href;
+}
+
+/** `work`, or its end unawaited after `ms` (a collector that does not answer never holds a stop). */
+async function bounded(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms).unref()));
+  try {
+    await Promise.race([work.catch(() => {}), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

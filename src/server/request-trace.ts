@@ -1,0 +1,75 @@
+/**
+ * @module server/request-trace
+ * A traced request's place in its trace (docs/OBSERVABILITY.md, "Traces"): the gateway's span
+ * for the request, left on its context by the tracing stage (gateway/ops/tracing.ts) so the
+ * stages and upstreams inside it add child spans (the policy, an approval wait, an upstream
+ * exchange) and pass the trace on. With tracing off nothing is left, and every part asks one
+ * `context.get` and does nothing more: the request path pays for what is switched on only
+ * (docs/ARCHITECTURE.md, "Stages").
+ */
+import { type Attributes, type Context, type Span, SpanKind, type TextMapPropagator, trace, type Tracer } from '@opentelemetry/api';
+import { isObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
+import type { RequestContext } from './application.js';
+import { RequestKey } from './request-key.js';
+
+/** The W3C trace context fields, as they travel in `params._meta` (SEP-414) and in HTTP headers. */
+export type TraceCarrier = Record<string, string>;
+
+export class RequestTrace {
+  constructor(
+    readonly tracer: Tracer,
+    readonly propagator: TextMapPropagator,
+    /** The gateway's span for the request (kind SERVER). */
+    readonly span: Span,
+    /** The OpenTelemetry context with that span in it: the parent of every child span. */
+    readonly context: Context,
+  ) {}
+
+  /** A span under the request's (kind INTERNAL unless told), started now; its owner ends it. */
+  child(name: string, attributes?: Attributes, kind: SpanKind = SpanKind.INTERNAL): Span {
+    return this.tracer.startSpan(name, { kind, ...(attributes && { attributes }) }, this.context);
+  }
+
+  /** The trace context naming `span` (or the request's own) as the parent: traceparent, tracestate, baggage. */
+  carrier(span: Span = this.span): TraceCarrier {
+    const carrier: TraceCarrier = {};
+    this.propagator.inject(trace.setSpan(this.context, span), carrier, {
+      set: (target: TraceCarrier, key, value) => (target[key] = value),
+    });
+    return carrier;
+  }
+
+  /** The trace id, for an audit line and the console (docs/OBSERVABILITY.md, "How they join"). */
+  get traceId(): string {
+    return this.span.spanContext().traceId;
+  }
+}
+
+export const REQUEST_TRACE = new RequestKey<RequestTrace>('sessiongate.trace');
+
+/** The request's trace, or undefined when tracing is off (or the request was made outside the server). */
+export function traceOf(context: RequestContext): RequestTrace | undefined {
+  return context.get(REQUEST_TRACE);
+}
+
+/** The trace context a message carries in `params._meta` (SEP-414), when it has a traceparent. */
+export function metaCarrier(message: JsonRpcMessage): TraceCarrier | undefined {
+  if (!('method' in message)) return undefined;
+  const meta = message.params?.['_meta'];
+  if (!isObject(meta) || typeof meta['traceparent'] !== 'string') return undefined;
+  const carrier: TraceCarrier = { traceparent: meta['traceparent'] };
+  for (const key of ['tracestate', 'baggage']) if (typeof meta[key] === 'string') carrier[key] = meta[key];
+  return carrier;
+}
+
+/** `message` with `carrier` in its `params._meta` (what was there under those keys replaced). */
+export function withTraceMeta<T extends JsonRpcMessage>(message: T, carrier: TraceCarrier): T {
+  if (!('method' in message)) return message;
+  const params = message.params ?? {};
+  const meta = isObject(params['_meta']) ? params['_meta'] : {};
+  const cleaned = { ...meta };
+  delete cleaned['traceparent'];
+  delete cleaned['tracestate'];
+  delete cleaned['baggage'];
+  return { ...message, params: { ...params, _meta: { ...cleaned, ...carrier } } };
+}
