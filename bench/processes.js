@@ -10,12 +10,13 @@ let cliPort = 21000 + Math.floor(Math.random() * 20000);
 /**
  * `sessiongate --upstream URL` as a user runs it: default flags (the SQLite store at
  * `storeFile`, hygiene, both eras, the audit events feeding /metrics), its own process on
- * core 0; CPU read from /proc.
+ * core 0; CPU read from /proc. `extraArgs` adds flags; `cli` runs another build's bin (a
+ * baseline).
  */
-export async function startCliGateway(upstreamUrl, storeFile) {
+export async function startCliGateway(upstreamUrl, storeFile, { extraArgs = [], cli = SESSIONGATE } = {}) {
   const port = String(cliPort++);
   const url = `http://127.0.0.1:${port}/mcp`;
-  const args = [SESSIONGATE, '--upstream', upstreamUrl, '--port', port, '--store', `sqlite:${storeFile}`];
+  const args = [cli, '--upstream', upstreamUrl, '--port', port, '--store', `sqlite:${storeFile}`, ...extraArgs];
   const command = hasTaskset ? 'taskset' : process.execPath;
   const gateway = await startListening(command, hasTaskset ? ['-c', '0', process.execPath, ...args] : args, url);
   return { url, cpu: async () => ({ user: cpuMicros(gateway.pid), system: 0 }), stop: gateway.stop };

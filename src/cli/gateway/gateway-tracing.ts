@@ -1,7 +1,7 @@
 /**
  * @module cli/gateway/gateway-tracing
- * `--otel [URL]` and the standard OpenTelemetry variables (docs/OBSERVABILITY.md, "Turning it
- * on"): tracing is on with the flag, or when `OTEL_EXPORTER_OTLP_ENDPOINT` or
+ * `--otel [URL]` and the standard OpenTelemetry variables
+ * (docs/OBSERVABILITY.md, "Turning it on"): tracing is on with the flag, or when `OTEL_EXPORTER_OTLP_ENDPOINT` or
  * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set; `OTEL_SDK_DISABLED=true` or
  * `OTEL_TRACES_EXPORTER=none` turn it off whatever else says on (as the SDK's own
  * configuration reads them). Off, nothing of it is built.
