@@ -18,9 +18,13 @@ import { startGateway, type InProcessGateway } from './helpers/in-process-gatewa
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver.js';
 import { startTracedUpstream, type TracedUpstream } from './helpers/traced-upstream.js';
 import { openSession, postStream, send, toolCall } from './helpers/mcp-http.js';
+import { launchChromium, seriousViolations } from './helpers/browser.js';
+import { sessionTag } from '../src/session/id.js';
+import type { Browser } from 'playwright-core';
 
 const STDIO_FIXTURE = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
 const ADMIN = 'admin-token-for-tracing-tests';
+const TRACE_VIEWER = 'https://traces.example/trace/{traceId}';
 const SERVER = 2;
 const CLIENT = 3;
 
@@ -105,6 +109,8 @@ describe('traces through the gateway', () => {
       join(dir, 'audit.jsonl'),
       '--admin-token',
       ADMIN,
+      '--otel-trace-link',
+      TRACE_VIEWER,
     ]);
   });
 
@@ -128,6 +134,7 @@ describe('traces through the gateway', () => {
       gatewaySpan(SERVER, 'tools/call echo'),
       gatewaySpan(CLIENT, 'tools/call echo'),
       (span) => span.name === 'policy',
+      (span) => span.name === 'upstream turn',
     );
     const request = spans.find(gatewaySpan(SERVER, 'tools/call echo'))!;
     expect(request).toMatchObject({
@@ -145,6 +152,9 @@ describe('traces through the gateway', () => {
     expect(exchange).toMatchObject({ name: 'tools/call echo', parentSpanId: request.spanId });
     const handler = spans.find((span) => span.service === 'upstream')!;
     expect(handler).toMatchObject({ name: 'tool hello', parentSpanId: exchange.spanId });
+    // The server's own work before the stages, and the wait for a turn at the upstream, inside the request's span.
+    for (const name of ['authenticate', 'session lookup', 'upstream turn'])
+      expect(spans.find((span) => span.name === name)?.parentSpanId, name).toBe(request.spanId);
     // The same trace context in the upstream's HTTP headers as in its _meta.
     const seen = upstream.calls.at(-1)!;
     expect(seen.meta).toBe(`00-${parent.traceId}-${exchange.spanId}-01`);
@@ -234,6 +244,83 @@ describe('traces through the gateway', () => {
     expect(request.status).toBe(2);
     expect(spans.find((span) => span.name === 'policy')!.attributes).toMatchObject({ 'sessiongate.policy.effect': 'deny' });
     expect(spans.some((span) => span.kind === CLIENT)).toBe(false);
+  });
+});
+
+describe('the console and the flags', () => {
+  let receiver: OtlpReceiver;
+  let upstream: TracedUpstream;
+  let gateway: InProcessGateway;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    upstream = await startTracedUpstream('upstream', receiver.url);
+    gateway = await tracedGateway([
+      '--upstream',
+      upstream.url,
+      '--otel',
+      receiver.url,
+      '--admin-token',
+      ADMIN,
+      '--otel-trace-link',
+      TRACE_VIEWER,
+    ]);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.kill();
+    await upstream?.close();
+    await receiver?.close();
+  });
+
+  it("a session's calls in the console link to their traces in the configured viewer", async () => {
+    const parent = clientParent();
+    const transport = new StreamableHTTPClientTransport(new URL(gateway.url), {
+      requestInit: { headers: { traceparent: parent.traceparent } },
+    });
+    const client = new Client({ name: 'traced-client', version: '1.0.0' });
+    await client.connect(transport);
+    await client.callTool({ name: 'echo', arguments: { text: 'seen' } });
+    const tag = sessionTag(transport.sessionId!);
+    const page = await browser.newPage();
+    try {
+      await page.goto(gateway.url.replace(/\/mcp$/, '/console/'));
+      await page.getByLabel('Admin token').fill(ADMIN);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator(`tr[data-session="${tag}"]`).getByRole('link').click();
+      await page.getByRole('heading', { name: `Session ${tag}` }).waitFor({ timeout: 10_000 });
+      const link = page.getByRole('link', { name: parent.traceId });
+      await link.first().waitFor({ timeout: 10_000 });
+      expect(await link.first().getAttribute('href')).toBe(`https://traces.example/trace/${parent.traceId}`);
+      expect(await seriousViolations(page)).toEqual([]);
+    } finally {
+      await page.close();
+      await client.close();
+    }
+  });
+
+  it('refuses at start what it cannot export to, in one line each; OTEL_SDK_DISABLED turns it off', async () => {
+    const refusals: [string[], Record<string, string>, RegExp][] = [
+      [['--otel', 'not a url'], {}, /the OTLP endpoint "not a url" is not a URL/],
+      [['--otel'], { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /OTLP protocol "grpc" is not supported here/],
+      [['--otel'], { OTEL_TRACES_EXPORTER: 'zipkin' }, /exports traces by OTLP only/],
+      [
+        ['--otel', receiver.url, '--otel-trace-link', 'javascript:alert(1)//{traceId}'],
+        {},
+        /--otel-trace-link .* must be an http\(s\) URL/,
+      ],
+    ];
+    for (const [args, env, message] of refusals)
+      await expect(tracedGateway(['--upstream', upstream.url, ...args], env)).rejects.toThrow(message);
+    const off = await tracedGateway(['--upstream', upstream.url, '--otel', receiver.url], { OTEL_SDK_DISABLED: 'true' });
+    try {
+      expect(off.output()).not.toContain('traces:');
+      expect(gateway.output()).toContain(`traces: OpenTelemetry, OTLP to ${receiver.url}/`);
+    } finally {
+      await off.kill();
+    }
   });
 });
 

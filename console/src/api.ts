@@ -32,6 +32,8 @@ export interface AuditEvent {
   durationMs?: number;
   decision?: string;
   rule?: string | null;
+  /** The call's OpenTelemetry trace, when the gateway traces. */
+  traceId?: string;
 }
 
 /** A call waiting for an operator, with its age and time left on the gateway's clock. */

@@ -8,6 +8,8 @@ interface Detail {
   session: SessionRow;
   calls: AuditEvent[];
   approvals: Approval[];
+  /** A trace viewer's URL with {traceId}, when the gateway links traces. */
+  traceLink?: string;
 }
 
 /** How often a session's page looks again for approvals waiting on it. */
@@ -58,7 +60,7 @@ export function SessionDetail({ id, tail }: { id: string; tail: AuditEvent[] }) 
       </dl>
       <h3>Pending approvals</h3>
       <WaitingCalls calls={detail.approvals} onDecided={decided} onError={setError} showSession={false} />
-      <CallsTable calls={detail.calls} caption="Its calls (the last 20 this replica answered), oldest first" />
+      <CallsTable calls={detail.calls} caption="Its calls (the last 20 this replica answered), oldest first" traceLink={detail.traceLink} />
     </section>
   );
 }

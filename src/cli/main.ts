@@ -42,6 +42,8 @@ export async function main(argv: string[]): Promise<void> {
 
 main(process.argv).catch((error: unknown) => {
   const cause = (error as Error).cause;
-  process.stderr.write(`sessiongate: ${(error as Error).message}${cause instanceof Error ? `: ${cause.message}` : ''}\n`);
+  // The library's own messages start with "sessiongate: " already (an option it refused).
+  const message = (error as Error).message.replace(/^sessiongate: /, '');
+  process.stderr.write(`sessiongate: ${message}${cause instanceof Error ? `: ${cause.message}` : ''}\n`);
   process.exit(1);
 });

@@ -142,6 +142,8 @@ class AssembledGateway implements Gateway {
     this.policy = gate;
     this.server = createSessionServer({
       ...options.sessions,
+      // Spans for the server's work before a request reaches the stages (docs/OBSERVABILITY.md).
+      ...(options.tracing && { recordTimings: true }),
       application: compose(routed, stages),
       store: options.store,
       authenticate: options.auth?.authenticate ?? unverifiedAuthorization,
@@ -212,6 +214,7 @@ class AssembledGateway implements Gateway {
       grants: auth?.grants,
       connections: this.#connections,
       secure: publicUrl?.startsWith('https:') ?? false,
+      traceLink: this.#options.tracing?.traceLink,
     });
     return {
       ...auth?.routes,

@@ -6,7 +6,7 @@
  * (principal, identity, signal, headers, keep-alive) is the request's.
  */
 import type { Abortable } from '../protocol/cancellation.js';
-import type { Identity, RequestContext, SessionHandle } from '../server/application.js';
+import type { Identity, RequestContext, RequestTimings, SessionHandle } from '../server/application.js';
 import type { RequestKey } from '../server/request-key.js';
 
 export class SessionContext implements RequestContext {
@@ -28,6 +28,9 @@ export class SessionContext implements RequestContext {
   }
   get identity(): Identity | undefined {
     return this.#request.identity;
+  }
+  get timings(): RequestTimings | undefined {
+    return this.#request.timings;
   }
   get signal(): AbortSignal {
     return this.#request.signal;

@@ -128,10 +128,26 @@ export interface RequestContext {
    * contexts made outside the server.
    */
   keepAlive?(): void;
+  /**
+   * When authentication and the session's look-up ran for this HTTP request, when the server
+   * records them (`recordTimings`). Optional for contexts made outside the server.
+   */
+  readonly timings?: RequestTimings;
   /** A value a stage left on this request (server/request-key.ts), or undefined. */
   get<T>(key: RequestKey<T>): T | undefined;
   /** Leaves a value on this request for the stages around this one. */
   set<T>(key: RequestKey<T>, value: T): void;
+}
+
+/** Start and end, as `performance.now()` reads them. */
+export type Interval = readonly [start: number, end: number];
+
+/** Work the server did for a request before its application saw it (what trace spans are made of). */
+export interface RequestTimings {
+  /** `authenticate` (absent without one). */
+  authenticated?: Interval;
+  /** The session's record found in the store (absent for initialize and sessionless requests). */
+  sessionFound?: Interval;
 }
 
 /**

@@ -11,7 +11,7 @@ import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
 import { metaClientSessionId } from '../protocol/jsonrpc.js';
 import type { SessionManager } from '../session/session-manager.js';
 import type { SessionRecord } from '../store/record.js';
-import type { Identity, RequestContext, SessionHandle, SessionPort } from './application.js';
+import type { Identity, RequestContext, RequestTimings, SessionHandle, SessionPort } from './application.js';
 import type { Incoming } from './exchange.js';
 import { portOf } from './session-port.js';
 import type { RequestKey } from './request-key.js';
@@ -74,6 +74,10 @@ class Context implements RequestContext {
 
   get identity(): Identity | undefined {
     return this.#incoming.identity;
+  }
+
+  get timings(): RequestTimings | undefined {
+    return this.#incoming.timings;
   }
 
   /** Read lazily: the adapter (or the flight) creates an AbortController only when somebody asks. */

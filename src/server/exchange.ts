@@ -3,7 +3,7 @@
  * The runtime-neutral shape of one HTTP exchange. The core handles an `Incoming` and returns an
  * `Outgoing`; the web-standard and node:http adapters only translate (they add no MCP logic).
  */
-import type { Identity } from './application.js';
+import type { Identity, RequestTimings } from './application.js';
 
 import type { BodyLimit } from './body.js';
 
@@ -24,6 +24,8 @@ export interface Incoming {
   readonly signal: AbortSignal;
   /** The verified caller, once `authenticate` returned an `Identity` (session-gate.ts). */
   identity?: Identity;
+  /** When authentication and the session's look-up ran, with `recordTimings` (session-gate.ts). */
+  timings?: RequestTimings;
 }
 
 export interface Outgoing {

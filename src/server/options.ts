@@ -57,6 +57,11 @@ export interface SessionServerOptions extends SessionOptions {
   resume?: ResumeOptions | false;
   /** Use an existing session manager (its store and policy) instead of creating one. */
   sessions?: SessionManager;
+  /**
+   * Keep when authentication and the session's look-up ran on each request (`context.timings`),
+   * for trace spans (the gateway's tracing, docs/OBSERVABILITY.md). Default false.
+   */
+  recordTimings?: boolean;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -85,6 +90,7 @@ export const serverOptionsSchema = {
   allowedOrigins: option.strings('origins'),
   allowedHosts: option.strings('host names'),
   authenticate: option.func,
+  recordTimings: option.boolean,
   resume: option.custom(
     'must be false or { windowMs, maxEvents, retryMs } with positive integers',
     (value) =>

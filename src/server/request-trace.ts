@@ -52,6 +52,18 @@ export function traceOf(context: RequestContext): RequestTrace | undefined {
   return context.get(REQUEST_TRACE);
 }
 
+/** A span from now until the returned function is first called (a wait), or undefined when the request is not traced. */
+export function waitSpan(context: RequestContext, name: string, attributes?: Attributes): (() => void) | undefined {
+  const span = traceOf(context)?.child(name, attributes);
+  if (!span) return undefined;
+  let ended = false;
+  return () => {
+    if (ended) return;
+    ended = true;
+    span.end();
+  };
+}
+
 /** The trace context a message carries in `params._meta` (SEP-414), when it has a traceparent. */
 export function metaCarrier(message: JsonRpcMessage): TraceCarrier | undefined {
   if (!('method' in message)) return undefined;

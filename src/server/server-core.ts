@@ -22,4 +22,6 @@ export interface ServerCore {
   readonly inFlight: InFlight;
   /** Writes SSE streams to the store's event log; undefined when resumption is off. */
   readonly recorder: StreamRecorder | undefined;
+  /** Keep each request's timings (options.ts, `recordTimings`). */
+  readonly recordTimings: boolean;
 }

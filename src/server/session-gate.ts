@@ -17,8 +17,16 @@ import type { ServerCore } from './server-core.js';
  */
 export function identityOf(core: ServerCore, incoming: Incoming): string | undefined | Promise<string | undefined> {
   if (!core.authenticate) return undefined;
+  const started = core.recordTimings ? performance.now() : 0;
   const found = core.authenticate(incoming);
-  return isThenable(found) ? Promise.resolve(found).then((identity) => principalOf(incoming, identity)) : principalOf(incoming, found);
+  if (!isThenable(found)) {
+    if (core.recordTimings) (incoming.timings ??= {}).authenticated = [started, performance.now()];
+    return principalOf(incoming, found);
+  }
+  return Promise.resolve(found).then((identity) => {
+    if (core.recordTimings) (incoming.timings ??= {}).authenticated = [started, performance.now()];
+    return principalOf(incoming, identity);
+  });
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -59,7 +67,12 @@ export function refuseWithoutSession(incoming: Incoming): void {
 export function requireSession(core: ServerCore, incoming: Incoming, identity: string | undefined): Promise<SessionRecord> {
   const id = incoming.header(SESSION_ID);
   if (id === undefined || id === '') return Promise.reject(new SessiongateError('SG_SESSION_ID_MISSING'));
-  return core.sessions.resolve(id, identity);
+  if (!core.recordTimings) return core.sessions.resolve(id, identity);
+  const started = performance.now();
+  return core.sessions.resolve(id, identity).then((record) => {
+    (incoming.timings ??= {}).sessionFound = [started, performance.now()];
+    return record;
+  });
 }
 
 /** Echoes client-supplied text in an error safely: short, visible ASCII only. */

@@ -51,6 +51,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     openStreams: new Set(),
     inFlight: new InFlight(inFlightLimits(options), () => sessions.now()),
     recorder: recorderOf(options, sessions),
+    recordTimings: options.recordTimings === true,
   };
   // A session that ends (here or on another replica) answers its requests in flight at once.
   const stopListening = sessions.onRelease((id, reason) => {

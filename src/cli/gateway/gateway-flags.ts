@@ -66,6 +66,8 @@ export interface GatewayFlags {
   otel: string | true | undefined;
   /** The verified claim a span names the caller by (`enduser.id`); none by default. */
   otelPrincipalClaim: string | undefined;
+  /** A trace viewer's URL with {traceId}: the console links calls there. */
+  otelTraceLink: string | undefined;
   /** Whether the gateway traces: `--otel`, or the OTEL_* variables (gateway-tracing.ts). */
   traced: boolean;
   adminToken: string | undefined;
@@ -286,6 +288,7 @@ function addOperationFlags(program: Command): Command {
       ),
     )
     .addOption(flag('--otel-principal-claim <claim>', 'the verified claim a span names the caller by (enduser.id); default: none'))
+    .addOption(flag('--otel-trace-link <url>', "a trace viewer's URL with {traceId} in it: the console links each call's trace there"))
     .addOption(
       flag('--audit-identity-claim <claim>', 'the verified claim the audit log and admin API name a person by (e.g. email)').default('sub'),
     )
@@ -499,6 +502,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     metricsPort: values['metricsPort'] as number | undefined,
     otel: values['otel'] as string | true | undefined,
     otelPrincipalClaim: values['otelPrincipalClaim'] as string | undefined,
+    otelTraceLink: values['otelTraceLink'] as string | undefined,
     traced: tracingWanted(values['otel'] as string | true | undefined),
     policy: values['policy'] as string | undefined,
     approvalTimeoutMs: values['approvalTimeout'] as number,

@@ -23,7 +23,7 @@ function exportersNamed(env: NodeJS.ProcessEnv): string[] | undefined {
 
 /** The gateway's tracing as the flags and variables describe it, with a line for the start-up summary. */
 export function gatewayTracing(
-  flags: Pick<GatewayFlags, 'otel' | 'otelPrincipalClaim' | 'traced'>,
+  flags: Pick<GatewayFlags, 'otel' | 'otelPrincipalClaim' | 'otelTraceLink' | 'traced'>,
 ): { tracing: TracingOptions; line: string } | undefined {
   if (!flags.traced) return undefined;
   if (exportersNamed(process.env)?.some((name) => name !== 'otlp' && name !== ''))
@@ -31,10 +31,16 @@ export function gatewayTracing(
       `OTEL_TRACES_EXPORTER="${process.env['OTEL_TRACES_EXPORTER']}": this gateway exports traces by OTLP only (otlp or none)`,
     );
   const endpoint = typeof flags.otel === 'string' ? flags.otel : undefined;
-  const tracing = otlpTracing({
-    ...(endpoint !== undefined && { endpoint }),
-    ...(flags.otelPrincipalClaim !== undefined && { principalClaim: flags.otelPrincipalClaim }),
-  });
+  const link = flags.otelTraceLink;
+  if (link !== undefined && !/^https?:\/\/\S*\{traceId\}/.test(link))
+    throw new Error(`--otel-trace-link "${link}" must be an http(s) URL with {traceId} in it`);
+  const tracing: TracingOptions = {
+    ...otlpTracing({
+      ...(endpoint !== undefined && { endpoint }),
+      ...(flags.otelPrincipalClaim !== undefined && { principalClaim: flags.otelPrincipalClaim }),
+    }),
+    ...(link !== undefined && { traceLink: link }),
+  };
   const where =
     endpoint ?? process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? 'http://localhost:4318';
   return { tracing, line: `  traces: OpenTelemetry, OTLP to ${shown(where)}` };

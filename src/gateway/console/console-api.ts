@@ -43,6 +43,8 @@ export interface ConsoleApiOptions {
   connections?: Connections | undefined;
   /** Cookies get `Secure` (served over TLS, or behind an https public URL). */
   secure: boolean;
+  /** A trace viewer's URL with `{traceId}`: a call's trace id links there (docs/OBSERVABILITY.md, "How they join"). */
+  traceLink?: string | undefined;
 }
 
 /** Wrong sign-in attempts per client address and minute before they are answered 429, slowly. */
@@ -119,6 +121,7 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
           session: row(record, approvals),
           calls: recent.of(tag).filter((event) => event.event === 'request'),
           approvals,
+          ...(options.traceLink !== undefined && { traceLink: options.traceLink }),
         });
       },
     },

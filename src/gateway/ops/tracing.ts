@@ -12,7 +12,7 @@ import { type Context, ROOT_CONTEXT, SpanKind, type TextMapGetter, type TextMapP
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { JsonRpcMessage, JsonRpcRequest } from '../../protocol/jsonrpc.js';
 import { isResponse } from '../../protocol/jsonrpc.js';
-import { isStreamReply, type RequestContext } from '../../server/application.js';
+import { isStreamReply, type RequestContext, type RequestTimings } from '../../server/application.js';
 import { metaCarrier, REQUEST_TRACE, RequestTrace, type TraceCarrier, withTraceMeta } from '../../server/request-trace.js';
 import type { Stage } from '../../server/stage.js';
 import { watched } from '../../server/watched-stream.js';
@@ -25,6 +25,11 @@ export interface TracingOptions {
   propagator?: TextMapPropagator;
   /** A claim of the verified caller recorded as `enduser.id`. Default: none (a span never names the caller). */
   principalClaim?: string;
+  /**
+   * A trace viewer's URL with `{traceId}` in it (Jaeger: `https://jaeger.example/trace/{traceId}`):
+   * the console links each call of a session to its trace there. Default: none (the id is shown).
+   */
+  traceLink?: string;
   /** Called when the gateway closes, after the server (e.g. flushes and stops the exporter). */
   close?(): Promise<void>;
 }
@@ -54,8 +59,12 @@ export function tracingStage(options: TracingOptions = {}): Stage {
     const attributes = request ? requestAttributes(request, context) : {};
     const person = claim === undefined ? undefined : context.identity?.claims[claim];
     if (typeof person === 'string' || typeof person === 'number') attributes['enduser.id'] = String(person);
-    const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+    // The server's own work for the request (who is calling, its session) is inside its span.
+    const timings = context.timings;
+    const startTime = timings?.authenticated?.[0] ?? timings?.sessionFound?.[0];
+    const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, ...(startTime !== undefined && { startTime }) }, parent);
     const traced = new RequestTrace(tracer, propagator, span, trace.setSpan(parent, span));
+    if (timings) spansOfTimings(traced, timings);
     context.set(REQUEST_TRACE, traced);
     return traced;
   };
@@ -89,6 +98,16 @@ export function tracingStage(options: TracingOptions = {}): Stage {
       return followed(rest, traced);
     },
   };
+}
+
+/** `authenticate` and `session lookup` spans, from when the server ran them (before this stage). */
+function spansOfTimings(traced: RequestTrace, timings: RequestTimings): void {
+  for (const [name, interval] of [
+    ['authenticate', timings.authenticated],
+    ['session lookup', timings.sessionFound],
+  ] as const) {
+    if (interval) traced.tracer.startSpan(name, { startTime: interval[0] }, traced.context).end(interval[1]);
+  }
 }
 
 /** The client's trace context: the message's own (`_meta`), else the HTTP request's headers. */

@@ -23,6 +23,7 @@ import {
   plainApplication,
 } from '../../../server/application.js';
 import { withCursor } from '../../../server/resume/stream-cursor.js';
+import { waitSpan } from '../../../server/request-trace.js';
 import { MessageQueue } from '../../../server/message-queue.js';
 import { PendingReply, slowCallReader } from '../../../server/pending-reply.js';
 import { sessionTag } from '../../../session/id.js';
@@ -103,7 +104,9 @@ class HttpUpstream implements McpApplication {
     // The light stand-in for context.signal: an AbortSignal per proxied call cost a tenth of the CPU (protocol/cancellation.ts).
     const signal = context.cancellation ?? context.signal;
     signal.addEventListener('abort', () => void link.client.send(upstreamCancel(request.id)).catch(() => {}), { once: true });
-    this.#exchange(link, session, request, pending, signal, false);
+    // Traced: the wait for the session's turn at one of the upstream's connections (fair-slots.ts).
+    const turn = waitSpan(context, 'upstream turn');
+    this.#exchange(link, session, request, pending, signal, false, turn);
     return pending.reply;
   }
 
@@ -177,11 +180,15 @@ class HttpUpstream implements McpApplication {
     pending: PendingReply,
     signal: Abortable,
     retried: boolean,
+    turn?: () => void,
   ): void {
     this.#slots
       .run(
         session.id,
-        () => link.client.send(request, request.id, (message, eventId) => pending.push(tagged(message, eventId)), signal),
+        () => {
+          turn?.();
+          return link.client.send(request, request.id, (message, eventId) => pending.push(tagged(message, eventId)), signal);
+        },
         signal,
         session.record.principal,
       )
@@ -193,6 +200,7 @@ class HttpUpstream implements McpApplication {
           pending.respond(response ?? upstreamFailure(request.id, 'no response'));
         },
         (error: unknown) => {
+          turn?.(); // a wait that ended without a turn (the caller left) ends too
           // Refused before anything was sent: that replica is down; safe to try the next one.
           if (!retried && neverSent(error) && this.#pool.urls.length > 1) {
             this.#pool.markDown(link.url);
