@@ -126,6 +126,8 @@ const PUBLIC: Record<string, string[]> = {
     'stdioProbe',
     'stdioUpstream',
     'otlpTracing',
+    'otlpMetrics',
+    'PrometheusProducer',
     'tracedUpstream',
     'tracingStage',
     'upstreamSpans',

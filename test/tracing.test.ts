@@ -301,11 +301,41 @@ describe('the console and the flags', () => {
     }
   });
 
+  it('the metrics /metrics serves go by OTLP too, the same instruments with the same values', async () => {
+    const receiver = await startOtlpReceiver();
+    const metered = await tracedGateway(['--upstream', upstream.url, '--otel', receiver.url], { OTEL_METRIC_EXPORT_INTERVAL: '100' });
+    try {
+      const client = await sdkClient(metered.url);
+      for (let n = 0; n < 3; n++) await client.callTool({ name: 'echo', arguments: { text: `m${n}` } });
+      await client.close();
+      const scraped = await (await fetch(metered.url.replace(/\/mcp$/, '/metrics'))).text();
+      const served = (name: string): number =>
+        Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(scraped)?.[1] ?? NaN);
+      const calls = served('sessiongate_requests_total{method="tools/call",outcome="result"}');
+      expect(calls).toBe(3);
+      const latest = (name: string, method: string) =>
+        receiver.points.findLast((point) => point.name === name && point.attributes['method'] === method);
+      await expect.poll(() => latest('sessiongate_requests_total', 'tools/call')?.value, { timeout: 10_000 }).toBe(calls);
+      expect(latest('sessiongate_requests_total', 'tools/call')).toMatchObject({ kind: 'sum', attributes: { outcome: 'result' } });
+      const histogram = latest('sessiongate_request_duration_seconds', 'tools/call')!;
+      expect(histogram).toMatchObject({ kind: 'histogram', value: 3 });
+      expect(histogram.buckets!.bounds).toEqual([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30]);
+      expect(histogram.buckets!.counts.reduce((a, b) => a + b, 0)).toBe(3);
+      expect(receiver.points.some((point) => point.name === 'sessiongate_sessions_live' && point.kind === 'gauge')).toBe(true);
+      expect(metered.output()).toContain(`metrics by OTLP: to ${receiver.url}/ as well`);
+    } finally {
+      await metered.kill();
+      await receiver.close();
+    }
+  });
+
   it('refuses at start what it cannot export to, in one line each; OTEL_SDK_DISABLED turns it off', async () => {
     const refusals: [string[], Record<string, string>, RegExp][] = [
       [['--otel', 'not a url'], {}, /the OTLP endpoint "not a url" is not a URL/],
       [['--otel'], { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /OTLP protocol "grpc" is not supported here/],
-      [['--otel'], { OTEL_TRACES_EXPORTER: 'zipkin' }, /exports traces by OTLP only/],
+      [['--otel'], { OTEL_TRACES_EXPORTER: 'zipkin' }, /OTEL_TRACES_EXPORTER="zipkin": this gateway exports by OTLP only/],
+      [['--otel'], { OTEL_METRICS_EXPORTER: 'console' }, /OTEL_METRICS_EXPORTER="console": this gateway exports by OTLP only/],
+      [['--otel'], { OTEL_METRIC_EXPORT_INTERVAL: 'soon' }, /OTEL_METRIC_EXPORT_INTERVAL\) must be a positive number/],
       [
         ['--otel', receiver.url, '--otel-trace-link', 'javascript:alert(1)//{traceId}'],
         {},
@@ -317,6 +347,7 @@ describe('the console and the flags', () => {
     const off = await tracedGateway(['--upstream', upstream.url, '--otel', receiver.url], { OTEL_SDK_DISABLED: 'true' });
     try {
       expect(off.output()).not.toContain('traces:');
+      expect(off.output()).not.toContain('metrics by OTLP');
       expect(gateway.output()).toContain(`traces: OpenTelemetry, OTLP to ${receiver.url}/`);
     } finally {
       await off.kill();

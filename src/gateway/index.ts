@@ -29,5 +29,6 @@ export { GatewayMetrics, type MetricSources } from './ops/metrics.js';
 export { tracingStage, W3C_PROPAGATOR, type TracingOptions } from './ops/tracing.js';
 export { tracedUpstream, upstreamSpans } from './ops/upstream-spans.js';
 export { otlpTracing, type OtlpTracingOptions } from './ops/otlp-tracing.js';
+export { otlpMetrics, PrometheusProducer, type OtlpMetricsOptions } from './ops/otel-metrics.js';
 export { adminApi } from './ops/admin.js';
 export { RecentEvents } from './ops/recent-events.js';

@@ -19,10 +19,23 @@ export interface ReceivedSpan {
   status: number;
 }
 
+/** One data point of a metric as an export carried it (the latest export's last). */
+export interface ReceivedPoint {
+  name: string;
+  kind: 'sum' | 'gauge' | 'histogram';
+  attributes: Record<string, string | number | boolean>;
+  /** A sum's or gauge's value; a histogram's count. */
+  value: number;
+  /** A histogram's per-bucket counts and their bounds. */
+  buckets?: { bounds: number[]; counts: number[]; sum: number };
+}
+
 export interface OtlpReceiver {
   /** The base URL an exporter is given (OTEL_EXPORTER_OTLP_ENDPOINT). */
   url: string;
   spans: ReceivedSpan[];
+  /** Every metric point of every metrics export, in order. */
+  points: ReceivedPoint[];
   /** How many export requests came in and their content types. */
   posts: string[];
   /** The spans once `test` holds over them (checked at each export), or a failure naming what did arrive. */
@@ -44,12 +57,14 @@ interface OtlpAttribute {
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const posts: string[] = [];
+  const points: ReceivedPoint[] = [];
   const waiters = new Set<() => void>();
   const server: Server = createServer((req, res) => {
     void (async () => {
       const body = await text(req);
       posts.push(String(req.headers['content-type']));
       if (req.url === '/v1/traces' && req.headers['content-type']?.startsWith('application/json')) spans.push(...decode(body));
+      if (req.url === '/v1/metrics' && req.headers['content-type']?.startsWith('application/json')) points.push(...decodeMetrics(body));
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       for (const wake of [...waiters]) wake();
     })();
@@ -59,6 +74,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return {
     url,
     spans,
+    points,
     posts,
     until: (test, timeoutMs = 10_000) =>
       new Promise((resolve, reject) => {
@@ -117,6 +133,47 @@ function decode(body: string): ReceivedSpan[] {
           status: span.status?.code ?? 0,
         });
   }
+  return found;
+}
+
+interface OtlpPoint {
+  attributes?: OtlpAttribute[];
+  asDouble?: number;
+  asInt?: string | number;
+  count?: string | number;
+  sum?: number;
+  bucketCounts?: (string | number)[];
+  explicitBounds?: number[];
+}
+
+function decodeMetrics(body: string): ReceivedPoint[] {
+  const request = JSON.parse(body) as {
+    resourceMetrics: {
+      scopeMetrics: {
+        metrics: {
+          name: string;
+          sum?: { dataPoints: OtlpPoint[] };
+          gauge?: { dataPoints: OtlpPoint[] };
+          histogram?: { dataPoints: OtlpPoint[] };
+        }[];
+      }[];
+    }[];
+  };
+  const found: ReceivedPoint[] = [];
+  for (const resource of request.resourceMetrics)
+    for (const scope of resource.scopeMetrics)
+      for (const metric of scope.metrics)
+        for (const kind of ['sum', 'gauge', 'histogram'] as const)
+          for (const point of metric[kind]?.dataPoints ?? [])
+            found.push({
+              name: metric.name,
+              kind,
+              attributes: attributes(point.attributes ?? []),
+              value: kind === 'histogram' ? Number(point.count) : (point.asDouble ?? Number(point.asInt)),
+              ...(kind === 'histogram' && {
+                buckets: { bounds: point.explicitBounds ?? [], counts: (point.bucketCounts ?? []).map(Number), sum: point.sum ?? 0 },
+              }),
+            });
   return found;
 }
 

@@ -4,7 +4,7 @@
  * A flag that feeds a library option is checked by that option's schema too (session-flags.ts,
  * `parser`), so the flag, the config file and the library accept the same values.
  */
-import { tracingWanted } from './gateway-tracing.js';
+import { otlpWanted } from './gateway-telemetry.js';
 import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_PROBE_TIMEOUT_MS } from '../../gateway/federation/server-probe.js';
 import type { UpstreamEra } from '../../gateway/eras/era-router.js';
@@ -68,8 +68,10 @@ export interface GatewayFlags {
   otelPrincipalClaim: string | undefined;
   /** A trace viewer's URL with {traceId}: the console links calls there. */
   otelTraceLink: string | undefined;
-  /** Whether the gateway traces: `--otel`, or the OTEL_* variables (gateway-tracing.ts). */
+  /** Whether the gateway sends traces by OTLP: `--otel`, or the OTEL_* variables (gateway-telemetry.ts). */
   traced: boolean;
+  /** Whether the gateway sends its metrics by OTLP too (gateway-telemetry.ts). */
+  metered: boolean;
   adminToken: string | undefined;
   upstreamEra: UpstreamEra | 'auto';
   withoutCorrelationId: 'principal' | 'request';
@@ -284,7 +286,7 @@ function addOperationFlags(program: Command): Command {
     .addOption(
       flag(
         '--otel [url]',
-        'OpenTelemetry traces by OTLP/HTTP to the collector at url (default: the OTEL_EXPORTER_OTLP_* variables, else http://localhost:4318)',
+        'OpenTelemetry traces and metrics by OTLP/HTTP to the collector at url (default: the OTEL_EXPORTER_OTLP_* variables, else http://localhost:4318)',
       ),
     )
     .addOption(flag('--otel-principal-claim <claim>', 'the verified claim a span names the caller by (enduser.id); default: none'))
@@ -503,7 +505,8 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     otel: values['otel'] as string | true | undefined,
     otelPrincipalClaim: values['otelPrincipalClaim'] as string | undefined,
     otelTraceLink: values['otelTraceLink'] as string | undefined,
-    traced: tracingWanted(values['otel'] as string | true | undefined),
+    traced: otlpWanted('TRACES', values['otel'] as string | true | undefined),
+    metered: otlpWanted('METRICS', values['otel'] as string | true | undefined),
     policy: values['policy'] as string | undefined,
     approvalTimeoutMs: values['approvalTimeout'] as number,
     adminToken: values['adminToken'] as string | undefined,

@@ -16,7 +16,7 @@ import { sessionServerOptions, startupSummary } from '../run-server.js';
 import { openStore } from '../store-spec.js';
 import type { SessionFlags } from '../session-flags.js';
 import { gatewayAudit } from './gateway-audit.js';
-import { gatewayTracing } from './gateway-tracing.js';
+import { gatewayOtelMetrics, gatewayTracing } from './gateway-telemetry.js';
 import type { GatewayFlags } from './gateway-flags.js';
 
 export type { HttpUpstreamLink };
@@ -109,9 +109,18 @@ export async function serveGateway(
     // A memory store's sessions end with the process: say so (audit "shutdown"). Durable
     // stores keep them for the next start.
     await gateway.close({ graceMs: session.shutdownGraceMs, endSessions: session.store.kind === 'memory' });
+    await metricsOut?.close(); // after the gateway: the last export holds the sessions it ended
     await plan.stop?.();
     await store.close();
   };
+  // The metrics /metrics serves, sent by OTLP as well (docs/OBSERVABILITY.md, "Metrics").
+  let metricsOut: ReturnType<typeof gatewayOtelMetrics>;
+  try {
+    metricsOut = gatewayOtelMetrics(flags, gateway.metrics.registry);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   // A wrong --secrets-key-file is one line now, not a failure at the first person's call.
   // One vault, one key check, whichever broker reads it.
   await plan.credentials?.[0]?.checkKey().catch(async (error: unknown) => {
@@ -131,6 +140,7 @@ export async function serveGateway(
     });
   const audited = flags.audit ? [`  audit: ${flags.audit}`] : [];
   if (traces) audited.push(traces.line);
+  if (metricsOut) audited.push(metricsOut.line);
   return {
     gateway,
     url,

@@ -14,7 +14,7 @@ import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@ope
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { OptionError } from '../../protocol/options.js';
+import { bounded, otlpProtocol, signalUrl } from './otlp-settings.js';
 import type { TracingOptions } from './tracing.js';
 
 export interface OtlpTracingOptions {
@@ -28,53 +28,22 @@ export interface OtlpTracingOptions {
   protocol?: 'http/protobuf' | 'http/json';
   /** A claim of the verified caller recorded as `enduser.id`. Default: none. */
   principalClaim?: string;
-  /** How long closing waits for the last spans to leave, ms. Default 5000. */
+  /** How long closing waits for the last spans to leave, ms. Default 2000. */
   closeTimeoutMs?: number;
 }
 
-const PROTOCOLS = ['http/protobuf', 'http/json'];
-
 /** Tracing options for `createGateway`: a tracer whose spans go to an OTLP collector, closed with the gateway. */
 export function otlpTracing(options: OtlpTracingOptions = {}): TracingOptions {
-  const env = process.env;
-  const protocol = options.protocol ?? env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'] ?? 'http/protobuf';
-  if (!PROTOCOLS.includes(protocol))
-    throw new OptionError('protocol', `sessiongate: OTLP protocol "${protocol}" is not supported here: use http/protobuf or http/json`);
-  const url = options.endpoint === undefined ? undefined : tracesUrl(options.endpoint);
+  const protocol = otlpProtocol('TRACES', options.protocol);
+  const url = options.endpoint === undefined ? undefined : signalUrl(options.endpoint, 'traces');
   const exporter: SpanExporter = protocol === 'http/json' ? new JsonExporter(url ? { url } : {}) : new ProtobufExporter(url ? { url } : {});
   // The gateway's name unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES say otherwise (later wins).
   const resource = resourceFromAttributes({ 'service.name': 'sessiongate' }).merge(detectResources({ detectors: [envDetector] }));
   const provider = new BasicTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
-  const closeTimeoutMs = options.closeTimeoutMs ?? 5000;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 2000;
   return {
     tracer: provider.getTracer('sessiongate'),
     ...(options.principalClaim !== undefined && { principalClaim: options.principalClaim }),
     close: () => bounded(provider.shutdown(), closeTimeoutMs),
   };
-}
-
-/** The traces URL of `endpoint`: as given when it names `/v1/traces`, else that path under it. */
-function tracesUrl(endpoint: string): string {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new OptionError('endpoint', `sessiongate: the OTLP endpoint "${endpoint}" is not a URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new OptionError('endpoint', `sessiongate: the OTLP endpoint "${endpoint}" must be http(s)`);
-  if (url.pathname.endsWith('/v1/traces')) return url.href;
-  url.pathname = `${url.pathname.replace(/\/$/, '')}/v1/traces`;
-  return url.href;
-}
-
-/** `work`, or its end unawaited after `ms` (a collector that does not answer never holds a stop). */
-async function bounded(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms).unref()));
-  try {
-    await Promise.race([work.catch(() => {}), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
