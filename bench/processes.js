@@ -10,15 +10,15 @@ let cliPort = 21000 + Math.floor(Math.random() * 20000);
 /**
  * `sessiongate --upstream URL` as a user runs it: default flags (the SQLite store at
  * `storeFile`, hygiene, both eras, the audit events feeding /metrics), its own process on
- * core 0; CPU read from /proc. `extraArgs` adds flags; `cli` runs another build's bin (a
- * baseline).
+ * core 0; CPU read from /proc. `extraArgs` adds flags, `env` variables; `cli` runs another
+ * build's bin (a baseline).
  */
-export async function startCliGateway(upstreamUrl, storeFile, { extraArgs = [], cli = SESSIONGATE } = {}) {
+export async function startCliGateway(upstreamUrl, storeFile, { extraArgs = [], cli = SESSIONGATE, env = {} } = {}) {
   const port = String(cliPort++);
   const url = `http://127.0.0.1:${port}/mcp`;
   const args = [cli, '--upstream', upstreamUrl, '--port', port, '--store', `sqlite:${storeFile}`, ...extraArgs];
   const command = hasTaskset ? 'taskset' : process.execPath;
-  const gateway = await startListening(command, hasTaskset ? ['-c', '0', process.execPath, ...args] : args, url);
+  const gateway = await startListening(command, hasTaskset ? ['-c', '0', process.execPath, ...args] : args, url, env);
   return { url, cpu: async () => ({ user: cpuMicros(gateway.pid), system: 0 }), stop: gateway.stop };
 }
 

@@ -4,6 +4,7 @@
 // connections), then the top self-time entries of the profile, idle left out. For
 // bench/RESULTS.md, before and after a change of the request path.
 //
+// EXTRA_ARGS: more flags for the CLI (e.g. "--otel http://127.0.0.1:4318").
 // LIST=1: the load is tools/list of an upstream with 100 tools (18 KB answers) instead.
 // BY=file: self time summed per source file instead of per function.
 //
@@ -34,6 +35,7 @@ const target = cli
       '0',
       '--store',
       `sqlite:${join(dir, 'sessions.db')}`,
+      ...(process.env.EXTRA_ARGS?.split(' ').filter(Boolean) ?? []),
     ]
   : [new URL(`./servers/${script}`, import.meta.url).pathname];
 const args = ['--cpu-prof', '--cpu-prof-dir', dir, '--import', onTerm, ...target];

@@ -111,6 +111,9 @@ describe('traces through the gateway', () => {
       ADMIN,
       '--otel-trace-link',
       TRACE_VIEWER,
+      // Every step its span, however short (by default only those of 1 ms or more).
+      '--otel-min-step',
+      '0',
     ]);
   });
 

@@ -157,6 +157,9 @@ export function checkGatewayOptions(options: GatewayOptions): void {
     );
   if (options.credentials) checkBrokers(options);
   const link = options.tracing?.traceLink;
+  const minStep = options.tracing?.minStepMs;
+  if (minStep !== undefined && !(typeof minStep === 'number' && minStep >= 0 && Number.isFinite(minStep)))
+    throw new OptionError('tracing', 'sessiongate: option "tracing.minStepMs" must be a non-negative number of ms');
   if (link !== undefined && !(typeof link === 'string' && /^https?:\/\/[^\s]*\{traceId\}/.test(link)))
     throw new OptionError('tracing', 'sessiongate: option "tracing.traceLink" must be an http(s) URL with {traceId} in it');
   if (options.credentials && options.upstreamTokens)

@@ -7,7 +7,16 @@
  * `context.get` and does nothing more: the request path pays for what is switched on only
  * (docs/ARCHITECTURE.md, "Stages").
  */
-import { type Attributes, type Context, type Span, SpanKind, type TextMapPropagator, trace, type Tracer } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  type Span,
+  SpanKind,
+  type TextMapPropagator,
+  type TextMapSetter,
+  trace,
+  type Tracer,
+} from '@opentelemetry/api';
 import { isObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
 import type { RequestContext } from './application.js';
 import { RequestKey } from './request-key.js';
@@ -23,7 +32,19 @@ export class RequestTrace {
     readonly span: Span,
     /** The OpenTelemetry context with that span in it: the parent of every child span. */
     readonly context: Context,
+    /** A step (authentication, a look-up, a wait) shorter than this, ms, gets no span of its own. */
+    readonly minStepMs = 0,
   ) {}
+
+  /**
+   * A step that ran from `start` to `end` (`performance.now()`), as a span under the request's
+   * when it took at least `minStepMs`: a span costs the gateway more than a fast step does, and
+   * the ones worth reading are the slow ones (docs/OBSERVABILITY.md, "What a request's trace holds").
+   */
+  step(name: string, start: number, end: number, attributes?: Attributes): void {
+    if (end - start < this.minStepMs) return;
+    this.tracer.startSpan(name, { startTime: start, ...(attributes && { attributes }) }, this.context).end(end);
+  }
 
   /** A span under the request's (kind INTERNAL unless told), started now; its owner ends it. */
   child(name: string, attributes?: Attributes, kind: SpanKind = SpanKind.INTERNAL): Span {
@@ -33,9 +54,7 @@ export class RequestTrace {
   /** The trace context naming `span` (or the request's own) as the parent: traceparent, tracestate, baggage. */
   carrier(span: Span = this.span): TraceCarrier {
     const carrier: TraceCarrier = {};
-    this.propagator.inject(trace.setSpan(this.context, span), carrier, {
-      set: (target: TraceCarrier, key, value) => (target[key] = value),
-    });
+    this.propagator.inject(trace.setSpan(this.context, span), carrier, INTO_CARRIER);
     return carrier;
   }
 
@@ -47,20 +66,26 @@ export class RequestTrace {
 
 export const REQUEST_TRACE = new RequestKey<RequestTrace>('sessiongate.trace');
 
+const INTO_CARRIER: TextMapSetter<TraceCarrier> = { set: (carrier, key, value) => (carrier[key] = value) };
+
 /** The request's trace, or undefined when tracing is off (or the request was made outside the server). */
 export function traceOf(context: RequestContext): RequestTrace | undefined {
   return context.get(REQUEST_TRACE);
 }
 
-/** A span from now until the returned function is first called (a wait), or undefined when the request is not traced. */
+/**
+ * A wait from now until the returned function is first called, a step of the request's trace
+ * (`RequestTrace.step`), or undefined when the request is not traced.
+ */
 export function waitSpan(context: RequestContext, name: string, attributes?: Attributes): (() => void) | undefined {
-  const span = traceOf(context)?.child(name, attributes);
-  if (!span) return undefined;
+  const traced = traceOf(context);
+  if (!traced) return undefined;
+  const start = performance.now();
   let ended = false;
   return () => {
     if (ended) return;
     ended = true;
-    span.end();
+    traced.step(name, start, performance.now(), attributes);
   };
 }
 

@@ -68,6 +68,8 @@ export interface GatewayFlags {
   otelPrincipalClaim: string | undefined;
   /** A trace viewer's URL with {traceId}: the console links calls there. */
   otelTraceLink: string | undefined;
+  /** The shortest step (authentication, a look-up, a wait) that gets a span of its own, ms. */
+  otelMinStepMs: number;
   /** Whether the gateway sends traces by OTLP: `--otel`, or the OTEL_* variables (gateway-telemetry.ts). */
   traced: boolean;
   /** Whether the gateway sends its metrics by OTLP too (gateway-telemetry.ts). */
@@ -290,6 +292,14 @@ function addOperationFlags(program: Command): Command {
       ),
     )
     .addOption(flag('--otel-principal-claim <claim>', 'the verified claim a span names the caller by (enduser.id); default: none'))
+    .addOption(
+      flag(
+        '--otel-min-step <duration>',
+        'the shortest step (authentication, session look-up, a wait for the upstream) that gets a span; 0: every one',
+      )
+        .argParser(parser((text) => (text.trim() === '0' ? 0 : parseDuration(text))))
+        .default(1, '1ms'),
+    )
     .addOption(flag('--otel-trace-link <url>', "a trace viewer's URL with {traceId} in it: the console links each call's trace there"))
     .addOption(
       flag('--audit-identity-claim <claim>', 'the verified claim the audit log and admin API name a person by (e.g. email)').default('sub'),
@@ -505,6 +515,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     otel: values['otel'] as string | true | undefined,
     otelPrincipalClaim: values['otelPrincipalClaim'] as string | undefined,
     otelTraceLink: values['otelTraceLink'] as string | undefined,
+    otelMinStepMs: values['otelMinStep'] as number,
     traced: otlpWanted('TRACES', values['otel'] as string | true | undefined),
     metered: otlpWanted('METRICS', values['otel'] as string | true | undefined),
     policy: values['policy'] as string | undefined,

@@ -35,7 +35,7 @@ function onlyOtlp(signal: 'TRACES' | 'METRICS'): void {
 
 /** The gateway's tracing as the flags and variables describe it, with a line for the start-up summary. */
 export function gatewayTracing(
-  flags: Pick<GatewayFlags, 'otel' | 'otelPrincipalClaim' | 'otelTraceLink' | 'traced'>,
+  flags: Pick<GatewayFlags, 'otel' | 'otelPrincipalClaim' | 'otelTraceLink' | 'otelMinStepMs' | 'traced'>,
 ): { tracing: TracingOptions; line: string } | undefined {
   if (!flags.traced) return undefined;
   onlyOtlp('TRACES');
@@ -49,6 +49,7 @@ export function gatewayTracing(
       ...(flags.otelPrincipalClaim !== undefined && { principalClaim: flags.otelPrincipalClaim }),
     }),
     ...(link !== undefined && { traceLink: link }),
+    minStepMs: flags.otelMinStepMs,
   };
   const where =
     endpoint ?? process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? 'http://localhost:4318';

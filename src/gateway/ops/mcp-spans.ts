@@ -9,7 +9,9 @@
  * error as `error.type` `tool_error`.
  */
 import { type Attributes, type Span, SpanStatusCode } from '@opentelemetry/api';
-import type { JsonRpcRequest, JsonRpcResponse } from '../../protocol/jsonrpc.js';
+import { isResponse, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
+import { isStreamReply, type Reply } from '../../server/application.js';
+import { watched } from '../../server/watched-stream.js';
 import type { RequestContext } from '../../server/application.js';
 import { sessionTag } from '../../session/id.js';
 
@@ -18,6 +20,20 @@ export function spanName(request: JsonRpcRequest): string {
   const name = request.params?.['name'];
   const named = typeof name === 'string' && (request.method === 'tools/call' || request.method === 'prompts/get');
   return named ? `${request.method} ${name}` : request.method;
+}
+
+/**
+ * What an exchange's span carries: the method and the tool or prompt (the request's id,
+ * revision and session are on its parent, the request's span; each attribute is paid for in
+ * every export).
+ */
+export function exchangeAttributes(request: JsonRpcRequest, server: string | undefined): Attributes {
+  const attributes: Attributes = { 'mcp.method.name': request.method };
+  const name = request.params?.['name'];
+  if (request.method === 'tools/call' && typeof name === 'string') attributes['gen_ai.tool.name'] = name;
+  else if (request.method === 'prompts/get' && typeof name === 'string') attributes['gen_ai.prompt.name'] = name;
+  if (server !== undefined) attributes['sessiongate.server.name'] = server;
+  return attributes;
 }
 
 /** What a span of this request carries from the start. */
@@ -61,4 +77,51 @@ export function endWithException(span: Span, error: unknown): void {
   span.setAttribute('error.type', error instanceof Error ? error.name : 'error');
   span.setStatus({ code: SpanStatusCode.ERROR });
   span.end();
+}
+
+/**
+ * `pending` passed through, `span` ended with how it went: at the response (a stream's too, not
+ * when the stream is closed, so a span inside never ends after its parent), or its failure.
+ * `alter` may change a stream's other messages on the way.
+ */
+export function spanOver(span: Span, pending: Promise<Reply>, alter?: Alter): Promise<Reply> {
+  return pending.then(
+    (reply) => {
+      if (isStreamReply(reply)) return spanOverStream(span, reply, alter);
+      endWith(span, reply);
+      return reply;
+    },
+    (error: unknown) => {
+      endWithException(span, error);
+      throw error;
+    },
+  );
+}
+
+type Alter = (message: JsonRpcMessage) => JsonRpcMessage | undefined;
+
+/** A stream passed through, `span` ended at its response (or at its end without one). */
+export function spanOverStream(span: Span, messages: AsyncIterable<JsonRpcMessage>, alter?: Alter): AsyncIterable<JsonRpcMessage> {
+  let answered = false;
+  return watched(
+    messages,
+    () => {
+      if (!answered) endWith(span, undefined);
+    },
+    (message) => {
+      if (!isResponse(message)) return alter?.(message);
+      answered = true;
+      endWith(span, message);
+      return undefined;
+    },
+  );
+}
+
+/** `next(request, context)`, a synchronous throw made a rejection (as an async stage's would be). */
+export function called<T>(next: () => Promise<T>): Promise<T> {
+  try {
+    return next();
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }

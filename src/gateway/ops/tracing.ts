@@ -11,12 +11,10 @@
 import { type Context, ROOT_CONTEXT, SpanKind, type TextMapGetter, type TextMapPropagator, trace, type Tracer } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { JsonRpcMessage, JsonRpcRequest } from '../../protocol/jsonrpc.js';
-import { isResponse } from '../../protocol/jsonrpc.js';
-import { isStreamReply, type RequestContext, type RequestTimings } from '../../server/application.js';
+import type { RequestContext, RequestTimings } from '../../server/application.js';
 import { metaCarrier, REQUEST_TRACE, RequestTrace, type TraceCarrier, withTraceMeta } from '../../server/request-trace.js';
 import type { Stage } from '../../server/stage.js';
-import { watched } from '../../server/watched-stream.js';
-import { endWith, endWithException, requestAttributes, spanName } from './mcp-spans.js';
+import { called, requestAttributes, spanName, spanOver, spanOverStream } from './mcp-spans.js';
 
 export interface TracingOptions {
   /** The tracer spans are made with. Default: the `sessiongate` tracer of the global provider (`@opentelemetry/api`). */
@@ -25,6 +23,11 @@ export interface TracingOptions {
   propagator?: TextMapPropagator;
   /** A claim of the verified caller recorded as `enduser.id`. Default: none (a span never names the caller). */
   principalClaim?: string;
+  /**
+   * The server's own steps (authenticate, session lookup) and waits for an upstream's turn get a
+   * span when they took at least this long, ms; 0: every one. Default 1.
+   */
+  minStepMs?: number;
   /**
    * A trace viewer's URL with `{traceId}` in it (Jaeger: `https://jaeger.example/trace/{traceId}`):
    * the console links each call of a session to its trace there. Default: none (the id is shown).
@@ -53,6 +56,7 @@ export function tracingStage(options: TracingOptions = {}): Stage {
   const tracer = options.tracer ?? trace.getTracer('sessiongate');
   const propagator = options.propagator ?? W3C_PROPAGATOR;
   const claim = options.principalClaim;
+  const minStepMs = options.minStepMs ?? 1;
 
   const start = (name: string, request: JsonRpcRequest | undefined, context: RequestContext): RequestTrace => {
     const parent = parentOf(propagator, request, context);
@@ -63,28 +67,25 @@ export function tracingStage(options: TracingOptions = {}): Stage {
     const timings = context.timings;
     const startTime = timings?.authenticated?.[0] ?? timings?.sessionFound?.[0];
     const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, ...(startTime !== undefined && { startTime }) }, parent);
-    const traced = new RequestTrace(tracer, propagator, span, trace.setSpan(parent, span));
-    if (timings) spansOfTimings(traced, timings);
+    const traced = new RequestTrace(tracer, propagator, span, trace.setSpan(parent, span), minStepMs);
+    if (timings) stepsOf(traced, timings);
     context.set(REQUEST_TRACE, traced);
     return traced;
   };
 
   return {
     name: 'tracing',
-    async handle(request, context, next) {
+    handle(request, context, next) {
       const traced = start(spanName(request), request, context);
-      let reply;
-      try {
-        reply = await next(request, context);
-      } catch (error) {
-        endWithException(traced.span, error);
-        throw error;
-      }
-      if (!isStreamReply(reply)) {
-        endWith(traced.span, reply);
-        return reply;
-      }
-      return followed(reply, traced);
+      let carrier: TraceCarrier | undefined;
+      // The upstream's own trace context in a message to the client is kept (its span is inside ours); else ours.
+      const carry = (message: JsonRpcMessage): JsonRpcMessage | undefined =>
+        metaCarrier(message) ? undefined : withTraceMeta(message, (carrier ??= traced.carrier()));
+      return spanOver(
+        traced.span,
+        called(() => next(request, context)),
+        carry,
+      );
     },
     adopt(call, context, next) {
       // A call picked up after a crash: its first span's parent died with that process.
@@ -95,19 +96,15 @@ export function tracingStage(options: TracingOptions = {}): Stage {
         traced.span.end();
         return undefined;
       }
-      return followed(rest, traced);
+      return spanOverStream(traced.span, rest);
     },
   };
 }
 
-/** `authenticate` and `session lookup` spans, from when the server ran them (before this stage). */
-function spansOfTimings(traced: RequestTrace, timings: RequestTimings): void {
-  for (const [name, interval] of [
-    ['authenticate', timings.authenticated],
-    ['session lookup', timings.sessionFound],
-  ] as const) {
-    if (interval) traced.tracer.startSpan(name, { startTime: interval[0] }, traced.context).end(interval[1]);
-  }
+/** The `authenticate` and `session lookup` steps, as the server ran them (before this stage). */
+function stepsOf(traced: RequestTrace, timings: RequestTimings): void {
+  if (timings.authenticated) traced.step('authenticate', ...timings.authenticated);
+  if (timings.sessionFound) traced.step('session lookup', ...timings.sessionFound);
 }
 
 /** The client's trace context: the message's own (`_meta`), else the HTTP request's headers. */
@@ -117,30 +114,4 @@ function parentOf(propagator: TextMapPropagator, request: JsonRpcRequest | undef
   return context.header('traceparent') === undefined && context.header('baggage') === undefined
     ? ROOT_CONTEXT
     : propagator.extract(ROOT_CONTEXT, context, fromHeaders);
-}
-
-/**
- * A stream passed through: the span ends with its response (or its end without one); the
- * server's messages to the client carry the trace.
- */
-function followed(messages: AsyncIterable<JsonRpcMessage>, traced: RequestTrace): AsyncIterable<JsonRpcMessage> {
-  let answered = false;
-  let carrier: TraceCarrier | undefined;
-  return watched(
-    messages,
-    () => {
-      if (!answered) endWith(traced.span, undefined);
-    },
-    (message) => {
-      if (isResponse(message)) {
-        // At the response, not when the stream is closed: a span inside ends at it too, so never after its parent.
-        answered = true;
-        endWith(traced.span, message);
-        return undefined;
-      }
-      // The upstream's own trace context (its span is inside ours) is kept; otherwise ours.
-      if (metaCarrier(message)) return undefined;
-      return withTraceMeta(message, (carrier ??= traced.carrier()));
-    },
-  );
 }

@@ -8,13 +8,10 @@
  * A stage around an upstream application, composed only when tracing is on.
  */
 import { SpanKind } from '@opentelemetry/api';
-import type { JsonRpcMessage } from '../../protocol/jsonrpc.js';
-import { isResponse } from '../../protocol/jsonrpc.js';
-import { isStreamReply, type McpApplication } from '../../server/application.js';
+import type { McpApplication } from '../../server/application.js';
 import { traceOf, withTraceMeta } from '../../server/request-trace.js';
 import { compose, type Stage } from '../../server/stage.js';
-import { watched } from '../../server/watched-stream.js';
-import { endWith, endWithException, requestAttributes, spanName } from './mcp-spans.js';
+import { called, exchangeAttributes, spanName, spanOver } from './mcp-spans.js';
 
 /** `application` (one server's upstream) with a span per exchange; `server`: its name in a federation. */
 export function tracedUpstream(application: McpApplication, server?: string): McpApplication {
@@ -24,36 +21,14 @@ export function tracedUpstream(application: McpApplication, server?: string): Mc
 export function upstreamSpans(server?: string): Stage {
   return {
     name: 'upstream spans',
-    async handle(request, context, next) {
+    handle(request, context, next) {
       const traced = traceOf(context);
       if (!traced) return next(request, context);
-      const attributes = requestAttributes(request, context);
-      if (server !== undefined) attributes['sessiongate.server.name'] = server;
-      const span = traced.child(spanName(request), attributes, SpanKind.CLIENT);
+      const span = traced.child(spanName(request), exchangeAttributes(request, server), SpanKind.CLIENT);
       const forwarded = request.method === 'initialize' ? request : withTraceMeta(request, traced.carrier(span));
-      let reply;
-      try {
-        reply = await next(forwarded, context);
-      } catch (error) {
-        endWithException(span, error);
-        throw error;
-      }
-      if (!isStreamReply(reply)) {
-        endWith(span, reply);
-        return reply;
-      }
-      // Ended at the response (the request's own span ends there too, never before this one).
-      let answered = false;
-      return watched(
-        reply,
-        () => {
-          if (!answered) endWith(span, undefined);
-        },
-        (message: JsonRpcMessage) => {
-          if (!isResponse(message)) return;
-          answered = true;
-          endWith(span, message);
-        },
+      return spanOver(
+        span,
+        called(() => next(forwarded, context)),
       );
     },
   };
