@@ -4,10 +4,12 @@
  * "Traces"), under the request's span, named for the server in a federation; the request goes
  * up with that span as its parent in `params._meta` (SEP-414: a stdio server has no headers),
  * and an HTTP upstream with `traceHeaders` mirrors it in `traceparent`/`tracestate`/`baggage`
- * headers. `initialize` keeps its params as the client sent them (the record replays them).
+ * headers. `initialize` and the session-scoped calls (`logging/setLevel`, subscriptions) keep
+ * their params as the client sent them: a session replays them after a restart.
  * A stage around an upstream application, composed only when tracing is on.
  */
 import { SpanKind } from '@opentelemetry/api';
+import { isSessionScoped } from '../../protocol/session-scoped.js';
 import type { McpApplication } from '../../server/application.js';
 import { traceOf, withTraceMeta } from '../../server/request-trace.js';
 import { compose, type Stage } from '../../server/stage.js';
@@ -25,7 +27,9 @@ export function upstreamSpans(server?: string): Stage {
       const traced = traceOf(context);
       if (!traced) return next(request, context);
       const span = traced.child(spanName(request), exchangeAttributes(request, server), SpanKind.CLIENT);
-      const forwarded = request.method === 'initialize' ? request : withTraceMeta(request, traced.carrier(span));
+      // What a session replays after a restart (initialize, session-scoped calls) goes up as the client sent it.
+      const replayed = request.method === 'initialize' || isSessionScoped(request.method);
+      const forwarded = replayed ? request : withTraceMeta(request, traced.carrier(span));
       return spanOver(
         span,
         called(() => next(forwarded, context)),
