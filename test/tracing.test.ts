@@ -20,6 +20,7 @@ import { startTracedUpstream, type TracedUpstream } from './helpers/traced-upstr
 import { openSession, postStream, send, toolCall } from './helpers/mcp-http.js';
 import { launchChromium, seriousViolations } from './helpers/browser.js';
 import { sessionTag } from '../src/session/id.js';
+import { newApiKey } from '../src/auth/index.js';
 import type { Browser } from 'playwright-core';
 
 const STDIO_FIXTURE = fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url));
@@ -354,6 +355,55 @@ describe('the console and the flags', () => {
       expect(gateway.output()).toContain(`traces: OpenTelemetry, OTLP to ${receiver.url}/`);
     } finally {
       await off.kill();
+    }
+  });
+});
+
+describe('a person, by the claim the operator named, and their rate limit', () => {
+  it('the request span names the caller by --otel-principal-claim only; a rate-limited rule takes from its bucket in a span', async () => {
+    const receiver = await startOtlpReceiver();
+    const upstream = await startTracedUpstream('upstream', receiver.url);
+    const dir = mkdtempSync(join(tmpdir(), 'sg-tracing-person-'));
+    const alice = newApiKey();
+    writeFileSync(join(dir, 'keys.jsonl'), `${JSON.stringify({ name: 'alice', sha256: alice.sha256 })}\n`);
+    writeFileSync(
+      join(dir, 'policy.json'),
+      JSON.stringify({
+        default: 'deny',
+        rules: [{ id: 'echo-limited', effect: 'allow', tools: ['echo'], rateLimit: { requests: 100, per: '1m' } }],
+      }),
+    );
+    const common = ['--upstream', upstream.url, '--otel', receiver.url, '--auth', 'api-keys', '--api-keys', join(dir, 'keys.jsonl')];
+    const named = await tracedGateway([...common, '--policy', join(dir, 'policy.json'), '--otel-principal-claim', 'sub']);
+    const unnamed = await tracedGateway(common);
+    try {
+      const traces: string[] = [];
+      for (const gateway of [named, unnamed]) {
+        const parent = clientParent();
+        traces.push(parent.traceId);
+        const client = await sdkClient(gateway.url, { authorization: `Bearer ${alice.key}`, traceparent: parent.traceparent });
+        await client.callTool({ name: 'echo', arguments: { text: 'me' } });
+        await client.close();
+      }
+      const [withClaim, without] = traces as [string, string];
+      const spans = await traceOnce(receiver, withClaim, gatewaySpan(SERVER, 'tools/call echo'), (span) => span.name === 'rate limit');
+      const request = spans.find(gatewaySpan(SERVER, 'tools/call echo'))!;
+      expect(request.attributes['enduser.id']).toBe('alice');
+      expect(spans.find((span) => span.name === 'rate limit')).toMatchObject({
+        parentSpanId: request.spanId,
+        attributes: { 'sessiongate.policy.rule': 'echo-limited', 'sessiongate.rate_limit.passed': true },
+      });
+      const other = (await traceOnce(receiver, without, gatewaySpan(SERVER, 'tools/call echo'))).find(
+        gatewaySpan(SERVER, 'tools/call echo'),
+      )!;
+      expect(other.attributes).not.toHaveProperty('enduser.id');
+      // No span holds the key, whatever its name.
+      expect(JSON.stringify(receiver.spans)).not.toContain(alice.key);
+    } finally {
+      await named.kill();
+      await unnamed.kill();
+      await upstream.close();
+      await receiver.close();
     }
   });
 });
