@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver.js';
 import { startTracedUpstream, type TracedUpstream } from './helpers/traced-upstream.js';
@@ -370,7 +371,10 @@ describe('a person, by the claim the operator named, and their rate limit', () =
       join(dir, 'policy.json'),
       JSON.stringify({
         default: 'deny',
-        rules: [{ id: 'echo-limited', effect: 'allow', tools: ['echo'], rateLimit: { requests: 100, per: '1m' } }],
+        rules: [
+          { id: 'echo-limited', effect: 'allow', tools: ['echo'], rateLimit: { requests: 100, per: '1m' } },
+          { id: 'progress-asked', effect: 'approve', tools: ['progress'] },
+        ],
       }),
     );
     const common = ['--upstream', upstream.url, '--otel', receiver.url, '--auth', 'api-keys', '--api-keys', join(dir, 'keys.jsonl')];
@@ -381,8 +385,13 @@ describe('a person, by the claim the operator named, and their rate limit', () =
       for (const gateway of [named, unnamed]) {
         const parent = clientParent();
         traces.push(parent.traceId);
-        const client = await sdkClient(gateway.url, { authorization: `Bearer ${alice.key}`, traceparent: parent.traceparent });
+        // A client that can be asked (elicitation), and says yes.
+        const client = new Client({ name: 'asked-client', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+        client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'accept', content: { approve: true } }));
+        const headers = { authorization: `Bearer ${alice.key}`, traceparent: parent.traceparent };
+        await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url), { requestInit: { headers } }));
         await client.callTool({ name: 'echo', arguments: { text: 'me' } });
+        if (gateway === named) await client.callTool({ name: 'progress', arguments: {} });
         await client.close();
       }
       const [withClaim, without] = traces as [string, string];
@@ -393,6 +402,12 @@ describe('a person, by the claim the operator named, and their rate limit', () =
         parentSpanId: request.spanId,
         attributes: { 'sessiongate.policy.rule': 'echo-limited', 'sessiongate.rate_limit.passed': true },
       });
+      // The person asked in the call's stream: the wait is a span, their answer an event on it.
+      const asked = (await traceOnce(receiver, withClaim, (span) => span.name === 'approval')).find((span) => span.name === 'approval')!;
+      expect(asked.attributes).toMatchObject({ 'sessiongate.approval.asks': 'user', 'sessiongate.policy.rule': 'progress-asked' });
+      expect(asked.events).toEqual([
+        { name: 'approval.decided', attributes: { 'sessiongate.approval.outcome': 'approve-accepted', 'sessiongate.approval.by': 'user' } },
+      ]);
       const other = (await traceOnce(receiver, without, gatewaySpan(SERVER, 'tools/call echo'))).find(
         gatewaySpan(SERVER, 'tools/call echo'),
       )!;
