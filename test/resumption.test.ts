@@ -283,7 +283,8 @@ describe('kill -9 on the gateway (SQLite) mid-call, an HTTP upstream with an eve
     running.push({ kill: () => upstream.kill() });
     const { args, session, seen } = await killedMidCall(upstream.url, join(dir, 'gateway-killed-everything.db'), {
       extra: ['--request-timeout', '3s'],
-      params: { name: 'trigger-long-running-operation', arguments: { duration: 8, steps: 8 }, _meta: { progressToken: 'p' } },
+      // Long enough that it cannot finish before a restart under load (a finished call's result would be replayed).
+      params: { name: 'trigger-long-running-operation', arguments: { duration: 40, steps: 40 }, _meta: { progressToken: 'p' } },
       progress: 2,
     });
     const gateway = await restarted(args);
