@@ -4,6 +4,7 @@
  * with GET + Last-Event-ID: on the same process, on another replica of a real Redis, after a
  * kill -9 on SQLite. What was seen is never repeated; what was missed arrives once.
  */
+import { startOtlpReceiver } from './helpers/otlp-receiver.js';
 import Database from 'better-sqlite3';
 import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -250,8 +251,8 @@ describe('kill -9 on the gateway (SQLite) mid-call, an HTTP upstream with an eve
     return { args, session, seen };
   }
 
-  async function restarted(args: string[]): Promise<DemoProcess> {
-    const gateway = await startCli(args);
+  async function restarted(args: string[], env: Record<string, string> = {}): Promise<DemoProcess> {
+    const gateway = await startCli(args, env);
     running.push({ kill: () => gateway.kill('SIGKILL') });
     return gateway;
   }
@@ -264,10 +265,18 @@ describe('kill -9 on the gateway (SQLite) mid-call, an HTTP upstream with an eve
     const { args, session, seen } = await killedMidCall(upstream.url, join(dir, 'gateway-killed.db'));
     await expect.poll(() => readFileSync(upstreamLog, 'utf8'), { timeout: 10_000 }).toContain('"slowDone":1500');
     const audit = join(dir, 'adopted-audit.jsonl');
-    const gateway = await restarted([...args, '--audit', audit]);
+    // Traced: the adopted call is a span of its own, and its audit line names that trace (docs/OBSERVABILITY.md).
+    const receiver = await startOtlpReceiver();
+    running.push({ kill: () => receiver.close() });
+    const gateway = await restarted([...args, '--audit', audit, '--otel', receiver.url], {
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    });
     const { status, events } = await resume(gateway.url, session, seen.at(-1)!.id!);
     expect(status).toBe(200);
     expectExactlyOnce(seen, events, FIXTURE);
+    const resumed = (await receiver.until((spans) => spans.some((span) => span.name === 'resume'))).find((span) => span.name === 'resume')!;
+    expect(resumed).toMatchObject({ kind: 2, attributes: { 'jsonrpc.request.id': '2' } });
     // The call the dead gateway began reached the upstream through this one: it leaves a line (issue 34).
     const adopted = () =>
       readFileSync(audit, 'utf8')
@@ -275,7 +284,9 @@ describe('kill -9 on the gateway (SQLite) mid-call, an HTTP upstream with an eve
         .split('\n')
         .map((line) => JSON.parse(line) as Record<string, unknown>)
         .filter((line) => line['event'] === 'request.adopted');
-    await expect.poll(adopted, { timeout: 5000 }).toMatchObject([{ requestId: 2, outcome: 'result', code: null }]);
+    await expect
+      .poll(adopted, { timeout: 5000 })
+      .toMatchObject([{ requestId: 2, outcome: 'result', code: null, traceId: resumed.traceId }]);
   });
 
   it('server-everything, whose resumed stream replays and then goes quiet while its call runs on: SG_REQUEST_LOST at the request deadline, never a hang', async () => {
