@@ -6,7 +6,18 @@ export { createSessionServer, type SessionServer } from './session-server.js';
 export type { SessionServerOptions, RequestView } from './options.js';
 export { DEFAULT_MAX_BODY_BYTES } from './options.js';
 export { DEFAULT_RESUME, type ResumeOptions } from './resume/resume-options.js';
-export type { McpApplication, RequestContext, SessionHandle, SessionPort, Reply, EarlyEnd, Identity, OrphanedCall } from './application.js';
+export type {
+  McpApplication,
+  RequestContext,
+  SessionHandle,
+  SessionPort,
+  Reply,
+  EarlyEnd,
+  Identity,
+  OrphanedCall,
+  RequestTimings,
+  Interval,
+} from './application.js';
 export { withCursor } from './resume/stream-cursor.js';
 export { isStreamReply, responseOf } from './application.js';
 export type { Incoming, Outgoing } from './exchange.js';
