@@ -6,14 +6,14 @@
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { W3C_PROPAGATOR } from '../src/gateway/ops/tracing.js';
-import { metaCarrier, RequestTrace, withTraceMeta } from '../src/server/request-trace.js';
+import { TracedRequest, W3C_PROPAGATOR } from '../src/gateway/ops/tracing.js';
+import { metaCarrier, withTraceMeta } from '../src/server/request-trace.js';
 
-function traced(minStepMs: number): { request: RequestTrace; exporter: InMemorySpanExporter } {
+function traced(minStepMs: number): { request: TracedRequest; exporter: InMemorySpanExporter } {
   const exporter = new InMemorySpanExporter();
   const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('test');
   const span = tracer.startSpan('tools/call echo');
-  return { request: new RequestTrace(tracer, W3C_PROPAGATOR, span, trace.setSpan(ROOT_CONTEXT, span), minStepMs), exporter };
+  return { request: new TracedRequest(tracer, W3C_PROPAGATOR, span, trace.setSpan(ROOT_CONTEXT, span), minStepMs), exporter };
 }
 
 describe('a traced request', () => {

@@ -35,8 +35,6 @@ import { listenMetrics, type MetricsListener } from './ops/metrics-listener.js';
 import { connectionSaturation, readinessRoute } from './ops/readiness.js';
 import { RecentEvents } from './ops/recent-events.js';
 import { hygieneStage } from './stages/hygiene.js';
-import { tracingStage } from './ops/tracing.js';
-import { tracedUpstream } from './ops/upstream-spans.js';
 import { upstreamTokenStage } from './upstreams/http/upstream-tokens.js';
 import { StdioChild } from './upstreams/stdio/stdio-child.js';
 import type { ServerOf } from '../policy/call.js';
@@ -118,9 +116,9 @@ class AssembledGateway implements Gateway {
     if (connections && federation)
       connections.onConnected((principal) => federation.listsChanged((context) => context.identity?.principal === principal));
     // One span per exchange with the single upstream; a federation's servers trace their own (tracedUpstream).
-    const traced = options.tracing && !federation;
+    const traced = federation ? undefined : options.tracing;
     const routed = eraRouter({
-      handshake: traced ? tracedUpstream(options.upstream) : options.upstream,
+      handshake: traced ? traced.upstream(options.upstream) : options.upstream,
       ...http,
       era: http ? (http.era ?? 'auto') : 'handshake',
       ...(options.withoutCorrelationId && { withoutCorrelationId: options.withoutCorrelationId }),
@@ -260,7 +258,7 @@ function stagesFor(
   const serverOf = federation && ((request: JsonRpcRequest) => federation.serverOf(request));
   const stages: Stage[] = [hygieneStage, auditStage(events, view, serverOf)];
   // Outermost: the request's span holds everything the gateway does for it, a refusal included.
-  if (options.tracing) stages.unshift(tracingStage(options.tracing));
+  if (options.tracing) stages.unshift(options.tracing.stage);
   if (gate) stages.push(gate);
   if (options.upstreamTokens) stages.push(upstreamTokenStage(options.upstreamTokens));
   if (connections) stages.push(credentialStage(connections, serverOf));

@@ -4,7 +4,7 @@
  * feature the gateway composes around it, every one off unless given (docs/ARCHITECTURE.md,
  * "One gateway"). Checked by one schema (protocol/options.ts).
  */
-import type { TracingOptions } from './ops/tracing.js';
+import type { GatewayTracing } from './ops/tracing.js';
 import type { TokenExchange } from '../auth/token-exchange.js';
 import type { PolicyEvaluator } from '../policy/evaluator.js';
 import { checkOptions, option, OptionError, required } from '../protocol/options.js';
@@ -126,7 +126,7 @@ export interface GatewayOptions {
    * federation's servers get them when each server's application is `tracedUpstream`. Default:
    * off, and the request path does nothing for it.
    */
-  tracing?: TracingOptions;
+  tracing?: GatewayTracing;
   /** Told of failures no caller sees (an audit write, a lost upstream). Default: none. */
   onError?: (error: unknown) => void;
 }
@@ -141,7 +141,10 @@ const SCHEMA = {
   label: option.string,
   publicUrl: option.httpUrl,
   withoutCorrelationId: option.oneOf(['principal', 'request']),
-  tracing: option.custom('must be an object of tracing options', (value) => typeof value === 'object' && value !== null),
+  tracing: option.custom(
+    'must be what tracing() or otlpTracing() makes',
+    (value) => typeof (value as GatewayTracing | null)?.upstream === 'function',
+  ),
   onError: option.func,
 };
 
@@ -157,9 +160,6 @@ export function checkGatewayOptions(options: GatewayOptions): void {
     );
   if (options.credentials) checkBrokers(options);
   const link = options.tracing?.traceLink;
-  const minStep = options.tracing?.minStepMs;
-  if (minStep !== undefined && !(typeof minStep === 'number' && minStep >= 0 && Number.isFinite(minStep)))
-    throw new OptionError('tracing', 'sessiongate: option "tracing.minStepMs" must be a non-negative number of ms');
   if (link !== undefined && !(typeof link === 'string' && /^https?:\/\/[^\s]*\{traceId\}/.test(link)))
     throw new OptionError('tracing', 'sessiongate: option "tracing.traceLink" must be an http(s) URL with {traceId} in it');
   if (options.credentials && options.upstreamTokens)

@@ -26,7 +26,7 @@ export { fanout, sessionCreated, sessionEnded, type AuditEvent, type EventSink }
 export { AuditLog, type AuditLogOptions } from './audit-log/audit-log.js';
 export { identityView, type AuditIdentity, type IdentityView } from './identity-view.js';
 export { GatewayMetrics, type MetricSources } from './ops/metrics.js';
-export { tracingStage, W3C_PROPAGATOR, type TracingOptions } from './ops/tracing.js';
+export { tracing, tracingStage, W3C_PROPAGATOR, type GatewayTracing, type TracingOptions } from './ops/tracing.js';
 export { tracedUpstream, upstreamSpans } from './ops/upstream-spans.js';
 export { otlpTracing, type OtlpTracingOptions } from './ops/otlp-tracing.js';
 export { otlpMetrics, PrometheusProducer, type OtlpMetricsOptions } from './ops/otel-metrics.js';

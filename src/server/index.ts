@@ -26,7 +26,7 @@ export { toFetchHandler } from './web-adapter.js';
 export { listen, type Listening, type ListenLimits, type Routes, shutDown } from './listen.js';
 export { compose, type Stage } from './stage.js';
 export { RequestKey } from './request-key.js';
-export { REQUEST_TRACE, RequestTrace, traceOf, type TraceCarrier } from './request-trace.js';
+export { REQUEST_TRACE, type RequestTrace, traceOf, type TraceCarrier } from './request-trace.js';
 export { LOCAL_HOSTNAMES } from './origin.js';
 export {
   bindMcpServer,

@@ -7,16 +7,7 @@
  * `context.get` and does nothing more: the request path pays for what is switched on only
  * (docs/ARCHITECTURE.md, "Stages").
  */
-import {
-  type Attributes,
-  type Context,
-  type Span,
-  SpanKind,
-  type TextMapPropagator,
-  type TextMapSetter,
-  trace,
-  type Tracer,
-} from '@opentelemetry/api';
+import type { Attributes, Span, SpanKind } from '@opentelemetry/api';
 import { isObject, type JsonRpcMessage } from '../protocol/jsonrpc.js';
 import type { RequestContext } from './application.js';
 import { RequestKey } from './request-key.js';
@@ -24,49 +15,28 @@ import { RequestKey } from './request-key.js';
 /** The W3C trace context fields, as they travel in `params._meta` (SEP-414) and in HTTP headers. */
 export type TraceCarrier = Record<string, string>;
 
-export class RequestTrace {
-  constructor(
-    readonly tracer: Tracer,
-    readonly propagator: TextMapPropagator,
-    /** The gateway's span for the request (kind SERVER). */
-    readonly span: Span,
-    /** The OpenTelemetry context with that span in it: the parent of every child span. */
-    readonly context: Context,
-    /** A step (authentication, a look-up, a wait) shorter than this, ms, gets no span of its own. */
-    readonly minStepMs = 0,
-  ) {}
-
+/**
+ * A traced request, as the parts inside the tracing stage see it (made by
+ * gateway/ops/tracing.ts; only types of OpenTelemetry here, so a gateway that does not trace
+ * never loads it).
+ */
+export interface RequestTrace {
+  /** The gateway's span for the request (kind SERVER). */
+  readonly span: Span;
+  /** The trace id, for an audit line and the console (docs/OBSERVABILITY.md, "How they join"). */
+  readonly traceId: string;
+  /** A span under the request's (kind INTERNAL unless told), started now; its owner ends it. */
+  child(name: string, attributes?: Attributes, kind?: SpanKind): Span;
   /**
    * A step that ran from `start` to `end` (`performance.now()`), as a span under the request's
-   * when it took at least `minStepMs`: a span costs the gateway more than a fast step does, and
-   * the ones worth reading are the slow ones (docs/OBSERVABILITY.md, "What a request's trace holds").
+   * when it took long enough to be worth reading (the tracing's `minStepMs`).
    */
-  step(name: string, start: number, end: number, attributes?: Attributes): void {
-    if (end - start < this.minStepMs) return;
-    this.tracer.startSpan(name, { startTime: start, ...(attributes && { attributes }) }, this.context).end(end);
-  }
-
-  /** A span under the request's (kind INTERNAL unless told), started now; its owner ends it. */
-  child(name: string, attributes?: Attributes, kind: SpanKind = SpanKind.INTERNAL): Span {
-    return this.tracer.startSpan(name, { kind, ...(attributes && { attributes }) }, this.context);
-  }
-
+  step(name: string, start: number, end: number, attributes?: Attributes): void;
   /** The trace context naming `span` (or the request's own) as the parent: traceparent, tracestate, baggage. */
-  carrier(span: Span = this.span): TraceCarrier {
-    const carrier: TraceCarrier = {};
-    this.propagator.inject(trace.setSpan(this.context, span), carrier, INTO_CARRIER);
-    return carrier;
-  }
-
-  /** The trace id, for an audit line and the console (docs/OBSERVABILITY.md, "How they join"). */
-  get traceId(): string {
-    return this.span.spanContext().traceId;
-  }
+  carrier(span?: Span): TraceCarrier;
 }
 
 export const REQUEST_TRACE = new RequestKey<RequestTrace>('sessiongate.trace');
-
-const INTO_CARRIER: TextMapSetter<TraceCarrier> = { set: (carrier, key, value) => (carrier[key] = value) };
 
 /** The request's trace, or undefined when tracing is off (or the request was made outside the server). */
 export function traceOf(context: RequestContext): RequestTrace | undefined {

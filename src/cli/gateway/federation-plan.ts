@@ -6,7 +6,6 @@
  * federation is probed once at start-up, and a server that does not answer is reported, not
  * fatal: it joins when it comes up.
  */
-import { tracedUpstream } from '../../gateway/ops/upstream-spans.js';
 import { keepAliveAgent, SHARED_POOL_CONNECTIONS } from '../../client/http.js';
 import { federation, type FederationApplication } from '../../gateway/federation/federation.js';
 import type { FederatedServer } from '../../gateway/federation/member.js';
@@ -47,10 +46,14 @@ export async function federationPlan(
     const broker = serverCredentials(flags, spec);
     if (broker) brokers.set(spec.name, broker);
   }
-  const build = (spec: ServerSpec): FederatedServer =>
-    spec.stdio
+  // Traced: each server's exchanges get spans (loaded only then: OpenTelemetry is heavy to load).
+  const traced = flags.traced ? (await import('../../gateway/ops/upstream-spans.js')).tracedUpstream : undefined;
+  const build = (spec: ServerSpec): FederatedServer => {
+    const server = spec.stdio
       ? stdioServer(flags, spec, spec.stdio, childLedger, output, brokers.get(spec.name))
       : httpServer(flags, spec, spec.url!, output, brokers.get(spec.name));
+    return traced ? { ...server, app: traced(server.app, spec.name) } : server;
+  };
   const servers = specs.map(build);
   const federated = federation({
     servers,
@@ -136,7 +139,7 @@ function httpServer(
   const probes = urls.map((url) => httpProbe(url, upstreamHeaders, dispatcher, flags.probeTimeoutMs, broker !== undefined));
   return {
     name: spec.name,
-    app: flags.traced ? tracedUpstream(app, spec.name) : app,
+    app,
     probe: anyOf(probes),
     target: urls.map((url) => new URL(url).origin + new URL(url).pathname).join(', '),
     // A person who has not connected it is not shown it (docs/CREDENTIALS.md, "Several servers").
@@ -170,7 +173,7 @@ function stdioServer(
   });
   return {
     name: spec.name,
-    app: flags.traced ? tracedUpstream(app, spec.name) : app,
+    app,
     probe: stdioProbe({ command, args, env }, flags.probeTimeoutMs),
     target: `stdio: ${stdio.join(' ')}`,
     ...(broker && { admits: holdsCredential(broker) }),

@@ -8,9 +8,7 @@
  * says on (as the SDK's own configuration reads them). Off, nothing of it is built.
  */
 import type { Registry } from 'prom-client';
-import { otlpMetrics } from '../../gateway/ops/otel-metrics.js';
-import { otlpTracing } from '../../gateway/ops/otlp-tracing.js';
-import type { TracingOptions } from '../../gateway/ops/tracing.js';
+import type { GatewayTracing } from '../../gateway/ops/tracing.js';
 import type { GatewayFlags } from './gateway-flags.js';
 
 /** Whether the gateway sends `signal` by OTLP (read with the flags: the upstreams mirror trace headers then). */
@@ -34,36 +32,37 @@ function onlyOtlp(signal: 'TRACES' | 'METRICS'): void {
 }
 
 /** The gateway's tracing as the flags and variables describe it, with a line for the start-up summary. */
-export function gatewayTracing(
+export async function gatewayTracing(
   flags: Pick<GatewayFlags, 'otel' | 'otelPrincipalClaim' | 'otelTraceLink' | 'otelMinStepMs' | 'traced'>,
-): { tracing: TracingOptions; line: string } | undefined {
+): Promise<{ tracing: GatewayTracing; line: string } | undefined> {
   if (!flags.traced) return undefined;
   onlyOtlp('TRACES');
   const endpoint = typeof flags.otel === 'string' ? flags.otel : undefined;
   const link = flags.otelTraceLink;
   if (link !== undefined && !/^https?:\/\/\S*\{traceId\}/.test(link))
     throw new Error(`--otel-trace-link "${link}" must be an http(s) URL with {traceId} in it`);
-  const tracing: TracingOptions = {
-    ...otlpTracing({
-      ...(endpoint !== undefined && { endpoint }),
-      ...(flags.otelPrincipalClaim !== undefined && { principalClaim: flags.otelPrincipalClaim }),
-    }),
+  // Loaded only now: the OpenTelemetry SDK is a second of a start's CPU that a gateway not tracing never pays.
+  const { otlpTracing } = await import('../../gateway/ops/otlp-tracing.js');
+  const tracing = otlpTracing({
+    ...(endpoint !== undefined && { endpoint }),
+    ...(flags.otelPrincipalClaim !== undefined && { principalClaim: flags.otelPrincipalClaim }),
     ...(link !== undefined && { traceLink: link }),
     minStepMs: flags.otelMinStepMs,
-  };
+  });
   const where =
     endpoint ?? process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? 'http://localhost:4318';
   return { tracing, line: `  traces: OpenTelemetry, OTLP to ${shown(where)}` };
 }
 
 /** The gateway's metrics sent by OTLP beside /metrics, as the flags and variables describe it, with a line for the summary. */
-export function gatewayOtelMetrics(
+export async function gatewayOtelMetrics(
   flags: Pick<GatewayFlags, 'otel' | 'metered'>,
   registry: Registry,
-): { close(): Promise<void>; line: string } | undefined {
+): Promise<{ close(): Promise<void>; line: string } | undefined> {
   if (!flags.metered) return undefined;
   onlyOtlp('METRICS');
   const endpoint = typeof flags.otel === 'string' ? flags.otel : undefined;
+  const { otlpMetrics } = await import('../../gateway/ops/otel-metrics.js');
   const sending = otlpMetrics(registry, endpoint === undefined ? {} : { endpoint });
   const where =
     endpoint ?? process.env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'] ?? process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? 'http://localhost:4318';

@@ -69,9 +69,9 @@ export async function serveGateway(
 ): Promise<ServedGateway> {
   let audit: ReturnType<typeof gatewayAudit>;
   let store: Awaited<ReturnType<typeof openStore>>;
-  let traces: ReturnType<typeof gatewayTracing>;
+  let traces: Awaited<ReturnType<typeof gatewayTracing>>;
   try {
-    traces = gatewayTracing(flags);
+    traces = await gatewayTracing(flags);
     audit = gatewayAudit(flags);
     store = await openStore(session.store);
   } catch (error) {
@@ -114,9 +114,9 @@ export async function serveGateway(
     await store.close();
   };
   // The metrics /metrics serves, sent by OTLP as well (docs/OBSERVABILITY.md, "Metrics").
-  let metricsOut: ReturnType<typeof gatewayOtelMetrics>;
+  let metricsOut: Awaited<ReturnType<typeof gatewayOtelMetrics>>;
   try {
-    metricsOut = gatewayOtelMetrics(flags, gateway.metrics.registry);
+    metricsOut = await gatewayOtelMetrics(flags, gateway.metrics.registry);
   } catch (error) {
     await stop();
     throw error;

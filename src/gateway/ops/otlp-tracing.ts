@@ -15,7 +15,7 @@ import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace
 import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { bounded, otlpProtocol, signalUrl } from './otlp-settings.js';
-import type { TracingOptions } from './tracing.js';
+import { type GatewayTracing, tracing } from './tracing.js';
 
 export interface OtlpTracingOptions {
   /**
@@ -30,10 +30,14 @@ export interface OtlpTracingOptions {
   principalClaim?: string;
   /** How long closing waits for the last spans to leave, ms. Default 2000. */
   closeTimeoutMs?: number;
+  /** The shortest step that gets a span, ms (`TracingOptions.minStepMs`). Default 1. */
+  minStepMs?: number;
+  /** A trace viewer's URL with `{traceId}` (`TracingOptions.traceLink`). Default: none. */
+  traceLink?: string;
 }
 
-/** Tracing options for `createGateway`: a tracer whose spans go to an OTLP collector, closed with the gateway. */
-export function otlpTracing(options: OtlpTracingOptions = {}): TracingOptions {
+/** The gateway's tracing (`createGateway`'s `tracing`): spans to an OTLP collector, closed with the gateway. */
+export function otlpTracing(options: OtlpTracingOptions = {}): GatewayTracing {
   const protocol = otlpProtocol('TRACES', options.protocol);
   const url = options.endpoint === undefined ? undefined : signalUrl(options.endpoint, 'traces');
   const exporter: SpanExporter = protocol === 'http/json' ? new JsonExporter(url ? { url } : {}) : new ProtobufExporter(url ? { url } : {});
@@ -41,9 +45,11 @@ export function otlpTracing(options: OtlpTracingOptions = {}): TracingOptions {
   const resource = resourceFromAttributes({ 'service.name': 'sessiongate' }).merge(detectResources({ detectors: [envDetector] }));
   const provider = new BasicTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
   const closeTimeoutMs = options.closeTimeoutMs ?? 2000;
-  return {
+  return tracing({
     tracer: provider.getTracer('sessiongate'),
     ...(options.principalClaim !== undefined && { principalClaim: options.principalClaim }),
+    ...(options.minStepMs !== undefined && { minStepMs: options.minStepMs }),
+    ...(options.traceLink !== undefined && { traceLink: options.traceLink }),
     close: () => bounded(provider.shutdown(), closeTimeoutMs),
-  };
+  });
 }

@@ -8,12 +8,26 @@
  * sampling, elicitation) carry the trace on to the client. Composed only when tracing is on
  * (create-gateway.ts), so with it off a request pays nothing.
  */
-import { type Context, ROOT_CONTEXT, SpanKind, type TextMapGetter, type TextMapPropagator, trace, type Tracer } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
+  trace,
+  type Tracer,
+} from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { JsonRpcMessage, JsonRpcRequest } from '../../protocol/jsonrpc.js';
 import type { RequestContext, RequestTimings } from '../../server/application.js';
-import { metaCarrier, REQUEST_TRACE, RequestTrace, type TraceCarrier, withTraceMeta } from '../../server/request-trace.js';
+import { metaCarrier, REQUEST_TRACE, type RequestTrace, type TraceCarrier, withTraceMeta } from '../../server/request-trace.js';
 import type { Stage } from '../../server/stage.js';
+import type { McpApplication } from '../../server/application.js';
+import { OptionError } from '../../protocol/options.js';
+import { tracedUpstream } from './upstream-spans.js';
 import { called, requestAttributes, spanName, spanOver, spanOverStream } from './mcp-spans.js';
 
 export interface TracingOptions {
@@ -35,6 +49,32 @@ export interface TracingOptions {
   traceLink?: string;
   /** Called when the gateway closes, after the server (e.g. flushes and stops the exporter). */
   close?(): Promise<void>;
+}
+
+/**
+ * What `createGateway` composes when it traces (its `tracing` option): the tracing stage and a
+ * wrapper giving an upstream's exchanges spans. Made by `tracing(options)` or `otlpTracing`, so
+ * a gateway that does not trace never loads OpenTelemetry (create-gateway.ts imports this type only).
+ */
+export interface GatewayTracing {
+  readonly stage: Stage;
+  /** `application` (one server's upstream) with a span per exchange; `server`: its name in a federation. */
+  upstream(application: McpApplication, server?: string): McpApplication;
+  readonly traceLink?: string | undefined;
+  close?(): Promise<void>;
+}
+
+/** The gateway's tracing from its options. */
+export function tracing(options: TracingOptions = {}): GatewayTracing {
+  const minStep = options.minStepMs;
+  if (minStep !== undefined && !(typeof minStep === 'number' && minStep >= 0 && Number.isFinite(minStep)))
+    throw new OptionError('tracing', 'sessiongate: option "tracing.minStepMs" must be a non-negative number of ms');
+  return {
+    stage: tracingStage(options),
+    upstream: tracedUpstream,
+    ...(options.traceLink !== undefined && { traceLink: options.traceLink }),
+    ...(options.close && { close: options.close.bind(options) }),
+  };
 }
 
 /** W3C `traceparent` + `tracestate`, and `baggage`: what SEP-414 names. */
@@ -67,7 +107,7 @@ export function tracingStage(options: TracingOptions = {}): Stage {
     const timings = context.timings;
     const startTime = timings?.authenticated?.[0] ?? timings?.sessionFound?.[0];
     const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, ...(startTime !== undefined && { startTime }) }, parent);
-    const traced = new RequestTrace(tracer, propagator, span, trace.setSpan(parent, span), minStepMs);
+    const traced = new TracedRequest(tracer, propagator, span, trace.setSpan(parent, span), minStepMs);
     if (timings) stepsOf(traced, timings);
     context.set(REQUEST_TRACE, traced);
     return traced;
@@ -115,3 +155,46 @@ function parentOf(propagator: TextMapPropagator, request: JsonRpcRequest | undef
     ? ROOT_CONTEXT
     : propagator.extract(ROOT_CONTEXT, context, fromHeaders);
 }
+
+/** The traced request the stage leaves on the context (server/request-trace.ts). */
+export class TracedRequest implements RequestTrace {
+  constructor(
+    readonly tracer: Tracer,
+    readonly propagator: TextMapPropagator,
+    /** The gateway's span for the request (kind SERVER). */
+    readonly span: Span,
+    /** The OpenTelemetry context with that span in it: the parent of every child span. */
+    readonly context: Context,
+    /** A step (authentication, a look-up, a wait) shorter than this, ms, gets no span of its own. */
+    readonly minStepMs = 0,
+  ) {}
+
+  /**
+   * A step that ran from `start` to `end` (`performance.now()`), as a span under the request's
+   * when it took at least `minStepMs`: a span costs the gateway more than a fast step does, and
+   * the ones worth reading are the slow ones (docs/OBSERVABILITY.md, "What a request's trace holds").
+   */
+  step(name: string, start: number, end: number, attributes?: Attributes): void {
+    if (end - start < this.minStepMs) return;
+    this.tracer.startSpan(name, { startTime: start, ...(attributes && { attributes }) }, this.context).end(end);
+  }
+
+  /** A span under the request's (kind INTERNAL unless told), started now; its owner ends it. */
+  child(name: string, attributes?: Attributes, kind: SpanKind = SpanKind.INTERNAL): Span {
+    return this.tracer.startSpan(name, { kind, ...(attributes && { attributes }) }, this.context);
+  }
+
+  /** The trace context naming `span` (or the request's own) as the parent: traceparent, tracestate, baggage. */
+  carrier(span: Span = this.span): TraceCarrier {
+    const carrier: TraceCarrier = {};
+    this.propagator.inject(trace.setSpan(this.context, span), carrier, INTO_CARRIER);
+    return carrier;
+  }
+
+  /** The trace id, for an audit line and the console (docs/OBSERVABILITY.md, "How they join"). */
+  get traceId(): string {
+    return this.span.spanContext().traceId;
+  }
+}
+
+const INTO_CARRIER: TextMapSetter<TraceCarrier> = { set: (carrier, key, value) => (carrier[key] = value) };
