@@ -159,9 +159,6 @@ export function checkGatewayOptions(options: GatewayOptions): void {
       'sessiongate: option "credentials" needs an auth that signs people in (authorizationServer, --auth oauth): people connect on a page of their own',
     );
   if (options.credentials) checkBrokers(options);
-  const link = options.tracing?.traceLink;
-  if (link !== undefined && !(typeof link === 'string' && /^https?:\/\/[^\s]*\{traceId\}/.test(link)))
-    throw new OptionError('tracing', 'sessiongate: option "tracing.traceLink" must be an http(s) URL with {traceId} in it');
   if (options.credentials && options.upstreamTokens)
     throw new OptionError(
       'credentials',

@@ -23,7 +23,7 @@ import type { PolicyRule, RateLimit } from './policy-document.js';
 import { connectionRefusal, policyRefusal } from './policy-errors.js';
 import { type Limiter, RateLimiter, storeLimiter, type Take } from './rate-limiter.js';
 import { SeenLists } from './seen-lists.js';
-import { approvalSpan, decided as decidedSpan, decisionSpan, rateLimitSpan } from './policy-spans.js';
+import { approvalSpan, decisionSpan, endDecision, rateLimitSpan } from './policy-spans.js';
 import { RoundTripApprovals } from './round-trip-approval.js';
 import { type ApprovalCall, type ApprovalOutcome, type StrayAnswer, UserApprovals } from './user-approval.js';
 import { type ApprovalDesk, OperatorApprovals } from './operator-approval.js';
@@ -150,7 +150,7 @@ export function policyStage(options: PolicyGateOptions): Stage & PolicyControls 
     const caller = callerFor(context);
     const span = decisionSpan(context);
     const { request, call, decision } = decideRequest(policy, caller, given, options);
-    if (span) decidedSpan(span, decision);
+    if (span) endDecision(span, decision);
     const rule = decision.rule;
     if (decision.effect === 'deny') {
       context.set(VERDICT, { decision: 'deny', rule: rule?.id ?? null });

@@ -11,12 +11,13 @@ import type { RequestContext } from '../server/application.js';
 import { traceOf } from '../server/request-trace.js';
 import type { Decision } from './evaluator.js';
 
-/** A span for deciding, started now; `decided` ends it. Undefined when the request is not traced. */
+/** A span for deciding, started now; `endDecision` ends it. Undefined when the request is not traced. */
 export function decisionSpan(context: RequestContext): Span | undefined {
   return traceOf(context)?.child('policy');
 }
 
-export function decided(span: Span, decision: Decision): void {
+/** Ends a `decisionSpan` with the rule that decided and its effect. */
+export function endDecision(span: Span, decision: Decision): void {
   span.setAttribute('sessiongate.policy.effect', decision.effect);
   if (decision.rule) span.setAttribute('sessiongate.policy.rule', decision.rule.id);
   span.end();

@@ -69,6 +69,9 @@ export function tracing(options: TracingOptions = {}): GatewayTracing {
   const minStep = options.minStepMs;
   if (minStep !== undefined && !(typeof minStep === 'number' && minStep >= 0 && Number.isFinite(minStep)))
     throw new OptionError('tracing', 'sessiongate: option "tracing.minStepMs" must be a non-negative number of ms');
+  const link = options.traceLink;
+  if (link !== undefined && !(typeof link === 'string' && /^https?:\/\/\S*\{traceId\}/.test(link)))
+    throw new OptionError('tracing', 'sessiongate: option "tracing.traceLink" must be an http(s) URL with {traceId} in it');
   return {
     stage: tracingStage(options),
     upstream: tracedUpstream,
