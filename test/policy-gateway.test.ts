@@ -93,7 +93,7 @@ describe('--policy (the documented minimal form)', () => {
     expect(suspended.message).toContain('account suspended');
 
     const ops = await clientOf('dana', { groups: ['staff', 'ops'] });
-    expect(await toolNames(ops)).toEqual(['announce-later', 'ask', 'echo', 'headers', 'slow', 'stream', 'whoami']);
+    expect(await toolNames(ops)).toEqual(['announce-later', 'ask', 'echo', 'headers', 'search', 'slow', 'stream', 'whoami']);
     expect(await ops.callTool({ name: 'whoami', arguments: {} })).toMatchObject({ content: [{ type: 'text' }] });
 
     // The upstream's own log: echo from alice and whoami from dana; nothing denied.

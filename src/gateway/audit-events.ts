@@ -114,6 +114,8 @@ export type AuditEvent =
       clientSessionId: string | null;
       method: string;
       name: string | null;
+      /** Curated (docs/CURATION.md): the name the client called, when the curation changed it (`name` is the one the policy and the upstream saw). */
+      calledAs?: string;
       /** In front of a federation: the server the request went to (docs/FEDERATION.md). */
       server?: string;
       /** `tool-error`: a tools/call answered with a result whose `isError` is true. */

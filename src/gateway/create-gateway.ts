@@ -35,6 +35,11 @@ import { listenMetrics, type MetricsListener } from './ops/metrics-listener.js';
 import { connectionSaturation, readinessRoute } from './ops/readiness.js';
 import { RecentEvents } from './ops/recent-events.js';
 import { hygieneStage } from './stages/hygiene.js';
+import type { CurationDocument } from './curation/curation-document.js';
+import { compileCuration, type Curation } from './curation/curation.js';
+import { curationStage } from './curation/curation-stage.js';
+import { CurationError, parseCuration } from './curation/read-curation.js';
+import { OptionError } from '../protocol/options.js';
 import { upstreamTokenStage } from './upstreams/http/upstream-tokens.js';
 import { StdioChild } from './upstreams/stdio/stdio-child.js';
 import type { ServerOf } from '../policy/call.js';
@@ -257,12 +262,29 @@ function stagesFor(
   const gate = options.policy && gated(options.policy, options, connections, view, events.write.bind(events));
   const serverOf = federation && ((request: JsonRpcRequest) => federation.serverOf(request));
   const stages: Stage[] = [hygieneStage, auditStage(events, view, serverOf)];
+  // Inside the audit (which names what the client called and what it became), outside the policy (decided on the upstream's names).
+  const curation = options.curation && curationFor(options.curation, federation);
+  if (curation?.curates) stages.push(curationStage(curation));
   // Outermost: the request's span holds everything the gateway does for it, a refusal included.
   if (options.tracing) stages.unshift(options.tracing.stage);
   if (gate) stages.push(gate);
   if (options.upstreamTokens) stages.push(upstreamTokenStage(options.upstreamTokens));
   if (connections) stages.push(credentialStage(connections, serverOf));
   return { stages, gate };
+}
+
+/** The curation document checked and compiled for this gateway's servers; an OptionError naming every problem. */
+function curationFor(document: CurationDocument, federation: FederationApplication | undefined): Curation {
+  try {
+    const layout = federation && {
+      servers: federation.servers().map((server) => server.name),
+      join: (server: string, name: string) => federation.names.join(server, name),
+    };
+    return compileCuration(parseCuration(document), layout);
+  } catch (error) {
+    if (error instanceof CurationError) throw new OptionError('curation', `sessiongate: option "curation": ${error.problems.join('; ')}`);
+    throw error;
+  }
 }
 
 /** The admin API's and the console's parts: recent events, the console's feed and charts. */

@@ -4,6 +4,7 @@
  * feature the gateway composes around it, every one off unless given (docs/ARCHITECTURE.md,
  * "One gateway"). Checked by one schema (protocol/options.ts).
  */
+import type { CurationDocument } from './curation/curation-document.js';
 import type { GatewayTracing } from './ops/tracing.js';
 import type { TokenExchange } from '../auth/token-exchange.js';
 import type { PolicyEvaluator } from '../policy/evaluator.js';
@@ -127,6 +128,12 @@ export interface GatewayOptions {
    * off, and the request path does nothing for it.
    */
   tracing?: GatewayTracing;
+  /**
+   * What clients see of the upstream's tools, prompts and resources (docs/CURATION.md): renamed,
+   * re-described, hidden, arguments fixed; checked here (parseCuration's schema) and compiled
+   * against the federation's servers when there is one. Default: shown as the upstream lists them.
+   */
+  curation?: CurationDocument;
   /** Told of failures no caller sees (an audit write, a lost upstream). Default: none. */
   onError?: (error: unknown) => void;
 }
@@ -145,6 +152,7 @@ const SCHEMA = {
     'must be what tracing() or otlpTracing() makes',
     (value) => typeof (value as GatewayTracing | null)?.upstream === 'function',
   ),
+  curation: option.custom('must be a curation document (docs/CURATION.md)', (value) => typeof value === 'object' && value !== null),
   onError: option.func,
 };
 

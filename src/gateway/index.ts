@@ -21,6 +21,18 @@ export { httpProbe, stdioProbe, type ServerProbe } from './federation/server-pro
 export type { HeaderPolicyOptions } from './upstreams/http/header-policy.js';
 export { FairSlots, DEFAULT_UPSTREAM_CONCURRENCY } from './upstreams/fair-slots.js';
 export { ChildLedger, defaultLedgerDirectory } from './upstreams/stdio/child-ledger.js';
+export { curationStage } from './curation/curation-stage.js';
+export { compileCuration, type Curation, type CurationLayout } from './curation/curation.js';
+export { CURATION_SCHEMA } from './curation/curation-schema.js';
+export { CurationError, parseCuration, readCurationFile } from './curation/read-curation.js';
+export type {
+  CurationDocument,
+  ServerCuration,
+  ToolCuration,
+  PromptCuration,
+  ResourceCuration,
+  PinMode,
+} from './curation/curation-document.js';
 export { audited, auditStage } from './ops/audit.js';
 export { fanout, sessionCreated, sessionEnded, type AuditEvent, type EventSink } from './audit-events.js';
 export { AuditLog, type AuditLogOptions } from './audit-log/audit-log.js';

@@ -10,9 +10,9 @@ import { approvalBook } from '../store/approval-record.js';
 import type { SessionStore } from '../store/store.js';
 import { LIST_METHODS } from '../protocol/lists.js';
 import { SessiongateError } from '../protocol/failures.js';
-import { isResponse, type JsonObject, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
+import { type JsonObject, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
 import type { Identity, McpApplication, Reply, RequestContext, SessionPort } from '../server/application.js';
-import { isStreamReply } from '../server/application.js';
+import { mapResponse } from '../server/application.js';
 import { RequestKey } from '../server/request-key.js';
 import { compose, type Stage } from '../server/stage.js';
 import { type Call, type Caller, callerOf, callOf, connectionCall, listedCall, type ServerOf } from './call.js';
@@ -360,8 +360,5 @@ function filtered(
       },
     };
   };
-  if (!isStreamReply(reply)) return filter(reply);
-  return (async function* () {
-    for await (const message of reply) yield isResponse(message) ? filter(message) : message;
-  })();
+  return mapResponse(reply, filter);
 }

@@ -67,8 +67,8 @@ export function parsePolicy(input: string | object, source = 'policy'): PolicyDo
   return document;
 }
 
-/** One schema error as a person fixes it: the property, and what it may be. */
-function problemOf(error: ErrorObject): string {
+/** One schema error as a person fixes it: the property, and what it may be (the curation file's too). */
+export function problemOf(error: ErrorObject): string {
   const where = error.instancePath || '/';
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {

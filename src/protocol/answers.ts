@@ -43,6 +43,8 @@ export const ANSWERS = {
     rpc: JSONRPC.INTERNAL_ERROR,
     message: 'Your credentials for this server could not be renewed; try again shortly',
   },
+  /** A call gives another value for an argument the gateway's curation fixes (docs/CURATION.md, "Arguments"). */
+  SG_ARGUMENT_FIXED: { rpc: JSONRPC.INVALID_PARAMS, message: 'Invalid params: an argument is set by the gateway' },
   /** A resource URI no federated server claims (MCP's -32002). */
   SG_RESOURCE_NOT_FOUND: { rpc: -32002, message: 'Resource not found' },
 } as const satisfies Record<string, AnswerSpec>;

@@ -168,6 +168,17 @@ export async function responseOf(reply: Reply): Promise<JsonRpcResponse> {
   throw new Error('sessiongate: a stream ended without the response');
 }
 
+/**
+ * The reply with its response replaced by `map`'s (a stream's other messages pass unchanged):
+ * what a stage that rewrites answers (a filtered or curated list) returns.
+ */
+export function mapResponse(reply: Reply, map: (response: JsonRpcResponse) => JsonRpcResponse): Reply {
+  if (!isStreamReply(reply)) return map(reply);
+  return (async function* () {
+    for await (const message of reply) yield 'method' in message ? message : map(message);
+  })();
+}
+
 /** Why a request ended before its answer (server/in-flight.ts). */
 export type EarlyEnd = 'timeout' | 'session-ended' | 'shutdown' | 'cancelled';
 

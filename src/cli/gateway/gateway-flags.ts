@@ -58,6 +58,8 @@ export interface GatewayFlags {
   replicaId: string | undefined;
   /** The policy file (docs/POLICY.md). */
   policy: string | undefined;
+  /** The curation file (docs/CURATION.md). */
+  curation: string | undefined;
   /** How long a person asked to approve a call has to answer. */
   approvalTimeoutMs: number;
   /** Serve /metrics on this port instead of the MCP port. */
@@ -278,6 +280,12 @@ function addOperationFlags(program: Command): Command {
     .addOption(flag('--replica-id <id>', "this replica's name in its audit lines (default: the host name)"))
     .addOption(
       flag('--policy <file>', 'who may call what: rules in JSON or YAML (docs/POLICY.md), re-read when the file changes or on SIGHUP'),
+    )
+    .addOption(
+      flag(
+        '--curation <file>',
+        'what clients see of the tools, prompts and resources: renamed, hidden, arguments fixed (docs/CURATION.md)',
+      ),
     )
     .addOption(
       flag('--approval-timeout <duration>', 'policy: how long a person asked to approve a call has to answer')
@@ -519,6 +527,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     traced: otlpWanted('TRACES', values['otel'] as string | true | undefined),
     metered: otlpWanted('METRICS', values['otel'] as string | true | undefined),
     policy: values['policy'] as string | undefined,
+    curation: values['curation'] as string | undefined,
     approvalTimeoutMs: values['approvalTimeout'] as number,
     adminToken: values['adminToken'] as string | undefined,
     upstreamEra: values['upstreamEra'] as UpstreamEra | 'auto',

@@ -18,6 +18,8 @@ import type { SessionFlags } from '../session-flags.js';
 import { gatewayAudit } from './gateway-audit.js';
 import { gatewayOtelMetrics, gatewayTracing } from './gateway-telemetry.js';
 import type { GatewayFlags } from './gateway-flags.js';
+import type { CurationDocument } from '../../gateway/curation/curation-document.js';
+import { readCurationFile } from '../../gateway/curation/read-curation.js';
 
 export type { HttpUpstreamLink };
 
@@ -70,41 +72,54 @@ export async function serveGateway(
   let audit: ReturnType<typeof gatewayAudit>;
   let store: Awaited<ReturnType<typeof openStore>>;
   let traces: Awaited<ReturnType<typeof gatewayTracing>>;
+  let curation: CurationDocument | undefined;
   try {
+    curation = flags.curation === undefined ? undefined : readCurationFile(flags.curation);
     traces = await gatewayTracing(flags);
     audit = gatewayAudit(flags);
     store = await openStore(session.store);
   } catch (error) {
+    await release();
+    throw error;
+  }
+  // Nothing left running when the gateway cannot be made: the plan's spare children and demo upstream stop, the audit file closes.
+  async function release(): Promise<void> {
     await traces?.tracing.close?.();
-    // Nothing left running: the plan's spare children and demo upstream stop, the audit file closes.
     await audit?.close();
     await plan.handshake.close?.();
     await plan.stop?.();
-    throw error;
+    await store?.close();
   }
   const { http } = plan;
-  const gateway = createGateway({
-    upstream: plan.handshake,
-    store,
-    ...(http && { http: { ...http, replicas: plan.replicas, era: flags.upstreamEra } }),
-    ...(plan.federation && { federation: plan.federation }),
-    sessions: sessionServerOptions(session),
-    auth: plan.auth,
-    ...(plan.policy && { policy: plan.policy }),
-    approvalTimeoutMs: flags.approvalTimeoutMs,
-    principalClaim: flags.principalClaim,
-    ...(defaultIssuer(flags) !== undefined && { defaultIssuer: defaultIssuer(flags) }),
-    ...(plan.upstreamTokens && { upstreamTokens: plan.upstreamTokens }),
-    ...(plan.credentials?.length && { credentials: plan.credentials }),
-    ...(audit && { audit }),
-    identityClaim: flags.auditIdentityClaim,
-    ...(flags.adminToken !== undefined && { adminToken: flags.adminToken }),
-    label: upstreamLabel(flags),
-    ...(flags.publicUrl !== undefined && { publicUrl: flags.publicUrl }),
-    withoutCorrelationId: flags.withoutCorrelationId,
-    ...(traces && { tracing: traces.tracing }),
-    onError: report,
-  });
+  let gateway: Gateway;
+  try {
+    gateway = createGateway({
+      upstream: plan.handshake,
+      store,
+      ...(http && { http: { ...http, replicas: plan.replicas, era: flags.upstreamEra } }),
+      ...(plan.federation && { federation: plan.federation }),
+      sessions: sessionServerOptions(session),
+      auth: plan.auth,
+      ...(plan.policy && { policy: plan.policy }),
+      approvalTimeoutMs: flags.approvalTimeoutMs,
+      principalClaim: flags.principalClaim,
+      ...(defaultIssuer(flags) !== undefined && { defaultIssuer: defaultIssuer(flags) }),
+      ...(plan.upstreamTokens && { upstreamTokens: plan.upstreamTokens }),
+      ...(plan.credentials?.length && { credentials: plan.credentials }),
+      ...(audit && { audit }),
+      identityClaim: flags.auditIdentityClaim,
+      ...(flags.adminToken !== undefined && { adminToken: flags.adminToken }),
+      label: upstreamLabel(flags),
+      ...(flags.publicUrl !== undefined && { publicUrl: flags.publicUrl }),
+      withoutCorrelationId: flags.withoutCorrelationId,
+      ...(traces && { tracing: traces.tracing }),
+      ...(curation && { curation }),
+      onError: report,
+    });
+  } catch (error) {
+    await release(); // a curation naming a server the gateway does not have
+    throw error;
+  }
   const stop = async (): Promise<void> => {
     // A memory store's sessions end with the process: say so (audit "shutdown"). Durable
     // stores keep them for the next start.

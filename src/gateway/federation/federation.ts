@@ -100,6 +100,8 @@ export interface FederationApplication extends McpApplication {
   /** Asks every server what it is (capabilities, health) once; resolves when all answered or failed. */
   start(): Promise<void>;
   servers(): ServerHealth[];
+  /** How it names its servers' tools and prompts (`NAME__tool`): the curation and the pins read names as it does. */
+  readonly names: ServerNames;
   /** The server a request goes to (for policy and audit); undefined for one it does not name. */
   serverOf(request: Pick<JsonRpcRequest, 'method' | 'params'>): string | undefined;
   /** Every request for a resource is checked with `check` for the server it is about to reach, whoever's listing routed it there. */
@@ -132,6 +134,7 @@ export function federation(options: FederationOptions): FederationApplication {
   checkOptions(federationSchema, options);
   const federated = new Federation(options);
   return Object.assign(plainApplication(federated), {
+    names: federated.names,
     start: () => federated.start(),
     servers: () => federated.servers(),
     serverOf: (request: Pick<JsonRpcRequest, 'method' | 'params'>) => federated.serverOf(request),
@@ -143,7 +146,7 @@ export function federation(options: FederationOptions): FederationApplication {
 
 class Federation implements McpApplication {
   #members: Member[];
-  readonly #names: ServerNames;
+  readonly names: ServerNames;
   #routes: RequestRoutes;
   readonly #options: FederationOptions;
   readonly #onError: (error: unknown) => void;
@@ -159,9 +162,9 @@ class Federation implements McpApplication {
   constructor(options: FederationOptions) {
     this.#options = options;
     this.#onError = options.onError ?? (() => {});
-    this.#names = new ServerNames(options.namespaceSeparator);
+    this.names = new ServerNames(options.namespaceSeparator);
     this.#members = options.servers.map((server, index) => this.#member(server, index));
-    this.#routes = new RequestRoutes(this.#members, this.#names);
+    this.#routes = new RequestRoutes(this.#members, this.names);
     this.#owed = new OwedNotices(() => this.#port, this.#onError);
     const idleMs = options.upstreamIdleTimeoutMs ?? 0;
     if (idleMs > 0) {
@@ -183,7 +186,7 @@ class Federation implements McpApplication {
     const retired = this.#members.filter((member) => remove.includes(member.name));
     this.#members = order.map((name, index) => Object.assign(byName.get(name)!, { index }));
     // Routes learned from the old servers' lists are dropped; the next lists teach the new ones.
-    this.#routes = new RequestRoutes(this.#members, this.#names);
+    this.#routes = new RequestRoutes(this.#members, this.names);
     if (this.#port) for (const member of joining) member.app.bind?.(member.port(this.#port));
     for (const member of retired) member.close();
     // A server that left is retired: its upstream sessions end (an HTTP server's are DELETEd), not kept as at shutdown.
@@ -444,7 +447,7 @@ class Federation implements McpApplication {
     return {
       members: this.#members,
       admits: (member) => member.admits(context),
-      names: this.#names,
+      names: this.names,
       page: (member, request) => this.#page(member, request, context),
       learned: (member, method, items) => {
         if (method.startsWith('resources/')) this.#routes.resources.learn(member.index, items);

@@ -16,6 +16,7 @@ import type { EventSink } from '../audit-events.js';
 import { sessionTag } from '../../session/id.js';
 import { watched } from '../../server/watched-stream.js';
 import { traceOf } from '../../server/request-trace.js';
+import { UPSTREAM_FORM } from '../curation/curation-stage.js';
 
 /**
  * `application` behind the audit stage alone: every request it answers, and every call it
@@ -44,6 +45,10 @@ export function auditStage(
   function record(request: JsonRpcRequest, context: RequestContext, started: number, response: JsonRpcResponse | undefined): void {
     const error = response && 'error' in response ? response.error : undefined;
     const session = context.session;
+    // Curated: the name the client called, and the one the policy and the upstream saw (docs/CURATION.md, "What the policy and the audit see").
+    const upstream = context.get(UPSTREAM_FORM);
+    const asked = upstream && nameOf(request);
+    if (upstream) request = upstream;
     const server = serverOf?.(request);
     log.write({
       event: 'request',
@@ -53,6 +58,7 @@ export function auditStage(
       clientSessionId: context.clientSessionId ?? null,
       method: request.method,
       name: nameOf(request),
+      ...(asked && asked !== nameOf(request) ? { calledAs: asked } : {}),
       ...(server === undefined ? {} : { server }),
       outcome: outcomeOf(response),
       code: error ? error.code : response ? null : -32603,
