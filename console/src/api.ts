@@ -55,6 +55,9 @@ export interface Approval {
   };
 }
 
+/** Tool pinning (docs/CURATION.md): what waits for an operator, and what is pinned. */
+export type { PendingView as PendingTool, PinsView } from '../../src/gateway/curation/pins-view.js';
+
 /** One point of the charts, as the gateway samples it. */
 export type { MetricPoint } from '../../src/gateway/console/metric-point.js';
 

@@ -8,6 +8,7 @@ import { LiveTail } from './live-tail.js';
 import { SessionDetail } from './session-detail.js';
 import { Sessions } from './sessions.js';
 import { SignIn } from './sign-in.js';
+import { ToolChanges } from './tool-changes.js';
 
 /** Calls the tail keeps in the page. */
 const TAIL = 500;
@@ -25,12 +26,16 @@ function useRoute(): string {
 export function App() {
   const [state, setState] = useState<'checking' | 'out' | 'in'>('checking');
   const [people, setPeople] = useState<PeopleViews>({ grants: false, connections: false });
+  const [pinned, setPinned] = useState(false);
   const signedIn = (csrf: string): void => {
     setCsrf(csrf);
     setState('in');
     // Whether the gateway issues tokens, or brokers people's own credentials (the Grants view), asked once signed in.
-    api<{ grants?: boolean; connections?: boolean }>('me')
-      .then((me) => setPeople({ grants: me.grants === true, connections: me.connections === true }))
+    api<{ grants?: boolean; connections?: boolean; pins?: boolean }>('me')
+      .then((me) => {
+        setPeople({ grants: me.grants === true, connections: me.connections === true });
+        setPinned(me.pins === true);
+      })
       .catch(() => undefined);
   };
   useEffect(() => {
@@ -40,10 +45,10 @@ export function App() {
   }, []);
   if (state === 'checking') return <p>Loading…</p>;
   if (state === 'out') return <SignIn onSignedIn={signedIn} />;
-  return <Console people={people} onSignedOut={() => setState('out')} />;
+  return <Console people={people} pinned={pinned} onSignedOut={() => setState('out')} />;
 }
 
-function Console({ people, onSignedOut }: { people: PeopleViews; onSignedOut: () => void }) {
+function Console({ people, pinned, onSignedOut }: { people: PeopleViews; pinned: boolean; onSignedOut: () => void }) {
   const route = useRoute();
   const [sessions, setSessions] = useState<SessionRow[]>([]);
   const [waiting, setWaiting] = useState<Approval[]>([]);
@@ -92,6 +97,11 @@ function Console({ people, onSignedOut }: { people: PeopleViews; onSignedOut: ()
           <a href="#/charts" aria-current={route === '#/charts' ? 'page' : undefined}>
             Charts
           </a>
+          {pinned ? (
+            <a href="#/tools" aria-current={route === '#/tools' ? 'page' : undefined}>
+              Tool changes
+            </a>
+          ) : null}
           {people.grants || people.connections ? (
             <a href="#/grants" aria-current={route === '#/grants' ? 'page' : undefined}>
               Grants
@@ -114,6 +124,8 @@ function Console({ people, onSignedOut }: { people: PeopleViews; onSignedOut: ()
           <LiveTail tail={tail} />
         ) : route === '#/charts' ? (
           <Charts points={points} />
+        ) : route === '#/tools' ? (
+          <ToolChanges />
         ) : route === '#/grants' ? (
           <Grants views={people} />
         ) : (

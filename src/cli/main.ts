@@ -14,6 +14,7 @@ const SUBCOMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   keys: async () => (await import('./keys/keys-command.js')).keysCommand(),
   policy: async () => (await import('./policy/policy-command.js')).policyCommand(),
   audit: async () => (await import('./audit/audit-command.js')).auditCommand(),
+  pins: async () => (await import('./pins/pins-command.js')).pinsCommand(),
   connect: async () => (await import('./connect/connect-command.js')).connectCommand(),
 };
 

@@ -9,6 +9,9 @@ import { MemoryStore } from '../store/memory/index.js';
 import { describeRedisTarget, parseRedisTarget } from '../store/redis/target.js';
 import type { SessionStore } from '../store/store.js';
 
+/** The gateway's store unless `--store` says otherwise (`pins` reads the same one). */
+export const DEFAULT_GATEWAY_STORE = 'sqlite:.sessiongate/sessions.db';
+
 export type StoreSpec = { kind: 'memory' } | { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string };
 
 export function parseStoreSpec(text: string): StoreSpec {

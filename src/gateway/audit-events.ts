@@ -82,6 +82,33 @@ export type AuditEvent =
     }
   | {
       /**
+       * A pinned tool's definition changed, or a tool appeared after the server's tools were
+       * pinned (docs/CURATION.md, "Pinning"): recorded once per definition, on any replica.
+       * `strict`: withheld until accepted; `warn`: still shown.
+       */
+      event: 'tool.changed';
+      server: string;
+      tool: string;
+      change: 'changed' | 'added';
+      /** The pinned parts that differ (`description`, `inputSchema`...). */
+      fields: string[];
+      /** The new definition's hash (docs/CURATION.md, "Pinning"; `hash` is the audit chain's own field). */
+      definitionHash: string;
+      previousDefinitionHash: string | null;
+      mode: 'strict' | 'warn';
+    }
+  | {
+      /** A tool's new definition accepted: by an operator in the console or the admin API, or by a lock file imported. */
+      event: 'tool.accepted';
+      server: string;
+      tool: string;
+      definitionHash: string;
+      by: 'console' | 'admin' | 'import';
+      /** The console session's tag, for `console`. */
+      console?: string;
+    }
+  | {
+      /**
        * An answer to a user-approval question from a session or person who was not asked (or
        * to no question): ignored (docs/POLICY.md, "Approval"). Names who sent it.
        */

@@ -40,6 +40,10 @@ import { compileCuration, type Curation } from './curation/curation.js';
 import { curationStage } from './curation/curation-stage.js';
 import { CurationError, parseCuration } from './curation/read-curation.js';
 import { OptionError } from '../protocol/options.js';
+import type { PinMode } from './curation/curation-document.js';
+import { pinDesk, type PinDesk } from './curation/pin-desk.js';
+import { type PinControls, pinningStage } from './curation/pinning-stage.js';
+import { ToolPins } from './curation/tool-pins.js';
 import { upstreamTokenStage } from './upstreams/http/upstream-tokens.js';
 import { StdioChild } from './upstreams/stdio/stdio-child.js';
 import type { ServerOf } from '../policy/call.js';
@@ -134,7 +138,7 @@ class AssembledGateway implements Gateway {
         events.write(sessionCreated(record, identity));
       },
     });
-    const { stages, gate } = stagesFor(options, connections, events, view);
+    const { stages, gate, pinning } = stagesFor(options, connections, events, view);
     // Who may connect what, and use it, is the policy's (docs/POLICY.md, "Connections").
     if (connections && gate)
       connections.governedBy((claims, principal, server) => {
@@ -153,7 +157,7 @@ class AssembledGateway implements Gateway {
       onError,
     });
     this.server.sessions.onEnd((record, reason) => events.write(sessionEnded(record, reason)));
-    this.routes = this.#routesFor(events, gate);
+    this.routes = this.#routesFor(events, gate, pinning && pinDesk(pinning, events));
   }
 
   get sessions(): SessionManager {
@@ -203,12 +207,22 @@ class AssembledGateway implements Gateway {
   };
 
   /** Every route beside /mcp: the auth metadata, /readyz, /metrics, and with the admin token /admin/ and /console/. */
-  #routesFor(events: EventSink, gate: PolicyControls | undefined): Routes {
+  #routesFor(events: EventSink, gate: PolicyControls | undefined, pins: PinDesk | undefined): Routes {
     const { http, auth, label, publicUrl } = this.#options;
     const operator = this.#operator;
     const sessions = this.server.sessions;
     const credentials = this.#connections;
-    const admin = operator && adminApi(sessions, operator.token, operator.recent, gate?.approvals, auth?.grants, credentials);
+    const admin =
+      operator &&
+      adminApi({
+        sessions,
+        token: operator.token,
+        recent: operator.recent,
+        approvals: gate?.approvals,
+        grants: auth?.grants,
+        connections: credentials,
+        pins,
+      });
     const operatorConsole = operator?.console({
       sessions,
       audit: events,
@@ -218,6 +232,7 @@ class AssembledGateway implements Gateway {
       connections: this.#connections,
       secure: publicUrl?.startsWith('https:') ?? false,
       traceLink: this.#options.tracing?.traceLink,
+      pins,
     });
     return {
       ...auth?.routes,
@@ -257,7 +272,7 @@ function stagesFor(
   connections: Connections | undefined,
   events: EventSink,
   view: IdentityView,
-): { stages: Stage[]; gate: (Stage & PolicyControls) | undefined } {
+): { stages: Stage[]; gate: (Stage & PolicyControls) | undefined; pinning: (Stage & PinControls) | undefined } {
   const { federation } = options;
   const gate = options.policy && gated(options.policy, options, connections, view, events.write.bind(events));
   const serverOf = federation && ((request: JsonRpcRequest) => federation.serverOf(request));
@@ -268,9 +283,40 @@ function stagesFor(
   // Outermost: the request's span holds everything the gateway does for it, a refusal included.
   if (options.tracing) stages.unshift(options.tracing.stage);
   if (gate) stages.push(gate);
+  // Inside the policy: it sees every tool the server lists, under the server's own names.
+  const pinning = curation && pinningFor(curation, options, events);
+  if (pinning) stages.push(pinning);
   if (options.upstreamTokens) stages.push(upstreamTokenStage(options.upstreamTokens));
   if (connections) stages.push(credentialStage(connections, serverOf));
-  return { stages, gate };
+  return { stages, gate, pinning };
+}
+
+/** The server name a single upstream's pins are kept under (docs/CURATION.md, "Pinning"). */
+export const SINGLE_UPSTREAM = 'upstream';
+
+/** Tool pinning, when any server's mode is not `off`; its pins in the store's compare-and-set records. */
+function pinningFor(curation: Curation, options: GatewayOptions, events: EventSink): (Stage & PinControls) | undefined {
+  const { federation, store } = options;
+  const servers = federation ? federation.servers().map((server) => server.name) : [SINGLE_UPSTREAM];
+  const mode = (server: string): PinMode => curation.pinMode(federation ? server : undefined);
+  if (servers.every((server) => mode(server) === 'off')) return undefined;
+  if (!store.grants)
+    throw new OptionError(
+      'curation',
+      "sessiongate: pinning keeps tool definitions in the store's records (`grants`), which this store does not have",
+    );
+  return pinningStage({
+    pins: new ToolPins(store.grants),
+    mode,
+    locate: federation
+      ? (name) => {
+          const parts = federation.names.split(name);
+          return parts && { server: parts.server, tool: parts.name };
+        }
+      : (name) => ({ server: SINGLE_UPSTREAM, tool: name }),
+    events,
+    ...(options.onError && { onError: options.onError }),
+  });
 }
 
 /** The curation document checked and compiled for this gateway's servers; an OptionError naming every problem. */

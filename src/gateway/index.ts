@@ -33,6 +33,8 @@ export type {
   ResourceCuration,
   PinMode,
 } from './curation/curation-document.js';
+export { ToolPins, type ServerPins, type ToolChange } from './curation/tool-pins.js';
+export { exportLock, importLock, lockText, parseLock, LOCK_FORMAT, type PinLock } from './curation/pin-lock.js';
 export { audited, auditStage } from './ops/audit.js';
 export { fanout, sessionCreated, sessionEnded, type AuditEvent, type EventSink } from './audit-events.js';
 export { AuditLog, type AuditLogOptions } from './audit-log/audit-log.js';

@@ -45,6 +45,11 @@ export const ANSWERS = {
   },
   /** A call gives another value for an argument the gateway's curation fixes (docs/CURATION.md, "Arguments"). */
   SG_ARGUMENT_FIXED: { rpc: JSONRPC.INVALID_PARAMS, message: 'Invalid params: an argument is set by the gateway' },
+  /** A pinned tool whose definition changed (or that appeared later) waits for an operator (docs/CURATION.md, "Pinning"). */
+  SG_TOOL_WITHHELD: {
+    rpc: JSONRPC.INVALID_PARAMS,
+    message: 'Invalid params: the tool is withheld until an operator accepts its definition',
+  },
   /** A resource URI no federated server claims (MCP's -32002). */
   SG_RESOURCE_NOT_FOUND: { rpc: -32002, message: 'Resource not found' },
 } as const satisfies Record<string, AnswerSpec>;

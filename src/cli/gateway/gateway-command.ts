@@ -33,8 +33,7 @@ import { gatewayPolicy, type GatewayPolicy } from './gateway-policy.js';
 import type { TokenExchange } from '../../auth/token-exchange.js';
 import type { RequestContext } from '../../server/application.js';
 import type { PolicyRule } from '../../policy/policy-document.js';
-
-export const DEFAULT_GATEWAY_STORE = 'sqlite:.sessiongate/sessions.db';
+import { DEFAULT_GATEWAY_STORE } from '../store-spec.js';
 
 export function configureGateway(program: Command): Command {
   addGatewayFlags(addSessionFlags(program, { store: DEFAULT_GATEWAY_STORE }));

@@ -4,6 +4,7 @@
  * A flag that feeds a library option is checked by that option's schema too (session-flags.ts,
  * `parser`), so the flag, the config file and the library accept the same values.
  */
+import type { PinMode } from '../../gateway/curation/curation-document.js';
 import { otlpWanted } from './gateway-telemetry.js';
 import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_PROBE_TIMEOUT_MS } from '../../gateway/federation/server-probe.js';
@@ -60,6 +61,8 @@ export interface GatewayFlags {
   policy: string | undefined;
   /** The curation file (docs/CURATION.md). */
   curation: string | undefined;
+  /** Tool pinning for every server the curation file does not set (docs/CURATION.md, "Pinning"). */
+  pin: PinMode | undefined;
   /** How long a person asked to approve a call has to answer. */
   approvalTimeoutMs: number;
   /** Serve /metrics on this port instead of the MCP port. */
@@ -286,6 +289,12 @@ function addOperationFlags(program: Command): Command {
         '--curation <file>',
         'what clients see of the tools, prompts and resources: renamed, hidden, arguments fixed (docs/CURATION.md)',
       ),
+    )
+    .addOption(
+      flag(
+        '--pin <mode>',
+        "tool pinning: strict (a changed tool is withheld until an operator accepts it) | warn (recorded, still shown) | off; default: the curation file's, else off",
+      ).choices(['strict', 'warn', 'off']),
     )
     .addOption(
       flag('--approval-timeout <duration>', 'policy: how long a person asked to approve a call has to answer')
@@ -528,6 +537,7 @@ export function gatewayFlags(values: Record<string, unknown>): GatewayFlags {
     metered: otlpWanted('METRICS', values['otel'] as string | true | undefined),
     policy: values['policy'] as string | undefined,
     curation: values['curation'] as string | undefined,
+    pin: values['pin'] as PinMode | undefined,
     approvalTimeoutMs: values['approvalTimeout'] as number,
     adminToken: values['adminToken'] as string | undefined,
     upstreamEra: values['upstreamEra'] as UpstreamEra | 'auto',

@@ -74,7 +74,7 @@ export async function serveGateway(
   let traces: Awaited<ReturnType<typeof gatewayTracing>>;
   let curation: CurationDocument | undefined;
   try {
-    curation = flags.curation === undefined ? undefined : readCurationFile(flags.curation);
+    curation = curationOf(flags);
     traces = await gatewayTracing(flags);
     audit = gatewayAudit(flags);
     store = await openStore(session.store);
@@ -175,4 +175,11 @@ function upstreamLabel(flags: GatewayFlags): string {
 /** Whose callers the policy's rules without `issuers` describe: the first --issuer, or the provider people sign in at. */
 function defaultIssuer(flags: GatewayFlags): string | undefined {
   return flags.issuers?.[0] ?? (flags.auth === 'oauth' ? flags.loginIssuer : undefined);
+}
+
+/** The curation file, with `--pin` as every server's default; undefined when neither is given. */
+function curationOf(flags: GatewayFlags): CurationDocument | undefined {
+  const document = flags.curation === undefined ? undefined : readCurationFile(flags.curation);
+  if (flags.pin === undefined) return document;
+  return { ...document, pin: flags.pin };
 }

@@ -15,7 +15,8 @@ import { RateLimiter } from '../../policy/rate-limiter.js';
 import { sessionTag } from '../../session/id.js';
 import type { SessionManager } from '../../session/session-manager.js';
 import { json as answer, personQuery, smallJsonBody } from '../http-json.js';
-import { adminTokenCheck } from '../ops/admin.js';
+import { adminTokenCheck, answerAcceptance, hashBody } from '../ops/admin.js';
+import type { PinDesk } from '../curation/pin-desk.js';
 import { identityOf } from '../../auth/token-rules.js';
 import type { Connections } from '../credentials/connections.js';
 import type { RecentEvents } from '../ops/recent-events.js';
@@ -45,6 +46,8 @@ export interface ConsoleApiOptions {
   secure: boolean;
   /** A trace viewer's URL with `{traceId}`: a call's trace id links there (docs/OBSERVABILITY.md, "How they join"). */
   traceLink?: string | undefined;
+  /** Tool pinning: changes waiting for an operator, accepted here (docs/CURATION.md, "Accepting a change"). */
+  pins?: PinDesk | undefined;
 }
 
 /** Wrong sign-in attempts per client address and minute before they are answered 429, slowly. */
@@ -94,7 +97,12 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
   const routes: Record<string, Record<string, Handler>> = {
     me: {
       GET: async (_req, res, session) =>
-        json(res, 200, { csrf: session.csrf, grants: options.grants !== undefined, connections: options.connections !== undefined }),
+        json(res, 200, {
+          csrf: session.csrf,
+          grants: options.grants !== undefined,
+          connections: options.connections !== undefined,
+          pins: options.pins !== undefined,
+        }),
     },
     'sign-out': {
       POST: async (_req, res, session) => {
@@ -170,6 +178,17 @@ export function consoleApi(options: ConsoleApiOptions): (req: IncomingMessage, r
         const gone = await broker.disconnect(principal, 'operator');
         if (gone) audit.write({ event: 'console', action: 'disconnect', console: session.tag, session: null, server });
         json(res, gone ? 200 : 404, gone ? { disconnected: true } : { error: 'no such connection' });
+      },
+    },
+    pins: {
+      GET: async (_req, res) =>
+        options.pins ? json(res, 200, await options.pins.view()) : json(res, 404, { error: 'no server is pinned' }),
+      POST: async (req, res, session, rest) => {
+        const [server, tool, verb, extra] = rest.split('/');
+        if (!options.pins || !server || !tool || verb !== 'accept' || extra !== undefined) return json(res, 404, { error: 'not found' });
+        const hash = await hashBody(req);
+        if (hash === undefined) return json(res, 400, { error: 'the hash of the definition shown is required' });
+        answerAcceptance(res, await options.pins.accept(server, tool, hash, { via: 'console', console: session.tag }), SECURITY_HEADERS);
       },
     },
     metrics: { GET: async (_req, res) => json(res, 200, { points: options.history.points }) },

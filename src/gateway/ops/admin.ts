@@ -22,6 +22,8 @@ import { SESSION_IDENTITY } from '../identity-view.js';
 import type { GrantAdministration } from '../gateway-options.js';
 import { identityOf } from '../../auth/token-rules.js';
 import type { Connections } from '../credentials/connections.js';
+import type { PinDesk } from '../curation/pin-desk.js';
+import type { Acceptance } from '../curation/tool-pins.js';
 
 /** The shortest admin token accepted. */
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
@@ -54,15 +56,31 @@ export function summary(record: SessionRecord): Record<string, unknown> {
   };
 }
 
-/** The handler for everything under `/admin/`; `approvals` when a policy may ask operators. */
-export function adminApi(
-  sessions: SessionManager,
-  token: string,
-  recent: RecentEvents,
-  approvals?: ApprovalDesk,
-  grants?: GrantAdministration,
-  connections?: Connections,
-): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> {
+export interface AdminApiOptions {
+  sessions: SessionManager;
+  /** The admin token (at least 16 characters). */
+  token: string;
+  recent: RecentEvents;
+  /** When a policy may ask operators. */
+  approvals?: ApprovalDesk | undefined;
+  /** `--auth oauth`: what people allowed. */
+  grants?: GrantAdministration | undefined;
+  /** Per-person upstream credentials. */
+  connections?: Connections | undefined;
+  /** Tool pinning (docs/CURATION.md, "Pinning"). */
+  pins?: PinDesk | undefined;
+}
+
+/** The handler for everything under `/admin/`. */
+export function adminApi({
+  sessions,
+  token,
+  recent,
+  approvals,
+  grants,
+  connections,
+  pins,
+}: AdminApiOptions): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> {
   const tokenMatches = adminTokenCheck(token);
 
   return async function admin(req, res, path) {
@@ -74,6 +92,7 @@ export function adminApi(
     if (url.pathname.startsWith('/admin/approvals')) return approvalRoutes(req, res, url, approvals);
     if (url.pathname === '/admin/grants') return grantRoutes(req, res, url, grants);
     if (url.pathname === '/admin/connections') return connectionRoutes(req, res, url, connections);
+    if (url.pathname.startsWith('/admin/pins')) return pinRoutes(req, res, url, pins);
     const match = /^\/admin\/sessions(?:\/([^/]+))?$/.exec(url.pathname);
     if (!match) return json(res, 404, { error: 'not found' });
     const id = match[1] === undefined ? undefined : decodedSegment(match[1]);
@@ -130,6 +149,42 @@ async function connectionRoutes(req: IncomingMessage, res: ServerResponse, url: 
   return (await broker.disconnect(principal, 'operator'))
     ? json(res, 200, { disconnected: true })
     : json(res, 404, { error: 'no such connection' });
+}
+
+/**
+ * `GET /admin/pins`: every server's pins and the changes waiting for an operator;
+ * `POST /admin/pins/{server}/{tool}/accept` with `{ "hash": ... }` (the pending definition's, as
+ * listed) accepts one: 409 when the server changed it again since (docs/CURATION.md).
+ */
+async function pinRoutes(req: IncomingMessage, res: ServerResponse, url: URL, pins: PinDesk | undefined): Promise<void> {
+  if (!pins) return json(res, 404, { error: 'not found (no server is pinned: --pin, or pin in the curation file)' });
+  if (url.pathname === '/admin/pins') {
+    if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
+    return json(res, 200, await pins.view());
+  }
+  const match = /^\/admin\/pins\/([^/]+)\/([^/]+)\/accept$/.exec(url.pathname);
+  if (!match) return json(res, 404, { error: 'not found' });
+  if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' }, { allow: 'POST' });
+  const [server, tool] = [decodedSegment(match[1]!), decodedSegment(match[2]!)];
+  if (server === null || tool === null) return json(res, 400, { error: 'malformed percent-encoding in the path' });
+  const hash = await hashBody(req);
+  if (hash === undefined) return json(res, 400, { error: 'the body must be a JSON object with the pending definition\'s "hash"' });
+  const result = await pins.accept(server, tool, hash, { via: 'admin' });
+  return answerAcceptance(res, result);
+}
+
+/** The `hash` of an acceptance's JSON body; undefined when there is none. */
+export async function hashBody(req: IncomingMessage): Promise<string | undefined> {
+  const body = await smallJsonBody(req).catch(() => undefined);
+  const hash = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['hash'] : undefined;
+  return typeof hash === 'string' && /^sha256:[0-9a-f]{64}$/.test(hash) ? hash : undefined;
+}
+
+/** An acceptance's answer, for the admin API and the console alike. */
+export function answerAcceptance(res: ServerResponse, result: Acceptance, headers: Record<string, string> = {}): void {
+  if (result === 'accepted') return json(res, 200, { accepted: true }, headers);
+  if (result === 'stale') return json(res, 409, { error: 'the server changed this tool again since: look at its new definition' }, headers);
+  return json(res, 404, { error: 'no change of that tool is waiting' }, headers);
 }
 
 /** `GET /admin/approvals`, `POST /admin/approvals/{id}/approve|deny`. */

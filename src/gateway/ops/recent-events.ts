@@ -21,8 +21,8 @@ export class RecentEvents implements EventSink {
   readonly #bySession = new Map<string, SessionActivity>();
 
   write(event: AuditEvent): void {
-    // Sign-ins, grants and connections belong to no session.
-    if (event.event === 'oauth' || event.event === 'credentials' || event.session === null) return;
+    // Sign-ins, grants, connections and tool pins belong to no session.
+    if (!('session' in event) || event.session === null) return;
     let activity = this.#bySession.get(event.session);
     if (!activity) {
       if (this.#bySession.size >= SESSIONS_REMEMBERED) this.#bySession.delete(this.#bySession.keys().next().value!);
