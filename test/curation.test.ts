@@ -14,6 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compileCuration } from '../src/gateway/curation/curation.js';
 import { CURATION_SCHEMA } from '../src/gateway/curation/curation-schema.js';
+import { curationStage } from '../src/gateway/curation/curation-stage.js';
+import type { JsonObject, JsonRpcResponse } from '../src/protocol/jsonrpc.js';
+import type { McpApplication, RequestContext } from '../src/server/application.js';
+import { compose } from '../src/server/stage.js';
 import { parseCuration } from '../src/gateway/curation/read-curation.js';
 import { runCli } from './helpers/demo-process.js';
 import { EVERYTHING_STDIO, freePort } from './helpers/everything.js';
@@ -261,6 +265,34 @@ describe('the curation file', () => {
     expect(result.stderr).toMatch(/\/tools\/search\/name/);
     expect(result.stderr).toMatch(/unknown property "colour"/);
     expect(result.stderr).toMatch(/\/pin must be one of/);
+  });
+
+  it('argument and tool names are any a server uses: __proto__ is fixed and shown like any other', async () => {
+    const curation = compileCuration(
+      parseCuration('{"tools": {"t": {"arguments": {"__proto__": {"fixed": 1}, "constructor": {"default": 2}}}}}'),
+    );
+    const seen: unknown[] = [];
+    const listedTool = JSON.parse(
+      '{"name": "t", "inputSchema": {"type": "object", "properties": {"__proto__": {"type": "number"}, "x": {}}, "required": ["__proto__", "x"]}}',
+    ) as JsonObject;
+    const application: McpApplication = {
+      handle: async (request) => {
+        seen.push(request.params);
+        const result: JsonObject = request.method === 'tools/list' ? { tools: [listedTool] } : { content: [] };
+        return { jsonrpc: '2.0', id: request.id, result };
+      },
+      receive() {},
+    };
+    const composed = compose(application, [curationStage(curation)]);
+    const context = { set() {}, get: () => undefined } as unknown as RequestContext;
+    const list = (await composed.handle({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, context)) as JsonRpcResponse & {
+      result: { tools: JsonObject[] };
+    };
+    const schema = list.result.tools[0]!['inputSchema'] as { properties: object; required: string[] };
+    expect(Object.keys(schema.properties)).toEqual(['x', 'constructor']);
+    expect(schema.required).toEqual(['x']);
+    await composed.handle({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 't', arguments: { x: 3 } } }, context);
+    expect(JSON.stringify(seen.at(-1))).toBe('{"name":"t","arguments":{"constructor":2,"x":3,"__proto__":1}}');
   });
 
   it('schema/curation.schema.json is CURATION_SCHEMA (regenerate it when the schema changes)', () => {

@@ -16,6 +16,11 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../src/index.js';
 import { pinnedDefinition } from '../src/gateway/curation/pinned-definition.js';
 import { ToolPins } from '../src/gateway/curation/tool-pins.js';
+import { pinningStage } from '../src/gateway/curation/pinning-stage.js';
+import type { JsonObject } from '../src/protocol/jsonrpc.js';
+import type { McpApplication, RequestContext } from '../src/server/application.js';
+import { compose } from '../src/server/stage.js';
+import { exportLock, lockText, parseLock } from '../src/gateway/curation/pin-lock.js';
 import { runCli } from './helpers/demo-process.js';
 import { freePort } from './helpers/everything.js';
 import { startGateway, type InProcessGateway } from './helpers/in-process-gateway.js';
@@ -315,7 +320,7 @@ describe('ToolPins (in process, on the memory store)', () => {
     const pins = new ToolPins(new MemoryStore().grants);
     expect(await pins.observe('s', listed(['a', '1']), false)).toEqual([]);
     expect(await pins.observe('s', listed(['b', '1']), true)).toEqual([]);
-    expect(Object.keys((await pins.current('s')).accepted).sort()).toEqual(['a', 'b']);
+    expect([...(await pins.current('s')).accepted.keys()].sort()).toEqual(['a', 'b']);
     expect(await pins.observe('s', listed(['c', '1']), true)).toMatchObject([{ tool: 'c', change: 'added', previousDefinitionHash: null }]);
     // The same change is recorded once, however often it is listed.
     expect(await pins.observe('s', listed(['c', '1']), true)).toEqual([]);
@@ -335,14 +340,59 @@ describe('ToolPins (in process, on the memory store)', () => {
     const pins = new ToolPins(store.grants);
     await pins.observe('s', listed(['a', '1']), true);
     await pins.observe('s', listed(['a', '2']), true);
-    const shown = (await pins.current('s')).pending['a']!.hash;
+    const shown = (await pins.current('s')).pending.get('a')!.hash;
     await pins.observe('s', listed(['a', '3']), true); // changed again while the operator looked
     expect(await pins.accept('s', 'a', shown)).toBe('stale');
     expect(await pins.accept('s', 'a', tool('a', '3').hash)).toBe('accepted');
     expect(await pins.accept('s', 'a', tool('a', '3').hash)).toBe('unknown');
 
     await store.grants.add('sessiongate.pins/broken', '{"sealed": "yes"}', Date.now() + 60_000, Date.now());
-    expect(await new ToolPins(store.grants).current('broken')).toEqual({ sealed: true, accepted: {}, pending: {} });
+    expect(await new ToolPins(store.grants).current('broken')).toEqual({ sealed: true, accepted: new Map(), pending: new Map() });
+  });
+
+  it('a server naming its tools __proto__, constructor or toString gets them pinned like any other, and a lock file keeps them', async () => {
+    const pins = new ToolPins(new MemoryStore().grants);
+    const hostile = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+    expect(await pins.observe('s', listed(...hostile.map((name): [string, string] => [name, '1'])), true)).toEqual([]);
+    expect([...(await pins.current('s')).accepted.keys()].sort()).toEqual([...hostile].sort());
+    expect(await pins.observe('s', listed(['constructor', '2'], ['__proto__', '2']), true)).toMatchObject([
+      { tool: 'constructor', change: 'changed' },
+      { tool: '__proto__', change: 'changed' },
+    ]);
+    expect([...(await pins.current('s')).pending.keys()].sort()).toEqual(['__proto__', 'constructor']);
+    const text = lockText(await exportLock(pins));
+    const written = (JSON.parse(text) as { servers: { s: { tools: object } } }).servers.s.tools;
+    expect((Object.getOwnPropertyDescriptor(written, '__proto__')?.value as { hash?: string } | undefined)?.hash).toBe(
+      tool('__proto__', '1').hash,
+    );
+    const read = parseLock(text);
+    expect([...read.servers.get('s')!.keys()].sort()).toEqual([...hostile].sort());
+  });
+
+  it('a server whose pins would pass 8 MiB is not recorded further, and its strict tools are withheld (fail closed)', async () => {
+    const store = new MemoryStore();
+    const pins = new ToolPins(store.grants);
+    const huge = (i: number): JsonObject => ({ name: `t${i}`, description: 'x'.repeat(60_000), inputSchema: { type: 'object' } });
+    const listedTools = Array.from({ length: 150 }, (_, i) => huge(i));
+    const errors: unknown[] = [];
+    const stage = pinningStage({
+      pins,
+      mode: () => 'strict',
+      locate: (name) => ({ server: 'upstream', tool: name }),
+      events: { write() {} },
+      onError: (error) => errors.push(error),
+    });
+    const application: McpApplication = {
+      handle: async (request) => ({ jsonrpc: '2.0', id: request.id, result: { tools: listedTools } }),
+      receive() {},
+    };
+    const context = { set() {}, get: () => undefined, session: undefined } as unknown as RequestContext;
+    const answer = (await compose(application, [stage]).handle({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, context)) as unknown as {
+      result: { tools: unknown[] };
+    };
+    expect(answer.result.tools).toEqual([]);
+    expect(String(errors[0])).toMatch(/would pass 8388608 bytes/);
+    expect(await store.grants.get('sessiongate.pins/upstream', Date.now())).toBeUndefined();
   });
 
   it('two processes that see one change at once record it once', async () => {

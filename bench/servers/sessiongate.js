@@ -9,7 +9,8 @@ import { serveStats, ready } from './ipc.js';
 
 const TOOLS = Array.from({ length: Number(process.env.TOOLS ?? 1) }, (_, i) => ({
   name: i === 0 ? 'echo' : `tool_${i}`,
-  description: `Tool number ${i} of a benchmark server, with a description of ordinary length.`,
+  // "hello" in the first: a tools/list answer passes the harness's probe (bench/curation.bench.js).
+  description: i === 0 ? 'Says hello back.' : `Tool number ${i} of a benchmark server, with a description of ordinary length.`,
   inputSchema: { type: 'object', properties: { text: { type: 'string' } } },
 }));
 const application = {

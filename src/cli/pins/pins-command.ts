@@ -47,7 +47,7 @@ export function pinsCommand(): Command {
       }
       const lock = parseLock(text, file);
       const counts = await withPins(values.store, (pins) => importLock(pins, lock));
-      for (const [server, count] of Object.entries(counts)) process.stdout.write(`${server}: ${count} tools accepted\n`);
+      for (const [server, count] of counts) process.stdout.write(`${server}: ${count} tools accepted\n`);
     });
   return pins;
 }

@@ -21,6 +21,8 @@ export interface CuratedItem {
   readonly fixed: Readonly<Record<string, unknown>>;
   /** Arguments the gateway sets when the caller gives none. */
   readonly defaults: Readonly<Record<string, unknown>>;
+  /** Whether `fixed` or `defaults` names any argument. */
+  readonly setsArguments: boolean;
   readonly annotations: Readonly<Record<string, unknown>> | undefined;
 }
 

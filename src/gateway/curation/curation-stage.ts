@@ -92,14 +92,13 @@ function completed(request: JsonRpcRequest, context: RequestContext, next: Next,
  */
 function argumentsFor(item: CuratedItem, given: unknown): JsonObject | undefined | string {
   if (given !== undefined && !isObject(given)) return 'Invalid params: arguments must be an object';
+  if (!item.setsArguments) return given;
   const fixed = Object.entries(item.fixed);
-  const defaults = Object.keys(item.defaults);
-  if (fixed.length === 0 && defaults.length === 0) return given;
-  const args: JsonObject = { ...(item.defaults as JsonObject), ...given };
+  const args = merged(item.defaults as JsonObject, given ?? {});
   for (const [key, value] of fixed) {
     if (given !== undefined && Object.hasOwn(given, key) && canonicalJson(given[key]) !== canonicalJson(value))
       return `Invalid params: argument "${key}" is set by the gateway and cannot be given another value`;
-    args[key] = value as JsonObject[string];
+    setOwn(args, key, value);
   }
   return args;
 }
@@ -123,48 +122,52 @@ function listed(
   return { ...response, result: { ...response.result, [field]: shown as JsonObject[] } };
 }
 
+/**
+ * A listed tool as curated. Built with `Object.assign` from one object of the changes: a spread
+ * followed by a property the tool lacks (`annotations`, `title`) costs about 0.7 µs a tool on
+ * Node 20, ten times this (bench/RESULTS.md, "Issue 41").
+ */
 function shownTool(tool: JsonObject, item: CuratedItem): JsonObject {
-  const shown: JsonObject = { ...tool, name: item.outer };
-  shownText(shown, item);
+  const changes: JsonObject = { name: item.outer };
+  shownText(changes, tool, item);
   if (item.annotations)
-    shown['annotations'] = { ...(isObject(tool['annotations']) ? tool['annotations'] : {}), ...(item.annotations as JsonObject) };
-  if (isObject(tool['inputSchema'])) shown['inputSchema'] = schemaShown(tool['inputSchema'], item);
-  return shown;
+    changes['annotations'] = merged(isObject(tool['annotations']) ? tool['annotations'] : {}, item.annotations as JsonObject);
+  if (item.setsArguments && isObject(tool['inputSchema'])) changes['inputSchema'] = schemaShown(tool['inputSchema'], item);
+  return merged(tool, changes);
 }
 
 /** The input schema without the fixed arguments, the defaulted ones optional with their default. */
 function schemaShown(schema: JsonObject, item: CuratedItem): JsonObject {
-  const defaults = Object.keys(item.defaults);
-  if (Object.keys(item.fixed).length === 0 && defaults.length === 0) return schema;
-  const properties: JsonObject = { ...(isObject(schema['properties']) ? schema['properties'] : {}) };
+  const properties: JsonObject = merged(isObject(schema['properties']) ? schema['properties'] : {}, {});
   for (const key of Object.keys(item.fixed)) delete properties[key];
-  for (const key of defaults) {
+  for (const [key, value] of Object.entries(item.defaults)) {
     const property = properties[key];
-    properties[key] = { ...(isObject(property) ? property : {}), default: item.defaults[key] as JsonObject[string] };
+    setOwn(properties, key, merged(isObject(property) ? property : {}, { default: value as JsonObject[string] }));
   }
-  const shown: JsonObject = { ...schema, properties };
+  const changes: JsonObject = { properties };
   if (Array.isArray(schema['required']))
-    shown['required'] = schema['required'].filter((key) => typeof key !== 'string' || (!(key in item.fixed) && !(key in item.defaults)));
-  return shown;
+    changes['required'] = schema['required'].filter((key) => typeof key !== 'string' || (!(key in item.fixed) && !(key in item.defaults)));
+  return merged(schema, changes);
 }
 
 function shownPrompt(prompt: JsonObject, item: CuratedItem): JsonObject {
-  const shown: JsonObject = { ...prompt, name: item.outer };
-  shownText(shown, item);
-  if (Array.isArray(prompt['arguments']))
-    shown['arguments'] = prompt['arguments']
+  const changes: JsonObject = { name: item.outer };
+  shownText(changes, prompt, item);
+  if (item.setsArguments && Array.isArray(prompt['arguments']))
+    changes['arguments'] = prompt['arguments']
       .filter((argument) => !isObject(argument) || typeof argument['name'] !== 'string' || !(argument['name'] in item.fixed))
       .map((argument) =>
         isObject(argument) && typeof argument['name'] === 'string' && argument['name'] in item.defaults
-          ? { ...argument, required: false }
+          ? merged(argument, { required: false })
           : argument,
       );
-  return shown;
+  return merged(prompt, changes);
 }
 
-function shownText(shown: JsonObject, item: Pick<CuratedItem, 'title' | 'description'>): void {
-  if (item.title !== undefined) shown['title'] = item.title;
-  if (item.description !== undefined) shown['description'] = describe(shown['description'], item.description) as string;
+/** The curated title and description of `original`, put in `changes`. */
+function shownText(changes: JsonObject, original: JsonObject, item: Pick<CuratedItem, 'title' | 'description'>): void {
+  if (item.title !== undefined) changes['title'] = item.title;
+  if (item.description !== undefined) changes['description'] = describe(original['description'], item.description) as string;
 }
 
 function listedResources(response: JsonRpcResponse, resources: ReadonlyMap<string, CuratedResource>): JsonRpcResponse {
@@ -179,9 +182,9 @@ function listedResources(response: JsonRpcResponse, resources: ReadonlyMap<strin
       shown.push(entry);
       continue;
     }
-    const resource: JsonObject = { ...(entry as JsonObject) };
-    shownText(resource, curated);
-    shown.push(resource);
+    const changes: JsonObject = {};
+    shownText(changes, entry as JsonObject, curated);
+    shown.push(merged(entry as JsonObject, changes));
   }
   return { ...response, result: { ...response.result, resources: shown as JsonObject[] } };
 }
@@ -190,4 +193,20 @@ function listedResources(response: JsonRpcResponse, resources: ReadonlyMap<strin
 function normalUri(uri: string): string {
   const normal = normalizeResourceUri(uri);
   return 'uri' in normal ? normal.uri : uri;
+}
+
+/**
+ * `original` with `changes` over it. `Object.assign` onto a fresh object is the fast way (see
+ * shownTool); a member named `__proto__` (a server or a caller may send one) would become the
+ * copy's prototype that way, so then the two are spread instead.
+ */
+function merged(original: JsonObject, changes: JsonObject): JsonObject {
+  return Object.hasOwn(original, '__proto__') || Object.hasOwn(changes, '__proto__')
+    ? { ...original, ...changes }
+    : Object.assign({}, original, changes);
+}
+
+/** `object[key] = value` as an own member, whatever the key (`__proto__` too: the curation's names are any the server uses). */
+function setOwn(object: JsonObject, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
 }

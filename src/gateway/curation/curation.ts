@@ -77,8 +77,9 @@ export function compileCuration(document: CurationDocument, layout: CurationLayo
 }
 
 function item(inner: string, curation: ToolCuration | PromptCuration): CuratedItem {
-  const fixed: Record<string, unknown> = {};
-  const defaults: Record<string, unknown> = {};
+  // Without a prototype: an argument may be called anything, `__proto__` included.
+  const fixed = Object.create(null) as Record<string, unknown>;
+  const defaults = Object.create(null) as Record<string, unknown>;
   for (const [name, setting] of Object.entries(curation.arguments ?? {})) {
     if ('fixed' in setting) fixed[name] = setting.fixed;
     else defaults[name] = setting.default;
@@ -91,6 +92,7 @@ function item(inner: string, curation: ToolCuration | PromptCuration): CuratedIt
     description: curation.description,
     fixed,
     defaults,
+    setsArguments: Object.keys(fixed).length + Object.keys(defaults).length > 0,
     annotations: 'annotations' in curation ? curation.annotations : undefined,
   };
 }

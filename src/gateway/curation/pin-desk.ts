@@ -21,8 +21,8 @@ export function pinDesk(controls: PinControls, events: EventSink): PinDesk {
       const all = await controls.pins.all();
       const pending: PendingView[] = [];
       for (const [server, pins] of Object.entries(all))
-        for (const [tool, waiting] of Object.entries(pins.pending)) {
-          const accepted = pins.accepted[tool];
+        for (const [tool, waiting] of pins.pending) {
+          const accepted = pins.accepted.get(tool);
           pending.push({
             server,
             tool,
@@ -35,7 +35,7 @@ export function pinDesk(controls: PinControls, events: EventSink): PinDesk {
           });
         }
       pending.sort((a, b) => a.seenAt.localeCompare(b.seenAt) || a.server.localeCompare(b.server) || a.tool.localeCompare(b.tool));
-      const servers = Object.entries(all).map(([name, pins]) => ({ name, pinned: Object.keys(pins.accepted).length, sealed: pins.sealed }));
+      const servers = Object.entries(all).map(([name, pins]) => ({ name, pinned: pins.accepted.size, sealed: pins.sealed }));
       return { pending, servers };
     },
     async accept(server, tool, hash, by) {

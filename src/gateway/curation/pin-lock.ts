@@ -3,42 +3,48 @@
  * The pins lock file (docs/CURATION.md, "Lock files"): every server's accepted tool definitions,
  * written in a stable order so a change reads as a small diff in review, like a dependency lock
  * file. `sessiongate pins export` writes one from the store; `sessiongate pins import` makes it
- * the accepted set (after checking that every definition has the hash it claims).
+ * the accepted set (after checking that every definition has the hash it claims). Tool names
+ * are the servers' own, so they are read into Maps and written from objects without a
+ * prototype: `__proto__` is a tool name like any other.
  */
 import { z } from 'zod';
-import type { JsonObject } from '../../protocol/jsonrpc.js';
+import { isObject, type JsonObject } from '../../protocol/jsonrpc.js';
 import { pinnedDefinition, type PinnedDefinition } from './pinned-definition.js';
 import type { ToolPins } from './tool-pins.js';
 
 export const LOCK_FORMAT = 'sessiongate-pins/1';
 
-const lockSchema = z.object({
-  format: z.literal(LOCK_FORMAT),
-  servers: z.record(
-    z.string().regex(/^[a-z0-9-]{1,64}$/),
-    z.object({
-      tools: z.record(
-        z.string().min(1),
-        z.object({ hash: z.string().regex(/^sha256:[0-9a-f]{64}$/), definition: z.record(z.string(), z.unknown()).nullable() }),
-      ),
-    }),
-  ),
-});
+/** Each server's accepted definitions, by tool name. */
+export interface PinLock {
+  servers: Map<string, Map<string, PinnedDefinition>>;
+}
 
-export type PinLock = z.infer<typeof lockSchema>;
+const SERVER = /^[a-z0-9-]{1,64}$/;
+const entry = z
+  .object({ hash: z.string().regex(/^sha256:[0-9a-f]{64}$/), definition: z.record(z.string(), z.unknown()).nullable() })
+  .strict();
 
-/** Every server's accepted definitions as a lock file (keys sorted). */
+/** Every server's accepted definitions in the store. */
 export async function exportLock(pins: ToolPins): Promise<PinLock> {
-  const servers: PinLock['servers'] = {};
-  for (const [server, record] of Object.entries(await pins.all()).sort(([a], [b]) => a.localeCompare(b))) {
-    const tools: PinLock['servers'][string]['tools'] = {};
-    for (const tool of Object.keys(record.accepted).sort()) {
-      const { hash, definition } = record.accepted[tool]!;
-      tools[tool] = { hash, definition };
-    }
+  const servers = new Map<string, Map<string, PinnedDefinition>>();
+  for (const [server, record] of Object.entries(await pins.all()))
+    servers.set(
+      server,
+      new Map([...record.accepted].map(([tool, { hash, definition }]) => [tool, { hash, definition: definition as JsonObject | null }])),
+    );
+  return { servers };
+}
+
+/** The lock file's text: two-space JSON, servers and tools sorted by name, a final newline. */
+export function lockText(lock: PinLock): string {
+  const servers = Object.create(null) as Record<string, unknown>;
+  for (const server of [...lock.servers.keys()].sort(byName)) {
+    const tools = Object.create(null) as Record<string, unknown>;
+    const listed = lock.servers.get(server)!;
+    for (const tool of [...listed.keys()].sort(byName)) tools[tool] = listed.get(tool);
     servers[server] = { tools };
   }
-  return { format: LOCK_FORMAT, servers };
+  return `${JSON.stringify({ format: LOCK_FORMAT, servers }, null, 2)}\n`;
 }
 
 /** A lock file's text, checked: its shape, and each definition against its hash. Throws naming every problem. */
@@ -49,36 +55,48 @@ export function parseLock(text: string, source = 'lock file'): PinLock {
   } catch (error) {
     throw new Error(`${source}: not JSON`, { cause: error });
   }
-  const result = lockSchema.safeParse(value);
-  if (!result.success)
-    throw new Error(`${source}: ${result.error.issues.map((issue) => `/${issue.path.join('/')}: ${issue.message}`).join('; ')}`);
   const problems: string[] = [];
-  for (const [server, { tools }] of Object.entries(result.data.servers))
-    for (const [tool, { hash, definition }] of Object.entries(tools)) {
-      if (definition === null) continue;
-      if (definition['name'] !== tool)
-        problems.push(`/servers/${server}/tools/${tool}: the definition names "${String(definition['name'])}"`);
-      if (pinnedDefinition(definition as JsonObject).hash !== hash)
-        problems.push(`/servers/${server}/tools/${tool}: the definition does not have the hash given`);
+  const servers = new Map<string, Map<string, PinnedDefinition>>();
+  if (!isObject(value) || value['format'] !== LOCK_FORMAT) problems.push(`/format must be "${LOCK_FORMAT}"`);
+  else if (!isObject(value['servers'])) problems.push('/servers must be an object of servers');
+  else
+    for (const [server, part] of Object.entries(value['servers'])) {
+      if (!SERVER.test(server)) problems.push(`/servers/${server}: not a server name ([a-z0-9-], 1 to 64)`);
+      else if (!isObject(part) || !isObject(part['tools'])) problems.push(`/servers/${server} must be { "tools": { ... } }`);
+      else servers.set(server, toolsOf(server, part['tools'], problems));
     }
   if (problems.length > 0) throw new Error(`${source}: ${problems.join('; ')}`);
-  return result.data;
+  return { servers };
+}
+
+function toolsOf(server: string, tools: JsonObject, problems: string[]): Map<string, PinnedDefinition> {
+  const checked = new Map<string, PinnedDefinition>();
+  for (const [tool, raw] of Object.entries(tools)) {
+    const where = `/servers/${server}/tools/${tool}`;
+    const parsed = entry.safeParse(raw);
+    if (!parsed.success) {
+      problems.push(`${where}: ${parsed.error.issues.map((issue) => `${issue.path.join('/') || '.'} ${issue.message}`).join(', ')}`);
+      continue;
+    }
+    const { hash, definition } = parsed.data;
+    if (definition !== null && definition['name'] !== tool) problems.push(`${where}: the definition names "${String(definition['name'])}"`);
+    else if (definition !== null && pinnedDefinition(definition as JsonObject).hash !== hash)
+      problems.push(`${where}: the definition does not have the hash given`);
+    else checked.set(tool, { hash, definition: definition as JsonObject | null });
+  }
+  return checked;
 }
 
 /** Makes each server's tools in `lock` its accepted set; resolves with how many tools per server. */
-export async function importLock(pins: ToolPins, lock: PinLock): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (const [server, { tools }] of Object.entries(lock.servers)) {
-    const definitions: Record<string, PinnedDefinition> = {};
-    for (const [tool, { hash, definition }] of Object.entries(tools))
-      definitions[tool] = { hash, definition: definition as JsonObject | null };
-    await pins.replace(server, definitions);
-    counts[server] = Object.keys(definitions).length;
+export async function importLock(pins: ToolPins, lock: PinLock): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const [server, tools] of lock.servers) {
+    await pins.replace(server, tools);
+    counts.set(server, tools.size);
   }
   return counts;
 }
 
-/** The lock file's text: two-space JSON and a final newline. */
-export function lockText(lock: PinLock): string {
-  return `${JSON.stringify(lock, null, 2)}\n`;
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -36,3 +36,46 @@ export function changedFields(before: JsonObject | null | undefined, after: Json
   if (!isObject(before) || !isObject(after)) return [...PINNED_FIELDS];
   return PINNED_FIELDS.filter((field) => canonicalJson(before[field] ?? null) !== canonicalJson(after[field] ?? null));
 }
+
+/** Definitions remembered per stage before they are forgotten all at once (a server listing ever new names cannot grow it). */
+const REMEMBERED = 10_000;
+
+/**
+ * The pinned definitions of listed tools, hashed once per distinct tool: a tool listed again as
+ * it was (compared member by member with the one seen last, which allocates nothing) reuses its
+ * hash, which the canonical form and SHA-256 make about 2.4 µs a tool (bench/RESULTS.md,
+ * "Issue 41").
+ */
+export class DefinitionCache {
+  readonly #byTool = new Map<string, { tool: JsonObject; pinned: PinnedDefinition }>();
+
+  of(key: string, tool: JsonObject): PinnedDefinition {
+    const known = this.#byTool.get(key);
+    if (known && sameJson(known.tool, tool)) return known.pinned;
+    const pinned = pinnedDefinition(tool);
+    if (this.#byTool.size >= REMEMBERED) this.#byTool.clear();
+    this.#byTool.set(key, { tool, pinned });
+    return pinned;
+  }
+}
+
+/** Two parsed JSON values alike, member order aside. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  let count = 0;
+  for (const key in left) {
+    if (!Object.hasOwn(right, key) || !sameJson(left[key], right[key])) return false;
+    count++;
+  }
+  for (const key in right) if (Object.hasOwn(right, key)) count--;
+  return count === 0;
+}

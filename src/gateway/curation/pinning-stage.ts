@@ -14,7 +14,7 @@ import { isStreamReply, type Reply, type RequestContext, type SessionPort } from
 import type { Stage } from '../../server/stage.js';
 import type { EventSink } from '../audit-events.js';
 import type { PinMode } from './curation-document.js';
-import { pinnedDefinition, type PinnedDefinition } from './pinned-definition.js';
+import { DefinitionCache, type PinnedDefinition } from './pinned-definition.js';
 import type { ServerPins, ToolPins } from './tool-pins.js';
 
 /** A tool as the upstream side names it: its server, and the server's own name for it. */
@@ -46,6 +46,7 @@ export function pinningStage(options: PinningOptions): Stage & PinControls {
   const { pins, mode, locate, events } = options;
   const onError = options.onError ?? (() => {});
   const waiting = new WaitingSessions(pins, onError);
+  const definitions = new DefinitionCache();
 
   /** A list's answer with the changes recorded, and under `strict` without the tools waiting for an operator. */
   const listed = async (response: JsonRpcResponse, context: RequestContext): Promise<JsonRpcResponse> => {
@@ -57,7 +58,7 @@ export function pinningStage(options: PinningOptions): Stage & PinControls {
       if (!place || mode(place.server) === 'off') continue;
       let seen = byServer.get(place.server);
       if (!seen) byServer.set(place.server, (seen = new Map<string, PinnedDefinition>()));
-      seen.set(place.tool, pinnedDefinition(tool as JsonObject));
+      seen.set(place.tool, definitions.of(`${place.server}\0${place.tool}`, tool as JsonObject));
     }
     const complete = response.result['nextCursor'] === undefined;
     const withheld = new Set<string>();
@@ -67,7 +68,7 @@ export function pinningStage(options: PinningOptions): Stage & PinControls {
         for (const change of await pins.observe(server, seen, complete))
           events.write({ event: 'tool.changed', ...change, mode: strict ? 'strict' : 'warn' });
         if (!strict) continue;
-        const pending = Object.keys((await pins.current(server)).pending);
+        const pending = [...(await pins.current(server)).pending.keys()];
         for (const tool of pending) withheld.add(`${server}\0${tool}`);
         if (pending.length > 0 && context.session) waiting.add(server, context.session.id, pending);
       } catch (error) {
@@ -120,7 +121,7 @@ export function pinningStage(options: PinningOptions): Stage & PinControls {
 type Next = (request: JsonRpcRequest, context: RequestContext) => Promise<Reply>;
 
 function withheldCall(request: JsonRpcRequest, { server, tool }: ToolPlace, pins: ServerPins): JsonRpcResponse | undefined {
-  const pending = pins.pending[tool];
+  const pending = pins.pending.get(tool);
   if (pending) {
     const what =
       pending.change === 'added' ? 'appeared after the tools were pinned' : `changed (${pending.fields.join(', ')}) since it was pinned`;
@@ -136,7 +137,7 @@ function withheldCall(request: JsonRpcRequest, { server, tool }: ToolPlace, pins
       },
     );
   }
-  if (pins.sealed && !pins.accepted[tool])
+  if (pins.sealed && !pins.accepted.has(tool))
     return errorResponse(
       request.id,
       'SG_TOOL_WITHHELD',
@@ -200,7 +201,7 @@ class WaitingSessions {
   async #check(): Promise<void> {
     for (const [server, entry] of this.#byServer) {
       const pending = (await this.#pins.current(server)).pending;
-      if ([...entry.tools].every((tool) => pending[tool] !== undefined)) continue;
+      if ([...entry.tools].every((tool) => pending.has(tool))) continue;
       this.#byServer.delete(server);
       const message = { jsonrpc: '2.0' as const, method: 'notifications/tools/list_changed' };
       for (const session of entry.sessions) await this.#port?.toStream(session, message).catch(this.#onError);

@@ -5,7 +5,8 @@
  * records (`grants`), so two replicas that see a change at once record it once and an
  * operator's acceptance is never lost to a concurrent write. Each process reads a server's
  * record at most once per `refreshMs` for calls (a change seen on one replica is in force on
- * every other within that time); what a list shows is decided on a fresh read.
+ * every other within that time); a list that shows something this process has not recorded is
+ * decided on a fresh read.
  */
 import { z } from 'zod';
 import type { JsonObject } from '../../protocol/jsonrpc.js';
@@ -16,6 +17,11 @@ import { changedFields, type PinnedDefinition } from './pinned-definition.js';
 const KEPT_MS = 100 * 365 * 24 * 3600_000;
 /** Compare-and-set attempts before a write gives up (another replica wrote in between every time). */
 const ATTEMPTS = 8;
+/**
+ * The largest record a server's pins may grow to. A server that lists ever more tools (or ever
+ * larger ones) past it is not recorded further: its strict tools are withheld (fail closed).
+ */
+const MAX_RECORD_BYTES = 8 * 1024 * 1024;
 const INDEX_KEY = 'sessiongate.pins';
 const keyOf = (server: string): string => `sessiongate.pins/${server}`;
 
@@ -27,16 +33,26 @@ const pinnedTool = z.object({
   by: z.enum(['first-sight', 'operator', 'import']).optional(),
 });
 const pendingTool = pinnedTool.omit({ by: true }).extend({ change: z.enum(['changed', 'added']), fields: z.array(z.string()) });
-const serverPins = z.object({
-  /** A complete list (no `nextCursor`) has been seen: a tool that appears after it is an addition, not a first sight. */
+/**
+ * As stored: tools as [name, entry] pairs sorted by name, never as object keys. Tool names come
+ * from the server the pins guard against, and a name like `__proto__` or `constructor` must be
+ * a name like any other (docs/SECURITY.md, "Decided on the normal form").
+ */
+const storedPins = z.object({
   sealed: z.boolean(),
-  accepted: z.record(z.string(), pinnedTool),
-  pending: z.record(z.string(), pendingTool),
+  accepted: z.array(z.tuple([z.string(), pinnedTool])),
+  pending: z.array(z.tuple([z.string(), pendingTool])),
 });
 
 export type PinnedTool = z.infer<typeof pinnedTool>;
 export type PendingTool = z.infer<typeof pendingTool>;
-export type ServerPins = z.infer<typeof serverPins>;
+
+export interface ServerPins {
+  /** A complete list (no `nextCursor`) has been seen: a tool that appears after it is an addition, not a first sight. */
+  sealed: boolean;
+  accepted: Map<string, PinnedTool>;
+  pending: Map<string, PendingTool>;
+}
 
 /** A change recorded by `observe`: the audit's `tool.changed` line. */
 export interface ToolChange {
@@ -50,7 +66,7 @@ export interface ToolChange {
 
 export type Acceptance = 'accepted' | 'stale' | 'unknown';
 
-const EMPTY: ServerPins = { sealed: false, accepted: {}, pending: {} };
+const emptyPins = (): ServerPins => ({ sealed: false, accepted: new Map(), pending: new Map() });
 
 export class ToolPins {
   readonly #grants: GrantStore;
@@ -84,20 +100,22 @@ export class ToolPins {
    * is recorded as pending (once per definition). Resolves with the changes recorded now.
    */
   async observe(server: string, listed: ReadonlyMap<string, PinnedDefinition>, complete: boolean): Promise<ToolChange[]> {
+    // What this process read within `refreshMs` already holds every definition listed: nothing to write, no store round trip.
+    if (!changes(await this.current(server), listed, complete)) return [];
     return this.#update(server, (pins) => {
       const changes: ToolChange[] = [];
       const at = this.#now();
       for (const [tool, seen] of listed) {
-        const accepted = pins.accepted[tool];
+        const accepted = pins.accepted.get(tool);
         if (accepted?.hash === seen.hash) continue;
         if (!accepted && !pins.sealed) {
-          pins.accepted[tool] = { hash: seen.hash, definition: seen.definition, at, by: 'first-sight' };
+          pins.accepted.set(tool, { hash: seen.hash, definition: seen.definition, at, by: 'first-sight' });
           continue;
         }
-        if (pins.pending[tool]?.hash === seen.hash) continue;
+        if (pins.pending.get(tool)?.hash === seen.hash) continue;
         const change = accepted ? 'changed' : 'added';
         const fields = accepted ? changedFields(accepted.definition as JsonObject | null, seen.definition) : [];
-        pins.pending[tool] = { hash: seen.hash, definition: seen.definition, at, change, fields };
+        pins.pending.set(tool, { hash: seen.hash, definition: seen.definition, at, change, fields });
         changes.push({ server, tool, change, fields, definitionHash: seen.hash, previousDefinitionHash: accepted?.hash ?? null });
       }
       if (complete) pins.sealed = true;
@@ -111,11 +129,11 @@ export class ToolPins {
    */
   async accept(server: string, tool: string, hash: string): Promise<Acceptance> {
     return this.#update(server, (pins): Acceptance => {
-      const pending = pins.pending[tool];
+      const pending = pins.pending.get(tool);
       if (!pending) return 'unknown';
       if (pending.hash !== hash) return 'stale';
-      pins.accepted[tool] = { hash: pending.hash, definition: pending.definition, at: this.#now(), by: 'operator' };
-      delete pins.pending[tool];
+      pins.accepted.set(tool, { hash: pending.hash, definition: pending.definition, at: this.#now(), by: 'operator' });
+      pins.pending.delete(tool);
       return 'accepted';
     });
   }
@@ -124,13 +142,13 @@ export class ToolPins {
    * A server's accepted definitions replaced by a reviewed set (a lock file): the server is
    * sealed, and a pending change the set accepts is settled.
    */
-  async replace(server: string, tools: Readonly<Record<string, PinnedDefinition>>): Promise<void> {
+  async replace(server: string, tools: ReadonlyMap<string, PinnedDefinition>): Promise<void> {
     await this.#update(server, (pins) => {
       const at = this.#now();
-      pins.accepted = {};
-      for (const [tool, pinned] of Object.entries(tools)) {
-        pins.accepted[tool] = { hash: pinned.hash, definition: pinned.definition, at, by: 'import' };
-        if (pins.pending[tool]?.hash === pinned.hash) delete pins.pending[tool];
+      pins.accepted = new Map();
+      for (const [tool, pinned] of tools) {
+        pins.accepted.set(tool, { hash: pinned.hash, definition: pinned.definition, at, by: 'import' });
+        if (pins.pending.get(tool)?.hash === pinned.hash) pins.pending.delete(tool);
       }
       pins.sealed = true;
     });
@@ -142,8 +160,12 @@ export class ToolPins {
       const { pins, raw } = await this.#read(server);
       const next = structuredClone(pins);
       const result = change(next);
-      const text = JSON.stringify(next);
-      if (text === JSON.stringify(pins)) return result;
+      const text = stored(next);
+      if (text === stored(pins)) return result;
+      if (text.length > MAX_RECORD_BYTES)
+        throw new Error(
+          `sessiongate: the pins of server "${server}" would pass ${MAX_RECORD_BYTES} bytes: not recorded (its strict tools are withheld)`,
+        );
       const now = this.#now();
       const written =
         raw === undefined
@@ -160,7 +182,7 @@ export class ToolPins {
 
   async #read(server: string): Promise<{ pins: ServerPins; raw: string | undefined }> {
     const raw = await this.#grants.get(keyOf(server), this.#now());
-    const pins = raw === undefined ? EMPTY : parsed(raw);
+    const pins = raw === undefined ? emptyPins() : parsed(raw);
     this.#cache.set(server, { pins, readAt: this.#now() });
     return { pins, raw };
   }
@@ -188,6 +210,18 @@ export class ToolPins {
   }
 }
 
+/** Whether `listed` changes anything in `pins` (a first sight, a new change, the list now complete). */
+function changes(pins: ServerPins, listed: ReadonlyMap<string, PinnedDefinition>, complete: boolean): boolean {
+  if (complete && !pins.sealed) return true;
+  for (const [tool, seen] of listed) {
+    const accepted = pins.accepted.get(tool);
+    if (accepted?.hash === seen.hash) continue;
+    if (!accepted && !pins.sealed) return true;
+    if (pins.pending.get(tool)?.hash !== seen.hash) return true;
+  }
+  return false;
+}
+
 /**
  * A stored record; one that does not read as pins (an older shape, a hand-edited store) is
  * treated as sealed with nothing accepted, so every tool of the server waits for an operator:
@@ -195,10 +229,17 @@ export class ToolPins {
  */
 function parsed(raw: string): ServerPins {
   try {
-    const result = serverPins.safeParse(JSON.parse(raw));
-    if (result.success) return result.data;
+    const result = storedPins.safeParse(JSON.parse(raw));
+    if (result.success)
+      return { sealed: result.data.sealed, accepted: new Map(result.data.accepted), pending: new Map(result.data.pending) };
   } catch {
     // not JSON: as below
   }
-  return { sealed: true, accepted: {}, pending: {} };
+  return { sealed: true, accepted: new Map(), pending: new Map() };
+}
+
+/** The record's stored text: the same pins always the same text (tools sorted by name). */
+function stored(pins: ServerPins): string {
+  const sorted = <T>(map: Map<string, T>): [string, T][] => [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify({ sealed: pins.sealed, accepted: sorted(pins.accepted), pending: sorted(pins.pending) });
 }
