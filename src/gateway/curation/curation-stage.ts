@@ -29,8 +29,10 @@ export function curationStage(curation: Curation): Stage {
     handle(request, context, next) {
       switch (request.method) {
         case 'tools/list':
+          if (tools.size === 0) return next(request, context);
           return next(request, context).then((reply) => mapResponse(reply, (response) => listed(response, 'tools', tools, shownTool)));
         case 'prompts/list':
+          if (prompts.size === 0) return next(request, context);
           return next(request, context).then((reply) =>
             mapResponse(reply, (response) => listed(response, 'prompts', prompts, shownPrompt)),
           );
