@@ -8,7 +8,8 @@
 import type { ServerSpec } from './server-specs.js';
 import { createGateway, type Gateway } from '../../gateway/create-gateway.js';
 import type { FederationApplication } from '../../gateway/federation/federation.js';
-import type { GatewayAuth, HttpUpstreamLink, PolicySource } from '../../gateway/gateway-options.js';
+import type { GatewayAuth, GatewayOptions, HttpUpstreamLink, PolicySource } from '../../gateway/gateway-options.js';
+import type { GatewayTracing } from '../../gateway/ops/tracing.js';
 import type { TokenExchange } from '../../auth/token-exchange.js';
 import type { CredentialBroker } from '../../gateway/credentials/credential-broker.js';
 import type { McpApplication } from '../../server/application.js';
@@ -90,32 +91,9 @@ export async function serveGateway(
     await plan.stop?.();
     await store?.close();
   }
-  const { http } = plan;
   let gateway: Gateway;
   try {
-    gateway = createGateway({
-      upstream: plan.handshake,
-      store,
-      ...(http && { http: { ...http, replicas: plan.replicas, era: flags.upstreamEra } }),
-      ...(plan.federation && { federation: plan.federation }),
-      sessions: sessionServerOptions(session),
-      auth: plan.auth,
-      ...(plan.policy && { policy: plan.policy }),
-      approvalTimeoutMs: flags.approvalTimeoutMs,
-      principalClaim: flags.principalClaim,
-      ...(defaultIssuer(flags) !== undefined && { defaultIssuer: defaultIssuer(flags) }),
-      ...(plan.upstreamTokens && { upstreamTokens: plan.upstreamTokens }),
-      ...(plan.credentials?.length && { credentials: plan.credentials }),
-      ...(audit && { audit }),
-      identityClaim: flags.auditIdentityClaim,
-      ...(flags.adminToken !== undefined && { adminToken: flags.adminToken }),
-      label: upstreamLabel(flags),
-      ...(flags.publicUrl !== undefined && { publicUrl: flags.publicUrl }),
-      withoutCorrelationId: flags.withoutCorrelationId,
-      ...(traces && { tracing: traces.tracing }),
-      ...(curation && { curation }),
-      onError: report,
-    });
+    gateway = createGateway(gatewayOptions(plan, session, flags, { store, audit, traces, curation, report }));
   } catch (error) {
     await release(); // a curation naming a server the gateway does not have
     throw error;
@@ -182,4 +160,44 @@ function curationOf(flags: GatewayFlags): CurationDocument | undefined {
   const document = flags.curation === undefined ? undefined : readCurationFile(flags.curation);
   if (flags.pin === undefined) return document;
   return { ...document, pin: flags.pin };
+}
+
+/** What the command hands `createGateway`: the plan, the flags and what was opened for it. */
+function gatewayOptions(
+  plan: GatewayPlan,
+  session: SessionFlags,
+  flags: GatewayFlags,
+  opened: {
+    store: GatewayOptions['store'];
+    audit: GatewayOptions['audit'];
+    traces: { tracing: GatewayTracing } | undefined;
+    curation: CurationDocument | undefined;
+    report: (error: unknown) => void;
+  },
+): GatewayOptions {
+  const { http } = plan;
+  const { store, audit, traces, curation, report } = opened;
+  return {
+    upstream: plan.handshake,
+    store,
+    ...(http && { http: { ...http, replicas: plan.replicas, era: flags.upstreamEra } }),
+    ...(plan.federation && { federation: plan.federation }),
+    sessions: sessionServerOptions(session),
+    auth: plan.auth,
+    ...(plan.policy && { policy: plan.policy }),
+    approvalTimeoutMs: flags.approvalTimeoutMs,
+    principalClaim: flags.principalClaim,
+    ...(defaultIssuer(flags) !== undefined && { defaultIssuer: defaultIssuer(flags) }),
+    ...(plan.upstreamTokens && { upstreamTokens: plan.upstreamTokens }),
+    ...(plan.credentials?.length && { credentials: plan.credentials }),
+    ...(audit && { audit }),
+    identityClaim: flags.auditIdentityClaim,
+    ...(flags.adminToken !== undefined && { adminToken: flags.adminToken }),
+    label: upstreamLabel(flags),
+    ...(flags.publicUrl !== undefined && { publicUrl: flags.publicUrl }),
+    withoutCorrelationId: flags.withoutCorrelationId,
+    ...(traces && { tracing: traces.tracing }),
+    ...(curation && { curation }),
+    onError: report,
+  };
 }
