@@ -131,6 +131,8 @@ export type AuditEvent =
       outcome: 'result' | 'error' | 'tool-error';
       code: number | null;
       durationMs: number;
+      /** With tracing: the adopted call's `resume` span's trace. */
+      traceId?: string;
     }
   | {
       event: 'request';
@@ -155,7 +157,19 @@ export type AuditEvent =
       approver?: string;
       /** How long the call waited for a person to approve it (included in durationMs). */
       approvalWaitMs?: number;
+      /** With tracing: the call's trace (docs/OBSERVABILITY.md, "How they join"). */
+      traceId?: string;
     };
+
+/** Every field any event has. */
+type EventField = AuditEvent extends infer Event ? (Event extends unknown ? keyof Event : never) : never;
+/**
+ * The fields the audit log writes on every line itself (audit-log.ts: `time`, `replica`;
+ * audit-chain.ts: `seq`, `prev`, `hash`). An event with one of them would lose it, or overwrite
+ * the log's (the first pin events named a definition's `hash`): this does not compile then.
+ */
+const NO_EVENT_FIELD_IS_THE_LOGS: [Extract<EventField, 'time' | 'replica' | 'seq' | 'prev' | 'hash'>] extends [never] ? true : never = true;
+void NO_EVENT_FIELD_IS_THE_LOGS;
 
 /** Where events go: the audit log, metrics, or several at once (`fanout`). */
 export interface EventSink {

@@ -130,8 +130,9 @@ export interface GatewayOptions {
   tracing?: GatewayTracing;
   /**
    * What clients see of the upstream's tools, prompts and resources (docs/CURATION.md): renamed,
-   * re-described, hidden, arguments fixed; checked here (parseCuration's schema) and compiled
-   * against the federation's servers when there is one. Default: shown as the upstream lists them.
+   * re-described, hidden, arguments fixed; and which servers' tool definitions are pinned
+   * (`pin`, kept in `store.grants`). Checked here (parseCuration's schema) and compiled against
+   * the federation's servers when there is one. Default: shown as the upstream lists them, nothing pinned.
    */
   curation?: CurationDocument;
   /** Told of failures no caller sees (an audit write, a lost upstream). Default: none. */
