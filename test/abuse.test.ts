@@ -234,6 +234,9 @@ describe('no request holds anything forever', () => {
     const { url, call, headers } = await gatewayWith([
       '--stdio',
       EVERYTHING_STDIO,
+      // A spare started with the gateway (as above: a cold server-everything outlasted the deadline five times under load).
+      '--spares',
+      '1',
       '--max-inflight-per-session',
       '2',
       '--request-timeout',
