@@ -583,5 +583,5 @@ describe('configuration, policy and audit per server', () => {
     const config = join(dir, 'bad.json');
     writeFileSync(config, JSON.stringify({ servers: { a: { url: 'http://127.0.0.1:1/mcp', spares: 2 } } }));
     expect(await bad(['--config', config])).toMatch(/spares .* stdio/);
-  });
+  }, 60_000); // six starts of the command: past 30 s on this 2-core machine with the rest of the suite and a burner beside it
 });
